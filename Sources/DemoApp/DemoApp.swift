@@ -1,0 +1,98 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// The sample app used by the demo, the tests and the benchmarks.
+///
+/// `GET /` answers 200 with its release (or 500 for a `fail_rate` share), `/health/live`, `/health/ready`
+/// (503 when `ready` is false), `/metrics`. Behaviour comes from `demo-app.json` in the working directory:
+/// `{"ready": true, "fail_rate": 0.0, "latency_ms": 0, "crash_after_s": null}`.
+public enum DemoApp {
+    public struct Settings: Codable, Sendable {
+        public var ready = true
+        public var failRate = 0.0
+        public var latencyMs = 0
+        public var crashAfterS: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case ready
+            case failRate = "fail_rate", latencyMs = "latency_ms", crashAfterS = "crash_after_s"
+        }
+
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            ready = try c.decodeIfPresent(Bool.self, forKey: .ready) ?? true
+            failRate = try c.decodeIfPresent(Double.self, forKey: .failRate) ?? 0
+            latencyMs = try c.decodeIfPresent(Int.self, forKey: .latencyMs) ?? 0
+            crashAfterS = try c.decodeIfPresent(Double.self, forKey: .crashAfterS)
+        }
+    }
+
+    /// Parses `--port P` / `--version V` (falling back to PORT / SLIPWAY_RELEASE) and serves until SIGTERM.
+    public static func main(arguments: [String]) async throws {
+        let env = ProcessInfo.processInfo.environment
+        var port = Int(env["PORT"] ?? "") ?? 8080
+        var version = env["SLIPWAY_RELEASE"] ?? "dev"
+        var i = 0
+        while i < arguments.count {
+            switch arguments[i] {
+            case "--port" where i + 1 < arguments.count: port = Int(arguments[i + 1]) ?? port; i += 1
+            case "--version" where i + 1 < arguments.count: version = arguments[i + 1]; i += 1
+            default: break
+            }
+            i += 1
+        }
+        var settings = Settings()
+        if let data = FileManager.default.contents(atPath: "demo-app.json") {
+            settings = try JSONDecoder().decode(Settings.self, from: data)
+        }
+        try await serve(port: port, version: version, settings: settings)
+    }
+
+    public static func serve(port: Int, version: String, settings: Settings) async throws {
+        var logger = Logger(label: "demo-app")
+        logger.logLevel = .notice
+        let counter = RequestCounter()
+        let router = Router()
+        let instance = ProcessInfo.processInfo.environment["SLIPWAY_INSTANCE"] ?? "local"
+        router.get("/") { _, _ -> Response in
+            let n = counter.next()
+            if settings.latencyMs > 0 { try await Task.sleep(for: .milliseconds(settings.latencyMs)) }
+            if settings.failRate > 0, Double.random(in: 0..<1) < settings.failRate {
+                return Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "failure injected by demo-app \(version)\n")))
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain"],
+                            body: .init(byteBuffer: ByteBuffer(string: "hello from demo-app \(version) (\(instance), request \(n))\n")))
+        }
+        router.get("/health/live") { _, _ in "ok\n" }
+        router.get("/health/ready") { _, _ -> Response in
+            settings.ready ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready (demo-app.json says ready: false)\n")))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            let text = "# TYPE demo_requests_total counter\ndemo_requests_total{release=\"\(version)\"} \(counter.value)\n"
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "demo-app"), logger: logger)
+        if let after = settings.crashAfterS {
+            Task {
+                try await Task.sleep(for: .milliseconds(Int64(after * 1000)))
+                FileHandle.standardError.write(Data("demo-app: crashing as configured (crash_after_s: \(after))\n".utf8))
+                exit(3)
+            }
+        }
+        print("demo-app \(version) listening on 127.0.0.1:\(port)")
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}
+
+final class RequestCounter: Sendable {
+    private let count = Mutex<Int>(0)
+    func next() -> Int { count.withLock { $0 += 1; return $0 } }
+    var value: Int { count.withLock { $0 } }
+}

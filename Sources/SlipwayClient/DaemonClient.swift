@@ -1,0 +1,53 @@
+import Foundation
+import SlipwayCore
+import SlipwayHTTP
+
+/// Talks to `slipway server` over its admin socket. Errors come back as the daemon's `SlipwayError`.
+public struct DaemonClient: Sendable {
+    public let socket: String
+    let http = MiniHTTPClient()
+
+    public init(socket: String) { self.socket = socket }
+
+    public func get<T: Decodable>(_ path: String, as type: T.Type = T.self) async throws(SlipwayError) -> T {
+        try decode(try await call("GET", path, body: nil))
+    }
+
+    public func post<T: Decodable>(_ path: String, _ body: some Encodable, as type: T.Type = T.self, timeout: Duration = .seconds(3600)) async throws(SlipwayError) -> T {
+        let data: Data
+        do { data = try SlipwayJSON.encoder().encode(body) } catch { throw SlipwayError(.internal, "cannot encode the request", cause: error) }
+        return try decode(try await call("POST", path, body: Array(data), timeout: timeout))
+    }
+
+    public func text(_ path: String) async throws(SlipwayError) -> String {
+        try await call("GET", path, body: nil).bodyText
+    }
+
+    func call(_ method: String, _ path: String, body: [UInt8]?, timeout: Duration = .seconds(60)) async throws(SlipwayError) -> MiniHTTPClient.Response {
+        let r: MiniHTTPClient.Response
+        do {
+            r = try await http.request(method, .unix(path: socket), path: path,
+                                       headers: body == nil ? [] : [("Content-Type", "application/json")], body: body, timeout: timeout)
+        } catch {
+            throw SlipwayError(.unavailable, "cannot reach the slipway daemon at \(socket); start it with 'slipway server --config FILE'", cause: error)
+        }
+        guard (200..<300).contains(r.status) else {
+            if let e = try? SlipwayJSON.decoder().decode(ErrorBody.self, from: Data(r.body)) { throw e.error }
+            throw SlipwayError(.internal, "the daemon answered \(r.status) \(r.reason)", cause: r.bodyText)
+        }
+        return r
+    }
+
+    func decode<T: Decodable>(_ r: MiniHTTPClient.Response) throws(SlipwayError) -> T {
+        do { return try SlipwayJSON.decoder().decode(T.self, from: Data(r.body)) } catch {
+            throw SlipwayError(.internal, "the daemon sent an unexpected answer", cause: error)
+        }
+    }
+
+    /// The name recorded as the actor of changes: SLIPWAY_ACTOR, or user@host.
+    public static var actor: String {
+        let env = ProcessInfo.processInfo.environment
+        if let a = env["SLIPWAY_ACTOR"], !a.isEmpty { return a }
+        return "\(env["USER"] ?? env["LOGNAME"] ?? "root")@\(ProcessInfo.processInfo.hostName)"
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+
+/// JSON shapes shared by the daemon's API and the CLI's `--json` output. Field names are a contract.
+public struct ReleaseInfo: Codable, Sendable, Equatable {
+    public var version: String
+    public var digest: String
+    public var createdAt: Date
+    public var creator: String
+    public var gitCommit: String?
+    public var gitCommitTime: Date?
+    public var files: Int
+    public var bytes: Int64
+
+    public init(version: String, digest: String, createdAt: Date, creator: String, gitCommit: String? = nil,
+                gitCommitTime: Date? = nil, files: Int, bytes: Int64) {
+        self.version = version
+        self.digest = digest
+        self.createdAt = createdAt
+        self.creator = creator
+        self.gitCommit = gitCommit
+        self.gitCommitTime = gitCommitTime
+        self.files = files
+        self.bytes = bytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, digest, creator, files, bytes
+        case createdAt = "created_at", gitCommit = "git_commit", gitCommitTime = "git_commit_time"
+    }
+}
+
+public enum DeploymentKind: String, Codable, Sendable {
+    case deploy
+    case rollback
+}
+
+public struct DeploymentInfo: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var environment: String
+    public var version: String
+    public var previousVersion: String?
+    public var kind: DeploymentKind
+    public var strategy: DeployStrategy
+    public var state: DeploymentState
+    public var actor: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    /// `succeeded`, `failed` or `rolled_back` once the deployment has ended.
+    public var outcome: String?
+    public var message: String?
+    public var logFile: String
+
+    public init(id: Int64, environment: String, version: String, previousVersion: String?, kind: DeploymentKind,
+                strategy: DeployStrategy, state: DeploymentState, actor: String, startedAt: Date,
+                finishedAt: Date? = nil, outcome: String? = nil, message: String? = nil, logFile: String) {
+        self.id = id
+        self.environment = environment
+        self.version = version
+        self.previousVersion = previousVersion
+        self.kind = kind
+        self.strategy = strategy
+        self.state = state
+        self.actor = actor
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outcome = outcome
+        self.message = message
+        self.logFile = logFile
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, environment, version, kind, strategy, state, actor, outcome, message
+        case previousVersion = "previous_version", startedAt = "started_at", finishedAt = "finished_at", logFile = "log_file"
+    }
+}
+
+public struct DeploymentEvent: Codable, Sendable, Equatable {
+    public var seq: Int64
+    public var deploymentId: Int64
+    public var time: Date
+    public var actor: String
+    public var state: DeploymentState
+    public var detail: String
+
+    public init(seq: Int64, deploymentId: Int64, time: Date, actor: String, state: DeploymentState, detail: String) {
+        self.seq = seq
+        self.deploymentId = deploymentId
+        self.time = time
+        self.actor = actor
+        self.state = state
+        self.detail = detail
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, time, actor, state, detail
+        case deploymentId = "deployment_id"
+    }
+}
+
+public struct DeploymentProgress: Codable, Sendable {
+    public var deployment: DeploymentInfo
+    public var events: [DeploymentEvent]
+    public init(deployment: DeploymentInfo, events: [DeploymentEvent]) {
+        self.deployment = deployment
+        self.events = events
+    }
+}
+
+public enum InstanceState: String, Codable, Sendable {
+    /// Started, not yet ready.
+    case starting
+    /// Ready and in the router's pool (or ready to be).
+    case running
+    /// The previous release, kept warm after a switch so a rollback needs no start.
+    case standby
+    case stopping
+    case stopped
+    /// Exited; the supervisor restarts it after a back-off.
+    case crashed
+}
+
+public struct InstanceInfo: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var environment: String
+    public var release: String
+    public var slot: Int
+    public var port: Int
+    public var pid: Int32
+    public var state: InstanceState
+    public var ready: Bool
+    public var restarts: Int
+    public var startedAt: Date
+    public var logFile: String
+
+    public init(id: Int64, environment: String, release: String, slot: Int, port: Int, pid: Int32,
+                state: InstanceState, ready: Bool, restarts: Int, startedAt: Date, logFile: String) {
+        self.id = id
+        self.environment = environment
+        self.release = release
+        self.slot = slot
+        self.port = port
+        self.pid = pid
+        self.state = state
+        self.ready = ready
+        self.restarts = restarts
+        self.startedAt = startedAt
+        self.logFile = logFile
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, environment, release, slot, port, pid, state, ready, restarts
+        case startedAt = "started_at", logFile = "log_file"
+    }
+}
+
+public struct LockInfo: Codable, Sendable, Equatable {
+    public var environment: String
+    public var holder: String
+    public var deploymentId: Int64?
+    public var acquiredAt: Date
+    public var heartbeatAt: Date
+
+    public init(environment: String, holder: String, deploymentId: Int64?, acquiredAt: Date, heartbeatAt: Date) {
+        self.environment = environment
+        self.holder = holder
+        self.deploymentId = deploymentId
+        self.acquiredAt = acquiredAt
+        self.heartbeatAt = heartbeatAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case environment, holder
+        case deploymentId = "deployment_id", acquiredAt = "acquired_at", heartbeatAt = "heartbeat_at"
+    }
+}
+
+public struct EnvironmentStatus: Codable, Sendable {
+    public var name: String
+    public var currentRelease: String?
+    public var previousRelease: String?
+    public var listen: String
+    public var strategy: DeployStrategy
+    public var lock: LockInfo?
+    public var instances: [InstanceInfo]
+
+    public init(name: String, currentRelease: String?, previousRelease: String?, listen: String,
+                strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo]) {
+        self.name = name
+        self.currentRelease = currentRelease
+        self.previousRelease = previousRelease
+        self.listen = listen
+        self.strategy = strategy
+        self.lock = lock
+        self.instances = instances
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, listen, strategy, lock, instances
+        case currentRelease = "current_release", previousRelease = "previous_release"
+    }
+}
+
+public struct AuditEntry: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var time: Date
+    public var actor: String
+    public var action: String
+    public var target: String
+    public var outcome: String
+    public var detail: String
+    public var hash: String
+
+    public init(id: Int64, time: Date, actor: String, action: String, target: String, outcome: String, detail: String, hash: String) {
+        self.id = id
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.outcome = outcome
+        self.detail = detail
+        self.hash = hash
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+public struct ReleaseCreateRequest: Codable, Sendable {
+    public var version: String
+    /// Directory to copy; nil means run `release.build` and copy `release.files`.
+    public var from: String?
+    public var actor: String
+    public init(version: String, from: String?, actor: String) {
+        self.version = version
+        self.from = from
+        self.actor = actor
+    }
+}
+
+public struct DeployRequest: Codable, Sendable {
+    public var version: String?
+    public var environment: String?
+    public var strategy: DeployStrategy?
+    public var kind: DeploymentKind
+    public var actor: String
+    public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind, actor: String) {
+        self.version = version
+        self.environment = environment
+        self.strategy = strategy
+        self.kind = kind
+        self.actor = actor
+    }
+}
+
+public struct ScaleRequest: Codable, Sendable {
+    public var environment: String?
+    public var instances: Int
+    public var actor: String
+    public init(environment: String?, instances: Int, actor: String) {
+        self.environment = environment
+        self.instances = instances
+        self.actor = actor
+    }
+}
+
+public struct EnvironmentRequest: Codable, Sendable {
+    public var environment: String?
+    public var actor: String
+    public init(environment: String?, actor: String) {
+        self.environment = environment
+        self.actor = actor
+    }
+}
+
+public struct ErrorBody: Codable, Sendable {
+    public var error: SlipwayError
+    public init(error: SlipwayError) { self.error = error }
+}
+
+public enum SlipwayJSON {
+    public static func encoder(pretty: Bool = false) -> JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Yams
+
+/// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
+public enum ConfigLoader {
+    static let topLevelKeys = ["app", "root", "release", "process", "health", "router", "strategy",
+                               "keep_releases", "keep_warm", "environments"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm"]
+
+    public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ConfigError(problems: [
+                ConfigProblem(file: path, line: 0, column: 0, path: "",
+                              message: "cannot read the config file; create it or pass --config FILE (or set SLIPWAY_CONFIG)")
+            ])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, path: "", message: "not UTF-8 text")])
+        }
+        return try parse(yaml: text, file: path, directory: url.deletingLastPathComponent().path)
+    }
+
+    public static func parse(yaml: String, file: String, directory: String) throws(ConfigError) -> SlipwayConfig {
+        let reader = ConfigReader(file: file)
+        let rootNode: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ConfigError(problems: [ConfigProblem(file: file, line: 0, column: 0, path: "", message: "the file is empty; at least 'app' and 'process.command' are required")])
+            }
+            rootNode = node
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as YamlError {
+            throw ConfigError(problems: [yamlProblem(error, file: file)])
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: 0, column: 0, path: "", message: "invalid YAML: \(error)")])
+        }
+        guard let top = reader.mapping(rootNode, "", allowed: topLevelKeys) else { throw ConfigError(problems: reader.problems) }
+        func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
+
+        var app = ""
+        if let node = value("app"), let s = reader.string(node, "app") {
+            if ReleaseVersion.isSimpleName(s) { app = s } else { reader.problem(node, "app", "expected a name of a-z, 0-9 and '-', got '\(s)'") }
+        } else if value("app") == nil {
+            reader.problem(rootNode, "app", "missing required key (the application's name, [a-z0-9-]+)")
+        }
+
+        var root = directory + "/.slipway"
+        if let node = value("root"), let s = reader.string(node, "root") {
+            root = s.hasPrefix("/") ? s : directory + "/" + s
+        }
+        root = URL(fileURLWithPath: root).standardizedFileURL.path
+
+        var release = ReleaseSettings()
+        if let node = value("release"), let entries = reader.mapping(node, "release", allowed: ["build", "files"]) {
+            for e in entries {
+                switch e.key {
+                case "build": release.build = reader.string(e.value, "release.build")
+                default: release.files = reader.stringList(e.value, "release.files") ?? []
+                }
+            }
+        }
+        var keepReleases = 5
+        if let node = value("keep_releases"), let n = reader.int(node, "keep_releases", min: 2) { keepReleases = n }
+
+        // Environments: each entry deep-merges over the top-level keys.
+        var base: [(Node, Node)] = []
+        if case .mapping(let m) = rootNode {
+            base = m.filter { pair in environmentKeys.contains(pair.key.string ?? "") }.map { ($0.key, $0.value) }
+        }
+        let baseNode = Node.mapping(.init(base, .implicit, .any, rootNode.mark))
+        var names: [String] = []
+        var overrides: [String: Node] = [:]
+        if let envNode = value("environments"), let entries = reader.mapping(envNode, "environments") {
+            for e in entries {
+                guard ReleaseVersion.isSimpleName(e.key) else {
+                    reader.problem(e.keyNode, "environments.\(e.key)", "expected an environment name of a-z, 0-9 and '-'")
+                    continue
+                }
+                names.append(e.key)
+                overrides[e.key] = e.value
+            }
+            if entries.isEmpty { reader.problem(envNode, "environments", "expected at least one environment") }
+        }
+        if names.isEmpty { names = ["production"] }
+
+        var environments: [String: EnvironmentConfig] = [:]
+        for name in names {
+            var merged = baseNode
+            if let over = overrides[name] {
+                let path = "environments.\(name)"
+                if reader.mapping(over, path, allowed: environmentKeys) != nil, case .mapping = over {
+                    merged = ConfigReader.merge(baseNode, over)
+                }
+            }
+            if let env = environment(name: name, node: merged, reader: reader) { environments[name] = env }
+        }
+        var seen: [ListenAddress: String] = [:]
+        for name in names {
+            guard let env = environments[name] else { continue }
+            if let other = seen[env.router.listen] {
+                reader.problem(overrides[name] ?? rootNode, "environments.\(name).router.listen",
+                               "\(env.router.listen) is already used by environment '\(other)'; give each environment its own address")
+            }
+            seen[env.router.listen] = name
+        }
+        if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
+        return SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
+                             keepReleases: keepReleases, environmentNames: names, environments: environments)
+    }
+
+    static func environment(name: String, node: Node, reader: ConfigReader) -> EnvironmentConfig? {
+        guard let entries = reader.mapping(node, "") else { return nil }
+        func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
+        let before = reader.problems.count
+
+        var process: ProcessSettings?
+        if let pnode = value("process"), let p = reader.mapping(pnode, "process", allowed: ["command", "instances", "env", "secrets", "stop_timeout"]) {
+            var settings = ProcessSettings(command: "")
+            var hasCommand = false
+            for e in p {
+                let path = "process.\(e.key)"
+                switch e.key {
+                case "command":
+                    if let s = reader.string(e.value, path) {
+                        do { _ = try CommandLineSplitter.split(s); settings.command = s; hasCommand = true }
+                        catch { reader.problem(e.value, path, "expected a command line: \(error.message)") }
+                    }
+                case "instances": settings.instances = reader.int(e.value, path, min: 1, max: 64) ?? 1
+                case "env": settings.env = reader.scalarMap(e.value, path) ?? [:]
+                case "secrets":
+                    let list = reader.stringList(e.value, path) ?? []
+                    for s in list where !isEnvName(s) {
+                        reader.problem(e.value, path, "expected environment variable names like DATABASE_URL, got '\(s)'")
+                    }
+                    settings.secrets = list
+                default: settings.stopTimeout = reader.duration(e.value, path) ?? .seconds(10)
+                }
+            }
+            if !hasCommand, p.first(where: { $0.key == "command" }) == nil {
+                reader.problem(pnode, "process.command", "missing required key (the command that starts one instance, e.g. \"./app --port $PORT\")")
+            }
+            process = settings
+        } else if value("process") == nil {
+            reader.problem(node, "process", "missing required key (process.command starts one instance of the app)")
+        }
+
+        var health = HealthSettings()
+        if let hnode = value("health"), let h = reader.mapping(hnode, "health", allowed: ["path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "deadline"]) {
+            for e in h {
+                let path = "health.\(e.key)"
+                switch e.key {
+                case "path":
+                    if let s = reader.string(e.value, path) {
+                        if s.hasPrefix("/") { health.path = s } else { reader.problem(e.value, path, "expected a path starting with '/', got '\(s)'") }
+                    }
+                case "interval": health.interval = reader.duration(e.value, path) ?? health.interval
+                case "timeout": health.timeout = reader.duration(e.value, path) ?? health.timeout
+                case "healthy_threshold": health.healthyThreshold = reader.int(e.value, path, min: 1, max: 100) ?? 2
+                case "unhealthy_threshold": health.unhealthyThreshold = reader.int(e.value, path, min: 1, max: 100) ?? 3
+                default: health.deadline = reader.duration(e.value, path) ?? health.deadline
+                }
+            }
+        }
+
+        var router = RouterSettings(listen: ListenAddress(host: "127.0.0.1", port: 8080))
+        if let rnode = value("router"), let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout"]) {
+            for e in r {
+                let path = "router.\(e.key)"
+                if e.key == "listen" {
+                    if let s = reader.string(e.value, path) {
+                        if let addr = ListenAddress(parsing: s), addr.port > 0 { router.listen = addr }
+                        else { reader.problem(e.value, path, "expected HOST:PORT with a port from 1 to 65535, got '\(s)'") }
+                    }
+                } else {
+                    router.drainTimeout = reader.duration(e.value, path, allowZero: true) ?? router.drainTimeout
+                }
+            }
+        }
+
+        var strategy = DeployStrategy.blueGreen
+        if let snode = value("strategy"), let s = reader.string(snode, "strategy") {
+            if let st = DeployStrategy(rawValue: s) { strategy = st }
+            else { reader.problem(snode, "strategy", "expected one of: recreate, blue-green; got '\(s)'") }
+        }
+        var keepWarm = Duration.seconds(600)
+        if let k = value("keep_warm") { keepWarm = reader.duration(k, "keep_warm", allowZero: true) ?? keepWarm }
+
+        guard reader.problems.count == before, let process else { return nil }
+        return EnvironmentConfig(name: name, process: process, health: health, router: router, strategy: strategy, keepWarm: keepWarm)
+    }
+
+    static func isEnvName(_ s: String) -> Bool {
+        guard let first = s.first, first == "_" || (first.isASCII && first.isUppercase) else { return false }
+        return s.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isUppercase || $0.isNumber)) }
+    }
+
+    static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ConfigProblem(file: file, line: mark.line, column: mark.column, path: "", message: "invalid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigProblem(file: file, line: context.mark.line, column: context.mark.column, path: "",
+                                 message: "duplicate keys: \(duplicates.joined(separator: ", "))")
+        default:
+            return ConfigProblem(file: file, line: 0, column: 0, path: "", message: "invalid YAML: \(error)")
+        }
+    }
+}

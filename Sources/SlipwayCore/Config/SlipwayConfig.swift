@@ -1,0 +1,157 @@
+import Foundation
+
+public enum DeployStrategy: String, Codable, Sendable, CaseIterable {
+    case recreate
+    case blueGreen = "blue-green"
+}
+
+/// A validated `slipway.yml`, with every environment resolved (its overrides deep-merged over the top level).
+public struct SlipwayConfig: Sendable {
+    public var file: String
+    public var directory: String
+    public var app: String
+    /// Absolute path of the state root (state.db, releases/, shared/, logs/, the socket).
+    public var root: String
+    public var release: ReleaseSettings
+    public var keepReleases: Int
+    /// Environment names in file order.
+    public var environmentNames: [String]
+    public var environments: [String: EnvironmentConfig]
+
+    public init(
+        file: String, directory: String, app: String, root: String, release: ReleaseSettings,
+        keepReleases: Int, environmentNames: [String], environments: [String: EnvironmentConfig]
+    ) {
+        self.file = file
+        self.directory = directory
+        self.app = app
+        self.root = root
+        self.release = release
+        self.keepReleases = keepReleases
+        self.environmentNames = environmentNames
+        self.environments = environments
+    }
+
+    public var socketPath: String { root + "/slipway.sock" }
+    public var releasesDirectory: String { root + "/releases" }
+    public var logsDirectory: String { root + "/logs" }
+    public var sharedDirectory: String { root + "/shared" }
+    public var databasePath: String { root + "/state.db" }
+
+    /// The environment a command means: the one named, or the only one, or `production`.
+    public func environment(_ name: String?) throws(SlipwayError) -> EnvironmentConfig {
+        if let name {
+            guard let env = environments[name] else {
+                throw .usage("unknown environment '\(name)'; \(file) defines: \(environmentNames.joined(separator: ", "))")
+            }
+            return env
+        }
+        if environmentNames.count == 1, let env = environments[environmentNames[0]] { return env }
+        if let env = environments["production"] { return env }
+        throw .usage("several environments are defined (\(environmentNames.joined(separator: ", "))); pass --env")
+    }
+}
+
+public struct ReleaseSettings: Sendable, Equatable {
+    public var build: String?
+    public var files: [String]
+    public init(build: String? = nil, files: [String] = []) {
+        self.build = build
+        self.files = files
+    }
+}
+
+public struct EnvironmentConfig: Sendable, Equatable {
+    public var name: String
+    public var process: ProcessSettings
+    public var health: HealthSettings
+    public var router: RouterSettings
+    public var strategy: DeployStrategy
+    /// How long the previous release's instances stay warm after a blue-green switch.
+    public var keepWarm: Duration
+
+    public init(
+        name: String, process: ProcessSettings, health: HealthSettings = .init(), router: RouterSettings,
+        strategy: DeployStrategy = .blueGreen, keepWarm: Duration = .seconds(600)
+    ) {
+        self.name = name
+        self.process = process
+        self.health = health
+        self.router = router
+        self.strategy = strategy
+        self.keepWarm = keepWarm
+    }
+}
+
+public struct ProcessSettings: Sendable, Equatable {
+    public var command: String
+    public var instances: Int
+    public var env: [String: String]
+    public var secrets: [String]
+    public var stopTimeout: Duration
+
+    public init(
+        command: String, instances: Int = 1, env: [String: String] = [:], secrets: [String] = [],
+        stopTimeout: Duration = .seconds(10)
+    ) {
+        self.command = command
+        self.instances = instances
+        self.env = env
+        self.secrets = secrets
+        self.stopTimeout = stopTimeout
+    }
+}
+
+public struct HealthSettings: Sendable, Equatable {
+    public var path: String
+    public var interval: Duration
+    public var timeout: Duration
+    public var healthyThreshold: Int
+    public var unhealthyThreshold: Int
+    public var deadline: Duration
+
+    public init(
+        path: String = "/health/ready", interval: Duration = .seconds(1), timeout: Duration = .seconds(2),
+        healthyThreshold: Int = 2, unhealthyThreshold: Int = 3, deadline: Duration = .seconds(60)
+    ) {
+        self.path = path
+        self.interval = interval
+        self.timeout = timeout
+        self.healthyThreshold = healthyThreshold
+        self.unhealthyThreshold = unhealthyThreshold
+        self.deadline = deadline
+    }
+}
+
+public struct RouterSettings: Sendable, Equatable {
+    public var listen: ListenAddress
+    public var drainTimeout: Duration
+
+    public init(listen: ListenAddress, drainTimeout: Duration = .seconds(10)) {
+        self.listen = listen
+        self.drainTimeout = drainTimeout
+    }
+}
+
+public struct ListenAddress: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `HOST:PORT`, `:PORT` or `[v6]:PORT`.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        self.init(host: host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

@@ -1,0 +1,64 @@
+/// The persisted state of a deployment. Every transition is written to the store before it acts.
+///
+/// ```
+/// pending → [stopping_old (recreate)] → starting → verifying → switching → draining → succeeded
+///                      ↘ failed (refused before any traffic moved; the old release kept serving)
+///                      ↘ rolling_back → rolled_back (traffic or instances had changed and were restored)
+/// ```
+public enum DeploymentState: String, Codable, Sendable, CaseIterable {
+    case pending
+    case stoppingOld = "stopping_old"
+    case starting
+    case verifying
+    case switching
+    case draining
+    case succeeded
+    case failed
+    case rollingBack = "rolling_back"
+    case rolledBack = "rolled_back"
+
+    public var isTerminal: Bool { self == .succeeded || self == .failed || self == .rolledBack }
+
+    public var allowedNext: Set<DeploymentState> {
+        switch self {
+        case .pending: [.stoppingOld, .starting, .failed]
+        case .stoppingOld: [.starting, .rollingBack]
+        case .starting: [.verifying, .failed, .rollingBack]
+        case .verifying: [.switching, .failed, .rollingBack]
+        case .switching: [.draining, .rollingBack]
+        case .draining: [.succeeded]
+        case .rollingBack: [.rolledBack, .failed]
+        case .succeeded, .failed, .rolledBack: []
+        }
+    }
+
+    public func transition(to next: DeploymentState) throws(SlipwayError) -> DeploymentState {
+        guard allowedNext.contains(next) else {
+            throw SlipwayError(.internal, "invalid deployment transition \(rawValue) → \(next.rawValue)")
+        }
+        return next
+    }
+}
+
+/// What the daemon does, on start, with a deployment that a crash interrupted.
+public enum RecoveryAction: Equatable, Sendable {
+    /// Complete it: the new release is serving and healthy.
+    case finish
+    /// Put the previous release back (or keep it) and record the deployment as rolled back.
+    case rollBack
+}
+
+public enum DeploymentRecovery {
+    /// Decides how an interrupted deployment ends: never half-switched.
+    /// - Parameters:
+    ///   - routerServesNew: the router's persisted table points at the new release.
+    ///   - newInstancesReady: every instance of the new release answers its readiness check.
+    public static func action(for state: DeploymentState, routerServesNew: Bool, newInstancesReady: Bool) -> RecoveryAction {
+        switch state {
+        case .pending, .stoppingOld, .starting, .verifying, .rollingBack: .rollBack
+        case .switching: routerServesNew && newInstancesReady ? .finish : .rollBack
+        case .draining: routerServesNew ? .finish : .rollBack
+        case .succeeded, .failed, .rolledBack: .finish
+        }
+    }
+}

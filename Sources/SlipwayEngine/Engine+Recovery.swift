@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayRouter
+import SlipwayRuntime
+import SlipwayStore
+
+extension Engine {
+    /// Runs on every daemon start: re-adopts live instances, ends interrupted deployments (finished or
+    /// rolled back, never half-switched), releases locks of the dead daemon, and pushes the table.
+    public func reconcile() async throws(SlipwayError) {
+        try await router.ensureRunning(logger: logger)
+        let routed = try? await router.table()
+        var adopted = 0
+        for var i in try store.instances() {
+            if ProcessInspector.isAlive(pid: i.pid, startTime: UInt64(i.procStartTime)) {
+                adopted += 1
+                continue
+            }
+            switch i.state {
+            case .running, .crashed:
+                // The supervision loop restarts it with back-off.
+                i.state = .crashed
+                i.ready = false
+                try store.save(i)
+            case .starting, .standby, .stopping, .stopped:
+                if let id = i.id { try store.deleteInstance(id) }
+            }
+        }
+        logger.info("re-adopted live instances", metadata: ["instance.count": "\(adopted)"])
+
+        for deployment in try store.activeDeployments() {
+            var d = deployment
+            let log = DeployLog(path: d.logFile)
+            guard let env = config.environments[d.environment] else {
+                try step(&d, d.state.allowedNext.contains(.failed) ? .failed : .rollingBack,
+                         "environment \(d.environment) is no longer in \(config.file)", log: log)
+                continue
+            }
+            let servesNew = routed?.listener(env.name)?.servingRelease == d.version
+            let news = try store.instances(environment: env.name).filter { $0.release == d.version && $0.state != .stopping }
+            let prober = HealthProber()
+            var allReady = !news.isEmpty
+            for i in news where !(await prober.probe(port: i.port, path: env.health.path, timeout: env.health.timeout).success) { allReady = false }
+            let action = DeploymentRecovery.action(for: d.state, routerServesNew: servesNew, newInstancesReady: allReady)
+            note(d, "daemon restarted; deployment \(d.id) was interrupted in state \(d.state.rawValue) (router serves \(d.version): \(servesNew), new instances ready: \(allReady))", log: log)
+            switch action {
+            case .finish:
+                if d.state == .switching {
+                    try await switchTo(&d, env: env, targets: news, previous: d.previousVersion, log: log)
+                    try step(&d, .draining, "switch completed after the restart", log: log)
+                }
+                await retire(env: env, keeping: Set(news.compactMap(\.id)), warm: d.previousVersion == d.version ? nil : d.previousVersion, log: log, d: d)
+                try step(&d, .succeeded, "\(d.version) is serving \(env.name) (finished after a daemon restart)", log: log)
+            case .rollBack:
+                if d.state == .pending {
+                    try step(&d, .failed, "interrupted by a daemon restart before it started; nothing changed", log: log)
+                } else {
+                    if d.state != .rollingBack {
+                        try step(&d, .rollingBack, "interrupted by a daemon restart in state \(deployment.state.rawValue); rolling back to \(d.previousVersion ?? "nothing")", log: log)
+                    }
+                    await restorePrevious(&d, env: env, log: log, reason: "interrupted by a daemon restart in state \(deployment.state.rawValue)")
+                }
+            }
+            store.audit(actor: holder, action: "deploy.recover", target: "\(env.name)/\(d.version)", outcome: (try? store.deployment(d.id))?.outcome ?? "?",
+                        detail: "deployment \(d.id) interrupted in state \(deployment.state.rawValue)")
+        }
+        for lock in try store.locks() {
+            try store.releaseLock(environment: lock.environment)
+            store.audit(actor: holder, action: "lock.takeover", target: lock.environment, outcome: "ok",
+                        detail: "released the lock of \(lock.holder) left by a previous daemon run")
+        }
+        try await pushTable()
+    }
+
+    /// One supervision pass: crashed instances, readiness, expired warm standbys, router liveness.
+    public func tick() async {
+        var changed = await supervisor.tick(config: config)
+        let now = Date()
+        for name in config.environmentNames {
+            guard let env = config.environments[name], var record = try? store.environment(name),
+                  let until = record.standbyUntil, until < now else { continue }
+            let standby = ((try? store.instances(environment: name)) ?? []).filter { $0.state == .standby }
+            if !standby.isEmpty {
+                logger.info("warm standby expired; stopping", metadata: ["instance.env": "\(name)", "instance.count": "\(standby.count)"])
+                await supervisor.stopAll(standby, timeout: env.process.stopTimeout)
+            }
+            record.standbyUntil = nil
+            try? store.save(record)
+        }
+        tickCount &+= 1
+        if tickCount % 8 == 0, !(await router.isRunning()) {
+            logger.warning("the router is not answering; starting it again")
+            changed = true
+        }
+        if changed {
+            do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    /// Waits for deployments in progress (graceful daemon stop).
+    public func waitForRunning() async {
+        for (_, task) in running { await task.value }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayRouter
+import SlipwayRuntime
+import SlipwayStore
+
+/// The control plane's heart: deployments as persisted state machines over the supervisor and the router.
+public actor Engine {
+    public private(set) var config: SlipwayConfig
+    public let store: SlipwayStore
+    public let supervisor: Supervisor
+    public let router: RouterController
+    let releases: ReleaseStore
+    let logger: Logger
+    /// Identifies this daemon run in locks and events.
+    public let holder: String
+    var running: [Int64: Task<Void, Never>] = [:]
+    var tickCount = 0
+
+    public init(config: SlipwayConfig, routerExecutable: String, logger: Logger) throws(SlipwayError) {
+        let fm = FileManager.default
+        for dir in [config.root, config.releasesDirectory, config.sharedDirectory, config.logsDirectory] {
+            do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw SlipwayError(.usage, "cannot create \(dir); check root in \(config.file)", cause: error)
+            }
+        }
+        self.config = config
+        self.store = try SlipwayStore(path: config.databasePath)
+        self.releases = ReleaseStore(directory: config.releasesDirectory)
+        self.supervisor = Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), logger: logger)
+        self.router = RouterController(root: config.root, executable: routerExecutable)
+        self.logger = logger
+        self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
+    }
+
+    /// Re-reads slipway.yml so each operation runs with the file as it is now. A bad file changes nothing.
+    @discardableResult
+    public func reloadConfig() async throws(SlipwayError) -> SlipwayConfig {
+        let fresh: SlipwayConfig
+        do { fresh = try ConfigLoader.load(path: config.file) } catch { throw error.slipwayError }
+        guard fresh.root == config.root else {
+            throw .usage("root changed in \(config.file) (\(config.root) → \(fresh.root)); restart the daemon to use a new root")
+        }
+        config = fresh
+        await supervisor.reloadSecrets(Secrets(root: config.root))
+        return fresh
+    }
+
+    // MARK: Router table
+
+    /// What the router should serve: per environment, the current release's ready, running instances.
+    func desiredTable() throws(SlipwayError) -> RouteTable {
+        var listeners: [ListenerTable] = []
+        let all = try store.instances()
+        for name in config.environmentNames {
+            guard let env = config.environments[name] else { continue }
+            let record = try store.environment(name)
+            guard let current = record.currentRelease else { continue }
+            let backends = all.filter { $0.environment == name && $0.release == current && $0.state == .running && $0.ready }
+                .map { Backend(port: $0.port) }
+            listeners.append(ListenerTable(name: name, listen: env.router.listen, drainTimeoutMs: env.router.drainTimeout.milliseconds,
+                                           pools: [Pool(name: current, weight: 100, backends: backends)]))
+        }
+        return RouteTable(generation: Int(Date().timeIntervalSince1970 * 1000), listeners: listeners)
+    }
+
+    public func pushTable() async throws(SlipwayError) {
+        try await router.ensureRunning(logger: logger)
+        try await router.push(try desiredTable())
+    }
+
+    /// Waits until the router reports no request in flight on `pool` of `environment`, or `timeout`.
+    func waitForDrain(environment: String, pool: String, timeout: Duration) async -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let inflight = (try? await router.stats())?[environment]?[pool]?.inflight ?? 0
+            if inflight == 0 || ContinuousClock.now >= deadline { return inflight }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    // MARK: Queries
+
+    public func status(environment: String?) throws(SlipwayError) -> [EnvironmentStatus] {
+        var names = config.environmentNames
+        if let environment { names = [try config.environment(environment).name] }
+        let locks = try store.locks()
+        var out: [EnvironmentStatus] = []
+        for name in names {
+            guard let env = config.environments[name] else { continue }
+            let record = try store.environment(name)
+            out.append(EnvironmentStatus(name: name, currentRelease: record.currentRelease, previousRelease: record.previousRelease,
+                                         listen: env.router.listen.description, strategy: env.strategy,
+                                         lock: locks.first { $0.environment == name },
+                                         instances: try store.instances(environment: name).map(\.info)))
+        }
+        return out
+    }
+
+    public func history(environment: String?, limit: Int = 50) throws(SlipwayError) -> [DeploymentInfo] {
+        if let environment { _ = try config.environment(environment) }
+        return try store.deployments(environment: environment, limit: limit)
+    }
+
+    public func progress(_ id: Int64, after seq: Int64) throws(SlipwayError) -> DeploymentProgress {
+        guard let d = try store.deployment(id) else { throw .notFound("no deployment \(id); slipway history lists them") }
+        return DeploymentProgress(deployment: d, events: try store.events(deployment: id, after: seq))
+    }
+
+    public func releaseList() -> [ReleaseInfo] { releases.list() }
+
+    public func locks() throws(SlipwayError) -> [LockInfo] { try store.locks() }
+
+    public func releaseLock(environment: String?, actor: String) throws(SlipwayError) -> LockInfo? {
+        let env = try config.environment(environment)
+        let released = try store.releaseLock(environment: env.name)
+        store.audit(actor: actor, action: "lock.release", target: env.name, outcome: released == nil ? "not locked" : "ok",
+                    detail: released.map { "released the lock of \($0.holder)" } ?? "")
+        return released
+    }
+
+    public func auditEntries(limit: Int) throws(SlipwayError) -> [AuditEntry] { try store.auditEntries(limit: limit) }
+}

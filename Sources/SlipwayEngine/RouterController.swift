@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayHTTP
+import SlipwayRouter
+import SlipwayRuntime
+
+/// Drives the router process (the data plane) over its control socket: starts it when absent,
+/// re-adopts it when present, pushes tables, reads stats. Traffic never depends on the daemon.
+public struct RouterController: Sendable {
+    public let socket: String
+    public let stateFile: String
+    public let logFile: String
+    public let executable: String
+    let client = MiniHTTPClient()
+
+    public init(root: String, executable: String) {
+        socket = root + "/router.sock"
+        stateFile = root + "/router.json"
+        logFile = root + "/logs/router.log"
+        self.executable = executable
+    }
+
+    public func isRunning() async -> Bool {
+        (try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)))?.status == 200
+    }
+
+    /// Starts `slipway router` in its own session if it is not answering; waits until it answers.
+    public func ensureRunning(logger: Logger) async throws(SlipwayError) {
+        if await isRunning() { return }
+        let argv = [executable, "router", "--control", socket, "--state", stateFile]
+        let child = try ProcessSpawner.spawn(argv: argv, directory: (stateFile as NSString).deletingLastPathComponent,
+                                             environment: ProcessInfo.processInfo.environment.filter { $0.key == "PATH" || $0.key == "HOME" },
+                                             logFile: logFile)
+        logger.info("started router", metadata: ["router.pid": "\(child.pid)"])
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if await isRunning() { return }
+            if !ProcessInspector.isAlive(pid: child.pid, startTime: child.startTime) {
+                throw .failed("the router process exited at start; see \(logFile)")
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        throw .failed("the router did not answer on \(socket) within 15s; see \(logFile)")
+    }
+
+    public func table() async throws(SlipwayError) -> RouteTable {
+        let r = try await call("GET", "/v1/table")
+        do { return try JSONDecoder().decode(RouteTable.self, from: Data(r.body)) } catch {
+            throw SlipwayError(.internal, "the router sent an unreadable table", cause: error)
+        }
+    }
+
+    public func push(_ table: RouteTable) async throws(SlipwayError) {
+        let body = (try? JSONEncoder().encode(table)) ?? Data()
+        let r = try await call("PUT", "/v1/table", body: Array(body))
+        guard r.status == 200 else { throw .failed("the router refused the table: \(r.bodyText)") }
+    }
+
+    public func stats() async throws(SlipwayError) -> RouterStatsReport {
+        let r = try await call("GET", "/v1/stats")
+        return (try? JSONDecoder().decode(RouterStatsReport.self, from: Data(r.body))) ?? [:]
+    }
+
+    public func addresses() async throws(SlipwayError) -> [String: String] {
+        let r = try await call("GET", "/v1/addresses")
+        return (try? JSONDecoder().decode([String: String].self, from: Data(r.body))) ?? [:]
+    }
+
+    /// Stops the router process (used by `slipway down` for the last environment and by the demo).
+    public func stop() async {
+        guard let r = try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)),
+              let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+              let pid = json["pid"] as? Int else { return }
+        let start = ProcessInspector.startTime(Int32(pid)) ?? 0
+        ProcessInspector.signal(pid: Int32(pid), startTime: start, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline, ProcessInspector.isAlive(pid: Int32(pid), startTime: start) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        ProcessInspector.signal(pid: Int32(pid), startTime: start, SIGKILL)
+    }
+
+    private func call(_ method: String, _ path: String, body: [UInt8]? = nil) async throws(SlipwayError) -> MiniHTTPClient.Response {
+        do {
+            return try await client.request(method, .unix(path: socket), path: path,
+                                            headers: body == nil ? [] : [("Content-Type", "application/json")], body: body, timeout: .seconds(10))
+        } catch {
+            throw SlipwayError(.unavailable, "cannot reach the router on \(socket)", cause: error)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayStore
+
+/// Runs the app's instances: starts them on free ports with their environment, stops them
+/// (SIGTERM, then SIGKILL after stop_timeout), restarts crashed ones with exponential back-off,
+/// probes readiness of serving instances, and rotates their logs. Instances outlive the daemon.
+public actor Supervisor {
+    let store: SlipwayStore
+    let logsDirectory: String
+    let releases: ReleaseStore
+    let sharedDirectory: String
+    let prober = HealthProber()
+    let logger: Logger
+    var secrets: Secrets
+    var trackers: [Int64: ReadinessTracker] = [:]
+    var crashedAt: [Int64: ContinuousClock.Instant] = [:]
+    var lastProbe: [Int64: ContinuousClock.Instant] = [:]
+    static let maxLogBytes: UInt64 = 10 << 20
+
+    public init(store: SlipwayStore, root: String, secrets: Secrets, logger: Logger) {
+        self.store = store
+        self.logsDirectory = root + "/logs"
+        self.releases = ReleaseStore(directory: root + "/releases")
+        self.sharedDirectory = root + "/shared"
+        self.secrets = secrets
+        self.logger = logger
+    }
+
+    public func reloadSecrets(_ s: Secrets) { secrets = s }
+
+    /// The environment an instance runs with: a few of the daemon's variables, `process.env`, the named secrets, and Slipway's.
+    func environment(app: String, env: EnvironmentConfig, release: String, slot: Int, port: Int) throws(SlipwayError) -> [String: String] {
+        var e: [String: String] = [:]
+        let daemon = ProcessInfo.processInfo.environment
+        for key in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER"] { if let v = daemon[key] { e[key] = v } }
+        for (k, v) in env.process.env { e[k] = v }
+        for (k, v) in try secrets.resolve(env.process.secrets) { e[k] = v }
+        e["PORT"] = String(port)
+        e["SLIPWAY_APP"] = app
+        e["SLIPWAY_ENV"] = env.name
+        e["SLIPWAY_RELEASE"] = release
+        e["SLIPWAY_INSTANCE"] = "\(env.name)-\(release)-\(slot)"
+        e["SLIPWAY_SHARED"] = sharedDirectory
+        return e
+    }
+
+    /// Starts one instance of `release` and records it (state `starting`, or `state`).
+    public func start(app: String, env: EnvironmentConfig, release: String, slot: Int, state: InstanceState = .starting) throws(SlipwayError) -> InstanceRecord {
+        let port = try PortAllocator.freePort()
+        let logFile = "\(logsDirectory)/\(env.name)-\(release)-\(slot).log"
+        let child = try spawn(app: app, env: env, release: release, slot: slot, port: port, logFile: logFile)
+        let record = InstanceRecord(environment: env.name, release: release, slot: slot, port: port, pid: child.pid,
+                                    procStartTime: Int64(child.startTime), state: state, logFile: logFile)
+        let saved = try store.save(record)
+        logger.info("started instance", metadata: ["instance.env": "\(env.name)", "release.version": "\(release)",
+                                                     "instance.slot": "\(slot)", "instance.pid": "\(child.pid)", "instance.port": "\(port)"])
+        return saved
+    }
+
+    private func spawn(app: String, env: EnvironmentConfig, release: String, slot: Int, port: Int, logFile: String) throws(SlipwayError) -> ProcessSpawner.Spawned {
+        let dir = releases.path(release)
+        guard FileManager.default.fileExists(atPath: dir) else { throw .notFound("release \(release) does not exist (slipway releases lists them)") }
+        let vars = try environment(app: app, env: env, release: release, slot: slot, port: port)
+        let argv = try CommandLineSplitter.split(env.process.command, variables: vars)
+        return try ProcessSpawner.spawn(argv: argv, directory: dir, environment: vars, logFile: logFile)
+    }
+
+    /// SIGTERM, wait up to `timeout`, then SIGKILL; removes the instance's record.
+    public func stop(_ instance: InstanceRecord, timeout: Duration) async {
+        var i = instance
+        i.state = .stopping
+        _ = try? store.save(i)
+        let pid = i.pid, start = UInt64(i.procStartTime)
+        if ProcessInspector.signal(pid: pid, startTime: start, SIGTERM) {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline, ProcessInspector.isAlive(pid: pid, startTime: start) {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            if ProcessInspector.signal(pid: pid, startTime: start, SIGKILL) {
+                logger.warning("instance ignored SIGTERM; killed", metadata: ["instance.pid": "\(pid)"])
+                while ProcessInspector.isAlive(pid: pid, startTime: start) { try? await Task.sleep(for: .milliseconds(10)) }
+            }
+        }
+        if let id = i.id {
+            try? store.deleteInstance(id)
+            trackers[id] = nil
+            crashedAt[id] = nil
+            lastProbe[id] = nil
+        }
+    }
+
+    public func stopAll(_ instances: [InstanceRecord], timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            for i in instances { group.addTask { await self.stop(i, timeout: timeout) } }
+        }
+    }
+
+    /// Marks instances as serving: they start with a ready verdict (the gate just proved it).
+    public func markServing(_ ids: [Int64], healthy: Int, unhealthy: Int) {
+        for id in ids { trackers[id] = ReadinessTracker(healthyThreshold: healthy, unhealthyThreshold: unhealthy, initiallyReady: true) }
+    }
+
+    public func logTail(_ instance: InstanceRecord, lines: Int = 15) -> String {
+        guard let text = try? String(contentsOfFile: instance.logFile, encoding: .utf8) else { return "(no output)" }
+        let tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1).joined(separator: "\n")
+        return tail.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "(no output)" : tail
+    }
+}

@@ -1,0 +1,96 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A small HTTP/1.1 client for the control plane: the CLI talking to the daemon over its unix socket,
+/// health probes, the daemon driving the router. One request per connection; bodies are small.
+public struct MiniHTTPClient: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var reason: String
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+        public func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    let group: any EventLoopGroup
+
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.group = group
+    }
+
+    public func request(
+        _ method: String, _ endpoint: HTTPEndpoint, path: String, headers: [(String, String)] = [],
+        body: [UInt8]? = nil, timeout: Duration = .seconds(30)
+    ) async throws -> Response {
+        let nanos = max(Int64(1_000_000), timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let bootstrap = ClientBootstrap(group: group).connectTimeout(.nanoseconds(nanos))
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+            }
+        }
+        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        let hostHeader: String
+        do {
+            switch endpoint {
+            case .tcp(let host, let port):
+                channel = try await bootstrap.connect(host: host, port: port, channelInitializer: initializer)
+                hostHeader = "\(host):\(port)"
+            case .unix(let path):
+                channel = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
+                hostHeader = "localhost"
+            }
+        } catch {
+            throw Failure(description: "cannot connect to \(endpoint): \(Self.describe(error))")
+        }
+        let deadline = channel.channel.eventLoop.scheduleTask(in: .nanoseconds(nanos)) {
+            channel.channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        return try await channel.executeThenClose { inbound, outbound in
+            var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
+            head.headers.add(name: "Host", value: hostHeader)
+            head.headers.add(name: "Connection", value: "close")
+            for (k, v) in headers { head.headers.add(name: k, value: v) }
+            if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
+            else if method != "GET" && method != "HEAD" { head.headers.add(name: "Content-Length", value: "0") }
+            try await outbound.write(.head(head))
+            if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+
+            var response: Response?
+            do {
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h):
+                        response = Response(status: Int(h.status.code), reason: h.status.reasonPhrase,
+                                            headers: h.headers.map { ($0.name, $0.value) }, body: [])
+                    case .body(var buffer):
+                        response?.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                    case .end:
+                        if let response { return response }
+                    }
+                }
+            } catch {
+                throw Failure(description: "\(endpoint) \(path): \(Self.describe(error))")
+            }
+            throw Failure(description: "\(endpoint) \(path): the connection closed before a complete response (timeout \(timeout))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? IOError { return e.description }
+        if error is ChannelError { return "connection closed (\(error))" }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,96 @@
+import SlipwayCore
+
+/// The router's whole configuration: one listener per environment, each with weighted pools (one per live release).
+/// The daemon pushes it over the control socket; the router persists it atomically and restores it on start.
+public struct RouteTable: Codable, Sendable, Equatable {
+    public var generation: Int
+    public var listeners: [ListenerTable]
+
+    public init(generation: Int = 0, listeners: [ListenerTable] = []) {
+        self.generation = generation
+        self.listeners = listeners
+    }
+
+    public func listener(_ name: String) -> ListenerTable? { listeners.first { $0.name == name } }
+}
+
+public struct ListenerTable: Codable, Sendable, Equatable {
+    /// The environment's name.
+    public var name: String
+    public var listen: ListenAddress
+    public var drainTimeoutMs: Int64
+    public var pools: [Pool]
+
+    public init(name: String, listen: ListenAddress, drainTimeoutMs: Int64 = 10_000, pools: [Pool] = []) {
+        self.name = name
+        self.listen = listen
+        self.drainTimeoutMs = drainTimeoutMs
+        self.pools = pools
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, listen, pools
+        case drainTimeoutMs = "drain_timeout_ms"
+    }
+
+    /// The release that receives traffic (the heaviest pool), if any.
+    public var servingRelease: String? {
+        pools.filter { $0.weight > 0 && !$0.backends.isEmpty }.max { $0.weight < $1.weight }?.name
+    }
+}
+
+public struct Pool: Codable, Sendable, Equatable {
+    /// The release version.
+    public var name: String
+    public var weight: Int
+    public var backends: [Backend]
+
+    public init(name: String, weight: Int = 100, backends: [Backend]) {
+        self.name = name
+        self.weight = weight
+        self.backends = backends
+    }
+}
+
+public struct Backend: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(host):\(port)" }
+}
+
+/// Live numbers for one pool, as the control API reports them.
+public struct PoolStatsSnapshot: Codable, Sendable, Equatable {
+    public var requests: Int
+    public var inflight: Int
+    public var responses2xx: Int
+    public var responses3xx: Int
+    public var responses4xx: Int
+    public var responses5xx: Int
+    public var upstreamErrors: Int
+
+    public init(requests: Int = 0, inflight: Int = 0, responses2xx: Int = 0, responses3xx: Int = 0,
+                responses4xx: Int = 0, responses5xx: Int = 0, upstreamErrors: Int = 0) {
+        self.requests = requests
+        self.inflight = inflight
+        self.responses2xx = responses2xx
+        self.responses3xx = responses3xx
+        self.responses4xx = responses4xx
+        self.responses5xx = responses5xx
+        self.upstreamErrors = upstreamErrors
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case requests, inflight
+        case responses2xx = "responses_2xx", responses3xx = "responses_3xx", responses4xx = "responses_4xx"
+        case responses5xx = "responses_5xx", upstreamErrors = "upstream_errors"
+    }
+}
+
+/// `listener → pool → stats`.
+public typealias RouterStatsReport = [String: [String: PoolStatsSnapshot]]

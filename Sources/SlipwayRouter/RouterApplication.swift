@@ -1,0 +1,110 @@
+import Foundation
+import ServiceLifecycle
+import UnixSignals
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import SlipwayCore
+
+extension RouteTable: ResponseCodable {}
+
+/// How `slipway router` runs: with a control socket and a persisted table (driven by the daemon),
+/// or standalone with a static table (`--listen` / `--upstream`).
+public struct RouterOptions: Sendable {
+    public var controlSocket: String?
+    public var stateFile: String?
+    public var staticTable: RouteTable?
+    public var threads: Int
+
+    public init(controlSocket: String? = nil, stateFile: String? = nil, staticTable: RouteTable? = nil, threads: Int = System.coreCount) {
+        self.controlSocket = controlSocket
+        self.stateFile = stateFile
+        self.staticTable = staticTable
+        self.threads = threads
+    }
+}
+
+public enum RouterApplication {
+    /// Reads the persisted table; nil when there is none yet.
+    public static func loadTable(_ path: String) throws -> RouteTable? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try JSONDecoder().decode(RouteTable.self, from: data)
+    }
+
+    /// Writes the table atomically (temp file + rename): a crash leaves the old table or the new one.
+    public static func saveTable(_ table: RouteTable, to path: String) throws {
+        let data = try SlipwayJSON.encoder(pretty: true).encode(table)
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Runs the router until SIGTERM/SIGINT.
+    public static func run(_ options: RouterOptions, logger: Logger) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
+        let proxy = ProxyServer(group: group, logger: logger)
+        var initial = options.staticTable ?? RouteTable()
+        if options.staticTable == nil, let file = options.stateFile, let saved = try loadTable(file) { initial = saved }
+        try await proxy.apply(initial)
+        logger.info("router started", metadata: ["router.generation": "\(initial.generation)", "router.pid": "\(getpid())"])
+
+        guard let socket = options.controlSocket else {
+            // Standalone: serve until a signal arrives.
+            let services = ServiceGroup(configuration: .init(services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await services.run()
+            await proxy.closeAll()
+            try await group.shutdownGracefully()
+            return
+        }
+        try? FileManager.default.removeItem(atPath: socket)
+        let app = Application(
+            router: controlRouter(proxy: proxy, stateFile: options.stateFile),
+            configuration: .init(address: .unixDomainSocket(path: socket), serverName: "slipway-router"),
+            onServerRunning: { _ in chmod(socket, 0o600) },
+            logger: logger)
+        try await app.runService()
+        await proxy.closeAll()
+        try await group.shutdownGracefully()
+    }
+
+    public static func controlRouter(proxy: ProxyServer, stateFile: String?) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/health") { _, _ -> Response in
+            let table = await proxy.table
+            return jsonResponse(["pid": Int(getpid()), "generation": table.generation])
+        }
+        router.get("/v1/table") { _, _ in await proxy.table }
+        router.put("/v1/table") { request, context -> RouteTable in
+            let table = try await request.decode(as: RouteTable.self, context: context)
+            do {
+                try await proxy.apply(table)
+            } catch let error as SlipwayError {
+                throw HTTPError(.conflict, message: error.description)
+            }
+            if let stateFile { try saveTable(table, to: stateFile) }
+            return table
+        }
+        router.get("/v1/stats") { _, _ -> Response in
+            let report = await proxy.registry.report()
+            let data = (try? SlipwayJSON.encoder().encode(report)) ?? Data("{}".utf8)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.get("/v1/addresses") { _, _ -> Response in
+            let bound = await proxy.boundAddresses().mapValues(\.description)
+            return jsonResponse(bound)
+        }
+        return router
+    }
+
+    static func jsonResponse<T: Encodable>(_ value: T) -> Response {
+        let data = (try? SlipwayJSON.encoder().encode(value)) ?? Data("{}".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+}
+
+/// Runs until graceful shutdown is triggered.
+struct UntilShutdown: Service {
+    func run() async throws {
+        try await gracefulShutdown()
+    }
+}

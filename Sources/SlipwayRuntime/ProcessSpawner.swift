@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import SlipwayCore
+
+/// Starts programs with posix_spawn: argv arrays (never a shell), their own session (so a signal or a
+/// crash of the daemon does not reach them), stdout/stderr appended straight to a log file.
+public enum ProcessSpawner {
+    public struct Spawned: Sendable, Equatable {
+        public var pid: Int32
+        /// Start time in clock ticks since boot (/proc/PID/stat field 22): with the pid, identifies the process.
+        public var startTime: UInt64
+    }
+
+    public static func spawn(argv: [String], directory: String, environment: [String: String], logFile: String) throws(SlipwayError) -> Spawned {
+        guard let program = argv.first else { throw .usage("empty command") }
+        let path = resolve(program, directory: directory, environment: environment)
+        let fd = open(logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SlipwayError(.internal, "cannot open log file \(logFile)", cause: String(cString: strerror(errno))) }
+        defer { close(fd) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        guard let addChdir = Self.addChdir else {
+            throw SlipwayError(.internal, "this C library lacks posix_spawn_file_actions_addchdir_np (glibc 2.29 or later is needed)")
+        }
+        _ = addChdir(&actions, directory)
+
+        var attrs = posix_spawnattr_t()
+        posix_spawnattr_init(&attrs)
+        defer { posix_spawnattr_destroy(&attrs) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attrs, &mask)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attrs, &defaults)
+        posix_spawnattr_setflags(&attrs, Int16(Self.setsidFlag | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgs.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attrs, cArgs, cEnv)
+        guard rc == 0 else {
+            throw SlipwayError(.failed, "cannot start '\(program)' in \(directory)", cause: String(cString: strerror(rc)))
+        }
+        return Spawned(pid: pid, startTime: ProcessInspector.startTime(pid) ?? 0)
+    }
+
+    /// Runs a command to completion (release builds, hooks), output appended to `logFile`.
+    public static func run(argv: [String], directory: String, environment: [String: String], logFile: String) async throws(SlipwayError) -> Int32 {
+        let child = try spawn(argv: argv, directory: directory, environment: environment, logFile: logFile)
+        while true {
+            if let status = ProcessInspector.reap(child.pid) { return status }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// glibc's `POSIX_SPAWN_SETSID` (not exported to Swift without _GNU_SOURCE).
+    static let setsidFlag: Int32 = 0x80
+
+    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    /// `posix_spawn_file_actions_addchdir_np`, looked up at run time for the same reason.
+    static let addChdir: AddChdir? = {
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(sym, to: AddChdir.self)
+    }()
+
+    static func resolve(_ program: String, directory: String, environment: [String: String]) -> String {
+        if program.contains("/") {
+            return program.hasPrefix("/") ? program : directory + "/" + program
+        }
+        let path = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(program)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return program
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SlipwayCore
+
+/// Turns every error into `{"error": {"code", "message", "cause"}}` with a matching status, so the CLI
+/// can map it back to an exit code. Nothing else about the failure leaks.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as SlipwayError {
+            return APIResponse.error(error)
+        } catch let error as DecodingError {
+            return APIResponse.error(SlipwayError(.usage, "the request body is not valid", cause: "\(error)"))
+        } catch let error as HTTPError {
+            let code: SlipwayError.Code = error.status == .notFound ? .notFound : (error.status.code < 500 ? .usage : .internal)
+            return APIResponse.error(SlipwayError(code, error.body ?? "\(error.status)"))
+        } catch {
+            return APIResponse.error(SlipwayError(.internal, "the daemon failed to handle \(request.uri.path)", cause: error))
+        }
+    }
+}
+
+enum APIResponse {
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? SlipwayJSON.encoder().encode(value)) ?? Data("null".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ error: SlipwayError) -> Response {
+        let status: HTTPResponse.Status = switch error.code {
+        case .usage: .badRequest
+        case .policy: .conflict
+        case .notFound: .notFound
+        case .failed: .unprocessableContent
+        case .unavailable: .serviceUnavailable
+        case .internal: .internalServerError
+        }
+        return json(ErrorBody(error: error), status: status)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        do {
+            return try SlipwayJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw SlipwayError(.usage, "the request body is not a valid \(T.self)", cause: error)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SlipwayCore
+import SlipwayEngine
+
+public struct DownRequest: Codable, Sendable {
+    public var environment: String?
+    public var all: Bool
+    public var actor: String
+    public init(environment: String?, all: Bool, actor: String) {
+        self.environment = environment
+        self.all = all
+        self.actor = actor
+    }
+}
+
+/// The daemon's API, spoken over the admin socket by the CLI. JSON in, JSON out.
+public enum APIRoutes {
+    public static func router(engine: Engine) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware())
+        let v1 = router.group("v1")
+        v1.get("health") { _, _ in APIResponse.json(["status": "ok", "pid": "\(getpid())"]) }
+        v1.get("status") { request, _ in
+            APIResponse.json(try await engine.status(environment: request.uri.queryParameters.get("env")))
+        }
+        v1.get("releases") { _, _ in APIResponse.json(await engine.releaseList()) }
+        v1.post("releases") { request, _ in
+            let body = try await APIResponse.decode(ReleaseCreateRequest.self, from: request)
+            return APIResponse.json(try await engine.createRelease(body), status: .created)
+        }
+        v1.post("deployments") { request, _ in
+            let body = try await APIResponse.decode(DeployRequest.self, from: request)
+            return APIResponse.json(try await engine.startDeployment(body), status: .accepted)
+        }
+        v1.get("deployments") { request, _ in
+            let q = request.uri.queryParameters
+            let limit = q.get("limit").flatMap { Int($0) } ?? 50
+            return APIResponse.json(try await engine.history(environment: q.get("env"), limit: limit))
+        }
+        v1.get("deployments/:id") { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            let after = request.uri.queryParameters.get("after").flatMap { Int64($0) } ?? 0
+            return APIResponse.json(try await engine.progress(id, after: after))
+        }
+        v1.get("deployments/:id/log") { _, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            let info = try await engine.progress(id, after: Int64.max).deployment
+            let text = (try? String(contentsOfFile: info.logFile, encoding: .utf8)) ?? ""
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        v1.post("scale") { request, _ in
+            let body = try await APIResponse.decode(ScaleRequest.self, from: request)
+            return APIResponse.json(try await engine.scale(body))
+        }
+        v1.get("locks") { _, _ in APIResponse.json(try await engine.locks()) }
+        v1.post("locks/release") { request, _ in
+            let body = try await APIResponse.decode(EnvironmentRequest.self, from: request)
+            let released = try await engine.releaseLock(environment: body.environment, actor: body.actor)
+            return APIResponse.json(released.map { [$0] } ?? [])
+        }
+        v1.post("down") { request, _ in
+            let body = try await APIResponse.decode(DownRequest.self, from: request)
+            try await engine.down(environment: body.environment, all: body.all, actor: body.actor)
+            return APIResponse.json(["status": "ok"])
+        }
+        v1.get("audit") { request, _ in
+            let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
+            return APIResponse.json(try await engine.auditEntries(limit: limit))
+        }
+        return router
+    }
+}

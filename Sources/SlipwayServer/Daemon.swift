@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SlipwayCore
+import SlipwayEngine
+import SlipwayHTTP
+import UnixSignals
+
+/// `slipway server`: reconciles, then serves the API on the admin socket and supervises until stopped.
+public final class Daemon: Sendable {
+    public let engine: Engine
+    public let config: SlipwayConfig
+    let logger: Logger
+    let group: ServiceGroup
+
+    public init(config: SlipwayConfig, routerExecutable: String, logger: Logger, handleSignals: Bool = true) throws(SlipwayError) {
+        self.config = config
+        self.logger = logger
+        engine = try Engine(config: config, routerExecutable: routerExecutable, logger: logger)
+        let socket = config.socketPath
+        let app = Application(
+            router: APIRoutes.router(engine: engine),
+            configuration: .init(address: .unixDomainSocket(path: socket), serverName: "slipway"),
+            onServerRunning: { _ in chmod(socket, 0o600) },
+            logger: logger)
+        group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: SupervisionService(engine: engine, logger: logger)),
+                .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+    }
+
+    /// Refuses to start beside a live daemon on the same root; removes a stale socket file.
+    func claimSocket() async throws(SlipwayError) {
+        let socket = config.socketPath
+        guard FileManager.default.fileExists(atPath: socket) else { return }
+        if let r = try? await MiniHTTPClient().request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)), r.status == 200 {
+            throw .usage("another slipway daemon is already running for \(config.root) (socket \(socket))")
+        }
+        try? FileManager.default.removeItem(atPath: socket)
+    }
+
+    /// Reconciles state (re-adopts instances, ends interrupted deployments), then runs until shut down.
+    public func run() async throws {
+        try await claimSocket()
+        try await engine.reconcile()
+        logger.info("slipway daemon ready", metadata: ["daemon.socket": "\(config.socketPath)", "daemon.root": "\(config.root)"])
+        try await group.run()
+        await engine.waitForRunning()
+    }
+
+    public func shutdown() async { await group.triggerGracefulShutdown() }
+}
+
+/// The supervision loop: crashed instances, readiness, warm standbys, router liveness.
+struct SupervisionService: Service {
+    let engine: Engine
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await engine.tick()
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import SlipwayCore
+
+// Ids are non-optional in the API models; 0 means "not inserted yet" and is left to SQLite's autoincrement.
+extension DeploymentInfo: FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "deployments"
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        if id != 0 { container["id"] = id }
+        container["environment"] = environment
+        container["version"] = version
+        container["previous_version"] = previousVersion
+        container["kind"] = kind.rawValue
+        container["strategy"] = strategy.rawValue
+        container["state"] = state.rawValue
+        container["actor"] = actor
+        container["started_at"] = startedAt
+        container["finished_at"] = finishedAt
+        container["outcome"] = outcome
+        container["message"] = message
+        container["log_file"] = logFile
+    }
+}
+
+extension DeploymentEvent: FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "deployment_events"
+    public mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        if seq != 0 { container["seq"] = seq }
+        container["deployment_id"] = deploymentId
+        container["time"] = time
+        container["actor"] = actor
+        container["state"] = state.rawValue
+        container["detail"] = detail
+    }
+}
+
+extension LockInfo: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "locks"
+}
+
+/// An instance row: what the API shows plus the process start time that identifies the pid.
+public struct InstanceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "instances"
+    public var id: Int64?
+    public var environment: String
+    public var release: String
+    public var slot: Int
+    public var port: Int
+    public var pid: Int32
+    public var procStartTime: Int64
+    public var state: InstanceState
+    public var ready: Bool
+    public var restarts: Int
+    public var startedAt: Date
+    public var logFile: String
+
+    public init(environment: String, release: String, slot: Int, port: Int, pid: Int32, procStartTime: Int64,
+                state: InstanceState, ready: Bool = false, restarts: Int = 0, startedAt: Date = Date(), logFile: String) {
+        self.environment = environment
+        self.release = release
+        self.slot = slot
+        self.port = port
+        self.pid = pid
+        self.procStartTime = procStartTime
+        self.state = state
+        self.ready = ready
+        self.restarts = restarts
+        self.startedAt = startedAt
+        self.logFile = logFile
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, environment, release, slot, port, pid, state, ready, restarts
+        case procStartTime = "proc_start_time", startedAt = "started_at", logFile = "log_file"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public var info: InstanceInfo {
+        InstanceInfo(id: id ?? 0, environment: environment, release: release, slot: slot, port: port, pid: pid,
+                     state: state, ready: ready, restarts: restarts, startedAt: startedAt, logFile: logFile)
+    }
+}
+
+/// Per-environment state: what serves, what came before, what is kept warm.
+public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "environments"
+    public var name: String
+    public var currentRelease: String?
+    public var previousRelease: String?
+    /// Instances wanted, when `slipway scale` overrode the config.
+    public var instances: Int?
+    /// Until when the previous release's instances stay warm.
+    public var standbyUntil: Date?
+
+    public init(name: String, currentRelease: String? = nil, previousRelease: String? = nil, instances: Int? = nil, standbyUntil: Date? = nil) {
+        self.name = name
+        self.currentRelease = currentRelease
+        self.previousRelease = previousRelease
+        self.instances = instances
+        self.standbyUntil = standbyUntil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, instances
+        case currentRelease = "current_release", previousRelease = "previous_release", standbyUntil = "standby_until"
+    }
+}
+
+struct AuditRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "audit"
+    var id: Int64?
+    var time: Date
+    var actor: String
+    var action: String
+    var target: String
+    var outcome: String
+    var detail: String
+    var prevHash: String
+    var hash: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, time, actor, action, target, outcome, detail, hash
+        case prevHash = "prev_hash"
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

@@ -1,0 +1,73 @@
+import GRDB
+
+/// Append-only, named schema migrations.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-core") { db in
+            try db.create(table: "deployments") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("environment", .text).notNull().indexed()
+                t.column("version", .text).notNull()
+                t.column("previous_version", .text)
+                t.column("kind", .text).notNull()
+                t.column("strategy", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("actor", .text).notNull()
+                t.column("started_at", .datetime).notNull()
+                t.column("finished_at", .datetime)
+                t.column("outcome", .text)
+                t.column("message", .text)
+                t.column("log_file", .text).notNull()
+            }
+            try db.create(table: "deployment_events") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("deployment_id", .integer).notNull().indexed().references("deployments", onDelete: .cascade)
+                t.column("time", .datetime).notNull()
+                t.column("actor", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+            try db.create(table: "instances") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("environment", .text).notNull().indexed()
+                t.column("release", .text).notNull()
+                t.column("slot", .integer).notNull()
+                t.column("port", .integer).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("proc_start_time", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.column("ready", .boolean).notNull()
+                t.column("restarts", .integer).notNull()
+                t.column("started_at", .datetime).notNull()
+                t.column("log_file", .text).notNull()
+            }
+            try db.create(table: "environments") { t in
+                t.primaryKey("name", .text)
+                t.column("current_release", .text)
+                t.column("previous_release", .text)
+                t.column("instances", .integer)
+                t.column("standby_until", .datetime)
+            }
+            try db.create(table: "locks") { t in
+                t.primaryKey("environment", .text)
+                t.column("holder", .text).notNull()
+                t.column("deployment_id", .integer)
+                t.column("acquired_at", .datetime).notNull()
+                t.column("heartbeat_at", .datetime).notNull()
+            }
+            try db.create(table: "audit") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("time", .datetime).notNull()
+                t.column("actor", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("target", .text).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("detail", .text).notNull()
+                t.column("prev_hash", .text).notNull()
+                t.column("hash", .text).notNull()
+            }
+        }
+        return m
+    }
+}

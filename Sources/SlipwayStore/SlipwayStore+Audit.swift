@@ -1,0 +1,45 @@
+import Crypto
+import Foundation
+import GRDB
+import SlipwayCore
+
+extension SlipwayStore {
+    /// Appends an audit entry; each entry's hash covers the previous one's, so an edit breaks the chain.
+    public func audit(actor: String, action: String, target: String, outcome: String, detail: String = "", now: Date = Date()) {
+        try? write { db in try Self.appendAudit(db, actor: actor, action: action, target: target, outcome: outcome, detail: detail, now: now) }
+    }
+
+    static func appendAudit(_ db: Database, actor: String, action: String, target: String, outcome: String, detail: String, now: Date) throws {
+        let prev = try String.fetchOne(db, sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1") ?? ""
+        var r = AuditRecord(id: nil, time: now, actor: actor, action: action, target: target, outcome: outcome, detail: detail, prevHash: prev, hash: "")
+        r.hash = chainHash(r)
+        try r.insert(db)
+    }
+
+    static func chainHash(_ r: AuditRecord) -> String {
+        let ms = Int64((r.time.timeIntervalSince1970 * 1000).rounded())
+        let text = [r.prevHash, String(ms), r.actor, r.action, r.target, r.outcome, r.detail].joined(separator: "\u{1F}")
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func auditEntries(limit: Int = 100) throws(SlipwayError) -> [AuditEntry] {
+        try read { db in
+            try AuditRecord.order(Column("id").desc).limit(limit).fetchAll(db).map {
+                AuditEntry(id: $0.id ?? 0, time: $0.time, actor: $0.actor, action: $0.action, target: $0.target,
+                           outcome: $0.outcome, detail: $0.detail, hash: $0.hash)
+            }
+        }
+    }
+
+    /// Recomputes the chain; returns the id of the first entry that does not match, or nil when intact.
+    public func verifyAuditChain() throws(SlipwayError) -> Int64? {
+        try read { db in
+            var prev = ""
+            for r in try AuditRecord.order(Column("id")).fetchAll(db) {
+                if r.prevHash != prev || Self.chainHash(r) != r.hash { return r.id }
+                prev = r.hash
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+import SlipwayCore
+
+/// The embedded state store: SQLite through GRDB, WAL mode. Every state change is one transaction.
+public final class SlipwayStore: Sendable {
+    let db: any DatabaseWriter
+
+    /// Opens (creating if needed) `state.db` in WAL mode and migrates it.
+    public convenience init(path: String) throws(SlipwayError) {
+        do {
+            var config = Configuration()
+            config.busyMode = .timeout(10)
+            let pool = try DatabasePool(path: path, configuration: config)
+            try self.init(writer: pool)
+        } catch let e as SlipwayError {
+            throw e
+        } catch {
+            throw SlipwayError(.internal, "cannot open the state database \(path)", cause: error)
+        }
+    }
+
+    /// An in-memory store, for tests.
+    public static func inMemory() throws -> SlipwayStore { try SlipwayStore(writer: DatabaseQueue()) }
+
+    init(writer: any DatabaseWriter) throws(SlipwayError) {
+        db = writer
+        do { try Schema.migrator.migrate(writer) } catch {
+            throw SlipwayError(.internal, "cannot migrate the state database", cause: error)
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(SlipwayError) -> T {
+        do { return try db.write(body) } catch let e as SlipwayError { throw e } catch {
+            throw SlipwayError(.internal, "state database write failed", cause: error)
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(SlipwayError) -> T {
+        do { return try db.read(body) } catch let e as SlipwayError { throw e } catch {
+            throw SlipwayError(.internal, "state database read failed", cause: error)
+        }
+    }
+
+    // MARK: Deployments
+
+    /// Inserts a deployment in state `pending` with its first event.
+    public func createDeployment(_ deployment: DeploymentInfo, detail: String) throws(SlipwayError) -> DeploymentInfo {
+        try write { db in
+            var d = deployment
+            try d.insert(db)
+            var e = DeploymentEvent(seq: 0, deploymentId: d.id, time: d.startedAt, actor: d.actor, state: d.state, detail: detail)
+            try e.insert(db)
+            return d
+        }
+    }
+
+    /// Moves a deployment to `state` (checked against the state machine) and records the event, atomically.
+    @discardableResult
+    public func transition(_ id: Int64, to state: DeploymentState, actor: String, detail: String, message: String? = nil, now: Date = Date()) throws(SlipwayError) -> DeploymentInfo {
+        try write { db in
+            guard var d = try DeploymentInfo.fetchOne(db, key: id) else { throw SlipwayError.notFound("no deployment \(id)") }
+            d.state = try d.state.transition(to: state)
+            if state.isTerminal {
+                d.finishedAt = now
+                d.outcome = state.rawValue
+                d.message = message ?? detail
+            }
+            try d.update(db)
+            var e = DeploymentEvent(seq: 0, deploymentId: id, time: now, actor: actor, state: state, detail: detail)
+            try e.insert(db)
+            return d
+        }
+    }
+
+    /// Records an event without changing state (progress detail).
+    public func note(_ id: Int64, actor: String, detail: String, now: Date = Date()) throws(SlipwayError) {
+        try write { db in
+            guard let d = try DeploymentInfo.fetchOne(db, key: id) else { return }
+            var e = DeploymentEvent(seq: 0, deploymentId: id, time: now, actor: actor, state: d.state, detail: detail)
+            try e.insert(db)
+        }
+    }
+
+    public func deployment(_ id: Int64) throws(SlipwayError) -> DeploymentInfo? {
+        try read { db in try DeploymentInfo.fetchOne(db, key: id) }
+    }
+
+    public func deployments(environment: String? = nil, limit: Int = 50) throws(SlipwayError) -> [DeploymentInfo] {
+        try read { db in
+            var q = DeploymentInfo.order(Column("id").desc).limit(limit)
+            if let environment { q = q.filter(Column("environment") == environment) }
+            return try q.fetchAll(db)
+        }
+    }
+
+    public func activeDeployments() throws(SlipwayError) -> [DeploymentInfo] {
+        let terminal = [DeploymentState.succeeded, .failed, .rolledBack].map(\.rawValue)
+        return try read { db in
+            try DeploymentInfo.filter(!terminal.contains(Column("state"))).order(Column("id")).fetchAll(db)
+        }
+    }
+
+    public func events(deployment id: Int64, after seq: Int64 = 0) throws(SlipwayError) -> [DeploymentEvent] {
+        try read { db in
+            try DeploymentEvent.filter(Column("deployment_id") == id && Column("seq") > seq).order(Column("seq")).fetchAll(db)
+        }
+    }
+
+    // MARK: Environments
+
+    public func environment(_ name: String) throws(SlipwayError) -> EnvironmentRecord {
+        try read { db in try EnvironmentRecord.fetchOne(db, key: name) } ?? EnvironmentRecord(name: name)
+    }
+
+    public func save(_ env: EnvironmentRecord) throws(SlipwayError) {
+        try write { db in try env.save(db) }
+    }
+
+    // MARK: Instances
+
+    public func instances(environment: String? = nil) throws(SlipwayError) -> [InstanceRecord] {
+        try read { db in
+            var q = InstanceRecord.order(Column("environment"), Column("release"), Column("slot"))
+            if let environment { q = q.filter(Column("environment") == environment) }
+            return try q.fetchAll(db)
+        }
+    }
+
+    @discardableResult
+    public func save(_ instance: InstanceRecord) throws(SlipwayError) -> InstanceRecord {
+        try write { db in
+            var i = instance
+            try i.save(db)
+            return i
+        }
+    }
+
+    public func deleteInstance(_ id: Int64) throws(SlipwayError) {
+        _ = try write { db in try InstanceRecord.deleteOne(db, key: id) }
+    }
+}

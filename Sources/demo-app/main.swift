@@ -1,0 +1,3 @@
+import DemoApp
+
+try await DemoApp.main(arguments: Array(CommandLine.arguments.dropFirst()))

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import SlipwayCore
+
+/// Runs the command tree and maps failures onto Slipway's exit codes:
+/// 0 ok, 1 operation failed, 2 usage or config error, 3 refused by policy.
+@main
+enum Entry {
+    static func main() async {
+        do {
+            var command = try Slipway.parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as SlipwayError {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            exit(error.exitCode)
+        } catch {
+            let code = Slipway.exitCode(for: error)
+            if code == .success || error is CleanExit {
+                Slipway.exit(withError: error)
+            }
+            if code.rawValue == 64 {  // ArgumentParser's EX_USAGE
+                FileHandle.standardError.write(Data((Slipway.fullMessage(for: error) + "\n").utf8))
+                exit(2)
+            }
+            Slipway.exit(withError: error)
+        }
+    }
+}
+
+struct Slipway: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slipway",
+        abstract: "Ship, roll back and protect your services.",
+        subcommands: [
+            Server.self, Check.self, Release.self, Releases.self, Deploy.self, Rollback.self, Status.self,
+            History.self, Logs.self, Scale.self, Lock.self, Down.self, RouterCommand.self, Demo.self, DemoAppCommand.self,
+        ])
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import SlipwayClient
+import SlipwayCore
+
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Path to slipway.yml (default: $SLIPWAY_CONFIG or ./slipway.yml)")
+    var config: String?
+
+    var configPath: String {
+        let path = config ?? ProcessInfo.processInfo.environment["SLIPWAY_CONFIG"] ?? "slipway.yml"
+        return path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// The validated config; problems are printed and become exit 2.
+    func load() throws(SlipwayError) -> SlipwayConfig {
+        do { return try ConfigLoader.load(path: configPath) } catch { throw error.slipwayError }
+    }
+
+    func client() throws(SlipwayError) -> (SlipwayConfig, DaemonClient) {
+        let cfg = try load()
+        return (cfg, DaemonClient(socket: cfg.socketPath))
+    }
+}
+
+struct EnvOption: ParsableArguments {
+    @Option(name: .long, help: "Environment (default: the only one, or production)")
+    var env: String?
+}
+
+enum Output {
+    static func json<T: Encodable>(_ value: T) {
+        if let data = try? SlipwayJSON.encoder(pretty: true).encode(value) {
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// Left-aligned columns.
+    static func table(_ header: [String], _ rows: [[String]]) {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
+        for row in all {
+            print(row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  "))
+        }
+    }
+
+    static func time(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date) + "Z"
+    }
+
+    static func clock(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "HH:mm:ss.SSS"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date)
+    }
+}
+
+extension Output {
+    static func firstLine(_ text: String?) -> String? {
+        guard let text, let first = text.split(separator: "\n").first else { return nil }
+        return String(first)
+    }
+}

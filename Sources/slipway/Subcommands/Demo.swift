@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SlipwayClient
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayServer
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The whole story in a temp dir: releases, a blue-green deploy under load, a refused release, a rollback.")
+    @Flag(help: "Keep the temp directory (for a look at state.db, logs/, releases/)") var keep = false
+
+    func run() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-demo-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let runner = try DemoRunner(directory: dir)
+        var failure: (any Error)?
+        do { try await runner.run() } catch { failure = error }
+        await runner.cleanUp()
+        if keep { print("kept \(dir)") } else { try? FileManager.default.removeItem(atPath: dir) }
+        if let failure { throw failure }
+    }
+}
+
+/// Drives a real daemon (in this process) through its API, as a user's CLI would.
+struct DemoRunner {
+    let directory: String
+    let config: SlipwayConfig
+    let daemon: Daemon
+    let client: DaemonClient
+    let port: Int
+
+    init(directory: String) throws {
+        self.directory = directory
+        port = try PortAllocator.freePort()
+        let yaml = """
+            app: demo
+            process:
+              command: "\(SelfExecutable.path) demo-app --port $PORT"
+              instances: 2
+              stop_timeout: 5s
+            health:
+              path: /health/ready
+              interval: 200ms
+              timeout: 1s
+              healthy_threshold: 2
+              deadline: 4s
+            router:
+              listen: 127.0.0.1:\(port)
+              drain_timeout: 5s
+            strategy: blue-green
+            """
+        try yaml.write(toFile: directory + "/slipway.yml", atomically: true, encoding: .utf8)
+        config = try ConfigLoader.load(path: directory + "/slipway.yml")
+        var logger = Logger(label: "slipway")
+        logger.logLevel = .warning
+        daemon = try Daemon(config: config, routerExecutable: SelfExecutable.path, logger: logger, handleSignals: false)
+        client = DaemonClient(socket: config.socketPath)
+    }
+
+    func say(_ s: String) { print(s) }
+
+    func run() async throws {
+        say("▶ slipway demo in \(directory)")
+        let d = daemon
+        Task { try? await d.run() }
+        try await waitForDaemon()
+        say("  daemon up (embedded SQLite at \(config.databasePath)); router on 127.0.0.1:\(port)")
+
+        for (v, ready) in [("v1", true), ("v2", true), ("v3", false)] {
+            let src = directory + "/src-\(v)"
+            try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+            try "{\"ready\": \(ready), \"fail_rate\": 0.0, \"latency_ms\": 2, \"note\": \"demo release \(v)\"}\n".write(toFile: src + "/demo-app.json", atomically: true, encoding: .utf8)
+            let r: ReleaseInfo = try await client.post("/v1/releases", ReleaseCreateRequest(version: v, from: src, actor: "demo"))
+            say("  release \(v) created (\(r.digest.prefix(19))…)\(ready ? "" : " — never becomes ready")")
+        }
+
+        let t1 = try await deploy("v1", kind: .deploy)
+        say("1. deployed v1 in \(t1.time): \(t1.outcome)")
+
+        let load = LoadLoop(port: port)
+        load.start(concurrency: 4, maxDuration: .seconds(120))
+        try await Task.sleep(for: .milliseconds(500))
+        let t2 = try await deploy("v2", kind: .deploy)
+        say("2. blue-green v1 → v2 under load in \(t2.time): \(t2.outcome); requests so far \(load.summary.requests), failed \(load.summary.failures)")
+
+        let t3 = try await deploy("v3", kind: .deploy)
+        say("3. v3 never becomes ready: \(t3.outcome) after \(t3.time); v2 kept serving; failed requests \(load.summary.failures)")
+
+        let t4 = try await deploy("v1", kind: .rollback)
+        say("4. rollback to v1 (warm instances) in \(t4.time): \(t4.outcome)")
+        try await Task.sleep(for: .milliseconds(300))
+        let s = await load.stop()
+
+        let served = s.byRelease.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        say("""
+            ── summary ──────────────────────────────────────────────
+              requests through the router: \(s.requests), failed: \(s.failures)\(s.lastFailure.map { " (last: \($0))" } ?? "")
+              answered by: \(served)
+              deploy v1 \(t1.time) · blue-green to v2 \(t2.time) · v3 refused after \(t3.time) · rollback to v1 \(t4.time)
+            """)
+        let history: [DeploymentInfo] = try await client.get("/v1/deployments")
+        for h in history.reversed() {
+            say("  #\(h.id) \(h.kind.rawValue) \(h.version): \(h.state.rawValue)")
+        }
+        if s.failures > 0 { throw SlipwayError(.failed, "the demo saw \(s.failures) failed request(s)") }
+        say("✓ zero failed requests across two switches, a refused release and a rollback")
+    }
+
+    func deploy(_ version: String, kind: DeploymentKind) async throws -> (time: String, outcome: String) {
+        let start = ContinuousClock.now
+        var d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(version: version, environment: nil, strategy: nil, kind: kind, actor: "demo"))
+        while !d.state.isTerminal {
+            try await Task.sleep(for: .milliseconds(50))
+            d = try await client.get("/v1/deployments/\(d.id)?after=\(Int64.max)", as: DeploymentProgress.self).deployment
+        }
+        let took = ContinuousClock.now - start
+        return (String(format: "%.2fs", took.seconds), d.state == .succeeded ? "succeeded" : "\(d.state.rawValue) — \(d.message?.split(separator: "\n").first ?? "")")
+    }
+
+    func waitForDaemon() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if (try? await client.get("/v1/health", as: [String: String].self)) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw SlipwayError(.failed, "the demo daemon did not start within 20s")
+    }
+
+    func cleanUp() async {
+        _ = try? await client.post("/v1/down", DownRequest(environment: nil, all: true, actor: "demo"), as: [String: String].self)
+        await daemon.shutdown()
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import SlipwayClient
+import SlipwayCore
+
+struct Deploy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Deploy a release and wait for the outcome (exit 1 if it was refused or rolled back, 3 if the environment is locked).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var envOption: EnvOption
+    @Argument(help: "The release version") var version: String
+    @Option(help: "recreate | blue-green (default: the environment's strategy)") var strategy: DeployStrategy?
+    @Flag(help: "Print the final deployment as JSON (progress goes to stderr)") var json = false
+
+    func run() async throws {
+        let (_, client) = try global.client()
+        let d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(
+            version: version, environment: envOption.env, strategy: strategy, kind: .deploy, actor: DaemonClient.actor))
+        try await DeployFollower.follow(client: client, deployment: d, json: json)
+    }
+}
+
+extension DeployStrategy: ExpressibleByArgument {}
+
+struct Rollback: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Roll back to the previous release, or to VERSION, through the same health-gated switch.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var envOption: EnvOption
+    @Argument(help: "A retained release (default: the one before the current)") var version: String?
+    @Flag(help: "Print the final deployment as JSON") var json = false
+
+    func run() async throws {
+        let (_, client) = try global.client()
+        let d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(
+            version: version, environment: envOption.env, strategy: nil, kind: .rollback, actor: DaemonClient.actor))
+        try await DeployFollower.follow(client: client, deployment: d, json: json)
+    }
+}
+
+enum DeployFollower {
+    static func say(_ s: String, json: Bool) {
+        if json { FileHandle.standardError.write(Data((s + "\n").utf8)) } else { print(s) }
+    }
+
+    static func follow(client: DaemonClient, deployment: DeploymentInfo, json: Bool) async throws {
+        var after: Int64 = 0
+        var d = deployment
+        let kind: String = d.kind.rawValue
+        say("\(kind) #\(d.id): \(d.version) → \(d.environment) (\(d.strategy.rawValue)), log \(d.logFile)", json: json)
+        while true {
+            let p = try await progress(client: client, id: d.id, after: after)
+            for e in p.events {
+                say("  \(Output.clock(e.time)) [\(e.state.rawValue)] \(e.detail)", json: json)
+                after = e.seq
+            }
+            d = p.deployment
+            if d.state.isTerminal { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if json { Output.json(d) }
+        if d.state != .succeeded {
+            if let message = d.message, message.contains("\n") { say(message, json: json) }
+            let what: String = d.state == .failed ? "failed" : "was rolled back"
+            throw SlipwayError(.failed, "\(kind) of \(d.version) to \(d.environment) \(what)")
+        }
+        if !json, let finished = d.finishedAt {
+            let seconds: String = String(format: "%.2f", finished.timeIntervalSince(d.startedAt))
+            print("✓ \(d.version) is serving \(d.environment) (\(seconds)s)")
+        }
+    }
+
+    static func progress(client: DaemonClient, id: Int64, after: Int64) async throws -> DeploymentProgress {
+        do {
+            return try await client.get("/v1/deployments/\(id)?after=\(after)", as: DeploymentProgress.self)
+        } catch {
+            guard error.code == .unavailable else { throw error }
+            throw SlipwayError(.failed, "lost the daemon while following deployment \(id); when it starts again the deployment is finished or rolled back (see 'slipway history')")
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayRouter
+
+struct RouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "router",
+        abstract: "Run the router (data plane): driven by the daemon over --control, or standalone with --listen/--upstream.")
+    @Option(help: "Control socket (the daemon starts the router this way)") var control: String?
+    @Option(help: "Where the route table is persisted") var state: String?
+    @Option(help: "Standalone: HOST:PORT to listen on") var listen: String?
+    @Option(help: "Standalone: HOST:PORT of a backend (repeatable)") var upstream: [String] = []
+    @Option(help: "Event loop threads") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        if control == nil && listen == nil { throw ValidationError("pass --control SOCKET (driven by the daemon) or --listen HOST:PORT with --upstream HOST:PORT") }
+        if let listen, ListenAddress(parsing: listen) == nil { throw ValidationError("--listen: expected HOST:PORT, got '\(listen)'") }
+        for u in upstream where ListenAddress(parsing: u) == nil { throw ValidationError("--upstream: expected HOST:PORT, got '\(u)'") }
+        if listen != nil && upstream.isEmpty { throw ValidationError("--listen needs at least one --upstream HOST:PORT") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "slipway-router")
+        logger.logLevel = .info
+        var table: RouteTable?
+        if let listen, let addr = ListenAddress(parsing: listen) {
+            let backends = upstream.compactMap(ListenAddress.init(parsing:)).map { Backend(host: $0.host, port: $0.port) }
+            table = RouteTable(generation: 1, listeners: [ListenerTable(name: "default", listen: addr, pools: [Pool(name: "static", backends: backends)])])
+        }
+        try await RouterApplication.run(RouterOptions(controlSocket: control, stateFile: state, staticTable: table, threads: threads), logger: logger)
+    }
+}
+
+struct DemoAppCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "demo-app", abstract: "The demo app (same as the demo-app executable).", shouldDisplay: false)
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+
+    func run() async throws {
+        try await DemoAppRunner.run(arguments)
+    }
+}

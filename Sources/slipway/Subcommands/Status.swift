@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import SlipwayClient
+import SlipwayCore
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Per environment: current release, instances (release, port, pid, state).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var envOption: EnvOption
+    @Flag(help: "Print JSON") var json = false
+
+    func run() async throws {
+        let (_, client) = try global.client()
+        let path = envOption.env.map { "/v1/status?env=\($0)" } ?? "/v1/status"
+        let list: [EnvironmentStatus] = try await client.get(path)
+        if json { Output.json(list); return }
+        for s in list {
+            let current: String = s.currentRelease ?? "nothing serving"
+            var line = "\(s.name): \(current) on \(s.listen) (\(s.strategy.rawValue))"
+            if let previous = s.previousRelease { line += ", previous \(previous)" }
+            if let lock = s.lock { line += ", LOCKED by \(lock.holder)" }
+            print(line)
+            if s.instances.isEmpty { print("  no instances"); continue }
+            var rows: [[String]] = []
+            for i in s.instances {
+                let ready: String = i.ready ? "yes" : "no"
+                rows.append(["  \(i.release)", "\(i.slot)", "\(i.port)", "\(i.pid)", i.state.rawValue, ready, "\(i.restarts)", Output.time(i.startedAt)])
+            }
+            Output.table(["  RELEASE", "SLOT", "PORT", "PID", "STATE", "READY", "RESTARTS", "STARTED"], rows)
+        }
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Deployments, newest first: id, version, strategy, state, actor, started/finished, outcome.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var envOption: EnvOption
+    @Option(help: "How many") var limit = 50
+    @Flag(help: "Print JSON") var json = false
+
+    func run() async throws {
+        let (_, client) = try global.client()
+        var path = "/v1/deployments?limit=\(limit)"
+        if let env = envOption.env { path += "&env=\(env)" }
+        let list: [DeploymentInfo] = try await client.get(path)
+        if json { Output.json(list); return }
+        var rows: [[String]] = []
+        for d in list {
+            let from: String = d.previousVersion ?? "-"
+            let message: String = Output.firstLine(d.message) ?? "-"
+            rows.append(["\(d.id)", d.environment, d.kind.rawValue, d.version, from, d.strategy.rawValue, d.state.rawValue, d.actor,
+                         Output.time(d.startedAt), Output.time(d.finishedAt), message])
+        }
+        Output.table(["ID", "ENV", "KIND", "VERSION", "FROM", "STRATEGY", "STATE", "ACTOR", "STARTED", "FINISHED", "MESSAGE"], rows)
+    }
+}
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a deployment's log.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The deployment id (slipway history)") var deploymentId: Int64
+
+    func run() async throws {
+        let (_, client) = try global.client()
+        _ = try await client.get("/v1/deployments/\(deploymentId)?after=\(Int64.max)", as: DeploymentProgress.self)
+        print(try await client.text("/v1/deployments/\(deploymentId)/log"), terminator: "")
+    }
+}
+
+struct Scale: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run N instances of the current release (new ones are health-gated before traffic).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var envOption: EnvOption
+    @Argument(help: "Number of instances (1-64)") var instances: Int
+
+    func run() async throws {
+        let (_, client) = try global.client()
+        let s: EnvironmentStatus = try await client.post("/v1/scale", ScaleRequest(environment: envOption.env, instances: instances, actor: DaemonClient.actor))
+        let running = s.instances.filter { $0.release == s.currentRelease && $0.state == .running }.count
+        let current: String = s.currentRelease ?? "nothing"
+        print("\(s.name): \(running) instance(s) of \(current) running")
+    }
+}
+
+struct Lock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show or release deployment locks.", subcommands: [LockStatus.self, LockRelease.self])
+
+    struct LockStatus: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "List held locks.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON") var json = false
+        func run() async throws {
+            let (_, client) = try global.client()
+            let locks: [LockInfo] = try await client.get("/v1/locks")
+            if json { Output.json(locks); return }
+            if locks.isEmpty { print("no locks held"); return }
+            var rows: [[String]] = []
+            for l in locks {
+                let id: String = l.deploymentId.map { String($0) } ?? "-"
+                rows.append([l.environment, l.holder, id, Output.time(l.acquiredAt), Output.time(l.heartbeatAt)])
+            }
+            Output.table(["ENV", "HOLDER", "DEPLOYMENT", "SINCE", "HEARTBEAT"], rows)
+        }
+    }
+
+    struct LockRelease: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "release", abstract: "Force-release an environment's lock (audited).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var envOption: EnvOption
+        func run() async throws {
+            let (_, client) = try global.client()
+            let released: [LockInfo] = try await client.post("/v1/locks/release", EnvironmentRequest(environment: envOption.env, actor: DaemonClient.actor))
+            if let l = released.first { print("released the lock of \(l.holder) on \(l.environment)") } else { print("no lock was held") }
+        }
+    }
+}
+
+struct Down: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Take an environment offline: stop its instances and its listener (--all: every environment and the router).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var envOption: EnvOption
+    @Flag(help: "Every environment, and stop the router process") var all = false
+
+    func run() async throws {
+        let (_, client) = try global.client()
+        let _: [String: String] = try await client.post("/v1/down", DownBody(environment: envOption.env, all: all, actor: DaemonClient.actor))
+        print(all ? "all environments are down; the router is stopped" : "\(envOption.env ?? "the environment") is down")
+    }
+
+    struct DownBody: Encodable {
+        var environment: String?
+        var all: Bool
+        var actor: String
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import SlipwayCore
+
+struct ConfigTests {
+    static let valid = """
+        app: shop
+        release:
+          files: ["bin/shop"]
+        process:
+          command: "./shop serve --port $PORT"
+          instances: 2
+          env: { LOG_LEVEL: info, WORKERS: 4 }
+          secrets: [DATABASE_URL]
+          stop_timeout: 10s
+        health:
+          path: /health/ready
+          interval: 500ms
+          deadline: 1m
+        router:
+          listen: 0.0.0.0:8080
+          drain_timeout: 10s
+        strategy: blue-green
+        keep_releases: 5
+        environments:
+          staging:    { router: { listen: 127.0.0.1:8100 }, process: { instances: 1 } }
+          production: {}
+        """
+
+    @Test func validConfigResolvesEnvironmentsByDeepMerge() throws {
+        let cfg = try ConfigLoader.parse(yaml: Self.valid, file: "/srv/shop/slipway.yml", directory: "/srv/shop")
+        #expect(cfg.app == "shop")
+        #expect(cfg.root == "/srv/shop/.slipway")
+        #expect(cfg.environmentNames == ["staging", "production"])
+        let staging = try #require(cfg.environments["staging"])
+        let production = try #require(cfg.environments["production"])
+        #expect(staging.router.listen == ListenAddress(host: "127.0.0.1", port: 8100))
+        #expect(staging.router.drainTimeout == .seconds(10))  // inherited from the top level
+        #expect(staging.process.instances == 1)
+        #expect(staging.process.command == "./shop serve --port $PORT")  // merged, not replaced
+        #expect(production.process.instances == 2)
+        #expect(production.process.env == ["LOG_LEVEL": "info", "WORKERS": "4"])
+        #expect(production.health.interval == .milliseconds(500))
+        #expect(production.health.deadline == .seconds(60))
+        #expect(try cfg.environment(nil).name == "production")
+    }
+
+    /// A corpus of bad configs, each with the location and message a user must see.
+    static let badConfigs: [(yaml: String, expected: String)] = [
+        ("process: { command: x }\n", "slipway.yml:1:1: app: missing required key"),
+        ("app: Shop\nprocess: { command: x }\n", "slipway.yml:1:6: app: expected a name of a-z, 0-9 and '-', got 'Shop'"),
+        ("app: shop\n", "slipway.yml:1:1: process: missing required key"),
+        ("app: shop\nprocess: { instances: 2 }\n", "slipway.yml:2:10: process.command: missing required key"),
+        ("app: shop\nprocess: { command: x, instances: two }\n", "slipway.yml:2:35: process.instances: expected an integer from 1 to 64, got 'two'"),
+        ("app: shop\nprocess: { command: x, instances: 0 }\n", "process.instances: expected an integer from 1 to 64, got '0'"),
+        ("app: shop\nprocess: { command: x }\nhealth: { interval: soon }\n", "slipway.yml:3:21: health.interval: expected a duration like 500ms, 10s, 5m or 1h (above zero), got 'soon'"),
+        ("app: shop\nprocess: { command: x }\nhealth: { path: ready }\n", "health.path: expected a path starting with '/', got 'ready'"),
+        ("app: shop\nprocess: { command: x }\nrouter: { listen: nowhere }\n", "slipway.yml:3:19: router.listen: expected HOST:PORT with a port from 1 to 65535, got 'nowhere'"),
+        ("app: shop\nprocess: { command: x }\nstrategy: canary\n", "slipway.yml:3:11: strategy: expected one of: recreate, blue-green; got 'canary'"),
+        ("app: shop\nprocess: { command: x }\ncolour: blue\n", "slipway.yml:3:1: colour: unknown key; expected one of:"),
+        ("app: shop\nprocess: { command: x, comand: y }\n", "slipway.yml:2:24: process.comand: unknown key; expected one of: command, instances, env, secrets, stop_timeout"),
+        ("app: shop\nprocess: { command: x, secrets: [database-url] }\n", "process.secrets: expected environment variable names like DATABASE_URL, got 'database-url'"),
+        ("app: shop\nprocess: { command: \"./x 'unterminated\" }\n", "process.command: expected a command line: unterminated quote"),
+        ("app: shop\nprocess: { command: x }\nkeep_releases: 1\n", "keep_releases: expected an integer ≥ 2, got '1'"),
+        ("app: shop\nprocess: { command: x }\nenvironments:\n  staging: { root: /tmp }\n", "slipway.yml:4:14: environments.staging.root: unknown key; expected one of: process, health, router, strategy, keep_warm"),
+        ("app: shop\nprocess: { command: x }\nenvironments:\n  a: {}\n  b: {}\n", "environments.b.router.listen: 127.0.0.1:8080 is already used by environment 'a'"),
+        ("app: shop\nprocess: [x\n", "slipway.yml:3:1: invalid YAML"),
+        ("", "slipway.yml: the file is empty"),
+    ]
+
+    @Test(arguments: badConfigs.indices)
+    func badConfigIsRejectedWithLocatedMessage(_ index: Int) {
+        let (yaml, expected) = Self.badConfigs[index]
+        do {
+            let cfg = try ConfigLoader.parse(yaml: yaml, file: "slipway.yml", directory: "/tmp")
+            Issue.record("config \(index) was accepted: \(cfg.app)")
+        } catch {
+            #expect(error.description.contains(expected), "got:\n\(error.description)\nexpected to contain:\n\(expected)")
+        }
+    }
+
+    @Test func everyProblemIsReportedAtOnce() {
+        let yaml = "app: shop\nprocess: { command: x, instances: -1 }\nstrategy: canary\nbogus: 1\n"
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse(yaml: yaml, file: "f.yml", directory: "/tmp") }
+        do { _ = try ConfigLoader.parse(yaml: yaml, file: "f.yml", directory: "/tmp") } catch { #expect(error.problems.count == 3) }
+    }
+
+    @Test func durations() {
+        #expect(DurationParsing.parse("250ms") == .milliseconds(250))
+        #expect(DurationParsing.parse("10s") == .seconds(10))
+        #expect(DurationParsing.parse("5m") == .seconds(300))
+        #expect(DurationParsing.parse("1h30m") == .seconds(5400))
+        #expect(DurationParsing.parse("10") == nil)
+        #expect(DurationParsing.parse("s") == nil)
+        #expect(DurationParsing.format(.seconds(90)) == "90s")
+    }
+
+    @Test func commandsSplitIntoArgvWithoutAShell() throws {
+        #expect(try CommandLineSplitter.split("./shop serve --port $PORT", variables: ["PORT": "9001"]) == ["./shop", "serve", "--port", "9001"])
+        #expect(try CommandLineSplitter.split("run 'a b' \"c $X\" d\\ e ${X}y", variables: ["X": "1"]) == ["run", "a b", "c 1", "d e", "1y"])
+        #expect(try CommandLineSplitter.split("echo '$PORT; rm -rf /'", variables: ["PORT": "1"]) == ["echo", "$PORT; rm -rf /"])
+        #expect(throws: SlipwayError.self) { try CommandLineSplitter.split("  ") }
+    }
+
+    @Test func releaseVersionsAreSafeNames() {
+        for ok in ["v1", "1.2.3", "2026-11-23_1", "v1+build.5"] { #expect((try? ReleaseVersion.validate(ok)) != nil, "\(ok)") }
+        for bad in ["", "..", "../x", "a/b", ".hidden", "-x", "v 1"] { #expect((try? ReleaseVersion.validate(bad)) == nil, "\(bad)") }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import SlipwayClient
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayServer
+
+/// The binaries this build produced: the router runs as `slipway router`, the app as `demo-app`.
+enum TestBinaries {
+    static var directory: String {
+        if let d = ProcessInfo.processInfo.environment["SLIPWAY_TEST_BIN"], !d.isEmpty { return d }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: exe)
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("slipway").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }
+    static var slipway: String { directory + "/slipway" }
+    static var demoApp: String { directory + "/demo-app" }
+}
+
+/// A temp directory with a slipway.yml for demo-app, releases to deploy, and a client.
+final class Sandbox: @unchecked Sendable {  // immutable after init
+    let dir: String
+    let port: Int
+    let config: SlipwayConfig
+    let client: DaemonClient
+
+    init(strategy: String = "blue-green", deadline: String = "3s", extra: String = "") throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        port = try PortAllocator.freePort()
+        let yaml = """
+            app: demo
+            process:
+              command: "\(TestBinaries.demoApp) --port $PORT"
+              instances: 2
+              stop_timeout: 3s
+            health:
+              path: /health/ready
+              interval: 100ms
+              timeout: 1s
+              healthy_threshold: 2
+              deadline: \(deadline)
+            router:
+              listen: 127.0.0.1:\(port)
+              drain_timeout: 5s
+            strategy: \(strategy)
+            \(extra)
+            """
+        try yaml.write(toFile: dir + "/slipway.yml", atomically: true, encoding: .utf8)
+        config = try ConfigLoader.load(path: dir + "/slipway.yml")
+        client = DaemonClient(socket: config.socketPath)
+    }
+
+    /// A release whose demo-app.json says how the app behaves.
+    func release(_ version: String, ready: Bool = true, latencyMs: Int = 0) async throws -> ReleaseInfo {
+        let src = dir + "/src-\(version)"
+        try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        try "{\"ready\": \(ready), \"latency_ms\": \(latencyMs)}".write(toFile: src + "/demo-app.json", atomically: true, encoding: .utf8)
+        return try await client.post("/v1/releases", ReleaseCreateRequest(version: version, from: src, actor: "test"))
+    }
+
+    func deploy(_ version: String?, kind: DeploymentKind = .deploy, strategy: DeployStrategy? = nil) async throws -> DeploymentInfo {
+        try await client.post("/v1/deployments", DeployRequest(version: version, environment: nil, strategy: strategy, kind: kind, actor: "test"))
+    }
+
+    /// Polls the deployment until it ends (deadline-bound).
+    func outcome(_ d: DeploymentInfo, within: Duration = .seconds(60)) async throws -> DeploymentInfo {
+        try await poll(within: within) {
+            let p: DeploymentProgress = try await self.client.get("/v1/deployments/\(d.id)?after=\(Int64.max)")
+            return p.deployment.state.isTerminal ? p.deployment : nil
+        }
+    }
+
+    func status() async throws -> EnvironmentStatus {
+        let s: [EnvironmentStatus] = try await client.get("/v1/status")
+        return s[0]
+    }
+
+    func waitForDaemon() async throws {
+        _ = try await poll(within: .seconds(30)) { try? await self.client.get("/v1/health", as: [String: String].self) }
+    }
+
+    /// What the router answers on `/` right now.
+    func get() async throws -> String {
+        try await SlipwayHTTPProbe.get(port: port)
+    }
+
+    func tearDown() async {
+        _ = try? await client.post("/v1/down", DownRequest(environment: nil, all: true, actor: "test"), as: [String: String].self)
+    }
+
+    func removeFiles() { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+import SlipwayHTTP
+
+enum SlipwayHTTPProbe {
+    static func get(port: Int, path: String = "/") async throws -> String {
+        let r = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: port), path: path, timeout: .seconds(5))
+        return "\(r.status) \(r.bodyText)"
+    }
+}
+
+struct Timeout: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Calls `body` until it returns a value or `within` passes.
+func poll<T>(within: Duration, every: Duration = .milliseconds(50), _ body: () async throws -> T?) async throws -> T {
+    let deadline = ContinuousClock.now + within
+    while ContinuousClock.now < deadline {
+        if let v = try await body() { return v }
+        try await Task.sleep(for: every)
+    }
+    throw Timeout(description: "condition not met within \(within)")
+}
+
+func quietLogger() -> Logger {
+    var l = Logger(label: "test")
+    l.logLevel = .error
+    return l
+}
