@@ -32,6 +32,12 @@ public enum ProcessSpawner {
             throw SlipwayError(.internal, "this C library lacks posix_spawn_file_actions_addchdir_np (glibc 2.29 or later is needed)")
         }
         _ = addChdir(&actions, directory)
+        // The child must not inherit the daemon's sockets or files (an orphaned instance holding the
+        // daemon's listening socket would swallow connections after a daemon crash).
+        guard let closeFrom = Self.addCloseFrom else {
+            throw SlipwayError(.internal, "this C library lacks posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later is needed)")
+        }
+        _ = closeFrom(&actions, 3)
 
         var attrs = posix_spawnattr_t()
         posix_spawnattr_init(&attrs)
@@ -75,6 +81,12 @@ public enum ProcessSpawner {
     static let addChdir: AddChdir? = {
         guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
         return unsafeBitCast(sym, to: AddChdir.self)
+    }()
+
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    static let addCloseFrom: AddCloseFrom? = {
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(sym, to: AddCloseFrom.self)
     }()
 
     static func resolve(_ program: String, directory: String, environment: [String: String]) -> String {

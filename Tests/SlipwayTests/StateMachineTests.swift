@@ -34,12 +34,12 @@ struct StateMachineTests {
 
     @Test func readinessNeedsConsecutiveResults() {
         var t = ReadinessTracker(healthyThreshold: 2, unhealthyThreshold: 3)
-        #expect(!t.record(success: true))
-        #expect(!t.record(success: false))  // resets the streak
-        #expect(!t.record(success: true))
-        #expect(t.record(success: true) && t.isReady)
-        #expect(!t.record(success: false) && !t.record(success: false) && t.isReady)
-        #expect(t.record(success: false) && !t.isReady)
+        var changes: [Bool] = []
+        for ok in [true, false, true, true] { changes.append(t.record(success: ok)) }  // a failure resets the streak
+        #expect(changes == [false, false, false, true] && t.isReady)
+        changes = []
+        for _ in 0..<3 { changes.append(t.record(success: false)) }
+        #expect(changes == [false, false, true] && !t.isReady)
     }
 
     @Test func gateIsReadyAfterHealthyThresholdProbes() async throws {

@@ -80,7 +80,14 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     }
 
     func waitForDaemon() async throws {
-        _ = try await poll(within: .seconds(30)) { try? await self.client.get("/v1/health", as: [String: String].self) }
+        var last = ""
+        do {
+            _ = try await poll(within: .seconds(30)) { () async -> [String: String]? in
+                do { return try await self.client.get("/v1/health", as: [String: String].self) } catch { last = "\(error)"; return nil }
+            }
+        } catch {
+            throw Timeout(description: "the daemon did not answer within 30s; last error: \(last)")
+        }
     }
 
     /// What the router answers on `/` right now.
@@ -109,13 +116,13 @@ struct Timeout: Error, CustomStringConvertible {
 }
 
 /// Calls `body` until it returns a value or `within` passes.
-func poll<T>(within: Duration, every: Duration = .milliseconds(50), _ body: () async throws -> T?) async throws -> T {
+func poll<T>(within: Duration, every: Duration = .milliseconds(50), _ what: String = #function, line: Int = #line, _ body: () async throws -> T?) async throws -> T {
     let deadline = ContinuousClock.now + within
     while ContinuousClock.now < deadline {
         if let v = try await body() { return v }
         try await Task.sleep(for: every)
     }
-    throw Timeout(description: "condition not met within \(within)")
+    throw Timeout(description: "\(what) (line \(line)): condition not met within \(within)")
 }
 
 func quietLogger() -> Logger {
