@@ -130,16 +130,7 @@ extension Engine {
         if fresh.isEmpty { gateSettings.healthyThreshold = 1 }
         let settings = gateSettings
         try step(&d, .verifying, "waiting for \(count) instance(s) to answer \(settings.path) (deadline \(DurationParsing.format(settings.deadline)))", log: log)
-        let prober = HealthProber()
-        let ports = targets.map(\.port)
-        let outcome: GateOutcome
-        do {
-            outcome = try await HealthGate(clock: ContinuousClock(), settings: settings).run(instances: targets.count) { i in
-                await prober.probe(port: ports[i], path: settings.path, timeout: settings.timeout)
-            }
-        } catch {
-            outcome = .expired(lastResults: [])
-        }
+        let outcome = await gate(targets, settings: settings)
         if case .expired(let last) = outcome {
             var lines = ["release \(d.version) was not ready within \(DurationParsing.format(settings.deadline))"]
             for (i, inst) in targets.enumerated() {
@@ -156,17 +147,35 @@ extension Engine {
 
     /// Marks `targets` as the serving release, records current/previous, pushes the table.
     func switchTo(_ d: inout DeploymentInfo, env: EnvironmentConfig, targets: [InstanceRecord], previous: String?, log: DeployLog) async throws(SlipwayError) {
-        for var i in targets {
-            i.state = .running
-            i.ready = true
-            try store.save(i)
-        }
-        await supervisor.markServing(targets.compactMap(\.id), healthy: env.health.healthyThreshold, unhealthy: env.health.unhealthyThreshold)
+        try await markServing(targets, env: env)
         var record = try store.environment(env.name)
         if previous != d.version { record.previousRelease = previous }
         record.currentRelease = d.version
         record.standbyUntil = Date().addingTimeInterval(env.keepWarm.seconds)
         try store.save(record)
         try await pushTable()
+    }
+
+    /// Probes `instances` until all are ready or the deadline passes.
+    func gate(_ instances: [InstanceRecord], settings: HealthSettings) async -> GateOutcome {
+        let ports = instances.map(\.port)
+        let prober = HealthProber()
+        do {
+            return try await HealthGate(clock: ContinuousClock(), settings: settings).run(instances: instances.count) { i in
+                await prober.probe(port: ports[i], path: settings.path, timeout: settings.timeout)
+            }
+        } catch {
+            return .expired(lastResults: [])
+        }
+    }
+
+    /// Records instances as running and ready (they just passed the gate) so the next table includes them.
+    func markServing(_ instances: [InstanceRecord], env: EnvironmentConfig) async throws(SlipwayError) {
+        for var i in instances {
+            i.state = .running
+            i.ready = true
+            try store.save(i)
+        }
+        await supervisor.markServing(instances.compactMap(\.id), healthy: env.health.healthyThreshold, unhealthy: env.health.unhealthyThreshold)
     }
 }

@@ -59,17 +59,13 @@ extension Engine {
                     while live.contains(where: { $0.slot == slot }) || fresh.contains(where: { $0.slot == slot }) { slot += 1 }
                     fresh.append(try await supervisor.start(app: cfg.app, env: env, release: current, slot: slot))
                 }
-                let ports = fresh.map(\.port), settings = env.health, prober = HealthProber()
-                let outcome = try? await HealthGate(clock: ContinuousClock(), settings: settings).run(instances: fresh.count) { i in
-                    await prober.probe(port: ports[i], path: settings.path, timeout: settings.timeout)
-                }
-                guard outcome == .ready else {
+                let settings = env.health
+                guard await gate(fresh, settings: settings) == .ready else {
                     await supervisor.stopAll(fresh, timeout: env.process.stopTimeout)
                     store.audit(actor: request.actor, action: "scale", target: env.name, outcome: "failed", detail: "to \(request.instances)")
                     throw .failed("the new instances of \(current) were not ready within \(DurationParsing.format(settings.deadline)); scale unchanged in traffic")
                 }
-                for var i in fresh { i.state = .running; i.ready = true; try store.save(i) }
-                await supervisor.markServing(fresh.compactMap(\.id), healthy: settings.healthyThreshold, unhealthy: settings.unhealthyThreshold)
+                try await markServing(fresh, env: env)
                 try await pushTable()
             } else if live.count > request.instances {
                 let victims = live.sorted { $0.slot < $1.slot }.suffix(live.count - request.instances)

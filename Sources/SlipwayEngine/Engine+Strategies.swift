@@ -86,18 +86,8 @@ extension Engine {
                     targets.append(try await supervisor.start(app: config.app, env: env, release: prev, slot: slot))
                     note(d, "started \(env.name)-\(prev)-\(slot) again", log: log)
                 }
-                let ports = targets.map(\.port)
-                let settings = env.health
-                let prober = HealthProber()
-                _ = try? await HealthGate(clock: ContinuousClock(), settings: settings).run(instances: targets.count) { i in
-                    await prober.probe(port: ports[i], path: settings.path, timeout: settings.timeout)
-                }
-                for var i in targets {
-                    i.state = .running
-                    i.ready = true
-                    try store.save(i)
-                }
-                await supervisor.markServing(targets.compactMap(\.id), healthy: settings.healthyThreshold, unhealthy: settings.unhealthyThreshold)
+                _ = await gate(targets, settings: env.health)  // best effort: the previous release is all there is
+                try await markServing(targets, env: env)
             }
             record.currentRelease = d.previousVersion
             if record.previousRelease == record.currentRelease { record.previousRelease = nil }

@@ -4,17 +4,6 @@ import NIOCore
 import SlipwayCore
 import SlipwayEngine
 
-public struct DownRequest: Codable, Sendable {
-    public var environment: String?
-    public var all: Bool
-    public var actor: String
-    public init(environment: String?, all: Bool, actor: String) {
-        self.environment = environment
-        self.all = all
-        self.actor = actor
-    }
-}
-
 /// The daemon's API, spoken over the admin socket by the CLI. JSON in, JSON out.
 public enum APIRoutes {
     public static func router(engine: Engine) -> Router<BasicRequestContext> {

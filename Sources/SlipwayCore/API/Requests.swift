@@ -47,6 +47,18 @@ public struct EnvironmentRequest: Codable, Sendable {
     }
 }
 
+public struct DownRequest: Codable, Sendable {
+    public var environment: String?
+    /// Every environment, and stop the router process.
+    public var all: Bool
+    public var actor: String
+    public init(environment: String?, all: Bool, actor: String) {
+        self.environment = environment
+        self.all = all
+        self.actor = actor
+    }
+}
+
 public struct ErrorBody: Codable, Sendable {
     public var error: SlipwayError
     public init(error: SlipwayError) { self.error = error }

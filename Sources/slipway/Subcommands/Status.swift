@@ -123,13 +123,8 @@ struct Down: AsyncParsableCommand {
 
     func run() async throws {
         let (_, client) = try global.client()
-        let _: [String: String] = try await client.post("/v1/down", DownBody(environment: envOption.env, all: all, actor: DaemonClient.actor))
+        let _: [String: String] = try await client.post("/v1/down", DownRequest(environment: envOption.env, all: all, actor: DaemonClient.actor))
         print(all ? "all environments are down; the router is stopped" : "\(envOption.env ?? "the environment") is down")
     }
 
-    struct DownBody: Encodable {
-        var environment: String?
-        var all: Bool
-        var actor: String
-    }
 }
