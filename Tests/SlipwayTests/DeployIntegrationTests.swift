@@ -87,7 +87,7 @@ struct DeployIntegrationTests {
 
     @Test(.timeLimit(.minutes(2)))
     func recreateWithANeverReadyReleaseRestartsTheOldOne() async throws {
-        let s = try Sandbox(strategy: "recreate", deadline: "1500ms")
+        let s = try Sandbox(strategy: "recreate", deadline: "4s")
         try await withDaemon(s) { _ in
             _ = try await s.release("v1")
             _ = try await s.release("bad", ready: false)

@@ -27,7 +27,7 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     let config: SlipwayConfig
     let client: DaemonClient
 
-    init(strategy: String = "blue-green", deadline: String = "3s", extra: String = "") throws {
+    init(strategy: String = "blue-green", deadline: String = "5s", extra: String = "") throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         port = try PortAllocator.freePort()
