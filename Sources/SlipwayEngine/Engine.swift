@@ -17,6 +17,7 @@ public actor Engine {
     public let holder: String
     var running: [Int64: Task<Void, Never>] = [:]
     var tickCount = 0
+    var lastGeneration = 0
 
     public init(config: SlipwayConfig, routerExecutable: String, logger: Logger) throws(SlipwayError) {
         let fm = FileManager.default
@@ -62,7 +63,9 @@ public actor Engine {
             listeners.append(ListenerTable(name: name, listen: env.router.listen, drainTimeoutMs: env.router.drainTimeout.milliseconds,
                                            pools: [Pool(name: current, weight: 100, backends: backends)]))
         }
-        return RouteTable(generation: Int(Date().timeIntervalSince1970 * 1000), listeners: listeners)
+        // Strictly increasing, and above anything a previous daemon run pushed (milliseconds since 1970).
+        lastGeneration = max(lastGeneration + 1, Int(Date().timeIntervalSince1970 * 1000))
+        return RouteTable(generation: lastGeneration, listeners: listeners)
     }
 
     public func pushTable() async throws(SlipwayError) {

@@ -64,9 +64,13 @@ public struct MiniHTTPClient: Sendable {
             for (k, v) in headers { head.headers.add(name: k, value: v) }
             if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
             else if method != "GET" && method != "HEAD" { head.headers.add(name: "Content-Length", value: "0") }
-            try await outbound.write(.head(head))
-            if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            var parts: [HTTPClientRequestPart] = [.head(head)]
+            if let body, !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            parts.append(.end(nil))
+            // A server may answer and close as soon as it has the head; the response is still in the
+            // inbound buffer, so a failed write only matters if no complete response arrives.
+            var writeError: (any Error)?
+            do { try await outbound.write(contentsOf: parts) } catch { writeError = error }
 
             var response: Response?
             do {
@@ -82,8 +86,9 @@ public struct MiniHTTPClient: Sendable {
                     }
                 }
             } catch {
-                throw Failure(description: "\(endpoint) \(path): \(Self.describe(error))")
+                throw Failure(description: "\(endpoint) \(path): \(Self.describe(writeError ?? error))")
             }
+            if let writeError { throw Failure(description: "\(endpoint) \(path): cannot send the request: \(Self.describe(writeError))") }
             throw Failure(description: "\(endpoint) \(path): the connection closed before a complete response (timeout \(timeout))")
         }
     }

@@ -27,6 +27,11 @@ public actor ProxyServer {
     /// Binds new listeners first (failing without changing anything if one cannot bind), then swaps the
     /// table in one step, then closes listeners that are no longer wanted.
     public func apply(_ next: RouteTable) async throws(SlipwayError) {
+        // Tables computed concurrently may arrive out of order: an older one never replaces a newer one.
+        guard next.generation >= table.generation else {
+            logger.info("ignored a stale route table", metadata: ["router.generation": "\(next.generation)", "router.current": "\(table.generation)"])
+            return
+        }
         var opened: [String: (address: ListenAddress, channel: any Channel)] = [:]
         for listener in next.listeners {
             if let existing = bound[listener.name], existing.address == listener.listen { continue }
