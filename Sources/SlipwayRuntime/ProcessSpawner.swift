@@ -78,16 +78,16 @@ public enum ProcessSpawner {
 
     typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
     /// `posix_spawn_file_actions_addchdir_np`, looked up at run time for the same reason.
-    static let addChdir: AddChdir? = {
-        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
-        return unsafeBitCast(sym, to: AddChdir.self)
-    }()
+    static let addChdir = libcFunction("posix_spawn_file_actions_addchdir_np", as: AddChdir.self)
 
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    static let addCloseFrom: AddCloseFrom? = {
-        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(sym, to: AddCloseFrom.self)
-    }()
+    static let addCloseFrom = libcFunction("posix_spawn_file_actions_addclosefrom_np", as: AddCloseFrom.self)
+
+    /// A C library function looked up at run time (glibc's `_np` spawn actions are not exported to Swift).
+    static func libcFunction<F>(_ name: String, as type: F.Type) -> F? {
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return unsafeBitCast(sym, to: F.self)
+    }
 
     static func resolve(_ program: String, directory: String, environment: [String: String]) -> String {
         if program.contains("/") {

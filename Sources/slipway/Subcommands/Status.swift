@@ -126,5 +126,4 @@ struct Down: AsyncParsableCommand {
         let _: [String: String] = try await client.post("/v1/down", DownRequest(environment: envOption.env, all: all, actor: DaemonClient.actor))
         print(all ? "all environments are down; the router is stopped" : "\(envOption.env ?? "the environment") is down")
     }
-
 }
