@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests use (real processes and sockets only need what the image has today;
-# later suites add their servers here). Installed only when missing.
+# System packages the tests use: real servers for the backup tests (PostgreSQL 15, MariaDB), the
+# tools Slipway drives (pg_dump, mariadb-dump, tar, zstd) and sqlite3. Installed only when missing.
 need=()
-for pkg in git ca-certificates procps curl; do
+for pkg in git ca-certificates procps curl postgresql mariadb-server zstd sqlite3 tar; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -15,7 +15,18 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 
+# S3 for the off-site store tests: moto_server from PyPI.
+if ! command -v moto_server >/dev/null 2>&1; then
+  python3 -m pip install -q 'moto[server]' || python3 -m pip install -q --break-system-packages 'moto[server]'
+  hash -r
+fi
+
 swift build --build-tests
+
+# Start PostgreSQL, MariaDB and moto_server on free ports; the tests read SLIPWAY_TEST_* and never skip here.
+source scripts/test-services.sh
+trap stop_test_services EXIT
+export SLIPWAY_TEST_REQUIRE_SERVICES=1
 # The tests start the real `slipway` binary (router process) and `demo-app` from this build.
 export SLIPWAY_TEST_BIN="$(swift build --show-bin-path)"
 swift test --skip-build "$@"

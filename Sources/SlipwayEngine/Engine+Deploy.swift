@@ -65,9 +65,11 @@ extension Engine {
         }
         var d = deployment
         do {
-            switch d.strategy {
-            case .blueGreen: try await blueGreen(&d, env: env, log: log)
-            case .recreate: try await recreate(&d, env: env, log: log)
+            if try await prepareData(&d, env: env, log: log) {
+                switch d.strategy {
+                case .blueGreen: try await blueGreen(&d, env: env, log: log)
+                case .recreate: try await recreate(&d, env: env, log: log)
+                }
             }
         } catch {
             log.write("error: \(error)")

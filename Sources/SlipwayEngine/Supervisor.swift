@@ -32,7 +32,7 @@ public actor Supervisor {
     public func reloadSecrets(_ s: Secrets) { secrets = s }
 
     /// The environment an instance runs with: a few of the daemon's variables, `process.env`, the named secrets, and Slipway's.
-    func environment(app: String, env: EnvironmentConfig, release: String, slot: Int, port: Int) throws(SlipwayError) -> [String: String] {
+    public func environment(app: String, env: EnvironmentConfig, release: String, slot: Int, port: Int) throws(SlipwayError) -> [String: String] {
         var e: [String: String] = [:]
         let daemon = ProcessInfo.processInfo.environment
         for key in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER"] { if let v = daemon[key] { e[key] = v } }

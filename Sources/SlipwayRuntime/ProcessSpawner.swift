@@ -16,18 +16,31 @@ public enum ProcessSpawner {
     }
 
     public static func spawn(argv: [String], directory: String, environment: [String: String], logFile: String) throws(SlipwayError) -> Spawned {
+        let fd = try openLog(logFile)
+        defer { close(fd) }
+        return try spawn(argv: argv, directory: directory, environment: environment, stdin: nil, stdout: fd, stderr: fd)
+    }
+
+    /// Opens `path` for appending (close-on-exec), for a child's output.
+    public static func openLog(_ path: String) throws(SlipwayError) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SlipwayError(.internal, "cannot open log file \(path)", cause: String(cString: strerror(errno))) }
+        return fd
+    }
+
+    /// Starts `argv` with the given descriptors as its stdin (nil: /dev/null), stdout and stderr.
+    /// Every other descriptor is closed in the child; the caller keeps (and closes) its own.
+    public static func spawn(argv: [String], directory: String, environment: [String: String],
+                             stdin: Int32?, stdout: Int32, stderr: Int32) throws(SlipwayError) -> Spawned {
         guard let program = argv.first else { throw .usage("empty command") }
         let path = resolve(program, directory: directory, environment: environment)
-        let fd = open(logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SlipwayError(.internal, "cannot open log file \(logFile)", cause: String(cString: strerror(errno))) }
-        defer { close(fd) }
-
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fd, 1)
-        posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) }
+        else { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         guard let addChdir = Self.addChdir else {
             throw SlipwayError(.internal, "this C library lacks posix_spawn_file_actions_addchdir_np (glibc 2.29 or later is needed)")
         }
@@ -59,7 +72,8 @@ public enum ProcessSpawner {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, &attrs, cArgs, cEnv)
         guard rc == 0 else {
-            throw SlipwayError(.failed, "cannot start '\(program)' in \(directory)", cause: String(cString: strerror(rc)))
+            throw SlipwayError(.failed, "cannot start '\(program)' in \(directory)\(rc == ENOENT ? " (not installed or not on PATH?)" : "")",
+                               cause: String(cString: strerror(rc)))
         }
         return Spawned(pid: pid, startTime: ProcessInspector.startTime(pid) ?? 0)
     }
@@ -67,9 +81,16 @@ public enum ProcessSpawner {
     /// Runs a command to completion (release builds, hooks), output appended to `logFile`.
     public static func run(argv: [String], directory: String, environment: [String: String], logFile: String) async throws(SlipwayError) -> Int32 {
         let child = try spawn(argv: argv, directory: directory, environment: environment, logFile: logFile)
+        return await wait(child.pid)
+    }
+
+    /// Waits for our child `pid` to exit; its exit status (128+signal when killed).
+    public static func wait(_ pid: Int32) async -> Int32 {
+        var pause = 1
         while true {
-            if let status = ProcessInspector.reap(child.pid) { return status }
-            try? await Task.sleep(for: .milliseconds(20))
+            if let status = ProcessInspector.reap(pid) { return status }
+            try? await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 20)
         }
     }
 

@@ -59,6 +59,7 @@ public enum APIRoutes {
             let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
             return APIResponse.json(try await engine.auditEntries(limit: limit))
         }
+        addBackupRoutes(v1, engine: engine)
         return router
     }
 }

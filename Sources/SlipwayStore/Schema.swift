@@ -68,6 +68,28 @@ enum Schema {
                 t.column("hash", .text).notNull()
             }
         }
+        m.registerMigration("v2-backups") { db in
+            try db.create(table: "backups") { t in
+                t.primaryKey("id", .text)
+                t.column("environment", .text).notNull().indexed()
+                t.column("created_at", .datetime).notNull()
+                t.column("reason", .text).notNull()
+                t.column("deployment_id", .integer)
+                t.column("before_deploy_of", .text)
+                t.column("manifest", .text).notNull()
+                t.column("locations", .text).notNull()
+                t.column("verified_at", .datetime)
+                t.column("verify_ok", .boolean)
+            }
+            try db.create(table: "drills") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("environment", .text).notNull().indexed()
+                t.column("backup_id", .text).notNull()
+                t.column("started_at", .datetime).notNull()
+                t.column("ok", .boolean).notNull()
+                t.column("report", .text).notNull()
+            }
+        }
         return m
     }
 }

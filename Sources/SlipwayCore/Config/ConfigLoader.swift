@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -94,7 +94,7 @@ public enum ConfigLoader {
                     merged = ConfigReader.merge(baseNode, over)
                 }
             }
-            if let env = environment(name: name, node: merged, reader: reader) { environments[name] = env }
+            if let env = environment(name: name, node: merged, root: root, reader: reader) { environments[name] = env }
         }
         var seen: [ListenAddress: String] = [:]
         for name in names {
@@ -110,7 +110,7 @@ public enum ConfigLoader {
                              keepReleases: keepReleases, environmentNames: names, environments: environments)
     }
 
-    static func environment(name: String, node: Node, reader: ConfigReader) -> EnvironmentConfig? {
+    static func environment(name: String, node: Node, root: String, reader: ConfigReader) -> EnvironmentConfig? {
         guard let entries = reader.mapping(node, "") else { return nil }
         func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
         let before = reader.problems.count
@@ -187,8 +187,14 @@ public enum ConfigLoader {
         var keepWarm = Duration.seconds(600)
         if let k = value("keep_warm") { keepWarm = reader.duration(k, "keep_warm", allowZero: true) ?? keepWarm }
 
+        let backup = value("backup").flatMap { Self.backup($0, root: root, reader: reader) }
+        let migrate = value("migrate").flatMap { Self.migrate($0, reader: reader) }
+
         guard reader.problems.count == before, let process else { return nil }
-        return EnvironmentConfig(name: name, process: process, health: health, router: router, strategy: strategy, keepWarm: keepWarm)
+        var env = EnvironmentConfig(name: name, process: process, health: health, router: router, strategy: strategy, keepWarm: keepWarm)
+        env.backup = backup
+        env.migrate = migrate
+        return env
     }
 
     static func isEnvName(_ s: String) -> Bool {

@@ -69,6 +69,8 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var strategy: DeployStrategy
     /// How long the previous release's instances stay warm after a blue-green switch.
     public var keepWarm: Duration
+    public var backup: BackupSettings?
+    public var migrate: MigrateSettings?
 
     public init(
         name: String, process: ProcessSettings, health: HealthSettings = .init(), router: RouterSettings,

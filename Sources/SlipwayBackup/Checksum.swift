@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+import Foundation
+import SlipwayCore
+
+public enum Checksum {
+    /// sha256 of a file, read in 4 MiB blocks, as lowercase hex.
+    public static func sha256(file path: String) throws(SlipwayError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SlipwayError(.failed, "cannot read \(path)", cause: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        let size = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, size)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SlipwayError(.failed, "cannot read \(path)", cause: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The same, off the concurrency pool.
+    public static func sha256(path: String) async throws(SlipwayError) -> String {
+        try await blocking { () throws(SlipwayError) in try sha256(file: path) }
+    }
+
+    public static func hex(_ data: some Sequence<UInt8>) -> String { data.map { String(format: "%02x", $0) }.joined() }
+
+    public static func size(_ path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+}

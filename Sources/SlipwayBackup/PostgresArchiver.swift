@@ -1,0 +1,115 @@
+import Foundation
+import SlipwayCore
+import SlipwayRuntime
+
+/// PostgreSQL: `pg_dump -Fc` (uncompressed inside, zstd outside: faster than pg_dump's own zlib) run
+/// in a snapshot exported by a `psql` session that counts rows in the very same snapshot.
+/// The password reaches pg_dump, pg_restore and psql through PGPASSWORD only.
+enum PostgresArchiver {
+    /// One row per table: `schema.table|count`, counted with dynamic SQL in a single statement.
+    static let countQuery = """
+        SELECT n.nspname || '.' || c.relname || '|' || (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' ORDER BY 1;
+        """
+
+    static func backup(name: String, url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError) -> BackupManifest.Entry {
+        let pgDump = try Tools.require(["pg_dump"], package: "postgresql-client")
+        let psql = try Tools.require(["psql"], package: "postgresql-client")
+        let env = url.postgresEnvironment()
+        let started = Date()
+        let session = try Coprocess(argv: [psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--dbname=\(url.redacted)"],
+                                    environment: env, logFile: context.logFile)
+        let snapshot: String
+        do throws(SlipwayError) {
+            try session.send("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT pg_export_snapshot();\nSELECT 'slipway-end';\n")
+            guard let lines = await session.readUntil("slipway-end"), let id = lines.last(where: { !$0.isEmpty }) else {
+                _ = await session.wait()
+                throw SlipwayError(.failed, "source \(name): cannot open a snapshot on \(url.redacted)", cause: ProcessPipeline.tail(context.logFile))
+            }
+            snapshot = id
+        } catch {
+            session.kill()
+            _ = await session.wait()
+            throw error
+        }
+        let file = "\(context.staging)/\(name).pgdump\(context.codec.fileExtension)"
+        var stages = [ProcessPipeline.Stage([pgDump, "--format=custom", "--compress=0", "--snapshot=\(snapshot)", "--dbname=\(url.redacted)"],
+                                            environment: env)]
+        if let c = context.codec.compressStage { stages.append(c) }
+        // Count rows in the session while pg_dump runs: both read the same snapshot.
+        async let counted: [String: Int64]? = counts(session)
+        do {
+            try await ProcessPipeline(stages, output: file, logFile: context.logFile).run()
+        } catch {
+            session.kill()
+            _ = await counted
+            _ = await session.wait()
+            throw SlipwayError(.failed, "source \(name): pg_dump of \(url.redacted) failed", cause: error.cause ?? error.message)
+        }
+        let rowCounts = await counted
+        try? session.send("COMMIT;\n\\q\n")
+        _ = await session.wait()
+        return BackupManifest.Entry(
+            source: name, kind: "postgres", file: (file as NSString).lastPathComponent, size: Checksum.size(file),
+            sha256: try await Checksum.sha256(path: file), compression: context.codec.rawValue, encrypted: false,
+            tool: await Tools.version(pgDump, log: context.logFile), startedAt: started, finishedAt: Date(),
+            rowCounts: rowCounts, rowCountsExact: rowCounts != nil)
+    }
+
+    static func counts(_ session: Coprocess) async -> [String: Int64]? {
+        do { try session.send(countQuery + "\nSELECT 'slipway-end';\n") } catch { return nil }
+        guard let lines = await session.readUntil("slipway-end") else { return nil }
+        return parseCounts(lines)
+    }
+
+    static func parseCounts(_ lines: [String]) -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for line in lines {
+            guard let bar = line.lastIndex(of: "|"), let n = Int64(line[line.index(after: bar)...]) else { continue }
+            out[String(line[..<bar])] = n
+        }
+        return out
+    }
+
+    /// Restores into `url`'s database, replacing the objects the dump holds, in one transaction.
+    static func restore(file: String, codec: Codec, to url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError) {
+        let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
+        let (input, stages) = codec.readStages(file)
+        let restore = ProcessPipeline.Stage([pgRestore, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+                                             "--dbname=\(url.redacted)"], environment: url.postgresEnvironment())
+        do {
+            try await ProcessPipeline(stages + [restore], input: input, logFile: context.logFile).run()
+        } catch {
+            throw SlipwayError(.failed, "pg_restore into \(url.redacted) failed; the database is unchanged (one transaction)", cause: error.cause ?? error.message)
+        }
+    }
+
+    static func restoreTest(_ entry: BackupManifest.Entry, file: String, codec: Codec, server: DatabaseURL,
+                            context: ArchiveContext) async throws(SlipwayError) -> RestoreCheck {
+        let scratch = server.with(database: "slipway_verify_" + UUID().uuidString.prefix(8).lowercased())
+        let admin = server.with(database: "postgres")
+        try await psql(admin, "CREATE DATABASE \(scratch.database)", context: context)
+        do {
+            try await restore(file: file, codec: codec, to: scratch, context: context)
+            let counts = parseCounts(try await psqlLines(scratch, countQuery, context: context))
+            try? await psql(admin, "DROP DATABASE IF EXISTS \(scratch.database)", context: context)
+            let (ok, detail) = SourceArchiver.compare(entry.rowCounts, counts, exact: entry.rowCountsExact ?? false)
+            return RestoreCheck(source: entry.source, ok: ok, detail: "pg_restore into \(scratch.database) ok; " + detail, rowCounts: counts)
+        } catch {
+            try? await psql(admin, "DROP DATABASE IF EXISTS \(scratch.database)", context: context)
+            return RestoreCheck(source: entry.source, ok: false, detail: error.message + (error.cause.map { ": \($0)" } ?? ""))
+        }
+    }
+
+    static func psql(_ url: DatabaseURL, _ sql: String, context: ArchiveContext) async throws(SlipwayError) {
+        _ = try await psqlLines(url, sql, context: context)
+    }
+
+    static func psqlLines(_ url: DatabaseURL, _ sql: String, context: ArchiveContext) async throws(SlipwayError) -> [String] {
+        let psql = try Tools.require(["psql"], package: "postgresql-client")
+        let out = "\(context.scratch)/\(SourceArchiver.scratchName("psql")).out"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try await ProcessPipeline([.init([psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--dbname=\(url.redacted)", "-c", sql],
+                                         environment: url.postgresEnvironment())], output: out, logFile: context.logFile).run()
+        return ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+}

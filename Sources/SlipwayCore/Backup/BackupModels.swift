@@ -1,0 +1,202 @@
+import Foundation
+
+/// What a scratch restore found.
+public struct RestoreCheck: Sendable, Codable, Equatable {
+    public var source: String
+    public var ok: Bool
+    public var detail: String
+    public var rowCounts: [String: Int64]?
+
+    public init(source: String, ok: Bool, detail: String, rowCounts: [String: Int64]? = nil) {
+        self.source = source
+        self.ok = ok
+        self.detail = detail
+        self.rowCounts = rowCounts
+    }
+
+    enum CodingKeys: String, CodingKey { case source, ok, detail, rowCounts = "row_counts" }
+}
+
+/// The outcome of `backup verify` for one backup.
+public struct VerifyReport: Sendable, Codable, Equatable {
+    public struct FileCheck: Sendable, Codable, Equatable {
+        public var location: String
+        public var file: String
+        public var ok: Bool
+        public var detail: String
+        public init(location: String, file: String, ok: Bool, detail: String) {
+            self.location = location
+            self.file = file
+            self.ok = ok
+            self.detail = detail
+        }
+    }
+
+    public var id: String
+    public var ok: Bool
+    public var files: [FileCheck]
+    public var restores: [RestoreCheck]
+
+    public init(id: String, ok: Bool, files: [FileCheck], restores: [RestoreCheck]) {
+        self.id = id
+        self.ok = ok
+        self.files = files
+        self.restores = restores
+    }
+
+    enum CodingKeys: String, CodingKey { case id, ok, files, restores = "restore_tests" }
+}
+
+/// A backup as `backup list` shows it.
+public struct BackupInfo: Sendable, Codable, Equatable {
+    public var id: String
+    public var environment: String
+    public var createdAt: Date
+    public var reason: String
+    public var releaseVersion: String?
+    public var gitCommit: String?
+    public var deploymentId: Int64?
+    public var beforeDeployOf: String?
+    public var size: Int64
+    public var durationMs: Int
+    public var sources: [String]
+    /// Stores holding a copy.
+    public var locations: [String]
+    public var verifiedAt: Date?
+    public var verifyOk: Bool?
+    public var manifest: BackupManifest
+
+    public init(manifest: BackupManifest, locations: [String], verifiedAt: Date? = nil, verifyOk: Bool? = nil) {
+        id = manifest.id
+        environment = manifest.environment
+        createdAt = manifest.startedAt
+        reason = manifest.reason
+        releaseVersion = manifest.release?.version
+        gitCommit = manifest.release?.gitCommit
+        deploymentId = manifest.deploymentId
+        beforeDeployOf = manifest.beforeDeployOf
+        size = manifest.totalSize
+        durationMs = manifest.durationMs
+        sources = manifest.entries.map(\.source)
+        self.locations = locations
+        self.verifiedAt = verifiedAt
+        self.verifyOk = verifyOk
+        self.manifest = manifest
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, environment, createdAt = "created_at", reason, releaseVersion = "release_version", gitCommit = "git_commit"
+        case deploymentId = "deployment_id", beforeDeployOf = "before_deploy_of", size, durationMs = "duration_ms", sources, locations
+        case verifiedAt = "verified_at", verifyOk = "verify_ok", manifest
+    }
+}
+
+/// One retention decision, as `backup prune` prints it.
+public struct PruneDecision: Sendable, Codable, Equatable {
+    public var id: String
+    public var createdAt: Date
+    public var keep: Bool
+    public var reasons: [String]
+    public init(id: String, createdAt: Date, keep: Bool, reasons: [String]) {
+        self.id = id
+        self.createdAt = createdAt
+        self.keep = keep
+        self.reasons = reasons
+    }
+    enum CodingKeys: String, CodingKey { case id, createdAt = "created_at", keep, reasons }
+}
+
+public struct PruneReport: Sendable, Codable, Equatable {
+    public var environment: String
+    public var dryRun: Bool
+    public var decisions: [PruneDecision]
+    public var removed: [String]
+    public init(environment: String, dryRun: Bool, decisions: [PruneDecision], removed: [String]) {
+        self.environment = environment
+        self.dryRun = dryRun
+        self.decisions = decisions
+        self.removed = removed
+    }
+    enum CodingKeys: String, CodingKey { case environment, dryRun = "dry_run", decisions, removed }
+}
+
+public struct RestoreReport: Sendable, Codable, Equatable {
+    public var id: String
+    public var sources: [String]
+    public var target: String
+    public var durationMs: Int
+    public init(id: String, sources: [String], target: String, durationMs: Int) {
+        self.id = id
+        self.sources = sources
+        self.target = target
+        self.durationMs = durationMs
+    }
+    enum CodingKeys: String, CodingKey { case id, sources, target, durationMs = "duration_ms" }
+}
+
+// MARK: Requests
+
+public struct BackupCreateRequest: Sendable, Codable {
+    public var environment: String?
+    public var source: String?
+    public var actor: String
+    public init(environment: String?, source: String?, actor: String) {
+        self.environment = environment
+        self.source = source
+        self.actor = actor
+    }
+}
+
+public struct BackupVerifyRequest: Sendable, Codable {
+    public var environment: String?
+    /// One backup, or nil for all.
+    public var id: String?
+    public var restoreTest: Bool
+    public var actor: String
+    public init(environment: String?, id: String?, restoreTest: Bool, actor: String) {
+        self.environment = environment
+        self.id = id
+        self.restoreTest = restoreTest
+        self.actor = actor
+    }
+    enum CodingKeys: String, CodingKey { case environment, id, restoreTest = "restore_test", actor }
+}
+
+public struct BackupRestoreRequest: Sendable, Codable {
+    public var id: String
+    public var source: String?
+    /// A path or database URL; nil restores in place.
+    public var to: String?
+    public var actor: String
+    public init(id: String, source: String?, to: String?, actor: String) {
+        self.id = id
+        self.source = source
+        self.to = to
+        self.actor = actor
+    }
+}
+
+public struct BackupPruneRequest: Sendable, Codable {
+    public var environment: String?
+    public var dryRun: Bool
+    public var actor: String
+    public init(environment: String?, dryRun: Bool, actor: String) {
+        self.environment = environment
+        self.dryRun = dryRun
+        self.actor = actor
+    }
+    enum CodingKeys: String, CodingKey { case environment, dryRun = "dry_run", actor }
+}
+
+public struct MigrateDryRunResult: Sendable, Codable, Equatable {
+    public var release: String
+    public var command: String
+    public var status: Int32
+    public var output: String
+    public init(release: String, command: String, status: Int32, output: String) {
+        self.release = release
+        self.command = command
+        self.status = status
+        self.output = output
+    }
+}

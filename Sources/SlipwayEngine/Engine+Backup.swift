@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import SlipwayBackup
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayStore
+
+extension Engine {
+    /// The backup service of an environment; a usage error when it has no `backup:` section.
+    func backupService(_ env: EnvironmentConfig) throws(SlipwayError) -> BackupService {
+        guard let settings = env.backup else {
+            throw .usage("environment '\(env.name)' has no backup section in \(config.file); add backup.sources and backup.stores")
+        }
+        let values = try Secrets(root: config.root).resolve(settings.secretNames)
+        return try BackupService(app: config.app, environment: env.name, settings: settings, secrets: values, root: config.root)
+    }
+
+    func releaseStamp(_ env: String) -> BackupManifest.Release? {
+        guard let current = try? store.environment(env).currentRelease else { return nil }
+        let info = releases.info(current)
+        return BackupManifest.Release(version: current, digest: info?.digest, gitCommit: info?.gitCommit)
+    }
+
+    /// Takes a backup of `env` now and records it in the index.
+    func takeBackup(_ env: EnvironmentConfig, reason: String, deploymentId: Int64? = nil, beforeDeployOf: String? = nil,
+                    only: String? = nil, actor: String) async throws(SlipwayError) -> BackupInfo {
+        let service = try backupService(env)
+        let began = ContinuousClock.now
+        let created: BackupService.Created
+        do {
+            created = try await service.create(reason: reason, release: releaseStamp(env.name), deploymentId: deploymentId,
+                                               beforeDeployOf: beforeDeployOf, only: only)
+        } catch {
+            store.audit(actor: actor, action: "backup.create", target: env.name, outcome: "failed", detail: error.message)
+            throw error
+        }
+        let info = BackupInfo(manifest: created.manifest, locations: created.locations)
+        try store.saveBackup(info)
+        store.audit(actor: actor, action: "backup.create", target: env.name, outcome: "ok",
+                    detail: "\(info.id) (\(reason), \(info.size) bytes, \(created.locations.joined(separator: ", ")))")
+        logger.info("backup taken", metadata: ["backup.id": "\(info.id)", "backup.reason": "\(reason)", "backup.bytes": "\(info.size)",
+                                               "backup.seconds": "\(String(format: "%.2f", (ContinuousClock.now - began).seconds))"])
+        return info
+    }
+
+    public func createBackup(_ request: BackupCreateRequest) async throws(SlipwayError) -> BackupInfo {
+        let cfg = try await reloadConfig()
+        let env = try cfg.environment(request.environment)
+        return try await takeBackup(env, reason: "manual", only: request.source, actor: request.actor)
+    }
+
+    public func listBackups(environment: String?) async throws(SlipwayError) -> [BackupInfo] {
+        if let environment { _ = try config.environment(environment) }
+        return try store.backups(environment: environment)
+    }
+
+    func backupRecord(_ id: String) throws(SlipwayError) -> (BackupInfo, EnvironmentConfig) {
+        guard let info = try store.backup(id) else { throw .notFound("no backup \(id); slipway backup list shows them") }
+        guard let env = config.environments[info.environment] else {
+            throw .usage("backup \(id) belongs to environment '\(info.environment)', which \(config.file) no longer defines")
+        }
+        return (info, env)
+    }
+
+    public func verifyBackups(_ request: BackupVerifyRequest) async throws(SlipwayError) -> [VerifyReport] {
+        let cfg = try await reloadConfig()
+        var targets: [BackupInfo]
+        if let id = request.id { targets = [try backupRecord(id).0] } else {
+            if let e = request.environment { _ = try cfg.environment(e) }
+            targets = try store.backups(environment: request.environment)
+        }
+        var reports: [VerifyReport] = []
+        for info in targets {
+            guard let env = cfg.environments[info.environment] else { continue }
+            let service = try backupService(env)
+            let report = try await service.verify(info.manifest, locations: info.locations, restoreTest: request.restoreTest)
+            try store.recordVerification(info.id, ok: report.ok)
+            let bad = (report.files.filter { !$0.ok }.map(\.detail) + report.restores.filter { !$0.ok }.map(\.detail)).joined(separator: "; ")
+            store.audit(actor: request.actor, action: "backup.verify", target: info.id, outcome: report.ok ? "ok" : "failed",
+                        detail: request.restoreTest ? "with restore test" + (bad.isEmpty ? "" : ": " + bad) : bad)
+            reports.append(report)
+        }
+        return reports
+    }
+
+    public func restoreBackup(_ request: BackupRestoreRequest) async throws(SlipwayError) -> RestoreReport {
+        _ = try await reloadConfig()
+        let (info, env) = try backupRecord(request.id)
+        let service = try backupService(env)
+        var target = RestoreTarget.inPlace
+        if let to = request.to { target = to.contains("://") ? .url(to) : .path(to.hasPrefix("/") ? to : config.root + "/" + to) }
+        // An in-place restore changes what the running release reads: no deploy may run meanwhile.
+        let began = ContinuousClock.now
+        do {
+            let run = { () async throws(SlipwayError) -> [String] in
+                try await service.restore(info.manifest, locations: info.locations, only: request.source, to: target)
+            }
+            let sources = target == .inPlace
+                ? try await withLock(env.name, holder: "restore of \(info.id) by \(request.actor)", actor: request.actor, run)
+                : try await run()
+            let ms = Int((ContinuousClock.now - began).seconds * 1000)
+            let where_ = request.to.map { $0.contains("://") ? (try? DatabaseURL(parsing: $0, secret: "--to").redacted) ?? "a database" : $0 } ?? "in place"
+            store.audit(actor: request.actor, action: "backup.restore", target: info.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → \(where_)")
+            return RestoreReport(id: info.id, sources: sources, target: where_, durationMs: ms)
+        } catch {
+            store.audit(actor: request.actor, action: "backup.restore", target: info.id, outcome: "failed", detail: error.message)
+            throw error
+        }
+    }
+}
+
+extension Engine {
+    /// Runs `body` holding the environment's lock (heartbeated, so a long restore is not taken for stale).
+    func withLock<T: Sendable>(_ environment: String, holder: String, actor: String,
+                               _ body: () async throws(SlipwayError) -> T) async throws(SlipwayError) -> T {
+        try store.acquireLock(environment: environment, holder: holder, deploymentId: nil, actor: actor)
+        let store = self.store
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                try? store.heartbeat(environment: environment, holder: holder)
+            }
+        }
+        defer {
+            heartbeat.cancel()
+            _ = try? store.releaseLock(environment: environment)
+        }
+        return try await body()
+    }
+
+    /// Applies retention: decides per backup, removes the rest from every store (unless `dryRun`).
+    public func pruneBackups(_ request: BackupPruneRequest, now: Date = Date()) async throws(SlipwayError) -> [PruneReport] {
+        let cfg = try await reloadConfig()
+        let names = request.environment.map { [$0] } ?? cfg.environmentNames.filter { cfg.environments[$0]?.backup != nil }
+        var reports: [PruneReport] = []
+        for name in names {
+            let env = try cfg.environment(name)
+            let service = try backupService(env)
+            let all = try store.backups(environment: name)
+            let decisions = Retention.plan(all.map { Retention.Item(id: $0.id, time: $0.createdAt) }, policy: service.settings.retention,
+                                           timeZone: service.settings.timezone, protected: try protectedBackups(all, environment: name))
+            var removed: [String] = []
+            if !request.dryRun {
+                for d in decisions where !d.keep {
+                    guard let info = all.first(where: { $0.id == d.id }) else { continue }
+                    let failures = await service.remove(info.manifest, locations: info.locations)
+                    if failures.isEmpty {
+                        try store.deleteBackup(info.id)
+                        removed.append(info.id)
+                    } else {
+                        logger.warning("backup not fully removed", metadata: ["backup.id": "\(info.id)", "error": "\(failures.joined(separator: "; "))"])
+                    }
+                }
+                store.audit(actor: request.actor, action: "backup.prune", target: name, outcome: "ok",
+                            detail: removed.isEmpty ? "nothing to remove" : "removed \(removed.joined(separator: ", "))")
+            }
+            let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.createdAt) })
+            reports.append(PruneReport(environment: name, dryRun: request.dryRun,
+                                       decisions: decisions.map { PruneDecision(id: $0.id, createdAt: byID[$0.id] ?? now, keep: $0.keep, reasons: $0.reasons) },
+                                       removed: removed))
+        }
+        return reports
+    }
+
+    /// Backups retention must never remove: the newest verified one, and those taken before the
+    /// deploys of the current and previous releases (what `rollback --with-data` needs).
+    func protectedBackups(_ all: [BackupInfo], environment: String) throws(SlipwayError) -> [String: String] {
+        var out: [String: String] = [:]
+        if let v = all.first(where: { $0.verifyOk == true }) { out[v.id] = "newest verified backup" }
+        let record = try store.environment(environment)
+        for (release, label) in [(record.currentRelease, "current"), (record.previousRelease, "previous")] {
+            guard let release, let b = all.first(where: { $0.beforeDeployOf == release }) else { continue }
+            out[b.id] = "taken before the deploy of the \(label) release \(release)"
+        }
+        return out
+    }
+}

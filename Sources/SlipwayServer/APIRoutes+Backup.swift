@@ -1,0 +1,33 @@
+import Foundation
+import Hummingbird
+import SlipwayCore
+import SlipwayEngine
+
+extension APIRoutes {
+    /// Backups, restores, retention and migrations. Long operations answer when they are done.
+    static func addBackupRoutes(_ v1: RouterGroup<BasicRequestContext>, engine: Engine) {
+        v1.post("backups") { request, _ in
+            let body = try await APIResponse.decode(BackupCreateRequest.self, from: request)
+            return APIResponse.json(try await engine.createBackup(body), status: .created)
+        }
+        v1.get("backups") { request, _ in
+            APIResponse.json(try await engine.listBackups(environment: request.uri.queryParameters.get("env")))
+        }
+        v1.post("backups/verify") { request, _ in
+            let body = try await APIResponse.decode(BackupVerifyRequest.self, from: request)
+            return APIResponse.json(try await engine.verifyBackups(body))
+        }
+        v1.post("backups/restore") { request, _ in
+            let body = try await APIResponse.decode(BackupRestoreRequest.self, from: request)
+            return APIResponse.json(try await engine.restoreBackup(body))
+        }
+        v1.post("backups/prune") { request, _ in
+            let body = try await APIResponse.decode(BackupPruneRequest.self, from: request)
+            return APIResponse.json(try await engine.pruneBackups(body))
+        }
+        v1.get("migrate/dry-run") { request, _ in
+            let q = request.uri.queryParameters
+            return APIResponse.json(try await engine.migrateDryRun(environment: q.get("env"), version: q.get("version")))
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import GRDB
+import SlipwayBackup
+import SlipwayCore
+import Testing
+
+/// Backups of real SQLite files, directories, PostgreSQL 15 and MariaDB servers, into local directories
+/// and moto's S3: backup → corrupt one byte → verify names the file → restore round-trips row for row.
+@Suite(.serialized)
+struct BackupTests {
+    func makeSQLite(_ path: String, rows: Int) throws -> DatabaseQueue {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let db = try DatabaseQueue(path: path)
+        try db.write { db in
+            try db.execute(sql: "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, total REAL, blob BLOB)")
+            try db.execute(sql: "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+            for i in 0..<rows {
+                try db.execute(sql: "INSERT INTO orders (customer, total, blob) VALUES (?, ?, randomblob(64))", arguments: ["c\(i % 17)", Double(i) * 1.5])
+            }
+            try db.execute(sql: "INSERT INTO customers (name) VALUES ('ada'), ('grace')")
+        }
+        return db
+    }
+
+    func dumpRows(_ db: DatabaseQueue) throws -> [[String]] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, customer, total, hex(blob) FROM orders ORDER BY id").map { row in
+                (0..<4).map { "\(row[$0] as DatabaseValue)" }
+            }
+        }
+    }
+
+    @Test func sqliteBackupCorruptVerifyRestore() async throws {
+        let probe = try BackupFixture(sources: [])
+        let dbPath = probe.root + "/shared/data/app.db"
+        probe.cleanUp()
+        let f = try BackupFixture(sources: [.init(name: "db", kind: .sqlite(path: dbPath))], localStores: 2)
+        defer { f.cleanUp(); probe.cleanUp() }
+        let live = try makeSQLite(dbPath, rows: 500)
+        let before = try dumpRows(live)
+
+        let created = try await f.service.create(reason: "manual", release: .init(version: "v1", digest: "d", gitCommit: "abc"))
+        let m = created.manifest
+        #expect(created.locations.count == 2)
+        #expect(m.entries.count == 1)
+        #expect(m.entries[0].rowCounts == ["orders": 500, "customers": 2])
+        #expect(m.entries[0].rowCountsExact == true)
+        #expect(m.release?.gitCommit == "abc")
+        // The manifest on disk is the one returned, written last.
+        let onDisk = try BackupManifest.decode(Data(contentsOf: URL(fileURLWithPath: "\(f.root)/store0/shop/production/\(m.id)/manifest.json")), from: "t")
+        #expect(onDisk.id == m.id && onDisk.entries.map(\.sha256) == m.entries.map(\.sha256))
+
+        let good = try await f.service.verify(m, locations: nil, restoreTest: true)
+        #expect(good.ok, "\(good)")
+        #expect(good.restores.first?.detail.contains("counts match") == true)
+
+        // One flipped byte in the first store: verify fails and names that file.
+        let damaged = f.storedFile(m, "db", store: 0)
+        try BackupFixture.corrupt(damaged)
+        let bad = try await f.service.verify(m, locations: nil, restoreTest: false)
+        #expect(!bad.ok)
+        let failing = bad.files.filter { !$0.ok }
+        #expect(failing.count == 1)
+        #expect(failing.first?.detail.contains(damaged) == true, "\(failing)")
+
+        // Lose data, then restore in place: the good copy (second store) is used, row for row.
+        try await live.write { db in try db.execute(sql: "DELETE FROM orders WHERE id % 2 = 0") }
+        #expect(try dumpRows(live).count == 250)
+        let restored = try await f.service.restore(m, locations: nil, only: nil, to: .inPlace)
+        #expect(restored == ["db"])
+        #expect(try dumpRows(live) == before)
+
+        // Elsewhere: a new file.
+        let copy = f.root + "/copy.db"
+        _ = try await f.service.restore(m, locations: nil, only: "db", to: .path(copy))
+        #expect(try dumpRows(try DatabaseQueue(path: copy)) == before)
+    }
+
+    @Test func directoryRoundTrip() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-dir-\(UUID().uuidString.prefix(8))").path
+        let uploads = root + "/uploads"
+        try FileManager.default.createDirectory(atPath: uploads + "/a/b", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for i in 0..<20 { try Data("file \(i)".utf8).write(to: URL(fileURLWithPath: "\(uploads)/a/b/f\(i).txt")) }
+        let f = try BackupFixture(sources: [.init(name: "uploads", kind: .directory(path: uploads))])
+        defer { f.cleanUp() }
+        let m = try await f.service.create(reason: "manual", release: nil).manifest
+        #expect(m.entries[0].fileCount == 20)
+        #expect(try await f.service.verify(m, locations: nil, restoreTest: true).ok)
+        try FileManager.default.removeItem(atPath: uploads + "/a")
+        _ = try await f.service.restore(m, locations: nil, only: nil, to: .inPlace)
+        #expect(try String(contentsOfFile: uploads + "/a/b/f7.txt", encoding: .utf8) == "file 7")
+        #expect(!FileManager.default.fileExists(atPath: root + "/.uploads.old"), "no leftovers beside the directory")
+    }
+
+    @Test(.enabled(if: TestServices.hasPostgres, Comment(rawValue: TestServices.skipNote)))
+    func postgresBackupCorruptVerifyRestore() async throws {
+        let url = try #require(TestServices.postgres, "SLIPWAY_TEST_PG_URL is not set")
+        let table = "orders_\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await BackupFixture.psql(url, """
+            CREATE TABLE \(table) (id serial PRIMARY KEY, note text, payload bytea, amount numeric(10,2));
+            INSERT INTO \(table) (note, payload, amount) SELECT 'order ' || g, decode(md5(g::text), 'hex'), g * 1.25 FROM generate_series(1, 2000) g;
+            """)
+        let select = "SELECT id, note, encode(payload, 'hex'), amount FROM \(table) ORDER BY id"
+        let before = try await BackupFixture.psql(url, select)
+        let f = try BackupFixture(sources: [.init(name: "main", kind: .postgres(urlSecret: "DATABASE_URL"))], secrets: ["DATABASE_URL": url])
+        defer { f.cleanUp() }
+        let m = try await f.service.create(reason: "manual", release: nil).manifest
+        #expect(m.entries[0].rowCounts?["public.\(table)"] == 2000)
+        #expect(m.entries[0].rowCountsExact == true)
+        #expect(m.entries[0].tool.contains("pg_dump"))
+        // The password never reaches a log.
+        let password = try #require(try DatabaseURL(parsing: url, secret: "t").password)
+        let log = try String(contentsOfFile: f.service.logFile("backup", m.id), encoding: .utf8)
+        #expect(!log.contains(password))
+
+        let verified = try await f.service.verify(m, locations: nil, restoreTest: true)
+        #expect(verified.ok, "\(verified)")
+
+        try BackupFixture.corrupt(f.storedFile(m, "main"))
+        let bad = try await f.service.verify(m, locations: nil, restoreTest: false)
+        #expect(!bad.ok && bad.files[0].detail.contains(m.entries[0].file))
+
+        // Restore a fresh backup in place after losing rows.
+        let m2 = try await f.service.create(reason: "manual", release: nil).manifest
+        _ = try await BackupFixture.psql(url, "DELETE FROM \(table) WHERE id > 100")
+        _ = try await f.service.restore(m2, locations: nil, only: nil, to: .inPlace)
+        #expect(try await BackupFixture.psql(url, select) == before)
+    }
+
+    @Test(.enabled(if: TestServices.hasMySQL, Comment(rawValue: TestServices.skipNote)))
+    func mariadbBackupCorruptVerifyRestore() async throws {
+        let url = try #require(TestServices.mysql, "SLIPWAY_TEST_MYSQL_URL is not set")
+        let table = "orders_\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await BackupFixture.mysql(url, """
+            CREATE TABLE \(table) (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(100), payload VARBINARY(32), amount DECIMAL(10,2));
+            INSERT INTO \(table) (note, payload, amount) SELECT CONCAT('order ', seq), UNHEX(MD5(seq)), seq * 1.25 FROM seq_1_to_1500;
+            """)
+        let select = "SELECT id, note, HEX(payload), amount FROM \(table) ORDER BY id"
+        let before = try await BackupFixture.mysql(url, select)
+        let f = try BackupFixture(sources: [.init(name: "orders", kind: .mysql(urlSecret: "MYSQL_URL"))], secrets: ["MYSQL_URL": url])
+        defer { f.cleanUp() }
+        let m = try await f.service.create(reason: "manual", release: nil).manifest
+        #expect(m.entries[0].rowCounts?[table] == 1500)
+        let verified = try await f.service.verify(m, locations: nil, restoreTest: true)
+        #expect(verified.ok, "\(verified)")
+        try BackupFixture.corrupt(f.storedFile(m, "orders"))
+        #expect(!(try await f.service.verify(m, locations: nil, restoreTest: false)).ok)
+        let m2 = try await f.service.create(reason: "manual", release: nil).manifest
+        _ = try await BackupFixture.mysql(url, "DELETE FROM \(table) WHERE id > 10")
+        _ = try await f.service.restore(m2, locations: nil, only: nil, to: .inPlace)
+        #expect(try await BackupFixture.mysql(url, select) == before)
+    }
+
+    @Test(.enabled(if: TestServices.hasS3, Comment(rawValue: TestServices.skipNote)))
+    func s3StoreMultipartVerifyRestore() async throws {
+        let endpoint = try #require(TestServices.s3Endpoint, "SLIPWAY_TEST_S3_ENDPOINT is not set")
+        let probe = try BackupFixture(sources: [])
+        probe.cleanUp()
+        let dbPath = probe.root + "/shared/app.db"
+        let s3 = S3StoreConfig(bucket: TestServices.s3Bucket, endpoint: endpoint, region: "us-east-1", prefix: "t\(UUID().uuidString.prefix(6))/",
+                               accessKeySecret: "S3_KEY", secretKeySecret: "S3_SECRET", pathStyle: true)
+        let f = try BackupFixture(sources: [.init(name: "db", kind: .sqlite(path: dbPath))], secrets: ["S3_KEY": "testing", "S3_SECRET": "testing"],
+                                  stores: [.s3(s3)], localStores: 0)
+        defer { f.cleanUp(); probe.cleanUp() }
+        // Random blobs do not compress: well above one 16 MiB part, so the upload is multipart.
+        let live = try makeSQLite(dbPath, rows: 10)
+        try await live.write { db in
+            try db.execute(sql: "CREATE TABLE big (b BLOB)")
+            for _ in 0..<40 { try db.execute(sql: "INSERT INTO big VALUES (randomblob(1048576))") }
+        }
+        let created = try await f.service.create(reason: "manual", release: nil)
+        #expect(created.locations == ["s3://\(TestServices.s3Bucket)/\(s3.prefix)"])
+        #expect(created.manifest.entries[0].size > 32 << 20)
+        #expect(created.manifest.entries[0].compression == "none", "incompressible data is stored as is")
+        let listed = try await f.service.stores[0].manifests(app: "shop", environment: "production")
+        #expect(listed.map(\.id) == [created.manifest.id])
+        #expect(try await f.service.verify(created.manifest, locations: nil, restoreTest: true).ok)
+        let before = try dumpRows(live)
+        try await live.write { db in try db.execute(sql: "DELETE FROM orders") }
+        _ = try await f.service.restore(created.manifest, locations: nil, only: nil, to: .inPlace)
+        #expect(try dumpRows(live) == before)
+        _ = await f.service.remove(created.manifest, locations: nil)
+        #expect(try await f.service.stores[0].manifests(app: "shop", environment: "production").isEmpty)
+    }
+}
