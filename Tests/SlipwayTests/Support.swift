@@ -55,9 +55,10 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     }
 
     /// A release whose demo-app.json says how the app behaves.
-    func release(_ version: String, ready: Bool = true, latencyMs: Int = 0) async throws -> ReleaseInfo {
+    func release(_ version: String, ready: Bool = true, latencyMs: Int = 0, files: [String: String] = [:]) async throws -> ReleaseInfo {
         let src = dir + "/src-\(version)"
         try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: "\(src)/\(name)", atomically: true, encoding: .utf8) }
         try "{\"ready\": \(ready), \"latency_ms\": \(latencyMs)}".write(toFile: src + "/demo-app.json", atomically: true, encoding: .utf8)
         return try await client.post("/v1/releases", ReleaseCreateRequest(version: version, from: src, actor: "test"))
     }
