@@ -27,6 +27,17 @@ struct ConfigTests {
           production: {}
         """
 
+    @Test func anInlinedSecretIsNeverEchoed() {
+        let yaml = "app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, mysql: { url_secret: \"mysql://u:hunter2@h/db\" } }], stores: [{ local: b }] }\n"
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml, file: "slipway.yml", directory: "/tmp")
+            Issue.record("accepted an inlined secret")
+        } catch {
+            #expect(error.description.contains("backup.sources[0].mysql.url_secret"))
+            #expect(!error.description.contains("hunter2"))
+        }
+    }
+
     @Test func validConfigResolvesEnvironmentsByDeepMerge() throws {
         let cfg = try ConfigLoader.parse(yaml: Self.valid, file: "/srv/shop/slipway.yml", directory: "/srv/shop")
         #expect(cfg.app == "shop")
@@ -58,6 +69,19 @@ struct ConfigTests {
         ("app: shop\nprocess: { command: x }\nrouter: { listen: nowhere }\n", "slipway.yml:3:19: router.listen: expected HOST:PORT with a port from 1 to 65535, got 'nowhere'"),
         ("app: shop\nprocess: { command: x }\nstrategy: canary\n", "slipway.yml:3:11: strategy: expected one of: recreate, blue-green; got 'canary'"),
         ("app: shop\nprocess: { command: x }\ncolour: blue\n", "slipway.yml:3:1: colour: unknown key; expected one of:"),
+        ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, sqlite: a.db }], stores: [{ local: b }], schedule: \"0 25 * * *\" }\n",
+         "backup.schedule: cron hour field '25' is not valid"),
+        ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, postgres: { url_secret: \"postgres://u:hunter2@h/db\" } }], stores: [{ local: b }] }\n",
+         "backup.sources[0].postgres.url_secret: expected the NAME of a secret"),
+        ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, sqlite: a.db, directory: d }], stores: [{ local: b }] }\n",
+         "slipway.yml:3:21: backup.sources[0]: expected exactly one of sqlite, postgres, mysql or directory"),
+        ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, sqlite: a.db }], stores: [{ local: b }], timezone: Mars/Olympus }\n",
+         "backup.timezone: expected an IANA time zone like Europe/Berlin or UTC, got 'Mars/Olympus'"),
+        ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, sqlite: a.db }], stores: [{ local: b }], retention: { keep_last: 0 } }\n",
+         "backup.retention: keeps nothing"),
+        ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, sqlite: a.db }], stores: [{ s3: { bucket: x } }] }\n",
+         "backup.stores[0].s3.access_key_secret: missing required key"),
+        ("app: shop\nprocess: { command: x }\nmigrate: { down: x }\n", "slipway.yml:3:10: migrate.up: missing required key"),
         ("app: shop\nprocess: { command: x, comand: y }\n", "slipway.yml:2:24: process.comand: unknown key; expected one of: command, instances, env, secrets, stop_timeout"),
         ("app: shop\nprocess: { command: x, secrets: [database-url] }\n", "process.secrets: expected environment variable names like DATABASE_URL, got 'database-url'"),
         ("app: shop\nprocess: { command: \"./x 'unterminated\" }\n", "process.command: expected a command line: unterminated quote"),

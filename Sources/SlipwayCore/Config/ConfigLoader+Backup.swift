@@ -23,7 +23,9 @@ extension ConfigLoader {
                     else { reader.problem(e.value, path, "expected an IANA time zone like Europe/Berlin or UTC, got '\(s)'") }
                 }
             case "retention": settings.retention = retention(e.value, reader: reader) ?? settings.retention
-            case "encryption_key_secret": settings.encryptionKeySecret = secretName(e.value, path, reader: reader)
+            case "encryption_key_secret":
+                // Refused rather than ignored: a key that is accepted but not used would be a false promise.
+                reader.problem(e.value, path, "encryption at rest is not supported yet; remove this key (or encrypt the store itself, e.g. S3 server-side encryption)")
             case "verify":
                 guard let v = reader.mapping(e.value, path, allowed: ["schedule", "restore_test"]) else { continue }
                 for ve in v {
@@ -201,7 +203,8 @@ extension ConfigLoader {
     static func secretName(_ node: Node, _ path: String, reader: ConfigReader) -> String? {
         guard let s = reader.string(node, path) else { return nil }
         guard isEnvName(s) else {
-            reader.problem(node, path, "expected the NAME of a secret (like DATABASE_URL; its value goes in secrets.env or the daemon's environment), got '\(s.count > 40 ? String(s.prefix(8)) + "…" : s)'")
+            // The value is not echoed: it may be the secret itself, pasted in by mistake.
+            reader.problem(node, path, "expected the NAME of a secret like DATABASE_URL (its value goes in secrets.env or the daemon's environment); the value given is not shown")
             return nil
         }
         return s
