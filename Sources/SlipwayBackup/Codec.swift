@@ -38,19 +38,16 @@ public enum Codec: String, Sendable, CaseIterable {
         }
     }
 
-    /// Stages that produce the plain bytes of an archive stored as `file` with this codec.
-    public func readStages(_ file: String) -> (input: String, stages: [ProcessPipeline.Stage]) {
-        (file, decompressStage.map { [$0] } ?? [.init(["cat"])])
-    }
+    /// The stages that turn an archive stored with this codec back into plain bytes (none for `none`:
+    /// the archive itself is the next stage's input).
+    public var decompressStages: [ProcessPipeline.Stage] { decompressStage.map { [$0] } ?? [] }
 }
 
 /// External programs Slipway drives, found on PATH (with the PostgreSQL server directories as a fallback).
 public enum Tools {
     public static func find(_ name: String) -> String? {
-        var dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init)
-        dirs.append(contentsOf: ["/usr/local/bin", "/usr/bin", "/bin"])
-        for dir in dirs where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") { return "\(dir)/\(name)" }
-        return nil
+        let path = (ProcessInfo.processInfo.environment["PATH"].map { $0 + ":" } ?? "") + "/usr/local/bin:/usr/bin:/bin"
+        return ProcessSpawner.which(name, path: path)
     }
 
     /// The first of `names` that is installed, or an error saying what to install.
@@ -61,10 +58,7 @@ public enum Tools {
 
     /// What `program --version` prints (first line), for manifests.
     public static func version(_ program: String, log: String) async -> String {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-version-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        do { try await ProcessPipeline([.init([program, "--version"])], output: out, logFile: log).run() } catch { return program }
-        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? program
+        guard let text = try? await ProcessPipeline([.init([program, "--version"])], logFile: log).capture() else { return program }
         return text.split(separator: "\n").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? program
     }
 }

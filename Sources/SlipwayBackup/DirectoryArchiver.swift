@@ -69,9 +69,8 @@ enum DirectoryArchiver {
 
     static func unpack(file: String, codec: Codec, into dir: String, context: ArchiveContext) async throws(SlipwayError) {
         let tar = try Tools.require(["tar"], package: "tar")
-        let (input, stages) = codec.readStages(file)
-        do {
-            try await ProcessPipeline(stages + [.init([tar, "-C", dir, "--numeric-owner", "-xf", "-"])], input: input, logFile: context.logFile).run()
+                do {
+            try await ProcessPipeline(codec.decompressStages + [.init([tar, "-C", dir, "--numeric-owner", "-xf", "-"])], input: file, logFile: context.logFile).run()
         } catch {
             try? FileManager.default.removeItem(atPath: dir)
             throw error

@@ -34,11 +34,10 @@ enum MySQLArchiver {
 
     static func restore(file: String, codec: Codec, to url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError) {
         let mysql = try client()
-        let (input, stages) = codec.readStages(file)
-        let load = ProcessPipeline.Stage([mysql] + url.mysqlArguments + ["--default-character-set=utf8mb4", url.database],
+                let load = ProcessPipeline.Stage([mysql] + url.mysqlArguments + ["--default-character-set=utf8mb4", url.database],
                                          environment: url.mysqlEnvironment())
         do {
-            try await ProcessPipeline(stages + [load], input: input, logFile: context.logFile).run()
+            try await ProcessPipeline(codec.decompressStages + [load], input: file, logFile: context.logFile).run()
         } catch {
             throw SlipwayError(.failed, "loading the dump into \(url.redacted) failed", cause: error.cause ?? error.message)
         }
@@ -80,10 +79,8 @@ enum MySQLArchiver {
 
     static func query(_ url: DatabaseURL, _ sql: String, context: ArchiveContext) async throws(SlipwayError) -> [String] {
         let mysql = try client()
-        let out = "\(context.scratch)/\(SourceArchiver.scratchName("mysql")).out"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        try await ProcessPipeline([.init([mysql] + url.mysqlArguments + ["-N", "-B", "-e", sql, url.database], environment: url.mysqlEnvironment())],
-                                  output: out, logFile: context.logFile).run()
-        return ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        let text = try await ProcessPipeline([.init([mysql] + url.mysqlArguments + ["-N", "-B", "-e", sql, url.database], environment: url.mysqlEnvironment())],
+                                             logFile: context.logFile).capture()
+        return text.split(separator: "\n").map(String.init)
     }
 }

@@ -73,11 +73,10 @@ enum PostgresArchiver {
     /// Restores into `url`'s database, replacing the objects the dump holds, in one transaction.
     static func restore(file: String, codec: Codec, to url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError) {
         let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
-        let (input, stages) = codec.readStages(file)
-        let restore = ProcessPipeline.Stage([pgRestore, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+                let restore = ProcessPipeline.Stage([pgRestore, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
                                              "--dbname=\(url.redacted)"], environment: url.postgresEnvironment())
         do {
-            try await ProcessPipeline(stages + [restore], input: input, logFile: context.logFile).run()
+            try await ProcessPipeline(codec.decompressStages + [restore], input: file, logFile: context.logFile).run()
         } catch {
             throw SlipwayError(.failed, "pg_restore into \(url.redacted) failed; the database is unchanged (one transaction)", cause: error.cause ?? error.message)
         }
@@ -106,10 +105,8 @@ enum PostgresArchiver {
 
     static func psqlLines(_ url: DatabaseURL, _ sql: String, context: ArchiveContext) async throws(SlipwayError) -> [String] {
         let psql = try Tools.require(["psql"], package: "postgresql-client")
-        let out = "\(context.scratch)/\(SourceArchiver.scratchName("psql")).out"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        try await ProcessPipeline([.init([psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--dbname=\(url.redacted)", "-c", sql],
-                                         environment: url.postgresEnvironment())], output: out, logFile: context.logFile).run()
-        return ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        let text = try await ProcessPipeline([.init([psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--dbname=\(url.redacted)", "-c", sql],
+                                                    environment: url.postgresEnvironment())], logFile: context.logFile).capture()
+        return text.split(separator: "\n").map(String.init)
     }
 }

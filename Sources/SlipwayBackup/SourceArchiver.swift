@@ -114,6 +114,6 @@ public enum SourceArchiver {
         return (false, "row counts differ from the manifest: \(diffs.joined(separator: "; "))")
     }
 
-    /// Moves `staged` to `name` in `directory` with the codec's extension; returns the file name.
+    /// A unique name for a temporary file or directory in scratch.
     static func scratchName(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
 }

@@ -114,18 +114,24 @@ extension Engine {
     func withLock<T: Sendable>(_ environment: String, holder: String, actor: String,
                                _ body: () async throws(SlipwayError) -> T) async throws(SlipwayError) -> T {
         try store.acquireLock(environment: environment, holder: holder, deploymentId: nil, actor: actor)
-        let store = self.store
-        let heartbeat = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
-                try? store.heartbeat(environment: environment, holder: holder)
-            }
-        }
+        let heartbeat = heartbeat(environment, holder: holder)
         defer {
             heartbeat.cancel()
             _ = try? store.releaseLock(environment: environment)
         }
         return try await body()
+    }
+
+    /// Refreshes `holder`'s lock on `environment` every 5 s until cancelled (a lock without a heartbeat
+    /// for 30 s is taken for stale).
+    nonisolated func heartbeat(_ environment: String, holder: String) -> Task<Void, Never> {
+        let store = self.store
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                try? store.heartbeat(environment: environment, holder: holder)
+            }
+        }
     }
 
     /// Applies retention: decides per backup, removes the rest from every store (unless `dryRun`).

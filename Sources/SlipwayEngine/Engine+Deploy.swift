@@ -56,13 +56,7 @@ extension Engine {
 
     func execute(_ deployment: DeploymentInfo, env: EnvironmentConfig) async {
         let log = DeployLog(path: deployment.logFile)
-        let store = self.store, holder = deployment.environment
-        let heartbeat = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
-                try? store.heartbeat(environment: holder, holder: "\(deployment.kind.rawValue) of \(deployment.version) by \(deployment.actor)")
-            }
-        }
+        let heartbeat = heartbeat(deployment.environment, holder: "\(deployment.kind.rawValue) of \(deployment.version) by \(deployment.actor)")
         var d = deployment
         do {
             if try await prepareData(&d, env: env, log: log) {

@@ -45,17 +45,11 @@ extension Engine {
         let argv = try CommandLineSplitter.split(command, variables: vars)
         log.write("$ \(command)")
         let child = try ProcessSpawner.spawn(argv: argv, directory: releases.path(release), environment: vars, logFile: log.path)
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let status = ProcessInspector.reap(child.pid) { return status }
-            if ContinuousClock.now >= deadline {
-                _ = ProcessInspector.signal(pid: child.pid, startTime: child.startTime, SIGKILL)
-                _ = await ProcessSpawner.wait(child.pid)
-                log.write("migration killed after \(DurationParsing.format(timeout))")
-                return 124
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        if let status = await ProcessSpawner.wait(child.pid, timeout: timeout) { return status }
+        _ = ProcessInspector.signal(pid: child.pid, startTime: child.startTime, SIGKILL)
+        _ = await ProcessSpawner.wait(child.pid)
+        log.write("migration killed after \(DurationParsing.format(timeout))")
+        return 124
     }
 
     /// `slipway migrate --dry-run`: runs `migrate.dry_run` in a release's directory (the newest by default)

@@ -99,6 +99,17 @@ public struct ProcessPipeline: Sendable {
         }
     }
 
+    /// Runs the pipeline and returns what the last stage wrote (small outputs: versions, query results).
+    /// `output` is replaced by a temp file that is removed afterwards.
+    public func capture() async throws(SlipwayError) -> String {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-out-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var copy = self
+        copy.output = out
+        try await copy.run()
+        return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+    }
+
     /// The last lines of a log, for error messages.
     public static func tail(_ path: String, lines: Int = 12) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no output)" }

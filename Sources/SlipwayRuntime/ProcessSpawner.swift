@@ -86,9 +86,17 @@ public enum ProcessSpawner {
 
     /// Waits for our child `pid` to exit; its exit status (128+signal when killed).
     public static func wait(_ pid: Int32) async -> Int32 {
+        // Without a deadline the loop only ends when the child does.
+        await wait(pid, timeout: nil)!
+    }
+
+    /// Waits for our child `pid` to exit, at most `timeout` (nil: no limit); nil if it is still running then.
+    public static func wait(_ pid: Int32, timeout: Duration?) async -> Int32? {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
         var pause = 1
         while true {
             if let status = ProcessInspector.reap(pid) { return status }
+            if let deadline, ContinuousClock.now >= deadline { return nil }
             try? await Task.sleep(for: .milliseconds(pause))
             pause = min(pause * 2, 20)
         }
@@ -114,11 +122,18 @@ public enum ProcessSpawner {
         if program.contains("/") {
             return program.hasPrefix("/") ? program : directory + "/" + program
         }
-        let path = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let path = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? defaultPath
+        return which(program, path: path) ?? program
+    }
+
+    static let defaultPath = "/usr/local/bin:/usr/bin:/bin"
+
+    /// The first executable `program` in the directories of `path` (a PATH-style list), or nil.
+    public static func which(_ program: String, path: String) -> String? {
         for dir in path.split(separator: ":") {
             let candidate = "\(dir)/\(program)"
             if access(candidate, X_OK) == 0 { return candidate }
         }
-        return program
+        return nil
     }
 }

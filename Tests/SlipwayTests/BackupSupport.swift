@@ -53,11 +53,9 @@ struct BackupFixture {
 
     /// psql/mariadb output for `sql` (rows tab- or |-separated), for row-for-row comparisons.
     static func query(_ argv: [String], env: [String: String]) async throws -> String {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("q-\(UUID().uuidString)").path
-        let log = out + ".log"
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: log) }
-        try await ProcessPipeline([.init(argv, environment: env)], output: out, logFile: log).run()
-        return try String(contentsOfFile: out, encoding: .utf8)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("q-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        return try await ProcessPipeline([.init(argv, environment: env)], logFile: log).capture()
     }
 
     static func psql(_ url: String, _ sql: String) async throws -> String {
