@@ -77,6 +77,18 @@ enum DirectoryArchiver {
         }
     }
 
+    /// Regular files under `path` modified after `date`.
+    static func filesModified(under path: String, after date: Date) -> Int {
+        let keys: [URLResourceKey] = [.isRegularFileKey, .contentModificationDateKey]
+        guard let e = FileManager.default.enumerator(at: URL(fileURLWithPath: path), includingPropertiesForKeys: keys) else { return 0 }
+        var n = 0
+        for case let url as URL in e {
+            guard let v = try? url.resourceValues(forKeys: Set(keys)), v.isRegularFile == true else { continue }
+            if let m = v.contentModificationDate, m > date { n += 1 }
+        }
+        return n
+    }
+
     /// Regular files under `path`.
     static func fileCount(_ path: String) -> Int {
         guard let e = FileManager.default.enumerator(at: URL(fileURLWithPath: path), includingPropertiesForKeys: [.isRegularFileKey]) else { return 0 }

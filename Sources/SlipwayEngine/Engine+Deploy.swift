@@ -26,6 +26,15 @@ extension Engine {
         guard releases.info(version) != nil else {
             throw .notFound("release \(version) does not exist; create it with 'slipway release create \(version)' (slipway releases lists the retained ones)")
         }
+        var dataBackup: BackupInfo?
+        if request.withData == true {
+            guard request.kind == .rollback else { throw .usage("--with-data goes with rollback, not deploy") }
+            let backup = try dataRollbackBackup(env, version: version)
+            if let confirmed = request.backupId, confirmed != backup.id {
+                throw .usage("the rollback would now restore \(backup.id), not \(confirmed) as confirmed; run it again to see what it would do")
+            }
+            dataBackup = backup
+        }
         // A rollback always starts the target beside the current release: with warm instances it takes about a second.
         let strategy = request.kind == .rollback ? .blueGreen : (request.strategy ?? env.strategy)
         let now = Date()
@@ -44,7 +53,8 @@ extension Engine {
             throw error
         }
         store.audit(actor: request.actor, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)")
-        running[d.id] = Task { await self.execute(d, env: env) }
+        let data = dataBackup
+        running[d.id] = Task { await self.execute(d, env: env, data: data) }
         return d
     }
 
@@ -54,12 +64,21 @@ extension Engine {
         return try? store.deployment(id)
     }
 
-    func execute(_ deployment: DeploymentInfo, env: EnvironmentConfig) async {
+    /// Runs a deployment to its end. `data`: for `rollback --with-data`, the backup restored before the switch.
+    func execute(_ deployment: DeploymentInfo, env: EnvironmentConfig, data: BackupInfo? = nil) async {
         let log = DeployLog(path: deployment.logFile)
         let heartbeat = heartbeat(deployment.environment, holder: "\(deployment.kind.rawValue) of \(deployment.version) by \(deployment.actor)")
         var d = deployment
+        var safety: BackupInfo?
         do {
-            if try await prepareData(&d, env: env, log: log) {
+            var proceed: Bool
+            if let data {
+                safety = try await restoreDataForRollback(&d, env: env, backup: data, log: log)
+                proceed = safety != nil
+            } else {
+                proceed = try await prepareData(&d, env: env, log: log)
+            }
+            if proceed {
                 switch d.strategy {
                 case .blueGreen: try await blueGreen(&d, env: env, log: log)
                 case .recreate: try await recreate(&d, env: env, log: log)
@@ -74,6 +93,8 @@ extension Engine {
                 if next == .rollingBack { await restorePrevious(&d, env: env, log: log, reason: "\(error)") }
             }
         }
+        // A data rollback that did not end serving the old release puts the newer data back.
+        if let safety, (try? store.deployment(d.id))?.state != .succeeded { await undoDataRollback(d, env: env, safety: safety, log: log) }
         heartbeat.cancel()
         _ = try? store.releaseLock(environment: d.environment)
         let final = (try? store.deployment(d.id)) ?? d

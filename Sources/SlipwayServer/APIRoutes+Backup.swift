@@ -25,6 +25,10 @@ extension APIRoutes {
             let body = try await APIResponse.decode(BackupPruneRequest.self, from: request)
             return APIResponse.json(try await engine.pruneBackups(body))
         }
+        v1.get("rollback/plan") { request, _ in
+            let q = request.uri.queryParameters
+            return APIResponse.json(try await engine.dataRollbackPlan(environment: q.get("env"), version: q.get("version")))
+        }
         v1.get("migrate/dry-run") { request, _ in
             let q = request.uri.queryParameters
             return APIResponse.json(try await engine.migrateDryRun(environment: q.get("env"), version: q.get("version")))

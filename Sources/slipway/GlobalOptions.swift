@@ -53,6 +53,14 @@ enum Output {
         return f.string(from: date) + "Z"
     }
 
+    /// "2d 3h", "4h 12m", "3m 20s", "45s".
+    static func age(_ seconds: Int) -> String {
+        let d = seconds / 86_400, h = seconds % 86_400 / 3600, m = seconds % 3600 / 60, s = seconds % 60
+        if d > 0 { return "\(d)d \(h)h" }
+        if h > 0 { return "\(h)h \(m)m" }
+        return m > 0 ? "\(m)m \(s)s" : "\(s)s"
+    }
+
     static func clock(_ date: Date) -> String {
         let f = DateFormatter()
         f.dateFormat = "HH:mm:ss.SSS"

@@ -35,11 +35,7 @@ struct DeployDataTests {
         let db = try DatabaseQueue(path: shared + "/app.db")
         try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)") }
 
-        let daemon = try Daemon(config: s.config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false)
-        let run = Task { try await daemon.run() }
-        defer { s.removeFiles() }
-        do {
-            try await s.waitForDaemon()
+        try await s.withDaemon {
             _ = try await s.release("v1", files: ["migrate.sh": Self.migrate])
             _ = try await s.release("v2", files: ["migrate.sh": Self.migrate, "fail-migration": "x"])
 
@@ -77,14 +73,78 @@ struct DeployDataTests {
             await #expect(throws: SlipwayError.self) {
                 let _: RestoreReport = try await s.client.post("/v1/backups/restore", BackupRestoreRequest(id: backups[0].id, source: nil, to: "postgres://x/y", actor: "t"))
             }
-        } catch {
-            await s.tearDown()
-            await daemon.shutdown()
-            _ = try? await run.value
-            throw error
         }
-        await s.tearDown()
-        await daemon.shutdown()
-        _ = try? await run.value
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func rollbackWithDataRestoresCodeAndData() async throws {
+        let s = try Sandbox(extra: """
+            backup:
+              sources:
+                - { name: db, sqlite: shared/app.db }
+                - { name: uploads, directory: shared/uploads }
+              stores:
+                - { local: backups }
+              before_deploy: true
+            """)
+        let shared = s.config.sharedDirectory
+        try FileManager.default.createDirectory(atPath: shared + "/uploads", withIntermediateDirectories: true)
+        let db = try DatabaseQueue(path: shared + "/app.db")
+        try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)") }
+        func count(_ table: String) async throws -> Int? {
+            try await db.read { db in
+                // sqlite_master, not GRDB's schema cache: the restore changes the schema under this connection.
+                guard try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]) == 1 else { return nil }
+                return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)")
+            }
+        }
+
+        try await s.withDaemon {
+            _ = try await s.release("v1")
+            _ = try await s.release("v2")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            // Life under v1: two more rows and an upload.
+            try await db.write { try $0.execute(sql: "INSERT INTO t VALUES (4), (5)") }
+            try "a".write(toFile: shared + "/uploads/a.txt", atomically: true, encoding: .utf8)
+            #expect(try await s.outcome(try await s.deploy("v2")).state == .succeeded)
+            // Life under v2: its schema change and writes, which rolling back with data throws away.
+            try await db.write { try $0.execute(sql: "INSERT INTO t VALUES (6), (7); CREATE TABLE u (y); INSERT INTO u VALUES (1)") }
+            try "b".write(toFile: shared + "/uploads/b.txt", atomically: true, encoding: .utf8)
+
+            let plan: DataRollbackPlan = try await s.client.get("/v1/rollback/plan?version=v1")
+            #expect(plan.currentRelease == "v2")
+            #expect(plan.backup.beforeDeployOf == "v2")
+            #expect(plan.backup.releaseVersion == "v1")
+            let dbChange = try #require(plan.changes.first { $0.source == "db" })
+            #expect(dbChange.tables == [.init(name: "t", backupRows: 5, currentRows: 7), .init(name: "u", backupRows: nil, currentRows: 1)])
+            #expect(dbChange.summary.contains("t 5 → 7 rows (+2)"), "\(dbChange.summary)")
+            #expect(plan.changes.first { $0.source == "uploads" }?.changedFiles == 1)
+
+            // Confirming a backup that is not the one the rollback would use is refused; nothing changes.
+            await #expect(throws: SlipwayError.self) {
+                _ = try await s.client.post("/v1/deployments", DeployRequest(version: "v1", environment: nil, strategy: nil, kind: .rollback,
+                                                                            actor: "t", withData: true, backupId: "production-19700101-000000-0000"), as: DeploymentInfo.self)
+            }
+            #expect(try await count("t") == 7)
+
+            let d: DeploymentInfo = try await s.client.post("/v1/deployments", DeployRequest(
+                version: "v1", environment: nil, strategy: nil, kind: .rollback, actor: "t", withData: true, backupId: plan.backup.id))
+            let done = try await s.outcome(d)
+            #expect(done.state == .succeeded, "\(done)")
+            let events: DeploymentProgress = try await s.client.get("/v1/deployments/\(d.id)?after=0")
+            #expect(events.events.map(\.state).contains(.restoringData))
+            #expect(try await s.status().currentRelease == "v1")
+            #expect(try await s.get().hasPrefix("200 hello from demo-app v1"))
+            #expect(try await count("t") == 5)
+            #expect(try await count("u") == nil)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: shared + "/uploads") == ["a.txt"])
+
+            // The data it replaced is kept: the safety backup holds v2's rows and upload.
+            let backups: [BackupInfo] = try await s.client.get("/v1/backups")
+            let safety = try #require(backups.first { $0.reason == "before_rollback" })
+            #expect(safety.deploymentId == d.id)
+            #expect(safety.manifest.entries.first { $0.source == "db" }?.rowCounts == ["t": 7, "u": 1])
+            #expect(safety.manifest.entries.first { $0.source == "uploads" }?.fileCount == 2)
+        }
     }
 }

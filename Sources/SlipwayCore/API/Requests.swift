@@ -18,12 +18,19 @@ public struct DeployRequest: Codable, Sendable {
     public var strategy: DeployStrategy?
     public var kind: DeploymentKind
     public var actor: String
-    public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind, actor: String) {
+    /// Rollbacks: restore the backup taken before the deploy that replaced `version` too.
+    public var withData: Bool?
+    /// With `withData`: the backup the caller was shown and confirmed; refused if another one would be used.
+    public var backupId: String?
+    public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind, actor: String,
+                withData: Bool? = nil, backupId: String? = nil) {
         self.version = version
         self.environment = environment
         self.strategy = strategy
         self.kind = kind
         self.actor = actor
+        self.withData = withData
+        self.backupId = backupId
     }
 }
 

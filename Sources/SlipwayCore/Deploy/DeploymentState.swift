@@ -1,7 +1,7 @@
 /// The persisted state of a deployment. Every transition is written to the store before it acts.
 ///
 /// ```
-/// pending → [backing_up] → [migrating] → [stopping_old (recreate)] → starting → verifying → switching → draining → succeeded
+/// pending → [backing_up] → [migrating | restoring_data] → [stopping_old (recreate)] → starting → verifying → switching → draining → succeeded
 ///                      ↘ failed (refused before any traffic moved; the old release kept serving)
 ///                      ↘ rolling_back → rolled_back (traffic or instances had changed and were restored)
 /// ```
@@ -9,6 +9,8 @@ public enum DeploymentState: String, Codable, Sendable, CaseIterable {
     case pending
     case backingUp = "backing_up"
     case migrating
+    /// `rollback --with-data`: the pre-deploy backup is being restored in place.
+    case restoringData = "restoring_data"
     case stoppingOld = "stopping_old"
     case starting
     case verifying
@@ -24,7 +26,8 @@ public enum DeploymentState: String, Codable, Sendable, CaseIterable {
     public var allowedNext: Set<DeploymentState> {
         switch self {
         case .pending: [.backingUp, .migrating, .stoppingOld, .starting, .failed]
-        case .backingUp: [.migrating, .stoppingOld, .starting, .failed]
+        case .backingUp: [.migrating, .restoringData, .stoppingOld, .starting, .failed]
+        case .restoringData: [.stoppingOld, .starting, .failed]
         case .migrating: [.stoppingOld, .starting, .failed]
         case .stoppingOld: [.starting, .rollingBack]
         case .starting: [.verifying, .failed, .rollingBack]
@@ -59,7 +62,7 @@ public enum DeploymentRecovery {
     ///   - newInstancesReady: every instance of the new release answers its readiness check.
     public static func action(for state: DeploymentState, routerServesNew: Bool, newInstancesReady: Bool) -> RecoveryAction {
         switch state {
-        case .pending, .backingUp, .migrating, .stoppingOld, .starting, .verifying, .rollingBack: .rollBack
+        case .pending, .backingUp, .migrating, .restoringData, .stoppingOld, .starting, .verifying, .rollingBack: .rollBack
         case .switching: routerServesNew && newInstancesReady ? .finish : .rollBack
         case .draining: routerServesNew ? .finish : .rollBack
         case .succeeded, .failed, .rolledBack: .finish

@@ -22,17 +22,44 @@ struct Deploy: AsyncParsableCommand {
 extension DeployStrategy: ExpressibleByArgument {}
 
 struct Rollback: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Roll back to the previous release, or to VERSION, through the same health-gated switch.")
+    static let configuration = CommandConfiguration(
+        abstract: "Roll back to the previous release, or to VERSION, through the same health-gated switch; --with-data also restores the backup taken before VERSION was replaced.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var envOption: EnvOption
     @Argument(help: "A retained release (default: the one before the current)") var version: String?
+    @Flag(help: "Also restore the data from the backup taken before the deploy that replaced VERSION (shows what is lost, then asks)") var withData = false
+    @Flag(help: "With --with-data: do not ask for confirmation") var yes = false
     @Flag(help: "Print the final deployment as JSON") var json = false
 
     func run() async throws {
         let (_, client) = try global.client()
+        var backupId: String?
+        if withData {
+            var q: [String] = []
+            if let e = envOption.env { q.append("env=\(e)") }
+            if let v = version { q.append("version=\(v)") }
+            let plan: DataRollbackPlan = try await client.get("/v1/rollback/plan" + (q.isEmpty ? "" : "?" + q.joined(separator: "&")))
+            DeployFollower.say(Self.describe(plan), json: json)
+            if !yes {
+                guard isatty(0) != 0 else { throw SlipwayError.usage("rollback --with-data overwrites live data; pass --yes to confirm") }
+                print("Roll back code and data? [y/N] ", terminator: "")
+                guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw SlipwayError.policy("not confirmed; nothing changed") }
+            }
+            backupId = plan.backup.id
+        }
         let d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(
-            version: version, environment: envOption.env, strategy: nil, kind: .rollback, actor: DaemonClient.actor))
+            version: version, environment: envOption.env, strategy: nil, kind: .rollback, actor: DaemonClient.actor,
+            withData: withData ? true : nil, backupId: backupId))
         try await DeployFollower.follow(client: client, deployment: d, json: json)
+    }
+
+    static func describe(_ plan: DataRollbackPlan) -> String {
+        let b = plan.backup
+        var lines = ["Rolling \(plan.environment) back from \(plan.currentRelease ?? "nothing") to \(plan.version) with data:",
+                     "  restores backup \(b.id), taken \(Output.time(b.createdAt)) before the deploy of \(b.beforeDeployOf ?? "?") (\(ByteFormat.bytes(b.size)))",
+                     "  writes since then are lost (\(Output.age(plan.ageSeconds)) of them); a safety backup of the current data is taken first:"]
+        for c in plan.changes { lines.append("    \(c.summary)") }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import SlipwayBackup
+import SlipwayCore
+import SlipwayStore
+
+extension Engine {
+    /// What `rollback VERSION --with-data` would restore and what it would throw away. Reads only.
+    public func dataRollbackPlan(environment: String?, version: String?) async throws(SlipwayError) -> DataRollbackPlan {
+        let cfg = try await reloadConfig()
+        let env = try cfg.environment(environment)
+        let record = try store.environment(env.name)
+        guard let target = version ?? record.previousRelease else {
+            throw .usage("environment '\(env.name)' has no previous release to roll back to; name one: slipway rollback VERSION --with-data")
+        }
+        let backup = try dataRollbackBackup(env, version: target)
+        let service = try backupService(env)
+        let changes = await service.changes(since: backup.manifest)
+        return DataRollbackPlan(environment: env.name, version: target, currentRelease: record.currentRelease, backup: backup,
+                                ageSeconds: max(0, Int(Date().timeIntervalSince(backup.createdAt))), changes: changes)
+    }
+
+    /// The backup taken before the deploy that replaced `version`: the newest pre-deploy backup taken
+    /// while `version` was serving.
+    func dataRollbackBackup(_ env: EnvironmentConfig, version: String) throws(SlipwayError) -> BackupInfo {
+        _ = try backupService(env)
+        let all = try store.backups(environment: env.name)
+        guard let backup = all.first(where: { $0.reason == "before_deploy" && $0.releaseVersion == version }) else {
+            throw .notFound("no backup was taken before the deploy that replaced \(version) in '\(env.name)' (backup.before_deploy was off, "
+                            + "or retention removed it); roll back the code alone (slipway rollback \(version)) or restore a backup by id")
+        }
+        return backup
+    }
+
+    /// `rollback --with-data`, before the release switch: a safety backup of the data as it is now
+    /// (so the rollback can itself be undone), then the in-place restore of the pre-deploy backup.
+    /// Returns the safety backup, or nil when the rollback ended here (failed, nothing changed).
+    func restoreDataForRollback(_ d: inout DeploymentInfo, env: EnvironmentConfig, backup: BackupInfo,
+                                log: DeployLog) async throws(SlipwayError) -> BackupInfo? {
+        let serving = d.previousVersion.map { "\($0) kept serving its data" } ?? "nothing was serving"
+        try step(&d, .backingUp, "taking a safety backup of the data as it is now, before restoring \(backup.id)", log: log)
+        let safety: BackupInfo
+        do {
+            safety = try await takeBackup(env, reason: "before_rollback", deploymentId: d.id, actor: d.actor)
+            note(d, "safety backup \(safety.id) taken (\(safety.size) bytes); restore it to undo this rollback's data", log: log)
+        } catch {
+            try step(&d, .failed, "refused: the safety backup failed: \(error.message); \(serving)", message: error.cause.map { "\(error.message)\n\($0)" }, log: log)
+            return nil
+        }
+        try step(&d, .restoringData, "restoring \(backup.id) (taken \(Self.stamp(backup.createdAt)) before the deploy of \(backup.beforeDeployOf ?? "?")) in place", log: log)
+        do {
+            let sources = try await backupService(env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
+            store.audit(actor: d.actor, action: "backup.restore", target: backup.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → in place, for rollback \(d.id)")
+            note(d, "restored \(sources.joined(separator: ", ")) from \(backup.id)", log: log)
+        } catch {
+            store.audit(actor: d.actor, action: "backup.restore", target: backup.id, outcome: "failed", detail: error.message)
+            await undoDataRollback(d, env: env, safety: safety, log: log)
+            try step(&d, .failed, "refused: restoring \(backup.id) failed: \(error.message); \(serving)", message: error.cause.map { "\(error.message)\n\($0)" }, log: log)
+            return nil
+        }
+        return safety
+    }
+
+    /// Puts the data back as it was before a `--with-data` rollback that did not finish.
+    func undoDataRollback(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog) async {
+        do {
+            _ = try await backupService(env).restore(safety.manifest, locations: safety.locations, only: nil, to: .inPlace)
+            note(d, "the rollback did not finish: the data was put back from the safety backup \(safety.id)", log: log)
+            store.audit(actor: d.actor, action: "backup.restore", target: safety.id, outcome: "ok", detail: "undo of rollback \(d.id)")
+        } catch {
+            note(d, "the rollback did not finish and restoring the safety backup \(safety.id) failed: \(error.message); restore it by hand: slipway backup restore \(safety.id) --yes", log: log)
+            logger.error("undo of a data rollback failed", metadata: ["deploy.id": "\(d.id)", "backup.id": "\(safety.id)", "error": "\(error.message)"])
+        }
+    }
+
+    static func stamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+}
