@@ -86,7 +86,8 @@ public enum DemoApp {
                 exit(3)
             }
         }
-        print("demo-app \(version) listening on 127.0.0.1:\(port)")
+        let shared = ProcessInfo.processInfo.environment["SLIPWAY_SHARED"].map { ", shared data in \($0)" } ?? ""
+        print("demo-app \(version) listening on 127.0.0.1:\(port)\(shared)")
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

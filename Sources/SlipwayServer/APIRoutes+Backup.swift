@@ -25,6 +25,13 @@ extension APIRoutes {
             let body = try await APIResponse.decode(BackupPruneRequest.self, from: request)
             return APIResponse.json(try await engine.pruneBackups(body))
         }
+        v1.post("drills") { request, _ in
+            let body = try await APIResponse.decode(DrillRequest.self, from: request)
+            return APIResponse.json(try await engine.drill(body), status: .created)
+        }
+        v1.get("drills") { request, _ in
+            APIResponse.json(try await engine.drills(environment: request.uri.queryParameters.get("env")))
+        }
         v1.get("rollback/plan") { request, _ in
             let q = request.uri.queryParameters
             return APIResponse.json(try await engine.dataRollbackPlan(environment: q.get("env"), version: q.get("version")))

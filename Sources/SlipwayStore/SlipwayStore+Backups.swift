@@ -46,10 +46,26 @@ extension SlipwayStore {
 
     // MARK: Drills
 
-    public func saveDrill(environment: String, backupID: String, startedAt: Date, ok: Bool, report: String) throws(SlipwayError) {
-        try write { db in
+    /// Records a drill; returns its id.
+    public func saveDrill(_ report: DrillReport) throws(SlipwayError) -> Int64 {
+        let json = String(decoding: (try? SlipwayJSON.encoder().encode(report)) ?? Data(), as: UTF8.self)
+        return try write { db in
             try db.execute(sql: "INSERT INTO drills (environment, backup_id, started_at, ok, report) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [environment, backupID, startedAt, ok, report])
+                           arguments: [report.environment, report.backupId, report.startedAt, report.ok, json])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Drills, newest first.
+    public func drills(environment: String?, limit: Int = 50) throws(SlipwayError) -> [DrillReport] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, report FROM drills WHERE ?1 IS NULL OR environment = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2",
+                                        arguments: [environment, limit])
+            return try rows.map { row in
+                var r = try SlipwayJSON.decoder().decode(DrillReport.self, from: Data((row["report"] as String).utf8))
+                r.id = row["id"]
+                return r
+            }
         }
     }
 }

@@ -126,6 +126,16 @@ struct BackupTests {
         _ = try await BackupFixture.psql(url, "DELETE FROM \(table) WHERE id > 100")
         _ = try await f.service.restore(m2, locations: nil, only: nil, to: .inPlace)
         #expect(try await BackupFixture.psql(url, select) == before)
+
+        // A drill restores into a scratch database the app is pointed at through its secret, then drops it.
+        let drill = try await f.service.drillRestore(m2, locations: nil, sharedDirectory: f.root + "/shared", log: f.root + "/drill.log")
+        #expect(drill.checks.map(\.ok) == [true], "\(drill.checks)")
+        #expect(drill.phases.map(\.name) == ["download", "decompress", "restore", "integrity"])
+        let scratch = try #require(drill.environment["DATABASE_URL"])
+        #expect(scratch.contains("/slipway_drill_"))
+        #expect(try await BackupFixture.psql(scratch, select) == before)
+        await f.service.cleanUp(drill, log: f.root + "/drill.log")
+        #expect(await (try? BackupFixture.psql(scratch, "SELECT 1")) == nil, "the scratch database is dropped")
     }
 
     @Test(.enabled(if: TestServices.hasMySQL, Comment(rawValue: TestServices.skipNote)))
@@ -150,6 +160,13 @@ struct BackupTests {
         _ = try await BackupFixture.mysql(url, "DELETE FROM \(table) WHERE id > 10")
         _ = try await f.service.restore(m2, locations: nil, only: nil, to: .inPlace)
         #expect(try await BackupFixture.mysql(url, select) == before)
+
+        let drill = try await f.service.drillRestore(m2, locations: nil, sharedDirectory: f.root + "/shared", log: f.root + "/drill.log")
+        #expect(drill.checks.map(\.ok) == [true], "\(drill.checks)")
+        let scratch = try #require(drill.environment["MYSQL_URL"])
+        #expect(try await BackupFixture.mysql(scratch, select) == before)
+        await f.service.cleanUp(drill, log: f.root + "/drill.log")
+        #expect(await (try? BackupFixture.mysql(scratch, "SELECT 1")) == nil, "the scratch database is dropped")
     }
 
     @Test(.enabled(if: TestServices.hasS3, Comment(rawValue: TestServices.skipNote)))

@@ -147,4 +147,62 @@ struct DeployDataTests {
             #expect(safety.manifest.entries.first { $0.source == "uploads" }?.fileCount == 2)
         }
     }
+
+    @Test(.timeLimit(.minutes(3)))
+    func drillRestoresIntoScratchAndStartsTheRelease() async throws {
+        let s = try Sandbox(extra: """
+            backup:
+              sources:
+                - { name: db, sqlite: shared/app.db }
+                - { name: uploads, directory: shared/uploads }
+              stores:
+                - { local: backups }
+              rto_target: 1ms
+              rpo_target: 1h
+            """)
+        let shared = s.config.sharedDirectory
+        try FileManager.default.createDirectory(atPath: shared + "/uploads", withIntermediateDirectories: true)
+        try "a".write(toFile: shared + "/uploads/a.txt", atomically: true, encoding: .utf8)
+        let db = try DatabaseQueue(path: shared + "/app.db")
+        try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)") }
+
+        try await s.withDaemon {
+            await #expect(throws: SlipwayError.self, "no backup yet") {
+                _ = try await s.client.post("/v1/drills", DrillRequest(environment: nil, actor: "t"), as: DrillReport.self)
+            }
+            _ = try await s.release("v1")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let backup: BackupInfo = try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"))
+
+            let r: DrillReport = try await s.client.post("/v1/drills", DrillRequest(environment: nil, actor: "t"))
+            #expect(r.backupId == backup.id)
+            #expect(r.release == "v1")
+            #expect(r.phases.map(\.name) == ["download", "decompress", "restore", "integrity", "app_start", "health"])
+            #expect(r.rtoMs == r.phases.reduce(0) { $0 + $1.ms })
+            #expect(r.checks.map(\.ok) == [true, true], "\(r.checks)")
+            #expect(r.checks.first?.rowCounts == ["t": 3])
+            #expect(r.message == nil, "\(r.message ?? "")")
+            #expect(r.rpoMet == true)
+            // A 1 ms RTO target cannot be met: the drill worked but fails on the target.
+            #expect(r.rtoMet == false)
+            #expect(!r.ok)
+            // The release ran on the scratch copy, not on the live shared directory, which is untouched.
+            let log = try String(contentsOfFile: r.logFile, encoding: .utf8)
+            #expect(log.contains("demo-app v1 listening"))
+            #expect(log.contains("shared data in \(s.config.root)/backups/scratch/drill-"), "\(log)")
+            let scratch = try FileManager.default.contentsOfDirectory(atPath: s.config.root + "/backups/scratch")
+            #expect(!scratch.contains { $0.hasPrefix("drill-") }, "scratch is cleaned up: \(scratch)")
+            #expect(try await db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM t") } == 3)
+
+            // A damaged copy fails the drill at the download phase, naming the checksum.
+            let archive = "\(s.config.root)/backups/demo/\(backup.environment)/\(backup.id)/" + (backup.manifest.entries.first { $0.source == "db" }?.file ?? "")
+            try BackupFixture.corrupt(archive)
+            let bad: DrillReport = try await s.client.post("/v1/drills", DrillRequest(environment: nil, actor: "t"))
+            #expect(!bad.ok)
+            #expect(bad.message?.contains("does not match its checksum") == true, "\(bad.message ?? "")")
+
+            let history: [DrillReport] = try await s.client.get("/v1/drills")
+            #expect(history.map(\.id) == [bad.id, r.id])
+        }
+    }
 }

@@ -1,0 +1,161 @@
+import Foundation
+import SlipwayCore
+import SlipwayRuntime
+
+/// A backup restored into scratch for a drill: where the app finds it, and what each phase took.
+public struct DrillRestore: Sendable {
+    /// Phases download, decompress, restore, integrity (summed over the sources).
+    public var phases: [DrillReport.Phase]
+    public var checks: [RestoreCheck]
+    /// The scratch copy of the shared directory: the app's SLIPWAY_SHARED during the drill.
+    public var sharedDirectory: String
+    /// Secrets that point the app at the scratch databases (url_secret → scratch URL).
+    public var environment: [String: String]
+    /// Scratch databases to drop afterwards.
+    var databases: [(kind: BackupSourceConfig.Kind, url: DatabaseURL)]
+    var directory: String
+}
+
+extension BackupService {
+    /// Restores every source of `manifest` into scratch as a real recovery would (fetch and check,
+    /// decompress, restore, integrity check), timing each phase. Files under `sharedDirectory` land at
+    /// the same place under a scratch shared directory; databases go to scratch databases on the same server.
+    public func drillRestore(_ manifest: BackupManifest, locations: [String]?, sharedDirectory: String,
+                             log: String) async throws(SlipwayError) -> DrillRestore {
+        let ctx = try context(staging: "\(workDirectory)/scratch", log: log)
+        let dir = "\(ctx.scratch)/\(SourceArchiver.scratchName("drill"))"
+        var result = DrillRestore(phases: [], checks: [], sharedDirectory: dir + "/shared", environment: [:], databases: [], directory: dir)
+        var ms: [String: Int] = [:]
+        var details: [String: [String]] = [:]
+        func record(_ phase: String, _ since: ContinuousClock.Instant, _ detail: String) {
+            let d = ContinuousClock.now - since
+            ms[phase, default: 0] += Int(d.milliseconds)
+            details[phase, default: []].append(detail)
+        }
+        do throws(SlipwayError) {
+            try DirectoryArchiver.makeDirectory(result.sharedDirectory)
+            for entry in manifest.entries {
+                guard let source = settings.sources.first(where: { $0.name == entry.source }) else {
+                    result.checks.append(RestoreCheck(source: entry.source, ok: false, detail: "source \(entry.source) is no longer configured"))
+                    continue
+                }
+                let codec = Codec(rawValue: entry.compression) ?? .none
+                var began = ContinuousClock.now
+                let check = try await withFile(manifest, entry, locations: locations, scratch: ctx.scratch) { (file: String) async throws(SlipwayError) -> RestoreCheck in
+                    record("download", began, "\(entry.source): \(entry.size) bytes, sha256 ok")
+                    began = ContinuousClock.now
+                    var plain = file
+                    if let stage = codec.decompressStage {
+                        plain = "\(ctx.scratch)/\(SourceArchiver.scratchName("drill-plain"))"
+                        try await ProcessPipeline([stage], input: file, output: plain, logFile: ctx.logFile).run()
+                    }
+                    defer { if plain != file { try? FileManager.default.removeItem(atPath: plain) } }
+                    record("decompress", began, "\(entry.source): \(codec.rawValue)")
+                    began = ContinuousClock.now
+                    let restored = try await restoreForDrill(entry, plain: plain, source: source, into: &result, sharedDirectory: sharedDirectory, context: ctx)
+                    record("restore", began, "\(entry.source) → \(restored.label)")
+                    began = ContinuousClock.now
+                    let check = try await checkForDrill(entry, restored, context: ctx)
+                    record("integrity", began, "\(entry.source): \(check.detail)")
+                    return check
+                }
+                result.checks.append(check)
+            }
+        } catch {
+            await cleanUp(result, log: log)
+            throw error
+        }
+        for name in ["download", "decompress", "restore", "integrity"] {
+            result.phases.append(.init(name: name, ms: ms[name] ?? 0, detail: (details[name] ?? []).joined(separator: "; ")))
+        }
+        return result
+    }
+
+    /// Where a drill restored one source.
+    enum Restored {
+        case sqlite(String)
+        case directory(String)
+        case postgres(DatabaseURL)
+        case mysql(DatabaseURL)
+
+        var label: String {
+            switch self {
+            case .sqlite(let p), .directory(let p): p
+            case .postgres(let u), .mysql(let u): u.redacted
+            }
+        }
+    }
+
+    /// Restores one plain (decompressed) archive into the drill's scratch with the tools a restore uses.
+    func restoreForDrill(_ entry: BackupManifest.Entry, plain: String, source: BackupSourceConfig, into result: inout DrillRestore,
+                         sharedDirectory: String, context ctx: ArchiveContext) async throws(SlipwayError) -> Restored {
+        switch source.kind {
+        case .sqlite(let path):
+            let target = scratchPath(path, shared: sharedDirectory, drill: result)
+            try await blocking { () throws(SlipwayError) in try SQLiteArchiver.copyInto(plain, target: target) }
+            return .sqlite(target)
+        case .directory(let path):
+            let target = scratchPath(path, shared: sharedDirectory, drill: result)
+            try DirectoryArchiver.makeDirectory(target)
+            try await DirectoryArchiver.unpack(file: plain, codec: .none, into: target, context: ctx)
+            return .directory(target)
+        case .postgres(let secret):
+            let server = try ctx.url(secret)
+            let scratch = server.with(database: "slipway_drill_" + UUID().uuidString.prefix(8).lowercased())
+            try await PostgresArchiver.psql(server.with(database: "postgres"), "CREATE DATABASE \(scratch.database)", context: ctx)
+            result.databases.append((source.kind, scratch))
+            result.environment[secret] = scratch.fullURL
+            try await PostgresArchiver.restore(file: plain, codec: .none, to: scratch, context: ctx)
+            return .postgres(scratch)
+        case .mysql(let secret):
+            let server = try ctx.url(secret)
+            let scratch = server.with(database: "slipway_drill_" + UUID().uuidString.prefix(8).lowercased())
+            try await MySQLArchiver.execute(server, "CREATE DATABASE `\(scratch.database)`", context: ctx)
+            result.databases.append((source.kind, scratch))
+            result.environment[secret] = scratch.fullURL
+            try await MySQLArchiver.restore(file: plain, codec: .none, to: scratch, context: ctx)
+            return .mysql(scratch)
+        }
+    }
+
+    /// The integrity check of a restored source: PRAGMA integrity_check and row counts, or file counts.
+    func checkForDrill(_ entry: BackupManifest.Entry, _ restored: Restored, context ctx: ArchiveContext) async throws(SlipwayError) -> RestoreCheck {
+        let counts: [String: Int64]
+        switch restored {
+        case .sqlite(let path):
+            return try await blocking { () throws(SlipwayError) in SQLiteArchiver.check(entry, plain: path) }
+        case .directory(let path):
+            let n = DirectoryArchiver.fileCount(path)
+            let ok = entry.fileCount.map { $0 == n } ?? true
+            return RestoreCheck(source: entry.source, ok: ok, detail: "\(n) file(s)" + (ok ? ", as the manifest says" : ", manifest says \(entry.fileCount ?? 0)"))
+        case .postgres(let url):
+            counts = PostgresArchiver.parseCounts(try await PostgresArchiver.psqlLines(url, PostgresArchiver.countQuery, context: ctx))
+        case .mysql(let url):
+            counts = try await MySQLArchiver.rowCounts(url, context: ctx)
+        }
+        let (ok, detail) = SourceArchiver.compare(entry.rowCounts, counts, exact: entry.rowCountsExact ?? false)
+        return RestoreCheck(source: entry.source, ok: ok, detail: detail, rowCounts: counts)
+    }
+
+    /// Where a file source lands in the drill: the same place under the scratch shared directory, or
+    /// (outside shared) under the drill's own directory.
+    func scratchPath(_ path: String, shared: String, drill: DrillRestore) -> String {
+        if path.hasPrefix(shared + "/") { return drill.sharedDirectory + path.dropFirst(shared.count) }
+        return drill.directory + "/other" + path
+    }
+
+    /// Drops the drill's scratch databases and removes its files.
+    public func cleanUp(_ drill: DrillRestore, log: String) async {
+        let ctx = try? context(staging: "\(workDirectory)/scratch", log: log)
+        if let ctx {
+            for (kind, url) in drill.databases {
+                switch kind {
+                case .postgres: try? await PostgresArchiver.psql(url.with(database: "postgres"), "DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)", context: ctx)
+                case .mysql: try? await MySQLArchiver.execute(url, "DROP DATABASE IF EXISTS `\(url.database)`", context: ctx)
+                case .sqlite, .directory: break
+                }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: drill.directory)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import SlipwayBackup
+import SlipwayCore
+import SlipwayHTTP
+import SlipwayRuntime
+import SlipwayStore
+
+extension Engine {
+    /// `slipway drill`: restores the newest backup into scratch, starts the serving release on it (its
+    /// own port, SLIPWAY_SHARED and database secrets pointed at the scratch copies), health-checks it,
+    /// and reports the time of each recovery phase (RTO) and the backup's age (RPO) against the targets.
+    public func drill(_ request: DrillRequest) async throws(SlipwayError) -> DrillReport {
+        let cfg = try await reloadConfig()
+        let env = try cfg.environment(request.environment)
+        let service = try backupService(env)
+        guard let backup = try store.backups(environment: env.name).first else {
+            throw .notFound("'\(env.name)' has no backup to drill; take one first: slipway backup create --env \(env.name)")
+        }
+        let current = try store.environment(env.name).currentRelease
+        let release = current ?? backup.releaseVersion.flatMap { releases.info($0) == nil ? nil : $0 } ?? releases.list().last?.version
+        let started = Date()
+        let log = service.logFile("drill", BackupManifest.newID(environment: env.name, at: started))
+        var phases: [DrillReport.Phase] = []
+        var checks: [RestoreCheck] = []
+        var message: String?
+        do throws(SlipwayError) {
+            let restored = try await service.drillRestore(backup.manifest, locations: backup.locations, sharedDirectory: cfg.sharedDirectory, log: log)
+            phases = restored.phases
+            checks = restored.checks
+            if !checks.allSatisfy(\.ok) {
+                message = "the restored data failed its integrity check; the app was not started"
+            } else if let release {
+                let (appPhases, failure) = await drillStart(env, release: release, restored: restored, log: log)
+                phases += appPhases
+                message = failure
+            }
+            await service.cleanUp(restored, log: log)
+        } catch {
+            message = "the restore failed: \(error.message)" + (error.cause.map { " (\($0))" } ?? "")
+        }
+        let rpo = max(0, Int(started.timeIntervalSince(backup.createdAt)))
+        var report = DrillReport(environment: env.name, backupId: backup.id, backupCreatedAt: backup.createdAt, release: release, startedAt: started,
+                                 phases: phases, rpoSeconds: rpo, rtoTarget: service.settings.rtoTarget, rpoTarget: service.settings.rpoTarget,
+                                 checks: checks, message: message, logFile: log)
+        report.id = try store.saveDrill(report)
+        let summary = "RTO \(String(format: "%.1f", Double(report.rtoMs) / 1000))s, RPO \(rpo)s from \(backup.id)"
+            + (report.rtoMet == false ? "; RTO target missed" : "") + (report.rpoMet == false ? "; RPO target missed" : "")
+        store.audit(actor: request.actor, action: "drill", target: env.name, outcome: report.ok ? "ok" : "failed", detail: message.map { "\(summary): \($0)" } ?? summary)
+        logger.info("drill finished", metadata: ["drill.env": "\(env.name)", "drill.ok": "\(report.ok)", "drill.rto_ms": "\(report.rtoMs)", "drill.rpo_s": "\(rpo)"])
+        return report
+    }
+
+    public func drills(environment: String?) async throws(SlipwayError) -> [DrillReport] {
+        if let environment { _ = try config.environment(environment) }
+        return try store.drills(environment: environment)
+    }
+
+    /// Starts `release` on the drill's scratch data; times "app_start" (until it answers HTTP at all) and
+    /// "health" (until the readiness check passes), then stops it. Returns the phases and a failure, if any.
+    func drillStart(_ env: EnvironmentConfig, release: String, restored: DrillRestore, log: String) async -> ([DrillReport.Phase], String?) {
+        let child: ProcessSpawner.Spawned
+        let port: Int
+        let began = ContinuousClock.now
+        do throws(SlipwayError) {
+            port = try PortAllocator.freePort()
+            var vars = try await supervisor.environment(app: config.app, env: env, release: release, slot: 0, port: port)
+            vars["SLIPWAY_SHARED"] = restored.sharedDirectory
+            vars["SLIPWAY_INSTANCE"] = "\(env.name)-\(release)-drill"
+            vars["SLIPWAY_DRILL"] = "1"
+            for (k, v) in restored.environment { vars[k] = v }
+            let argv = try CommandLineSplitter.split(env.process.command, variables: vars)
+            child = try ProcessSpawner.spawn(argv: argv, directory: releases.path(release), environment: vars, logFile: log)
+        } catch {
+            return ([], "cannot start \(release): \(error.message)")
+        }
+        let result = await drillProbe(env.health, release: release, pid: child.pid, port: port, since: began, log: log)
+        _ = ProcessInspector.signal(pid: child.pid, startTime: child.startTime, SIGTERM)
+        if await ProcessSpawner.wait(child.pid, timeout: env.process.stopTimeout) == nil {
+            _ = ProcessInspector.signal(pid: child.pid, startTime: child.startTime, SIGKILL)
+            _ = await ProcessSpawner.wait(child.pid)
+        }
+        return result
+    }
+
+    /// Times "app_start" (until the instance answers HTTP at all) and "health" (until its readiness check passes).
+    func drillProbe(_ settings: HealthSettings, release: String, pid: Int32, port: Int, since: ContinuousClock.Instant,
+                    log: String) async -> ([DrillReport.Phase], String?) {
+        var phases: [DrillReport.Phase] = []
+        var began = since
+        let deadline = began + settings.deadline
+        let client = MiniHTTPClient()
+        var answered = false
+        while ContinuousClock.now < deadline {
+            if let status = ProcessInspector.reap(pid) {
+                return (phases, "\(release) exited with status \(status) on the restored data; see \(log)")
+            }
+            if (try? await client.request("GET", .tcp(host: "127.0.0.1", port: port), path: settings.path, timeout: settings.timeout)) != nil {
+                answered = true
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        phases.append(.init(name: "app_start", ms: Int((ContinuousClock.now - began).milliseconds), detail: "\(release) (pid \(pid)) answering on port \(port)"))
+        guard answered else { return (phases, "\(release) did not answer on port \(port) within \(DurationParsing.format(settings.deadline)); see \(log)") }
+        began = ContinuousClock.now
+        var gate = settings
+        gate.deadline = max(.milliseconds(1), deadline - ContinuousClock.now)
+        let prober = HealthProber()
+        let outcome = (try? await HealthGate(clock: ContinuousClock(), settings: gate).run(instances: 1) { _ in
+            await prober.probe(port: port, path: settings.path, timeout: settings.timeout)
+        }) ?? .expired(lastResults: [])
+        let last: String
+        switch outcome {
+        case .ready: last = "\(settings.path) ready"
+        case .expired(let results): last = results.first?.detail ?? "no answer"
+        }
+        phases.append(.init(name: "health", ms: Int((ContinuousClock.now - began).milliseconds), detail: last))
+        guard outcome == .ready else { return (phases, "\(release) was not healthy on the restored data within \(DurationParsing.format(settings.deadline)): \(last)") }
+        return (phases, nil)
+    }
+}
