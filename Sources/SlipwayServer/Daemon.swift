@@ -15,7 +15,8 @@ public final class Daemon: Sendable {
     let logger: Logger
     let group: ServiceGroup
 
-    public init(config: SlipwayConfig, routerExecutable: String, logger: Logger, handleSignals: Bool = true) throws(SlipwayError) {
+    /// - Parameter runSchedules: fire `backup` schedules (tests that drive `Engine.runDueJobs` with their own clock turn it off).
+    public init(config: SlipwayConfig, routerExecutable: String, logger: Logger, handleSignals: Bool = true, runSchedules: Bool = true) throws(SlipwayError) {
         self.config = config
         self.logger = logger
         engine = try Engine(config: config, routerExecutable: routerExecutable, logger: logger)
@@ -25,11 +26,11 @@ public final class Daemon: Sendable {
             configuration: .init(address: .unixDomainSocket(path: socket), serverName: "slipway"),
             onServerRunning: { _ in chmod(socket, 0o600) },
             logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: SupervisionService(engine: engine, logger: logger))]
+        if runSchedules { services.append(.init(service: ScheduleService(engine: engine))) }
+        services.append(.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup))
         group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: SupervisionService(engine: engine, logger: logger)),
-                .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
+            services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
     }
@@ -66,6 +67,23 @@ struct SupervisionService: Service {
             while !Task.isCancelled {
                 await engine.tick()
                 try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+}
+
+/// Fires the backup, verify and drill schedules of `backup:` sections (cron, in their time zone).
+struct ScheduleService: Service {
+    let engine: Engine
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await engine.runDueJobs()
+                // Wake for the next slot, and at least every 30 s to pick up configuration changes.
+                let next = await engine.nextScheduledRun()
+                let wait = min(30, max(1, next.map { $0.timeIntervalSinceNow } ?? 30))
+                try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
             }
         }
     }

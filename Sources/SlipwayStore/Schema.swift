@@ -90,6 +90,13 @@ enum Schema {
                 t.column("report", .text).notNull()
             }
         }
+        m.registerMigration("v3-schedules") { db in
+            // The last time each scheduled job (backup, verify, drill per environment) was started.
+            try db.create(table: "schedule_runs") { t in
+                t.primaryKey("job", .text)
+                t.column("last_run_at", .datetime).notNull()
+            }
+        }
         return m
     }
 }

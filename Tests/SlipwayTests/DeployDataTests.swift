@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SlipwayClient
 import SlipwayCore
+import SlipwayEngine
 import SlipwayServer
 import Testing
 
@@ -35,7 +36,7 @@ struct DeployDataTests {
         let db = try DatabaseQueue(path: shared + "/app.db")
         try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)") }
 
-        try await s.withDaemon {
+        try await s.withDaemon { _ in
             _ = try await s.release("v1", files: ["migrate.sh": Self.migrate])
             _ = try await s.release("v2", files: ["migrate.sh": Self.migrate, "fail-migration": "x"])
 
@@ -99,7 +100,7 @@ struct DeployDataTests {
             }
         }
 
-        try await s.withDaemon {
+        try await s.withDaemon { _ in
             _ = try await s.release("v1")
             _ = try await s.release("v2")
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
@@ -166,7 +167,7 @@ struct DeployDataTests {
         let db = try DatabaseQueue(path: shared + "/app.db")
         try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)") }
 
-        try await s.withDaemon {
+        try await s.withDaemon { _ in
             await #expect(throws: SlipwayError.self, "no backup yet") {
                 _ = try await s.client.post("/v1/drills", DrillRequest(environment: nil, actor: "t"), as: DrillReport.self)
             }
@@ -203,6 +204,55 @@ struct DeployDataTests {
 
             let history: [DrillReport] = try await s.client.get("/v1/drills")
             #expect(history.map(\.id) == [bad.id, r.id])
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func schedulesFireInTheirTimeZoneOncePerSlot() async throws {
+        let s = try Sandbox(extra: """
+            backup:
+              sources:
+                - { name: db, sqlite: shared/app.db }
+              stores:
+                - { local: backups }
+              schedule: "0 2 * * *"
+              timezone: Europe/Berlin
+              retention: { keep_last: 2 }
+              verify: { schedule: "30 3 * * 0", restore_test: true }
+              drill: { schedule: "0 4 1 * *" }
+            """)
+        try FileManager.default.createDirectory(atPath: s.config.sharedDirectory, withIntermediateDirectories: true)
+        let db = try DatabaseQueue(path: s.config.sharedDirectory + "/app.db")
+        try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1)") }
+        func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+        try await s.withDaemon(runSchedules: false) { daemon in
+            let engine = daemon.engine
+            #expect(await engine.scheduledJobs().map(\.key) == ["backup:production", "verify:production", "drill:production"])
+            // Clocks are injected: Saturday 2026-11-28, 12:00 UTC. The first sight of a schedule starts it from its next slot.
+            #expect(await engine.runDueJobs(now: at("2026-11-28T12:00:00Z")).isEmpty)
+            #expect(await engine.runDueJobs(now: at("2026-11-29T00:59:00Z")).isEmpty, "01:59 in Berlin: not yet")
+            #expect(await engine.runDueJobs(now: at("2026-11-29T01:00:30Z")) == ["backup:production"], "02:00:30 in Berlin")
+            #expect(await engine.runDueJobs(now: at("2026-11-29T01:01:00Z")).isEmpty, "once per slot")
+            var backups: [BackupInfo] = try await s.client.get("/v1/backups")
+            #expect(backups.map(\.reason) == ["scheduled"])
+            #expect(backups[0].verifyOk == nil)
+
+            // Sunday 03:30 Berlin: the weekly verification with its restore test.
+            #expect(await engine.runDueJobs(now: at("2026-11-29T02:30:00Z")) == ["verify:production"])
+            backups = try await s.client.get("/v1/backups")
+            #expect(backups[0].verifyOk == true)
+
+            // The daemon was down for three nights: one catch-up backup (and the monthly drill), retention after each.
+            #expect(await engine.runDueJobs(now: at("2026-12-02T09:00:00Z")) == ["backup:production", "drill:production"])
+            #expect(await engine.runDueJobs(now: at("2026-12-03T01:00:00Z")) == ["backup:production"])
+            // keep_last 2 keeps the two newest; the first one stays as the newest verified backup.
+            backups = try await s.client.get("/v1/backups")
+            #expect(backups.count == 3, "\(backups.map(\.id))")
+            #expect(backups.last?.verifyOk == true)
+            let drills: [DrillReport] = try await s.client.get("/v1/drills")
+            #expect(drills.count == 1)
+            #expect(drills.first?.checks.allSatisfy(\.ok) == true)
         }
     }
 }

@@ -103,14 +103,14 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     func removeFiles() { try? FileManager.default.removeItem(atPath: dir) }
 
     /// Runs an in-process daemon on this sandbox around `body`, then takes everything down.
-    func withDaemon(_ body: () async throws -> Void) async throws {
-        let daemon = try Daemon(config: config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false)
+    func withDaemon(runSchedules: Bool = true, _ body: (Daemon) async throws -> Void) async throws {
+        let daemon = try Daemon(config: config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false, runSchedules: runSchedules)
         let run = Task { try await daemon.run() }
         defer { removeFiles() }
         var failure: (any Error)?
         do {
             try await waitForDaemon()
-            try await body()
+            try await body(daemon)
         } catch { failure = error }
         await tearDown()
         await daemon.shutdown()

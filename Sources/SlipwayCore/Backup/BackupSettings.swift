@@ -13,14 +13,17 @@ public struct BackupSettings: Sendable, Equatable {
     /// A secret holding the key for AES-GCM encryption at rest.
     public var encryptionKeySecret: String?
     public var verify: VerifySettings
+    /// When the daemon runs a restore drill (`backup.drill.schedule`).
+    public var drillSchedule: CronSchedule?
     public var rtoTarget: Duration?
     public var rpoTarget: Duration?
 
     public init(
         sources: [BackupSourceConfig], stores: [BackupStoreConfig], beforeDeploy: Bool = false, schedule: CronSchedule? = nil,
         timezone: TimeZone = TimeZone(identifier: "UTC")!, retention: RetentionPolicy = .init(), encryptionKeySecret: String? = nil,
-        verify: VerifySettings = .init(), rtoTarget: Duration? = nil, rpoTarget: Duration? = nil
+        verify: VerifySettings = .init(), drillSchedule: CronSchedule? = nil, rtoTarget: Duration? = nil, rpoTarget: Duration? = nil
     ) {
+        self.drillSchedule = drillSchedule
         self.sources = sources
         self.stores = stores
         self.beforeDeploy = beforeDeploy

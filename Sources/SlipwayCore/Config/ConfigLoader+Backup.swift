@@ -3,13 +3,13 @@ import Yams
 
 extension ConfigLoader {
     static let backupKeys = ["sources", "stores", "before_deploy", "schedule", "timezone", "retention",
-                             "encryption_key_secret", "verify", "rto_target", "rpo_target"]
+                             "encryption_key_secret", "verify", "drill", "rto_target", "rpo_target"]
 
     /// Parses `backup:`; relative paths are relative to `root`.
     static func backup(_ node: Node, root: String, reader: ConfigReader) -> BackupSettings? {
         guard let entries = reader.mapping(node, "backup", allowed: backupKeys) else { return nil }
         var settings = BackupSettings(sources: [], stores: [])
-        var scheduleNode: Node?, verifyScheduleNode: Node?
+        var scheduleNode: Node?, verifyScheduleNode: Node?, drillScheduleNode: Node?
         for e in entries {
             let path = "backup.\(e.key)"
             switch e.key {
@@ -32,12 +32,16 @@ extension ConfigLoader {
                     if ve.key == "schedule" { verifyScheduleNode = ve.value }
                     else { settings.verify.restoreTest = bool(ve.value, "backup.verify.restore_test", reader: reader) ?? false }
                 }
+            case "drill":
+                guard let v = reader.mapping(e.value, path, allowed: ["schedule"]) else { continue }
+                drillScheduleNode = v.first?.value
             case "rto_target": settings.rtoTarget = reader.duration(e.value, path)
             default: settings.rpoTarget = reader.duration(e.value, path)
             }
         }
         settings.schedule = scheduleNode.flatMap { cron($0, "backup.schedule", reader: reader) }
         settings.verify.schedule = verifyScheduleNode.flatMap { cron($0, "backup.verify.schedule", reader: reader) }
+        settings.drillSchedule = drillScheduleNode.flatMap { cron($0, "backup.drill.schedule", reader: reader) }
         if settings.sources.isEmpty, entries.first(where: { $0.key == "sources" }) == nil {
             reader.problem(node, "backup.sources", "missing required key (a list of what to back up: sqlite, postgres, mysql or directory)")
         }
