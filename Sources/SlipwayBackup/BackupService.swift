@@ -13,6 +13,8 @@ public struct BackupService: Sendable {
     let workDirectory: String
     let logsDirectory: String
     public let stores: [any BackupStore]
+    /// The key of `backup.encryption_key_secret`, when set.
+    let encryptionKey: BackupKey?
 
     public init(app: String, environment: String, settings: BackupSettings, secrets: [String: String], root: String) throws(SlipwayError) {
         self.app = app
@@ -34,6 +36,14 @@ public struct BackupService: Sendable {
         }
         guard !stores.isEmpty else { throw .usage("backup.stores is empty; add a local directory or an s3 bucket") }
         self.stores = stores
+        if let name = settings.encryptionKeySecret {
+            guard let value = secrets[name] else {
+                throw .usage("secret \(name) (backup.encryption_key_secret) is not set: export it in the daemon's environment or add it to secrets.env in the root")
+            }
+            encryptionKey = try BackupCipher.key(value, secret: name)
+        } else {
+            encryptionKey = nil
+        }
     }
 
     public func logFile(_ kind: String, _ id: String) -> String { "\(logsDirectory)/\(kind)-\(id).log" }
@@ -68,11 +78,14 @@ public struct BackupService: Sendable {
         defer { try? FileManager.default.removeItem(atPath: staging) }
         var entries: [BackupManifest.Entry] = []
         for source in sources {
-            entries.append(try await SourceArchiver.backup(source, context: ctx))
+            entries.append(try await encrypted(try await SourceArchiver.backup(source, context: ctx), staging: staging))
+        }
+        let encryption = encryptionKey.map {
+            BackupManifest.Encryption(algorithm: BackupCipher.algorithm, keySecret: settings.encryptionKeySecret ?? "", keyId: BackupCipher.keyID($0))
         }
         let manifest = BackupManifest(id: id, app: app, environment: environment, release: release, reason: reason,
                                       deploymentId: deploymentId, beforeDeployOf: beforeDeployOf, entries: entries,
-                                      startedAt: now, finishedAt: Date())
+                                      encryption: encryption, startedAt: now, finishedAt: Date())
         var locations: [String] = []
         var failures: [String] = []
         for store in stores {
@@ -117,7 +130,10 @@ public struct BackupService: Sendable {
                 lastError = .failed("\(store.label): \(entry.file) does not match its checksum")
                 continue
             }
-            return try await body(fetched.path)
+            guard entry.encrypted else { return try await body(fetched.path) }
+            let plain = try await decrypted(manifest, entry, path: fetched.path, scratch: scratch)
+            defer { try? FileManager.default.removeItem(atPath: plain) }
+            return try await body(plain)
         }
         throw lastError ?? .notFound("no store holds backup \(manifest.id)")
     }

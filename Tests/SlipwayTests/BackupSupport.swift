@@ -23,12 +23,13 @@ struct BackupFixture {
     let root: String
     let service: BackupService
 
-    init(sources: [BackupSourceConfig], secrets: [String: String] = [:], stores extra: [BackupStoreConfig] = [], localStores: Int = 1) throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-backup-\(UUID().uuidString.prefix(8))").path
+    init(sources: [BackupSourceConfig], secrets: [String: String] = [:], stores extra: [BackupStoreConfig] = [], localStores: Int = 1,
+         encryptionKeySecret: String? = nil, root given: String? = nil) throws {
+        let root = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("slipway-backup-\(UUID().uuidString.prefix(8))").path
         self.root = root
         try FileManager.default.createDirectory(atPath: root + "/shared", withIntermediateDirectories: true)
         let locals = (0..<localStores).map { BackupStoreConfig.local(path: root + "/store\($0)") }
-        let settings = BackupSettings(sources: sources, stores: locals + extra)
+        let settings = BackupSettings(sources: sources, stores: locals + extra, encryptionKeySecret: encryptionKeySecret)
         service = try BackupService(app: "shop", environment: "production", settings: settings, secrets: secrets, root: root)
     }
 

@@ -64,6 +64,21 @@ public struct BackupManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// How the archives are encrypted at rest (nil: they are not).
+    public struct Encryption: Codable, Sendable, Equatable {
+        public var algorithm: String
+        /// The secret that holds the key (its name, never its value).
+        public var keySecret: String
+        /// A fingerprint of the key, to tell a wrong key from a damaged file.
+        public var keyId: String
+        public init(algorithm: String, keySecret: String, keyId: String) {
+            self.algorithm = algorithm
+            self.keySecret = keySecret
+            self.keyId = keyId
+        }
+        enum CodingKeys: String, CodingKey { case algorithm, keySecret = "key_secret", keyId = "key_id" }
+    }
+
     public var formatVersion: Int
     public var id: String
     public var app: String
@@ -76,12 +91,14 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var deploymentId: Int64?
     public var beforeDeployOf: String?
     public var entries: [Entry]
+    public var encryption: Encryption?
     public var startedAt: Date
     public var finishedAt: Date
     public var durationMs: Int
 
     public init(id: String, app: String, environment: String, release: Release?, reason: String, deploymentId: Int64?,
-                beforeDeployOf: String?, entries: [Entry], startedAt: Date, finishedAt: Date) {
+                beforeDeployOf: String?, entries: [Entry], encryption: Encryption? = nil, startedAt: Date, finishedAt: Date) {
+        self.encryption = encryption
         self.formatVersion = 1
         self.id = id
         self.app = app
@@ -98,7 +115,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", id, app, environment, release, reason
-        case deploymentId = "deployment_id", beforeDeployOf = "before_deploy_of", entries
+        case deploymentId = "deployment_id", beforeDeployOf = "before_deploy_of", entries, encryption
         case startedAt = "started_at", finishedAt = "finished_at", durationMs = "duration_ms"
     }
 

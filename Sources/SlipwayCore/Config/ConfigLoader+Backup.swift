@@ -23,9 +23,7 @@ extension ConfigLoader {
                     else { reader.problem(e.value, path, "expected an IANA time zone like Europe/Berlin or UTC, got '\(s)'") }
                 }
             case "retention": settings.retention = retention(e.value, reader: reader) ?? settings.retention
-            case "encryption_key_secret":
-                // Refused rather than ignored: a key that is accepted but not used would be a false promise.
-                reader.problem(e.value, path, "encryption at rest is not supported yet; remove this key (or encrypt the store itself, e.g. S3 server-side encryption)")
+            case "encryption_key_secret": settings.encryptionKeySecret = secretName(e.value, path, reader: reader)
             case "verify":
                 guard let v = reader.mapping(e.value, path, allowed: ["schedule", "restore_test"]) else { continue }
                 for ve in v {
