@@ -73,3 +73,22 @@ extension BackupService {
         return failures
     }
 }
+
+extension BackupService {
+    /// Every complete backup of this environment in every store, with the stores holding it.
+    /// `failures` names the stores that could not be listed.
+    public func scan() async -> (found: [(manifest: BackupManifest, locations: [String])], failures: [String]) {
+        var byID: [String: (manifest: BackupManifest, locations: [String])] = [:]
+        var failures: [String] = []
+        for store in stores {
+            do throws(SlipwayError) {
+                for m in try await store.manifests(app: app, environment: environment) {
+                    byID[m.id, default: (m, [])].locations.append(store.label)
+                }
+            } catch {
+                failures.append("\(store.label): \(error.message)")
+            }
+        }
+        return (byID.values.sorted { $0.manifest.id > $1.manifest.id }, failures)
+    }
+}

@@ -181,3 +181,43 @@ extension Engine {
         return out
     }
 }
+
+extension Engine {
+    /// Reconciles the index with the stores: imports backups only the stores know (a new machine, a lost
+    /// state.db), records where each copy is now, and forgets backups no store holds — only when every
+    /// store could be read.
+    public func rescanBackups(_ request: BackupRescanRequest) async throws(SlipwayError) -> [RescanReport] {
+        let cfg = try await reloadConfig()
+        let names = request.environment.map { [$0] } ?? cfg.environmentNames.filter { cfg.environments[$0]?.backup != nil }
+        var reports: [RescanReport] = []
+        for name in names {
+            let service = try backupService(try cfg.environment(name))
+            let (found, failures) = await service.scan()
+            let known = Dictionary(uniqueKeysWithValues: try store.backups(environment: name).map { ($0.id, $0) })
+            var report = RescanReport(environment: name, imported: [], updated: [], forgotten: [], errors: failures)
+            for (manifest, locations) in found {
+                if var info = known[manifest.id] {
+                    guard Set(info.locations) != Set(locations) else { continue }
+                    info.locations = locations
+                    try store.saveBackup(info)
+                    report.updated.append(manifest.id)
+                } else {
+                    try store.saveBackup(BackupInfo(manifest: manifest, locations: locations))
+                    report.imported.append(manifest.id)
+                }
+            }
+            if failures.isEmpty {
+                let present = Set(found.map(\.manifest.id))
+                for id in known.keys.sorted() where !present.contains(id) {
+                    try store.deleteBackup(id)
+                    report.forgotten.append(id)
+                }
+            }
+            let summary = "imported \(report.imported.count), updated \(report.updated.count), forgotten \(report.forgotten.count)"
+            store.audit(actor: request.actor, action: "backup.rescan", target: name, outcome: failures.isEmpty ? "ok" : "partial",
+                        detail: failures.isEmpty ? summary : "\(summary); unreadable: \(failures.joined(separator: "; "))")
+            reports.append(report)
+        }
+        return reports
+    }
+}

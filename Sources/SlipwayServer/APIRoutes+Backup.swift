@@ -13,6 +13,10 @@ extension APIRoutes {
         v1.get("backups") { request, _ in
             APIResponse.json(try await engine.listBackups(environment: request.uri.queryParameters.get("env")))
         }
+        v1.post("backups/rescan") { request, _ in
+            let body = try await APIResponse.decode(BackupRescanRequest.self, from: request)
+            return APIResponse.json(try await engine.rescanBackups(body))
+        }
         v1.post("backups/verify") { request, _ in
             let body = try await APIResponse.decode(BackupVerifyRequest.self, from: request)
             return APIResponse.json(try await engine.verifyBackups(body))

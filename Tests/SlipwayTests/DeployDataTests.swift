@@ -255,4 +255,60 @@ struct DeployDataTests {
             #expect(drills.first?.checks.allSatisfy(\.ok) == true)
         }
     }
+
+    @Test(.timeLimit(.minutes(3)))
+    func rescanRebuildsTheIndexFromTheStores() async throws {
+        let stores = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-stores-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: stores) }
+        let yaml = """
+            backup:
+              sources:
+                - { name: db, sqlite: shared/app.db }
+              stores:
+                - { local: \(stores)/a }
+                - { local: \(stores)/b }
+            """
+        func seed(_ s: Sandbox) throws {
+            try FileManager.default.createDirectory(atPath: s.config.sharedDirectory, withIntermediateDirectories: true)
+            let db = try DatabaseQueue(path: s.config.sharedDirectory + "/app.db")
+            try db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)") }
+        }
+        let first = try Sandbox(extra: yaml)
+        try seed(first)
+        var ids: [String] = []
+        try await first.withDaemon { _ in
+            for _ in 0..<2 {
+                let b: BackupInfo = try await first.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"))
+                ids.append(b.id)
+            }
+        }
+        // A new machine (a fresh state root) over the same stores; one copy of the newest backup is gone.
+        try FileManager.default.removeItem(atPath: "\(stores)/b/demo/production/\(ids[1])")
+        let second = try Sandbox(extra: yaml)
+        try seed(second)
+        try await second.withDaemon { _ in
+            let empty: [BackupInfo] = try await second.client.get("/v1/backups")
+            #expect(empty.isEmpty)
+            let reports: [RescanReport] = try await second.client.post("/v1/backups/rescan", BackupRescanRequest(environment: nil, actor: "t"))
+            #expect(Set(reports[0].imported) == Set(ids))
+            #expect(reports[0].errors.isEmpty && reports[0].forgotten.isEmpty)
+            let list: [BackupInfo] = try await second.client.get("/v1/backups")
+            #expect(list.map(\.id) == ids.reversed())
+            #expect(list[0].locations == ["local:\(stores)/a"])
+            #expect(list[1].locations == ["local:\(stores)/a", "local:\(stores)/b"])
+            // The imported backups are usable: a restore test passes.
+            let verified: [VerifyReport] = try await second.client.post("/v1/backups/verify", BackupVerifyRequest(environment: nil, id: ids[0], restoreTest: true, actor: "t"))
+            #expect(verified.first?.ok == true, "\(verified)")
+
+            // Gone from every store: forgotten by the next rescan; a copy that vanished is no longer listed.
+            try FileManager.default.removeItem(atPath: "\(stores)/a/demo/production/\(ids[1])")
+            try FileManager.default.removeItem(atPath: "\(stores)/b/demo/production/\(ids[0])")
+            let again: [RescanReport] = try await second.client.post("/v1/backups/rescan", BackupRescanRequest(environment: nil, actor: "t"))
+            #expect(again[0].forgotten == [ids[1]])
+            #expect(again[0].updated == [ids[0]])
+            let now: [BackupInfo] = try await second.client.get("/v1/backups")
+            #expect(now.map(\.id) == [ids[0]])
+            #expect(now[0].locations == ["local:\(stores)/a"])
+        }
+    }
 }

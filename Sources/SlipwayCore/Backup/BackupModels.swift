@@ -200,3 +200,33 @@ public struct MigrateDryRunResult: Sendable, Codable, Equatable {
         self.output = output
     }
 }
+
+/// What `backup list --rescan` found when it read every store's manifests.
+public struct RescanReport: Sendable, Codable, Equatable {
+    public var environment: String
+    /// Backups found in a store but missing from the index (e.g. after losing state.db): now listed.
+    public var imported: [String]
+    /// Backups whose set of copies changed (a copy appeared or disappeared).
+    public var updated: [String]
+    /// Backups in the index that no store holds any more: removed from the index.
+    public var forgotten: [String]
+    /// Stores that could not be read (nothing is forgotten then).
+    public var errors: [String]
+
+    public init(environment: String, imported: [String], updated: [String], forgotten: [String], errors: [String]) {
+        self.environment = environment
+        self.imported = imported
+        self.updated = updated
+        self.forgotten = forgotten
+        self.errors = errors
+    }
+}
+
+public struct BackupRescanRequest: Sendable, Codable {
+    public var environment: String?
+    public var actor: String
+    public init(environment: String?, actor: String) {
+        self.environment = environment
+        self.actor = actor
+    }
+}

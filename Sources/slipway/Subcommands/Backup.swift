@@ -29,10 +29,19 @@ struct BackupList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "Backups, newest first, with their release, reason, size and where each copy is.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var envOption: EnvOption
+    @Flag(help: "First read every store's manifests: import backups the index lacks, update where copies are, forget those no store holds") var rescan = false
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
         let (_, client) = try global.client()
+        if rescan {
+            let reports: [RescanReport] = try await client.post("/v1/backups/rescan", BackupRescanRequest(environment: envOption.env, actor: DaemonClient.actor))
+            for r in reports {
+                var line = "\(r.environment): imported \(r.imported.count), updated \(r.updated.count), forgot \(r.forgotten.count)"
+                if !r.errors.isEmpty { line += "; could not read \(r.errors.joined(separator: "; ")) (nothing forgotten)" }
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
         let list: [BackupInfo] = try await client.get(envOption.env.map { "/v1/backups?env=\($0)" } ?? "/v1/backups")
         if json { Output.json(list); return }
         var rows: [[String]] = []

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Backup and restore speed of Slipway against what teams script today, measured in the same run:
+#   PostgreSQL: `slipway backup create` / `slipway backup restore --yes`  vs  `pg_dump -Fc` / `pg_restore`
+#   SQLite:     the same                                                 vs  `sqlite3 .backup` + `gzip` / `gunzip`
+# Slipway's times include its checksums, manifest and store copy. Targets: PostgreSQL ≤ 1.05×, SQLite ≤ 0.5×.
+#
+# Usage (as root, like the test suite; installs what it needs):  bench/backup.sh
+#   BENCH_SIZE_MB=1024   size of each database (half compressible text, half random bytes)
+#   BENCH_RUNS=1         timed runs per tool (the best is kept)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_MB=${BENCH_SIZE_MB:-1024}
+RUNS=${BENCH_RUNS:-1}
+
+need=()
+for pkg in postgresql sqlite3 zstd gzip bc; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; fi
+
+echo "building slipway (release)…" >&2
+swift build -c release --product slipway >/dev/null
+SLIPWAY="$(swift build -c release --show-bin-path)/slipway"
+
+SLIPWAY_SERVICES=pg source scripts/test-services.sh
+WORK=$(mktemp -d /tmp/slipway-bench-backup.XXXXXX)
+DAEMON=""
+cleanup() { [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null; wait 2>/dev/null || true; stop_test_services; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+PG_URL=$SLIPWAY_TEST_PG_URL
+export PGPASSWORD=$PG_PASSWORD
+PSQL=(psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres)
+ROWS=$((SIZE_MB * 1024 * 1024 / 540))   # ~540 bytes per row on disk: 250 text + 250 random + overhead
+
+now() { date +%s.%N; }
+timed() { local t0; t0=$(now); "$@" >/dev/null; echo "$(now) - $t0" | bc; }
+best() { local b=""; for ((i = 0; i < RUNS; i++)); do local t; t=$(timed "$@"); if [ -z "$b" ] || (( $(echo "$t < $b" | bc) )); then b=$t; fi; done; echo "$b"; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+
+echo "generating ${SIZE_MB} MiB in PostgreSQL ($ROWS rows)…" >&2
+"${PSQL[@]}" -d slipway_test <<SQL >/dev/null
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE TABLE orders (id bigserial PRIMARY KEY, customer int NOT NULL, note text NOT NULL, payload bytea NOT NULL, created timestamptz NOT NULL DEFAULT now());
+ALTER TABLE orders ALTER COLUMN payload SET STORAGE EXTERNAL, ALTER COLUMN note SET STORAGE EXTERNAL;
+INSERT INTO orders (customer, note, payload)
+  SELECT g % 5000, repeat('order for customer ' || (g % 5000) || ' shipped; ', 8), gen_random_bytes(250)
+  FROM generate_series(1, $ROWS) g;
+CREATE INDEX ON orders (customer);
+VACUUM ANALYZE orders;
+SQL
+PG_SIZE=$("${PSQL[@]}" -d slipway_test -At -c "SELECT pg_size_pretty(pg_database_size('slipway_test'))")
+
+echo "generating ${SIZE_MB} MiB in SQLite…" >&2
+mkdir -p "$WORK/data"
+sqlite3 "$WORK/data/app.db" <<SQL >/dev/null
+PRAGMA journal_mode = WAL;
+CREATE TABLE orders (id INTEGER PRIMARY KEY, customer INTEGER NOT NULL, note TEXT NOT NULL, payload BLOB NOT NULL);
+WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < $ROWS)
+  INSERT INTO orders (customer, note, payload)
+  SELECT i % 5000, printf('%.250c', 'x') || 'order for customer ' || (i % 5000), randomblob(250) FROM g;
+CREATE INDEX orders_customer ON orders (customer);
+SQL
+SQLITE_SIZE=$(du -h "$WORK/data/app.db" | cut -f1)
+
+cat > "$WORK/slipway.yml" <<YAML
+app: bench
+root: $WORK/root
+process: { command: "true" }
+backup:
+  sources:
+    - { name: main, postgres: { url_secret: BENCH_PG_URL } }
+    - { name: db, sqlite: $WORK/data/app.db }
+  stores:
+    - { local: $WORK/store }
+YAML
+export SLIPWAY_CONFIG="$WORK/slipway.yml" BENCH_PG_URL="$PG_URL"
+"$SLIPWAY" server >"$WORK/daemon.log" 2>&1 &
+DAEMON=$!
+for _ in $(seq 100); do "$SLIPWAY" status >/dev/null 2>&1 && break; sleep 0.1; done
+
+backup_id() { "$SLIPWAY" backup create --source "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+slipway_backup() { backup_id "$1" > "$WORK/last-id"; }
+slipway_restore() { "$SLIPWAY" backup restore "$(cat "$WORK/last-id")" --source "$1" --yes; }
+
+echo "timing PostgreSQL ($PG_SIZE)…" >&2
+t_pg_dump=$(best pg_dump -Fc -h 127.0.0.1 -p "$PG_PORT" -U postgres -d slipway_test -f "$WORK/dump.pgdump")
+t_pg_restore=$(best pg_restore --clean --if-exists -h 127.0.0.1 -p "$PG_PORT" -U postgres -d slipway_test "$WORK/dump.pgdump")
+t_sw_pg_backup=$(best slipway_backup main)
+t_sw_pg_restore=$(best slipway_restore main)
+pg_dump_size=$(stat -c %s "$WORK/dump.pgdump")
+sw_pg_size=$(find "$WORK/store" -name 'main.pgdump*' -printf '%s\n' | tail -1)
+rm -f "$WORK/dump.pgdump"
+
+echo "timing SQLite ($SQLITE_SIZE)…" >&2
+sqlite_script_backup() { rm -f "$WORK/copy.db" "$WORK/copy.db.gz"; sqlite3 "$WORK/data/app.db" ".backup '$WORK/copy.db'" && gzip "$WORK/copy.db"; }
+sqlite_script_restore() { gunzip -c "$WORK/copy.db.gz" > "$WORK/data/app.db.restored" && mv "$WORK/data/app.db.restored" "$WORK/restored.db"; }
+t_sq_backup=$(best sqlite_script_backup)
+t_sq_restore=$(best sqlite_script_restore)
+sq_gz_size=$(stat -c %s "$WORK/copy.db.gz")
+rm -f "$WORK/copy.db.gz" "$WORK/restored.db"
+t_sw_sq_backup=$(best slipway_backup db)
+t_sw_sq_restore=$(best slipway_restore db)
+sw_sq_size=$(find "$WORK/store" -name 'db.sqlite*' -printf '%s\n' | tail -1)
+
+mb() { echo "$(( $1 / 1048576 )) MiB"; }
+printf '\n%-34s %10s %10s %8s %s\n' "" "slipway" "script" "ratio" "target"
+printf '%-34s %9.1fs %9.1fs %8s %s\n' "PostgreSQL $PG_SIZE backup" "$t_sw_pg_backup" "$t_pg_dump" "$(ratio "$t_sw_pg_backup" "$t_pg_dump")" "≤ 1.05 (pg_dump -Fc)"
+printf '%-34s %9.1fs %9.1fs %8s %s\n' "PostgreSQL $PG_SIZE restore" "$t_sw_pg_restore" "$t_pg_restore" "$(ratio "$t_sw_pg_restore" "$t_pg_restore")" "≤ 1.05 (pg_restore)"
+printf '%-34s %10s %10s\n' "  stored size" "$(mb "$sw_pg_size")" "$(mb "$pg_dump_size")"
+printf '%-34s %9.1fs %9.1fs %8s %s\n' "SQLite $SQLITE_SIZE backup" "$t_sw_sq_backup" "$t_sq_backup" "$(ratio "$t_sw_sq_backup" "$t_sq_backup")" "≤ 0.5 (sqlite3 .backup + gzip)"
+printf '%-34s %9.1fs %9.1fs %8s %s\n' "SQLite $SQLITE_SIZE restore" "$t_sw_sq_restore" "$t_sq_restore" "$(ratio "$t_sw_sq_restore" "$t_sq_restore")" "(gunzip)"
+printf '%-34s %10s %10s\n' "  stored size" "$(mb "$sw_sq_size")" "$(mb "$sq_gz_size")"
