@@ -52,7 +52,7 @@ extension BackupService {
                     defer { if plain != file { try? FileManager.default.removeItem(atPath: plain) } }
                     record("decompress", began, "\(entry.source): \(codec.rawValue)")
                     began = ContinuousClock.now
-                    let restored = try await restoreForDrill(entry, plain: plain, source: source, into: &result, sharedDirectory: sharedDirectory, context: ctx)
+                    let restored = try await restoreForDrill(entry, plain: plain, file: file, source: source, into: &result, sharedDirectory: sharedDirectory, context: ctx)
                     record("restore", began, "\(entry.source) → \(restored.label)")
                     began = ContinuousClock.now
                     let check = try await checkForDrill(entry, restored, context: ctx)
@@ -87,12 +87,13 @@ extension BackupService {
     }
 
     /// Restores one plain (decompressed) archive into the drill's scratch with the tools a restore uses.
-    func restoreForDrill(_ entry: BackupManifest.Entry, plain: String, source: BackupSourceConfig, into result: inout DrillRestore,
+    func restoreForDrill(_ entry: BackupManifest.Entry, plain: String, file: String, source: BackupSourceConfig, into result: inout DrillRestore,
                          sharedDirectory: String, context ctx: ArchiveContext) async throws(SlipwayError) -> Restored {
         switch source.kind {
         case .sqlite(let path):
             let target = scratchPath(path, shared: sharedDirectory, drill: result)
-            try await blocking { () throws(SlipwayError) in try SQLiteArchiver.copyInto(plain, target: target) }
+            // Nobody has the scratch file open: unpacked archives move into place, raw ones are copied.
+            try SQLiteArchiver.place(plain, at: target, move: plain != file)
             return .sqlite(target)
         case .directory(let path):
             let target = scratchPath(path, shared: sharedDirectory, drill: result)

@@ -50,10 +50,52 @@ enum SQLiteArchiver {
             rowCounts: counts, rowCountsExact: true)
     }
 
+    /// Restores into `target`. While a process has the database open, through the backup API (its
+    /// connections stay valid and see the old or the restored database); otherwise the archive is
+    /// unpacked beside the target and renamed over it — one write instead of two.
     static func restore(file: String, codec: Codec, to target: String, context: ArchiveContext) async throws(SlipwayError) {
+        let open = ProcessInspector.openers(of: target)
+        if open.complete, open.pids.isEmpty {
+            try await replace(target, with: file, codec: codec, context: context)
+            return
+        }
         let plain = try await unpack(file: file, codec: codec, context: context)
         defer { if plain != file { try? FileManager.default.removeItem(atPath: plain) } }
         try await blocking { () throws(SlipwayError) in try copyInto(plain, target: target) }
+    }
+
+    /// Moves or copies a plain database file to `target` (a path no process has open).
+    static func place(_ plain: String, at target: String, move: Bool) throws(SlipwayError) {
+        do {
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if move { try FileManager.default.moveItem(atPath: plain, toPath: target) } else { try FileManager.default.copyItem(atPath: plain, toPath: target) }
+        } catch { throw SlipwayError(.failed, "cannot put the restored database at \(target)", cause: error) }
+    }
+
+    /// Unpacks (or copies) the archive to a temp name beside `target`, then renames it into place after
+    /// removing the old database's WAL and shared-memory files, which must never meet the new file.
+    static func replace(_ target: String, with file: String, codec: Codec, context: ArchiveContext) async throws(SlipwayError) {
+        let fm = FileManager.default
+        let dir = (target as NSString).deletingLastPathComponent
+        try DirectoryArchiver.makeDirectory(dir)
+        let temp = "\(dir)/.\((target as NSString).lastPathComponent).restore-\(UUID().uuidString.prefix(8))"
+        do throws(SlipwayError) {
+            let stages = codec.decompressStage.map { [$0] } ?? [.init(["cat"])]
+            try await ProcessPipeline(stages, input: file, output: temp, logFile: context.logFile).run()
+            try await blocking { () throws(SlipwayError) in
+                let fd = open(temp, O_RDONLY | O_CLOEXEC)
+                if fd >= 0 { fsync(fd); close(fd) }
+                for suffix in ["-wal", "-shm", "-journal"] { try? fm.removeItem(atPath: target + suffix) }
+                guard rename(temp, target) == 0 else {
+                    throw SlipwayError(.failed, "cannot move the restored database into \(target)", cause: String(cString: strerror(errno)))
+                }
+                let dfd = open(dir, O_RDONLY | O_CLOEXEC)
+                if dfd >= 0 { fsync(dfd); close(dfd) }
+            }
+        } catch {
+            try? fm.removeItem(atPath: temp)
+            throw error
+        }
     }
 
     static func copyInto(_ plain: String, target: String) throws(SlipwayError) {

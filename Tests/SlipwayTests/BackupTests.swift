@@ -66,14 +66,35 @@ struct BackupTests {
         // Lose data, then restore in place: the good copy (second store) is used, row for row.
         try await live.write { db in try db.execute(sql: "DELETE FROM orders WHERE id % 2 = 0") }
         #expect(try dumpRows(live).count == 250)
+        // This process has the database open: the restore goes through the backup API into the same file,
+        // and the open connection sees the restored rows.
+        let inode = try Self.inode(dbPath)
         let restored = try await f.service.restore(m, locations: nil, only: nil, to: .inPlace)
         #expect(restored == ["db"])
         #expect(try dumpRows(live) == before)
+        #expect(try Self.inode(dbPath) == inode)
+
+        // Nobody has it open: the archive is unpacked beside it and renamed over it (a new inode), and
+        // the old database's WAL is removed rather than replayed over the restored file.
+        try await live.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        try await live.write { db in try db.execute(sql: "DELETE FROM orders WHERE id > 10") }
+        try live.close()
+        try Data("stale wal".utf8).write(to: URL(fileURLWithPath: dbPath + "-wal"))
+        _ = try await f.service.restore(m, locations: nil, only: nil, to: .inPlace)
+        #expect(try Self.inode(dbPath) != inode)
+        #expect(!FileManager.default.fileExists(atPath: dbPath + "-wal"))
+        #expect(try dumpRows(try DatabaseQueue(path: dbPath)) == before)
+        let dir = (dbPath as NSString).deletingLastPathComponent
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.contains(".restore-") })
 
         // Elsewhere: a new file.
         let copy = f.root + "/copy.db"
         _ = try await f.service.restore(m, locations: nil, only: "db", to: .path(copy))
         #expect(try dumpRows(try DatabaseQueue(path: copy)) == before)
+    }
+
+    static func inode(_ path: String) throws -> UInt64 {
+        try #require((try FileManager.default.attributesOfItem(atPath: path))[.systemFileNumber] as? UInt64)
     }
 
     @Test func directoryRoundTrip() async throws {

@@ -32,6 +32,10 @@ public struct DeployRequest: Codable, Sendable {
         self.withData = withData
         self.backupId = backupId
     }
+
+    enum CodingKeys: String, CodingKey {
+        case version, environment, strategy, kind, actor, withData = "with_data", backupId = "backup_id"
+    }
 }
 
 public struct ScaleRequest: Codable, Sendable {
