@@ -56,9 +56,10 @@ enum Output {
     /// "2d 3h", "4h 12m", "3m 20s", "45s".
     static func age(_ seconds: Int) -> String {
         let d = seconds / 86_400, h = seconds % 86_400 / 3600, m = seconds % 3600 / 60, s = seconds % 60
-        if d > 0 { return "\(d)d \(h)h" }
-        if h > 0 { return "\(h)h \(m)m" }
-        return m > 0 ? "\(m)m \(s)s" : "\(s)s"
+        func pair(_ a: Int, _ au: String, _ b: Int, _ bu: String) -> String { b == 0 ? "\(a)\(au)" : "\(a)\(au) \(b)\(bu)" }
+        if d > 0 { return pair(d, "d", h, "h") }
+        if h > 0 { return pair(h, "h", m, "m") }
+        return m > 0 ? pair(m, "m", s, "s") : "\(s)s"
     }
 
     static func clock(_ date: Date) -> String {

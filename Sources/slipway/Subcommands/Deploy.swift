@@ -57,7 +57,7 @@ struct Rollback: AsyncParsableCommand {
         let b = plan.backup
         var lines = ["Rolling \(plan.environment) back from \(plan.currentRelease ?? "nothing") to \(plan.version) with data:",
                      "  restores backup \(b.id), taken \(Output.time(b.createdAt)) before the deploy of \(b.beforeDeployOf ?? "?") (\(ByteFormat.bytes(b.size)))",
-                     "  writes since then are lost (\(Output.age(plan.ageSeconds)) of them); a safety backup of the current data is taken first:"]
+                     "  writes of the last \(Output.age(plan.ageSeconds)) are lost (a safety backup of the current data is taken first):"]
         for c in plan.changes { lines.append("    \(c.summary)") }
         return lines.joined(separator: "\n")
     }
