@@ -7,10 +7,13 @@
 # Usage (as root, like the test suite; installs what it needs):  bench/backup.sh
 #   BENCH_SIZE_MB=1024   size of each database (half compressible text, half random bytes)
 #   BENCH_RUNS=2         rounds; each round times script and Slipway back to back (the best of each is kept)
+#   BENCH_ONLY=          "postgres" or "sqlite" to run one half
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB=${BENCH_SIZE_MB:-1024}
 RUNS=${BENCH_RUNS:-2}
+ONLY=${BENCH_ONLY:-}
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
 need=()
 for pkg in postgresql sqlite3 zstd gzip bc; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
@@ -40,6 +43,7 @@ declare -A BEST
 measure() { local name=$1 t; shift; t=$(timed "$@"); if [ -z "${BEST[$name]:-}" ] || (( $(echo "$t < ${BEST[$name]}" | bc) )); then BEST[$name]=$t; fi; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
 
+if want postgres; then
 echo "generating ${SIZE_MB} MiB in PostgreSQL ($ROWS rows)…" >&2
 "${PSQL[@]}" -d slipway_test <<SQL >/dev/null
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
@@ -52,7 +56,9 @@ CREATE INDEX ON orders (customer);
 VACUUM ANALYZE orders;
 SQL
 PG_SIZE=$("${PSQL[@]}" -d slipway_test -At -c "SELECT pg_size_pretty(pg_database_size('slipway_test'))")
+fi
 
+if want sqlite; then
 echo "generating ${SIZE_MB} MiB in SQLite…" >&2
 mkdir -p "$WORK/data"
 sqlite3 "$WORK/data/app.db" <<SQL >/dev/null
@@ -64,6 +70,7 @@ WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < $ROWS)
 CREATE INDEX orders_customer ON orders (customer);
 SQL
 SQLITE_SIZE=$(du -h "$WORK/data/app.db" | cut -f1)
+fi
 
 cat > "$WORK/slipway.yml" <<YAML
 app: bench
@@ -85,6 +92,7 @@ backup_id() { "$SLIPWAY" backup create --source "$1" --json | python3 -c 'import
 slipway_backup() { backup_id "$1" > "$WORK/last-id"; }
 slipway_restore() { "$SLIPWAY" backup restore "$(cat "$WORK/last-id")" --source "$1" --yes; }
 
+if want postgres; then
 echo "timing PostgreSQL ($PG_SIZE), $RUNS round(s)…" >&2
 PG=(-h 127.0.0.1 -p "$PG_PORT" -U postgres -d slipway_test)
 for ((round = 0; round < RUNS; round++)); do
@@ -96,7 +104,9 @@ done
 pg_dump_size=$(stat -c %s "$WORK/dump.pgdump")
 sw_pg_size=$(find "$WORK/store" -name 'main.pgdump*' -printf '%s\n' | tail -1)
 rm -f "$WORK/dump.pgdump"
+fi
 
+if want sqlite; then
 echo "timing SQLite ($SQLITE_SIZE), $RUNS round(s)…" >&2
 sqlite_script_backup() { rm -f "$WORK/copy.db" "$WORK/copy.db.gz"; sqlite3 "$WORK/data/app.db" ".backup '$WORK/copy.db'" && gzip "$WORK/copy.db"; }
 sqlite_script_restore() { gunzip -c "$WORK/copy.db.gz" > "$WORK/restored.db"; }
@@ -108,19 +118,20 @@ for ((round = 0; round < RUNS; round++)); do
 done
 sq_gz_size=$(stat -c %s "$WORK/copy.db.gz")
 sw_sq_size=$(find "$WORK/store" -name 'db.sqlite*' -printf '%s\n' | tail -1)
-t_pg_dump=${BEST[pg_dump]} t_pg_restore=${BEST[pg_restore]} t_sw_pg_backup=${BEST[sw_pg_backup]} t_sw_pg_restore=${BEST[sw_pg_restore]}
-t_sq_backup=${BEST[sq_backup]} t_sq_restore=${BEST[sq_restore]} t_sw_sq_backup=${BEST[sw_sq_backup]} t_sw_sq_restore=${BEST[sw_sq_restore]}
-
+fi
 mb() { echo "$(( $1 / 1048576 )) MiB"; }
-printf '\n%-34s %10s %10s %8s %s\n' "" "slipway" "script" "ratio" "target"
-printf '%-34s %9.1fs %9.1fs %8s %s\n' "PostgreSQL $PG_SIZE backup" "$t_sw_pg_backup" "$t_pg_dump" "$(ratio "$t_sw_pg_backup" "$t_pg_dump")" "≤ 1.05 (pg_dump -Fc)"
-printf '%-34s %9.1fs %9.1fs %8s %s\n' "PostgreSQL $PG_SIZE restore" "$t_sw_pg_restore" "$t_pg_restore" "$(ratio "$t_sw_pg_restore" "$t_pg_restore")" "≤ 1.05 (pg_restore)"
-printf '%-34s %10s %10s\n' "  stored size" "$(mb "$sw_pg_size")" "$(mb "$pg_dump_size")"
-printf '%-34s %9.1fs %9.1fs %8s %s\n' "SQLite $SQLITE_SIZE backup" "$t_sw_sq_backup" "$t_sq_backup" "$(ratio "$t_sw_sq_backup" "$t_sq_backup")" "≤ 0.5 (sqlite3 .backup + gzip)"
-printf '%-34s %9.1fs %9.1fs %8s %s\n' "SQLite $SQLITE_SIZE restore" "$t_sw_sq_restore" "$t_sq_restore" "$(ratio "$t_sw_sq_restore" "$t_sq_restore")" "≤ 0.5 (gunzip)"
-printf '%-34s %10s %10s\n' "  stored size" "$(mb "$sw_sq_size")" "$(mb "$sq_gz_size")"
 total() { echo "$1 + $2" | bc; }
-printf '%-34s %9.1fs %9.1fs %8s\n' "PostgreSQL backup + restore" "$(total "$t_sw_pg_backup" "$t_sw_pg_restore")" "$(total "$t_pg_dump" "$t_pg_restore")" \
-  "$(ratio "$(total "$t_sw_pg_backup" "$t_sw_pg_restore")" "$(total "$t_pg_dump" "$t_pg_restore")")"
-printf '%-34s %9.1fs %9.1fs %8s\n' "SQLite backup + restore" "$(total "$t_sw_sq_backup" "$t_sw_sq_restore")" "$(total "$t_sq_backup" "$t_sq_restore")" \
-  "$(ratio "$(total "$t_sw_sq_backup" "$t_sw_sq_restore")" "$(total "$t_sq_backup" "$t_sq_restore")")"
+row() { printf '%-34s %9.1fs %9.1fs %8s %s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")" "${4:-}"; }
+printf '\n%-34s %10s %10s %8s %s\n' "" "slipway" "script" "ratio" "target"
+if want postgres; then
+  row "PostgreSQL $PG_SIZE backup" "${BEST[sw_pg_backup]}" "${BEST[pg_dump]}" "≤ 1.05 (pg_dump -Fc)"
+  row "PostgreSQL $PG_SIZE restore" "${BEST[sw_pg_restore]}" "${BEST[pg_restore]}" "≤ 1.05 (pg_restore)"
+  printf '%-34s %10s %10s\n' "  stored size" "$(mb "$sw_pg_size")" "$(mb "$pg_dump_size")"
+  row "PostgreSQL backup + restore" "$(total "${BEST[sw_pg_backup]}" "${BEST[sw_pg_restore]}")" "$(total "${BEST[pg_dump]}" "${BEST[pg_restore]}")"
+fi
+if want sqlite; then
+  row "SQLite $SQLITE_SIZE backup" "${BEST[sw_sq_backup]}" "${BEST[sq_backup]}" "≤ 0.5 (sqlite3 .backup + gzip)"
+  row "SQLite $SQLITE_SIZE restore" "${BEST[sw_sq_restore]}" "${BEST[sq_restore]}" "≤ 0.5 (gunzip)"
+  printf '%-34s %10s %10s\n' "  stored size" "$(mb "$sw_sq_size")" "$(mb "$sq_gz_size")"
+  row "SQLite backup + restore" "$(total "${BEST[sw_sq_backup]}" "${BEST[sw_sq_restore]}")" "$(total "${BEST[sq_backup]}" "${BEST[sq_restore]}")"
+fi

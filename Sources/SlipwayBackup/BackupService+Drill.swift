@@ -41,7 +41,8 @@ extension BackupService {
                 }
                 let codec = Codec(rawValue: entry.compression) ?? .none
                 var began = ContinuousClock.now
-                let check = try await withFile(manifest, entry, locations: locations, scratch: ctx.scratch) { (file: String) async throws(SlipwayError) -> RestoreCheck in
+                let check = try await withFile(manifest, entry, locations: locations, scratch: ctx.scratch) { (file: String, checksum: PendingChecksum) async throws(SlipwayError) -> RestoreCheck in
+                    try await checksum.wait()
                     record("download", began, "\(entry.source): \(entry.size) bytes, sha256 ok")
                     began = ContinuousClock.now
                     var plain = file

@@ -31,8 +31,9 @@ extension BackupService {
                     continue
                 }
                 do throws(SlipwayError) {
-                    let check = try await withFile(manifest, entry, locations: locations, scratch: ctx.scratch) { (path: String) async throws(SlipwayError) in
-                        try await SourceArchiver.restoreTest(entry, file: path, source: source, context: ctx)
+                    let check = try await withFile(manifest, entry, locations: locations, scratch: ctx.scratch) { (path: String, checksum: PendingChecksum) async throws(SlipwayError) in
+                        try await checksum.wait()
+                        return try await SourceArchiver.restoreTest(entry, file: path, source: source, context: ctx)
                     }
                     restores.append(check)
                 } catch {
@@ -56,8 +57,8 @@ extension BackupService {
             guard let source = settings.sources.first(where: { $0.name == entry.source }) else {
                 throw .usage("source \(entry.source) of backup \(manifest.id) is no longer in backup.sources")
             }
-            try await withFile(manifest, entry, locations: locations, scratch: ctx.scratch) { (path: String) async throws(SlipwayError) in
-                try await SourceArchiver.restore(entry, file: path, source: source, to: target, context: ctx)
+            try await withFile(manifest, entry, locations: locations, scratch: ctx.scratch) { (path: String, checksum: PendingChecksum) async throws(SlipwayError) in
+                try await SourceArchiver.restore(entry, file: path, source: source, to: target, context: ctx, verified: checksum)
             }
             done.append(entry.source)
         }

@@ -114,9 +114,11 @@ public struct BackupService: Sendable {
         return stores.filter { locations.contains($0.label) }
     }
 
-    /// Fetches `entry` from the first store that has it and runs `body` with its local path.
+    /// Fetches `entry` from the first store whose copy matches its checksum and runs `body` with its
+    /// local path. For an unencrypted archive the checksum runs while `body` starts (`body` gets it as
+    /// `PendingChecksum` and must wait for it before changing anything); a mismatch moves on to the next store.
     func withFile<T>(_ manifest: BackupManifest, _ entry: BackupManifest.Entry, locations: [String]?, scratch: String,
-                     _ body: (String) async throws(SlipwayError) -> T) async throws(SlipwayError) -> T {
+                     _ body: (String, PendingChecksum) async throws(SlipwayError) -> T) async throws(SlipwayError) -> T {
         var lastError: SlipwayError?
         for store in stores(holding: locations) {
             let fetched: (path: String, temporary: Bool)
@@ -125,15 +127,25 @@ public struct BackupService: Sendable {
                 continue
             }
             defer { if fetched.temporary { try? FileManager.default.removeItem(atPath: fetched.path) } }
-            let sum = try await Checksum.sha256(path: fetched.path)
-            guard sum == entry.sha256 else {
-                lastError = .failed("\(store.label): \(entry.file) does not match its checksum")
-                continue
+            let checksum = PendingChecksum(path: fetched.path, expected: entry.sha256, label: "\(store.label): \(entry.file)")
+            if entry.encrypted {
+                // Decrypt only what matches: the key never meets a file someone changed.
+                do throws(SlipwayError) { try await checksum.wait() } catch {
+                    lastError = error
+                    continue
+                }
+                let plain = try await decrypted(manifest, entry, path: fetched.path, scratch: scratch)
+                defer { try? FileManager.default.removeItem(atPath: plain) }
+                return try await body(plain, checksum)
             }
-            guard entry.encrypted else { return try await body(fetched.path) }
-            let plain = try await decrypted(manifest, entry, path: fetched.path, scratch: scratch)
-            defer { try? FileManager.default.removeItem(atPath: plain) }
-            return try await body(plain)
+            do throws(SlipwayError) {
+                let result = try await body(fetched.path, checksum)
+                try await checksum.wait()
+                return result
+            } catch {
+                if await checksum.matches() { throw error }
+                lastError = .failed("\(store.label): \(entry.file) does not match its checksum")
+            }
         }
         throw lastError ?? .notFound("no store holds backup \(manifest.id)")
     }

@@ -38,3 +38,27 @@ public enum Checksum {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 }
+
+/// A file's sha256 being computed in the background, to be awaited before anything is committed.
+public final class PendingChecksum: Sendable {
+    let task: Task<String, any Error>
+    let expected: String
+    let label: String
+
+    init(path: String, expected: String, label: String) {
+        self.expected = expected
+        self.label = label
+        task = Task { try await Checksum.sha256(path: path) }
+    }
+
+    /// Throws unless the file matches the manifest's sha256.
+    public func wait() async throws(SlipwayError) {
+        let sum: String
+        do { sum = try await task.value } catch {
+            throw (error as? SlipwayError) ?? SlipwayError(.failed, "cannot checksum \(label)", cause: error)
+        }
+        guard sum == expected else { throw .failed("\(label) does not match its checksum") }
+    }
+
+    func matches() async -> Bool { (try? await task.value) == expected }
+}

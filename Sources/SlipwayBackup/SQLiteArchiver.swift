@@ -53,14 +53,15 @@ enum SQLiteArchiver {
     /// Restores into `target`. While a process has the database open, through the backup API (its
     /// connections stay valid and see the old or the restored database); otherwise the archive is
     /// unpacked beside the target and renamed over it — one write instead of two.
-    static func restore(file: String, codec: Codec, to target: String, context: ArchiveContext) async throws(SlipwayError) {
+    static func restore(file: String, codec: Codec, to target: String, context: ArchiveContext, verified: PendingChecksum) async throws(SlipwayError) {
         let open = ProcessInspector.openers(of: target)
         if open.complete, open.pids.isEmpty {
-            try await replace(target, with: file, codec: codec, context: context)
+            try await replace(target, with: file, codec: codec, context: context, verified: verified)
             return
         }
         let plain = try await unpack(file: file, codec: codec, context: context)
         defer { if plain != file { try? FileManager.default.removeItem(atPath: plain) } }
+        try await verified.wait()
         try await blocking { () throws(SlipwayError) in try copyInto(plain, target: target) }
     }
 
@@ -74,7 +75,7 @@ enum SQLiteArchiver {
 
     /// Unpacks (or copies) the archive to a temp name beside `target`, then renames it into place after
     /// removing the old database's WAL and shared-memory files, which must never meet the new file.
-    static func replace(_ target: String, with file: String, codec: Codec, context: ArchiveContext) async throws(SlipwayError) {
+    static func replace(_ target: String, with file: String, codec: Codec, context: ArchiveContext, verified: PendingChecksum) async throws(SlipwayError) {
         let fm = FileManager.default
         let dir = (target as NSString).deletingLastPathComponent
         try DirectoryArchiver.makeDirectory(dir)
@@ -82,6 +83,7 @@ enum SQLiteArchiver {
         do throws(SlipwayError) {
             let stages = codec.decompressStage.map { [$0] } ?? [.init(["cat"])]
             try await ProcessPipeline(stages, input: file, output: temp, logFile: context.logFile).run()
+            try await verified.wait()
             try await blocking { () throws(SlipwayError) in
                 let fd = open(temp, O_RDONLY | O_CLOEXEC)
                 if fd >= 0 { fsync(fd); close(fd) }

@@ -49,13 +49,20 @@ public enum SourceArchiver {
         }
     }
 
-    /// Restores `entry` (its archive at `file`) to `target`.
+    /// Restores `entry` (its archive at `file`) to `target`, changing nothing before `verified` says
+    /// the archive matches its checksum (SQLite unpacks meanwhile; the others wait first).
     public static func restore(_ entry: BackupManifest.Entry, file: String, source: BackupSourceConfig, to target: RestoreTarget,
-                               context: ArchiveContext) async throws(SlipwayError) {
+                               context: ArchiveContext, verified: PendingChecksum) async throws(SlipwayError) {
         let codec = Codec(rawValue: entry.compression) ?? .none
+        if case .sqlite(let path) = source.kind {
+            let into = try pathTarget(target, default: path, kind: "sqlite")
+            try await SQLiteArchiver.restore(file: file, codec: codec, to: into, context: context, verified: verified)
+            return
+        }
+        try await verified.wait()
         switch source.kind {
-        case .sqlite(let path):
-            try await SQLiteArchiver.restore(file: file, codec: codec, to: try pathTarget(target, default: path, kind: "sqlite"), context: context)
+        case .sqlite:
+            break
         case .directory(let path):
             try await DirectoryArchiver.restore(file: file, codec: codec, to: try pathTarget(target, default: path, kind: "directory"), context: context)
         case .postgres(let secret):
