@@ -20,7 +20,7 @@ for pkg in postgresql sqlite3 zstd gzip bc; do dpkg -s "$pkg" >/dev/null 2>&1 ||
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; fi
 
 echo "building slipway (release)…" >&2
-swift build -c release --product slipway >/dev/null
+if ! out=$(swift build -c release --product slipway 2>&1); then echo "$out" | grep -E "error" >&2; exit 1; fi
 SLIPWAY="$(swift build -c release --show-bin-path)/slipway"
 
 SLIPWAY_SERVICES=pg source scripts/test-services.sh

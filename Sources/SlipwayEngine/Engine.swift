@@ -57,11 +57,16 @@ public actor Engine {
         for name in config.environmentNames {
             guard let env = config.environments[name] else { continue }
             let record = try store.environment(name)
-            guard let current = record.currentRelease else { continue }
-            let backends = all.filter { $0.environment == name && $0.release == current && $0.state == .running && $0.ready }
-                .map { Backend(port: $0.port) }
+            // An environment in maintenance keeps its listener even with nothing serving: it answers the page.
+            guard record.currentRelease != nil || record.maintenance != nil else { continue }
+            var pools: [Pool] = []
+            if let current = record.currentRelease {
+                let backends = all.filter { $0.environment == name && $0.release == current && $0.state == .running && $0.ready }
+                    .map { Backend(port: $0.port) }
+                pools.append(Pool(name: current, weight: 100, backends: backends))
+            }
             listeners.append(ListenerTable(name: name, listen: env.router.listen, drainTimeoutMs: env.router.drainTimeout.milliseconds,
-                                           pools: [Pool(name: current, weight: 100, backends: backends)]))
+                                           pools: pools, maintenance: record.maintenance))
         }
         // Strictly increasing, and above anything a previous daemon run pushed (milliseconds since 1970).
         lastGeneration = max(lastGeneration + 1, Int(Date().timeIntervalSince1970 * 1000))
@@ -96,7 +101,7 @@ public actor Engine {
             out.append(EnvironmentStatus(name: name, currentRelease: record.currentRelease, previousRelease: record.previousRelease,
                                          listen: env.router.listen.description, strategy: env.strategy,
                                          lock: locks.first { $0.environment == name },
-                                         instances: try store.instances(environment: name).map(\.info)))
+                                         instances: try store.instances(environment: name).map(\.info), maintenance: record.maintenance))
         }
         return out
     }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SlipwayCore
 
 /// One client connection through the router. Each request is routed on the table current when its
 /// head arrives (so a keep-alive client moves to the new pool at the next request), forwarded over a
@@ -8,7 +9,7 @@ final class ProxyHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    enum Phase { case idle, connecting, forwarding, responded, closed }
+    enum Phase { case idle, held, connecting, forwarding, responded, closed }
 
     let listenerName: String
     let state: RouteState
@@ -32,6 +33,9 @@ final class ProxyHandler: ChannelInboundHandler {
     var upstreamKeepAlive = true
     var status: Int?
     var requestId = ""
+    /// While a paused listener holds the request: when it gets the maintenance page instead.
+    var holdDeadline: NIODeadline?
+    var holdTimer: Scheduled<Void>?
 
     init(listenerName: String, state: RouteState, pools: UpstreamPools) {
         self.listenerName = listenerName
@@ -70,6 +74,7 @@ final class ProxyHandler: ChannelInboundHandler {
             upstream = nil
         }
         if phase == .connecting || phase == .forwarding { currentPool?.stats.end(status: nil) }
+        if phase == .held { endHold() }
         phase = .closed
         context.fireChannelInactive()
     }
@@ -109,8 +114,23 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         if !head.headers.contains(name: "x-request-id") { up.headers.add(name: "x-request-id", value: requestId) }
         pending.append(.head(up))
+        holdDeadline = nil
+        route()
+    }
 
-        guard let listener = state.snapshot.listeners[listenerName], let chosen = listener.pickPool() else {
+    /// Sends the request to a pool of the current table, or answers for a listener in maintenance.
+    private func route() {
+        let listener = state.snapshot.listeners[listenerName]
+        if let listener, let m = listener.maintenance {
+            switch m.mode {
+            case .on:
+                respondMaintenance(listener, m)
+            case .paused:
+                hold(listener, m)
+            }
+            return
+        }
+        guard let listener, let chosen = listener.pickPool() else {
             currentPool = nil
             respondError(.serviceUnavailable, "no release of '\(listenerName)' is serving yet")
             return
@@ -120,12 +140,56 @@ final class ProxyHandler: ChannelInboundHandler {
         connect(fresh: false)
     }
 
+    // MARK: Maintenance
+
+    /// Parks the request (reading no more of it) until the table changes or the hold limit passes.
+    private func hold(_ listener: RouteSnapshot.CompiledListener, _ m: MaintenanceMode) {
+        let deadline = holdDeadline ?? .now() + .milliseconds(m.holdLimitMs)
+        holdDeadline = deadline
+        guard deadline > .now() else {
+            respondMaintenance(listener, m)
+            return
+        }
+        phase = .held
+        currentPool = nil
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        state.waitForChange(ObjectIdentifier(self), listener: listenerName, loop: context.eventLoop) { bound.value.tableChanged() }
+        holdTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            guard phase == .held else { return }
+            endHold()
+            phase = .idle
+            route()
+        }
+    }
+
+    private func endHold() {
+        state.stopWaiting(ObjectIdentifier(self))
+        holdTimer?.cancel()
+        holdTimer = nil
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+    }
+
+    /// A new table arrived while held: route again (still paused: keep holding until the same deadline).
+    func tableChanged() {
+        guard phase == .held else { return }
+        endHold()
+        phase = .idle
+        route()
+    }
+
+    private func respondMaintenance(_ listener: RouteSnapshot.CompiledListener, _ m: MaintenanceMode) {
+        currentPool = nil
+        respond(.serviceUnavailable, body: listener.maintenancePage ?? ByteBuffer(string: m.html), contentType: "text/html; charset=utf-8",
+                retryAfter: m.retryAfterS)
+    }
+
     private func send(_ part: HTTPClientRequestPart) {
         switch phase {
         case .forwarding:
             upstream?.write(part)
             if !bodyBearing { pending.append(part) }
-        case .connecting:
+        case .connecting, .held:
             pending.append(part)
         case .idle, .responded, .closed:
             break
@@ -240,6 +304,12 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     private func respondError(_ status: HTTPResponseStatus, _ message: String) {
+        let body = "\(status.code) \(status.reasonPhrase): \(message) (request id \(requestId))\n"
+        respond(status, body: ByteBuffer(string: body), contentType: "text/plain; charset=utf-8", retryAfter: status == .serviceUnavailable ? 1 : nil)
+    }
+
+    /// Answers the request from the router itself (an error or the maintenance page).
+    private func respond(_ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, retryAfter: Int?) {
         if responseStarted {
             phase = .closed
             context.close(promise: nil)
@@ -247,17 +317,19 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         currentPool?.stats.end(status: Int(status.code))
         if let up = upstream { up.delegate = nil; up.close(); upstream = nil }
-        let body = "\(status.code) \(status.reasonPhrase): \(message) (request id \(requestId))\n"
         var head = HTTPResponseHead(version: requestHead?.version ?? .http1_1, status: status)
-        head.headers.add(name: "content-type", value: "text/plain; charset=utf-8")
-        head.headers.add(name: "content-length", value: String(body.utf8.count))
+        head.headers.add(name: "content-type", value: contentType)
+        head.headers.add(name: "content-length", value: String(body.readableBytes))
         head.headers.add(name: "x-request-id", value: requestId)
-        if status == .serviceUnavailable { head.headers.add(name: "retry-after", value: "1") }
-        if !requestEnded { clientKeepAlive = false }
+        head.headers.add(name: "cache-control", value: "no-store")
+        if let retryAfter { head.headers.add(name: "retry-after", value: String(retryAfter)) }
+        // A body we did not read would be taken for the next request: close then. A body-less request's
+        // end is just not read yet; the connection stays usable.
+        if !requestEnded, bodyBearing { clientKeepAlive = false }
         if !clientKeepAlive { head.headers.add(name: "connection", value: "close") }
         responseStarted = true
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        if requestHead?.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         writeEnd(nil)
     }
 }

@@ -24,6 +24,9 @@ public actor ProxyServer {
 
     public var registry: StatsRegistry { state.registry }
 
+    /// Requests a paused listener holds right now, per listener.
+    public nonisolated func held() -> [String: Int] { state.held() }
+
     /// Binds new listeners first (failing without changing anything if one cannot bind), then swaps the
     /// table in one step, then closes listeners that are no longer wanted.
     public func apply(_ next: RouteTable) async throws(SlipwayError) {

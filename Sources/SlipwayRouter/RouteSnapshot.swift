@@ -1,3 +1,5 @@
+import NIOCore
+import SlipwayCore
 import Synchronization
 
 /// An immutable, compiled view of the route table. Swapped atomically as a whole: a request sees
@@ -22,9 +24,14 @@ final class RouteSnapshot: Sendable {
         let name: String
         let pools: [CompiledPool]
         let totalWeight: Int
+        let maintenance: MaintenanceMode?
+        /// The maintenance page, encoded once.
+        let maintenancePage: ByteBuffer?
 
         init(_ table: ListenerTable, registry: StatsRegistry) {
             name = table.name
+            maintenance = table.maintenance
+            maintenancePage = table.maintenance.map { ByteBuffer(string: $0.html) }
             pools = table.pools.filter { $0.weight > 0 && !$0.backends.isEmpty }.map {
                 CompiledPool(name: $0.name, weight: $0.weight, backends: $0.backends,
                              stats: registry.stats(listener: table.name, pool: $0.name))
@@ -84,5 +91,40 @@ final class RouteState: Sendable {
     func replace(_ table: RouteTable) {
         let next = RouteSnapshot(table: table, registry: registry)
         current.withLock { $0 = next }
+        // Requests held by a paused listener look at the new table on their own event loop.
+        let woken = waiters.withLock { all -> [Waiter] in
+            let list = Array(all.values)
+            all.removeAll()
+            return list
+        }
+        for w in woken { w.loop.execute(w.wake) }
+    }
+
+    // MARK: Held requests
+
+    struct Waiter: Sendable {
+        let listener: String
+        let loop: any EventLoop
+        let wake: @Sendable () -> Void
+    }
+
+    private let waiters = Mutex<[ObjectIdentifier: Waiter]>([:])
+
+    /// Calls `wake` on `loop` at the next table change.
+    func waitForChange(_ id: ObjectIdentifier, listener: String, loop: any EventLoop, wake: @escaping @Sendable () -> Void) {
+        waiters.withLock { $0[id] = Waiter(listener: listener, loop: loop, wake: wake) }
+    }
+
+    func stopWaiting(_ id: ObjectIdentifier) {
+        _ = waiters.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// Requests held right now, per listener.
+    func held() -> [String: Int] {
+        waiters.withLock { all in
+            var out: [String: Int] = [:]
+            for w in all.values { out[w.listener, default: 0] += 1 }
+            return out
+        }
     }
 }

@@ -20,8 +20,11 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     public var listen: ListenAddress
     public var drainTimeoutMs: Int64
     public var pools: [Pool]
+    /// Set while the environment is in maintenance: 503 with a page, or requests held.
+    public var maintenance: MaintenanceMode?
 
-    public init(name: String, listen: ListenAddress, drainTimeoutMs: Int64 = 10_000, pools: [Pool] = []) {
+    public init(name: String, listen: ListenAddress, drainTimeoutMs: Int64 = 10_000, pools: [Pool] = [], maintenance: MaintenanceMode? = nil) {
+        self.maintenance = maintenance
         self.name = name
         self.listen = listen
         self.drainTimeoutMs = drainTimeoutMs
@@ -29,7 +32,7 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, pools
+        case name, listen, pools, maintenance
         case drainTimeoutMs = "drain_timeout_ms"
     }
 

@@ -88,6 +88,7 @@ public enum RouterApplication {
             let data = (try? SlipwayJSON.encoder().encode(report)) ?? Data("{}".utf8)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        router.get("/v1/held") { _, _ -> Response in jsonResponse(proxy.held()) }
         router.get("/v1/addresses") { _, _ -> Response in
             let bound = await proxy.boundAddresses().mapValues(\.description)
             return jsonResponse(bound)

@@ -96,8 +96,12 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
     public var instances: Int?
     /// Until when the previous release's instances stay warm.
     public var standbyUntil: Date?
+    /// Set while the environment is in maintenance (503 page, or requests held).
+    public var maintenance: MaintenanceMode?
 
-    public init(name: String, currentRelease: String? = nil, previousRelease: String? = nil, instances: Int? = nil, standbyUntil: Date? = nil) {
+    public init(name: String, currentRelease: String? = nil, previousRelease: String? = nil, instances: Int? = nil, standbyUntil: Date? = nil,
+                maintenance: MaintenanceMode? = nil) {
+        self.maintenance = maintenance
         self.name = name
         self.currentRelease = currentRelease
         self.previousRelease = previousRelease
@@ -106,7 +110,7 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, instances
+        case name, instances, maintenance
         case currentRelease = "current_release", previousRelease = "previous_release", standbyUntil = "standby_until"
     }
 }

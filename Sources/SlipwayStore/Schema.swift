@@ -97,6 +97,9 @@ enum Schema {
                 t.column("last_run_at", .datetime).notNull()
             }
         }
+        m.registerMigration("v4-maintenance") { db in
+            try db.alter(table: "environments") { t in t.add(column: "maintenance", .text) }
+        }
         return m
     }
 }

@@ -182,9 +182,11 @@ public struct EnvironmentStatus: Codable, Sendable {
     public var strategy: DeployStrategy
     public var lock: LockInfo?
     public var instances: [InstanceInfo]
+    public var maintenance: MaintenanceMode?
 
     public init(name: String, currentRelease: String?, previousRelease: String?, listen: String,
-                strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo]) {
+                strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo], maintenance: MaintenanceMode? = nil) {
+        self.maintenance = maintenance
         self.name = name
         self.currentRelease = currentRelease
         self.previousRelease = previousRelease
@@ -195,7 +197,7 @@ public struct EnvironmentStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, strategy, lock, instances
+        case name, listen, strategy, lock, instances, maintenance
         case currentRelease = "current_release", previousRelease = "previous_release"
     }
 }

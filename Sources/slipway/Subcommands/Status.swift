@@ -19,6 +19,7 @@ struct Status: AsyncParsableCommand {
             var line = "\(s.name): \(current) on \(s.listen) (\(s.strategy.rawValue))"
             if let previous = s.previousRelease { line += ", previous \(previous)" }
             if let lock = s.lock { line += ", LOCKED by \(lock.holder)" }
+            if let m = s.maintenance { line += m.mode == .on ? ", MAINTENANCE (503 page)" : ", PAUSED (requests held up to \(m.holdLimitMs / 1000)s)" }
             print(line)
             if s.instances.isEmpty { print("  no instances"); continue }
             var rows: [[String]] = []

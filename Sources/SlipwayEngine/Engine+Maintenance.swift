@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayStore
+
+extension Engine {
+    /// `slipway maintenance on|pause|resume|off`: records the mode on the environment, pushes the table
+    /// (the router answers the page or holds requests at once), and audits it.
+    public func maintenance(_ request: MaintenanceRequest) async throws(SlipwayError) -> EnvironmentStatus {
+        let cfg = try await reloadConfig()
+        let env = try cfg.environment(request.environment)
+        var record = try store.environment(env.name)
+        let before = record.maintenance
+        let now = Int64(Date().timeIntervalSince1970)
+        let detail: String
+        switch request.action {
+        case .on:
+            let html = try maintenancePage(request, directory: cfg.directory, current: before)
+            let retry = try seconds(request.retryAfter, flag: "--retry-after", default: before?.retryAfterS ?? 60)
+            record.maintenance = MaintenanceMode(mode: .on, html: html, retryAfterS: retry, holdLimitMs: before?.holdLimitMs ?? 30_000,
+                                                 since: now, actor: request.actor)
+            detail = "503 page, Retry-After \(retry)s"
+        case .pause:
+            let limit = try seconds(request.limit, flag: "--limit", default: Int((before?.holdLimitMs ?? 30_000) / 1000))
+            guard (1...600).contains(limit) else { throw .usage("--limit must be from 1s to 10m: requests are held in memory") }
+            let html = try maintenancePage(request, directory: cfg.directory, current: before)
+            let retry = try seconds(request.retryAfter, flag: "--retry-after", default: before?.retryAfterS ?? 60)
+            record.maintenance = MaintenanceMode(mode: .paused, html: html, retryAfterS: retry, holdLimitMs: Int64(limit) * 1000,
+                                                 since: now, actor: request.actor)
+            detail = "new requests held for up to \(limit)s"
+        case .resume:
+            guard before?.mode == .paused else { throw .usage("'\(env.name)' is not paused; slipway maintenance pause holds requests") }
+            record.maintenance = nil
+            detail = "held requests released"
+        case .off:
+            record.maintenance = nil
+            detail = before == nil ? "was not in maintenance" : "traffic flows again"
+        }
+        try store.save(record)
+        do {
+            try await pushTable()
+        } catch {
+            var back = record
+            back.maintenance = before
+            try? store.save(back)
+            store.audit(actor: request.actor, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "failed", detail: error.message)
+            throw error
+        }
+        store.audit(actor: request.actor, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "ok", detail: detail)
+        logger.info("maintenance \(request.action.rawValue)", metadata: ["maintenance.env": "\(env.name)", "maintenance.detail": "\(detail)"])
+        guard let status = try status(environment: env.name).first else { throw .notFound("no environment \(env.name)") }
+        return status
+    }
+
+    /// The page to serve: `--page FILE`, else `--message`, else the page already set, else a default.
+    func maintenancePage(_ request: MaintenanceRequest, directory: String, current: MaintenanceMode?) throws(SlipwayError) -> String {
+        if let page = request.page {
+            let path = page.hasPrefix("/") ? page : directory + "/" + page
+            guard let data = FileManager.default.contents(atPath: path), let html = String(data: data, encoding: .utf8) else {
+                throw .usage("--page: cannot read \(path) as UTF-8 text")
+            }
+            guard data.count <= 1 << 20 else { throw .usage("--page: \(path) is over 1 MiB; the router keeps the page in memory") }
+            return html
+        }
+        if let message = request.message { return MaintenanceMode.page(message: message) }
+        return current?.html ?? MaintenanceMode.page(message: "We are making things better and will be back shortly.")
+    }
+
+    func seconds(_ text: String?, flag: String, default value: Int) throws(SlipwayError) -> Int {
+        guard let text else { return value }
+        guard let d = DurationParsing.parse(text), d >= .seconds(1) else { throw .usage("\(flag): expected a duration like 30s or 5m, got '\(text)'") }
+        return Int(d.components.seconds)
+    }
+}
