@@ -82,17 +82,27 @@ enum SQLiteArchiver {
         let temp = "\(dir)/.\((target as NSString).lastPathComponent).restore-\(UUID().uuidString.prefix(8))"
         do throws(SlipwayError) {
             let stages = codec.decompressStage.map { [$0] } ?? [.init(["cat"])]
-            try await ProcessPipeline(stages, input: file, output: temp, logFile: context.logFile).run()
+            // The file must be on disk before it replaces the database; flushing while it is written
+            // leaves only the tail for the final fsync.
+            _ = FileManager.default.createFile(atPath: temp, contents: nil)
+            let flusher = WriteBehind(path: temp)
+            do throws(SlipwayError) {
+                try await ProcessPipeline(stages, input: file, output: temp, logFile: context.logFile).run()
+            } catch {
+                try? await blocking { () throws(SlipwayError) in flusher.stop() }
+                throw error
+            }
+            try? await blocking { () throws(SlipwayError) in flusher.stop() }
             try await verified.wait()
             try await blocking { () throws(SlipwayError) in
-                let fd = open(temp, O_RDONLY | O_CLOEXEC)
-                if fd >= 0 { fsync(fd); close(fd) }
+                guard WriteBehind.sync(temp) else {
+                    throw SlipwayError(.failed, "cannot write the restored database to disk", cause: String(cString: strerror(errno)))
+                }
                 for suffix in ["-wal", "-shm", "-journal"] { try? fm.removeItem(atPath: target + suffix) }
                 guard rename(temp, target) == 0 else {
                     throw SlipwayError(.failed, "cannot move the restored database into \(target)", cause: String(cString: strerror(errno)))
                 }
-                let dfd = open(dir, O_RDONLY | O_CLOEXEC)
-                if dfd >= 0 { fsync(dfd); close(dfd) }
+                _ = WriteBehind.sync(dir)
             }
         } catch {
             try? fm.removeItem(atPath: temp)

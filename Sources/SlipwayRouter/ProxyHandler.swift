@@ -119,7 +119,7 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     /// Sends the request to a pool of the current table, or answers for a listener in maintenance.
-    private func route() {
+    func route() {
         let listener = state.snapshot.listeners[listenerName]
         if let listener, let m = listener.maintenance {
             switch m.mode {
@@ -138,50 +138,6 @@ final class ProxyHandler: ChannelInboundHandler {
         currentPool = chosen
         chosen.stats.begin()
         connect(fresh: false)
-    }
-
-    // MARK: Maintenance
-
-    /// Parks the request (reading no more of it) until the table changes or the hold limit passes.
-    private func hold(_ listener: RouteSnapshot.CompiledListener, _ m: MaintenanceMode) {
-        let deadline = holdDeadline ?? .now() + .milliseconds(m.holdLimitMs)
-        holdDeadline = deadline
-        guard deadline > .now() else {
-            respondMaintenance(listener, m)
-            return
-        }
-        phase = .held
-        currentPool = nil
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        state.waitForChange(ObjectIdentifier(self), listener: listenerName, loop: context.eventLoop) { bound.value.tableChanged() }
-        holdTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            guard phase == .held else { return }
-            endHold()
-            phase = .idle
-            route()
-        }
-    }
-
-    private func endHold() {
-        state.stopWaiting(ObjectIdentifier(self))
-        holdTimer?.cancel()
-        holdTimer = nil
-        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-    }
-
-    /// A new table arrived while held: route again (still paused: keep holding until the same deadline).
-    func tableChanged() {
-        guard phase == .held else { return }
-        endHold()
-        phase = .idle
-        route()
-    }
-
-    private func respondMaintenance(_ listener: RouteSnapshot.CompiledListener, _ m: MaintenanceMode) {
-        currentPool = nil
-        respond(.serviceUnavailable, body: listener.maintenancePage ?? ByteBuffer(string: m.html), contentType: "text/html; charset=utf-8",
-                retryAfter: m.retryAfterS)
     }
 
     private func send(_ part: HTTPClientRequestPart) {
@@ -309,7 +265,7 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     /// Answers the request from the router itself (an error or the maintenance page).
-    private func respond(_ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, retryAfter: Int?) {
+    func respond(_ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, retryAfter: Int?) {
         if responseStarted {
             phase = .closed
             context.close(promise: nil)
