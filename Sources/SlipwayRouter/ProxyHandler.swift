@@ -36,6 +36,10 @@ final class ProxyHandler: ChannelInboundHandler {
     /// While a paused listener holds the request: when it gets the maintenance page instead.
     var holdDeadline: NIODeadline?
     var holdTimer: Scheduled<Void>?
+    /// The listener's timeouts, as of the table that routed the request.
+    var timeouts = ListenerTable.Timeouts()
+    var connectTimedOut = false
+    var responseTimer: Scheduled<Void>?
 
     init(listenerName: String, state: RouteState, pools: UpstreamPools) {
         self.listenerName = listenerName
@@ -58,6 +62,7 @@ final class ProxyHandler: ChannelInboundHandler {
         case .end(let trailers):
             requestEnded = true
             send(.end(trailers))
+            if phase == .forwarding { startResponseTimer() }
             if phase == .responded { finishExchange() }
         }
     }
@@ -75,6 +80,7 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         if phase == .connecting || phase == .forwarding { currentPool?.stats.end(status: nil) }
         if phase == .held { endHold() }
+        cancelResponseTimer()
         phase = .closed
         context.fireChannelInactive()
     }
@@ -82,6 +88,15 @@ final class ProxyHandler: ChannelInboundHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         upstream?.setAutoRead(context.channel.isWritable)
         context.fireChannelWritabilityChanged()
+    }
+
+    /// The client sent nothing for `idle_timeout` between requests: close its connection.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, phase == .idle {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -136,6 +151,8 @@ final class ProxyHandler: ChannelInboundHandler {
             return
         }
         currentPool = chosen
+        timeouts = listener.timeouts
+        connectTimedOut = false
         chosen.stats.begin()
         connect(fresh: false)
     }
@@ -154,23 +171,46 @@ final class ProxyHandler: ChannelInboundHandler {
 
     private func connect(fresh: Bool) {
         guard let chosen = currentPool, let backend = chosen.nextBackend(excluding: tried) else {
-            respondError(.badGateway, "no instance of release '\(currentPool?.name ?? "?")' accepted the request")
+            if connectTimedOut {
+                respondError(.gatewayTimeout, "no instance of release '\(currentPool?.name ?? "?")' accepted a connection within \(timeouts.connectMs) ms")
+            } else {
+                respondError(.badGateway, "no instance of release '\(currentPool?.name ?? "?")' accepted the request")
+            }
             return
         }
         tried.append(backend)
         phase = .connecting
-        pool.acquire(backend, fresh: fresh) { [self] result in
+        pool.acquire(backend, fresh: fresh, connectTimeout: .milliseconds(timeouts.connectMs)) { [self] result in
             guard phase == .connecting else {
                 if case .success(let h) = result { h.close() }
                 return
             }
             switch result {
             case .success(let handler): attach(handler)
-            case .failure:
+            case .failure(let error):
                 chosen.stats.upstreamError()
+                // Nothing reached an instance: the next one may take the request.
+                if case ChannelError.connectTimeout = error { connectTimedOut = true }
                 connect(fresh: true)
             }
         }
+    }
+
+    /// From the request fully sent until the response's head: past `response_timeout`, 504.
+    private func startResponseTimer() {
+        guard responseTimer == nil, !responseStarted else { return }
+        let limit = timeouts.responseMs
+        responseTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(limit)) { [self] in
+            responseTimer = nil
+            guard phase == .forwarding, !responseStarted else { return }
+            currentPool?.stats.upstreamError()
+            respondError(.gatewayTimeout, "the instance did not answer within \(limit) ms")
+        }
+    }
+
+    func cancelResponseTimer() {
+        responseTimer?.cancel()
+        responseTimer = nil
     }
 
     private func attach(_ handler: UpstreamHandler) {
@@ -181,6 +221,7 @@ final class ProxyHandler: ChannelInboundHandler {
         handler.flush()
         if bodyBearing { pending.removeAll(keepingCapacity: true) }
         handler.setAutoRead(context.channel.isWritable)
+        if requestEnded { startResponseTimer() }
     }
 
     // MARK: Response side
@@ -189,6 +230,7 @@ final class ProxyHandler: ChannelInboundHandler {
         guard phase == .forwarding else { return }
         switch part {
         case .head(var head):
+            cancelResponseTimer()
             responseStarted = true
             status = Int(head.status.code)
             upstreamKeepAlive = head.isKeepAlive
@@ -217,6 +259,7 @@ final class ProxyHandler: ChannelInboundHandler {
     func upstreamClosed(_ handler: UpstreamHandler) {
         guard phase == .forwarding, upstream === handler else { return }
         upstream = nil
+        cancelResponseTimer()
         if !responseStarted {
             currentPool?.stats.upstreamError()
             // Replay only what certainly never reached the app: a body-less request, at most twice.
@@ -272,6 +315,7 @@ final class ProxyHandler: ChannelInboundHandler {
             return
         }
         currentPool?.stats.end(status: Int(status.code))
+        cancelResponseTimer()
         if let up = upstream { up.delegate = nil; up.close(); upstream = nil }
         var head = HTTPResponseHead(version: requestHead?.version ?? .http1_1, status: status)
         head.headers.add(name: "content-type", value: contentType)

@@ -90,6 +90,9 @@ public actor ProxyServer {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // The idle timeout of the table current when the connection arrives.
+                    let idleMs = state.snapshot.listeners[name]?.timeouts.idleMs ?? ListenerTable.Timeouts().idleMs
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .milliseconds(idleMs)))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(ProxyHandler(listenerName: name, state: state, pools: pools))
                 }

@@ -25,12 +25,14 @@ final class RouteSnapshot: Sendable {
         let pools: [CompiledPool]
         let totalWeight: Int
         let maintenance: MaintenanceMode?
+        let timeouts: ListenerTable.Timeouts
         /// The maintenance page, encoded once.
         let maintenancePage: ByteBuffer?
 
         init(_ table: ListenerTable, registry: StatsRegistry) {
             name = table.name
             maintenance = table.maintenance
+            timeouts = table.timeouts ?? .init()
             maintenancePage = table.maintenance.map { ByteBuffer(string: $0.html) }
             pools = table.pools.filter { $0.weight > 0 && !$0.backends.isEmpty }.map {
                 CompiledPool(name: $0.name, weight: $0.weight, backends: $0.backends,

@@ -22,9 +22,25 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     public var pools: [Pool]
     /// Set while the environment is in maintenance: 503 with a page, or requests held.
     public var maintenance: MaintenanceMode?
+    /// Connect, response and idle-client timeouts (nil: the defaults, 3 s / 60 s / 75 s).
+    public var timeouts: Timeouts?
 
-    public init(name: String, listen: ListenAddress, drainTimeoutMs: Int64 = 10_000, pools: [Pool] = [], maintenance: MaintenanceMode? = nil) {
+    public struct Timeouts: Codable, Sendable, Equatable {
+        public var connectMs: Int64
+        public var responseMs: Int64
+        public var idleMs: Int64
+        public init(connectMs: Int64 = 3000, responseMs: Int64 = 60_000, idleMs: Int64 = 75_000) {
+            self.connectMs = connectMs
+            self.responseMs = responseMs
+            self.idleMs = idleMs
+        }
+        enum CodingKeys: String, CodingKey { case connectMs = "connect_ms", responseMs = "response_ms", idleMs = "idle_ms" }
+    }
+
+    public init(name: String, listen: ListenAddress, drainTimeoutMs: Int64 = 10_000, pools: [Pool] = [], maintenance: MaintenanceMode? = nil,
+                timeouts: Timeouts? = nil) {
         self.maintenance = maintenance
+        self.timeouts = timeouts
         self.name = name
         self.listen = listen
         self.drainTimeoutMs = drainTimeoutMs
@@ -32,7 +48,7 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, pools, maintenance
+        case name, listen, pools, maintenance, timeouts
         case drainTimeoutMs = "drain_timeout_ms"
     }
 

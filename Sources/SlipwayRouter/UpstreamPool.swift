@@ -18,7 +18,7 @@ final class UpstreamPool {
     }
 
     /// An idle connection to `backend`, or a new one (`fresh` skips the idle list).
-    func acquire(_ backend: Backend, fresh: Bool, _ completion: @escaping (Result<UpstreamHandler, any Error>) -> Void) {
+    func acquire(_ backend: Backend, fresh: Bool, connectTimeout: TimeAmount? = nil, _ completion: @escaping (Result<UpstreamHandler, any Error>) -> Void) {
         if !fresh, var list = idle[backend] {
             while let handler = list.popLast() {
                 handler.inPool = false
@@ -31,7 +31,7 @@ final class UpstreamPool {
             idle[backend] = nil
         }
         let future = ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
+            .connectTimeout(connectTimeout ?? self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -85,6 +85,7 @@ struct ConfigTests {
          "backup.encryption_key_secret: expected the NAME of a secret"),
         ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, sqlite: a.db }], stores: [{ local: b }], drill: { schedule: \"0 4 * *\" } }\n",
          "backup.drill.schedule: expected 5 cron fields"),
+        ("app: shop\nprocess: { command: x }\nrouter: { response_timeout: soon }\n", "router.response_timeout: expected a duration"),
         ("app: shop\nprocess: { command: x }\nmigrate: { down: x }\n", "slipway.yml:3:10: migrate.up: missing required key"),
         ("app: shop\nprocess: { command: x, comand: y }\n", "slipway.yml:2:24: process.comand: unknown key; expected one of: command, instances, env, secrets, stop_timeout"),
         ("app: shop\nprocess: { command: x, secrets: [database-url] }\n", "process.secrets: expected environment variable names like DATABASE_URL, got 'database-url'"),

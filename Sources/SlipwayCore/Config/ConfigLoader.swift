@@ -165,7 +165,7 @@ public enum ConfigLoader {
         }
 
         var router = RouterSettings(listen: ListenAddress(host: "127.0.0.1", port: 8080))
-        if let rnode = value("router"), let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout"]) {
+        if let rnode = value("router"), let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout", "connect_timeout", "response_timeout", "idle_timeout"]) {
             for e in r {
                 let path = "router.\(e.key)"
                 if e.key == "listen" {
@@ -173,8 +173,14 @@ public enum ConfigLoader {
                         if let addr = ListenAddress(parsing: s), addr.port > 0 { router.listen = addr }
                         else { reader.problem(e.value, path, "expected HOST:PORT with a port from 1 to 65535, got '\(s)'") }
                     }
-                } else {
+                } else if e.key == "drain_timeout" {
                     router.drainTimeout = reader.duration(e.value, path, allowZero: true) ?? router.drainTimeout
+                } else if e.key == "connect_timeout" {
+                    router.connectTimeout = reader.duration(e.value, path) ?? router.connectTimeout
+                } else if e.key == "response_timeout" {
+                    router.responseTimeout = reader.duration(e.value, path) ?? router.responseTimeout
+                } else {
+                    router.idleTimeout = reader.duration(e.value, path) ?? router.idleTimeout
                 }
             }
         }

@@ -128,10 +128,20 @@ public struct HealthSettings: Sendable, Equatable {
 public struct RouterSettings: Sendable, Equatable {
     public var listen: ListenAddress
     public var drainTimeout: Duration
+    /// Connecting to an instance; past it the next instance is tried (the request never left), else 504.
+    public var connectTimeout: Duration
+    /// From the request fully sent to the response's head; past it, 504.
+    public var responseTimeout: Duration
+    /// A client connection with no request in progress is closed after this.
+    public var idleTimeout: Duration
 
-    public init(listen: ListenAddress, drainTimeout: Duration = .seconds(10)) {
+    public init(listen: ListenAddress, drainTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3),
+                responseTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(75)) {
         self.listen = listen
         self.drainTimeout = drainTimeout
+        self.connectTimeout = connectTimeout
+        self.responseTimeout = responseTimeout
+        self.idleTimeout = idleTimeout
     }
 }
 
