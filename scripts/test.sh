@@ -29,4 +29,6 @@ trap stop_test_services EXIT
 export SLIPWAY_TEST_REQUIRE_SERVICES=1
 # The tests start the real `slipway` binary (router process) and `demo-app` from this build.
 export SLIPWAY_TEST_BIN="$(swift build --show-bin-path)"
-swift test --skip-build "$@"
+# One test at a time: many tests run a real daemon, its router process and app instances with health
+# deadlines; run side by side on a 2-core machine they starve each other and deadlines fail.
+swift test --skip-build --no-parallel "$@"

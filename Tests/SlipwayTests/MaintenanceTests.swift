@@ -110,7 +110,8 @@ struct MaintenanceTests {
             }
             // A deploy does not end maintenance: the page stays until 'off'.
             _ = try await s.release("v2")
-            #expect(try await s.outcome(try await s.deploy("v2")).state == .succeeded)
+            let d2 = try await s.outcome(try await s.deploy("v2"))
+            #expect(d2.state == .succeeded, "\(d2.message ?? "")")
             #expect(try await Self.get(s.port).status == 503)
             let off: EnvironmentStatus = try await s.client.post("/v1/maintenance", MaintenanceRequest(environment: nil, action: .off, actor: "t"))
             #expect(off.maintenance == nil)
