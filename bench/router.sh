@@ -29,7 +29,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "nothing answers on port $1" >&2; return 1; }
+wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "nothing answers on port $1 ($2)" >&2; return 1; }
 
 # wrk's summary → "req/s p50_ms p99_ms non2xx socket_errors"
 run_wrk() {
@@ -67,7 +67,7 @@ NGINX
   cat > "$WORK/haproxy.cfg" <<HAP
 global
   nbthread 1
-  maxconn 10000
+  maxconn 4000
 defaults
   mode http
   timeout connect 5s
@@ -84,7 +84,7 @@ HAP
   nginx -c "$WORK/nginx/proxy.conf" -p "$WORK/nginx" & PIDS+=($!)
   haproxy -f "$WORK/haproxy.cfg" -q & PIDS+=($!)
   "$SLIPWAY" router --listen "127.0.0.1:$ROUTER" --upstream "127.0.0.1:$BACKEND" --threads 1 >"$WORK/router.log" 2>&1 & PIDS+=($!)
-  for p in "$BACKEND" "$HAPROXY" "$NGINXPROXY" "$ROUTER"; do wait_http "$p"; done
+  wait_http "$BACKEND" "nginx backend"; wait_http "$HAPROXY" "haproxy"; wait_http "$NGINXPROXY" "nginx proxy"; wait_http "$ROUTER" "slipway router"
 
   declare -A RPS P50 P99 BAD
   names=(direct haproxy nginx slipway)
@@ -127,7 +127,7 @@ for _ in $(seq 100); do "$SLIPWAY" status >/dev/null 2>&1 && break; sleep 0.1; d
 "$SLIPWAY" release create a --from "$WORK/src" >/dev/null
 "$SLIPWAY" release create b --from "$WORK/src" >/dev/null
 "$SLIPWAY" deploy a >/dev/null
-wait_http "$PORT"
+wait_http "$PORT" "the environment's router"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$DAEMON/status"; }
 rss_start=$(rss)
 wrk -t1 -c16 -d3600s "http://127.0.0.1:$PORT/" >"$WORK/wrk.out" 2>&1 & WRK=$!; PIDS+=($WRK)
