@@ -189,6 +189,7 @@ final class ProxyHandler: ChannelInboundHandler {
             case .success(let handler): attach(handler)
             case .failure(let error):
                 chosen.stats.upstreamError()
+                chosen.eject(backend)
                 // Nothing reached an instance: the next one may take the request.
                 if case ChannelError.connectTimeout = error { connectTimedOut = true }
                 connect(fresh: true)

@@ -11,13 +11,20 @@ final class RouteSnapshot: Sendable {
         let backends: [Backend]
         let stats: PoolStats
         let cursor = Atomic<Int>(0)
+        /// Passive health: per backend, until when (uptime ns) it is skipped after refusing or timing out.
+        let ejectedUntil: [Ejection]
 
         init(name: String, weight: Int, backends: [Backend], stats: PoolStats) {
             self.name = name
             self.weight = weight
             self.backends = backends
             self.stats = stats
+            ejectedUntil = backends.map { _ in Ejection() }
         }
+    }
+
+    final class Ejection: Sendable {
+        let until = Atomic<UInt64>(0)
     }
 
     final class CompiledListener: Sendable {
@@ -66,15 +73,30 @@ final class RouteSnapshot: Sendable {
 }
 
 extension RouteSnapshot.CompiledPool {
-    /// Round-robin over the pool's backends, skipping the ones already tried for this request.
+    /// Round-robin over the pool's backends, skipping the ones already tried for this request and,
+    /// while another one is left, the ones recently ejected.
     func nextBackend(excluding tried: [Backend]) -> Backend? {
         let n = backends.count
         let start = cursor.add(1, ordering: .relaxed).newValue
+        let now = NIODeadline.now().uptimeNanoseconds
+        var ejected: Backend?
         for i in 0..<n {
-            let b = backends[(start + i) % n]
-            if !tried.contains(b) { return b }
+            let index = (start + i) % n
+            let b = backends[index]
+            guard !tried.contains(b) else { continue }
+            if ejectedUntil[index].until.load(ordering: .relaxed) > now {
+                if ejected == nil { ejected = b }
+                continue
+            }
+            return b
         }
-        return nil
+        return ejected
+    }
+
+    /// Passive health: `backend` refused a connection or timed out; skip it for `duration`.
+    func eject(_ backend: Backend, for duration: TimeAmount = .seconds(10)) {
+        guard let index = backends.firstIndex(of: backend) else { return }
+        ejectedUntil[index].until.store(NIODeadline.now().uptimeNanoseconds + UInt64(duration.nanoseconds), ordering: .relaxed)
     }
 }
 

@@ -129,3 +129,22 @@ struct TimeoutTests {
         }
     }
 }
+
+extension TimeoutTests {
+    @Test(.timeLimit(.minutes(1)))
+    func anInstanceThatRefusesIsEjectedForAWhile() async throws {
+        let a = try await RouterTests.backend("a")
+        defer { a.task.cancel() }
+        let dead = try PortAllocator.freePort()
+        let (proxy, port) = try await RouterTests.proxy([dead, a.port])
+        defer { Task { await proxy.closeAll() } }
+        for _ in 0..<10 { #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n") }
+        // Round-robin alone would have tried the dead one for about half of them; once ejected it is skipped.
+        let stats = try await poll(within: .seconds(5)) { () async -> PoolStatsSnapshot? in
+            let s = await proxy.registry.report()["production"]?["v1"]
+            return s?.inflight == 0 ? s : nil
+        }
+        #expect(stats.upstreamErrors == 1, "\(stats)")
+        #expect(stats.responses2xx == 10)
+    }
+}
