@@ -137,7 +137,7 @@ extension Engine {
     /// Applies retention: decides per backup, removes the rest from every store (unless `dryRun`).
     public func pruneBackups(_ request: BackupPruneRequest, now: Date = Date()) async throws(SlipwayError) -> [PruneReport] {
         let cfg = try await reloadConfig()
-        let names = request.environment.map { [$0] } ?? cfg.environmentNames.filter { cfg.environments[$0]?.backup != nil }
+        let names = Self.backupEnvironments(cfg, only: request.environment)
         var reports: [PruneReport] = []
         for name in names {
             let env = try cfg.environment(name)
@@ -168,6 +168,11 @@ extension Engine {
         return reports
     }
 
+    /// The environments a backup-wide command covers: the one named, or every one with a `backup:` section.
+    static func backupEnvironments(_ cfg: SlipwayConfig, only: String?) -> [String] {
+        only.map { [$0] } ?? cfg.environmentNames.filter { cfg.environments[$0]?.backup != nil }
+    }
+
     /// Backups retention must never remove: the newest verified one, and those taken before the
     /// deploys of the current and previous releases (what `rollback --with-data` needs).
     func protectedBackups(_ all: [BackupInfo], environment: String) throws(SlipwayError) -> [String: String] {
@@ -188,7 +193,7 @@ extension Engine {
     /// store could be read.
     public func rescanBackups(_ request: BackupRescanRequest) async throws(SlipwayError) -> [RescanReport] {
         let cfg = try await reloadConfig()
-        let names = request.environment.map { [$0] } ?? cfg.environmentNames.filter { cfg.environments[$0]?.backup != nil }
+        let names = Self.backupEnvironments(cfg, only: request.environment)
         var reports: [RescanReport] = []
         for name in names {
             let service = try backupService(try cfg.environment(name))

@@ -78,15 +78,21 @@ extension RouteSnapshot.CompiledPool {
     func nextBackend(excluding tried: [Backend]) -> Backend? {
         let n = backends.count
         let start = cursor.add(1, ordering: .relaxed).newValue
-        let now = NIODeadline.now().uptimeNanoseconds
+        // The clock is read only once some backend has been ejected: none ever is on the usual path.
+        var now: UInt64?
         var ejected: Backend?
         for i in 0..<n {
             let index = (start + i) % n
             let b = backends[index]
             guard !tried.contains(b) else { continue }
-            if ejectedUntil[index].until.load(ordering: .relaxed) > now {
-                if ejected == nil { ejected = b }
-                continue
+            let until = ejectedUntil[index].until.load(ordering: .relaxed)
+            if until != 0 {
+                let clock = now ?? NIODeadline.now().uptimeNanoseconds
+                now = clock
+                if until > clock {
+                    if ejected == nil { ejected = b }
+                    continue
+                }
             }
             return b
         }
