@@ -18,7 +18,7 @@ public actor ProxyServer {
         self.group = group
         self.table = RouteTable()
         self.state = RouteState(table: RouteTable(), registry: registry)
-        self.pools = UpstreamPools(connectTimeout: .milliseconds(connectTimeout.milliseconds))
+        self.pools = UpstreamPools()
         self.logger = logger
     }
 
@@ -90,11 +90,7 @@ public actor ProxyServer {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // The idle timeout of the table current when the connection arrives.
-                    let idleMs = state.snapshot.listeners[name]?.timeouts.idleMs ?? ListenerTable.Timeouts().idleMs
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .milliseconds(idleMs)))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ProxyHandler(listenerName: name, state: state, pools: pools))
+                    try channel.pipeline.syncOperations.addHandler(ClientConnection(listenerName: name, state: state, pools: pools))
                 }
             }
             .bind(host: listener.listen.host, port: listener.listen.port).get()

@@ -118,9 +118,14 @@ final class RouteState: Sendable {
 
     var snapshot: RouteSnapshot { current.withLock { $0 } }
 
+    /// Bumped at every swap: a connection keeps its listener's compiled view until this changes, so the
+    /// request path reads one atomic instead of taking the lock.
+    let version = Atomic<Int>(0)
+
     func replace(_ table: RouteTable) {
         let next = RouteSnapshot(table: table, registry: registry)
         current.withLock { $0 = next }
+        version.add(1, ordering: .releasing)
         // Requests held by a paused listener look at the new table on their own event loop.
         let woken = waiters.withLock { all -> [Waiter] in
             let list = Array(all.values)

@@ -83,7 +83,8 @@ public struct Backend: Codable, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(host):\(port)" }
 }
 
-/// Live numbers for one pool, as the control API reports them.
+/// Live numbers for one pool, as the control API reports them: totals since the router started, and
+/// sliding windows ("10s", "1m", "5m").
 public struct PoolStatsSnapshot: Codable, Sendable, Equatable {
     public var requests: Int
     public var inflight: Int
@@ -92,9 +93,13 @@ public struct PoolStatsSnapshot: Codable, Sendable, Equatable {
     public var responses4xx: Int
     public var responses5xx: Int
     public var upstreamErrors: Int
+    /// Open router → instance connections.
+    public var connections: Int
+    public var windows: [String: WindowStats]
 
     public init(requests: Int = 0, inflight: Int = 0, responses2xx: Int = 0, responses3xx: Int = 0,
-                responses4xx: Int = 0, responses5xx: Int = 0, upstreamErrors: Int = 0) {
+                responses4xx: Int = 0, responses5xx: Int = 0, upstreamErrors: Int = 0, connections: Int = 0,
+                windows: [String: WindowStats] = [:]) {
         self.requests = requests
         self.inflight = inflight
         self.responses2xx = responses2xx
@@ -102,12 +107,55 @@ public struct PoolStatsSnapshot: Codable, Sendable, Equatable {
         self.responses4xx = responses4xx
         self.responses5xx = responses5xx
         self.upstreamErrors = upstreamErrors
+        self.connections = connections
+        self.windows = windows
     }
 
     enum CodingKeys: String, CodingKey {
-        case requests, inflight
+        case requests, inflight, connections, windows
         case responses2xx = "responses_2xx", responses3xx = "responses_3xx", responses4xx = "responses_4xx"
         case responses5xx = "responses_5xx", upstreamErrors = "upstream_errors"
+    }
+}
+
+/// One sliding window of a pool: requests that ended in it, by class, and their latency percentiles.
+public struct WindowStats: Codable, Sendable, Equatable {
+    public var requests: Int
+    public var responses2xx: Int
+    public var responses3xx: Int
+    public var responses4xx: Int
+    public var responses5xx: Int
+    /// Ended without a complete response.
+    public var failed: Int
+    public var upstreamErrors: Int
+    public var p50Ms: Double
+    public var p90Ms: Double
+    public var p99Ms: Double
+    public var maxMs: Double
+
+    public init(requests: Int = 0, responses2xx: Int = 0, responses3xx: Int = 0, responses4xx: Int = 0, responses5xx: Int = 0,
+                failed: Int = 0, upstreamErrors: Int = 0, p50Ms: Double = 0, p90Ms: Double = 0, p99Ms: Double = 0, maxMs: Double = 0) {
+        self.requests = requests
+        self.responses2xx = responses2xx
+        self.responses3xx = responses3xx
+        self.responses4xx = responses4xx
+        self.responses5xx = responses5xx
+        self.failed = failed
+        self.upstreamErrors = upstreamErrors
+        self.p50Ms = p50Ms
+        self.p90Ms = p90Ms
+        self.p99Ms = p99Ms
+        self.maxMs = maxMs
+    }
+
+    /// 5xx answers and failed requests over all requests (0 when there were none).
+    public var errorRate: Double { requests == 0 ? 0 : Double(responses5xx + failed) / Double(requests) }
+
+    enum CodingKeys: String, CodingKey {
+        case requests, failed
+        case responses2xx = "responses_2xx", responses3xx = "responses_3xx", responses4xx = "responses_4xx"
+        case responses5xx = "responses_5xx", upstreamErrors = "upstream_errors"
+        case p50Ms = "p50_ms", p90Ms = "p90_ms", p99Ms = "p99_ms", maxMs = "max_ms"
     }
 }
 

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import Synchronization
 
@@ -7,81 +6,103 @@ import Synchronization
 /// and a connection is only ever used on the loop that owns it.
 final class UpstreamPool {
     let eventLoop: any EventLoop
-    let connectTimeout: TimeAmount
     let maxIdlePerBackend: Int
-    private var idle: [Backend: [UpstreamHandler]] = [:]
+    /// This loop's number (0, 1, …): stats are kept per loop so the request path never shares a lock.
+    let index: Int
+    /// Per backend, a list object: taking and returning connections mutates it in place, with one lookup.
+    final class IdleList {
+        var connections: [UpstreamConnection] = []
+    }
 
-    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdlePerBackend: Int = 128) {
+    private var idle: [Backend: IdleList] = [:]
+    /// Channels written to during this turn of the loop, flushed together when it ends.
+    private var toFlush: [ChannelHandlerContext] = []
+
+    init(eventLoop: any EventLoop, index: Int, maxIdlePerBackend: Int = 256) {
         self.eventLoop = eventLoop
-        self.connectTimeout = connectTimeout
+        self.index = index
         self.maxIdlePerBackend = maxIdlePerBackend
     }
 
-    /// An idle connection to `backend`, or a new one (`fresh` skips the idle list).
-    func acquire(_ backend: Backend, fresh: Bool, connectTimeout: TimeAmount? = nil, _ completion: @escaping (Result<UpstreamHandler, any Error>) -> Void) {
-        if !fresh, var list = idle[backend] {
-            while let handler = list.popLast() {
-                handler.inPool = false
-                if handler.isActive {
-                    idle[backend] = list
-                    completion(.success(handler))
-                    return
-                }
+    /// Flushes `context` once the loop has handled every event of this turn. Requests read from many
+    /// clients then reach the instance in one burst (and responses the clients), so a peer wakes once
+    /// for many messages instead of once for each.
+    func flushSoon(_ context: ChannelHandlerContext) {
+        if toFlush.isEmpty {
+            eventLoop.assumeIsolated().execute { [self] in
+                let batch = toFlush
+                toFlush.removeAll(keepingCapacity: true)
+                for c in batch { c.flush() }
             }
-            idle[backend] = nil
         }
-        let future = ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout ?? self.connectTimeout)
+        toFlush.append(context)
+    }
+
+    /// An idle connection to `backend`, if there is one that is still open.
+    func takeIdle(_ backend: Backend) -> UpstreamConnection? {
+        guard let list = idle[backend] else { return nil }
+        while let c = list.connections.popLast() {
+            c.inPool = false
+            if c.isActive { return c }
+        }
+        return nil
+    }
+
+    /// A new connection to `backend`.
+    func connect(_ backend: Backend, timeout: TimeAmount, stats: PoolStats, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(backend: backend))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamConnection(backend: backend))
                 }
             }
             .connect(host: backend.host, port: backend.port)
-        future.assumeIsolated().whenComplete { [weak self] result in
-            switch result {
-            case .success(let channel):
-                do {
-                    let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
-                    handler.pool = self
-                    completion(.success(handler))
-                } catch {
-                    channel.close(promise: nil)
+            .assumeIsolated().whenComplete { [weak self] result in
+                switch result {
+                case .success(let channel):
+                    do {
+                        let c = try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+                        c.pool = self
+                        c.stats = stats
+                        stats.connections.add(1, ordering: .relaxed)
+                        completion(.success(c))
+                    } catch {
+                        channel.close(promise: nil)
+                        completion(.failure(error))
+                    }
+                case .failure(let error):
                     completion(.failure(error))
                 }
-            case .failure(let error):
-                completion(.failure(error))
             }
-        }
     }
 
-    /// Returns a connection whose exchange finished cleanly; closes it when the pool is full.
-    func release(_ handler: UpstreamHandler) {
-        handler.delegate = nil
-        guard handler.isActive else { return }
-        var list = idle[handler.backend] ?? []
-        guard list.count < maxIdlePerBackend else {
-            handler.close()
+    /// Takes back a connection whose exchange finished cleanly; closes it when the pool is full.
+    func release(_ c: UpstreamConnection) {
+        c.owner = nil
+        guard c.isActive else { return }
+        let list: IdleList
+        if let l = idle[c.backend] { list = l } else { list = IdleList(); idle[c.backend] = list }
+        guard list.connections.count < maxIdlePerBackend else {
+            c.close()
             return
         }
-        handler.inPool = true
-        list.append(handler)
-        idle[handler.backend] = list
+        c.inPool = true
+        list.connections.append(c)
     }
 
-    func remove(_ handler: UpstreamHandler) {
-        idle[handler.backend]?.removeAll { $0 === handler }
+    func remove(_ c: UpstreamConnection) {
+        idle[c.backend]?.connections.removeAll { $0 === c }
     }
 
     /// Closes idle connections to backends that are no longer in any pool.
     func closeIdle(except keep: Set<Backend>) {
         for (backend, list) in idle where !keep.contains(backend) {
             idle[backend] = nil
-            for h in list {
-                h.inPool = false
-                h.close()
+            for c in list.connections {
+                c.inPool = false
+                c.close()
             }
         }
     }
@@ -90,15 +111,14 @@ final class UpstreamPool {
 /// Finds the pool of the current event loop.
 final class UpstreamPools: Sendable {
     private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
-    let connectTimeout: TimeAmount
 
-    init(connectTimeout: TimeAmount) { self.connectTimeout = connectTimeout }
+    init() {}
 
     func pool(for eventLoop: any EventLoop) -> UpstreamPool {
         pools.withLock { all in
             let key = ObjectIdentifier(eventLoop)
             if let p = all[key] { return p.value }
-            let p = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout)
+            let p = UpstreamPool(eventLoop: eventLoop, index: all.count)
             all[key] = NIOLoopBound(p, eventLoop: eventLoop)
             return p
         }

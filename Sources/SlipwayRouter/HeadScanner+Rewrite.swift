@@ -1,0 +1,122 @@
+import NIOCore
+
+/// Writing a scanned head on to the other side: the start line and the end-to-end headers are copied
+/// byte for byte; hop-by-hop headers are dropped and the proxy's own are spliced in. Each head is
+/// assembled in one reserved stretch of its buffer.
+extension HeadScanner {
+    /// The most bytes `writeRequest` adds to a head.
+    func requestGrowth(clientIP: [UInt8]) -> Int {
+        let host = head.host.map { lines[$0].valueEnd - lines[$0].valueStart } ?? 0
+        return 2 * clientIP.count + host + RequestID.prefixBytes.count + 192
+    }
+
+    /// The request head as it goes to an instance: `X-Forwarded-*` and `X-Request-Id` added, hop-by-hop
+    /// headers dropped (kept for an upgrade, which the instance must see).
+    func writeRequest(_ p: UnsafeRawBufferPointer, into out: inout ByteBuffer, clientIP: [UInt8], requestNumber: UInt64) {
+        let capacity = head.length + requestGrowth(clientIP: clientIP)
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { dst in
+            var w = RawWriter(dst)
+            writeRequest(p, &w, clientIP: clientIP, requestNumber: requestNumber)
+            return w.count
+        }
+    }
+
+    private func writeRequest(_ p: UnsafeRawBufferPointer, _ w: inout RawWriter, clientIP: [UInt8], requestNumber: UInt64) {
+        w.put(p, head.start, head.startLineEnd)
+        w.put("\r\n")
+        let upgrading = head.wantsUpgrade
+        var forwardedFor = false
+        for line in lines {
+            switch line.kind {
+            case .connection, .keepAlive, .hop: continue
+            case .upgrade where !upgrading: continue
+            case .forwardedFor:
+                // Every X-Forwarded-For line folds into one, with the client's address last.
+                if !forwardedFor {
+                    forwardedFor = true
+                    w.put("x-forwarded-for: ")
+                    for l in lines where l.kind == .forwardedFor {
+                        w.put(p, l.valueStart, l.valueEnd)
+                        w.put(", ")
+                    }
+                    w.put(clientIP)
+                    w.put("\r\n")
+                }
+                continue
+            case .other where head.connectionOthers && listedInConnection(p, line):
+                continue
+            default: break
+            }
+            w.put(p, line.start, line.valueEnd)
+            w.put("\r\n")
+        }
+        if !head.forwardedFor {
+            w.put("x-forwarded-for: ")
+            w.put(clientIP)
+            w.put("\r\n")
+        }
+        if !head.forwardedProto { w.put("x-forwarded-proto: http\r\n") }
+        if !head.forwardedHost, let host = head.host {
+            w.put("x-forwarded-host: ")
+            w.put(p, lines[host].valueStart, lines[host].valueEnd)
+            w.put("\r\n")
+        }
+        if head.requestId == nil {
+            w.put("x-request-id: ")
+            w.put(RequestID.prefixBytes)
+            w.put("-")
+            w.hex(requestNumber)
+            w.put("\r\n")
+        }
+        if upgrading { w.put("connection: upgrade\r\n") }
+        w.put("\r\n")
+    }
+
+    /// The response head as it goes to the client, with the client connection's own `Connection` header.
+    func writeResponse(_ p: UnsafeRawBufferPointer, into out: inout ByteBuffer, clientKeepAlive: Bool, clientHTTP10: Bool) {
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: head.length + 32) { dst in
+            var w = RawWriter(dst)
+            w.put(p, head.start, head.startLineEnd)
+            w.put("\r\n")
+            let switching = head.status == 101
+            for line in lines {
+                switch line.kind {
+                case .connection, .keepAlive, .hop: continue
+                case .upgrade where !switching: continue
+                case .contentLength where head.transferEncoding: continue
+                case .other where head.connectionOthers && listedInConnection(p, line): continue
+                default:
+                    w.put(p, line.start, line.valueEnd)
+                    w.put("\r\n")
+                }
+            }
+            if switching {
+                w.put("connection: upgrade\r\n")
+            } else if !clientKeepAlive {
+                w.put("connection: close\r\n")
+            } else if clientHTTP10 {
+                w.put("connection: keep-alive\r\n")
+            }
+            w.put("\r\n")
+            return w.count
+        }
+    }
+
+    /// Whether `line`'s name is one the `Connection` header lists (and so hop-by-hop).
+    private func listedInConnection(_ p: UnsafeRawBufferPointer, _ line: Line) -> Bool {
+        var listed = false
+        for c in lines where c.kind == .connection {
+            HTTPScan.forEachToken(p, c.valueStart, c.valueEnd) { a, b in
+                listed = HTTPScan.equals(p, a..<b, line.start..<line.nameEnd)
+                return !listed
+            }
+            if listed { return true }
+        }
+        return false
+    }
+
+    /// The value of line `index`, as a string (for the few values the router keeps).
+    func value(_ p: UnsafeRawBufferPointer, _ index: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: p[lines[index].valueStart..<lines[index].valueEnd]), as: UTF8.self)
+    }
+}
