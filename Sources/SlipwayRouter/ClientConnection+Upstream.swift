@@ -116,55 +116,65 @@ extension ClientConnection {
         }
         guard phase == .forwarding else { return }
         var buf = buffer
-        var headReady = false
+        var head = HeadOutcome.sentBefore
         if !responseStarted {
             if var partial = responsePartial {
                 partial.writeBuffer(&buf)
                 buf = partial
                 responsePartial = nil
             }
-            guard readResponseHead(&buf) else { return }
-            headReady = true
+            head = readResponseHead(&buf)
+            if head == .notReady { return }
         }
+        var body = buf
+        if case .passThrough(let length) = head { body.moveReaderIndex(forwardBy: length) }
         let used: Int
         do {
-            used = try responseBody.advance(buf)
+            used = try responseBody.advance(body)
         } catch {
             abortResponse()
             return
         }
-        if headReady {
+        switch head {
+        case .passThrough(let length):
+            // The head needs no change: it goes on as received, with the body bytes that came with it.
+            context.write(wrapOutboundOut(buf.readSlice(length: length + used)!), promise: nil)
+        case .rewritten:
             // A small body travels in the head's buffer: one write, one iovec.
             if used > 0 && used <= Self.inlineBody {
-                var body = buf.readSlice(length: used)!
-                responseScratch.writeBuffer(&body)
+                var part = buf.readSlice(length: used)!
+                responseScratch.writeBuffer(&part)
                 context.write(wrapOutboundOut(responseScratch), promise: nil)
             } else {
                 context.write(wrapOutboundOut(responseScratch), promise: nil)
                 if used > 0 { context.write(wrapOutboundOut(buf.readSlice(length: used)!), promise: nil) }
             }
-        } else if used > 0 {
-            context.write(wrapOutboundOut(buf.readSlice(length: used)!), promise: nil)
+        case .sentBefore, .notReady:
+            if used > 0 { context.write(wrapOutboundOut(buf.readSlice(length: used)!), promise: nil) }
         }
         if responseBody.done { responseEnded(leftover: buf.readableBytes > 0) }
     }
 
+    /// What reading the response head gave: not all of it yet, a head sent with an earlier read, a head
+    /// rewritten into `responseScratch`, or one that goes on unchanged (its length).
+    enum HeadOutcome: Equatable { case notReady, sentBefore, rewritten, passThrough(Int) }
+
     static var inlineBody: Int { 4096 }
 
     /// Reads the response head from `buf` (skipping interim 1xx answers, which go on as they are) and
-    /// rewrites it for the client into `responseScratch`; false while it is incomplete or when the exchange ended.
-    private func readResponseHead(_ buf: inout ByteBuffer) -> Bool {
+    /// rewrites it for the client into `responseScratch` unless it can go on unchanged.
+    private func readResponseHead(_ buf: inout ByteBuffer) -> HeadOutcome {
         while true {
             let outcome = buf.withUnsafeReadableBytes { scanner.scan($0, request: false) }
             switch outcome {
             case .incomplete:
                 responsePartial = buf
-                return false
+                return .notReady
             case .invalid(let problem):
                 currentPool?.stats.upstreamError(loop: pool.index)
                 upstreamReusable = false
                 respondError(.badGateway, "the instance's answer is not HTTP/1.1 (\(problem))")
-                return false
+                return .notReady
             case .complete:
                 break
             }
@@ -174,10 +184,10 @@ extension ClientConnection {
                     currentPool?.stats.upstreamError(loop: pool.index)
                     upstreamReusable = false
                     respondError(.badGateway, "the instance switched protocols on a request that did not ask to")
-                    return false
+                    return .notReady
                 }
                 startTunnel(&buf)
-                return false
+                return .notReady
             }
             if head.status < 200 {
                 context.write(wrapOutboundOut(buf.readSlice(length: head.length)!), promise: nil)
@@ -199,11 +209,12 @@ extension ClientConnection {
                 upstreamReusable = false
                 clientKeepAlive = false
             }
+            if clientKeepAlive && !clientHTTP10 && scanner.head.unchangedForClient { return .passThrough(head.length) }
             let inline = min(buf.readableBytes - head.length, Self.inlineBody)
             responseScratch.clear(minimumCapacity: head.length + 32 + inline)
             buf.withUnsafeReadableBytes { scanner.writeResponse($0, into: &responseScratch, clientKeepAlive: clientKeepAlive, clientHTTP10: clientHTTP10) }
             buf.moveReaderIndex(forwardBy: head.length)
-            return true
+            return .rewritten
         }
     }
 

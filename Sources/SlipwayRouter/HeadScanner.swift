@@ -34,6 +34,8 @@ struct HeadScanner {
         /// `Connection` names other headers, which are then dropped too.
         var connectionOthers = false
         var upgrade = false
+        /// Lines of headers that are always hop-by-hop (`Keep-Alive`, `TE`, `Trailer`, `Upgrade`, `Proxy-*`).
+        var hopLines = 0
         var host: Int?
         var forwardedFor = false
         var forwardedProto = false
@@ -42,6 +44,13 @@ struct HeadScanner {
 
         var keepAlive: Bool { http10 ? connectionKeepAlive && !connectionClose : !connectionClose }
         var wantsUpgrade: Bool { connectionUpgrade && upgrade }
+
+        /// A response head a keep-alive HTTP/1.1 client can take as it is: no hop-by-hop header other than
+        /// `Connection: keep-alive` (which holds for the client's connection too) and unambiguous framing.
+        var unchangedForClient: Bool {
+            hopLines == 0 && !connectionClose && !connectionUpgrade && !connectionOthers && status != 101
+                && !(transferEncoding && contentLength != nil)
+        }
     }
 
     enum Outcome: Equatable { case incomplete, complete, invalid(String) }
@@ -136,13 +145,16 @@ struct HeadScanner {
                 else { head.connectionOthers = true }
                 return true
             }
-        case .upgrade: head.upgrade = true
+        case .upgrade:
+            head.upgrade = true
+            head.hopLines += 1
         case .host: head.host = index
         case .forwardedFor: head.forwardedFor = true
         case .forwardedProto: head.forwardedProto = true
         case .forwardedHost: head.forwardedHost = true
         case .requestId: head.requestId = index
-        case .other, .keepAlive, .hop: break
+        case .keepAlive, .hop: head.hopLines += 1
+        case .other: break
         }
         return nil
     }

@@ -28,6 +28,10 @@ struct RouterTests {
             }
             return "\(name) got \(count) bytes sum \(sum)\n"
         }
+        router.get("/p/{name}") { _, context in "path \(context.parameters.get("name") ?? "?")\n" }
+        router.get("/headers") { request, _ -> String in
+            request.headers.map { "\($0.name.canonicalName): \($0.value)" }.sorted().joined(separator: "\n") + "\n"
+        }
         router.get("/big") { _, _ -> Response in
             let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
             return Response(status: .ok, body: ResponseBody { writer in
