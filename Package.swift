@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "SlipwayRouter",
             dependencies: [
-                "SlipwayCore", "SlipwayHTTP",
+                "SlipwayCore", "SlipwayHTTP", "SlipwayRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

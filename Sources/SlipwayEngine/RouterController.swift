@@ -67,6 +67,26 @@ public struct RouterController: Sendable {
         return (try? JSONDecoder().decode([String: String].self, from: Data(r.body))) ?? [:]
     }
 
+    /// Restarts the router process without a gap: it hands its listening sockets to a new process started
+    /// from `executable` (this daemon's binary, so an upgrade takes effect) and drains. Returns the new pid
+    /// once the control socket answers from it.
+    public func restart() async throws(SlipwayError) -> Int {
+        let body = (try? JSONEncoder().encode(["executable": executable])) ?? Data()
+        let r = try await call("POST", "/v1/handover", body: Array(body), timeout: .seconds(30))
+        guard r.status == 200, let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any], let pid = json["pid"] as? Int else {
+            throw .failed("the router did not restart: \(r.bodyText)")
+        }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if let h = try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)),
+               let j = try? JSONSerialization.jsonObject(with: Data(h.body)) as? [String: Any], j["pid"] as? Int == pid {
+                return pid
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        throw .failed("the new router (pid \(pid)) does not answer on \(socket); see \(logFile)")
+    }
+
     /// Stops the router process (used by `slipway down` for the last environment and by the demo).
     public func stop() async {
         guard let r = try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)),
@@ -81,10 +101,10 @@ public struct RouterController: Sendable {
         ProcessInspector.signal(pid: Int32(pid), startTime: start, SIGKILL)
     }
 
-    private func call(_ method: String, _ path: String, body: [UInt8]? = nil) async throws(SlipwayError) -> MiniHTTPClient.Response {
+    private func call(_ method: String, _ path: String, body: [UInt8]? = nil, timeout: Duration = .seconds(10)) async throws(SlipwayError) -> MiniHTTPClient.Response {
         do {
             return try await client.request(method, .unix(path: socket), path: path,
-                                            headers: body == nil ? [] : [("Content-Type", "application/json")], body: body, timeout: .seconds(10))
+                                            headers: body == nil ? [] : [("Content-Type", "application/json")], body: body, timeout: timeout)
         } catch {
             throw SlipwayError(.unavailable, "cannot reach the router on \(socket)", cause: error)
         }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import SlipwayCore
+import Synchronization
 
 /// Answers the router gives itself: errors (with the request id), the maintenance page, and requests
 /// held while a listener is paused.
@@ -20,7 +21,7 @@ extension ClientConnection {
         stopResponseTimer()
         if let up = upstream { up.owner = nil; up.close(); upstream = nil }
         // A body not read to its end would be taken for the next request: close then.
-        if !requestBody.done { clientKeepAlive = false }
+        if !requestBody.done || state.draining.load(ordering: .relaxed) { clientKeepAlive = false }
         var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-type: \(contentType)\r\ncontent-length: \(body.readableBytes)\r\n"
         head += "x-request-id: \(requestId)\r\ncache-control: no-store\r\n"
         if let retryAfter { head += "retry-after: \(retryAfter)\r\n" }

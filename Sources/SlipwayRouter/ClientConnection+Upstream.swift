@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import SlipwayCore
+import Synchronization
 
 /// Choosing an instance, and everything that comes back from it.
 extension ClientConnection {
@@ -196,6 +197,7 @@ extension ClientConnection {
             responseDeadline = 0
             responseStarted = true
             status = head.status
+            if state.draining.load(ordering: .relaxed) { clientKeepAlive = false }
             upstreamReusable = head.keepAlive
             if isHEAD || head.status == 204 || head.status == 304 {
                 responseBody = .empty

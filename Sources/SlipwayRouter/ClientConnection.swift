@@ -91,6 +91,7 @@ final class ClientConnection: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         pool = pools.pool(for: context.eventLoop)
+        pool.register(self)
         clientIP = Array((context.channel.remoteAddress?.ipAddress ?? "").utf8)
         idleSince = NIODeadline.now().uptimeNanoseconds
         scheduleIdleCheck(at: idleSince + UInt64(currentListener()?.timeouts.idleMs ?? ListenerTable.Timeouts().idleMs) * 1_000_000)
@@ -114,11 +115,13 @@ final class ClientConnection: ChannelInboundHandler {
             guard phase != .closed else { return }
             let limit = UInt64(currentListener()?.timeouts.idleMs ?? ListenerTable.Timeouts().idleMs) * 1_000_000
             let now = NIODeadline.now().uptimeNanoseconds
-            if phase == .idle && now >= idleSince + limit {
+            let draining = state.draining.load(ordering: .relaxed)
+            if phase == .idle && (now >= idleSince + limit || (draining && now >= idleSince + Self.drainIdleNs)) {
                 phase = .closed
                 context.close(promise: nil)
             } else {
-                scheduleIdleCheck(at: phase == .idle ? idleSince + limit : now + limit)
+                let next = phase == .idle ? idleSince + (draining ? Self.drainIdleNs : limit) : now + (draining ? Self.drainIdleNs : limit)
+                scheduleIdleCheck(at: next)
             }
         }
     }
@@ -152,6 +155,7 @@ final class ClientConnection: ChannelInboundHandler {
         stopResponseTimer()
         idleTimer?.cancel()
         idleTimer = nil
+        pool.unregister(self)
         phase = .closed
         inbound = nil
         context.fireChannelInactive()
@@ -164,6 +168,17 @@ final class ClientConnection: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+
+    /// While draining, an idle connection is closed once it has been idle this long (a client that is
+    /// busy gets `Connection: close` on its next response instead).
+    static let drainIdleNs: UInt64 = 500_000_000
+
+    /// The router is handing over: look again soon rather than at the idle timeout.
+    func drain() {
+        guard phase != .closed else { return }
+        idleTimer?.cancel()
+        scheduleIdleCheck(at: NIODeadline.now().uptimeNanoseconds + Self.drainIdleNs / 5)
     }
 
     func block(_ reason: ReadBlock, _ on: Bool) {

@@ -1,24 +1,36 @@
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import SlipwayCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The router's listeners: binds one server socket per listener in the table and swaps tables atomically.
 public actor ProxyServer {
+    struct Bound {
+        let address: ListenAddress
+        let channel: any Channel
+        /// Our own duplicate of the listening descriptor, kept to hand over on a restart.
+        let descriptor: Int32
+    }
+
     let group: any EventLoopGroup
     let state: RouteState
     let pools: UpstreamPools
     let logger: Logger
-    private var bound: [String: (address: ListenAddress, channel: any Channel)] = [:]
+    var bound: [String: Bound] = [:]
+    /// Listening sockets passed on by the router process this one replaces, by address.
+    var inherited: [ListenAddress: Int32]
     public private(set) var table: RouteTable
 
-    public init(group: any EventLoopGroup, table: RouteTable = RouteTable(), registry: StatsRegistry = StatsRegistry(),
-                connectTimeout: Duration = .seconds(3), logger: Logger) {
+    public init(group: any EventLoopGroup, registry: StatsRegistry = StatsRegistry(), inherited: [ListenAddress: Int32] = [:], logger: Logger) {
         self.group = group
         self.table = RouteTable()
         self.state = RouteState(table: RouteTable(), registry: registry)
         self.pools = UpstreamPools()
+        self.inherited = inherited
         self.logger = logger
     }
 
@@ -35,19 +47,18 @@ public actor ProxyServer {
             logger.info("ignored a stale route table", metadata: ["router.generation": "\(next.generation)", "router.current": "\(table.generation)"])
             return
         }
-        var opened: [String: (address: ListenAddress, channel: any Channel)] = [:]
+        var opened: [String: Bound] = [:]
         for listener in next.listeners {
             if let existing = bound[listener.name], existing.address == listener.listen { continue }
             if let other = bound.first(where: { $0.value.address == listener.listen }), next.listener(other.key) == nil {
                 // The same address moves to a new listener name: reuse the socket's address after closing.
-                try? await other.value.channel.close()
+                await close(other.value)
                 bound[other.key] = nil
             }
             do {
-                let channel = try await bind(listener)
-                opened[listener.name] = (listener.listen, channel)
+                opened[listener.name] = try await bind(listener)
             } catch {
-                for (_, o) in opened { try? await o.channel.close() }
+                for (_, o) in opened { await close(o) }
                 throw SlipwayError(.failed, "the router cannot listen on \(listener.listen) for '\(listener.name)'; free the address or change router.listen", cause: error)
             }
         }
@@ -57,14 +68,17 @@ public actor ProxyServer {
         for l in next.listeners { for p in l.pools { keep.formUnion(p.backends) } }
         pools.pruneIdle(keeping: keep)
         for (name, o) in opened {
-            if let old = bound[name] { try? await old.channel.close() }
+            if let old = bound[name] { await close(old) }
             bound[name] = o
             logger.info("listening", metadata: ["router.listener": "\(name)", "router.address": "\(o.address)"])
         }
         for (name, b) in bound where next.listener(name) == nil {
-            try? await b.channel.close()
+            await close(b)
             bound[name] = nil
         }
+        // Sockets the previous process passed on that no listener wants any more.
+        for (_, fd) in inherited { Glibc.close(fd) }
+        inherited.removeAll()
     }
 
     /// The address each listener is bound to (useful with port 0).
@@ -75,24 +89,54 @@ public actor ProxyServer {
     }
 
     public func closeAll() async {
-        for (_, b) in bound { try? await b.channel.close() }
+        for (_, b) in bound { await close(b) }
         bound.removeAll()
     }
 
-    private func bind(_ listener: ListenerTable) async throws -> any Channel {
+    func close(_ b: Bound) async {
+        try? await b.channel.close()
+        Glibc.close(b.descriptor)
+    }
+
+    func bind(_ listener: ListenerTable) async throws -> Bound {
+        let fd = try inherited.removeValue(forKey: listener.listen) ?? ListenSocket.open(listener.listen)
+        let keep = ListenSocket.duplicate(fd)
         let state = self.state
         let pools = self.pools
         let name = listener.name
-        return try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientConnection(listenerName: name, state: state, pools: pools))
+        do {
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptCounter(state: state)) }
                 }
-            }
-            .bind(host: listener.listen.host, port: listener.listen.port).get()
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ClientConnection(listenerName: name, state: state, pools: pools))
+                    }
+                }
+                .withBoundSocket(fd).get()
+            return Bound(address: listener.listen, channel: channel, descriptor: keep)
+        } catch {
+            Glibc.close(keep)
+            throw error
+        }
+    }
+}
+
+/// Counts each accepted connection until it closes (see `RouteState.openConnections`).
+final class AcceptCounter: ChannelInboundHandler {
+    typealias InboundIn = any Channel
+    let state: RouteState
+
+    init(state: RouteState) { self.state = state }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let child = unwrapInboundIn(data)
+        let state = self.state
+        state.openConnections.add(1, ordering: .relaxed)
+        child.closeFuture.whenComplete { _ in state.openConnections.subtract(1, ordering: .relaxed) }
+        context.fireChannelRead(data)
     }
 }

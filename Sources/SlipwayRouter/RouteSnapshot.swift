@@ -121,6 +121,11 @@ final class RouteState: Sendable {
     /// Bumped at every swap: a connection keeps its listener's compiled view until this changes, so the
     /// request path reads one atomic instead of taking the lock.
     let version = Atomic<Int>(0)
+    /// Set when this router hands over to a new process: connections close after their current exchange.
+    let draining = Atomic<Bool>(false)
+    /// Client connections accepted and not yet closed, counted from the accept (before a connection is
+    /// set up on its loop), so a drain never ends while one is on its way.
+    let openConnections = Atomic<Int>(0)
 
     func replace(_ table: RouteTable) {
         let next = RouteSnapshot(table: table, registry: registry)

@@ -38,35 +38,49 @@ public enum RouterApplication {
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    /// Runs the router until SIGTERM/SIGINT.
+    /// Runs the router until SIGTERM/SIGINT, or until it has handed over to a new process (SIGHUP or
+    /// `POST /v1/handover`) and drained.
     public static func run(_ options: RouterOptions, logger: Logger) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
-        let proxy = ProxyServer(group: group, logger: logger)
+        let inherited = ListenSocket.inherited(ProcessInfo.processInfo.environment[RouterHandover.inheritVariable])
+        let proxy = ProxyServer(group: group, inherited: inherited, logger: logger)
         var initial = options.staticTable ?? RouteTable()
         if options.staticTable == nil, let file = options.stateFile, let saved = try loadTable(file) { initial = saved }
         try await proxy.apply(initial)
-        logger.info("router started", metadata: ["router.generation": "\(initial.generation)", "router.pid": "\(getpid())"])
-
-        guard let socket = options.controlSocket else {
-            // Standalone: serve until a signal arrives.
-            let services = ServiceGroup(configuration: .init(services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await services.run()
-            await proxy.closeAll()
-            try await group.shutdownGracefully()
-            return
+        logger.info("router started", metadata: ["router.generation": "\(initial.generation)", "router.pid": "\(getpid())",
+                                                 "router.inherited": "\(inherited.count)"])
+        let handover = RouterHandover(proxy: proxy, logger: logger)
+        let drain = Duration.milliseconds(initial.listeners.map(\.drainTimeoutMs).max() ?? 10_000)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: HandoverService(handover: handover, proxy: proxy, drainTimeout: drain, logger: logger),
+                  successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let socket = options.controlSocket {
+            // Bound under a private name, then renamed over the socket path: the path always answers,
+            // first from the old router and then from this one.
+            let staging = "\(socket).\(getpid())"
+            try? FileManager.default.removeItem(atPath: staging)
+            let app = Application(
+                router: controlRouter(proxy: proxy, stateFile: options.stateFile, handover: handover),
+                configuration: .init(address: .unixDomainSocket(path: staging), serverName: "slipway-router"),
+                onServerRunning: { _ in
+                    chmod(staging, 0o600)
+                    rename(staging, socket)
+                    RouterHandover.signalReady()
+                },
+                logger: logger)
+            services.append(.init(service: app))
+        } else {
+            RouterHandover.signalReady()
+            services.append(.init(service: UntilShutdown()))
         }
-        try? FileManager.default.removeItem(atPath: socket)
-        let app = Application(
-            router: controlRouter(proxy: proxy, stateFile: options.stateFile),
-            configuration: .init(address: .unixDomainSocket(path: socket), serverName: "slipway-router"),
-            onServerRunning: { _ in chmod(socket, 0o600) },
-            logger: logger)
-        try await app.runService()
+        let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serviceGroup.run()
         await proxy.closeAll()
         try await group.shutdownGracefully()
     }
 
-    public static func controlRouter(proxy: ProxyServer, stateFile: String?) -> Router<BasicRequestContext> {
+    public static func controlRouter(proxy: ProxyServer, stateFile: String?, handover: RouterHandover? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/v1/health") { _, _ -> Response in
             let table = await proxy.table
@@ -87,6 +101,17 @@ public enum RouterApplication {
             let report = await proxy.registry.report()
             let data = (try? SlipwayJSON.encoder().encode(report)) ?? Data("{}".utf8)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.post("/v1/handover") { request, context -> Response in
+            guard let handover else { throw HTTPError(.notFound) }
+            struct Body: Decodable { var executable: String? }
+            let body = try? await request.decode(as: Body.self, context: context)
+            do {
+                let pid = try await handover.start(executable: body?.executable)
+                return jsonResponse(["pid": Int(pid)])
+            } catch let error as SlipwayError {
+                throw HTTPError(.conflict, message: error.description)
+            }
         }
         router.get("/v1/held") { _, _ -> Response in jsonResponse(proxy.held()) }
         router.get("/v1/addresses") { _, _ -> Response in

@@ -15,6 +15,8 @@ final class UpstreamPool {
     }
 
     private var idle: [Backend: IdleList] = [:]
+    /// The client connections on this loop (for draining on a restart).
+    private var clients: [ObjectIdentifier: ClientConnection] = [:]
     /// Channels written to during this turn of the loop, flushed together when it ends.
     private var toFlush: [ChannelHandlerContext] = []
 
@@ -37,6 +39,11 @@ final class UpstreamPool {
         }
         toFlush.append(context)
     }
+
+    func register(_ c: ClientConnection) { clients[ObjectIdentifier(c)] = c }
+    func unregister(_ c: ClientConnection) { clients[ObjectIdentifier(c)] = nil }
+    func drainClients() { for c in clients.values { c.drain() } }
+    func closeClients() { for c in clients.values { c.context?.close(promise: nil) } }
 
     /// An idle connection to `backend`, if there is one that is still open.
     func takeIdle(_ backend: Backend) -> UpstreamConnection? {
@@ -122,6 +129,11 @@ final class UpstreamPools: Sendable {
             all[key] = NIOLoopBound(p, eventLoop: eventLoop)
             return p
         }
+    }
+
+    func forEachLoop(_ body: @escaping @Sendable (UpstreamPool) -> Void) {
+        let loops = pools.withLock { Array($0.values) }
+        for bound in loops { bound.eventLoop.execute { body(bound.value) } }
     }
 
     /// After a table swap: each loop drops idle connections to backends that left the table.

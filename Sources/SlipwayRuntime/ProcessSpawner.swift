@@ -28,10 +28,11 @@ public enum ProcessSpawner {
         return fd
     }
 
-    /// Starts `argv` with the given descriptors as its stdin (nil: /dev/null), stdout and stderr.
-    /// Every other descriptor is closed in the child; the caller keeps (and closes) its own.
+    /// Starts `argv` with the given descriptors as its stdin (nil: /dev/null), stdout and stderr, and
+    /// `inherit` as its descriptors 3, 4, …. Every other descriptor is closed in the child; the caller
+    /// keeps (and closes) its own.
     public static func spawn(argv: [String], directory: String, environment: [String: String],
-                             stdin: Int32?, stdout: Int32, stderr: Int32) throws(SlipwayError) -> Spawned {
+                             stdin: Int32?, stdout: Int32, stderr: Int32, inherit: [Int32] = []) throws(SlipwayError) -> Spawned {
         guard let program = argv.first else { throw .usage("empty command") }
         let path = resolve(program, directory: directory, environment: environment)
         var actions = posix_spawn_file_actions_t()
@@ -50,7 +51,10 @@ public enum ProcessSpawner {
         guard let closeFrom = Self.addCloseFrom else {
             throw SlipwayError(.internal, "this C library lacks posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later is needed)")
         }
-        _ = closeFrom(&actions, 3)
+        // Passed-on descriptors go first to high numbers (so none overwrites another), then to 3, 4, ….
+        for (i, fd) in inherit.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(900 + i)) }
+        for i in inherit.indices { posix_spawn_file_actions_adddup2(&actions, Int32(900 + i), Int32(3 + i)) }
+        _ = closeFrom(&actions, Int32(3 + inherit.count))
 
         var attrs = posix_spawnattr_t()
         posix_spawnattr_init(&attrs)

@@ -48,6 +48,10 @@ public enum APIRoutes {
             let body = try await APIResponse.decode(MaintenanceRequest.self, from: request)
             return APIResponse.json(try await engine.maintenance(body))
         }
+        v1.post("router/restart") { request, _ in
+            let body = try await APIResponse.decode(EnvironmentRequest.self, from: request)
+            return APIResponse.json(try await engine.restartRouter(actor: body.actor))
+        }
         v1.get("locks") { _, _ in APIResponse.json(try await engine.locks()) }
         v1.post("locks/release") { request, _ in
             let body = try await APIResponse.decode(EnvironmentRequest.self, from: request)

@@ -99,3 +99,9 @@ public enum SlipwayJSON {
         return d
     }
 }
+
+/// `POST /v1/router/restart`: the pid of the router process that serves now.
+public struct RouterRestartResult: Codable, Sendable, Equatable {
+    public var pid: Int
+    public init(pid: Int) { self.pid = pid }
+}
