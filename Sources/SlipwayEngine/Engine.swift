@@ -19,7 +19,7 @@ public actor Engine {
     var tickCount = 0
     var lastGeneration = 0
 
-    public init(config: SlipwayConfig, routerExecutable: String, logger: Logger) throws(SlipwayError) {
+    public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         let fm = FileManager.default
         for dir in [config.root, config.releasesDirectory, config.sharedDirectory, config.logsDirectory] {
             do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
@@ -30,7 +30,7 @@ public actor Engine {
         self.store = try SlipwayStore(path: config.databasePath)
         self.releases = ReleaseStore(directory: config.releasesDirectory)
         self.supervisor = Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), logger: logger)
-        self.router = RouterController(root: config.root, executable: routerExecutable)
+        self.router = RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments)
         self.logger = logger
         self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
     }

@@ -12,14 +12,20 @@ public struct RouterController: Sendable {
     public let stateFile: String
     public let logFile: String
     public let executable: String
+    /// Added to the router's command line (e.g. `--metrics HOST:PORT`).
+    public let extraArguments: [String]
     let client = MiniHTTPClient()
 
-    public init(root: String, executable: String) {
+    public init(root: String, executable: String, extraArguments: [String] = []) {
+        self.extraArguments = extraArguments
         socket = root + "/router.sock"
         stateFile = root + "/router.json"
         logFile = root + "/logs/router.log"
         self.executable = executable
     }
+
+    /// The router's arguments (after the executable).
+    var arguments: [String] { ["router", "--control", socket, "--state", stateFile] + extraArguments }
 
     public func isRunning() async -> Bool {
         (try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)))?.status == 200
@@ -28,7 +34,7 @@ public struct RouterController: Sendable {
     /// Starts `slipway router` in its own session if it is not answering; waits until it answers.
     public func ensureRunning(logger: Logger) async throws(SlipwayError) {
         if await isRunning() { return }
-        let argv = [executable, "router", "--control", socket, "--state", stateFile]
+        let argv = [executable] + arguments
         let child = try ProcessSpawner.spawn(argv: argv, directory: (stateFile as NSString).deletingLastPathComponent,
                                              environment: ProcessInfo.processInfo.environment.filter { $0.key == "PATH" || $0.key == "HOME" },
                                              logFile: logFile)
@@ -71,7 +77,8 @@ public struct RouterController: Sendable {
     /// from `executable` (this daemon's binary, so an upgrade takes effect) and drains. Returns the new pid
     /// once the control socket answers from it.
     public func restart() async throws(SlipwayError) -> Int {
-        let body = (try? JSONEncoder().encode(["executable": executable])) ?? Data()
+        struct Handover: Encodable { var executable: String; var arguments: [String] }
+        let body = (try? JSONEncoder().encode(Handover(executable: executable, arguments: arguments))) ?? Data()
         let r = try await call("POST", "/v1/handover", body: Array(body), timeout: .seconds(30))
         guard r.status == 200, let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any], let pid = json["pid"] as? Int else {
             throw .failed("the router did not restart: \(r.bodyText)")

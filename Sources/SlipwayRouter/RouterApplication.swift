@@ -16,8 +16,12 @@ public struct RouterOptions: Sendable {
     public var stateFile: String?
     public var staticTable: RouteTable?
     public var threads: Int
+    /// Where to serve `/metrics` over TCP for Prometheus (the control socket serves it too).
+    public var metricsListen: ListenAddress?
 
-    public init(controlSocket: String? = nil, stateFile: String? = nil, staticTable: RouteTable? = nil, threads: Int = System.coreCount) {
+    public init(controlSocket: String? = nil, stateFile: String? = nil, staticTable: RouteTable? = nil, threads: Int = System.coreCount,
+                metricsListen: ListenAddress? = nil) {
+        self.metricsListen = metricsListen
         self.controlSocket = controlSocket
         self.stateFile = stateFile
         self.staticTable = staticTable
@@ -74,6 +78,12 @@ public enum RouterApplication {
             RouterHandover.signalReady()
             services.append(.init(service: UntilShutdown()))
         }
+        if let metrics = options.metricsListen {
+            let router = Router()
+            router.get("/metrics") { _, _ in await metricsResponse(proxy) }
+            services.append(.init(service: Application(router: router, configuration: .init(address: .hostname(metrics.host, port: metrics.port), serverName: "slipway-router"),
+                                                       logger: logger)))
+        }
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
         await proxy.closeAll()
@@ -104,21 +114,27 @@ public enum RouterApplication {
         }
         router.post("/v1/handover") { request, context -> Response in
             guard let handover else { throw HTTPError(.notFound) }
-            struct Body: Decodable { var executable: String? }
+            struct Body: Decodable { var executable: String?; var arguments: [String]? }
             let body = try? await request.decode(as: Body.self, context: context)
             do {
-                let pid = try await handover.start(executable: body?.executable)
+                let pid = try await handover.start(executable: body?.executable, arguments: body?.arguments)
                 return jsonResponse(["pid": Int(pid)])
             } catch let error as SlipwayError {
                 throw HTTPError(.conflict, message: error.description)
             }
         }
+        router.get("/metrics") { _, _ in await metricsResponse(proxy) }
         router.get("/v1/held") { _, _ -> Response in jsonResponse(proxy.held()) }
         router.get("/v1/addresses") { _, _ -> Response in
             let bound = await proxy.boundAddresses().mapValues(\.description)
             return jsonResponse(bound)
         }
         return router
+    }
+
+    static func metricsResponse(_ proxy: ProxyServer) async -> Response {
+        let text = RouterMetrics.render(await proxy.registry.report(), held: proxy.held())
+        return Response(status: .ok, headers: [.contentType: RouterMetrics.contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func jsonResponse<T: Encodable>(_ value: T) -> Response {

@@ -30,7 +30,8 @@ public actor RouterHandover {
     }
 
     /// Starts the new process with this one's listeners and waits until it serves; returns its pid.
-    public func start(executable: String? = nil) async throws(SlipwayError) -> Int32 {
+    /// `arguments` (after the executable) default to this process's own.
+    public func start(executable: String? = nil, arguments: [String]? = nil) async throws(SlipwayError) -> Int32 {
         guard phase == .serving else { throw .failed("a restart of this router is already under way") }
         phase = .starting
         let program = executable ?? CommandLine.arguments[0]
@@ -47,7 +48,7 @@ public actor RouterHandover {
         environment[Self.readyVariable] = String(3 + sockets.count)
         let child: ProcessSpawner.Spawned
         do {
-            child = try ProcessSpawner.spawn(argv: [program] + CommandLine.arguments.dropFirst(), directory: FileManager.default.currentDirectoryPath,
+            child = try ProcessSpawner.spawn(argv: [program] + (arguments ?? Array(CommandLine.arguments.dropFirst())), directory: FileManager.default.currentDirectoryPath,
                                              environment: environment, stdin: nil, stdout: 1, stderr: 2,
                                              inherit: sockets.map(\.descriptor) + [ends[1]])
         } catch {

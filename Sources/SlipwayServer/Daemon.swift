@@ -16,10 +16,11 @@ public final class Daemon: Sendable {
     let group: ServiceGroup
 
     /// - Parameter runSchedules: fire `backup` schedules (tests that drive `Engine.runDueJobs` with their own clock turn it off).
-    public init(config: SlipwayConfig, routerExecutable: String, logger: Logger, handleSignals: Bool = true, runSchedules: Bool = true) throws(SlipwayError) {
+    public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger, handleSignals: Bool = true,
+                runSchedules: Bool = true) throws(SlipwayError) {
         self.config = config
         self.logger = logger
-        engine = try Engine(config: config, routerExecutable: routerExecutable, logger: logger)
+        engine = try Engine(config: config, routerExecutable: routerExecutable, routerArguments: routerArguments, logger: logger)
         let socket = config.socketPath
         let app = Application(
             router: APIRoutes.router(engine: engine),

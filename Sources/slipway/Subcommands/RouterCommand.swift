@@ -12,6 +12,7 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Where the route table is persisted") var state: String?
     @Option(help: "Standalone: HOST:PORT to listen on") var listen: String?
     @Option(help: "Standalone: HOST:PORT of a backend (repeatable)") var upstream: [String] = []
+    @Option(help: "HOST:PORT to serve Prometheus /metrics on (the control socket serves /metrics too)") var metrics: String?
     @Option(help: "Event loop threads") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
@@ -19,6 +20,7 @@ struct RouterCommand: AsyncParsableCommand {
         if let listen, ListenAddress(parsing: listen) == nil { throw ValidationError("--listen: expected HOST:PORT, got '\(listen)'") }
         for u in upstream where ListenAddress(parsing: u) == nil { throw ValidationError("--upstream: expected HOST:PORT, got '\(u)'") }
         if listen != nil && upstream.isEmpty { throw ValidationError("--listen needs at least one --upstream HOST:PORT") }
+        if let metrics, ListenAddress(parsing: metrics) == nil { throw ValidationError("--metrics: expected HOST:PORT, got '\(metrics)'") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -30,7 +32,8 @@ struct RouterCommand: AsyncParsableCommand {
             let backends = upstream.compactMap(ListenAddress.init(parsing:)).map { Backend(host: $0.host, port: $0.port) }
             table = RouteTable(generation: 1, listeners: [ListenerTable(name: "default", listen: addr, pools: [Pool(name: "static", backends: backends)])])
         }
-        try await RouterApplication.run(RouterOptions(controlSocket: control, stateFile: state, staticTable: table, threads: threads), logger: logger)
+        try await RouterApplication.run(RouterOptions(controlSocket: control, stateFile: state, staticTable: table, threads: threads,
+                                                   metricsListen: metrics.flatMap(ListenAddress.init(parsing:))), logger: logger)
     }
 }
 
