@@ -73,7 +73,7 @@ extension ClientConnection {
             block(.backlog, false)
         }
         c.flushSoon()
-        if !context.channel.isWritable { c.setAutoRead(false) }
+        c.setAutoRead(context.channel.isWritable)
         if requestBody.done { armResponseTimer(sentNow: false) }
     }
 
@@ -292,6 +292,8 @@ extension ClientConnection {
         pool.flushSoon(context)
         phase = .idle
         block(.backlog, false)
+        // The upstream connection that made reading stop is gone (pooled or closed).
+        block(.upstreamFull, false)
         process()
     }
 

@@ -78,7 +78,12 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     func close() { context?.close(promise: nil) }
 
+    /// Reading was stopped because the client could not take more (see `setAutoRead`).
+    private(set) var readPaused = false
+
     func setAutoRead(_ on: Bool) {
+        guard readPaused == on else { return }
+        readPaused = !on
         try? context?.channel.syncOptions?.setOption(.autoRead, value: on)
     }
 }

@@ -89,6 +89,9 @@ final class UpstreamPool {
     func release(_ c: UpstreamConnection) {
         c.owner = nil
         guard c.isActive else { return }
+        // The last bytes may have made the client unwritable, which paused this connection's reading:
+        // the next owner must find it reading.
+        c.setAutoRead(true)
         let list: IdleList
         if let l = idle[c.backend] { list = l } else { list = IdleList(); idle[c.backend] = list }
         guard list.connections.count < maxIdlePerBackend else {
