@@ -85,10 +85,7 @@ public struct RouterController: Sendable {
         }
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
-            if let h = try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)),
-               let j = try? JSONSerialization.jsonObject(with: Data(h.body)) as? [String: Any], j["pid"] as? Int == pid {
-                return pid
-            }
+            if await servingPid() == pid { return pid }
             try? await Task.sleep(for: .milliseconds(20))
         }
         throw .failed("the new router (pid \(pid)) does not answer on \(socket); see \(logFile)")
@@ -96,9 +93,7 @@ public struct RouterController: Sendable {
 
     /// Stops the router process (used by `slipway down` for the last environment and by the demo).
     public func stop() async {
-        guard let r = try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)),
-              let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
-              let pid = json["pid"] as? Int else { return }
+        guard let pid = await servingPid() else { return }
         let start = ProcessInspector.startTime(Int32(pid)) ?? 0
         ProcessInspector.signal(pid: Int32(pid), startTime: start, SIGTERM)
         let deadline = ContinuousClock.now + .seconds(5)
@@ -106,6 +101,13 @@ public struct RouterController: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         ProcessInspector.signal(pid: Int32(pid), startTime: start, SIGKILL)
+    }
+
+    /// The pid of the router process answering on the control socket now.
+    func servingPid() async -> Int? {
+        guard let r = try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)),
+              let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] else { return nil }
+        return json["pid"] as? Int
     }
 
     private func call(_ method: String, _ path: String, body: [UInt8]? = nil, timeout: Duration = .seconds(10)) async throws(SlipwayError) -> MiniHTTPClient.Response {

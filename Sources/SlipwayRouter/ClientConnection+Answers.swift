@@ -14,12 +14,12 @@ extension ClientConnection {
     /// Answers the request from the router itself.
     func respond(_ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, retryAfter: Int?) {
         if responseStarted {
-            abortAfterStart()
+            abortResponse(upstreamFailed: false)
             return
         }
         currentPool?.stats.end(status: Int(status.code), loop: pool.index, startedAt: startedAt)
         stopResponseTimer()
-        if let up = upstream { up.owner = nil; up.close(); upstream = nil }
+        closeUpstream()
         // A body not read to its end would be taken for the next request: close then.
         if !requestBody.done || state.draining.load(ordering: .relaxed) { clientKeepAlive = false }
         var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-type: \(contentType)\r\ncontent-length: \(body.readableBytes)\r\n"
@@ -34,15 +34,6 @@ extension ClientConnection {
         context.write(wrapOutboundOut(out), promise: nil)
         idleSince = NIODeadline.now().uptimeNanoseconds
         finishExchange()
-    }
-
-    private func abortAfterStart() {
-        if let up = upstream { up.owner = nil; up.close(); upstream = nil }
-        currentPool?.stats.end(status: nil, loop: pool.index, startedAt: startedAt)
-        currentPool = nil
-        phase = .closed
-        context.flush()
-        context.close(promise: nil)
     }
 
     func respondMaintenance(_ listener: RouteSnapshot.CompiledListener, _ m: MaintenanceMode) {

@@ -133,7 +133,7 @@ extension ClientConnection {
         do {
             used = try responseBody.advance(body)
         } catch {
-            abortResponse()
+            abortResponse(upstreamFailed: true)
             return
         }
         switch head {
@@ -238,7 +238,7 @@ extension ClientConnection {
             if responseStarted && responseBody.mode == .untilClose {
                 responseEnded(leftover: false)
             } else if responseStarted {
-                abortResponse()
+                abortResponse(upstreamFailed: true)
             } else {
                 stopResponseTimer()
                 currentPool?.stats.upstreamError(loop: pool.index)
@@ -256,12 +256,13 @@ extension ClientConnection {
         }
     }
 
-    /// The response broke off midway: the client cannot be told otherwise than by closing.
-    private func abortResponse() {
-        currentPool?.stats.upstreamError(loop: pool.index)
+    /// The response broke off midway (the instance's fault, or the router's own answer came too late):
+    /// the client cannot be told otherwise than by closing.
+    func abortResponse(upstreamFailed: Bool) {
+        if upstreamFailed { currentPool?.stats.upstreamError(loop: pool.index) }
         currentPool?.stats.end(status: nil, loop: pool.index, startedAt: startedAt)
         currentPool = nil
-        if let up = upstream { up.owner = nil; up.close(); upstream = nil }
+        closeUpstream()
         phase = .closed
         context.flush()
         context.close(promise: nil)
@@ -271,9 +272,11 @@ extension ClientConnection {
         let now = NIODeadline.now().uptimeNanoseconds
         idleSince = now
         currentPool?.stats.end(status: status, loop: pool.index, startedAt: startedAt, now: now)
-        if let up = upstream {
+        if requestBody.done && upstreamReusable && !leftover, let up = upstream {
             upstream = nil
-            if requestBody.done && upstreamReusable && !leftover { pool.release(up) } else { up.owner = nil; up.close() }
+            pool.release(up)
+        } else {
+            closeUpstream()
         }
         finishExchange()
     }

@@ -145,11 +145,7 @@ final class ClientConnection: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let up = upstream {
-            up.owner = nil
-            up.close()
-            upstream = nil
-        }
+        closeUpstream()
         if phase == .connecting || phase == .forwarding { currentPool?.stats.end(status: nil, loop: pool.index, startedAt: startedAt) }
         if phase == .held { endHold() }
         stopResponseTimer()
@@ -159,6 +155,14 @@ final class ClientConnection: ChannelInboundHandler {
         phase = .closed
         inbound = nil
         context.fireChannelInactive()
+    }
+
+    /// Lets go of the upstream connection without reusing it (its exchange did not end cleanly).
+    func closeUpstream() {
+        guard let up = upstream else { return }
+        upstream = nil
+        up.owner = nil
+        up.close()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -49,13 +49,10 @@ public final class PoolStats: Sendable {
     }
 
     func snapshot(now: UInt64 = NIODeadline.now().uptimeNanoseconds) -> PoolStatsSnapshot {
-        var merged: [String: (TrafficWindows.WindowCounts, Histogram<UInt32>?)] = [:]
+        var merged: [String: TrafficWindows.Window] = [:]
         for shard in shards {
             for w in shard.windows.withLock({ $0.windows(now: now) }) {
-                var entry = merged[w.name] ?? (TrafficWindows.WindowCounts(), nil)
-                entry.0.add(w.counts)
-                if let h = w.latency { if entry.1 == nil { entry.1 = h } else { entry.1!.add(h) } }
-                merged[w.name] = entry
+                merged[w.name, default: TrafficWindows.Window(name: w.name)].add(w.counts, w.latency)
             }
         }
         return PoolStatsSnapshot(
@@ -63,7 +60,7 @@ public final class PoolStats: Sendable {
             responses2xx: r2xx.load(ordering: .relaxed), responses3xx: r3xx.load(ordering: .relaxed),
             responses4xx: r4xx.load(ordering: .relaxed), responses5xx: r5xx.load(ordering: .relaxed),
             upstreamErrors: upstreamErrors.load(ordering: .relaxed), connections: connections.load(ordering: .relaxed),
-            windows: merged.mapValues { WindowStats($0.0, $0.1) })
+            windows: merged.mapValues { WindowStats($0.counts, $0.latency) })
     }
 }
 

@@ -87,17 +87,24 @@ struct TrafficWindows {
     }
 
     /// Each window's counters and merged latency histogram at `now`.
-    func windows(now: UInt64) -> [(name: String, counts: WindowCounts, latency: Histogram<UInt32>?)] {
+    func windows(now: UInt64) -> [Window] {
         rings.map { ring in
-            var counts = WindowCounts()
-            var latency: Histogram<UInt32>?
-            for s in ring.live(now) {
-                counts.add(s.counts)
-                if let h = s.latency, h.totalCount > 0 {
-                    if latency == nil { latency = h } else { latency!.add(h) }
-                }
-            }
-            return (ring.name, counts, latency)
+            var window = Window(name: ring.name)
+            for s in ring.live(now) { window.add(s.counts, s.latency) }
+            return window
+        }
+    }
+
+    /// A window's counters and latencies, summed over slots (and over event-loop shards).
+    struct Window {
+        let name: String
+        var counts = WindowCounts()
+        var latency: Histogram<UInt32>?
+
+        mutating func add(_ c: WindowCounts, _ h: Histogram<UInt32>?) {
+            counts.add(c)
+            guard let h, h.totalCount > 0 else { return }
+            if latency == nil { latency = h } else { latency!.add(h) }
         }
     }
 }

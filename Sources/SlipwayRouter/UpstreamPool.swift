@@ -134,6 +134,7 @@ final class UpstreamPools: Sendable {
         }
     }
 
+    /// Runs `body` on each event loop with that loop's pool.
     func forEachLoop(_ body: @escaping @Sendable (UpstreamPool) -> Void) {
         let loops = pools.withLock { Array($0.values) }
         for bound in loops { bound.eventLoop.execute { body(bound.value) } }
@@ -141,9 +142,6 @@ final class UpstreamPools: Sendable {
 
     /// After a table swap: each loop drops idle connections to backends that left the table.
     func pruneIdle(keeping backends: Set<Backend>) {
-        let loops = pools.withLock { Array($0.values) }
-        for bound in loops {
-            bound.eventLoop.execute { bound.value.closeIdle(except: backends) }
-        }
+        forEachLoop { $0.closeIdle(except: backends) }
     }
 }
