@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The router against HAProxy and nginx, in front of the same nginx backend, measured in the same run.
 #
-#   bench/router.sh                 speed: wrk -t1 -c64 against the backend directly, HAProxy (nbthread 1),
-#                                   nginx as a proxy (1 worker) and `slipway router --threads 1`, in turns
+#   bench/router.sh                 speed: wrk -t1 -c64 against the backend directly, HAProxy (nbthread 1) bare
+#                                   and adding the same headers slipway adds, `slipway router --threads 1` with
+#                                   and without those headers, and nginx as a proxy (1 worker), in turns
 #   bench/router.sh --switches N    zero drops: continuous load through an environment's router while the
 #                                   daemon deploys back and forth between two releases N times
 #
-#   BENCH_RUNS=3 BENCH_SECONDS=10 BENCH_CONNECTIONS=64
+#   BENCH_RUNS=5 BENCH_SECONDS=10 BENCH_CONNECTIONS=64
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-64}
 SWITCHES=0
@@ -49,7 +50,7 @@ PY
 }
 
 if [ "$SWITCHES" -eq 0 ]; then
-  BACKEND=$(free_port) HAPROXY=$(free_port) NGINXPROXY=$(free_port) ROUTER=$(free_port)
+  BACKEND=$(free_port) HAPROXY=$(free_port) HAPROXY_H=$(free_port) NGINXPROXY=$(free_port) ROUTER=$(free_port) ROUTER_BARE=$(free_port)
   mkdir -p "$WORK/nginx"
   cat > "$WORK/nginx/backend.conf" <<NGINX
 worker_processes 1; daemon off; pid $WORK/nginx/backend.pid; error_log $WORK/nginx/backend.err;
@@ -64,7 +65,10 @@ http { access_log off;
   server { listen 127.0.0.1:$NGINXPROXY; keepalive_requests 1000000;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 NGINX
-  cat > "$WORK/haproxy.cfg" <<HAP
+  # HAProxy twice: bare (adds nothing to requests), and doing what slipway router does by default
+  # (X-Forwarded-For/Proto/Host, and a request id in X-Request-Id unless the client sent one).
+  haproxy_cfg() {
+    cat <<HAP
 global
   nbthread 1
   maxconn 4000
@@ -75,36 +79,66 @@ defaults
   timeout server 30s
   http-reuse always
 frontend f
-  bind 127.0.0.1:$HAPROXY
+  bind 127.0.0.1:$1
+$2
   default_backend b
 backend b
   server s1 127.0.0.1:$BACKEND
 HAP
+  }
+  haproxy_cfg "$HAPROXY" "" > "$WORK/haproxy.cfg"
+  haproxy_cfg "$HAPROXY_H" '  option forwardfor
+  unique-id-format %{+X}o%pid-%rt
+  http-request set-header X-Forwarded-Proto http unless { req.hdr(x-forwarded-proto) -m found }
+  http-request set-header X-Forwarded-Host %[req.hdr(host)] unless { req.hdr(x-forwarded-host) -m found }
+  http-request set-header X-Request-Id %[unique-id] unless { req.hdr(x-request-id) -m found }' > "$WORK/haproxy-headers.cfg"
+  declare -A PORT PID
   nginx -c "$WORK/nginx/backend.conf" -p "$WORK/nginx" & PIDS+=($!)
-  nginx -c "$WORK/nginx/proxy.conf" -p "$WORK/nginx" & PIDS+=($!)
-  haproxy -f "$WORK/haproxy.cfg" -q & PIDS+=($!)
-  "$SLIPWAY" router --listen "127.0.0.1:$ROUTER" --upstream "127.0.0.1:$BACKEND" --threads 1 >"$WORK/router.log" 2>&1 & PIDS+=($!)
-  wait_http "$BACKEND" "nginx backend"; wait_http "$HAPROXY" "haproxy"; wait_http "$NGINXPROXY" "nginx proxy"; wait_http "$ROUTER" "slipway router"
+  nginx -c "$WORK/nginx/proxy.conf" -p "$WORK/nginx" & PIDS+=($!); NGINX_MASTER=$!
+  haproxy -f "$WORK/haproxy.cfg" -q & PIDS+=($!); PID[haproxy]=$!
+  haproxy -f "$WORK/haproxy-headers.cfg" -q & PIDS+=($!); PID[haproxy+hdrs]=$!
+  "$SLIPWAY" router --listen "127.0.0.1:$ROUTER" --upstream "127.0.0.1:$BACKEND" --threads 1 >"$WORK/router.log" 2>&1 & PIDS+=($!); PID[slipway]=$!
+  "$SLIPWAY" router --listen "127.0.0.1:$ROUTER_BARE" --upstream "127.0.0.1:$BACKEND" --threads 1 \
+    --no-forwarded-headers --no-request-id-header >"$WORK/router-bare.log" 2>&1 & PIDS+=($!); PID[slipway-bare]=$!
+  wait_http "$BACKEND" "nginx backend"; wait_http "$HAPROXY" "haproxy"; wait_http "$HAPROXY_H" "haproxy with headers"
+  wait_http "$NGINXPROXY" "nginx proxy"; wait_http "$ROUTER" "slipway router"; wait_http "$ROUTER_BARE" "slipway router (bare)"
+  PID[nginx]=$(pgrep -P "$NGINX_MASTER" | head -1)
+  PORT=([direct]=$BACKEND [haproxy]=$HAPROXY [slipway-bare]=$ROUTER_BARE [haproxy+hdrs]=$HAPROXY_H [slipway]=$ROUTER [nginx]=$NGINXPROXY)
+  names=(direct haproxy slipway-bare haproxy+hdrs slipway nginx)
+  # CPU time (user + system, in clock ticks) a proxy process has used so far.
+  ticks() { [ -n "${PID[$1]:-}" ] && awk '{print $14 + $15}' "/proc/${PID[$1]}/stat" || echo 0; }
+  hz=$(getconf CLK_TCK)
 
-  declare -A RPS P50 P99 BAD
-  names=(direct haproxy nginx slipway)
-  declare -A PORT=([direct]=$BACKEND [haproxy]=$HAPROXY [nginx]=$NGINXPROXY [slipway]=$ROUTER)
+  declare -A RPS P50 P99 CPU BAD
   for ((r = 1; r <= RUNS; r++)); do
-    for n in "${names[@]}"; do
+    # Each round starts with a different target, so none always runs first or after the same neighbour.
+    for ((k = 0; k < ${#names[@]}; k++)); do
+      n=${names[$(( (k + r - 1) % ${#names[@]} ))]}
+      t0=$(ticks "$n")
       read -r rps p50 p99 non2xx errs < <(run_wrk "${PORT[$n]}")
-      echo "run $r $n: $rps req/s p50 ${p50}ms p99 ${p99}ms non-2xx $non2xx socket errors $errs" >&2
-      RPS[$n]="${RPS[$n]:-} $rps"; P50[$n]="${P50[$n]:-} $p50"; P99[$n]="${P99[$n]:-} $p99"
+      cpu=$(echo "($(ticks "$n") - $t0) * 1000000 / $hz / ($rps * $SECONDS_PER_RUN)" | bc -l)
+      printf 'run %d %-13s %7.0f req/s  p50 %6.3f ms  p99 %6.3f ms  cpu %5.1f µs/req  non-2xx %d  socket errors %d\n' \
+        "$r" "$n" "$rps" "$p50" "$p99" "$cpu" "$non2xx" "$errs" >&2
+      RPS[$n,$r]=$rps; P50[$n,$r]=$p50; P99[$n,$r]=$p99; CPU[$n,$r]=$cpu
       BAD[$n]=$(( ${BAD[$n]:-0} + non2xx + errs ))
     done
   done
   median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-  h_rps=$(median "${RPS[haproxy]}"); h_p99=$(median "${P99[haproxy]}")
-  printf '\n%-10s %10s %9s %9s %12s %12s %7s\n' "" "req/s" "p50 ms" "p99 ms" "rps/haproxy" "p99/haproxy" "errors"
+  column_of() { local -n m=$1; local out=""; for ((r = 1; r <= RUNS; r++)); do out+=" ${m[$2,$r]}"; done; echo "$out"; }
+  # The ratio of two targets, round by round (neighbouring runs share the machine's mood), then the median.
+  paired() { local -n m=$1; local out=""; for ((r = 1; r <= RUNS; r++)); do out+=" $(echo "${m[$2,$r]} / ${m[$3,$r]}" | bc -l)"; done; median "$out"; }
+  printf '\n%-13s %9s %8s %8s %10s %7s\n' "" "req/s" "p50 ms" "p99 ms" "cpu µs/req" "errors"
   for n in "${names[@]}"; do
-    rps=$(median "${RPS[$n]}"); p50=$(median "${P50[$n]}"); p99=$(median "${P99[$n]}")
-    printf '%-10s %10.0f %9.3f %9.3f %12.2f %12.2f %7d\n' "$n" "$rps" "$p50" "$p99" "$(echo "$rps / $h_rps" | bc -l)" "$(echo "$p99 / $h_p99" | bc -l)" "${BAD[$n]}"
+    printf '%-13s %9.0f %8.3f %8.3f %10s %7d\n' "$n" "$(median "$(column_of RPS "$n")")" "$(median "$(column_of P50 "$n")")" \
+      "$(median "$(column_of P99 "$n")")" "$([ "$n" = direct ] && echo - || printf '%.1f' "$(median "$(column_of CPU "$n")")")" "${BAD[$n]}"
   done
-  echo "(medians of $RUNS runs of wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s; goal: slipway ≥ 1.0× haproxy req/s, p99 ≤ haproxy's)"
+  echo
+  printf '%-34s %6s %6s %6s\n' "slipway against haproxy, same work" "req/s" "p99" "cpu"
+  printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  bare: slipway-bare / haproxy" "$(paired RPS slipway-bare haproxy)" "$(paired P99 slipway-bare haproxy)" "$(paired CPU slipway-bare haproxy)"
+  printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  headers: slipway / haproxy+hdrs" "$(paired RPS slipway haproxy+hdrs)" "$(paired P99 slipway haproxy+hdrs)" "$(paired CPU slipway haproxy+hdrs)"
+  printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  slipway / haproxy (bare)" "$(paired RPS slipway haproxy)" "$(paired P99 slipway haproxy)" "$(paired CPU slipway haproxy)"
+  echo "(medians over $RUNS rounds of wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s; ratios are medians of the per-round ratios;"
+  echo " goal: req/s ≥ 1.0× haproxy's and p99 ≤ 1.0× for the same work)"
   exit 0
 fi
 

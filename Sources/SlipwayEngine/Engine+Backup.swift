@@ -8,11 +8,17 @@ import SlipwayStore
 extension Engine {
     /// The backup service of an environment; a usage error when it has no `backup:` section.
     func backupService(_ env: EnvironmentConfig) throws(SlipwayError) -> BackupService {
+        let settings = try backupSettings(env)
+        let values = try Secrets(root: config.root).resolve(settings.secretNames)
+        return try BackupService(app: config.app, environment: env.name, settings: settings, secrets: values, root: config.root)
+    }
+
+    /// The environment's `backup:` section; a usage error when it has none.
+    func backupSettings(_ env: EnvironmentConfig) throws(SlipwayError) -> BackupSettings {
         guard let settings = env.backup else {
             throw .usage("environment '\(env.name)' has no backup section in \(config.file); add backup.sources and backup.stores")
         }
-        let values = try Secrets(root: config.root).resolve(settings.secretNames)
-        return try BackupService(app: config.app, environment: env.name, settings: settings, secrets: values, root: config.root)
+        return settings
     }
 
     func releaseStamp(_ env: String) -> BackupManifest.Release? {

@@ -23,7 +23,7 @@ extension Engine {
     /// The backup taken before the deploy that replaced `version`: the newest pre-deploy backup taken
     /// while `version` was serving.
     func dataRollbackBackup(_ env: EnvironmentConfig, version: String) throws(SlipwayError) -> BackupInfo {
-        _ = try backupService(env)
+        _ = try backupSettings(env)
         let all = try store.backups(environment: env.name)
         guard let backup = all.first(where: { $0.reason == "before_deploy" && $0.releaseVersion == version }) else {
             throw .notFound("no backup was taken before the deploy that replaced \(version) in '\(env.name)' (backup.before_deploy was off, "

@@ -29,6 +29,7 @@ extension Engine {
         var dataBackup: BackupInfo?
         if request.withData == true {
             guard request.kind == .rollback else { throw .usage("--with-data goes with rollback, not deploy") }
+            _ = try backupService(env)  // its secrets resolve, before anything starts
             let backup = try dataRollbackBackup(env, version: version)
             if let confirmed = request.backupId, confirmed != backup.id {
                 throw .usage("the rollback would now restore \(backup.id), not \(confirmed) as confirmed; run it again to see what it would do")

@@ -68,7 +68,8 @@ public actor Engine {
             listeners.append(ListenerTable(name: name, listen: env.router.listen, drainTimeoutMs: env.router.drainTimeout.milliseconds,
                                            pools: pools, maintenance: record.maintenance,
                                            timeouts: .init(connectMs: env.router.connectTimeout.milliseconds, responseMs: env.router.responseTimeout.milliseconds,
-                                                           idleMs: env.router.idleTimeout.milliseconds)))
+                                                           idleMs: env.router.idleTimeout.milliseconds),
+                                           forwardedHeaders: env.router.forwardedHeaders, requestIdHeader: env.router.requestIdHeader))
         }
         // Strictly increasing, and above anything a previous daemon run pushed (milliseconds since 1970).
         lastGeneration = max(lastGeneration + 1, Int(Date().timeIntervalSince1970 * 1000))

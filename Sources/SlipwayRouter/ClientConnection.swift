@@ -249,7 +249,10 @@ final class ClientConnection: ChannelInboundHandler {
         clientKeepAlive = head.keepAlive
         wantsUpgrade = head.wantsUpgrade
         requestScratch.clear(minimumCapacity: head.length + scanner.requestGrowth(clientIP: clientIP))
-        buffered.withUnsafeReadableBytes { scanner.writeRequest($0, into: &requestScratch, clientIP: clientIP, requestNumber: requestNumber) }
+        let adds = currentListener()?.requestHeaders ?? .all
+        buffered.withUnsafeReadableBytes {
+            scanner.writeRequest($0, into: &requestScratch, clientIP: clientIP, requestNumber: requestNumber, adds: adds)
+        }
         requestHead = requestScratch
         var rest = buffered
         rest.moveReaderIndex(forwardBy: head.length)

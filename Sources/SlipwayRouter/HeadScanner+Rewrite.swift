@@ -10,27 +10,30 @@ extension HeadScanner {
         return 2 * clientIP.count + host + RequestID.prefixBytes.count + 192
     }
 
-    /// The request head as it goes to an instance: `X-Forwarded-*` and `X-Request-Id` added, hop-by-hop
-    /// headers dropped (kept for an upgrade, which the instance must see).
-    func writeRequest(_ p: UnsafeRawBufferPointer, into out: inout ByteBuffer, clientIP: [UInt8], requestNumber: UInt64) {
+    /// The request head as it goes to an instance: hop-by-hop headers dropped (kept for an upgrade, which
+    /// the instance must see), and the listener's own headers (`X-Forwarded-*`, `X-Request-Id`) added.
+    func writeRequest(_ p: UnsafeRawBufferPointer, into out: inout ByteBuffer, clientIP: [UInt8], requestNumber: UInt64,
+                      adds: ListenerTable.RequestHeaders = .all) {
         let capacity = head.length + requestGrowth(clientIP: clientIP)
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { dst in
             var w = RawWriter(dst)
-            writeRequest(p, &w, clientIP: clientIP, requestNumber: requestNumber)
+            writeRequest(p, &w, clientIP: clientIP, requestNumber: requestNumber, adds: adds)
             return w.count
         }
     }
 
-    private func writeRequest(_ p: UnsafeRawBufferPointer, _ w: inout RawWriter, clientIP: [UInt8], requestNumber: UInt64) {
+    private func writeRequest(_ p: UnsafeRawBufferPointer, _ w: inout RawWriter, clientIP: [UInt8], requestNumber: UInt64,
+                              adds: ListenerTable.RequestHeaders) {
         w.put(p, head.start, head.startLineEnd)
         w.put("\r\n")
         let upgrading = head.wantsUpgrade
+        let forwarding = adds.contains(.forwarded)
         var forwardedFor = false
         for line in lines {
             switch line.kind {
             case .connection, .keepAlive, .hop: continue
             case .upgrade where !upgrading: continue
-            case .forwardedFor:
+            case .forwardedFor where forwarding:
                 // Every X-Forwarded-For line folds into one, with the client's address last.
                 if !forwardedFor {
                     forwardedFor = true
@@ -50,18 +53,20 @@ extension HeadScanner {
             w.put(p, line.start, line.valueEnd)
             w.put("\r\n")
         }
-        if !head.forwardedFor {
-            w.put("x-forwarded-for: ")
-            w.put(clientIP)
-            w.put("\r\n")
+        if forwarding {
+            if !head.forwardedFor {
+                w.put("x-forwarded-for: ")
+                w.put(clientIP)
+                w.put("\r\n")
+            }
+            if !head.forwardedProto { w.put("x-forwarded-proto: http\r\n") }
+            if !head.forwardedHost, let host = head.host {
+                w.put("x-forwarded-host: ")
+                w.put(p, lines[host].valueStart, lines[host].valueEnd)
+                w.put("\r\n")
+            }
         }
-        if !head.forwardedProto { w.put("x-forwarded-proto: http\r\n") }
-        if !head.forwardedHost, let host = head.host {
-            w.put("x-forwarded-host: ")
-            w.put(p, lines[host].valueStart, lines[host].valueEnd)
-            w.put("\r\n")
-        }
-        if head.requestId == nil {
+        if head.requestId == nil && adds.contains(.requestId) {
             w.put("x-request-id: ")
             w.put(RequestID.prefixBytes)
             w.put("-")

@@ -19,6 +19,8 @@ public final class PoolStats: Sendable {
     let upstreamErrors = Atomic<Int>(0)
     /// Open connections from the router to this pool's instances.
     let connections = Atomic<Int>(0)
+    /// Reading from an instance paused for a slow client (back-pressure at work, not an error).
+    let backpressurePauses = Atomic<Int>(0)
     let shards: [Shard] = (0..<PoolStats.shardCount).map { _ in Shard() }
 
     init() {}
@@ -60,6 +62,7 @@ public final class PoolStats: Sendable {
             responses2xx: r2xx.load(ordering: .relaxed), responses3xx: r3xx.load(ordering: .relaxed),
             responses4xx: r4xx.load(ordering: .relaxed), responses5xx: r5xx.load(ordering: .relaxed),
             upstreamErrors: upstreamErrors.load(ordering: .relaxed), connections: connections.load(ordering: .relaxed),
+            backpressurePauses: backpressurePauses.load(ordering: .relaxed),
             windows: merged.mapValues { WindowStats($0.counts, $0.latency) })
     }
 }

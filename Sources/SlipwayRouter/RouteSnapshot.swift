@@ -33,6 +33,7 @@ final class RouteSnapshot: Sendable {
         let totalWeight: Int
         let maintenance: MaintenanceMode?
         let timeouts: ListenerTable.Timeouts
+        let requestHeaders: ListenerTable.RequestHeaders
         /// The maintenance page, encoded once.
         let maintenancePage: ByteBuffer?
 
@@ -40,6 +41,7 @@ final class RouteSnapshot: Sendable {
             name = table.name
             maintenance = table.maintenance
             timeouts = table.timeouts ?? .init()
+            requestHeaders = table.requestHeaders
             maintenancePage = table.maintenance.map { ByteBuffer(string: $0.html) }
             pools = table.pools.filter { $0.weight > 0 && !$0.backends.isEmpty }.map {
                 CompiledPool(name: $0.name, weight: $0.weight, backends: $0.backends,

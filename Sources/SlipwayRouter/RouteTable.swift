@@ -24,6 +24,26 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     public var maintenance: MaintenanceMode?
     /// Connect, response and idle-client timeouts (nil: the defaults, 3 s / 60 s / 75 s).
     public var timeouts: Timeouts?
+    /// Whether requests get `X-Forwarded-For/Proto/Host` (nil: yes).
+    public var forwardedHeaders: Bool?
+    /// Whether a request without `X-Request-Id` gets the router's request id (nil: yes).
+    public var requestIdHeader: Bool?
+
+    /// The headers the router adds to each request on its way to an instance.
+    public struct RequestHeaders: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let forwarded = RequestHeaders(rawValue: 1)
+        public static let requestId = RequestHeaders(rawValue: 2)
+        public static let all: RequestHeaders = [.forwarded, .requestId]
+    }
+
+    public var requestHeaders: RequestHeaders {
+        var adds: RequestHeaders = []
+        if forwardedHeaders ?? true { adds.insert(.forwarded) }
+        if requestIdHeader ?? true { adds.insert(.requestId) }
+        return adds
+    }
 
     public struct Timeouts: Codable, Sendable, Equatable {
         public var connectMs: Int64
@@ -38,7 +58,9 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     }
 
     public init(name: String, listen: ListenAddress, drainTimeoutMs: Int64 = 10_000, pools: [Pool] = [], maintenance: MaintenanceMode? = nil,
-                timeouts: Timeouts? = nil) {
+                timeouts: Timeouts? = nil, forwardedHeaders: Bool? = nil, requestIdHeader: Bool? = nil) {
+        self.forwardedHeaders = forwardedHeaders
+        self.requestIdHeader = requestIdHeader
         self.maintenance = maintenance
         self.timeouts = timeouts
         self.name = name
@@ -50,6 +72,7 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, listen, pools, maintenance, timeouts
         case drainTimeoutMs = "drain_timeout_ms"
+        case forwardedHeaders = "forwarded_headers", requestIdHeader = "request_id_header"
     }
 
     /// The release that receives traffic (the heaviest pool), if any.
@@ -95,10 +118,12 @@ public struct PoolStatsSnapshot: Codable, Sendable, Equatable {
     public var upstreamErrors: Int
     /// Open router → instance connections.
     public var connections: Int
+    /// Times reading from an instance paused because the client could not take the response as fast.
+    public var backpressurePauses: Int
     public var windows: [String: WindowStats]
 
     public init(requests: Int = 0, inflight: Int = 0, responses2xx: Int = 0, responses3xx: Int = 0,
-                responses4xx: Int = 0, responses5xx: Int = 0, upstreamErrors: Int = 0, connections: Int = 0,
+                responses4xx: Int = 0, responses5xx: Int = 0, upstreamErrors: Int = 0, connections: Int = 0, backpressurePauses: Int = 0,
                 windows: [String: WindowStats] = [:]) {
         self.requests = requests
         self.inflight = inflight
@@ -108,13 +133,26 @@ public struct PoolStatsSnapshot: Codable, Sendable, Equatable {
         self.responses5xx = responses5xx
         self.upstreamErrors = upstreamErrors
         self.connections = connections
+        self.backpressurePauses = backpressurePauses
         self.windows = windows
     }
 
     enum CodingKeys: String, CodingKey {
         case requests, inflight, connections, windows
         case responses2xx = "responses_2xx", responses3xx = "responses_3xx", responses4xx = "responses_4xx"
-        case responses5xx = "responses_5xx", upstreamErrors = "upstream_errors"
+        case responses5xx = "responses_5xx", upstreamErrors = "upstream_errors", backpressurePauses = "backpressure_pauses"
+    }
+
+    /// Reads what a router of this or an earlier version reports (a newer daemon may meet an older router
+    /// that is still serving): counters it does not have yet read as 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        self.init(requests: try count(.requests), inflight: try count(.inflight), responses2xx: try count(.responses2xx),
+                  responses3xx: try count(.responses3xx), responses4xx: try count(.responses4xx), responses5xx: try count(.responses5xx),
+                  upstreamErrors: try count(.upstreamErrors), connections: try count(.connections),
+                  backpressurePauses: try count(.backpressurePauses),
+                  windows: try c.decodeIfPresent([String: WindowStats].self, forKey: .windows) ?? [:])
     }
 }
 

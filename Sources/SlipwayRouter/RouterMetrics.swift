@@ -32,6 +32,8 @@ public enum RouterMetrics {
         family("slipway_router_upstream_errors_total", "counter", "Instances that refused, timed out, broke off or answered garbage.", each(\.upstreamErrors))
         family("slipway_router_inflight_requests", "gauge", "Requests in progress.", each(\.inflight))
         family("slipway_router_upstream_connections", "gauge", "Open connections from the router to the pool's instances.", each(\.connections))
+        family("slipway_router_backpressure_pauses_total", "counter", "Times reading from an instance paused because the client was slower.",
+               each(\.backpressurePauses))
         var windowRequests: [(labels: [(String, String)], value: Double)] = []
         var errorRatio: [(labels: [(String, String)], value: Double)] = []
         var latency: [(labels: [(String, String)], value: Double)] = []

@@ -84,6 +84,7 @@ final class UpstreamConnection: ChannelInboundHandler {
     func setAutoRead(_ on: Bool) {
         guard readPaused == on else { return }
         readPaused = !on
+        if !on { stats?.backpressurePauses.add(1, ordering: .relaxed) }
         try? context?.channel.syncOptions?.setOption(.autoRead, value: on)
     }
 }

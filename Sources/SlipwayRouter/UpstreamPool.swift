@@ -15,6 +15,9 @@ final class UpstreamPool {
     }
 
     private var idle: [Backend: IdleList] = [:]
+    /// The list last looked up: most requests go to the backend the previous one went to, and comparing
+    /// two backends is cheaper than hashing one.
+    private var recent: (backend: Backend, list: IdleList)?
     /// The client connections on this loop (for draining on a restart).
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
     /// Channels written to during this turn of the loop, flushed together when it ends.
@@ -47,7 +50,7 @@ final class UpstreamPool {
 
     /// An idle connection to `backend`, if there is one that is still open.
     func takeIdle(_ backend: Backend) -> UpstreamConnection? {
-        guard let list = idle[backend] else { return nil }
+        guard let list = idleList(backend, creating: false) else { return nil }
         while let c = list.connections.popLast() {
             c.inPool = false
             if c.isActive { return c }
@@ -92,14 +95,24 @@ final class UpstreamPool {
         // The last bytes may have made the client unwritable, which paused this connection's reading:
         // the next owner must find it reading.
         c.setAutoRead(true)
-        let list: IdleList
-        if let l = idle[c.backend] { list = l } else { list = IdleList(); idle[c.backend] = list }
+        let list = idleList(c.backend, creating: true)!
         guard list.connections.count < maxIdlePerBackend else {
             c.close()
             return
         }
         c.inPool = true
         list.connections.append(c)
+    }
+
+    private func idleList(_ backend: Backend, creating: Bool) -> IdleList? {
+        if let recent, recent.backend == backend { return recent.list }
+        var list = idle[backend]
+        if list == nil && creating {
+            list = IdleList()
+            idle[backend] = list
+        }
+        if let list { recent = (backend, list) }
+        return list
     }
 
     func remove(_ c: UpstreamConnection) {
@@ -110,6 +123,7 @@ final class UpstreamPool {
     func closeIdle(except keep: Set<Backend>) {
         for (backend, list) in idle where !keep.contains(backend) {
             idle[backend] = nil
+            if recent?.backend == backend { recent = nil }
             for c in list.connections {
                 c.inPool = false
                 c.close()

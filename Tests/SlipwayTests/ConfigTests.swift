@@ -54,6 +54,13 @@ struct ConfigTests {
         #expect(production.health.interval == .milliseconds(500))
         #expect(production.health.deadline == .seconds(60))
         #expect(try cfg.environment(nil).name == "production")
+        #expect(staging.router.forwardedHeaders && staging.router.requestIdHeader)  // the defaults
+    }
+
+    @Test func theRouterCanBeToldNotToAddHeaders() throws {
+        let yaml = "app: shop\nprocess: { command: x }\nrouter: { listen: \"127.0.0.1:8100\", forwarded_headers: false, request_id_header: false }\n"
+        let router = try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop").environment(nil).router
+        #expect(!router.forwardedHeaders && !router.requestIdHeader)
     }
 
     /// A corpus of bad configs, each with the location and message a user must see.
@@ -86,6 +93,7 @@ struct ConfigTests {
         ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, sqlite: a.db }], stores: [{ local: b }], drill: { schedule: \"0 4 * *\" } }\n",
          "backup.drill.schedule: expected 5 cron fields"),
         ("app: shop\nprocess: { command: x }\nrouter: { response_timeout: soon }\n", "router.response_timeout: expected a duration"),
+        ("app: shop\nprocess: { command: x }\nrouter: { forwarded_headers: sometimes }\n", "slipway.yml:3:30: router.forwarded_headers: expected true or false, got 'sometimes'"),
         ("app: shop\nprocess: { command: x }\nmigrate: { down: x }\n", "slipway.yml:3:10: migrate.up: missing required key"),
         ("app: shop\nprocess: { command: x, comand: y }\n", "slipway.yml:2:24: process.comand: unknown key; expected one of: command, instances, env, secrets, stop_timeout"),
         ("app: shop\nprocess: { command: x, secrets: [database-url] }\n", "process.secrets: expected environment variable names like DATABASE_URL, got 'database-url'"),

@@ -165,7 +165,8 @@ public enum ConfigLoader {
         }
 
         var router = RouterSettings(listen: ListenAddress(host: "127.0.0.1", port: 8080))
-        if let rnode = value("router"), let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout", "connect_timeout", "response_timeout", "idle_timeout"]) {
+        if let rnode = value("router"), let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout", "connect_timeout", "response_timeout", "idle_timeout",
+                                                                                "forwarded_headers", "request_id_header"]) {
             for e in r {
                 let path = "router.\(e.key)"
                 if e.key == "listen" {
@@ -179,6 +180,10 @@ public enum ConfigLoader {
                     router.connectTimeout = reader.duration(e.value, path) ?? router.connectTimeout
                 } else if e.key == "response_timeout" {
                     router.responseTimeout = reader.duration(e.value, path) ?? router.responseTimeout
+                } else if e.key == "forwarded_headers" {
+                    router.forwardedHeaders = Self.bool(e.value, path, reader: reader) ?? router.forwardedHeaders
+                } else if e.key == "request_id_header" {
+                    router.requestIdHeader = Self.bool(e.value, path, reader: reader) ?? router.requestIdHeader
                 } else {
                     router.idleTimeout = reader.duration(e.value, path) ?? router.idleTimeout
                 }

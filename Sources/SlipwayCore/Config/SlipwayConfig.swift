@@ -134,6 +134,10 @@ public struct RouterSettings: Sendable, Equatable {
     public var responseTimeout: Duration
     /// A client connection with no request in progress is closed after this.
     public var idleTimeout: Duration
+    /// Add `X-Forwarded-For/Proto/Host` to each request (an incoming `X-Forwarded-For` gets the client appended).
+    public var forwardedHeaders = true
+    /// Add `X-Request-Id` (the router's request id) to a request that has none.
+    public var requestIdHeader = true
 
     public init(listen: ListenAddress, drainTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3),
                 responseTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(75)) {
