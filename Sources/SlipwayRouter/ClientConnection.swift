@@ -94,7 +94,7 @@ final class ClientConnection: ChannelInboundHandler {
         pool.register(self)
         clientIP = Array((context.channel.remoteAddress?.ipAddress ?? "").utf8)
         idleSince = NIODeadline.now().uptimeNanoseconds
-        scheduleIdleCheck(at: idleSince + UInt64(currentListener()?.timeouts.idleMs ?? ListenerTable.Timeouts().idleMs) * 1_000_000)
+        scheduleIdleCheck(at: idleSince + idleLimitNs)
     }
 
     /// The listener's compiled view from the current table (re-read only after a swap).
@@ -107,13 +107,16 @@ final class ClientConnection: ChannelInboundHandler {
         return listener
     }
 
+    /// The listener's `idle_timeout`, in nanoseconds.
+    private var idleLimitNs: UInt64 { UInt64(currentListener()?.timeouts.idleMs ?? ListenerTable.Timeouts().idleMs) * 1_000_000 }
+
     /// The client sent nothing for `idle_timeout` between requests: close its connection. One timer per
     /// connection, moved on lazily rather than re-armed for every request.
     private func scheduleIdleCheck(at deadline: UInt64) {
         idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline)) { [self] in
             idleTimer = nil
             guard phase != .closed else { return }
-            let limit = UInt64(currentListener()?.timeouts.idleMs ?? ListenerTable.Timeouts().idleMs) * 1_000_000
+            let limit = idleLimitNs
             let now = NIODeadline.now().uptimeNanoseconds
             let draining = state.draining.load(ordering: .relaxed)
             if phase == .idle && (now >= idleSince + limit || (draining && now >= idleSince + Self.drainIdleNs)) {

@@ -41,16 +41,6 @@ enum HTTPScan {
         }
     }
 
-    /// Whether the list in `p[start..<end]` holds `token` (case-insensitive).
-    static func hasToken(_ p: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ token: StaticString) -> Bool {
-        var found = false
-        forEachToken(p, start, end) { a, b in
-            found = equals(p, a, b, token)
-            return !found
-        }
-        return found
-    }
-
     /// The last token of the list in `p[start..<end]`.
     static func lastToken(_ p: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Range<Int>? {
         var last: Range<Int>?

@@ -20,12 +20,6 @@ extension ProxyServer {
         for (_, b) in bound { try? await b.channel.setOption(ChannelOptions.autoRead, value: true).get() }
     }
 
-    /// The new process accepts now: this one closes its listeners and lets go of its copies.
-    func releaseListeners() async {
-        for (_, b) in bound { await close(b) }
-        bound.removeAll()
-    }
-
     /// Answers the requests in progress with `Connection: close`, closes connections once they are idle
     /// and returns when none is left (or `timeout` has passed); the number still open then.
     @discardableResult

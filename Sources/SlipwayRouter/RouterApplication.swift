@@ -107,11 +107,7 @@ public enum RouterApplication {
             if let stateFile { try saveTable(table, to: stateFile) }
             return table
         }
-        router.get("/v1/stats") { _, _ -> Response in
-            let report = await proxy.registry.report()
-            let data = (try? SlipwayJSON.encoder().encode(report)) ?? Data("{}".utf8)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
+        router.get("/v1/stats") { _, _ -> Response in jsonResponse(await proxy.registry.report()) }
         router.post("/v1/handover") { request, context -> Response in
             guard let handover else { throw HTTPError(.notFound) }
             struct Body: Decodable { var executable: String?; var arguments: [String]? }

@@ -67,7 +67,8 @@ public actor RouterHandover {
             phase = .serving
             throw .failed("the new router process (pid \(child.pid)) did not start serving; this one keeps serving — see the router log")
         }
-        await proxy.releaseListeners()
+        // The new process accepts now: this one closes its listeners and lets go of its copies.
+        await proxy.closeAll()
         phase = .handedOver
         handedOver.continuation.yield()
         handedOver.continuation.finish()

@@ -19,7 +19,6 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     /// Open until the channel goes inactive (kept here: no atomic load on the request path).
     private(set) var isActive = true
-    var isWritable: Bool { context?.channel.isWritable ?? false }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -68,8 +67,6 @@ final class UpstreamConnection: ChannelInboundHandler {
     func writeAndFlush(_ buffer: ByteBuffer) {
         context?.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
-
-    func flush() { context?.flush() }
 
     /// Flush at the end of this turn of the event loop.
     func flushSoon() {
