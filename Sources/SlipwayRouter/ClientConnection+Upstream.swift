@@ -73,7 +73,7 @@ extension ClientConnection {
             block(.backlog, false)
         }
         c.flushSoon()
-        c.setAutoRead(context.channel.isWritable)
+        c.setAutoRead(clientWritable)
         if requestBody.done { armResponseTimer(sentNow: false) }
     }
 
@@ -221,6 +221,13 @@ extension ClientConnection {
     }
 
     func upstreamReadComplete() {
+        flushSoon()
+    }
+
+    /// Flush at the end of this turn of the event loop (once, however often it is asked).
+    func flushSoon() {
+        guard flushBatch != pool.batch else { return }
+        flushBatch = pool.batch
         pool.flushSoon(context)
     }
 
@@ -292,7 +299,7 @@ extension ClientConnection {
             closeAfterWrites()
             return
         }
-        pool.flushSoon(context)
+        flushSoon()
         phase = .idle
         block(.backlog, false)
         // The upstream connection that made reading stop is gone (pooled or closed).

@@ -37,6 +37,10 @@ final class ClientConnection: ChannelInboundHandler {
     var readBlocks = ReadBlock()
     /// Client bytes were written to the upstream since its last flush.
     var upstreamUnflushed = false
+    /// The flush batch of its event loop this connection last joined (see `UpstreamPool.flushSoon`).
+    var flushBatch: UInt64 = 0
+    /// The client socket takes more bytes (kept from writability changes: no channel lookup per request).
+    var clientWritable = true
     /// Set while `process()` runs, so an exchange that ends inside it does not start another one.
     var processing = false
 
@@ -169,7 +173,8 @@ final class ClientConnection: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        upstream?.setAutoRead(context.channel.isWritable)
+        clientWritable = context.channel.isWritable
+        upstream?.setAutoRead(clientWritable)
         context.fireChannelWritabilityChanged()
     }
 

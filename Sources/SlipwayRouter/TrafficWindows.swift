@@ -3,7 +3,8 @@ import Histogram
 /// Responses and latencies over sliding windows: three rings of slots (10 × 1 s, 6 × 10 s, 5 × 1 min),
 /// each slot with its counters and an HdrHistogram of latencies in microseconds. A window is the sum of
 /// its ring's slots still inside it, so "10s" covers the last 9–10 seconds, "1m" 50–60 s, "5m" 4–5 min.
-/// Time is passed in (uptime nanoseconds), so tests drive it with their own clock.
+/// Time is passed in (uptime nanoseconds), so tests drive it with their own clock. A request is counted in
+/// the current second first (one histogram record), which moves into the rings once the second is over.
 struct TrafficWindows {
     struct Slot {
         var epoch: UInt64 = .max
@@ -57,38 +58,58 @@ struct TrafficWindows {
 
     static let highestMicros: UInt64 = 60_000_000
     var rings = [Ring(name: "10s", width: 1, count: 10), Ring(name: "1m", width: 10, count: 6), Ring(name: "5m", width: 60, count: 5)]
+    /// The second being counted. Requests land here and move into the rings when the second is over or
+    /// the windows are read, so a request records one latency, not one per ring (every ring's slot is a
+    /// whole number of seconds, so moving a second's counts in whole loses nothing).
+    var current = Slot()
 
     /// One request ended: `status` nil when no complete response went back; `micros` from its head to its end.
     mutating func record(status: Int?, micros: UInt64, now: UInt64) {
-        for r in rings.indices {
-            let i = rings[r].slot(now)
-            rings[r].slots[i].counts.requests += 1
-            switch status {
-            case .none: rings[r].slots[i].counts.failed += 1
-            case .some(200..<300): rings[r].slots[i].counts.r2xx += 1
-            case .some(300..<400): rings[r].slots[i].counts.r3xx += 1
-            case .some(400..<500): rings[r].slots[i].counts.r4xx += 1
-            case .some(100..<200): break
-            case .some: rings[r].slots[i].counts.r5xx += 1
-            }
-            guard status != nil else { continue }
-            if rings[r].slots[i].latency == nil {
-                rings[r].slots[i].latency = Histogram<UInt32>(highestTrackableValue: Self.highestMicros, numberOfSignificantValueDigits: .two)
-            }
-            _ = rings[r].slots[i].latency!.record(min(micros, Self.highestMicros))
+        let second = now / 1_000_000_000
+        if current.epoch != second { fold(into: second) }
+        current.counts.requests += 1
+        switch status {
+        case .none: current.counts.failed += 1
+        case .some(200..<300): current.counts.r2xx += 1
+        case .some(300..<400): current.counts.r3xx += 1
+        case .some(400..<500): current.counts.r4xx += 1
+        case .some(100..<200): break
+        case .some: current.counts.r5xx += 1
         }
+        guard status != nil else { return }
+        if current.latency == nil {
+            current.latency = Histogram<UInt32>(highestTrackableValue: Self.highestMicros, numberOfSignificantValueDigits: .two)
+        }
+        _ = current.latency!.record(min(micros, Self.highestMicros))
     }
 
     mutating func upstreamError(now: UInt64) {
-        for r in rings.indices {
-            let i = rings[r].slot(now)
-            rings[r].slots[i].counts.upstreamErrors += 1
+        let second = now / 1_000_000_000
+        if current.epoch != second { fold(into: second) }
+        current.counts.upstreamErrors += 1
+    }
+
+    /// Adds the second counted so far to each ring's slot for it, and starts counting `second`.
+    private mutating func fold(into second: UInt64) {
+        if current.epoch != .max {
+            let at = current.epoch * 1_000_000_000
+            let latency = current.latency.flatMap { $0.totalCount > 0 ? $0 : nil }
+            for r in rings.indices {
+                let i = rings[r].slot(at)
+                rings[r].slots[i].counts.add(current.counts)
+                guard let latency else { continue }
+                if rings[r].slots[i].latency == nil { rings[r].slots[i].latency = latency } else { rings[r].slots[i].latency!.add(latency) }
+            }
         }
+        current.epoch = second
+        current.counts = WindowCounts()
+        current.latency?.reset()
     }
 
     /// Each window's counters and merged latency histogram at `now`.
-    func windows(now: UInt64) -> [Window] {
-        rings.map { ring in
+    mutating func windows(now: UInt64) -> [Window] {
+        fold(into: now / 1_000_000_000)
+        return rings.map { ring in
             var window = Window(name: ring.name)
             for s in ring.live(now) { window.add(s.counts, s.latency) }
             return window

@@ -8,7 +8,8 @@ final class UpstreamConnection: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let backend: Backend
-    weak var pool: UpstreamPool?
+    /// Its event loop's pool (strong: pools live as long as their loop, and a weak load costs on every flush).
+    var pool: UpstreamPool?
     /// The pool (release) it was opened for, whose open-connection count it is in.
     var stats: PoolStats?
     var owner: ClientConnection?
@@ -47,6 +48,7 @@ final class UpstreamConnection: ChannelInboundHandler {
             pool?.remove(self)
             inPool = false
         }
+        pool = nil
         let o = owner
         owner = nil
         o?.upstreamClosed(self)
@@ -70,8 +72,13 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     /// Flush at the end of this turn of the event loop.
     func flushSoon() {
-        if let context { pool?.flushSoon(context) }
+        guard let context, let pool, flushBatch != pool.batch else { return }
+        flushBatch = pool.batch
+        pool.flushSoon(context)
     }
+
+    /// The flush batch this connection last joined.
+    private var flushBatch: UInt64 = 0
 
     func close() { context?.close(promise: nil) }
 

@@ -22,6 +22,11 @@ final class UpstreamPool {
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
     /// Channels written to during this turn of the loop, flushed together when it ends.
     private var toFlush: [ChannelHandlerContext] = []
+    /// The batch being flushed (kept to reuse its storage).
+    private var flushing: [ChannelHandlerContext] = []
+    /// The number of the batch flushed next: a connection remembers the batch it joined, so it joins
+    /// each batch once (a response and the end of its exchange both ask for the client's flush).
+    private(set) var batch: UInt64 = 1
 
     init(eventLoop: any EventLoop, index: Int, maxIdlePerBackend: Int = 256) {
         self.eventLoop = eventLoop
@@ -35,9 +40,10 @@ final class UpstreamPool {
     func flushSoon(_ context: ChannelHandlerContext) {
         if toFlush.isEmpty {
             eventLoop.assumeIsolated().execute { [self] in
-                let batch = toFlush
-                toFlush.removeAll(keepingCapacity: true)
-                for c in batch { c.flush() }
+                swap(&toFlush, &flushing)
+                batch &+= 1
+                for c in flushing { c.flush() }
+                flushing.removeAll(keepingCapacity: true)
             }
         }
         toFlush.append(context)

@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 import NIOCore
 import SlipwayCore
 import Testing
@@ -155,5 +156,19 @@ struct TrafficWindowTests {
         w.record(status: 200, micros: 10, now: 15 * Self.second)
         let ten = w.windows(now: 15 * Self.second).first { $0.name == "10s" }!
         #expect(ten.counts.requests == 1 && ten.counts.r5xx == 0)
+    }
+
+    @Test func readingMidSecondCountsEachRequestOnce() {
+        var w = TrafficWindows()
+        let t0 = 50 * Self.second
+        for _ in 0..<3 { w.record(status: 200, micros: 100, now: t0) }
+        #expect(w.windows(now: t0 + 100_000_000).allSatisfy { $0.counts.requests == 3 })
+        // More in the same second after a read, and more in the next one: each counted once, latencies too.
+        for _ in 0..<2 { w.record(status: 404, micros: 300, now: t0 + 500_000_000) }
+        w.record(status: 200, micros: 100, now: t0 + Self.second)
+        for window in w.windows(now: t0 + Self.second + 1) {
+            #expect(window.counts.requests == 6 && window.counts.r2xx == 4 && window.counts.r4xx == 2, "\(window.name)")
+            #expect(window.latency?.totalCount == 6, "\(window.name)")
+        }
     }
 }
