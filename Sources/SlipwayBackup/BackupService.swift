@@ -74,7 +74,8 @@ public struct BackupService: Sendable {
         let id = BackupManifest.newID(environment: environment, at: now)
         let staging = "\(workDirectory)/staging/\(id)"
         let log = logFile("backup", id)
-        let ctx = try context(staging: staging, log: log)
+        var ctx = try context(staging: staging, log: log)
+        ctx.checksumArchive = encryptionKey == nil
         defer { try? FileManager.default.removeItem(atPath: staging) }
         var entries: [BackupManifest.Entry] = []
         for source in sources {

@@ -23,7 +23,7 @@ enum DirectoryArchiver {
         }
         return BackupManifest.Entry(
             source: name, kind: "directory", file: (file as NSString).lastPathComponent, size: Checksum.size(file),
-            sha256: try await Checksum.sha256(path: file), compression: context.codec.rawValue, encrypted: false,
+            sha256: try await SourceArchiver.checksum(file, context), compression: context.codec.rawValue, encrypted: false,
             tool: await Tools.version(tar, log: context.logFile), startedAt: started, finishedAt: Date(), fileCount: count)
     }
 

@@ -27,7 +27,7 @@ enum MySQLArchiver {
         }
         return BackupManifest.Entry(
             source: name, kind: "mysql", file: (file as NSString).lastPathComponent, size: Checksum.size(file),
-            sha256: try await Checksum.sha256(path: file), compression: context.codec.rawValue, encrypted: false,
+            sha256: try await SourceArchiver.checksum(file, context), compression: context.codec.rawValue, encrypted: false,
             tool: await Tools.version(dump, log: context.logFile), startedAt: started, finishedAt: Date(),
             rowCounts: counts, rowCountsExact: counts == nil ? nil : false)
     }

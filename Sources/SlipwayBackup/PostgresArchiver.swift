@@ -50,7 +50,7 @@ enum PostgresArchiver {
         _ = await session.wait()
         return BackupManifest.Entry(
             source: name, kind: "postgres", file: (file as NSString).lastPathComponent, size: Checksum.size(file),
-            sha256: try await Checksum.sha256(path: file), compression: context.codec.rawValue, encrypted: false,
+            sha256: try await SourceArchiver.checksum(file, context), compression: context.codec.rawValue, encrypted: false,
             tool: await Tools.version(pgDump, log: context.logFile), startedAt: started, finishedAt: Date(),
             rowCounts: rowCounts, rowCountsExact: rowCounts != nil)
     }

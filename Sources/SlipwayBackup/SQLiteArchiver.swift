@@ -45,7 +45,7 @@ enum SQLiteArchiver {
         }
         return BackupManifest.Entry(
             source: name, kind: "sqlite", file: (file as NSString).lastPathComponent, size: Checksum.size(file),
-            sha256: try await Checksum.sha256(path: file), compression: codec.rawValue, encrypted: false,
+            sha256: try await SourceArchiver.checksum(file, context), compression: codec.rawValue, encrypted: false,
             tool: "SQLite \(version) online backup API", startedAt: started, finishedAt: Date(),
             rowCounts: counts, rowCountsExact: true)
     }

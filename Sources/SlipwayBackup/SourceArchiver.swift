@@ -11,6 +11,9 @@ public struct ArchiveContext: Sendable {
     public var secrets: [String: String]
     /// A scratch directory for temporary files.
     public var scratch: String
+    /// Whether the archivers hash what they write. Off when the archive is encrypted next: the manifest
+    /// then records the sha256 of the sealed file, taken as it is written, and one pass is saved.
+    public var checksumArchive = true
 
     public init(staging: String, logFile: String, codec: Codec, secrets: [String: String], scratch: String) {
         self.staging = staging
@@ -40,6 +43,11 @@ public enum RestoreTarget: Sendable, Equatable {
 
 /// Dispatches to the archiver for each kind of source.
 public enum SourceArchiver {
+    /// The sha256 the manifest records for the archive `file` ("" when the encrypted file's is recorded instead).
+    static func checksum(_ file: String, _ context: ArchiveContext) async throws(SlipwayError) -> String {
+        context.checksumArchive ? try await Checksum.sha256(path: file) : ""
+    }
+
     public static func backup(_ source: BackupSourceConfig, context: ArchiveContext) async throws(SlipwayError) -> BackupManifest.Entry {
         switch source.kind {
         case .sqlite(let path): try await SQLiteArchiver.backup(name: source.name, path: path, context: context)
