@@ -70,6 +70,9 @@ public actor ProxyServer {
         for (name, o) in opened {
             if let old = bound[name] { await close(old) }
             bound[name] = o
+            // Accepting starts only now that the table naming this listener is the current one: a
+            // connection waiting in an inherited socket's queue must not meet an empty table (503).
+            try? await o.channel.setOption(ChannelOptions.autoRead, value: true).get()
             logger.info("listening", metadata: ["router.listener": "\(name)", "router.address": "\(o.address)"])
         }
         for (name, b) in bound where next.listener(name) == nil {
@@ -106,6 +109,8 @@ public actor ProxyServer {
         let name = listener.name
         do {
             let channel = try await ServerBootstrap(group: group)
+                // Not accepting until `apply` has published the table (see there).
+                .serverChannelOption(.autoRead, value: false)
                 .serverChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptCounter(state: state)) }
                 }
