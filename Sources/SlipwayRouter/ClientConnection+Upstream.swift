@@ -226,9 +226,7 @@ extension ClientConnection {
 
     /// Flush at the end of this turn of the event loop (once, however often it is asked).
     func flushSoon() {
-        guard flushBatch != pool.batch else { return }
-        flushBatch = pool.batch
-        pool.flushSoon(context)
+        pool.flushSoon(context, joined: &flushBatch)
     }
 
     func upstreamWritabilityChanged(_ writable: Bool) {

@@ -120,15 +120,14 @@ final class ClientConnection: ChannelInboundHandler {
         idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline)) { [self] in
             idleTimer = nil
             guard phase != .closed else { return }
-            let limit = idleLimitNs
+            // While draining, an idle connection goes after `drainIdleNs` (or its own idle limit, if shorter).
+            let limit = state.draining.load(ordering: .relaxed) ? min(idleLimitNs, Self.drainIdleNs) : idleLimitNs
             let now = NIODeadline.now().uptimeNanoseconds
-            let draining = state.draining.load(ordering: .relaxed)
-            if phase == .idle && (now >= idleSince + limit || (draining && now >= idleSince + Self.drainIdleNs)) {
+            if phase == .idle && now >= idleSince + limit {
                 phase = .closed
                 context.close(promise: nil)
             } else {
-                let next = phase == .idle ? idleSince + (draining ? Self.drainIdleNs : limit) : now + (draining ? Self.drainIdleNs : limit)
-                scheduleIdleCheck(at: next)
+                scheduleIdleCheck(at: (phase == .idle ? idleSince : now) + limit)
             }
         }
     }

@@ -11,13 +11,13 @@ extension ProxyServer {
     /// accepted a moment before finishes its set-up (NIO closes one whose listener closed meanwhile).
     /// Returns each listener's address and socket.
     func pauseAccepting() async -> [(address: ListenAddress, descriptor: Int32)] {
-        for (_, b) in bound { try? await b.channel.setOption(ChannelOptions.autoRead, value: false).get() }
+        for (_, b) in bound { await accept(b, false) }
         return bound.values.map { ($0.address, $0.descriptor) }
     }
 
     /// Accepts again (the new process did not start).
     func resumeAccepting() async {
-        for (_, b) in bound { try? await b.channel.setOption(ChannelOptions.autoRead, value: true).get() }
+        for (_, b) in bound { await accept(b, true) }
     }
 
     /// Answers the requests in progress with `Connection: close`, closes connections once they are idle

@@ -72,7 +72,7 @@ public actor ProxyServer {
             bound[name] = o
             // Accepting starts only now that the table naming this listener is the current one: a
             // connection waiting in an inherited socket's queue must not meet an empty table (503).
-            try? await o.channel.setOption(ChannelOptions.autoRead, value: true).get()
+            await accept(o, true)
             logger.info("listening", metadata: ["router.listener": "\(name)", "router.address": "\(o.address)"])
         }
         for (name, b) in bound where next.listener(name) == nil {
@@ -94,6 +94,11 @@ public actor ProxyServer {
     public func closeAll() async {
         for (_, b) in bound { await close(b) }
         bound.removeAll()
+    }
+
+    /// Starts or stops accepting on a listener (autoRead of its channel); the socket stays open either way.
+    func accept(_ b: Bound, _ on: Bool) async {
+        try? await b.channel.setOption(ChannelOptions.autoRead, value: on).get()
     }
 
     func close(_ b: Bound) async {

@@ -5,10 +5,12 @@ import Foundation
 /// latency percentiles as gauges labelled `window` ("10s", "1m", "5m").
 public enum RouterMetrics {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    /// One line of a metric family: its labels (name, value) and its value.
+    typealias Sample = (labels: [(String, String)], value: Double)
 
     public static func render(_ report: RouterStatsReport, held: [String: Int] = [:]) -> String {
         var out = ""
-        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [Sample]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for s in samples {
                 let labels = s.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
@@ -18,11 +20,11 @@ public enum RouterMetrics {
         let pools = report.sorted { $0.key < $1.key }.flatMap { listener, pools in
             pools.sorted { $0.key < $1.key }.map { (listener: listener, pool: $0.key, stats: $0.value) }
         }
-        func each(_ value: (PoolStatsSnapshot) -> Int) -> [(labels: [(String, String)], value: Double)] {
+        func each(_ value: (PoolStatsSnapshot) -> Int) -> [Sample] {
             pools.map { ([("listener", $0.listener), ("pool", $0.pool)], Double(value($0.stats))) }
         }
         family("slipway_router_requests_total", "counter", "Requests routed to the pool.", each(\.requests))
-        var responses: [(labels: [(String, String)], value: Double)] = []
+        var responses: [Sample] = []
         for p in pools {
             for (cls, n) in [("2xx", p.stats.responses2xx), ("3xx", p.stats.responses3xx), ("4xx", p.stats.responses4xx), ("5xx", p.stats.responses5xx)] {
                 responses.append(([("listener", p.listener), ("pool", p.pool), ("class", cls)], Double(n)))
@@ -34,9 +36,9 @@ public enum RouterMetrics {
         family("slipway_router_upstream_connections", "gauge", "Open connections from the router to the pool's instances.", each(\.connections))
         family("slipway_router_backpressure_pauses_total", "counter", "Times reading from an instance paused because the client was slower.",
                each(\.backpressurePauses))
-        var windowRequests: [(labels: [(String, String)], value: Double)] = []
-        var errorRatio: [(labels: [(String, String)], value: Double)] = []
-        var latency: [(labels: [(String, String)], value: Double)] = []
+        var windowRequests: [Sample] = []
+        var errorRatio: [Sample] = []
+        var latency: [Sample] = []
         for p in pools {
             for name in ["10s", "1m", "5m"] {
                 guard let w = p.stats.windows[name] else { continue }

@@ -72,9 +72,8 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     /// Flush at the end of this turn of the event loop.
     func flushSoon() {
-        guard let context, let pool, flushBatch != pool.batch else { return }
-        flushBatch = pool.batch
-        pool.flushSoon(context)
+        guard let context else { return }
+        pool?.flushSoon(context, joined: &flushBatch)
     }
 
     /// The flush batch this connection last joined.

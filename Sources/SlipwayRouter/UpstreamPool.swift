@@ -24,9 +24,8 @@ final class UpstreamPool {
     private var toFlush: [ChannelHandlerContext] = []
     /// The batch being flushed (kept to reuse its storage).
     private var flushing: [ChannelHandlerContext] = []
-    /// The number of the batch flushed next: a connection remembers the batch it joined, so it joins
-    /// each batch once (a response and the end of its exchange both ask for the client's flush).
-    private(set) var batch: UInt64 = 1
+    /// The number of the batch flushed next (see `flushSoon`).
+    private var batch: UInt64 = 1
 
     init(eventLoop: any EventLoop, index: Int, maxIdlePerBackend: Int = 256) {
         self.eventLoop = eventLoop
@@ -36,8 +35,12 @@ final class UpstreamPool {
 
     /// Flushes `context` once the loop has handled every event of this turn. Requests read from many
     /// clients then reach the instance in one burst (and responses the clients), so a peer wakes once
-    /// for many messages instead of once for each.
-    func flushSoon(_ context: ChannelHandlerContext) {
+    /// for many messages instead of once for each. `joined` is the caller's record of the batch it last
+    /// joined, so a connection is flushed once per batch however often it asks (a response and the end
+    /// of its exchange both ask for the client's flush).
+    func flushSoon(_ context: ChannelHandlerContext, joined: inout UInt64) {
+        guard joined != batch else { return }
+        joined = batch
         if toFlush.isEmpty {
             eventLoop.assumeIsolated().execute { [self] in
                 swap(&toFlush, &flushing)
