@@ -91,6 +91,7 @@ let package = Package(
             name: "SlipwayEngine",
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayRouter", "SlipwayHTTP", "SlipwayBackup",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

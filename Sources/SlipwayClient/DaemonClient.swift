@@ -44,10 +44,10 @@ public struct DaemonClient: Sendable {
         }
     }
 
-    /// The name recorded as the actor of changes: SLIPWAY_ACTOR, or user@host.
+    /// What the CLI claims about who asks: `SLIPWAY_ACTOR` (say, a ticket or the person behind a shared
+    /// account), or nothing. The daemon records the OS user the kernel reports for the admin socket as the
+    /// actor and keeps this only as the `on_behalf_of` note.
     public static var actor: String {
-        let env = ProcessInfo.processInfo.environment
-        if let a = env["SLIPWAY_ACTOR"], !a.isEmpty { return a }
-        return "\(env["USER"] ?? env["LOGNAME"] ?? "root")@\(ProcessInfo.processInfo.hostName)"
+        ProcessInfo.processInfo.environment["SLIPWAY_ACTOR"] ?? ""
     }
 }

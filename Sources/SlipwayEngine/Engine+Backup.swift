@@ -29,7 +29,7 @@ extension Engine {
 
     /// Takes a backup of `env` now and records it in the index.
     func takeBackup(_ env: EnvironmentConfig, reason: String, deploymentId: Int64? = nil, beforeDeployOf: String? = nil,
-                    only: String? = nil, actor: String) async throws(SlipwayError) -> BackupInfo {
+                    only: String? = nil, actor: Principal) async throws(SlipwayError) -> BackupInfo {
         let service = try backupService(env)
         let began = ContinuousClock.now
         let created: BackupService.Created
@@ -37,12 +37,17 @@ extension Engine {
             created = try await service.create(reason: reason, release: releaseStamp(env.name), deploymentId: deploymentId,
                                                beforeDeployOf: beforeDeployOf, only: only)
         } catch {
-            store.audit(actor: actor, action: "backup.create", target: env.name, outcome: "failed", detail: error.message)
+            store.audit(actor, action: "backup.create", target: env.name, outcome: "failed", detail: error.message)
+            store.record(Event(environment: env.name, deploymentId: deploymentId,
+                               payload: .backup(.init(change: .failed, backupId: nil, reason: reason, ok: false, detail: error.message))))
             throw error
         }
         let info = BackupInfo(manifest: created.manifest, locations: created.locations)
         try store.saveBackup(info)
-        store.audit(actor: actor, action: "backup.create", target: env.name, outcome: "ok",
+        store.record(Event(environment: env.name, deploymentId: deploymentId,
+                           payload: .backup(.init(change: .created, backupId: info.id, reason: reason, bytes: info.size, ok: true,
+                                                  detail: "\(info.size) bytes → \(created.locations.joined(separator: ", "))"))))
+        store.audit(actor, action: "backup.create", target: env.name, outcome: "ok",
                     detail: "\(info.id) (\(reason), \(info.size) bytes, \(created.locations.joined(separator: ", ")))")
         logger.info("backup taken", metadata: ["backup.id": "\(info.id)", "backup.reason": "\(reason)", "backup.bytes": "\(info.size)",
                                                "backup.seconds": "\(String(format: "%.2f", (ContinuousClock.now - began).seconds))"])
@@ -52,7 +57,9 @@ extension Engine {
     public func createBackup(_ request: BackupCreateRequest) async throws(SlipwayError) -> BackupInfo {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
-        return try await takeBackup(env, reason: "manual", only: request.source, actor: request.actor)
+        return try await withLease(env.name, holder: "backup by \(request.actor)", actor: request.by) { () async throws(SlipwayError) -> BackupInfo in
+            try await takeBackup(env, reason: "manual", only: request.source, actor: request.by)
+        }
     }
 
     public func listBackups(environment: String?) async throws(SlipwayError) -> [BackupInfo] {
@@ -81,8 +88,10 @@ extension Engine {
             let service = try backupService(env)
             let report = try await service.verify(info.manifest, locations: info.locations, restoreTest: request.restoreTest)
             try store.recordVerification(info.id, ok: report.ok)
+            store.record(Event(environment: info.environment, payload: .backup(.init(change: .verified, backupId: info.id, ok: report.ok,
+                                                                                     detail: report.ok ? "checksums match" : "verification failed"))))
             let bad = (report.files.filter { !$0.ok }.map(\.detail) + report.restores.filter { !$0.ok }.map(\.detail)).joined(separator: "; ")
-            store.audit(actor: request.actor, action: "backup.verify", target: info.id, outcome: report.ok ? "ok" : "failed",
+            store.audit(request.by, action: "backup.verify", target: info.id, outcome: report.ok ? "ok" : "failed",
                         detail: request.restoreTest ? "with restore test" + (bad.isEmpty ? "" : ": " + bad) : bad)
             reports.append(report)
         }
@@ -101,45 +110,26 @@ extension Engine {
             let run = { () async throws(SlipwayError) -> [String] in
                 try await service.restore(info.manifest, locations: info.locations, only: request.source, to: target)
             }
-            let sources = target == .inPlace
-                ? try await withLock(env.name, holder: "restore of \(info.id) by \(request.actor)", actor: request.actor, run)
-                : try await run()
+            var sources: [String]
+            if target == .inPlace {
+                // An in-place restore changes what the running release reads: it passes the policy and holds the lease.
+                try admit(PolicyRequest(operation: .restore, environment: env.name, actor: request.by))
+                sources = try await withLease(env.name, holder: "restore of \(info.id) by \(request.actor)", actor: request.by, run)
+            } else {
+                sources = try await run()
+            }
             let ms = Int((ContinuousClock.now - began).seconds * 1000)
             let where_ = request.to.map { $0.contains("://") ? (try? DatabaseURL(parsing: $0, secret: "--to").redacted) ?? "a database" : $0 } ?? "in place"
-            store.audit(actor: request.actor, action: "backup.restore", target: info.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → \(where_)")
+            store.audit(request.by, action: "backup.restore", target: info.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → \(where_)")
             return RestoreReport(id: info.id, sources: sources, target: where_, durationMs: ms)
         } catch {
-            store.audit(actor: request.actor, action: "backup.restore", target: info.id, outcome: "failed", detail: error.message)
+            store.audit(request.by, action: "backup.restore", target: info.id, outcome: "failed", detail: error.message)
             throw error
         }
     }
 }
 
 extension Engine {
-    /// Runs `body` holding the environment's lock (heartbeated, so a long restore is not taken for stale).
-    func withLock<T: Sendable>(_ environment: String, holder: String, actor: String,
-                               _ body: () async throws(SlipwayError) -> T) async throws(SlipwayError) -> T {
-        try store.acquireLock(environment: environment, holder: holder, deploymentId: nil, actor: actor)
-        let heartbeat = heartbeat(environment, holder: holder)
-        defer {
-            heartbeat.cancel()
-            _ = try? store.releaseLock(environment: environment)
-        }
-        return try await body()
-    }
-
-    /// Refreshes `holder`'s lock on `environment` every 5 s until cancelled (a lock without a heartbeat
-    /// for 30 s is taken for stale).
-    nonisolated func heartbeat(_ environment: String, holder: String) -> Task<Void, Never> {
-        let store = self.store
-        return Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
-                try? store.heartbeat(environment: environment, holder: holder)
-            }
-        }
-    }
-
     /// Applies retention: decides per backup, removes the rest from every store (unless `dryRun`).
     public func pruneBackups(_ request: BackupPruneRequest, now: Date = Date()) async throws(SlipwayError) -> [PruneReport] {
         let cfg = try await reloadConfig()
@@ -159,11 +149,13 @@ extension Engine {
                     if failures.isEmpty {
                         try store.deleteBackup(info.id)
                         removed.append(info.id)
+                        store.record(Event(environment: name, payload: .backup(.init(change: .pruned, backupId: info.id, ok: true,
+                                                                                     detail: d.reasons.joined(separator: "; ")))))
                     } else {
                         logger.warning("backup not fully removed", metadata: ["backup.id": "\(info.id)", "error": "\(failures.joined(separator: "; "))"])
                     }
                 }
-                store.audit(actor: request.actor, action: "backup.prune", target: name, outcome: "ok",
+                store.audit(request.by, action: "backup.prune", target: name, outcome: "ok",
                             detail: removed.isEmpty ? "nothing to remove" : "removed \(removed.joined(separator: ", "))")
             }
             let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.createdAt) })
@@ -225,7 +217,7 @@ extension Engine {
                 }
             }
             let summary = "imported \(report.imported.count), updated \(report.updated.count), forgotten \(report.forgotten.count)"
-            store.audit(actor: request.actor, action: "backup.rescan", target: name, outcome: failures.isEmpty ? "ok" : "partial",
+            store.audit(request.by, action: "backup.rescan", target: name, outcome: failures.isEmpty ? "ok" : "partial",
                         detail: failures.isEmpty ? summary : "\(summary); unreadable: \(failures.joined(separator: "; "))")
             reports.append(report)
         }

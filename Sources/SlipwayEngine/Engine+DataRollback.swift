@@ -35,26 +35,30 @@ extension Engine {
     /// `rollback --with-data`, before the release switch: a safety backup of the data as it is now
     /// (so the rollback can itself be undone), then the in-place restore of the pre-deploy backup.
     /// Returns the safety backup, or nil when the rollback ended here (failed, nothing changed).
-    func restoreDataForRollback(_ d: inout DeploymentInfo, env: EnvironmentConfig, backup: BackupInfo,
+    func restoreDataForRollback(_ d: inout DeploymentInfo, _ job: DeploymentJob, backup: BackupInfo,
                                 log: DeployLog) async throws(SlipwayError) -> BackupInfo? {
+        let env = job.env
         let serving = d.previousVersion.map { "\($0) kept serving its data" } ?? "nothing was serving"
         try step(&d, .backingUp, "taking a safety backup of the data as it is now, before restoring \(backup.id)", log: log)
         let safety: BackupInfo
         do {
-            safety = try await takeBackup(env, reason: "before_rollback", deploymentId: d.id, actor: d.actor)
+            safety = try await takeBackup(env, reason: "before_rollback", deploymentId: d.id, actor: d.by)
             note(d, "safety backup \(safety.id) taken (\(safety.size) bytes); restore it to undo this rollback's data", log: log)
         } catch {
             try step(&d, .failed, "refused: the safety backup failed: \(error.message); \(serving)", message: error.cause.map { "\(error.message)\n\($0)" }, log: log)
             return nil
         }
+        // Nothing may read or write the data while it is put back: the router holds new requests from
+        // here until the switch (or until the rollback gives up), as an operator's runbook would.
+        try await holdTraffic(env, for: d)
         try step(&d, .restoringData, "restoring \(backup.id) (taken \(Self.stamp(backup.createdAt)) before the deploy of \(backup.beforeDeployOf ?? "?")) in place", log: log)
         do {
             let sources = try await backupService(env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
-            store.audit(actor: d.actor, action: "backup.restore", target: backup.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → in place, for rollback \(d.id)")
+            store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → in place, for rollback \(d.id)")
             note(d, "restored \(sources.joined(separator: ", ")) from \(backup.id)", log: log)
         } catch {
-            store.audit(actor: d.actor, action: "backup.restore", target: backup.id, outcome: "failed", detail: error.message)
-            await undoDataRollback(d, env: env, safety: safety, log: log)
+            store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "failed", detail: error.message)
+            await undoDataRollback(d, job, safety: safety, log: log)
             try step(&d, .failed, "refused: restoring \(backup.id) failed: \(error.message); \(serving)", message: error.cause.map { "\(error.message)\n\($0)" }, log: log)
             return nil
         }
@@ -62,15 +66,17 @@ extension Engine {
     }
 
     /// Puts the data back as it was before a `--with-data` rollback that did not finish.
-    func undoDataRollback(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog) async {
+    func undoDataRollback(_ d: DeploymentInfo, _ job: DeploymentJob, safety: BackupInfo, log: DeployLog) async {
+        let env = job.env
         do {
             _ = try await backupService(env).restore(safety.manifest, locations: safety.locations, only: nil, to: .inPlace)
             note(d, "the rollback did not finish: the data was put back from the safety backup \(safety.id)", log: log)
-            store.audit(actor: d.actor, action: "backup.restore", target: safety.id, outcome: "ok", detail: "undo of rollback \(d.id)")
+            store.audit(d.by, action: "backup.restore", target: safety.id, outcome: "ok", detail: "undo of rollback \(d.id)")
         } catch {
             note(d, "the rollback did not finish and restoring the safety backup \(safety.id) failed: \(error.message); restore it by hand: slipway backup restore \(safety.id) --yes", log: log)
             logger.error("undo of a data rollback failed", metadata: ["deploy.id": "\(d.id)", "backup.id": "\(safety.id)", "error": "\(error.message)"])
         }
+        await releaseTraffic(env, for: d)
     }
 
     static func stamp(_ date: Date) -> String {

@@ -38,75 +38,80 @@ extension Engine {
         }
         // A rollback always starts the target beside the current release: with warm instances it takes about a second.
         let strategy = request.kind == .rollback ? .blueGreen : (request.strategy ?? env.strategy)
+        try admit(PolicyRequest(operation: request.kind == .rollback ? .rollback : .deploy, environment: env.name, version: version, actor: request.by))
         let now = Date()
         let draft = DeploymentInfo(id: 0, environment: env.name, version: version, previousVersion: record.currentRelease,
-                                   kind: request.kind, strategy: strategy, state: .pending, actor: request.actor, startedAt: now, logFile: "")
+                                   kind: request.kind, strategy: strategy, state: .pending, actor: request.actor, startedAt: now, logFile: "",
+                                   onBehalfOf: request.onBehalfOf)
         let logs = cfg.logsDirectory
         let kindName = request.kind.rawValue
-        let d: DeploymentInfo
+        let detail = "\(request.kind.rawValue) \(version) to \(env.name) (\(strategy.rawValue)), requested by \(request.by)"
+        let (lease, d): (Lease, DeploymentInfo)
         do {
-            d = try store.beginDeployment(draft, holder: "\(request.kind.rawValue) of \(version) by \(request.actor)",
-                                          detail: "\(request.kind.rawValue) \(version) to \(env.name) (\(strategy.rawValue)), requested by \(request.actor)") {
-                DeployLog.name(kind: kindName, id: $0, at: now, in: logs)
+            (lease, d) = try Lease.acquire(store, environment: env.name, holder: "\(request.kind.rawValue) of \(version) by \(request.actor)",
+                                           actor: request.by, settings: leaseSettings, logger: logger) { db, appended in
+                try SlipwayStore.insertDeployment(db, draft, detail: detail, appended: &appended) { DeployLog.name(kind: kindName, id: $0, at: now, in: logs) }
             }
         } catch {
-            store.audit(actor: request.actor, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "refused", detail: error.message)
+            store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "refused", detail: error.message)
             throw error
         }
-        store.audit(actor: request.actor, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)")
-        let data = dataBackup
-        running[d.id] = Task { await self.execute(d, env: env, data: data) }
+        store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)")
+        guard deployments.submit(DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: dataBackup)) else {
+            lease.release()
+            _ = try? store.transition(d.id, to: .failed, actor: holder, detail: "the daemon is stopping; nothing changed")
+            throw SlipwayError(.unavailable, "the daemon is stopping; start the deployment again once it is back")
+        }
         return d
     }
 
-    /// Waits for a deployment started by this engine to end (tests and the demo).
-    public func wait(_ id: Int64) async -> DeploymentInfo? {
-        if let task = running[id] { await task.value }
-        return try? store.deployment(id)
+    /// Runs a deployment to its end, holding its environment's lease throughout.
+    func execute(_ job: DeploymentJob) async {
+        await job.lease.hold { () async -> Void in await run(job) }
     }
 
-    /// Runs a deployment to its end. `data`: for `rollback --with-data`, the backup restored before the switch.
-    func execute(_ deployment: DeploymentInfo, env: EnvironmentConfig, data: BackupInfo? = nil) async {
-        let log = DeployLog(path: deployment.logFile)
-        let heartbeat = heartbeat(deployment.environment, holder: "\(deployment.kind.rawValue) of \(deployment.version) by \(deployment.actor)")
-        var d = deployment
+    /// The deployment's steps: data first (`rollback --with-data` restores, a deploy backs up and migrates),
+    /// then its strategy. Stops at a step boundary when the daemon shuts down (reconcile continues it).
+    private func run(_ job: DeploymentJob) async {
+        let log = DeployLog(path: job.deployment.logFile)
+        var d = job.deployment
         var safety: BackupInfo?
         do {
             var proceed: Bool
-            if let data {
-                safety = try await restoreDataForRollback(&d, env: env, backup: data, log: log)
+            if let data = job.data {
+                safety = try await restoreDataForRollback(&d, job, backup: data, log: log)
                 proceed = safety != nil
             } else {
-                proceed = try await prepareData(&d, env: env, log: log)
+                proceed = try await prepareData(&d, job, log: log)
             }
-            if proceed {
-                switch d.strategy {
-                case .blueGreen: try await blueGreen(&d, env: env, log: log)
-                case .recreate: try await recreate(&d, env: env, log: log)
-                }
-            }
+            if proceed { try await Strategies.named(d.strategy).run(&d, job, log: log, engine: self) }
+        } catch where error.message == Self.stoppingMessage {
+            log.write("the daemon is stopping: deployment \(d.id) stays in state \(d.state.rawValue); the next start completes or rolls it back")
+            logger.notice("deployment left for the next start", metadata: ["deploy.id": "\(d.id)", "deploy.state": "\(d.state.rawValue)"])
+            return
         } catch {
             log.write("error: \(error)")
             logger.error("deployment failed unexpectedly", metadata: ["deploy.id": "\(d.id)", "error": "\(error)"])
             if let current = try? store.deployment(d.id), !current.state.isTerminal {
                 let next: DeploymentState = current.state.allowedNext.contains(.failed) ? .failed : .rollingBack
                 _ = try? step(&d, next, "stopped by an error: \(error)", log: log)
-                if next == .rollingBack { await restorePrevious(&d, env: env, log: log, reason: "\(error)") }
+                if next == .rollingBack { await restorePrevious(&d, job, log: log, reason: "\(error)") }
             }
         }
         // A data rollback that did not end serving the old release puts the newer data back.
-        if let safety, (try? store.deployment(d.id))?.state != .succeeded { await undoDataRollback(d, env: env, safety: safety, log: log) }
-        heartbeat.cancel()
-        _ = try? store.releaseLock(environment: d.environment)
+        if let safety, (try? store.deployment(d.id))?.state != .succeeded { await undoDataRollback(d, job, safety: safety, log: log) }
         let final = (try? store.deployment(d.id)) ?? d
-        store.audit(actor: d.actor, action: d.kind.rawValue, target: "\(d.environment)/\(d.version)", outcome: final.outcome ?? final.state.rawValue,
+        store.audit(d.by, action: d.kind.rawValue, target: "\(d.environment)/\(d.version)", outcome: final.outcome ?? final.state.rawValue,
                     detail: "deployment \(d.id)")
-        running[d.id] = nil
     }
+
+    static let stoppingMessage = "the daemon is stopping"
 
     /// Persists a transition (with its event) before acting on it, and logs it.
     @discardableResult
     func step(_ d: inout DeploymentInfo, _ state: DeploymentState, _ detail: String, message: String? = nil, log: DeployLog) throws(SlipwayError) -> DeploymentInfo {
+        // On graceful shutdown the step in progress has finished; the next one is left to the next start.
+        if deployments.isStopping && !state.isTerminal { throw SlipwayError(.unavailable, Self.stoppingMessage) }
         d = try store.transition(d.id, to: state, actor: holder, detail: detail, message: message)
         log.write("[\(state.rawValue)] \(detail)")
         logger.info("\(detail)", metadata: ["deploy.id": "\(d.id)", "deploy.state": "\(state.rawValue)", "release.version": "\(d.version)"])
@@ -120,7 +125,8 @@ extension Engine {
 
     /// Starts the instances `release` needs (reusing warm standby ones) and gates them on health.
     /// Returns the instances, or nil and a message when they were not ready by the deadline (fresh ones are stopped).
-    func startAndVerify(_ d: inout DeploymentInfo, env: EnvironmentConfig, count: Int, log: DeployLog) async throws(SlipwayError) -> (ready: [InstanceRecord], failure: String?) {
+    func startAndVerify(_ d: inout DeploymentInfo, _ job: DeploymentJob, count: Int, log: DeployLog) async throws(SlipwayError) -> (ready: [InstanceRecord], failure: String?) {
+        let env = job.env
         let warm = try store.instances(environment: env.name).filter {
             $0.release == d.version && $0.state == .standby && ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime))
         }
@@ -134,7 +140,7 @@ extension Engine {
         while targets.count < count {
             while usedSlots.contains(slot) { slot += 1 }
             do {
-                let i = try await supervisor.start(app: config.app, env: env, release: d.version, slot: slot)
+                let i = try await supervisor.start(app: job.config.app, env: env, release: d.version, slot: slot)
                 fresh.append(i)
                 targets.append(i)
                 note(d, "started \(env.name)-\(d.version)-\(slot): pid \(i.pid), port \(i.port)", log: log)
@@ -170,8 +176,12 @@ extension Engine {
         if previous != d.version { record.previousRelease = previous }
         record.currentRelease = d.version
         record.standbyUntil = Date().addingTimeInterval(env.keepWarm.seconds)
+        // A data rollback's hold on new requests ends with the switch: held requests go to the restored release.
+        let lifted = record.maintenance?.actor == Self.holdActor(d)
+        if lifted { record.maintenance = nil }
         try store.save(record)
         try await pushTable()
+        if lifted { recordMaintenance(env.name, nil, detail: "held requests released to \(d.version) at the switch") }
     }
 
     /// Probes `instances` until all are ready or the deadline passes.
@@ -196,4 +206,9 @@ extension Engine {
         }
         await supervisor.markServing(instances.compactMap(\.id), healthy: env.health.healthyThreshold, unhealthy: env.health.unhealthyThreshold)
     }
+}
+
+extension DeploymentInfo {
+    /// Who asked for it: the verified OS user, and the note the client sent.
+    var by: Principal { Principal(name: actor, via: .socket, onBehalfOf: onBehalfOf) }
 }

@@ -13,6 +13,12 @@ extension Engine {
     public func drill(_ request: DrillRequest) async throws(SlipwayError) -> DrillReport {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
+        return try await withLease(env.name, holder: "drill by \(request.actor)", actor: request.by) { () async throws(SlipwayError) -> DrillReport in
+            try await drill(request, cfg: cfg, env: env)
+        }
+    }
+
+    private func drill(_ request: DrillRequest, cfg: SlipwayConfig, env: EnvironmentConfig) async throws(SlipwayError) -> DrillReport {
         let service = try backupService(env)
         guard let backup = try store.backups(environment: env.name).first else {
             throw .notFound("'\(env.name)' has no backup to drill; take one first: slipway backup create --env \(env.name)")
@@ -44,9 +50,11 @@ extension Engine {
                                  phases: phases, rpoSeconds: rpo, rtoTarget: service.settings.rtoTarget, rpoTarget: service.settings.rpoTarget,
                                  checks: checks, message: message, logFile: log)
         report.id = try store.saveDrill(report)
+        store.record(Event(environment: env.name, payload: .drill(.init(backupId: backup.id, ok: report.ok, rtoMs: report.rtoMs, rpoSeconds: rpo,
+                                                                        message: message))))
         let summary = "RTO \(String(format: "%.1f", Double(report.rtoMs) / 1000))s, RPO \(rpo)s from \(backup.id)"
             + (report.rtoMet == false ? "; RTO target missed" : "") + (report.rpoMet == false ? "; RPO target missed" : "")
-        store.audit(actor: request.actor, action: "drill", target: env.name, outcome: report.ok ? "ok" : "failed", detail: message.map { "\(summary): \($0)" } ?? summary)
+        store.audit(request.by, action: "drill", target: env.name, outcome: report.ok ? "ok" : "failed", detail: message.map { "\(summary): \($0)" } ?? summary)
         logger.info("drill finished", metadata: ["drill.env": "\(env.name)", "drill.ok": "\(report.ok)", "drill.rto_ms": "\(report.rtoMs)", "drill.rpo_s": "\(rpo)"])
         return report
     }

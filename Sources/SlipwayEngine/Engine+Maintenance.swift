@@ -9,6 +9,13 @@ extension Engine {
     public func maintenance(_ request: MaintenanceRequest) async throws(SlipwayError) -> EnvironmentStatus {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
+        return try await withLease(env.name, holder: "maintenance \(request.action.rawValue) by \(request.actor)", actor: request.by) {
+            () async throws(SlipwayError) -> EnvironmentStatus in
+            try await maintenance(request, cfg: cfg, env: env)
+        }
+    }
+
+    private func maintenance(_ request: MaintenanceRequest, cfg: SlipwayConfig, env: EnvironmentConfig) async throws(SlipwayError) -> EnvironmentStatus {
         var record = try store.environment(env.name)
         let before = record.maintenance
         let now = Int64(Date().timeIntervalSince1970)
@@ -43,10 +50,11 @@ extension Engine {
             var back = record
             back.maintenance = before
             try? store.save(back)
-            store.audit(actor: request.actor, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "failed", detail: error.message)
+            store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "failed", detail: error.message)
             throw error
         }
-        store.audit(actor: request.actor, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "ok", detail: detail)
+        store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "ok", detail: detail)
+        recordMaintenance(env.name, record.maintenance, detail: detail)
         logger.info("maintenance \(request.action.rawValue)", metadata: ["maintenance.env": "\(env.name)", "maintenance.detail": "\(detail)"])
         guard let status = try status(environment: env.name).first else { throw .notFound("no environment \(env.name)") }
         return status
@@ -70,5 +78,39 @@ extension Engine {
         guard let text else { return value }
         guard let d = DurationParsing.parse(text), d >= .seconds(1) else { throw .usage("\(flag): expected a duration like 30s or 5m, got '\(text)'") }
         return Int(d.components.seconds)
+    }
+}
+
+extension Engine {
+    /// `rollback --with-data`: the router holds `env`'s new requests (maintenance `paused`, marked as this
+    /// deployment's) from the start of the restore until the switch. Recorded and pushed before it returns.
+    func holdTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async throws(SlipwayError) {
+        var record = try store.environment(env.name)
+        let before = record.maintenance
+        record.maintenance = MaintenanceMode(mode: .paused, html: before?.html ?? MaintenanceMode.page(message: "We are restoring data and will be back shortly."),
+                                             retryAfterS: before?.retryAfterS ?? 30, holdLimitMs: Self.dataRollbackHoldMs,
+                                             since: Int64(Date().timeIntervalSince1970), actor: Self.holdActor(d))
+        try store.save(record)
+        try await pushTable()
+        recordMaintenance(env.name, record.maintenance, detail: "requests held while deployment \(d.id) restores data")
+        note(d, "holding new requests to \(env.name) until the switch (each for up to \(Self.dataRollbackHoldMs / 1000)s)", log: DeployLog(path: d.logFile))
+    }
+
+    /// Lifts a hold set by `holdTraffic` for `d` (after the rollback gave up); a switch lifts it itself.
+    func releaseTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async {
+        guard var record = try? store.environment(env.name), record.maintenance?.actor == Self.holdActor(d) else { return }
+        record.maintenance = nil
+        try? store.save(record)
+        do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
+        recordMaintenance(env.name, nil, detail: "held requests released: deployment \(d.id) did not finish")
+    }
+
+    /// The marker a data rollback's hold carries, so the switch lifts only its own.
+    static func holdActor(_ d: DeploymentInfo) -> String { "slipway rollback \(d.id)" }
+    /// Held requests wait at most this long before they are answered with the page (503, Retry-After).
+    static let dataRollbackHoldMs: Int64 = 60_000
+
+    func recordMaintenance(_ environment: String, _ mode: MaintenanceMode?, detail: String) {
+        store.record(Event(environment: environment, payload: .maintenance(.init(mode: mode?.mode, detail: detail))))
     }
 }

@@ -7,13 +7,14 @@ import SlipwayStore
 extension Engine {
     /// Before any instance starts: the backup (with `backup.before_deploy`) and the migrations (with
     /// `migrate.up`). Returns false when the deployment ended here, refused, with the old release serving.
-    func prepareData(_ d: inout DeploymentInfo, env: EnvironmentConfig, log: DeployLog) async throws(SlipwayError) -> Bool {
+    func prepareData(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog) async throws(SlipwayError) -> Bool {
         guard d.kind == .deploy else { return true }
+        let env = job.env
         let serving = d.previousVersion.map { "\($0) kept serving" } ?? "nothing was serving"
         if let backup = env.backup, backup.beforeDeploy {
             try step(&d, .backingUp, "taking a backup of \(backup.sources.map(\.name).joined(separator: ", ")) before deploying \(d.version)", log: log)
             do {
-                let info = try await takeBackup(env, reason: "before_deploy", deploymentId: d.id, beforeDeployOf: d.version, actor: d.actor)
+                let info = try await takeBackup(env, reason: "before_deploy", deploymentId: d.id, beforeDeployOf: d.version, actor: d.by)
                 note(d, "backup \(info.id) taken (\(info.size) bytes in \(info.durationMs) ms) → \(info.locations.joined(separator: ", "))", log: log)
             } catch {
                 try step(&d, .failed, "refused: the backup before the deploy failed: \(error.message); \(serving)",
@@ -23,11 +24,11 @@ extension Engine {
         }
         if let migrate = env.migrate {
             try step(&d, .migrating, "migrating for \(d.version): \(migrate.up)", log: log)
-            let status = try await runMigration(migrate.up, env: env, release: d.version, timeout: migrate.timeout, log: log)
+            let status = try await runMigration(migrate.up, app: job.config.app, env: env, release: d.version, timeout: migrate.timeout, log: log)
             if status != 0 {
                 var detail = "refused: the migration exited with status \(status)"
                 if let down = migrate.down {
-                    let back = try await runMigration(down, env: env, release: d.version, timeout: migrate.timeout, log: log)
+                    let back = try await runMigration(down, app: job.config.app, env: env, release: d.version, timeout: migrate.timeout, log: log)
                     detail += back == 0 ? "; migrate.down ran" : "; migrate.down also failed (status \(back))"
                 }
                 try step(&d, .failed, "\(detail); \(serving)", message: "\(detail)\n" + ProcessPipeline.tail(log.path, lines: 12), log: log)
@@ -40,8 +41,8 @@ extension Engine {
 
     /// Runs a migration command in `release`'s directory with the app's environment; output goes to the
     /// deploy log. A command that outlives `timeout` is killed (status 124).
-    func runMigration(_ command: String, env: EnvironmentConfig, release: String, timeout: Duration, log: DeployLog) async throws(SlipwayError) -> Int32 {
-        let vars = try await supervisor.environment(app: config.app, env: env, release: release, slot: 0, port: 0)
+    func runMigration(_ command: String, app: String, env: EnvironmentConfig, release: String, timeout: Duration, log: DeployLog) async throws(SlipwayError) -> Int32 {
+        let vars = try await supervisor.environment(app: app, env: env, release: release, slot: 0, port: 0)
         let argv = try CommandLineSplitter.split(command, variables: vars)
         log.write("$ \(command)")
         let child = try ProcessSpawner.spawn(argv: argv, directory: releases.path(release), environment: vars, logFile: log.path)
@@ -64,7 +65,9 @@ extension Engine {
         guard releases.info(release) != nil else { throw .notFound("release \(release) does not exist") }
         let path = "\(cfg.logsDirectory)/migrate-dry-run-\(UUID().uuidString.prefix(8)).log"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let status = try await runMigration(command, env: env, release: release, timeout: migrate.timeout, log: DeployLog(path: path))
+        let status = try await withLease(env.name, holder: "migrate --dry-run of \(release)", actor: .daemon("migrate --dry-run")) { () async throws(SlipwayError) -> Int32 in
+            try await runMigration(command, app: cfg.app, env: env, release: release, timeout: migrate.timeout, log: DeployLog(path: path))
+        }
         let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         return MigrateDryRunResult(release: release, command: command, status: status, output: output)
     }

@@ -21,7 +21,7 @@ extension Engine {
                 let status = try await ProcessSpawner.run(argv: argv, directory: cfg.directory,
                                                           environment: ProcessInfo.processInfo.environment, logFile: logFile)
                 guard status == 0 else {
-                    store.audit(actor: request.actor, action: "release.create", target: request.version, outcome: "failed", detail: "build exited \(status)")
+                    store.audit(request.by, action: "release.create", target: request.version, outcome: "failed", detail: "build exited \(status)")
                     throw .failed("release.build exited with status \(status); see \(logFile)")
                 }
             }
@@ -31,73 +31,89 @@ extension Engine {
         }
         do {
             let info = try releases.create(version: request.version, source: source, files: files, creator: request.actor, gitDirectory: source)
-            store.audit(actor: request.actor, action: "release.create", target: request.version, outcome: "ok", detail: info.digest)
+            store.audit(request.by, action: "release.create", target: request.version, outcome: "ok", detail: info.digest)
             return info
         } catch {
-            store.audit(actor: request.actor, action: "release.create", target: request.version, outcome: "failed", detail: error.message)
+            store.audit(request.by, action: "release.create", target: request.version, outcome: "failed", detail: error.message)
             throw error
         }
     }
 
     /// Changes the number of instances of the current release, health-gating new ones before they get traffic.
+    /// The wanted count is saved only once it serves; a gate that fails leaves the count and the traffic as they were.
     public func scale(_ request: ScaleRequest) async throws(SlipwayError) -> EnvironmentStatus {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
         guard (1...64).contains(request.instances) else { throw .usage("instances must be from 1 to 64, got \(request.instances)") }
-        let lockHolder = "scale by \(request.actor)"
-        try store.acquireLock(environment: env.name, holder: lockHolder, deploymentId: nil, actor: request.actor)
-        defer { _ = try? store.releaseLock(environment: env.name, holder: lockHolder) }
-        var record = try store.environment(env.name)
-        record.instances = request.instances
-        try store.save(record)
-        if let current = record.currentRelease {
-            let live = try store.instances(environment: env.name).filter { $0.release == current && $0.state != .standby && $0.state != .stopping }
-            if live.count < request.instances {
-                var fresh: [InstanceRecord] = []
-                var slot = 0
-                while live.count + fresh.count < request.instances {
-                    while live.contains(where: { $0.slot == slot }) || fresh.contains(where: { $0.slot == slot }) { slot += 1 }
-                    fresh.append(try await supervisor.start(app: cfg.app, env: env, release: current, slot: slot))
-                }
-                let settings = env.health
-                guard await gate(fresh, settings: settings) == .ready else {
-                    await supervisor.stopAll(fresh, timeout: env.process.stopTimeout)
-                    store.audit(actor: request.actor, action: "scale", target: env.name, outcome: "failed", detail: "to \(request.instances)")
-                    throw .failed("the new instances of \(current) were not ready within \(DurationParsing.format(settings.deadline)); scale unchanged in traffic")
-                }
-                try await markServing(fresh, env: env)
-                try await pushTable()
-            } else if live.count > request.instances {
-                let victims = live.sorted { $0.slot < $1.slot }.suffix(live.count - request.instances)
-                for var i in victims { i.state = .stopping; i.ready = false; try store.save(i) }
-                try await pushTable()
-                _ = await waitForDrain(environment: env.name, pool: current, timeout: .milliseconds(200))
-                await supervisor.stopAll(Array(victims), timeout: env.process.stopTimeout)
-            }
+        try admit(PolicyRequest(operation: .scale, environment: env.name, actor: request.by))
+        try await withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws(SlipwayError) -> Void in
+            try await resize(env, app: cfg.app, to: request.instances, actor: request.by)
         }
-        store.audit(actor: request.actor, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)")
+        store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)")
         guard let status = try status(environment: env.name).first else { throw .notFound("no environment \(env.name)") }
         return status
     }
 
+    private func resize(_ env: EnvironmentConfig, app: String, to wanted: Int, actor: Principal) async throws(SlipwayError) {
+        guard let current = try store.environment(env.name).currentRelease else {
+            try saveInstanceCount(env.name, wanted)
+            return
+        }
+        let live = try store.instances(environment: env.name).filter { $0.release == current && $0.state != .standby && $0.state != .stopping }
+        if live.count < wanted {
+            var fresh: [InstanceRecord] = []
+            var slot = 0
+            while live.count + fresh.count < wanted {
+                while live.contains(where: { $0.slot == slot }) || fresh.contains(where: { $0.slot == slot }) { slot += 1 }
+                do { fresh.append(try await supervisor.start(app: app, env: env, release: current, slot: slot)) } catch {
+                    await supervisor.stopAll(fresh, timeout: env.process.stopTimeout)
+                    throw error
+                }
+            }
+            let settings = env.health
+            guard await gate(fresh, settings: settings) == .ready else {
+                await supervisor.stopAll(fresh, timeout: env.process.stopTimeout)
+                store.audit(actor, action: "scale", target: env.name, outcome: "failed", detail: "to \(wanted)")
+                throw .failed("the new instances of \(current) were not ready within \(DurationParsing.format(settings.deadline)); "
+                              + "still \(live.count) instance(s), traffic unchanged")
+            }
+            try await markServing(fresh, env: env)
+            try saveInstanceCount(env.name, wanted)
+            try await pushTable()
+        } else {
+            try saveInstanceCount(env.name, wanted)
+            guard live.count > wanted else { return }
+            let victims = live.sorted { $0.slot < $1.slot }.suffix(live.count - wanted)
+            for var i in victims { i.state = .stopping; i.ready = false; try store.save(i) }
+            try await pushTable()
+            _ = await waitForDrain(environment: env.name, pool: current, timeout: .milliseconds(200))
+            await supervisor.stopAll(Array(victims), timeout: env.process.stopTimeout)
+        }
+    }
+
+    private func saveInstanceCount(_ environment: String, _ count: Int) throws(SlipwayError) {
+        var record = try store.environment(environment)
+        record.instances = count
+        try store.save(record)
+    }
+
     /// Takes environments offline: stops their instances and removes their listeners; with `all`, stops the router too.
-    public func down(environment: String?, all: Bool, actor: String) async throws(SlipwayError) {
+    public func down(environment: String?, all: Bool, actor: Principal) async throws(SlipwayError) {
         let cfg = try await reloadConfig()
         var names = cfg.environmentNames
         if !all { names = [try cfg.environment(environment).name] }
         for name in names {
             guard let env = cfg.environments[name] else { continue }
-            let lockHolder = "down by \(actor)"
-            try store.acquireLock(environment: name, holder: lockHolder, deploymentId: nil, actor: actor)
-            var record = try store.environment(name)
-            if let c = record.currentRelease { record.previousRelease = c }
-            record.currentRelease = nil
-            record.standbyUntil = nil
-            try store.save(record)
-            try? await pushTable()
-            await supervisor.stopAll(try store.instances(environment: name), timeout: env.process.stopTimeout)
-            try store.releaseLock(environment: name, holder: lockHolder)
-            store.audit(actor: actor, action: "down", target: name, outcome: "ok")
+            try await withLease(name, holder: "down by \(actor.name)", actor: actor) { () async throws(SlipwayError) -> Void in
+                var record = try store.environment(name)
+                if let c = record.currentRelease { record.previousRelease = c }
+                record.currentRelease = nil
+                record.standbyUntil = nil
+                try store.save(record)
+                try? await pushTable()
+                await supervisor.stopAll(try store.instances(environment: name), timeout: env.process.stopTimeout)
+            }
+            store.audit(actor, action: "down", target: name, outcome: "ok")
         }
         if all { await router.stop() } else { try await pushTable() }
     }

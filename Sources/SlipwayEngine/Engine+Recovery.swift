@@ -59,16 +59,15 @@ extension Engine {
                     if d.state != .rollingBack {
                         try step(&d, .rollingBack, "interrupted by a daemon restart in state \(deployment.state.rawValue); rolling back to \(d.previousVersion ?? "nothing")", log: log)
                     }
-                    await restorePrevious(&d, env: env, log: log, reason: "interrupted by a daemon restart in state \(deployment.state.rawValue)")
+                    await restorePrevious(&d, cfg: config, env: env, log: log, reason: "interrupted by a daemon restart in state \(deployment.state.rawValue)")
                 }
+                await releaseTraffic(env, for: d)
             }
-            store.audit(actor: holder, action: "deploy.recover", target: "\(env.name)/\(d.version)", outcome: (try? store.deployment(d.id))?.outcome ?? "?",
+            store.audit(.daemon(holder), action: "deploy.recover", target: "\(env.name)/\(d.version)", outcome: (try? store.deployment(d.id))?.outcome ?? "?",
                         detail: "deployment \(d.id) interrupted in state \(deployment.state.rawValue)")
         }
         for lock in try store.locks() {
-            try store.releaseLock(environment: lock.environment)
-            store.audit(actor: holder, action: "lock.takeover", target: lock.environment, outcome: "ok",
-                        detail: "released the lock of \(lock.holder) left by a previous daemon run")
+            _ = try Lease.forceRelease(store, environment: lock.environment, actor: .daemon(holder), action: "lock.takeover", why: "left by a previous daemon run")
         }
         try await pushTable()
     }
@@ -96,10 +95,5 @@ extension Engine {
         if changed {
             do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
         }
-    }
-
-    /// Waits for deployments in progress (graceful daemon stop).
-    public func waitForRunning() async {
-        for (_, task) in running { await task.value }
     }
 }

@@ -4,14 +4,15 @@ import SlipwayStore
 extension Engine {
     /// `slipway restart-router`: a new router process takes the listening sockets over (no connection
     /// refused, no request failed) and the old one drains. Audited.
-    public func restartRouter(actor: String) async throws(SlipwayError) -> RouterRestartResult {
+    public func restartRouter(actor: Principal) async throws(SlipwayError) -> RouterRestartResult {
         do {
             try await router.ensureRunning(logger: logger)
             let pid = try await router.restart()
-            store.audit(actor: actor, action: "router.restart", target: "router", outcome: "ok", detail: "pid \(pid)")
+            store.audit(actor, action: "router.restart", target: "router", outcome: "ok", detail: "pid \(pid)")
+            store.record(Event(environment: nil, payload: .router(.init(pid: pid, detail: "a new router process took the listening sockets over"))))
             return RouterRestartResult(pid: pid)
         } catch {
-            store.audit(actor: actor, action: "router.restart", target: "router", outcome: "failed", detail: error.message)
+            store.audit(actor, action: "router.restart", target: "router", outcome: "failed", detail: error.message)
             throw error
         }
     }

@@ -15,7 +15,12 @@ public actor Engine {
     let logger: Logger
     /// Identifies this daemon run in locks and events.
     public let holder: String
-    var running: [Int64: Task<Void, Never>] = [:]
+    /// Accepted deployments, run by `DeploymentService`.
+    let deployments = DeploymentQueue()
+    /// The checks a deployment, rollback, scale or restore must pass before it starts.
+    public var policy = Policy()
+    /// Lock lifetime and heartbeat (tests shorten them).
+    public var leaseSettings = LeaseSettings()
     var tickCount = 0
     var lastGeneration = 0
 
@@ -43,8 +48,10 @@ public actor Engine {
         guard fresh.root == config.root else {
             throw .usage("root changed in \(config.file) (\(config.root) → \(fresh.root)); restart the daemon to use a new root")
         }
+        let changed = fresh != config
         config = fresh
         await supervisor.reloadSecrets(Secrets(root: config.root))
+        if changed { store.record(Event(environment: nil, payload: .config(.init(file: fresh.file, detail: "slipway.yml changed; later operations use it")))) }
         return fresh
     }
 
@@ -123,13 +130,12 @@ public actor Engine {
 
     public func locks() throws(SlipwayError) -> [LockInfo] { try store.locks() }
 
-    public func releaseLock(environment: String?, actor: String) throws(SlipwayError) -> LockInfo? {
+    public func releaseLock(environment: String?, actor: Principal) throws(SlipwayError) -> LockInfo? {
         let env = try config.environment(environment)
-        let released = try store.releaseLock(environment: env.name)
-        store.audit(actor: actor, action: "lock.release", target: env.name, outcome: released == nil ? "not locked" : "ok",
-                    detail: released.map { "released the lock of \($0.holder)" } ?? "")
-        return released
+        return try Lease.forceRelease(store, environment: env.name, actor: actor, action: "lock.release", why: "released by hand")
     }
+
+    public func setLeaseSettings(_ settings: LeaseSettings) { leaseSettings = settings }
 
     public func auditEntries(limit: Int) throws(SlipwayError) -> [AuditEntry] { try store.auditEntries(limit: limit) }
 }

@@ -5,32 +5,32 @@ import SlipwayEngine
 
 extension APIRoutes {
     /// Backups, restores, retention and migrations. Long operations answer when they are done.
-    static func addBackupRoutes(_ v1: RouterGroup<BasicRequestContext>, engine: Engine) {
-        v1.post("backups") { request, _ in
-            let body = try await APIResponse.decode(BackupCreateRequest.self, from: request)
+    static func addBackupRoutes(_ v1: RouterGroup<SlipwayRequestContext>, engine: Engine) {
+        v1.post("backups") { request, context in
+            let body = try await context.attributed(APIResponse.decode(BackupCreateRequest.self, from: request))
             return APIResponse.json(try await engine.createBackup(body), status: .created)
         }
         v1.get("backups") { request, _ in
             APIResponse.json(try await engine.listBackups(environment: request.uri.queryParameters.get("env")))
         }
-        v1.post("backups/rescan") { request, _ in
-            let body = try await APIResponse.decode(BackupRescanRequest.self, from: request)
+        v1.post("backups/rescan") { request, context in
+            let body = try await context.attributed(APIResponse.decode(BackupRescanRequest.self, from: request))
             return APIResponse.json(try await engine.rescanBackups(body))
         }
-        v1.post("backups/verify") { request, _ in
-            let body = try await APIResponse.decode(BackupVerifyRequest.self, from: request)
+        v1.post("backups/verify") { request, context in
+            let body = try await context.attributed(APIResponse.decode(BackupVerifyRequest.self, from: request))
             return APIResponse.json(try await engine.verifyBackups(body))
         }
-        v1.post("backups/restore") { request, _ in
-            let body = try await APIResponse.decode(BackupRestoreRequest.self, from: request)
+        v1.post("backups/restore") { request, context in
+            let body = try await context.attributed(APIResponse.decode(BackupRestoreRequest.self, from: request))
             return APIResponse.json(try await engine.restoreBackup(body))
         }
-        v1.post("backups/prune") { request, _ in
-            let body = try await APIResponse.decode(BackupPruneRequest.self, from: request)
+        v1.post("backups/prune") { request, context in
+            let body = try await context.attributed(APIResponse.decode(BackupPruneRequest.self, from: request))
             return APIResponse.json(try await engine.pruneBackups(body))
         }
-        v1.post("drills") { request, _ in
-            let body = try await APIResponse.decode(DrillRequest.self, from: request)
+        v1.post("drills") { request, context in
+            let body = try await context.attributed(APIResponse.decode(DrillRequest.self, from: request))
             return APIResponse.json(try await engine.drill(body), status: .created)
         }
         v1.get("drills") { request, _ in

@@ -6,8 +6,8 @@ import SlipwayEngine
 
 /// The daemon's API, spoken over the admin socket by the CLI. JSON in, JSON out.
 public enum APIRoutes {
-    public static func router(engine: Engine) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func router(engine: Engine) -> Router<SlipwayRequestContext> {
+        let router = Router(context: SlipwayRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         let v1 = router.group("v1")
         v1.get("health") { _, _ in APIResponse.json(["status": "ok", "pid": "\(getpid())"]) }
@@ -15,12 +15,12 @@ public enum APIRoutes {
             APIResponse.json(try await engine.status(environment: request.uri.queryParameters.get("env")))
         }
         v1.get("releases") { _, _ in APIResponse.json(await engine.releaseList()) }
-        v1.post("releases") { request, _ in
-            let body = try await APIResponse.decode(ReleaseCreateRequest.self, from: request)
+        v1.post("releases") { request, context in
+            let body = try await context.attributed(APIResponse.decode(ReleaseCreateRequest.self, from: request))
             return APIResponse.json(try await engine.createRelease(body), status: .created)
         }
-        v1.post("deployments") { request, _ in
-            let body = try await APIResponse.decode(DeployRequest.self, from: request)
+        v1.post("deployments") { request, context in
+            let body = try await context.attributed(APIResponse.decode(DeployRequest.self, from: request))
             return APIResponse.json(try await engine.startDeployment(body), status: .accepted)
         }
         v1.get("deployments") { request, _ in
@@ -40,27 +40,27 @@ public enum APIRoutes {
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        v1.post("scale") { request, _ in
-            let body = try await APIResponse.decode(ScaleRequest.self, from: request)
+        v1.post("scale") { request, context in
+            let body = try await context.attributed(APIResponse.decode(ScaleRequest.self, from: request))
             return APIResponse.json(try await engine.scale(body))
         }
-        v1.post("maintenance") { request, _ in
-            let body = try await APIResponse.decode(MaintenanceRequest.self, from: request)
+        v1.post("maintenance") { request, context in
+            let body = try await context.attributed(APIResponse.decode(MaintenanceRequest.self, from: request))
             return APIResponse.json(try await engine.maintenance(body))
         }
-        v1.post("router/restart") { request, _ in
-            let body = try await APIResponse.decode(EnvironmentRequest.self, from: request)
-            return APIResponse.json(try await engine.restartRouter(actor: body.actor))
+        v1.post("router/restart") { request, context in
+            let body = try await context.attributed(APIResponse.decode(EnvironmentRequest.self, from: request))
+            return APIResponse.json(try await engine.restartRouter(actor: body.by))
         }
         v1.get("locks") { _, _ in APIResponse.json(try await engine.locks()) }
-        v1.post("locks/release") { request, _ in
-            let body = try await APIResponse.decode(EnvironmentRequest.self, from: request)
-            let released = try await engine.releaseLock(environment: body.environment, actor: body.actor)
+        v1.post("locks/release") { request, context in
+            let body = try await context.attributed(APIResponse.decode(EnvironmentRequest.self, from: request))
+            let released = try await engine.releaseLock(environment: body.environment, actor: body.by)
             return APIResponse.json(released.map { [$0] } ?? [])
         }
-        v1.post("down") { request, _ in
-            let body = try await APIResponse.decode(DownRequest.self, from: request)
-            try await engine.down(environment: body.environment, all: body.all, actor: body.actor)
+        v1.post("down") { request, context in
+            let body = try await context.attributed(APIResponse.decode(DownRequest.self, from: request))
+            try await engine.down(environment: body.environment, all: body.all, actor: body.by)
             return APIResponse.json(["status": "ok"])
         }
         v1.get("audit") { request, _ in
@@ -68,6 +68,7 @@ public enum APIRoutes {
             return APIResponse.json(try await engine.auditEntries(limit: limit))
         }
         addBackupRoutes(v1, engine: engine)
+        addEventRoutes(v1, engine: engine)
         return router
     }
 }

@@ -27,7 +27,10 @@ public final class Daemon: Sendable {
             configuration: .init(address: .unixDomainSocket(path: socket), serverName: "slipway"),
             onServerRunning: { _ in chmod(socket, 0o600) },
             logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: SupervisionService(engine: engine, logger: logger))]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: SupervisionService(engine: engine, logger: logger)),
+            .init(service: DeploymentService(engine: engine)),
+        ]
         if runSchedules { services.append(.init(service: ScheduleService(engine: engine))) }
         services.append(.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup))
         group = ServiceGroup(configuration: .init(
@@ -52,7 +55,6 @@ public final class Daemon: Sendable {
         try await engine.reconcile()
         logger.info("slipway daemon ready", metadata: ["daemon.socket": "\(config.socketPath)", "daemon.root": "\(config.root)"])
         try await group.run()
-        await engine.waitForRunning()
     }
 
     public func shutdown() async { await group.triggerGracefulShutdown() }

@@ -21,6 +21,7 @@ extension DeploymentInfo: FetchableRecord, MutablePersistableRecord {
         container["outcome"] = outcome
         container["message"] = message
         container["log_file"] = logFile
+        container["on_behalf_of"] = onBehalfOf
     }
 }
 
@@ -126,10 +127,11 @@ struct AuditRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var detail: String
     var prevHash: String
     var hash: String
+    var onBehalfOf: String?
 
     enum CodingKeys: String, CodingKey {
         case id, time, actor, action, target, outcome, detail, hash
-        case prevHash = "prev_hash"
+        case prevHash = "prev_hash", onBehalfOf = "on_behalf_of"
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -100,6 +100,20 @@ enum Schema {
         m.registerMigration("v4-maintenance") { db in
             try db.alter(table: "environments") { t in t.add(column: "maintenance", .text) }
         }
+        m.registerMigration("v5-events-identity") { db in
+            // The event log: strictly increasing ids (AUTOINCREMENT never reuses one), read by subscribers from an id.
+            try db.create(table: "events") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("time", .datetime).notNull().indexed()
+                t.column("environment", .text)
+                t.column("deployment_id", .integer)
+                t.column("type", .text).notNull()
+                t.column("payload", .text).notNull()
+            }
+            // The client's claimed actor, beside the OS user the daemon verified.
+            try db.alter(table: "deployments") { t in t.add(column: "on_behalf_of", .text) }
+            try db.alter(table: "audit") { t in t.add(column: "on_behalf_of", .text) }
+        }
         return m
     }
 }

@@ -5,20 +5,24 @@ import SlipwayCore
 
 extension SlipwayStore {
     /// Appends an audit entry; each entry's hash covers the previous one's, so an edit breaks the chain.
-    public func audit(actor: String, action: String, target: String, outcome: String, detail: String = "", now: Date = Date()) {
+    /// `actor` is the verified identity; its `onBehalfOf` (what a client claimed) is kept beside it.
+    public func audit(_ actor: Principal, action: String, target: String, outcome: String, detail: String = "", now: Date = Date()) {
         try? write { db in try Self.appendAudit(db, actor: actor, action: action, target: target, outcome: outcome, detail: detail, now: now) }
     }
 
-    static func appendAudit(_ db: Database, actor: String, action: String, target: String, outcome: String, detail: String, now: Date) throws {
+    static func appendAudit(_ db: Database, actor: Principal, action: String, target: String, outcome: String, detail: String, now: Date) throws {
         let prev = try String.fetchOne(db, sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1") ?? ""
-        var r = AuditRecord(id: nil, time: now, actor: actor, action: action, target: target, outcome: outcome, detail: detail, prevHash: prev, hash: "")
+        var r = AuditRecord(id: nil, time: now, actor: actor.name, action: action, target: target, outcome: outcome, detail: detail, prevHash: prev, hash: "",
+                            onBehalfOf: actor.onBehalfOf)
         r.hash = chainHash(r)
         try r.insert(db)
     }
 
     static func chainHash(_ r: AuditRecord) -> String {
         let ms = Int64((r.time.timeIntervalSince1970 * 1000).rounded())
-        let text = [r.prevHash, String(ms), r.actor, r.action, r.target, r.outcome, r.detail].joined(separator: "\u{1F}")
+        // Entries written before `on_behalf_of` existed hash as they always did.
+        let text = ([r.prevHash, String(ms), r.actor, r.action, r.target, r.outcome, r.detail] + (r.onBehalfOf.map { [$0] } ?? []))
+            .joined(separator: "\u{1F}")
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -26,7 +30,7 @@ extension SlipwayStore {
         try read { db in
             try AuditRecord.order(Column("id").desc).limit(limit).fetchAll(db).map {
                 AuditEntry(id: $0.id ?? 0, time: $0.time, actor: $0.actor, action: $0.action, target: $0.target,
-                           outcome: $0.outcome, detail: $0.detail, hash: $0.hash)
+                           outcome: $0.outcome, detail: $0.detail, hash: $0.hash, onBehalfOf: $0.onBehalfOf)
             }
         }
     }

@@ -2,59 +2,60 @@ import Foundation
 import GRDB
 import SlipwayCore
 
+/// The lock table's primitives. Only `Lease` (SlipwayEngine) calls them: it acquires, heartbeats and
+/// releases an environment's lock for every operation.
 extension SlipwayStore {
-    /// Takes the environment's deployment lock. A lock whose heartbeat is older than `staleAfter` is taken
-    /// over, and the takeover is audited; a live one refuses with a policy error naming its holder.
-    public func acquireLock(environment: String, holder: String, deploymentId: Int64?, actor: String,
-                            staleAfter: TimeInterval = 30, now: Date = Date()) throws(SlipwayError) {
-        try write { db in
-            try Self.takeLock(db, environment: environment, holder: holder, deploymentId: deploymentId, actor: actor, staleAfter: staleAfter, now: now)
-        }
+    /// Takes the environment's lock and runs `first` (the operation's first record) in the same transaction.
+    /// A lock whose heartbeat is older than `staleAfter` is taken over (audited, and an event); a live one
+    /// refuses with a policy error naming its holder, and nothing is written.
+    public func acquireLock<T>(environment: String, holder: String, actor: Principal, staleAfter: TimeInterval, now: Date = Date(),
+                               first: (Database, inout [Event]) throws -> T) throws(SlipwayError) -> T {
+        try write(recording: { db, appended in
+            try Self.takeLock(db, environment: environment, holder: holder, actor: actor, staleAfter: staleAfter, now: now, appended: &appended)
+            return try first(db, &appended)
+        })
     }
 
-    /// Starts a deployment: takes the environment's lock and inserts the deployment (state `pending`) with its
-    /// first event, in one transaction. `logFile` names the deployment's log from its id.
-    public func beginDeployment(_ deployment: DeploymentInfo, holder: String, detail: String, staleAfter: TimeInterval = 30,
-                                logFile: (Int64) -> String) throws(SlipwayError) -> DeploymentInfo {
-        try write { db in
-            try Self.takeLock(db, environment: deployment.environment, holder: holder, deploymentId: nil, actor: deployment.actor,
-                              staleAfter: staleAfter, now: deployment.startedAt)
-            var d = deployment
-            try d.insert(db)
-            d.logFile = logFile(d.id)
-            try d.update(db)
-            try db.execute(sql: "UPDATE locks SET deployment_id = ? WHERE environment = ?", arguments: [d.id, d.environment])
-            var e = DeploymentEvent(seq: 0, deploymentId: d.id, time: d.startedAt, actor: d.actor, state: d.state, detail: detail)
-            try e.insert(db)
-            return d
-        }
+    /// Inserts a deployment (state `pending`) with its first event; for `acquireLock(first:)`.
+    /// `logFile` names the deployment's log from its id.
+    public static func insertDeployment(_ db: Database, _ deployment: DeploymentInfo, detail: String, appended: inout [Event],
+                                        logFile: (Int64) -> String) throws -> DeploymentInfo {
+        var d = deployment
+        try d.insert(db)
+        d.logFile = logFile(d.id)
+        try d.update(db)
+        try db.execute(sql: "UPDATE locks SET deployment_id = ? WHERE environment = ?", arguments: [d.id, d.environment])
+        try insertEvent(db, d, change: .transition, actor: d.actor, detail: detail, now: d.startedAt, to: &appended)
+        return d
     }
 
-    static func takeLock(_ db: Database, environment: String, holder: String, deploymentId: Int64?, actor: String,
-                         staleAfter: TimeInterval, now: Date) throws {
+    static func takeLock(_ db: Database, environment: String, holder: String, actor: Principal, staleAfter: TimeInterval, now: Date,
+                         appended: inout [Event]) throws {
         if let existing = try LockInfo.fetchOne(db, key: environment) {
-                let age = now.timeIntervalSince(existing.heartbeatAt)
-                if age < staleAfter {
-                    let what = existing.deploymentId.map { "deployment \($0)" } ?? "an operation"
-                    throw SlipwayError.policy(
-                        "environment '\(environment)' is locked by \(existing.holder) (\(what), since \(Self.iso(existing.acquiredAt))); "
-                            + "wait for it to finish, or run 'slipway lock release --env \(environment)' if it is stuck")
-                }
-                try Self.appendAudit(db, actor: actor, action: "lock.takeover", target: environment, outcome: "ok",
-                                     detail: "took over a stale lock of \(existing.holder) (no heartbeat for \(Int(age))s)", now: now)
+            if case .refuse(let why) = LockCheck.decide(existing, environment: environment, ttl: staleAfter, now: now) {
+                throw SlipwayError.policy(why.reason)
             }
-        try LockInfo(environment: environment, holder: holder, deploymentId: deploymentId, acquiredAt: now, heartbeatAt: now).save(db)
+            let age = now.timeIntervalSince(existing.heartbeatAt)
+            let detail = "took over a stale lock of \(existing.holder) (no heartbeat for \(Int(age))s)"
+            try Self.appendAudit(db, actor: actor, action: "lock.takeover", target: environment, outcome: "ok", detail: detail, now: now)
+            try append(db, Event(time: now, environment: environment, payload: .lock(.init(change: .takeover, holder: holder, detail: detail))),
+                       to: &appended)
+        }
+        try LockInfo(environment: environment, holder: holder, deploymentId: nil, acquiredAt: now, heartbeatAt: now).save(db)
     }
 
-    public func heartbeat(environment: String, holder: String, now: Date = Date()) throws(SlipwayError) {
+    /// Refreshes the lock's heartbeat; false when `holder` no longer holds it.
+    public func heartbeat(environment: String, holder: String, now: Date = Date()) throws(SlipwayError) -> Bool {
         try write { db in
             try db.execute(sql: "UPDATE locks SET heartbeat_at = ? WHERE environment = ? AND holder = ?", arguments: [now, environment, holder])
+            return db.changesCount > 0
         }
     }
 
-    /// Releases the lock; with a holder, only if that holder still has it.
+    /// Releases the lock if `holder` still has it; with nil (an operator's `slipway lock release`, or a
+    /// daemon start clearing its predecessor's locks), whoever holds it.
     @discardableResult
-    public func releaseLock(environment: String, holder: String? = nil) throws(SlipwayError) -> LockInfo? {
+    public func releaseLock(environment: String, holder: String?) throws(SlipwayError) -> LockInfo? {
         try write { db in
             guard let existing = try LockInfo.fetchOne(db, key: environment) else { return nil }
             if let holder, existing.holder != holder { return nil }

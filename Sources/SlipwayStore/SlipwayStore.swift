@@ -5,6 +5,8 @@ import SlipwayCore
 /// The embedded state store: SQLite through GRDB, WAL mode. Every state change is one transaction.
 public final class SlipwayStore: Sendable {
     let db: any DatabaseWriter
+    /// In-process subscribers of the event log.
+    public let bus = EventBus()
 
     /// Opens (creating if needed) `state.db` in WAL mode and migrates it.
     public convenience init(path: String) throws(SlipwayError) {
@@ -44,21 +46,10 @@ public final class SlipwayStore: Sendable {
 
     // MARK: Deployments
 
-    /// Inserts a deployment in state `pending` with its first event.
-    public func createDeployment(_ deployment: DeploymentInfo, detail: String) throws(SlipwayError) -> DeploymentInfo {
-        try write { db in
-            var d = deployment
-            try d.insert(db)
-            var e = DeploymentEvent(seq: 0, deploymentId: d.id, time: d.startedAt, actor: d.actor, state: d.state, detail: detail)
-            try e.insert(db)
-            return d
-        }
-    }
-
     /// Moves a deployment to `state` (checked against the state machine) and records the event, atomically.
     @discardableResult
     public func transition(_ id: Int64, to state: DeploymentState, actor: String, detail: String, message: String? = nil, now: Date = Date()) throws(SlipwayError) -> DeploymentInfo {
-        try write { db in
+        try write(recording: { db, appended in
             guard var d = try DeploymentInfo.fetchOne(db, key: id) else { throw SlipwayError.notFound("no deployment \(id)") }
             d.state = try d.state.transition(to: state)
             if state.isTerminal {
@@ -67,19 +58,26 @@ public final class SlipwayStore: Sendable {
                 d.message = message ?? detail
             }
             try d.update(db)
-            var e = DeploymentEvent(seq: 0, deploymentId: id, time: now, actor: actor, state: state, detail: detail)
-            try e.insert(db)
+            try Self.insertEvent(db, d, change: .transition, actor: actor, detail: detail, now: now, to: &appended)
             return d
-        }
+        })
     }
 
     /// Records an event without changing state (progress detail).
     public func note(_ id: Int64, actor: String, detail: String, now: Date = Date()) throws(SlipwayError) {
-        try write { db in
+        try write(recording: { db, appended in
             guard let d = try DeploymentInfo.fetchOne(db, key: id) else { return }
-            var e = DeploymentEvent(seq: 0, deploymentId: id, time: now, actor: actor, state: d.state, detail: detail)
-            try e.insert(db)
-        }
+            try Self.insertEvent(db, d, change: .note, actor: actor, detail: detail, now: now, to: &appended)
+        })
+    }
+
+    /// A deployment's progress row (what `slipway deploy` follows) and its entry in the event log.
+    static func insertEvent(_ db: Database, _ d: DeploymentInfo, change: EventPayload.Deployment.Change, actor: String, detail: String,
+                            now: Date, to appended: inout [Event]) throws {
+        var e = DeploymentEvent(seq: 0, deploymentId: d.id, time: now, actor: actor, state: d.state, detail: detail)
+        try e.insert(db)
+        let payload = EventPayload.Deployment(change: change, state: d.state, version: d.version, kind: d.kind, detail: detail)
+        try append(db, Event(time: now, environment: d.environment, deploymentId: d.id, payload: .deployment(payload)), to: &appended)
     }
 
     public func deployment(_ id: Int64) throws(SlipwayError) -> DeploymentInfo? {

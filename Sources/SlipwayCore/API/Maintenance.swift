@@ -53,7 +53,7 @@ public struct MaintenanceMode: Codable, Sendable, Equatable {
 }
 
 /// `slipway maintenance on|off|pause|resume`.
-public struct MaintenanceRequest: Codable, Sendable {
+public struct MaintenanceRequest: Codable, Sendable, AttributedRequest {
     public enum Action: String, Codable, Sendable { case on, off, pause, resume }
     public var environment: String?
     public var action: Action
@@ -64,6 +64,10 @@ public struct MaintenanceRequest: Codable, Sendable {
     /// While paused: the longest a request is held.
     public var limit: String?
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
 
     public init(environment: String?, action: Action, message: String? = nil, page: String? = nil, retryAfter: String? = nil,
                 limit: String? = nil, actor: String) {
@@ -77,7 +81,7 @@ public struct MaintenanceRequest: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case environment, action, message, page, actor, limit
+        case environment, action, message, page, actor, limit, onBehalfOf = "on_behalf_of", uid
         case retryAfter = "retry_after"
     }
 }

@@ -49,10 +49,13 @@ public struct DeploymentInfo: Codable, Sendable, Equatable {
     public var outcome: String?
     public var message: String?
     public var logFile: String
+    /// What the client claimed (`SLIPWAY_ACTOR`); `actor` is the OS user the daemon verified.
+    public var onBehalfOf: String?
 
     public init(id: Int64, environment: String, version: String, previousVersion: String?, kind: DeploymentKind,
                 strategy: DeployStrategy, state: DeploymentState, actor: String, startedAt: Date,
-                finishedAt: Date? = nil, outcome: String? = nil, message: String? = nil, logFile: String) {
+                finishedAt: Date? = nil, outcome: String? = nil, message: String? = nil, logFile: String, onBehalfOf: String? = nil) {
+        self.onBehalfOf = onBehalfOf
         self.id = id
         self.environment = environment
         self.version = version
@@ -71,6 +74,7 @@ public struct DeploymentInfo: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, environment, version, kind, strategy, state, actor, outcome, message
         case previousVersion = "previous_version", startedAt = "started_at", finishedAt = "finished_at", logFile = "log_file"
+        case onBehalfOf = "on_behalf_of"
     }
 }
 
@@ -211,8 +215,12 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     public var outcome: String
     public var detail: String
     public var hash: String
+    /// What the client claimed (`SLIPWAY_ACTOR`), beside the verified `actor`.
+    public var onBehalfOf: String?
 
-    public init(id: Int64, time: Date, actor: String, action: String, target: String, outcome: String, detail: String, hash: String) {
+    public init(id: Int64, time: Date, actor: String, action: String, target: String, outcome: String, detail: String, hash: String,
+                onBehalfOf: String? = nil) {
+        self.onBehalfOf = onBehalfOf
         self.id = id
         self.time = time
         self.actor = actor
@@ -221,5 +229,10 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         self.outcome = outcome
         self.detail = detail
         self.hash = hash
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, time, actor, action, target, outcome, detail, hash
+        case onBehalfOf = "on_behalf_of"
     }
 }

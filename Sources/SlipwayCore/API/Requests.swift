@@ -1,10 +1,14 @@
 import Foundation
 
-public struct ReleaseCreateRequest: Codable, Sendable {
+public struct ReleaseCreateRequest: Codable, Sendable, AttributedRequest {
     public var version: String
     /// Directory to copy; nil means run `release.build` and copy `release.files`.
     public var from: String?
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     public init(version: String, from: String?, actor: String) {
         self.version = version
         self.from = from
@@ -12,12 +16,16 @@ public struct ReleaseCreateRequest: Codable, Sendable {
     }
 }
 
-public struct DeployRequest: Codable, Sendable {
+public struct DeployRequest: Codable, Sendable, AttributedRequest {
     public var version: String?
     public var environment: String?
     public var strategy: DeployStrategy?
     public var kind: DeploymentKind
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     /// Rollbacks: restore the backup taken before the deploy that replaced `version` too.
     public var withData: Bool?
     /// With `withData`: the backup the caller was shown and confirmed; refused if another one would be used.
@@ -34,14 +42,18 @@ public struct DeployRequest: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, environment, strategy, kind, actor, withData = "with_data", backupId = "backup_id"
+        case version, environment, strategy, kind, actor, withData = "with_data", backupId = "backup_id", onBehalfOf = "on_behalf_of", uid
     }
 }
 
-public struct ScaleRequest: Codable, Sendable {
+public struct ScaleRequest: Codable, Sendable, AttributedRequest {
     public var environment: String?
     public var instances: Int
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     public init(environment: String?, instances: Int, actor: String) {
         self.environment = environment
         self.instances = instances
@@ -49,20 +61,28 @@ public struct ScaleRequest: Codable, Sendable {
     }
 }
 
-public struct EnvironmentRequest: Codable, Sendable {
+public struct EnvironmentRequest: Codable, Sendable, AttributedRequest {
     public var environment: String?
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     public init(environment: String?, actor: String) {
         self.environment = environment
         self.actor = actor
     }
 }
 
-public struct DownRequest: Codable, Sendable {
+public struct DownRequest: Codable, Sendable, AttributedRequest {
     public var environment: String?
     /// Every environment, and stop the router process.
     public var all: Bool
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     public init(environment: String?, all: Bool, actor: String) {
         self.environment = environment
         self.all = all

@@ -136,10 +136,14 @@ public struct RestoreReport: Sendable, Codable, Equatable {
 
 // MARK: Requests
 
-public struct BackupCreateRequest: Sendable, Codable {
+public struct BackupCreateRequest: Sendable, Codable, AttributedRequest {
     public var environment: String?
     public var source: String?
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     public init(environment: String?, source: String?, actor: String) {
         self.environment = environment
         self.source = source
@@ -147,27 +151,35 @@ public struct BackupCreateRequest: Sendable, Codable {
     }
 }
 
-public struct BackupVerifyRequest: Sendable, Codable {
+public struct BackupVerifyRequest: Sendable, Codable, AttributedRequest {
     public var environment: String?
     /// One backup, or nil for all.
     public var id: String?
     public var restoreTest: Bool
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     public init(environment: String?, id: String?, restoreTest: Bool, actor: String) {
         self.environment = environment
         self.id = id
         self.restoreTest = restoreTest
         self.actor = actor
     }
-    enum CodingKeys: String, CodingKey { case environment, id, restoreTest = "restore_test", actor }
+    enum CodingKeys: String, CodingKey { case environment, id, restoreTest = "restore_test", actor, onBehalfOf = "on_behalf_of", uid }
 }
 
-public struct BackupRestoreRequest: Sendable, Codable {
+public struct BackupRestoreRequest: Sendable, Codable, AttributedRequest {
     public var id: String
     public var source: String?
     /// A path or database URL; nil restores in place.
     public var to: String?
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     public init(id: String, source: String?, to: String?, actor: String) {
         self.id = id
         self.source = source
@@ -176,16 +188,20 @@ public struct BackupRestoreRequest: Sendable, Codable {
     }
 }
 
-public struct BackupPruneRequest: Sendable, Codable {
+public struct BackupPruneRequest: Sendable, Codable, AttributedRequest {
     public var environment: String?
     public var dryRun: Bool
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     public init(environment: String?, dryRun: Bool, actor: String) {
         self.environment = environment
         self.dryRun = dryRun
         self.actor = actor
     }
-    enum CodingKeys: String, CodingKey { case environment, dryRun = "dry_run", actor }
+    enum CodingKeys: String, CodingKey { case environment, dryRun = "dry_run", actor, onBehalfOf = "on_behalf_of", uid }
 }
 
 public struct MigrateDryRunResult: Sendable, Codable, Equatable {
@@ -222,9 +238,13 @@ public struct RescanReport: Sendable, Codable, Equatable {
     }
 }
 
-public struct BackupRescanRequest: Sendable, Codable {
+public struct BackupRescanRequest: Sendable, Codable, AttributedRequest {
     public var environment: String?
     public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
     public init(environment: String?, actor: String) {
         self.environment = environment
         self.actor = actor

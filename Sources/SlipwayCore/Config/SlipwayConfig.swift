@@ -6,7 +6,7 @@ public enum DeployStrategy: String, Codable, Sendable, CaseIterable {
 }
 
 /// A validated `slipway.yml`, with every environment resolved (its overrides deep-merged over the top level).
-public struct SlipwayConfig: Sendable {
+public struct SlipwayConfig: Sendable, Equatable {
     public var file: String
     public var directory: String
     public var app: String

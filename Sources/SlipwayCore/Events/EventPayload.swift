@@ -1,0 +1,159 @@
+import Foundation
+
+/// What an event says, typed by family. The `type` string names the family and the change
+/// (`instance.started`); each family has its own payload fields.
+public enum EventPayload: Sendable, Equatable {
+    case deployment(Deployment)
+    case instance(Instance)
+    case backup(Backup)
+    case drill(Drill)
+    case maintenance(Maintenance)
+    case lock(Lock)
+    case router(Router)
+    case config(Config)
+
+    /// A deployment's state change (`deployment.transition`) or progress note (`deployment.note`).
+    public struct Deployment: Codable, Sendable, Equatable {
+        public enum Change: String, Codable, Sendable { case transition, note }
+        public var change: Change
+        public var state: DeploymentState
+        public var version: String
+        public var kind: DeploymentKind
+        public var detail: String
+        public init(change: Change, state: DeploymentState, version: String, kind: DeploymentKind, detail: String) {
+            self.change = change
+            self.state = state
+            self.version = version
+            self.kind = kind
+            self.detail = detail
+        }
+        enum CodingKeys: String, CodingKey { case state, version, kind, detail }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            change = .transition
+            state = try c.decode(DeploymentState.self, forKey: .state)
+            version = try c.decode(String.self, forKey: .version)
+            kind = try c.decode(DeploymentKind.self, forKey: .kind)
+            detail = try c.decode(String.self, forKey: .detail)
+        }
+    }
+
+    public struct Instance: Codable, Sendable, Equatable {
+        public enum Change: String, Codable, Sendable { case started, ready, notReady = "not_ready", crashed, restarted, stopped }
+        public var change: Change
+        public var release: String
+        public var slot: Int
+        public var pid: Int32
+        public var port: Int
+        public var restarts: Int?
+        public init(change: Change, release: String, slot: Int, pid: Int32, port: Int, restarts: Int? = nil) {
+            self.change = change
+            self.release = release
+            self.slot = slot
+            self.pid = pid
+            self.port = port
+            self.restarts = restarts
+        }
+        enum CodingKeys: String, CodingKey { case release, slot, pid, port, restarts }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            change = .started
+            release = try c.decode(String.self, forKey: .release)
+            slot = try c.decode(Int.self, forKey: .slot)
+            pid = try c.decode(Int32.self, forKey: .pid)
+            port = try c.decode(Int.self, forKey: .port)
+            restarts = try c.decodeIfPresent(Int.self, forKey: .restarts)
+        }
+    }
+
+    public struct Backup: Codable, Sendable, Equatable {
+        public enum Change: String, Codable, Sendable { case created, failed, verified, pruned }
+        public var change: Change
+        public var backupId: String?
+        public var reason: String?
+        public var bytes: Int64?
+        public var ok: Bool
+        public var detail: String
+        public init(change: Change, backupId: String?, reason: String? = nil, bytes: Int64? = nil, ok: Bool, detail: String) {
+            self.change = change
+            self.backupId = backupId
+            self.reason = reason
+            self.bytes = bytes
+            self.ok = ok
+            self.detail = detail
+        }
+        enum CodingKeys: String, CodingKey { case backupId = "backup_id", reason, bytes, ok, detail }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            change = .created
+            backupId = try c.decodeIfPresent(String.self, forKey: .backupId)
+            reason = try c.decodeIfPresent(String.self, forKey: .reason)
+            bytes = try c.decodeIfPresent(Int64.self, forKey: .bytes)
+            ok = try c.decode(Bool.self, forKey: .ok)
+            detail = try c.decode(String.self, forKey: .detail)
+        }
+    }
+
+    public struct Drill: Codable, Sendable, Equatable {
+        public var backupId: String
+        public var ok: Bool
+        public var rtoMs: Int
+        public var rpoSeconds: Int
+        public var message: String?
+        public init(backupId: String, ok: Bool, rtoMs: Int, rpoSeconds: Int, message: String?) {
+            self.backupId = backupId
+            self.ok = ok
+            self.rtoMs = rtoMs
+            self.rpoSeconds = rpoSeconds
+            self.message = message
+        }
+        enum CodingKeys: String, CodingKey { case backupId = "backup_id", ok, rtoMs = "rto_ms", rpoSeconds = "rpo_seconds", message }
+    }
+
+    public struct Maintenance: Codable, Sendable, Equatable {
+        /// `on`, `paused`, or nil when traffic flows again.
+        public var mode: MaintenanceMode.Mode?
+        public var detail: String
+        public init(mode: MaintenanceMode.Mode?, detail: String) {
+            self.mode = mode
+            self.detail = detail
+        }
+    }
+
+    public struct Lock: Codable, Sendable, Equatable {
+        public enum Change: String, Codable, Sendable { case takeover, lost, released }
+        public var change: Change
+        public var holder: String
+        public var detail: String
+        public init(change: Change, holder: String, detail: String) {
+            self.change = change
+            self.holder = holder
+            self.detail = detail
+        }
+        enum CodingKeys: String, CodingKey { case holder, detail }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            change = .takeover
+            holder = try c.decode(String.self, forKey: .holder)
+            detail = try c.decode(String.self, forKey: .detail)
+        }
+    }
+
+    public struct Router: Codable, Sendable, Equatable {
+        public var pid: Int
+        public var detail: String
+        public init(pid: Int, detail: String) {
+            self.pid = pid
+            self.detail = detail
+        }
+    }
+
+    public struct Config: Codable, Sendable, Equatable {
+        public var file: String
+        public var detail: String
+        public init(file: String, detail: String) {
+            self.file = file
+            self.detail = detail
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Who asked for a change. The daemon sets it from what it can prove (the kernel's `SO_PEERCRED` on the
+/// admin socket); what a client merely claims (`SLIPWAY_ACTOR`) is kept beside it as `onBehalfOf`.
+/// The governance work extends `via` with tokens and roles.
+public struct Principal: Codable, Sendable, Equatable, CustomStringConvertible {
+    public enum Via: String, Codable, Sendable {
+        /// A local user on the admin socket, identified by the kernel.
+        case socket
+        /// The daemon itself: the scheduler, recovery, the supervisor.
+        case daemon
+    }
+
+    /// The OS user name (or the daemon's role, e.g. `scheduler`).
+    public var name: String
+    public var uid: UInt32?
+    public var via: Via
+    /// Free text the client sent (`SLIPWAY_ACTOR`): a note, never an identity.
+    public var onBehalfOf: String?
+
+    public init(name: String, uid: UInt32? = nil, via: Via, onBehalfOf: String? = nil) {
+        self.name = name
+        self.uid = uid
+        self.via = via
+        self.onBehalfOf = onBehalfOf.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The daemon acting on its own (scheduler, recovery).
+    public static func daemon(_ role: String) -> Principal { Principal(name: role, via: .daemon) }
+
+    /// `alice`, or `alice (on behalf of: ticket-42)`.
+    public var description: String { onBehalfOf.map { "\(name) (on behalf of: \($0))" } ?? name }
+
+    enum CodingKeys: String, CodingKey {
+        case name, uid, via
+        case onBehalfOf = "on_behalf_of"
+    }
+}
+
+/// A request that records who asked: the client fills `actor` with what it claims; the daemon replaces it
+/// with the identity it verified and moves the claim to `onBehalfOf`.
+public protocol AttributedRequest: Sendable {
+    var actor: String { get set }
+    var onBehalfOf: String? { get set }
+    var uid: UInt32? { get set }
+}
+
+extension AttributedRequest {
+    /// The verified actor (after the daemon attributed the request).
+    public var by: Principal { Principal(name: actor, uid: uid, via: uid == nil ? .daemon : .socket, onBehalfOf: onBehalfOf) }
+
+    /// This request as made by `verified`: the client's claim becomes the `on_behalf_of` note.
+    public func attributed(to verified: Principal) -> Self {
+        var copy = self
+        let claim = actor.trimmingCharacters(in: .whitespaces)
+        copy.actor = verified.name
+        copy.uid = verified.uid
+        copy.onBehalfOf = claim.isEmpty || claim == verified.name ? nil : String(claim.prefix(200))
+        return copy
+    }
+}

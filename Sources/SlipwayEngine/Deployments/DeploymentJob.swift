@@ -1,0 +1,14 @@
+import SlipwayCore
+import SlipwayStore
+
+/// A deployment accepted by `startDeployment`, waiting for `DeploymentService` to run it. It carries the
+/// configuration as it was when the deployment started: a reload meanwhile never mixes two configs
+/// in one deployment.
+struct DeploymentJob: Sendable {
+    var deployment: DeploymentInfo
+    var config: SlipwayConfig
+    var env: EnvironmentConfig
+    var lease: Lease
+    /// For `rollback --with-data`: the backup restored before the switch.
+    var data: BackupInfo?
+}

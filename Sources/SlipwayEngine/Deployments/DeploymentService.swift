@@ -1,0 +1,25 @@
+import Logging
+import ServiceLifecycle
+import SlipwayCore
+
+/// Runs in-flight deployments in one task group, as a Service of the daemon's ServiceGroup. On graceful
+/// shutdown no new deployment starts and each running one finishes the step it is in, then stops where a
+/// state is persisted: the next daemon start (`Engine.reconcile`) completes or rolls it back.
+public struct DeploymentService: Service {
+    let engine: Engine
+
+    public init(engine: Engine) { self.engine = engine }
+
+    public func run() async throws {
+        let queue = engine.deployments
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await job in queue.jobs {
+                    group.addTask { await engine.execute(job) }
+                }
+            }
+        } onGracefulShutdown: {
+            queue.stop()
+        }
+    }
+}

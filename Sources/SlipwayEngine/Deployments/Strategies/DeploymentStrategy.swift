@@ -1,0 +1,17 @@
+import SlipwayCore
+
+/// How a release replaces the serving one. Each strategy is its own type; `rolling` and `canary` are
+/// added as new types without touching these. A strategy runs inside the engine's isolation and uses
+/// its building blocks (`startAndVerify`, `switchTo`, `restorePrevious`, `retire`, `step`).
+protocol DeploymentStrategy: Sendable {
+    func run(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, engine: isolated Engine) async throws(SlipwayError)
+}
+
+enum Strategies {
+    static func named(_ name: DeployStrategy) -> any DeploymentStrategy {
+        switch name {
+        case .blueGreen: BlueGreenStrategy()
+        case .recreate: RecreateStrategy()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayStore
+
+extension Engine {
+    /// Puts `d.previousVersion` back in service (its live instances, or fresh ones), stops the new
+    /// release's instances, and ends the deployment as rolled back.
+    func restorePrevious(_ d: inout DeploymentInfo, cfg: SlipwayConfig, env: EnvironmentConfig, log: DeployLog, reason: String) async {
+        do {
+            var record = try store.environment(env.name)
+            let count = record.instances ?? env.process.instances
+            var targets: [InstanceRecord] = []
+            if let prev = d.previousVersion {
+                targets = try store.instances(environment: env.name).filter {
+                    $0.release == prev && ($0.state == .running || $0.state == .standby)
+                        && ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime))
+                }
+                var slot = 0
+                while targets.count < count {
+                    while targets.contains(where: { $0.slot == slot }) { slot += 1 }
+                    targets.append(try await supervisor.start(app: cfg.app, env: env, release: prev, slot: slot))
+                    note(d, "started \(env.name)-\(prev)-\(slot) again", log: log)
+                }
+                _ = await gate(targets, settings: env.health)  // best effort: the previous release is all there is
+                try await markServing(targets, env: env)
+            }
+            record.currentRelease = d.previousVersion
+            if record.previousRelease == record.currentRelease { record.previousRelease = nil }
+            try store.save(record)
+            try await pushTable()
+            await retire(env: env, keeping: Set(targets.compactMap(\.id)), warm: nil, log: log, d: d)
+            let first = reason.split(separator: "\n").first.map(String.init) ?? reason
+            try step(&d, .rolledBack, "rolled back: \(d.previousVersion ?? "nothing") is serving \(env.name) again (\(first))", message: reason, log: log)
+        } catch {
+            _ = try? step(&d, .failed, "rollback failed: \(error); check 'slipway status'", message: "\(reason)\nrollback failed: \(error)", log: log)
+        }
+    }
+
+    /// After a switch: the previous release's instances stay warm (standby) for `keep_warm`; everything else not kept is stopped.
+    func retire(env: EnvironmentConfig, keeping: Set<Int64>, warm: String?, log: DeployLog, d: DeploymentInfo) async {
+        guard let all = try? store.instances(environment: env.name) else { return }
+        var stop: [InstanceRecord] = []
+        for var i in all where !keeping.contains(i.id ?? -1) {
+            if let warm, i.release == warm, env.keepWarm > .zero, i.state == .running || i.state == .standby {
+                i.state = .standby
+                i.ready = false
+                _ = try? store.save(i)
+            } else {
+                stop.append(i)
+            }
+        }
+        if !stop.isEmpty {
+            note(d, "stopping \(stop.count) instance(s): \(stop.map { "\($0.release)-\($0.slot)" }.joined(separator: ", "))", log: log)
+            await supervisor.stopAll(stop, timeout: env.process.stopTimeout)
+        }
+    }
+
+    /// Removes release directories beyond keep_releases; never the current or previous release of any environment.
+    func pruneReleases(_ cfg: SlipwayConfig) {
+        var protected = Set<String>()
+        for name in cfg.environmentNames {
+            if let r = try? store.environment(name) {
+                if let c = r.currentRelease { protected.insert(c) }
+                if let p = r.previousRelease { protected.insert(p) }
+            }
+        }
+        for i in (try? store.instances()) ?? [] { protected.insert(i.release) }
+        let removed = releases.prune(keep: cfg.keepReleases, protected: protected)
+        if !removed.isEmpty { logger.info("pruned releases", metadata: ["release.removed": "\(removed.joined(separator: ","))"]) }
+    }
+}
+
+extension Engine {
+    func restorePrevious(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, reason: String) async {
+        await restorePrevious(&d, cfg: job.config, env: job.env, log: log, reason: reason)
+    }
+}

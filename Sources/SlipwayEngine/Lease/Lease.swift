@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+import Logging
+import SlipwayCore
+import SlipwayStore
+
+/// How long a lock lives without a heartbeat, and how often a holder renews it.
+public struct LeaseSettings: Sendable {
+    /// A lock whose last heartbeat is older than this is stale: the next operation takes it over (audited).
+    public var ttl: TimeInterval
+    public var heartbeat: Duration
+    public init(ttl: TimeInterval = 30, heartbeat: Duration = .seconds(5)) {
+        self.ttl = ttl
+        self.heartbeat = heartbeat
+    }
+}
+
+/// An environment's lock, held by one operation (deploy, rollback, scale, down, backup, restore, drill,
+/// maintenance, migrate). It is taken in the same transaction as the operation's first record,
+/// heartbeated while the operation runs, and released when it ends — on every path, and only if this
+/// operation still holds it. Nothing else touches the lock table.
+public struct Lease: Sendable {
+    public let environment: String
+    public let holder: String
+    let store: SlipwayStore
+    let settings: LeaseSettings
+    let logger: Logger
+
+    /// Takes the lock, writing `first` in the same transaction. Refused (policy, exit 3) while another
+    /// live operation holds it; nothing is written then.
+    static func acquire<T>(_ store: SlipwayStore, environment: String, holder: String, actor: Principal, settings: LeaseSettings,
+                           logger: Logger, first: (Database, inout [Event]) throws -> T) throws(SlipwayError) -> (Lease, T) {
+        let value = try store.acquireLock(environment: environment, holder: holder, actor: actor, staleAfter: settings.ttl, first: first)
+        return (Lease(environment: environment, holder: holder, store: store, settings: settings, logger: logger), value)
+    }
+
+    /// Runs `body` while the lock is heartbeated, then releases it, whatever `body` did.
+    func hold<T, E: Error>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws(E) -> T) async throws(E) -> T {
+        let result: Result<T, E> = await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.beat() }
+            let r: Result<T, E>
+            do throws(E) { r = .success(try await body()) } catch { r = .failure(error) }
+            group.cancelAll()
+            return r
+        }
+        release()
+        return try result.get()
+    }
+
+    /// Releases the lock if this operation still holds it (another may have taken a stale one over).
+    func release() {
+        do {
+            if try store.releaseLock(environment: environment, holder: holder) == nil {
+                logger.warning("the lock was no longer ours to release", metadata: ["lock.env": "\(environment)", "lock.holder": "\(holder)"])
+            }
+        } catch {
+            logger.error("cannot release the lock", metadata: ["lock.env": "\(environment)", "error": "\(error)"])
+        }
+    }
+
+    /// Renews the heartbeat until cancelled. A lost lock is logged once and recorded in the event log.
+    private func beat() async {
+        var lost = false
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: settings.heartbeat) } catch { return }
+            let held = (try? store.heartbeat(environment: environment, holder: holder)) ?? true
+            if !held && !lost {
+                lost = true
+                logger.error("lost the environment's lock to another operation", metadata: ["lock.env": "\(environment)", "lock.holder": "\(holder)"])
+                store.record(Event(environment: environment, payload: .lock(.init(change: .lost, holder: holder,
+                                                                                  detail: "another operation took the lock over"))))
+            }
+        }
+    }
+}
+
+extension Engine {
+    /// Takes `environment`'s lock for an operation with no record of its own, runs `body`, releases it.
+    func withLease<T: Sendable>(_ environment: String, holder: String, actor: Principal,
+                                _ body: () async throws(SlipwayError) -> T) async throws(SlipwayError) -> T {
+        let (lease, _) = try Lease.acquire(store, environment: environment, holder: holder, actor: actor, settings: leaseSettings, logger: logger) { _, _ in }
+        return try await lease.hold(body)
+    }
+}
+
+extension Lease {
+    /// Removes whatever lock `environment` has: an operator's `slipway lock release`, or a daemon start
+    /// clearing the locks of the run before it. Audited, and a `lock.released` event.
+    static func forceRelease(_ store: SlipwayStore, environment: String, actor: Principal, action: String, why: String) throws(SlipwayError) -> LockInfo? {
+        let released = try store.releaseLock(environment: environment, holder: nil)
+        let detail = released.map { "released the lock of \($0.holder) (\(why))" } ?? ""
+        store.audit(actor, action: action, target: environment, outcome: released == nil ? "not locked" : "ok", detail: detail)
+        if let released {
+            store.record(Event(environment: environment, deploymentId: released.deploymentId,
+                               payload: .lock(.init(change: .released, holder: released.holder, detail: detail))))
+        }
+        return released
+    }
+}

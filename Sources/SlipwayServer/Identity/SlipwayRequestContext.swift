@@ -1,0 +1,30 @@
+import Hummingbird
+import NIOCore
+import SlipwayCore
+
+/// The API's request context: Hummingbird's core storage plus the connection, so a route can ask the
+/// kernel who is on the other end of the admin socket.
+public struct SlipwayRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The accepted connection (nil under the in-process test client, which has no socket).
+    let channel: (any Channel)?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// Who is asking, from what the kernel says about the connection (`SO_PEERCRED`): the uid and its OS
+    /// user name. A connection the kernel cannot vouch for is refused.
+    func principal() async throws -> Principal {
+        guard let channel, let peer = await PeerCredentials.of(channel) else {
+            throw SlipwayError(.policy, "the daemon cannot tell who is asking (no peer credentials on this connection); use the admin socket")
+        }
+        return Principal(name: PeerCredentials.userName(uid: peer.uid), uid: peer.uid, via: .socket)
+    }
+
+    /// `body` as asked by the verified user: the client's claimed actor is kept only as `on_behalf_of`.
+    func attributed<T: AttributedRequest>(_ body: T) async throws -> T {
+        body.attributed(to: try await principal())
+    }
+}
