@@ -10,16 +10,20 @@ import UnixSignals
 ///
 /// `GET /` answers 200 with its release (or 500 for a `fail_rate` share), `/health/live`, `/health/ready`
 /// (503 when `ready` is false), `/metrics`. Behaviour comes from `demo-app.json` in the working directory:
-/// `{"ready": true, "fail_rate": 0.0, "latency_ms": 0, "crash_after_s": null}`.
+/// `{"ready": true, "ready_after_ms": 0, "fail_rate": 0.0, "latency_ms": 0, "crash_after_s": null}`. `/env` answers the
+/// Slipway variables it runs with (`SLIPWAY_APP`, `SLIPWAY_ENV`, `SLIPWAY_RELEASE`, `SLIPWAY_SHARED`).
 public enum DemoApp {
     public struct Settings: Codable, Sendable {
         public var ready = true
+        /// Not ready until this long after the process started (a slow warm-up).
+        public var readyAfterMs = 0
         public var failRate = 0.0
         public var latencyMs = 0
         public var crashAfterS: Double?
 
         enum CodingKeys: String, CodingKey {
             case ready
+            case readyAfterMs = "ready_after_ms"
             case failRate = "fail_rate", latencyMs = "latency_ms", crashAfterS = "crash_after_s"
         }
 
@@ -27,6 +31,7 @@ public enum DemoApp {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             ready = try c.decodeIfPresent(Bool.self, forKey: .ready) ?? true
+            readyAfterMs = try c.decodeIfPresent(Int.self, forKey: .readyAfterMs) ?? 0
             failRate = try c.decodeIfPresent(Double.self, forKey: .failRate) ?? 0
             latencyMs = try c.decodeIfPresent(Int.self, forKey: .latencyMs) ?? 0
             crashAfterS = try c.decodeIfPresent(Double.self, forKey: .crashAfterS)
@@ -70,9 +75,20 @@ public enum DemoApp {
                             body: .init(byteBuffer: ByteBuffer(string: "hello from demo-app \(version) (\(instance), request \(n))\n")))
         }
         router.get("/health/live") { _, _ in "ok\n" }
+        let readyAt = ContinuousClock.now + .milliseconds(settings.readyAfterMs)
         router.get("/health/ready") { _, _ -> Response in
-            settings.ready ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
-                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready (demo-app.json says ready: false)\n")))
+            guard settings.ready else {
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready (demo-app.json says ready: false)\n")))
+            }
+            guard ContinuousClock.now >= readyAt else {
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "warming up (ready_after_ms: \(settings.readyAfterMs))\n")))
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+        }
+        router.get("/env") { _, _ -> Response in
+            let env = ProcessInfo.processInfo.environment
+            let text = ["SLIPWAY_APP", "SLIPWAY_ENV", "SLIPWAY_RELEASE", "SLIPWAY_SHARED"].map { "\($0)=\(env[$0] ?? "")" }.joined(separator: "\n")
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
         }
         router.get("/metrics") { _, _ -> Response in
             let text = "# TYPE demo_requests_total counter\ndemo_requests_total{release=\"\(version)\"} \(counter.value)\n"

@@ -103,7 +103,7 @@ public struct BackupService: Sendable {
     }
 
     func appendLog(_ path: String, _ line: String) {
-        guard let h = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else { return }
+        guard let h = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]) ? FileHandle(forWritingAtPath: path) : nil) else { return }
         defer { try? h.close() }
         _ = try? h.seekToEnd()
         try? h.write(contentsOf: Data((line + "\n").utf8))

@@ -14,7 +14,7 @@ public struct DeployLog: Sendable {
             _ = try? h.seekToEnd()
             try? h.write(contentsOf: data)
         } else {
-            _ = FileManager.default.createFile(atPath: path, contents: data)
+            _ = FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o640])
         }
     }
 

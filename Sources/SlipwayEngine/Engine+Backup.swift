@@ -9,7 +9,7 @@ extension Engine {
     /// The backup service of an environment; a usage error when it has no `backup:` section.
     func backupService(_ env: EnvironmentConfig) throws(SlipwayError) -> BackupService {
         let settings = try backupSettings(env)
-        let values = try Secrets(root: config.root).resolve(settings.secretNames)
+        let values = try Secrets(root: config.root).resolve(settings.secretNames, environment: env.name)
         return try BackupService(app: config.app, environment: env.name, settings: settings, secrets: values, root: config.root)
     }
 

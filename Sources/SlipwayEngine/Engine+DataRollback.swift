@@ -17,7 +17,8 @@ extension Engine {
         let service = try backupService(env)
         let changes = await service.changes(since: backup.manifest)
         return DataRollbackPlan(environment: env.name, version: target, currentRelease: record.currentRelease, backup: backup,
-                                ageSeconds: max(0, Int(Date().timeIntervalSince(backup.createdAt))), changes: changes)
+                                ageSeconds: max(0, Int(Date().timeIntervalSince(backup.createdAt))), changes: changes,
+                                holdLimitMs: Self.dataRollbackHoldMs)
     }
 
     /// The backup taken before the deploy that replaced `version`: the newest pre-deploy backup taken

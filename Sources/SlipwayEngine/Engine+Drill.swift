@@ -31,7 +31,7 @@ extension Engine {
         var checks: [RestoreCheck] = []
         var message: String?
         do throws(SlipwayError) {
-            let restored = try await service.drillRestore(backup.manifest, locations: backup.locations, sharedDirectory: cfg.sharedDirectory, log: log)
+            let restored = try await service.drillRestore(backup.manifest, locations: backup.locations, sharedDirectory: cfg.sharedDirectory(env.name), log: log)
             phases = restored.phases
             checks = restored.checks
             if !checks.allSatisfy(\.ok) {
@@ -83,11 +83,7 @@ extension Engine {
             return ([], "cannot start \(release): \(error.message)")
         }
         let result = await drillProbe(env.health, release: release, pid: child.pid, port: port, since: began, log: log)
-        _ = ProcessInspector.signal(pid: child.pid, startTime: child.startTime, SIGTERM)
-        if await ProcessSpawner.wait(child.pid, timeout: env.process.stopTimeout) == nil {
-            _ = ProcessInspector.signal(pid: child.pid, startTime: child.startTime, SIGKILL)
-            _ = await ProcessSpawner.wait(child.pid)
-        }
+        _ = await ProcessGroup.stop(child.pid, startTime: child.startTime, timeout: env.process.stopTimeout)
         return result
     }
 

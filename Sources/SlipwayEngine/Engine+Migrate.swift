@@ -47,8 +47,8 @@ extension Engine {
         log.write("$ \(command)")
         let child = try ProcessSpawner.spawn(argv: argv, directory: releases.path(release), environment: vars, logFile: log.path)
         if let status = await ProcessSpawner.wait(child.pid, timeout: timeout) { return status }
-        _ = ProcessInspector.signal(pid: child.pid, startTime: child.startTime, SIGKILL)
-        _ = await ProcessSpawner.wait(child.pid)
+        ProcessGroup.signal(child.pid, startTime: child.startTime, SIGKILL)
+        _ = await ProcessGroup.waitEmpty(child.pid, startTime: child.startTime, until: .now + .seconds(5))
         log.write("migration killed after \(DurationParsing.format(timeout))")
         return 124
     }

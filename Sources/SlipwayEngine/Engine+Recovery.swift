@@ -24,6 +24,8 @@ extension Engine {
                 i.ready = false
                 try store.save(i)
             case .starting, .standby, .stopping, .stopped:
+                // Its launcher is gone; whatever it forked goes too.
+                _ = await ProcessGroup.stop(i.pid, startTime: UInt64(i.procStartTime), timeout: .seconds(1))
                 if let id = i.id { try store.deleteInstance(id) }
             }
         }

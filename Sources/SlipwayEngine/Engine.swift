@@ -8,7 +8,7 @@ import SlipwayStore
 /// The control plane's heart: deployments as persisted state machines over the supervisor and the router.
 public actor Engine {
     public private(set) var config: SlipwayConfig
-    public let store: SlipwayStore
+    public nonisolated let store: SlipwayStore
     public let supervisor: Supervisor
     public let router: RouterController
     let releases: ReleaseStore
@@ -25,12 +25,7 @@ public actor Engine {
     var lastGeneration = 0
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
-        let fm = FileManager.default
-        for dir in [config.root, config.releasesDirectory, config.sharedDirectory, config.logsDirectory] {
-            do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw SlipwayError(.usage, "cannot create \(dir); check root in \(config.file)", cause: error)
-            }
-        }
+        try RootLayout.prepare(config, logger: logger)
         self.config = config
         self.store = try SlipwayStore(path: config.databasePath)
         self.releases = ReleaseStore(directory: config.releasesDirectory)
@@ -104,6 +99,7 @@ public actor Engine {
         var names = config.environmentNames
         if let environment { names = [try config.environment(environment).name] }
         let locks = try store.locks()
+        let secrets = Secrets(root: config.root)
         var out: [EnvironmentStatus] = []
         for name in names {
             guard let env = config.environments[name] else { continue }
@@ -111,7 +107,9 @@ public actor Engine {
             out.append(EnvironmentStatus(name: name, currentRelease: record.currentRelease, previousRelease: record.previousRelease,
                                          listen: env.router.listen.description, strategy: env.strategy,
                                          lock: locks.first { $0.environment == name },
-                                         instances: try store.instances(environment: name).map(\.info), maintenance: record.maintenance))
+                                         instances: try store.instances(environment: name).map(\.info), maintenance: record.maintenance,
+                                         secrets: env.secretNames.map { SecretInfo(name: $0, source: secrets.source(of: $0, environment: name)?.description) },
+                                         shared: config.sharedDirectory(name)))
         }
         return out
     }

@@ -1,37 +1,74 @@
 import Foundation
 import SlipwayCore
 
-/// Secrets named in `process.secrets`, from the daemon's environment or `<root>/secrets.env`.
-/// Values are only ever placed in an instance's environment: never logged, audited or returned.
+/// Secrets named in the configuration, looked up per environment: `<root>/secrets/<env>.env` first, then
+/// the common `<root>/secrets.env`, then the daemon's environment. Values are only ever placed in an
+/// instance's (or a backup tool's) environment: never logged, audited or returned; `source(of:)` says
+/// where a name comes from without its value.
 public struct Secrets: Sendable {
-    let values: [String: String]
+    /// Where a value was found.
+    public enum Source: Sendable, Equatable, CustomStringConvertible {
+        case environmentFile(String)
+        case commonFile
+        case daemonEnvironment
 
-    public init(root: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        var v: [String: String] = [:]
-        if let text = try? String(contentsOfFile: root + "/secrets.env", encoding: .utf8) {
-            for line in text.split(whereSeparator: \.isNewline) {
-                let t = line.trimmingCharacters(in: .whitespaces)
-                guard !t.isEmpty, !t.hasPrefix("#"), let eq = t.firstIndex(of: "=") else { continue }
-                var value = String(t[t.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
-                if value.count >= 2, (value.hasPrefix("\"") && value.hasSuffix("\"")) || (value.hasPrefix("'") && value.hasSuffix("'")) {
-                    value = String(value.dropFirst().dropLast())
-                }
-                v[String(t[..<eq]).trimmingCharacters(in: .whitespaces)] = value
+        public var description: String {
+            switch self {
+            case .environmentFile(let env): "secrets/\(env).env"
+            case .commonFile: "secrets.env"
+            case .daemonEnvironment: "the daemon's environment"
             }
         }
-        for (k, value) in environment { v[k] = v[k] ?? value }
-        values = v
     }
 
-    /// The values for `names`; a missing one is a usage error naming it (never its value).
-    public func resolve(_ names: [String]) throws(SlipwayError) -> [String: String] {
+    let perEnvironment: [String: [String: String]]
+    let common: [String: String]
+    let process: [String: String]
+
+    public init(root: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        common = Self.read(root + "/secrets.env")
+        var files: [String: [String: String]] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/secrets")) ?? [] where name.hasSuffix(".env") {
+            files[String(name.dropLast(4))] = Self.read("\(root)/secrets/\(name)")
+        }
+        perEnvironment = files
+        process = environment
+    }
+
+    /// Where `name` comes from for `environment` (nil: not set anywhere).
+    public func source(of name: String, environment: String) -> Source? {
+        if perEnvironment[environment]?[name] != nil { return .environmentFile(environment) }
+        if common[name] != nil { return .commonFile }
+        if process[name] != nil { return .daemonEnvironment }
+        return nil
+    }
+
+    /// The values for `names` in `environment`; a missing one is a usage error naming it (never its value).
+    public func resolve(_ names: [String], environment: String) throws(SlipwayError) -> [String: String] {
         var out: [String: String] = [:]
         for name in names {
-            guard let value = values[name] else {
-                throw .usage("secret \(name) is not set: export it in the daemon's environment or add \(name)=… to secrets.env in the root")
+            guard let value = perEnvironment[environment]?[name] ?? common[name] ?? process[name] else {
+                throw .usage("secret \(name) is not set for '\(environment)': add \(name)=… to secrets/\(environment).env (or the common "
+                             + "secrets.env) in the root, or export it in the daemon's environment")
             }
             out[name] = value
         }
         return out
+    }
+
+    /// `NAME=value` lines; `#` comments and blank lines skipped; one pair of quotes around a value removed.
+    static func read(_ path: String) -> [String: String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
+        var v: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard !t.isEmpty, !t.hasPrefix("#"), let eq = t.firstIndex(of: "=") else { continue }
+            var value = String(t[t.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, (value.hasPrefix("\"") && value.hasSuffix("\"")) || (value.hasPrefix("'") && value.hasSuffix("'")) {
+                value = String(value.dropFirst().dropLast())
+            }
+            v[String(t[..<eq]).trimmingCharacters(in: .whitespaces)] = value
+        }
+        return v
     }
 }

@@ -25,11 +25,16 @@ extension Supervisor {
                     i.state = .crashed
                     _ = try? store.save(i)
                     trackers[id] = nil
+                    record(.crashed, i)
+                    // What the launcher forked may still run (and hold the port): ask it to stop now.
+                    ProcessGroup.signal(i.pid, startTime: UInt64(i.procStartTime), SIGTERM)
                 }
                 // Exponential back-off: 0.5s, 1s, 2s … capped at 30s.
                 let delay = Duration.milliseconds(min(30_000, 500 << min(i.restarts, 6)))
                 if let at = crashedAt[id], now - at < delay { continue }
                 if crashedAt[id] == nil { crashedAt[id] = now; continue }
+                // The crashed instance's group must be empty before its replacement takes the port.
+                if ProcessGroup.signal(i.pid, startTime: UInt64(i.procStartTime), SIGKILL) > 0 { continue }
                 restart(i, env: env, app: config.app)
                 continue
             }
@@ -56,6 +61,7 @@ extension Supervisor {
                 i.ready = t.isReady
                 _ = try? store.save(i)
                 changed = true
+                record(t.isReady ? .ready : .notReady, i)
                 logger.info(t.isReady ? "instance ready" : "instance not ready", metadata: ["instance.pid": "\(i.pid)", "instance.port": "\(i.port)"])
             }
             trackers[id] = t
@@ -77,6 +83,7 @@ extension Supervisor {
             i.startedAt = Date()
             _ = try store.save(i)
             crashedAt[id] = nil
+            self.record(.restarted, i)
             logger.info("restarted instance", metadata: ["instance.pid": "\(child.pid)", "instance.restarts": "\(i.restarts)"])
         } catch {
             crashedAt[id] = ContinuousClock.now

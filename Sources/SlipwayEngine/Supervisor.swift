@@ -11,7 +11,8 @@ public actor Supervisor {
     let store: SlipwayStore
     let logsDirectory: String
     let releases: ReleaseStore
-    let sharedDirectory: String
+    /// `<root>/shared`: each environment's SLIPWAY_SHARED is its own directory below it.
+    let sharedRoot: String
     let prober = HealthProber()
     let logger: Logger
     var secrets: Secrets
@@ -24,7 +25,7 @@ public actor Supervisor {
         self.store = store
         self.logsDirectory = root + "/logs"
         self.releases = ReleaseStore(directory: root + "/releases")
-        self.sharedDirectory = root + "/shared"
+        self.sharedRoot = root + "/shared"
         self.secrets = secrets
         self.logger = logger
     }
@@ -37,13 +38,13 @@ public actor Supervisor {
         let daemon = ProcessInfo.processInfo.environment
         for key in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER"] { if let v = daemon[key] { e[key] = v } }
         for (k, v) in env.process.env { e[k] = v }
-        for (k, v) in try secrets.resolve(env.process.secrets) { e[k] = v }
+        for (k, v) in try secrets.resolve(env.process.secrets, environment: env.name) { e[k] = v }
         e["PORT"] = String(port)
         e["SLIPWAY_APP"] = app
         e["SLIPWAY_ENV"] = env.name
         e["SLIPWAY_RELEASE"] = release
         e["SLIPWAY_INSTANCE"] = "\(env.name)-\(release)-\(slot)"
-        e["SLIPWAY_SHARED"] = sharedDirectory
+        e["SLIPWAY_SHARED"] = sharedRoot + "/" + env.name
         return e
     }
 
@@ -55,6 +56,7 @@ public actor Supervisor {
         let record = InstanceRecord(environment: env.name, release: release, slot: slot, port: port, pid: child.pid,
                                     procStartTime: Int64(child.startTime), state: state, logFile: logFile)
         let saved = try store.save(record)
+        self.record(.started, saved)
         logger.info("started instance", metadata: ["instance.env": "\(env.name)", "release.version": "\(release)",
                                                      "instance.slot": "\(slot)", "instance.pid": "\(child.pid)", "instance.port": "\(port)"])
         return saved
@@ -68,28 +70,28 @@ public actor Supervisor {
         return try ProcessSpawner.spawn(argv: argv, directory: dir, environment: vars, logFile: logFile)
     }
 
-    /// SIGTERM, wait up to `timeout`, then SIGKILL; removes the instance's record.
+    /// Stops the instance's whole process group (SIGTERM, then SIGKILL after `timeout`) and removes its
+    /// record once the group is empty: a launcher that forked leaves nothing behind holding the port.
     public func stop(_ instance: InstanceRecord, timeout: Duration) async {
         var i = instance
         i.state = .stopping
         _ = try? store.save(i)
-        let pid = i.pid, start = UInt64(i.procStartTime)
-        if ProcessInspector.signal(pid: pid, startTime: start, SIGTERM) {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline, ProcessInspector.isAlive(pid: pid, startTime: start) {
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            if ProcessInspector.signal(pid: pid, startTime: start, SIGKILL) {
-                logger.warning("instance ignored SIGTERM; killed", metadata: ["instance.pid": "\(pid)"])
-                while ProcessInspector.isAlive(pid: pid, startTime: start) { try? await Task.sleep(for: .milliseconds(10)) }
-            }
-        }
+        let outcome = await ProcessGroup.stop(i.pid, startTime: UInt64(i.procStartTime), timeout: timeout)
+        if outcome.killed { logger.warning("instance ignored SIGTERM; killed", metadata: ["instance.pid": "\(i.pid)"]) }
+        if !outcome.stopped { logger.error("instance's processes survived SIGKILL", metadata: ["instance.pid": "\(i.pid)"]) }
         if let id = i.id {
             try? store.deleteInstance(id)
             trackers[id] = nil
             crashedAt[id] = nil
             lastProbe[id] = nil
         }
+        record(.stopped, i)
+    }
+
+    /// An instance's entry in the event log.
+    func record(_ change: EventPayload.Instance.Change, _ i: InstanceRecord) {
+        store.record(Event(environment: i.environment, payload: .instance(.init(change: change, release: i.release, slot: i.slot, pid: i.pid,
+                                                                                port: i.port, restarts: i.restarts > 0 ? i.restarts : nil))))
     }
 
     public func stopAll(_ instances: [InstanceRecord], timeout: Duration) async {

@@ -27,6 +27,17 @@ enum HTTPScan {
     @inline(__always)
     static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
 
+    /// RFC 9110 `tchar`: the bytes a token (a header name, a method) may hold.
+    @inline(__always)
+    static func isTokenByte(_ c: UInt8) -> Bool { tokenBytes[Int(c)] }
+
+    static let tokenBytes: [Bool] = (0..<256).map { c in
+        switch UInt8(c) {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        default: "!#$%&'*+-.^_`|~".utf8.contains(UInt8(c))
+        }
+    }
+
     /// Calls `body` with each comma-separated token of `p[start..<end]`, trimmed (stops when it returns false).
     static func forEachToken(_ p: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ body: (Int, Int) -> Bool) {
         var s = start

@@ -81,7 +81,14 @@ extension HeadScanner {
     func writeResponse(_ p: UnsafeRawBufferPointer, into out: inout ByteBuffer, clientKeepAlive: Bool, clientHTTP10: Bool) {
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: head.length + 32) { dst in
             var w = RawWriter(dst)
-            w.put(p, head.start, head.startLineEnd)
+            if head.http10 {
+                // An intermediary answers with its own version (RFC 9110 §6.2): an HTTP/1.0 instance's
+                // response must not make a keep-alive client close its connection.
+                w.put("HTTP/1.1")
+                w.put(p, head.start + 8, head.startLineEnd)
+            } else {
+                w.put(p, head.start, head.startLineEnd)
+            }
             w.put("\r\n")
             let switching = head.status == 101
             for line in lines {

@@ -48,7 +48,7 @@ struct HeadScanner {
         /// A response head a keep-alive HTTP/1.1 client can take as it is: no hop-by-hop header other than
         /// `Connection: keep-alive` (which holds for the client's connection too) and unambiguous framing.
         var unchangedForClient: Bool {
-            hopLines == 0 && !connectionClose && !connectionUpgrade && !connectionOthers && status != 101
+            !http10 && hopLines == 0 && !connectionClose && !connectionUpgrade && !connectionOthers && status != 101
                 && !(transferEncoding && contentLength != nil)
         }
     }
@@ -84,8 +84,12 @@ struct HeadScanner {
             }
             if HTTPScan.isSpace(p[lineStart]) { return .invalid("folded header lines are not accepted") }
             var colon = lineStart
-            while colon < le && p[colon] != UInt8(ascii: ":") { colon += 1 }
-            guard colon < le, colon > lineStart, !HTTPScan.isSpace(p[colon - 1]) else { return .invalid("a header line is not 'name: value'") }
+            while colon < le && p[colon] != UInt8(ascii: ":") {
+                // A field name is a token (RFC 9110 §5.1): `Content Length` is not one, and must not reach an instance.
+                guard HTTPScan.isTokenByte(p[colon]) else { return .invalid("a header name is not a token (it has a space or a separator)") }
+                colon += 1
+            }
+            guard colon < le, colon > lineStart else { return .invalid("a header line is not 'name: value'") }
             var vs = colon + 1, ve = le
             while vs < ve && HTTPScan.isSpace(p[vs]) { vs += 1 }
             while ve > vs && HTTPScan.isSpace(p[ve - 1]) { ve -= 1 }

@@ -24,6 +24,8 @@ public actor ProxyServer {
     /// Listening sockets passed on by the router process this one replaces, by address.
     var inherited: [ListenAddress: Int32]
     public private(set) var table: RouteTable
+    /// One `apply` at a time (see there).
+    let applying = AsyncGate()
 
     public init(group: any EventLoopGroup, registry: StatsRegistry = StatsRegistry(), inherited: [ListenAddress: Int32] = [:], logger: Logger) {
         self.group = group
@@ -40,13 +42,25 @@ public actor ProxyServer {
     public nonisolated func held() -> [String: Int] { state.held() }
 
     /// Binds new listeners first (failing without changing anything if one cannot bind), then swaps the
-    /// table in one step, then closes listeners that are no longer wanted.
-    public func apply(_ next: RouteTable) async throws(SlipwayError) {
+    /// table in one step, then closes listeners that are no longer wanted. Tables are applied one at a
+    /// time, in the order they arrive: this actor's state may change at every `await`, so a second table
+    /// waits until the first is done. An older table never replaces a newer one; `persist` (the state file)
+    /// runs only for a table that became current, inside the same turn. Returns whether `next` was applied.
+    @discardableResult
+    public func apply(_ next: RouteTable, persist: (@Sendable (RouteTable) throws -> Void)? = nil) async throws(SlipwayError) -> Bool {
+        await applying.acquire()
+        defer { applying.release() }
         // Tables computed concurrently may arrive out of order: an older one never replaces a newer one.
         guard next.generation >= table.generation else {
             logger.info("ignored a stale route table", metadata: ["router.generation": "\(next.generation)", "router.current": "\(table.generation)"])
-            return
+            return false
         }
+        try await swap(to: next)
+        do { try persist?(next) } catch { throw SlipwayError(.internal, "cannot save the route table", cause: error) }
+        return true
+    }
+
+    private func swap(to next: RouteTable) async throws(SlipwayError) {
         var opened: [String: Bound] = [:]
         for listener in next.listeners {
             if let existing = bound[listener.name], existing.address == listener.listen { continue }

@@ -39,7 +39,13 @@ public enum RouterApplication {
     /// Writes the table atomically (temp file + rename): a crash leaves the old table or the new one.
     public static func saveTable(_ table: RouteTable, to path: String) throws {
         let data = try SlipwayJSON.encoder(pretty: true).encode(table)
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        // Owner-only from the first byte (the table names every listener and instance port), then renamed into place.
+        let temp = path + ".tmp"
+        try? FileManager.default.removeItem(atPath: temp)
+        guard FileManager.default.createFile(atPath: temp, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw SlipwayError(.internal, "cannot write \(temp)")
+        }
+        guard rename(temp, path) == 0 else { throw SlipwayError(.internal, "cannot rename \(temp) to \(path)", cause: String(cString: strerror(errno))) }
     }
 
     /// Runs the router until SIGTERM/SIGINT, or until it has handed over to a new process (SIGHUP or
@@ -100,12 +106,14 @@ public enum RouterApplication {
         router.put("/v1/table") { request, context -> RouteTable in
             let table = try await request.decode(as: RouteTable.self, context: context)
             do {
-                try await proxy.apply(table)
+                // Persisted only when it became current: a stale table must not come back after a restart.
+                var persist: (@Sendable (RouteTable) throws -> Void)?
+                if let stateFile { persist = { try saveTable($0, to: stateFile) } }
+                try await proxy.apply(table, persist: persist)
             } catch let error as SlipwayError {
                 throw HTTPError(.conflict, message: error.description)
             }
-            if let stateFile { try saveTable(table, to: stateFile) }
-            return table
+            return await proxy.table
         }
         router.get("/v1/stats") { _, _ -> Response in jsonResponse(await proxy.registry.report()) }
         router.post("/v1/handover") { request, context -> Response in

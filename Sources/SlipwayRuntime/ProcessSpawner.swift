@@ -21,9 +21,10 @@ public enum ProcessSpawner {
         return try spawn(argv: argv, directory: directory, environment: environment, stdin: nil, stdout: fd, stderr: fd)
     }
 
-    /// Opens `path` for appending (close-on-exec), for a child's output.
+    /// Opens `path` for appending (close-on-exec), for a child's output. A new log is 0640: logs carry
+    /// the app's output, which is nobody else's business.
     public static func openLog(_ path: String) throws(SlipwayError) -> Int32 {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw SlipwayError(.internal, "cannot open log file \(path)", cause: String(cString: strerror(errno))) }
         return fd
     }

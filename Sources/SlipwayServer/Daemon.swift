@@ -6,6 +6,7 @@ import ServiceLifecycle
 import SlipwayCore
 import SlipwayEngine
 import SlipwayHTTP
+import SlipwayStore
 import UnixSignals
 
 /// `slipway server`: reconciles, then serves the API on the admin socket and supervises until stopped.
@@ -33,6 +34,8 @@ public final class Daemon: Sendable {
         ]
         if runSchedules { services.append(.init(service: ScheduleService(engine: engine))) }
         services.append(.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup))
+        // Last, so it is told first: open long polls on the event log answer before the API waits for them.
+        services.append(.init(service: EventLogShutdown(bus: engine.store.bus)))
         group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
@@ -89,5 +92,15 @@ struct ScheduleService: Service {
                 try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
             }
         }
+    }
+}
+
+/// Ends every live subscription to the event log when the daemon starts to stop.
+struct EventLogShutdown: Service {
+    let bus: EventBus
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        bus.close()
     }
 }

@@ -10,6 +10,11 @@ public final class SlipwayStore: Sendable {
 
     /// Opens (creating if needed) `state.db` in WAL mode and migrates it.
     public convenience init(path: String) throws(SlipwayError) {
+        // The audit log and the event log live here: only the daemon's user may read it. SQLite gives the
+        // -wal and -shm files the database file's mode, so creating it 0600 first covers all three.
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+        for suffix in ["", "-wal", "-shm"] { chmod(path + suffix, 0o600) }
         do {
             var config = Configuration()
             config.busyMode = .timeout(10)

@@ -31,7 +31,7 @@ struct DeployDataTests {
               up: "/bin/sh migrate.sh up"
               down: "/bin/sh migrate.sh down"
             """)
-        let shared = s.config.sharedDirectory
+        let shared = s.config.sharedDirectory("production")
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
         let db = try DatabaseQueue(path: shared + "/app.db")
         try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)") }
@@ -88,7 +88,7 @@ struct DeployDataTests {
                 - { local: backups }
               before_deploy: true
             """)
-        let shared = s.config.sharedDirectory
+        let shared = s.config.sharedDirectory("production")
         try FileManager.default.createDirectory(atPath: shared + "/uploads", withIntermediateDirectories: true)
         let db = try DatabaseQueue(path: shared + "/app.db")
         try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)") }
@@ -116,6 +116,7 @@ struct DeployDataTests {
             #expect(plan.currentRelease == "v2")
             #expect(plan.backup.beforeDeployOf == "v2")
             #expect(plan.backup.releaseVersion == "v1")
+            #expect(plan.holdLimitMs == 60_000, "the plan says requests are held during the restore")
             let dbChange = try #require(plan.changes.first { $0.source == "db" })
             #expect(dbChange.tables == [.init(name: "t", backupRows: 5, currentRows: 7), .init(name: "u", backupRows: nil, currentRows: 1)])
             #expect(dbChange.summary.contains("t 5 → 7 rows (+2)"), "\(dbChange.summary)")
@@ -134,6 +135,16 @@ struct DeployDataTests {
             #expect(done.state == .succeeded, "\(done)")
             let events: DeploymentProgress = try await s.client.get("/v1/deployments/\(d.id)?after=0")
             #expect(events.events.map(\.state).contains(.restoringData))
+            // The router held v2's requests from before the restore until the switch to v1 (the event log's order).
+            let page: EventPage = try await s.client.get("/v1/events?since=0&limit=1000")
+            let held = try #require(page.events.firstIndex { if case .maintenance(let m) = $0.payload { m.mode == .paused } else { false } },
+                                    "no hold before the restore")
+            let restoring = try #require(page.events.firstIndex { if case .deployment(let p) = $0.payload { $0.deploymentId == d.id && p.change == .transition && p.state == .restoringData } else { false } })
+            let released = try #require(page.events.lastIndex { if case .maintenance(let m) = $0.payload { m.mode == nil } else { false } },
+                                        "the hold was never lifted")
+            let switched = try #require(page.events.firstIndex { if case .deployment(let p) = $0.payload { $0.deploymentId == d.id && p.state == .draining } else { false } })
+            #expect(held < restoring && restoring < released && released < switched, "hold \(held), restore \(restoring), release \(released), switch done \(switched)")
+            #expect(try await s.status().maintenance == nil, "nothing is held after the rollback")
             #expect(try await s.status().currentRelease == "v1")
             #expect(try await s.get().hasPrefix("200 hello from demo-app v1"))
             #expect(try await count("t") == 5)
@@ -161,7 +172,7 @@ struct DeployDataTests {
               rto_target: 1ms
               rpo_target: 1h
             """)
-        let shared = s.config.sharedDirectory
+        let shared = s.config.sharedDirectory("production")
         try FileManager.default.createDirectory(atPath: shared + "/uploads", withIntermediateDirectories: true)
         try "a".write(toFile: shared + "/uploads/a.txt", atomically: true, encoding: .utf8)
         let db = try DatabaseQueue(path: shared + "/app.db")
@@ -221,8 +232,8 @@ struct DeployDataTests {
               verify: { schedule: "30 3 * * 0", restore_test: true }
               drill: { schedule: "0 4 1 * *" }
             """)
-        try FileManager.default.createDirectory(atPath: s.config.sharedDirectory, withIntermediateDirectories: true)
-        let db = try DatabaseQueue(path: s.config.sharedDirectory + "/app.db")
+        try FileManager.default.createDirectory(atPath: s.config.sharedDirectory("production"), withIntermediateDirectories: true)
+        let db = try DatabaseQueue(path: s.config.sharedDirectory("production") + "/app.db")
         try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1)") }
         func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 
@@ -269,8 +280,8 @@ struct DeployDataTests {
                 - { local: \(stores)/b }
             """
         func seed(_ s: Sandbox) throws {
-            try FileManager.default.createDirectory(atPath: s.config.sharedDirectory, withIntermediateDirectories: true)
-            let db = try DatabaseQueue(path: s.config.sharedDirectory + "/app.db")
+            try FileManager.default.createDirectory(atPath: s.config.sharedDirectory("production"), withIntermediateDirectories: true)
+            let db = try DatabaseQueue(path: s.config.sharedDirectory("production") + "/app.db")
             try db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)") }
         }
         let first = try Sandbox(extra: yaml)

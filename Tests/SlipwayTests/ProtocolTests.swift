@@ -14,13 +14,14 @@ struct ProtocolTests {
         let a = try await RouterTests.backend("a")
         defer { a.task.cancel() }
         let (proxy, port) = try await RouterTests.proxy([a.port])
-        defer { Task { await proxy.closeAll() } }
-        let three = "GET /p/one HTTP/1.1\r\nHost: x\r\n\r\nGET /p/two HTTP/1.1\r\nHost: x\r\n\r\nGET /p/three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: three)
-        #expect(text.components(separatedBy: "HTTP/1.1 200").count == 4, "\(text)")
-        let one = try #require(text.range(of: "path one")), two = try #require(text.range(of: "path two")), three3 = try #require(text.range(of: "path three"))
-        #expect(one.lowerBound < two.lowerBound && two.lowerBound < three3.lowerBound)
-        #expect(text.lowercased().contains("connection: close"))
+        try await closing(proxy) {
+            let three = "GET /p/one HTTP/1.1\r\nHost: x\r\n\r\nGET /p/two HTTP/1.1\r\nHost: x\r\n\r\nGET /p/three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: three)
+            #expect(text.components(separatedBy: "HTTP/1.1 200").count == 4, "\(text)")
+            let one = try #require(text.range(of: "path one")), two = try #require(text.range(of: "path two")), three3 = try #require(text.range(of: "path three"))
+            #expect(one.lowerBound < two.lowerBound && two.lowerBound < three3.lowerBound)
+            #expect(text.lowercased().contains("connection: close"))
+        }
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -28,17 +29,18 @@ struct ProtocolTests {
         let a = try await RouterTests.backend("a")
         defer { a.task.cancel() }
         let (proxy, port) = try await RouterTests.proxy([a.port])
-        defer { Task { await proxy.closeAll() } }
-        let request = "GET /headers HTTP/1.1\r\nHost: shop.example\r\nConnection: close, X-Hop\r\nX-Hop: secret\r\nKeep-Alive: timeout=5\r\n"
-            + "X-Forwarded-For: 10.0.0.1\r\nX-Kept: yes\r\n\r\n"
-        let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
-        let seen = text.lowercased()
-        #expect(seen.contains("x-forwarded-for: 10.0.0.1, 127.0.0.1"), "\(text)")
-        #expect(seen.contains("x-forwarded-proto: http") && seen.contains("x-forwarded-host: shop.example"))
-        #expect(seen.contains("x-request-id: ") && seen.contains("x-kept: yes"))
-        #expect(!seen.contains("x-hop") && !seen.contains("keep-alive: timeout"))
-        // The client asked to close: the router says so and closes (readUntilClosed returned).
-        #expect(seen.contains("connection: close"))
+        try await closing(proxy) {
+            let request = "GET /headers HTTP/1.1\r\nHost: shop.example\r\nConnection: close, X-Hop\r\nX-Hop: secret\r\nKeep-Alive: timeout=5\r\n"
+                + "X-Forwarded-For: 10.0.0.1\r\nX-Kept: yes\r\n\r\n"
+            let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
+            let seen = text.lowercased()
+            #expect(seen.contains("x-forwarded-for: 10.0.0.1, 127.0.0.1"), "\(text)")
+            #expect(seen.contains("x-forwarded-proto: http") && seen.contains("x-forwarded-host: shop.example"))
+            #expect(seen.contains("x-request-id: ") && seen.contains("x-kept: yes"))
+            #expect(!seen.contains("x-hop") && !seen.contains("keep-alive: timeout"))
+            // The client asked to close: the router says so and closes (readUntilClosed returned).
+            #expect(seen.contains("connection: close"))
+        }
     }
 
     @Test(.timeLimit(.minutes(1)), arguments: [
@@ -48,17 +50,21 @@ struct ProtocolTests {
         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: x\r\n folded: line\r\n\r\n",
         "GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nContent Length: 0\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nX(Y): 1\r\n\r\n",
         "GET / HTTP/2.0\r\nHost: x\r\n\r\n",
     ])
     func ambiguousFramingIsRefusedWith400(request: String) async throws {
         let a = try await RouterTests.backend("a")
         defer { a.task.cancel() }
         let (proxy, port) = try await RouterTests.proxy([a.port])
-        defer { Task { await proxy.closeAll() } }
-        let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
-        #expect(text.hasPrefix("HTTP/1.1 400 Bad Request"), "\(text)")
-        #expect(text.lowercased().contains("connection: close") && text.contains("request id"))
-        #expect(await proxy.registry.report()["production"]?["v1"]?.requests ?? 0 == 0, "nothing reached the instance")
+        try await closing(proxy) {
+            let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
+            #expect(text.hasPrefix("HTTP/1.1 400 Bad Request"), "\(text)")
+            #expect(text.lowercased().contains("connection: close") && text.contains("request id"))
+            let pool = try #require(await proxy.registry.report()["production"]?["v1"])
+            #expect(pool.requests == 0, "nothing reached the instance")
+        }
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -66,10 +72,11 @@ struct ProtocolTests {
         let a = try await RouterTests.backend("a")
         defer { a.task.cancel() }
         let (proxy, port) = try await RouterTests.proxy([a.port])
-        defer { Task { await proxy.closeAll() } }
-        let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: "GET /p/old HTTP/1.0\r\n\r\n")
-        #expect(text.contains(" 200 ") && text.hasSuffix("path old\n"), "\(text)")
-        #expect(!text.lowercased().contains("transfer-encoding: chunked"))
+        try await closing(proxy) {
+            let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: "GET /p/old HTTP/1.0\r\n\r\n")
+            #expect(text.contains(" 200 ") && text.hasSuffix("path old\n"), "\(text)")
+            #expect(!text.lowercased().contains("transfer-encoding: chunked"))
+        }
     }
 }
 

@@ -30,11 +30,12 @@ extension RouterTests {
             table.listeners.append(ListenerTable(name: "other\(i)", listen: ListenAddress(host: "127.0.0.1", port: try PortAllocator.freePort())))
         }
         try await proxy.apply(table)
-        defer { Task { await proxy.closeAll() } }
-        for c in clients {
-            // The backend's answer ends the response; anything else ends with the connection closing first.
-            let reply = (try? await c.read(until: "backend a\n")).map { String(decoding: $0, as: UTF8.self) }
-            #expect(reply?.hasPrefix("HTTP/1.1 200") == true, "\(reply ?? "the connection closed without the backend's answer")")
+        try await closing(proxy) {
+            for c in clients {
+                // The backend's answer ends the response; anything else ends with the connection closing first.
+                let reply = (try? await c.read(until: "backend a\n")).map { String(decoding: $0, as: UTF8.self) }
+                #expect(reply?.hasPrefix("HTTP/1.1 200") == true, "\(reply ?? "the connection closed without the backend's answer")")
+            }
         }
     }
 }

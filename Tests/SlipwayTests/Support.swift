@@ -55,11 +55,11 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     }
 
     /// A release whose demo-app.json says how the app behaves.
-    func release(_ version: String, ready: Bool = true, latencyMs: Int = 0, files: [String: String] = [:]) async throws -> ReleaseInfo {
+    func release(_ version: String, ready: Bool = true, readyAfterMs: Int = 0, latencyMs: Int = 0, files: [String: String] = [:]) async throws -> ReleaseInfo {
         let src = dir + "/src-\(version)"
         try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
         for (name, text) in files { try text.write(toFile: "\(src)/\(name)", atomically: true, encoding: .utf8) }
-        try "{\"ready\": \(ready), \"latency_ms\": \(latencyMs)}".write(toFile: src + "/demo-app.json", atomically: true, encoding: .utf8)
+        try "{\"ready\": \(ready), \"ready_after_ms\": \(readyAfterMs), \"latency_ms\": \(latencyMs)}".write(toFile: src + "/demo-app.json", atomically: true, encoding: .utf8)
         return try await client.post("/v1/releases", ReleaseCreateRequest(version: version, from: src, actor: "test"))
     }
 
@@ -146,4 +146,18 @@ func quietLogger() -> Logger {
     var l = Logger(label: "test")
     l.logLevel = .error
     return l
+}
+
+import SlipwayRouter
+
+/// Runs `body`, then closes the proxy's listeners and waits for that, whether `body` threw or not.
+func closing<T>(_ proxy: ProxyServer, _ body: () async throws -> T) async throws -> T {
+    do {
+        let result = try await body()
+        await proxy.closeAll()
+        return result
+    } catch {
+        await proxy.closeAll()
+        throw error
+    }
 }

@@ -187,10 +187,17 @@ public struct EnvironmentStatus: Codable, Sendable {
     public var lock: LockInfo?
     public var instances: [InstanceInfo]
     public var maintenance: MaintenanceMode?
+    /// Every secret the environment's configuration names and where its value comes from (never the value).
+    public var secrets: [SecretInfo]
+    /// The environment's own data directory (its instances' SLIPWAY_SHARED).
+    public var shared: String?
 
     public init(name: String, currentRelease: String?, previousRelease: String?, listen: String,
-                strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo], maintenance: MaintenanceMode? = nil) {
+                strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo], maintenance: MaintenanceMode? = nil,
+                secrets: [SecretInfo] = [], shared: String? = nil) {
         self.maintenance = maintenance
+        self.secrets = secrets
+        self.shared = shared
         self.name = name
         self.currentRelease = currentRelease
         self.previousRelease = previousRelease
@@ -201,8 +208,33 @@ public struct EnvironmentStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, strategy, lock, instances, maintenance
+        case name, listen, strategy, lock, instances, maintenance, secrets, shared
         case currentRelease = "current_release", previousRelease = "previous_release"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        currentRelease = try c.decodeIfPresent(String.self, forKey: .currentRelease)
+        previousRelease = try c.decodeIfPresent(String.self, forKey: .previousRelease)
+        listen = try c.decode(String.self, forKey: .listen)
+        strategy = try c.decode(DeployStrategy.self, forKey: .strategy)
+        lock = try c.decodeIfPresent(LockInfo.self, forKey: .lock)
+        instances = try c.decode([InstanceInfo].self, forKey: .instances)
+        maintenance = try c.decodeIfPresent(MaintenanceMode.self, forKey: .maintenance)
+        secrets = try c.decodeIfPresent([SecretInfo].self, forKey: .secrets) ?? []
+        shared = try c.decodeIfPresent(String.self, forKey: .shared)
+    }
+}
+
+/// A secret the configuration names: where its value comes from (`secrets/<env>.env`, `secrets.env`,
+/// `the daemon's environment`), or nil when it is not set. Never the value.
+public struct SecretInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var source: String?
+    public init(name: String, source: String?) {
+        self.name = name
+        self.source = source
     }
 }
 

@@ -12,8 +12,13 @@ public struct DataRollbackPlan: Sendable, Codable, Equatable {
     /// Seconds between the backup and now: the window whose writes are lost.
     public var ageSeconds: Int
     public var changes: [SourceChange]
+    /// New requests are held (the router's pause) from the start of the restore until the switch; each
+    /// waits at most this long, then gets the 503 page with Retry-After.
+    public var holdLimitMs: Int64?
 
-    public init(environment: String, version: String, currentRelease: String?, backup: BackupInfo, ageSeconds: Int, changes: [SourceChange]) {
+    public init(environment: String, version: String, currentRelease: String?, backup: BackupInfo, ageSeconds: Int, changes: [SourceChange],
+                holdLimitMs: Int64? = nil) {
+        self.holdLimitMs = holdLimitMs
         self.environment = environment
         self.version = version
         self.currentRelease = currentRelease
@@ -24,6 +29,7 @@ public struct DataRollbackPlan: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case environment, version, currentRelease = "current_release", backup, ageSeconds = "age_seconds", changes
+        case holdLimitMs = "hold_limit_ms"
     }
 }
 

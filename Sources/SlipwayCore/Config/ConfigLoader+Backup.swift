@@ -6,14 +6,14 @@ extension ConfigLoader {
                              "encryption_key_secret", "verify", "drill", "rto_target", "rpo_target"]
 
     /// Parses `backup:`; relative paths are relative to `root`.
-    static func backup(_ node: Node, root: String, reader: ConfigReader) -> BackupSettings? {
+    static func backup(_ node: Node, root: String, environment: String, reader: ConfigReader) -> BackupSettings? {
         guard let entries = reader.mapping(node, "backup", allowed: backupKeys) else { return nil }
         var settings = BackupSettings(sources: [], stores: [])
         var scheduleNode: Node?, verifyScheduleNode: Node?, drillScheduleNode: Node?
         for e in entries {
             let path = "backup.\(e.key)"
             switch e.key {
-            case "sources": settings.sources = sources(e.value, root: root, reader: reader)
+            case "sources": settings.sources = sources(e.value, root: root, environment: environment, reader: reader)
             case "stores": settings.stores = stores(e.value, root: root, reader: reader)
             case "before_deploy": settings.beforeDeploy = bool(e.value, path, reader: reader) ?? false
             case "schedule": scheduleNode = e.value
@@ -49,7 +49,7 @@ extension ConfigLoader {
         return settings
     }
 
-    static func sources(_ node: Node, root: String, reader: ConfigReader) -> [BackupSourceConfig] {
+    static func sources(_ node: Node, root: String, environment: String, reader: ConfigReader) -> [BackupSourceConfig] {
         guard case .sequence(let seq) = node else {
             reader.problem(node, "backup.sources", "expected a list of sources, got \(reader.describe(node))")
             return []
@@ -69,7 +69,7 @@ extension ConfigLoader {
                     }
                 case "sqlite", "directory":
                     if let s = reader.string(e.value, p) {
-                        let abs = absolute(s, root: root)
+                        let abs = absolute(s, root: root, environment: environment)
                         kinds.append(e.key == "sqlite" ? .sqlite(path: abs) : .directory(path: abs))
                     }
                 default:
@@ -214,5 +214,13 @@ extension ConfigLoader {
 
     static func absolute(_ path: String, root: String) -> String {
         URL(fileURLWithPath: path.hasPrefix("/") ? path : root + "/" + path).standardizedFileURL.path
+    }
+
+    /// A source path: relative `shared/...` means the environment's own `<root>/shared/<env>/...`.
+    static func absolute(_ path: String, root: String, environment: String) -> String {
+        if path == "shared" || path.hasPrefix("shared/") {
+            return absolute("shared/\(environment)" + path.dropFirst("shared".count), root: root)
+        }
+        return absolute(path, root: root)
     }
 }

@@ -198,7 +198,7 @@ public enum ConfigLoader {
         var keepWarm = Duration.seconds(600)
         if let k = value("keep_warm") { keepWarm = reader.duration(k, "keep_warm", allowZero: true) ?? keepWarm }
 
-        let backup = value("backup").flatMap { Self.backup($0, root: root, reader: reader) }
+        let backup = value("backup").flatMap { Self.backup($0, root: root, environment: name, reader: reader) }
         let migrate = value("migrate").flatMap { Self.migrate($0, reader: reader) }
 
         guard reader.problems.count == before, let process else { return nil }

@@ -35,7 +35,12 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var socketPath: String { root + "/slipway.sock" }
     public var releasesDirectory: String { root + "/releases" }
     public var logsDirectory: String { root + "/logs" }
-    public var sharedDirectory: String { root + "/shared" }
+    /// `<root>/shared`: one directory per environment below it.
+    public var sharedRoot: String { root + "/shared" }
+    /// `<root>/shared/<env>`: the environment's files that outlive releases (the app's SLIPWAY_SHARED).
+    public func sharedDirectory(_ environment: String) -> String { sharedRoot + "/" + environment }
+    /// `<root>/secrets`: one `<env>.env` file per environment (0600), read before the common `secrets.env`.
+    public var secretsDirectory: String { root + "/secrets" }
     public var databasePath: String { root + "/state.db" }
 
     /// The environment a command means: the one named, or the only one, or `production`.
@@ -49,6 +54,15 @@ public struct SlipwayConfig: Sendable, Equatable {
         if environmentNames.count == 1, let env = environments[environmentNames[0]] { return env }
         if let env = environments["production"] { return env }
         throw .usage("several environments are defined (\(environmentNames.joined(separator: ", "))); pass --env")
+    }
+}
+
+extension EnvironmentConfig {
+    /// Every secret the environment's configuration names: the process's and the backup section's.
+    public var secretNames: [String] {
+        var names = process.secrets
+        for n in backup?.secretNames ?? [] where !names.contains(n) { names.append(n) }
+        return names
     }
 }
 

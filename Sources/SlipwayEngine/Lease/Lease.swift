@@ -34,17 +34,21 @@ public struct Lease: Sendable {
         return (Lease(environment: environment, holder: holder, store: store, settings: settings, logger: logger), value)
     }
 
-    /// Runs `body` while the lock is heartbeated, then releases it, whatever `body` did.
-    func hold<T, E: Error>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws(E) -> T) async throws(E) -> T {
-        let result: Result<T, E> = await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.beat() }
-            let r: Result<T, E>
-            do throws(E) { r = .success(try await body()) } catch { r = .failure(error) }
-            group.cancelAll()
-            return r
+    /// Runs `body` while the lock is heartbeated, then releases it, whatever `body` did. The heartbeat
+    /// task is cancelled and awaited before the lock is released.
+    func hold<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows -> T {
+        let beat = Task { await self.beat() }
+        defer { release() }
+        do {
+            let value = try await body()
+            beat.cancel()
+            await beat.value
+            return value
+        } catch {
+            beat.cancel()
+            await beat.value
+            throw error
         }
-        release()
-        return try result.get()
     }
 
     /// Releases the lock if this operation still holds it (another may have taken a stale one over).
@@ -79,7 +83,9 @@ extension Engine {
     func withLease<T: Sendable>(_ environment: String, holder: String, actor: Principal,
                                 _ body: () async throws(SlipwayError) -> T) async throws(SlipwayError) -> T {
         let (lease, _) = try Lease.acquire(store, environment: environment, holder: holder, actor: actor, settings: leaseSettings, logger: logger) { _, _ in }
-        return try await lease.hold(body)
+        do { return try await lease.hold(body) } catch let error as SlipwayError { throw error } catch {
+            throw SlipwayError(.internal, "the operation on '\(environment)' failed", cause: error)
+        }
     }
 }
 

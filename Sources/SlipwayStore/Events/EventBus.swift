@@ -8,6 +8,7 @@ public final class EventBus: Sendable {
     private struct State {
         var next = 0
         var subscribers: [Int: AsyncStream<Event>.Continuation] = [:]
+        var closed = false
     }
 
     private let state = Mutex(State())
@@ -25,10 +26,15 @@ public final class EventBus: Sendable {
     /// A stream of every event published from now on; it ends when the subscriber drops it.
     func subscribe() -> AsyncStream<Event> {
         let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(Self.buffer))
-        let id = state.withLock { s in
+        let id = state.withLock { s -> Int? in
+            guard !s.closed else { return nil }
             s.next += 1
             s.subscribers[s.next] = continuation
             return s.next
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
@@ -37,4 +43,15 @@ public final class EventBus: Sendable {
     }
 
     var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// The daemon is stopping: every live subscription ends (a long poll answers at once instead of
+    /// holding the API's shutdown), and new ones end as soon as they have read the store.
+    public func close() {
+        let all = state.withLock { s in
+            s.closed = true
+            defer { s.subscribers.removeAll() }
+            return Array(s.subscribers.values)
+        }
+        for c in all { c.finish() }
+    }
 }

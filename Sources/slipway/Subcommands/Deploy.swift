@@ -59,6 +59,10 @@ struct Rollback: AsyncParsableCommand {
                      "  restores backup \(b.id), taken \(Output.time(b.createdAt)) before the deploy of \(b.beforeDeployOf ?? "?") (\(ByteFormat.bytes(b.size)))",
                      "  writes of the last \(Output.age(plan.ageSeconds)) are lost (a safety backup of the current data is taken first):"]
         for c in plan.changes { lines.append("    \(c.summary)") }
+        if let hold = plan.holdLimitMs {
+            lines.append("  new requests to \(plan.environment) are held from the start of the restore until the switch "
+                         + "(each up to \(hold / 1000)s, then 503 with Retry-After); nothing reads or writes the data meanwhile")
+        }
         return lines.joined(separator: "\n")
     }
 }

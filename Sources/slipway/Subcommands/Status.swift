@@ -21,6 +21,10 @@ struct Status: AsyncParsableCommand {
             if let lock = s.lock { line += ", LOCKED by \(lock.holder)" }
             if let m = s.maintenance { line += m.mode == .on ? ", MAINTENANCE (503 page)" : ", PAUSED (requests held up to \(m.holdLimitMs / 1000)s)" }
             print(line)
+            if let shared = s.shared { print("  data: \(shared)") }
+            if !s.secrets.isEmpty {
+                print("  secrets: " + s.secrets.map { "\($0.name) (\($0.source ?? "NOT SET"))" }.joined(separator: ", "))
+            }
             if s.instances.isEmpty { print("  no instances"); continue }
             var rows: [[String]] = []
             for i in s.instances {
@@ -49,7 +53,8 @@ struct History: AsyncParsableCommand {
         for d in list {
             let from: String = d.previousVersion ?? "-"
             let message: String = Output.firstLine(d.message) ?? "-"
-            rows.append(["\(d.id)", d.environment, d.kind.rawValue, d.version, from, d.strategy.rawValue, d.state.rawValue, d.actor,
+            let actor = d.onBehalfOf.map { "\(d.actor) (for \($0))" } ?? d.actor
+            rows.append(["\(d.id)", d.environment, d.kind.rawValue, d.version, from, d.strategy.rawValue, d.state.rawValue, actor,
                          Output.time(d.startedAt), Output.time(d.finishedAt), message])
         }
         Output.table(["ID", "ENV", "KIND", "VERSION", "FROM", "STRATEGY", "STATE", "ACTOR", "STARTED", "FINISHED", "MESSAGE"], rows)
