@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "SlipwayEngine",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayRouter", "SlipwayHTTP", "SlipwayBackup",
+                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayHTTP", "SlipwayBackup",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -124,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayServer", "SlipwayClient", "DemoApp",
+                "SlipwayServer", "SlipwayClient", "SlipwayRouter", "DemoApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

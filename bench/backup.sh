@@ -26,7 +26,14 @@ SLIPWAY="$(swift build -c release --show-bin-path)/slipway"
 SLIPWAY_SERVICES=pg source scripts/test-services.sh
 WORK=$(mktemp -d /tmp/slipway-bench-backup.XXXXXX)
 DAEMON=""
-cleanup() { [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null; wait 2>/dev/null || true; stop_test_services; rm -rf "$WORK"; }
+# The daemon starts a router process of its own (its own session, so it outlives the daemon by design):
+# take everything down through the daemon, then make sure no router of this run is left.
+cleanup() {
+  if [ -n "$DAEMON" ]; then "$SLIPWAY" down --all >/dev/null 2>&1 || true; kill "$DAEMON" 2>/dev/null; fi
+  wait 2>/dev/null || true
+  pkill -f -- "--control $WORK/" 2>/dev/null || true
+  stop_test_services; rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 PG_URL=$SLIPWAY_TEST_PG_URL

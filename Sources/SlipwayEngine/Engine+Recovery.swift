@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import SlipwayCore
-import SlipwayRouter
+
 import SlipwayRuntime
 import SlipwayStore
 

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import SlipwayCore
 import SlipwayHTTP
-import SlipwayRouter
+
 import SlipwayRuntime
 
 /// Drives the router process (the data plane) over its control socket: starts it when absent,

@@ -1,4 +1,5 @@
 import NIOCore
+import SlipwayCore
 
 /// Writing a scanned head on to the other side: the start line and the end-to-end headers are copied
 /// byte for byte; hop-by-hop headers are dropped and the proxy's own are spliced in. Each head is

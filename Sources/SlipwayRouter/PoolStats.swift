@@ -1,5 +1,6 @@
 import Histogram
 import NIOCore
+import SlipwayCore
 import Synchronization
 
 /// Live numbers for one pool. Totals are relaxed atomics; the sliding windows are sharded per event

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 
 /// The router's live stats in the Prometheus text format (version 0.0.4): totals as counters, in-flight
 /// requests and open connections as gauges, and each sliding window's request count, error ratio and

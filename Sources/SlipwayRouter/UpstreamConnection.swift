@@ -1,4 +1,5 @@
 import NIOCore
+import SlipwayCore
 import Synchronization
 
 /// The router's end of a connection to an instance. Bytes go to whichever `ClientConnection` owns it

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import SlipwayCore
 import Synchronization
 
 /// Idle keep-alive connections to instances, one pool per event loop: no lock on the request path,

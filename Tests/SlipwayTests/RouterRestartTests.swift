@@ -67,7 +67,9 @@ struct RouterRestartTests {
             #expect(health.bodyText.contains("\"pid\":\(result.pid)") || health.bodyText.contains("\"pid\" : \(result.pid)"), "\(health.bodyText)")
             #expect(try await s.get().hasPrefix("200 hello from demo-app v1"))
             let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=20")
-            #expect(audit.contains { $0.action == "router.restart" && $0.outcome == "ok" && $0.actor == "tester" })
+            #expect(audit.contains { $0.action == "router.restart" && $0.outcome == "ok" && $0.actor == IdentityTests.osUser && $0.onBehalfOf == "tester" })
+            let events: EventPage = try await s.client.get("/v1/events?limit=100")
+            #expect(events.events.contains { if case .router(let r) = $0.payload { r.pid == result.pid } else { false } })
         }
     }
 }

@@ -104,6 +104,14 @@ struct DemoRunner {
         for h in history.reversed() {
             say("  #\(h.id) \(h.kind.rawValue) \(h.version): \(h.state.rawValue)")
         }
+        if let first = history.last {
+            say("  recorded as \(first.actor) (the OS user the kernel reported)\(first.onBehalfOf.map { ", on behalf of \($0)" } ?? "")")
+        }
+        let page: EventPage = try await client.get("/v1/events?since=0&limit=1000")
+        var byType: [String: Int] = [:]
+        for e in page.events { byType[e.type, default: 0] += 1 }
+        let top: [String] = byType.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(4).map { "\($0.key) \($0.value)" }
+        say("  event log: \(page.events.count) events — \(top.joined(separator: ", ")) (follow them live: slipway events --follow)")
         if s.failures > 0 { throw SlipwayError(.failed, "the demo saw \(s.failures) failed request(s)") }
         say("✓ zero failed requests across two switches, a refused release and a rollback")
     }

@@ -1,4 +1,3 @@
-import SlipwayCore
 
 /// The router's whole configuration: one listener per environment, each with weighted pools (one per live release).
 /// The daemon pushes it over the control socket; the router persists it atomically and restores it on start.
