@@ -59,7 +59,7 @@ extension Engine {
             note(d, "restored \(sources.joined(separator: ", ")) from \(backup.id)", log: log)
         } catch {
             store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "failed", detail: error.message)
-            await undoDataRollback(d, job, safety: safety, log: log)
+            await undoDataRollback(d, env: job.env, safety: safety, log: log)
             try step(&d, .failed, "refused: restoring \(backup.id) failed: \(error.message); \(serving)", message: error.cause.map { "\(error.message)\n\($0)" }, log: log)
             return nil
         }
@@ -67,8 +67,7 @@ extension Engine {
     }
 
     /// Puts the data back as it was before a `--with-data` rollback that did not finish.
-    func undoDataRollback(_ d: DeploymentInfo, _ job: DeploymentJob, safety: BackupInfo, log: DeployLog) async {
-        let env = job.env
+    func undoDataRollback(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog) async {
         do {
             _ = try await backupService(env).restore(safety.manifest, locations: safety.locations, only: nil, to: .inPlace)
             note(d, "the rollback did not finish: the data was put back from the safety backup \(safety.id)", log: log)

@@ -99,7 +99,7 @@ extension Engine {
             }
         }
         // A data rollback that did not end serving the old release puts the newer data back.
-        if let safety, (try? store.deployment(d.id))?.state != .succeeded { await undoDataRollback(d, job, safety: safety, log: log) }
+        if let safety, (try? store.deployment(d.id))?.state != .succeeded { await undoDataRollback(d, env: job.env, safety: safety, log: log) }
         let final = (try? store.deployment(d.id)) ?? d
         store.audit(d.by, action: d.kind.rawValue, target: "\(d.environment)/\(d.version)", outcome: final.outcome ?? final.state.rawValue,
                     detail: "deployment \(d.id)")

@@ -57,6 +57,14 @@ extension Engine {
             case .rollBack:
                 if d.state == .pending {
                     try step(&d, .failed, "interrupted by a daemon restart before it started; nothing changed", log: log)
+                } else if !d.state.allowedNext.contains(.rollingBack) {
+                    // Backing up, migrating or restoring data: no instance of the new release started, no traffic moved.
+                    if d.state == .restoringData, let safety = try store.backups(environment: env.name)
+                        .first(where: { $0.reason == "before_rollback" && $0.deploymentId == d.id }) {
+                        await undoDataRollback(d, env: env, safety: safety, log: log)
+                    }
+                    try step(&d, .failed, "interrupted by a daemon restart in state \(deployment.state.rawValue), before any traffic moved; "
+                             + "\(d.previousVersion.map { "\($0) kept serving" } ?? "nothing was serving")", log: log)
                 } else {
                     if d.state != .rollingBack {
                         try step(&d, .rollingBack, "interrupted by a daemon restart in state \(deployment.state.rawValue); rolling back to \(d.previousVersion ?? "nothing")", log: log)

@@ -28,12 +28,12 @@ public final class Daemon: Sendable {
             configuration: .init(address: .unixDomainSocket(path: socket), serverName: "slipway"),
             onServerRunning: { _ in chmod(socket, 0o600) },
             logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: SupervisionService(engine: engine, logger: logger)),
-            .init(service: DeploymentService(engine: engine)),
-        ]
+        // A ServiceGroup stops its services in reverse order, each after the one before has finished.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: SupervisionService(engine: engine, logger: logger))]
         if runSchedules { services.append(.init(service: ScheduleService(engine: engine))) }
         services.append(.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup))
+        // After the API, so it stops first: running deployments end their current step while the API still answers.
+        services.append(.init(service: DeploymentService(engine: engine)))
         // Last, so it is told first: open long polls on the event log answer before the API waits for them.
         services.append(.init(service: EventLogShutdown(bus: engine.store.bus)))
         group = ServiceGroup(configuration: .init(

@@ -90,6 +90,33 @@ struct EnvironmentDataTests {
         }
     }
 
+    /// `slipway check` names every secret the config refers to, where each comes from, and which are not
+    /// set, per environment: names only, never a value.
+    @Test(.timeLimit(.minutes(1)))
+    func checkReportsEachEnvironmentsSecretsByNameOnly() async throws {
+        let stagingPort = try PortAllocator.freePort()
+        let s = try Sandbox(extra: """
+            environments:
+              production: { process: { secrets: [API_KEY, DB_URL] } }
+              staging: { router: { listen: 127.0.0.1:\(stagingPort) }, process: { secrets: [API_KEY] } }
+            """)
+        defer { s.removeFiles() }
+        let root = s.config.root
+        try FileManager.default.createDirectory(atPath: root + "/secrets", withIntermediateDirectories: true)
+        try "API_KEY=staging-value-42\n".write(toFile: root + "/secrets/staging.env", atomically: true, encoding: .utf8)
+        let out = s.dir + "/check.out"
+        var env = ProcessInfo.processInfo.environment
+        env["API_KEY"] = nil
+        env["DB_URL"] = nil
+        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway, "check", "--config", s.dir + "/slipway.yml"], directory: s.dir,
+                                                  environment: env, logFile: out)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("secret API_KEY: from secrets/staging.env"), "\(text)")
+        #expect(text.contains("2 secret(s) not set for production: API_KEY, DB_URL"), "\(text)")
+        #expect(!text.contains("staging-value-42"), "a value was printed")
+    }
+
     /// Two environments on one host, each with a SQLite file under its own shared/: a staging restore and
     /// a staging `rollback --with-data` leave production's file byte-identical.
     @Test(.timeLimit(.minutes(3)))

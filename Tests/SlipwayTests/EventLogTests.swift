@@ -124,6 +124,16 @@ struct EventLogTests {
             #expect(ids.first == lastBefore + 1, "no gap after the id given")
             #expect(ids == Array(ids.first!...ids.last!), "strictly increasing, no gap, no duplicate")
             #expect(transitions(resumed, d2.id).last == .succeeded)
+            // From a time: the events from d2's start on, the first of them d2's pending.
+            let since = try #require(resumed.first { $0.deploymentId == d2.id }?.time)
+            let fromTime = try await cli(["events", "--since", since.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)), "--json"], s)
+            #expect(fromTime.first?.deploymentId == d2.id && fromTime.last?.id == ids.last, "\(fromTime.map(\.type))")
+            // A --since that is none of id, time or age is a usage error naming the flag (exit 2).
+            let bad = s.dir + "/bad-since.out"
+            let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway, "events", "--since", "yesterday", "--config", s.dir + "/slipway.yml"],
+                                                      directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: bad)
+            #expect(status == 2)
+            #expect(try String(contentsOfFile: bad, encoding: .utf8).contains("--since"))
             // The follower waited out the restart and has the same events, once each.
             let followed = try await poll(within: .seconds(30)) { () throws -> [Event]? in
                 let e = try lines()

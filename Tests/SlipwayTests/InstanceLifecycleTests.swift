@@ -91,7 +91,7 @@ struct InstanceLifecycleTests {
             let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
             try yaml.replacingOccurrences(of: "app: demo", with: "app: renamed").write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
             _ = try await s.release("v2")
-            FileManager.default.createFile(atPath: gate, contents: nil)
+            _ = FileManager.default.createFile(atPath: gate, contents: nil)
             #expect(try await s.outcome(d).state == .succeeded)
             let env = try await SlipwayHTTPProbe.get(port: s.port, path: "/env")
             #expect(env.contains("SLIPWAY_APP=demo\n"), "the instance was started with the reloaded config: \(env)")

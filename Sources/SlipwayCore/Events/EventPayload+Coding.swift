@@ -35,27 +35,18 @@ extension EventPayload {
         func unknown() -> any Error {
             DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown event type '\(type)'"))
         }
+        /// The payload, with the change the type names.
+        func changing<P: Changing>(_: P.Type) throws -> P {
+            var p = try P(from: decoder)
+            guard let c = P.Change(rawValue: change) else { throw unknown() }
+            p.change = c
+            return p
+        }
         switch family {
-        case "deployment":
-            var p = try Deployment(from: decoder)
-            guard let c = Deployment.Change(rawValue: change) else { throw unknown() }
-            p.change = c
-            return .deployment(p)
-        case "instance":
-            var p = try Instance(from: decoder)
-            guard let c = Instance.Change(rawValue: change) else { throw unknown() }
-            p.change = c
-            return .instance(p)
-        case "backup":
-            var p = try Backup(from: decoder)
-            guard let c = Backup.Change(rawValue: change) else { throw unknown() }
-            p.change = c
-            return .backup(p)
-        case "lock":
-            var p = try Lock(from: decoder)
-            guard let c = Lock.Change(rawValue: change) else { throw unknown() }
-            p.change = c
-            return .lock(p)
+        case "deployment": return .deployment(try changing(Deployment.self))
+        case "instance": return .instance(try changing(Instance.self))
+        case "backup": return .backup(try changing(Backup.self))
+        case "lock": return .lock(try changing(Lock.self))
         case "drill": return .drill(try Drill(from: decoder))
         case "maintenance": return .maintenance(try Maintenance(from: decoder))
         case "router": return .router(try Router(from: decoder))

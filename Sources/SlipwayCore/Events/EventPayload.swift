@@ -12,10 +12,17 @@ public enum EventPayload: Sendable, Equatable {
     case router(Router)
     case config(Config)
 
+    /// A payload family whose change (`created`, `crashed`, …) is named in the event's type, not its payload.
+    protocol Changing: Decodable {
+        associatedtype Change: RawRepresentable where Change.RawValue == String
+        var change: Change { get set }
+    }
+
     /// A deployment's state change (`deployment.transition`) or progress note (`deployment.note`).
-    public struct Deployment: Codable, Sendable, Equatable {
+    public struct Deployment: Codable, Sendable, Equatable, Changing {
         public enum Change: String, Codable, Sendable { case transition, note }
-        public var change: Change
+        /// In the event's `type` (`deployment.transition`), not in its payload.
+        public var change: Change = .transition
         public var state: DeploymentState
         public var version: String
         public var kind: DeploymentKind
@@ -28,19 +35,11 @@ public enum EventPayload: Sendable, Equatable {
             self.detail = detail
         }
         enum CodingKeys: String, CodingKey { case state, version, kind, detail }
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            change = .transition
-            state = try c.decode(DeploymentState.self, forKey: .state)
-            version = try c.decode(String.self, forKey: .version)
-            kind = try c.decode(DeploymentKind.self, forKey: .kind)
-            detail = try c.decode(String.self, forKey: .detail)
-        }
     }
 
-    public struct Instance: Codable, Sendable, Equatable {
+    public struct Instance: Codable, Sendable, Equatable, Changing {
         public enum Change: String, Codable, Sendable { case started, ready, notReady = "not_ready", crashed, restarted, stopped }
-        public var change: Change
+        public var change: Change = .started
         public var release: String
         public var slot: Int
         public var pid: Int32
@@ -55,20 +54,11 @@ public enum EventPayload: Sendable, Equatable {
             self.restarts = restarts
         }
         enum CodingKeys: String, CodingKey { case release, slot, pid, port, restarts }
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            change = .started
-            release = try c.decode(String.self, forKey: .release)
-            slot = try c.decode(Int.self, forKey: .slot)
-            pid = try c.decode(Int32.self, forKey: .pid)
-            port = try c.decode(Int.self, forKey: .port)
-            restarts = try c.decodeIfPresent(Int.self, forKey: .restarts)
-        }
     }
 
-    public struct Backup: Codable, Sendable, Equatable {
+    public struct Backup: Codable, Sendable, Equatable, Changing {
         public enum Change: String, Codable, Sendable { case created, failed, verified, pruned }
-        public var change: Change
+        public var change: Change = .created
         public var backupId: String?
         public var reason: String?
         public var bytes: Int64?
@@ -83,15 +73,6 @@ public enum EventPayload: Sendable, Equatable {
             self.detail = detail
         }
         enum CodingKeys: String, CodingKey { case backupId = "backup_id", reason, bytes, ok, detail }
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            change = .created
-            backupId = try c.decodeIfPresent(String.self, forKey: .backupId)
-            reason = try c.decodeIfPresent(String.self, forKey: .reason)
-            bytes = try c.decodeIfPresent(Int64.self, forKey: .bytes)
-            ok = try c.decode(Bool.self, forKey: .ok)
-            detail = try c.decode(String.self, forKey: .detail)
-        }
     }
 
     public struct Drill: Codable, Sendable, Equatable {
@@ -120,9 +101,9 @@ public enum EventPayload: Sendable, Equatable {
         }
     }
 
-    public struct Lock: Codable, Sendable, Equatable {
+    public struct Lock: Codable, Sendable, Equatable, Changing {
         public enum Change: String, Codable, Sendable { case takeover, lost, released }
-        public var change: Change
+        public var change: Change = .takeover
         public var holder: String
         public var detail: String
         public init(change: Change, holder: String, detail: String) {
@@ -131,12 +112,6 @@ public enum EventPayload: Sendable, Equatable {
             self.detail = detail
         }
         enum CodingKeys: String, CodingKey { case holder, detail }
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            change = .takeover
-            holder = try c.decode(String.self, forKey: .holder)
-            detail = try c.decode(String.self, forKey: .detail)
-        }
     }
 
     public struct Router: Codable, Sendable, Equatable {

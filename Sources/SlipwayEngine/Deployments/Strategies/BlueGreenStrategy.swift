@@ -8,9 +8,7 @@ struct BlueGreenStrategy: DeploymentStrategy {
     func run(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, engine: isolated Engine) async throws(SlipwayError) {
         let began = ContinuousClock.now
         let env = job.env
-        let record = try engine.store.environment(env.name)
-        let previous = record.currentRelease
-        let count = record.instances ?? env.process.instances
+        let (previous, count) = try engine.startingPoint(env)
         let (targets, failure) = try await engine.startAndVerify(&d, job, count: count, log: log)
         if let failure {
             let first = failure.split(separator: "\n").first.map(String.init) ?? failure

@@ -1,4 +1,5 @@
 import SlipwayCore
+import SlipwayStore
 
 /// How a release replaces the serving one. Each strategy is its own type; `rolling` and `canary` are
 /// added as new types without touching these. A strategy runs inside the engine's isolation and uses
@@ -13,5 +14,14 @@ enum Strategies {
         case .blueGreen: BlueGreenStrategy()
         case .recreate: RecreateStrategy()
         }
+    }
+}
+
+extension Engine {
+    /// What a strategy starts from: the release serving `env` now, and how many instances the new one
+    /// needs (`slipway scale`'s count, else the configuration's).
+    func startingPoint(_ env: EnvironmentConfig) throws(SlipwayError) -> (previous: String?, count: Int) {
+        let record = try store.environment(env.name)
+        return (record.currentRelease, record.instances ?? env.process.instances)
     }
 }

@@ -8,9 +8,7 @@ struct RecreateStrategy: DeploymentStrategy {
     func run(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, engine: isolated Engine) async throws(SlipwayError) {
         let began = ContinuousClock.now
         let env = job.env
-        let record = try engine.store.environment(env.name)
-        let previous = record.currentRelease
-        let count = record.instances ?? env.process.instances
+        let (previous, count) = try engine.startingPoint(env)
         let old = try engine.store.instances(environment: env.name)
         try engine.step(&d, .stoppingOld, "stopping \(old.count) instance(s) of \(previous ?? "nothing")", log: log)
         for var i in old {
