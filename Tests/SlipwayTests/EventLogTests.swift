@@ -83,13 +83,7 @@ struct EventLogTests {
     @Test(.timeLimit(.minutes(3)))
     func theCLIFollowsLiveAndResumesAfterARestart() async throws {
         let s = try Sandbox()
-        defer { s.removeFiles() }
         let out = s.dir + "/events.jsonl"
-        var daemon = try Daemon(config: s.config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false)
-        var run = Task { [daemon] in try await daemon.run() }
-        try await s.waitForDaemon()
-        let follower = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "events", "--follow", "--json", "--config", s.dir + "/slipway.yml"],
-                                                directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: out)
         func lines() throws -> [Event] {
             let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
             return try text.split(separator: "\n").filter { $0.hasPrefix("{") }.map { try SlipwayJSON.decoder().decode(Event.self, from: Data($0.utf8)) }
@@ -97,61 +91,55 @@ struct EventLogTests {
         func transitions(_ events: [Event], _ id: Int64) -> [DeploymentState] {
             events.compactMap { if case .deployment(let p) = $0.payload, p.change == .transition, $0.deploymentId == id { p.state } else { nil } }
         }
-        do {
-            _ = try await s.release("v1")
-            let d1 = try await s.deploy("v1")
-            // Live: the follower prints the transitions while the deploy runs, ending with succeeded.
-            let live = try await poll(within: .seconds(30)) { () throws -> [Event]? in
-                let e = try lines()
-                return transitions(e, d1.id).last == .succeeded ? e : nil
-            }
-            #expect(transitions(live, d1.id) == [.pending, .starting, .verifying, .switching, .draining, .succeeded])
-            #expect(live.contains { if case .instance(let i) = $0.payload { i.change == .started } else { false } })
-            let lastBefore = try #require(live.last?.id)
+        try await s.withRestartableDaemon { daemon in
+            let follower = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "events", "--follow", "--json", "--config", s.dir + "/slipway.yml"],
+                                                    directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: out)
+            do {
+                _ = try await s.release("v1")
+                let d1 = try await s.deploy("v1")
+                // Live: the follower prints the transitions while the deploy runs, ending with succeeded.
+                let live = try await poll(within: .seconds(30)) { () throws -> [Event]? in
+                    let e = try lines()
+                    return transitions(e, d1.id).last == .succeeded ? e : nil
+                }
+                #expect(transitions(live, d1.id) == [.pending, .starting, .verifying, .switching, .draining, .succeeded])
+                #expect(live.contains { if case .instance(let i) = $0.payload { i.change == .started } else { false } })
+                let lastBefore = try #require(live.last?.id)
 
-            // Restart the daemon; what it writes afterwards continues the same log.
-            await daemon.shutdown()
-            _ = try? await run.value
-            daemon = try Daemon(config: s.config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false)
-            run = Task { [daemon] in try await daemon.run() }
-            try await s.waitForDaemon()
-            _ = try await s.release("v2")
-            let d2 = try await s.outcome(try await s.deploy("v2"))
-            #expect(d2.state == .succeeded)
+                // Restart the daemon; what it writes afterwards continues the same log.
+                try await daemon.restart(on: s)
+                _ = try await s.release("v2")
+                let d2 = try await s.outcome(try await s.deploy("v2"))
+                #expect(d2.state == .succeeded)
 
-            let resumed = try await cli(["events", "--since", "\(lastBefore)", "--json"], s)
-            let ids = resumed.map(\.id)
-            #expect(ids.first == lastBefore + 1, "no gap after the id given")
-            #expect(ids == Array(ids.first!...ids.last!), "strictly increasing, no gap, no duplicate")
-            #expect(transitions(resumed, d2.id).last == .succeeded)
-            // From a time: the events from d2's start on, the first of them d2's pending.
-            let since = try #require(resumed.first { $0.deploymentId == d2.id }?.time)
-            let fromTime = try await cli(["events", "--since", since.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)), "--json"], s)
-            #expect(fromTime.first?.deploymentId == d2.id && fromTime.last?.id == ids.last, "\(fromTime.map(\.type))")
-            // A --since that is none of id, time or age is a usage error naming the flag (exit 2).
-            let bad = s.dir + "/bad-since.out"
-            let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway, "events", "--since", "yesterday", "--config", s.dir + "/slipway.yml"],
-                                                      directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: bad)
-            #expect(status == 2)
-            #expect(try String(contentsOfFile: bad, encoding: .utf8).contains("--since"))
-            // The follower waited out the restart and has the same events, once each.
-            let followed = try await poll(within: .seconds(30)) { () throws -> [Event]? in
-                let e = try lines()
-                return transitions(e, d2.id).last == .succeeded ? e : nil
+                let resumed = try await cli(["events", "--since", "\(lastBefore)", "--json"], s)
+                let ids = resumed.map(\.id)
+                #expect(ids.first == lastBefore + 1, "no gap after the id given")
+                #expect(ids == Array(ids.first!...ids.last!), "strictly increasing, no gap, no duplicate")
+                #expect(transitions(resumed, d2.id).last == .succeeded)
+                // From a time: the events from d2's start on, the first of them d2's pending.
+                let since = try #require(resumed.first { $0.deploymentId == d2.id }?.time)
+                let fromTime = try await cli(["events", "--since", since.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)), "--json"], s)
+                #expect(fromTime.first?.deploymentId == d2.id && fromTime.last?.id == ids.last, "\(fromTime.map(\.type))")
+                // A --since that is none of id, time or age is a usage error naming the flag (exit 2).
+                let bad = s.dir + "/bad-since.out"
+                let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway, "events", "--since", "yesterday", "--config", s.dir + "/slipway.yml"],
+                                                          directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: bad)
+                #expect(status == 2)
+                #expect(try String(contentsOfFile: bad, encoding: .utf8).contains("--since"))
+                // The follower waited out the restart and has the same events, once each.
+                let followed = try await poll(within: .seconds(30)) { () throws -> [Event]? in
+                    let e = try lines()
+                    return transitions(e, d2.id).last == .succeeded ? e : nil
+                }
+                let followedIds = followed.map(\.id)
+                #expect(followedIds == Array(followedIds.first!...followedIds.last!), "the follower saw every event once")
+            } catch {
+                _ = await ProcessGroup.stop(follower.pid, startTime: follower.startTime, timeout: .seconds(2))
+                throw error
             }
-            let followedIds = followed.map(\.id)
-            #expect(followedIds == Array(followedIds.first!...followedIds.last!), "the follower saw every event once")
-        } catch {
             _ = await ProcessGroup.stop(follower.pid, startTime: follower.startTime, timeout: .seconds(2))
-            await s.tearDown()
-            await daemon.shutdown()
-            _ = try? await run.value
-            throw error
         }
-        _ = await ProcessGroup.stop(follower.pid, startTime: follower.startTime, timeout: .seconds(2))
-        await s.tearDown()
-        await daemon.shutdown()
-        _ = try? await run.value
     }
 
     /// Runs the real CLI to its end and parses its JSON lines.

@@ -73,25 +73,18 @@ struct InstanceLifecycleTests {
     /// re-reads slipway.yml) never mixes two configurations in one deployment.
     @Test(.timeLimit(.minutes(2)))
     func aDeploymentKeepsTheConfigurationItStartedWith() async throws {
-        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-gate-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: gate) }
-        let s = try Sandbox(extra: """
-            migrate:
-              up: "/bin/sh -c 'while [ ! -f \(gate) ]; do sleep 0.05; done'"
-              timeout: 60s
-            """)
+        let gate = MigrationGate()
+        defer { gate.remove() }
+        let s = try Sandbox(extra: gate.yaml)
         try await s.withDaemon { _ in
             _ = try await s.release("v1")
             let d = try await s.deploy("v1")
-            _ = try await poll(within: .seconds(10)) {
-                let p: DeploymentProgress = try await s.client.get("/v1/deployments/\(d.id)?after=0")
-                return p.deployment.state == .migrating ? true : nil
-            }
+            try await gate.waitUntilMigrating(d, s)
             // Meanwhile slipway.yml changes and another command makes the daemon read it.
             let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
             try yaml.replacingOccurrences(of: "app: demo", with: "app: renamed").write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
             _ = try await s.release("v2")
-            _ = FileManager.default.createFile(atPath: gate, contents: nil)
+            gate.open()
             #expect(try await s.outcome(d).state == .succeeded)
             let env = try await SlipwayHTTPProbe.get(port: s.port, path: "/env")
             #expect(env.contains("SLIPWAY_APP=demo\n"), "the instance was started with the reloaded config: \(env)")

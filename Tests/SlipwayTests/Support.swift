@@ -161,3 +161,73 @@ func closing<T>(_ proxy: ProxyServer, _ body: () async throws -> T) async throws
         throw error
     }
 }
+
+/// A daemon on a sandbox, for tests that stop and start it themselves (a restart in the middle).
+struct RunningDaemon {
+    let daemon: Daemon
+    let run: Task<Void, any Error>
+
+    /// Graceful stop; instances and the router keep running, as with SIGTERM.
+    func stop() async {
+        await daemon.shutdown()
+        _ = try? await run.value
+    }
+}
+
+extension Sandbox {
+    /// Starts a daemon on this sandbox and waits until it answers.
+    func startDaemon() async throws -> RunningDaemon {
+        let daemon = try Daemon(config: config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false)
+        let running = RunningDaemon(daemon: daemon, run: Task { try await daemon.run() })
+        do { try await waitForDaemon() } catch {
+            await running.stop()
+            throw error
+        }
+        return running
+    }
+
+    /// Runs `body` with a daemon it may stop and start again (`daemon.restart(on:)`, or by hand), then takes
+    /// everything down, stops whichever daemon runs then, and removes the sandbox, whether `body` threw or not.
+    func withRestartableDaemon(_ body: (inout RunningDaemon) async throws -> Void) async throws {
+        defer { removeFiles() }
+        var current = try await startDaemon()
+        var failure: (any Error)?
+        do { try await body(&current) } catch { failure = error }
+        await tearDown()
+        await current.stop()
+        if let failure { throw failure }
+    }
+}
+
+extension RunningDaemon {
+    /// Stops this daemon and starts a new one on the same sandbox.
+    mutating func restart(on s: Sandbox) async throws {
+        await stop()
+        self = try await s.startDaemon()
+    }
+}
+
+/// A `migrate.up` that waits until the test opens the gate: a deployment held in `migrating` as long as needed.
+struct MigrationGate {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-gate-\(UUID().uuidString.prefix(8))").path
+
+    var yaml: String {
+        """
+        migrate:
+          up: "/bin/sh -c 'while [ ! -f \(path) ]; do sleep 0.05; done; echo migrated >> \(path)'"
+          timeout: 60s
+        """
+    }
+
+    func open() { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+    var migrated: Bool { (try? String(contentsOfFile: path, encoding: .utf8)) == "migrated\n" }
+
+    /// Polls until deployment `d` is waiting at the gate.
+    func waitUntilMigrating(_ d: DeploymentInfo, _ s: Sandbox) async throws {
+        _ = try await poll(within: .seconds(10)) {
+            let p: DeploymentProgress = try await s.client.get("/v1/deployments/\(d.id)?after=0")
+            return p.deployment.state == .migrating ? true : nil
+        }
+    }
+}
