@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -200,11 +200,13 @@ public enum ConfigLoader {
 
         let backup = value("backup").flatMap { Self.backup($0, root: root, environment: name, reader: reader) }
         let migrate = value("migrate").flatMap { Self.migrate($0, reader: reader) }
+        let analysis = value("analysis").flatMap { Self.analysis($0, reader: reader) }
 
         guard reader.problems.count == before, let process else { return nil }
         var env = EnvironmentConfig(name: name, process: process, health: health, router: router, strategy: strategy, keepWarm: keepWarm)
         env.backup = backup
         env.migrate = migrate
+        env.analysis = analysis
         return env
     }
 

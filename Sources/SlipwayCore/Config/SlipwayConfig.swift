@@ -85,6 +85,8 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var keepWarm: Duration
     public var backup: BackupSettings?
     public var migrate: MigrateSettings?
+    /// The rules that judge a release from live traffic (used from the progressive-delivery work on).
+    public var analysis: AnalysisSettings?
 
     public init(
         name: String, process: ProcessSettings, health: HealthSettings = .init(), router: RouterSettings,
