@@ -84,11 +84,16 @@ extension Engine {
 extension Engine {
     /// `rollback --with-data`: the router holds `env`'s new requests (maintenance `paused`, marked as this
     /// deployment's) from the start of the restore until the switch. Recorded and pushed before it returns.
+    /// An operator's own maintenance mode (already answering the page, or already holding) is left as it is.
     func holdTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async throws(SlipwayError) {
         var record = try store.environment(env.name)
-        let before = record.maintenance
-        record.maintenance = MaintenanceMode(mode: .paused, html: before?.html ?? MaintenanceMode.page(message: "We are restoring data and will be back shortly."),
-                                             retryAfterS: before?.retryAfterS ?? 30, holdLimitMs: Self.dataRollbackHoldMs,
+        if let mode = record.maintenance?.mode {
+            note(d, "\(env.name) is in maintenance (\(mode.rawValue)) already: no request reaches the data during the restore",
+                 log: DeployLog(path: d.logFile))
+            return
+        }
+        record.maintenance = MaintenanceMode(mode: .paused, html: MaintenanceMode.page(message: "We are restoring data and will be back shortly."),
+                                             retryAfterS: 30, holdLimitMs: Self.dataRollbackHoldMs,
                                              since: Int64(Date().timeIntervalSince1970), actor: Self.holdActor(d))
         try store.save(record)
         try await pushTable()
