@@ -110,7 +110,7 @@ extension Engine {
             let run = { () async throws(SlipwayError) -> [String] in
                 try await service.restore(info.manifest, locations: info.locations, only: request.source, to: target)
             }
-            var sources: [String]
+            let sources: [String]
             if target == .inPlace {
                 // An in-place restore changes what the running release reads: it passes the policy and holds the lease.
                 try admit(PolicyRequest(operation: .restore, environment: env.name, actor: request.by))
