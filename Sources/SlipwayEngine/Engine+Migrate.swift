@@ -42,14 +42,23 @@ extension Engine {
     /// Runs a migration command in `release`'s directory with the app's environment; output goes to the
     /// deploy log. A command that outlives `timeout` is killed (status 124).
     func runMigration(_ command: String, app: String, env: EnvironmentConfig, release: String, timeout: Duration, log: DeployLog) async throws(SlipwayError) -> Int32 {
-        let vars = try await supervisor.environment(app: app, env: env, release: release, slot: 0, port: 0)
+        try await runInRelease(command, app: app, env: env, release: release, extra: [:], timeout: timeout, log: log)
+    }
+
+    /// Runs `command` (argv, no shell) in `release`'s directory with the app's environment plus `extra`;
+    /// output goes to `log`. A command that outlives `timeout` is killed with its whole process group
+    /// (status 124).
+    func runInRelease(_ command: String, app: String, env: EnvironmentConfig, release: String, extra: [String: String], timeout: Duration,
+                      log: DeployLog) async throws(SlipwayError) -> Int32 {
+        var vars = try await supervisor.environment(app: app, env: env, release: release, slot: 0, port: 0)
+        for (k, v) in extra { vars[k] = v }
         let argv = try CommandLineSplitter.split(command, variables: vars)
         log.write("$ \(command)")
         let child = try ProcessSpawner.spawn(argv: argv, directory: releases.path(release), environment: vars, logFile: log.path)
         if let status = await ProcessSpawner.wait(child.pid, timeout: timeout) { return status }
         ProcessGroup.signal(child.pid, startTime: child.startTime, SIGKILL)
         _ = await ProcessGroup.waitEmpty(child.pid, startTime: child.startTime, until: .now + .seconds(5))
-        log.write("migration killed after \(DurationParsing.format(timeout))")
+        log.write("killed after \(DurationParsing.format(timeout))")
         return 124
     }
 

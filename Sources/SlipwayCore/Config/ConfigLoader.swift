@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -201,12 +201,14 @@ public enum ConfigLoader {
         let backup = value("backup").flatMap { Self.backup($0, root: root, environment: name, reader: reader) }
         let migrate = value("migrate").flatMap { Self.migrate($0, reader: reader) }
         let analysis = value("analysis").flatMap { Self.analysis($0, reader: reader) }
+        let hooks = value("hooks").flatMap { Self.hooks($0, reader: reader) }
 
         guard reader.problems.count == before, let process else { return nil }
         var env = EnvironmentConfig(name: name, process: process, health: health, router: router, strategy: strategy, keepWarm: keepWarm)
         env.backup = backup
         env.migrate = migrate
         env.analysis = analysis
+        env.hooks = hooks ?? HookSettings()
         return env
     }
 

@@ -87,6 +87,7 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var migrate: MigrateSettings?
     /// The rules that judge a release from live traffic (used from the progressive-delivery work on).
     public var analysis: AnalysisSettings?
+    public var hooks = HookSettings()
 
     public init(
         name: String, process: ProcessSettings, health: HealthSettings = .init(), router: RouterSettings,

@@ -33,7 +33,7 @@ public enum DeploymentState: String, Codable, Sendable, CaseIterable {
         case .starting: [.verifying, .failed, .rollingBack]
         case .verifying: [.switching, .failed, .rollingBack]
         case .switching: [.draining, .rollingBack]
-        case .draining: [.succeeded]
+        case .draining: [.succeeded, .rollingBack]
         case .rollingBack: [.rolledBack, .failed]
         case .succeeded, .failed, .rolledBack: []
         }

@@ -15,6 +15,12 @@ struct BlueGreenStrategy: DeploymentStrategy {
             try engine.step(&d, .failed, "refused: \(first); \(previous.map { "\($0) kept serving" } ?? "nothing was serving")", message: failure, log: log)
             return
         }
+        if let failure = try await engine.preTrafficHook(d, job, targets: targets, log: log) {
+            await engine.supervisor.stopAll(targets, timeout: env.process.stopTimeout)
+            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            try engine.step(&d, .failed, "refused: \(first); \(previous.map { "\($0) kept serving" } ?? "nothing was serving")", message: failure, log: log)
+            return
+        }
         try engine.step(&d, .switching, "switching \(env.name) from \(previous ?? "nothing") to \(d.version)", log: log)
         do {
             try await engine.switchTo(&d, env: env, targets: targets, previous: previous, log: log)
@@ -27,6 +33,12 @@ struct BlueGreenStrategy: DeploymentStrategy {
         if let previous, previous != d.version {
             let left = await engine.waitForDrain(environment: env.name, pool: previous, timeout: env.router.drainTimeout)
             if left > 0 { engine.note(d, "drain timeout: \(left) request(s) still in flight on \(previous)", log: log) }
+        }
+        if let failure = try await engine.postSwitchHook(d, job, log: log) {
+            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            try engine.step(&d, .rollingBack, "\(first); rolling back to \(previous ?? "nothing")", log: log)
+            await engine.restorePrevious(&d, job, log: log, reason: failure)
+            return
         }
         await engine.retire(env: env, keeping: Set(targets.compactMap(\.id)), warm: previous == d.version ? nil : previous, log: log, d: d)
         let took = ContinuousClock.now - began

@@ -25,9 +25,21 @@ struct RecreateStrategy: DeploymentStrategy {
             await engine.restorePrevious(&d, job, log: log, reason: failure)
             return
         }
+        if let failure = try await engine.preTrafficHook(d, job, targets: targets, log: log) {
+            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            try engine.step(&d, .rollingBack, "refused: \(first); restarting \(previous ?? "nothing")", log: log)
+            await engine.restorePrevious(&d, job, log: log, reason: failure)
+            return
+        }
         try engine.step(&d, .switching, "switching \(env.name) to \(d.version)", log: log)
         try await engine.switchTo(&d, env: env, targets: targets, previous: previous, log: log)
         try engine.step(&d, .draining, "nothing to drain (recreate)", log: log)
+        if let failure = try await engine.postSwitchHook(d, job, log: log) {
+            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            try engine.step(&d, .rollingBack, "\(first); rolling back to \(previous ?? "nothing")", log: log)
+            await engine.restorePrevious(&d, job, log: log, reason: failure)
+            return
+        }
         let took = ContinuousClock.now - began
         try engine.step(&d, .succeeded, "\(d.version) is serving \(env.name) (took \(String(format: "%.2f", took.seconds))s)", log: log)
         engine.pruneReleases(job.config)
