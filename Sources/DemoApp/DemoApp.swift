@@ -10,7 +10,7 @@ import UnixSignals
 ///
 /// `GET /` answers 200 with its release (or 500 for a `fail_rate` share), `/health/live`, `/health/ready`
 /// (503 when `ready` is false), `/metrics`. Behaviour comes from `demo-app.json` in the working directory:
-/// `{"ready": true, "ready_after_ms": 0, "fail_rate": 0.0, "latency_ms": 0, "crash_after_s": null}`. `/env` answers the
+/// `{"ready": true, "ready_after_ms": 0, "fail_rate": 0.0, "latency_ms": 0, "crash_after_s": null, "live_fail_after_s": null}`. `/env` answers the
 /// Slipway variables it runs with (`SLIPWAY_APP`, `SLIPWAY_ENV`, `SLIPWAY_RELEASE`, `SLIPWAY_SHARED`).
 public enum DemoApp {
     public struct Settings: Codable, Sendable {
@@ -20,11 +20,13 @@ public enum DemoApp {
         public var failRate = 0.0
         public var latencyMs = 0
         public var crashAfterS: Double?
+        /// `/health/live` fails from this long after the start on (a hung process that still runs).
+        public var liveFailAfterS: Double?
 
         enum CodingKeys: String, CodingKey {
             case ready
             case readyAfterMs = "ready_after_ms"
-            case failRate = "fail_rate", latencyMs = "latency_ms", crashAfterS = "crash_after_s"
+            case failRate = "fail_rate", latencyMs = "latency_ms", crashAfterS = "crash_after_s", liveFailAfterS = "live_fail_after_s"
         }
 
         public init() {}
@@ -35,6 +37,7 @@ public enum DemoApp {
             failRate = try c.decodeIfPresent(Double.self, forKey: .failRate) ?? 0
             latencyMs = try c.decodeIfPresent(Int.self, forKey: .latencyMs) ?? 0
             crashAfterS = try c.decodeIfPresent(Double.self, forKey: .crashAfterS)
+            liveFailAfterS = try c.decodeIfPresent(Double.self, forKey: .liveFailAfterS)
         }
     }
 
@@ -74,7 +77,13 @@ public enum DemoApp {
             return Response(status: .ok, headers: [.contentType: "text/plain"],
                             body: .init(byteBuffer: ByteBuffer(string: "hello from demo-app \(version) (\(instance), request \(n))\n")))
         }
-        router.get("/health/live") { _, _ in "ok\n" }
+        let started = ContinuousClock.now
+        router.get("/health/live") { _, _ -> Response in
+            if let after = settings.liveFailAfterS, ContinuousClock.now - started >= .milliseconds(Int64(after * 1000)) {
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "hung (live_fail_after_s: \(after))\n")))
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
         let readyAt = ContinuousClock.now + .milliseconds(settings.readyAfterMs)
         router.get("/health/ready") { _, _ -> Response in
             guard settings.ready else {

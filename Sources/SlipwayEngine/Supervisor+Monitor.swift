@@ -43,6 +43,7 @@ extension Supervisor {
                 toProbe.append((i, env.health))
             }
         }
+        await checkLiveness(instances, config: config, now: now)
         let results = await withTaskGroup(of: (InstanceRecord, Bool).self) { group in
             for (i, health) in toProbe {
                 group.addTask { (i, await self.prober.probe(port: i.port, path: health.path, timeout: health.timeout).success) }

@@ -19,6 +19,9 @@ public actor Supervisor {
     var trackers: [Int64: ReadinessTracker] = [:]
     var crashedAt: [Int64: ContinuousClock.Instant] = [:]
     var lastProbe: [Int64: ContinuousClock.Instant] = [:]
+    /// Consecutive failed liveness probes, per instance.
+    var liveFailures: [Int64: Int] = [:]
+    var lastLiveProbe: [Int64: ContinuousClock.Instant] = [:]
     static let maxLogBytes: UInt64 = 10 << 20
 
     public init(store: SlipwayStore, root: String, secrets: Secrets, logger: Logger) {
@@ -84,6 +87,8 @@ public actor Supervisor {
             trackers[id] = nil
             crashedAt[id] = nil
             lastProbe[id] = nil
+            liveFailures[id] = nil
+            lastLiveProbe[id] = nil
         }
         record(.stopped, i)
     }

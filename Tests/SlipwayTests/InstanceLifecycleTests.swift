@@ -43,6 +43,28 @@ struct InstanceLifecycleTests {
         }
     }
 
+    /// `health.live`: an instance that still runs but fails its liveness check `unhealthy_threshold` times in
+    /// a row is killed and restarted.
+    @Test(.timeLimit(.minutes(2)))
+    func anInstanceThatFailsLivenessIsRestarted() async throws {
+        let s = try Sandbox()
+        let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
+        try yaml.replacingOccurrences(of: "  path: /health/ready\n", with: "  path: /health/ready\n  live: /health/live\n")
+            .write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1", settings: "\"live_fail_after_s\": 2")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let before = try await s.status().instances
+            let restarted = try await poll(within: .seconds(20)) {
+                try await s.status().instances.first { i in i.restarts >= 1 && !before.contains { $0.pid == i.pid } }
+            }
+            #expect(before.contains { $0.slot == restarted.slot })
+            let page: EventPage = try await s.client.get("/v1/events?since=0&limit=1000")
+            #expect(page.events.contains { if case .instance(let p) = $0.payload { p.change == .notLive } else { false } })
+            #expect(page.events.contains { if case .instance(let p) = $0.payload { p.change == .restarted } else { false } })
+        }
+    }
+
     /// Under the default umask, the root is 0750 and the state database (with its WAL), the route table
     /// and the logs are not readable by other users.
     @Test(.timeLimit(.minutes(2)))

@@ -55,11 +55,12 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     }
 
     /// A release whose demo-app.json says how the app behaves.
-    func release(_ version: String, ready: Bool = true, readyAfterMs: Int = 0, latencyMs: Int = 0, files: [String: String] = [:]) async throws -> ReleaseInfo {
+    func release(_ version: String, ready: Bool = true, readyAfterMs: Int = 0, latencyMs: Int = 0, files: [String: String] = [:],
+                 settings: String = "") async throws -> ReleaseInfo {
         let src = dir + "/src-\(version)"
         try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
         for (name, text) in files { try text.write(toFile: "\(src)/\(name)", atomically: true, encoding: .utf8) }
-        try "{\"ready\": \(ready), \"ready_after_ms\": \(readyAfterMs), \"latency_ms\": \(latencyMs)}".write(toFile: src + "/demo-app.json", atomically: true, encoding: .utf8)
+        try "{\"ready\": \(ready), \"ready_after_ms\": \(readyAfterMs), \"latency_ms\": \(latencyMs)\(settings.isEmpty ? "" : ", " + settings)}".write(toFile: src + "/demo-app.json", atomically: true, encoding: .utf8)
         return try await client.post("/v1/releases", ReleaseCreateRequest(version: version, from: src, actor: "test"))
     }
 

@@ -147,13 +147,14 @@ public enum ConfigLoader {
         }
 
         var health = HealthSettings()
-        if let hnode = value("health"), let h = reader.mapping(hnode, "health", allowed: ["path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "deadline"]) {
+        if let hnode = value("health"), let h = reader.mapping(hnode, "health", allowed: ["path", "live", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "deadline"]) {
             for e in h {
                 let path = "health.\(e.key)"
                 switch e.key {
-                case "path":
+                case "path", "live":
                     if let s = reader.string(e.value, path) {
-                        if s.hasPrefix("/") { health.path = s } else { reader.problem(e.value, path, "expected a path starting with '/', got '\(s)'") }
+                        if !s.hasPrefix("/") { reader.problem(e.value, path, "expected a path starting with '/', got '\(s)'") }
+                        else if e.key == "path" { health.path = s } else { health.live = s }
                     }
                 case "interval": health.interval = reader.duration(e.value, path) ?? health.interval
                 case "timeout": health.timeout = reader.duration(e.value, path) ?? health.timeout

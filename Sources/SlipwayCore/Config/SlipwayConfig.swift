@@ -123,6 +123,8 @@ public struct ProcessSettings: Sendable, Equatable {
 
 public struct HealthSettings: Sendable, Equatable {
     public var path: String
+    /// Liveness: an instance failing it `unhealthy_threshold` times in a row is killed and restarted.
+    public var live: String?
     public var interval: Duration
     public var timeout: Duration
     public var healthyThreshold: Int

@@ -38,7 +38,7 @@ public enum EventPayload: Sendable, Equatable {
     }
 
     public struct Instance: Codable, Sendable, Equatable, Changing {
-        public enum Change: String, Codable, Sendable { case started, ready, notReady = "not_ready", crashed, restarted, stopped }
+        public enum Change: String, Codable, Sendable { case started, ready, notReady = "not_ready", notLive = "not_live", crashed, restarted, stopped }
         public var change: Change = .started
         public var release: String
         public var slot: Int
