@@ -8,9 +8,9 @@ extension Engine {
     /// Before any instance starts: the backup (with `backup.before_deploy`) and the migrations (with
     /// `migrate.up`). Returns false when the deployment ended here, refused, with the old release serving.
     func prepareData(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog) async throws(SlipwayError) -> Bool {
-        guard d.kind == .deploy else { return true }
         let env = job.env
         let serving = d.previousVersion.map { "\($0) kept serving" } ?? "nothing was serving"
+        guard d.kind == .deploy else { return try await backUpBeforeRollback(&d, env: env, serving: serving, log: log) }
         if let backup = env.backup, backup.beforeDeploy {
             try step(&d, .backingUp, "taking a backup of \(backup.sources.map(\.name).joined(separator: ", ")) before deploying \(d.version)", log: log)
             do {
@@ -37,6 +37,22 @@ extension Engine {
             note(d, "migration finished", log: log)
         }
         return true
+    }
+
+    /// `backup.before_rollback`: the data as it is, before a (code) rollback changes what serves it. Returns
+    /// false when the backup failed and the rollback ended here, refused.
+    func backUpBeforeRollback(_ d: inout DeploymentInfo, env: EnvironmentConfig, serving: String, log: DeployLog) async throws(SlipwayError) -> Bool {
+        guard let backup = env.backup, backup.beforeRollback else { return true }
+        try step(&d, .backingUp, "taking a backup of \(backup.sources.map(\.name).joined(separator: ", ")) before rolling back to \(d.version)", log: log)
+        do {
+            let info = try await takeBackup(env, reason: "before_rollback", deploymentId: d.id, actor: d.by)
+            note(d, "backup \(info.id) taken (\(info.size) bytes in \(info.durationMs) ms) → \(info.locations.joined(separator: ", "))", log: log)
+            return true
+        } catch {
+            try step(&d, .failed, "refused: the backup before the rollback failed: \(error.message); \(serving)",
+                     message: error.cause.map { "\(error.message)\n\($0)" } ?? error.message, log: log)
+            return false
+        }
     }
 
     /// Runs a migration command in `release`'s directory with the app's environment; output goes to the

@@ -160,6 +160,39 @@ struct DeployDataTests {
         }
     }
 
+    /// `backup.before_rollback`: a rollback first backs up the data as it is, as the drawer's rollback.sh did.
+    @Test(.timeLimit(.minutes(2)))
+    func aRollbackBacksUpTheDataFirst() async throws {
+        let s = try Sandbox(extra: """
+            backup:
+              sources:
+                - { name: db, sqlite: shared/app.db }
+              stores:
+                - { local: backups }
+              before_rollback: true
+            """)
+        let shared = s.config.sharedDirectory("production")
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        let db = try DatabaseQueue(path: shared + "/app.db")
+        try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)") }
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            _ = try await s.release("v2")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            #expect(try await s.outcome(try await s.deploy("v2")).state == .succeeded)
+            let before: [BackupInfo] = try await s.client.get("/v1/backups")
+            #expect(before.isEmpty, "deploys take none (before_deploy is off)")
+            let r = try await s.outcome(try await s.deploy(nil, kind: .rollback))
+            #expect(r.state == .succeeded)
+            let backups: [BackupInfo] = try await s.client.get("/v1/backups")
+            #expect(backups.count == 1)
+            #expect(backups.first?.reason == "before_rollback" && backups.first?.deploymentId == r.id)
+            #expect(backups.first?.manifest.entries.first?.rowCounts == ["t": 2])
+            let progress: DeploymentProgress = try await s.client.get("/v1/deployments/\(r.id)?after=0")
+            #expect(progress.events.map(\.state).contains(.backingUp))
+        }
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func drillRestoresIntoScratchAndStartsTheRelease() async throws {
         let s = try Sandbox(extra: """

@@ -6,6 +6,8 @@ public struct BackupSettings: Sendable, Equatable {
     public var stores: [BackupStoreConfig]
     /// Every deploy of the environment takes a backup first.
     public var beforeDeploy: Bool
+    /// Every rollback of the environment first takes a backup of the data as it is (`before_rollback`).
+    public var beforeRollback = false
     public var schedule: CronSchedule?
     /// IANA zone the schedules and the retention calendar use.
     public var timezone: TimeZone

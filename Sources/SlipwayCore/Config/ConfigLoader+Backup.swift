@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 extension ConfigLoader {
-    static let backupKeys = ["sources", "stores", "before_deploy", "schedule", "timezone", "retention",
+    static let backupKeys = ["sources", "stores", "before_deploy", "before_rollback", "schedule", "timezone", "retention",
                              "encryption_key_secret", "verify", "drill", "rto_target", "rpo_target"]
 
     /// Parses `backup:`; relative paths are relative to `root`.
@@ -16,6 +16,7 @@ extension ConfigLoader {
             case "sources": settings.sources = sources(e.value, root: root, environment: environment, reader: reader)
             case "stores": settings.stores = stores(e.value, root: root, reader: reader)
             case "before_deploy": settings.beforeDeploy = bool(e.value, path, reader: reader) ?? false
+            case "before_rollback": settings.beforeRollback = bool(e.value, path, reader: reader) ?? false
             case "schedule": scheduleNode = e.value
             case "timezone":
                 if let s = reader.string(e.value, path) {
