@@ -175,6 +175,7 @@ extension Engine {
         var record = try store.environment(env.name)
         if previous != d.version { record.previousRelease = previous }
         record.currentRelease = d.version
+        record.rollout = nil
         record.standbyUntil = Date().addingTimeInterval(env.keepWarm.seconds)
         // A data rollback's hold on new requests ends with the switch: held requests go to the restored release.
         let lifted = record.maintenance?.actor == Self.holdActor(d)

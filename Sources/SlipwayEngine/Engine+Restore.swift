@@ -27,6 +27,7 @@ extension Engine {
                 try await markServing(targets, env: env)
             }
             record.currentRelease = d.previousVersion
+            record.rollout = nil
             if record.previousRelease == record.currentRelease { record.previousRelease = nil }
             try store.save(record)
             try await pushTable()

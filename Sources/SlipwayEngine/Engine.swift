@@ -62,10 +62,15 @@ public actor Engine {
             // An environment in maintenance keeps its listener even with nothing serving: it answers the page.
             guard record.currentRelease != nil || record.maintenance != nil else { continue }
             var pools: [Pool] = []
-            if let current = record.currentRelease {
-                let backends = all.filter { $0.environment == name && $0.release == current && $0.state == .running && $0.ready }
-                    .map { Backend(port: $0.port) }
-                pools.append(Pool(name: current, weight: 100, backends: backends))
+            func backends(_ release: String) -> [Backend] {
+                all.filter { $0.environment == name && $0.release == release && $0.state == .running && $0.ready }.map { Backend(port: $0.port) }
+            }
+            if let rollout = record.rollout, !rollout.isEmpty {
+                for (release, weight) in rollout.sorted(by: { $0.key < $1.key }) {
+                    pools.append(Pool(name: release, weight: weight, backends: backends(release)))
+                }
+            } else if let current = record.currentRelease {
+                pools.append(Pool(name: current, weight: 100, backends: backends(current)))
             }
             listeners.append(ListenerTable(name: name, listen: env.router.listen, drainTimeoutMs: env.router.drainTimeout.milliseconds,
                                            pools: pools, maintenance: record.maintenance,

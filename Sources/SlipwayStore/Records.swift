@@ -99,6 +99,8 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
     public var standbyUntil: Date?
     /// Set while the environment is in maintenance (503 page, or requests held).
     public var maintenance: MaintenanceMode?
+    /// While a rollout moves traffic step by step: each release's pool weight (nil: the current release alone).
+    public var rollout: [String: Int]?
 
     public init(name: String, currentRelease: String? = nil, previousRelease: String? = nil, instances: Int? = nil, standbyUntil: Date? = nil,
                 maintenance: MaintenanceMode? = nil) {
@@ -111,7 +113,7 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, instances, maintenance
+        case name, instances, maintenance, rollout
         case currentRelease = "current_release", previousRelease = "previous_release", standbyUntil = "standby_until"
     }
 }

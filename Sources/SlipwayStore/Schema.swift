@@ -114,6 +114,10 @@ enum Schema {
             try db.alter(table: "deployments") { t in t.add(column: "on_behalf_of", .text) }
             try db.alter(table: "audit") { t in t.add(column: "on_behalf_of", .text) }
         }
+        m.registerMigration("v6-rollout") { db in
+            // Pool weights while a rollout (rolling, canary) serves several releases at once.
+            try db.alter(table: "environments") { t in t.add(column: "rollout", .text) }
+        }
         return m
     }
 }

@@ -3,6 +3,19 @@ import Foundation
 public enum DeployStrategy: String, Codable, Sendable, CaseIterable {
     case recreate
     case blueGreen = "blue-green"
+    case rolling
+}
+
+/// `rolling:`: replace instances `batch` at a time, each batch gated on health; `max_surge` new instances
+/// may run beyond `process.instances` meanwhile (0: stop old ones first). Capacity never drops below
+/// `instances - batch`.
+public struct RollingSettings: Sendable, Equatable {
+    public var batch: Int
+    public var maxSurge: Int
+    public init(batch: Int = 1, maxSurge: Int = 1) {
+        self.batch = batch
+        self.maxSurge = maxSurge
+    }
 }
 
 /// A validated `slipway.yml`, with every environment resolved (its overrides deep-merged over the top level).
@@ -88,6 +101,7 @@ public struct EnvironmentConfig: Sendable, Equatable {
     /// The rules that judge a release from live traffic (used from the progressive-delivery work on).
     public var analysis: AnalysisSettings?
     public var hooks = HookSettings()
+    public var rolling = RollingSettings()
 
     public init(
         name: String, process: ProcessSettings, health: HealthSettings = .init(), router: RouterSettings,

@@ -13,6 +13,7 @@ enum Strategies {
         switch name {
         case .blueGreen: BlueGreenStrategy()
         case .recreate: RecreateStrategy()
+        case .rolling: RollingStrategy()
         }
     }
 }
