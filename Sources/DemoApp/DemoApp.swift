@@ -10,7 +10,7 @@ import UnixSignals
 ///
 /// `GET /` answers 200 with its release (or 500 for a `fail_rate` share), `/health/live`, `/health/ready`
 /// (503 when `ready` is false), `/metrics`. Behaviour comes from `demo-app.json` in the working directory:
-/// `{"ready": true, "ready_after_ms": 0, "fail_rate": 0.0, "latency_ms": 0, "crash_after_s": null, "live_fail_after_s": null}`. `/env` answers the
+/// `{"ready": true, "ready_after_ms": 0, "fail_rate": 0.0, "latency_ms": 0, "crash_after_s": null, "live_fail_after_s": null, "fail_after_s": null}`. `/env` answers the
 /// Slipway variables it runs with (`SLIPWAY_APP`, `SLIPWAY_ENV`, `SLIPWAY_RELEASE`, `SLIPWAY_SHARED`).
 public enum DemoApp {
     public struct Settings: Codable, Sendable {
@@ -22,11 +22,13 @@ public enum DemoApp {
         public var crashAfterS: Double?
         /// `/health/live` fails from this long after the start on (a hung process that still runs).
         public var liveFailAfterS: Double?
+        /// `fail_rate` applies only from this long after the start on (a release that goes bad after the switch).
+        public var failAfterS: Double?
 
         enum CodingKeys: String, CodingKey {
             case ready
             case readyAfterMs = "ready_after_ms"
-            case failRate = "fail_rate", latencyMs = "latency_ms", crashAfterS = "crash_after_s", liveFailAfterS = "live_fail_after_s"
+            case failRate = "fail_rate", latencyMs = "latency_ms", crashAfterS = "crash_after_s", liveFailAfterS = "live_fail_after_s", failAfterS = "fail_after_s"
         }
 
         public init() {}
@@ -38,6 +40,7 @@ public enum DemoApp {
             latencyMs = try c.decodeIfPresent(Int.self, forKey: .latencyMs) ?? 0
             crashAfterS = try c.decodeIfPresent(Double.self, forKey: .crashAfterS)
             liveFailAfterS = try c.decodeIfPresent(Double.self, forKey: .liveFailAfterS)
+            failAfterS = try c.decodeIfPresent(Double.self, forKey: .failAfterS)
         }
     }
 
@@ -68,10 +71,12 @@ public enum DemoApp {
         let counter = RequestCounter()
         let router = Router()
         let instance = ProcessInfo.processInfo.environment["SLIPWAY_INSTANCE"] ?? "local"
+        let launched = ContinuousClock.now
         router.get("/") { _, _ -> Response in
             let n = counter.next()
             if settings.latencyMs > 0 { try await Task.sleep(for: .milliseconds(settings.latencyMs)) }
-            if settings.failRate > 0, Double.random(in: 0..<1) < settings.failRate {
+            let failing = settings.failAfterS.map { ContinuousClock.now - launched >= .milliseconds(Int64($0 * 1000)) } ?? true
+            if failing, settings.failRate > 0, Double.random(in: 0..<1) < settings.failRate {
                 return Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "failure injected by demo-app \(version)\n")))
             }
             return Response(status: .ok, headers: [.contentType: "text/plain"],

@@ -57,7 +57,7 @@ extension Engine {
     public func createBackup(_ request: BackupCreateRequest) async throws(SlipwayError) -> BackupInfo {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
-        return try await withLease(env.name, holder: "backup by \(request.actor)", actor: request.by) { () async throws(SlipwayError) -> BackupInfo in
+        return try await withLease(env.name, holder: "backup by \(request.actor)", actor: request.by) { () async throws -> BackupInfo in
             try await takeBackup(env, reason: "manual", only: request.source, actor: request.by)
         }
     }

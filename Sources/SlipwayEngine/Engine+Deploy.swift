@@ -46,6 +46,7 @@ extension Engine {
         let logs = cfg.logsDirectory
         let kindName = request.kind.rawValue
         let detail = "\(request.kind.rawValue) \(version) to \(env.name) (\(strategy.rawValue)), requested by \(request.by)"
+            + (request.reason.map { ": \($0)" } ?? "")
         let (lease, d): (Lease, DeploymentInfo)
         do {
             (lease, d) = try Lease.acquire(store, environment: env.name, holder: "\(request.kind.rawValue) of \(version) by \(request.actor)",
@@ -101,6 +102,7 @@ extension Engine {
         // A data rollback that did not end serving the old release puts the newer data back.
         if let safety, (try? store.deployment(d.id))?.state != .succeeded { await undoDataRollback(d, env: job.env, safety: safety, log: log) }
         let final = (try? store.deployment(d.id)) ?? d
+        if final.state == .succeeded { startWatch(final, job) }
         store.audit(d.by, action: d.kind.rawValue, target: "\(d.environment)/\(d.version)", outcome: final.outcome ?? final.state.rawValue,
                     detail: "deployment \(d.id)")
     }

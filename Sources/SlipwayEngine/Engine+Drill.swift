@@ -13,7 +13,7 @@ extension Engine {
     public func drill(_ request: DrillRequest) async throws(SlipwayError) -> DrillReport {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
-        return try await withLease(env.name, holder: "drill by \(request.actor)", actor: request.by) { () async throws(SlipwayError) -> DrillReport in
+        return try await withLease(env.name, holder: "drill by \(request.actor)", actor: request.by) { () async throws -> DrillReport in
             try await drill(request, cfg: cfg, env: env)
         }
     }

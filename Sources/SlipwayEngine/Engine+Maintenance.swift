@@ -10,7 +10,7 @@ extension Engine {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
         return try await withLease(env.name, holder: "maintenance \(request.action.rawValue) by \(request.actor)", actor: request.by) {
-            () async throws(SlipwayError) -> EnvironmentStatus in
+            () async throws -> EnvironmentStatus in
             try await maintenance(request, cfg: cfg, env: env)
         }
     }

@@ -90,7 +90,7 @@ extension Engine {
         guard releases.info(release) != nil else { throw .notFound("release \(release) does not exist") }
         let path = "\(cfg.logsDirectory)/migrate-dry-run-\(UUID().uuidString.prefix(8)).log"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let status = try await withLease(env.name, holder: "migrate --dry-run of \(release)", actor: .daemon("migrate --dry-run")) { () async throws(SlipwayError) -> Int32 in
+        let status = try await withLease(env.name, holder: "migrate --dry-run of \(release)", actor: .daemon("migrate --dry-run")) { () async throws -> Int32 in
             try await runMigration(command, app: cfg.app, env: env, release: release, timeout: migrate.timeout, log: DeployLog(path: path))
         }
         let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""

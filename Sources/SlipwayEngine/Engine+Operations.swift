@@ -46,12 +46,12 @@ extension Engine {
         let env = try cfg.environment(request.environment)
         guard (1...64).contains(request.instances) else { throw .usage("instances must be from 1 to 64, got \(request.instances)") }
         try admit(PolicyRequest(operation: .scale, environment: env.name, actor: request.by))
-        try await withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws(SlipwayError) -> Void in
+        return try await withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws -> EnvironmentStatus in
             try await resize(env, app: cfg.app, to: request.instances, actor: request.by)
+            store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)")
+            guard let status = try status(environment: env.name).first else { throw SlipwayError.notFound("no environment \(env.name)") }
+            return status
         }
-        store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)")
-        guard let status = try status(environment: env.name).first else { throw .notFound("no environment \(env.name)") }
-        return status
     }
 
     private func resize(_ env: EnvironmentConfig, app: String, to wanted: Int, actor: Principal) async throws(SlipwayError) {
@@ -104,7 +104,7 @@ extension Engine {
         if !all { names = [try cfg.environment(environment).name] }
         for name in names {
             guard let env = cfg.environments[name] else { continue }
-            try await withLease(name, holder: "down by \(actor.name)", actor: actor) { () async throws(SlipwayError) -> Void in
+            try await withLease(name, holder: "down by \(actor.name)", actor: actor) { () async throws -> Void in
                 var record = try store.environment(name)
                 if let c = record.currentRelease { record.previousRelease = c }
                 record.currentRelease = nil

@@ -97,6 +97,7 @@ extension Engine {
             record.standbyUntil = nil
             try? store.save(record)
         }
+        await watchReleases(now: now)
         tickCount &+= 1
         if tickCount % 8 == 0, !(await router.isRunning()) {
             logger.warning("the router is not answering; starting it again")

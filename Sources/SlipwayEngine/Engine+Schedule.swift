@@ -68,7 +68,7 @@ extension Engine {
         logger.info("scheduled job starting", metadata: ["job": "\(job.key)", "job.schedule": "\(job.schedule)"])
         switch job.kind {
         case .backup:
-            _ = try await withLease(env.name, holder: "scheduled backup", actor: actor) { () async throws(SlipwayError) -> BackupInfo in
+            _ = try await withLease(env.name, holder: "scheduled backup", actor: actor) { () async throws -> BackupInfo in
                 try await takeBackup(env, reason: "scheduled", actor: actor)
             }
             // Retention after every scheduled backup, as `restic backup && restic forget` would.

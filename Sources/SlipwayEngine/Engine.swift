@@ -22,6 +22,9 @@ public actor Engine {
     /// Lock lifetime and heartbeat (tests shorten them).
     public var leaseSettings = LeaseSettings()
     var tickCount = 0
+    /// The post-deploy watches' judges, per environment (rebuilt after a restart).
+    var watchers: [String: WatchJudge] = [:]
+    var lastWatch: [String: Date] = [:]
     var lastGeneration = 0
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
@@ -114,7 +117,7 @@ public actor Engine {
                                          lock: locks.first { $0.environment == name },
                                          instances: try store.instances(environment: name).map(\.info), maintenance: record.maintenance,
                                          secrets: env.secretNames.map { SecretInfo(name: $0, source: secrets.source(of: $0, environment: name)?.description) },
-                                         shared: config.sharedDirectory(name)))
+                                         shared: config.sharedDirectory(name), watch: record.watch))
         }
         return out
     }

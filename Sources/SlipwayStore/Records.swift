@@ -101,6 +101,8 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
     public var maintenance: MaintenanceMode?
     /// While a rollout moves traffic step by step: each release's pool weight (nil: the current release alone).
     public var rollout: [String: Int]?
+    /// The post-deploy watch in progress, if any.
+    public var watch: WatchInfo?
 
     public init(name: String, currentRelease: String? = nil, previousRelease: String? = nil, instances: Int? = nil, standbyUntil: Date? = nil,
                 maintenance: MaintenanceMode? = nil) {
@@ -113,7 +115,7 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, instances, maintenance, rollout
+        case name, instances, maintenance, rollout, watch
         case currentRelease = "current_release", previousRelease = "previous_release", standbyUntil = "standby_until"
     }
 }

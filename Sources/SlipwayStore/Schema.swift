@@ -116,7 +116,10 @@ enum Schema {
         }
         m.registerMigration("v6-rollout") { db in
             // Pool weights while a rollout (rolling, canary) serves several releases at once.
-            try db.alter(table: "environments") { t in t.add(column: "rollout", .text) }
+            try db.alter(table: "environments") { t in
+                t.add(column: "rollout", .text)
+                t.add(column: "watch", .text)
+            }
         }
         return m
     }

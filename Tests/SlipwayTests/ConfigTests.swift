@@ -74,7 +74,7 @@ struct ConfigTests {
         ("app: shop\nprocess: { command: x }\nhealth: { interval: soon }\n", "slipway.yml:3:21: health.interval: expected a duration like 500ms, 10s, 5m or 1h (above zero), got 'soon'"),
         ("app: shop\nprocess: { command: x }\nhealth: { path: ready }\n", "health.path: expected a path starting with '/', got 'ready'"),
         ("app: shop\nprocess: { command: x }\nrouter: { listen: nowhere }\n", "slipway.yml:3:19: router.listen: expected HOST:PORT with a port from 1 to 65535, got 'nowhere'"),
-        ("app: shop\nprocess: { command: x }\nstrategy: canary\n", "slipway.yml:3:11: strategy: expected one of: recreate, blue-green; got 'canary'"),
+        ("app: shop\nprocess: { command: x }\nstrategy: canary\n", "slipway.yml:3:11: strategy: expected one of: recreate, blue-green, rolling; got 'canary'"),
         ("app: shop\nprocess: { command: x }\ncolour: blue\n", "slipway.yml:3:1: colour: unknown key; expected one of:"),
         ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, sqlite: a.db }], stores: [{ local: b }], schedule: \"0 25 * * *\" }\n",
          "backup.schedule: cron hour field '25' is not valid"),

@@ -191,10 +191,13 @@ public struct EnvironmentStatus: Codable, Sendable {
     public var secrets: [SecretInfo]
     /// The environment's own data directory (its instances' SLIPWAY_SHARED).
     public var shared: String?
+    /// The post-deploy watch in progress.
+    public var watch: WatchInfo?
 
     public init(name: String, currentRelease: String?, previousRelease: String?, listen: String,
                 strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo], maintenance: MaintenanceMode? = nil,
-                secrets: [SecretInfo] = [], shared: String? = nil) {
+                secrets: [SecretInfo] = [], shared: String? = nil, watch: WatchInfo? = nil) {
+        self.watch = watch
         self.maintenance = maintenance
         self.secrets = secrets
         self.shared = shared
@@ -208,7 +211,7 @@ public struct EnvironmentStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, strategy, lock, instances, maintenance, secrets, shared
+        case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch
         case currentRelease = "current_release", previousRelease = "previous_release"
     }
 
@@ -224,6 +227,7 @@ public struct EnvironmentStatus: Codable, Sendable {
         maintenance = try c.decodeIfPresent(MaintenanceMode.self, forKey: .maintenance)
         secrets = try c.decodeIfPresent([SecretInfo].self, forKey: .secrets) ?? []
         shared = try c.decodeIfPresent(String.self, forKey: .shared)
+        watch = try c.decodeIfPresent(WatchInfo.self, forKey: .watch)
     }
 }
 

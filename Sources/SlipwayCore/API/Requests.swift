@@ -30,6 +30,8 @@ public struct DeployRequest: Codable, Sendable, AttributedRequest {
     public var withData: Bool?
     /// With `withData`: the backup the caller was shown and confirmed; refused if another one would be used.
     public var backupId: String?
+    /// Why it was asked for, in its first event (the post-deploy watch gives its evidence here).
+    public var reason: String?
     public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind, actor: String,
                 withData: Bool? = nil, backupId: String? = nil) {
         self.version = version
@@ -42,7 +44,7 @@ public struct DeployRequest: Codable, Sendable, AttributedRequest {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, environment, strategy, kind, actor, withData = "with_data", backupId = "backup_id", onBehalfOf = "on_behalf_of", uid
+        case version, environment, strategy, kind, actor, reason, withData = "with_data", backupId = "backup_id", onBehalfOf = "on_behalf_of", uid
     }
 }
 

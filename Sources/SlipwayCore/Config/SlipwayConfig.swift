@@ -102,6 +102,8 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var analysis: AnalysisSettings?
     public var hooks = HookSettings()
     public var rolling = RollingSettings()
+    /// After a switch, how long the previous release stays warm while the new one is watched (0: no watch).
+    public var watch: Duration = .seconds(600)
 
     public init(
         name: String, process: ProcessSettings, health: HealthSettings = .init(), router: RouterSettings,

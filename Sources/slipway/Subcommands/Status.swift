@@ -19,6 +19,9 @@ struct Status: AsyncParsableCommand {
             var line = "\(s.name): \(current) on \(s.listen) (\(s.strategy.rawValue))"
             if let previous = s.previousRelease { line += ", previous \(previous)" }
             if let lock = s.lock { line += ", LOCKED by \(lock.holder)" }
+            if let w = s.watch {
+                line += ", watching \(w.release) (\(Output.age(max(0, Int(w.until.timeIntervalSinceNow)))) left; \(w.previous) warm)"
+            }
             if let m = s.maintenance { line += m.mode == .on ? ", MAINTENANCE (503 page)" : ", PAUSED (requests held up to \(m.holdLimitMs / 1000)s)" }
             print(line)
             if let shared = s.shared { print("  data: \(shared)") }

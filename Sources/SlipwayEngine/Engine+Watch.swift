@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayStore
+
+/// The post-deploy watch: after a switch the previous release stays warm for `watch`, and the new one is
+/// judged every interval (`WatchJudge`: bursts of errors, crash loops, no ready instance, the analysis
+/// rules); a failed verdict rolls back to the warm release, with the evidence in the rollback's first event.
+extension Engine {
+    /// Starts watching a deployment that just succeeded (a deploy with a previous release, `watch` > 0).
+    func startWatch(_ d: DeploymentInfo, _ job: DeploymentJob) {
+        let env = job.env
+        guard d.kind == .deploy, env.watch > .zero, let previous = d.previousVersion, previous != d.version,
+              var record = try? store.environment(env.name), record.currentRelease == d.version else { return }
+        let until = Date().addingTimeInterval(env.watch.seconds)
+        record.watch = WatchInfo(deploymentId: d.id, release: d.version, previous: previous, until: until)
+        // The release to roll back to stays warm for the whole watch.
+        record.standbyUntil = max(record.standbyUntil ?? until, until)
+        do { try store.save(record) } catch { return }
+        watchers[env.name] = nil
+        note(d, "watching \(d.version) for \(DurationParsing.format(env.watch)); \(previous) stays warm to roll back to", log: DeployLog(path: d.logFile))
+    }
+
+    /// One pass over the environments being watched (from the supervision loop).
+    func watchReleases(now: Date) async {
+        let watched = config.environmentNames.filter { (try? store.environment($0))?.watch != nil }
+        guard !watched.isEmpty else { return }
+        let stats = try? await router.stats()
+        for name in watched {
+            // Re-read after the await: a deployment may have ended or replaced the watch meanwhile.
+            guard let env = config.environments[name], let record = try? store.environment(name), let w = record.watch else { continue }
+            let interval = env.analysis?.interval ?? .seconds(1)
+            if let last = lastWatch[name], now.timeIntervalSince(last) < interval.seconds { continue }
+            lastWatch[name] = now
+            if now >= w.until || record.currentRelease != w.release {
+                endWatch(name, w, why: now >= w.until ? "watch over: \(w.release) stays" : "watch ended: \(record.currentRelease ?? "nothing") serves now")
+                continue
+            }
+            let instances = ((try? store.instances(environment: name)) ?? []).filter { $0.release == w.release && $0.state != .standby && $0.state != .stopping }
+            let pool = stats?[name]?[w.release]
+            let window = pool?.windows["10s"].map {
+                MetricSample(requests: $0.requests, errors: $0.responses5xx + $0.failed + $0.upstreamErrors,
+                             latency: [50: $0.p50Ms / 1000, 90: $0.p90Ms / 1000, 99: $0.p99Ms / 1000],
+                             restarts: instances.reduce(0) { $0 + $1.restarts })
+            }
+            let sample = WatchSample(requests: pool?.requests ?? 0, errors: (pool?.responses5xx ?? 0) + (pool?.upstreamErrors ?? 0),
+                                     restarts: instances.reduce(0) { $0 + $1.restarts }, ready: instances.filter(\.ready).count,
+                                     instances: instances.count, window: window)
+            var judge = watchers[name] ?? WatchJudge(analysis: env.analysis)
+            let verdict = judge.observe(sample, at: now)
+            watchers[name] = judge
+            guard let reason = verdict else { continue }
+            endWatch(name, w, why: "the watch rolls back to \(w.previous): \(reason)")
+            var request = DeployRequest(version: w.previous, environment: name, strategy: nil, kind: .rollback, actor: "watch")
+            request.reason = reason
+            do {
+                let rollback = try await startDeployment(request)
+                logger.warning("the watch rolled back", metadata: ["deploy.id": "\(rollback.id)", "watch.reason": "\(reason)"])
+            } catch {
+                logger.error("the watch could not roll back", metadata: ["watch.env": "\(name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func endWatch(_ name: String, _ w: WatchInfo, why: String) {
+        guard var record = try? store.environment(name), record.watch == w else { return }
+        record.watch = nil
+        try? store.save(record)
+        watchers[name] = nil
+        lastWatch[name] = nil
+        if let d = try? store.deployment(w.deploymentId) { note(d, why, log: DeployLog(path: d.logFile)) }
+    }
+}
