@@ -10,6 +10,11 @@ extension Engine {
     /// Starts watching a deployment that just succeeded (a deploy with a previous release, `watch` > 0).
     func startWatch(_ d: DeploymentInfo, _ job: DeploymentJob) {
         let env = job.env
+        // A release that now serves (deployed with --force) is no longer remembered as bad.
+        if var record = try? store.environment(env.name), record.badReleases?[d.version] != nil, record.currentRelease == d.version {
+            record.badReleases?[d.version] = nil
+            try? store.save(record)
+        }
         guard d.kind == .deploy, env.watch > .zero, let previous = d.previousVersion, previous != d.version,
               var record = try? store.environment(env.name), record.currentRelease == d.version else { return }
         let until = Date().addingTimeInterval(env.watch.seconds)
@@ -51,6 +56,10 @@ extension Engine {
             watchers[name] = judge
             guard let reason = verdict else { continue }
             endWatch(name, w, why: "the watch rolls back to \(w.previous): \(reason)")
+            if var bad = try? store.environment(name) {
+                bad.badReleases = (bad.badReleases ?? [:]).merging([w.release: "the watch: \(reason)"]) { $1 }
+                try? store.save(bad)
+            }
             var request = DeployRequest(version: w.previous, environment: name, strategy: nil, kind: .rollback, actor: "watch")
             request.reason = reason
             do {

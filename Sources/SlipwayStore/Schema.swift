@@ -119,6 +119,7 @@ enum Schema {
             try db.alter(table: "environments") { t in
                 t.add(column: "rollout", .text)
                 t.add(column: "watch", .text)
+                t.add(column: "bad_releases", .text)
             }
         }
         return m

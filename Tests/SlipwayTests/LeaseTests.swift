@@ -51,6 +51,19 @@ struct LeaseTests {
         #expect(policy.evaluate(request, PolicyFacts(lock: nil, lockTTL: 30, now: t0)) == .allow)
     }
 
+    @Test func aReleaseRememberedAsBadNeedsForce() {
+        let facts = PolicyFacts(lock: nil, lockTTL: 30, now: Date(), badReleases: ["v2": "the watch: a burst of errors"])
+        let deploy = PolicyRequest(operation: .deploy, environment: "production", version: "v2", actor: Self.ann)
+        guard case .refuse(let why) = Policy().evaluate(deploy, facts) else { Issue.record("a bad release was allowed"); return }
+        #expect(why.rule == "bad_release" && why.reason.contains("a burst of errors") && why.reason.contains("--force"))
+        var forced = deploy
+        forced.force = true
+        #expect(Policy().evaluate(forced, facts) == .allow)
+        #expect(Policy().evaluate(PolicyRequest(operation: .deploy, environment: "production", version: "v3", actor: Self.ann), facts) == .allow)
+        // A rollback to it is the operator's call: not this rule's business.
+        #expect(Policy().evaluate(PolicyRequest(operation: .rollback, environment: "production", version: "v2", actor: Self.ann), facts) == .allow)
+    }
+
     /// `scale` waits on a health gate far longer than a lock lives without a heartbeat: its lease keeps the
     /// lock alive, so a deploy meanwhile is refused (exit 3) instead of taking the environment over.
     @Test(.timeLimit(.minutes(2)))

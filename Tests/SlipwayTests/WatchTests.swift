@@ -70,6 +70,18 @@ struct WatchTests {
             _ = try await poll(within: .seconds(10)) { load.summary.requests > requestsAtRollback + 200 ? true : nil }
             let summary = await load.stop()
             #expect(summary.failures == failedAtRollback, "\(summary)")
+            // v2 is remembered as bad: deploying it again is refused by policy (exit 3) unless forced.
+            do {
+                _ = try await s.deploy("v2")
+                Issue.record("a release the watch rolled back was deployed again without --force")
+            } catch {
+                let refusal = error as? SlipwayError
+                #expect(refusal?.code == .policy && refusal?.exitCode == 3 && refusal?.message.contains("release v2 was rolled back") == true, "\(error)")
+            }
+            var forced = DeployRequest(version: "v2", environment: nil, strategy: nil, kind: .deploy, actor: "t")
+            forced.force = true
+            let again: DeploymentInfo = try await s.client.post("/v1/deployments", forced)
+            #expect(try await s.outcome(again).state == .succeeded)
         }
     }
 }

@@ -32,6 +32,8 @@ public struct DeployRequest: Codable, Sendable, AttributedRequest {
     public var backupId: String?
     /// Why it was asked for, in its first event (the post-deploy watch gives its evidence here).
     public var reason: String?
+    /// Deploy a release remembered as bad (rolled back by the watch) all the same.
+    public var force: Bool?
     public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind, actor: String,
                 withData: Bool? = nil, backupId: String? = nil) {
         self.version = version
@@ -44,7 +46,7 @@ public struct DeployRequest: Codable, Sendable, AttributedRequest {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, environment, strategy, kind, actor, reason, withData = "with_data", backupId = "backup_id", onBehalfOf = "on_behalf_of", uid
+        case version, environment, strategy, kind, actor, reason, force, withData = "with_data", backupId = "backup_id", onBehalfOf = "on_behalf_of", uid
     }
 }
 

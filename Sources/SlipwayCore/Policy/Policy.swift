@@ -7,11 +7,14 @@ public struct PolicyRequest: Sendable, Equatable {
     public var environment: String
     public var version: String?
     public var actor: Principal
-    public init(operation: Operation, environment: String, version: String? = nil, actor: Principal) {
+    /// `--force`: the operator overrides the checks that allow it (a release remembered as bad).
+    public var force: Bool
+    public init(operation: Operation, environment: String, version: String? = nil, actor: Principal, force: Bool = false) {
         self.operation = operation
         self.environment = environment
         self.version = version
         self.actor = actor
+        self.force = force
     }
 }
 
@@ -22,10 +25,13 @@ public struct PolicyFacts: Sendable {
     /// A lock with no heartbeat for this long is stale.
     public var lockTTL: TimeInterval
     public var now: Date
-    public init(lock: LockInfo?, lockTTL: TimeInterval, now: Date) {
+    /// Releases of the environment that a watch or an analysis rolled back, with why.
+    public var badReleases: [String: String]
+    public init(lock: LockInfo?, lockTTL: TimeInterval, now: Date, badReleases: [String: String] = [:]) {
         self.lock = lock
         self.lockTTL = lockTTL
         self.now = now
+        self.badReleases = badReleases
     }
 }
 
@@ -57,7 +63,7 @@ public protocol PolicyCheck: Sendable {
 /// Today: the lock. Windows, freezes, approvals and promotion gates are added here as new checks.
 public struct Policy: Sendable {
     public var checks: [any PolicyCheck]
-    public init(checks: [any PolicyCheck] = [LockCheck()]) { self.checks = checks }
+    public init(checks: [any PolicyCheck] = [LockCheck(), BadReleaseCheck()]) { self.checks = checks }
 
     public func evaluate(_ request: PolicyRequest, _ facts: PolicyFacts) -> PolicyDecision {
         for check in checks {

@@ -9,12 +9,14 @@ struct Deploy: AsyncParsableCommand {
     @OptionGroup var envOption: EnvOption
     @Argument(help: "The release version") var version: String
     @Option(help: "recreate | blue-green | rolling (default: the environment's strategy)") var strategy: DeployStrategy?
+    @Flag(help: "Deploy a release the post-deploy watch rolled back all the same") var force = false
     @Flag(help: "Print the final deployment as JSON (progress goes to stderr)") var json = false
 
     func run() async throws {
         let (_, client) = try global.client()
-        let d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(
-            version: version, environment: envOption.env, strategy: strategy, kind: .deploy, actor: DaemonClient.actor))
+        var request = DeployRequest(version: version, environment: envOption.env, strategy: strategy, kind: .deploy, actor: DaemonClient.actor)
+        request.force = force ? true : nil
+        let d: DeploymentInfo = try await client.post("/v1/deployments", request)
         try await DeployFollower.follow(client: client, deployment: d, json: json)
     }
 }
