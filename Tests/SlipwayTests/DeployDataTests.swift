@@ -163,18 +163,8 @@ struct DeployDataTests {
     /// `backup.before_rollback`: a rollback first backs up the data as it is, as the drawer's rollback.sh did.
     @Test(.timeLimit(.minutes(2)))
     func aRollbackBacksUpTheDataFirst() async throws {
-        let s = try Sandbox(extra: """
-            backup:
-              sources:
-                - { name: db, sqlite: shared/app.db }
-              stores:
-                - { local: backups }
-              before_rollback: true
-            """)
-        let shared = s.config.sharedDirectory("production")
-        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        let db = try DatabaseQueue(path: shared + "/app.db")
-        try await db.write { try $0.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)") }
+        let s = try Sandbox(extra: Sandbox.sqliteBackup("before_rollback: true"))
+        _ = try await s.seedDatabase("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)")
         try await s.withDaemon { _ in
             _ = try await s.release("v1")
             _ = try await s.release("v2")

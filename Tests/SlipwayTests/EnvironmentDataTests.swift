@@ -122,13 +122,8 @@ struct EnvironmentDataTests {
     @Test(.timeLimit(.minutes(3)))
     func stagingRestoresNeverTouchProductionsData() async throws {
         let stagingPort = try PortAllocator.freePort()
-        let s = try Sandbox(extra: """
-            backup:
-              sources:
-                - { name: db, sqlite: shared/app.db }
-              stores:
-                - { local: backups }
-              before_deploy: true
+        let s = try Sandbox(extra: Sandbox.sqliteBackup("before_deploy: true") + """
+
             environments:
               production: { process: { secrets: [API_KEY] } }
               staging: { router: { listen: 127.0.0.1:\(stagingPort) }, process: { secrets: [API_KEY] } }
@@ -139,11 +134,7 @@ struct EnvironmentDataTests {
         try "API_KEY=staging\n".write(toFile: root + "/secrets/staging.env", atomically: true, encoding: .utf8)
         var dbs: [String: DatabaseQueue] = [:]
         for env in ["production", "staging"] {
-            let dir = s.config.sharedDirectory(env)
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let db = try DatabaseQueue(path: dir + "/app.db")
-            try await db.write { try $0.execute(sql: "CREATE TABLE t (x TEXT); INSERT INTO t VALUES (?)", arguments: [env]) }
-            dbs[env] = db
+            dbs[env] = try await s.seedDatabase("CREATE TABLE t (x TEXT); INSERT INTO t VALUES (?)", in: env, arguments: [env])
         }
         func rows(_ env: String) async throws -> [String] { try await dbs[env]!.read { try String.fetchAll($0, sql: "SELECT x FROM t ORDER BY rowid") } }
         func deploy(_ v: String, _ env: String) async throws -> DeploymentInfo {

@@ -232,3 +232,23 @@ struct MigrationGate {
         }
     }
 }
+
+import GRDB
+
+extension Sandbox {
+    /// `backup:` with the environment's `shared/app.db` as the one source and a local store, plus `more`
+    /// (indented as keys of `backup:`), for the data tests.
+    static func sqliteBackup(_ more: String) -> String {
+        "backup:\n  sources:\n    - { name: db, sqlite: shared/app.db }\n  stores:\n    - { local: backups }\n"
+            + more.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n")
+    }
+
+    /// Creates `shared/<env>/app.db` and runs `sql` in it.
+    func seedDatabase(_ sql: String, in environment: String = "production", arguments: StatementArguments = []) async throws -> DatabaseQueue {
+        let dir = config.sharedDirectory(environment)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let db = try DatabaseQueue(path: dir + "/app.db")
+        try await db.write { try $0.execute(sql: sql, arguments: arguments) }
+        return db
+    }
+}
