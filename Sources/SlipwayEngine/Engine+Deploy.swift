@@ -100,6 +100,10 @@ extension Engine {
                 if next == .rollingBack { await restorePrevious(&d, job, log: log, reason: "\(error)") }
             }
         }
+        // A deploy that migrated and then did not end serving its release undoes the migration as configured.
+        if job.data == nil, let state = (try? store.deployment(d.id))?.state, state == .failed || state == .rolledBack {
+            await undoMigration(d, job, log: log)
+        }
         // A data rollback that did not end serving the old release puts the newer data back.
         if let safety, (try? store.deployment(d.id))?.state != .succeeded { await undoDataRollback(d, env: job.env, safety: safety, log: log) }
         let final = (try? store.deployment(d.id)) ?? d

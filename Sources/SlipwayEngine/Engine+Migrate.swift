@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SlipwayBackup
 import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
@@ -34,7 +35,7 @@ extension Engine {
                 try step(&d, .failed, "\(detail); \(serving)", message: "\(detail)\n" + ProcessPipeline.tail(log.path, lines: 12), log: log)
                 return false
             }
-            note(d, "migration finished", log: log)
+            note(d, Self.migratedNote, log: log)
         }
         return true
     }
@@ -95,5 +96,44 @@ extension Engine {
         }
         let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         return MigrateDryRunResult(release: release, command: command, status: status, output: output)
+    }
+}
+
+extension Engine {
+    static let migratedNote = "migration finished"
+
+    /// `migrate.on_failure` for a deploy that migrated and was then refused or rolled back (health, a hook):
+    /// `down` runs `migrate.down`; `restore` puts the pre-deploy backup back while the router holds requests;
+    /// `keep` leaves the schema. A failed migration already ran `migrate.down` itself.
+    func undoMigration(_ d: DeploymentInfo, _ job: DeploymentJob, log: DeployLog) async {
+        guard d.kind == .deploy, let migrate = job.env.migrate,
+              (try? store.events(deployment: d.id))?.contains(where: { $0.detail == Self.migratedNote }) == true else { return }
+        let backup = (try? store.backups(environment: job.env.name))?.first { $0.reason == "before_deploy" && $0.deploymentId == d.id }
+        let mode = migrate.onFailure ?? (migrate.down != nil ? .down : (backup != nil ? .restore : .keep))
+        switch mode {
+        case .keep:
+            note(d, "migrate.on_failure keep: the migration of \(d.version) stays", log: log)
+        case .down:
+            guard let down = migrate.down else {
+                note(d, "migrate.on_failure down, but there is no migrate.down: the migration of \(d.version) stays", log: log)
+                return
+            }
+            let status = (try? await runMigration(down, app: job.config.app, env: job.env, release: d.version, timeout: migrate.timeout, log: log)) ?? -1
+            note(d, status == 0 ? "migrate.down ran: the migration of \(d.version) was undone" : "migrate.down failed (status \(status)); the migration of \(d.version) stays", log: log)
+        case .restore:
+            guard let backup else {
+                note(d, "migrate.on_failure restore, but no backup was taken before this deploy: the migration of \(d.version) stays", log: log)
+                return
+            }
+            do {
+                try await holdTraffic(job.env, for: d)
+                _ = try await backupService(job.env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
+                note(d, "restored \(backup.id): the data is as it was before \(d.version)'s migration", log: log)
+                store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "undo of the migration of deployment \(d.id)")
+            } catch {
+                note(d, "restoring \(backup.id) to undo the migration failed: \(error.message); restore it by hand: slipway backup restore \(backup.id) --yes", log: log)
+            }
+            await releaseTraffic(job.env, for: d)
+        }
     }
 }

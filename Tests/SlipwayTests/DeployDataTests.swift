@@ -160,6 +160,52 @@ struct DeployDataTests {
         }
     }
 
+    /// `migrate.on_failure`: a deploy that migrated and is then refused undoes its migration — with
+    /// `migrate.down` by default, else by restoring the backup taken before it.
+    @Test(.timeLimit(.minutes(2)))
+    func aRefusedDeployUndoesItsMigration() async throws {
+        let s = try Sandbox(deadline: "2s", extra: """
+            migrate:
+              up: "/bin/sh migrate.sh up"
+              down: "/bin/sh migrate.sh down"
+            """)
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1", files: ["migrate.sh": Self.migrate])
+            _ = try await s.release("v2", ready: false, files: ["migrate.sh": Self.migrate])
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let d2 = try await s.outcome(try await s.deploy("v2"))
+            #expect(d2.state == .failed)
+            // The undo follows the refusal in the same deployment, under the same lock.
+            _ = try await poll(within: .seconds(10)) { try await s.status().lock == nil ? true : nil }
+            let log = try String(contentsOfFile: s.config.sharedDirectory("production") + "/migrations.log", encoding: .utf8)
+            #expect(log == "up v1\nup v2\ndown v2\n", "v2's migration was not undone: \(log)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func withoutADownMigrationTheBackupFromBeforeTheDeployIsRestored() async throws {
+        let s = try Sandbox(deadline: "2s", extra: Sandbox.sqliteBackup("before_deploy: true") + """
+
+            migrate:
+              up: "sqlite3 $SLIPWAY_SHARED/app.db 'INSERT INTO t VALUES (99)'"
+            """)
+        let db = try await s.seedDatabase("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            _ = try await s.release("v2", ready: false)
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            #expect(try await db.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY rowid") } == [1, 99])
+            let d2 = try await s.outcome(try await s.deploy("v2"))
+            #expect(d2.state == .failed)
+            _ = try await poll(within: .seconds(10)) { try await s.status().lock == nil ? true : nil }
+            #expect(try await db.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY rowid") } == [1, 99], "v2's row is gone, v1's stays")
+            let progress: DeploymentProgress = try await s.client.get("/v1/deployments/\(d2.id)?after=0")
+            #expect(progress.events.contains { $0.detail.hasPrefix("restored ") && $0.detail.contains("as it was before v2's migration") },
+                    "\(progress.events.map(\.detail))")
+            #expect(try await s.status().maintenance == nil, "the hold during the restore was lifted")
+        }
+    }
+
     /// `backup.before_rollback`: a rollback first backs up the data as it is, as the drawer's rollback.sh did.
     @Test(.timeLimit(.minutes(2)))
     func aRollbackBacksUpTheDataFirst() async throws {

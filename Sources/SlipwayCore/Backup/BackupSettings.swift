@@ -159,6 +159,18 @@ public struct MigrateSettings: Sendable, Equatable {
     public var down: String?
     public var dryRun: String?
     public var timeout: Duration
+    /// What a deployment whose migration ran does when it is then refused or rolled back (nil: `down` with
+    /// `migrate.down`, else `restore` when a pre-deploy backup exists, else `keep`).
+    public var onFailure: OnFailure?
+
+    public enum OnFailure: String, Sendable, Equatable {
+        /// Run `migrate.down`.
+        case down
+        /// Restore the pre-deploy backup, the router holding requests meanwhile.
+        case restore
+        /// Leave the new schema under the old code.
+        case keep
+    }
 
     public init(up: String, down: String? = nil, dryRun: String? = nil, timeout: Duration = .seconds(600)) {
         self.up = up

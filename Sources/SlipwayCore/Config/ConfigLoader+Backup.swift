@@ -165,11 +165,18 @@ extension ConfigLoader {
     }
 
     static func migrate(_ node: Node, reader: ConfigReader) -> MigrateSettings? {
-        guard let entries = reader.mapping(node, "migrate", allowed: ["up", "down", "dry_run", "timeout"]) else { return nil }
+        guard let entries = reader.mapping(node, "migrate", allowed: ["up", "down", "dry_run", "timeout", "on_failure"]) else { return nil }
         var m = MigrateSettings(up: "")
         for e in entries {
             let path = "migrate.\(e.key)"
             if e.key == "timeout" { m.timeout = reader.duration(e.value, path) ?? m.timeout; continue }
+            if e.key == "on_failure" {
+                if let s = reader.string(e.value, path) {
+                    if let f = MigrateSettings.OnFailure(rawValue: s) { m.onFailure = f }
+                    else { reader.problem(e.value, path, "expected one of: down, restore, keep; got '\(s)'") }
+                }
+                continue
+            }
             guard let s = reader.string(e.value, path) else { continue }
             do { _ = try CommandLineSplitter.split(s) } catch {
                 reader.problem(e.value, path, "expected a command line: \(error.message)")
