@@ -62,10 +62,8 @@ extension Engine {
         let live = try store.instances(environment: env.name).filter { $0.release == current && $0.state != .standby && $0.state != .stopping }
         if live.count < wanted {
             var fresh: [InstanceRecord] = []
-            var slot = 0
             while live.count + fresh.count < wanted {
-                while live.contains(where: { $0.slot == slot }) || fresh.contains(where: { $0.slot == slot }) { slot += 1 }
-                do { fresh.append(try await supervisor.start(app: app, env: env, release: current, slot: slot)) } catch {
+                do { fresh.append(try await supervisor.start(app: app, env: env, release: current, slot: Self.freeSlot(live + fresh))) } catch {
                     await supervisor.stopAll(fresh, timeout: env.process.stopTimeout)
                     throw error
                 }

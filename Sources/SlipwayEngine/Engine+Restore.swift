@@ -17,9 +17,8 @@ extension Engine {
                     $0.release == prev && ($0.state == .running || $0.state == .standby)
                         && ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime))
                 }
-                var slot = 0
                 while targets.count < count {
-                    while targets.contains(where: { $0.slot == slot }) { slot += 1 }
+                    let slot = Self.freeSlot(targets)
                     targets.append(try await supervisor.start(app: cfg.app, env: env, release: prev, slot: slot))
                     note(d, "started \(env.name)-\(prev)-\(slot) again", log: log)
                 }
@@ -32,7 +31,7 @@ extension Engine {
             try store.save(record)
             try await pushTable()
             await retire(env: env, keeping: Set(targets.compactMap(\.id)), warm: nil, log: log, d: d)
-            let first = reason.split(separator: "\n").first.map(String.init) ?? reason
+            let first = Engine.firstLine(reason)
             try step(&d, .rolledBack, "rolled back: \(d.previousVersion ?? "nothing") is serving \(env.name) again (\(first))", message: reason, log: log)
         } catch {
             _ = try? step(&d, .failed, "rollback failed: \(error); check 'slipway status'", message: "\(reason)\nrollback failed: \(error)", log: log)

@@ -42,14 +42,15 @@ extension Engine {
                 continue
             }
             let instances = ((try? store.instances(environment: name)) ?? []).filter { $0.release == w.release && $0.state != .standby && $0.state != .stopping }
+            let restarts = instances.reduce(0) { $0 + $1.restarts }
             let pool = stats?[name]?[w.release]
             let window = pool?.windows["10s"].map {
                 MetricSample(requests: $0.requests, errors: $0.responses5xx + $0.failed + $0.upstreamErrors,
                              latency: [50: $0.p50Ms / 1000, 90: $0.p90Ms / 1000, 99: $0.p99Ms / 1000],
-                             restarts: instances.reduce(0) { $0 + $1.restarts })
+                             restarts: restarts)
             }
             let sample = WatchSample(requests: pool?.requests ?? 0, errors: (pool?.responses5xx ?? 0) + (pool?.upstreamErrors ?? 0),
-                                     restarts: instances.reduce(0) { $0 + $1.restarts }, ready: instances.filter(\.ready).count,
+                                     restarts: restarts, ready: instances.filter(\.ready).count,
                                      instances: instances.count, window: window)
             var judge = watchers[name] ?? WatchJudge(analysis: env.analysis)
             let verdict = judge.observe(sample, at: now)

@@ -11,13 +11,13 @@ struct BlueGreenStrategy: DeploymentStrategy {
         let (previous, count) = try engine.startingPoint(env)
         let (targets, failure) = try await engine.startAndVerify(&d, job, count: count, log: log)
         if let failure {
-            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            let first = Engine.firstLine(failure)
             try engine.step(&d, .failed, "refused: \(first); \(previous.map { "\($0) kept serving" } ?? "nothing was serving")", message: failure, log: log)
             return
         }
         if let failure = try await engine.preTrafficHook(d, job, targets: targets, log: log) {
             await engine.supervisor.stopAll(targets, timeout: env.process.stopTimeout)
-            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            let first = Engine.firstLine(failure)
             try engine.step(&d, .failed, "refused: \(first); \(previous.map { "\($0) kept serving" } ?? "nothing was serving")", message: failure, log: log)
             return
         }
@@ -35,7 +35,7 @@ struct BlueGreenStrategy: DeploymentStrategy {
             if left > 0 { engine.note(d, "drain timeout: \(left) request(s) still in flight on \(previous)", log: log) }
         }
         if let failure = try await engine.postSwitchHook(d, job, log: log) {
-            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            let first = Engine.firstLine(failure)
             try engine.step(&d, .rollingBack, "\(first); rolling back to \(previous ?? "nothing")", log: log)
             await engine.restorePrevious(&d, job, log: log, reason: failure)
             return

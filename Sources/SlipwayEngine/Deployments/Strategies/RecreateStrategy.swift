@@ -20,13 +20,13 @@ struct RecreateStrategy: DeploymentStrategy {
         await engine.supervisor.stopAll(old, timeout: env.process.stopTimeout)
         let (targets, failure) = try await engine.startAndVerify(&d, job, count: count, log: log)
         if let failure {
-            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            let first = Engine.firstLine(failure)
             try engine.step(&d, .rollingBack, "refused: \(first); restarting \(previous ?? "nothing")", log: log)
             await engine.restorePrevious(&d, job, log: log, reason: failure)
             return
         }
         if let failure = try await engine.preTrafficHook(d, job, targets: targets, log: log) {
-            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            let first = Engine.firstLine(failure)
             try engine.step(&d, .rollingBack, "refused: \(first); restarting \(previous ?? "nothing")", log: log)
             await engine.restorePrevious(&d, job, log: log, reason: failure)
             return
@@ -35,7 +35,7 @@ struct RecreateStrategy: DeploymentStrategy {
         try await engine.switchTo(&d, env: env, targets: targets, previous: previous, log: log)
         try engine.step(&d, .draining, "nothing to drain (recreate)", log: log)
         if let failure = try await engine.postSwitchHook(d, job, log: log) {
-            let first = failure.split(separator: "\n").first.map(String.init) ?? failure
+            let first = Engine.firstLine(failure)
             try engine.step(&d, .rollingBack, "\(first); rolling back to \(previous ?? "nothing")", log: log)
             await engine.restorePrevious(&d, job, log: log, reason: failure)
             return

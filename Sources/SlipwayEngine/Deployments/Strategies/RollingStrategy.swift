@@ -32,7 +32,7 @@ struct RollingStrategy: DeploymentStrategy {
             var started: [InstanceRecord] = []
             do {
                 for _ in 0..<k {
-                    let slot = Self.freeSlot(fresh + started)
+                    let slot = Engine.freeSlot(fresh + started)
                     started.append(try await engine.supervisor.start(app: job.config.app, env: env, release: d.version, slot: slot))
                 }
             } catch {
@@ -100,14 +100,8 @@ struct RollingStrategy: DeploymentStrategy {
 
     /// The batch failed: the old release gets its instances back and serves alone.
     private func abort(_ d: inout DeploymentInfo, _ job: DeploymentJob, _ reason: String, log: DeployLog, engine: isolated Engine) async throws(SlipwayError) {
-        let first = reason.split(separator: "\n").first.map(String.init) ?? reason
+        let first = Engine.firstLine(reason)
         try engine.step(&d, .rollingBack, "\(first); \(d.previousVersion ?? "the previous release") takes all traffic again", log: log)
         await engine.restorePrevious(&d, job, log: log, reason: reason)
-    }
-
-    static func freeSlot(_ taken: [InstanceRecord]) -> Int {
-        var slot = 0
-        while taken.contains(where: { $0.slot == slot }) { slot += 1 }
-        return slot
     }
 }
