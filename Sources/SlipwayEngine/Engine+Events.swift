@@ -12,8 +12,11 @@ extension Engine {
         let limit = max(1, min(limit, 1000))
         let after: Int64
         if let since { after = since } else if let sinceTime { after = try store.eventId(before: sinceTime) } else {
+            // The end of the log is read before the tail: an event written in between is in the tail, or after
+            // `next`, never skipped.
+            let end = try store.lastEventId()
             let tail = try store.lastEvents(limit, environment: environment)
-            return EventPage(events: tail, next: try max(tail.last?.id ?? 0, store.lastEventId()))
+            return EventPage(events: tail, next: max(tail.last?.id ?? 0, end))
         }
         var events = try store.events(after: after, environment: environment, limit: limit)
         if events.isEmpty && wait > .zero, try await nextEvent(after: after, environment: environment, within: wait) != nil {
