@@ -80,7 +80,9 @@ extension Engine {
         var safety: BackupInfo?
         do {
             var proceed: Bool
-            if let data = job.data {
+            if job.resume {
+                proceed = true
+            } else if let data = job.data {
                 safety = try await restoreDataForRollback(&d, job, backup: data, log: log)
                 proceed = safety != nil
             } else {
@@ -183,6 +185,7 @@ extension Engine {
         if previous != d.version { record.previousRelease = previous }
         record.currentRelease = d.version
         record.rollout = nil
+        record.canary = nil
         record.standbyUntil = Date().addingTimeInterval(env.keepWarm.seconds)
         // A data rollback's hold on new requests ends with the switch: held requests go to the restored release.
         let lifted = record.maintenance?.actor == Self.holdActor(d)

@@ -31,6 +31,7 @@ extension Engine {
         }
         logger.info("re-adopted live instances", metadata: ["instance.count": "\(adopted)"])
 
+        var resumed: [DeploymentInfo] = []
         for deployment in try store.activeDeployments() {
             var d = deployment
             let log = DeployLog(path: d.logFile)
@@ -47,6 +48,9 @@ extension Engine {
             let action = DeploymentRecovery.action(for: d.state, routerServesNew: servesNew, newInstancesReady: allReady)
             note(d, "daemon restarted; deployment \(d.id) was interrupted in state \(d.state.rawValue) (router serves \(d.version): \(servesNew), new instances ready: \(allReady))", log: log)
             switch action {
+            case .resume:
+                resumed.append(d)
+                continue
             case .finish:
                 if d.state == .switching {
                     try await switchTo(&d, env: env, targets: news, previous: d.previousVersion, log: log)
@@ -80,6 +84,7 @@ extension Engine {
             _ = try Lease.forceRelease(store, environment: lock.environment, actor: .daemon(holder), action: "lock.takeover", why: "left by a previous daemon run")
         }
         try await pushTable()
+        for d in resumed { try resumeCanary(d) }
     }
 
     /// One supervision pass: crashed instances, readiness, expired warm standbys, router liveness.
@@ -106,5 +111,22 @@ extension Engine {
         if changed {
             do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
         }
+    }
+}
+
+extension Engine {
+    /// A canary interrupted by a restart, with its instances alive and ready, continues at its step under a
+    /// new lease (its data steps are not run again).
+    func resumeCanary(_ d: DeploymentInfo) throws(SlipwayError) {
+        let cfg = config
+        let env = try cfg.environment(d.environment)
+        let (lease, _) = try Lease.acquire(store, environment: env.name, holder: "deploy of \(d.version) by \(d.actor) (resumed)", actor: d.by,
+                                           settings: leaseSettings, logger: logger) { _, _ in }
+        guard deployments.submit(DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: nil, resume: true)) else {
+            lease.release()
+            return
+        }
+        store.audit(.daemon(holder), action: "deploy.recover", target: "\(env.name)/\(d.version)", outcome: "resumed",
+                    detail: "deployment \(d.id): the canary continues at its step")
     }
 }

@@ -27,6 +27,7 @@ extension Engine {
             }
             record.currentRelease = d.previousVersion
             record.rollout = nil
+            record.canary = nil
             if record.previousRelease == record.currentRelease { record.previousRelease = nil }
             try store.save(record)
             try await pushTable()

@@ -26,6 +26,8 @@ public actor Engine {
     var watchers: [String: WatchJudge] = [:]
     var lastWatch: [String: Date] = [:]
     var lastGeneration = 0
+    /// The running canaries' interval sleeps, per environment (a promote or abort cuts one short).
+    var canaryWakers: [String: Task<Void, Never>] = [:]
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)
@@ -69,7 +71,9 @@ public actor Engine {
                 all.filter { $0.environment == name && $0.release == release && $0.state == .running && $0.ready }.map { Backend(port: $0.port) }
             }
             if let rollout = record.rollout, !rollout.isEmpty {
-                for (release, weight) in rollout.sorted(by: { $0.key < $1.key }) {
+                // A canary's pool is listed first: with a sticky header it takes the lowest hash buckets.
+                let canary = record.canary?.release
+                for (release, weight) in rollout.sorted(by: { ($0.key == canary ? 0 : 1, $0.key) < ($1.key == canary ? 0 : 1, $1.key) }) {
                     pools.append(Pool(name: release, weight: weight, backends: backends(release)))
                 }
             } else if let current = record.currentRelease {
@@ -79,7 +83,8 @@ public actor Engine {
                                            pools: pools, maintenance: record.maintenance,
                                            timeouts: .init(connectMs: env.router.connectTimeout.milliseconds, responseMs: env.router.responseTimeout.milliseconds,
                                                            idleMs: env.router.idleTimeout.milliseconds),
-                                           forwardedHeaders: env.router.forwardedHeaders, requestIdHeader: env.router.requestIdHeader))
+                                           forwardedHeaders: env.router.forwardedHeaders, requestIdHeader: env.router.requestIdHeader,
+                                           sticky: record.canary == nil ? nil : env.canary.sticky))
         }
         // Strictly increasing, and above anything a previous daemon run pushed (milliseconds since 1970).
         lastGeneration = max(lastGeneration + 1, Int(Date().timeIntervalSince1970 * 1000))
@@ -112,12 +117,14 @@ public actor Engine {
         for name in names {
             guard let env = config.environments[name] else { continue }
             let record = try store.environment(name)
-            out.append(EnvironmentStatus(name: name, currentRelease: record.currentRelease, previousRelease: record.previousRelease,
+            var status = (EnvironmentStatus(name: name, currentRelease: record.currentRelease, previousRelease: record.previousRelease,
                                          listen: env.router.listen.description, strategy: env.strategy,
                                          lock: locks.first { $0.environment == name },
                                          instances: try store.instances(environment: name).map(\.info), maintenance: record.maintenance,
                                          secrets: env.secretNames.map { SecretInfo(name: $0, source: secrets.source(of: $0, environment: name)?.description) },
                                          shared: config.sharedDirectory(name), watch: record.watch))
+            status.canary = record.canary
+            out.append(status)
         }
         return out
     }

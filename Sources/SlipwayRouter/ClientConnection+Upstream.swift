@@ -15,7 +15,15 @@ extension ClientConnection {
             }
             return
         }
-        guard let listener, let chosen = listener.pickPool() else {
+        setCookie = nil
+        let picked: RouteSnapshot.CompiledPool?
+        if let listener, listener.sticky != nil, let (p, assigned) = listener.pickPool(sticky: sticky) {
+            picked = p
+            if assigned { setCookie = Self.stickyCookie(listener, pool: p.name) }
+        } else {
+            picked = listener?.pickPool()
+        }
+        guard let listener, let chosen = picked else {
             currentPool = nil
             respondError(.serviceUnavailable, "no release of '\(listenerName)' is serving yet")
             return
@@ -211,10 +219,12 @@ extension ClientConnection {
                 upstreamReusable = false
                 clientKeepAlive = false
             }
-            if clientKeepAlive && !clientHTTP10 && scanner.head.unchangedForClient { return .passThrough(head.length) }
+            if setCookie == nil && clientKeepAlive && !clientHTTP10 && scanner.head.unchangedForClient { return .passThrough(head.length) }
             let inline = min(buf.readableBytes - head.length, Self.inlineBody)
-            responseScratch.clear(minimumCapacity: head.length + 32 + inline)
-            buf.withUnsafeReadableBytes { scanner.writeResponse($0, into: &responseScratch, clientKeepAlive: clientKeepAlive, clientHTTP10: clientHTTP10) }
+            responseScratch.clear(minimumCapacity: head.length + 32 + (setCookie?.utf8.count ?? 0) + inline)
+            buf.withUnsafeReadableBytes {
+                scanner.writeResponse($0, into: &responseScratch, clientKeepAlive: clientKeepAlive, clientHTTP10: clientHTTP10, extra: setCookie)
+            }
             buf.moveReaderIndex(forwardBy: head.length)
             return .rewritten
         }

@@ -63,6 +63,10 @@ final class ClientConnection: ChannelInboundHandler {
     var tried: [Backend] = []
     var retries = 0
     var connectTimedOut = false
+    /// The client's sticky cookie or header value (only read while a sticky listener has several pools).
+    var sticky: String?
+    /// A `Set-Cookie` line the response gets: the client was just given its pool.
+    var setCookie: String?
     var timeouts = ListenerTable.Timeouts()
     var holdDeadline: NIODeadline?
     var holdTimer: Scheduled<Void>?
@@ -248,6 +252,11 @@ final class ClientConnection: ChannelInboundHandler {
             break
         }
         let head = scanner.head
+        if let l = currentListener(), l.sticky != nil {
+            sticky = buffered.withUnsafeReadableBytes { stickyValue($0, l) }
+        } else {
+            sticky = nil
+        }
         startedAt = NIODeadline.now().uptimeNanoseconds
         requestNumber = RequestID.next()
         clientRequestId = head.requestId.map { index in buffered.withUnsafeReadableBytes { scanner.value($0, index) } }

@@ -79,8 +79,9 @@ extension HeadScanner {
     }
 
     /// The response head as it goes to the client, with the client connection's own `Connection` header.
-    func writeResponse(_ p: UnsafeRawBufferPointer, into out: inout ByteBuffer, clientKeepAlive: Bool, clientHTTP10: Bool) {
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: head.length + 32) { dst in
+    /// `extra` is a header line (with its CR LF) the router adds, such as a sticky `Set-Cookie`.
+    func writeResponse(_ p: UnsafeRawBufferPointer, into out: inout ByteBuffer, clientKeepAlive: Bool, clientHTTP10: Bool, extra: String? = nil) {
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: head.length + 32 + (extra?.utf8.count ?? 0)) { dst in
             var w = RawWriter(dst)
             if head.http10 {
                 // An intermediary answers with its own version (RFC 9110 §6.2): an HTTP/1.0 instance's
@@ -103,6 +104,7 @@ extension HeadScanner {
                     w.put("\r\n")
                 }
             }
+            if let extra { w.put(Array(extra.utf8)) }
             if switching {
                 w.put("connection: upgrade\r\n")
             } else if !clientKeepAlive {

@@ -36,6 +36,10 @@ final class RouteSnapshot: Sendable {
         let requestHeaders: ListenerTable.RequestHeaders
         /// The maintenance page, encoded once.
         let maintenancePage: ByteBuffer?
+        /// Set only while several pools serve: how a client keeps its pool.
+        let sticky: StickyRouting?
+        /// The sticky header's or cookie's name, lowercased (header) or as is (cookie), as bytes.
+        let stickyName: [UInt8]
 
         init(_ table: ListenerTable, registry: StatsRegistry) {
             name = table.name
@@ -48,6 +52,43 @@ final class RouteSnapshot: Sendable {
                              stats: registry.stats(listener: table.name, pool: $0.name))
             }
             totalWeight = pools.reduce(0) { $0 + $1.weight }
+            sticky = pools.count > 1 ? table.sticky : nil
+            switch sticky {
+            case .cookie(let name): stickyName = Array(name.utf8)
+            case .header(let name): stickyName = Array(name.lowercased().utf8)
+            case nil: stickyName = []
+            }
+        }
+
+        /// Picks a pool for a client of a sticky listener: by its cookie (the pool it named, if it still
+        /// serves; else by weight, and `assigned` asks for the cookie to be set) or by its header's hash
+        /// (pools take consecutive buckets of 10,000 in order). Without a value: by weight.
+        func pickPool(sticky value: String?) -> (pool: CompiledPool, assigned: Bool)? {
+            guard let sticky, totalWeight > 0 else { return pickPool().map { ($0, false) } }
+            switch sticky {
+            case .cookie:
+                if let value, let p = pools.first(where: { $0.name == value }) { return (p, false) }
+                return pickPool().map { ($0, true) }
+            case .header:
+                guard let value else { return pickPool().map { ($0, false) } }
+                let bucket = Int(Self.hash(value) % 10_000)
+                var start = 0
+                for p in pools {
+                    start += p.weight * 10_000 / totalWeight
+                    if bucket < start { return (p, false) }
+                }
+                return pools.last.map { ($0, false) }
+            }
+        }
+
+        /// FNV-1a over the value's bytes: stable across router restarts and processes.
+        static func hash(_ s: String) -> UInt64 {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in s.utf8 {
+                h ^= UInt64(b)
+                h = h &* 0x100_0000_01b3
+            }
+            return h
         }
 
         /// Picks a pool by weight.

@@ -67,6 +67,13 @@ public enum APIRoutes {
             let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
             return APIResponse.json(try await engine.auditEntries(limit: limit))
         }
+        v1.post("canary") { request, context in
+            let body = try await context.attributed(APIResponse.decode(CanaryRequest.self, from: request))
+            return APIResponse.json(try await engine.canaryCommand(body))
+        }
+        v1.get("canary") { request, _ in
+            APIResponse.json(try await engine.canaryStatus(environment: request.uri.queryParameters.get("env")))
+        }
         addBackupRoutes(v1, engine: engine)
         addEventRoutes(v1, engine: engine)
         return router

@@ -105,6 +105,8 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
     public var watch: WatchInfo?
     /// Releases rolled back by the watch or analysis, with why: deploying one again needs `--force`.
     public var badReleases: [String: String]?
+    /// The canary in progress, if any.
+    public var canary: CanaryInfo?
 
     public init(name: String, currentRelease: String? = nil, previousRelease: String? = nil, instances: Int? = nil, standbyUntil: Date? = nil,
                 maintenance: MaintenanceMode? = nil) {
@@ -117,7 +119,7 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, instances, maintenance, rollout, watch
+        case name, instances, maintenance, rollout, watch, canary
         case badReleases = "bad_releases"
         case currentRelease = "current_release", previousRelease = "previous_release", standbyUntil = "standby_until"
     }

@@ -122,6 +122,10 @@ enum Schema {
                 t.add(column: "bad_releases", .text)
             }
         }
+        m.registerMigration("v7-canary") { db in
+            // The canary in progress: its step, weights, counters and last analysis (resumed after a restart).
+            try db.alter(table: "environments") { t in t.add(column: "canary", .text) }
+        }
         return m
     }
 }

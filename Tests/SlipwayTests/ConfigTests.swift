@@ -63,6 +63,28 @@ struct ConfigTests {
         #expect(!router.forwardedHeaders && !router.requestIdHeader)
     }
 
+    @Test func aCanaryIsConfiguredStepByStep() throws {
+        let yaml = """
+            app: shop
+            process: { command: x, instances: 3 }
+            strategy: canary
+            canary:
+              instances: 1
+              steps:
+                - { weight: 5, pause: 2m }
+                - { weight: 25 }
+                - { pause: manual }
+              sticky: { cookie: slipway-canary }
+              max_step_duration: 10m
+            """
+        let env = try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop").environment(nil)
+        #expect(env.strategy == .canary)
+        #expect(env.canary.steps == [CanaryStep(weight: 5, pause: .duration(.seconds(120))), CanaryStep(weight: 25), CanaryStep(pause: .manual)])
+        #expect(env.canary.sticky == .cookie("slipway-canary") && env.canary.maxStepDuration == .seconds(600))
+        #expect(env.canary.weight(at: 2) == 25, "a step without a weight keeps the last one")
+        #expect(env.canary.plan == "5% (2m) → 25% → 25% (manual) → 100%")
+    }
+
     /// A corpus of bad configs, each with the location and message a user must see.
     static let badConfigs: [(yaml: String, expected: String)] = [
         ("process: { command: x }\n", "slipway.yml:1:1: app: missing required key"),
@@ -74,7 +96,12 @@ struct ConfigTests {
         ("app: shop\nprocess: { command: x }\nhealth: { interval: soon }\n", "slipway.yml:3:21: health.interval: expected a duration like 500ms, 10s, 5m or 1h (above zero), got 'soon'"),
         ("app: shop\nprocess: { command: x }\nhealth: { path: ready }\n", "health.path: expected a path starting with '/', got 'ready'"),
         ("app: shop\nprocess: { command: x }\nrouter: { listen: nowhere }\n", "slipway.yml:3:19: router.listen: expected HOST:PORT with a port from 1 to 65535, got 'nowhere'"),
-        ("app: shop\nprocess: { command: x }\nstrategy: canary\n", "slipway.yml:3:11: strategy: expected one of: recreate, blue-green, rolling; got 'canary'"),
+        ("app: shop\nprocess: { command: x }\nstrategy: linear\n", "slipway.yml:3:11: strategy: expected one of: recreate, blue-green, rolling, canary; got 'linear'"),
+        ("app: shop\nprocess: { command: x }\ncanary: { steps: [{ weight: 120 }] }\n", "slipway.yml:3:29: canary.steps[0].weight: expected an integer from 1 to 99, got '120'"),
+        ("app: shop\nprocess: { command: x }\ncanary: { steps: [{ weight: 5, pause: soon }] }\n", "slipway.yml:3:39: canary.steps[0].pause: expected a duration like 2m, or manual; got 'soon'"),
+        ("app: shop\nprocess: { command: x }\ncanary: { steps: [{ pause: 1m }] }\n", "canary.steps[0]: the first step needs a weight"),
+        ("app: shop\nprocess: { command: x }\ncanary: { sticky: { cookie: a, header: b } }\n", "canary.sticky: expected one of { cookie: NAME } or { header: NAME }"),
+        ("app: shop\nprocess: { command: x }\ncanary: { sticky: { header: \"X User\" } }\n", "canary.sticky.header: expected a header name"),
         ("app: shop\nprocess: { command: x }\ncolour: blue\n", "slipway.yml:3:1: colour: unknown key; expected one of:"),
         ("app: shop\nprocess: { command: x }\nbackup: { sources: [{ name: db, sqlite: a.db }], stores: [{ local: b }], schedule: \"0 25 * * *\" }\n",
          "backup.schedule: cron hour field '25' is not valid"),
@@ -117,7 +144,7 @@ struct ConfigTests {
     }
 
     @Test func everyProblemIsReportedAtOnce() {
-        let yaml = "app: shop\nprocess: { command: x, instances: -1 }\nstrategy: canary\nbogus: 1\n"
+        let yaml = "app: shop\nprocess: { command: x, instances: -1 }\nstrategy: linear\nbogus: 1\n"
         #expect(throws: ConfigError.self) { try ConfigLoader.parse(yaml: yaml, file: "f.yml", directory: "/tmp") }
         do { _ = try ConfigLoader.parse(yaml: yaml, file: "f.yml", directory: "/tmp") } catch { #expect(error.problems.count == 3) }
     }

@@ -193,6 +193,8 @@ public struct EnvironmentStatus: Codable, Sendable {
     public var shared: String?
     /// The post-deploy watch in progress.
     public var watch: WatchInfo?
+    /// The canary in progress.
+    public var canary: CanaryInfo?
 
     public init(name: String, currentRelease: String?, previousRelease: String?, listen: String,
                 strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo], maintenance: MaintenanceMode? = nil,
@@ -211,7 +213,7 @@ public struct EnvironmentStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch
+        case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch, canary
         case currentRelease = "current_release", previousRelease = "previous_release"
     }
 
@@ -228,6 +230,7 @@ public struct EnvironmentStatus: Codable, Sendable {
         secrets = try c.decodeIfPresent([SecretInfo].self, forKey: .secrets) ?? []
         shared = try c.decodeIfPresent(String.self, forKey: .shared)
         watch = try c.decodeIfPresent(WatchInfo.self, forKey: .watch)
+        canary = try c.decodeIfPresent(CanaryInfo.self, forKey: .canary)
     }
 }
 

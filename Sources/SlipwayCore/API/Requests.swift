@@ -129,3 +129,22 @@ public struct RouterRestartResult: Codable, Sendable, Equatable {
     public var pid: Int
     public init(pid: Int) { self.pid = pid }
 }
+
+/// `slipway canary promote|abort`.
+public struct CanaryRequest: Codable, Sendable, AttributedRequest {
+    public var environment: String?
+    public var action: CanaryCommand.Action
+    public var reason: String?
+    public var actor: String
+    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
+    public var onBehalfOf: String?
+    /// Set by the daemon: the verified uid of the OS user who asked.
+    public var uid: UInt32?
+    public init(environment: String?, action: CanaryCommand.Action, reason: String? = nil, actor: String) {
+        self.environment = environment
+        self.action = action
+        self.reason = reason
+        self.actor = actor
+    }
+    enum CodingKeys: String, CodingKey { case environment, action, reason, actor, onBehalfOf = "on_behalf_of", uid }
+}

@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -194,7 +194,7 @@ public enum ConfigLoader {
         var strategy = DeployStrategy.blueGreen
         if let snode = value("strategy"), let s = reader.string(snode, "strategy") {
             if let st = DeployStrategy(rawValue: s) { strategy = st }
-            else { reader.problem(snode, "strategy", "expected one of: recreate, blue-green, rolling; got '\(s)'") }
+            else { reader.problem(snode, "strategy", "expected one of: recreate, blue-green, rolling, canary; got '\(s)'") }
         }
         var keepWarm = Duration.seconds(600)
         if let k = value("keep_warm") { keepWarm = reader.duration(k, "keep_warm", allowZero: true) ?? keepWarm }
@@ -203,6 +203,7 @@ public enum ConfigLoader {
         let migrate = value("migrate").flatMap { Self.migrate($0, reader: reader) }
         let analysis = value("analysis").flatMap { Self.analysis($0, reader: reader) }
         let hooks = value("hooks").flatMap { Self.hooks($0, reader: reader) }
+        let canary = value("canary").flatMap { Self.canary($0, reader: reader) }
         var rolling = RollingSettings()
         if let rnode = value("rolling"), let r = reader.mapping(rnode, "rolling", allowed: ["batch", "max_surge"]) {
             for e in r {
@@ -218,6 +219,7 @@ public enum ConfigLoader {
         env.analysis = analysis
         env.hooks = hooks ?? HookSettings()
         env.rolling = rolling
+        env.canary = canary ?? CanarySettings()
         if let w = value("watch") { env.watch = reader.duration(w, "watch", allowZero: true) ?? env.watch }
         return env
     }

@@ -4,6 +4,7 @@ public enum DeployStrategy: String, Codable, Sendable, CaseIterable {
     case recreate
     case blueGreen = "blue-green"
     case rolling
+    case canary
 }
 
 /// `rolling:`: replace instances `batch` at a time, each batch gated on health; `max_surge` new instances
@@ -102,6 +103,7 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var analysis: AnalysisSettings?
     public var hooks = HookSettings()
     public var rolling = RollingSettings()
+    public var canary = CanarySettings()
     /// After a switch, how long the previous release stays warm while the new one is watched (0: no watch).
     public var watch: Duration = .seconds(600)
 

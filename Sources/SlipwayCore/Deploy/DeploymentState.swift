@@ -1,7 +1,7 @@
 /// The persisted state of a deployment. Every transition is written to the store before it acts.
 ///
 /// ```
-/// pending → [backing_up] → [migrating | restoring_data] → [stopping_old (recreate)] → starting → verifying → switching → draining → succeeded
+/// pending → [backing_up] → [migrating | restoring_data] → [stopping_old (recreate)] → starting → verifying → [canary] → switching → draining → succeeded
 ///                      ↘ failed (refused before any traffic moved; the old release kept serving)
 ///                      ↘ rolling_back → rolled_back (traffic or instances had changed and were restored)
 /// ```
@@ -14,6 +14,8 @@ public enum DeploymentState: String, Codable, Sendable, CaseIterable {
     case stoppingOld = "stopping_old"
     case starting
     case verifying
+    /// A canary serves part of the traffic beside the stable release, step by step.
+    case canary
     case switching
     case draining
     case succeeded
@@ -31,7 +33,8 @@ public enum DeploymentState: String, Codable, Sendable, CaseIterable {
         case .migrating: [.stoppingOld, .starting, .failed]
         case .stoppingOld: [.starting, .rollingBack]
         case .starting: [.verifying, .failed, .rollingBack]
-        case .verifying: [.switching, .failed, .rollingBack]
+        case .verifying: [.switching, .canary, .failed, .rollingBack]
+        case .canary: [.switching, .rollingBack]
         case .switching: [.draining, .rollingBack]
         case .draining: [.succeeded, .rollingBack]
         case .rollingBack: [.rolledBack, .failed]
@@ -53,6 +56,8 @@ public enum RecoveryAction: Equatable, Sendable {
     case finish
     /// Put the previous release back (or keep it) and record the deployment as rolled back.
     case rollBack
+    /// Continue a canary at the step it was in (its instances are alive and ready).
+    case resume
 }
 
 public enum DeploymentRecovery {
@@ -63,6 +68,7 @@ public enum DeploymentRecovery {
     public static func action(for state: DeploymentState, routerServesNew: Bool, newInstancesReady: Bool) -> RecoveryAction {
         switch state {
         case .pending, .backingUp, .migrating, .restoringData, .stoppingOld, .starting, .verifying, .rollingBack: .rollBack
+        case .canary: newInstancesReady ? .resume : .rollBack
         case .switching: routerServesNew && newInstancesReady ? .finish : .rollBack
         case .draining: routerServesNew ? .finish : .rollBack
         case .succeeded, .failed, .rolledBack: .finish

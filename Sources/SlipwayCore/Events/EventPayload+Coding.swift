@@ -12,6 +12,7 @@ extension EventPayload {
         case .lock(let p): "lock.\(p.change.rawValue)"
         case .router: "router.restarted"
         case .config: "config.reloaded"
+        case .canary(let p): "canary.\(p.change.rawValue)"
         }
     }
 
@@ -25,6 +26,7 @@ extension EventPayload {
         case .lock(let p): try p.encode(to: encoder)
         case .router(let p): try p.encode(to: encoder)
         case .config(let p): try p.encode(to: encoder)
+        case .canary(let p): try p.encode(to: encoder)
         }
     }
 
@@ -51,6 +53,7 @@ extension EventPayload {
         case "maintenance": return .maintenance(try Maintenance(from: decoder))
         case "router": return .router(try Router(from: decoder))
         case "config": return .config(try Config(from: decoder))
+        case "canary": return .canary(try changing(Canary.self))
         default: throw unknown()
         }
     }
@@ -66,6 +69,7 @@ extension EventPayload {
         case .lock(let p): "\(p.holder): \(p.detail)"
         case .router(let p): "pid \(p.pid): \(p.detail)"
         case .config(let p): "\(p.file): \(p.detail)"
+        case .canary(let p): "\(p.release) step \(p.step) at \(p.weight)%: \(p.detail)"
         }
     }
 }

@@ -11,6 +11,7 @@ public enum EventPayload: Sendable, Equatable {
     case lock(Lock)
     case router(Router)
     case config(Config)
+    case canary(Canary)
 
     /// A payload family whose change (`created`, `crashed`, …) is named in the event's type, not its payload.
     protocol Changing: Decodable {
@@ -130,5 +131,29 @@ public enum EventPayload: Sendable, Equatable {
             self.file = file
             self.detail = detail
         }
+    }
+
+    /// A canary's decisions: `canary.started`, `canary.step` (its weight changed), `canary.held` (a step
+    /// waits for traffic, with the ETA), `canary.promoted`, `canary.aborted` — with the analysis behind it.
+    public struct Canary: Codable, Sendable, Equatable, Changing {
+        public enum Change: String, Codable, Sendable { case started, step, held, promoted, aborted }
+        public var change: Change = .started
+        public var release: String
+        public var stable: String
+        /// 1-based, as people count steps.
+        public var step: Int
+        public var weight: Int
+        public var detail: String
+        public var analysis: CanaryAnalysis?
+        public init(change: Change, release: String, stable: String, step: Int, weight: Int, detail: String, analysis: CanaryAnalysis? = nil) {
+            self.change = change
+            self.release = release
+            self.stable = stable
+            self.step = step
+            self.weight = weight
+            self.detail = detail
+            self.analysis = analysis
+        }
+        enum CodingKeys: String, CodingKey { case release, stable, step, weight, detail, analysis }
     }
 }

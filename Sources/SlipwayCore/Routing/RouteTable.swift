@@ -27,6 +27,9 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     public var forwardedHeaders: Bool?
     /// Whether a request without `X-Request-Id` gets the router's request id (nil: yes).
     public var requestIdHeader: Bool?
+    /// While several pools serve (a canary): how a client stays on the pool it got. With a header, pools
+    /// take consecutive buckets of the value's hash in table order (the canary is listed first).
+    public var sticky: StickyRouting?
 
     /// The headers the router adds to each request on its way to an instance.
     public struct RequestHeaders: OptionSet, Sendable {
@@ -57,7 +60,8 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     }
 
     public init(name: String, listen: ListenAddress, drainTimeoutMs: Int64 = 10_000, pools: [Pool] = [], maintenance: MaintenanceMode? = nil,
-                timeouts: Timeouts? = nil, forwardedHeaders: Bool? = nil, requestIdHeader: Bool? = nil) {
+                timeouts: Timeouts? = nil, forwardedHeaders: Bool? = nil, requestIdHeader: Bool? = nil, sticky: StickyRouting? = nil) {
+        self.sticky = sticky
         self.forwardedHeaders = forwardedHeaders
         self.requestIdHeader = requestIdHeader
         self.maintenance = maintenance
@@ -69,7 +73,7 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, pools, maintenance, timeouts
+        case name, listen, pools, maintenance, timeouts, sticky
         case drainTimeoutMs = "drain_timeout_ms"
         case forwardedHeaders = "forwarded_headers", requestIdHeader = "request_id_header"
     }

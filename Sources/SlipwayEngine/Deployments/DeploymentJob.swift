@@ -11,4 +11,6 @@ struct DeploymentJob: Sendable {
     var lease: Lease
     /// For `rollback --with-data`: the backup restored before the switch.
     var data: BackupInfo?
+    /// A deployment continued after a daemon restart (a canary): its data steps already ran.
+    var resume = false
 }

@@ -46,6 +46,16 @@ extension SlipwayStore {
         }
     }
 
+    /// A deployment's events whose type starts with `typePrefix` (`canary.`), oldest first.
+    public func events(ofDeployment id: Int64, typePrefix: String, limit: Int = 1000) throws(SlipwayError) -> [Event] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, time, environment, deployment_id, type, payload FROM events
+                WHERE deployment_id = ? AND substr(type, 1, ?) = ? ORDER BY id LIMIT ?
+                """, arguments: [id, typePrefix.count, typePrefix, limit]).map(Self.event)
+        }
+    }
+
     /// The last `count` events (oldest first), for a first look without `--since`.
     public func lastEvents(_ count: Int, environment: String? = nil) throws(SlipwayError) -> [Event] {
         let before = try read { db in

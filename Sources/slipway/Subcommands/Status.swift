@@ -22,6 +22,9 @@ struct Status: AsyncParsableCommand {
             if let w = s.watch {
                 line += ", watching \(w.release) (\(Output.age(max(0, Int(w.until.timeIntervalSinceNow)))) left; \(w.previous) warm)"
             }
+            if let c = s.canary {
+                line += ", CANARY \(c.release) at \(c.weight)% (step \(c.step + 1) of \(c.steps))"
+            }
             if let m = s.maintenance { line += m.mode == .on ? ", MAINTENANCE (503 page)" : ", PAUSED (requests held up to \(m.holdLimitMs / 1000)s)" }
             print(line)
             if let shared = s.shared { print("  data: \(shared)") }

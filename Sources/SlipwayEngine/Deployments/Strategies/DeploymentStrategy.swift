@@ -14,6 +14,7 @@ enum Strategies {
         case .blueGreen: BlueGreenStrategy()
         case .recreate: RecreateStrategy()
         case .rolling: RollingStrategy()
+        case .canary: CanaryStrategy()
         }
     }
 }

@@ -1,0 +1,34 @@
+import Foundation
+import SlipwayCore
+import SlipwayStore
+
+/// `slipway canary promote|abort|status`. A command is persisted on the canary and acted on by its loop
+/// at once (its interval sleep is cut short); it needs no lock: the canary's deployment holds it.
+extension Engine {
+    public func canaryCommand(_ request: CanaryRequest) throws(SlipwayError) -> CanaryStatus {
+        let env = try config.environment(request.environment)
+        var record = try store.environment(env.name)
+        guard var c = record.canary else {
+            store.audit(request.by, action: "canary.\(request.action.rawValue)", target: env.name, outcome: "refused", detail: "no canary in progress")
+            throw .notFound("no canary is in progress in \(env.name); 'slipway deploy VERSION --strategy canary' starts one")
+        }
+        c.command = CanaryCommand(action: request.action, actor: request.by.name, reason: request.reason)
+        record.canary = c
+        try store.save(record)
+        store.audit(request.by, action: "canary.\(request.action.rawValue)", target: "\(env.name)/\(c.release)", outcome: "accepted",
+                    detail: "deployment \(c.deploymentId), step \(c.step + 1) of \(c.steps)" + (request.reason.map { ": \($0)" } ?? ""))
+        wakeCanary(env.name)
+        return try canaryStatus(environment: env.name)
+    }
+
+    /// The canary in progress (if any) and every decision of the environment's latest canary deployment.
+    public func canaryStatus(environment: String?) throws(SlipwayError) -> CanaryStatus {
+        let env = try config.environment(environment)
+        let record = try store.environment(env.name)
+        var id = record.canary?.deploymentId
+        if id == nil { id = try store.deployments(environment: env.name, limit: 20).first { $0.strategy == .canary }?.id }
+        var decisions: [Event] = []
+        if let id { decisions = try store.events(ofDeployment: id, typePrefix: "canary.") }
+        return CanaryStatus(environment: env.name, canary: record.canary, deploymentId: id, sticky: env.canary.sticky, decisions: decisions)
+    }
+}
