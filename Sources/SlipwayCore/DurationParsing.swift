@@ -1,10 +1,11 @@
 import Foundation
 
-/// Parses the human durations used in slipway.yml: `250ms`, `10s`, `5m`, `1h`, `1h30m`.
+/// Parses the human durations used in slipway.yml: `250ms`, `10s`, `5m`, `1h`, `1h30m`, and a bare `0`.
 public enum DurationParsing {
     public static func parse(_ text: String) -> Duration? {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         guard !rest.isEmpty else { return nil }
+        if rest == "0" { return .zero }
         var total = Duration.zero
         while !rest.isEmpty {
             let digits = rest.prefix { $0.isNumber || $0 == "." }

@@ -12,7 +12,8 @@ extension Engine {
         var judge = CanaryJudge(settings: env.canary, analysis: env.analysis)
         let interval = env.analysis?.interval ?? .seconds(1)
         var lastProgress = ContinuousClock.now - .seconds(60)
-        var heldStep = -1
+        // A step that has waited this many intervals for evidence (or at a manual pause) says so, once, in an event.
+        var waiting = (step: -1, intervals: 0, told: false)
         while true {
             await canaryPause(env.name, interval)
             if deployments.isStopping { throw SlipwayError(.unavailable, Self.stoppingMessage) }
@@ -47,7 +48,8 @@ extension Engine {
             try saveCanary(env.name, current)
             switch decision {
             case .fail(let reason):
-                try await abortCanary(&d, job, current, reason: reason, analysis: analysis, bad: true, log: log)
+                // Too little traffic or evidence says nothing against the release: it is not remembered as bad.
+                try await abortCanary(&d, job, current, reason: reason, analysis: analysis, bad: !reason.hasPrefix("insufficient"), log: log)
                 return
             case .advance(let why):
                 if current.step + 1 >= current.steps {
@@ -56,8 +58,10 @@ extension Engine {
                 }
                 try await advanceCanary(d, env, &current, why: why, analysis: analysis, log: log)
             case .hold(let why), .wait(let why):
-                if analysis.etaSeconds != nil || decision == .wait(why), heldStep != current.step {
-                    heldStep = current.step
+                if waiting.step != current.step { waiting = (current.step, 0, false) }
+                if analysis.decision != "pause" { waiting.intervals += 1 }
+                if !waiting.told, analysis.decision == "wait" || waiting.intervals >= 5 {
+                    waiting.told = true
                     canaryEvent(d, current, .held, why, analysis: analysis, log: log)
                 } else if ContinuousClock.now - lastProgress >= .seconds(5) {
                     lastProgress = ContinuousClock.now

@@ -155,6 +155,7 @@ struct ConfigTests {
         #expect(DurationParsing.parse("5m") == .seconds(300))
         #expect(DurationParsing.parse("1h30m") == .seconds(5400))
         #expect(DurationParsing.parse("10") == nil)
+        #expect(DurationParsing.parse("0") == .zero, "watch: 0 turns the watch off, as documented")
         #expect(DurationParsing.parse("s") == nil)
         #expect(DurationParsing.format(.seconds(90)) == "90s")
     }

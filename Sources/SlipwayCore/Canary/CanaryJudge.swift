@@ -182,8 +182,10 @@ public struct CanaryJudge: Sendable {
         let enough = stepRequests >= analysis.minRequests && lacking.isEmpty
         if case .duration(let pause) = settings.steps[index].pause, elapsed < pause.seconds {
             let left = Duration.seconds(Int64((pause.seconds - elapsed).rounded(.up)))
-            return decide(.hold("step \(stepNumber) (\(weight)%): paused, \(DurationParsing.format(left)) left"
-                                + (enough ? "" : "; \(stepRequests) of \(analysis.minRequests) canary requests so far")))
+            var paused = decide(.hold("step \(stepNumber) (\(weight)%): paused, \(DurationParsing.format(left)) left"
+                                      + (enough ? "" : "; \(stepRequests) of \(analysis.minRequests) canary requests so far")))
+            paused.1.decision = "pause"
+            return paused
         }
         if enough {
             let rate = o.canary.rate.map { " with \(Self.percent($0)) errors" } ?? ""

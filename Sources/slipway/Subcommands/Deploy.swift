@@ -8,7 +8,7 @@ struct Deploy: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var envOption: EnvOption
     @Argument(help: "The release version") var version: String
-    @Option(help: "recreate | blue-green | rolling (default: the environment's strategy)") var strategy: DeployStrategy?
+    @Option(help: "recreate | blue-green | rolling | canary (default: the environment's strategy)") var strategy: DeployStrategy?
     @Flag(help: "Deploy a release the post-deploy watch rolled back all the same") var force = false
     @Flag(help: "Print the final deployment as JSON (progress goes to stderr)") var json = false
 

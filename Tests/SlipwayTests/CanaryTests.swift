@@ -1,0 +1,187 @@
+import Foundation
+import SlipwayClient
+import SlipwayCore
+import SlipwayRuntime
+import Testing
+
+/// Canaries with real demo-app processes behind the router, under load.
+@Suite(.serialized)
+struct CanaryTests {
+    static func sandbox(steps: String, maxStep: String = "30s", rules: String = "\"error_rate > baseline + 5%\"") throws -> Sandbox {
+        try Sandbox(strategy: "canary", extra: """
+            watch: 0
+            analysis:
+              interval: 250ms
+              min_requests: 40
+              rules: [\(rules)]
+            canary:
+              instances: 1
+              steps: \(steps)
+              max_step_duration: \(maxStep)
+            """)
+    }
+
+    static func canary(_ s: Sandbox) async throws -> CanaryStatus { try await s.client.get("/v1/canary") }
+
+    /// A healthy canary walks every step (each decided on evidence), waits at the manual one, and is promoted.
+    @Test(.timeLimit(.minutes(2)))
+    func aHealthyCanaryWalksEveryStepAndIsPromoted() async throws {
+        let s = try Self.sandbox(steps: "[{ weight: 25 }, { weight: 50 }, { pause: manual }]")
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            _ = try await s.release("v2")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let load = LoadLoop(port: s.port)
+            load.start(concurrency: 4, maxDuration: .seconds(60))
+            let d = try await s.deploy("v2")
+            let waiting = try await poll(within: .seconds(30)) { () async throws -> CanaryStatus? in
+                let c = try await Self.canary(s)
+                return c.canary?.step == 2 && c.canary?.last?.decision == "wait" ? c : nil
+            }
+            #expect(waiting.canary?.weight == 50 && waiting.canary?.stable == "v1")
+            #expect(try await s.status().canary?.release == "v2", "status shows the canary")
+            let types = waiting.decisions.map(\.type)
+            #expect(types.starts(with: ["canary.started", "canary.step", "canary.step", "canary.held"]), "\(types)")
+            // Every step was passed on evidence: the sequential test's verdict is in the event that moved it.
+            for e in waiting.decisions where e.type == "canary.step" {
+                guard case .canary(let p) = e.payload, let a = p.analysis else { Issue.record("no evidence in \(e)"); continue }
+                #expect(a.decision == "advance" && a.canary.requests >= 40, "\(a)")
+                #expect(a.verdicts.first?.verdict == "pass" && a.verdicts.first?.confidence == 0.998, "\(a.verdicts)")
+            }
+            let promoted: CanaryStatus = try await s.client.post("/v1/canary", CanaryRequest(environment: nil, action: .promote, actor: "test"))
+            #expect(promoted.canary?.command?.action == .promote)
+            let ended = try await s.outcome(d)
+            #expect(ended.state == .succeeded, "\(ended.message ?? "")")
+            let status = try await s.status()
+            #expect(status.currentRelease == "v2" && status.canary == nil)
+            #expect(status.instances.filter { $0.release == "v2" && $0.state == .running }.count == 2, "promotion starts the other instance")
+            let summary = await load.stop()
+            #expect(summary.failures == 0, "\(summary)")
+            #expect((summary.byRelease["v2"] ?? 0) > 0 && (summary.byRelease["v1"] ?? 0) > 0)
+        }
+    }
+
+    /// A canary failing half its requests is reverted with the reason, and remembered as bad.
+    @Test(.timeLimit(.minutes(2)))
+    func aFailingCanaryIsRevertedWithTheReason() async throws {
+        let s = try Self.sandbox(steps: "[{ weight: 25, pause: 10m }]")
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            _ = try await s.release("v2", settings: "\"fail_rate\": 0.5")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let load = LoadLoop(port: s.port)
+            load.start(concurrency: 4, maxDuration: .seconds(60))
+            let ended = try await s.outcome(try await s.deploy("v2"), within: .seconds(30))
+            _ = await load.stop()
+            #expect(ended.state == .rolledBack)
+            let reason = ended.message ?? ""
+            #expect(reason.contains("canary aborted: a burst of errors") || reason.contains("error_rate > baseline + 5%"), "\(reason)")
+            let status = try await s.status()
+            #expect(status.currentRelease == "v1" && status.canary == nil && !status.instances.contains { $0.release == "v2" })
+            let c = try await Self.canary(s)
+            #expect(c.decisions.last?.type == "canary.aborted")
+            do {
+                _ = try await s.deploy("v2")
+                Issue.record("a canary failed by analysis was deployed again without --force")
+            } catch {
+                #expect((error as? SlipwayError)?.exitCode == 3, "\(error)")
+            }
+        }
+    }
+
+    /// A canary that crashes is reverted within two analysis intervals of the crash.
+    @Test(.timeLimit(.minutes(2)))
+    func aCrashingCanaryIsRevertedWithinTwoIntervals() async throws {
+        let s = try Self.sandbox(steps: "[{ weight: 25, pause: manual }]")
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            _ = try await s.release("v2", settings: "\"crash_after_s\": 3")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let load = LoadLoop(port: s.port)
+            load.start(concurrency: 2, maxDuration: .seconds(60))
+            let d = try await s.deploy("v2")
+            let canary = try await poll(within: .seconds(10)) { try await s.status().instances.first { $0.release == "v2" } }
+            let ended = try await s.outcome(d, within: .seconds(30))
+            _ = await load.stop()
+            #expect(ended.state == .rolledBack && ended.message?.contains("canary aborted: the canary") == true, "\(ended.message ?? "")")
+            let p: DeploymentProgress = try await s.client.get("/v1/deployments/\(d.id)?after=0")
+            let revert = try #require(p.events.first { $0.state == .rollingBack })
+            let crash = canary.startedAt.addingTimeInterval(3)
+            #expect(revert.time.timeIntervalSince(crash) < 2 * 0.25 + 0.25, "reverted \(revert.time.timeIntervalSince(crash))s after the crash")
+        }
+    }
+
+    /// With no traffic a step never passes or fails on an empty window: it holds, then aborts as "insufficient traffic".
+    @Test(.timeLimit(.minutes(2)))
+    func aCanaryWithNoTrafficHoldsThenAborts() async throws {
+        let s = try Self.sandbox(steps: "[{ weight: 10 }]", maxStep: "2s")
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            _ = try await s.release("v2")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let ended = try await s.outcome(try await s.deploy("v2"), within: .seconds(30))
+            #expect(ended.state == .rolledBack)
+            #expect(ended.message?.contains("insufficient traffic: step 1 (10%) had 0 of 40 canary requests after 2s") == true, "\(ended.message ?? "")")
+            let c = try await Self.canary(s)
+            #expect(c.decisions.map(\.type) == ["canary.started", "canary.held", "canary.aborted"], "\(c.decisions.map(\.type))")
+            #expect(try await s.status().currentRelease == "v1")
+            #expect(try await s.outcome(try await s.deploy("v2"), within: .seconds(30)).state == .rolledBack, "too little traffic does not make a release bad")
+        }
+    }
+
+    /// `kill -9` of the daemon mid-canary: the router keeps the canary's weights, and the next start resumes
+    /// the canary at the same step with the same instances, to be promoted as usual.
+    @Test(.timeLimit(.minutes(2)))
+    func aDaemonKilledMidCanaryResumesAtTheSameStep() async throws {
+        let s = try Self.sandbox(steps: "[{ weight: 25 }, { weight: 40, pause: manual }]")
+        defer { s.removeFiles() }
+        func startDaemon() async throws -> ProcessSpawner.Spawned {
+            let child = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "server", "--config", s.dir + "/slipway.yml", "--log-level", "warning"],
+                                                 directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: s.dir + "/daemon.log")
+            try await s.waitForDaemon()
+            return child
+        }
+        var daemon = try await startDaemon()
+        let load = LoadLoop(port: s.port)
+        do {
+            _ = try await s.release("v1")
+            _ = try await s.release("v2")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            load.start(concurrency: 4, maxDuration: .seconds(60))
+            let d = try await s.deploy("v2")
+            let before = try await poll(within: .seconds(30)) { () async throws -> CanaryInfo? in
+                let c = try await Self.canary(s).canary
+                return c?.step == 1 ? c : nil
+            }
+            let canaryPids = Set(try await s.status().instances.filter { $0.release == "v2" }.map(\.pid))
+            kill(daemon.pid, SIGKILL)
+            _ = ProcessInspector.isAlive(pid: daemon.pid, startTime: daemon.startTime)  // reap
+            // The daemon is dead; the router keeps sending 40% to the canary.
+            let served = load.summary.byRelease["v2"] ?? 0
+            _ = try await poll(within: .seconds(10)) { (load.summary.byRelease["v2"] ?? 0) > served + 20 ? true : nil }
+            daemon = try await startDaemon()
+            let after = try await poll(within: .seconds(10)) { () async throws -> CanaryInfo? in
+                let c = try await Self.canary(s).canary
+                return c?.last?.time ?? .distantPast > before.last?.time ?? .distantPast ? c : nil
+            }
+            #expect(after.step == 1 && after.weight == 40 && after.stepStartedAt == before.stepStartedAt, "\(after)")
+            #expect(Set(try await s.status().instances.filter { $0.release == "v2" }.map(\.pid)) == canaryPids, "the same canary, re-adopted")
+            let p: DeploymentProgress = try await s.client.get("/v1/deployments/\(d.id)?after=0")
+            #expect(p.deployment.state == .canary)
+            #expect(p.events.contains { $0.detail.contains("resuming the canary at step 2 of 2 (40%)") })
+            _ = try await s.client.post("/v1/canary", CanaryRequest(environment: nil, action: .promoteFull, actor: "test"), as: CanaryStatus.self)
+            #expect(try await s.outcome(d).state == .succeeded)
+            #expect(try await s.status().currentRelease == "v2")
+            let summary = await load.stop()
+            #expect(summary.failures == 0, "\(summary)")
+        } catch {
+            _ = await load.stop()
+            await s.tearDown()
+            kill(daemon.pid, SIGKILL)
+            throw error
+        }
+        await s.tearDown()
+        kill(daemon.pid, SIGKILL)
+        _ = ProcessInspector.isAlive(pid: daemon.pid, startTime: daemon.startTime)
+    }
+}
