@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayClient
 import SlipwayCore
+import SlipwayRuntime
 import Testing
 
 /// The post-deploy watch: after a switch the previous release stays warm and the new one is judged.
@@ -51,15 +52,24 @@ struct WatchTests {
             let v1Pids = Set(try await s.status().instances.map(\.pid))
             let load = LoadLoop(port: s.port)
             load.start(concurrency: 4, maxDuration: .seconds(60))
-            let d2 = try await s.outcome(try await s.deploy("v2"))
-            #expect(d2.state == .succeeded)
-            #expect(try await s.status().watch?.release == "v2", "status shows the watch")
+            // `deploy --watch` stays through the watch and exits 1 when the watch rolls back.
+            let out = s.dir + "/deploy-watch.out"
+            let cli = Task {
+                try await ProcessSpawner.run(argv: [TestBinaries.slipway, "deploy", "v2", "--watch", "--config", s.dir + "/slipway.yml"], directory: s.dir,
+                                             environment: ProcessInfo.processInfo.environment, logFile: out)
+            }
+            _ = try await poll(within: .seconds(20)) { try await s.status().watch?.release == "v2" ? true : nil }  // status shows the watch
             // v2 starts failing 3 s after it started; the watch rolls back within a few intervals.
             let rollback = try await poll(within: .seconds(30)) { () async throws -> DeploymentInfo? in
                 let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
                 return history.first { $0.kind == .rollback && $0.state.isTerminal }
             }
             #expect(rollback.state == .succeeded && rollback.version == "v1" && rollback.actor == "watch", "\(rollback)")
+            let exit = try await cli.value
+            let printed = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            #expect(exit == 1, "\(printed)")
+            #expect(printed.contains("✓ v2 is serving production") && printed.contains("watching v2 ("), "\(printed)")
+            #expect(printed.contains("the watch of v2 on production ended: rolled back to v1 by watch: "), "\(printed)")
             let progress: DeploymentProgress = try await s.client.get("/v1/deployments/\(rollback.id)?after=0")
             #expect(progress.events.first?.detail.contains("a burst of errors") == true, "the evidence: \(progress.events.first?.detail ?? "")")
             let status = try await s.status()

@@ -7,6 +7,8 @@ public struct WatchInfo: Codable, Sendable, Equatable {
     /// The warm release a failed watch rolls back to.
     public var previous: String
     public var until: Date
+    /// The last interval's figures, for `status` and `deploy --watch` ("1234 requests, 0.1% errors, p99 12 ms (10s)").
+    public var last: String?
 
     public init(deploymentId: Int64, release: String, previous: String, until: Date) {
         self.deploymentId = deploymentId
@@ -16,7 +18,7 @@ public struct WatchInfo: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case release, previous, until
+        case release, previous, until, last
         case deploymentId = "deployment_id"
     }
 }

@@ -9,7 +9,8 @@ struct Deploy: AsyncParsableCommand {
     @OptionGroup var envOption: EnvOption
     @Argument(help: "The release version") var version: String
     @Option(help: "recreate | blue-green | rolling | canary (default: the environment's strategy)") var strategy: DeployStrategy?
-    @Flag(help: "Deploy a release the post-deploy watch rolled back all the same") var force = false
+    @Flag(help: "Deploy a release the post-deploy watch or canary analysis rolled back all the same") var force = false
+    @Flag(help: "After the switch, stay until the post-deploy watch ends, printing its figures; exit 1 if it rolls back") var watch = false
     @Flag(help: "Print the final deployment as JSON (progress goes to stderr)") var json = false
 
     func run() async throws {
@@ -18,6 +19,7 @@ struct Deploy: AsyncParsableCommand {
         request.force = force ? true : nil
         let d: DeploymentInfo = try await client.post("/v1/deployments", request)
         try await DeployFollower.follow(client: client, deployment: d, json: json)
+        if watch { try await DeployFollower.watch(client: client, deployment: d, json: json) }
     }
 }
 
