@@ -110,7 +110,7 @@ extension Engine {
         if bad { record.badReleases = (record.badReleases ?? [:]).merging([c.release: "canary analysis: \(reason)"]) { $1 } }
         try store.save(record)
         try await pushTable()
-        canaryEvent(d, c, .aborted, reason, analysis: analysis, log: log)
+        canaryEvent(d, c, .aborted, reason, analysis: analysis, log: log, note: false)  // the transition says it
         await restorePrevious(&d, job, log: log, reason: "canary aborted: \(reason)")
     }
 
@@ -189,11 +189,11 @@ extension Engine {
     }
 
     func canaryEvent(_ d: DeploymentInfo, _ c: CanaryInfo, _ change: EventPayload.Canary.Change, _ detail: String, analysis: CanaryAnalysis? = nil,
-                     log: DeployLog) {
+                     log: DeployLog, note noteIt: Bool = true) {
         store.record(Event(environment: d.environment, deploymentId: d.id,
                            payload: .canary(.init(change: change, release: c.release, stable: c.stable, step: c.step + 1, weight: c.weight,
                                                   detail: detail, analysis: analysis))))
-        note(d, "canary \(change.rawValue): \(detail)", log: log)
+        if noteIt { note(d, "canary \(change.rawValue): \(detail)", log: log) }
     }
 
     /// Sleeps one interval; `wakeCanary` ends it early (a promote or an abort is acted on at once).

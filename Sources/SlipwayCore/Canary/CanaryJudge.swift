@@ -134,7 +134,8 @@ public struct CanaryJudge: Sendable {
                 case .fail:
                     out.verdict = "fail"
                     out.detail = "canary \(Self.percent(o.canary.rate)) (\(o.canary.errors)/\(o.canary.requests)) vs baseline \(Self.percent(o.stable.rate)) "
-                        + "(\(o.stable.errors)/\(o.stable.requests)): worse than \(Self.percent(p1)) with \(Self.percent(1 - ErrorRateTest.alpha)) confidence"
+                        + "(\(o.stable.errors)/\(o.stable.requests)): the sequential test favours \(Self.percent(p1)) over the baseline's \(Self.percent(p0)) "
+                        + "with \(Self.percent(1 - ErrorRateTest.alpha)) confidence"
                     failure = failure ?? "\(rule.text): \(out.detail)"
                 case .accepted:
                     acceptedInStep.insert(i)

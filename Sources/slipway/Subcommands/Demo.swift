@@ -8,7 +8,7 @@ import SlipwayServer
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The whole story in a temp dir: releases, a blue-green deploy under load, a refused release, a rollback.")
+        abstract: "The whole story in a temp dir: releases, a blue-green deploy under load, a refused release, a rollback, a bad canary reverted by analysis, a good one promoted.")
     @Flag(help: "Keep the temp directory (for a look at state.db, logs/, releases/)") var keep = false
 
     func run() async throws {
@@ -50,6 +50,13 @@ struct DemoRunner {
               listen: 127.0.0.1:\(port)
               drain_timeout: 5s
             strategy: blue-green
+            analysis:
+              interval: 500ms
+              min_requests: 100
+              rules: ["error_rate > baseline + 1%"]
+            canary:
+              instances: 1
+              steps: [{ weight: 10 }, { weight: 50 }]
             """
         try yaml.write(toFile: directory + "/slipway.yml", atomically: true, encoding: .utf8)
         config = try ConfigLoader.load(path: directory + "/slipway.yml")
@@ -68,37 +75,54 @@ struct DemoRunner {
         try await waitForDaemon()
         say("  daemon up (embedded SQLite at \(config.databasePath)); router on 127.0.0.1:\(port)")
 
-        for (v, ready) in [("v1", true), ("v2", true), ("v3", false)] {
+        for (v, ready, failRate) in [("v1", true, 0.0), ("v2", true, 0.0), ("v3", false, 0.0), ("v4", true, 0.3)] {
             let src = directory + "/src-\(v)"
             try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
-            try "{\"ready\": \(ready), \"fail_rate\": 0.0, \"latency_ms\": 2, \"note\": \"demo release \(v)\"}\n".write(toFile: src + "/demo-app.json", atomically: true, encoding: .utf8)
+            try "{\"ready\": \(ready), \"fail_rate\": \(failRate), \"latency_ms\": 2, \"note\": \"demo release \(v)\"}\n".write(toFile: src + "/demo-app.json", atomically: true, encoding: .utf8)
             let r: ReleaseInfo = try await client.post("/v1/releases", ReleaseCreateRequest(version: v, from: src, actor: "demo"))
-            say("  release \(v) created (\(r.digest.prefix(19))…)\(ready ? "" : " — never becomes ready")")
+            say("  release \(v) created (\(r.digest.prefix(19))…)\(ready ? "" : " — never becomes ready")\(failRate > 0 ? " — fails \(Int(failRate * 100))% of its requests" : "")")
         }
 
-        let t1 = try await deploy("v1", kind: .deploy)
+        let t1 = try await deploy("v1", kind: .deploy, strategy: nil)
         say("1. deployed v1 in \(t1.time): \(t1.outcome)")
 
         let load = LoadLoop(port: port)
         load.start(concurrency: 4, maxDuration: .seconds(120))
         try await Task.sleep(for: .milliseconds(500))
-        let t2 = try await deploy("v2", kind: .deploy)
+        let t2 = try await deploy("v2", kind: .deploy, strategy: nil)
         say("2. blue-green v1 → v2 under load in \(t2.time): \(t2.outcome); requests so far \(load.summary.requests), failed \(load.summary.failures)")
 
-        let t3 = try await deploy("v3", kind: .deploy)
+        let t3 = try await deploy("v3", kind: .deploy, strategy: nil)
         say("3. v3 never becomes ready: \(t3.outcome) after \(t3.time); v2 kept serving; failed requests \(load.summary.failures)")
 
-        let t4 = try await deploy("v1", kind: .rollback)
+        let t4 = try await deploy("v1", kind: .rollback, strategy: nil)
         say("4. rollback to v1 (warm instances) in \(t4.time): \(t4.outcome)")
+        let cleanFailures = load.summary.failures
+
+        let before5 = load.summary
+        let t5 = try await deploy("v4", kind: .deploy, strategy: .canary)
+        let after5 = load.summary
+        say("5. canary v4 at 10% (it fails 30% of its requests): \(t5.outcome) after \(t5.time); "
+            + "\(after5.failures - before5.failures) of \(after5.requests - before5.requests) requests failed meanwhile")
+
+        let before6 = load.summary
+        let t6 = try await deploy("v2", kind: .deploy, strategy: .canary)
+        let status: CanaryStatus = try await client.get("/v1/canary")
+        let steps = status.decisions.compactMap { e -> String? in
+            guard case .canary(let c) = e.payload, e.type != "canary.held" else { return nil }
+            return "\(e.type.dropFirst("canary.".count)) \(c.weight)%"
+        }
+        say("6. canary v2 (healthy): \(steps.joined(separator: " → ")) → 100%, \(t6.outcome) in \(t6.time); failed requests \(load.summary.failures - before6.failures)")
         try await Task.sleep(for: .milliseconds(300))
         let s = await load.stop()
 
         let served = s.byRelease.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         say("""
             ── summary ──────────────────────────────────────────────
-              requests through the router: \(s.requests), failed: \(s.failures)\(s.lastFailure.map { " (last: \($0))" } ?? "")
+              requests through the router: \(s.requests), failed: \(s.failures)\(s.lastFailure.map { " (last: \($0.trimmingCharacters(in: .whitespacesAndNewlines)))" } ?? "")
               answered by: \(served)
               deploy v1 \(t1.time) · blue-green to v2 \(t2.time) · v3 refused after \(t3.time) · rollback to v1 \(t4.time)
+              canary v4 reverted after \(t5.time) · canary v2 promoted after \(t6.time)
             """)
         let history: [DeploymentInfo] = try await client.get("/v1/deployments")
         for h in history.reversed() {
@@ -112,13 +136,20 @@ struct DemoRunner {
         for e in page.events { byType[e.type, default: 0] += 1 }
         let top: [String] = byType.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(4).map { "\($0.key) \($0.value)" }
         say("  event log: \(page.events.count) events — \(top.joined(separator: ", ")) (follow them live: slipway events --follow)")
-        if s.failures > 0 { throw SlipwayError(.failed, "the demo saw \(s.failures) failed request(s)") }
-        say("✓ zero failed requests across two switches, a refused release and a rollback")
+        let canaryFailures = after5.failures - before5.failures
+        if cleanFailures > 0 || s.failures != cleanFailures + canaryFailures {
+            throw SlipwayError(.failed, "the demo saw \(s.failures - canaryFailures) failed request(s) outside the bad canary")
+        }
+        guard t5.outcome.hasPrefix("rolled_back"), t6.outcome == "succeeded" else {
+            throw SlipwayError(.failed, "the canaries did not end as they should: v4 \(t5.outcome), v2 \(t6.outcome)")
+        }
+        say("✓ zero failed requests across two switches, a refused release, a rollback and a good canary;"
+            + " the bad canary cost \(canaryFailures) (\(String(format: "%.2f", 100 * Double(canaryFailures) / Double(max(1, after5.requests - before5.requests))))% of the requests while it ran)")
     }
 
-    func deploy(_ version: String, kind: DeploymentKind) async throws -> (time: String, outcome: String) {
+    func deploy(_ version: String, kind: DeploymentKind, strategy: DeployStrategy?) async throws -> (time: String, outcome: String) {
         let start = ContinuousClock.now
-        var d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(version: version, environment: nil, strategy: nil, kind: kind, actor: "demo"))
+        var d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(version: version, environment: nil, strategy: strategy, kind: kind, actor: "demo"))
         while !d.state.isTerminal {
             try await Task.sleep(for: .milliseconds(50))
             d = try await client.get("/v1/deployments/\(d.id)?after=\(Int64.max)", as: DeploymentProgress.self).deployment

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# How fast a bad canary is reverted, and what weighted pools cost the router, measured in one run.
+#
+#   1. Under steady load (8 keep-alive clients recording every answer), deploy a canary whose release starts
+#      failing 5 s after it starts: a hard failure (10% of requests, all of them failing) and a regression
+#      (5% of requests, 10% of them failing). Prints the time from the first failed canary answer to the
+#      last answer from the canary (weight 0 as users see it), the share of requests that failed in between
+#      (by construction about weight × failure rate: the time is what Slipway controls) and over the run.
+#      Goal: < 5 s and < 1%.
+#   2. The router's req/s (wrk -t1 -c64) through an environment with one pool of 4 instances against one
+#      with two weighted pools of 2 instances each (a canary at 50%), in turns. Goal: weighting costs < 3%.
+#
+# Usage (as root, like the test suite; installs what it needs):  bench/canary.sh
+#   BENCH_RUNS=3        wrk rounds per environment (the best of each is kept)
+#   BENCH_SECONDS=5     length of each wrk round
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${BENCH_RUNS:-3}
+SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+
+need=()
+for pkg in wrk curl python3; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
+
+echo "building slipway and demo-app (release)…" >&2
+if ! out=$(swift build -c release --product slipway 2>&1 && swift build -c release --product demo-app 2>&1); then echo "$out" | grep -E "error" >&2; exit 1; fi
+BIN="$(swift build -c release --show-bin-path)"
+SLIPWAY="$BIN/slipway"
+
+WORK=$(mktemp -d /tmp/slipway-bench-canary.XXXXXX)
+DAEMON=""
+cleanup() {
+  if [ -n "$DAEMON" ]; then "$SLIPWAY" down --all >/dev/null 2>&1 || true; kill "$DAEMON" 2>/dev/null; fi
+  wait 2>/dev/null || true
+  pkill -f -- "--control $WORK/" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+P_CANARY=$(free_port); P_SOFT=$(free_port); P_ONE=$(free_port); P_TWO=$(free_port)
+
+cat > "$WORK/slipway.yml" <<YAML
+app: bench
+root: $WORK/root
+process: { command: "$BIN/demo-app --port \$PORT", instances: 2, stop_timeout: 3s }
+health: { path: /health/ready, interval: 100ms, healthy_threshold: 2, deadline: 10s }
+strategy: canary
+watch: 0
+analysis:
+  interval: 1s
+  rules: ["error_rate > baseline + 1%", "p99_latency > 1.5 * baseline"]
+canary:
+  instances: 1
+  steps: [{ weight: 10, pause: 10m }]
+environments:
+  production: { router: { listen: "127.0.0.1:$P_CANARY" } }
+  soft: { router: { listen: "127.0.0.1:$P_SOFT" }, canary: { steps: [{ weight: 5, pause: 10m }] } }
+  one: { router: { listen: "127.0.0.1:$P_ONE" }, process: { instances: 4 }, strategy: blue-green }
+  two:
+    router: { listen: "127.0.0.1:$P_TWO" }
+    canary: { instances: 2, steps: [{ weight: 50, pause: manual }] }
+YAML
+export SLIPWAY_CONFIG="$WORK/slipway.yml"
+"$SLIPWAY" server >"$WORK/daemon.log" 2>&1 &
+DAEMON=$!
+for _ in $(seq 100); do "$SLIPWAY" status >/dev/null 2>&1 && break; sleep 0.1; done
+
+release() {  # release VERSION SETTINGS_JSON
+  mkdir -p "$WORK/src-$1"; echo "$2" > "$WORK/src-$1/demo-app.json"
+  "$SLIPWAY" release create "$1" --from "$WORK/src-$1" >/dev/null
+}
+release v1 '{}'
+release v2 '{"fail_rate": 1.0, "fail_after_s": 5}'
+release v3 '{}'
+release v4 '{"fail_rate": 0.1, "fail_after_s": 5}'
+
+# scenario NAME ENV PORT VERSION: steady load, the canary deployed after 2 s, every answer recorded.
+scenario() {
+"$SLIPWAY" deploy v1 --env "$2" >/dev/null
+python3 - "$3" "$WORK/answers-$2.csv" <<'PY' &
+import http.client, sys, threading, time
+port, out = int(sys.argv[1]), sys.argv[2]
+stop = time.time() + 25
+rows, lock = [], threading.Lock()
+def worker():
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    local = []
+    while time.time() < stop:
+        try:
+            conn.request("GET", "/")
+            r = conn.getresponse(); body = r.read().decode(errors="replace")
+            release = body.split("demo-app ")[1].split(" ")[0].strip() if "demo-app " in body else "?"
+            local.append((time.time(), r.status, release))
+        except Exception:
+            local.append((time.time(), 0, "?")); conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    with lock: rows.extend(local)
+threads = [threading.Thread(target=worker) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+with open(out, "w") as f:
+    for t, s, r in sorted(rows): f.write(f"{t:.6f},{s},{r}\n")
+PY
+local load=$!
+sleep 2
+"$SLIPWAY" deploy "$4" --env "$2" >"$WORK/deploy-$2.out" 2>&1 || true
+wait $load
+echo "$1:"
+python3 - "$WORK/answers-$2.csv" "$4" <<'PY'
+import sys
+canary = sys.argv[2]
+rows = [l.strip().split(",") for l in open(sys.argv[1])]
+rows = [(float(t), int(s), r) for t, s, r in rows]
+bad = [t for t, s, r in rows if s >= 500 and r == canary]
+if not bad:
+    print("  the canary never failed a request: nothing to measure"); sys.exit(1)
+first = bad[0]
+last = max(t for t, s, r in rows if r == canary)
+between = [x for x in rows if first <= x[0] <= last]
+failed = sum(1 for x in between if x[1] >= 500 or x[1] == 0)
+total_failed = sum(1 for x in rows if x[1] >= 500 or x[1] == 0)
+rps = len(rows) / (rows[-1][0] - rows[0][0])
+print(f"  load: {len(rows)} requests at {rps:.0f} req/s")
+print(f"  first failed canary answer → last canary answer (weight 0): {last - first:.2f} s   (goal < 5 s)")
+print(f"  requests that failed in between: {failed} of {len(between)} = {100 * failed / max(1, len(between)):.2f}%   (goal < 1%)")
+print(f"  requests that failed over the run: {total_failed} of {len(rows)} = {100 * total_failed / len(rows):.3f}%")
+PY
+grep -E "\[rolling_back\] canary aborted" "$WORK/deploy-$2.out" | head -1 | sed 's/^ */  /' || true
+}
+
+echo "1/2 canaries that start failing, under steady load…" >&2
+scenario "a hard failure: 10% of requests to a canary that fails them all" production "$P_CANARY" v2
+scenario "a regression: 5% of requests to a canary that fails 10% of them" soft "$P_SOFT" v4
+
+echo "2/2 one pool of 4 against two weighted pools of 2 + 2…" >&2
+"$SLIPWAY" deploy v1 --env one >/dev/null
+"$SLIPWAY" deploy v1 --env two >/dev/null
+"$SLIPWAY" deploy v3 --env two >/dev/null 2>&1 &
+PROMOTE=$!
+for _ in $(seq 100); do "$SLIPWAY" canary status --env two 2>/dev/null | grep -q "canary v3 at 50%" && break; sleep 0.2; done
+declare -A BEST
+for ((round = 0; round < RUNS; round++)); do
+  for env in one two; do
+    port=$P_ONE; [ "$env" = two ] && port=$P_TWO
+    rps=$(wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
+    if [ -z "${BEST[$env]:-}" ] || (( $(echo "$rps > ${BEST[$env]}" | bc) )); then BEST[$env]=$rps; fi
+  done
+done
+printf 'one pool (4 instances):         %10.0f req/s\n' "${BEST[one]}"
+printf 'two pools 50/50 (2 + 2):        %10.0f req/s\n' "${BEST[two]}"
+printf 'cost of weighting:              %10.1f%%   (goal < 3%%)\n' "$(echo "scale=3; (1 - ${BEST[two]} / ${BEST[one]}) * 100" | bc)"
+"$SLIPWAY" canary abort --env two >/dev/null 2>&1 || true
+wait $PROMOTE || true
