@@ -189,6 +189,10 @@ public struct CanaryJudge: Sendable {
             return paused
         }
         if enough {
+            // The next step counts its requests from here, where its weight takes effect.
+            step = index + 1
+            stepStart = o.canary
+            acceptedInStep = []
             let rate = o.canary.rate.map { " with \(Self.percent($0)) errors" } ?? ""
             return decide(.advance("step \(stepNumber) (\(weight)%) passed: \(stepRequests) canary requests in the step\(rate)"
                                    + " (stable \(Self.percent(o.stable.rate)))"))
