@@ -7,6 +7,11 @@ import SlipwayStore
 extension Engine {
     /// Validates and starts a deployment (or rollback); returns at once with its id. The CLI follows its events.
     public func startDeployment(_ request: DeployRequest) async throws(SlipwayError) -> DeploymentInfo {
+        try await startDeployment(request, undoing: nil)
+    }
+
+    /// `undoing`: the deployment a watch's rollback reverses (its migration is undone after the switch back).
+    func startDeployment(_ request: DeployRequest, undoing: Int64?) async throws(SlipwayError) -> DeploymentInfo {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
         let record = try store.environment(env.name)
@@ -59,7 +64,7 @@ extension Engine {
             throw error
         }
         store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)")
-        guard deployments.submit(DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: dataBackup)) else {
+        guard deployments.submit(DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: dataBackup, undoing: undoing)) else {
             lease.release()
             _ = try? store.transition(d.id, to: .failed, actor: holder, detail: "the daemon is stopping; nothing changed")
             throw SlipwayError(.unavailable, "the daemon is stopping; start the deployment again once it is back")
@@ -110,6 +115,10 @@ extension Engine {
         if let safety, (try? store.deployment(d.id))?.state != .succeeded { await undoDataRollback(d, env: job.env, safety: safety, log: log) }
         let final = (try? store.deployment(d.id)) ?? d
         if final.state == .succeeded { startWatch(final, job) }
+        // The watch rolled back a deploy that migrated: with the previous release serving again, undo its migration.
+        if final.state == .succeeded, let id = job.undoing, let original = try? store.deployment(id) {
+            await undoMigration(original, job, log: log)
+        }
         store.audit(d.by, action: d.kind.rawValue, target: "\(d.environment)/\(d.version)", outcome: final.outcome ?? final.state.rawValue,
                     detail: "deployment \(d.id)")
     }

@@ -69,7 +69,7 @@ extension Engine {
             var request = DeployRequest(version: w.previous, environment: name, strategy: nil, kind: .rollback, actor: "watch")
             request.reason = reason
             do {
-                let rollback = try await startDeployment(request)
+                let rollback = try await startDeployment(request, undoing: w.deploymentId)
                 logger.warning("the watch rolled back", metadata: ["deploy.id": "\(rollback.id)", "watch.reason": "\(reason)"])
             } catch {
                 logger.error("the watch could not roll back", metadata: ["watch.env": "\(name)", "error": "\(error)"])

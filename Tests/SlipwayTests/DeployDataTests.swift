@@ -182,6 +182,41 @@ struct DeployDataTests {
         }
     }
 
+    /// A release that goes bad after the switch is rolled back by the post-deploy watch, a separate
+    /// deployment; with the previous release serving again, the bad release's migration is undone.
+    @Test(.timeLimit(.minutes(2)))
+    func aRollbackByTheWatchUndoesTheMigration() async throws {
+        let s = try Sandbox(extra: """
+            watch: 1m
+            migrate:
+              up: "/bin/sh migrate.sh up"
+              down: "/bin/sh migrate.sh down"
+            """)
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1", files: ["migrate.sh": Self.migrate])
+            _ = try await s.release("v2", files: ["migrate.sh": Self.migrate], settings: "\"fail_rate\": 1.0, \"fail_after_s\": 2")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let load = LoadLoop(port: s.port)
+            load.start(concurrency: 2, maxDuration: .seconds(30))
+            let d2 = try await s.outcome(try await s.deploy("v2"))
+            #expect(d2.state == .succeeded)
+            let rollback = try await poll(within: .seconds(30)) { () async throws -> DeploymentInfo? in
+                let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
+                return history.first { $0.kind == .rollback && $0.state.isTerminal }
+            }
+            _ = await load.stop()
+            #expect(rollback.state == .succeeded && rollback.actor == "watch")
+            let path = s.config.sharedDirectory("production") + "/migrations.log"
+            let log = try await poll(within: .seconds(10)) { () -> String? in
+                let text = try? String(contentsOfFile: path, encoding: .utf8)
+                return text?.hasSuffix("down v2\n") == true ? text : nil
+            }
+            #expect(log == "up v1\nup v2\ndown v2\n", "v2's migration was not undone: \(log)")
+            let progress: DeploymentProgress = try await s.client.get("/v1/deployments/\(d2.id)?after=0")
+            #expect(progress.events.contains { $0.detail == "migrate.down ran: the migration of v2 was undone" }, "\(progress.events.map(\.detail))")
+        }
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func withoutADownMigrationTheBackupFromBeforeTheDeployIsRestored() async throws {
         let s = try Sandbox(deadline: "2s", extra: Sandbox.sqliteBackup("before_deploy: true") + """

@@ -13,4 +13,7 @@ struct DeploymentJob: Sendable {
     var data: BackupInfo?
     /// A deployment continued after a daemon restart (a canary): its data steps already ran.
     var resume = false
+    /// A rollback by the post-deploy watch: the deployment it reverses, whose migration it undoes once the
+    /// previous release serves again (`migrate.on_failure`).
+    var undoing: Int64?
 }
