@@ -162,12 +162,19 @@ extension Engine {
         let stats = try? await router.stats()
         let pools = stats?[env.name]
         let cp = pools?[c.release], sp = pools?[c.stable]
-        let instances = ((try? store.instances(environment: env.name)) ?? []).filter { $0.release == c.release && $0.state != .standby && $0.state != .stopping }
+        let all = (try? store.instances(environment: env.name)) ?? []
+        let instances = all.filter { $0.release == c.release && $0.state != .standby && $0.state != .stopping }
+        let stables = all.filter { $0.release == c.stable && $0.state == .running }
         let alive = instances.filter { ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime)) }
+        let canaryUse = await supervisor.resources(instances)
+        let stableUse = await supervisor.resources(stables)
+        let limit = env.process.memoryLimit
+        let canaryRestarts = instances.reduce(0) { $0 + $1.restarts }, stableRestarts = stables.reduce(0) { $0 + $1.restarts }
         var windows: [CanaryWindow] = []
         for name in ["10s", "1m", "5m"] {
-            guard let cw = cp?.windows[name], let sw = sp?.windows[name] else { continue }
-            windows.append(CanaryWindow(name: name, canary: Self.sample(cw), stable: Self.sample(sw)))
+            let cw = cp?.windows[name].map(Self.sample) ?? MetricSample(), sw = sp?.windows[name].map(Self.sample) ?? MetricSample()
+            windows.append(CanaryWindow(name: name, canary: cw.with(canaryUse, restarts: canaryRestarts, memoryLimit: limit),
+                                        stable: sw.with(stableUse, restarts: stableRestarts, memoryLimit: limit)))
         }
         return CanaryObservation(canary: Self.since(c.baseCanary, Self.counts(cp)), stable: Self.since(c.baseStable, Self.counts(sp)), windows: windows,
                                  instances: instances.count, alive: alive.count, ready: alive.filter(\.ready).count,

@@ -26,6 +26,7 @@ extension Supervisor {
         }
         for (i, health, ok) in results {
             guard let id = i.id else { continue }
+            if !ok { healthFailureCounts[id, default: 0] += 1 }
             let failures = ok ? 0 : (liveFailures[id] ?? 0) + 1
             liveFailures[id] = failures
             guard failures >= health.unhealthyThreshold else { continue }

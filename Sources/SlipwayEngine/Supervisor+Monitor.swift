@@ -54,6 +54,7 @@ extension Supervisor {
         }
         for (var i, ok) in results {
             guard let id = i.id, let health = config.environments[i.environment]?.health else { continue }
+            if !ok { healthFailureCounts[id, default: 0] += 1 }
             var t = trackers[id] ?? ReadinessTracker(healthyThreshold: health.healthyThreshold, unhealthyThreshold: health.unhealthyThreshold, initiallyReady: i.ready)
             if t.record(success: ok) {
                 // Re-read: a deploy may have changed the row while we probed.

@@ -21,6 +21,10 @@ public actor Supervisor {
     var lastProbe: [Int64: ContinuousClock.Instant] = [:]
     /// Consecutive failed liveness probes, per instance.
     var liveFailures: [Int64: Int] = [:]
+    /// Failed health probes (readiness and liveness) per instance since this daemon started.
+    var healthFailureCounts: [Int64: Int] = [:]
+    /// The last CPU reading per instance, to turn CPU seconds into a share of a core.
+    var cpuReadings: [Int64: (pid: Int32, cpu: Double, at: ContinuousClock.Instant)] = [:]
     var lastLiveProbe: [Int64: ContinuousClock.Instant] = [:]
     static let maxLogBytes: UInt64 = 10 << 20
 

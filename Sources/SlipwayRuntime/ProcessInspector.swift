@@ -27,6 +27,12 @@ public enum ProcessInspector {
         return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// CPU time used so far (user + system), in seconds (fields 14 and 15).
+    public static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let f = statFields(pid), f.count > 12, let user = Double(f[11]), let system = Double(f[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Reaps `pid` if it is our child and has exited; returns its exit status (128+signal when killed).
     public static func reap(_ pid: Int32) -> Int32? {
         var status: Int32 = 0

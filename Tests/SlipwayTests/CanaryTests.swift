@@ -89,6 +89,30 @@ struct CanaryTests {
         }
     }
 
+    /// Resource rules judge the canary's processes from /proc: over `memory_limit`, it is reverted.
+    @Test(.timeLimit(.minutes(2)))
+    func aCanaryOverItsMemoryLimitIsReverted() async throws {
+        let s = try Self.sandbox(steps: "[{ weight: 25, pause: manual }]", rules: "\"memory > 90%\", \"cpu > 400%\", \"health_failures > 3 in 1m\"")
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            _ = try await s.release("v2")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            // The limit applies from the next deployment on (each runs on the configuration it started with).
+            let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
+            try yaml.replacingOccurrences(of: "  stop_timeout: 3s", with: "  stop_timeout: 3s\n  memory_limit: 2MiB")
+                .write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
+            let ended = try await s.outcome(try await s.deploy("v2"), within: .seconds(30))
+            #expect(ended.state == .rolledBack)
+            #expect(ended.message?.contains("canary aborted: memory > 90%: ") == true && ended.message?.contains("against 90.0%") == true,
+                    "\(ended.message ?? "")")
+            let c = try await Self.canary(s)
+            guard case .canary(let p)? = c.decisions.last?.payload, let verdicts = p.analysis?.verdicts else { Issue.record("no evidence"); return }
+            // CPU needs two readings (it holds on the first); health failures are counted from the probes.
+            #expect(verdicts.map(\.verdict) == ["fail", "hold", "pass"] || verdicts.map(\.verdict) == ["fail", "pass", "pass"], "\(verdicts)")
+            #expect(verdicts[0].observed.map { $0 > 1 } == true, "RSS above the 2 MiB limit: \(verdicts[0])")
+        }
+    }
+
     /// A canary that crashes is reverted within two analysis intervals of the crash.
     @Test(.timeLimit(.minutes(2)))
     func aCrashingCanaryIsRevertedWithinTwoIntervals() async throws {

@@ -97,6 +97,7 @@ struct ConfigTests {
         ("app: shop\nprocess: { command: x }\nhealth: { path: ready }\n", "health.path: expected a path starting with '/', got 'ready'"),
         ("app: shop\nprocess: { command: x }\nrouter: { listen: nowhere }\n", "slipway.yml:3:19: router.listen: expected HOST:PORT with a port from 1 to 65535, got 'nowhere'"),
         ("app: shop\nprocess: { command: x }\nstrategy: linear\n", "slipway.yml:3:11: strategy: expected one of: recreate, blue-green, rolling, canary; got 'linear'"),
+        ("app: shop\nprocess: { command: x, memory_limit: lots }\n", "slipway.yml:2:38: process.memory_limit: expected a size like 512MiB or 2GiB, got 'lots'"),
         ("app: shop\nprocess: { command: x }\ncanary: { steps: [{ weight: 120 }] }\n", "slipway.yml:3:29: canary.steps[0].weight: expected an integer from 1 to 99, got '120'"),
         ("app: shop\nprocess: { command: x }\ncanary: { steps: [{ weight: 5, pause: soon }] }\n", "slipway.yml:3:39: canary.steps[0].pause: expected a duration like 2m, or manual; got 'soon'"),
         ("app: shop\nprocess: { command: x }\ncanary: { steps: [{ pause: 1m }] }\n", "canary.steps[0]: the first step needs a weight"),
@@ -155,6 +156,7 @@ struct ConfigTests {
         #expect(DurationParsing.parse("5m") == .seconds(300))
         #expect(DurationParsing.parse("1h30m") == .seconds(5400))
         #expect(DurationParsing.parse("10") == nil)
+        #expect(ByteSize.parse("512MiB") == 536_870_912 && ByteSize.parse("2GB") == 2_000_000_000 && ByteSize.parse("12 parsecs") == nil)
         #expect(DurationParsing.parse("0") == .zero, "watch: 0 turns the watch off, as documented")
         #expect(DurationParsing.parse("s") == nil)
         #expect(DurationParsing.format(.seconds(90)) == "90s")

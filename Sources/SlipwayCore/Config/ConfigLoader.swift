@@ -116,7 +116,7 @@ public enum ConfigLoader {
         let before = reader.problems.count
 
         var process: ProcessSettings?
-        if let pnode = value("process"), let p = reader.mapping(pnode, "process", allowed: ["command", "instances", "env", "secrets", "stop_timeout"]) {
+        if let pnode = value("process"), let p = reader.mapping(pnode, "process", allowed: ["command", "instances", "env", "secrets", "stop_timeout", "memory_limit"]) {
             var settings = ProcessSettings(command: "")
             var hasCommand = false
             for e in p {
@@ -135,6 +135,9 @@ public enum ConfigLoader {
                         reader.problem(e.value, path, "expected environment variable names like DATABASE_URL, got '\(s)'")
                     }
                     settings.secrets = list
+                case "memory_limit":
+                    if case .scalar(let sc) = e.value, let bytes = ByteSize.parse(sc.string), bytes > 0 { settings.memoryLimit = bytes }
+                    else { reader.problem(e.value, path, "expected a size like 512MiB or 2GiB, got \(reader.describe(e.value))") }
                 default: settings.stopTimeout = reader.duration(e.value, path) ?? .seconds(10)
                 }
             }

@@ -126,6 +126,8 @@ public struct ProcessSettings: Sendable, Equatable {
     public var env: [String: String]
     public var secrets: [String]
     public var stopTimeout: Duration
+    /// What `memory > 90%` is a share of (resident memory, from /proc); Slipway does not enforce it.
+    public var memoryLimit: Int64?
 
     public init(
         command: String, instances: Int = 1, env: [String: String] = [:], secrets: [String] = [],

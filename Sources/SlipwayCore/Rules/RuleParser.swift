@@ -142,8 +142,7 @@ public enum RuleParser {
                 return d.seconds
             case .memory:
                 if unit == "%" { return number / 100 }
-                let factors: [String: Double] = ["B": 1, "KiB": 1024, "MiB": 1_048_576, "GiB": 1_073_741_824, "KB": 1e3, "MB": 1e6, "GB": 1e9]
-                let factor = factors[unit]
+                let factor = ByteSize.units[unit]
                 guard let factor else { throw bad("a share of process.memory_limit like 90%, or a size like 512MiB") }
                 lastUnitWasSize = true
                 return number * factor

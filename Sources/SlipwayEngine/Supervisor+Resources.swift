@@ -1,0 +1,49 @@
+import Foundation
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayStore
+
+/// What a release's instances use, from /proc, for the analysis rules (`memory`, `cpu`) and the
+/// health probes they failed (`health_failures`).
+public struct ReleaseResources: Sendable, Equatable {
+    /// The largest resident set among the instances, in bytes.
+    public var memoryBytes: Double?
+    /// CPU use per instance, averaged, as a share of one core (since the previous reading).
+    public var cpu: Double?
+    /// Failed readiness and liveness probes of the instances since this daemon started.
+    public var healthFailures: Int
+}
+
+extension Supervisor {
+    public func resources(_ instances: [InstanceRecord]) -> ReleaseResources {
+        let now = ContinuousClock.now
+        var rss: [Double] = [], cpu: [Double] = [], failures = 0
+        for i in instances {
+            guard let id = i.id else { continue }
+            failures += healthFailureCounts[id] ?? 0
+            guard ProcessInspector.isAlive(pid: i.pid, startTime: UInt64(i.procStartTime)) else { continue }
+            if let bytes = ProcessInspector.rss(i.pid) { rss.append(Double(bytes)) }
+            if let seconds = ProcessInspector.cpuSeconds(i.pid) {
+                if let last = cpuReadings[id], last.pid == i.pid {
+                    let elapsed = (now - last.at).seconds
+                    if elapsed > 0.05 { cpu.append(max(0, seconds - last.cpu) / elapsed) }
+                }
+                cpuReadings[id] = (i.pid, seconds, now)
+            }
+        }
+        return ReleaseResources(memoryBytes: rss.max(), cpu: cpu.isEmpty ? nil : cpu.reduce(0, +) / Double(cpu.count), healthFailures: failures)
+    }
+}
+
+extension MetricSample {
+    /// This sample with a release's resources and its memory limit (for `memory > 90%`).
+    public func with(_ r: ReleaseResources, restarts: Int, memoryLimit: Int64?) -> MetricSample {
+        var s = self
+        s.memoryBytes = r.memoryBytes
+        s.memoryLimit = memoryLimit.map(Double.init)
+        s.cpu = r.cpu
+        s.healthFailures = r.healthFailures
+        s.restarts = restarts
+        return s
+    }
+}
