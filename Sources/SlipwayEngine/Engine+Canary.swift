@@ -176,9 +176,14 @@ extension Engine {
             windows.append(CanaryWindow(name: name, canary: cw.with(canaryUse, restarts: canaryRestarts, memoryLimit: limit),
                                         stable: sw.with(stableUse, restarts: stableRestarts, memoryLimit: limit)))
         }
-        return CanaryObservation(canary: Self.since(c.baseCanary, Self.counts(cp)), stable: Self.since(c.baseStable, Self.counts(sp)), windows: windows,
-                                 instances: instances.count, alive: alive.count, ready: alive.filter(\.ready).count,
-                                 restarts: instances.reduce(0) { $0 + $1.restarts }, upstreamErrors: cp?.upstreamErrors ?? 0)
+        var o = CanaryObservation(canary: Self.since(c.baseCanary, Self.counts(cp)), stable: Self.since(c.baseStable, Self.counts(sp)), windows: windows,
+                                  instances: instances.count, alive: alive.count, ready: alive.filter(\.ready).count,
+                                  restarts: instances.reduce(0) { $0 + $1.restarts }, upstreamErrors: cp?.upstreamErrors ?? 0)
+        if let analysis = env.analysis, !analysis.providers.isEmpty {
+            let readings = await Self.readProviders(analysis.providers, timeout: min(analysis.interval, .seconds(2)))
+            o.providers = readings
+        }
+        return o
     }
 
     nonisolated static func counts(_ p: PoolStatsSnapshot?) -> RequestCounts {

@@ -50,9 +50,15 @@ extension Engine {
                              latency: [50: $0.p50Ms / 1000, 90: $0.p90Ms / 1000, 99: $0.p99Ms / 1000])
             } ?? MetricSample()
             let window = traffic.with(used, restarts: restarts, memoryLimit: env.process.memoryLimit)
-            let sample = WatchSample(requests: pool?.requests ?? 0, errors: (pool?.responses5xx ?? 0) + (pool?.upstreamErrors ?? 0),
+            var sample = WatchSample(requests: pool?.requests ?? 0, errors: (pool?.responses5xx ?? 0) + (pool?.upstreamErrors ?? 0),
                                      restarts: restarts, ready: instances.filter(\.ready).count,
                                      instances: instances.count, window: window)
+            if let analysis = env.analysis, !analysis.providers.isEmpty {
+                let readings = await Self.readProviders(analysis.providers, timeout: min(analysis.interval, .seconds(2)))
+                sample.providers = readings
+            }
+            // Re-check after the awaits: the watch may have ended or been replaced meanwhile.
+            guard (try? store.environment(name))?.watch?.deploymentId == w.deploymentId else { continue }
             var judge = watchers[name] ?? WatchJudge(analysis: env.analysis)
             let verdict = judge.observe(sample, at: now)
             watchers[name] = judge

@@ -166,3 +166,32 @@ import Testing
         #expect(decision == .fail("p99_latency > 1.5 * baseline: 500 ms against 150 ms over the last 1m (240 requests)"))
     }
 }
+
+/// External providers: a failing one decides, an unreachable one holds.
+@Suite struct ProviderTests {
+    @Test func aProviderFailsPassesOrHolds() throws {
+        let prom = ProviderSettings(source: .prometheus(url: HTTPURL("http://127.0.0.1:9090")!, query: "sum(x)"), failIf: try RuleParser.parse("value > 10"))
+        #expect(ProviderReading(name: prom.name, value: 42).outcome(prom).verdict == "fail")
+        #expect(ProviderReading(name: prom.name, value: 3).outcome(prom).verdict == "pass")
+        #expect(ProviderReading(name: prom.name, error: "connection refused").outcome(prom).verdict == "hold")
+        let web = ProviderSettings(source: .web(url: HTTPURL("http://127.0.0.1:7000/check")!))
+        #expect(ProviderReading(name: web.name, ok: false).outcome(web).verdict == "fail")
+        #expect(ProviderReading(name: web.name, ok: true).outcome(web).verdict == "pass")
+        #expect(ProviderReading(name: web.name).outcome(web).verdict == "hold")
+        #expect(HTTPURL("https://example.com") == nil && HTTPURL("http://h:99999/") == nil && HTTPURL("http://h/x")?.port == 80)
+    }
+
+    /// A canary step does not advance while a provider has nothing to say, and fails when one fails.
+    @Test func aStepWaitsForItsProviders() throws {
+        let web = ProviderSettings(source: .web(url: HTTPURL("http://127.0.0.1:7000/check")!))
+        var judge = CanaryJudge(settings: CanarySettings(steps: [CanaryStep(weight: 10)]), analysis: AnalysisSettings(minRequests: 10, providers: [web]))
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        var o = CanaryObservation(canary: RequestCounts(), stable: RequestCounts())
+        _ = judge.observe(o, step: 0, stepStartedAt: t0, at: t0)
+        o.canary.requests = 100
+        o.providers = [ProviderReading(name: web.name, error: "connection refused")]
+        guard case .hold = judge.observe(o, step: 0, stepStartedAt: t0, at: t0 + 1).0 else { Issue.record("an unreachable provider let the step pass"); return }
+        o.providers = [ProviderReading(name: web.name, ok: false)]
+        #expect(judge.observe(o, step: 0, stepStartedAt: t0, at: t0 + 2).0 == .fail("web http://127.0.0.1:7000/check: answered ok: false"))
+    }
+}

@@ -113,6 +113,44 @@ struct CanaryTests {
         }
     }
 
+    /// An external signal: a real Prometheus answering a query above `fail_if` reverts the canary.
+    @Test(.timeLimit(.minutes(2)), .enabled(if: MetricsTests.canRun, "needs Debian's prometheus (scripts/test.sh installs it)"))
+    func aPrometheusProviderRevertsTheCanary() async throws {
+        let binary = try #require(MetricsTests.prometheus, "prometheus is not installed (apt-get install prometheus)")
+        let web = try PortAllocator.freePort()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-prom-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "global:\n  scrape_interval: 1m\n".write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let prom = try ProcessSpawner.spawn(argv: [binary, "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+                                                   "--web.listen-address=127.0.0.1:\(web)"],
+                                            directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/prometheus.log")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            _ = try await poll(within: .seconds(60), every: .milliseconds(200)) { (try? await SlipwayHTTPProbe.get(port: web, path: "/-/ready"))?.hasPrefix("200") == true ? true : nil }
+            let s = try Sandbox(strategy: "canary", extra: """
+                watch: 0
+                analysis:
+                  interval: 250ms
+                  min_requests: 40
+                  providers:
+                    - { prometheus: { url: "http://127.0.0.1:\(web)", query: "vector(42)" }, fail_if: "value > 10" }
+                canary: { steps: [{ weight: 25, pause: manual }] }
+                """)
+            try await s.withDaemon { _ in
+                _ = try await s.release("v1")
+                _ = try await s.release("v2")
+                #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+                let ended = try await s.outcome(try await s.deploy("v2"), within: .seconds(30))
+                #expect(ended.state == .rolledBack)
+                #expect(ended.message?.contains("canary aborted: prometheus vector(42): value > 10: value 42.0 > 10.0") == true, "\(ended.message ?? "")")
+            }
+        } catch {
+            _ = await ProcessGroup.stop(prom.pid, startTime: prom.startTime, timeout: .seconds(5))
+            throw error
+        }
+        _ = await ProcessGroup.stop(prom.pid, startTime: prom.startTime, timeout: .seconds(5))
+    }
+
     /// A canary that crashes is reverted within two analysis intervals of the crash.
     @Test(.timeLimit(.minutes(2)))
     func aCrashingCanaryIsRevertedWithinTwoIntervals() async throws {

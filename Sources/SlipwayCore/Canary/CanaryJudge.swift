@@ -15,6 +15,8 @@ public struct CanaryObservation: Sendable, Equatable {
     public var restarts: Int
     /// Connections to the canary that were refused or failed, since it started.
     public var upstreamErrors: Int
+    /// What `analysis.providers` said this interval, in their order.
+    public var providers: [ProviderReading] = []
 
     public init(canary: RequestCounts, stable: RequestCounts, windows: [CanaryWindow] = [], instances: Int = 1, alive: Int = 1, ready: Int = 1,
                 restarts: Int = 0, upstreamErrors: Int = 0) {
@@ -171,6 +173,12 @@ public struct CanaryJudge: Sendable {
             }
         }
         analysisOut.verdicts = analysis.rules.indices.compactMap { outcomes[$0] }
+        for (settings, reading) in zip(analysis.providers, o.providers) {
+            let out = reading.outcome(settings)
+            analysisOut.verdicts.append(out)
+            if out.verdict == "fail" { failure = failure ?? "\(out.rule): \(out.detail)" }
+            if out.verdict == "hold" { lacking.append(out.rule) }
+        }
         if let failure { return decide(.fail(failure)) }
 
         // The step.

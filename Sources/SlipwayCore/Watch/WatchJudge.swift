@@ -11,6 +11,8 @@ public struct WatchSample: Sendable, Equatable {
     public var instances: Int
     /// The last window's figures for the analysis rules (nil when the router had none).
     public var window: MetricSample?
+    /// What `analysis.providers` said this interval.
+    public var providers: [ProviderReading] = []
 
     public init(requests: Int, errors: Int, restarts: Int, ready: Int, instances: Int, window: MetricSample? = nil) {
         self.requests = requests
@@ -33,9 +35,11 @@ public struct WatchJudge: Sendable {
     var firstRestarts: Int?
     var unreadyIntervals = 0
     var rules: RuleEvaluator?
+    var providers: [ProviderSettings] = []
 
     public init(analysis: AnalysisSettings?) {
         if let analysis, !analysis.rules.isEmpty { rules = RuleEvaluator(rules: analysis.rules, minRequests: analysis.minRequests) }
+        providers = analysis?.providers ?? []
     }
 
     /// Nil while all is well; otherwise why the release must be rolled back.
@@ -58,6 +62,10 @@ public struct WatchJudge: Sendable {
             for (rule, verdict) in zip(evaluator.rules, verdicts) {
                 if case .fail(let e) = verdict { return "\(rule.text): observed \(Self.format(e.observed)) against \(Self.format(e.threshold))" }
             }
+        }
+        for (settings, reading) in zip(providers, s.providers) {
+            let out = reading.outcome(settings)
+            if out.verdict == "fail" { return "\(out.rule): \(out.detail)" }
         }
         return nil
     }
