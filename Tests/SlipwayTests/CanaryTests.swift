@@ -1,13 +1,14 @@
 import Foundation
 import SlipwayClient
 import SlipwayCore
+import SlipwayHTTP
 import SlipwayRuntime
 import Testing
 
 /// Canaries with real demo-app processes behind the router, under load.
 @Suite(.serialized)
 struct CanaryTests {
-    static func sandbox(steps: String, maxStep: String = "30s", rules: String = "\"error_rate > baseline + 5%\"") throws -> Sandbox {
+    static func sandbox(steps: String, maxStep: String = "30s", rules: String = "\"error_rate > baseline + 5%\"", sticky: String = "") throws -> Sandbox {
         try Sandbox(strategy: "canary", extra: """
             watch: 0
             analysis:
@@ -18,6 +19,7 @@ struct CanaryTests {
               instances: 1
               steps: \(steps)
               max_step_duration: \(maxStep)
+              \(sticky)
             """)
     }
 
@@ -26,7 +28,7 @@ struct CanaryTests {
     /// A healthy canary walks every step (each decided on evidence), waits at the manual one, and is promoted.
     @Test(.timeLimit(.minutes(2)))
     func aHealthyCanaryWalksEveryStepAndIsPromoted() async throws {
-        let s = try Self.sandbox(steps: "[{ weight: 25 }, { weight: 50 }, { pause: manual }]")
+        let s = try Self.sandbox(steps: "[{ weight: 25 }, { weight: 50 }, { pause: manual }]", sticky: "sticky: { cookie: slipway-canary }")
         try await s.withDaemon { _ in
             _ = try await s.release("v1")
             _ = try await s.release("v2")
@@ -39,6 +41,17 @@ struct CanaryTests {
                 return c.canary?.step == 2 && c.canary?.last?.decision == "wait" ? c : nil
             }
             #expect(waiting.canary?.weight == 50 && waiting.canary?.stable == "v1")
+            // Sticky: a browser keeps the release it was given for as long as the canary runs.
+            for _ in 0..<4 {
+                let first = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: s.port), path: "/", timeout: .seconds(5))
+                let cookie = try #require(first.header("set-cookie")).prefix { $0 != ";" }
+                let release = first.bodyText.contains("demo-app v2") ? "v2" : "v1"
+                #expect(cookie == "slipway-canary=\(release)")
+                for _ in 0..<10 {
+                    let again = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: s.port), path: "/", headers: [("Cookie", String(cookie))], timeout: .seconds(5))
+                    #expect(again.bodyText.contains("demo-app \(release)"), "a client with \(cookie) got \(again.bodyText)")
+                }
+            }
             #expect(try await s.status().canary?.release == "v2", "status shows the canary")
             let types = waiting.decisions.map(\.type)
             #expect(types.starts(with: ["canary.started", "canary.step", "canary.step", "canary.held"]), "\(types)")
