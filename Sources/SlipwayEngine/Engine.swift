@@ -85,6 +85,7 @@ public actor Engine {
                                                            idleMs: env.router.idleTimeout.milliseconds),
                                            forwardedHeaders: env.router.forwardedHeaders, requestIdHeader: env.router.requestIdHeader,
                                            sticky: record.canary == nil ? nil : env.canary.sticky))
+            if env.canary.retryOnStable, let canary = record.canary { listeners[listeners.count - 1].retryCanary = canary.release }
         }
         // Strictly increasing, and above anything a previous daemon run pushed (milliseconds since 1970).
         lastGeneration = max(lastGeneration + 1, Int(Date().timeIntervalSince1970 * 1000))

@@ -44,3 +44,31 @@ extension ClientConnection {
         return String(decoding: UnsafeRawBufferPointer(rebasing: p[s..<end]), as: UTF8.self)
     }
 }
+
+/// `canary.retry_on_stable`: a body-less GET or HEAD the canary answered with a 5xx goes once more, to the
+/// stable release; the canary's failure stays in its pool's figures (analysis sees it), the client gets
+/// the stable release's answer.
+extension ClientConnection {
+    func stableFallback() -> RouteSnapshot.CompiledPool? {
+        guard safeToRepeat, !retriedOnStable, let failed = currentPool, let listener = currentListener(),
+              listener.retryCanary == failed.name else { return nil }
+        return listener.pools.first { $0.name != failed.name }
+    }
+
+    func retryOnStable(_ fallback: RouteSnapshot.CompiledPool, failed status: Int) {
+        currentPool?.stats.end(status: status, loop: pool.index, startedAt: startedAt)
+        stopResponseTimer()
+        // The canary's answer (and whatever of its body came along) is dropped with its connection.
+        upstreamReusable = false
+        closeUpstream()
+        responsePartial = nil
+        setCookie = nil
+        retriedOnStable = true
+        currentPool = fallback
+        tried.removeAll(keepingCapacity: true)
+        retries = 0
+        connectTimedOut = false
+        fallback.stats.begin()
+        connect(fresh: false)
+    }
+}

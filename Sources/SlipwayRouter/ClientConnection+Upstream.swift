@@ -188,6 +188,10 @@ extension ClientConnection {
                 break
             }
             let head = scanner.head
+            if head.status >= 500, let fallback = stableFallback() {
+                retryOnStable(fallback, failed: head.status)
+                return .notReady
+            }
             if head.status == 101 {
                 guard wantsUpgrade else {
                     currentPool?.stats.upstreamError(loop: pool.index)

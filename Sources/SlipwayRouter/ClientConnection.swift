@@ -67,6 +67,9 @@ final class ClientConnection: ChannelInboundHandler {
     var sticky: String?
     /// A `Set-Cookie` line the response gets: the client was just given its pool.
     var setCookie: String?
+    /// A body-less GET or HEAD (it may be sent again: to the stable release after a canary's 5xx).
+    var safeToRepeat = false
+    var retriedOnStable = false
     var timeouts = ListenerTable.Timeouts()
     var holdDeadline: NIODeadline?
     var holdTimer: Scheduled<Void>?
@@ -261,6 +264,8 @@ final class ClientConnection: ChannelInboundHandler {
         requestNumber = RequestID.next()
         clientRequestId = head.requestId.map { index in buffered.withUnsafeReadableBytes { scanner.value($0, index) } }
         isHEAD = head.isHEAD
+        safeToRepeat = (head.isGET || head.isHEAD) && !head.chunked && (head.contentLength ?? 0) == 0
+        retriedOnStable = false
         clientHTTP10 = head.http10
         clientKeepAlive = head.keepAlive
         wantsUpgrade = head.wantsUpgrade

@@ -24,6 +24,7 @@ struct HeadScanner {
         var length = 0
         var http10 = false
         var isHEAD = false
+        var isGET = false
         var status = 0
         var contentLength: Int?
         var transferEncoding = false
@@ -109,6 +110,7 @@ struct HeadScanner {
         var sp = s
         while sp < e && p[sp] != 0x20 { sp += 1 }
         guard sp > s, e - sp > 10 else { return "the request line is not 'METHOD target HTTP/1.x'" }
+        head.isGET = sp - s == 3 && p[s] == UInt8(ascii: "G") && p[s + 1] == UInt8(ascii: "E") && p[s + 2] == UInt8(ascii: "T")
         head.isHEAD = sp - s == 4 && p[s] == UInt8(ascii: "H") && p[s + 1] == UInt8(ascii: "E") && p[s + 2] == UInt8(ascii: "A") && p[s + 3] == UInt8(ascii: "D")
         guard p[e - 9] == 0x20, let minor = version(p, e - 8) else { return "the request line is not 'METHOD target HTTP/1.x'" }
         head.http10 = minor == 0

@@ -38,6 +38,8 @@ final class RouteSnapshot: Sendable {
         let maintenancePage: ByteBuffer?
         /// Set only while several pools serve: how a client keeps its pool.
         let sticky: StickyRouting?
+        /// Set only while several pools serve: the canary pool whose 5xx answers to a body-less GET/HEAD are retried elsewhere.
+        let retryCanary: String?
         /// The sticky header's or cookie's name, lowercased (header) or as is (cookie), as bytes.
         let stickyName: [UInt8]
 
@@ -53,6 +55,7 @@ final class RouteSnapshot: Sendable {
             }
             totalWeight = pools.reduce(0) { $0 + $1.weight }
             sticky = pools.count > 1 ? table.sticky : nil
+            retryCanary = pools.count > 1 ? table.retryCanary : nil
             switch sticky {
             case .cookie(let name): stickyName = Array(name.utf8)
             case .header(let name): stickyName = Array(name.lowercased().utf8)

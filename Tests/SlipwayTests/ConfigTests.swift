@@ -76,11 +76,12 @@ struct ConfigTests {
                 - { pause: manual }
               sticky: { cookie: slipway-canary }
               max_step_duration: 10m
+              retry_on_stable: true
             """
         let env = try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop").environment(nil)
         #expect(env.strategy == .canary)
         #expect(env.canary.steps == [CanaryStep(weight: 5, pause: .duration(.seconds(120))), CanaryStep(weight: 25), CanaryStep(pause: .manual)])
-        #expect(env.canary.sticky == .cookie("slipway-canary") && env.canary.maxStepDuration == .seconds(600))
+        #expect(env.canary.sticky == .cookie("slipway-canary") && env.canary.maxStepDuration == .seconds(600) && env.canary.retryOnStable)
         #expect(env.canary.weight(at: 2) == 25, "a step without a weight keeps the last one")
         #expect(env.canary.plan == "5% (2m) → 25% → 25% (manual) → 100%")
     }

@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import NIOCore
 import NIOPosix
 import SlipwayCore
 import SlipwayHTTP
@@ -89,5 +91,65 @@ struct StickyRoutingTests {
                 #expect(seen == seen.sorted { !$0 && $1 }, "\(user) went canary → stable: \(seen)")
             }
         }
+    }
+
+    /// A backend that answers every request with 500.
+    static func failing() async throws -> (port: Int, task: Task<Void, any Error>) {
+        let router = Router()
+        router.on("/", method: .get) { _, _ -> Response in Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "canary broke\n"))) }
+        router.on("/", method: .post) { _, _ -> Response in Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "canary broke\n"))) }
+        let ports = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { ch in ports.continuation.yield(ch.localAddress?.port ?? 0) }, logger: quietLogger())
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var it = ports.stream.makeAsyncIterator()
+        return (await it.next() ?? 0, task)
+    }
+
+    /// `retry_on_stable`: users never see the canary's 5xx on a GET; analysis still does. A POST is not repeated.
+    @Test(.timeLimit(.minutes(1)))
+    func aCanarysFailedGetIsAnsweredByTheStableRelease() async throws {
+        let a = try await RouterTests.backend("a"), bad = try await Self.failing()
+        let proxy = ProxyServer(group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger())
+        let port = try PortAllocator.freePort()
+        var failure: (any Error)?
+        do {
+            try await closing(proxy) {
+                var table = Self.table(port: port, canary: bad.port, stable: a.port, sticky: nil, weight: 50, generation: 1)
+                table.listeners[0].retryCanary = "v2"
+                try await proxy.apply(table)
+                for _ in 0..<60 {
+                    let r = try await Self.get(port)
+                    #expect(r.status == 200 && r.bodyText == "backend a\n", "\(r.status) \(r.bodyText)")
+                }
+                // A POST is never sent twice: one that reached the canary keeps its 500.
+                var posts: [Int] = []
+                for _ in 0..<20 {
+                    posts.append(try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: port), path: "/", body: Array("x".utf8), timeout: .seconds(5)).status)
+                }
+                #expect(posts.contains(500) && posts.contains { $0 != 500 }, "\(posts)")
+                let stats = try await poll(within: .seconds(5)) { () async -> [String: PoolStatsSnapshot]? in
+                    let s = await proxy.registry.report()["production"]
+                    return (s?.values.allSatisfy { $0.inflight == 0 } ?? false) ? s : nil
+                }
+                let canary = try #require(stats["v2"]), stable = try #require(stats["v1"])
+                #expect(canary.responses5xx > 10, "the canary's failures are counted for analysis: \(canary)")
+                #expect(stable.responses2xx >= 60, "every GET was answered by the stable release: \(stable)")
+                #expect(canary.requests + stable.requests == 80 + canary.responses5xx - posts.filter { $0 == 500 }.count,
+                        "each retried GET counts once in each pool: \(canary.requests) + \(stable.requests)")
+                // Without the flag, users see the canary's failures.
+                table.generation = 2
+                table.listeners[0].retryCanary = nil
+                try await proxy.apply(table)
+                var failed = 0
+                for _ in 0..<40 where try await Self.get(port).status == 500 { failed += 1 }
+                #expect(failed > 5, "\(failed) of 40 failed without retry_on_stable")
+            }
+        } catch { failure = error }
+        a.task.cancel()
+        bad.task.cancel()
+        _ = await a.task.result
+        _ = await bad.task.result
+        if let failure { throw failure }
     }
 }

@@ -7,6 +7,9 @@ public struct CanarySettings: Sendable, Equatable {
     public var steps: [CanaryStep]
     public var sticky: StickyRouting?
     public var maxStepDuration: Duration
+    /// A GET or HEAD without a body that the canary answers with a 5xx is sent once more, to the stable
+    /// release, and the client gets that answer (analysis still counts the canary's failure).
+    public var retryOnStable = false
 
     public init(instances: Int = 1, steps: [CanaryStep] = [CanaryStep(weight: 10), CanaryStep(weight: 50)], sticky: StickyRouting? = nil,
                 maxStepDuration: Duration = .seconds(1800)) {

@@ -30,6 +30,9 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     /// While several pools serve (a canary): how a client stays on the pool it got. With a header, pools
     /// take consecutive buckets of the value's hash in table order (the canary is listed first).
     public var sticky: StickyRouting?
+    /// While a canary runs with `retry_on_stable`: the canary's pool. A body-less GET or HEAD it answers
+    /// with a 5xx is sent once more to another pool, and the client gets that answer.
+    public var retryCanary: String?
 
     /// The headers the router adds to each request on its way to an instance.
     public struct RequestHeaders: OptionSet, Sendable {
@@ -74,6 +77,7 @@ public struct ListenerTable: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, listen, pools, maintenance, timeouts, sticky
+        case retryCanary = "retry_canary"
         case drainTimeoutMs = "drain_timeout_ms"
         case forwardedHeaders = "forwarded_headers", requestIdHeader = "request_id_header"
     }
