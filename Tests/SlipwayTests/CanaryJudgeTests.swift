@@ -153,6 +153,19 @@ import Testing
         #expect(refused.observe(down, step: 0, stepStartedAt: Self.t0, at: Self.t0 + 1).0 == .fail("the canary refuses connections (3 failed in one interval)"))
     }
 
+    /// Two tiny latencies are not a regression however large their ratio: differences under 5 ms are noise.
+    @Test func latencyDifferencesUnderFiveMillisecondsAreNoise() throws {
+        func verdict(canary: Double, stable: Double) throws -> CanaryDecision {
+            var judge = CanaryJudge(settings: Self.settings([CanaryStep(weight: 5, pause: .manual)]),
+                                    analysis: try Self.analysis(["p99_latency > 1.5 * baseline"], minRequests: 100))
+            let window = CanaryWindow(name: "10s", canary: MetricSample(requests: 400, latency: [99: canary]), stable: MetricSample(requests: 8000, latency: [99: stable]))
+            return judge.observe(CanaryObservation(canary: RequestCounts(requests: 400), stable: RequestCounts(requests: 8000), windows: [window]),
+                                 step: 0, stepStartedAt: Self.t0, at: Self.t0 + 10).0
+        }
+        #expect(try verdict(canary: 0.0031, stable: 0.0012) == .wait("step 1 (5%): waiting for 'slipway canary promote'"), "2.6× of 1.2 ms is noise")
+        #expect(try verdict(canary: 0.030, stable: 0.012) == .fail("p99_latency > 1.5 * baseline: 30 ms against 18 ms over the last 10s (400 requests)"))
+    }
+
     /// Latency is judged against the baseline on the shortest window with enough canary requests.
     @Test func latencyIsComparedOnTheShortestWindowWithEnoughRequests() throws {
         var judge = CanaryJudge(settings: Self.settings([CanaryStep(weight: 5)]), analysis: try Self.analysis(["p99_latency > 1.5 * baseline"], minRequests: 100))

@@ -25,14 +25,19 @@ struct CanaryTests {
 
     static func canary(_ s: Sandbox) async throws -> CanaryStatus { try await s.client.get("/v1/canary") }
 
+    /// Releases v1 (healthy) and v2 (`settings` for its demo-app.json), and v1 serving.
+    static func v1Serving(_ s: Sandbox, v2 settings: String = "") async throws {
+        _ = try await s.release("v1")
+        _ = try await s.release("v2", settings: settings)
+        #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+    }
+
     /// A healthy canary walks every step (each decided on evidence), waits at the manual one, and is promoted.
     @Test(.timeLimit(.minutes(2)))
     func aHealthyCanaryWalksEveryStepAndIsPromoted() async throws {
         let s = try Self.sandbox(steps: "[{ weight: 25 }, { weight: 50 }, { pause: manual }]", sticky: "sticky: { cookie: slipway-canary }")
         try await s.withDaemon { _ in
-            _ = try await s.release("v1")
-            _ = try await s.release("v2")
-            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            try await Self.v1Serving(s)
             let load = LoadLoop(port: s.port)
             load.start(concurrency: 4, maxDuration: .seconds(60))
             let d = try await s.deploy("v2")
@@ -79,9 +84,7 @@ struct CanaryTests {
     func aFailingCanaryIsRevertedWithTheReason() async throws {
         let s = try Self.sandbox(steps: "[{ weight: 25, pause: 10m }]")
         try await s.withDaemon { _ in
-            _ = try await s.release("v1")
-            _ = try await s.release("v2", settings: "\"fail_rate\": 0.5")
-            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            try await Self.v1Serving(s, v2: "\"fail_rate\": 0.5")
             let load = LoadLoop(port: s.port)
             load.start(concurrency: 4, maxDuration: .seconds(60))
             let ended = try await s.outcome(try await s.deploy("v2"), within: .seconds(30))
@@ -107,9 +110,7 @@ struct CanaryTests {
     func aCanaryOverItsMemoryLimitIsReverted() async throws {
         let s = try Self.sandbox(steps: "[{ weight: 25, pause: manual }]", rules: "\"memory > 90%\", \"cpu > 400%\", \"health_failures > 3 in 1m\"")
         try await s.withDaemon { _ in
-            _ = try await s.release("v1")
-            _ = try await s.release("v2")
-            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            try await Self.v1Serving(s)
             // The limit applies from the next deployment on (each runs on the configuration it started with).
             let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
             try yaml.replacingOccurrences(of: "  stop_timeout: 3s", with: "  stop_timeout: 3s\n  memory_limit: 2MiB")
@@ -150,9 +151,7 @@ struct CanaryTests {
                 canary: { steps: [{ weight: 25, pause: manual }] }
                 """)
             try await s.withDaemon { _ in
-                _ = try await s.release("v1")
-                _ = try await s.release("v2")
-                #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+                try await Self.v1Serving(s)
                 let ended = try await s.outcome(try await s.deploy("v2"), within: .seconds(30))
                 #expect(ended.state == .rolledBack)
                 #expect(ended.message?.contains("canary aborted: prometheus vector(42): value > 10: value 42.0 > 10.0") == true, "\(ended.message ?? "")")
@@ -169,9 +168,7 @@ struct CanaryTests {
     func aCrashingCanaryIsRevertedWithinTwoIntervals() async throws {
         let s = try Self.sandbox(steps: "[{ weight: 25, pause: manual }]")
         try await s.withDaemon { _ in
-            _ = try await s.release("v1")
-            _ = try await s.release("v2", settings: "\"crash_after_s\": 3")
-            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            try await Self.v1Serving(s, v2: "\"crash_after_s\": 3")
             let load = LoadLoop(port: s.port)
             load.start(concurrency: 2, maxDuration: .seconds(60))
             let d = try await s.deploy("v2")
@@ -191,9 +188,7 @@ struct CanaryTests {
     func aCanaryWithNoTrafficHoldsThenAborts() async throws {
         let s = try Self.sandbox(steps: "[{ weight: 10 }]", maxStep: "2s")
         try await s.withDaemon { _ in
-            _ = try await s.release("v1")
-            _ = try await s.release("v2")
-            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            try await Self.v1Serving(s)
             let ended = try await s.outcome(try await s.deploy("v2"), within: .seconds(30))
             #expect(ended.state == .rolledBack)
             #expect(ended.message?.contains("insufficient traffic: step 1 (10%) had 0 of 40 canary requests after 2s") == true, "\(ended.message ?? "")")
@@ -219,9 +214,7 @@ struct CanaryTests {
         var daemon = try await startDaemon()
         let load = LoadLoop(port: s.port)
         do {
-            _ = try await s.release("v1")
-            _ = try await s.release("v2")
-            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            try await Self.v1Serving(s)
             load.start(concurrency: 4, maxDuration: .seconds(60))
             let d = try await s.deploy("v2")
             let before = try await poll(within: .seconds(30)) { () async throws -> CanaryInfo? in

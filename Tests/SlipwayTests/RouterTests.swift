@@ -39,6 +39,11 @@ struct RouterTests {
                 try await writer.finish(nil)
             })
         }
+        return await serve(router)
+    }
+
+    /// Serves `router` on a free port of 127.0.0.1; cancel the task to stop it.
+    static func serve(_ router: Router<BasicRequestContext>) async -> (port: Int, task: Task<Void, any Error>) {
         let ports = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { ch in ports.continuation.yield(ch.localAddress?.port ?? 0) }, logger: quietLogger())

@@ -98,12 +98,7 @@ struct StickyRoutingTests {
         let router = Router()
         router.on("/", method: .get) { _, _ -> Response in Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "canary broke\n"))) }
         router.on("/", method: .post) { _, _ -> Response in Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "canary broke\n"))) }
-        let ports = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { ch in ports.continuation.yield(ch.localAddress?.port ?? 0) }, logger: quietLogger())
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var it = ports.stream.makeAsyncIterator()
-        return (await it.next() ?? 0, task)
+        return await RouterTests.serve(router)
     }
 
     /// `retry_on_stable`: users never see the canary's 5xx on a GET; analysis still does. A POST is not repeated.

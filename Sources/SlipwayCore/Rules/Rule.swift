@@ -58,6 +58,11 @@ public struct Rule: Sendable, Equatable, CustomStringConvertible {
             }
         }
 
+        public var isLatency: Bool {
+            if case .latency = self { return true }
+            return false
+        }
+
         /// Counters are compared as increases (over `in D`, or since the analysis began).
         public var isCounter: Bool { self == .restarts || self == .healthFailures }
         /// Measured over requests: a verdict needs `min_requests` in the window.

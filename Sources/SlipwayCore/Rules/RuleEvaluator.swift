@@ -39,6 +39,9 @@ public struct RuleEvaluator: Sendable {
         func count(_ metric: Rule.Metric) -> Int { metric == .restarts ? restarts : healthFailures }
     }
 
+    /// Latency rules against the baseline ignore differences smaller than this (seconds).
+    public static let latencySlack = 0.005
+
     public init(rules: [Rule], minRequests: Int) {
         self.rules = rules
         self.minRequests = minRequests
@@ -81,7 +84,10 @@ public struct RuleEvaluator: Sendable {
         let threshold = rule.threshold.value(baseline: base) ?? 0
         var evidence = RuleVerdict.Evidence(observed: observed, threshold: threshold, baseline: base,
                                             requests: rule.metric.needsRequests ? subject.requests : nil)
-        guard rule.comparison.holds(observed, threshold) else {
+        // Latency against the baseline: a difference under `latencySlack` is noise (a fresh process's first
+        // requests, the histogram's resolution), not a regression, however large the ratio of two tiny figures.
+        let noise = rule.metric.isLatency && rule.threshold.needsBaseline && abs(observed - (base ?? observed)) < Self.latencySlack
+        guard rule.comparison.holds(observed, threshold), !noise else {
             trueSince[index] = nil
             return .pass(evidence)
         }
