@@ -12,11 +12,11 @@
 #      with two weighted pools of 2 instances each (a canary at 50%), in turns. Goal: weighting costs < 3%.
 #
 # Usage (as root, like the test suite; installs what it needs):  bench/canary.sh
-#   BENCH_RUNS=3        wrk rounds per environment (the best of each is kept)
+#   BENCH_RUNS=6        wrk rounds; each runs both environments, in alternating order; the median of the per-round ratios is printed
 #   BENCH_SECONDS=5     length of each wrk round
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-6}
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 
 need=()
@@ -145,16 +145,21 @@ echo "2/2 one pool of 4 against two weighted pools of 2 + 2…" >&2
 "$SLIPWAY" deploy v3 --env two >/dev/null 2>&1 &
 PROMOTE=$!
 for _ in $(seq 100); do "$SLIPWAY" canary status --env two 2>/dev/null | grep -q "canary v3 at 50%" && break; sleep 0.2; done
-declare -A BEST
+ratios=(); ones=(); twos=()
 for ((round = 0; round < RUNS; round++)); do
-  for env in one two; do
+  order=(one two); (( round % 2 )) && order=(two one)
+  declare -A RPS=()
+  for env in "${order[@]}"; do
     port=$P_ONE; [ "$env" = two ] && port=$P_TWO
-    rps=$(wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
-    if [ -z "${BEST[$env]:-}" ] || (( $(echo "$rps > ${BEST[$env]}" | bc) )); then BEST[$env]=$rps; fi
+    RPS[$env]=$(wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
   done
+  ones+=("${RPS[one]}"); twos+=("${RPS[two]}")
+  ratios+=("$(echo "scale=4; ${RPS[two]} / ${RPS[one]}" | bc)")
 done
-printf 'one pool (4 instances):         %10.0f req/s\n' "${BEST[one]}"
-printf 'two pools 50/50 (2 + 2):        %10.0f req/s\n' "${BEST[two]}"
-printf 'cost of weighting:              %10.1f%%   (goal < 3%%)\n' "$(echo "scale=3; (1 - ${BEST[two]} / ${BEST[one]}) * 100" | bc)"
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+printf 'one pool (4 instances):         %10.0f req/s (median of %d rounds)\n' "$(median "${ones[@]}")" "$RUNS"
+printf 'two pools 50/50 (2 + 2):        %10.0f req/s\n' "$(median "${twos[@]}")"
+printf 'per-round ratios two/one:       %s\n' "${ratios[*]}"
+printf 'cost of weighting (median):     %10.1f%%   (goal < 3%%)\n' "$(echo "scale=3; (1 - $(median "${ratios[@]}")) * 100" | bc)"
 "$SLIPWAY" canary abort --env two >/dev/null 2>&1 || true
 wait $PROMOTE || true

@@ -50,8 +50,7 @@ extension ClientConnection {
 /// the stable release's answer.
 extension ClientConnection {
     func stableFallback() -> RouteSnapshot.CompiledPool? {
-        guard safeToRepeat, !retriedOnStable, let failed = currentPool, let listener = currentListener(),
-              listener.retryCanary == failed.name else { return nil }
+        guard safeToRepeat, !retriedOnStable, let failed = currentPool, retryCanary == failed.name, let listener = currentListener() else { return nil }
         return listener.pools.first { $0.name != failed.name }
     }
 

@@ -29,6 +29,7 @@ extension ClientConnection {
             return
         }
         currentPool = chosen
+        if !retriedOnStable { retryCanary = listener.retryCanary }
         timeouts = listener.timeouts
         connectTimedOut = false
         chosen.stats.begin()

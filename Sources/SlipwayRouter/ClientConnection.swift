@@ -70,6 +70,9 @@ final class ClientConnection: ChannelInboundHandler {
     /// A body-less GET or HEAD (it may be sent again: to the stable release after a canary's 5xx).
     var safeToRepeat = false
     var retriedOnStable = false
+    /// The canary pool whose 5xx this request may be retried after, as the table said when it was routed
+    /// (a request in flight when the canary is removed still gets its retry).
+    var retryCanary: String?
     var timeouts = ListenerTable.Timeouts()
     var holdDeadline: NIODeadline?
     var holdTimer: Scheduled<Void>?

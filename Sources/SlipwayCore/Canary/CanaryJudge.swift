@@ -135,7 +135,9 @@ public struct CanaryJudge: Sendable {
                 switch outcome {
                 case .fail:
                     out.verdict = "fail"
-                    out.detail = "canary \(Self.percent(o.canary.rate)) (\(o.canary.errors)/\(o.canary.requests)) vs baseline \(Self.percent(o.stable.rate)) "
+                    let recent = test.recent.requests < o.canary.requests
+                        ? "\(test.recent.errors) of the canary's last \(test.recent.requests) requests failed (\(Self.percent(test.recent.rate))); overall " : ""
+                    out.detail = recent + "canary \(Self.percent(o.canary.rate)) (\(o.canary.errors)/\(o.canary.requests)) vs baseline \(Self.percent(o.stable.rate)) "
                         + "(\(o.stable.errors)/\(o.stable.requests)): the sequential test favours \(Self.percent(p1)) over the baseline's \(Self.percent(p0)) "
                         + "with \(Self.percent(1 - ErrorRateTest.alpha)) confidence"
                     failure = failure ?? "\(rule.text): \(out.detail)"

@@ -31,6 +31,9 @@ public struct ErrorRateTest: Sendable, Equatable {
 
     public let threshold: Rule.Threshold
     public private(set) var llr = 0.0
+    /// The canary's requests since the test last stood at its floor (it looked like the baseline then):
+    /// the requests behind a failure, when a regression begins after a good start.
+    public private(set) var recent = RequestCounts()
     private var seenCanary = RequestCounts()
     private var seenBaseline = RequestCounts()
     private var started = false
@@ -67,9 +70,12 @@ public struct ErrorRateTest: Sendable, Equatable {
         seenBaseline = baseline
         let (p0, p1) = rates(baseline: baseline)
         llr += Double(e) * log(p1 / p0) + Double(max(0, n - e)) * log((1 - p1) / (1 - p0))
+        recent.requests += n
+        recent.errors += e
         if llr >= Self.upper { return .fail }
         if llr <= Self.lower {
             llr = Self.lower
+            recent = RequestCounts()
             return .accepted
         }
         return .open

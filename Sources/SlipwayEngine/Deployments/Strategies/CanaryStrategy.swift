@@ -44,6 +44,8 @@ struct CanaryStrategy: DeploymentStrategy {
         c.stepStartedAt = c.startedAt
         record.canary = c
         record.rollout = [previous: 100 - weight, d.version: weight]
+        // A watch of the stable release ends here: from now on its figures mix with the canary's judgement.
+        record.watch = nil
         try engine.step(&d, .canary, "canary: \(n) instance(s) of \(d.version) beside \(previous); steps \(c.plan)"
                         + (env.canary.sticky.map { ", sticky by \($0)" } ?? ""), log: log)
         try engine.store.save(record)
