@@ -8,16 +8,20 @@
 #      (by construction about weight × failure rate: the time is what Slipway controls) and over the run.
 #      Goal: < 5 s and < 1%. The hard failure runs again with `canary.retry_on_stable`: the canary's failed
 #      GETs are answered by the stable release, so users see none (analysis still does).
-#   2. The router's req/s (wrk -t1 -c64) through an environment with one pool of 4 instances against one
-#      with two weighted pools of 2 instances each (a canary at 50%), in turns. Goal: weighting costs < 3%.
+#   2. The router's req/s and its CPU time per request (from /proc, so the backends' capacity does not
+#      blur it) through an environment with one pool of 4 instances against one with two weighted pools
+#      of 2 instances each (a canary at 50%), wrk -t1 -c64, in turns. Goal: weighting costs < 3%.
 #
 # Usage (as root, like the test suite; installs what it needs):  bench/canary.sh
 #   BENCH_RUNS=6        wrk rounds; each runs both environments, in alternating order; the median of the per-round ratios is printed
 #   BENCH_SECONDS=5     length of each wrk round
+#   BENCH_ONLY=         "revert" or "weights" to run one half
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${BENCH_RUNS:-6}
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+ONLY=${BENCH_ONLY:-}
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
 need=()
 for pkg in wrk curl python3; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
@@ -134,32 +138,48 @@ PY
 grep -E "\[rolling_back\] canary aborted" "$WORK/deploy-$2.out" | head -1 | sed 's/^ */  /' || true
 }
 
+if want revert; then
 echo "1/2 canaries that start failing, under steady load…" >&2
 scenario "a hard failure: 10% of requests to a canary that fails them all" production "$P_CANARY" v2
 scenario "a regression: 5% of requests to a canary that fails 10% of them" soft "$P_SOFT" v4
 scenario "the hard failure again, with canary.retry_on_stable (a failed GET is answered by the stable release)" shielded "$P_SHIELD" v2
+fi
 
+want weights || exit 0
 echo "2/2 one pool of 4 against two weighted pools of 2 + 2…" >&2
 "$SLIPWAY" deploy v1 --env one >/dev/null
 "$SLIPWAY" deploy v1 --env two >/dev/null
 "$SLIPWAY" deploy v3 --env two >/dev/null 2>&1 &
 PROMOTE=$!
 for _ in $(seq 100); do "$SLIPWAY" canary status --env two 2>/dev/null | grep -q "canary v3 at 50%" && break; sleep 0.2; done
-ratios=(); ones=(); twos=()
+"$SLIPWAY" canary status --env two | head -1
+ROUTER=$(pgrep -f -- "--control $WORK/root/router.sock" | head -1)
+TICK=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$ROUTER/stat"; }
+ratios=(); cpu_ratios=(); ones=(); twos=(); cpu_ones=(); cpu_twos=()
 for ((round = 0; round < RUNS; round++)); do
   order=(one two); (( round % 2 )) && order=(two one)
-  declare -A RPS=()
+  declare -A RPS=() US=()
   for env in "${order[@]}"; do
     port=$P_ONE; [ "$env" = two ] && port=$P_TWO
-    RPS[$env]=$(wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
+    c0=$(cpu)
+    out=$(wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$port/")
+    c1=$(cpu)
+    n=$(echo "$out" | awk '/requests in/ {print $1}')
+    RPS[$env]=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    US[$env]=$(echo "scale=3; ($c1 - $c0) * 1000000 / $TICK / $n" | bc)
   done
-  ones+=("${RPS[one]}"); twos+=("${RPS[two]}")
+  ones+=("${RPS[one]}"); twos+=("${RPS[two]}"); cpu_ones+=("${US[one]}"); cpu_twos+=("${US[two]}")
   ratios+=("$(echo "scale=4; ${RPS[two]} / ${RPS[one]}" | bc)")
+  cpu_ratios+=("$(echo "scale=4; ${US[two]} / ${US[one]}" | bc)")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
-printf 'one pool (4 instances):         %10.0f req/s (median of %d rounds)\n' "$(median "${ones[@]}")" "$RUNS"
-printf 'two pools 50/50 (2 + 2):        %10.0f req/s\n' "$(median "${twos[@]}")"
-printf 'per-round ratios two/one:       %s\n' "${ratios[*]}"
-printf 'cost of weighting (median):     %10.1f%%   (goal < 3%%)\n' "$(echo "scale=3; (1 - $(median "${ratios[@]}")) * 100" | bc)"
+printf '%-32s %12s %12s\n' "medians of $RUNS rounds" "req/s" "router µs CPU/request"
+printf '%-32s %12.0f %12.2f\n' "one pool (4 instances)" "$(median "${ones[@]}")" "$(median "${cpu_ones[@]}")"
+printf '%-32s %12.0f %12.2f\n' "two pools 50/50 (2 + 2)" "$(median "${twos[@]}")" "$(median "${cpu_twos[@]}")"
+printf 'per-round ratios two/one, req/s: %s\n' "${ratios[*]}"
+printf 'per-round ratios two/one, CPU:   %s\n' "${cpu_ratios[*]}"
+printf 'cost of weighting (median): router CPU per request %+.1f%%, req/s %+.1f%%   (goal < 3%%)\n' \
+  "$(echo "scale=3; ($(median "${cpu_ratios[@]}") - 1) * 100" | bc)" "$(echo "scale=3; (1 - $(median "${ratios[@]}")) * 100" | bc)"
 "$SLIPWAY" canary abort --env two >/dev/null 2>&1 || true
 wait $PROMOTE || true
