@@ -38,6 +38,10 @@ cleanup() {
   if [ -n "$DAEMON" ]; then "$SLIPWAY" down --all >/dev/null 2>&1 || true; kill "$DAEMON" 2>/dev/null; fi
   wait 2>/dev/null || true
   pkill -f -- "--control $WORK/" 2>/dev/null || true
+  # Instances outlive a daemon by design: stop any of this run's that are left (their directory is in $WORK).
+  for p in $(pgrep -f -- "$BIN/demo-app" || true); do
+    case "$(readlink "/proc/$p/cwd" 2>/dev/null)" in "$WORK"/*) kill "$p" 2>/dev/null || true ;; esac
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
