@@ -171,8 +171,9 @@ extension Engine {
         let limit = env.process.memoryLimit
         let canaryRestarts = instances.reduce(0) { $0 + $1.restarts }, stableRestarts = stables.reduce(0) { $0 + $1.restarts }
         var windows: [CanaryWindow] = []
-        for name in ["10s", "1m", "5m"] {
-            let cw = cp?.windows[name].map(Self.sample) ?? MetricSample(), sw = sp?.windows[name].map(Self.sample) ?? MetricSample()
+        for (name, seconds) in Self.windowSeconds {
+            let cw = cp?.windows[name].map { Self.sample($0, seconds: seconds) } ?? MetricSample(rps: 0)
+            let sw = sp?.windows[name].map { Self.sample($0, seconds: seconds) } ?? MetricSample(rps: 0)
             windows.append(CanaryWindow(name: name, canary: cw.with(canaryUse, restarts: canaryRestarts, memoryLimit: limit),
                                         stable: sw.with(stableUse, restarts: stableRestarts, memoryLimit: limit)))
         }
@@ -196,9 +197,14 @@ extension Engine {
         return RequestCounts(requests: now.requests - base.requests, errors: now.errors - base.errors)
     }
 
-    nonisolated static func sample(_ w: WindowStats) -> MetricSample {
-        MetricSample(requests: w.requests, errors: w.responses5xx + w.failed, latency: [50: w.p50Ms / 1000, 90: w.p90Ms / 1000, 99: w.p99Ms / 1000])
+    /// A router window as analysis sees it; `seconds` is the window's length (for `rps`).
+    nonisolated static func sample(_ w: WindowStats, seconds: Double) -> MetricSample {
+        MetricSample(requests: w.requests, errors: w.responses5xx + w.failed, latency: [50: w.p50Ms / 1000, 90: w.p90Ms / 1000, 99: w.p99Ms / 1000],
+                     rps: Double(w.requests) / seconds)
     }
+
+    /// The router's windows and their lengths.
+    nonisolated static let windowSeconds: [(name: String, seconds: Double)] = [("10s", 10), ("1m", 60), ("5m", 300)]
 
     func canaryEvent(_ d: DeploymentInfo, _ c: CanaryInfo, _ change: EventPayload.Canary.Change, _ detail: String, analysis: CanaryAnalysis? = nil,
                      log: DeployLog, note noteIt: Bool = true) {

@@ -45,10 +45,7 @@ extension Engine {
             let restarts = instances.reduce(0) { $0 + $1.restarts }
             let pool = stats?[name]?[w.release]
             let used = await supervisor.resources(instances)
-            let traffic = pool?.windows["10s"].map {
-                MetricSample(requests: $0.requests, errors: $0.responses5xx + $0.failed + $0.upstreamErrors,
-                             latency: [50: $0.p50Ms / 1000, 90: $0.p90Ms / 1000, 99: $0.p99Ms / 1000])
-            } ?? MetricSample()
+            let traffic = pool?.windows["10s"].map { Self.sample($0, seconds: 10) } ?? MetricSample(rps: 0)
             let window = traffic.with(used, restarts: restarts, memoryLimit: env.process.memoryLimit)
             var sample = WatchSample(requests: pool?.requests ?? 0, errors: (pool?.responses5xx ?? 0) + (pool?.upstreamErrors ?? 0),
                                      restarts: restarts, ready: instances.filter(\.ready).count,

@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayCore
 import Testing
+@testable import SlipwayEngine
 
 /// The canary's decisions, driven with synthetic streams and an injected clock.
 @Suite struct CanaryJudgeTests {
@@ -192,6 +193,15 @@ import Testing
         #expect(ProviderReading(name: web.name, ok: true).outcome(web).verdict == "pass")
         #expect(ProviderReading(name: web.name).outcome(web).verdict == "hold")
         #expect(HTTPURL("https://example.com") == nil && HTTPURL("http://h:99999/") == nil && HTTPURL("http://h/x")?.port == 80)
+    }
+
+    /// `rps` is measured: a window's requests over its length, and a rule on it is judged.
+    @Test func requestsPerSecondComeFromTheWindow() throws {
+        let sample = Engine.sample(WindowStats(requests: 600, responses5xx: 6), seconds: 60)
+        #expect(sample.rps == 10 && sample.errors == 6)
+        var evaluator = RuleEvaluator(rules: [try RuleParser.parse("rps < 20")], minRequests: 1)
+        guard case .fail(let e) = evaluator.observe(sample, baseline: nil, at: Date()).first else { Issue.record("rps was not judged"); return }
+        #expect(e.observed == 10)
     }
 
     /// A canary step does not advance while a provider has nothing to say, and fails when one fails.
