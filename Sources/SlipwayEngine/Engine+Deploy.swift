@@ -43,8 +43,10 @@ extension Engine {
         }
         // A rollback always starts the target beside the current release: with warm instances it takes about a second.
         let strategy = request.kind == .rollback ? .blueGreen : (request.strategy ?? env.strategy)
-        try admit(PolicyRequest(operation: request.kind == .rollback ? .rollback : .deploy, environment: env.name, version: version, actor: request.by,
-                                force: request.force == true))
+        var policyRequest = PolicyRequest(operation: request.kind == .rollback ? .rollback : .deploy, environment: env.name, version: version,
+                                          actor: request.by, force: request.force == true)
+        policyRequest.overrideWindow = request.overrideWindow == true
+        try admit(policyRequest, reason: request.reason)
         let now = Date()
         let draft = DeploymentInfo(id: 0, environment: env.name, version: version, previousVersion: record.currentRelease,
                                    kind: request.kind, strategy: strategy, state: .pending, actor: request.actor, startedAt: now, logFile: "",

@@ -151,5 +151,10 @@ public actor Engine {
 
     public func setLeaseSettings(_ settings: LeaseSettings) { leaseSettings = settings }
 
-    public func auditEntries(limit: Int) throws(SlipwayError) -> [AuditEntry] { try store.auditEntries(limit: limit) }
+    public func auditEntries(limit: Int, environment: String? = nil, since: Date? = nil) throws(SlipwayError) -> [AuditEntry] {
+        if let environment { _ = try config.environment(environment) }
+        return try store.auditEntries(limit: limit, environment: environment, since: since)
+    }
+
+    public func verifyAudit() throws(SlipwayError) -> AuditVerification { try store.verifyAuditChain() }
 }

@@ -16,8 +16,7 @@ extension APIRoutes {
             }
             var sinceTime: Date?
             if let text = q.get("since_time") {
-                guard let date = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
-                    ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+                guard let date = SlipwayJSON.parseDate(text) else {
                     throw SlipwayError.usage("since_time: expected an ISO 8601 time like 2026-11-26T10:00:00Z, got '\(text)'")
                 }
                 sinceTime = date

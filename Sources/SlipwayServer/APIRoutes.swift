@@ -64,8 +64,22 @@ public enum APIRoutes {
             return APIResponse.json(["status": "ok"])
         }
         v1.get("audit") { request, _ in
-            let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
-            return APIResponse.json(try await engine.auditEntries(limit: limit))
+            let q = request.uri.queryParameters
+            let limit = q.get("limit").flatMap { Int($0) } ?? 100
+            var since: Date?
+            if let text = q.get("since") {
+                guard let d = SlipwayJSON.parseDate(text) else { throw SlipwayError.usage("since: expected an ISO 8601 time like 2026-11-26T10:00:00Z, got '\(text)'") }
+                since = d
+            }
+            return APIResponse.json(try await engine.auditEntries(limit: limit, environment: q.get("env"), since: since))
+        }
+        v1.get("audit/verify") { _, _ in APIResponse.json(try await engine.verifyAudit()) }
+        v1.get("gates") { request, context in
+            let q = request.uri.queryParameters
+            guard let version = q.get("version") else { throw SlipwayError.usage("gates: pass version=VERSION") }
+            let op = q.get("operation").flatMap(PolicyRequest.Operation.init(rawValue:)) ?? .deploy
+            let actor = try await context.principal()
+            return APIResponse.json(try await engine.gates(environment: q.get("env"), version: version, operation: op, actor: actor))
         }
         v1.post("canary") { request, context in
             let body = try await context.attributed(APIResponse.decode(CanaryRequest.self, from: request))

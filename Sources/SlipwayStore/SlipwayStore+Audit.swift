@@ -26,24 +26,30 @@ extension SlipwayStore {
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    public func auditEntries(limit: Int = 100) throws(SlipwayError) -> [AuditEntry] {
+    /// Newest first; with `environment`, the entries whose target is it or under it (`production/v2`).
+    public func auditEntries(limit: Int = 100, environment: String? = nil, since: Date? = nil) throws(SlipwayError) -> [AuditEntry] {
         try read { db in
-            try AuditRecord.order(Column("id").desc).limit(limit).fetchAll(db).map {
+            var q = AuditRecord.order(Column("id").desc)
+            if let environment { q = q.filter(Column("target") == environment || Column("target").like("\(environment)/%")) }
+            if let since { q = q.filter(Column("time") >= since) }
+            return try q.limit(limit).fetchAll(db).map {
                 AuditEntry(id: $0.id ?? 0, time: $0.time, actor: $0.actor, action: $0.action, target: $0.target,
                            outcome: $0.outcome, detail: $0.detail, hash: $0.hash, onBehalfOf: $0.onBehalfOf)
             }
         }
     }
 
-    /// Recomputes the chain; returns the id of the first entry that does not match, or nil when intact.
-    public func verifyAuditChain() throws(SlipwayError) -> Int64? {
+    /// Recomputes the chain from the first entry; names the first entry that does not match.
+    public func verifyAuditChain() throws(SlipwayError) -> AuditVerification {
         try read { db in
             var prev = ""
+            var count = 0
             for r in try AuditRecord.order(Column("id")).fetchAll(db) {
-                if r.prevHash != prev || Self.chainHash(r) != r.hash { return r.id }
+                count += 1
+                if r.prevHash != prev || Self.chainHash(r) != r.hash { return AuditVerification(ok: false, entries: count, firstBad: r.id) }
                 prev = r.hash
             }
-            return nil
+            return AuditVerification(ok: true, entries: count, firstBad: nil)
         }
     }
 }

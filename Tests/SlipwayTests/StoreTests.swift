@@ -68,9 +68,9 @@ struct StoreTests {
     @Test func auditChainDetectsTampering() throws {
         let store = try SlipwayStore.inMemory()
         for i in 0..<5 { store.audit(Principal(name: "ann", via: .socket, onBehalfOf: i % 2 == 0 ? "ticket-\(i)" : nil), action: "deploy", target: "production/v\(i)", outcome: "ok") }
-        #expect(try store.verifyAuditChain() == nil)
+        #expect(try store.verifyAuditChain().ok)
         try store.db.write { db in try db.execute(sql: "UPDATE audit SET actor = 'mallory' WHERE id = 3") }
-        #expect(try store.verifyAuditChain() == 3)
+        #expect(try store.verifyAuditChain().firstBad == 3)
     }
 
     @Test func databaseFileUsesWAL() throws {

@@ -34,6 +34,8 @@ public struct DeployRequest: Codable, Sendable, AttributedRequest {
     public var reason: String?
     /// Deploy a release remembered as bad (rolled back by the watch) all the same.
     public var force: Bool?
+    /// Pass the environment's windows and freezes (an admin, with a `reason`; audited).
+    public var overrideWindow: Bool?
     public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind, actor: String,
                 withData: Bool? = nil, backupId: String? = nil) {
         self.version = version
@@ -46,7 +48,7 @@ public struct DeployRequest: Codable, Sendable, AttributedRequest {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, environment, strategy, kind, actor, reason, force, withData = "with_data", backupId = "backup_id", onBehalfOf = "on_behalf_of", uid
+        case version, environment, strategy, kind, actor, reason, force, overrideWindow = "override_window", withData = "with_data", backupId = "backup_id", onBehalfOf = "on_behalf_of", uid
     }
 }
 
@@ -109,6 +111,11 @@ public enum SlipwayJSON {
         }
         e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return e
+    }
+
+    /// An ISO 8601 time, with or without fractional seconds.
+    public static func parseDate(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
     }
 
     public static func decoder() -> JSONDecoder {

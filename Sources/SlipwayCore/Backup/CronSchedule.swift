@@ -25,10 +25,20 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         minutes = try Self.field(fields[0], "minute", 0...59)
         hours = try Self.field(fields[1], "hour", 0...23)
         days = try Self.field(fields[2], "day-of-month", 1...31)
-        months = try Self.field(fields[3], "month", 1...12)
-        weekdays = Set(try Self.field(fields[4], "day-of-week", 0...7).map { $0 % 7 })
+        months = try Self.field(Self.numbered(fields[3], Self.monthNames, from: 1), "month", 1...12)
+        weekdays = Set(try Self.field(Self.numbered(fields[4], Self.dayNames, from: 0), "day-of-week", 0...7).map { $0 % 7 })
         daysRestricted = fields[2] != "*"
         weekdaysRestricted = fields[4] != "*"
+    }
+
+    static let dayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+    static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+    /// `fri` → `5`, `mon-fri` → `1-5`, `jan,jul` → `1,7` (names are case-insensitive, as in crontab).
+    static func numbered(_ text: String, _ names: [String], from first: Int) -> String {
+        var out = text.lowercased()
+        for (i, n) in names.enumerated() { out = out.replacingOccurrences(of: n, with: String(first + i)) }
+        return out
     }
 
     static func field(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(SlipwayError) -> Set<Int> {
@@ -56,7 +66,8 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func bad(_ text: String, _ name: String, _ range: ClosedRange<Int>) -> SlipwayError {
-        .usage("cron \(name) field '\(text)' is not valid; expected *, a number from \(range.lowerBound) to \(range.upperBound), a-b, lists with ',' and steps with '/'")
+        .usage("cron \(name) field '\(text)' is not valid; expected *, a number from \(range.lowerBound) to \(range.upperBound)"
+               + (name == "day-of-week" ? " or mon … sun" : name == "month" ? " or jan … dec" : "") + ", a-b, lists with ',' and steps with '/'")
     }
 
     /// The first minute strictly after `date` that matches, in `zone`. Local times that a DST change

@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -207,6 +207,7 @@ public enum ConfigLoader {
         let analysis = value("analysis").flatMap { Self.analysis($0, reader: reader) }
         let hooks = value("hooks").flatMap { Self.hooks($0, reader: reader) }
         let canary = value("canary").flatMap { Self.canary($0, reader: reader) }
+        let governance = Self.governance(windows: value("windows"), freezes: value("freezes"), rollbackInFreeze: value("rollback_in_freeze"), reader: reader)
         var rolling = RollingSettings()
         if let rnode = value("rolling"), let r = reader.mapping(rnode, "rolling", allowed: ["batch", "max_surge"]) {
             for e in r {
@@ -223,6 +224,7 @@ public enum ConfigLoader {
         env.hooks = hooks ?? HookSettings()
         env.rolling = rolling
         env.canary = canary ?? CanarySettings()
+        env.governance = governance
         if let w = value("watch") { env.watch = reader.duration(w, "watch", allowZero: true) ?? env.watch }
         return env
     }

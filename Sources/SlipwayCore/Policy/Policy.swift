@@ -9,6 +9,8 @@ public struct PolicyRequest: Sendable, Equatable {
     public var actor: Principal
     /// `--force`: the operator overrides the checks that allow it (a release remembered as bad).
     public var force: Bool
+    /// `--override-window --reason`: an admin passes windows and freezes (the reason is audited).
+    public var overrideWindow = false
     public init(operation: Operation, environment: String, version: String? = nil, actor: Principal, force: Bool = false) {
         self.operation = operation
         self.environment = environment
@@ -27,6 +29,8 @@ public struct PolicyFacts: Sendable {
     public var now: Date
     /// Releases of the environment that a watch or an analysis rolled back, with why.
     public var badReleases: [String: String]
+    /// The environment's windows and freezes.
+    public var governance = GovernanceSettings()
     public init(lock: LockInfo?, lockTTL: TimeInterval, now: Date, badReleases: [String: String] = [:]) {
         self.lock = lock
         self.lockTTL = lockTTL
@@ -60,10 +64,16 @@ public protocol PolicyCheck: Sendable {
 }
 
 /// The ordered checks run before a deployment, rollback, scale or restore starts; the first refusal wins.
-/// Today: the lock. Windows, freezes, approvals and promotion gates are added here as new checks.
+/// Today: the lock, freezes, windows and releases remembered as bad. Approvals and promotion gates are added
+/// here as new checks.
 public struct Policy: Sendable {
     public var checks: [any PolicyCheck]
-    public init(checks: [any PolicyCheck] = [LockCheck(), BadReleaseCheck()]) { self.checks = checks }
+    public init(checks: [any PolicyCheck] = [LockCheck(), FreezeCheck(), WindowCheck(), BadReleaseCheck()]) { self.checks = checks }
+
+    /// Every check's decision, in order (for `slipway gates`).
+    public func evaluateAll(_ request: PolicyRequest, _ facts: PolicyFacts) -> [(rule: String, decision: PolicyDecision)] {
+        checks.map { ($0.rule, $0.evaluate(request, facts)) }
+    }
 
     public func evaluate(_ request: PolicyRequest, _ facts: PolicyFacts) -> PolicyDecision {
         for check in checks {

@@ -11,12 +11,16 @@ struct Deploy: AsyncParsableCommand {
     @Option(help: "recreate | blue-green | rolling | canary (default: the environment's strategy)") var strategy: DeployStrategy?
     @Flag(help: "Deploy a release the post-deploy watch or canary analysis rolled back all the same") var force = false
     @Flag(help: "After the switch, stay until the post-deploy watch ends, printing its figures; exit 1 if it rolls back") var watch = false
+    @Flag(help: "Deploy outside the environment's windows or inside a freeze (needs --reason; audited)") var overrideWindow = false
+    @Option(help: "Why (with --override-window: recorded in the audit log)") var reason: String?
     @Flag(help: "Print the final deployment as JSON (progress goes to stderr)") var json = false
 
     func run() async throws {
         let (_, client) = try global.client()
         var request = DeployRequest(version: version, environment: envOption.env, strategy: strategy, kind: .deploy, actor: DaemonClient.actor)
         request.force = force ? true : nil
+        request.overrideWindow = overrideWindow ? true : nil
+        request.reason = reason
         let d: DeploymentInfo = try await client.post("/v1/deployments", request)
         try await DeployFollower.follow(client: client, deployment: d, json: json)
         if watch { try await DeployFollower.watch(client: client, deployment: d, json: json) }
@@ -33,6 +37,8 @@ struct Rollback: AsyncParsableCommand {
     @Argument(help: "A retained release (default: the one before the current)") var version: String?
     @Flag(help: "Also restore the data from the backup taken before the deploy that replaced VERSION (shows what is lost, then asks)") var withData = false
     @Flag(help: "With --with-data: do not ask for confirmation") var yes = false
+    @Flag(help: "Roll back inside a freeze that holds rollbacks too (rollback_in_freeze: false; needs --reason; audited)") var overrideWindow = false
+    @Option(help: "Why (with --override-window: recorded in the audit log)") var reason: String?
     @Flag(help: "Print the final deployment as JSON") var json = false
 
     func run() async throws {
@@ -51,9 +57,11 @@ struct Rollback: AsyncParsableCommand {
             }
             backupId = plan.backup.id
         }
-        let d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(
-            version: version, environment: envOption.env, strategy: nil, kind: .rollback, actor: DaemonClient.actor,
-            withData: withData ? true : nil, backupId: backupId))
+        var request = DeployRequest(version: version, environment: envOption.env, strategy: nil, kind: .rollback, actor: DaemonClient.actor,
+                                    withData: withData ? true : nil, backupId: backupId)
+        request.overrideWindow = overrideWindow ? true : nil
+        request.reason = reason
+        let d: DeploymentInfo = try await client.post("/v1/deployments", request)
         try await DeployFollower.follow(client: client, deployment: d, json: json)
     }
 
