@@ -5,9 +5,14 @@ import SlipwayHTTP
 /// Talks to `slipway server` over its admin socket. Errors come back as the daemon's `SlipwayError`.
 public struct DaemonClient: Sendable {
     public let socket: String
+    /// Sent as `Authorization: Bearer …` when set (`--token`, `SLIPWAY_TOKEN`); never printed.
+    let token: String?
     let http = MiniHTTPClient()
 
-    public init(socket: String) { self.socket = socket }
+    public init(socket: String, token: String? = nil) {
+        self.socket = socket
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     public func get<T: Decodable>(_ path: String, as type: T.Type = T.self) async throws(SlipwayError) -> T {
         try decode(try await call("GET", path, body: nil))
@@ -26,8 +31,9 @@ public struct DaemonClient: Sendable {
     func call(_ method: String, _ path: String, body: [UInt8]?, timeout: Duration = .seconds(60)) async throws(SlipwayError) -> MiniHTTPClient.Response {
         let r: MiniHTTPClient.Response
         do {
-            r = try await http.request(method, .unix(path: socket), path: path,
-                                       headers: body == nil ? [] : [("Content-Type", "application/json")], body: body, timeout: timeout)
+            var headers: [(String, String)] = body == nil ? [] : [("Content-Type", "application/json")]
+            if let token { headers.append(("Authorization", "Bearer \(token)")) }
+            r = try await http.request(method, .unix(path: socket), path: path, headers: headers, body: body, timeout: timeout)
         } catch {
             throw SlipwayError(.unavailable, "cannot reach the slipway daemon at \(socket); start it with 'slipway server --config FILE'", cause: error)
         }

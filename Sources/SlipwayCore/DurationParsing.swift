@@ -1,6 +1,6 @@
 import Foundation
 
-/// Parses the human durations used in slipway.yml: `250ms`, `10s`, `5m`, `1h`, `1h30m`, and a bare `0`.
+/// Parses the human durations used in slipway.yml: `250ms`, `10s`, `5m`, `1h`, `1h30m`, `90d`, and a bare `0`.
 public enum DurationParsing {
     public static func parse(_ text: String) -> Duration? {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
@@ -19,6 +19,7 @@ public enum DurationParsing {
             case "s": seconds = value
             case "m": seconds = value * 60
             case "h": seconds = value * 3600
+            case "d": seconds = value * 86_400
             default: return nil
             }
             total += .milliseconds(Int64((seconds * 1000).rounded()))

@@ -9,6 +9,7 @@ public enum APIRoutes {
     public static func router(engine: Engine) -> Router<SlipwayRequestContext> {
         let router = Router(context: SlipwayRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: AuthorizationMiddleware(store: engine.store))
         let v1 = router.group("v1")
         v1.get("health") { _, _ in APIResponse.json(["status": "ok", "pid": "\(getpid())"]) }
         v1.get("status") { request, _ in
@@ -90,6 +91,7 @@ public enum APIRoutes {
         }
         addBackupRoutes(v1, engine: engine)
         addEventRoutes(v1, engine: engine)
+        addTokenRoutes(v1, engine: engine)
         return router
     }
 }

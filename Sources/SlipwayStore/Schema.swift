@@ -126,6 +126,19 @@ enum Schema {
             // The canary in progress: its step, weights, counters and last analysis (resumed after a restart).
             try db.alter(table: "environments") { t in t.add(column: "canary", .text) }
         }
+        m.registerMigration("v8-tokens") { db in
+            // API tokens: only a hash of each is kept.
+            try db.create(table: "tokens") { t in
+                t.primaryKey("id", .text)
+                t.column("user", .text).notNull()
+                t.column("roles", .text).notNull()
+                t.column("hash", .text).notNull().unique()
+                t.column("created_at", .datetime).notNull()
+                t.column("created_by", .text).notNull()
+                t.column("expires_at", .datetime)
+                t.column("revoked_at", .datetime)
+            }
+        }
         return m
     }
 }

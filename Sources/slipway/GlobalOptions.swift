@@ -17,9 +17,12 @@ struct GlobalOptions: ParsableArguments {
         do { return try ConfigLoader.load(path: configPath) } catch { throw error.slipwayError }
     }
 
+    @Option(help: "An API token (default: $SLIPWAY_TOKEN); without one, the admin socket's OS user acts as admin")
+    var token: String?
+
     func client() throws(SlipwayError) -> (SlipwayConfig, DaemonClient) {
         let cfg = try load()
-        return (cfg, DaemonClient(socket: cfg.socketPath))
+        return (cfg, DaemonClient(socket: cfg.socketPath, token: token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"]))
     }
 }
 

@@ -9,6 +9,8 @@ public struct Principal: Codable, Sendable, Equatable, CustomStringConvertible {
         case socket
         /// The daemon itself: the scheduler, recovery, the supervisor.
         case daemon
+        /// An API token (its user and roles).
+        case token
     }
 
     /// The OS user name (or the daemon's role, e.g. `scheduler`).
@@ -17,6 +19,11 @@ public struct Principal: Codable, Sendable, Equatable, CustomStringConvertible {
     public var via: Via
     /// Free text the client sent (`SLIPWAY_ACTOR`): a note, never an identity.
     public var onBehalfOf: String?
+    /// What it may do: a token's roles; the admin socket's user and the daemon are `admin`.
+    public var roles: [Role] = [.admin]
+
+    public var role: Role { roles.max() ?? .viewer }
+    public func may(_ needed: Role) -> Bool { roles.contains { $0.grants(needed) } }
 
     public init(name: String, uid: UInt32? = nil, via: Via, onBehalfOf: String? = nil) {
         self.name = name
@@ -32,7 +39,7 @@ public struct Principal: Codable, Sendable, Equatable, CustomStringConvertible {
     public var description: String { onBehalfOf.map { "\(name) (on behalf of: \($0))" } ?? name }
 
     enum CodingKeys: String, CodingKey {
-        case name, uid, via
+        case name, uid, via, roles
         case onBehalfOf = "on_behalf_of"
     }
 }

@@ -8,6 +8,8 @@ public struct SlipwayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The accepted connection (nil under the in-process test client, which has no socket).
     let channel: (any Channel)?
+    /// Who `AuthorizationMiddleware` established: a token's user and roles, or the socket's user (admin).
+    var authenticated: Principal?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -17,6 +19,12 @@ public struct SlipwayRequestContext: RequestContext {
     /// Who is asking, from what the kernel says about the connection (`SO_PEERCRED`): the uid and its OS
     /// user name. A connection the kernel cannot vouch for is refused.
     func principal() async throws -> Principal {
+        if let authenticated { return authenticated }
+        return try await kernelPrincipal()
+    }
+
+    /// The admin socket's peer, as the kernel reports it; it may do everything (`admin`).
+    func kernelPrincipal() async throws -> Principal {
         guard let channel, let peer = await PeerCredentials.of(channel) else {
             throw SlipwayError(.policy, "the daemon cannot tell who is asking (no peer credentials on this connection); use the admin socket")
         }

@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import SlipwayCore
+import SlipwayStore
+
+/// Who is asking and whether they may: `Authorization: Bearer TOKEN` names a token's user and roles
+/// (unknown, expired or revoked: 401); without one, the admin socket's user as the kernel reports it
+/// (`admin`). Every route needs the role `APIAuthorization.table` gives it; a route missing from the
+/// table is refused to everyone (403). Refusals are audited; the token itself is never written anywhere.
+struct AuthorizationMiddleware: RouterMiddleware {
+    typealias Context = SlipwayRequestContext
+    let store: SlipwayStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let method = request.method.rawValue, path = request.uri.path
+        var context = context
+        let who: Principal
+        if let header = request.headers[.authorization] {
+            guard header.hasPrefix("Bearer "), header.count > 7 else {
+                return Self.refuse(.unauthorized, "the Authorization header must be 'Bearer TOKEN'")
+            }
+            switch try store.checkToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) {
+            case .valid(let info):
+                var p = Principal(name: info.user, via: .token)
+                p.roles = info.roles
+                who = p
+            case .unknown:
+                store.audit(Principal(name: "(unknown token)", via: .token), action: "auth.failed", target: "\(method) \(path)", outcome: "refused",
+                            detail: "no such token")
+                return Self.refuse(.unauthorized, "the token is not valid")
+            case .expired:
+                return Self.refuse(.unauthorized, "the token has expired; an admin can create a new one (slipway token create)")
+            case .revoked:
+                return Self.refuse(.unauthorized, "the token was revoked")
+            }
+        } else {
+            who = try await context.kernelPrincipal()
+        }
+        context.authenticated = who
+        guard let needed = APIAuthorization.required(method: method, path: path) else {
+            return Self.refuse(.forbidden, "no authorization rule covers \(method) \(path)")
+        }
+        guard who.may(needed) else {
+            store.audit(who, action: "auth.denied", target: "\(method) \(path)", outcome: "refused",
+                        detail: "needs \(needed.rawValue); has \(who.roles.map(\.rawValue).joined(separator: ", "))")
+            return Self.refuse(.forbidden, "\(who.name) (\(who.roles.map(\.rawValue).joined(separator: ", "))) may not \(method) \(path): it needs the \(needed.rawValue) role")
+        }
+        return try await next(request, context)
+    }
+
+    static func refuse(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        APIResponse.json(ErrorBody(error: SlipwayError(.policy, message)), status: status)
+    }
+}
