@@ -27,6 +27,15 @@ public enum DurationParsing {
         return total
     }
 
+    /// For people: `59m 59s`, `2h 5m`, `45s` (the two largest units).
+    public static func human(_ duration: Duration) -> String {
+        let s = max(0, Int(duration.seconds.rounded()))
+        if s >= 86_400 { return "\(s / 86_400)d \(s % 86_400 / 3600)h" }
+        if s >= 3600 { return "\(s / 3600)h \(s % 3600 / 60)m" }
+        if s >= 60 { return s % 60 == 0 ? "\(s / 60)m" : "\(s / 60)m \(s % 60)s" }
+        return "\(s)s"
+    }
+
     public static func format(_ duration: Duration) -> String {
         let ms = duration.milliseconds
         if ms % 3_600_000 == 0, ms > 0 { return "\(ms / 3_600_000)h" }

@@ -55,6 +55,9 @@ extension Engine {
         let kindName = request.kind.rawValue
         let detail = "\(request.kind.rawValue) \(version) to \(env.name) (\(strategy.rawValue)), requested by \(request.by)"
             + (request.reason.map { ": \($0)" } ?? "")
+        if request.kind == .deploy, let approvals = env.governance.approvals, approvals.required > 0 {
+            return try requestApproval(draft, detail: detail, required: approvals.required, logs: logs, by: request.by)
+        }
         let (lease, d): (Lease, DeploymentInfo)
         do {
             (lease, d) = try Lease.acquire(store, environment: env.name, holder: "\(request.kind.rawValue) of \(version) by \(request.actor)",

@@ -32,7 +32,7 @@ extension Engine {
         logger.info("re-adopted live instances", metadata: ["instance.count": "\(adopted)"])
 
         var resumed: [DeploymentInfo] = []
-        for deployment in try store.activeDeployments() {
+        for deployment in try store.activeDeployments() where deployment.state != .awaitingApproval {
             var d = deployment
             let log = DeployLog(path: d.logFile)
             guard let env = config.environments[d.environment] else {
@@ -103,6 +103,7 @@ extension Engine {
             try? store.save(record)
         }
         await watchReleases(now: now)
+        if tickCount % 10 == 0 { await startApprovedDeploys() }
         tickCount &+= 1
         if tickCount % 8 == 0, !(await router.isRunning()) {
             logger.warning("the router is not answering; starting it again")

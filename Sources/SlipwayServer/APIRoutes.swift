@@ -92,6 +92,14 @@ public enum APIRoutes {
         addBackupRoutes(v1, engine: engine)
         addEventRoutes(v1, engine: engine)
         addTokenRoutes(v1, engine: engine)
+        v1.post("approvals") { request, context in
+            let body = try await APIResponse.decode(ApprovalRequest.self, from: request)
+            let who = try await context.principal()
+            return APIResponse.json(try await engine.decide(body, by: who))
+        }
+        v1.get("approvals/:id") { _, context in
+            APIResponse.json(try await engine.approval(try context.parameters.require("id", as: Int64.self)))
+        }
         return router
     }
 }

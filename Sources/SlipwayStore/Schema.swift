@@ -139,6 +139,18 @@ enum Schema {
                 t.column("revoked_at", .datetime)
             }
         }
+        m.registerMigration("v9-approvals") { db in
+            // Decisions on deploys awaiting approval, bound to the release's digest.
+            try db.create(table: "approvals") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("deployment_id", .integer).notNull().indexed()
+                t.column("user", .text).notNull()
+                t.column("decision", .text).notNull()
+                t.column("comment", .text)
+                t.column("time", .datetime).notNull()
+                t.column("digest", .text).notNull()
+            }
+        }
         return m
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 import SlipwayCore
 import SlipwayRuntime
+import SlipwayClient
+import SlipwayHTTP
 import Testing
 
 /// Freezes, overrides and the audit chain through the real CLI against a daemon.
@@ -42,6 +44,64 @@ struct GovernanceIntegrationTests {
             try await db.write { try $0.execute(sql: "UPDATE audit SET detail = 'nothing to see' WHERE id = ?", arguments: [override.id]) }
             let broken = try await Self.cli(["audit", "verify"], s)
             #expect(broken.status == 1 && broken.text.contains("audit entry \(override.id) does not match"), "\(broken)")
+        }
+    }
+
+    /// Promotion from staging with two approvals: never straight to production, never the requester's own
+    /// approval, and once two others approved it deploys by itself.
+    @Test(.timeLimit(.minutes(2)))
+    func aPromotionWaitsForStagingAndTwoOtherApprovers() async throws {
+        let stagingPort = try PortAllocator.freePort()
+        let governance = """
+            environments:
+              staging: { router: { listen: "127.0.0.1:\(stagingPort)" } }
+              production:
+                promote_from: staging
+                soak: SOAK
+                approvals: { required: 2, roles: [approver], expire_after: 24h }
+            """
+        let s = try Sandbox(extra: governance.replacingOccurrences(of: "SOAK", with: "1h"))
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            let straight = try await Self.cli(["promote", "v1", "--to", "production"], s)
+            #expect(straight.status == 3 && straight.text.contains("release v1 has not succeeded in 'staging' yet"), "\(straight)")
+            #expect(try await Self.cli(["deploy", "v1", "--env", "staging"], s).status == 0)
+            let early = try await Self.cli(["promote", "v1", "--to", "production"], s)
+            #expect(early.status == 3 && early.text.contains("of 1h; ") && early.text.contains("m left"), "\(early)")
+            // The soak is over (the config now asks for none): the request waits for approvals.
+            let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8).replacingOccurrences(of: "soak: 1h", with: "soak: 0s")
+            try yaml.write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
+            let requested = try await Self.cli(["promote", "v1", "--to", "production", "--json"], s)
+            #expect(requested.status == 0, "\(requested)")
+            let answer = try JSONSerialization.jsonObject(with: Data(requested.text.utf8)) as? [String: String]
+            #expect(answer?["state"] == "awaiting_approval", "\(requested.text)")
+            let id = try #require(answer?["id"])
+            // The requester (this OS user, on the admin socket) cannot approve their own request.
+            let own = try await Self.cli(["approve", id], s)
+            #expect(own.status == 3 && own.text.contains("cannot approve it"), "\(own)")
+            let alice: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "alice", roles: [.approver], expires: nil))
+            let bob: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "bob", roles: [.approver], expires: nil))
+            let viewer: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "vic", roles: [.viewer], expires: nil))
+            #expect(try await Self.cli(["approve", id, "--token", viewer.token], s).status == 3, "a viewer cannot approve")
+            let first = try await Self.cli(["approve", id, "--token", alice.token, "--comment", "looks good"], s)
+            #expect(first.status == 0 && first.text.contains("1 of 2 approval(s)"), "\(first)")
+            let again = try await Self.cli(["approve", id, "--token", alice.token], s)
+            #expect(again.text.contains("1 of 2 approval(s)"), "one person counts once: \(again)")
+            #expect(try await Self.cli(["approve", id, "--token", bob.token], s).status == 0)
+            let d = try await s.outcome(DeploymentInfo(id: Int64(id)!, environment: "production", version: "v1", previousVersion: nil, kind: .deploy,
+                                                      strategy: .blueGreen, state: .awaitingApproval, actor: "", startedAt: Date(), logFile: ""))
+            #expect(d.state == .succeeded, "\(d)")
+            let audit: [AuditEntry] = try await s.client.get("/v1/audit?env=production")
+            #expect(audit.filter { $0.action == "deploy.approve" && $0.outcome == "ok" }.map(\.actor).sorted() == ["alice", "alice", "bob"])
+            #expect(audit.contains { $0.action == "deploy.approve" && $0.outcome == "refused" })
+            // A rejection ends a request.
+            _ = try await s.release("v2")
+            #expect(try await Self.cli(["deploy", "v2", "--env", "staging"], s).status == 0)
+            let second = try await Self.cli(["promote", "v2", "--to", "production", "--json"], s)
+            let id2 = try #require((try JSONSerialization.jsonObject(with: Data(second.text.utf8)) as? [String: String])?["id"], "\(second)")
+            #expect(try await Self.cli(["reject", id2, "--comment", "not during the sale", "--token", bob.token], s).status == 0)
+            let history: [DeploymentInfo] = try await s.client.get("/v1/deployments?env=production")
+            #expect(history.first { "\($0.id)" == id2 }?.state == .failed)
         }
     }
 }

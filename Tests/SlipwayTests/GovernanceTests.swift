@@ -71,6 +71,37 @@ import Testing
         #expect(Policy().evaluate(scale, Self.facts("2026-11-27T15:00:00Z", g)) == .allow, "windows hold deploys only")
     }
 
+    /// `promote_from` + `soak`: never without a success there; the soak counts from the switch; a rollback there resets it.
+    @Test func promotionNeedsASoakedSuccessInTheSourceEnvironment() {
+        let request = PolicyRequest(operation: .deploy, environment: "production", version: "v2", actor: Self.deployer)
+        func decide(_ p: PromotionFacts, now: String = "2026-11-26T10:40:00Z") -> PolicyDecision {
+            var f = Self.facts(now, GovernanceSettings())
+            f.promotion = p
+            return PromotionCheck().evaluate(request, f)
+        }
+        guard case .refuse(let never) = decide(PromotionFacts(source: "staging", soak: .seconds(1800), succeededAt: nil, rolledBackSince: nil)) else { Issue.record("no success"); return }
+        #expect(never.reason.contains("has not succeeded in 'staging'"))
+        let tenMinutesAgo = PromotionFacts(source: "staging", soak: .seconds(1800), succeededAt: Self.utc("2026-11-26T10:30:00Z"), rolledBackSince: nil)
+        guard case .refuse(let early) = decide(tenMinutesAgo) else { Issue.record("before the soak"); return }
+        #expect(early.reason.hasSuffix("soaked in 'staging' for 10m of 30m; 20m left") && early.passesAt == Self.utc("2026-11-26T11:00:00Z"), "\(early.reason)")
+        #expect(decide(tenMinutesAgo, now: "2026-11-26T11:00:00Z") == .allow)
+        var reset = tenMinutesAgo
+        reset.rolledBackSince = 7
+        guard case .refuse(let rolled) = decide(reset, now: "2026-11-26T12:00:00Z") else { Issue.record("a rollback did not reset it"); return }
+        #expect(rolled.reason.contains("was rolled back in 'staging' (deployment 7)"))
+    }
+
+    /// What counts: others' approvals of this digest, younger than the limit, one per person.
+    @Test func onlyFreshApprovalsOfOthersForThisArtifactCount() {
+        let now = Self.utc("2026-11-26T12:00:00Z")
+        func a(_ user: String, _ decision: String = "approve", hoursAgo: Double = 1, digest: String = "sha256:a") -> ApprovalInfo {
+            ApprovalInfo(deploymentId: 1, user: user, decision: decision, comment: nil, time: now.addingTimeInterval(-hoursAgo * 3600), digest: digest)
+        }
+        let all = [a("ci"), a("alice"), a("alice"), a("bob", hoursAgo: 25), a("carol", digest: "sha256:b"), a("dave", "reject"), a("erin")]
+        let counting = ApprovalInfo.counting(all, requester: "ci", digest: "sha256:a", now: now, expireAfter: .seconds(86_400))
+        #expect(counting.map(\.user) == ["alice", "erin"], "not the requester's, not expired, not another artifact's, once per person")
+    }
+
     @Test func governanceIsConfiguredPerEnvironment() throws {
         let yaml = """
             app: shop

@@ -118,4 +118,30 @@ extension ConfigLoader {
         reader.problem(node, path, "expected a local time like 2026-12-20T00:00, got '\(text)'")
         return nil
     }
+
+    /// `promote_from`, `soak`, `approvals: { required, roles, expire_after }`.
+    static func promotion(_ g: inout GovernanceSettings, promoteFrom: Node?, soak: Node?, approvals: Node?, reader: ConfigReader) {
+        if let promoteFrom { g.promoteFrom = reader.string(promoteFrom, "promote_from") }
+        if let soak { g.soak = reader.duration(soak, "soak", allowZero: true) ?? .zero }
+        guard let approvals, let entries = reader.mapping(approvals, "approvals", allowed: ["required", "roles", "expire_after"]) else { return }
+        var a = ApprovalSettings(required: 1)
+        for e in entries {
+            let path = "approvals.\(e.key)"
+            switch e.key {
+            case "required": a.required = reader.int(e.value, path, min: 1, max: 10) ?? 1
+            case "expire_after": a.expireAfter = reader.duration(e.value, path) ?? a.expireAfter
+            default:
+                var roles: [Role] = []
+                for name in reader.stringList(e.value, path) ?? [] {
+                    guard let r = Role(rawValue: name) else {
+                        reader.problem(e.value, path, "expected roles among viewer, deployer, approver, admin, got '\(name)'")
+                        continue
+                    }
+                    roles.append(r)
+                }
+                if !roles.isEmpty { a.roles = roles }
+            }
+        }
+        g.approvals = a
+    }
 }

@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -104,6 +104,14 @@ public enum ConfigLoader {
                                "\(env.router.listen) is already used by environment '\(other)'; give each environment its own address")
             }
             seen[env.router.listen] = name
+            if let source = env.governance.promoteFrom, source == name || !names.contains(source) {
+                let node = overrides[name].flatMap { o -> Node? in
+                    if case .mapping(let m) = o { return m.first { $0.key.string == "promote_from" }?.value }
+                    return nil
+                }
+                reader.problem(node ?? overrides[name] ?? rootNode, "environments.\(name).promote_from",
+                               "expected another environment (\(names.filter { $0 != name }.joined(separator: ", "))), got '\(source)'")
+            }
         }
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         return SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
@@ -207,7 +215,8 @@ public enum ConfigLoader {
         let analysis = value("analysis").flatMap { Self.analysis($0, reader: reader) }
         let hooks = value("hooks").flatMap { Self.hooks($0, reader: reader) }
         let canary = value("canary").flatMap { Self.canary($0, reader: reader) }
-        let governance = Self.governance(windows: value("windows"), freezes: value("freezes"), rollbackInFreeze: value("rollback_in_freeze"), reader: reader)
+        var governance = Self.governance(windows: value("windows"), freezes: value("freezes"), rollbackInFreeze: value("rollback_in_freeze"), reader: reader)
+        Self.promotion(&governance, promoteFrom: value("promote_from"), soak: value("soak"), approvals: value("approvals"), reader: reader)
         var rolling = RollingSettings()
         if let rnode = value("rolling"), let r = reader.mapping(rnode, "rolling", allowed: ["batch", "max_surge"]) {
             for e in r {

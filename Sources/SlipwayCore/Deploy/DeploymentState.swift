@@ -7,6 +7,8 @@
 /// ```
 public enum DeploymentState: String, Codable, Sendable, CaseIterable {
     case pending
+    /// Waiting for `approvals.required` approvals (no lock held; survives restarts).
+    case awaitingApproval = "awaiting_approval"
     case backingUp = "backing_up"
     case migrating
     /// `rollback --with-data`: the pre-deploy backup is being restored in place.
@@ -27,7 +29,8 @@ public enum DeploymentState: String, Codable, Sendable, CaseIterable {
 
     public var allowedNext: Set<DeploymentState> {
         switch self {
-        case .pending: [.backingUp, .migrating, .stoppingOld, .starting, .failed]
+        case .pending: [.awaitingApproval, .backingUp, .migrating, .stoppingOld, .starting, .failed]
+        case .awaitingApproval: [.backingUp, .migrating, .stoppingOld, .starting, .failed]
         case .backingUp: [.migrating, .restoringData, .stoppingOld, .starting, .failed]
         case .restoringData: [.stoppingOld, .starting, .failed]
         case .migrating: [.stoppingOld, .starting, .failed]
@@ -67,6 +70,7 @@ public enum DeploymentRecovery {
     ///   - newInstancesReady: every instance of the new release answers its readiness check.
     public static func action(for state: DeploymentState, routerServesNew: Bool, newInstancesReady: Bool) -> RecoveryAction {
         switch state {
+        case .awaitingApproval: .finish
         case .pending, .backingUp, .migrating, .restoringData, .stoppingOld, .starting, .verifying, .rollingBack: .rollBack
         case .canary: newInstancesReady ? .resume : .rollBack
         case .switching: routerServesNew && newInstancesReady ? .finish : .rollBack

@@ -105,5 +105,9 @@ public struct GovernanceSettings: Sendable, Equatable {
     public var windows: [DeployWindow] = []
     public var freezes: [DeployFreeze] = []
     public var rollbackInFreeze = true
+    /// The environment a release must have succeeded in first, and how long it must have stayed there.
+    public var promoteFrom: String?
+    public var soak: Duration = .zero
+    public var approvals: ApprovalSettings?
     public init() {}
 }

@@ -31,6 +31,8 @@ public struct PolicyFacts: Sendable {
     public var badReleases: [String: String]
     /// The environment's windows and freezes.
     public var governance = GovernanceSettings()
+    /// With `promote_from`: the release's record in the source environment.
+    public var promotion: PromotionFacts?
     public init(lock: LockInfo?, lockTTL: TimeInterval, now: Date, badReleases: [String: String] = [:]) {
         self.lock = lock
         self.lockTTL = lockTTL
@@ -68,7 +70,7 @@ public protocol PolicyCheck: Sendable {
 /// here as new checks.
 public struct Policy: Sendable {
     public var checks: [any PolicyCheck]
-    public init(checks: [any PolicyCheck] = [LockCheck(), FreezeCheck(), WindowCheck(), BadReleaseCheck()]) { self.checks = checks }
+    public init(checks: [any PolicyCheck] = [LockCheck(), FreezeCheck(), WindowCheck(), PromotionCheck(), BadReleaseCheck()]) { self.checks = checks }
 
     /// Every check's decision, in order (for `slipway gates`).
     public func evaluateAll(_ request: PolicyRequest, _ facts: PolicyFacts) -> [(rule: String, decision: PolicyDecision)] {

@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayStore
+
+/// Deploys that need `approvals.required` approvals: recorded as `awaiting_approval` without a lock, each
+/// decision bound to the release's digest; the deploy starts by itself once enough count (re-checked
+/// against the policy then: a window may have closed meanwhile, and the supervision loop tries again).
+extension Engine {
+    func requestApproval(_ draft: DeploymentInfo, detail: String, required: Int, logs: String, by: Principal) throws(SlipwayError) -> DeploymentInfo {
+        let kindName = draft.kind.rawValue, at = draft.startedAt
+        var d = try store.insertAwaiting(draft, detail: detail) { DeployLog.name(kind: kindName, id: $0, at: at, in: logs) }
+        d = try store.transition(d.id, to: .awaitingApproval, actor: holder, detail: "awaiting \(required) approval(s): slipway approve \(d.id)")
+        DeployLog(path: d.logFile).write("[awaiting_approval] \(required) approval(s) needed from people other than \(d.actor)")
+        store.audit(by, action: "deploy", target: "\(d.environment)/\(d.version)", outcome: "awaiting_approval", detail: "deployment \(d.id)")
+        return d
+    }
+
+    public func approval(_ id: Int64) throws(SlipwayError) -> ApprovalStatus {
+        guard let d = try store.deployment(id) else { throw .notFound("no deployment \(id); slipway history lists them") }
+        let required = config.environments[d.environment]?.governance.approvals?.required ?? 0
+        let all = try store.approvals(deployment: id)
+        return ApprovalStatus(deployment: d, required: required, approvals: all, counting: try counting(d, all).count)
+    }
+
+    private func counting(_ d: DeploymentInfo, _ all: [ApprovalInfo]) throws(SlipwayError) -> [ApprovalInfo] {
+        guard let settings = config.environments[d.environment]?.governance.approvals, let digest = releases.info(d.version)?.digest else { return [] }
+        return ApprovalInfo.counting(all, requester: d.actor, digest: digest, now: Date(), expireAfter: settings.expireAfter)
+    }
+
+    /// `slipway approve|reject ID`: the requester never decides their own; a reject ends the request.
+    public func decide(_ request: ApprovalRequest, by: Principal) async throws(SlipwayError) -> ApprovalStatus {
+        guard let d = try store.deployment(request.deploymentId) else { throw .notFound("no deployment \(request.deploymentId); slipway history lists them") }
+        guard d.state == .awaitingApproval else { throw .usage("deployment \(d.id) is not awaiting approval (it is \(d.state.rawValue))") }
+        guard let settings = config.environments[d.environment]?.governance.approvals else {
+            throw .usage("environment '\(d.environment)' no longer requires approvals; the request stays as it is")
+        }
+        let target = "\(d.environment)/\(d.version)"
+        guard by.name != d.actor else {
+            store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "refused", detail: "deployment \(d.id): the requester's own")
+            throw .policy("\(by.name) requested deployment \(d.id) and cannot \(request.decision) it; ask someone else")
+        }
+        guard settings.roles.contains(where: { by.may($0) }) else {
+            store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "refused", detail: "deployment \(d.id): role")
+            throw .policy("\(by.name) (\(by.roles.map(\.rawValue).joined(separator: ", "))) may not decide on deploys to \(d.environment): "
+                          + "it needs \(settings.roles.map(\.rawValue).joined(separator: " or "))")
+        }
+        guard request.decision == "approve" || request.decision == "reject" else { throw .usage("decision: expected approve or reject") }
+        if request.decision == "reject", (request.comment ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw .usage("reject needs --comment: say why")
+        }
+        let digest = releases.info(d.version)?.digest ?? ""
+        try store.addApproval(ApprovalInfo(deploymentId: d.id, user: by.name, decision: request.decision, comment: request.comment, time: Date(), digest: digest))
+        store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "ok", detail: "deployment \(d.id)" + (request.comment.map { ": \($0)" } ?? ""))
+        if request.decision == "reject" {
+            var rejected = d
+            try step(&rejected, .failed, "rejected by \(by.name): \(request.comment ?? "")", message: "rejected by \(by.name): \(request.comment ?? "")",
+                     log: DeployLog(path: d.logFile))
+        } else {
+            note(d, "approved by \(by.name)" + (request.comment.map { ": \($0)" } ?? ""), log: DeployLog(path: d.logFile))
+            await startIfApproved(d)
+        }
+        return try approval(d.id)
+    }
+
+    /// Starts an awaiting deploy that has its approvals, if the policy lets it now (else it keeps waiting).
+    func startIfApproved(_ d: DeploymentInfo) async {
+        guard let fresh = try? store.deployment(d.id), fresh.state == .awaitingApproval,
+              let settings = config.environments[d.environment]?.governance.approvals,
+              let approved = try? counting(fresh, store.approvals(deployment: d.id)), approved.count >= settings.required,
+              let env = config.environments[d.environment] else { return }
+        do {
+            try admit(PolicyRequest(operation: .deploy, environment: env.name, version: d.version, actor: fresh.by))
+            let (lease, _) = try Lease.acquire(store, environment: env.name, holder: "deploy of \(d.version) by \(d.actor) (approved)", actor: fresh.by,
+                                               settings: leaseSettings, logger: logger) { db, _ in
+                try db.execute(sql: "UPDATE locks SET deployment_id = ? WHERE environment = ?", arguments: [d.id, env.name])
+            }
+            note(fresh, "approved by \(approved.map(\.user).joined(separator: ", ")): starting", log: DeployLog(path: d.logFile))
+            if !deployments.submit(DeploymentJob(deployment: fresh, config: config, env: env, lease: lease, data: nil)) { lease.release() }
+        } catch {
+            let reason = "approved, waiting: \(error.message)"
+            if (try? store.events(deployment: d.id))?.last?.detail != reason { note(fresh, reason, log: DeployLog(path: d.logFile)) }
+        }
+    }
+
+    /// From the supervision loop: approved deploys that could not start yet try again.
+    func startApprovedDeploys() async {
+        for d in (try? store.awaitingApproval()) ?? [] { await startIfApproved(d) }
+    }
+}
