@@ -1,0 +1,37 @@
+import Foundation
+
+/// The one table every API route is authorized against: method, path (`*` is one segment), the role it
+/// needs. A route missing here is refused to everyone (the authorization test walks this table).
+public enum APIAuthorization {
+    public struct Entry: Sendable, Equatable {
+        public var method: String
+        public var path: String
+        public var role: Role
+    }
+
+    static let rules: [(String, String, Role)] = [
+        ("GET", "/v1/health", .viewer), ("GET", "/v1/status", .viewer), ("GET", "/v1/releases", .viewer),
+        ("POST", "/v1/releases", .deployer), ("POST", "/v1/deployments", .deployer), ("GET", "/v1/deployments", .viewer),
+        ("GET", "/v1/deployments/*", .viewer), ("GET", "/v1/deployments/*/log", .viewer), ("POST", "/v1/scale", .deployer),
+        ("POST", "/v1/maintenance", .deployer), ("POST", "/v1/router/restart", .admin), ("GET", "/v1/locks", .viewer),
+        ("POST", "/v1/locks/release", .admin), ("POST", "/v1/down", .admin), ("GET", "/v1/audit", .viewer),
+        ("GET", "/v1/audit/verify", .viewer), ("GET", "/v1/gates", .viewer), ("POST", "/v1/canary", .deployer),
+        ("GET", "/v1/canary", .viewer), ("POST", "/v1/backups", .deployer), ("GET", "/v1/backups", .viewer),
+        ("POST", "/v1/backups/rescan", .deployer), ("POST", "/v1/backups/verify", .deployer), ("POST", "/v1/backups/restore", .admin),
+        ("POST", "/v1/backups/prune", .deployer), ("POST", "/v1/drills", .deployer), ("GET", "/v1/drills", .viewer),
+        ("GET", "/v1/rollback/plan", .viewer), ("GET", "/v1/migrate/dry-run", .deployer), ("GET", "/v1/events", .viewer),
+        ("POST", "/v1/tokens", .admin), ("GET", "/v1/tokens", .admin), ("POST", "/v1/tokens/revoke", .admin),
+        ("POST", "/v1/approvals", .approver), ("GET", "/v1/approvals/*", .viewer),
+    ]
+    public static let table: [Entry] = rules.map { Entry(method: $0.0, path: $0.1, role: $0.2) }
+
+    /// The role `method path` needs, or nil when no rule names it (refused).
+    public static func required(method: String, path: String) -> Role? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return table.first { e in
+            guard e.method == method else { return false }
+            let pattern = e.path.split(separator: "/", omittingEmptySubsequences: true)
+            return pattern.count == segments.count && zip(pattern, segments).allSatisfy { $0 == "*" || $0 == $1 }
+        }?.role
+    }
+}
