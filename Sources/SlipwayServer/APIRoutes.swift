@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import SlipwayCore
 import SlipwayEngine
+import SlipwayStore
 
 /// The daemon's API, spoken over the admin socket by the CLI. JSON in, JSON out.
 public enum APIRoutes {
@@ -22,6 +23,11 @@ public enum APIRoutes {
         }
         v1.post("deployments") { request, context in
             let body = try await context.attributed(APIResponse.decode(DeployRequest.self, from: request))
+            let who = try await context.principal()
+            if body.overrideWindow == true, !who.may(.admin) {
+                engine.store.audit(who, action: "policy.override", target: body.environment ?? "", outcome: "refused", detail: "needs the admin role")
+                throw SlipwayError.policy("--override-window needs the admin role; \(who.name) has \(who.roles.map(\.rawValue).joined(separator: ", "))")
+            }
             return APIResponse.json(try await engine.startDeployment(body), status: .accepted)
         }
         v1.get("deployments") { request, _ in

@@ -76,6 +76,17 @@ struct AuthorizationTests {
             let d: DeploymentInfo = try await ci.post("/v1/deployments", DeployRequest(version: "v1", environment: nil, strategy: nil, kind: .deploy, actor: ""))
             #expect(d.actor == "ci")
             #expect(try await s.outcome(d).state == .succeeded)
+            // Overriding windows and freezes is for admins only.
+            var override = DeployRequest(version: "v1", environment: nil, strategy: nil, kind: .deploy, actor: "")
+            override.overrideWindow = true
+            override.reason = "because"
+            do {
+                _ = try await ci.post("/v1/deployments", override, as: DeploymentInfo.self)
+                Issue.record("a deployer overrode the windows")
+            } catch {
+                let refusal = error as? SlipwayError
+                #expect(refusal?.exitCode == 3 && refusal?.message.contains("needs the admin role") == true, "\(error)")
+            }
         }
     }
 }
