@@ -5,12 +5,27 @@ import SlipwayHTTP
 /// Talks to `slipway server` over its admin socket. Errors come back as the daemon's `SlipwayError`.
 public struct DaemonClient: Sendable {
     public let socket: String
+    /// Where requests go: the admin socket, or a daemon's TCP listener (`--server`).
+    let endpoint: HTTPEndpoint
     /// Sent as `Authorization: Bearer …` when set (`--token`, `SLIPWAY_TOKEN`); never printed.
     let token: String?
     let http = MiniHTTPClient()
 
     public init(socket: String, token: String? = nil) {
         self.socket = socket
+        endpoint = .unix(path: socket)
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A daemon's TCP listener: `http://127.0.0.1:7443`.
+    public init(server: String, token: String?) throws(SlipwayError) {
+        let rest = server.hasPrefix("http://") ? String(server.dropFirst("http://".count)) : server
+        guard !server.hasPrefix("https://") else { throw .usage("--server: https is not supported yet; use http://127.0.0.1:PORT (the daemon listens on loopback only)") }
+        guard let address = ListenAddress(parsing: rest.hasSuffix("/") ? String(rest.dropLast()) : rest) else {
+            throw .usage("--server: expected http://HOST:PORT, got '\(server)'")
+        }
+        socket = server
+        endpoint = .tcp(host: address.host, port: address.port)
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -33,7 +48,7 @@ public struct DaemonClient: Sendable {
         do {
             var headers: [(String, String)] = body == nil ? [] : [("Content-Type", "application/json")]
             if let token { headers.append(("Authorization", "Bearer \(token)")) }
-            r = try await http.request(method, .unix(path: socket), path: path, headers: headers, body: body, timeout: timeout)
+            r = try await http.request(method, endpoint, path: path, headers: headers, body: body, timeout: timeout)
         } catch {
             throw SlipwayError(.unavailable, "cannot reach the slipway daemon at \(socket); start it with 'slipway server --config FILE'", cause: error)
         }

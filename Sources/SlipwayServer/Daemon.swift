@@ -32,6 +32,12 @@ public final class Daemon: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: SupervisionService(engine: engine, logger: logger))]
         if runSchedules { services.append(.init(service: ScheduleService(engine: engine))) }
         services.append(.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup))
+        if let listen = config.server.listen {
+            // The same API over TCP: there is no peer to ask the kernel about, so every request needs a token.
+            let tcp = Application(router: APIRoutes.router(engine: engine),
+                                  configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "slipway"), logger: logger)
+            services.append(.init(service: tcp, successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         // After the API, so it stops first: running deployments end their current step while the API still answers.
         services.append(.init(service: DeploymentService(engine: engine)))
         // Last, so it is told first: open long polls on the event log answer before the API waits for them.

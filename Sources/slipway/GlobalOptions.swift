@@ -20,9 +20,16 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "An API token (default: $SLIPWAY_TOKEN); without one, the admin socket's OS user acts as admin")
     var token: String?
 
+    @Option(help: "A daemon's TCP listener, like http://127.0.0.1:7443 (default: $SLIPWAY_SERVER; else the admin socket); needs a token")
+    var server: String?
+
     func client() throws(SlipwayError) -> (SlipwayConfig, DaemonClient) {
         let cfg = try load()
-        return (cfg, DaemonClient(socket: cfg.socketPath, token: token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"]))
+        let token = token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"]
+        if let server = server ?? ProcessInfo.processInfo.environment["SLIPWAY_SERVER"], !server.isEmpty {
+            return (cfg, try DaemonClient(server: server, token: token))
+        }
+        return (cfg, DaemonClient(socket: cfg.socketPath, token: token))
     }
 }
 

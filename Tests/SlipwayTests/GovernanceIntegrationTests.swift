@@ -105,3 +105,37 @@ struct GovernanceIntegrationTests {
         }
     }
 }
+
+/// The API over TCP (`server.listen`, loopback): the same routes, a token required for every request.
+@Suite(.serialized)
+struct ServerListenerTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aCIJobDrivesTheDaemonOverTCPWithAToken() async throws {
+        let api = try PortAllocator.freePort()
+        let s = try Sandbox(extra: "server: { listen: \"127.0.0.1:\(api)\" }")
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            let ci: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "ci", roles: [.deployer], expires: "1d"))
+            let vic: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "vic", roles: [.viewer], expires: nil))
+            let server = "http://127.0.0.1:\(api)"
+            let anonymous = try await GovernanceIntegrationTests.cli(["status", "--server", server], s)
+            #expect(anonymous.status == 3 && anonymous.text.contains("send a token"), "\(anonymous)")
+            let viewer = try await GovernanceIntegrationTests.cli(["deploy", "v1", "--server", server, "--token", vic.token], s)
+            #expect(viewer.status == 3 && viewer.text.contains("needs the deployer role"), "\(viewer)")
+            let deployed = try await GovernanceIntegrationTests.cli(["deploy", "v1", "--server", server, "--token", ci.token], s)
+            #expect(deployed.status == 0 && deployed.text.contains("✓ v1 is serving production"), "\(deployed)")
+            let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
+            #expect(history.first?.actor == "ci", "the token's user is the actor")
+            #expect(!deployed.text.contains(ci.token) && !viewer.text.contains(vic.token), "a token was printed")
+        }
+    }
+
+    @Test func theListenerIsLoopbackOnlyUntilTLS() {
+        do {
+            _ = try ConfigLoader.parse(yaml: "app: shop\nprocess: { command: x }\nserver: { listen: \"0.0.0.0:7443\" }\n", file: "slipway.yml", directory: "/tmp")
+            Issue.record("a non-loopback listener without TLS was accepted")
+        } catch {
+            #expect(error.description.contains("slipway.yml:3:19: server.listen: 0.0.0.0:7443 is not a loopback address"), "\(error.description)")
+        }
+    }
+}

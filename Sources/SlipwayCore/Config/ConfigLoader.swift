@@ -3,7 +3,7 @@ import Yams
 
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
-    static let topLevelKeys = ["app", "root", "release", "process", "health", "router", "strategy",
+    static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
                                "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals"]
     static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals"]
 
@@ -61,6 +61,22 @@ public enum ConfigLoader {
                 }
             }
         }
+        var server = ServerSettings()
+        if let node = value("server"), let entries = reader.mapping(node, "server", allowed: ["listen"]) {
+            for e in entries {
+                guard let text = reader.string(e.value, "server.listen") else { continue }
+                guard let address = ListenAddress(parsing: text), address.port > 0 else {
+                    reader.problem(e.value, "server.listen", "expected HOST:PORT, got '\(text)'")
+                    continue
+                }
+                guard address.isLoopback else {
+                    reader.problem(e.value, "server.listen", "\(address) is not a loopback address: the API listens on other interfaces only with TLS, "
+                                   + "which this version does not have yet; listen on 127.0.0.1 and put a TLS proxy in front")
+                    continue
+                }
+                server.listen = address
+            }
+        }
         var keepReleases = 5
         if let node = value("keep_releases"), let n = reader.int(node, "keep_releases", min: 2) { keepReleases = n }
 
@@ -114,8 +130,10 @@ public enum ConfigLoader {
             }
         }
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
-        return SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
-                             keepReleases: keepReleases, environmentNames: names, environments: environments)
+        var config = SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
+                                   keepReleases: keepReleases, environmentNames: names, environments: environments)
+        config.server = server
+        return config
     }
 
     static func environment(name: String, node: Node, root: String, reader: ConfigReader) -> EnvironmentConfig? {

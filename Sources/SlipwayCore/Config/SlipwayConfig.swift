@@ -31,6 +31,8 @@ public struct SlipwayConfig: Sendable, Equatable {
     /// Environment names in file order.
     public var environmentNames: [String]
     public var environments: [String: EnvironmentConfig]
+    /// `server:`: the API's TCP listener (tokens required there), besides the admin socket.
+    public var server = ServerSettings()
 
     public init(
         file: String, directory: String, app: String, root: String, release: ReleaseSettings,
@@ -78,6 +80,12 @@ extension EnvironmentConfig {
         for n in backup?.secretNames ?? [] where !names.contains(n) { names.append(n) }
         return names
     }
+}
+
+public struct ServerSettings: Sendable, Equatable {
+    /// A loopback address for the API over TCP (CI jobs, scripts, the dashboard); nil: the admin socket only.
+    public var listen: ListenAddress?
+    public init(listen: ListenAddress? = nil) { self.listen = listen }
 }
 
 public struct ReleaseSettings: Sendable, Equatable {
@@ -211,4 +219,7 @@ public struct ListenAddress: Sendable, Equatable, Hashable, Codable, CustomStrin
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// 127.0.0.0/8, ::1 or localhost.
+    public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
 }

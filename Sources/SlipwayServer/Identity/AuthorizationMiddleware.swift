@@ -34,7 +34,10 @@ struct AuthorizationMiddleware: RouterMiddleware {
                 return Self.refuse(.unauthorized, "the token was revoked")
             }
         } else {
-            who = try await context.kernelPrincipal()
+            guard let peer = try? await context.kernelPrincipal() else {
+                return Self.refuse(.unauthorized, "send a token (Authorization: Bearer …, or --token / SLIPWAY_TOKEN; slipway token create makes one): only the admin socket identifies its users")
+            }
+            who = peer
         }
         context.authenticated = who
         guard let needed = APIAuthorization.required(method: method, path: path) else {

@@ -14,10 +14,13 @@ struct PeerCredentials: Sendable, Equatable {
     /// Linux's `SO_PEERCRED`.
     static let option: Int32 = 17
 
+    /// Only on a unix socket: on TCP, Linux answers `SO_PEERCRED` too, with no process behind it
+    /// (pid 0, uid -1), which must never pass for a user.
     static func of(_ channel: any Channel) async -> PeerCredentials? {
-        guard let provider = channel as? any SocketOptionProvider else { return nil }
+        guard case .unixDomainSocket? = channel.localAddress, let provider = channel as? any SocketOptionProvider else { return nil }
         let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(option))
-        return try? await future.get()
+        guard let peer = try? await future.get(), peer.pid > 0, peer.uid != UInt32.max else { return nil }
+        return peer
     }
 
     /// The OS user name of `uid` (the number itself when it has none).
