@@ -127,6 +127,17 @@ struct ServerListenerTests {
             let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
             #expect(history.first?.actor == "ci", "the token's user is the actor")
             #expect(!deployed.text.contains(ci.token) && !viewer.text.contains(vic.token), "a token was printed")
+            // Guessing tokens: after ten failures from one address (the anonymous request above was the first)
+            // it is held off, even with a good token.
+            for _ in 0..<9 {
+                let r = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/v1/status",
+                                                           headers: [("Authorization", "Bearer slw_guess")], timeout: .seconds(5))
+                #expect(r.status == 401)
+            }
+            let held = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/v1/status",
+                                                          headers: [("Authorization", "Bearer \(ci.token)")], timeout: .seconds(5))
+            #expect(held.status == 429 && held.bodyText.contains("too many failed authentications from 127.0.0.1"), "\(held.status) \(held.bodyText)")
+            #expect(try await s.status().currentRelease == "v1", "the admin socket is not held")
         }
     }
 

@@ -144,3 +144,18 @@ import Testing
         }
     }
 }
+
+/// Failed authentications per source: the eleventh within a minute is refused until the first ages out.
+@Suite struct AuthFailureLimiterTests {
+    @Test func aSourceIsHeldAfterTooManyFailures() {
+        var limiter = AuthFailureLimiter(limit: 10, window: 60)
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        for i in 0..<10 {
+            #expect(limiter.blockedUntil("10.0.0.9", now: t0 + Double(i)) == nil)
+            limiter.fail("10.0.0.9", now: t0 + Double(i))
+        }
+        #expect(limiter.blockedUntil("10.0.0.9", now: t0 + 10) == t0 + 60)
+        #expect(limiter.blockedUntil("10.0.0.8", now: t0 + 10) == nil, "per source")
+        #expect(limiter.blockedUntil("10.0.0.9", now: t0 + 60) == nil, "the first failure aged out")
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SlipwayCore
 import SlipwayStore
+import Synchronization
 
 /// Who is asking and whether they may: `Authorization: Bearer TOKEN` names a token's user and roles
 /// (unknown, expired or revoked: 401); without one, the admin socket's user as the kernel reports it
@@ -10,9 +11,29 @@ import SlipwayStore
 struct AuthorizationMiddleware: RouterMiddleware {
     typealias Context = SlipwayRequestContext
     let store: SlipwayStore
+    /// Failed authentications per source address (shared by every request of this listener).
+    let limiter = Limiter()
+
+    final class Limiter: Sendable {
+        let state = Mutex(AuthFailureLimiter())
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let method = request.method.rawValue, path = request.uri.path
+        // Per source address on the TCP listener; the admin socket's users are identified by the kernel.
+        guard let source = context.channel?.remoteAddress?.ipAddress else {
+            return try await authorize(request, context: context, method: method, path: path, next: next)
+        }
+        if let until = limiter.state.withLock({ $0.blockedUntil(source, now: Date()) }) {
+            return Self.refuse(.tooManyRequests, "too many failed authentications from \(source); try again in \(Int(until.timeIntervalSinceNow.rounded(.up)))s")
+        }
+        let response = try await authorize(request, context: context, method: method, path: path, next: next)
+        if response.status == .unauthorized { limiter.state.withLock { $0.fail(source, now: Date()) } }
+        return response
+    }
+
+    private func authorize(_ request: Request, context: Context, method: String, path: String,
+                           next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let who: Principal
         if let header = request.headers[.authorization] {
