@@ -105,6 +105,10 @@ extension Engine {
         await watchReleases(now: now)
         if tickCount % 10 == 0 { await startApprovedDeploys() }
         tickCount &+= 1
+        // Hourly (at 4 passes a second): the event log keeps 90 days (and always its newest 10,000 events).
+        if tickCount % 14_400 == 1, let pruned = try? store.pruneEvents(before: now.addingTimeInterval(-Self.eventRetention.seconds)), pruned > 0 {
+            logger.info("pruned the event log", metadata: ["events.pruned": "\(pruned)"])
+        }
         if tickCount % 8 == 0, !(await router.isRunning()) {
             logger.warning("the router is not answering; starting it again")
             changed = true

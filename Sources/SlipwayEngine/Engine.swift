@@ -26,6 +26,8 @@ public actor Engine {
     var watchers: [String: WatchJudge] = [:]
     var lastWatch: [String: Date] = [:]
     var lastGeneration = 0
+    /// How long the event log keeps events (its newest 10,000 stay whatever their age).
+    static let eventRetention: Duration = .seconds(90 * 86_400)
     /// The running canaries' interval sleeps, per environment (a promote or abort cuts one short).
     var canaryWakers: [String: Task<Void, Never>] = [:]
 

@@ -58,6 +58,25 @@ struct EventLogTests {
         #expect(ids == [2, 3, 4, 5, 6])
     }
 
+    /// Retention: old events go, the newest stay whatever their age, ids are not reused, and a reader that
+    /// resumes after a pruned id continues with what is left.
+    @Test func oldEventsArePrunedButTheNewestStay() throws {
+        let store = try SlipwayStore.inMemory()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        for i in 0..<10 {
+            var e = Self.note(i)
+            e.time = t0.addingTimeInterval(Double(i) * 86_400)
+            store.record(e)
+        }
+        // Older than day 5, but the newest 3 always stay: ids 1…5 go.
+        #expect(try store.pruneEvents(before: t0.addingTimeInterval(5 * 86_400), keepLast: 3) == 5)
+        #expect(try store.events(after: 0).map(\.id) == [6, 7, 8, 9, 10])
+        #expect(try store.events(after: 2).map(\.id) == [6, 7, 8, 9, 10], "a reader past a pruned id continues")
+        #expect(try store.pruneEvents(before: t0.addingTimeInterval(100 * 86_400), keepLast: 3) == 2, "the newest 3 stay however old")
+        store.record(Self.note(10))
+        #expect(try store.lastEventId() == 11, "ids are never reused")
+    }
+
     @Test func eventsRoundTripThroughJSONWithTheirType() throws {
         let t = Date(timeIntervalSince1970: 1_790_000_000.25)  // JSON keeps milliseconds
         let events = [

@@ -80,6 +80,17 @@ extension SlipwayStore {
         }
     }
 
+    /// Retention: deletes events older than `before`, always keeping the newest `keepLast` (ids are never
+    /// reused, so a reader resuming after a pruned id simply continues with what is left). Returns how many went.
+    @discardableResult
+    public func pruneEvents(before: Date, keepLast: Int = 10_000) throws(SlipwayError) -> Int {
+        try write { db in
+            let floor = try Int64.fetchOne(db, sql: "SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?", arguments: [max(0, keepLast - 1)]) ?? 0
+            try db.execute(sql: "DELETE FROM events WHERE time < ? AND id < ?", arguments: [before, floor])
+            return db.changesCount
+        }
+    }
+
     public func lastEventId() throws(SlipwayError) -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM events") ?? 0 }
     }
