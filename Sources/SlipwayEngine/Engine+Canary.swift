@@ -73,7 +73,7 @@ extension Engine {
 
     /// `step 1 (5%): canary 120 req, 0.0% errors, p99 12 ms | stable 2280 req, 0.1%, p99 11 ms | hold: …`
     nonisolated static func progressLine(_ c: CanaryInfo, _ a: CanaryAnalysis) -> String {
-        func ms(_ v: Double?) -> String { v.map { String(format: "%.0f ms", $0) } ?? "n/a" }
+        let ms = CanaryJudge.milliseconds
         return "step \(c.step + 1) (\(c.weight)%): canary \(a.canary.requests) req, \(CanaryJudge.percent(a.canary.rate)) errors, p99 \(ms(a.canaryP99Ms))"
             + " | stable \(a.stable.requests) req, \(CanaryJudge.percent(a.stable.rate)), p99 \(ms(a.stableP99Ms)) | \(a.decision): \(a.detail)"
     }
@@ -177,13 +177,11 @@ extension Engine {
             windows.append(CanaryWindow(name: name, canary: cw.with(canaryUse, restarts: canaryRestarts, memoryLimit: limit),
                                         stable: sw.with(stableUse, restarts: stableRestarts, memoryLimit: limit)))
         }
+        let readings = await Self.readProviders(of: env)
         var o = CanaryObservation(canary: Self.since(c.baseCanary, Self.counts(cp)), stable: Self.since(c.baseStable, Self.counts(sp)), windows: windows,
                                   instances: instances.count, alive: alive.count, ready: alive.filter(\.ready).count,
                                   restarts: instances.reduce(0) { $0 + $1.restarts }, upstreamErrors: cp?.upstreamErrors ?? 0)
-        if let analysis = env.analysis, !analysis.providers.isEmpty {
-            let readings = await Self.readProviders(analysis.providers, timeout: min(analysis.interval, .seconds(2)))
-            o.providers = readings
-        }
+        o.providers = readings
         return o
     }
 

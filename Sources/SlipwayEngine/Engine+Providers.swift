@@ -4,6 +4,12 @@ import SlipwayHTTP
 
 /// `analysis.providers`: asked concurrently once per interval, each within `timeout`.
 extension Engine {
+    /// The environment's providers this interval (none without `analysis.providers`), each within min(interval, 2 s).
+    nonisolated static func readProviders(of env: EnvironmentConfig) async -> [ProviderReading] {
+        guard let analysis = env.analysis, !analysis.providers.isEmpty else { return [] }
+        return await readProviders(analysis.providers, timeout: min(analysis.interval, .seconds(2)))
+    }
+
     nonisolated static func readProviders(_ providers: [ProviderSettings], timeout: Duration) async -> [ProviderReading] {
         await withTaskGroup(of: (Int, ProviderReading).self) { group in
             for (i, p) in providers.enumerated() {

@@ -50,20 +50,16 @@ extension Engine {
             var sample = WatchSample(requests: pool?.requests ?? 0, errors: (pool?.responses5xx ?? 0) + (pool?.upstreamErrors ?? 0),
                                      restarts: restarts, ready: instances.filter(\.ready).count,
                                      instances: instances.count, window: window)
-            if let analysis = env.analysis, !analysis.providers.isEmpty {
-                let readings = await Self.readProviders(analysis.providers, timeout: min(analysis.interval, .seconds(2)))
-                sample.providers = readings
-            }
+            let readings = await Self.readProviders(of: env)
+            sample.providers = readings
             // Re-check after the awaits: the watch may have ended or been replaced meanwhile.
-            guard (try? store.environment(name))?.watch?.deploymentId == w.deploymentId else { continue }
+            guard var r = try? store.environment(name), var current = r.watch, current.deploymentId == w.deploymentId else { continue }
             var judge = watchers[name] ?? WatchJudge(analysis: env.analysis)
             let verdict = judge.observe(sample, at: now)
             watchers[name] = judge
-            if var r = try? store.environment(name), var current = r.watch, current.deploymentId == w.deploymentId {
-                current.last = Self.watchLine(pool, ready: sample.ready, instances: sample.instances)
-                r.watch = current
-                try? store.save(r)
-            }
+            current.last = Self.watchLine(pool, ready: sample.ready, instances: sample.instances)
+            r.watch = current
+            try? store.save(r)
             guard let reason = verdict else { continue }
             endWatch(name, w, why: "the watch rolls back to \(w.previous): \(reason)")
             if var bad = try? store.environment(name) {

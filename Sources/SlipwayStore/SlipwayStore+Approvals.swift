@@ -9,14 +9,7 @@ extension ApprovalInfo: FetchableRecord, PersistableRecord {
 extension SlipwayStore {
     /// A deploy that waits for approvals: recorded (with its event) without taking the environment's lock.
     public func insertAwaiting(_ draft: DeploymentInfo, detail: String, logFile: @escaping (Int64) -> String) throws(SlipwayError) -> DeploymentInfo {
-        try write(recording: { db, appended in
-            var d = draft
-            try d.insert(db)
-            d.logFile = logFile(d.id)
-            try d.update(db)
-            try Self.insertEvent(db, d, change: .transition, actor: d.actor, detail: detail, now: d.startedAt, to: &appended)
-            return d
-        })
+        try write(recording: { db, appended in try Self.insertDeploymentRow(db, draft, detail: detail, appended: &appended, logFile: logFile) })
     }
 
     public func addApproval(_ a: ApprovalInfo) throws(SlipwayError) {

@@ -20,11 +20,18 @@ extension SlipwayStore {
     /// `logFile` names the deployment's log from its id.
     public static func insertDeployment(_ db: Database, _ deployment: DeploymentInfo, detail: String, appended: inout [Event],
                                         logFile: (Int64) -> String) throws -> DeploymentInfo {
+        let d = try insertDeploymentRow(db, deployment, detail: detail, appended: &appended, logFile: logFile)
+        try db.execute(sql: "UPDATE locks SET deployment_id = ? WHERE environment = ?", arguments: [d.id, d.environment])
+        return d
+    }
+
+    /// The deployment's row, its log file name and its first event (no lock involved).
+    static func insertDeploymentRow(_ db: Database, _ deployment: DeploymentInfo, detail: String, appended: inout [Event],
+                                    logFile: (Int64) -> String) throws -> DeploymentInfo {
         var d = deployment
         try d.insert(db)
         d.logFile = logFile(d.id)
         try d.update(db)
-        try db.execute(sql: "UPDATE locks SET deployment_id = ? WHERE environment = ?", arguments: [d.id, d.environment])
         try insertEvent(db, d, change: .transition, actor: d.actor, detail: detail, now: d.startedAt, to: &appended)
         return d
     }

@@ -248,6 +248,9 @@ public struct CanaryJudge: Sendable {
         return nil
     }
 
+    /// `12 ms`, or `n/a`.
+    public static func milliseconds(_ v: Double?) -> String { v.map { String(format: "%.0f ms", $0) } ?? "n/a" }
+
     public static func percent(_ v: Double?) -> String {
         guard let v else { return "n/a" }
         return String(format: v < 0.01 && v > 0 ? "%.2f%%" : "%.1f%%", v * 100)

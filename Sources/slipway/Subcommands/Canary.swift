@@ -60,7 +60,7 @@ struct CanaryCommand: AsyncParsableCommand {
                 lines.append("\(s.environment): canary \(c.release) at \(c.weight)%, \(c.stable) at \(100 - c.weight)% — step \(c.step + 1) of \(c.steps) (\(c.plan))"
                              + (s.sticky.map { ", sticky by \($0)" } ?? ""))
                 if let a = c.last {
-                    func ms(_ v: Double?) -> String { v.map { String(format: "%.0f ms", $0) } ?? "n/a" }
+                    let ms = CanaryJudge.milliseconds
                     lines.append("  canary \(c.release): \(a.canary.requests) requests, \(CanaryJudge.percent(a.canary.rate)) errors, p99 \(ms(a.canaryP99Ms))")
                     lines.append("  stable \(c.stable): \(a.stable.requests) requests, \(CanaryJudge.percent(a.stable.rate)) errors, p99 \(ms(a.stableP99Ms))"
                                  + (a.window.map { " (latency over the last \($0))" } ?? ""))
