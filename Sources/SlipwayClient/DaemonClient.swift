@@ -9,24 +9,37 @@ public struct DaemonClient: Sendable {
     let endpoint: HTTPEndpoint
     /// Sent as `Authorization: Bearer …` when set (`--token`, `SLIPWAY_TOKEN`); never printed.
     let token: String?
-    let http = MiniHTTPClient()
+    let http: MiniHTTPClient
 
     public init(socket: String, token: String? = nil) {
         self.socket = socket
         endpoint = .unix(path: socket)
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        http = MiniHTTPClient()
     }
 
-    /// A daemon's TCP listener: `http://127.0.0.1:7443`.
-    public init(server: String, token: String?) throws(SlipwayError) {
-        let rest = server.hasPrefix("http://") ? String(server.dropFirst("http://".count)) : server
-        guard !server.hasPrefix("https://") else { throw .usage("--server: https is not supported yet; use http://127.0.0.1:PORT (the daemon listens on loopback only)") }
-        guard let address = ListenAddress(parsing: rest.hasSuffix("/") ? String(rest.dropLast()) : rest) else {
-            throw .usage("--server: expected http://HOST:PORT, got '\(server)'")
+    /// A daemon's TCP listener: `https://host:7443` (verified against `caFile`, else the system's roots), or
+    /// `http://127.0.0.1:7443` for a loopback listener without TLS.
+    public init(server: String, token: String?, caFile: String? = nil) throws(SlipwayError) {
+        let secure = server.hasPrefix("https://")
+        var rest = server
+        if secure { rest.removeFirst("https://".count) } else if server.hasPrefix("http://") { rest.removeFirst("http://".count) }
+        if rest.hasSuffix("/") { rest.removeLast() }
+        guard let address = ListenAddress(parsing: rest) else {
+            throw .usage("--server: expected https://HOST:PORT (or http://127.0.0.1:PORT), got '\(server)'")
         }
+        if caFile != nil, !secure { throw .usage("--ca: only used with an https:// --server, got '\(server)'") }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) { throw .usage("--ca: cannot read \(caFile); expected a PEM certificate file") }
         socket = server
         endpoint = .tcp(host: address.host, port: address.port)
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        guard secure else {
+            http = MiniHTTPClient()
+            return
+        }
+        do { http = MiniHTTPClient(tls: try MiniHTTPClient.tlsContext(caFile: caFile)) } catch {
+            throw SlipwayError(.usage, "--ca: \(caFile ?? "the system's trust roots") holds no usable PEM certificate", cause: error)
+        }
     }
 
     public func get<T: Decodable>(_ path: String, as type: T.Type = T.self) async throws(SlipwayError) -> T {
@@ -50,7 +63,8 @@ public struct DaemonClient: Sendable {
             if let token { headers.append(("Authorization", "Bearer \(token)")) }
             r = try await http.request(method, endpoint, path: path, headers: headers, body: body, timeout: timeout)
         } catch {
-            throw SlipwayError(.unavailable, "cannot reach the slipway daemon at \(socket); start it with 'slipway server --config FILE'", cause: error)
+            throw SlipwayError(.unavailable, "cannot reach the slipway daemon at \(socket); start it with 'slipway server --config FILE'"
+                               + (endpoint == .unix(path: socket) ? "" : ", or check --server and --ca"), cause: error)
         }
         guard (200..<300).contains(r.status) else {
             if let e = try? SlipwayJSON.decoder().decode(ErrorBody.self, from: Data(r.body)) { throw e.error }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A small HTTP/1.1 client for the control plane: the CLI talking to the daemon over its unix socket,
 /// health probes, the daemon driving the router. One request per connection; bodies are small.
@@ -22,9 +23,21 @@ public struct MiniHTTPClient: Sendable {
     }
 
     let group: any EventLoopGroup
+    /// HTTPS for TCP endpoints: the server's certificate is verified against these trust roots, and its name
+    /// (or IP address) against the host connected to.
+    let tls: NIOSSLContext?
 
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, tls: NIOSSLContext? = nil) {
         self.group = group
+        self.tls = tls
+    }
+
+    /// A TLS client context trusting the PEM certificates in `caFile`, or the system's roots when nil.
+    public static func tlsContext(caFile: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let caFile { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) }
+        return try NIOSSLContext(configuration: configuration)
     }
 
     public func request(
@@ -33,8 +46,15 @@ public struct MiniHTTPClient: Sendable {
     ) async throws -> Response {
         let nanos = max(Int64(1_000_000), timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         let bootstrap = ClientBootstrap(group: group).connectTimeout(.nanoseconds(nanos))
+        // nil: plain HTTP. Otherwise TLS, with SNI for a name; an address literal is checked against the peer's IP.
+        var serverName: String?? = nil
+        if tls != nil, case .tcp(let host, _) = endpoint { serverName = .some(Self.isAddressLiteral(host) ? nil : host) }
+        let tls = self.tls, sni = serverName
         let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>> = { channel in
             channel.eventLoop.makeCompletedFuture {
+                if let tls, case .some(let name) = sni {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                }
                 try channel.pipeline.syncOperations.addHTTPClientHandlers()
                 return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
             }
@@ -93,7 +113,13 @@ public struct MiniHTTPClient: Sendable {
         }
     }
 
+    static func isAddressLiteral(_ host: String) -> Bool {
+        host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
+    }
+
     static func describe(_ error: any Error) -> String {
+        if let e = error as? NIOSSLError { return "TLS: \(e)" }
+        if let e = error as? BoringSSLError { return "TLS: \(e)" }
         if let e = error as? IOError { return e.description }
         if error is ChannelError { return "connection closed (\(error))" }
         return "\(error)"

@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import SlipwayCore
 import SlipwayEngine
@@ -34,8 +37,14 @@ public final class Daemon: Sendable {
         services.append(.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup))
         if let listen = config.server.listen {
             // The same API over TCP: there is no peer to ask the kernel about, so every request needs a token.
-            let tcp = Application(router: APIRoutes.router(engine: engine),
-                                  configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "slipway"), logger: logger)
+            let configuration = ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: "slipway")
+            let tcp: any Service
+            if let files = config.server.tls {
+                tcp = Application(router: APIRoutes.router(engine: engine),
+                                  server: try Self.httpsServer(files), configuration: configuration, logger: logger)
+            } else {
+                tcp = Application(router: APIRoutes.router(engine: engine), configuration: configuration, logger: logger)
+            }
             services.append(.init(service: tcp, successTerminationBehavior: .gracefullyShutdownGroup))
         }
         // After the API, so it stops first: running deployments end their current step while the API still answers.
@@ -46,6 +55,20 @@ public final class Daemon: Sendable {
             services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
+    }
+
+    /// HTTP/1.1 over TLS 1.2+ with the configured certificate chain and key.
+    static func httpsServer(_ files: TLSFiles) throws(SlipwayError) -> HTTPServerBuilder {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(files.cert)
+            let key = try NIOSSLPrivateKey(file: files.key, format: .pem)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = .tlsv12
+            return try .tls(.http1(), tlsConfiguration: tls)
+        } catch {
+            throw SlipwayError(.usage, "server.tls: cannot load the certificate \(files.cert) or the key \(files.key); expected PEM files "
+                               + "(a certificate chain, and its unencrypted private key)", cause: error)
+        }
     }
 
     /// Refuses to start beside a live daemon on the same root; removes a stale socket file.

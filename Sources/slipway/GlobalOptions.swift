@@ -20,14 +20,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "An API token (default: $SLIPWAY_TOKEN); without one, the admin socket's OS user acts as admin")
     var token: String?
 
-    @Option(help: "A daemon's TCP listener, like http://127.0.0.1:7443 (default: $SLIPWAY_SERVER; else the admin socket); needs a token")
+    @Option(help: "A daemon's TCP listener, like https://host:7443 (default: $SLIPWAY_SERVER; else the admin socket); needs a token")
     var server: String?
+
+    @Option(help: "PEM file of the certificate authority that signed the daemon's certificate, for an https --server (default: $SLIPWAY_CA; else the system's)")
+    var ca: String?
 
     func client() throws(SlipwayError) -> (SlipwayConfig, DaemonClient) {
         let cfg = try load()
         let token = token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"]
         if let server = server ?? ProcessInfo.processInfo.environment["SLIPWAY_SERVER"], !server.isEmpty {
-            return (cfg, try DaemonClient(server: server, token: token))
+            let ca = ca ?? ProcessInfo.processInfo.environment["SLIPWAY_CA"].flatMap { $0.isEmpty ? nil : $0 }
+            return (cfg, try DaemonClient(server: server, token: token, caFile: ca))
         }
         return (cfg, DaemonClient(socket: cfg.socketPath, token: token))
     }

@@ -163,10 +163,7 @@ struct EventLogTests {
 
     /// Runs the real CLI to its end and parses its JSON lines.
     func cli(_ args: [String], _ s: Sandbox) async throws -> [Event] {
-        let out = s.dir + "/cli-\(UUID().uuidString.prefix(6)).out"
-        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway] + args + ["--config", s.dir + "/slipway.yml"], directory: s.dir,
-                                                  environment: ProcessInfo.processInfo.environment, logFile: out)
-        let text = try String(contentsOfFile: out, encoding: .utf8)
+        let (status, text) = try await s.cli(args)
         #expect(status == 0, "\(text)")
         return try text.split(separator: "\n").map { try SlipwayJSON.decoder().decode(Event.self, from: Data($0.utf8)) }
     }

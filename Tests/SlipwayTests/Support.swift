@@ -101,6 +101,14 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
         _ = try? await client.post("/v1/down", DownRequest(environment: nil, all: true, actor: "test"), as: [String: String].self)
     }
 
+    /// Runs the real `slipway` binary against this sandbox's config; its exit status and everything it printed.
+    func cli(_ args: [String], environment: [String: String] = [:]) async throws -> (status: Int32, text: String) {
+        let out = dir + "/cli-\(UUID().uuidString.prefix(6)).out"
+        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway] + args + ["--config", dir + "/slipway.yml"], directory: dir,
+                                                  environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, logFile: out)
+        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+    }
+
     func removeFiles() { try? FileManager.default.removeItem(atPath: dir) }
 
     /// Runs an in-process daemon on this sandbox around `body`, then takes everything down.

@@ -61,22 +61,7 @@ public enum ConfigLoader {
                 }
             }
         }
-        var server = ServerSettings()
-        if let node = value("server"), let entries = reader.mapping(node, "server", allowed: ["listen"]) {
-            for e in entries {
-                guard let text = reader.string(e.value, "server.listen") else { continue }
-                guard let address = ListenAddress(parsing: text), address.port > 0 else {
-                    reader.problem(e.value, "server.listen", "expected HOST:PORT, got '\(text)'")
-                    continue
-                }
-                guard address.isLoopback else {
-                    reader.problem(e.value, "server.listen", "\(address) is not a loopback address: the API listens on other interfaces only with TLS, "
-                                   + "which this version does not have yet; listen on 127.0.0.1 and put a TLS proxy in front")
-                    continue
-                }
-                server.listen = address
-            }
-        }
+        let server = serverSettings(value("server"), directory: directory, reader: reader)
         var keepReleases = 5
         if let node = value("keep_releases"), let n = reader.int(node, "keep_releases", min: 2) { keepReleases = n }
 

@@ -83,9 +83,24 @@ extension EnvironmentConfig {
 }
 
 public struct ServerSettings: Sendable, Equatable {
-    /// A loopback address for the API over TCP (CI jobs, scripts, the dashboard); nil: the admin socket only.
+    /// The API over TCP (CI jobs, scripts, the dashboard); nil: the admin socket only. Loopback unless `tls` is set.
     public var listen: ListenAddress?
-    public init(listen: ListenAddress? = nil) { self.listen = listen }
+    /// `server.tls`: the listener speaks HTTPS with this certificate chain and key.
+    public var tls: TLSFiles?
+    public init(listen: ListenAddress? = nil, tls: TLSFiles? = nil) {
+        self.listen = listen
+        self.tls = tls
+    }
+}
+
+/// Absolute paths of a PEM certificate chain and its private key.
+public struct TLSFiles: Sendable, Equatable {
+    public var cert: String
+    public var key: String
+    public init(cert: String, key: String) {
+        self.cert = cert
+        self.key = key
+    }
 }
 
 public struct ReleaseSettings: Sendable, Equatable {

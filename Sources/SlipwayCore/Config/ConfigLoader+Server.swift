@@ -1,0 +1,46 @@
+import Foundation
+import Yams
+
+extension ConfigLoader {
+    /// `server: { listen: HOST:PORT, tls: { cert: FILE, key: FILE } }`. Without TLS only a loopback address is
+    /// accepted: a token must never cross a network in clear text.
+    static func serverSettings(_ node: Node?, directory: String, reader: ConfigReader) -> ServerSettings {
+        var server = ServerSettings()
+        guard let node, let entries = reader.mapping(node, "server", allowed: ["listen", "tls"]) else { return server }
+        var listenNode: Node?
+        for e in entries {
+            switch e.key {
+            case "listen":
+                guard let text = reader.string(e.value, "server.listen") else { continue }
+                guard let address = ListenAddress(parsing: text), address.port > 0 else {
+                    reader.problem(e.value, "server.listen", "expected HOST:PORT, got '\(text)'")
+                    continue
+                }
+                server.listen = address
+                listenNode = e.value
+            default:
+                guard let files = reader.mapping(e.value, "server.tls", allowed: ["cert", "key"]) else { continue }
+                var cert: String?, key: String?
+                for f in files {
+                    guard let path = reader.string(f.value, "server.tls.\(f.key)") else { continue }
+                    let absolute = path.hasPrefix("/") ? path : directory + "/" + path
+                    guard FileManager.default.isReadableFile(atPath: absolute) else {
+                        reader.problem(f.value, "server.tls.\(f.key)", "cannot read \(absolute); expected a PEM file")
+                        continue
+                    }
+                    if f.key == "cert" { cert = absolute } else { key = absolute }
+                }
+                if files.contains(where: { $0.key == "cert" }) == false { reader.problem(e.value, "server.tls.cert", "missing required key (the certificate chain, PEM)") }
+                if files.contains(where: { $0.key == "key" }) == false { reader.problem(e.value, "server.tls.key", "missing required key (the private key, PEM)") }
+                if let cert, let key { server.tls = TLSFiles(cert: cert, key: key) }
+            }
+        }
+        if let address = server.listen, let listenNode, !address.isLoopback,
+           !entries.contains(where: { $0.key == "tls" }) {
+            reader.problem(listenNode, "server.listen", "\(address) is not a loopback address: tokens would cross the network in clear text; "
+                           + "add server.tls: { cert: FILE, key: FILE }, or listen on 127.0.0.1")
+            server.listen = nil
+        }
+        return server
+    }
+}
