@@ -30,7 +30,8 @@ extension Engine {
             }
         }
         do {
-            let info = try releases.create(version: request.version, source: source, files: files, creator: request.actor, gitDirectory: source)
+            let info = try releases.create(version: request.version, source: source, files: files, creator: request.actor,
+                                           git: ReleaseStore.gitProvenance(of: source))
             store.audit(request.by, action: "release.create", target: request.version, outcome: "ok", detail: info.digest)
             return info
         } catch {

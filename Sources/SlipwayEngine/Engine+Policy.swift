@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayCore
+import SlipwayRuntime
 import SlipwayStore
 
 extension Engine {
@@ -29,6 +30,7 @@ extension Engine {
         var facts = PolicyFacts(lock: try store.locks().first { $0.environment == environment }, lockTTL: leaseSettings.ttl, now: now,
                                 badReleases: try store.environment(environment).badReleases ?? [:])
         facts.governance = config.environments[environment]?.governance ?? GovernanceSettings()
+        facts.release = version.flatMap { releases.info($0) }
         if let source = facts.governance.promoteFrom, let version {
             // The release's last successful deploy there, and any rollback away from it since.
             let history = try store.deployments(environment: source, limit: 500)

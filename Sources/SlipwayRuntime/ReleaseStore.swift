@@ -24,7 +24,7 @@ public struct ReleaseStore: Sendable {
     }
 
     /// Creates `version` from the files in `source` (a directory), or, with `files`, from those paths relative to `source`.
-    public func create(version: String, source: String, files: [String]? = nil, creator: String, gitDirectory: String) throws(SlipwayError) -> ReleaseInfo {
+    public func create(version: String, source: String, files: [String]? = nil, creator: String, git: GitProvenance?) throws(SlipwayError) -> ReleaseInfo {
         try ReleaseVersion.validate(version)
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -59,9 +59,11 @@ public struct ReleaseStore: Sendable {
             if existing.digest == digest { return existing }
             throw .failed("release \(version) already exists with different content (digest \(existing.digest.prefix(19))…, new \(digest.prefix(19))…); releases are immutable, pick a new version")
         }
-        let git = Self.gitInfo(gitDirectory)
-        let info = ReleaseInfo(version: version, digest: digest, createdAt: Date(), creator: creator,
-                               gitCommit: git?.commit, gitCommitTime: git?.time, files: count, bytes: bytes)
+        var info = ReleaseInfo(version: version, digest: digest, createdAt: Date(), creator: creator,
+                               gitCommit: git?.commit, gitCommitTime: git?.commitTime, files: count, bytes: bytes)
+        info.gitBranch = git?.branch
+        info.gitTag = git?.tag
+        info.gitDirty = git?.dirty
         do {
             let data = try SlipwayJSON.encoder(pretty: true).encode(info)
             try data.write(to: URL(fileURLWithPath: staging + "/" + Self.manifestName))
@@ -117,14 +119,27 @@ public struct ReleaseStore: Sendable {
         return ("sha256:" + hex, files.count, total)
     }
 
-    static func gitInfo(_ dir: String) -> (commit: String, time: Date?)? {
+    /// What git says about the checkout in `dir`, or nil when it is not one. A detached checkout takes the
+    /// branch whose tip is the commit (local first, then `origin/…`), as CI systems check out. Dirty, as in
+    /// `git describe --dirty`: tracked files changed (untracked ones, like build output, do not count).
+    public static func gitProvenance(of dir: String) -> GitProvenance? {
         guard let commit = capture(["git", "-C", dir, "rev-parse", "HEAD"]), commit.count >= 40 else { return nil }
-        let time = capture(["git", "-C", dir, "log", "-1", "--format=%cI"]).flatMap { ISO8601DateFormatter().date(from: $0) }
-        return (commit, time)
+        var git = GitProvenance(commit: commit)
+        git.commitTime = capture(["git", "-C", dir, "log", "-1", "--format=%cI"]).flatMap { ISO8601DateFormatter().date(from: $0) }
+        if let head = capture(["git", "-C", dir, "symbolic-ref", "--quiet", "--short", "HEAD"]), !head.isEmpty {
+            git.branch = head
+        } else if let tips = capture(["git", "-C", dir, "for-each-ref", "--points-at", "HEAD", "--format=%(refname)", "refs/heads", "refs/remotes/origin"]) {
+            let refs = tips.split(separator: "\n").map(String.init).filter { !$0.hasSuffix("/HEAD") }
+            git.branch = refs.first { $0.hasPrefix("refs/heads/") }.map { String($0.dropFirst("refs/heads/".count)) }
+                ?? refs.first.map { String($0.dropFirst("refs/remotes/origin/".count)) }
+        }
+        git.tag = capture(["git", "-C", dir, "describe", "--exact-match", "--tags", "HEAD"]).flatMap { $0.isEmpty ? nil : $0 }
+        git.dirty = !(capture(["git", "-C", dir, "status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
+        return git
     }
 
     /// Runs a short command (argv, no shell) and returns its trimmed stdout, or nil if it failed.
-    static func capture(_ argv: [String]) -> String? {
+    public static func capture(_ argv: [String]) -> String? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv

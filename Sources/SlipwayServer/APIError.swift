@@ -29,7 +29,11 @@ enum APIResponse {
     }
 
     static func error(_ error: SlipwayError) -> Response {
-        let status: HTTPResponse.Status = switch error.code {
+        json(ErrorBody(error: error), status: status(error.code))
+    }
+
+    static func status(_ code: SlipwayError.Code) -> HTTPResponse.Status {
+        switch code {
         case .usage: .badRequest
         case .policy: .conflict
         case .notFound: .notFound
@@ -37,7 +41,6 @@ enum APIResponse {
         case .unavailable: .serviceUnavailable
         case .internal: .internalServerError
         }
-        return json(ErrorBody(error: error), status: status)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {

@@ -98,6 +98,7 @@ public enum APIRoutes {
         addBackupRoutes(v1, engine: engine)
         addEventRoutes(v1, engine: engine)
         addTokenRoutes(v1, engine: engine)
+        addWebhookRoutes(router, engine: engine)
         v1.post("approvals") { request, context in
             let body = try await APIResponse.decode(ApprovalRequest.self, from: request)
             let who = try await context.principal()

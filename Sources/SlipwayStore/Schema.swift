@@ -151,6 +151,18 @@ enum Schema {
                 t.column("digest", .text).notNull()
             }
         }
+        m.registerMigration("v10-webhook-deliveries") { db in
+            // Every verified webhook delivery, recorded before it acts: a delivery id or a body seen before is a replay.
+            try db.create(table: "webhook_deliveries") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("provider", .text).notNull()
+                t.column("delivery_id", .text).notNull()
+                t.column("body_digest", .text).notNull()
+                t.column("received_at", .datetime).notNull()
+                t.uniqueKey(["provider", "delivery_id"])
+                t.uniqueKey(["provider", "body_digest"])
+            }
+        }
         return m
     }
 }

@@ -52,6 +52,14 @@ struct AuthorizationTests {
                 }
             }
             #expect(checked == APIAuthorization.table.count * Role.allCases.count)
+            // Signed routes take no token: an admin's token, or the admin socket, without the provider's signature is not enough
+            // (with no webhook configured they are not there at all).
+            for signed in APIAuthorization.signed {
+                for token in [tokens[.admin], nil] {
+                    let r = try await Self.call(s, signed.method, signed.path, token: token)
+                    #expect(r.status == 404 && r.bodyText.contains("webhook is configured"), "\(signed.path): \(r.status) \(r.bodyText)")
+                }
+            }
             // A route no rule names is refused to everyone, admin included.
             #expect(try await Self.call(s, "GET", "/v1/nothing-here", token: nil).status == 403)
             // Refusals are audited, without the token.

@@ -8,6 +8,10 @@ public struct ReleaseInfo: Codable, Sendable, Equatable {
     public var creator: String
     public var gitCommit: String?
     public var gitCommitTime: Date?
+    /// The branch and tag the release was built from, and whether the tree had uncommitted changes.
+    public var gitBranch: String?
+    public var gitTag: String?
+    public var gitDirty: Bool?
     public var files: Int
     public var bytes: Int64
 
@@ -26,6 +30,16 @@ public struct ReleaseInfo: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case version, digest, creator, files, bytes
         case createdAt = "created_at", gitCommit = "git_commit", gitCommitTime = "git_commit_time"
+        case gitBranch = "git_branch", gitTag = "git_tag", gitDirty = "git_dirty"
+    }
+
+    /// "main@1a2b3c4d5e6f v1.2.0 +dirty", or nil without git.
+    public var gitSummary: String? {
+        guard let gitCommit else { return nil }
+        var text = (gitBranch.map { $0 + "@" } ?? "") + String(gitCommit.prefix(12))
+        if let gitTag { text += " " + gitTag }
+        if gitDirty == true { text += " +dirty" }
+        return text
     }
 }
 

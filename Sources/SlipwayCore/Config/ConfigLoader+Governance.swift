@@ -119,11 +119,22 @@ extension ConfigLoader {
         return nil
     }
 
-    /// `promote_from`, `soak`, `approvals: { required, roles, expire_after }`.
-    static func promotion(_ g: inout GovernanceSettings, promoteFrom: Node?, soak: Node?, approvals: Node?, reader: ConfigReader) {
-        if let promoteFrom { g.promoteFrom = reader.string(promoteFrom, "promote_from") }
-        if let soak { g.soak = reader.duration(soak, "soak", allowZero: true) ?? .zero }
-        guard let approvals, let entries = reader.mapping(approvals, "approvals", allowed: ["required", "roles", "expire_after"]) else { return }
+    /// `promote_from`, `soak`, `branches`, `order`, `approvals: { required, roles, expire_after }`.
+    static func promotion(_ g: inout GovernanceSettings, value: (String) -> Node?, reader: ConfigReader) {
+        if let promoteFrom = value("promote_from") { g.promoteFrom = reader.string(promoteFrom, "promote_from") }
+        if let soak = value("soak") { g.soak = reader.duration(soak, "soak", allowZero: true) ?? .zero }
+        if let order = value("order") { g.order = reader.int(order, "order", min: 0, max: 1000) }
+        if let branches = value("branches") {
+            for (i, b) in (reader.stringList(branches, "branches") ?? []).enumerated() {
+                if b.isEmpty || b.hasPrefix("refs/") || b.contains(" ") {
+                    reader.problem(branches, "branches[\(i)]", "expected a branch name or pattern like main or release/*, got '\(b)'")
+                } else {
+                    g.branches.append(GlobPattern(b))
+                }
+            }
+        }
+        guard let approvals = value("approvals") else { return }
+        guard let entries = reader.mapping(approvals, "approvals", allowed: ["required", "roles", "expire_after"]) else { return }
         var a = ApprovalSettings(required: 1)
         for e in entries {
             let path = "approvals.\(e.key)"

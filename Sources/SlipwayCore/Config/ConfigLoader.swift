@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -53,10 +53,11 @@ public enum ConfigLoader {
         root = URL(fileURLWithPath: root).standardizedFileURL.path
 
         var release = ReleaseSettings()
-        if let node = value("release"), let entries = reader.mapping(node, "release", allowed: ["build", "files"]) {
+        if let node = value("release"), let entries = reader.mapping(node, "release", allowed: ["build", "files", "git"]) {
             for e in entries {
                 switch e.key {
                 case "build": release.build = reader.string(e.value, "release.build")
+                case "git": release.git = gitSource(e.value, directory: directory, reader: reader)
                 default: release.files = reader.stringList(e.value, "release.files") ?? []
                 }
             }
@@ -114,10 +115,22 @@ public enum ConfigLoader {
                                "expected another environment (\(names.filter { $0 != name }.joined(separator: ", "))), got '\(source)'")
             }
         }
+        // `order:` sorts environments (status, gates, lists) and must agree with `promote_from`.
+        for name in names {
+            guard let env = environments[name], let source = env.governance.promoteFrom,
+                  let mine = env.governance.order, let theirs = environments[source]?.governance.order, theirs >= mine else { continue }
+            reader.problem(overrides[name] ?? rootNode, "environments.\(name).order",
+                           "'\(name)' (order \(mine)) promotes from '\(source)' (order \(theirs)); a source environment comes earlier: give it a lower order")
+        }
+        names = names.enumerated().sorted { a, b in
+            (environments[a.element]?.governance.order ?? Int.max, a.offset) < (environments[b.element]?.governance.order ?? Int.max, b.offset)
+        }.map(\.element)
+        let webhooks = value("webhooks").map { webhookList($0, environments: names, release: release, reader: reader) } ?? []
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         var config = SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
                                    keepReleases: keepReleases, environmentNames: names, environments: environments)
         config.server = server
+        config.webhooks = webhooks
         return config
     }
 
@@ -219,7 +232,7 @@ public enum ConfigLoader {
         let hooks = value("hooks").flatMap { Self.hooks($0, reader: reader) }
         let canary = value("canary").flatMap { Self.canary($0, reader: reader) }
         var governance = Self.governance(windows: value("windows"), freezes: value("freezes"), rollbackInFreeze: value("rollback_in_freeze"), reader: reader)
-        Self.promotion(&governance, promoteFrom: value("promote_from"), soak: value("soak"), approvals: value("approvals"), reader: reader)
+        Self.promotion(&governance, value: value, reader: reader)
         var rolling = RollingSettings()
         if let rnode = value("rolling"), let r = reader.mapping(rnode, "rolling", allowed: ["batch", "max_surge"]) {
             for e in r {

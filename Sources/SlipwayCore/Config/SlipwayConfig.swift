@@ -33,6 +33,8 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var environments: [String: EnvironmentConfig]
     /// `server:`: the API's TCP listener (tokens required there), besides the admin socket.
     public var server = ServerSettings()
+    /// `webhooks:`: pushes and tags that build and deploy releases.
+    public var webhooks: [WebhookSettings] = []
 
     public init(
         file: String, directory: String, app: String, root: String, release: ReleaseSettings,
@@ -106,6 +108,8 @@ public struct TLSFiles: Sendable, Equatable {
 public struct ReleaseSettings: Sendable, Equatable {
     public var build: String?
     public var files: [String]
+    /// `release.git`: where webhooks take commits from.
+    public var git: GitSourceSettings?
     public init(build: String? = nil, files: [String] = []) {
         self.build = build
         self.files = files

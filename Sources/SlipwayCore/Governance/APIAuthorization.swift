@@ -25,6 +25,13 @@ public enum APIAuthorization {
     ]
     public static let table: [Entry] = rules.map { Entry(method: $0.0, path: $0.1, role: $0.2) }
 
+    /// Routes a provider calls, authenticated by the request's signature over its body instead of a token.
+    public static let signed: [(method: String, path: String)] = [("POST", "/hooks/github"), ("POST", "/hooks/gitlab")]
+
+    public static func isSigned(method: String, path: String) -> Bool {
+        signed.contains { $0.method == method && $0.path == path }
+    }
+
     /// The role `method path` needs, or nil when no rule names it (refused).
     public static func required(method: String, path: String) -> Role? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)

@@ -9,5 +9,9 @@ public struct GovernanceSettings: Sendable, Equatable {
     public var promoteFrom: String?
     public var soak: Duration = .zero
     public var approvals: ApprovalSettings?
+    /// `branches:`: the git branches releases must be built from (empty: any).
+    public var branches: [GlobPattern] = []
+    /// `order:`: where the environment stands in the path to production (lists sort by it).
+    public var order: Int?
     public init() {}
 }

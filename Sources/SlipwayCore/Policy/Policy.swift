@@ -33,6 +33,8 @@ public struct PolicyFacts: Sendable {
     public var governance = GovernanceSettings()
     /// With `promote_from`: the release's record in the source environment.
     public var promotion: PromotionFacts?
+    /// The release asked for, with its provenance (nil when it does not exist).
+    public var release: ReleaseInfo?
     public init(lock: LockInfo?, lockTTL: TimeInterval, now: Date, badReleases: [String: String] = [:]) {
         self.lock = lock
         self.lockTTL = lockTTL
@@ -70,7 +72,7 @@ public protocol PolicyCheck: Sendable {
 /// here as new checks.
 public struct Policy: Sendable {
     public var checks: [any PolicyCheck]
-    public init(checks: [any PolicyCheck] = [LockCheck(), FreezeCheck(), WindowCheck(), PromotionCheck(), BadReleaseCheck()]) { self.checks = checks }
+    public init(checks: [any PolicyCheck] = [LockCheck(), FreezeCheck(), WindowCheck(), PromotionCheck(), BranchCheck(), BadReleaseCheck()]) { self.checks = checks }
 
     /// Every check's decision, in order (for `slipway gates`).
     public func evaluateAll(_ request: PolicyRequest, _ facts: PolicyFacts) -> [(rule: String, decision: PolicyDecision)] {

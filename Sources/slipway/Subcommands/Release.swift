@@ -20,7 +20,7 @@ struct Release: AsyncParsableCommand {
             let info: ReleaseInfo = try await client.post("/v1/releases", ReleaseCreateRequest(version: version, from: dir, actor: DaemonClient.actor))
             if json { Output.json(info); return }
             var line = "release \(info.version): \(info.files) file(s), \(info.bytes) bytes, \(info.digest)"
-            if let commit = info.gitCommit { line += ", git \(commit.prefix(12))" }
+            if let git = info.gitSummary { line += ", git \(git)" }
             print(line)
         }
     }
@@ -38,7 +38,7 @@ struct Releases: AsyncParsableCommand {
         let status: [EnvironmentStatus] = try await client.get("/v1/status")
         var rows: [[String]] = []
         for r in list.reversed() {
-            let git: String = r.gitCommit.map { String($0.prefix(12)) } ?? "-"
+            let git: String = r.gitSummary ?? "-"
             let serving: String = status.filter { $0.currentRelease == r.version }.map(\.name).joined(separator: ",")
             rows.append([r.version, Output.time(r.createdAt), r.creator, git, String(r.digest.prefix(19)), serving])
         }

@@ -1,0 +1,76 @@
+import Foundation
+import Yams
+
+extension ConfigLoader {
+    /// `release.git: { repo: PATH }`.
+    static func gitSource(_ node: Node, directory: String, reader: ConfigReader) -> GitSourceSettings? {
+        guard let entries = reader.mapping(node, "release.git", allowed: ["repo"]) else { return nil }
+        guard let e = entries.first, let path = reader.string(e.value, "release.git.repo") else {
+            reader.problem(node, "release.git.repo", "missing required key (the git repository webhooks build releases from)")
+            return nil
+        }
+        let repo = path.hasPrefix("/") ? path : directory + "/" + path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: repo, isDirectory: &isDir), isDir.boolValue else {
+            reader.problem(e.value, "release.git.repo", "\(repo) is not a directory; expected a git repository (bare or a clone)")
+            return nil
+        }
+        return GitSourceSettings(repo: repo)
+    }
+
+    /// `webhooks: [{ provider, secret, on: { push | tag: PATTERN(S) }, deploy_to }]`.
+    static func webhookList(_ node: Node, environments: [String], release: ReleaseSettings, reader: ConfigReader) -> [WebhookSettings] {
+        guard case .sequence(let items) = node else {
+            reader.problem(node, "webhooks", "expected a list of { provider, secret, on, deploy_to }")
+            return []
+        }
+        if release.git == nil, !items.isEmpty {
+            reader.problem(node, "webhooks", "webhooks build releases from git: add release.git: { repo: /path/to/repo.git }")
+        }
+        var hooks: [WebhookSettings] = []
+        for (i, item) in items.enumerated() {
+            let path = "webhooks[\(i)]"
+            guard let entries = reader.mapping(item, path, allowed: ["provider", "secret", "on", "deploy_to"]) else { continue }
+            func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
+            var provider: WebhookSettings.Provider?, secret: String?, trigger: WebhookSettings.Trigger?, deployTo: String?
+            if let n = value("provider"), let s = reader.string(n, "\(path).provider") {
+                provider = WebhookSettings.Provider(rawValue: s)
+                if provider == nil { reader.problem(n, "\(path).provider", "expected github or gitlab, got '\(s)'") }
+            }
+            if let n = value("secret"), let s = reader.string(n, "\(path).secret") {
+                if s.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil { secret = s } else {
+                    reader.problem(n, "\(path).secret", "expected the NAME of a secret (set in secrets.env or the daemon's environment), not a value")
+                }
+            }
+            if let n = value("on") { trigger = webhookTrigger(n, "\(path).on", reader: reader) }
+            if let n = value("deploy_to"), let s = reader.string(n, "\(path).deploy_to") {
+                if environments.contains(s) { deployTo = s } else {
+                    reader.problem(n, "\(path).deploy_to", "expected an environment (\(environments.joined(separator: ", "))), got '\(s)'")
+                }
+            }
+            for key in ["provider", "secret", "on", "deploy_to"] where value(key) == nil {
+                reader.problem(item, "\(path).\(key)", "missing required key")
+            }
+            if let provider, let secret, let trigger, let deployTo {
+                hooks.append(WebhookSettings(provider: provider, secret: secret, on: trigger, deployTo: deployTo))
+            }
+        }
+        return hooks
+    }
+
+    static func webhookTrigger(_ node: Node, _ path: String, reader: ConfigReader) -> WebhookSettings.Trigger? {
+        guard let entries = reader.mapping(node, path, allowed: ["push", "tag"]) else { return nil }
+        guard entries.count == 1, let e = entries.first else {
+            reader.problem(node, path, "expected one of push: BRANCH or tag: PATTERN")
+            return nil
+        }
+        let patterns: [String]?
+        if case .sequence = e.value { patterns = reader.stringList(e.value, "\(path).\(e.key)") } else { patterns = reader.string(e.value, "\(path).\(e.key)").map { [$0] } }
+        guard let patterns, !patterns.isEmpty, !patterns.contains(where: { $0.isEmpty || $0.hasPrefix("refs/") }) else {
+            reader.problem(e.value, "\(path).\(e.key)", "expected a branch or tag name or pattern like main, release/* or v*")
+            return nil
+        }
+        let globs = patterns.map(GlobPattern.init)
+        return e.key == "push" ? .push(globs) : .tag(globs)
+    }
+}

@@ -1,0 +1,45 @@
+/// `webhooks:` entries: a provider's push or tag event builds a release from that commit and deploys it.
+public struct WebhookSettings: Sendable, Equatable {
+    public enum Provider: String, Sendable, Codable, CaseIterable {
+        case github, gitlab
+    }
+
+    /// `on: { push: main }` (branch pushes) or `on: { tag: "v*" }` (tags); each takes one pattern or a list.
+    public enum Trigger: Sendable, Equatable {
+        case push([GlobPattern])
+        case tag([GlobPattern])
+    }
+
+    public var provider: Provider
+    /// The name of the secret (in the root's secrets files or the daemon's environment), never its value.
+    public var secret: String
+    public var on: Trigger
+    public var deployTo: String
+
+    public init(provider: Provider, secret: String, on: Trigger, deployTo: String) {
+        self.provider = provider
+        self.secret = secret
+        self.on = on
+        self.deployTo = deployTo
+    }
+
+    /// Whether a push of `ref` (`refs/heads/…` or `refs/tags/…`) is one this hook acts on.
+    public func matches(ref: String) -> Bool {
+        switch on {
+        case .push(let patterns):
+            guard ref.hasPrefix("refs/heads/") else { return false }
+            let branch = String(ref.dropFirst("refs/heads/".count))
+            return patterns.contains { $0.matches(branch) }
+        case .tag(let patterns):
+            guard ref.hasPrefix("refs/tags/") else { return false }
+            let tag = String(ref.dropFirst("refs/tags/".count))
+            return patterns.contains { $0.matches(tag) }
+        }
+    }
+}
+
+/// `release.git`: the repository webhooks build releases from (a bare mirror or a clone on this host).
+public struct GitSourceSettings: Sendable, Equatable {
+    public var repo: String
+    public init(repo: String) { self.repo = repo }
+}

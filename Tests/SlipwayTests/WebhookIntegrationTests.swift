@@ -1,0 +1,126 @@
+import Foundation
+import SlipwayClient
+import SlipwayCore
+@testable import SlipwayEngine
+import SlipwayHTTP
+import SlipwayRuntime
+import Testing
+
+/// A real git repository, a real daemon on TCP, requests signed as GitHub and GitLab sign them.
+@Suite(.serialized)
+struct WebhookIntegrationTests {
+    /// A repository with a main branch whose build writes the commit it was given into the release.
+    static func repository(in dir: String) async throws -> (repo: String, git: ([String]) async throws -> String) {
+        let repo = dir + "/repo"
+        try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
+        func git(_ args: [String]) async throws -> String {
+            let out = dir + "/git-\(UUID().uuidString.prefix(6)).out"
+            let status = try await ProcessSpawner.run(argv: ["git", "-C", repo, "-c", "user.name=Test", "-c", "user.email=t@example.com"] + args,
+                                                      directory: repo, environment: ProcessInfo.processInfo.environment, logFile: out)
+            let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            guard status == 0 else { throw SlipwayError.failed("git \(args.joined(separator: " ")): \(text)") }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        _ = try await git(["init", "--quiet", "--initial-branch=main"])
+        try "{\"ready\": true}".write(toFile: repo + "/demo-app.json", atomically: true, encoding: .utf8)
+        try "printf '%s' \"$SLIPWAY_GIT_COMMIT\" > built-from.txt\n".write(toFile: repo + "/build.sh", atomically: true, encoding: .utf8)
+        _ = try await git(["add", "."])
+        _ = try await git(["commit", "--quiet", "-m", "first"])
+        return (repo, git)
+    }
+
+    static func post(_ api: Int, _ path: String, _ headers: [(String, String)], _ body: String) async throws -> MiniHTTPClient.Response {
+        try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: path,
+                                           headers: [("Content-Type", "application/json")] + headers, body: Array(body.utf8), timeout: .seconds(30))
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aSignedPushBuildsThatCommitAndDeploysItAndNothingElseGetsIn() async throws {
+        let api = try PortAllocator.freePort()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-hooks-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let (repo, git) = try await Self.repository(in: scratch)
+        let s = try Sandbox(extra: """
+            server: { listen: "127.0.0.1:\(api)" }
+            release: { git: { repo: \(repo) }, build: "sh build.sh" }
+            branches: [main]
+            webhooks:
+              - { provider: github, secret: GH_HOOK_SECRET, on: { push: main }, deploy_to: production }
+              - { provider: gitlab, secret: GL_HOOK_TOKEN, on: { tag: "v*" }, deploy_to: production }
+            """)
+        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
+        try "GH_HOOK_SECRET=gh-secret-for-tests\nGL_HOOK_TOKEN=gl-token-for-tests\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
+        try await s.withDaemon { _ in
+            let first = try await git(["rev-parse", "HEAD"])
+            let push = "{\"ref\":\"refs/heads/main\",\"before\":\"\(String(repeating: "0", count: 40))\",\"after\":\"\(first)\",\"deleted\":false}"
+            func github(_ delivery: String, _ body: String, secret: String = "gh-secret-for-tests") async throws -> MiniHTTPClient.Response {
+                try await Self.post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", delivery),
+                                                           ("X-Hub-Signature-256", WebhookSignature.githubHeader(secret: secret, body: Array(body.utf8)))], body)
+            }
+
+            // A wrong signature, or none: 401, and nothing is created.
+            let forged = try await github("d-forged", push, secret: "guess")
+            #expect(forged.status == 401, "\(forged.status) \(forged.bodyText)")
+            let unsigned = try await Self.post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-unsigned")], push)
+            #expect(unsigned.status == 401)
+            let nothing: [ReleaseInfo] = try await s.client.get("/v1/releases")
+            let serving = try await s.status().currentRelease
+            #expect(nothing.isEmpty && serving == nil)
+
+            // Signed: the commit becomes a release (built there) and is deployed.
+            let accepted = try await github("d-1", push)
+            #expect(accepted.status == 201, "\(accepted.status) \(accepted.bodyText)")
+            let result = try SlipwayJSON.decoder().decode(WebhookResult.self, from: Data(accepted.body))
+            let action = try #require(result.actions.first)
+            let version = "main-\(first.prefix(12))"
+            #expect(action.version == version && action.deployTo == "production" && action.error == nil, "\(result)")
+            let deployment = try await s.client.get("/v1/deployments/\(try #require(action.deploymentId))", as: DeploymentProgress.self).deployment
+            #expect(try await s.outcome(deployment).state == .succeeded)
+            #expect(try await s.status().currentRelease == version)
+            let releases: [ReleaseInfo] = try await s.client.get("/v1/releases")
+            let release = try #require(releases.first { $0.version == version })
+            #expect(release.gitCommit == first && release.gitBranch == "main" && release.gitDirty == false && release.creator == "webhook:github")
+            #expect(try String(contentsOfFile: s.config.releasesDirectory + "/\(version)/built-from.txt", encoding: .utf8) == first, "release.build ran in the commit's tree")
+
+            // The same delivery again, or the same body under a new id: a replay.
+            let replay = try await github("d-1", push)
+            #expect(replay.status == 409 && replay.bodyText.contains("a replay is refused"), "\(replay.status) \(replay.bodyText)")
+            let renamed = try await github("d-2", push)
+            #expect(renamed.status == 409, "\(renamed.status) \(renamed.bodyText)")
+
+            // A branch no hook names: acknowledged, nothing done.
+            let feature = "{\"ref\":\"refs/heads/feature\",\"after\":\"\(first)\",\"deleted\":false}"
+            let ignored = try await github("d-3", feature)
+            #expect(ignored.status == 200 && ignored.bodyText.contains("no webhook acts on refs/heads/feature"), "\(ignored.bodyText)")
+
+            // GitLab, an annotated tag: the release is named by the tag and records the commit, not the tag object.
+            try "{\"ready\": true, \"latency_ms\": 1}".write(toFile: repo + "/demo-app.json", atomically: true, encoding: .utf8)
+            _ = try await git(["commit", "--quiet", "-am", "second"])
+            _ = try await git(["tag", "-a", "v1.0.0", "-m", "one"])
+            let second = try await git(["rev-parse", "HEAD"]), tagObject = try await git(["rev-parse", "v1.0.0"])
+            let tagPush = "{\"object_kind\":\"tag_push\",\"ref\":\"refs/tags/v1.0.0\",\"after\":\"\(tagObject)\",\"checkout_sha\":\"\(second)\"}"
+            let wrongToken = try await Self.post(api, "/hooks/gitlab", [("X-Gitlab-Event", "Tag Push Hook"), ("X-Gitlab-Event-UUID", "g-0"),
+                                                                       ("X-Gitlab-Token", "gh-secret-for-tests")], tagPush)
+            #expect(wrongToken.status == 401)
+            let tagged = try await Self.post(api, "/hooks/gitlab", [("X-Gitlab-Event", "Tag Push Hook"), ("X-Gitlab-Event-UUID", "g-1"),
+                                                                   ("X-Gitlab-Token", "gl-token-for-tests")], tagPush)
+            #expect(tagged.status == 201, "\(tagged.status) \(tagged.bodyText)")
+            let tagResult = try SlipwayJSON.decoder().decode(WebhookResult.self, from: Data(tagged.body))
+            let tagDeployment = try await s.client.get("/v1/deployments/\(try #require(tagResult.actions.first?.deploymentId))", as: DeploymentProgress.self).deployment
+            #expect(try await s.outcome(tagDeployment).state == .succeeded)
+            let v1 = try #require((try await s.client.get("/v1/releases", as: [ReleaseInfo].self)).first { $0.version == "v1.0.0" })
+            #expect(v1.gitCommit == second && v1.gitTag == "v1.0.0" && v1.gitBranch == "main", "\(v1)")
+
+            // The branch gate: a release from outside git does not reach production.
+            _ = try await s.release("hand-made")
+            let refused = try await s.cli(["deploy", "hand-made"])
+            #expect(refused.status == 3 && refused.text.contains("release hand-made records no git commit"), "\(refused)")
+
+            // What the audit log says, and what it never holds.
+            let audit = try await s.cli(["audit", "--json"])
+            #expect(audit.text.contains("bad or missing signature from 127.0.0.1") && audit.text.contains("delivery d-1: refs/heads/main at \(first)"))
+            let all = audit.text + accepted.bodyText + replay.bodyText + tagged.bodyText + wrongToken.bodyText
+            #expect(!all.contains("gh-secret-for-tests") && !all.contains("gl-token-for-tests"), "a secret leaked")
+        }
+    }
+}
