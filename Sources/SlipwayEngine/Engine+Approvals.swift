@@ -52,7 +52,8 @@ extension Engine {
         }
         let digest = releases.info(d.version)?.digest ?? ""
         try store.addApproval(ApprovalInfo(deploymentId: d.id, user: by.name, decision: request.decision, comment: request.comment, time: Date(), digest: digest))
-        store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "ok", detail: "deployment \(d.id)" + (request.comment.map { ": \($0)" } ?? ""))
+        store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "ok", detail: "deployment \(d.id)" + (request.comment.map { ": \($0)" } ?? ""),
+                    before: DeploymentState.awaitingApproval.rawValue, after: request.decision == "reject" ? DeploymentState.failed.rawValue : nil)
         if request.decision == "reject" {
             var rejected = d
             try step(&rejected, .failed, "rejected by \(by.name): \(request.comment ?? "")", message: "rejected by \(by.name): \(request.comment ?? "")",

@@ -68,7 +68,8 @@ extension Engine {
             store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "refused", detail: error.message)
             throw error
         }
-        store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)")
+        store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)",
+                    before: record.currentRelease ?? "-", after: version)
         guard deployments.submit(DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: dataBackup, undoing: undoing)) else {
             lease.release()
             _ = try? store.transition(d.id, to: .failed, actor: holder, detail: "the daemon is stopping; nothing changed")
@@ -125,7 +126,7 @@ extension Engine {
             await undoMigration(original, job, log: log)
         }
         store.audit(d.by, action: d.kind.rawValue, target: "\(d.environment)/\(d.version)", outcome: final.outcome ?? final.state.rawValue,
-                    detail: "deployment \(d.id)")
+                    detail: "deployment \(d.id)", before: d.previousVersion ?? "-", after: (try? store.environment(d.environment).currentRelease) ?? "-")
     }
 
     static let stoppingMessage = "the daemon is stopping"

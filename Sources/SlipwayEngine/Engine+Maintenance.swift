@@ -53,7 +53,8 @@ extension Engine {
             store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "failed", detail: error.message)
             throw error
         }
-        store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "ok", detail: detail)
+        store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "ok", detail: detail,
+                    before: before.map { "maintenance (\($0.mode.rawValue))" } ?? "serving", after: record.maintenance.map { "maintenance (\($0.mode.rawValue))" } ?? "serving")
         recordMaintenance(env.name, record.maintenance, detail: detail)
         logger.info("maintenance \(request.action.rawValue)", metadata: ["maintenance.env": "\(env.name)", "maintenance.detail": "\(detail)"])
         guard let status = try status(environment: env.name).first else { throw .notFound("no environment \(env.name)") }

@@ -48,8 +48,10 @@ extension Engine {
         guard (1...64).contains(request.instances) else { throw .usage("instances must be from 1 to 64, got \(request.instances)") }
         try admit(PolicyRequest(operation: .scale, environment: env.name, actor: request.by))
         return try await withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws -> EnvironmentStatus in
+            let before = try store.environment(env.name).instances ?? env.process.instances
             try await resize(env, app: cfg.app, to: request.instances, actor: request.by)
-            store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)")
+            store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)",
+                        before: "\(before) instance(s)", after: "\(request.instances) instance(s)")
             guard let status = try status(environment: env.name).first else { throw SlipwayError.notFound("no environment \(env.name)") }
             return status
         }

@@ -31,7 +31,7 @@ extension APIRoutes {
             let body = try await APIResponse.decode(TokenRevokeRequest.self, from: request)
             let who = try await context.principal()
             guard let info = try store.revokeToken(body.id) else { throw SlipwayError.notFound("no token \(body.id); slipway token list shows them") }
-            store.audit(who, action: "token.revoke", target: info.id, outcome: "ok", detail: "of \(info.user)")
+            store.audit(who, action: "token.revoke", target: info.id, outcome: "ok", detail: "of \(info.user)", before: "active", after: "revoked")
             return APIResponse.json(info)
         }
     }

@@ -23,7 +23,12 @@ extension APIRoutes {
                 return APIResponse.json(ErrorBody(error: .policy("the request is not signed with a configured \(name) webhook secret")), status: .unauthorized)
             }
             let delivery = try WebhookDelivery(provider: provider, headers: headers, body: bytes)
-            let result = try await engine.handleWebhook(delivery, hooks: hooks, body: bytes, source: source)
+            // Signed by a configured secret: it may build and deploy (every gate still applies), and nothing else.
+            var origin = RequestOrigin.current
+            origin?.roles = [.deployer]
+            let result = try await RequestOrigin.$current.withValue(origin) {
+                try await engine.handleWebhook(delivery, hooks: hooks, body: bytes, source: source)
+            }
             // Created when a deployment started; when every matching hook failed, the provider shows the delivery as failed.
             if result.actions.contains(where: { $0.deploymentId != nil }) { return APIResponse.json(result, status: .created) }
             if let error = result.actions.first?.error { return APIResponse.json(result, status: APIResponse.status(error.code)) }

@@ -137,10 +137,15 @@ struct AuditRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var prevHash: String
     var hash: String
     var onBehalfOf: String?
+    var role: String?
+    var source: String?
+    var requestId: String?
+    var before: String?
+    var after: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, time, actor, action, target, outcome, detail, hash
-        case prevHash = "prev_hash", onBehalfOf = "on_behalf_of"
+        case id, time, actor, action, target, outcome, detail, hash, role, source, before, after
+        case prevHash = "prev_hash", onBehalfOf = "on_behalf_of", requestId = "request_id"
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

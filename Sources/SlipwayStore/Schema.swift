@@ -163,6 +163,12 @@ enum Schema {
                 t.uniqueKey(["provider", "body_digest"])
             }
         }
+        m.registerMigration("v11-audit-origin") { db in
+            // Who with which role, from where, in which request, and the target's state before and after.
+            try db.alter(table: "audit") { t in
+                for column in ["role", "source", "request_id", "before", "after"] { t.add(column: column, .text) }
+            }
+        }
         return m
     }
 }

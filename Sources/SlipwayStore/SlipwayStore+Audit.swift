@@ -6,24 +6,45 @@ import SlipwayCore
 extension SlipwayStore {
     /// Appends an audit entry; each entry's hash covers the previous one's, so an edit breaks the chain.
     /// `actor` is the verified identity; its `onBehalfOf` (what a client claimed) is kept beside it.
-    public func audit(_ actor: Principal, action: String, target: String, outcome: String, detail: String = "", now: Date = Date()) {
-        try? write { db in try Self.appendAudit(db, actor: actor, action: action, target: target, outcome: outcome, detail: detail, now: now) }
+    /// Appends to the hash chain. Role, source and request id come from the request being served
+    /// (`RequestOrigin.current`); the daemon's own actions have role `daemon` and no source.
+    public func audit(_ actor: Principal, action: String, target: String, outcome: String, detail: String = "",
+                      before: String? = nil, after: String? = nil, now: Date = Date()) {
+        let r = Self.auditRecord(actor, action: action, target: target, outcome: outcome, detail: detail, before: before, after: after, now: now)
+        try? write { db in try Self.appendAudit(db, r) }
     }
 
-    static func appendAudit(_ db: Database, actor: Principal, action: String, target: String, outcome: String, detail: String, now: Date) throws {
-        let prev = try String.fetchOne(db, sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1") ?? ""
-        var r = AuditRecord(id: nil, time: now, actor: actor.name, action: action, target: target, outcome: outcome, detail: detail, prevHash: prev, hash: "",
+    static func auditRecord(_ actor: Principal, action: String, target: String, outcome: String, detail: String,
+                            before: String? = nil, after: String? = nil, now: Date) -> AuditRecord {
+        let origin = RequestOrigin.current
+        var r = AuditRecord(id: nil, time: now, actor: actor.name, action: action, target: target, outcome: outcome, detail: detail, prevHash: "", hash: "",
                             onBehalfOf: actor.onBehalfOf)
+        r.role = origin?.roles.map { $0.map(\.rawValue).joined(separator: ",") } ?? (actor.via == .daemon ? "daemon" : actor.roles.map(\.rawValue).joined(separator: ","))
+        r.source = origin?.source
+        r.requestId = origin?.requestId
+        r.before = before
+        r.after = after
+        return r
+    }
+
+    static func appendAudit(_ db: Database, _ record: AuditRecord) throws {
+        var r = record
+        r.prevHash = try String.fetchOne(db, sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1") ?? ""
         r.hash = chainHash(r)
         try r.insert(db)
     }
 
     static func chainHash(_ r: AuditRecord) -> String {
         let ms = Int64((r.time.timeIntervalSince1970 * 1000).rounded())
-        // Entries written before `on_behalf_of` existed hash as they always did.
-        let text = ([r.prevHash, String(ms), r.actor, r.action, r.target, r.outcome, r.detail] + (r.onBehalfOf.map { [$0] } ?? []))
-            .joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        // Entries written before `on_behalf_of`, and before role/source/request id/before/after, hash as they always did.
+        var fields = [r.prevHash, String(ms), r.actor, r.action, r.target, r.outcome, r.detail]
+        let origin = [r.role, r.source, r.requestId, r.before, r.after]
+        if origin.allSatisfy({ $0 == nil }) {
+            if let o = r.onBehalfOf { fields.append(o) }
+        } else {
+            fields += [r.onBehalfOf ?? ""] + origin.map { $0 ?? "" }
+        }
+        return SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Newest first; with `environment`, the entries whose target is it or under it (`production/v2`).
@@ -32,9 +53,15 @@ extension SlipwayStore {
             var q = AuditRecord.order(Column("id").desc)
             if let environment { q = q.filter(Column("target") == environment || Column("target").like("\(environment)/%")) }
             if let since { q = q.filter(Column("time") >= since) }
-            return try q.limit(limit).fetchAll(db).map {
-                AuditEntry(id: $0.id ?? 0, time: $0.time, actor: $0.actor, action: $0.action, target: $0.target,
-                           outcome: $0.outcome, detail: $0.detail, hash: $0.hash, onBehalfOf: $0.onBehalfOf)
+            return try q.limit(limit).fetchAll(db).map { (r: AuditRecord) -> AuditEntry in
+                var e = AuditEntry(id: r.id ?? 0, time: r.time, actor: r.actor, action: r.action, target: r.target,
+                                   outcome: r.outcome, detail: r.detail, hash: r.hash, onBehalfOf: r.onBehalfOf)
+                e.role = r.role
+                e.source = r.source
+                e.requestId = r.requestId
+                e.before = r.before
+                e.after = r.after
+                return e
             }
         }
     }

@@ -44,7 +44,7 @@ extension SlipwayStore {
             }
             let age = now.timeIntervalSince(existing.heartbeatAt)
             let detail = "took over a stale lock of \(existing.holder) (no heartbeat for \(Int(age))s)"
-            try Self.appendAudit(db, actor: actor, action: "lock.takeover", target: environment, outcome: "ok", detail: detail, now: now)
+            try Self.appendAudit(db, Self.auditRecord(actor, action: "lock.takeover", target: environment, outcome: "ok", detail: detail, now: now))
             try append(db, Event(time: now, environment: environment, payload: .lock(.init(change: .takeover, holder: holder, detail: detail))),
                        to: &appended)
         }

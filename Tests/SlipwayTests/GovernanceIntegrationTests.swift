@@ -37,6 +37,13 @@ struct GovernanceIntegrationTests {
             try await db.write { try $0.execute(sql: "UPDATE audit SET detail = 'nothing to see' WHERE id = ?", arguments: [override.id]) }
             let broken = try await s.cli(["audit", "verify"])
             #expect(broken.status == 1 && broken.text.contains("audit entry \(override.id) does not match"), "\(broken)")
+            // The request's origin is part of the entry: changing where it came from breaks the chain too.
+            try await db.write { try $0.execute(sql: "UPDATE audit SET detail = ? WHERE id = ?", arguments: [override.detail, override.id]) }
+            #expect(try await s.cli(["audit", "verify"]).status == 0, "restored")
+            #expect(override.source == "socket" && override.role == "admin" && override.requestId != nil, "\(override)")
+            try await db.write { try $0.execute(sql: "UPDATE audit SET source = '10.0.0.9' WHERE id = ?", arguments: [override.id]) }
+            let moved = try await s.cli(["audit", "verify"])
+            #expect(moved.status == 1 && moved.text.contains("audit entry \(override.id) does not match"), "\(moved)")
         }
     }
 
@@ -119,6 +126,22 @@ struct ServerListenerTests {
             #expect(deployed.status == 0 && deployed.text.contains("✓ v1 is serving production"), "\(deployed)")
             let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
             #expect(history.first?.actor == "ci", "the token's user is the actor")
+            // The audit log says with which role, from where, in which request, and what changed.
+            let asked = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/v1/scale",
+                                                           headers: [("Authorization", "Bearer \(ci.token)"), ("X-Request-Id", "ci-run-42"), ("Content-Type", "application/json")],
+                                                           body: Array("{\"instances\": 3, \"actor\": \"\"}".utf8), timeout: .seconds(30))
+            #expect(asked.status == 200 && asked.header("X-Request-Id") == "ci-run-42", "\(asked.status) \(asked.bodyText)")
+            let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=50")
+            let scaled = try #require(audit.first { $0.action == "scale" }, "\(audit)")
+            #expect(scaled.actor == "ci" && scaled.role == "deployer" && scaled.source == "127.0.0.1" && scaled.requestId == "ci-run-42"
+                    && scaled.before == "2 instance(s)" && scaled.after == "3 instance(s)", "\(scaled)")
+            let finished = try #require(audit.first { $0.action == "deploy" && $0.outcome == "succeeded" }, "\(audit)")
+            #expect(finished.role == "deployer" && finished.source == "127.0.0.1" && finished.requestId != nil
+                    && finished.before == "-" && finished.after == "v1", "the deployment's end names the request that started it: \(finished)")
+            let local = try #require(audit.first { $0.action == "token.create" })
+            #expect(local.source == "socket" && local.role == "admin", "\(local)")
+            let verified: AuditVerification = try await s.client.get("/v1/audit/verify")
+            #expect(verified.ok, "the new fields are part of the chain: \(verified)")
             #expect(!deployed.text.contains(ci.token) && !viewer.text.contains(vic.token), "a token was printed")
             // Guessing tokens: after ten failures from one address (the anonymous request above was the first)
             // it is held off, even with a good token.

@@ -270,6 +270,14 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     public var hash: String
     /// What the client claimed (`SLIPWAY_ACTOR`), beside the verified `actor`.
     public var onBehalfOf: String?
+    /// The roles the actor acted with (`daemon` for the daemon's own actions).
+    public var role: String?
+    /// Where the request came from: an IP address, `socket` (the admin socket), or nil for the daemon's own actions.
+    public var source: String?
+    public var requestId: String?
+    /// The target's state before and after the action, where it has one (a release, a count, on/off).
+    public var before: String?
+    public var after: String?
 
     public init(id: Int64, time: Date, actor: String, action: String, target: String, outcome: String, detail: String, hash: String,
                 onBehalfOf: String? = nil) {
@@ -285,7 +293,7 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, time, actor, action, target, outcome, detail, hash
-        case onBehalfOf = "on_behalf_of"
+        case id, time, actor, action, target, outcome, detail, hash, role, source, before, after
+        case onBehalfOf = "on_behalf_of", requestId = "request_id"
     }
 }

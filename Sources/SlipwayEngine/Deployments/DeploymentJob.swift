@@ -16,4 +16,6 @@ struct DeploymentJob: Sendable {
     /// A rollback by the post-deploy watch: the deployment it reverses, whose migration it undoes once the
     /// previous release serves again (`migrate.on_failure`).
     var undoing: Int64?
+    /// The request that started it (source, request id, roles), so its audit entries name them too.
+    var origin = RequestOrigin.current
 }

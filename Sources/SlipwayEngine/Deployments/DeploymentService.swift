@@ -15,7 +15,7 @@ public struct DeploymentService: Service {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for await job in queue.jobs {
-                    group.addTask { await engine.execute(job) }
+                    group.addTask { await RequestOrigin.$current.withValue(job.origin) { await engine.execute(job) } }
                 }
             }
         } onGracefulShutdown: {

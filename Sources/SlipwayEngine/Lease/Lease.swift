@@ -97,7 +97,8 @@ extension Lease {
     static func forceRelease(_ store: SlipwayStore, environment: String, actor: Principal, action: String, why: String) throws(SlipwayError) -> LockInfo? {
         let released = try store.releaseLock(environment: environment, holder: nil)
         let detail = released.map { "released the lock of \($0.holder) (\(why))" } ?? ""
-        store.audit(actor, action: action, target: environment, outcome: released == nil ? "not locked" : "ok", detail: detail)
+        store.audit(actor, action: action, target: environment, outcome: released == nil ? "not locked" : "ok", detail: detail,
+                    before: released.map { "locked by \($0.holder)" } ?? "unlocked", after: "unlocked")
         if let released {
             store.record(Event(environment: environment, deploymentId: released.deploymentId,
                                payload: .lock(.init(change: .released, holder: released.holder, detail: detail))))

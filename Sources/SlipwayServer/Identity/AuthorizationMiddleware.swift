@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import SlipwayCore
 import SlipwayStore
@@ -19,6 +20,21 @@ struct AuthorizationMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Every audit entry written while serving this request names where it came from and its id.
+        let origin = RequestOrigin(source: context.channel?.remoteAddress?.ipAddress ?? "socket",
+                                   requestId: RequestOrigin.acceptable(request.headers[Self.requestIdField]) ?? Self.newRequestId())
+        var response = try await RequestOrigin.$current.withValue(origin) { try await limited(request, context: context, next: next) }
+        response.headers[Self.requestIdField] = origin.requestId
+        return response
+    }
+
+    static let requestIdField = HTTPField.Name("X-Request-Id")!
+
+    static func newRequestId() -> String {
+        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    private func limited(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let method = request.method.rawValue, path = request.uri.path
         // Per source address on the TCP listener; the admin socket's users are identified by the kernel.
         guard let source = context.channel?.remoteAddress?.ipAddress else {
@@ -71,7 +87,9 @@ struct AuthorizationMiddleware: RouterMiddleware {
                         detail: "needs \(needed.rawValue); has \(who.roles.map(\.rawValue).joined(separator: ", "))")
             return Self.refuse(.forbidden, "\(who.name) (\(who.roles.map(\.rawValue).joined(separator: ", "))) may not \(method) \(path): it needs the \(needed.rawValue) role")
         }
-        return try await next(request, context)
+        var origin = RequestOrigin.current
+        origin?.roles = who.roles
+        return try await RequestOrigin.$current.withValue(origin) { try await next(request, context) }
     }
 
     static func refuse(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -34,8 +34,10 @@ struct AuditCommand: AsyncParsableCommand {
             if let since, let t = Self.time(since) { q.append("since=\(t.formatted(Date.ISO8601FormatStyle()))") }
             let entries: [AuditEntry] = try await client.get("/v1/audit?" + q.joined(separator: "&"))
             if json { Output.json(entries); return }
-            Output.table(["ID", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME", "DETAIL"], entries.map { e in
-                ["\(e.id)", Output.time(e.time), e.onBehalfOf.map { "\(e.actor) (for \($0))" } ?? e.actor, e.action, e.target, e.outcome, e.detail]
+            Output.table(["ID", "TIME", "ACTOR", "ROLE", "FROM", "ACTION", "TARGET", "OUTCOME", "CHANGE", "DETAIL"], entries.map { e in
+                let change = e.before == nil && e.after == nil ? "-" : "\(e.before ?? "-") → \(e.after ?? "-")"
+                return ["\(e.id)", Output.time(e.time), e.onBehalfOf.map { "\(e.actor) (for \($0))" } ?? e.actor, e.role ?? "-", e.source ?? "-",
+                        e.action, e.target, e.outcome, change, e.detail]
             })
         }
     }
