@@ -36,18 +36,24 @@ struct WebhookIntegrationTests {
 
     @Test(.timeLimit(.minutes(2)))
     func aSignedPushBuildsThatCommitAndDeploysItAndNothingElseGetsIn() async throws {
-        let api = try PortAllocator.freePort()
+        let api = try PortAllocator.freePort(), stagingPort = try PortAllocator.freePort()
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-hooks-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let (repo, git) = try await Self.repository(in: scratch)
         let s = try Sandbox(extra: """
             server: { listen: "127.0.0.1:\(api)" }
             release: { git: { repo: \(repo) }, build: "sh build.sh" }
-            branches: [main]
+            environments:
+              staging: { order: 1, router: { listen: "127.0.0.1:\(stagingPort)" } }
+              production: { order: 2, branches: [main] }
             webhooks:
-              - { provider: github, secret: GH_HOOK_SECRET, on: { push: main }, deploy_to: production }
-              - { provider: gitlab, secret: GL_HOOK_TOKEN, on: { tag: "v*" }, deploy_to: production }
+              - { provider: github, secret: GH_HOOK_SECRET, on: { push: main }, deploy_to: staging }
+              - { provider: gitlab, secret: GL_HOOK_TOKEN, on: { tag: "v*" }, deploy_to: staging }
             """)
+        func staging() async throws -> String? {
+            let all: [EnvironmentStatus] = try await s.client.get("/v1/status")
+            return all.first { $0.name == "staging" }?.currentRelease
+        }
         try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
         try "GH_HOOK_SECRET=gh-secret-for-tests\nGL_HOOK_TOKEN=gl-token-for-tests\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
         try await s.withDaemon { _ in
@@ -64,7 +70,7 @@ struct WebhookIntegrationTests {
             let unsigned = try await Self.post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-unsigned")], push)
             #expect(unsigned.status == 401)
             let nothing: [ReleaseInfo] = try await s.client.get("/v1/releases")
-            let serving = try await s.status().currentRelease
+            let serving = try await staging()
             #expect(nothing.isEmpty && serving == nil)
 
             // Signed: the commit becomes a release (built there) and is deployed.
@@ -73,10 +79,10 @@ struct WebhookIntegrationTests {
             let result = try SlipwayJSON.decoder().decode(WebhookResult.self, from: Data(accepted.body))
             let action = try #require(result.actions.first)
             let version = "main-\(first.prefix(12))"
-            #expect(action.version == version && action.deployTo == "production" && action.error == nil, "\(result)")
+            #expect(action.version == version && action.deployTo == "staging" && action.error == nil, "\(result)")
             let deployment = try await s.client.get("/v1/deployments/\(try #require(action.deploymentId))", as: DeploymentProgress.self).deployment
             #expect(try await s.outcome(deployment).state == .succeeded)
-            #expect(try await s.status().currentRelease == version)
+            #expect(try await staging() == version)
             let releases: [ReleaseInfo] = try await s.client.get("/v1/releases")
             let release = try #require(releases.first { $0.version == version })
             #expect(release.gitCommit == first && release.gitBranch == "main" && release.gitDirty == false && release.creator == "webhook:github")
@@ -110,11 +116,15 @@ struct WebhookIntegrationTests {
             #expect(try await s.outcome(tagDeployment).state == .succeeded)
             let v1 = try #require((try await s.client.get("/v1/releases", as: [ReleaseInfo].self)).first { $0.version == "v1.0.0" })
             #expect(v1.gitCommit == second && v1.gitTag == "v1.0.0" && v1.gitBranch == "main", "\(v1)")
+            let listed = try await s.cli(["releases"])
+            #expect(listed.text.contains("main@\(first.prefix(12))") && listed.text.contains("main@\(second.prefix(12)) v1.0.0"), "\(listed)")
 
-            // The branch gate: a release from outside git does not reach production.
+            // The branch gate: a release from outside git does not reach production; one built from main does.
             _ = try await s.release("hand-made")
-            let refused = try await s.cli(["deploy", "hand-made"])
+            let refused = try await s.cli(["deploy", "hand-made", "--env", "production"])
             #expect(refused.status == 3 && refused.text.contains("release hand-made records no git commit"), "\(refused)")
+            let fromMain = try await s.cli(["deploy", version, "--env", "production"])
+            #expect(fromMain.status == 0, "\(fromMain)")
 
             // What the audit log says, and what it never holds.
             let audit = try await s.cli(["audit", "--json"])
