@@ -26,14 +26,15 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "PEM file of the certificate authority that signed the daemon's certificate, for an https --server (default: $SLIPWAY_CA; else the system's)")
     var ca: String?
 
-    func client() throws(SlipwayError) -> (SlipwayConfig, DaemonClient) {
-        let cfg = try load()
+    /// The daemon this command talks to: `--server` (no config file needed: a CI job need not have the
+    /// daemon's), else the admin socket of the config's root.
+    func client() throws(SlipwayError) -> DaemonClient {
         let token = token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"]
         if let server = server ?? ProcessInfo.processInfo.environment["SLIPWAY_SERVER"], !server.isEmpty {
             let ca = ca ?? ProcessInfo.processInfo.environment["SLIPWAY_CA"].flatMap { $0.isEmpty ? nil : $0 }
-            return (cfg, try DaemonClient(server: server, token: token, caFile: ca))
+            return try DaemonClient(server: server, token: token, caFile: ca)
         }
-        return (cfg, DaemonClient(socket: cfg.socketPath, token: token))
+        return DaemonClient(socket: try load().socketPath, token: token)
     }
 }
 

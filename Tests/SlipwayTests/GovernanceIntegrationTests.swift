@@ -172,9 +172,9 @@ struct ServerListenerTests {
             let server = "https://127.0.0.1:\(api)"
             let deployed = try await s.cli(["deploy", "v1", "--server", server, "--ca", certs.caFile, "--token", ci.token])
             #expect(deployed.status == 0 && deployed.text.contains("✓ v1 is serving production"), "\(deployed)")
-            // By name (SNI), everything from the environment as a CI job would set it.
+            // By name (SNI), everything from the environment as a CI job would set it, with no slipway.yml at hand.
             let byName = try await s.cli(["status", "--json"], environment: [
-                "SLIPWAY_SERVER": "https://localhost:\(api)", "SLIPWAY_CA": certs.caFile, "SLIPWAY_TOKEN": ci.token])
+                "SLIPWAY_SERVER": "https://localhost:\(api)", "SLIPWAY_CA": certs.caFile, "SLIPWAY_TOKEN": ci.token], withConfig: false)
             #expect(byName.status == 0 && byName.text.contains("\"current_release\" : \"v1\""), "\(byName)")
             // A certificate the client does not trust: the handshake fails before the token is sent.
             let untrusted = try await s.cli(["status", "--server", server, "--ca", rogue.caFile, "--token", ci.token])

@@ -102,9 +102,13 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     }
 
     /// Runs the real `slipway` binary against this sandbox's config; its exit status and everything it printed.
-    func cli(_ args: [String], environment: [String: String] = [:]) async throws -> (status: Int32, text: String) {
+    /// `withConfig: false`: from an empty directory with no config file (a CI job's view of a remote daemon).
+    func cli(_ args: [String], environment: [String: String] = [:], withConfig: Bool = true) async throws -> (status: Int32, text: String) {
         let out = dir + "/cli-\(UUID().uuidString.prefix(6)).out"
-        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway] + args + ["--config", dir + "/slipway.yml"], directory: dir,
+        let elsewhere = dir + "/elsewhere"
+        if !withConfig { try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true) }
+        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway] + args + (withConfig ? ["--config", dir + "/slipway.yml"] : []),
+                                                  directory: withConfig ? dir : elsewhere,
                                                   environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, logFile: out)
         return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
     }

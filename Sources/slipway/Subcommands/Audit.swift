@@ -28,7 +28,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             var q = ["limit=\(limit)"]
             if let e = envOption.env { q.append("env=\(e)") }
             if let since, let t = Self.time(since) { q.append("since=\(t.formatted(Date.ISO8601FormatStyle()))") }
@@ -48,7 +48,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON") var json = false
 
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             let v: AuditVerification = try await client.get("/v1/audit/verify")
             if json { Output.json(v) } else if v.ok { print("audit log intact: \(v.entries) entries, each hash chained to the one before") }
             if let bad = v.firstBad {
@@ -67,7 +67,7 @@ struct Gates: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         var q = ["version=\(version)", "operation=\(rollback ? "rollback" : "deploy")"]
         if let e = envOption.env { q.append("env=\(e)") }
         let report: GateReport = try await client.get("/v1/gates?" + q.joined(separator: "&"))

@@ -17,7 +17,7 @@ struct BackupCreate: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let info: BackupInfo = try await client.post("/v1/backups", BackupCreateRequest(environment: envOption.env, source: source, actor: DaemonClient.actor))
         if json { Output.json(info); return }
         print(info.id)
@@ -33,7 +33,7 @@ struct BackupList: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         if rescan {
             let reports: [RescanReport] = try await client.post("/v1/backups/rescan", BackupRescanRequest(environment: envOption.env, actor: DaemonClient.actor))
             for r in reports {
@@ -72,7 +72,7 @@ struct BackupVerify: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let reports: [VerifyReport] = try await client.post("/v1/backups/verify",
                                                             BackupVerifyRequest(environment: envOption.env, id: id, restoreTest: restoreTest, actor: DaemonClient.actor))
         if json { Output.json(reports) } else {
@@ -97,7 +97,7 @@ struct BackupRestore: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         if to == nil, !yes {
             guard isatty(0) != 0 else { throw SlipwayError.usage("an in-place restore overwrites live data; pass --yes to confirm (or --to PATH|URL)") }
             print("Restore \(id)\(source.map { " (source \($0))" } ?? "") over the live data? Writes since the backup are lost. [y/N] ", terminator: "")
@@ -117,7 +117,7 @@ struct BackupPrune: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let reports: [PruneReport] = try await client.post("/v1/backups/prune", BackupPruneRequest(environment: envOption.env, dryRun: dryRun, actor: DaemonClient.actor))
         if json { Output.json(reports); return }
         for r in reports {
@@ -143,7 +143,7 @@ struct Migrate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         var q: [String] = []
         if let e = envOption.env { q.append("env=\(e)") }
         if let v = version { q.append("version=\(v)") }

@@ -17,7 +17,7 @@ struct CanaryCommand: AsyncParsableCommand {
         @Flag(help: "Print the canary's status as JSON") var json = false
 
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             let status: CanaryStatus = try await client.post("/v1/canary", CanaryRequest(
                 environment: envOption.env, action: full ? .promoteFull : .promote, actor: DaemonClient.actor))
             if json { Output.json(status); return }
@@ -33,7 +33,7 @@ struct CanaryCommand: AsyncParsableCommand {
         @Flag(help: "Print the canary's status as JSON") var json = false
 
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             let status: CanaryStatus = try await client.post("/v1/canary", CanaryRequest(
                 environment: envOption.env, action: .abort, reason: reason, actor: DaemonClient.actor))
             if json { Output.json(status); return }
@@ -48,7 +48,7 @@ struct CanaryCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON") var json = false
 
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             let status: CanaryStatus = try await client.get("/v1/canary" + (envOption.env.map { "?env=\($0)" } ?? ""))
             if json { Output.json(status); return }
             print(Self.render(status))

@@ -16,7 +16,7 @@ struct Deploy: AsyncParsableCommand {
     @Flag(help: "Print the final deployment as JSON (progress goes to stderr)") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         var request = DeployRequest(version: version, environment: envOption.env, strategy: strategy, kind: .deploy, actor: DaemonClient.actor)
         request.force = force ? true : nil
         request.overrideWindow = overrideWindow ? true : nil
@@ -42,7 +42,7 @@ struct Rollback: AsyncParsableCommand {
     @Flag(help: "Print the final deployment as JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         var backupId: String?
         if withData {
             var q: [String] = []

@@ -12,7 +12,7 @@ struct Drill: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         if history {
             let list: [DrillReport] = try await client.get(envOption.env.map { "/v1/drills?env=\($0)" } ?? "/v1/drills")
             if json { Output.json(list); return }

@@ -39,7 +39,7 @@ struct Events: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         var query: [String] = env.map { ["env=\($0)"] } ?? []
         switch try Self.start(since) {
         case .tail: query.append("limit=\(limit)")

@@ -24,7 +24,7 @@ struct Maintenance: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let status: EnvironmentStatus = try await client.post("/v1/maintenance", MaintenanceRequest(
             environment: envOption.env, action: action, message: message, page: page, retryAfter: retryAfter, limit: limit, actor: DaemonClient.actor))
         if json { Output.json(status); return }

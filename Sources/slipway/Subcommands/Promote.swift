@@ -13,7 +13,7 @@ struct Promote: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(version: version, environment: to, strategy: nil, kind: .deploy,
                                                                                         actor: DaemonClient.actor))
         if d.state == .awaitingApproval && !wait {
@@ -35,7 +35,7 @@ struct Approve: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let s: ApprovalStatus = try await client.post("/v1/approvals", ApprovalRequest(deploymentId: id, decision: "approve", comment: comment))
         if json { Output.json(s); return }
         print("deployment \(id): \(s.counting) of \(s.required) approval(s)" + (s.deployment.state == .awaitingApproval ? "" : "; \(s.deployment.state.rawValue)"))
@@ -50,7 +50,7 @@ struct Reject: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let s: ApprovalStatus = try await client.post("/v1/approvals", ApprovalRequest(deploymentId: id, decision: "reject", comment: comment))
         if json { Output.json(s); return }
         print("deployment \(id): rejected")

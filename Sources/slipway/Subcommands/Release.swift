@@ -14,7 +14,7 @@ struct Release: AsyncParsableCommand {
         @Flag(help: "Print JSON") var json = false
 
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             var dir = from
             if let f = from, !f.hasPrefix("/") { dir = FileManager.default.currentDirectoryPath + "/" + f }
             let info: ReleaseInfo = try await client.post("/v1/releases", ReleaseCreateRequest(version: version, from: dir, actor: DaemonClient.actor))
@@ -32,7 +32,7 @@ struct Releases: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let list: [ReleaseInfo] = try await client.get("/v1/releases")
         if json { Output.json(list); return }
         let status: [EnvironmentStatus] = try await client.get("/v1/status")

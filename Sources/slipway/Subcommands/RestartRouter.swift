@@ -10,7 +10,7 @@ struct RestartRouter: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let result: RouterRestartResult = try await client.post("/v1/router/restart", EnvironmentRequest(environment: nil, actor: DaemonClient.actor))
         if json { Output.json(result); return }
         print("router restarted: pid \(result.pid) serves now; the previous process is draining")

@@ -10,7 +10,7 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let path = envOption.env.map { "/v1/status?env=\($0)" } ?? "/v1/status"
         let list: [EnvironmentStatus] = try await client.get(path)
         if json { Output.json(list); return }
@@ -50,7 +50,7 @@ struct History: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         var path = "/v1/deployments?limit=\(limit)"
         if let env = envOption.env { path += "&env=\(env)" }
         let list: [DeploymentInfo] = try await client.get(path)
@@ -73,7 +73,7 @@ struct Logs: AsyncParsableCommand {
     @Argument(help: "The deployment id (slipway history)") var deploymentId: Int64
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         _ = try await client.get("/v1/deployments/\(deploymentId)?after=\(Int64.max)", as: DeploymentProgress.self)
         print(try await client.text("/v1/deployments/\(deploymentId)/log"), terminator: "")
     }
@@ -86,7 +86,7 @@ struct Scale: AsyncParsableCommand {
     @Argument(help: "Number of instances (1-64)") var instances: Int
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let s: EnvironmentStatus = try await client.post("/v1/scale", ScaleRequest(environment: envOption.env, instances: instances, actor: DaemonClient.actor))
         let running = s.instances.filter { $0.release == s.currentRelease && $0.state == .running }.count
         let current: String = s.currentRelease ?? "nothing"
@@ -102,7 +102,7 @@ struct Lock: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON") var json = false
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             let locks: [LockInfo] = try await client.get("/v1/locks")
             if json { Output.json(locks); return }
             if locks.isEmpty { print("no locks held"); return }
@@ -120,7 +120,7 @@ struct Lock: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var envOption: EnvOption
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             let released: [LockInfo] = try await client.post("/v1/locks/release", EnvironmentRequest(environment: envOption.env, actor: DaemonClient.actor))
             if let l = released.first { print("released the lock of \(l.holder) on \(l.environment)") } else { print("no lock was held") }
         }
@@ -134,7 +134,7 @@ struct Down: AsyncParsableCommand {
     @Flag(help: "Every environment, and stop the router process") var all = false
 
     func run() async throws {
-        let (_, client) = try global.client()
+        let client = try global.client()
         let _: [String: String] = try await client.post("/v1/down", DownRequest(environment: envOption.env, all: all, actor: DaemonClient.actor))
         print(all ? "all environments are down; the router is stopped" : "\(envOption.env ?? "the environment") is down")
     }

@@ -24,7 +24,7 @@ struct TokenCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             let created: TokenCreated = try await client.post("/v1/tokens", TokenCreateRequest(user: user, roles: role, expires: expires))
             if json { Output.json(created); return }
             print(created.token)
@@ -38,7 +38,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON") var json = false
 
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             let list: [TokenInfo] = try await client.get("/v1/tokens")
             if json { Output.json(list); return }
             Output.table(["ID", "USER", "ROLES", "CREATED", "BY", "EXPIRES", "REVOKED"], list.map {
@@ -54,7 +54,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Argument(help: "The token's id (slipway token list)") var id: String
 
         func run() async throws {
-            let (_, client) = try global.client()
+            let client = try global.client()
             let info: TokenInfo = try await client.post("/v1/tokens/revoke", TokenRevokeRequest(id: id))
             print("revoked \(info.id) of \(info.user)")
         }
