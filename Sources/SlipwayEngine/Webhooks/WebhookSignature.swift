@@ -4,9 +4,9 @@ import SlipwayCore
 
 /// Checks that a webhook request comes from whoever holds the secret, in constant time.
 /// GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`. GitLab: `X-Gitlab-Token: <secret>`.
-enum WebhookSignature {
+public enum WebhookSignature {
     /// `headers` with lowercased names.
-    static func verify(_ provider: WebhookSettings.Provider, secret: String, headers: [String: String], body: [UInt8]) -> Bool {
+    public static func verify(_ provider: WebhookSettings.Provider, secret: String, headers: [String: String], body: [UInt8]) -> Bool {
         guard !secret.isEmpty else { return false }
         switch provider {
         case .github:
@@ -21,7 +21,7 @@ enum WebhookSignature {
     }
 
     /// What a GitHub sender puts in `X-Hub-Signature-256` (for tests and tools).
-    static func githubHeader(secret: String, body: [UInt8]) -> String {
+    public static func githubHeader(secret: String, body: [UInt8]) -> String {
         "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
     }
 

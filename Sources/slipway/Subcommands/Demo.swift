@@ -8,7 +8,7 @@ import SlipwayServer
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The whole story in a temp dir: releases, a blue-green deploy under load, a refused release, a rollback, a bad canary reverted by analysis, a good one promoted.")
+        abstract: "The whole story in a temp dir: releases, a blue-green deploy under load, a refused release, a rollback, a bad canary reverted by analysis, a good one promoted, a signed git push deployed, the audit log verified.")
     @Flag(help: "Keep the temp directory (for a look at state.db, logs/, releases/)") var keep = false
 
     func run() async throws {
@@ -30,10 +30,14 @@ struct DemoRunner {
     let daemon: Daemon
     let client: DaemonClient
     let port: Int
+    /// The daemon's TCP listener, where the demo's webhook arrives.
+    let apiPort: Int
+    let hookSecret = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
 
     init(directory: String) throws {
         self.directory = directory
         port = try PortAllocator.freePort()
+        apiPort = try PortAllocator.freePort()
         let yaml = """
             app: demo
             process:
@@ -57,7 +61,14 @@ struct DemoRunner {
             canary:
               instances: 1
               steps: [{ weight: 10 }, { weight: 50 }]
+            server: { listen: "127.0.0.1:\(apiPort)" }
+            release: { git: { repo: \(directory)/repo } }
+            webhooks:
+              - { provider: github, secret: DEMO_WEBHOOK_SECRET, on: { push: main }, deploy_to: production }
             """
+        try FileManager.default.createDirectory(atPath: directory + "/repo", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/.slipway", withIntermediateDirectories: true)
+        try "DEMO_WEBHOOK_SECRET=\(hookSecret)\n".write(toFile: directory + "/.slipway/secrets.env", atomically: true, encoding: .utf8)
         try yaml.write(toFile: directory + "/slipway.yml", atomically: true, encoding: .utf8)
         config = try ConfigLoader.load(path: directory + "/slipway.yml")
         var logger = Logger(label: "slipway")
@@ -113,6 +124,10 @@ struct DemoRunner {
             return "\(e.type.dropFirst("canary.".count)) \(c.weight)%"
         }
         say("6. canary v2 (healthy): \(steps.joined(separator: " → ")) → 100%, \(t6.outcome) in \(t6.time); failed requests \(load.summary.failures - before6.failures)")
+        let before7 = load.summary
+        let t7 = try await webhookStep()
+        let pushFailures = load.summary.failures - before7.failures
+        try await auditStep()
         try await Task.sleep(for: .milliseconds(300))
         let s = await load.stop()
 
@@ -122,7 +137,7 @@ struct DemoRunner {
               requests through the router: \(s.requests), failed: \(s.failures)\(s.lastFailure.map { " (last: \($0.trimmingCharacters(in: .whitespacesAndNewlines)))" } ?? "")
               answered by: \(served)
               deploy v1 \(t1.time) · blue-green to v2 \(t2.time) · v3 refused after \(t3.time) · rollback to v1 \(t4.time)
-              canary v4 reverted after \(t5.time) · canary v2 promoted after \(t6.time)
+              canary v4 reverted after \(t5.time) · canary v2 promoted after \(t6.time) · git push to \(t7.version) in \(t7.time)
             """)
         let history: [DeploymentInfo] = try await client.get("/v1/deployments")
         for h in history.reversed() {
@@ -137,13 +152,13 @@ struct DemoRunner {
         let top: [String] = byType.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(4).map { "\($0.key) \($0.value)" }
         say("  event log: \(page.events.count) events — \(top.joined(separator: ", ")) (follow them live: slipway events --follow)")
         let canaryFailures = after5.failures - before5.failures
-        if cleanFailures > 0 || s.failures != cleanFailures + canaryFailures {
+        if cleanFailures > 0 || pushFailures > 0 || s.failures != cleanFailures + canaryFailures {
             throw SlipwayError(.failed, "the demo saw \(s.failures - canaryFailures) failed request(s) outside the bad canary")
         }
         guard t5.outcome.hasPrefix("rolled_back"), t6.outcome == "succeeded" else {
             throw SlipwayError(.failed, "the canaries did not end as they should: v4 \(t5.outcome), v2 \(t6.outcome)")
         }
-        say("✓ zero failed requests across two switches, a refused release, a rollback and a good canary;"
+        say("✓ zero failed requests across three switches, a refused release, a rollback, a good canary and a git push;"
             + " the bad canary cost \(canaryFailures) (\(String(format: "%.2f", 100 * Double(canaryFailures) / Double(max(1, after5.requests - before5.requests))))% of the requests while it ran)")
     }
 
