@@ -9,15 +9,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as SlipwayError {
-            return APIResponse.error(error)
-        } catch let error as DecodingError {
-            return APIResponse.error(SlipwayError(.usage, "the request body is not valid", cause: "\(error)"))
-        } catch let error as HTTPError {
-            let code: SlipwayError.Code = error.status == .notFound ? .notFound : (error.status.code < 500 ? .usage : .internal)
-            return APIResponse.error(SlipwayError(code, error.body ?? "\(error.status)"))
         } catch {
-            return APIResponse.error(SlipwayError(.internal, "the daemon failed to handle \(request.uri.path)", cause: error))
+            return APIResponse.from(error, path: request.uri.path)
         }
     }
 }
@@ -26,6 +19,21 @@ enum APIResponse {
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? SlipwayJSON.encoder().encode(value)) ?? Data("null".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Any error as the API answers it.
+    static func from(_ error: any Error, path: String) -> Response {
+        switch error {
+        case let error as SlipwayError:
+            return APIResponse.error(error)
+        case let error as DecodingError:
+            return APIResponse.error(SlipwayError(.usage, "the request body is not valid", cause: "\(error)"))
+        case let error as HTTPError:
+            let code: SlipwayError.Code = error.status == .notFound ? .notFound : (error.status.code < 500 ? .usage : .internal)
+            return APIResponse.error(SlipwayError(code, error.body ?? "\(error.status)"))
+        default:
+            return APIResponse.error(SlipwayError(.internal, "the daemon failed to handle \(path)", cause: error))
+        }
     }
 
     static func error(_ error: SlipwayError) -> Response {

@@ -131,6 +131,10 @@ struct ServerListenerTests {
                                                            headers: [("Authorization", "Bearer \(ci.token)"), ("X-Request-Id", "ci-run-42"), ("Content-Type", "application/json")],
                                                            body: Array("{\"instances\": 3, \"actor\": \"\"}".utf8), timeout: .seconds(30))
             #expect(asked.status == 200 && asked.header("X-Request-Id") == "ci-run-42", "\(asked.status) \(asked.bodyText)")
+            let bad = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/v1/scale",
+                                                         headers: [("Authorization", "Bearer \(ci.token)"), ("Content-Type", "application/json")],
+                                                         body: Array("{\"instances\": 99, \"actor\": \"\"}".utf8), timeout: .seconds(30))
+            #expect(bad.status == 400 && (bad.header("X-Request-Id")?.count ?? 0) == 32, "an error answer names its request too: \(bad.headers)")
             let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=50")
             let scaled = try #require(audit.first { $0.action == "scale" }, "\(audit)")
             #expect(scaled.actor == "ci" && scaled.role == "deployer" && scaled.source == "127.0.0.1" && scaled.requestId == "ci-run-42"

@@ -23,7 +23,12 @@ struct AuthorizationMiddleware: RouterMiddleware {
         // Every audit entry written while serving this request names where it came from and its id.
         let origin = RequestOrigin(source: context.channel?.remoteAddress?.ipAddress ?? "socket",
                                    requestId: RequestOrigin.acceptable(request.headers[Self.requestIdField]) ?? Self.newRequestId())
-        var response = try await RequestOrigin.$current.withValue(origin) { try await limited(request, context: context, next: next) }
+        var response: Response
+        do {
+            response = try await RequestOrigin.$current.withValue(origin) { try await limited(request, context: context, next: next) }
+        } catch {
+            response = APIResponse.from(error, path: request.uri.path)  // answered here, so it carries the request id too
+        }
         response.headers[Self.requestIdField] = origin.requestId
         return response
     }
