@@ -197,8 +197,9 @@ extension Engine {
 
     /// A router window as analysis sees it; `seconds` is the window's length (for `rps`).
     nonisolated static func sample(_ w: WindowStats, seconds: Double) -> MetricSample {
-        MetricSample(requests: w.requests, errors: w.responses5xx + w.failed, latency: [50: w.p50Ms / 1000, 90: w.p90Ms / 1000, 99: w.p99Ms / 1000],
-                     rps: Double(w.requests) / seconds)
+        var latency: [Double: Double] = [50: w.p50Ms / 1000, 90: w.p90Ms / 1000, 99: w.p99Ms / 1000]
+        if w.p95Ms > 0 || w.requests == 0 { latency[95] = w.p95Ms / 1000 }
+        return MetricSample(requests: w.requests, errors: w.responses5xx + w.failed, latency: latency, rps: Double(w.requests) / seconds)
     }
 
     /// The router's windows and their lengths.

@@ -103,6 +103,7 @@ extension Engine {
             try? store.save(record)
         }
         await watchReleases(now: now)
+        await evaluateAlerts(now: now)
         if tickCount % 10 == 0 { await startApprovedDeploys() }
         tickCount &+= 1
         // Hourly (at 4 passes a second): the event log keeps 90 days (and always its newest 10,000 events).

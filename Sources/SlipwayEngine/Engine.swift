@@ -30,6 +30,11 @@ public actor Engine {
     static let eventRetention: Duration = .seconds(90 * 86_400)
     /// The running canaries' interval sleeps, per environment (a promote or abort cuts one short).
     var canaryWakers: [String: Task<Void, Never>] = [:]
+    /// Alerts: when they were last judged, each rule's evaluator (its `in D` history) and the last reading,
+    /// per `environment/alert` (the readings are not persisted: only transitions are).
+    var lastAlertRun: Date?
+    var alertEvaluators: [String: RuleEvaluator] = [:]
+    var alertReadings: [String: (value: String?, summary: String)] = [:]
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)

@@ -77,6 +77,7 @@ extension WindowStats {
         self.init(requests: c.requests, responses2xx: c.r2xx, responses3xx: c.r3xx, responses4xx: c.r4xx, responses5xx: c.r5xx,
                   failed: c.failed, upstreamErrors: c.upstreamErrors,
                   p50Ms: ms(50), p90Ms: ms(90), p99Ms: ms(99), maxMs: h.map { Double($0.max) / 1000 } ?? 0)
+        p95Ms = ms(95)
     }
 }
 

@@ -99,6 +99,11 @@ public enum APIRoutes {
         addEventRoutes(v1, engine: engine)
         addTokenRoutes(v1, engine: engine)
         addWebhookRoutes(router, engine: engine)
+        v1.get("alerts") { request, _ in APIResponse.json(try await engine.alerts(environment: request.uri.queryParameters.get("env"))) }
+        v1.post("silences") { request, context in
+            let body = try await context.attributed(APIResponse.decode(SilenceRequest.self, from: request))
+            return APIResponse.json(try await engine.silence(body), status: .created)
+        }
         v1.post("approvals") { request, context in
             let body = try await APIResponse.decode(ApprovalRequest.self, from: request)
             let who = try await context.principal()

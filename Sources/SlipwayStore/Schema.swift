@@ -169,6 +169,25 @@ enum Schema {
                 for column in ["role", "source", "request_id", "before", "after"] { t.add(column: column, .text) }
             }
         }
+        m.registerMigration("v12-alerts") { db in
+            // Each alert's state per environment (its tracker and what it last saw), and silences.
+            try db.create(table: "alerts") { t in
+                t.column("environment", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("info", .text).notNull()
+                t.column("tracker", .text).notNull()
+                t.primaryKey(["environment", "name"])
+            }
+            try db.create(table: "silences") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("environment", .text).notNull()
+                t.column("alert", .text).notNull()
+                t.column("until", .datetime).notNull()
+                t.column("reason", .text).notNull()
+                t.column("actor", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+        }
         return m
     }
 }

@@ -256,10 +256,11 @@ public struct CanaryJudge: Sendable {
         return String(format: v < 0.01 && v > 0 ? "%.2f%%" : "%.1f%%", v * 100)
     }
 
-    static func format(_ v: Double, _ rule: Rule) -> String {
+    public static func format(_ v: Double, _ rule: Rule) -> String {
         switch rule.metric {
-        case .errorRate, .memory, .cpu: percent(v)
+        case .errorRate, .memory, .cpu, .diskFree: percent(v)
         case .latency: String(format: "%.0f ms", v * 1000)
+        case .backupAge: DurationParsing.human(.seconds(Int64(v)))
         default: String(format: "%.4g", v)
         }
     }

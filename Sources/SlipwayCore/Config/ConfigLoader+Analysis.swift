@@ -51,20 +51,9 @@ extension ConfigLoader {
                     failIf = rule
                 } catch { reader.problem(e.value, p, "'\(text)', \(error)") }
             default:
-                let keys = e.key == "prometheus" ? ["url", "query"] : ["url"]
-                guard let fields = reader.mapping(e.value, p, allowed: keys) else { continue }
-                var url: HTTPURL?, query: String?
-                for f in fields {
-                    guard let text = reader.string(f.value, "\(p).\(f.key)") else { continue }
-                    if f.key == "query" { query = text; continue }
-                    url = HTTPURL(text)
-                    if url == nil { reader.problem(f.value, "\(p).url", "expected http://HOST:PORT/PATH (a local service, no TLS), got '\(text)'") }
-                }
-                if fields.first(where: { $0.key == "url" }) == nil { reader.problem(e.value, "\(p).url", "missing required key") }
-                if e.key == "prometheus", query == nil { reader.problem(e.value, "\(p).query", "missing required key (a PromQL expression)") }
-                guard let url else { continue }
+                guard let parsed = providerSource(e.key, e.value, p, reader: reader) else { continue }
                 if source != nil { reader.problem(e.value, path, "expected one of prometheus or web, not both"); continue }
-                source = e.key == "prometheus" ? query.map { .prometheus(url: url, query: $0) } : .web(url: url)
+                source = parsed
             }
         }
         guard let source else {
@@ -76,5 +65,22 @@ extension ConfigLoader {
             return nil
         }
         return ProviderSettings(source: source, failIf: failIf)
+    }
+
+    /// `prometheus: { url, query }` or `web: { url }` (`key` says which).
+    static func providerSource(_ key: String, _ node: Node, _ p: String, reader: ConfigReader) -> ProviderSettings.Source? {
+        let keys = key == "prometheus" ? ["url", "query"] : ["url"]
+        guard let fields = reader.mapping(node, p, allowed: keys) else { return nil }
+        var url: HTTPURL?, query: String?
+        for f in fields {
+            guard let text = reader.string(f.value, "\(p).\(f.key)") else { continue }
+            if f.key == "query" { query = text; continue }
+            url = HTTPURL(text)
+            if url == nil { reader.problem(f.value, "\(p).url", "expected http://HOST:PORT/PATH (a local service, no TLS), got '\(text)'") }
+        }
+        if fields.first(where: { $0.key == "url" }) == nil { reader.problem(node, "\(p).url", "missing required key") }
+        if key == "prometheus", query == nil { reader.problem(node, "\(p).query", "missing required key (a PromQL expression)") }
+        guard let url else { return nil }
+        return key == "prometheus" ? query.map { .prometheus(url: url, query: $0) } : .web(url: url)
     }
 }

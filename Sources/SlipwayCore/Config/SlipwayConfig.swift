@@ -35,6 +35,8 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var server = ServerSettings()
     /// `webhooks:`: pushes and tags that build and deploy releases.
     public var webhooks: [WebhookSettings] = []
+    /// `alerts:`: judged in every environment, beside the built-in ones.
+    public var alerts: [AlertSettings] = []
 
     public init(
         file: String, directory: String, app: String, root: String, release: ReleaseSettings,

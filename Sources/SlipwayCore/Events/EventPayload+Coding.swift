@@ -13,6 +13,7 @@ extension EventPayload {
         case .router: "router.restarted"
         case .config: "config.reloaded"
         case .canary(let p): "canary.\(p.change.rawValue)"
+        case .alert(let p): "alert.\(p.change.rawValue)"
         }
     }
 
@@ -27,6 +28,7 @@ extension EventPayload {
         case .router(let p): try p.encode(to: encoder)
         case .config(let p): try p.encode(to: encoder)
         case .canary(let p): try p.encode(to: encoder)
+        case .alert(let p): try p.encode(to: encoder)
         }
     }
 
@@ -54,6 +56,7 @@ extension EventPayload {
         case "router": return .router(try Router(from: decoder))
         case "config": return .config(try Config(from: decoder))
         case "canary": return .canary(try changing(Canary.self))
+        case "alert": return .alert(try changing(Alert.self))
         default: throw unknown()
         }
     }
@@ -70,6 +73,7 @@ extension EventPayload {
         case .router(let p): "pid \(p.pid): \(p.detail)"
         case .config(let p): "\(p.file): \(p.detail)"
         case .canary(let p): "\(p.release) step \(p.step) at \(p.weight)%: \(p.detail)"
+        case .alert(let p): "\(p.severity.rawValue) \(p.name) \(p.change.rawValue): \(p.summary)"
         }
     }
 }

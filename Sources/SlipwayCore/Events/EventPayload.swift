@@ -12,11 +12,30 @@ public enum EventPayload: Sendable, Equatable {
     case router(Router)
     case config(Config)
     case canary(Canary)
+    case alert(Alert)
 
     /// A payload family whose change (`created`, `crashed`, …) is named in the event's type, not its payload.
     protocol Changing: Decodable {
         associatedtype Change: RawRepresentable where Change.RawValue == String
         var change: Change { get set }
+    }
+
+    /// An alert changed state (`alert.pending|firing|resolved`) or was silenced (`alert.silenced`).
+    public struct Alert: Codable, Sendable, Equatable, Changing {
+        public enum Change: String, Codable, Sendable { case pending, firing, resolved, silenced }
+        public var change: Change = .firing
+        public var name: String
+        public var severity: Severity
+        public var summary: String
+        public var runbook: String?
+        public init(change: Change, name: String, severity: Severity, summary: String, runbook: String? = nil) {
+            self.change = change
+            self.name = name
+            self.severity = severity
+            self.summary = summary
+            self.runbook = runbook
+        }
+        enum CodingKeys: String, CodingKey { case name, severity, summary, runbook }
     }
 
     /// A deployment's state change (`deployment.transition`) or progress note (`deployment.note`).

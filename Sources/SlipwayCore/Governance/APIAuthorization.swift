@@ -21,7 +21,8 @@ public enum APIAuthorization {
         ("POST", "/v1/backups/prune", .deployer), ("POST", "/v1/drills", .deployer), ("GET", "/v1/drills", .viewer),
         ("GET", "/v1/rollback/plan", .viewer), ("GET", "/v1/migrate/dry-run", .deployer), ("GET", "/v1/events", .viewer),
         ("POST", "/v1/tokens", .admin), ("GET", "/v1/tokens", .admin), ("POST", "/v1/tokens/revoke", .admin),
-        ("POST", "/v1/approvals", .approver), ("GET", "/v1/approvals/*", .viewer),
+        ("POST", "/v1/approvals", .approver), ("GET", "/v1/approvals/*", .viewer), ("GET", "/v1/alerts", .viewer),
+        ("POST", "/v1/silences", .deployer),
     ]
     public static let table: [Entry] = rules.map { Entry(method: $0.0, path: $0.1, role: $0.2) }
 

@@ -175,6 +175,8 @@ public struct WindowStats: Codable, Sendable, Equatable {
     public var upstreamErrors: Int
     public var p50Ms: Double
     public var p90Ms: Double
+    /// Absent from routers older than this field (decoded as 0: not measured).
+    public var p95Ms: Double = 0
     public var p99Ms: Double
     public var maxMs: Double
 
@@ -200,7 +202,18 @@ public struct WindowStats: Codable, Sendable, Equatable {
         case requests, failed
         case responses2xx = "responses_2xx", responses3xx = "responses_3xx", responses4xx = "responses_4xx"
         case responses5xx = "responses_5xx", upstreamErrors = "upstream_errors"
-        case p50Ms = "p50_ms", p90Ms = "p90_ms", p99Ms = "p99_ms", maxMs = "max_ms"
+        case p50Ms = "p50_ms", p90Ms = "p90_ms", p95Ms = "p95_ms", p99Ms = "p99_ms", maxMs = "max_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(requests: try c.decode(Int.self, forKey: .requests), responses2xx: try c.decode(Int.self, forKey: .responses2xx),
+                  responses3xx: try c.decode(Int.self, forKey: .responses3xx), responses4xx: try c.decode(Int.self, forKey: .responses4xx),
+                  responses5xx: try c.decode(Int.self, forKey: .responses5xx), failed: try c.decode(Int.self, forKey: .failed),
+                  upstreamErrors: try c.decode(Int.self, forKey: .upstreamErrors), p50Ms: try c.decode(Double.self, forKey: .p50Ms),
+                  p90Ms: try c.decode(Double.self, forKey: .p90Ms), p99Ms: try c.decode(Double.self, forKey: .p99Ms),
+                  maxMs: try c.decode(Double.self, forKey: .maxMs))
+        p95Ms = try c.decodeIfPresent(Double.self, forKey: .p95Ms) ?? 0
     }
 }
 

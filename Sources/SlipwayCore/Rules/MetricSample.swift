@@ -17,6 +17,9 @@ public struct MetricSample: Sendable, Equatable {
     public var healthFailures: Int
     /// An external provider's number.
     public var value: Double?
+    /// Seconds since the last successful backup; free share of the root's filesystem (alerts).
+    public var backupAge: Double?
+    public var diskFree: Double?
 
     public init(requests: Int = 0, errors: Int = 0, latency: [Double: Double] = [:], rps: Double? = nil, memoryBytes: Double? = nil,
                 memoryLimit: Double? = nil, cpu: Double? = nil, restarts: Int = 0, healthFailures: Int = 0, value: Double? = nil) {
@@ -46,6 +49,8 @@ public struct MetricSample: Sendable, Equatable {
         case .restarts: Double(restarts)
         case .healthFailures: Double(healthFailures)
         case .value: value
+        case .backupAge: backupAge
+        case .diskFree: diskFree
         }
     }
 }

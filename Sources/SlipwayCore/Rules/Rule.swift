@@ -44,6 +44,10 @@ public struct Rule: Sendable, Equatable, CustomStringConvertible {
         case healthFailures
         /// The number an external provider returned.
         case value
+        /// Seconds since the environment's last successful backup (alerts).
+        case backupAge
+        /// Free space of the filesystem holding the root, a share (0…1) (alerts).
+        case diskFree
 
         public var description: String {
             switch self {
@@ -55,6 +59,8 @@ public struct Rule: Sendable, Equatable, CustomStringConvertible {
             case .restarts: "restarts"
             case .healthFailures: "health_failures"
             case .value: "value"
+            case .backupAge: "backup_age"
+            case .diskFree: "disk_free"
             }
         }
 

@@ -23,7 +23,7 @@ public enum RuleParser {
         }
         s.skipSpaces()
         guard s.atEnd else { throw s.error("expected the end of the rule, or 'for D' / 'in D'") }
-        if threshold.needsBaseline, [Rule.Metric.restarts, .healthFailures, .value].contains(metric) {
+        if threshold.needsBaseline, [Rule.Metric.restarts, .healthFailures, .value, .backupAge, .diskFree].contains(metric) {
             throw RuleSyntaxError(column: 1, message: "\(metric) has no baseline; compare it with a number")
         }
         return rule
@@ -59,7 +59,7 @@ public enum RuleParser {
         mutating func metric() throws(RuleSyntaxError) -> Rule.Metric {
             skipSpaces()
             let w = peekWord()
-            let known = "error_rate, pNN_latency (p50, p90, p99, p99.9 …), rps, memory, cpu, restarts, health_failures or value"
+            let known = "error_rate, pNN_latency (p50, p90, p95, p99, p99.9 …), rps, memory, cpu, restarts, health_failures, value, backup_age or disk_free"
             let metric: Rule.Metric
             switch w {
             case "error_rate": metric = .errorRate
@@ -69,6 +69,8 @@ public enum RuleParser {
             case "restarts": metric = .restarts
             case "health_failures": metric = .healthFailures
             case "value": metric = .value
+            case "backup_age": metric = .backupAge
+            case "disk_free": metric = .diskFree
             default:
                 guard w.hasPrefix("p"), w.hasSuffix("_latency"), let q = Double(w.dropFirst().dropLast("_latency".count)), q > 0, q < 100 else {
                     throw error(w.isEmpty ? "expected a metric: \(known)" : "unknown metric '\(w)'; expected \(known)")
@@ -133,11 +135,11 @@ public enum RuleParser {
             i = j
             func bad(_ expected: String) -> RuleSyntaxError { RuleSyntaxError(column: at + 1, message: "\(metric): expected \(expected), got '\(String(chars[at..<i]))'") }
             switch metric {
-            case .errorRate, .cpu:
+            case .errorRate, .cpu, .diskFree:
                 if unit == "%" { return number / 100 }
                 guard unit.isEmpty, number <= 1 || metric == .cpu else { throw bad("a share like 1% or 0.01") }
                 return number
-            case .latency:
+            case .latency, .backupAge:
                 guard !unit.isEmpty, let d = DurationParsing.parse(String(chars[at..<i])) else { throw bad("a duration like 500ms or 2s") }
                 return d.seconds
             case .memory:

@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayStore
+
+extension Engine {
+    /// How often alerts are judged.
+    static let alertInterval: Duration = .seconds(2)
+    /// Request-based alert rules hold below this many requests in the window.
+    static let alertMinRequests = 20
+
+    /// Judges every alert in every environment (from the supervision loop, every `alertInterval`); a
+    /// change of state is saved with its event in one transaction.
+    func evaluateAlerts(now: Date) async {
+        if let last = lastAlertRun, now.timeIntervalSince(last) < Self.alertInterval.seconds { return }
+        lastAlertRun = now
+        let cfg = config
+        let stats = try? await router.stats()
+        let disk = Self.diskFree(cfg.root)
+        for name in cfg.environmentNames {
+            guard let env = cfg.environments[name] else { continue }
+            var sample = await alertSample(env, stats: stats, now: now)
+            sample.diskFree = disk
+            for alert in AlertSettings.builtIns + cfg.alerts {
+                var s = sample
+                if let p = alert.prometheus { s.value = await Self.readProvider(p, timeout: .seconds(2)).value }
+                let key = "\(name)/\(alert.name)"
+                let (condition, summary, value) = judge(alert, env: env, sample: s, key: key, now: now)
+                alertReadings[key] = (value, summary)
+                // Re-read after the awaits above: a silence or another pass may have saved it meanwhile.
+                let stored = (try? store.alertStates())?[key]
+                var tracker = stored?.tracker ?? AlertTracker(since: now)
+                guard let moved = tracker.observe(condition, at: now, pendingFor: alert.pendingFor, keepFiringFor: alert.keepFiringFor) else { continue }
+                var info = stored?.info ?? AlertInfo(environment: name, name: alert.name, severity: alert.severity, state: moved, since: now,
+                                                     expr: alert.rule.text, summary: summary, builtIn: alert.builtIn != nil)
+                info.severity = alert.severity
+                info.state = moved
+                info.since = now
+                info.firedAt = tracker.firedAt
+                info.resolvedAt = tracker.resolvedAt
+                info.summary = summary
+                info.value = value
+                info.runbook = alert.runbook
+                let change: EventPayload.Alert.Change? = switch moved {
+                case .pending: .pending
+                case .firing: .firing
+                case .resolved: .resolved
+                case .inactive: nil
+                }
+                let event = change.map { Event(time: now, environment: name, payload: .alert(.init(change: $0, name: alert.name, severity: alert.severity,
+                                                                                                   summary: summary, runbook: alert.runbook))) }
+                do { try store.saveAlert(info, tracker: tracker, event: event) } catch {
+                    logger.error("cannot save an alert's state", metadata: ["alert": "\(key)", "error": "\(error)"])
+                    continue
+                }
+                if moved == .firing || moved == .resolved {
+                    logger.warning("alert \(moved.rawValue)", metadata: ["alert.env": "\(name)", "alert.name": "\(alert.name)",
+                                                                        "alert.severity": "\(alert.severity.rawValue)", "alert.summary": "\(summary)"])
+                }
+            }
+        }
+    }
+
+    /// The live release's traffic (the router's 1-minute window), its instances' use and restarts, and the
+    /// environment's last backup.
+    private func alertSample(_ env: EnvironmentConfig, stats: RouterStatsReport?, now: Date) async -> MetricSample {
+        let record = try? store.environment(env.name)
+        guard let release = record?.currentRelease else { return MetricSample() }
+        let instances = ((try? store.instances(environment: env.name)) ?? []).filter { $0.release == release && $0.state != .standby && $0.state != .stopping }
+        let used = await supervisor.resources(instances)
+        let pool = stats?[env.name]?[release]
+        var sample = (pool?.windows["1m"].map { Self.sample($0, seconds: 60) } ?? MetricSample(rps: 0))
+            .with(used, restarts: instances.reduce(0) { $0 + $1.restarts }, memoryLimit: env.process.memoryLimit)
+        if let newest = (try? store.backups(environment: env.name))?.map(\.createdAt).max() { sample.backupAge = now.timeIntervalSince(newest) }
+        return sample
+    }
+
+    /// Whether the alert's condition holds now (nil: cannot tell), a line for people, and the value it saw.
+    private func judge(_ alert: AlertSettings, env: EnvironmentConfig, sample: MetricSample, key: String, now: Date) -> (Bool?, String, String?) {
+        if let builtIn = alert.builtIn, builtIn != .crashLoop { return judgeBuiltIn(builtIn, env: env, now: now) }
+        var evaluator = alertEvaluators[key] ?? RuleEvaluator(rules: [alert.rule], minRequests: Self.alertMinRequests)
+        let verdict = evaluator.observe(sample, baseline: nil, at: now).first
+        alertEvaluators[key] = evaluator
+        switch verdict {
+        case .fail(let e), .pass(let e):
+            let observed = CanaryJudge.format(e.observed, alert.rule), threshold = CanaryJudge.format(e.threshold, alert.rule)
+            let holds: Bool
+            if case .fail = verdict { holds = true } else { holds = false }
+            let requests = e.requests.map { " over \($0) requests in the last minute" } ?? ""
+            return (holds, "\(alert.rule.metric) \(observed) (\(holds ? "" : "not ")\(alert.rule.comparison.rawValue) \(threshold))\(requests)", observed)
+        case .hold(let why):
+            return (nil, "not judged: \(why)", nil)
+        case nil:
+            return (nil, "not judged", nil)
+        }
+    }
+}
