@@ -9,6 +9,7 @@ extension Engine {
     /// Runs on every daemon start: re-adopts live instances, ends interrupted deployments (finished or
     /// rolled back, never half-switched), releases locks of the dead daemon, and pushes the table.
     public func reconcile() async throws(SlipwayError) {
+        startNotificationCursor()
         try await router.ensureRunning(logger: logger)
         let routed = try? await router.table()
         var adopted = 0

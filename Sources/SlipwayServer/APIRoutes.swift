@@ -100,6 +100,9 @@ public enum APIRoutes {
         addTokenRoutes(v1, engine: engine)
         addWebhookRoutes(router, engine: engine)
         v1.get("alerts") { request, _ in APIResponse.json(try await engine.alerts(environment: request.uri.queryParameters.get("env"))) }
+        v1.get("notifications") { request, _ in
+            APIResponse.json(try engine.store.notifications(limit: request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
+        }
         v1.post("silences") { request, context in
             let body = try await context.attributed(APIResponse.decode(SilenceRequest.self, from: request))
             return APIResponse.json(try await engine.silence(body), status: .created)

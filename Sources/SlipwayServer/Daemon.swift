@@ -32,7 +32,8 @@ public final class Daemon: Sendable {
             onServerRunning: { _ in chmod(socket, 0o600) },
             logger: logger)
         // A ServiceGroup stops its services in reverse order, each after the one before has finished.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: SupervisionService(engine: engine, logger: logger))]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: SupervisionService(engine: engine, logger: logger)),
+                                                                          .init(service: NotificationService(engine: engine))]
         if runSchedules { services.append(.init(service: ScheduleService(engine: engine))) }
         services.append(.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup))
         if let listen = config.server.listen {
@@ -102,6 +103,20 @@ struct SupervisionService: Service {
             while !Task.isCancelled {
                 await engine.tick()
                 try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+}
+
+/// Feeds the notification outbox from the event log and delivers what is due, twice a second.
+struct NotificationService: Service {
+    let engine: Engine
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await engine.pumpNotifications()
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
     }

@@ -188,6 +188,30 @@ enum Schema {
                 t.column("created_at", .datetime).notNull()
             }
         }
+        m.registerMigration("v13-notifications") { db in
+            // The outbox: one row per event and channel, written with the cursor in one transaction, then
+            // delivered with retries. `key` is the idempotency key receivers see.
+            try db.create(table: "notifications") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("key", .text).notNull().unique()
+                t.column("channel", .text).notNull()
+                t.column("event_id", .integer).notNull()
+                t.column("event_type", .text).notNull()
+                t.column("severity", .text).notNull()
+                t.column("text", .text).notNull()
+                t.column("body", .text).notNull()
+                t.column("state", .text).notNull().indexed()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("next_attempt_at", .datetime).notNull()
+                t.column("last_error", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("sent_at", .datetime)
+            }
+            try db.create(table: "cursors") { t in
+                t.column("name", .text).primaryKey()
+                t.column("event_id", .integer).notNull()
+            }
+        }
         return m
     }
 }

@@ -38,7 +38,7 @@ extension ConfigLoader {
                 if provider == nil { reader.problem(n, "\(path).provider", "expected github or gitlab, got '\(s)'") }
             }
             if let n = value("secret"), let s = reader.string(n, "\(path).secret") {
-                if s.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil { secret = s } else {
+                if isSecretName(s) { secret = s } else {
                     reader.problem(n, "\(path).secret", "expected the NAME of a secret (set in secrets.env or the daemon's environment), not a value")
                 }
             }

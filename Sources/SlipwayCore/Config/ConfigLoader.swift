@@ -4,7 +4,7 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify"]
     static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
@@ -127,12 +127,14 @@ public enum ConfigLoader {
         }.map(\.element)
         let webhooks = value("webhooks").map { webhookList($0, environments: names, release: release, reader: reader) } ?? []
         let alerts = value("alerts").map { alertList($0, reader: reader) } ?? []
+        let notify = value("notify").map { notifyList($0, reader: reader) } ?? []
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         var config = SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
                                    keepReleases: keepReleases, environmentNames: names, environments: environments)
         config.server = server
         config.webhooks = webhooks
         config.alerts = alerts
+        config.notify = notify
         return config
     }
 

@@ -37,6 +37,8 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var webhooks: [WebhookSettings] = []
     /// `alerts:`: judged in every environment, beside the built-in ones.
     public var alerts: [AlertSettings] = []
+    /// `notify:`: where events are sent, through the outbox.
+    public var notify: [NotifySettings] = []
 
     public init(
         file: String, directory: String, app: String, root: String, release: ReleaseSettings,

@@ -45,3 +45,22 @@ struct Silence: AsyncParsableCommand {
         print("\(info.environment)/\(info.name) silenced until \(Output.time(info.silencedUntil)) (\(info.state.rawValue) now)")
     }
 }
+
+struct NotificationsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notifications",
+        abstract: "The notification outbox, newest first: what was sent where, what is waiting for a retry, what was given up.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "How many") var limit = 50
+    @Flag(help: "Print JSON") var json = false
+
+    func run() async throws {
+        let client = try global.client()
+        let list: [NotificationInfo] = try await client.get("/v1/notifications?limit=\(limit)")
+        if json { Output.json(list); return }
+        Output.table(["KEY", "STATE", "TRIES", "SEV", "EVENT", "TEXT"], list.map { n in
+            [n.key, n.state == .pending && n.attempts > 0 ? "retry at \(Output.time(n.nextAttemptAt))" : n.state.rawValue, "\(n.attempts)",
+             n.severity.rawValue, n.eventType, n.text + (n.lastError.map { " (last error: \($0))" } ?? "")]
+        })
+    }
+}

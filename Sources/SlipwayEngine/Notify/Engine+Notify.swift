@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayStore
+
+extension Engine {
+    static let notifyCursor = "notify"
+
+    /// At the first start, notifications begin with the events after this moment (not the whole history).
+    func startNotificationCursor() {
+        guard (try? store.cursor(Self.notifyCursor)) == 0, let last = try? store.lastEvents(1).last else { return }
+        try? store.enqueueNotifications([], cursor: Self.notifyCursor, through: last.id)
+    }
+
+    /// Queues the events after the cursor for every channel that wants them, then delivers what is due.
+    public func pumpNotifications(now: Date = Date()) async {
+        queueNotifications(now: now)
+        await deliverNotifications(now: now)
+    }
+
+    func queueNotifications(now: Date) {
+        let cfg = config
+        guard let after = try? store.cursor(Self.notifyCursor), let events = try? store.events(after: after, limit: 200), let last = events.last else { return }
+        let silences = (try? store.activeSilences(now: now)) ?? [:]
+        var rows: [NotificationInfo] = []
+        for event in events {
+            guard let message = NotificationMessage(event) else { continue }
+            if case .alert(let a) = event.payload, silences["\(event.environment ?? "")/\(a.name)"] != nil { continue }
+            for channel in cfg.notify where message.wanted(by: channel) {
+                let key = "\(channel.channelId)-\(event.id)"
+                let body = NotificationBody(id: key, type: event.type, category: message.category, severity: message.severity,
+                                            environment: event.environment, deploymentId: event.deploymentId, time: event.time, text: message.text, event: event)
+                guard let json = try? SlipwayJSON.encoder().encode(body) else { continue }
+                rows.append(NotificationInfo(key: key, channel: channel.channelId, eventId: event.id, eventType: event.type, severity: message.severity,
+                                             text: message.text, body: String(decoding: json, as: UTF8.self), nextAttemptAt: now, createdAt: now))
+            }
+        }
+        do { try store.enqueueNotifications(rows, cursor: Self.notifyCursor, through: last.id) } catch {
+            logger.error("cannot queue notifications", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func deliverNotifications(now: Date) async {
+        guard let due = try? store.dueNotifications(now: now), !due.isEmpty else { return }
+        let cfg = config
+        let sender = NotificationSender(secrets: Secrets(root: cfg.root), directory: cfg.directory, logFile: cfg.logsDirectory + "/notifications.log")
+        // At once: one slow receiver does not hold the others back.
+        let store = store, logger = logger
+        await withTaskGroup(of: Void.self) { group in
+            for n in due {
+                guard let channel = cfg.notify.first(where: { $0.channelId == n.channel }) else {
+                    try? store.recordAttempt(n.id, delivered: false, error: "the channel is no longer in notify:", now: now)
+                    continue
+                }
+                group.addTask {
+                    let outcome = await sender.send(n, via: channel)
+                    do { try store.recordAttempt(n.id, delivered: outcome.delivered, error: outcome.error, now: Date()) } catch {
+                        logger.error("cannot record a notification attempt", metadata: ["notify.key": "\(n.key)", "error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+}

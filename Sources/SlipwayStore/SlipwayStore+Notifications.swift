@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+import SlipwayCore
+
+extension NotificationInfo: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "notifications"
+}
+
+extension SlipwayStore {
+    public func cursor(_ name: String) throws(SlipwayError) -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT event_id FROM cursors WHERE name = ?", arguments: [name]) ?? 0 }
+    }
+
+    /// Queues `rows` (a key already queued is skipped) and moves the cursor to `through`, in one transaction:
+    /// an event is queued once, whatever happens to the daemon.
+    public func enqueueNotifications(_ rows: [NotificationInfo], cursor name: String, through eventId: Int64) throws(SlipwayError) {
+        try write { db in
+            for r in rows {
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO notifications (key, channel, event_id, event_type, severity, text, body, state, attempts, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+                    """, arguments: [r.key, r.channel, r.eventId, r.eventType, r.severity.rawValue, r.text, r.body, r.nextAttemptAt, r.createdAt])
+            }
+            try db.execute(sql: "INSERT INTO cursors (name, event_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET event_id = excluded.event_id",
+                           arguments: [name, eventId])
+        }
+    }
+
+    public func dueNotifications(now: Date, limit: Int = 20) throws(SlipwayError) -> [NotificationInfo] {
+        try read { db in
+            try NotificationInfo.filter(Column("state") == NotificationInfo.State.pending.rawValue && Column("next_attempt_at") <= now)
+                .order(Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func notifications(limit: Int = 100) throws(SlipwayError) -> [NotificationInfo] {
+        try read { db in try NotificationInfo.order(Column("id").desc).limit(limit).fetchAll(db) }
+    }
+
+    /// The outcome of one attempt.
+    public func recordAttempt(_ id: Int64, delivered: Bool, error: String?, now: Date) throws(SlipwayError) {
+        try write { db in
+            guard var n = try NotificationInfo.fetchOne(db, key: id), n.state == .pending else { return }
+            n.attempts += 1
+            if delivered {
+                n.state = .sent
+                n.sentAt = now
+                n.lastError = nil
+            } else {
+                n.lastError = error
+                n.state = n.attempts >= NotificationInfo.maxAttempts ? .failed : .pending
+                n.nextAttemptAt = now.addingTimeInterval(NotificationInfo.backoff(afterFailures: n.attempts))
+            }
+            try n.update(db)
+        }
+    }
+}
