@@ -127,6 +127,11 @@ extension Engine {
         }
         store.audit(d.by, action: d.kind.rawValue, target: "\(d.environment)/\(d.version)", outcome: final.outcome ?? final.state.rawValue,
                     detail: "deployment \(d.id)", before: d.previousVersion ?? "-", after: (try? store.environment(d.environment).currentRelease) ?? "-")
+        // A deploy that failed (not a rejection, not a daemon stopping) opens an incident or joins the open one.
+        if final.state == .failed, d.kind == .deploy, let why = final.message, !why.hasPrefix("rejected by"), !why.contains(Self.stoppingMessage) {
+            await raiseIncident(d.environment, severity: .p2, title: "deploy of \(d.version) failed in \(d.environment)",
+                                trigger: "failed deployment \(d.id): \(why.split(separator: "\n").first ?? "")", now: Date())
+        }
     }
 
     static let stoppingMessage = "the daemon is stopping"

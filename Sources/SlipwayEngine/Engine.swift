@@ -35,6 +35,8 @@ public actor Engine {
     var lastAlertRun: Date?
     var alertEvaluators: [String: RuleEvaluator] = [:]
     var alertReadings: [String: (value: String?, summary: String)] = [:]
+    /// Per environment: the live release's router counters last seen while an incident was open (its impact).
+    var incidentCounters: [String: (release: String, requests: Int, errors: Int)] = [:]
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)

@@ -100,6 +100,20 @@ public enum APIRoutes {
         addTokenRoutes(v1, engine: engine)
         addWebhookRoutes(router, engine: engine)
         v1.get("alerts") { request, _ in APIResponse.json(try await engine.alerts(environment: request.uri.queryParameters.get("env"))) }
+        v1.get("incidents") { request, _ in
+            let q = request.uri.queryParameters
+            return APIResponse.json(try await engine.incidentList(environment: q.get("env"), openOnly: q.get("open") == "true"))
+        }
+        v1.get("incidents/:id") { _, context in APIResponse.json(try await engine.incidentDetail(try Self.incidentId(context))) }
+        v1.get("incidents/:id/review") { _, context in
+            let detail = try await engine.incidentDetail(try Self.incidentId(context))
+            return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: IncidentReview.markdown(detail, now: Date()))))
+        }
+        v1.post("incidents/:id") { request, context in
+            let body = try await context.attributed(APIResponse.decode(IncidentActionRequest.self, from: request))
+            return APIResponse.json(try await engine.incidentAction(try Self.incidentId(context), body))
+        }
         v1.get("notifications") { request, _ in
             APIResponse.json(try engine.store.notifications(limit: request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
         }
@@ -116,5 +130,10 @@ public enum APIRoutes {
             APIResponse.json(try await engine.approval(try context.parameters.require("id", as: Int64.self)))
         }
         return router
+    }
+
+    static func incidentId(_ context: SlipwayRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { throw SlipwayError.usage("expected an incident id (a number)") }
+        return id
     }
 }

@@ -212,6 +212,15 @@ enum Schema {
                 t.column("event_id", .integer).notNull()
             }
         }
+        m.registerMigration("v14-incidents") { db in
+            // Incidents; their notes and changes are events (incident.*), which make the timeline.
+            try db.create(table: "incidents") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("environment", .text).notNull().indexed()
+                t.column("status", .text).notNull()
+                t.column("info", .text).notNull()
+            }
+        }
         return m
     }
 }

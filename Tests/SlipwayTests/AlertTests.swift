@@ -92,4 +92,25 @@ struct AlertTests {
         #expect(Severity.p0.meets(.p1) && Severity.p1.meets(.p1) && !Severity.p2.meets(.p1))
         #expect(Severity.allCases.sorted() == [.p0, .p1, .p2, .p3])
     }
+
+    @Test func theReviewIsPrefilledFromTheIncident() {
+        var i = IncidentInfo(id: 4, environment: "production", title: "high-error-rate in production", severity: .p0, trigger: "alert high-error-rate", openedAt: at(300))
+        i.release = "v7"
+        i.deploymentId = 12
+        i.releaseSince = at(0)
+        i.requestsAtOpen = 1000
+        i.errorsAtOpen = 40
+        i.requestsAtEnd = 3000
+        i.errorsAtEnd = 1040
+        i.mitigatedAt = at(420)
+        i.resolvedAt = at(900)
+        i.status = .resolved
+        let md = IncidentReview.markdown(IncidentDetail(incident: i, timeline: [.init(time: at(0), kind: "deploy", text: "deploy of v7 | succeeded")]), now: at(1000))
+        #expect(md.contains("1000 of 2000 requests failed (50.0%) on v7 between the incident's opening and its mitigation."), "\(md)")
+        #expect(md.contains("— 5m after the release went live") && md.contains("time to mitigate 2m") && md.contains("time to resolve 10m"), "\(md)")
+        #expect(md.contains("| deploy: deploy of v7 \\| succeeded |"), "a pipe in the text does not break the table")
+        var unmeasured = i
+        unmeasured.errorsAtEnd = 10  // the router restarted: its counters went down
+        #expect(IncidentReview.markdown(IncidentDetail(incident: unmeasured, timeline: []), now: at(1000)).contains("Not measured"))
+    }
 }

@@ -14,6 +14,7 @@ extension EventPayload {
         case .config: "config.reloaded"
         case .canary(let p): "canary.\(p.change.rawValue)"
         case .alert(let p): "alert.\(p.change.rawValue)"
+        case .incident(let p): "incident.\(p.change.rawValue)"
         }
     }
 
@@ -29,6 +30,7 @@ extension EventPayload {
         case .config(let p): try p.encode(to: encoder)
         case .canary(let p): try p.encode(to: encoder)
         case .alert(let p): try p.encode(to: encoder)
+        case .incident(let p): try p.encode(to: encoder)
         }
     }
 
@@ -57,6 +59,7 @@ extension EventPayload {
         case "config": return .config(try Config(from: decoder))
         case "canary": return .canary(try changing(Canary.self))
         case "alert": return .alert(try changing(Alert.self))
+        case "incident": return .incident(try changing(Incident.self))
         default: throw unknown()
         }
     }
@@ -74,6 +77,7 @@ extension EventPayload {
         case .config(let p): "\(p.file): \(p.detail)"
         case .canary(let p): "\(p.release) step \(p.step) at \(p.weight)%: \(p.detail)"
         case .alert(let p): "\(p.severity.rawValue) \(p.name) \(p.change.rawValue): \(p.summary)"
+        case .incident(let p): "incident \(p.incidentId) \(p.change.rawValue) (\(p.severity.rawValue), \(p.status.rawValue)): \(p.detail)"
         }
     }
 }

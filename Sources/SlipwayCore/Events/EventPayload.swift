@@ -13,6 +13,7 @@ public enum EventPayload: Sendable, Equatable {
     case config(Config)
     case canary(Canary)
     case alert(Alert)
+    case incident(Incident)
 
     /// A payload family whose change (`created`, `crashed`, …) is named in the event's type, not its payload.
     protocol Changing: Decodable {
@@ -36,6 +37,28 @@ public enum EventPayload: Sendable, Equatable {
             self.runbook = runbook
         }
         enum CodingKeys: String, CodingKey { case name, severity, summary, runbook }
+    }
+
+    /// An incident opened, was joined by another trigger, changed status, or got a note.
+    public struct Incident: Codable, Sendable, Equatable, Changing {
+        public enum Change: String, Codable, Sendable { case opened, joined, acknowledged, mitigated, resolved, closed, note }
+        public var change: Change = .opened
+        public var incidentId: Int64
+        public var title: String
+        public var severity: Severity
+        public var status: IncidentInfo.Status
+        public var detail: String
+        public var actor: String?
+        public init(change: Change, incidentId: Int64, title: String, severity: Severity, status: IncidentInfo.Status, detail: String, actor: String? = nil) {
+            self.change = change
+            self.incidentId = incidentId
+            self.title = title
+            self.severity = severity
+            self.status = status
+            self.detail = detail
+            self.actor = actor
+        }
+        enum CodingKeys: String, CodingKey { case incidentId = "incident_id", title, severity, status, detail, actor }
     }
 
     /// A deployment's state change (`deployment.transition`) or progress note (`deployment.note`).

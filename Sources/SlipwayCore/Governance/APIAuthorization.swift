@@ -22,7 +22,8 @@ public enum APIAuthorization {
         ("GET", "/v1/rollback/plan", .viewer), ("GET", "/v1/migrate/dry-run", .deployer), ("GET", "/v1/events", .viewer),
         ("POST", "/v1/tokens", .admin), ("GET", "/v1/tokens", .admin), ("POST", "/v1/tokens/revoke", .admin),
         ("POST", "/v1/approvals", .approver), ("GET", "/v1/approvals/*", .viewer), ("GET", "/v1/alerts", .viewer),
-        ("POST", "/v1/silences", .deployer), ("GET", "/v1/notifications", .viewer),
+        ("POST", "/v1/silences", .deployer), ("GET", "/v1/notifications", .viewer), ("GET", "/v1/incidents", .viewer),
+        ("GET", "/v1/incidents/*", .viewer), ("GET", "/v1/incidents/*/review", .viewer), ("POST", "/v1/incidents/*", .deployer),
     ]
     public static let table: [Entry] = rules.map { Entry(method: $0.0, path: $0.1, role: $0.2) }
 

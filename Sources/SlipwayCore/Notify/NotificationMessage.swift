@@ -37,6 +37,11 @@ public struct NotificationMessage: Sendable, Equatable {
             severity = b.ok ? .p3 : .p2
             text = "\(env)backup \(b.change == .verified ? "verification failed" : b.change.rawValue)"
                 + (b.backupId.map { " \($0)" } ?? "") + (b.detail.isEmpty ? "" : ": \(b.detail)")
+        case .incident(let i):
+            guard i.change != .note && i.change != .acknowledged else { return nil }
+            category = .incident
+            severity = i.severity
+            text = "[\(i.severity.rawValue)] \(env)incident \(i.incidentId) \(i.change.rawValue): \(i.title)" + (i.detail.isEmpty ? "" : " — \(i.detail)")
         case .drill(let d):
             category = .backup
             severity = d.ok ? .p3 : .p2

@@ -22,6 +22,7 @@ extension Engine {
             guard let env = cfg.environments[name] else { continue }
             var sample = await alertSample(env, stats: stats, now: now)
             sample.diskFree = disk
+            var resolvedAlert: String?
             for alert in AlertSettings.builtIns + cfg.alerts {
                 var s = sample
                 if let p = alert.prometheus { s.value = await Self.readProvider(p, timeout: .seconds(2)).value }
@@ -58,7 +59,15 @@ extension Engine {
                     logger.warning("alert \(moved.rawValue)", metadata: ["alert.env": "\(name)", "alert.name": "\(alert.name)",
                                                                         "alert.severity": "\(alert.severity.rawValue)", "alert.summary": "\(summary)"])
                 }
+                if moved == .firing, alert.severity.meets(.p1) {
+                    let rollback = alert.builtIn == .automaticRollback
+                    await raiseIncident(name, severity: alert.severity, title: rollback ? "automatic rollback in \(name)" : "\(alert.name) in \(name)",
+                                        trigger: rollback ? "automatic rollback: \(summary)" : "alert \(alert.name): \(summary)", mitigating: rollback, now: now)
+                }
+                if moved == .resolved { resolvedAlert = alert.name }
             }
+            let firingSevere = ((try? store.alertStates()) ?? [:]).values.contains { $0.info.environment == name && $0.info.state == .firing && $0.info.severity.meets(.p1) }
+            followIncidents(name, stats: stats, firingSevere: firingSevere, resolvedAlert: resolvedAlert, now: now)
         }
     }
 
