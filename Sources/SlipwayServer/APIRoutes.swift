@@ -114,6 +114,15 @@ public enum APIRoutes {
             let body = try await context.attributed(APIResponse.decode(IncidentActionRequest.self, from: request))
             return APIResponse.json(try await engine.incidentAction(try Self.incidentId(context), body))
         }
+        v1.get("report") { request, _ in
+            let q = request.uri.queryParameters
+            var since: Duration?
+            if let text = q.get("since") {
+                guard let d = DurationParsing.parse(text) else { throw SlipwayError.usage("--since: expected a duration like 90d or 12h, got '\(text)'") }
+                since = d
+            }
+            return APIResponse.json(try await engine.report(environment: q.get("env"), since: since))
+        }
         v1.get("notifications") { request, _ in
             APIResponse.json(try engine.store.notifications(limit: request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
         }

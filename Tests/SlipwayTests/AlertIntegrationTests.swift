@@ -74,6 +74,13 @@ struct AlertIntegrationTests {
             }
             let closed = try await s.cli(["incident", "close", "\(incident.id)"])
             #expect(closed.status == 0 && closed.text.contains("is closed"), "\(closed)")
+            // DORA from the same records: v1 caused the incident and was rolled back; the rollback is rework.
+            let report = try await s.cli(["report", "--since", "1h", "--json"])
+            let dora = try SlipwayJSON.decoder().decode(DORAReport.self, from: Data(report.text.utf8))
+            #expect(dora.changeFailureRate.value == 0.5 && dora.changeFailureRate.deployments == [bad.id], "\(dora.changeFailureRate)")
+            #expect(dora.deploymentFrequency.deployments.count == 2 && dora.reworkRate.value == 1.0 / 3 && dora.recoveryTime.value != nil, "\(dora)")
+            let table = try await s.cli(["report", "--since", "1h"])
+            #expect(table.text.contains("change failure rate") && table.text.contains("50.0%"), "\(table)")
 
             let listed = try await s.cli(["alerts"])
             #expect(listed.status == 0 && listed.text.contains("high-error-rate") && listed.text.contains("P0") && listed.text.contains("FIRING"), "\(listed)")

@@ -116,9 +116,11 @@ struct TimeoutTests {
                 addr.sin_port = UInt16(port).bigEndian
                 var tv = timeval(tv_sec: 15, tv_usec: 0)
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                // Before connecting: the server's idle timer cannot start earlier than this (taken after
+                // connect(), a thread delayed on a busy machine measured less than the timeout).
+                let began = ContinuousClock.now
                 let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
                 guard ok == 0 else { return c.resume(throwing: POSIXError(.ECONNREFUSED)) }
-                let began = ContinuousClock.now
                 if !send.isEmpty { _ = send.withCString { write(fd, $0, strlen($0)) } }
                 var received = [UInt8]()
                 var buf = [UInt8](repeating: 0, count: 4096)

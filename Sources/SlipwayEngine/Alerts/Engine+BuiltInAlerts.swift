@@ -10,7 +10,7 @@ extension Engine {
         case .backupFailed:
             let last = try? store.latestEvents(environment: env.name, types: ["backup.created", "backup.failed"])
             guard let failed = last?["backup.failed"], failed.id > (last?["backup.created"]?.id ?? 0) else {
-                return (false, "the last backup succeeded", nil)
+                return (false, last?["backup.created"] == nil ? "no backup yet" : "the last backup succeeded", nil)
             }
             return (true, "the last backup failed: \(failed.payload.summary)", nil)
         case .verifyFailed:
