@@ -99,6 +99,15 @@ public enum APIRoutes {
         addEventRoutes(v1, engine: engine)
         addTokenRoutes(v1, engine: engine)
         addWebhookRoutes(router, engine: engine)
+        router.get("health/live") { _, _ in APIResponse.json(["status": "live"]) }
+        router.get("health/ready") { _, _ in
+            // The API answers only after reconcile; ready once the store answers too.
+            do { _ = try engine.store.locks() } catch { return APIResponse.json(["status": "store unavailable"], status: .serviceUnavailable) }
+            return APIResponse.json(["status": "ready"])
+        }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: await engine.metricsText())))
+        }
         v1.get("alerts") { request, _ in APIResponse.json(try await engine.alerts(environment: request.uri.queryParameters.get("env"))) }
         v1.get("incidents") { request, _ in
             let q = request.uri.queryParameters

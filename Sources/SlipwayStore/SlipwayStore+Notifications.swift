@@ -55,3 +55,14 @@ extension SlipwayStore {
         }
     }
 }
+
+extension SlipwayStore {
+    /// How many notifications are in each state.
+    public func notificationCounts() throws(SlipwayError) -> [String: Int] {
+        try read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM notifications GROUP BY state") { out[row["state"]] = row["n"] }
+            return out
+        }
+    }
+}

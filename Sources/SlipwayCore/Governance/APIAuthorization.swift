@@ -24,6 +24,7 @@ public enum APIAuthorization {
         ("POST", "/v1/approvals", .approver), ("GET", "/v1/approvals/*", .viewer), ("GET", "/v1/alerts", .viewer),
         ("POST", "/v1/silences", .deployer), ("GET", "/v1/notifications", .viewer), ("GET", "/v1/incidents", .viewer),
         ("GET", "/v1/incidents/*", .viewer), ("GET", "/v1/incidents/*/review", .viewer), ("POST", "/v1/incidents/*", .deployer), ("GET", "/v1/report", .viewer),
+        ("GET", "/metrics", .viewer),
     ]
     public static let table: [Entry] = rules.map { Entry(method: $0.0, path: $0.1, role: $0.2) }
 
@@ -32,6 +33,13 @@ public enum APIAuthorization {
 
     public static func isSigned(method: String, path: String) -> Bool {
         signed.contains { $0.method == method && $0.path == path }
+    }
+
+    /// Routes anyone may call: the daemon's liveness and readiness (for a load balancer or systemd).
+    public static let open: [(method: String, path: String)] = [("GET", "/health/live"), ("GET", "/health/ready")]
+
+    public static func isOpen(method: String, path: String) -> Bool {
+        open.contains { $0.method == method && $0.path == path }
     }
 
     /// The role `method path` needs, or nil when no rule names it (refused).
