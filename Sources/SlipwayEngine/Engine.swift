@@ -37,6 +37,8 @@ public actor Engine {
     var alertReadings: [String: (value: String?, summary: String)] = [:]
     /// Per environment: the live release's router counters last seen while an incident was open (its impact).
     var incidentCounters: [String: (release: String, requests: Int, errors: Int)] = [:]
+    /// The serving instances' CPU share and resident memory, as the alert loop last sampled them (for `status`).
+    var instanceUsage: [Int64: (cpu: Double?, rss: Int64?)] = [:]
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)
@@ -130,10 +132,17 @@ public actor Engine {
             var status = (EnvironmentStatus(name: name, currentRelease: record.currentRelease, previousRelease: record.previousRelease,
                                          listen: env.router.listen.description, strategy: env.strategy,
                                          lock: locks.first { $0.environment == name },
-                                         instances: try store.instances(environment: name).map(\.info), maintenance: record.maintenance,
+                                         instances: try store.instances(environment: name).map { i in
+                                             var info = i.info
+                                             if let id = i.id, let used = instanceUsage[id] { info.cpu = used.cpu; info.rssBytes = used.rss }
+                                             return info
+                                         }, maintenance: record.maintenance,
                                          secrets: env.secretNames.map { SecretInfo(name: $0, source: secrets.source(of: $0, environment: name)?.description) },
                                          shared: config.sharedDirectory(name), watch: record.watch))
             status.canary = record.canary
+            status.diskFree = Self.diskFree(config.root)
+            status.memoryLimit = env.process.memoryLimit
+            if env.process.memoryLimit != nil { status.memoryLimitEnforcement = "measured" }
             out.append(status)
         }
         return out

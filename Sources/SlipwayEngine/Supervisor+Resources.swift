@@ -12,26 +12,39 @@ public struct ReleaseResources: Sendable, Equatable {
     public var cpu: Double?
     /// Failed readiness and liveness probes of the instances since this daemon started.
     public var healthFailures: Int
+    /// Per instance id: CPU share (when two readings exist) and resident bytes.
+    public var perInstance: [Int64: (cpu: Double?, rss: Int64?)] = [:]
+
+    public static func == (a: ReleaseResources, b: ReleaseResources) -> Bool {
+        a.memoryBytes == b.memoryBytes && a.cpu == b.cpu && a.healthFailures == b.healthFailures
+    }
 }
 
 extension Supervisor {
     public func resources(_ instances: [InstanceRecord]) -> ReleaseResources {
         let now = ContinuousClock.now
         var rss: [Double] = [], cpu: [Double] = [], failures = 0
+        var each: [Int64: (cpu: Double?, rss: Int64?)] = [:]
         for i in instances {
             guard let id = i.id else { continue }
             failures += healthFailureCounts[id] ?? 0
             guard ProcessInspector.isAlive(pid: i.pid, startTime: UInt64(i.procStartTime)) else { continue }
-            if let bytes = ProcessInspector.rss(i.pid) { rss.append(Double(bytes)) }
+            let bytes = ProcessInspector.rss(i.pid)
+            if let bytes { rss.append(Double(bytes)) }
+            var share: Double?
             if let seconds = ProcessInspector.cpuSeconds(i.pid) {
                 if let last = cpuReadings[id], last.pid == i.pid {
                     let elapsed = (now - last.at).seconds
-                    if elapsed > 0.05 { cpu.append(max(0, seconds - last.cpu) / elapsed) }
+                    if elapsed > 0.05 { share = max(0, seconds - last.cpu) / elapsed }
                 }
+                if let share { cpu.append(share) }
                 cpuReadings[id] = (i.pid, seconds, now)
             }
+            each[id] = (share, bytes)
         }
-        return ReleaseResources(memoryBytes: rss.max(), cpu: cpu.isEmpty ? nil : cpu.reduce(0, +) / Double(cpu.count), healthFailures: failures)
+        var r = ReleaseResources(memoryBytes: rss.max(), cpu: cpu.isEmpty ? nil : cpu.reduce(0, +) / Double(cpu.count), healthFailures: failures)
+        r.perInstance = each
+        return r
     }
 }
 

@@ -72,6 +72,14 @@ struct DaemonMetricsTests {
                          #"slipway_incidents_open{severity="P1"} 1"#, #"slipway_dora_deployment_frequency_per_day{environment="production"} "#] {
                 #expect(text.contains(line), "missing \(line)")
             }
+            // status shows what the supervisor sampled: each serving instance's CPU and memory, and the disk.
+            let sampled = try await poll(within: .seconds(10)) { () async throws -> EnvironmentStatus? in
+                let st = try await s.status()
+                return st.instances.allSatisfy({ ($0.rssBytes ?? 0) > 1_000_000 && $0.cpu != nil }) ? st : nil
+            }
+            #expect(sampled.diskFree.map { $0 > 0 && $0 < 1 } == true && sampled.memoryLimit == nil && sampled.memoryLimitEnforcement == nil)
+            let shown = try await s.cli(["status"])
+            #expect(shown.text.contains("CPU") && shown.text.contains("RSS") && shown.text.contains("MiB") && shown.text.contains("of its filesystem free"), "\(shown)")
             let (status, complaints) = try Self.promtoolCheck(text, in: s.dir)
             #expect(status == 0, "promtool check metrics: \(complaints)")
 

@@ -149,6 +149,9 @@ public struct InstanceInfo: Codable, Sendable, Equatable {
     public var restarts: Int
     public var startedAt: Date
     public var logFile: String
+    /// CPU use (a share of one core) and resident memory, as the supervisor last sampled them (serving instances).
+    public var cpu: Double?
+    public var rssBytes: Int64?
 
     public init(id: Int64, environment: String, release: String, slot: Int, port: Int, pid: Int32,
                 state: InstanceState, ready: Bool, restarts: Int, startedAt: Date, logFile: String) {
@@ -166,8 +169,8 @@ public struct InstanceInfo: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, environment, release, slot, port, pid, state, ready, restarts
-        case startedAt = "started_at", logFile = "log_file"
+        case id, environment, release, slot, port, pid, state, ready, restarts, cpu
+        case startedAt = "started_at", logFile = "log_file", rssBytes = "rss_bytes"
     }
 }
 
@@ -209,6 +212,11 @@ public struct EnvironmentStatus: Codable, Sendable {
     public var watch: WatchInfo?
     /// The canary in progress.
     public var canary: CanaryInfo?
+    /// Free share of the filesystem holding the root.
+    public var diskFree: Double?
+    /// `process.memory_limit`, and how it is held: `measured` (alerts and analysis only; no cgroup is delegated).
+    public var memoryLimit: Int64?
+    public var memoryLimitEnforcement: String?
 
     public init(name: String, currentRelease: String?, previousRelease: String?, listen: String,
                 strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo], maintenance: MaintenanceMode? = nil,
@@ -228,7 +236,8 @@ public struct EnvironmentStatus: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch, canary
-        case currentRelease = "current_release", previousRelease = "previous_release"
+        case currentRelease = "current_release", previousRelease = "previous_release", diskFree = "disk_free"
+        case memoryLimit = "memory_limit", memoryLimitEnforcement = "memory_limit_enforcement"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -245,6 +254,9 @@ public struct EnvironmentStatus: Codable, Sendable {
         shared = try c.decodeIfPresent(String.self, forKey: .shared)
         watch = try c.decodeIfPresent(WatchInfo.self, forKey: .watch)
         canary = try c.decodeIfPresent(CanaryInfo.self, forKey: .canary)
+        diskFree = try c.decodeIfPresent(Double.self, forKey: .diskFree)
+        memoryLimit = try c.decodeIfPresent(Int64.self, forKey: .memoryLimit)
+        memoryLimitEnforcement = try c.decodeIfPresent(String.self, forKey: .memoryLimitEnforcement)
     }
 }
 

@@ -78,6 +78,7 @@ extension Engine {
         guard let release = record?.currentRelease else { return MetricSample() }
         let instances = ((try? store.instances(environment: env.name)) ?? []).filter { $0.release == release && $0.state != .standby && $0.state != .stopping }
         let used = await supervisor.resources(instances)
+        for (id, u) in used.perInstance { instanceUsage[id] = u }
         let pool = stats?[env.name]?[release]
         var sample = (pool?.windows["1m"].map { Self.sample($0, seconds: 60) } ?? MetricSample(rps: 0))
             .with(used, restarts: instances.reduce(0) { $0 + $1.restarts }, memoryLimit: env.process.memoryLimit)

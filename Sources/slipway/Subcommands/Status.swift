@@ -27,7 +27,10 @@ struct Status: AsyncParsableCommand {
             }
             if let m = s.maintenance { line += m.mode == .on ? ", MAINTENANCE (503 page)" : ", PAUSED (requests held up to \(m.holdLimitMs / 1000)s)" }
             print(line)
-            if let shared = s.shared { print("  data: \(shared)") }
+            if let shared = s.shared { print("  data: \(shared)" + (s.diskFree.map { String(format: " (%.0f%% of its filesystem free)", $0 * 100) } ?? "")) }
+            if let limit = s.memoryLimit {
+                print("  memory limit: \(ByteFormat.bytes(limit)) per instance, \(s.memoryLimitEnforcement ?? "measured"): alerts and analysis compare with it; nothing enforces it")
+            }
             if !s.secrets.isEmpty {
                 print("  secrets: " + s.secrets.map { "\($0.name) (\($0.source ?? "NOT SET"))" }.joined(separator: ", "))
             }
@@ -35,9 +38,10 @@ struct Status: AsyncParsableCommand {
             var rows: [[String]] = []
             for i in s.instances {
                 let ready: String = i.ready ? "yes" : "no"
-                rows.append(["  \(i.release)", "\(i.slot)", "\(i.port)", "\(i.pid)", i.state.rawValue, ready, "\(i.restarts)", Output.time(i.startedAt)])
+                rows.append(["  \(i.release)", "\(i.slot)", "\(i.port)", "\(i.pid)", i.state.rawValue, ready, "\(i.restarts)",
+                             i.cpu.map { String(format: "%.1f%%", $0 * 100) } ?? "-", i.rssBytes.map { ByteFormat.bytes($0) } ?? "-", Output.time(i.startedAt)])
             }
-            Output.table(["  RELEASE", "SLOT", "PORT", "PID", "STATE", "READY", "RESTARTS", "STARTED"], rows)
+            Output.table(["  RELEASE", "SLOT", "PORT", "PID", "STATE", "READY", "RESTARTS", "CPU", "RSS", "STARTED"], rows)
         }
     }
 }
