@@ -39,6 +39,9 @@ public actor Engine {
     var incidentCounters: [String: (release: String, requests: Int, errors: Int)] = [:]
     /// The serving instances' CPU share and resident memory, as the alert loop last sampled them (for `status`).
     var instanceUsage: [Int64: (cpu: Double?, rss: Int64?)] = [:]
+    /// Autoscaling: each environment's decider (its timers and cooldown) and the scale it is running.
+    var autoscalers: [String: AutoscaleDecider] = [:]
+    var autoscaleTasks: [String: Task<Void, Never>] = [:]
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)

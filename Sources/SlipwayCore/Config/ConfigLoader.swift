@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -235,6 +235,7 @@ public enum ConfigLoader {
         let analysis = value("analysis").flatMap { Self.analysis($0, reader: reader) }
         let hooks = value("hooks").flatMap { Self.hooks($0, reader: reader) }
         let canary = value("canary").flatMap { Self.canary($0, reader: reader) }
+        let autoscale = value("autoscale").flatMap { Self.autoscale($0, reader: reader) }
         var governance = Self.governance(windows: value("windows"), freezes: value("freezes"), rollbackInFreeze: value("rollback_in_freeze"), reader: reader)
         Self.promotion(&governance, value: value, reader: reader)
         var rolling = RollingSettings()
@@ -253,6 +254,7 @@ public enum ConfigLoader {
         env.hooks = hooks ?? HookSettings()
         env.rolling = rolling
         env.canary = canary ?? CanarySettings()
+        env.autoscale = autoscale
         env.governance = governance
         if let w = value("watch") { env.watch = reader.duration(w, "watch", allowZero: true) ?? env.watch }
         return env

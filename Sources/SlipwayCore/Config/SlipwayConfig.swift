@@ -135,6 +135,8 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var hooks = HookSettings()
     public var rolling = RollingSettings()
     public var canary = CanarySettings()
+    /// `autoscale:`: the instance count follows a rule within min…max.
+    public var autoscale: AutoscaleSettings?
     /// Deploy windows and freezes.
     public var governance = GovernanceSettings()
     /// After a switch, how long the previous release stays warm while the new one is watched (0: no watch).

@@ -22,6 +22,7 @@ extension Engine {
             guard let env = cfg.environments[name] else { continue }
             var sample = await alertSample(env, stats: stats, now: now)
             sample.diskFree = disk
+            autoscaleStep(env, sample: sample, now: now)
             var resolvedAlert: String?
             for alert in AlertSettings.builtIns + cfg.alerts {
                 var s = sample
