@@ -118,6 +118,7 @@ public enum DemoApp {
         }
         let shared = ProcessInfo.processInfo.environment["SLIPWAY_SHARED"].map { ", shared data in \($0)" } ?? ""
         print("demo-app \(version) listening on 127.0.0.1:\(port)\(shared)")
+        fflush(nil)  // stdout is a file here: without this the line would wait in the buffer
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

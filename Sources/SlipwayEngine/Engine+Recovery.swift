@@ -111,6 +111,9 @@ extension Engine {
         if tickCount % 14_400 == 1, let pruned = try? store.pruneEvents(before: now.addingTimeInterval(-Self.eventRetention.seconds)), pruned > 0 {
             logger.info("pruned the event log", metadata: ["events.pruned": "\(pruned)"])
         }
+        if tickCount % 14_400 == 2, case let removed = pruneLogs(now: now), removed > 0 {
+            logger.info("removed old log files", metadata: ["logs.removed": "\(removed)"])
+        }
         if tickCount % 8 == 0, !(await router.isRunning()) {
             logger.warning("the router is not answering; starting it again")
             changed = true

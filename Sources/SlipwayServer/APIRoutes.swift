@@ -123,6 +123,11 @@ public enum APIRoutes {
             let body = try await context.attributed(APIResponse.decode(IncidentActionRequest.self, from: request))
             return APIResponse.json(try await engine.incidentAction(try Self.incidentId(context), body))
         }
+        v1.get("logs/app") { request, _ in
+            let q = request.uri.queryParameters
+            return APIResponse.json(try await engine.appLogs(environment: q.get("env"), release: q.get("release"),
+                                                             tail: min(10_000, max(1, q.get("tail").flatMap { Int($0) } ?? 100)), cursor: q.get("cursor")))
+        }
         v1.get("report") { request, _ in
             let q = request.uri.queryParameters
             var since: Duration?

@@ -4,7 +4,7 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs"]
     static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
@@ -128,6 +128,10 @@ public enum ConfigLoader {
         let webhooks = value("webhooks").map { webhookList($0, environments: names, release: release, reader: reader) } ?? []
         let alerts = value("alerts").map { alertList($0, reader: reader) } ?? []
         let notify = value("notify").map { notifyList($0, reader: reader) } ?? []
+        var logRetention = Duration.seconds(30 * 86_400)
+        if let node = value("logs"), let entries = reader.mapping(node, "logs", allowed: ["retention"]), let e = entries.first {
+            logRetention = reader.duration(e.value, "logs.retention") ?? logRetention
+        }
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         var config = SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
                                    keepReleases: keepReleases, environmentNames: names, environments: environments)
@@ -135,6 +139,7 @@ public enum ConfigLoader {
         config.webhooks = webhooks
         config.alerts = alerts
         config.notify = notify
+        config.logRetention = logRetention
         return config
     }
 

@@ -39,6 +39,8 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var alerts: [AlertSettings] = []
     /// `notify:`: where events are sent, through the outbox.
     public var notify: [NotifySettings] = []
+    /// `logs.retention`: files under `<root>/logs` not written for this long are removed.
+    public var logRetention: Duration = .seconds(30 * 86_400)
 
     public init(
         file: String, directory: String, app: String, root: String, release: ReleaseSettings,

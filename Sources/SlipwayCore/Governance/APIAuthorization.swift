@@ -24,7 +24,7 @@ public enum APIAuthorization {
         ("POST", "/v1/approvals", .approver), ("GET", "/v1/approvals/*", .viewer), ("GET", "/v1/alerts", .viewer),
         ("POST", "/v1/silences", .deployer), ("GET", "/v1/notifications", .viewer), ("GET", "/v1/incidents", .viewer),
         ("GET", "/v1/incidents/*", .viewer), ("GET", "/v1/incidents/*/review", .viewer), ("POST", "/v1/incidents/*", .deployer), ("GET", "/v1/report", .viewer),
-        ("GET", "/metrics", .viewer),
+        ("GET", "/metrics", .viewer), ("GET", "/v1/logs/app", .viewer),
     ]
     public static let table: [Entry] = rules.map { Entry(method: $0.0, path: $0.1, role: $0.2) }
 

@@ -72,14 +72,39 @@ struct History: AsyncParsableCommand {
 }
 
 struct Logs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a deployment's log.")
+    static let configuration = CommandConfiguration(abstract: "Print a deployment's log, or with --app the instances' own output (each line tagged release#slot).")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The deployment id (slipway history)") var deploymentId: Int64
+    @OptionGroup var envOption: EnvOption
+    @Argument(help: "The deployment id (slipway history)") var deploymentId: Int64?
+    @Flag(help: "The instances' output instead of a deployment's log") var app = false
+    @Option(help: "With --app: only this release's instances") var release: String?
+    @Option(help: "With --app: the last N lines of each instance's log first") var lines = 100
+    @Flag(name: .shortAndLong, help: "With --app: keep printing what the instances write") var follow = false
+
+    func validate() throws {
+        if app == (deploymentId != nil) { throw ValidationError("give a deployment id, or --app (not both)") }
+        if !app, release != nil || follow { throw ValidationError("--release and --follow go with --app") }
+    }
 
     func run() async throws {
         let client = try global.client()
-        _ = try await client.get("/v1/deployments/\(deploymentId)?after=\(Int64.max)", as: DeploymentProgress.self)
-        print(try await client.text("/v1/deployments/\(deploymentId)/log"), terminator: "")
+        guard app else {
+            let id = deploymentId ?? 0
+            _ = try await client.get("/v1/deployments/\(id)?after=\(Int64.max)", as: DeploymentProgress.self)
+            print(try await client.text("/v1/deployments/\(id)/log"), terminator: "")
+            return
+        }
+        var q = ["tail=\(lines)"]
+        if let e = envOption.env { q.append("env=\(e)") }
+        if let r = release { q.append("release=\(r)") }
+        var page: AppLogPage = try await client.get("/v1/logs/app?" + q.joined(separator: "&"))
+        while true {
+            for l in page.lines { print("[\(l.release)#\(l.slot)] \(l.text)") }
+            guard follow else { return }
+            fflush(nil)
+            try await Task.sleep(for: .milliseconds(500))
+            page = try await client.get("/v1/logs/app?" + (q + ["cursor=\(page.cursor)"]).joined(separator: "&"))
+        }
     }
 }
 
