@@ -4,10 +4,13 @@ import SlipwayCore
 
 extension SlipwayStore {
     /// Every alert's last state, with its tracker, keyed by `environment/name`.
-    public func alertStates() throws(SlipwayError) -> [String: (info: AlertInfo, tracker: AlertTracker)] {
+    /// With `environment`, only that environment's.
+    public func alertStates(environment: String? = nil) throws(SlipwayError) -> [String: (info: AlertInfo, tracker: AlertTracker)] {
         try read { db in
             var out: [String: (AlertInfo, AlertTracker)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT environment, name, info, tracker FROM alerts") {
+            let rows = environment == nil ? try Row.fetchAll(db, sql: "SELECT environment, name, info, tracker FROM alerts")
+                : try Row.fetchAll(db, sql: "SELECT environment, name, info, tracker FROM alerts WHERE environment = ?", arguments: [environment])
+            for row in rows {
                 let decoder = SlipwayJSON.decoder()
                 guard let info = try? decoder.decode(AlertInfo.self, from: Data((row["info"] as String).utf8)),
                       let tracker = try? decoder.decode(AlertTracker.self, from: Data((row["tracker"] as String).utf8)) else { continue }

@@ -31,7 +31,7 @@ extension Engine {
                 let (condition, summary, value) = judge(alert, env: env, sample: s, key: key, now: now)
                 alertReadings[key] = (value, summary)
                 // Re-read after the awaits above: a silence or another pass may have saved it meanwhile.
-                let stored = (try? store.alertStates())?[key]
+                let stored = (try? store.alertStates(environment: name))?[key]
                 var tracker = stored?.tracker ?? AlertTracker(since: now)
                 guard let moved = tracker.observe(condition, at: now, pendingFor: alert.pendingFor, keepFiringFor: alert.keepFiringFor) else { continue }
                 var info = stored?.info ?? AlertInfo(environment: name, name: alert.name, severity: alert.severity, state: moved, since: now,
@@ -67,7 +67,7 @@ extension Engine {
                 }
                 if moved == .resolved { resolvedAlert = alert.name }
             }
-            let firingSevere = ((try? store.alertStates()) ?? [:]).values.contains { $0.info.environment == name && $0.info.state == .firing && $0.info.severity.meets(.p1) }
+            let firingSevere = ((try? store.alertStates(environment: name)) ?? [:]).values.contains { $0.info.state == .firing && $0.info.severity.meets(.p1) }
             followIncidents(name, stats: stats, firingSevere: firingSevere, resolvedAlert: resolvedAlert, now: now)
         }
     }
