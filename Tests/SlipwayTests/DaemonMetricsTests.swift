@@ -97,13 +97,7 @@ struct DaemonMetricsTests {
                                                 directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: s.dir + "/prometheus.log")
             defer { kill(prom.pid, SIGTERM) }
             let query = "slipway_deployments_total%7Benvironment%3D%22production%22%2Coutcome%3D%22succeeded%22%7D"
-            let value = try await poll(within: .seconds(60), every: .milliseconds(500)) { () async -> Double? in
-                guard let r = try? await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: web), path: "/api/v1/query?query=\(query)"),
-                      let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
-                      let data = json["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
-                      let pair = result["value"] as? [Any], let text = pair.last as? String, let v = Double(text) else { return nil }
-                return v
-            }
+            let value = try await MetricsTests.firstValue(query, prometheusPort: web)
             #expect(value == 1)
         }
     }

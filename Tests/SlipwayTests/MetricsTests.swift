@@ -48,18 +48,23 @@ struct MetricsTests {
                                             directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/prometheus.log")
         defer { kill(prom.pid, SIGTERM) }
         let query = "slipway_router_requests_total%7Blistener%3D%22default%22%2Cpool%3D%22static%22%7D"
-        let value = try await poll(within: .seconds(60), every: .milliseconds(500)) { () async -> Double? in
-            guard let r = try? await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: web), path: "/api/v1/query?query=\(query)"),
-                  let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
-                  let data = json["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
-                  let pair = result["value"] as? [Any], let text = pair.last as? String, let v = Double(text) else { return nil }
-            return v
-        }
+        let value = try await Self.firstValue(query, prometheusPort: web)
         // Prometheus started after the last request: its first scrape sees all 25, no more, no fewer.
         #expect(value == 25)
         // The 1-minute window's p99 is there too, in seconds.
         let p99 = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: web),
                                                      path: "/api/v1/query?query=slipway_router_window_latency_seconds%7Bwindow%3D%221m%22%2Cquantile%3D%220.99%22%7D")
         #expect(p99.bodyText.contains("\"pool\":\"static\""), "\(p99.bodyText)")
+    }
+
+    /// Polls a Prometheus on `prometheusPort` until `query` (URL-encoded) has a result; its first value.
+    static func firstValue(_ query: String, prometheusPort web: Int) async throws -> Double {
+        try await poll(within: .seconds(60), every: .milliseconds(500)) { () async -> Double? in
+            guard let r = try? await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: web), path: "/api/v1/query?query=\(query)"),
+                  let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+                  let data = json["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
+                  let pair = result["value"] as? [Any], let text = pair.last as? String, let v = Double(text) else { return nil }
+            return v
+        }
     }
 }
