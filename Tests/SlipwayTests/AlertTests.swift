@@ -41,6 +41,22 @@ struct AlertTests {
         #expect(a.observe(true, at: at(700), pendingFor: .seconds(30), keepFiringFor: keep) == .pending, "a new episode waits again")
     }
 
+    @Test func aFiringAlertIsAnnouncedAgainEveryRepeatInterval() {
+        var a = AlertTracker(since: t0)
+        func due(_ s: Double, _ every: Duration = .seconds(3600)) -> Bool { a.repeatDue(at: at(s), every: every) }
+        func see(_ holds: Bool, _ s: Double) { _ = a.observe(holds, at: at(s), pendingFor: .zero, keepFiringFor: .zero) }
+        let notFiring = due(0)
+        see(true, 0)
+        let early = due(3599), onTime = due(3600), again = due(3700), nextHour = due(7200), never = due(99_999, .zero)
+        #expect(!notFiring && !early && onTime && !again && nextHour, "once an hour while firing")
+        #expect(!never, "repeat: 0 announces once")
+        see(false, 8000)
+        let quiet = due(20_000)
+        see(true, 30_000)
+        let soon = due(30_100), fresh = due(33_600)
+        #expect(!quiet && !soon && fresh, "resolved is quiet; a new episode counts from its firing")
+    }
+
     @Test func withoutKeepFiringAnAlertResolvesAtTheFirstFalseReading() {
         var a = AlertTracker(since: t0)
         _ = a.observe(true, at: at(0), pendingFor: .zero, keepFiringFor: .zero)

@@ -47,7 +47,7 @@ struct DaemonMetricsTests {
         let s = try Sandbox(extra: """
             server: { listen: "127.0.0.1:\(api)" }
             alerts:
-              - { name: disk-check, expr: "disk_free < 100%", severity: P1 }
+              - { name: disk-check, expr: "disk_free < 100%", severity: P1, repeat: 1s }
             """)
         try await s.withDaemon { _ in
             _ = try await s.release("v1")
@@ -80,6 +80,12 @@ struct DaemonMetricsTests {
             #expect(sampled.diskFree.map { $0 > 0 && $0 < 1 } == true && sampled.memoryLimit == nil && sampled.memoryLimitEnforcement == nil)
             let shown = try await s.cli(["status"])
             #expect(shown.text.contains("CPU") && shown.text.contains("RSS") && shown.text.contains("MiB") && shown.text.contains("of its filesystem free"), "\(shown)")
+            // Still firing: announced again every `repeat:` (here 1s).
+            let repeated = try await poll(within: .seconds(10)) { () async throws -> Event? in
+                let page: EventPage = try await s.client.get("/v1/events?since=0&limit=1000")
+                return page.events.first { $0.type == "alert.repeated" }
+            }
+            #expect(repeated.payload.summary.contains("disk-check") && repeated.payload.summary.contains("since "), "\(repeated.payload.summary)")
             let (status, complaints) = try Self.promtoolCheck(text, in: s.dir)
             #expect(status == 0, "promtool check metrics: \(complaints)")
 

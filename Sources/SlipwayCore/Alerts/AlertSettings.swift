@@ -7,6 +7,8 @@ public struct AlertSettings: Sendable, Equatable {
     public var keepFiringFor: Duration
     public var severity: Severity
     public var runbook: String?
+    /// `repeat:`: while it fires, announce it again this often (`alert.repeated`; 0: once).
+    public var repeatEvery: Duration = .seconds(4 * 3600)
     /// `prometheus: { url, query }`: the rule's `value` is this query's result.
     public var prometheus: ProviderSettings?
     /// A built-in alert (no config): judged from the event log and the supervisor, not the rule alone.

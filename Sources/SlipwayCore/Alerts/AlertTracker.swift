@@ -19,8 +19,17 @@ public struct AlertTracker: Codable, Sendable, Equatable {
     public var falseSince: Date?
     public var firedAt: Date?
     public var resolvedAt: Date?
+    /// When a still-firing alert was last announced again (`repeat:`).
+    public var repeatedAt: Date?
 
     public init(since: Date) { self.since = since }
+
+    /// Whether a firing alert is due to be announced again: `every` since it fired or was last repeated.
+    public mutating func repeatDue(at now: Date, every: Duration) -> Bool {
+        guard phase == .firing, every > .zero, let since = repeatedAt ?? firedAt, now.timeIntervalSince(since) >= every.seconds else { return false }
+        repeatedAt = now
+        return true
+    }
 
     /// The phase it moved to, if it moved.
     public mutating func observe(_ condition: Bool?, at now: Date, pendingFor: Duration, keepFiringFor: Duration) -> Phase? {
@@ -52,7 +61,7 @@ public struct AlertTracker: Codable, Sendable, Equatable {
         }
         guard phase != before else { return nil }
         since = now
-        if phase == .firing { firedAt = now; resolvedAt = nil }
+        if phase == .firing { firedAt = now; resolvedAt = nil; repeatedAt = nil }
         if phase == .resolved { resolvedAt = now; falseSince = nil }
         return phase
     }

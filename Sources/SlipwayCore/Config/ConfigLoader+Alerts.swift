@@ -11,7 +11,7 @@ extension ConfigLoader {
         let reserved = Set(AlertSettings.BuiltIn.allCases.map(\.rawValue))
         for (i, item) in items.enumerated() {
             let path = "alerts[\(i)]"
-            guard let entries = reader.mapping(item, path, allowed: ["name", "expr", "for", "keep_firing_for", "severity", "runbook", "prometheus"]) else { continue }
+            guard let entries = reader.mapping(item, path, allowed: ["name", "expr", "for", "keep_firing_for", "severity", "runbook", "prometheus", "repeat"]) else { continue }
             func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
             var name: String?, rule: Rule?, severity = Severity.p2
             var pendingFor = Duration.zero, keepFiringFor = Duration.zero, runbook: String?, prometheus: ProviderSettings?
@@ -35,14 +35,18 @@ extension ConfigLoader {
             if let n = value("for") { pendingFor = reader.duration(n, "\(path).for", allowZero: true) ?? .zero }
             if let n = value("keep_firing_for") { keepFiringFor = reader.duration(n, "\(path).keep_firing_for", allowZero: true) ?? .zero }
             if let n = value("runbook") { runbook = reader.string(n, "\(path).runbook") }
+            var repeatEvery: Duration?
+            if let n = value("repeat") { repeatEvery = reader.duration(n, "\(path).repeat", allowZero: true) }
             if let n = value("prometheus"), let source = providerSource("prometheus", n, "\(path).prometheus", reader: reader) {
                 prometheus = ProviderSettings(source: source)
                 if let rule, rule.metric != .value { reader.problem(n, "\(path).expr", "a prometheus alert judges the query's result: write its expr on value, like \"value > 1\"") }
             }
             for key in ["name", "expr"] where value(key) == nil { reader.problem(item, "\(path).\(key)", "missing required key") }
             if let name, let rule {
-                alerts.append(AlertSettings(name: name, rule: rule, pendingFor: pendingFor, keepFiringFor: keepFiringFor, severity: severity,
-                                            runbook: runbook, prometheus: prometheus))
+                var a = AlertSettings(name: name, rule: rule, pendingFor: pendingFor, keepFiringFor: keepFiringFor, severity: severity,
+                                      runbook: runbook, prometheus: prometheus)
+                if let repeatEvery { a.repeatEvery = repeatEvery }
+                alerts.append(a)
             }
         }
         return alerts

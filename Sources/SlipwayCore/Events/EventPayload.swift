@@ -23,7 +23,7 @@ public enum EventPayload: Sendable, Equatable {
 
     /// An alert changed state (`alert.pending|firing|resolved`) or was silenced (`alert.silenced`).
     public struct Alert: Codable, Sendable, Equatable, Changing {
-        public enum Change: String, Codable, Sendable { case pending, firing, resolved, silenced }
+        public enum Change: String, Codable, Sendable { case pending, firing, repeated, resolved, silenced }
         public var change: Change = .firing
         public var name: String
         public var severity: Severity

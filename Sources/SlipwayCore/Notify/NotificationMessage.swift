@@ -27,10 +27,10 @@ public struct NotificationMessage: Sendable, Equatable {
                 return nil
             }
         case .alert(let a):
-            guard a.change == .firing || a.change == .resolved else { return nil }
+            guard a.change == .firing || a.change == .repeated || a.change == .resolved else { return nil }
             category = .alert
             severity = a.severity
-            text = "[\(a.severity.rawValue)] \(env)\(a.name) \(a.change.rawValue): \(a.summary)" + (a.runbook.map { " · runbook: \($0)" } ?? "")
+            text = "[\(a.severity.rawValue)] \(env)\(a.name) \(a.change == .repeated ? "still firing" : a.change.rawValue): \(a.summary)" + (a.runbook.map { " · runbook: \($0)" } ?? "")
         case .backup(let b):
             guard b.change == .created || b.change == .failed || (b.change == .verified && !b.ok) else { return nil }
             category = .backup

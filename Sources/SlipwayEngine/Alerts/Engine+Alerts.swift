@@ -33,7 +33,15 @@ extension Engine {
                 // Re-read after the awaits above: a silence or another pass may have saved it meanwhile.
                 let stored = (try? store.alertStates(environment: name))?[key]
                 var tracker = stored?.tracker ?? AlertTracker(since: now)
-                guard let moved = tracker.observe(condition, at: now, pendingFor: alert.pendingFor, keepFiringFor: alert.keepFiringFor) else { continue }
+                guard let moved = tracker.observe(condition, at: now, pendingFor: alert.pendingFor, keepFiringFor: alert.keepFiringFor) else {
+                    if let info = stored?.info, tracker.repeatDue(at: now, every: alert.repeatEvery) {
+                        let since = tracker.firedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "?"
+                        let event = Event(time: now, environment: name, payload: .alert(.init(change: .repeated, name: alert.name, severity: alert.severity,
+                                                                                             summary: "since \(since): \(summary)", runbook: alert.runbook)))
+                        try? store.saveAlert(info, tracker: tracker, event: event)
+                    }
+                    continue
+                }
                 var info = stored?.info ?? AlertInfo(environment: name, name: alert.name, severity: alert.severity, state: moved, since: now,
                                                      expr: alert.rule.text, summary: summary, builtIn: alert.builtIn != nil)
                 info.severity = alert.severity

@@ -20,7 +20,7 @@ extension Engine {
             case .deployment(let d) where d.change == .transition && [.succeeded, .failed, .rolledBack].contains(d.state):
                 timeline.append(.init(time: e.time, kind: d.kind.rawValue, text: "\(d.kind.rawValue) of \(d.version) (deployment \(e.deploymentId ?? 0)) "
                                       + "\(d.state == .rolledBack ? "rolled back" : d.state.rawValue): \(d.detail)"))
-            case .alert(let a) where a.change != .pending:
+            case .alert(let a) where a.change != .pending && a.change != .repeated:
                 timeline.append(.init(time: e.time, kind: "alert", text: "[\(a.severity.rawValue)] \(a.name) \(a.change.rawValue): \(a.summary)"))
             case .incident(let x) where x.incidentId == id:
                 let text = x.change == .note || x.detail.hasPrefix(x.change.rawValue) ? x.detail : "\(x.change.rawValue): \(x.detail)"
