@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# What supervising many instances costs the daemon: its CPU (share of one core) and resident memory with
+# N instances probed every second (3 environments), against the same daemon with no instances, in one run.
+# Goal (issue 15): under 3% of a core and under 100 MB RSS at 192 instances.
+#
+# Usage (as root, like the test suite):  bench/supervise.sh
+#   BENCH_INSTANCES=192   instances in all (split over 3 environments, at most 64 each)
+#   BENCH_SECONDS=30      length of each measurement
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${BENCH_INSTANCES:-192}
+SECS=${BENCH_SECONDS:-30}
+PER=$(( (N + 2) / 3 ))
+[ "$PER" -le 64 ] || { echo "at most 192 instances (64 per environment)" >&2; exit 2; }
+
+echo "building slipway and demo-app (release)…" >&2
+if ! out=$(swift build -c release --product slipway 2>&1 && swift build -c release --product demo-app 2>&1); then echo "$out" | grep -E "error" >&2; exit 1; fi
+BIN="$(swift build -c release --show-bin-path)"
+SLIPWAY="$BIN/slipway"
+WORK=$(mktemp -d /tmp/slipway-bench-supervise.XXXXXX)
+DAEMON=""
+cleanup() {
+  if [ -n "$DAEMON" ]; then SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" down --all >/dev/null 2>&1 || true; kill "$DAEMON" 2>/dev/null || true; fi
+  wait 2>/dev/null || true
+  pkill -f -- "--control $WORK/" 2>/dev/null || true
+  for p in $(pgrep -f -- "$BIN/demo-app" || true); do
+    case "$(readlink "/proc/$p/cwd" 2>/dev/null)" in "$WORK"/*) kill "$p" 2>/dev/null || true ;; esac
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+config() {  # config INSTANCES_PER_ENVIRONMENT
+  cat > "$WORK/slipway.yml" <<YAML
+app: bench
+root: $WORK/root
+process: { command: "$BIN/demo-app --port \$PORT", instances: $1, stop_timeout: 3s }
+health: { path: /health/ready, interval: 1s, healthy_threshold: 1, deadline: 120s }
+watch: 0
+environments:
+  a: { router: { listen: "127.0.0.1:$(free_port)" } }
+  b: { router: { listen: "127.0.0.1:$(free_port)" } }
+  c: { router: { listen: "127.0.0.1:$(free_port)" } }
+YAML
+}
+
+# CPU seconds (user + system) of a pid, from /proc/PID/stat fields 14 and 15.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+measure() {  # measure LABEL: prints "LABEL cpu% rssMB"
+  local c0 c1
+  c0=$(cpu_seconds "$DAEMON"); sleep "$SECS"; c1=$(cpu_seconds "$DAEMON")
+  python3 -c "print(f'$1 {100 * ($c1 - $c0) / $SECS:.2f} $(rss_mb "$DAEMON")')"
+}
+
+start_daemon() {
+  SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" server >"$WORK/daemon.log" 2>&1 &
+  DAEMON=$!
+  for _ in $(seq 200); do SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" status >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "the daemon did not start" >&2; cat "$WORK/daemon.log" >&2; exit 1
+}
+
+export SLIPWAY_CONFIG="$WORK/slipway.yml"
+config 1   # nothing deployed: no instance runs
+start_daemon
+sleep 3
+IDLE=$(measure idle)
+kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=""
+
+config "$PER"
+start_daemon
+mkdir -p "$WORK/src"; echo '{"ready": true}' > "$WORK/src/demo-app.json"
+"$SLIPWAY" release create v1 --from "$WORK/src" >/dev/null
+for env in a b c; do "$SLIPWAY" deploy v1 --env "$env" >/dev/null; done
+echo "$((PER * 3)) instances ready; measuring ${SECS}s each…" >&2
+sleep 5
+BUSY=$(measure "$((PER * 3))-instances")
+
+echo
+echo "daemon                    CPU (% of a core)   RSS (MB)"
+for line in "$IDLE" "$BUSY"; do read -r label cpu rss <<< "$line"; printf "%-25s %17s %10s\n" "$label" "$cpu" "$rss"; done
+read -r _ icpu irss <<< "$IDLE"; read -r _ bcpu brss <<< "$BUSY"
+python3 -c "print(f'supervising: +{$bcpu - $icpu:.2f} points of a core, +{$brss - $irss:.1f} MB (goal: under 3% and 100 MB in all)')"
