@@ -27,7 +27,7 @@ struct DaemonMetricsTests {
     static func promtoolCheck(_ text: String, in dir: String) throws -> (Int32, String) {
         let input = dir + "/metrics.txt", output = dir + "/promtool.out"
         try text.write(toFile: input, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try #require(promtool))
         p.arguments = ["check", "metrics"]

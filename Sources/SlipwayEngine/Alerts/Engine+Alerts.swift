@@ -24,21 +24,23 @@ extension Engine {
             sample.diskFree = disk
             autoscaleStep(env, sample: sample, now: now)
             var resolvedAlert: String?
+            // Only this pass writes alert rows (the supervision loop runs one pass at a time): read them once
+            // and keep the copy current as the pass saves.
+            var states = (try? store.alertStates(environment: name)) ?? [:]
             for alert in AlertSettings.builtIns + cfg.alerts {
                 var s = sample
                 if let p = alert.prometheus { s.value = await Self.readProvider(p, timeout: .seconds(2)).value }
                 let key = "\(name)/\(alert.name)"
                 let (condition, summary, value) = judge(alert, env: env, sample: s, key: key, now: now)
                 alertReadings[key] = (value, summary)
-                // Re-read after the awaits above: a silence or another pass may have saved it meanwhile.
-                let stored = (try? store.alertStates(environment: name))?[key]
+                let stored = states[key]
                 var tracker = stored?.tracker ?? AlertTracker(since: now)
                 guard let moved = tracker.observe(condition, at: now, pendingFor: alert.pendingFor, keepFiringFor: alert.keepFiringFor) else {
                     if let info = stored?.info, tracker.repeatDue(at: now, every: alert.repeatEvery) {
                         let since = tracker.firedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "?"
                         let event = Event(time: now, environment: name, payload: .alert(.init(change: .repeated, name: alert.name, severity: alert.severity,
                                                                                              summary: "since \(since): \(summary)", runbook: alert.runbook)))
-                        try? store.saveAlert(info, tracker: tracker, event: event)
+                        if (try? store.saveAlert(info, tracker: tracker, event: event)) != nil { states[key] = (info, tracker) }
                     }
                     continue
                 }
@@ -64,6 +66,7 @@ extension Engine {
                     logger.error("cannot save an alert's state", metadata: ["alert": "\(key)", "error": "\(error)"])
                     continue
                 }
+                states[key] = (info, tracker)
                 if moved == .firing || moved == .resolved {
                     logger.warning("alert \(moved.rawValue)", metadata: ["alert.env": "\(name)", "alert.name": "\(alert.name)",
                                                                         "alert.severity": "\(alert.severity.rawValue)", "alert.summary": "\(summary)"])
@@ -75,7 +78,7 @@ extension Engine {
                 }
                 if moved == .resolved { resolvedAlert = alert.name }
             }
-            let firingSevere = ((try? store.alertStates(environment: name)) ?? [:]).values.contains { $0.info.state == .firing && $0.info.severity.meets(.p1) }
+            let firingSevere = states.values.contains { $0.info.state == .firing && $0.info.severity.meets(.p1) }
             followIncidents(name, stats: stats, firingSevere: firingSevere, resolvedAlert: resolvedAlert, now: now)
         }
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SlipwayBackup
 import SlipwayCore
 import SlipwayHTTP
 import SlipwayRuntime
@@ -42,7 +43,7 @@ struct NotificationSender: Sendable {
             outcome = Outcome(delivered: false, error: "\(error)")
         }
         let scrubbed = outcome.error.map { text in hidden.filter { !$0.isEmpty }.reduce(text) { $0.replacingOccurrences(of: $1, with: "(secret)") } }
-        log(n, channel: channel, outcome: Outcome(delivered: outcome.delivered, error: scrubbed), ms: (ContinuousClock.now - start).seconds * 1000)
+        log(n, outcome: Outcome(delivered: outcome.delivered, error: scrubbed), ms: (ContinuousClock.now - start).seconds * 1000)
         return Outcome(delivered: outcome.delivered, error: scrubbed)
     }
 
@@ -54,7 +55,7 @@ struct NotificationSender: Sendable {
                  ("X-Slipway-Delivery", n.key), ("Idempotency-Key", n.key), ("X-Slipway-Timestamp", timestamp)]
         if let secret {
             let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(n.body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-            h.append(("X-Slipway-Signature", "sha256=" + mac.map { String(format: "%02x", $0) }.joined()))
+            h.append(("X-Slipway-Signature", "sha256=" + Checksum.hex(mac)))
         }
         return h
     }
@@ -76,16 +77,8 @@ struct NotificationSender: Sendable {
         (try? JSONSerialization.jsonObject(with: Data(n.body.utf8)) as? [String: Any])?["environment"] as? String ?? ""
     }
 
-    private func log(_ n: NotificationInfo, channel: NotifySettings, outcome: Outcome, ms: Double) {
-        let line = "\(Date().formatted(Date.ISO8601FormatStyle())) \(n.key) \(n.eventType) \(n.severity.rawValue) attempt \(n.attempts + 1): "
-            + (outcome.delivered ? "delivered" : "failed: \(outcome.error ?? "?")") + String(format: " (%.0f ms)\n", ms)
-        guard let data = line.data(using: .utf8) else { return }
-        if let handle = FileHandle(forWritingAtPath: logFile) {
-            defer { try? handle.close() }
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: data)
-        } else {
-            FileManager.default.createFile(atPath: logFile, contents: data, attributes: [.posixPermissions: 0o640])
-        }
+    private func log(_ n: NotificationInfo, outcome: Outcome, ms: Double) {
+        DeployLog(path: logFile).write("\(n.key) \(n.eventType) \(n.severity.rawValue) attempt \(n.attempts + 1): "
+            + (outcome.delivered ? "delivered" : "failed: \(outcome.error ?? "?")") + String(format: " (%.0f ms)", ms))
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SlipwayBackup
 import SlipwayCore
 
 /// Checks that a webhook request comes from whoever holds the secret, in constant time.
@@ -22,7 +23,7 @@ public enum WebhookSignature {
 
     /// What a GitHub sender puts in `X-Hub-Signature-256` (for tests and tools).
     public static func githubHeader(secret: String, body: [UInt8]) -> String {
-        "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+        "sha256=" + Checksum.hex(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
     }
 
     static func hexBytes(_ text: Substring) -> [UInt8]? {
