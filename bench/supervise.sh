@@ -6,6 +6,7 @@
 # Usage (as root, like the test suite):  bench/supervise.sh
 #   BENCH_INSTANCES=192   instances in all (split over 3 environments, at most 64 each)
 #   BENCH_SECONDS=30      length of each measurement
+#   BENCH_PERF=FILE       also record the busy daemon with `perf record -g` into FILE (for `perf report -i FILE`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${BENCH_INSTANCES:-192}
@@ -76,7 +77,9 @@ mkdir -p "$WORK/src"; echo '{"ready": true}' > "$WORK/src/demo-app.json"
 for env in a b c; do "$SLIPWAY" deploy v1 --env "$env" >/dev/null; done
 echo "$((PER * 3)) instances ready; measuring ${SECS}s each…" >&2
 sleep 5
+if [ -n "${BENCH_PERF:-}" ]; then perf record -g -o "$BENCH_PERF" -p "$DAEMON" -- sleep "$SECS" >/dev/null 2>&1 & PERF=$!; fi
 BUSY=$(measure "$((PER * 3))-instances")
+if [ -n "${BENCH_PERF:-}" ]; then wait "$PERF" || true; fi
 
 echo
 echo "daemon                    CPU (% of a core)   RSS (MB)"

@@ -92,18 +92,22 @@ extension Engine {
     public func tick() async {
         var changed = await supervisor.tick(config: config)
         let now = Date()
+        // Each environment's row, read once per pass for the standby and watch checks below.
+        var records: [String: EnvironmentRecord] = [:]
+        for name in config.environmentNames { records[name] = try? store.environment(name) }
         for name in config.environmentNames {
-            guard let env = config.environments[name], var record = try? store.environment(name),
-                  let until = record.standbyUntil, until < now else { continue }
+            guard let env = config.environments[name], let until = records[name]?.standbyUntil, until < now else { continue }
             let standby = ((try? store.instances(environment: name)) ?? []).filter { $0.state == .standby }
             if !standby.isEmpty {
                 logger.info("warm standby expired; stopping", metadata: ["instance.env": "\(name)", "instance.count": "\(standby.count)"])
                 await supervisor.stopAll(standby, timeout: env.process.stopTimeout)
             }
+            // Re-read after the await: a deployment may have set a new standby time meanwhile.
+            guard var record = try? store.environment(name), record.standbyUntil == until else { continue }
             record.standbyUntil = nil
             try? store.save(record)
         }
-        await watchReleases(now: now)
+        await watchReleases(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil })
         await evaluateAlerts(now: now)
         if tickCount % 10 == 0 { await startApprovedDeploys() }
         tickCount &+= 1

@@ -27,8 +27,7 @@ extension Engine {
     }
 
     /// One pass over the environments being watched (from the supervision loop).
-    func watchReleases(now: Date) async {
-        let watched = config.environmentNames.filter { (try? store.environment($0))?.watch != nil }
+    func watchReleases(now: Date, watched: [String]) async {
         guard !watched.isEmpty else { return }
         let stats = try? await router.stats()
         for name in watched {

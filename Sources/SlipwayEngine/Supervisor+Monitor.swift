@@ -15,8 +15,11 @@ extension Supervisor {
         for var i in instances {
             guard let id = i.id, let env = config.environments[i.environment] else { continue }
             if i.state == .stopping || i.state == .stopped { continue }
-            rotateIfLarge(i.logFile)
-            if !ProcessInspector.isAlive(pid: i.pid, startTime: UInt64(i.procStartTime)) {
+            if lastRotateCheck[id].map({ now - $0 >= Self.rotateCheckInterval }) ?? true {
+                lastRotateCheck[id] = now
+                rotateIfLarge(i.logFile)
+            }
+            if !isRunning(i, id: id, now: now) {
                 if i.state != .crashed {
                     logger.warning("instance exited", metadata: ["instance.env": "\(i.environment)", "release.version": "\(i.release)", "instance.pid": "\(i.pid)"])
                     crashedAt[id] = now
@@ -99,10 +102,21 @@ extension Supervisor {
         return try ProcessSpawner.spawn(argv: argv, directory: releases.path(i.release), environment: vars, logFile: i.logFile)
     }
 
+    /// Whether the instance's process still runs: the full check (/proc: the same start time, not a zombie) once
+    /// every `fullCheckInterval` per instance and for an instance not yet known running, `kill(pid, 0)` between.
+    func isRunning(_ i: InstanceRecord, id: Int64, now: ContinuousClock.Instant) -> Bool {
+        if i.state != .crashed, let last = lastFullCheck[id], now - last < Self.fullCheckInterval {
+            return ProcessInspector.pidExists(i.pid)
+        }
+        let alive = ProcessInspector.isAlive(pid: i.pid, startTime: UInt64(i.procStartTime))
+        lastFullCheck[id] = alive ? now : nil
+        return alive
+    }
+
     /// Copy-truncate rotation: the instance keeps its O_APPEND descriptor and keeps writing.
     func rotateIfLarge(_ path: String) {
-        guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = attrs[.size] as? UInt64, size > Self.maxLogBytes else { return }
+        var info = stat()
+        guard path.withCString({ fstatat(AT_FDCWD, $0, &info, 0) }) == 0, UInt64(info.st_size) > Self.maxLogBytes else { return }
         let old = path + ".1"
         try? FileManager.default.removeItem(atPath: old)
         try? FileManager.default.copyItem(atPath: path, toPath: old)

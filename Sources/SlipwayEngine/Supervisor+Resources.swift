@@ -28,18 +28,16 @@ extension Supervisor {
         for i in instances {
             guard let id = i.id else { continue }
             failures += healthFailureCounts[id] ?? 0
-            guard ProcessInspector.isAlive(pid: i.pid, startTime: UInt64(i.procStartTime)) else { continue }
-            let bytes = ProcessInspector.rss(i.pid)
-            if let bytes { rss.append(Double(bytes)) }
+            guard let stat = ProcessInspector.alive(pid: i.pid, startTime: UInt64(i.procStartTime)) else { continue }
+            let bytes = stat.residentBytes, seconds = stat.cpuSeconds
+            rss.append(Double(bytes))
             var share: Double?
-            if let seconds = ProcessInspector.cpuSeconds(i.pid) {
-                if let last = cpuReadings[id], last.pid == i.pid {
-                    let elapsed = (now - last.at).seconds
-                    if elapsed > 0.05 { share = max(0, seconds - last.cpu) / elapsed }
-                }
-                if let share { cpu.append(share) }
-                cpuReadings[id] = (i.pid, seconds, now)
+            if let last = cpuReadings[id], last.pid == i.pid {
+                let elapsed = (now - last.at).seconds
+                if elapsed > 0.05 { share = max(0, seconds - last.cpu) / elapsed }
             }
+            if let share { cpu.append(share) }
+            cpuReadings[id] = (i.pid, seconds, now)
             each[id] = (share, bytes)
         }
         var r = ReleaseResources(memoryBytes: rss.max(), cpu: cpu.isEmpty ? nil : cpu.reduce(0, +) / Double(cpu.count), healthFailures: failures)

@@ -13,7 +13,7 @@ public actor Supervisor {
     let releases: ReleaseStore
     /// `<root>/shared`: each environment's SLIPWAY_SHARED is its own directory below it.
     let sharedRoot: String
-    let prober = HealthProber()
+    let prober = HealthProber(keepAlive: true)
     let logger: Logger
     var secrets: Secrets
     var trackers: [Int64: ReadinessTracker] = [:]
@@ -26,7 +26,13 @@ public actor Supervisor {
     /// The last CPU reading per instance, to turn CPU seconds into a share of a core.
     var cpuReadings: [Int64: (pid: Int32, cpu: Double, at: ContinuousClock.Instant)] = [:]
     var lastLiveProbe: [Int64: ContinuousClock.Instant] = [:]
+    /// When each instance's log size was last looked at: every few seconds, not every pass.
+    var lastRotateCheck: [Int64: ContinuousClock.Instant] = [:]
     static let maxLogBytes: UInt64 = 10 << 20
+    static let rotateCheckInterval = Duration.seconds(5)
+    /// When each instance's process was last checked against /proc (pid and start time).
+    var lastFullCheck: [Int64: ContinuousClock.Instant] = [:]
+    static let fullCheckInterval = Duration.seconds(5)
 
     public init(store: SlipwayStore, root: String, secrets: Secrets, logger: Logger) {
         self.store = store
@@ -86,6 +92,7 @@ public actor Supervisor {
         let outcome = await ProcessGroup.stop(i.pid, startTime: UInt64(i.procStartTime), timeout: timeout)
         if outcome.killed { logger.warning("instance ignored SIGTERM; killed", metadata: ["instance.pid": "\(i.pid)"]) }
         if !outcome.stopped { logger.error("instance's processes survived SIGKILL", metadata: ["instance.pid": "\(i.pid)"]) }
+        prober.forget(port: i.port)
         if let id = i.id {
             try? store.deleteInstance(id)
             trackers[id] = nil
@@ -93,6 +100,10 @@ public actor Supervisor {
             lastProbe[id] = nil
             liveFailures[id] = nil
             lastLiveProbe[id] = nil
+            lastRotateCheck[id] = nil
+            lastFullCheck[id] = nil
+            cpuReadings[id] = nil
+            healthFailureCounts[id] = nil
         }
         record(.stopped, i)
     }

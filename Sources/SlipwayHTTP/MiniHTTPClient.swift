@@ -64,7 +64,12 @@ public struct MiniHTTPClient: Sendable {
         do {
             switch endpoint {
             case .tcp(let host, let port):
-                channel = try await bootstrap.connect(host: host, port: port, channelInitializer: initializer)
+                // An address needs no resolver: skip getaddrinfo and Happy Eyeballs (a health probe runs every second per instance).
+                if Self.isAddressLiteral(host), let address = try? SocketAddress(ipAddress: host, port: port) {
+                    channel = try await bootstrap.connect(to: address, channelInitializer: initializer)
+                } else {
+                    channel = try await bootstrap.connect(host: host, port: port, channelInitializer: initializer)
+                }
                 hostHeader = "\(host):\(port)"
             case .unix(let path):
                 channel = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)

@@ -15,9 +15,8 @@ public enum ProcessGroup {
         guard leader > 0, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         var out: [Int32] = []
         for entry in entries {
-            guard let pid = Int32(entry), let f = ProcessInspector.statFields(pid), f.count > 19,
-                  f[2] == Substring(String(leader)), let start = UInt64(f[19]), start >= startTime else { continue }
-            if f[0] == "Z" || f[0] == "X" {
+            guard let pid = Int32(entry), let s = ProcessInspector.stat(pid), s.processGroup == leader, s.startTime >= startTime else { continue }
+            if s.isGone {
                 _ = ProcessInspector.reap(pid)
                 continue
             }

@@ -221,6 +221,11 @@ enum Schema {
                 t.column("info", .text).notNull()
             }
         }
+        m.registerMigration("v15-notification-environment") { db in
+            // Grouping and secret lookup by environment without parsing the body.
+            try db.alter(table: "notifications") { t in t.add(column: "environment", .text) }
+            try db.execute(sql: "UPDATE notifications SET environment = json_extract(body, '$.environment')")
+        }
         return m
     }
 }

@@ -17,9 +17,9 @@ extension SlipwayStore {
         try write { db in
             for r in rows {
                 try db.execute(sql: """
-                    INSERT OR IGNORE INTO notifications (key, channel, event_id, event_type, severity, text, body, state, attempts, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-                    """, arguments: [r.key, r.channel, r.eventId, r.eventType, r.severity.rawValue, r.text, r.body, r.nextAttemptAt, r.createdAt])
+                    INSERT OR IGNORE INTO notifications (key, channel, environment, event_id, event_type, severity, text, body, state, attempts, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+                    """, arguments: [r.key, r.channel, r.environment, r.eventId, r.eventType, r.severity.rawValue, r.text, r.body, r.nextAttemptAt, r.createdAt])
             }
             try db.execute(sql: "INSERT INTO cursors (name, event_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET event_id = excluded.event_id",
                            arguments: [name, eventId])

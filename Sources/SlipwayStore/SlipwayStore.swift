@@ -1,12 +1,17 @@
 import Foundation
 import GRDB
 import SlipwayCore
+import Synchronization
 
 /// The embedded state store: SQLite through GRDB, WAL mode. Every state change is one transaction.
 public final class SlipwayStore: Sendable {
     let db: any DatabaseWriter
     /// In-process subscribers of the event log.
     public let bus = EventBus()
+    /// The instance rows as last read, with the write generation they belong to: the supervision loop reads them
+    /// four times a second and they change only on a deploy, a crash or a readiness flip. Only the daemon opens
+    /// the database, and every instance write goes through `save` and `deleteInstance`, which move the generation.
+    let instanceCache = Mutex<(generation: UInt64, cachedAt: UInt64, rows: [InstanceRecord])>((1, 0, []))
 
     /// Opens (creating if needed) `state.db` in WAL mode and migrates it.
     public convenience init(path: String) throws(SlipwayError) {
@@ -123,16 +128,23 @@ public final class SlipwayStore: Sendable {
     // MARK: Instances
 
     public func instances(environment: String? = nil) throws(SlipwayError) -> [InstanceRecord] {
-        try read { db in
-            var q = InstanceRecord.order(Column("environment"), Column("release"), Column("slot"))
-            if let environment { q = q.filter(Column("environment") == environment) }
-            return try q.fetchAll(db)
+        let (generation, cached) = instanceCache.withLock { c in (c.generation, c.cachedAt == c.generation ? c.rows : nil) }
+        let all: [InstanceRecord]
+        if let cached {
+            all = cached
+        } else {
+            all = try read { db in try InstanceRecord.order(Column("environment"), Column("release"), Column("slot")).fetchAll(db) }
+            // Kept only if no write committed meanwhile (a writer moves the generation after its commit).
+            instanceCache.withLock { c in if c.generation == generation { c = (generation, generation, all) } }
         }
+        guard let environment else { return all }
+        return all.filter { $0.environment == environment }
     }
 
     @discardableResult
     public func save(_ instance: InstanceRecord) throws(SlipwayError) -> InstanceRecord {
-        try write { db in
+        defer { instancesChanged() }
+        return try write { db in
             var i = instance
             try i.save(db)
             return i
@@ -140,6 +152,9 @@ public final class SlipwayStore: Sendable {
     }
 
     public func deleteInstance(_ id: Int64) throws(SlipwayError) {
+        defer { instancesChanged() }
         _ = try write { db in try InstanceRecord.deleteOne(db, key: id) }
     }
+
+    func instancesChanged() { instanceCache.withLock { $0.generation &+= 1 } }
 }

@@ -1,7 +1,9 @@
 import Foundation
 import SlipwayClient
 import SlipwayCore
+import SlipwayEngine
 import SlipwayRuntime
+import SlipwayServer
 import Testing
 
 /// Alerts judged by a real daemon on real traffic: a release failing half its requests under load fires
@@ -17,7 +19,7 @@ struct AlertIntegrationTests {
               - { name: high-error-rate, expr: "error_rate > 5%", for: 1s, severity: P0, runbook: "https://wiki.example/errors" }
               - { name: slow, expr: "p99_latency > 2s", severity: P2 }
             notify:
-              - { webhook: "http://127.0.0.1:\(receiver)/hook", secret: HOOK_SECRET, events: [alert, incident] }
+              - { webhook: "http://127.0.0.1:\(receiver)/hook", secret: HOOK_SECRET, events: [alert, incident], group_wait: 0s }
             \(Sandbox.sqliteBackup(""))
             """)
         try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
@@ -131,5 +133,44 @@ struct AlertIntegrationTests {
             let closing = try await s.cli(["incident", "close", "\(opened.id)"])
             #expect(closing.status == 2 && closing.text.contains("resolve it before closing it"), "\(closing)")
         }
+    }
+
+    /// The 2 AM backup that fails: run by the scheduler (its clock injected), it raises the built-in alert with no
+    /// `alerts:` config, and the alert reaches the team's webhook, signed.
+    @Test(.timeLimit(.minutes(2)))
+    func aFailedScheduledBackupRaisesTheBuiltInAlertAndNotifies() async throws {
+        let receiver = try PortAllocator.freePort()
+        let secret = "hook-\(UUID().uuidString.prefix(8))"
+        let s = try Sandbox(extra: """
+            notify:
+              - { webhook: "http://127.0.0.1:\(receiver)/hook", secret: HOOK_SECRET, events: [alert], group_wait: 0s }
+            \(Sandbox.sqliteBackup("schedule: \"0 2 * * *\"\ntimezone: UTC"))
+            """)
+        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
+        try "HOOK_SECRET=\(secret)\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
+        let inbox = Inbox()
+        let server = Inbox.serve(inbox, port: receiver, secret: secret)
+        defer { server.cancel() }
+        func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+        try await s.withDaemon(runSchedules: false) { daemon in
+            // The database the backup reads does not exist: the scheduled backup at 02:00 fails.
+            #expect(await daemon.engine.runDueJobs(now: at("2026-11-28T12:00:00Z")).isEmpty)
+            #expect(await daemon.engine.runDueJobs(now: at("2026-11-29T02:00:10Z")) == ["backup:production"])
+            let backups: [BackupInfo] = try await s.client.get("/v1/backups")
+            #expect(backups.isEmpty)
+            let alert = try await poll(within: .seconds(10)) {
+                let all: [AlertInfo] = try await s.client.get("/v1/alerts")
+                return all.first { $0.name == "backup-failed" && $0.state == .firing }
+            }
+            #expect(alert.builtIn && alert.severity == .p2 && alert.environment == "production", "\(alert)")
+            let delivery = try await poll(within: .seconds(15)) {
+                await inbox.deliveries.first { $0.headers["x-slipway-event"] == "alert.firing" }
+            }
+            #expect(delivery.signatureValid && delivery.fresh, "\(delivery.headers)")
+            #expect(delivery.body.contains("backup-failed") && delivery.body.contains("\"severity\":\"P2\""), "\(delivery.body)")
+            #expect(!delivery.body.contains(secret))
+        }
+        server.cancel()
+        _ = await server.result
     }
 }

@@ -85,8 +85,8 @@ struct NotificationTests {
             alerts:
               - { name: disk-check, expr: "disk_free < 100%", severity: P1 }
             notify:
-              - { webhook: "http://127.0.0.1:\(receiver)/hook", secret: HOOK_SECRET, events: [deploy, alert, backup] }
-              - { slack: { url_secret: SLACK_URL }, events: [alert], min_severity: P1 }
+              - { webhook: "http://127.0.0.1:\(receiver)/hook", secret: HOOK_SECRET, events: [deploy, alert, backup], group_wait: 0s }
+              - { slack: { url_secret: SLACK_URL }, events: [alert], min_severity: P1, group_wait: 0s }
             \(Sandbox.sqliteBackup(""))
             """)
         defer { s.removeFiles() }

@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 extension ConfigLoader {
-    /// `notify: [{ webhook: URL, secret: NAME | slack: { url_secret: NAME } | command: [argv], events: [...], min_severity: P1 }]`.
+    /// `notify: [{ webhook: URL, secret: NAME | slack: { url_secret: NAME } | command: [argv], events: [...], min_severity: P1, group_wait: 10s }]`.
     static func notifyList(_ node: Node, reader: ConfigReader) -> [NotifySettings] {
         guard case .sequence(let items) = node else {
             reader.problem(node, "notify", "expected a list of { webhook | slack | command, events, min_severity }")
@@ -12,7 +12,7 @@ extension ConfigLoader {
         var out: [NotifySettings] = []
         for (i, item) in items.enumerated() {
             let path = "notify[\(i)]"
-            guard let entries = reader.mapping(item, path, allowed: ["webhook", "secret", "slack", "command", "events", "min_severity"]) else { continue }
+            guard let entries = reader.mapping(item, path, allowed: ["webhook", "secret", "slack", "command", "events", "min_severity", "group_wait"]) else { continue }
             func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
             let kinds = entries.map(\.key).filter { ["webhook", "slack", "command"].contains($0) }
             guard kinds.count == 1, let kind = kinds.first, let node = value(kind) else {
@@ -55,7 +55,9 @@ extension ConfigLoader {
                 minSeverity = Severity(rawValue: s.uppercased())
                 if minSeverity == nil { reader.problem(n, "\(path).min_severity", "expected P0, P1, P2 or P3, got '\(s)'") }
             }
-            if let channel, !wanted.isEmpty { out.append(NotifySettings(channel: channel, categories: wanted, minSeverity: minSeverity)) }
+            var groupWait = NotifySettings.defaultGroupWait
+            if let n = value("group_wait") { groupWait = reader.duration(n, "\(path).group_wait", allowZero: true) ?? groupWait }
+            if let channel, !wanted.isEmpty { out.append(NotifySettings(channel: channel, categories: wanted, minSeverity: minSeverity, groupWait: groupWait)) }
         }
         return out
     }

@@ -7,6 +7,8 @@ public struct NotificationInfo: Codable, Sendable, Equatable {
     /// The idempotency key (`<channel>-<event id>`), sent as `X-Slipway-Delivery` and `Idempotency-Key`.
     public var key: String
     public var channel: String
+    /// The event's environment (nil for one about no environment).
+    public var environment: String?
     public var eventId: Int64
     public var eventType: String
     public var severity: Severity
@@ -20,11 +22,12 @@ public struct NotificationInfo: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var sentAt: Date?
 
-    public init(id: Int64 = 0, key: String, channel: String, eventId: Int64, eventType: String, severity: Severity, text: String, body: String,
+    public init(id: Int64 = 0, key: String, channel: String, environment: String? = nil, eventId: Int64, eventType: String, severity: Severity, text: String, body: String,
                 state: State = .pending, attempts: Int = 0, nextAttemptAt: Date, lastError: String? = nil, createdAt: Date, sentAt: Date? = nil) {
         self.id = id
         self.key = key
         self.channel = channel
+        self.environment = environment
         self.eventId = eventId
         self.eventType = eventType
         self.severity = severity
@@ -39,7 +42,7 @@ public struct NotificationInfo: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, key, channel, severity, text, body, state, attempts
+        case id, key, channel, environment, severity, text, body, state, attempts
         case eventId = "event_id", eventType = "event_type", nextAttemptAt = "next_attempt_at", lastError = "last_error"
         case createdAt = "created_at", sentAt = "sent_at"
     }

@@ -13,11 +13,17 @@ public struct NotifySettings: Sendable, Equatable {
     public var categories: Set<NotificationCategory>
     /// Only events at least this severe (an event without one counts as P3, a failure as P2).
     public var minSeverity: Severity?
+    /// Alert notifications wait this long so that alerts of one environment starting together go out as one
+    /// message (`group_wait`, default 10s; 0s sends each at once).
+    public var groupWait: Duration
 
-    public init(channel: Channel, categories: Set<NotificationCategory>, minSeverity: Severity? = nil) {
+    public static let defaultGroupWait = Duration.seconds(10)
+
+    public init(channel: Channel, categories: Set<NotificationCategory>, minSeverity: Severity? = nil, groupWait: Duration = Self.defaultGroupWait) {
         self.channel = channel
         self.categories = categories
         self.minSeverity = minSeverity
+        self.groupWait = groupWait
     }
 
     /// A stable name for the channel (its kind and a digest of where it goes), used in idempotency keys

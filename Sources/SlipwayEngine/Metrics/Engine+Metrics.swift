@@ -43,9 +43,9 @@ extension Engine {
         for i in instances where i.state != .stopped {
             states["\(i.environment)\u{1F}\(i.release)\u{1F}\(i.state.rawValue)", default: 0] += 1
             let labels: PrometheusText.Labels = [("environment", i.environment), ("release", i.release), ("slot", String(i.slot))]
-            guard ProcessInspector.isAlive(pid: i.pid, startTime: UInt64(i.procStartTime)) else { continue }
-            if let s = ProcessInspector.cpuSeconds(i.pid) { cpu.append((labels, s)) }
-            if let b = ProcessInspector.rss(i.pid) { rss.append((labels, Double(b))) }
+            guard let stat = ProcessInspector.alive(pid: i.pid, startTime: UInt64(i.procStartTime)) else { continue }
+            cpu.append((labels, stat.cpuSeconds))
+            rss.append((labels, Double(stat.residentBytes)))
         }
         p.family("slipway_instances", "gauge", "Instances by state.", states.sorted { $0.key < $1.key }.map { key, n in
             let k = key.split(separator: "\u{1F}").map(String.init)

@@ -31,8 +31,11 @@ extension Engine {
                 let body = NotificationBody(id: key, type: event.type, category: message.category, severity: message.severity,
                                             environment: event.environment, deploymentId: event.deploymentId, time: event.time, text: message.text, event: event)
                 guard let json = try? SlipwayJSON.encoder().encode(body) else { continue }
-                rows.append(NotificationInfo(key: key, channel: channel.channelId, eventId: event.id, eventType: event.type, severity: message.severity,
-                                             text: message.text, body: String(decoding: json, as: UTF8.self), nextAttemptAt: now, createdAt: now))
+                // An alert waits `group_wait`, so alerts of one environment that start together leave as one message.
+                let due = message.category == .alert ? now.addingTimeInterval(channel.groupWait.seconds) : now
+                rows.append(NotificationInfo(key: key, channel: channel.channelId, environment: event.environment, eventId: event.id, eventType: event.type,
+                                             severity: message.severity, text: message.text, body: String(decoding: json, as: UTF8.self),
+                                             nextAttemptAt: due, createdAt: now))
             }
         }
         do { try store.enqueueNotifications(rows, cursor: Self.notifyCursor, through: last.id) } catch {
@@ -41,21 +44,23 @@ extension Engine {
     }
 
     func deliverNotifications(now: Date) async {
-        guard let due = try? store.dueNotifications(now: now), !due.isEmpty else { return }
+        guard let due = try? store.dueNotifications(now: now, limit: 100), !due.isEmpty else { return }
         let cfg = config
         let sender = NotificationSender(secrets: Secrets(root: cfg.root), directory: cfg.directory, logFile: cfg.logsDirectory + "/notifications.log")
         // At once: one slow receiver does not hold the others back.
         let store = store, logger = logger
         await withTaskGroup(of: Void.self) { group in
-            for n in due {
-                guard let channel = cfg.notify.first(where: { $0.channelId == n.channel }) else {
-                    try? store.recordAttempt(n.id, delivered: false, error: "the channel is no longer in notify:", now: now)
+            for batch in NotificationBatch.group(due) {
+                guard let channel = cfg.notify.first(where: { $0.channelId == batch.channel }) else {
+                    for n in batch.members { try? store.recordAttempt(n.id, delivered: false, error: "the channel is no longer in notify:", now: now) }
                     continue
                 }
                 group.addTask {
-                    let outcome = await sender.send(n, via: channel)
-                    do { try store.recordAttempt(n.id, delivered: outcome.delivered, error: outcome.error, now: Date()) } catch {
-                        logger.error("cannot record a notification attempt", metadata: ["notify.key": "\(n.key)", "error": "\(error)"])
+                    let outcome = await sender.send(batch.notification, via: channel)
+                    for n in batch.members {
+                        do { try store.recordAttempt(n.id, delivered: outcome.delivered, error: outcome.error, now: Date()) } catch {
+                            logger.error("cannot record a notification attempt", metadata: ["notify.key": "\(n.key)", "error": "\(error)"])
+                        }
                     }
                 }
             }

@@ -21,11 +21,11 @@ struct NotificationSender: Sendable {
         do {
             switch channel.channel {
             case .webhook(let url, let secretName):
-                let secret = try secretName.map { try secrets.resolve([$0], environment: environment(of: n))[$0] ?? "" }
+                let secret = try secretName.map { try secrets.resolve([$0], environment: n.environment ?? "")[$0] ?? "" }
                 if let secret { hidden.append(secret) }
                 outcome = try await post(url, body: n.body, headers: Self.headers(for: n, secret: secret, now: Date()))
             case .slack(let name):
-                let url = try secrets.resolve([name], environment: environment(of: n))[name] ?? ""
+                let url = try secrets.resolve([name], environment: n.environment ?? "")[name] ?? ""
                 hidden.append(url)
                 let text = try JSONSerialization.data(withJSONObject: ["text": n.text])
                 outcome = try await post(url, body: String(decoding: text, as: UTF8.self), headers: [("Content-Type", "application/json")])
@@ -71,10 +71,6 @@ struct NotificationSender: Sendable {
         let r = try await client.request("POST", .tcp(host: host, port: u.port ?? (scheme == "https" ? 443 : 80)), path: path,
                                          headers: headers, body: Array(body.utf8), timeout: .seconds(10))
         return Outcome(delivered: (200..<300).contains(r.status), error: (200..<300).contains(r.status) ? nil : "answered \(r.status)")
-    }
-
-    private func environment(of n: NotificationInfo) -> String {
-        (try? JSONSerialization.jsonObject(with: Data(n.body.utf8)) as? [String: Any])?["environment"] as? String ?? ""
     }
 
     private func log(_ n: NotificationInfo, outcome: Outcome, ms: Double) {

@@ -1,0 +1,62 @@
+import Foundation
+import SlipwayCore
+
+/// What one delivery sends: a single notification, or the alert notifications of one environment that are
+/// due together on one channel, as one message (`alert.group`). Each member keeps its own outbox row and
+/// its own state; the group shares the attempt.
+struct NotificationBatch: Sendable {
+    var channel: String
+    var members: [NotificationInfo]
+    /// What goes out: the member itself, or the group rendered as one notification.
+    var notification: NotificationInfo
+
+    /// Groups due rows (in outbox order): alert rows by channel and environment, every other row alone.
+    static func group(_ due: [NotificationInfo]) -> [NotificationBatch] {
+        var out: [NotificationBatch] = []
+        var alertGroups: [String: Int] = [:]
+        for n in due {
+            guard n.eventType.hasPrefix("alert.") else {
+                out.append(NotificationBatch(channel: n.channel, members: [n], notification: n))
+                continue
+            }
+            let key = n.channel + "\u{1F}" + (n.environment ?? "")
+            if let index = alertGroups[key] {
+                out[index].members.append(n)
+            } else {
+                alertGroups[key] = out.count
+                out.append(NotificationBatch(channel: n.channel, members: [n], notification: n))
+            }
+        }
+        for i in out.indices where out[i].members.count > 1 { out[i].notification = combined(out[i].members) }
+        return out
+    }
+
+    /// One notification for several alerts: the most severe one's severity, every line of text, and each
+    /// member's own body under `notifications`. Its key names the members, so a retry of the same group carries
+    /// the same idempotency key.
+    static func combined(_ members: [NotificationInfo]) -> NotificationInfo {
+        let first = members[0]
+        let severity = members.map(\.severity).min() ?? first.severity
+        let environment = first.environment ?? "no environment"
+        let text = "\(members.count) alerts in \(environment):\n" + members.map { "• " + $0.text }.joined(separator: "\n")
+        let key = "\(first.channel)-group-\(members.map { String($0.eventId) }.joined(separator: "."))"
+        let head = GroupHead(id: key, type: "alert.group", category: .alert, severity: severity, environment: first.environment,
+                             time: members.map(\.createdAt).max() ?? first.createdAt, text: text)
+        var body = String(decoding: (try? SlipwayJSON.encoder().encode(head)) ?? Data("{}".utf8), as: UTF8.self)
+        body.removeLast()  // the closing brace: the members' own bodies follow, verbatim
+        body += (body.hasSuffix("{") ? "" : ",") + "\"notifications\":[" + members.map(\.body).joined(separator: ",") + "]}"
+        return NotificationInfo(id: first.id, key: key, channel: first.channel, environment: first.environment, eventId: first.eventId,
+                                eventType: "alert.group", severity: severity, text: text, body: body, attempts: members.map(\.attempts).min() ?? 0,
+                                nextAttemptAt: first.nextAttemptAt, createdAt: first.createdAt)
+    }
+
+    struct GroupHead: Encodable {
+        var id: String
+        var type: String
+        var category: NotificationCategory
+        var severity: Severity
+        var environment: String?
+        var time: Date
+        var text: String
+    }
+}
