@@ -48,7 +48,9 @@ public actor Engine {
         self.config = config
         self.store = try SlipwayStore(path: config.databasePath)
         self.releases = ReleaseStore(directory: config.releasesDirectory)
-        self.supervisor = Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), logger: logger)
+        let cgroup = CgroupLimiter(path: config.server.cgroup)
+        if config.server.cgroup != nil, let why = cgroup.why { logger.warning("process.memory_limit is measured, not enforced", metadata: ["reason": "\(why)"]) }
+        self.supervisor = Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), cgroup: cgroup, logger: logger)
         self.router = RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments)
         self.logger = logger
         self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
@@ -145,7 +147,7 @@ public actor Engine {
             status.canary = record.canary
             status.diskFree = Self.diskFree(config.root)
             status.memoryLimit = env.process.memoryLimit
-            if env.process.memoryLimit != nil { status.memoryLimitEnforcement = "measured" }
+            if env.process.memoryLimit != nil { status.memoryLimitEnforcement = supervisor.cgroup.enforcement }
             out.append(status)
         }
         return out

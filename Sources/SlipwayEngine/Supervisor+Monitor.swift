@@ -79,6 +79,7 @@ extension Supervisor {
         guard let id = i.id else { return }
         do {
             let child = try respawn(app: app, env: env, instance: i)
+            confine(child.pid, environment: i.environment, release: i.release, slot: i.slot, limit: env.process.memoryLimit)
             i.pid = child.pid
             i.procStartTime = Int64(child.startTime)
             i.restarts += 1

@@ -14,6 +14,8 @@ public actor Supervisor {
     /// `<root>/shared`: each environment's SLIPWAY_SHARED is its own directory below it.
     let sharedRoot: String
     let prober = HealthProber(keepAlive: true)
+    /// Where `process.memory_limit` is enforced, when a cgroup is delegated.
+    public let cgroup: CgroupLimiter
     let logger: Logger
     var secrets: Secrets
     var trackers: [Int64: ReadinessTracker] = [:]
@@ -34,7 +36,8 @@ public actor Supervisor {
     var lastFullCheck: [Int64: ContinuousClock.Instant] = [:]
     static let fullCheckInterval = Duration.seconds(5)
 
-    public init(store: SlipwayStore, root: String, secrets: Secrets, logger: Logger) {
+    public init(store: SlipwayStore, root: String, secrets: Secrets, cgroup: CgroupLimiter = CgroupLimiter(path: nil), logger: Logger) {
+        self.cgroup = cgroup
         self.store = store
         self.logsDirectory = root + "/logs"
         self.releases = ReleaseStore(directory: root + "/releases")
@@ -66,6 +69,7 @@ public actor Supervisor {
         let port = try PortAllocator.freePort()
         let logFile = "\(logsDirectory)/\(env.name)-\(release)-\(slot).log"
         let child = try spawn(app: app, env: env, release: release, slot: slot, port: port, logFile: logFile)
+        confine(child.pid, environment: env.name, release: release, slot: slot, limit: env.process.memoryLimit)
         let record = InstanceRecord(environment: env.name, release: release, slot: slot, port: port, pid: child.pid,
                                     procStartTime: Int64(child.startTime), state: state, logFile: logFile)
         let saved = try store.save(record)
@@ -93,6 +97,7 @@ public actor Supervisor {
         if outcome.killed { logger.warning("instance ignored SIGTERM; killed", metadata: ["instance.pid": "\(i.pid)"]) }
         if !outcome.stopped { logger.error("instance's processes survived SIGKILL", metadata: ["instance.pid": "\(i.pid)"]) }
         prober.forget(port: i.port)
+        cgroup.release(name: Self.cgroupName(environment: i.environment, release: i.release, slot: i.slot))
         if let id = i.id {
             try? store.deleteInstance(id)
             trackers[id] = nil
@@ -106,6 +111,16 @@ public actor Supervisor {
             healthFailureCounts[id] = nil
         }
         record(.stopped, i)
+    }
+
+    static func cgroupName(environment: String, release: String, slot: Int) -> String { "\(environment)-\(release)-\(slot)" }
+
+    /// Moves a new instance process into its own cgroup with the memory limit (when one is delegated).
+    func confine(_ pid: Int32, environment: String, release: String, slot: Int, limit: Int64?) {
+        guard cgroup.enforces else { return }
+        if let problem = cgroup.confine(pid: pid, name: Self.cgroupName(environment: environment, release: release, slot: slot), memoryLimit: limit) {
+            logger.error("memory limit not applied", metadata: ["instance.pid": "\(pid)", "error": "\(problem)"])
+        }
     }
 
     /// An instance's entry in the event log.

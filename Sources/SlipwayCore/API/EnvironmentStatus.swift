@@ -19,7 +19,7 @@ public struct EnvironmentStatus: Codable, Sendable {
     public var canary: CanaryInfo?
     /// Free share of the filesystem holding the root.
     public var diskFree: Double?
-    /// `process.memory_limit`, and how it is held: `measured` (alerts and analysis only; no cgroup is delegated).
+    /// `process.memory_limit`, and how it is held: `enforced (cgroup v2 DIR)`, or `measured: WHY` (alerts and analysis only).
     public var memoryLimit: Int64?
     public var memoryLimitEnforcement: String?
 

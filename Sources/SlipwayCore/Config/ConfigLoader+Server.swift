@@ -2,11 +2,11 @@ import Foundation
 import Yams
 
 extension ConfigLoader {
-    /// `server: { listen: HOST:PORT, tls: { cert: FILE, key: FILE } }`. Without TLS only a loopback address is
+    /// `server: { listen: HOST:PORT, tls: { cert: FILE, key: FILE }, cgroup: DIR }`. Without TLS only a loopback address is
     /// accepted: a token must never cross a network in clear text.
     static func serverSettings(_ node: Node?, directory: String, reader: ConfigReader) -> ServerSettings {
         var server = ServerSettings()
-        guard let node, let entries = reader.mapping(node, "server", allowed: ["listen", "tls"]) else { return server }
+        guard let node, let entries = reader.mapping(node, "server", allowed: ["listen", "tls", "cgroup"]) else { return server }
         var listenNode: Node?
         for e in entries {
             switch e.key {
@@ -18,6 +18,14 @@ extension ConfigLoader {
                 }
                 server.listen = address
                 listenNode = e.value
+            case "cgroup":
+                guard let dir = reader.string(e.value, "server.cgroup") else { continue }
+                var isDirectory: ObjCBool = false
+                guard dir.hasPrefix("/"), FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    reader.problem(e.value, "server.cgroup", "expected the absolute path of a cgroup v2 directory delegated to Slipway (e.g. /sys/fs/cgroup/system.slice/slipway.service), got '\(dir)'")
+                    continue
+                }
+                server.cgroup = dir
             default:
                 guard let files = reader.mapping(e.value, "server.tls", allowed: ["cert", "key"]) else { continue }
                 var cert: String?, key: String?

@@ -95,9 +95,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var listen: ListenAddress?
     /// `server.tls`: the listener speaks HTTPS with this certificate chain and key.
     public var tls: TLSFiles?
-    public init(listen: ListenAddress? = nil, tls: TLSFiles? = nil) {
+    /// `server.cgroup`: a cgroup v2 directory delegated to Slipway, where `process.memory_limit` is enforced.
+    public var cgroup: String?
+    public init(listen: ListenAddress? = nil, tls: TLSFiles? = nil, cgroup: String? = nil) {
         self.listen = listen
         self.tls = tls
+        self.cgroup = cgroup
     }
 }
 

@@ -29,7 +29,8 @@ struct Status: AsyncParsableCommand {
             print(line)
             if let shared = s.shared { print("  data: \(shared)" + (s.diskFree.map { String(format: " (%.0f%% of its filesystem free)", $0 * 100) } ?? "")) }
             if let limit = s.memoryLimit {
-                print("  memory limit: \(ByteFormat.bytes(limit)) per instance, \(s.memoryLimitEnforcement ?? "measured"): alerts and analysis compare with it; nothing enforces it")
+                let how = s.memoryLimitEnforcement ?? "measured"
+                print("  memory limit: \(ByteFormat.bytes(limit)) per instance, \(how)" + (how.hasPrefix("enforced") ? "" : " (alerts and analysis compare with it; nothing enforces it)"))
             }
             if !s.secrets.isEmpty {
                 print("  secrets: " + s.secrets.map { "\($0.name) (\($0.source ?? "NOT SET"))" }.joined(separator: ", "))
