@@ -15,6 +15,8 @@ public actor Engine {
     let logger: Logger
     /// Identifies this daemon run in locks and events.
     public let holder: String
+    /// The state root (`root:`), fixed for the daemon's life.
+    public nonisolated let root: String
     /// Accepted deployments, run by `DeploymentService`.
     let deployments = DeploymentQueue()
     /// The checks a deployment, rollback, scale or restore must pass before it starts.
@@ -33,6 +35,8 @@ public actor Engine {
     /// Alerts: when they were last judged, each rule's evaluator (its `in D` history) and the last reading,
     /// per `environment/alert` (the readings are not persisted: only transitions are).
     var lastAlertRun: Date?
+    /// The last five minutes of traffic per release (the dashboard's charts), fed by the alert pass.
+    public internal(set) var traffic = TrafficHistory()
     var alertEvaluators: [String: RuleEvaluator] = [:]
     var alertReadings: [String: (value: String?, summary: String)] = [:]
     /// Per environment: the live release's router counters last seen while an incident was open (its impact).
@@ -46,6 +50,7 @@ public actor Engine {
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)
         self.config = config
+        self.root = config.root
         self.store = try SlipwayStore(path: config.databasePath)
         self.releases = ReleaseStore(directory: config.releasesDirectory)
         let cgroup = CgroupLimiter(path: config.server.cgroup)

@@ -28,6 +28,8 @@ enum APIResponse {
             return APIResponse.error(error)
         case let error as DecodingError:
             return APIResponse.error(SlipwayError(.usage, "the request body is not valid", cause: "\(error)"))
+        case let error as Forbidden:
+            return json(ErrorBody(error: SlipwayError(.policy, error.message)), status: .forbidden)
         case let error as HTTPError:
             let code: SlipwayError.Code = error.status == .notFound ? .notFound : (error.status.code < 500 ? .usage : .internal)
             return APIResponse.error(SlipwayError(code, error.body ?? "\(error.status)"))
@@ -59,4 +61,10 @@ enum APIResponse {
             throw SlipwayError(.usage, "the request body is not a valid \(T.self)", cause: error)
         }
     }
+}
+
+/// A request refused as forbidden (403) rather than by a policy's state (409): a dashboard form without its
+/// session's CSRF token.
+struct Forbidden: Error {
+    var message: String
 }

@@ -2,15 +2,19 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SlipwayCore
+import SlipwayDashboard
 import SlipwayEngine
 import SlipwayStore
 
 /// The daemon's API, spoken over the admin socket by the CLI. JSON in, JSON out.
 public enum APIRoutes {
-    public static func router(engine: Engine) -> Router<SlipwayRequestContext> {
+    /// `dashboard`: shared by every listener (a sign-in link made on the socket works on the TCP listener);
+    /// `secure`: this listener speaks TLS.
+    public static func router(engine: Engine, dashboard: Dashboard? = nil, secure: Bool = false) -> Router<SlipwayRequestContext> {
         let router = Router(context: SlipwayRequestContext.self)
+        let dashboard = dashboard ?? (try? Dashboard(engine: engine, root: engine.root))
         router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: AuthorizationMiddleware(store: engine.store))
+        router.add(middleware: AuthorizationMiddleware(store: engine.store, signer: dashboard?.signer))
         let v1 = router.group("v1")
         v1.get("health") { _, _ in APIResponse.json(["status": "ok", "pid": "\(getpid())"]) }
         v1.get("status") { request, _ in
@@ -99,6 +103,7 @@ public enum APIRoutes {
         addEventRoutes(v1, engine: engine)
         addTokenRoutes(v1, engine: engine)
         addWebhookRoutes(router, engine: engine)
+        if let dashboard { addDashboardRoutes(router, engine: engine, dashboard: dashboard, secure: secure) }
         router.get("health/live") { _, _ in APIResponse.json(["status": "live"]) }
         router.get("health/ready") { _, _ in
             // The API answers only after reconcile; ready once the store answers too.

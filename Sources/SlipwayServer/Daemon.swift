@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import SlipwayCore
+import SlipwayDashboard
 import SlipwayEngine
 import SlipwayHTTP
 import SlipwayStore
@@ -26,8 +27,12 @@ public final class Daemon: Sendable {
         self.logger = logger
         engine = try Engine(config: config, routerExecutable: routerExecutable, routerArguments: routerArguments, logger: logger)
         let socket = config.socketPath
+        let dashboard: Dashboard
+        do { dashboard = try Dashboard(engine: engine, root: config.root) } catch {
+            throw SlipwayError(.internal, "cannot prepare the dashboard (its session key under \(config.root))", cause: error)
+        }
         let app = Application(
-            router: APIRoutes.router(engine: engine),
+            router: APIRoutes.router(engine: engine, dashboard: dashboard),
             configuration: .init(address: .unixDomainSocket(path: socket), serverName: "slipway"),
             onServerRunning: { _ in chmod(socket, 0o600) },
             logger: logger)
@@ -41,10 +46,10 @@ public final class Daemon: Sendable {
             let configuration = ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: "slipway")
             let tcp: any Service
             if let files = config.server.tls {
-                tcp = Application(router: APIRoutes.router(engine: engine),
+                tcp = Application(router: APIRoutes.router(engine: engine, dashboard: dashboard, secure: true),
                                   server: try Self.httpsServer(files), configuration: configuration, logger: logger)
             } else {
-                tcp = Application(router: APIRoutes.router(engine: engine), configuration: configuration, logger: logger)
+                tcp = Application(router: APIRoutes.router(engine: engine, dashboard: dashboard), configuration: configuration, logger: logger)
             }
             services.append(.init(service: tcp, successTerminationBehavior: .gracefullyShutdownGroup))
         }

@@ -25,6 +25,11 @@ public enum APIAuthorization {
         ("POST", "/v1/silences", .deployer), ("GET", "/v1/notifications", .viewer), ("GET", "/v1/incidents", .viewer),
         ("GET", "/v1/incidents/*", .viewer), ("GET", "/v1/incidents/*/review", .viewer), ("POST", "/v1/incidents/*", .deployer), ("GET", "/v1/report", .viewer),
         ("GET", "/metrics", .viewer), ("GET", "/v1/logs/app", .viewer),
+        // The dashboard: pages for viewers; each button needs the role of the API route it stands for.
+        ("GET", "/", .viewer), ("GET", "/ui", .viewer), ("GET", "/ui/env/*", .viewer), ("GET", "/ui/deployments/*", .viewer),
+        ("GET", "/ui/backups", .viewer), ("GET", "/ui/alerts", .viewer), ("GET", "/ui/incidents/*", .viewer), ("GET", "/ui/dora", .viewer),
+        ("GET", "/ui/events", .viewer), ("POST", "/ui/logout", .viewer), ("POST", "/ui/env/*/rollback", .deployer),
+        ("POST", "/ui/env/*/maintenance", .deployer), ("POST", "/ui/env/*/canary", .deployer), ("POST", "/v1/ui/links", .viewer),
     ]
     public static let table: [Entry] = rules.map { Entry(method: $0.0, path: $0.1, role: $0.2) }
 
@@ -36,10 +41,19 @@ public enum APIAuthorization {
     }
 
     /// Routes anyone may call: the daemon's liveness and readiness (for a load balancer or systemd).
-    public static let open: [(method: String, path: String)] = [("GET", "/health/live"), ("GET", "/health/ready")]
+    /// The dashboard's sign-in (a token or a one-time link is the credential) and its stylesheet and script.
+    public static let open: [(method: String, path: String)] = [
+        ("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/ui/login"), ("POST", "/ui/login"), ("GET", "/ui/login/*"),
+        ("GET", "/ui/static/app.css"), ("GET", "/ui/static/app.js"),
+    ]
 
     public static func isOpen(method: String, path: String) -> Bool {
-        open.contains { $0.method == method && $0.path == path }
+        open.contains { $0.method == method && matches($0.path, path) }
+    }
+
+    static func matches(_ pattern: String, _ path: String) -> Bool {
+        let p = pattern.split(separator: "/", omittingEmptySubsequences: true), s = path.split(separator: "/", omittingEmptySubsequences: true)
+        return p.count == s.count && zip(p, s).allSatisfy { $0 == "*" || $0 == $1 }
     }
 
     /// The role `method path` needs, or nil when no rule names it (refused).

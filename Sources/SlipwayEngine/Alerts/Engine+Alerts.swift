@@ -17,6 +17,7 @@ extension Engine {
         lastAlertRun = now
         let cfg = config
         let stats = try? await router.stats()
+        if let stats { traffic.record(stats, now: now) }
         let disk = Self.diskFree(cfg.root)
         for name in cfg.environmentNames {
             guard let env = cfg.environments[name] else { continue }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import SlipwayCore
+import SlipwayDashboard
 import SlipwayStore
 import Synchronization
 
@@ -12,6 +13,8 @@ import Synchronization
 struct AuthorizationMiddleware: RouterMiddleware {
     typealias Context = SlipwayRequestContext
     let store: SlipwayStore
+    /// Checks dashboard session cookies (nil: no dashboard on this listener).
+    let signer: SessionSigner?
     /// Failed authentications per source address (shared by every request of this listener).
     let limiter = Limiter()
 
@@ -70,6 +73,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
                 var p = Principal(name: info.user, via: .token)
                 p.roles = info.roles
                 who = p
+                context.tokenId = info.id
             case .unknown:
                 store.audit(Principal(name: "(unknown token)", via: .token), action: "auth.failed", target: "\(method) \(path)", outcome: "refused",
                             detail: "no such token")
@@ -79,6 +83,15 @@ struct AuthorizationMiddleware: RouterMiddleware {
             case .revoked:
                 return Self.refuse(.unauthorized, "the token was revoked")
             }
+        } else if let session = dashboardSession(request) {
+            var p = Principal(name: session.user, via: .token)
+            p.roles = session.roles
+            who = p
+            context.dashboardSession = session
+            context.tokenId = session.tokenId
+        } else if Self.isDashboardPage(method: method, path: path), context.channel?.remoteAddress?.ipAddress != nil {
+            // A browser without a (valid) session: to the sign-in page, not a JSON error.
+            return Response(status: .seeOther, headers: [.location: "/ui/login"])
         } else {
             guard let peer = try? await context.kernelPrincipal() else {
                 return Self.refuse(.unauthorized, "send a token (Authorization: Bearer …, or --token / SLIPWAY_TOKEN; slipway token create makes one): only the admin socket identifies its users")
@@ -97,6 +110,25 @@ struct AuthorizationMiddleware: RouterMiddleware {
         var origin = RequestOrigin.current
         origin?.roles = who.roles
         return try await RequestOrigin.$current.withValue(origin) { try await next(request, context) }
+    }
+
+    /// The session in the `slipway_session` cookie, when its signature holds, it has not expired, and the token it
+    /// was made from is still valid (revoking a token ends its sessions).
+    func dashboardSession(_ request: Request) -> DashboardSession? {
+        guard let signer, let header = request.headers[.cookie] else { return nil }
+        for part in header.split(separator: ";") {
+            let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, kv[0] == "slipway_session", let session = signer.session(from: String(kv[1])) else { continue }
+            guard let id = session.tokenId else { return session }
+            guard let token = try? store.tokens().first(where: { $0.id == id }), token.revokedAt == nil,
+                  token.expiresAt.map({ $0 > Date() }) ?? true else { return nil }
+            return session
+        }
+        return nil
+    }
+
+    static func isDashboardPage(method: String, path: String) -> Bool {
+        method == "GET" && (path == "/" || path == "/ui" || path.hasPrefix("/ui/"))
     }
 
     static func refuse(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import SlipwayCore
+import SlipwayDashboard
 
 /// The API's request context: Hummingbird's core storage plus the connection, so a route can ask the
 /// kernel who is on the other end of the admin socket.
@@ -10,6 +11,10 @@ public struct SlipwayRequestContext: RequestContext {
     let channel: (any Channel)?
     /// Who `AuthorizationMiddleware` established: a token's user and roles, or the socket's user (admin).
     var authenticated: Principal?
+    /// The dashboard session the request came with (its forms' CSRF token derives from it).
+    var dashboardSession: DashboardSession?
+    /// The token behind the request (a bearer token, or the session's), for links made from it.
+    var tokenId: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -1,0 +1,104 @@
+import Foundation
+import Mustache
+import SlipwayCore
+import SlipwayEngine
+import SlipwayStore
+
+/// The web dashboard: pages rendered on the server from the engine's records with Mustache templates compiled
+/// into the binary. Every button posts to a route that checks the same roles as the API and calls the same
+/// engine operation, audited as the signed-in user.
+public struct Dashboard: Sendable {
+    let engine: Engine
+    let library: MustacheLibrary
+    public let signer: SessionSigner
+    public let links = DashboardLinks()
+    /// How long a session lasts.
+    public static let sessionLength: TimeInterval = 12 * 3600
+
+    public init(engine: Engine, root: String) throws {
+        self.engine = engine
+        var library = MustacheLibrary()
+        for (name, text) in DashboardTemplates.all { try library.register(text, named: name) }
+        self.library = library
+        self.signer = try SessionSigner.loadOrCreate(root: root)
+    }
+
+    public static var css: String { DashboardAssets.css }
+    public static var js: String { DashboardAssets.js }
+
+    /// Who is looking, and the CSRF token their forms carry.
+    public struct Viewer: Sendable {
+        public var user: String
+        public var roles: [Role]
+        public var csrf: String
+
+        public init(user: String, roles: [Role], csrf: String) {
+            self.user = user
+            self.roles = roles
+            self.csrf = csrf
+        }
+
+        public func may(_ role: Role) -> Bool {
+            var p = Principal(name: user, via: .token)
+            p.roles = roles
+            return p.may(role)
+        }
+    }
+
+    /// A page: its body template rendered into the layout.
+    func page(_ template: String, title: String, _ context: [String: Any], viewer: Viewer?) -> String {
+        var values = context
+        if let viewer { values["csrf"] = viewer.csrf }
+        let body = library.render(values, withTemplate: template) ?? ""
+        var layout: [String: Any] = ["title": title, "body": body, "renderedAt": Self.time(Date())]
+        if let viewer {
+            layout["user"] = viewer.user
+            layout["roles"] = viewer.roles.map(\.rawValue).joined(separator: ", ")
+            layout["csrf"] = viewer.csrf
+        }
+        if let last = try? engine.store.lastEventId() { layout["after"] = String(last) }
+        return library.render(layout, withTemplate: "layout") ?? ""
+    }
+
+    /// An audit entry as the session's user.
+    public func audit(_ session: DashboardSession, action: String, target: String, detail: String) {
+        var p = Principal(name: session.user, via: .token)
+        p.roles = session.roles
+        engine.store.audit(p, action: action, target: target, outcome: "refused", detail: detail)
+    }
+
+    public func login(error: String?) -> String {
+        page("login", title: "Sign in", error.map { ["error": $0] } ?? [:], viewer: nil)
+    }
+
+    // MARK: Formatting
+
+    /// `<time>` in UTC; the script shows it in the viewer's zone with UTC on hover.
+    static func time(_ d: Date) -> String {
+        let iso = ISO8601DateFormatter().string(from: d)
+        return "<time datetime=\"\(iso)\" title=\"\(iso)\">\(iso.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC"))</time>"
+    }
+
+    static func duration(_ seconds: TimeInterval) -> String {
+        if seconds < 1 { return String(format: "%.0f ms", seconds * 1000) }
+        if seconds < 90 { return String(format: "%.1f s", seconds) }
+        if seconds < 5400 { return String(format: "%.0f min", seconds / 60) }
+        if seconds < 172_800 { return String(format: "%.1f h", seconds / 3600) }
+        return String(format: "%.1f d", seconds / 86400)
+    }
+
+    static func bytes(_ n: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(n), i = 0
+        while v >= 1024, i < units.count - 1 { v /= 1024; i += 1 }
+        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
+    }
+
+    static func stateClass(_ s: DeploymentState) -> String {
+        switch s {
+        case .succeeded: "ok"
+        case .failed, .rolledBack: "bad"
+        default: "info"
+        }
+    }
+}

@@ -1,0 +1,135 @@
+/// The dashboard's Mustache templates, compiled into the binary (no files to ship). `{{x}}` is HTML-escaped;
+/// `{{{x}}}` is only used for markup the server built itself (the SVG charts, a rendered page body).
+enum DashboardTemplates {
+    static let all: [String: String] = [
+        "layout": layout, "overview": overview, "environment": environment, "deployment": deployment,
+        "backups": backups, "alerts": alerts, "incident": incident, "dora": dora, "login": login, "instances": instances,
+    ]
+
+    static let layout = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="color-scheme" content="light dark"><title>{{title}} · Slipway</title>
+        <link rel="stylesheet" href="/ui/static/app.css"><script src="/ui/static/app.js" defer></script></head>
+        <body data-after="{{after}}">
+        <header><nav aria-label="Main"><a href="/ui" class="brand">Slipway</a> <a href="/ui">Overview</a>
+        <a href="/ui/backups">Backups</a> <a href="/ui/alerts">Alerts &amp; incidents</a> <a href="/ui/dora">DORA</a></nav>
+        {{#user}}<form method="post" action="/ui/logout" class="who"><span>{{user}} ({{roles}})</span>
+        <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Sign out</button></form>{{/user}}</header>
+        <main id="main">{{{body}}}</main>
+        <footer><span id="live" aria-live="polite">Updated {{{renderedAt}}}</span></footer>
+        </body></html>
+        """
+
+    static let overview = """
+        <h1>Environments</h1>
+        {{#environments}}
+        <section class="env" aria-labelledby="env-{{name}}">
+        <h2 id="env-{{name}}"><a href="/ui/env/{{name}}">{{name}}</a>
+        {{#maintenance}} <span class="badge warn">maintenance</span>{{/maintenance}}{{#canary}} <span class="badge info">canary {{canary}}</span>{{/canary}}</h2>
+        <p>Live: <strong class="release">{{live}}</strong>{{#commit}} <code>{{commit}}</code>{{/commit}}{{#previous}} · previous {{previous}}{{/previous}}</p>
+        {{#lock}}<p>Lock held by {{lock}}</p>{{/lock}}
+        {{#deploying}}<p class="badge info">Deploying: {{deploying}}</p>{{/deploying}}
+        <div class="charts"><figure>{{{rps}}}<figcaption>requests/s</figcaption></figure><figure>{{{errors}}}<figcaption>error rate</figcaption></figure>
+        <figure>{{{p95}}}<figcaption>p95 latency</figcaption></figure></div>
+        {{> instances}}
+        </section>
+        {{/environments}}
+        {{^environments}}<p>No environment is configured.</p>{{/environments}}
+        """
+
+    static let instances = """
+        <table><caption>Instances</caption><thead><tr><th scope="col">release</th><th scope="col">slot</th><th scope="col">state</th>
+        <th scope="col">health</th><th scope="col">CPU</th><th scope="col">RSS</th></tr></thead><tbody>
+        {{#instances}}<tr><td>{{release}}</td><td>{{slot}}</td><td>{{state}}</td><td class="{{healthClass}}">{{health}}</td><td>{{cpu}}</td><td>{{rss}}</td></tr>{{/instances}}
+        {{^instances}}<tr><td colspan="6">No instance runs.</td></tr>{{/instances}}
+        </tbody></table>
+        """
+
+    static let environment = """
+        <h1>{{name}}</h1>
+        <p>Live: <strong class="release">{{live}}</strong>{{#previous}} · previous {{previous}}{{/previous}} · strategy {{strategy}}</p>
+        {{#maintenance}}<p class="badge warn">Maintenance: {{maintenance}}</p>{{/maintenance}}
+        {{#lock}}<p>Lock held by {{lock}}</p>{{/lock}}
+        {{#canary}}<section id="canary" aria-labelledby="canary-h"><h2 id="canary-h">Canary {{release}} against {{stable}}</h2>
+        <p>Step <span id="canary-step">{{step}}</span> of {{steps}} · weight <span id="canary-weight">{{weight}}</span>% to {{release}}, {{stableWeight}}% to {{stable}}</p>
+        {{#verdict}}<p class="verdict">Last analysis: {{verdict}}</p>{{/verdict}}
+        {{#canDeploy}}<form method="post" action="/ui/env/{{env}}/canary"><input type="hidden" name="csrf" value="{{csrf}}">
+        <button name="action" value="promote">Promote</button> <button name="action" value="abort" class="danger">Abort</button></form>{{/canDeploy}}
+        </section>{{/canary}}
+        {{#canDeploy}}<section aria-labelledby="actions-h"><h2 id="actions-h">Actions</h2>
+        {{#previous}}<form method="post" action="/ui/env/{{name}}/rollback" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
+        <button type="submit" class="danger" id="rollback">Roll back to {{previous}}</button></form>{{/previous}}
+        <form method="post" action="/ui/env/{{name}}/maintenance" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
+        {{#maintenance}}<button name="action" value="off">Maintenance off</button>{{/maintenance}}{{^maintenance}}<button name="action" value="on">Maintenance on</button>{{/maintenance}}</form>
+        </section>{{/canDeploy}}
+        <section aria-labelledby="traffic-h"><h2 id="traffic-h">Traffic (last 5 minutes)</h2>
+        {{#traffic}}<h3>{{release}}</h3><div class="charts"><figure>{{{rps}}}<figcaption>requests/s</figcaption></figure>
+        <figure>{{{errors}}}<figcaption>5xx rate</figcaption></figure><figure>{{{latency}}}<figcaption>p50 / p95 / p99</figcaption></figure></div>{{/traffic}}
+        {{^traffic}}<p>No traffic recorded yet.</p>{{/traffic}}</section>
+        {{> instances}}
+        <section aria-labelledby="history-h"><h2 id="history-h">Deployments</h2>
+        <table><thead><tr><th scope="col">#</th><th scope="col">version</th><th scope="col">kind</th><th scope="col">state</th><th scope="col">by</th>
+        <th scope="col">started</th><th scope="col">took</th></tr></thead><tbody>
+        {{#history}}<tr><td><a href="/ui/deployments/{{id}}">{{id}}</a></td><td>{{version}}</td><td>{{kind}}</td><td class="{{stateClass}}">{{state}}</td>
+        <td>{{actor}}</td><td>{{{started}}}</td><td>{{took}}</td></tr>{{/history}}
+        </tbody></table></section>
+        """
+
+    static let deployment = """
+        <h1>Deployment {{id}}: {{version}} to <a href="/ui/env/{{environment}}">{{environment}}</a></h1>
+        <p class="{{stateClass}}">{{state}}{{#message}}: {{message}}{{/message}}</p>
+        <p>{{kind}} by {{actor}} · started {{{started}}}{{#took}} · took {{took}}{{/took}}</p>
+        <h2>Steps</h2><ol class="steps">{{#steps}}<li>{{{time}}} <strong>{{state}}</strong> {{detail}}</li>{{/steps}}</ol>
+        <h2>Log</h2><pre class="log">{{log}}</pre>
+        """
+
+    static let backups = """
+        <h1>Backups and drills</h1>
+        {{#environments}}<section aria-labelledby="b-{{name}}"><h2 id="b-{{name}}">{{name}}</h2>
+        <table><caption>Backups</caption><thead><tr><th scope="col">id</th><th scope="col">taken</th><th scope="col">age</th><th scope="col">size</th>
+        <th scope="col">stores</th><th scope="col">verified</th><th scope="col">reason</th></tr></thead><tbody>
+        {{#backups}}<tr><td><code>{{id}}</code></td><td>{{{taken}}}</td><td>{{age}}</td><td>{{size}}</td><td>{{stores}}</td><td class="{{verifyClass}}">{{verified}}</td><td>{{reason}}</td></tr>{{/backups}}
+        {{^backups}}<tr><td colspan="7">No backup yet.</td></tr>{{/backups}}</tbody></table>
+        {{#rtoChart}}<figure>{{{rtoChart}}}<figcaption>drill RTO (ms) against the target</figcaption></figure>{{/rtoChart}}
+        <table><caption>Drills</caption><thead><tr><th scope="col">when</th><th scope="col">backup</th><th scope="col">RTO</th><th scope="col">target</th><th scope="col">RPO</th><th scope="col">result</th></tr></thead><tbody>
+        {{#drills}}<tr><td>{{{when}}}</td><td><code>{{backup}}</code></td><td>{{rto}}</td><td>{{target}}</td><td>{{rpo}}</td><td class="{{resultClass}}">{{result}}</td></tr>{{/drills}}
+        {{^drills}}<tr><td colspan="6">No drill yet.</td></tr>{{/drills}}</tbody></table></section>{{/environments}}
+        """
+
+    static let alerts = """
+        <h1>Alerts and incidents</h1>
+        <table><caption>Alerts firing and pending</caption><thead><tr><th scope="col">severity</th><th scope="col">environment</th><th scope="col">alert</th>
+        <th scope="col">state</th><th scope="col">since</th><th scope="col">summary</th><th scope="col">runbook</th></tr></thead><tbody>
+        {{#alerts}}<tr class="{{severityClass}}"><td>{{severity}}</td><td>{{environment}}</td><td>{{name}}</td><td>{{state}}</td><td>{{{since}}}</td><td>{{summary}}</td>
+        <td>{{#runbook}}<a href="{{runbook}}" rel="noopener">runbook</a>{{/runbook}}</td></tr>{{/alerts}}
+        {{^alerts}}<tr><td colspan="7">Nothing is firing.</td></tr>{{/alerts}}</tbody></table>
+        <table><caption>Incidents</caption><thead><tr><th scope="col">#</th><th scope="col">severity</th><th scope="col">environment</th><th scope="col">status</th>
+        <th scope="col">opened</th><th scope="col">title</th></tr></thead><tbody>
+        {{#incidents}}<tr><td><a href="/ui/incidents/{{id}}">{{id}}</a></td><td>{{severity}}</td><td>{{environment}}</td><td>{{status}}</td><td>{{{opened}}}</td><td>{{title}}</td></tr>{{/incidents}}
+        {{^incidents}}<tr><td colspan="6">No incident.</td></tr>{{/incidents}}</tbody></table>
+        """
+
+    static let incident = """
+        <h1>Incident {{id}}: {{title}}</h1>
+        <p>{{severity}} · {{environment}} · {{status}} · opened {{{opened}}}</p>
+        <h2>Timeline</h2><ol class="steps">{{#timeline}}<li>{{{time}}} {{text}}</li>{{/timeline}}</ol>
+        <h2>Post-incident review</h2><pre class="review">{{review}}</pre>
+        """
+
+    static let dora = """
+        <h1>DORA metrics</h1><p>{{scope}}, since {{{since}}}</p>
+        <table><thead><tr><th scope="col">metric</th><th scope="col">value</th><th scope="col">tier</th><th scope="col">from</th></tr></thead><tbody>
+        {{#metrics}}<tr><th scope="row">{{name}}</th><td>{{value}}</td><td class="tier-{{tier}}">{{tier}}</td><td>{{detail}}</td></tr>{{/metrics}}
+        </tbody></table>
+        """
+
+    static let login = """
+        <h1>Sign in</h1>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        <form method="post" action="/ui/login"><label for="token">API token</label>
+        <input id="token" name="token" type="password" autocomplete="current-password" required>
+        <button type="submit">Sign in</button></form>
+        <p>An admin makes a token with <code>slipway token create USER --role viewer</code>; <code>slipway dashboard</code> prints a one-time sign-in link.</p>
+        """
+}

@@ -1,0 +1,153 @@
+import Foundation
+@testable import SlipwayDashboard
+import SlipwayClient
+import SlipwayCore
+import SlipwayHTTP
+import SlipwayRuntime
+import SlipwayServer
+import Testing
+
+/// Sessions, CSRF and the charts, as pure values.
+struct DashboardUnitTests {
+    @Test func aSessionCookieHoldsOnlyUnchangedAndInTime() throws {
+        let signer = SessionSigner(key: Data(repeating: 7, count: 32))
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let session = DashboardSession(user: "dana", roles: [.deployer], tokenId: "t1", expiresAt: now.addingTimeInterval(60), nonce: "n1")
+        let cookie = signer.cookie(for: session)
+        #expect(signer.session(from: cookie, now: now) == session)
+        #expect(signer.session(from: cookie, now: now.addingTimeInterval(61)) == nil, "expired")
+        // A viewer who edits their roles in the cookie breaks its signature.
+        var forged = session
+        forged.roles = [.admin]
+        let payload = signer.cookie(for: forged).split(separator: ".")[0]
+        #expect(signer.session(from: payload + "." + cookie.split(separator: ".")[1], now: now) == nil)
+        #expect(SessionSigner(key: Data(repeating: 8, count: 32)).session(from: cookie, now: now) == nil, "another daemon's key")
+        let csrf = signer.csrf(for: session)
+        #expect(signer.checkCSRF(csrf, session: session))
+        #expect(!signer.checkCSRF(csrf, session: DashboardSession(user: "dana", roles: [.deployer], tokenId: "t1", expiresAt: session.expiresAt, nonce: "n2")))
+        #expect(!signer.checkCSRF(nil, session: session) && !signer.checkCSRF("", session: session))
+    }
+
+    @Test func chartsAreSVGWithATextSummary() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let points: [(time: Date, value: Double?)] = [(now.addingTimeInterval(-300), 0.01), (now.addingTimeInterval(-150), nil), (now.addingTimeInterval(-60), 0.5), (now, 0.25)]
+        let svg = SVGChart(title: "v2 5xx rate", unit: "%", series: [.init(name: "5xx", points: points, style: "s-err")]).render(now: now)
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>"))
+        #expect(svg.contains("aria-label=\"v2 5xx rate: 5xx 25.0% (last 5 min)\""), "\(svg)")
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 2, "a gap breaks the line: \(svg)")
+        #expect(svg.contains("0.0,") && svg.contains("240.0,"), "the oldest point at the left edge, the newest at the right: \(svg)")
+    }
+}
+
+/// The dashboard in a real browser (Debian's chromium, headless) against a real daemon.
+@Suite(.serialized)
+struct DashboardBrowserTests {
+    static func chromium() -> String? {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The DOM chromium ends with after loading `url` (following redirects, keeping cookies in `profile`).
+    static func dumpDOM(_ url: String, profile: String, javascript: Bool = true) async throws -> String {
+        let browser = try #require(chromium(), "chromium is not installed (scripts/test.sh installs it)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: browser)
+        var args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=\(profile)",
+                    "--dump-dom"]
+        if !javascript { args.append("--blink-settings=scriptEnabled=false") }
+        p.arguments = args + [url]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        let data = try await Task.detached { try out.fileHandleForReading.readToEnd() ?? Data() }.value
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A one-time sign-in link made with `token` (nil: on the admin socket, as the CLI does).
+    static func link(_ s: Sandbox, api: Int, token: String?) async throws -> String {
+        if let token {
+            let r = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/v1/ui/links",
+                                                       headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")], body: Array("{}".utf8))
+            let link = try SlipwayJSON.decoder().decode(DashboardLink.self, from: Data(r.body))
+            return "http://127.0.0.1:\(api)\(link.path)"
+        }
+        let printed = try await s.cli(["dashboard"])
+        #expect(printed.status == 0, "\(printed)")
+        return printed.text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A session cookie and the CSRF token of its forms, the way a browser gets them.
+    static func session(_ url: String, api: Int) async throws -> (cookie: String, csrf: String) {
+        let path = String(url.dropFirst("http://127.0.0.1:\(api)".count))
+        let r = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: path)
+        let cookie = try #require(r.header("Set-Cookie")?.split(separator: ";").first.map(String.init), "\(r.headers)")
+        let page = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production", headers: [("Cookie", cookie)])
+        let text = page.bodyText
+        let start = try #require(text.range(of: "name=\"csrf\" value=\""), "\(text.prefix(400))")
+        let csrf = String(text[start.upperBound...].prefix { $0 != "\"" })
+        return (cookie, csrf)
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aDeployerSeesTheLiveReleaseAndRollsBackAViewerCannot() async throws {
+        let api = try PortAllocator.freePort()
+        let s = try Sandbox(extra: "server: { listen: \"127.0.0.1:\(api)\" }")
+        let profile = NSTemporaryDirectory() + "chromium-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            _ = try await s.release("v2")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            #expect(try await s.outcome(try await s.deploy("v2")).state == .succeeded)
+            let deployer: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "dana", roles: [.deployer], expires: "1d"))
+            let viewer: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "vic", roles: [.viewer], expires: nil))
+
+            // The overview after a deploy, in the browser: signed in through a one-time link, it shows v2 live.
+            let overview = try await Self.dumpDOM(try await Self.link(s, api: api, token: nil), profile: profile + "/admin")
+            #expect(overview.contains("<h1>Environments</h1>") && overview.contains("<strong class=\"release\">v2</strong>"), "\(overview.prefix(2000))")
+            #expect(overview.contains("<svg class=\"chart\""), "charts drawn on the server")
+            // A link works once.
+            let reused = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/login/nope")
+            #expect(reused.status == 401)
+
+            // Without running any script the environment page reads fully: live release, the button, history, times
+            // in UTC. (Chromium's headless --dump-dom and --screenshot need scripting, so this reads the served HTML.)
+            let dana = try await Self.session(try await Self.link(s, api: api, token: deployer.token), api: api)
+            let plain = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production", headers: [("Cookie", dana.cookie)]).bodyText
+            #expect(plain.contains("<strong class=\"release\">v2</strong>") && plain.contains("Roll back to v1") && plain.contains(" UTC</time>")
+                    && plain.contains("<td>rollback</td>") == false && plain.contains("<h2 id=\"history-h\">Deployments</h2>"), "\(plain.prefix(3000))")
+            #expect(plain.components(separatedBy: "<script").count == 2 && plain.contains("<script src=\"/ui/static/app.js\" defer></script>"),
+                    "one external deferred script, no inline script")
+            // With scripting the browser shows the same page (times converted to the viewer's zone).
+            _ = try await Self.dumpDOM(try await Self.link(s, api: api, token: deployer.token), profile: profile + "/dana")
+            let rendered = try await Self.dumpDOM("http://127.0.0.1:\(api)/ui/env/production", profile: profile + "/dana")
+            #expect(rendered.contains("Roll back to v1") && rendered.contains(" UTC\">"), "local times with UTC on hover: \(rendered.prefix(3000))")
+
+            // A viewer sees no button, and the server refuses the viewer's forged post anyway (and audits it).
+            _ = try await Self.dumpDOM(try await Self.link(s, api: api, token: viewer.token), profile: profile + "/vic")
+            let seen = try await Self.dumpDOM("http://127.0.0.1:\(api)/ui/env/production", profile: profile + "/vic")
+            #expect(seen.contains("<strong class=\"release\">v2</strong>") && !seen.contains("Roll back") && !seen.contains("<button name=\"action\""), "\(seen.prefix(3000))")
+            let vic = try await Self.session(try await Self.link(s, api: api, token: viewer.token), api: api)
+            let forged = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production/rollback",
+                                                            headers: [("Cookie", vic.cookie), ("Content-Type", "application/x-www-form-urlencoded")],
+                                                            body: Array("csrf=\(vic.csrf)".utf8))
+            #expect(forged.status == 403, "\(forged.status) \(forged.bodyText)")
+            let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=20")
+            #expect(audit.contains { $0.actor == "vic" && $0.action == "auth.denied" && $0.target == "POST /ui/env/production/rollback" }, "\(audit.map(\.action))")
+
+            // The deployer's rollback button: a post without the page's CSRF token is refused, with it v1 serves again.
+            let noToken = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production/rollback",
+                                                             headers: [("Cookie", dana.cookie), ("Content-Type", "application/x-www-form-urlencoded")], body: Array("csrf=x".utf8))
+            #expect(noToken.status == 403, "\(noToken.status) \(noToken.bodyText)")
+            let pressed = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production/rollback",
+                                                             headers: [("Cookie", dana.cookie), ("Content-Type", "application/x-www-form-urlencoded")],
+                                                             body: Array("csrf=\(dana.csrf)".utf8))
+            #expect(pressed.status == 303 && pressed.header("Location")?.hasPrefix("/ui/deployments/") == true, "\(pressed.status) \(pressed.headers)")
+            let back = try await poll(within: .seconds(30)) { try await s.status().currentRelease == "v1" ? true : nil }
+            #expect(back)
+            let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
+            #expect(history.first?.kind == .rollback && history.first?.actor == "dana", "audited as the signed-in user: \(history.first.map { "\($0)" } ?? "")")
+        }
+    }
+}
