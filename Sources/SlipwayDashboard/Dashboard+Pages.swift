@@ -46,7 +46,7 @@ extension Dashboard {
         let canDeploy = viewer.may(.deployer)
         if canDeploy { e["canDeploy"] = true }
         if let c = s.canary {
-            var canary: [String: Any] = ["release": c.release, "stable": c.stable, "step": c.step, "steps": c.steps, "weight": c.weight,
+            var canary: [String: Any] = ["release": c.release, "stable": c.stable, "step": c.step + 1, "steps": c.steps, "weight": c.weight,
                                          "stableWeight": 100 - c.weight, "env": name]
             if let last = c.last { canary["verdict"] = "\(last.decision): \(last.detail)" }
             if canDeploy { canary["canDeploy"] = true }

@@ -8,7 +8,7 @@ import Testing
 /// Canaries with real demo-app processes behind the router, under load.
 @Suite(.serialized)
 struct CanaryTests {
-    static func sandbox(steps: String, maxStep: String = "30s", rules: String = "\"error_rate > baseline + 5%\"", sticky: String = "") throws -> Sandbox {
+    static func sandbox(steps: String, maxStep: String = "30s", rules: String = "\"error_rate > baseline + 5%\"", sticky: String = "", extra: String = "") throws -> Sandbox {
         try Sandbox(strategy: "canary", extra: """
             watch: 0
             analysis:
@@ -20,6 +20,7 @@ struct CanaryTests {
               steps: \(steps)
               max_step_duration: \(maxStep)
               \(sticky)
+            \(extra)
             """)
     }
 

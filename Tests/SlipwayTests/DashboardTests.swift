@@ -150,4 +150,48 @@ struct DashboardBrowserTests {
             #expect(history.first?.kind == .rollback && history.first?.actor == "dana", "audited as the signed-in user: \(history.first.map { "\($0)" } ?? "")")
         }
     }
+
+    /// During a canary the environment page follows the steps live, without a reload; with scripting disabled it
+    /// still reads fully. `SLIPWAY_SCREENSHOTS=DIR` also saves the overview and the environment page as PNGs.
+    @Test(.timeLimit(.minutes(3)))
+    func theEnvironmentPageFollowsACanaryWithoutAReload() async throws {
+        let api = try PortAllocator.freePort()
+        let s = try CanaryTests.sandbox(steps: "[{ weight: 25, pause: manual }, { weight: 50, pause: manual }]", extra: "server: { listen: \"127.0.0.1:\(api)\" }")
+        let shots = ProcessInfo.processInfo.environment["SLIPWAY_SCREENSHOTS"]
+        let browser = try await DevToolsBrowser.launch()
+        defer { browser.close() }
+        try await s.withDaemon { _ in
+            try await CanaryTests.v1Serving(s)
+            let load = LoadLoop(port: s.port)
+            load.start(concurrency: 2, maxDuration: .seconds(150))
+            _ = try await s.deploy("v2")
+            _ = try await poll(within: .seconds(30)) { try await CanaryTests.canary(s).canary?.step == 0 ? true : nil }
+            let link = try await Self.link(s, api: api, token: nil)
+            try await browser.withPage { page in
+                try await page.open(link)
+                if let shots {
+                    try await Task.sleep(for: .seconds(75))  // charts with a minute of traffic
+                    try await page.open("http://127.0.0.1:\(api)/ui")
+                    try await page.screenshot(to: shots + "/dashboard-overview.png")
+                }
+                try await page.open("http://127.0.0.1:\(api)/ui/env/production")
+                _ = try await page.evaluate("window.slipwayMarker = 'same page'")
+                let first = try await page.evaluate("document.getElementById('canary-step').textContent + '/' + document.getElementById('canary-weight').textContent")
+                #expect(first == "1/25", "\(first)")
+                if let shots { try await page.screenshot(to: shots + "/dashboard-canary.png") }
+                let _: CanaryStatus = try await s.client.post("/v1/canary", CanaryRequest(environment: nil, action: .promote, actor: "test"))
+                let moved = try await poll(within: .seconds(20)) { () async throws -> String? in
+                    let now = try await page.evaluate("document.getElementById('canary-step').textContent + '/' + document.getElementById('canary-weight').textContent + '/' + window.slipwayMarker")
+                    return now.hasPrefix("2/50/") ? now : nil
+                }
+                #expect(moved == "2/50/same page", "the step and weights changed in the page the browser already had: \(moved)")
+                // With scripting disabled the page still shows everything (nothing waits for a script).
+                try await page.call("Emulation.setScriptExecutionDisabled", ["value": true])
+                try await page.open("http://127.0.0.1:\(api)/ui/env/production")
+                let text = try await page.evaluate("document.body.innerText")
+                #expect(text.contains("Step 2 of 2") && text.contains("weight 50% to v2, 50% to v1") && text.contains("Promote") && text.contains(" UTC"), "\(text.prefix(1500))")
+            }
+            _ = await load.stop()
+        }
+    }
 }
