@@ -3,6 +3,8 @@ import SlipwayCore
 import SlipwayEngine
 
 extension Dashboard {
+    static let backupsShown = 100
+
     public func overview(viewer: Viewer) async throws -> String {
         let statuses = try await engine.status(environment: nil)
         let history = try await engine.history(environment: nil, limit: 200)
@@ -93,7 +95,9 @@ extension Dashboard {
             let list = try await engine.listBackups(environment: name)
             let drills = try await engine.drills(environment: name)
             var e: [String: Any] = ["name": name]
-            e["backups"] = list.map { b -> [String: Any] in
+            // The newest 100: the page stays quick with years of backups (`slipway backup list` has them all).
+            if list.count > Self.backupsShown { e["older"] = "\(list.count - Self.backupsShown) older backup(s) not shown; slipway backup list --env \(name) lists every one." }
+            e["backups"] = list.prefix(Self.backupsShown).map { b -> [String: Any] in
                 ["id": b.id, "taken": Self.time(b.createdAt), "age": Self.duration(now.timeIntervalSince(b.createdAt)), "size": Self.bytes(b.size),
                  "stores": b.locations.count, "reason": b.reason,
                  "verified": b.verifyOk.map { $0 ? "ok" : "FAILED" } ?? "not yet", "verifyClass": b.verifyOk.map { $0 ? "ok" : "bad" } ?? ""]

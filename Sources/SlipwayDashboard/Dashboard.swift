@@ -75,7 +75,7 @@ public struct Dashboard: Sendable {
 
     /// `<time>` in UTC; the script shows it in the viewer's zone with UTC on hover.
     static func time(_ d: Date) -> String {
-        let iso = ISO8601DateFormatter().string(from: d)
+        let iso = d.formatted(.iso8601)
         return "<time datetime=\"\(iso)\" title=\"\(iso)\">\(iso.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC"))</time>"
     }
 

@@ -91,6 +91,7 @@ enum DashboardTemplates {
         <th scope="col">stores</th><th scope="col">verified</th><th scope="col">reason</th></tr></thead><tbody>
         {{#backups}}<tr><td><code>{{id}}</code></td><td>{{{taken}}}</td><td>{{age}}</td><td>{{size}}</td><td>{{stores}}</td><td class="{{verifyClass}}">{{verified}}</td><td>{{reason}}</td></tr>{{/backups}}
         {{^backups}}<tr><td colspan="7">No backup yet.</td></tr>{{/backups}}</tbody></table>
+        {{#older}}<p>{{older}}</p>{{/older}}
         {{#rtoChart}}<figure>{{{rtoChart}}}<figcaption>drill RTO (ms) against the target</figcaption></figure>{{/rtoChart}}
         <table><caption>Drills</caption><thead><tr><th scope="col">when</th><th scope="col">backup</th><th scope="col">RTO</th><th scope="col">target</th><th scope="col">RPO</th><th scope="col">result</th></tr></thead><tbody>
         {{#drills}}<tr><td>{{{when}}}</td><td><code>{{backup}}</code></td><td>{{rto}}</td><td>{{target}}</td><td>{{rpo}}</td><td class="{{resultClass}}">{{result}}</td></tr>{{/drills}}
@@ -130,6 +131,6 @@ enum DashboardTemplates {
         <form method="post" action="/ui/login"><label for="token">API token</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required>
         <button type="submit">Sign in</button></form>
-        <p>An admin makes a token with <code>slipway token create USER --role viewer</code>; <code>slipway dashboard</code> prints a one-time sign-in link.</p>
+        <p>An admin makes a token with <code>slipway token create --user NAME --role viewer</code>; <code>slipway dashboard</code> prints a one-time sign-in link.</p>
         """
 }

@@ -44,9 +44,14 @@ extension DORAReport {
         // Change failure rate.
         let reached = deploys.filter { $0.state == .succeeded || $0.state == .rolledBack }
         let incidentDeployments = Set(incidents.compactMap(\.deploymentId))
+        // Per version, the newest successful rollback away from it: a deploy is undone when one came after it
+        // (one pass, not a scan of every deployment per deploy).
+        var undoneBy: [String: Int64] = [:]
+        for r in ended where r.kind == .rollback && r.state == .succeeded {
+            if let v = r.previousVersion { undoneBy[v] = max(undoneBy[v] ?? 0, r.id) }
+        }
         let failed = reached.filter { d in
-            d.state == .rolledBack || incidentDeployments.contains(d.id)
-                || ended.contains { $0.kind == .rollback && $0.id > d.id && $0.previousVersion == d.version && $0.state == .succeeded }
+            d.state == .rolledBack || incidentDeployments.contains(d.id) || (undoneBy[d.version] ?? 0) > d.id
         }
         let cfr = reached.isEmpty ? nil : Double(failed.count) / Double(reached.count)
         let changeFailure = Metric(value: cfr, unit: "ratio", tier: cfr.map { tierAtMost($0, [0.05, 0.10, 0.15]) }, deployments: failed.map(\.id),

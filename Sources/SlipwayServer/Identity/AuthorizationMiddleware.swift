@@ -83,7 +83,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
             case .revoked:
                 return Self.refuse(.unauthorized, "the token was revoked")
             }
-        } else if let session = dashboardSession(request) {
+        } else if Self.isDashboardRoute(path), let session = dashboardSession(request) {
             var p = Principal(name: session.user, via: .token)
             p.roles = session.roles
             who = p
@@ -126,6 +126,10 @@ struct AuthorizationMiddleware: RouterMiddleware {
         }
         return nil
     }
+
+    /// Where a session cookie counts: the dashboard's own routes (whose posts check its CSRF token), never the
+    /// JSON API, which has no CSRF check and takes tokens only.
+    static func isDashboardRoute(_ path: String) -> Bool { path == "/" || path == "/ui" || path.hasPrefix("/ui/") }
 
     static func isDashboardPage(method: String, path: String) -> Bool {
         method == "GET" && (path == "/" || path == "/ui" || path.hasPrefix("/ui/"))
