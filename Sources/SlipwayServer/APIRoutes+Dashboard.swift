@@ -83,7 +83,7 @@ extension APIRoutes {
             let newest = try engine.store.lastEventId()
             let after = request.headers[values: Self.lastEventID].first.flatMap { Int64($0) }
                 ?? request.uri.queryParameters.get("after").flatMap { Int64($0) } ?? newest
-            return eventStream(engine: engine, after: after)
+            return try eventStream(engine: engine, after: after, follow: request.uri.queryParameters.get("follow") != "false")
         }
         router.post("v1/ui/links") { _, context in
             let who = try await context.principal()
@@ -152,15 +152,19 @@ extension APIRoutes {
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
     /// `text/event-stream` of the event log after `after`: each event as `id:` (resume with `Last-Event-ID`) and a
-    /// small JSON `data:` (id, type, environment). Ends when the client goes or the daemon stops.
-    static func eventStream(engine: Engine, after: Int64) -> Response {
+    /// small JSON `data:` (id, type, environment). Ends when the client goes or the daemon stops; with
+    /// `follow=false`, once the events written so far are sent.
+    static func eventStream(engine: Engine, after: Int64, follow: Bool) throws -> Response {
         let feed = engine.store.follow(after: after)
+        let end = follow ? Int64.max : try engine.store.lastEventId()
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            if end <= after { try await writer.finish(nil); return }
             for try await event in feed {
                 let data: [String: String] = ["id": String(event.id), "type": event.type, "environment": event.environment ?? ""]
                 let json = String(decoding: try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]), as: UTF8.self)
                 try await writer.write(ByteBuffer(string: "id: \(event.id)\ndata: \(json)\n\n"))
+                if event.id >= end { break }
             }
             try await writer.finish(nil)
         })

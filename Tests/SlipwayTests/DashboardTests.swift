@@ -136,6 +136,11 @@ struct DashboardBrowserTests {
             let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=20")
             #expect(audit.contains { $0.actor == "vic" && $0.action == "auth.denied" && $0.target == "POST /ui/env/production/rollback" }, "\(audit.map(\.action))")
 
+            // The cookie is for the dashboard only: the JSON API (which has no CSRF check) wants a token.
+            let api1 = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/v1/deployments",
+                                                          headers: [("Cookie", dana.cookie), ("Content-Type", "application/json")],
+                                                          body: Array("{\"version\": \"v1\", \"kind\": \"rollback\", \"actor\": \"x\"}".utf8))
+            #expect(api1.status == 401, "\(api1.status) \(api1.bodyText)")
             // The deployer's rollback button: a post without the page's CSRF token is refused, with it v1 serves again.
             let noToken = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production/rollback",
                                                              headers: [("Cookie", dana.cookie), ("Content-Type", "application/x-www-form-urlencoded")], body: Array("csrf=x".utf8))
