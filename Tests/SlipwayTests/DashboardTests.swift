@@ -145,10 +145,28 @@ struct DashboardBrowserTests {
             let noToken = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production/rollback",
                                                              headers: [("Cookie", dana.cookie), ("Content-Type", "application/x-www-form-urlencoded")], body: Array("csrf=x".utf8))
             #expect(noToken.status == 403, "\(noToken.status) \(noToken.bodyText)")
-            let pressed = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production/rollback",
+            let pressed = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production/maintenance",
                                                              headers: [("Cookie", dana.cookie), ("Content-Type", "application/x-www-form-urlencoded")],
-                                                             body: Array("csrf=\(dana.csrf)".utf8))
-            #expect(pressed.status == 303 && pressed.header("Location")?.hasPrefix("/ui/deployments/") == true, "\(pressed.status) \(pressed.headers)")
+                                                             body: Array("csrf=\(dana.csrf)&action=on".utf8))
+            #expect(pressed.status == 303 && pressed.header("Location") == "/ui/env/production", "\(pressed.status) \(pressed.headers)")
+            #expect(try await s.status().maintenance != nil, "the form's post did what the button says")
+            // In the browser: the deployer clicks "Maintenance off", then "Roll back to v1", and lands on the rollback's page.
+            let browser = try await DevToolsBrowser.launch()
+            defer { browser.close() }
+            let danaLink = try await Self.link(s, api: api, token: deployer.token)
+            try await browser.withPage { page in
+                try await page.open(danaLink)
+                try await page.open("http://127.0.0.1:\(api)/ui/env/production")
+                _ = try await page.evaluate("document.querySelector('button[value=off]').click()")
+                _ = try await poll(within: .seconds(10)) { try await s.status().maintenance == nil ? true : nil }
+                try await page.open("http://127.0.0.1:\(api)/ui/env/production")
+                _ = try await page.evaluate("document.getElementById('rollback').click()")
+                let landed = try await poll(within: .seconds(15)) { () async throws -> String? in
+                    let where_ = try await page.evaluate("location.pathname + ' ' + document.readyState")
+                    return where_.hasPrefix("/ui/deployments/") && where_.hasSuffix("complete") ? where_ : nil
+                }
+                #expect(landed.hasPrefix("/ui/deployments/"))
+            }
             let back = try await poll(within: .seconds(30)) { try await s.status().currentRelease == "v1" ? true : nil }
             #expect(back)
             let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
@@ -190,6 +208,16 @@ struct DashboardBrowserTests {
                     return now.hasPrefix("2/50/") ? now : nil
                 }
                 #expect(moved == "2/50/same page", "the step and weights changed in the page the browser already had: \(moved)")
+                // Plain and accessible: at 360 px nothing is wider than the screen (tables scroll inside themselves), and
+                // in dark mode the page is dark.
+                try await page.call("Emulation.setDeviceMetricsOverride", ["width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": true])
+                try await page.open("http://127.0.0.1:\(api)/ui/env/production")
+                let widths = try await page.evaluate("document.documentElement.scrollWidth + '/' + window.innerWidth")
+                #expect(widths == "360/360", "the page scrolls sideways at 360 px: \(widths)")
+                try await page.call("Emulation.setEmulatedMedia", ["features": [["name": "prefers-color-scheme", "value": "dark"]]])
+                let background = try await page.evaluate("getComputedStyle(document.body).backgroundColor")
+                #expect(background == "rgb(13, 17, 23)", "\(background)")
+                try await page.call("Emulation.clearDeviceMetricsOverride")
                 // With scripting disabled the page still shows everything (nothing waits for a script).
                 try await page.call("Emulation.setScriptExecutionDisabled", ["value": true])
                 try await page.open("http://127.0.0.1:\(api)/ui/env/production")
