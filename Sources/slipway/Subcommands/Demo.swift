@@ -8,7 +8,7 @@ import SlipwayServer
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The whole story in a temp dir: releases, a blue-green deploy under load, a refused release, a rollback, a bad canary reverted by analysis, a good one promoted, a signed git push deployed, the audit log verified.")
+        abstract: "The whole story in a temp dir: releases, a blue-green deploy under load, a refused release, a rollback, a bad canary reverted by analysis, a good one promoted, a signed git push deployed, the audit log verified, the dashboard.")
     @Flag(help: "Keep the temp directory (for a look at state.db, logs/, releases/)") var keep = false
 
     func run() async throws {
@@ -128,6 +128,7 @@ struct DemoRunner {
         let t7 = try await webhookStep()
         let pushFailures = load.summary.failures - before7.failures
         try await auditStep()
+        try await dashboardStep(live: t7.version)
         try await Task.sleep(for: .milliseconds(300))
         let s = await load.stop()
 
