@@ -66,7 +66,20 @@ extension Dashboard {
                         .init(name: "p95", points: p.map { ($0.time, $0.p95Ms) }, style: "s-p95"),
                         .init(name: "p99", points: p.map { ($0.time, $0.p99Ms) }, style: "s-p99")]).render(now: now)]
         }
-        e["history"] = try await engine.history(environment: name, limit: 30).map { d -> [String: Any] in
+        let history = try await engine.history(environment: name, limit: 30)
+        let waiting = history.filter { $0.state == .awaitingApproval }
+        if !waiting.isEmpty {
+            // Who may decide is the environment's `approvals.roles`; the engine checks it (and refuses the requester's own).
+            let roles = await engine.config.environments[name]?.governance.approvals?.roles ?? []
+            let canApprove = roles.contains { viewer.may($0) }
+            e["pending"] = ["requests": waiting.map { d -> [String: Any] in
+                var r: [String: Any] = ["id": d.id, "version": d.version, "actor": d.onBehalfOf.map { "\(d.actor) for \($0)" } ?? d.actor,
+                                        "started": Self.time(d.startedAt), "env": name]
+                if canApprove && d.actor != viewer.user { r["canApprove"] = true }
+                return r
+            }]
+        }
+        e["history"] = history.map { d -> [String: Any] in
             ["id": d.id, "version": d.version, "kind": d.kind.rawValue, "state": d.state.rawValue, "stateClass": Self.stateClass(d.state),
              "actor": d.onBehalfOf.map { "\(d.actor) for \($0)" } ?? d.actor, "started": Self.time(d.startedAt),
              "took": d.finishedAt.map { Self.duration($0.timeIntervalSince(d.startedAt)) } ?? "running"]

@@ -57,6 +57,14 @@ enum DashboardTemplates {
         {{#canDeploy}}<form method="post" action="/ui/env/{{env}}/canary"><input type="hidden" name="csrf" value="{{csrf}}">
         <button name="action" value="promote">Promote</button> <button name="action" value="abort" class="danger">Abort</button></form>{{/canDeploy}}
         </section>{{/canary}}
+        {{#pending}}<section aria-labelledby="approvals-h"><h2 id="approvals-h">Waiting for approval</h2>
+        {{#requests}}<div class="approval"><p>Deployment <a href="/ui/deployments/{{id}}">#{{id}}</a> of {{version}}, requested by {{actor}} {{{started}}}</p>
+        {{#canApprove}}<form method="post" action="/ui/env/{{env}}/approvals" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="deployment" value="{{id}}"><button name="decision" value="approve" id="approve-{{id}}">Approve</button></form>
+        <form method="post" action="/ui/env/{{env}}/approvals" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="deployment" value="{{id}}"><label for="why-{{id}}">Reason to reject</label><input id="why-{{id}}" name="comment" required>
+        <button name="decision" value="reject" class="danger">Reject</button></form>{{/canApprove}}</div>{{/requests}}
+        </section>{{/pending}}
         {{#canDeploy}}<section aria-labelledby="actions-h"><h2 id="actions-h">Actions</h2>
         {{#previous}}<form method="post" action="/ui/env/{{name}}/rollback" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit" class="danger" id="rollback">Roll back to {{previous}}</button></form>{{/previous}}

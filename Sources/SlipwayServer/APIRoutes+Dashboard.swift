@@ -79,6 +79,15 @@ extension APIRoutes {
             _ = try await engine.canaryCommand(try await context.attributed(CanaryRequest(environment: name, action: action, reason: "from the dashboard", actor: "dashboard")))
             return Response(status: .seeOther, headers: [.location: "/ui/env/\(name)"])
         }
+        router.post("ui/env/:name/approvals") { request, context in
+            let form = try await checkCSRF(request, context, dashboard)
+            let name = try context.parameters.require("name")
+            guard let id = form["deployment"].flatMap({ Int64($0) }), let decision = form["decision"] else {
+                throw SlipwayError.usage("expected deployment and decision (approve or reject)")
+            }
+            _ = try await engine.decide(ApprovalRequest(deploymentId: id, decision: decision, comment: form["comment"]), by: try await context.principal())
+            return Response(status: .seeOther, headers: [.location: "/ui/env/\(name)"])
+        }
         router.get("ui/events") { request, _ in
             let newest = try engine.store.lastEventId()
             let after = request.headers[values: Self.lastEventID].first.flatMap { Int64($0) }

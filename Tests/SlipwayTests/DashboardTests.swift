@@ -227,4 +227,40 @@ struct DashboardBrowserTests {
             _ = await load.stop()
         }
     }
+
+    /// A deploy waiting for approval shows on the environment page; an approver approves it with a click, and it
+    /// deploys; a viewer sees the request but no button.
+    @Test(.timeLimit(.minutes(2)))
+    func anApproverApprovesAWaitingDeployFromTheEnvironmentPage() async throws {
+        let api = try PortAllocator.freePort()
+        let s = try Sandbox(extra: """
+            server: { listen: "127.0.0.1:\(api)" }
+            environments:
+              production:
+                approvals: { required: 1, roles: [approver] }
+            """)
+        let browser = try await DevToolsBrowser.launch()
+        defer { browser.close() }
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            let requested = try await s.deploy("v1")
+            #expect(requested.state == .awaitingApproval, "\(requested.state)")
+            let approver: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "ada", roles: [.approver], expires: nil))
+            let viewer: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "vic", roles: [.viewer], expires: nil))
+            let vic = try await Self.session(try await Self.link(s, api: api, token: viewer.token), api: api)
+            let seen = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production", headers: [("Cookie", vic.cookie)]).bodyText
+            #expect(seen.contains("Waiting for approval") && seen.contains("Deployment <a href=\"/ui/deployments/\(requested.id)\">#\(requested.id)</a> of v1"), "\(seen.prefix(2000))")
+            #expect(!seen.contains("value=\"approve\""), "a viewer gets no approve button")
+            let adaLink = try await Self.link(s, api: api, token: approver.token)
+            try await browser.withPage { page in
+                try await page.open(adaLink)
+                try await page.open("http://127.0.0.1:\(api)/ui/env/production")
+                _ = try await page.evaluate("document.getElementById('approve-\(requested.id)').click()")
+            }
+            let done = try await s.outcome(requested, within: .seconds(30))
+            #expect(done.state == .succeeded, "\(done.state) \(done.message ?? "")")
+            let approval: ApprovalStatus = try await s.client.get("/v1/approvals/\(requested.id)")
+            #expect(approval.approvals.map(\.user) == ["ada"], "recorded as the signed-in approver")
+        }
+    }
 }

@@ -29,7 +29,7 @@ public enum APIAuthorization {
         ("GET", "/", .viewer), ("GET", "/ui", .viewer), ("GET", "/ui/env/*", .viewer), ("GET", "/ui/deployments/*", .viewer),
         ("GET", "/ui/backups", .viewer), ("GET", "/ui/alerts", .viewer), ("GET", "/ui/incidents/*", .viewer), ("GET", "/ui/dora", .viewer),
         ("GET", "/ui/events", .viewer), ("POST", "/ui/logout", .viewer), ("POST", "/ui/env/*/rollback", .deployer),
-        ("POST", "/ui/env/*/maintenance", .deployer), ("POST", "/ui/env/*/canary", .deployer), ("POST", "/v1/ui/links", .viewer),
+        ("POST", "/ui/env/*/maintenance", .deployer), ("POST", "/ui/env/*/canary", .deployer), ("POST", "/ui/env/*/approvals", .approver), ("POST", "/v1/ui/links", .viewer),
     ]
     public static let table: [Entry] = rules.map { Entry(method: $0.0, path: $0.1, role: $0.2) }
 
