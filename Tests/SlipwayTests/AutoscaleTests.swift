@@ -98,7 +98,11 @@ struct AutoscaleTests {
                 return st.instances.filter { $0.release == "v1" && $0.state == .running && $0.ready }.count == 2 ? st : nil
             }
             #expect(scaled.currentRelease == "v1")
-            let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=50")
+            // The scale is audited when it ends, which may be a moment after the new instance reports ready.
+            let audit = try await poll(within: .seconds(10)) { () async throws -> [AuditEntry]? in
+                let entries: [AuditEntry] = try await s.client.get("/v1/audit?limit=50")
+                return entries.contains { $0.action == "scale" && $0.actor == "autoscale" } ? entries : nil
+            }
             #expect(audit.contains { $0.action == "scale" && $0.actor == "autoscale" && $0.before == "1 instance(s)" && $0.after == "2 instance(s)" && $0.role == "daemon" },
                     "\(audit.map { "\($0.action) \($0.actor) \($0.before ?? "") \($0.after ?? "")" })")
         }
