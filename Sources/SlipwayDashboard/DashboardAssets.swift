@@ -43,9 +43,11 @@ enum DashboardAssets {
           localTimes(document);
           if (!window.EventSource || location.pathname.indexOf("/ui/login") === 0) return;
           var live = document.getElementById("live");
-          var pending = false, after = document.body.getAttribute("data-after") || "";
+          var pending = false, submitting = false, after = document.body.getAttribute("data-after") || "";
+          // A button pressed: its form is on its way; swapping the page under it now would only get in the way.
+          document.addEventListener("submit", function () { submitting = true; });
           function refresh() {
-            if (pending) return;
+            if (pending || submitting) return;
             pending = true;
             setTimeout(function () {
               fetch(location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" }).then(function (r) {
@@ -55,7 +57,7 @@ enum DashboardAssets {
                 if (!html) return;
                 var doc = new DOMParser().parseFromString(html, "text/html");
                 var fresh = doc.getElementById("main");
-                if (fresh) { document.getElementById("main").replaceWith(fresh); localTimes(fresh); }
+                if (fresh && !submitting) { document.getElementById("main").replaceWith(fresh); localTimes(fresh); }
                 if (live) live.textContent = "Live · updated " + new Date().toLocaleTimeString();
               }).catch(function () { pending = false; });
             }, 250);

@@ -31,6 +31,8 @@ extension APIRoutes {
         router.get("ui/dora") { request, context in
             html(try await dashboard.dora(viewer: try viewer(context, dashboard), environment: request.uri.queryParameters.get("env")))
         }
+        // Browsers ask for it on every page: answered (empty) without a token, so it never counts as a failed sign-in.
+        router.get("favicon.ico") { _, _ in Response(status: .noContent, headers: [.cacheControl: "max-age=86400"]) }
         router.get("ui/static/app.css") { _, _ in asset(Dashboard.css, type: "text/css; charset=utf-8") }
         router.get("ui/static/app.js") { _, _ in asset(Dashboard.js, type: "text/javascript; charset=utf-8") }
         router.get("ui/login") { _, _ in html(dashboard.login(error: nil)) }

@@ -77,11 +77,14 @@ final class DevToolsSession: @unchecked Sendable {
         throw DevToolsError(description: "the browser closed the connection during \(method)")
     }
 
-    /// Navigates and waits for the document to finish loading.
+    /// Navigates and waits for the new document to finish loading: the old one is marked first, so a "complete"
+    /// read from it (or from a form's navigation still arriving) is never taken for the new page.
     func open(_ url: String) async throws {
+        _ = try? await evaluate("window.slipwayOldDocument = true")
         try await call("Page.navigate", ["url": url])
         _ = try await poll(within: .seconds(15)) { [self] in
-            (try? await evaluate("document.readyState + ' ' + location.href")).flatMap { $0.hasPrefix("complete ") && !$0.hasSuffix("about:blank") ? true : nil }
+            (try? await evaluate("(window.slipwayOldDocument ? 'old' : document.readyState) + ' ' + location.href"))
+                .flatMap { $0.hasPrefix("complete ") && !$0.hasSuffix("about:blank") ? true : nil }
         }
     }
 

@@ -44,7 +44,7 @@ public enum APIAuthorization {
     /// The dashboard's sign-in (a token or a one-time link is the credential) and its stylesheet and script.
     public static let open: [(method: String, path: String)] = [
         ("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/ui/login"), ("POST", "/ui/login"), ("GET", "/ui/login/*"),
-        ("GET", "/ui/static/app.css"), ("GET", "/ui/static/app.js"),
+        ("GET", "/ui/static/app.css"), ("GET", "/ui/static/app.js"), ("GET", "/favicon.ico"),
     ]
 
     public static func isOpen(method: String, path: String) -> Bool {
