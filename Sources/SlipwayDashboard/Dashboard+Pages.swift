@@ -36,7 +36,7 @@ extension Dashboard {
         e["instances"] = s.instances.map { i -> [String: Any] in
             ["release": i.release, "slot": i.slot, "state": i.state.rawValue,
              "health": i.ready ? "ready" : (i.state == .running ? "not ready" : "—"), "healthClass": i.ready ? "ok" : (i.state == .running ? "bad" : ""),
-             "cpu": i.cpu.map { String(format: "%.1f%%", $0 * 100) } ?? "—", "rss": i.rssBytes.map(Self.bytes) ?? "—"]
+             "cpu": i.cpu.map { String(format: "%.1f%%", $0 * 100) } ?? "—", "rss": i.rssBytes.map(ByteFormat.bytes) ?? "—"]
         }
         return e
     }
@@ -111,7 +111,7 @@ extension Dashboard {
             // The newest 100: the page stays quick with years of backups (`slipway backup list` has them all).
             if list.count > Self.backupsShown { e["older"] = "\(list.count - Self.backupsShown) older backup(s) not shown; slipway backup list --env \(name) lists every one." }
             e["backups"] = list.prefix(Self.backupsShown).map { b -> [String: Any] in
-                ["id": b.id, "taken": Self.time(b.createdAt), "age": Self.duration(now.timeIntervalSince(b.createdAt)), "size": Self.bytes(b.size),
+                ["id": b.id, "taken": Self.time(b.createdAt), "age": Self.duration(now.timeIntervalSince(b.createdAt)), "size": ByteFormat.bytes(b.size),
                  "stores": b.locations.count, "reason": b.reason,
                  "verified": b.verifyOk.map { $0 ? "ok" : "FAILED" } ?? "not yet", "verifyClass": b.verifyOk.map { $0 ? "ok" : "bad" } ?? ""]
             }

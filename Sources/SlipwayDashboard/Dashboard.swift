@@ -38,11 +38,7 @@ public struct Dashboard: Sendable {
             self.csrf = csrf
         }
 
-        public func may(_ role: Role) -> Bool {
-            var p = Principal(name: user, via: .token)
-            p.roles = roles
-            return p.may(role)
-        }
+        public func may(_ role: Role) -> Bool { Principal.token(user, roles: roles).may(role) }
     }
 
     /// A page: its body template rendered into the layout.
@@ -62,9 +58,7 @@ public struct Dashboard: Sendable {
 
     /// An audit entry as the session's user.
     public func audit(_ session: DashboardSession, action: String, target: String, detail: String) {
-        var p = Principal(name: session.user, via: .token)
-        p.roles = session.roles
-        engine.store.audit(p, action: action, target: target, outcome: "refused", detail: detail)
+        engine.store.audit(session.principal, action: action, target: target, outcome: "refused", detail: detail)
     }
 
     public func login(error: String?) -> String {
@@ -85,13 +79,6 @@ public struct Dashboard: Sendable {
         if seconds < 5400 { return String(format: "%.0f min", seconds / 60) }
         if seconds < 172_800 { return String(format: "%.1f h", seconds / 3600) }
         return String(format: "%.1f d", seconds / 86400)
-    }
-
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = Double(n), i = 0
-        while v >= 1024, i < units.count - 1 { v /= 1024; i += 1 }
-        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
     }
 
     static func stateClass(_ s: DeploymentState) -> String {

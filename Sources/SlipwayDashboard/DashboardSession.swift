@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SlipwayCore
+import SlipwayStore
 
 /// A signed-in dashboard user: who, with which roles, through which token (or `socket` for a link made on
 /// the admin socket), until when. The cookie holds it with an HMAC under the daemon's session key, so the
@@ -25,11 +26,10 @@ public struct DashboardSession: Codable, Sendable, Equatable {
 
     public static func randomNonce() -> String { (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined() }
 
-    public func may(_ role: Role) -> Bool {
-        var p = Principal(name: user, via: .token)
-        p.roles = roles
-        return p.may(role)
-    }
+    /// The session's user as the API's authorization and audit see them.
+    public var principal: Principal { .token(user, roles: roles) }
+
+    public func may(_ role: Role) -> Bool { principal.may(role) }
 
     enum CodingKeys: String, CodingKey {
         case user, roles, nonce
@@ -64,7 +64,7 @@ public struct SessionSigner: Sendable {
     /// The session in a cookie whose signature holds and which has not expired.
     public func session(from cookie: String, now: Date = Date()) -> DashboardSession? {
         let parts = cookie.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, Self.constantTimeEquals(mac(String(parts[0])), String(parts[1])),
+        guard parts.count == 2, SlipwayStore.constantTimeEquals(mac(String(parts[0])), String(parts[1])),
               let data = Self.unbase64url(String(parts[0])), let session = try? JSONDecoder().decode(DashboardSession.self, from: data),
               session.expiresAt > now else { return nil }
         return session
@@ -75,17 +75,11 @@ public struct SessionSigner: Sendable {
 
     public func checkCSRF(_ token: String?, session: DashboardSession) -> Bool {
         guard let token else { return false }
-        return Self.constantTimeEquals(csrf(for: session), token)
+        return SlipwayStore.constantTimeEquals(csrf(for: session), token)
     }
 
     func mac(_ text: String) -> String {
         Self.base64url(Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)))
-    }
-
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func base64url(_ data: Data) -> String {

@@ -181,12 +181,3 @@ extension APIRoutes {
         })
     }
 }
-
-extension DashboardSession {
-    /// The session's user as the API's authorization and audit see them.
-    var principal: Principal {
-        var p = Principal(name: user, via: .token)
-        p.roles = roles
-        return p
-    }
-}

@@ -72,7 +72,8 @@ extension SlipwayStore {
         return .valid(r.info)
     }
 
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    /// Equal strings, compared in constant time for equal lengths (tokens, signatures, CSRF tokens).
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var diff: UInt8 = 0

@@ -58,11 +58,6 @@ public enum APIAuthorization {
 
     /// The role `method path` needs, or nil when no rule names it (refused).
     public static func required(method: String, path: String) -> Role? {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        return table.first { e in
-            guard e.method == method else { return false }
-            let pattern = e.path.split(separator: "/", omittingEmptySubsequences: true)
-            return pattern.count == segments.count && zip(pattern, segments).allSatisfy { $0 == "*" || $0 == $1 }
-        }?.role
+        table.first { $0.method == method && matches($0.path, path) }?.role
     }
 }

@@ -32,6 +32,13 @@ public struct Principal: Codable, Sendable, Equatable, CustomStringConvertible {
         self.onBehalfOf = onBehalfOf.flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// A token's user (or a dashboard session made from one) with its roles.
+    public static func token(_ user: String, roles: [Role]) -> Principal {
+        var p = Principal(name: user, via: .token)
+        p.roles = roles
+        return p
+    }
+
     /// The daemon acting on its own (scheduler, recovery).
     public static func daemon(_ role: String) -> Principal { Principal(name: role, via: .daemon) }
 

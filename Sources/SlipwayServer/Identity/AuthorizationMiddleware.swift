@@ -70,9 +70,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
             }
             switch try store.checkToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) {
             case .valid(let info):
-                var p = Principal(name: info.user, via: .token)
-                p.roles = info.roles
-                who = p
+                who = .token(info.user, roles: info.roles)
                 context.tokenId = info.id
             case .unknown:
                 store.audit(Principal(name: "(unknown token)", via: .token), action: "auth.failed", target: "\(method) \(path)", outcome: "refused",
@@ -84,9 +82,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
                 return Self.refuse(.unauthorized, "the token was revoked")
             }
         } else if Self.isDashboardRoute(path), let session = dashboardSession(request) {
-            var p = Principal(name: session.user, via: .token)
-            p.roles = session.roles
-            who = p
+            who = session.principal
             context.dashboardSession = session
             context.tokenId = session.tokenId
         } else if Self.isDashboardPage(method: method, path: path), context.channel?.remoteAddress?.ipAddress != nil {
@@ -131,9 +127,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
     /// JSON API, which has no CSRF check and takes tokens only.
     static func isDashboardRoute(_ path: String) -> Bool { path == "/" || path == "/ui" || path.hasPrefix("/ui/") }
 
-    static func isDashboardPage(method: String, path: String) -> Bool {
-        method == "GET" && (path == "/" || path == "/ui" || path.hasPrefix("/ui/"))
-    }
+    static func isDashboardPage(method: String, path: String) -> Bool { method == "GET" && isDashboardRoute(path) }
 
     static func refuse(_ status: HTTPResponse.Status, _ message: String) -> Response {
         APIResponse.json(ErrorBody(error: SlipwayError(.policy, message)), status: status)
