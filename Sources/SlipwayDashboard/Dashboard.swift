@@ -9,7 +9,15 @@ import SlipwayStore
 /// engine operation, audited as the signed-in user.
 public struct Dashboard: Sendable {
     let engine: Engine
-    let library: MustacheLibrary
+    var library: MustacheLibrary { Self.library }
+    /// The templates, compiled once (a template that does not parse fails the dashboard's tests, not a user).
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in DashboardTemplates.all {
+            do { try library.register(text, named: name) } catch { preconditionFailure("dashboard template \(name): \(error)") }
+        }
+        return library
+    }()
     public let signer: SessionSigner
     public let links = DashboardLinks()
     /// How long a session lasts.
@@ -17,9 +25,6 @@ public struct Dashboard: Sendable {
 
     public init(engine: Engine, root: String) throws {
         self.engine = engine
-        var library = MustacheLibrary()
-        for (name, text) in DashboardTemplates.all { try library.register(text, named: name) }
-        self.library = library
         self.signer = try SessionSigner.loadOrCreate(root: root)
     }
 
@@ -59,6 +64,23 @@ public struct Dashboard: Sendable {
     /// An audit entry as the session's user.
     public func audit(_ session: DashboardSession, action: String, target: String, detail: String) {
         engine.store.audit(session.principal, action: action, target: target, outcome: "refused", detail: detail)
+    }
+
+    /// What a browser gets when a page or a button fails: the reason in the layout, a link back, no live refresh.
+    /// `status` is the HTTP status; `path` the request's (the way back is its environment's page, or the overview).
+    public static func errorPage(status: Int, message: String, path: String) -> String {
+        let heading = switch status {
+        case 401: "Sign in first"
+        case 403: "Not allowed"
+        case 404: "Not found"
+        case 409: "Refused by policy"
+        case 400..<500: "That did not work"
+        default: "The daemon failed"
+        }
+        let parts = path.split(separator: "/")
+        let back = parts.count >= 3 && parts[0] == "ui" && parts[1] == "env" ? "/ui/env/\(parts[2])" : "/ui"
+        let body = library.render(["heading": heading, "message": message, "back": back, "signIn": status == 401], withTemplate: "error") ?? ""
+        return library.render(["title": heading, "body": body, "still": true, "renderedAt": time(Date())], withTemplate: "layout") ?? ""
     }
 
     public func login(error: String?) -> String {

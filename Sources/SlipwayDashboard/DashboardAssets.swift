@@ -23,6 +23,7 @@ enum DashboardAssets {
         .warn { color: var(--warn); } .info { color: var(--info); } .error { color: var(--bad); }
         button { font: inherit; padding: .3rem .8rem; border: 1px solid var(--line); border-radius: 5px; background: transparent; color: var(--fg); cursor: pointer; }
         button.danger { border-color: var(--bad); color: var(--bad); } form.inline { display: inline-block; margin-right: .5rem; }
+        td.wrap { white-space: normal; min-width: 14rem; } ul.verdicts { margin: 0; padding-left: 1rem; } nav.envs { margin: .3rem 0; }
         pre { overflow-x: auto; border: 1px solid var(--line); padding: .6rem; max-height: 30rem; }
         .who { display: flex; gap: .5rem; align-items: center; color: var(--muted); }
         input { font: inherit; padding: .3rem; width: min(100%, 28rem); display: block; margin: .3rem 0 .6rem; }
@@ -41,7 +42,8 @@ enum DashboardAssets {
             });
           }
           localTimes(document);
-          if (!window.EventSource || location.pathname.indexOf("/ui/login") === 0) return;
+          // The sign-in page and error pages stay as they are (an error page's address may be a form's).
+          if (!window.EventSource || location.pathname.indexOf("/ui/login") === 0 || document.body.getAttribute("data-live") === "off") return;
           var live = document.getElementById("live");
           var pending = false, submitting = false, after = document.body.getAttribute("data-after") || "";
           // A button pressed: its form is on its way; swapping the page under it now would only get in the way.

@@ -4,6 +4,7 @@ enum DashboardTemplates {
     static let all: [String: String] = [
         "layout": layout, "overview": overview, "environment": environment, "deployment": deployment,
         "backups": backups, "alerts": alerts, "incident": incident, "dora": dora, "login": login, "instances": instances,
+        "decisions": decisions, "error": error,
     ]
 
     static let layout = """
@@ -11,7 +12,7 @@ enum DashboardTemplates {
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="color-scheme" content="light dark"><title>{{title}} · Slipway</title>
         <link rel="stylesheet" href="/ui/static/app.css"><script src="/ui/static/app.js" defer></script></head>
-        <body data-after="{{after}}">
+        <body data-after="{{after}}"{{#still}} data-live="off"{{/still}}>
         <header><nav aria-label="Main"><a href="/ui" class="brand">Slipway</a> <a href="/ui">Overview</a>
         <a href="/ui/backups">Backups</a> <a href="/ui/alerts">Alerts &amp; incidents</a> <a href="/ui/dora">DORA</a></nav>
         {{#user}}<form method="post" action="/ui/logout" class="who"><span>{{user}} ({{roles}})</span>
@@ -57,6 +58,8 @@ enum DashboardTemplates {
         {{#canDeploy}}<form method="post" action="/ui/env/{{env}}/canary"><input type="hidden" name="csrf" value="{{csrf}}">
         <button name="action" value="promote">Promote</button> <button name="action" value="abort" class="danger">Abort</button></form>{{/canDeploy}}
         </section>{{/canary}}
+        {{#decisions}}<section aria-labelledby="decisions-h"><h2 id="decisions-h">Canary decisions of deployment <a href="/ui/deployments/{{deployment}}">#{{deployment}}</a></h2>
+        {{> decisions}}{{#older}}<p>{{older}} older decision(s) on <a href="/ui/deployments/{{deployment}}">the deployment's page</a>.</p>{{/older}}</section>{{/decisions}}
         {{#pending}}<section aria-labelledby="approvals-h"><h2 id="approvals-h">Waiting for approval</h2>
         {{#requests}}<div class="approval"><p>Deployment <a href="/ui/deployments/{{id}}">#{{id}}</a> of {{version}}, requested by {{actor}} {{{started}}}</p>
         {{#canApprove}}<form method="post" action="/ui/env/{{env}}/approvals" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
@@ -89,6 +92,12 @@ enum DashboardTemplates {
         <p class="{{stateClass}}">{{state}}{{#message}}: {{message}}{{/message}}</p>
         <p>{{kind}} by {{actor}} · started {{{started}}}{{#took}} · took {{took}}{{/took}}</p>
         <h2>Steps</h2><ol class="steps">{{#steps}}<li>{{{time}}} <strong>{{state}}</strong> {{detail}}</li>{{/steps}}</ol>
+        {{#approvals}}<section aria-labelledby="approvals-h"><h2 id="approvals-h">Approvals</h2><p>{{counting}} of {{required}} required count.</p>
+        <table><thead><tr><th scope="col">when</th><th scope="col">who</th><th scope="col">decision</th><th scope="col">comment</th></tr></thead><tbody>
+        {{#rows}}<tr><td>{{{time}}}</td><td>{{user}}</td><td class="{{decisionClass}}">{{decision}}</td><td>{{comment}}</td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="4">No decision yet.</td></tr>{{/rows}}</tbody></table></section>{{/approvals}}
+        <section aria-labelledby="verdicts-h"><h2 id="verdicts-h">Verdicts</h2>
+        {{#decisions}}{{> decisions}}{{/decisions}}{{^decisions}}<p>No canary analysis ran for this deployment; health gates and the post-deploy watch are in the steps above.</p>{{/decisions}}</section>
         <h2>Log</h2><pre class="log">{{log}}</pre>
         """
 
@@ -96,9 +105,10 @@ enum DashboardTemplates {
         <h1>Backups and drills</h1>
         {{#environments}}<section aria-labelledby="b-{{name}}"><h2 id="b-{{name}}">{{name}}</h2>
         <table><caption>Backups</caption><thead><tr><th scope="col">id</th><th scope="col">taken</th><th scope="col">age</th><th scope="col">size</th>
-        <th scope="col">stores</th><th scope="col">verified</th><th scope="col">reason</th></tr></thead><tbody>
-        {{#backups}}<tr><td><code>{{id}}</code></td><td>{{{taken}}}</td><td>{{age}}</td><td>{{size}}</td><td>{{stores}}</td><td class="{{verifyClass}}">{{verified}}</td><td>{{reason}}</td></tr>{{/backups}}
-        {{^backups}}<tr><td colspan="7">No backup yet.</td></tr>{{/backups}}</tbody></table>
+        <th scope="col">stores</th><th scope="col">verified</th><th scope="col">reason</th><th scope="col">retention</th></tr></thead><tbody>
+        {{#backups}}<tr><td><code>{{id}}</code></td><td>{{{taken}}}</td><td>{{age}}</td><td>{{size}}</td><td>{{stores}}</td><td class="{{verifyClass}}">{{verified}}</td><td>{{reason}}</td>
+        <td class="retention {{retentionClass}}">{{retention}}</td></tr>{{/backups}}
+        {{^backups}}<tr><td colspan="8">No backup yet.</td></tr>{{/backups}}</tbody></table>
         {{#older}}<p>{{older}}</p>{{/older}}
         {{#rtoChart}}<figure>{{{rtoChart}}}<figcaption>drill RTO (ms) against the target</figcaption></figure>{{/rtoChart}}
         <table><caption>Drills</caption><thead><tr><th scope="col">when</th><th scope="col">backup</th><th scope="col">RTO</th><th scope="col">target</th><th scope="col">RPO</th><th scope="col">result</th></tr></thead><tbody>
@@ -127,10 +137,34 @@ enum DashboardTemplates {
         """
 
     static let dora = """
-        <h1>DORA metrics</h1><p>{{scope}}, since {{{since}}}</p>
+        <h1>DORA metrics: {{scope}}</h1>
+        {{#envNav}}<nav aria-label="Environments" class="envs">{{#list}}{{#current}}<strong>{{name}}</strong>{{/current}}{{^current}}<a href="/ui/dora?env={{name}}">{{name}}</a>{{/current}} {{/list}}</nav>{{/envNav}}
+        <h2>The last 90 days</h2><p>Since {{{since}}}</p>
         <table><thead><tr><th scope="col">metric</th><th scope="col">value</th><th scope="col">tier</th><th scope="col">from</th></tr></thead><tbody>
         {{#metrics}}<tr><th scope="row">{{name}}</th><td>{{value}}</td><td class="tier-{{tier}}">{{tier}}</td><td>{{detail}}</td></tr>{{/metrics}}
         </tbody></table>
+        <section aria-labelledby="trend-h"><h2 id="trend-h">Over time</h2><p>Each point is the 30 days before that week's end.</p>
+        <div class="charts">{{#charts}}<figure>{{{chart}}}<figcaption>{{name}}</figcaption></figure>{{/charts}}</div>
+        <table id="trend"><thead><tr><th scope="col">30 days to</th>{{#columns}}<th scope="col">{{name}}</th>{{/columns}}</tr></thead><tbody>
+        {{#weeks}}<tr><td>{{{end}}}</td>{{#cells}}<td>{{value}} <span class="tier-{{tier}}">{{tier}}</span></td>{{/cells}}</tr>{{/weeks}}
+        </tbody></table></section>
+        """
+
+    /// A canary decision per row, each rule's verdict with its evidence (the environment and deployment pages).
+    static let decisions = """
+        <table class="decisions"><thead><tr><th scope="col">when</th><th scope="col">decision</th><th scope="col">step · weight</th>
+        <th scope="col">releases</th><th scope="col">verdicts</th></tr></thead><tbody>
+        {{#rows}}<tr><td>{{{time}}}</td><td class="wrap {{changeClass}}"><strong>{{change}}</strong> {{detail}}</td><td>{{step}} · {{weight}}%</td>
+        <td class="wrap">{{#figures}}{{canaryFigures}}<br>{{stableFigures}}{{#window}}<br>latency over {{window}}{{/window}}{{/figures}}</td>
+        <td class="wrap">{{#figures}}<ul class="verdicts">{{#verdicts}}<li class="{{verdictClass}}"><strong>{{verdict}}</strong> {{rule}}: {{detail}}{{#evidence}} ({{evidence}}){{/evidence}}</li>{{/verdicts}}</ul>{{/figures}}</td></tr>{{/rows}}
+        </tbody></table>
+        """
+
+    /// What a failed page or button answers a browser: the reason, and the way back.
+    static let error = """
+        <h1>{{heading}}</h1>
+        <p class="error" role="alert">{{message}}</p>
+        <p><a href="{{back}}">Back</a>{{#signIn}} · <a href="/ui/login">Sign in</a>{{/signIn}}</p>
         """
 
     static let login = """

@@ -55,7 +55,7 @@ public struct SVGChart: Sendable {
             let last = s.points.last(where: { $0.value != nil })?.value
             return "\(s.name) " + (last.map { format($0) } ?? "no data")
         }.joined(separator: ", ")
-        let label = "\(title): \(latest) (last \(Int(span / 60)) min)"
+        let label = "\(title): \(latest) (last \(Self.spanText(span)))"
         let ceiling = format(top / 1.1)
         return """
             <svg class="chart" role="img" aria-label="\(Self.escape(label))" viewBox="0 0 \(width) \(height)" width="\(width)" height="\(height)" \
@@ -70,8 +70,18 @@ public struct SVGChart: Sendable {
         case "%": return String(format: "%.1f%%", v * 100)
         case "ms": return String(format: "%.0f ms", v)
         case "/s": return String(format: "%.1f/s", v)
+        case "/day": return String(format: "%.2f/day", v)
+        case "s": return Dashboard.duration(v)
         default: return String(format: "%.2f", v)
         }
+    }
+
+    /// "5 min", "36 h", "12 weeks".
+    static func spanText(_ span: TimeInterval) -> String {
+        if span < 5400 { return "\(Int(span / 60)) min" }
+        if span < 172_800 { return "\(Int(span / 3600)) h" }
+        if span < 30 * 86_400 { return "\(Int(span / 86_400)) days" }
+        return "\(Int((span / (7 * 86_400)).rounded())) weeks"
     }
 
     static func escape(_ s: String) -> String {

@@ -139,8 +139,7 @@ extension Engine {
             let env = try cfg.environment(name)
             let service = try backupService(env)
             let all = try store.backups(environment: name)
-            let decisions = Retention.plan(all.map { Retention.Item(id: $0.id, time: $0.createdAt) }, policy: service.settings.retention,
-                                           timeZone: service.settings.timezone, protected: try protectedBackups(all, environment: name))
+            let decisions = try retentionPlan(all, settings: service.settings, environment: name)
             var removed: [String] = []
             if !request.dryRun {
                 for d in decisions where !d.keep {
@@ -164,6 +163,21 @@ extension Engine {
                                        removed: removed))
         }
         return reports
+    }
+
+    /// What retention decides for each backup now, newest first (`backup prune --dry-run`, the dashboard's backups page).
+    public func retention(environment name: String) throws(SlipwayError) -> [PruneDecision] {
+        guard let settings = config.environments[name]?.backup else { return [] }
+        let all = try store.backups(environment: name)
+        let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.createdAt) })
+        return try retentionPlan(all, settings: settings, environment: name).map {
+            PruneDecision(id: $0.id, createdAt: byID[$0.id] ?? Date(), keep: $0.keep, reasons: $0.reasons)
+        }
+    }
+
+    func retentionPlan(_ all: [BackupInfo], settings: BackupSettings, environment name: String) throws(SlipwayError) -> [Retention.Decision] {
+        Retention.plan(all.map { Retention.Item(id: $0.id, time: $0.createdAt) }, policy: settings.retention, timeZone: settings.timezone,
+                       protected: try protectedBackups(all, environment: name))
     }
 
     /// The environments a backup-wide command covers: the one named, or every one with a `backup:` section.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SlipwayCore
+import SlipwayDashboard
 
 /// Turns every error into `{"error": {"code", "message", "cause"}}` with a matching status, so the CLI
 /// can map it back to an exit code. Nothing else about the failure leaks.
@@ -15,7 +16,26 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// A browser's dashboard request (a page or a button's form, `Accept: text/html`): whatever fails answers as an HTML
+/// page with the reason and a way back, instead of the API's JSON. Added before every other middleware, so the
+/// refusals of the authorization middleware are pages too.
+struct BrowserErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard Self.wantsPage(request) else { return try await next(request, context) }
+        return try await APIResponse.$pageFor.withValue(request.uri.path) { try await next(request, context) }
+    }
+
+    static func wantsPage(_ request: Request) -> Bool {
+        let path = request.uri.path
+        guard AuthorizationMiddleware.isDashboardRoute(path), path != "/ui/events", !path.hasPrefix("/ui/static/") else { return false }
+        return request.headers[.accept]?.contains("text/html") == true
+    }
+}
+
 enum APIResponse {
+    /// Set while serving a browser's dashboard request (its path): errors answer as a page.
+    @TaskLocal static var pageFor: String?
+
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? SlipwayJSON.encoder().encode(value)) ?? Data("null".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -29,7 +49,7 @@ enum APIResponse {
         case let error as DecodingError:
             return APIResponse.error(SlipwayError(.usage, "the request body is not valid", cause: "\(error)"))
         case let error as Forbidden:
-            return json(ErrorBody(error: SlipwayError(.policy, error.message)), status: .forbidden)
+            return failure(SlipwayError(.policy, error.message), status: .forbidden)
         case let error as HTTPError:
             let code: SlipwayError.Code = error.status == .notFound ? .notFound : (error.status.code < 500 ? .usage : .internal)
             return APIResponse.error(SlipwayError(code, error.body ?? "\(error.status)"))
@@ -39,7 +59,15 @@ enum APIResponse {
     }
 
     static func error(_ error: SlipwayError) -> Response {
-        json(ErrorBody(error: error), status: status(error.code))
+        failure(error, status: status(error.code))
+    }
+
+    /// An error answer: `{"error": …}`, or the dashboard's error page for a browser (see `BrowserErrorMiddleware`).
+    static func failure(_ error: SlipwayError, status: HTTPResponse.Status) -> Response {
+        if let path = pageFor {
+            return APIRoutes.html(Dashboard.errorPage(status: status.code, message: error.message, path: path), status: status)
+        }
+        return json(ErrorBody(error: error), status: status)
     }
 
     static func status(_ code: SlipwayError.Code) -> HTTPResponse.Status {

@@ -13,6 +13,7 @@ public enum APIRoutes {
     public static func router(engine: Engine, dashboard: Dashboard? = nil, secure: Bool = false) -> Router<SlipwayRequestContext> {
         let router = Router(context: SlipwayRequestContext.self)
         let dashboard = dashboard ?? (try? Dashboard(engine: engine, root: engine.root))
+        router.add(middleware: BrowserErrorMiddleware())
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: AuthorizationMiddleware(store: engine.store, signer: dashboard?.signer))
         let v1 = router.group("v1")

@@ -64,4 +64,27 @@ struct DORATests {
         let r = DORAReport.compute(environment: "production", deployments: list, incidents: [], commitTimes: [:], from: Self.at(2, 0), to: Self.at(29, 23))
         #expect(r.deploymentFrequency.bucket == "daily" && r.deploymentFrequency.tier == .elite, "\(r.deploymentFrequency)")
     }
+
+    /// The trend: one report per week of the fixture, each over its own week, oldest first, each with its tier.
+    @Test func theTrendIsOneReportPerStepEachWithItsTiers() {
+        let deployments = [
+            Self.d(1, "v1", .deploy, .succeeded, start: Self.at(2, 9, 55), end: Self.at(2, 10)),
+            Self.d(2, "v2", .deploy, .succeeded, start: Self.at(3, 9, 55), end: Self.at(3, 10)),
+            Self.d(3, "v3", .deploy, .rolledBack, start: Self.at(4, 9, 55), end: Self.at(4, 10)),
+            Self.d(4, "v4", .deploy, .succeeded, start: Self.at(9, 11, 55), end: Self.at(9, 12)),
+            Self.d(5, "v2", .rollback, .succeeded, start: Self.at(9, 12, 55), end: Self.at(9, 13), previous: "v4"),
+            Self.d(6, "v5", .deploy, .failed, start: Self.at(16, 8, 55), end: Self.at(16, 9)),
+            Self.d(7, "v6", .deploy, .succeeded, start: Self.at(16, 10, 55), end: Self.at(16, 11)),
+            Self.d(8, "v7", .deploy, .succeeded, start: Self.at(23, 9, 55), end: Self.at(23, 10)),
+            Self.d(9, "v8", .deploy, .succeeded, start: Self.at(24, 9, 55), end: Self.at(24, 10)),
+        ]
+        let trend = DORAReport.trend(environment: "production", deployments: deployments, incidents: [], commitTimes: [:],
+                                     points: 4, step: 7 * 86_400, window: 7 * 86_400, end: Self.at(29, 23, 59))
+        #expect(trend.map(\.to) == [Self.at(8, 23, 59), Self.at(15, 23, 59), Self.at(22, 23, 59), Self.at(29, 23, 59)], "oldest first, a week apart")
+        #expect(trend.map(\.deploymentFrequency.deployments) == [[1, 2], [4], [7], [8, 9]], "each point counts its own window")
+        // Week 1: #3 of 3 failed; week 2: #4, rolled back by #5; week 3: #6 never took traffic and #7 held; week 4: none failed.
+        #expect(trend.map(\.changeFailureRate.value) == [1.0 / 3, 1, 0, 0])
+        #expect(trend.map(\.changeFailureRate.tier) == [.low, .low, .elite, .elite])
+        #expect(trend.map(\.reworkRate.value) == [0, 0.5, 0, 0], "the rollback is week 2's rework")
+    }
 }

@@ -39,6 +39,18 @@ struct DashboardUnitTests {
     }
 }
 
+extension DashboardUnitTests {
+    /// A failed button answers a browser with a page: the reason (escaped), a way back to where it was, and no
+    /// live refresh (the page's address is the form's).
+    @Test func anErrorPageSaysWhyAndLeadsBack() {
+        let page = Dashboard.errorPage(status: 409, message: "production is in a freeze until <Monday>; ask an admin", path: "/ui/env/production/rollback")
+        #expect(page.contains("<h1>Refused by policy</h1>") && page.contains("production is in a freeze until &lt;Monday&gt;; ask an admin"), "\(page)")
+        #expect(page.contains("<a href=\"/ui/env/production\">Back</a>") && page.contains("data-live=\"off\"") && !page.contains("/ui/login"), "\(page)")
+        let signIn = Dashboard.errorPage(status: 401, message: "sign in", path: "/ui/logout")
+        #expect(signIn.contains("<a href=\"/ui\">Back</a>") && signIn.contains("<a href=\"/ui/login\">Sign in</a>"), "\(signIn)")
+    }
+}
+
 /// The dashboard in a real browser (Debian's chromium, headless) against a real daemon.
 @Suite(.serialized)
 struct DashboardBrowserTests {
@@ -241,6 +253,22 @@ struct DashboardBrowserTests {
                 try await page.open("http://127.0.0.1:\(api)/ui/env/production")
                 let text = try await page.evaluate("document.body.innerText")
                 #expect(text.contains("Step 2 of 2") && text.contains("weight 50% to v2, 50% to v1") && text.contains("Promote") && text.contains(" UTC"), "\(text.prefix(1500))")
+                // Every decision of the canary, newest first, each with both releases' figures and each rule's verdict with its evidence.
+                let decisions = try await poll(within: .seconds(10)) { () async throws -> String? in
+                    let rows = try await page.evaluate("Array.from(document.querySelectorAll('table.decisions tbody tr')).map(r => r.innerText.replace(/\\s+/g, ' ')).join('\\n')")
+                    if rows.contains("held step 2") { return rows }
+                    try await page.open("http://127.0.0.1:\(api)/ui/env/production")  // the analysis at step 2 is still to come
+                    return nil
+                }
+                let rows = decisions.split(separator: "\n").map(String.init)
+                #expect(rows.count == 4 && rows.last?.contains("started step 1 of 2") == true && rows.contains { $0.contains("step promoted by root") }, "\(decisions)")
+                #expect(rows.contains { $0.contains("held step 1 (25%)") && $0.contains("v1: ") && $0.contains("requests") && $0.contains("hold error_rate > baseline + 5%") },
+                        "the analysis at step 1, with its evidence: \(decisions)")
+                #expect(rows.first?.contains("held step 2 (50%)") == true && rows.first?.contains("pass error_rate > baseline + 5%: canary") == true, "\(decisions)")
+                let deploymentLink = try await page.evaluate("document.querySelector('#decisions-h a').getAttribute('href')")
+                try await page.open("http://127.0.0.1:\(api)" + deploymentLink)
+                let verdicts = try await page.evaluate("document.querySelectorAll('table.decisions tbody tr').length + ' ' + document.querySelector('#verdicts-h').parentElement.innerText")
+                #expect(verdicts.hasPrefix("4 ") && verdicts.contains("pass error_rate > baseline + 5%"), "the deployment's page has the same verdicts: \(verdicts)")
             }
             _ = await load.stop()
         }
@@ -279,6 +307,56 @@ struct DashboardBrowserTests {
             #expect(done.state == .succeeded, "\(done.state) \(done.message ?? "")")
             let approval: ApprovalStatus = try await s.client.get("/v1/approvals/\(requested.id)")
             #expect(approval.approvals.map(\.user) == ["ada"], "recorded as the signed-in approver")
+            // The deployment's page lists the approvals.
+            let ada = try await Self.session(try await Self.link(s, api: api, token: approver.token), api: api)
+            let shown = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/deployments/\(requested.id)",
+                                                           headers: [("Cookie", ada.cookie)]).bodyText
+            #expect(shown.contains("<h2 id=\"approvals-h\">Approvals</h2><p>1 of 1 required count.</p>") && shown.contains("<td>ada</td><td class=\"ok\">approve</td>"),
+                    "\(shown.prefix(3000))")
+            // A button that fails answers the browser with a page saying why (and a way back); a script still gets JSON.
+            let form: [(String, String)] = [("Cookie", ada.cookie), ("Content-Type", "application/x-www-form-urlencoded")]
+            let body = Array("csrf=\(ada.csrf)&deployment=\(requested.id)&decision=approve".utf8)
+            let page = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production/approvals",
+                                                          headers: form + [("Accept", "text/html,application/xhtml+xml")], body: body)
+            #expect(page.status == 400 && page.header("Content-Type")?.hasPrefix("text/html") == true, "\(page.status) \(page.headers)")
+            #expect(page.bodyText.contains("<p class=\"error\" role=\"alert\">deployment \(requested.id) is not awaiting approval (it is succeeded)</p>")
+                    && page.bodyText.contains("<a href=\"/ui/env/production\">Back</a>"), "\(page.bodyText)")
+            let script = try await MiniHTTPClient().request("POST", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production/approvals", headers: form, body: body)
+            #expect(script.status == 400 && script.header("Content-Type") == "application/json" && script.bodyText.contains("\"error\""), "\(script.bodyText)")
+        }
+    }
+
+    /// The backups page says what retention will do with each backup and why; the DORA page has the trend.
+    @Test(.timeLimit(.minutes(2)))
+    func theBackupsPageShowsRetentionAndDORAShowsTheTrend() async throws {
+        let api = try PortAllocator.freePort()
+        let s = try Sandbox(extra: "server: { listen: \"127.0.0.1:\(api)\" }\n" + Sandbox.sqliteBackup("retention: { keep_last: 1 }"))
+        try await s.withDaemon { _ in
+            _ = try await s.seedDatabase("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            _ = try await s.release("v1")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            var taken: [BackupInfo] = []
+            for _ in 0..<3 { taken.append(try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"))) }
+            let viewer: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "vic", roles: [.viewer], expires: nil))
+            let auth = [("Authorization", "Bearer \(viewer.token)")]
+            let backups = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/backups", headers: auth).bodyText
+            func cell(_ id: String) -> String? {
+                guard let row = backups.range(of: "<code>\(id)</code>") else { return nil }
+                let rest = backups[row.upperBound...]
+                guard let start = rest.range(of: "<td class=\"retention"), let end = rest.range(of: "</td>", range: start.upperBound..<rest.endIndex) else { return nil }
+                return String(rest[start.upperBound..<end.lowerBound])
+            }
+            #expect(cell(taken[2].id)?.contains("kept: last 1 of 1") == true, "\(cell(taken[2].id) ?? backups)")
+            for old in taken.prefix(2) {
+                #expect(cell(old.id)?.contains("next prune removes it: no rule keeps it (keep_last 1)") == true, "\(cell(old.id) ?? backups)")
+            }
+            let dora = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/dora", headers: auth).bodyText
+            let trend = try #require(dora.range(of: "<table id=\"trend\">").map { String(dora[$0.lowerBound...]) }, "\(dora)")
+            let weeks = trend.components(separatedBy: "<tr><td><time").dropFirst()
+            #expect(weeks.count == 12, "12 weekly points: \(trend.prefix(2000))")
+            #expect(weeks.first?.contains("0.03 per day") == true, "this week's 30 days hold the deploy: \(weeks.first ?? "")")
+            #expect(weeks.last?.contains("0.00 per day") == true, "11 weeks ago nothing was deployed: \(weeks.last ?? "")")
+            #expect(dora.components(separatedBy: "<svg class=\"chart\"").count - 1 == 5, "a chart per key")
         }
     }
 }

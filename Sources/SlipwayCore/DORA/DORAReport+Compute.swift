@@ -86,6 +86,17 @@ extension DORAReport {
                           changeFailureRate: changeFailure, recoveryTime: recoveryTime, reworkRate: reworkRate)
     }
 
+    /// The keys over time: `points` reports a `step` apart, the last ending at `end`, each over the `window` before
+    /// its end (rolling, so a point is comparable with the tiers, which are meant for a month or more). Oldest first.
+    public static func trend(environment: String, deployments: [DeploymentInfo], incidents: [IncidentInfo], commitTimes: [String: Date],
+                             points: Int, step: TimeInterval, window: TimeInterval, end: Date) -> [DORAReport] {
+        (0..<max(1, points)).reversed().map { k in
+            let to = end.addingTimeInterval(-Double(k) * step)
+            return compute(environment: environment, deployments: deployments, incidents: incidents, commitTimes: commitTimes,
+                           from: to.addingTimeInterval(-window), to: to)
+        }
+    }
+
     static func median(_ values: [Double]) -> Double? {
         guard !values.isEmpty else { return nil }
         let s = values.sorted()

@@ -10,11 +10,26 @@ extension Engine {
         let period = since ?? .seconds(90 * 86_400)
         guard period > .zero else { throw .usage("--since: expected a positive duration like 30d") }
         let from = now.addingTimeInterval(-period.seconds)
-        let deployments = try store.deployments(environment: env.name, limit: 100_000)
-        let incidents = try store.incidents(environment: env.name, limit: 100_000)
+        let (deployments, incidents, commits) = try reportInputs(env.name)
+        return DORAReport.compute(environment: env.name, deployments: deployments, incidents: incidents, commitTimes: commits, from: from, to: now)
+    }
+
+    /// DORA over time: `points` reports, one per `step` ending now and going back, each over the `window` before
+    /// its end (the dashboard's trend: 12 weekly points of the 30 days before each). Oldest first; one read of the store.
+    public func reportTrend(environment: String?, points: Int = 12, step: TimeInterval = 7 * 86_400, window: TimeInterval = 30 * 86_400,
+                            now: Date = Date()) throws(SlipwayError) -> [DORAReport] {
+        let env = try config.environment(environment)
+        let (deployments, incidents, commits) = try reportInputs(env.name)
+        return DORAReport.trend(environment: env.name, deployments: deployments, incidents: incidents, commitTimes: commits,
+                                points: points, step: step, window: window, end: now)
+    }
+
+    private func reportInputs(_ name: String) throws(SlipwayError) -> ([DeploymentInfo], [IncidentInfo], [String: Date]) {
+        let deployments = try store.deployments(environment: name, limit: 100_000)
+        let incidents = try store.incidents(environment: name, limit: 100_000)
         // Commit times of the releases still on disk (a pruned release's lead time is not known).
         var commits: [String: Date] = [:]
         for r in releases.list() { if let t = r.gitCommitTime { commits[r.version] = t } }
-        return DORAReport.compute(environment: env.name, deployments: deployments, incidents: incidents, commitTimes: commits, from: from, to: now)
+        return (deployments, incidents, commits)
     }
 }

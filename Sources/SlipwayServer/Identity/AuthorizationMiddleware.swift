@@ -130,6 +130,6 @@ struct AuthorizationMiddleware: RouterMiddleware {
     static func isDashboardPage(method: String, path: String) -> Bool { method == "GET" && isDashboardRoute(path) }
 
     static func refuse(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        APIResponse.json(ErrorBody(error: SlipwayError(.policy, message)), status: status)
+        APIResponse.failure(SlipwayError(.policy, message), status: status)
     }
 }

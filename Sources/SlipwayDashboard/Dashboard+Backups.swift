@@ -1,0 +1,51 @@
+import Foundation
+import SlipwayCore
+import SlipwayEngine
+
+extension Dashboard {
+    static let backupsShown = 100
+
+    public func backups(viewer: Viewer) async throws -> String {
+        let names = await engine.config.environmentNames
+        let now = Date()
+        var envs: [[String: Any]] = []
+        for name in names {
+            let list = try await engine.listBackups(environment: name)
+            let drills = try await engine.drills(environment: name)
+            // What the next `backup prune` (or the scheduled one) does with each, and which rules decide.
+            var retention: [String: PruneDecision] = [:]
+            for d in try await engine.retention(environment: name) { retention[d.id] = d }
+            var e: [String: Any] = ["name": name]
+            // The newest 100: the page stays quick with years of backups (`slipway backup list` has them all).
+            if list.count > Self.backupsShown { e["older"] = "\(list.count - Self.backupsShown) older backup(s) not shown; slipway backup list --env \(name) lists every one." }
+            e["backups"] = list.prefix(Self.backupsShown).map { b -> [String: Any] in
+                var row: [String: Any] = ["id": b.id, "taken": Self.time(b.createdAt), "age": Self.duration(now.timeIntervalSince(b.createdAt)),
+                                          "size": ByteFormat.bytes(b.size), "stores": b.locations.count, "reason": b.reason,
+                                          "verified": b.verifyOk.map { $0 ? "ok" : "FAILED" } ?? "not yet", "verifyClass": b.verifyOk.map { $0 ? "ok" : "bad" } ?? ""]
+                if let d = retention[b.id] {
+                    row["retention"] = (d.keep ? "kept: " : "next prune removes it: ") + d.reasons.joined(separator: "; ")
+                    row["retentionClass"] = d.keep ? "" : "warn"
+                } else {
+                    row["retention"] = "—"
+                }
+                return row
+            }
+            e["drills"] = drills.map { r -> [String: Any] in
+                ["when": Self.time(r.startedAt), "backup": r.backupId, "rto": Self.duration(Double(r.rtoMs) / 1000),
+                 "target": r.rtoTargetMs.map { Self.duration(Double($0) / 1000) } ?? "—", "rpo": Self.duration(Double(r.rpoSeconds)),
+                 "result": r.ok ? (r.rtoMet == false ? "over RTO" : "passed") : "FAILED", "resultClass": r.ok && r.rtoMet != false ? "ok" : "bad"]
+            }
+            if !drills.isEmpty {
+                let ordered = drills.sorted { $0.startedAt < $1.startedAt }
+                let span = max(3600, now.timeIntervalSince(ordered.first!.startedAt) * 1.05)
+                var series = [SVGChart.Series(name: "RTO", points: ordered.map { ($0.startedAt, Double($0.rtoMs)) }, style: "s-p95")]
+                if let target = ordered.last?.rtoTargetMs {
+                    series.append(.init(name: "target", points: [(now.addingTimeInterval(-span), Double(target)), (now, Double(target))], style: "s-target"))
+                }
+                e["rtoChart"] = SVGChart(title: "\(name) drill RTO", unit: "ms", series: series, width: 480, height: 80, span: span).render(now: now)
+            }
+            envs.append(e)
+        }
+        return page("backups", title: "Backups", ["environments": envs], viewer: viewer)
+    }
+}
