@@ -21,22 +21,24 @@ public struct ReleaseResources: Sendable, Equatable {
 }
 
 extension Supervisor {
-    public func resources(_ instances: [InstanceRecord]) -> ReleaseResources {
+    /// Reads each instance's use (`perInstance`); the aggregates count only `release`'s instances (nil: all of them).
+    public func resources(_ instances: [InstanceRecord], of release: String? = nil) -> ReleaseResources {
         let now = ContinuousClock.now
         var rss: [Double] = [], cpu: [Double] = [], failures = 0
         var each: [Int64: (cpu: Double?, rss: Int64?)] = [:]
         for i in instances {
             guard let id = i.id else { continue }
-            failures += healthFailureCounts[id] ?? 0
+            let counted = release == nil || i.release == release
+            if counted { failures += healthFailureCounts[id] ?? 0 }
             guard let stat = ProcessInspector.alive(pid: i.pid, startTime: UInt64(i.procStartTime)) else { continue }
             let bytes = stat.residentBytes, seconds = stat.cpuSeconds
-            rss.append(Double(bytes))
+            if counted { rss.append(Double(bytes)) }
             var share: Double?
             if let last = cpuReadings[id], last.pid == i.pid {
                 let elapsed = (now - last.at).seconds
                 if elapsed > 0.05 { share = max(0, seconds - last.cpu) / elapsed }
             }
-            if let share { cpu.append(share) }
+            if counted, let share { cpu.append(share) }
             cpuReadings[id] = (i.pid, seconds, now)
             each[id] = (share, bytes)
         }

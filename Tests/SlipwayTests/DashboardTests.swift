@@ -219,6 +219,9 @@ struct DashboardBrowserTests {
             load.start(concurrency: 2, maxDuration: .seconds(150))
             _ = try await s.deploy("v2")
             _ = try await poll(within: .seconds(30)) { try await CanaryTests.canary(s).canary?.step == 0 ? true : nil }
+            // The canary's instance is measured like the live release's (its CPU and RSS show in status and on the pages).
+            let measured = try await poll(within: .seconds(15)) { try await s.status().instances.first { $0.release == "v2" }?.rssBytes }
+            #expect(measured > 0)
             let link = try await Self.link(s, api: api, token: nil)
             try await browser.withPage { page in
                 try await page.open(link)

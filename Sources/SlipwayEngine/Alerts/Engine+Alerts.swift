@@ -89,8 +89,10 @@ extension Engine {
     private func alertSample(_ env: EnvironmentConfig, stats: RouterStatsReport?, now: Date) async -> MetricSample {
         let record = try? store.environment(env.name)
         guard let release = record?.currentRelease else { return MetricSample() }
-        let instances = ((try? store.instances(environment: env.name)) ?? []).filter { $0.release == release && $0.state != .standby && $0.state != .stopping }
-        let used = await supervisor.resources(instances)
+        // Every serving instance is read (a canary's too, for `status` and the dashboard); the alert counts the live release's.
+        let serving = ((try? store.instances(environment: env.name)) ?? []).filter { $0.state != .standby && $0.state != .stopping }
+        let instances = serving.filter { $0.release == release }
+        let used = await supervisor.resources(serving, of: release)
         for (id, u) in used.perInstance { instanceUsage[id] = u }
         let pool = stats?[env.name]?[release]
         var sample = (pool?.windows["1m"].map { Self.sample($0, seconds: 60) } ?? MetricSample(rps: 0))
