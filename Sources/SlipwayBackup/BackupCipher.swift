@@ -21,14 +21,14 @@ public enum BackupCipher {
     public static func key(_ value: String, secret name: String) throws(SlipwayError) -> BackupKey {
         let text = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if let data = Data(base64Encoded: text), data.count == 32 { return BackupKey(bytes: Array(data)) }
-        if text.count == 64, let bytes = hexBytes(text) { return BackupKey(bytes: bytes) }
+        if text.count == 64, let bytes = Hex.bytes(text) { return BackupKey(bytes: bytes) }
         throw .usage("secret \(name) must hold a 256-bit key as base64 (44 characters) or 64 hex digits; make one with: openssl rand -base64 32")
     }
 
     /// A short public fingerprint of a key, recorded in manifests to tell keys apart.
     public static func keyID(_ key: BackupKey) -> String {
         let digest = SHA256.hash(data: Data("slipway-key-id".utf8) + Data(key.bytes))
-        return Checksum.hex(digest.prefix(8))
+        return Hex.string(digest.prefix(8))
     }
 
     /// Encrypts `input` into `output`; returns the sha256 of what it wrote.
@@ -62,7 +62,7 @@ public enum BackupCipher {
             index += 1
         }
         try writer.close()
-        return Checksum.hex(hasher.finalize())
+        return Hex.string(hasher.finalize())
     }
 
     /// Decrypts `input` into `output`; a wrong key, a changed byte or a truncated file is an error.
@@ -103,16 +103,6 @@ public enum BackupCipher {
     static func nonce(_ index: UInt64, final: Bool) -> AES.GCM.Nonce {
         let bytes = withUnsafeBytes(of: index.bigEndian, Array.init) + [0, 0, 0, final ? 1 : 0]
         return try! AES.GCM.Nonce(data: bytes)  // 12 bytes: always valid
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        var it = text.makeIterator()
-        while let a = it.next(), let b = it.next() {
-            guard let v = UInt8(String([a, b]), radix: 16) else { return nil }
-            out.append(v)
-        }
-        return out
     }
 }
 

@@ -24,15 +24,13 @@ public enum Checksum {
             if n == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
-        return hex(hasher.finalize())
+        return Hex.string(hasher.finalize())
     }
 
     /// The same, off the concurrency pool.
     public static func sha256(path: String) async throws(SlipwayError) -> String {
         try await blocking { () throws(SlipwayError) in try sha256(file: path) }
     }
-
-    public static func hex(_ data: some Sequence<UInt8>) -> String { data.map { String(format: "%02x", $0) }.joined() }
 
     public static func size(_ path: String) -> Int64 {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0

@@ -1,3 +1,4 @@
+import SlipwayCore
 import Crypto
 import Foundation
 
@@ -48,17 +49,17 @@ public struct SigV4: Sendable {
         let canonical = [method, path, Self.canonicalQuery(query), headers.map { "\($0.0):\($0.1)\n" }.joined(), signedHeaders, payloadHash]
             .joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, Checksum.hex(SHA256.hash(data: Data(canonical.utf8)))].joined(separator: "\n")
+        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, Hex.string(SHA256.hash(data: Data(canonical.utf8)))].joined(separator: "\n")
         var key = SymmetricKey(data: Data("AWS4\(secretKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        let signature = Checksum.hex(HMAC<SHA256>.authenticationCode(for: Data(toSign.utf8), using: key))
+        let signature = Hex.string(HMAC<SHA256>.authenticationCode(for: Data(toSign.utf8), using: key))
         return [
             ("Authorization", "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"),
             ("x-amz-date", amzDate), ("x-amz-content-sha256", payloadHash),
         ]
     }
 
-    public static func sha256Hex(_ data: some DataProtocol) -> String { Checksum.hex(SHA256.hash(data: data)) }
+    public static func sha256Hex(_ data: some DataProtocol) -> String { Hex.string(SHA256.hash(data: data)) }
 }

@@ -24,7 +24,7 @@ public struct DashboardSession: Codable, Sendable, Equatable {
         self.nonce = nonce
     }
 
-    public static func randomNonce() -> String { (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined() }
+    public static func randomNonce() -> String { Hex.random(bytes: 16) }
 
     /// The session's user as the API's authorization and audit see them.
     public var principal: Principal { .token(user, roles: roles) }

@@ -115,7 +115,7 @@ public struct ReleaseStore: Sendable {
             }
             hasher.update(data: Data(fileHasher.finalize()))
         }
-        let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.string(hasher.finalize())
         return ("sha256:" + hex, files.count, total)
     }
 

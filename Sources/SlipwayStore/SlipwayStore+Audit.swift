@@ -44,7 +44,7 @@ extension SlipwayStore {
         } else {
             fields += [r.onBehalfOf ?? ""] + origin.map { $0 ?? "" }
         }
-        return SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.string(SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)))
     }
 
     /// Newest first; with `environment`, the entries whose target is it or under it (`production/v2`).

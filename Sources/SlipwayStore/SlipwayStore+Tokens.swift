@@ -28,7 +28,7 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
 /// API tokens: 256 random bits, shown once, kept as a SHA-256 hash.
 extension SlipwayStore {
     public static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(token.utf8)))
     }
 
     public func createToken(user: String, roles: [Role], expiresAt: Date?, createdBy: String, now: Date = Date()) throws(SlipwayError) -> TokenCreated {

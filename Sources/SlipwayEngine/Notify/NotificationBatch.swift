@@ -40,23 +40,13 @@ struct NotificationBatch: Sendable {
         let environment = first.environment ?? "no environment"
         let text = "\(members.count) alerts in \(environment):\n" + members.map { "• " + $0.text }.joined(separator: "\n")
         let key = "\(first.channel)-group-\(members.map { String($0.eventId) }.joined(separator: "."))"
-        let head = GroupHead(id: key, type: "alert.group", category: .alert, severity: severity, environment: first.environment,
-                             time: members.map(\.createdAt).max() ?? first.createdAt, text: text)
+        let head = NotificationBody(id: key, type: "alert.group", category: .alert, severity: severity, environment: first.environment,
+                                    time: members.map(\.createdAt).max() ?? first.createdAt, text: text)
         var body = String(decoding: (try? SlipwayJSON.encoder().encode(head)) ?? Data("{}".utf8), as: UTF8.self)
         body.removeLast()  // the closing brace: the members' own bodies follow, verbatim
         body += (body.hasSuffix("{") ? "" : ",") + "\"notifications\":[" + members.map(\.body).joined(separator: ",") + "]}"
         return NotificationInfo(id: first.id, key: key, channel: first.channel, environment: first.environment, eventId: first.eventId,
                                 eventType: "alert.group", severity: severity, text: text, body: body, attempts: members.map(\.attempts).min() ?? 0,
                                 nextAttemptAt: first.nextAttemptAt, createdAt: first.createdAt)
-    }
-
-    struct GroupHead: Encodable {
-        var id: String
-        var type: String
-        var category: NotificationCategory
-        var severity: Severity
-        var environment: String?
-        var time: Date
-        var text: String
     }
 }

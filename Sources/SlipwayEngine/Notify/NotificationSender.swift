@@ -55,7 +55,7 @@ struct NotificationSender: Sendable {
                  ("X-Slipway-Delivery", n.key), ("Idempotency-Key", n.key), ("X-Slipway-Timestamp", timestamp)]
         if let secret {
             let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(n.body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-            h.append(("X-Slipway-Signature", "sha256=" + Checksum.hex(mac)))
+            h.append(("X-Slipway-Signature", "sha256=" + Hex.string(mac)))
         }
         return h
     }

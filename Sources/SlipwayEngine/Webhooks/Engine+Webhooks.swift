@@ -27,7 +27,7 @@ extension Engine {
     /// is forgotten again, so the provider's "redeliver" retries it.
     public func handleWebhook(_ delivery: WebhookDelivery, hooks: [WebhookSettings], body: [UInt8], source: String) async throws(SlipwayError) -> WebhookResult {
         let actor = Principal.daemon("webhook:\(delivery.provider.rawValue)")
-        let digest = Checksum.hex(SHA256.hash(data: body))
+        let digest = Hex.string(SHA256.hash(data: body))
         do { try store.recordDelivery(provider: delivery.provider.rawValue, id: delivery.id, bodyDigest: digest) } catch {
             store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "refused", detail: "\(error.message) (from \(source))")
             throw error

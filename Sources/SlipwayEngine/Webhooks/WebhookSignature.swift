@@ -12,7 +12,7 @@ public enum WebhookSignature {
         switch provider {
         case .github:
             guard let header = headers["x-hub-signature-256"], header.hasPrefix("sha256="),
-                  let mac = hexBytes(header.dropFirst("sha256=".count)), mac.count == SHA256.byteCount else { return false }
+                  let mac = Hex.bytes(header.dropFirst("sha256=".count)), mac.count == SHA256.byteCount else { return false }
             return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
         case .gitlab:
             guard let token = headers["x-gitlab-token"] else { return false }
@@ -23,20 +23,6 @@ public enum WebhookSignature {
 
     /// What a GitHub sender puts in `X-Hub-Signature-256` (for tests and tools).
     public static func githubHeader(secret: String, body: [UInt8]) -> String {
-        "sha256=" + Checksum.hex(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
-    }
-
-    static func hexBytes(_ text: Substring) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count / 2)
-        var i = text.startIndex
-        while i < text.endIndex {
-            let j = text.index(i, offsetBy: 2)
-            guard let b = UInt8(text[i..<j], radix: 16) else { return nil }
-            out.append(b)
-            i = j
-        }
-        return out
+        "sha256=" + Hex.string(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
     }
 }

@@ -38,9 +38,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
 
     static let requestIdField = HTTPField.Name("X-Request-Id")!
 
-    static func newRequestId() -> String {
-        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-    }
+    static func newRequestId() -> String { Hex.random(bytes: 16) }
 
     private func limited(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let method = request.method.rawValue, path = request.uri.path

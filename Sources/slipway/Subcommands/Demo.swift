@@ -32,7 +32,7 @@ struct DemoRunner {
     let port: Int
     /// The daemon's TCP listener, where the demo's webhook arrives.
     let apiPort: Int
-    let hookSecret = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    let hookSecret = Hex.random(bytes: 16)
 
     init(directory: String) throws {
         self.directory = directory
