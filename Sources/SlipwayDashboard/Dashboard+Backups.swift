@@ -21,7 +21,7 @@ extension Dashboard {
             e["backups"] = list.prefix(Self.backupsShown).map { b -> [String: Any] in
                 var row: [String: Any] = ["id": b.id, "taken": Self.time(b.createdAt), "age": Self.duration(now.timeIntervalSince(b.createdAt)),
                                           "size": ByteFormat.bytes(b.size), "stores": b.locations.count, "reason": b.reason,
-                                          "verified": b.verifyOk.map { $0 ? "ok" : "FAILED" } ?? "not yet", "verifyClass": b.verifyOk.map { $0 ? "ok" : "bad" } ?? ""]
+                                          "verified": b.verifyOk.map { $0 ? "ok" : "FAILED" } ?? "not yet", "verifiedAt": b.verifiedAt.map { Self.time($0) } ?? "", "verifyClass": b.verifyOk.map { $0 ? "ok" : "bad" } ?? ""]
                 if let d = retention[b.id] {
                     row["retention"] = (d.keep ? "kept: " : "next prune removes it: ") + d.reasons.joined(separator: "; ")
                     row["retentionClass"] = d.keep ? "" : "warn"
@@ -31,21 +31,29 @@ extension Dashboard {
                 return row
             }
             e["drills"] = drills.map { r -> [String: Any] in
-                ["when": Self.time(r.startedAt), "backup": r.backupId, "rto": Self.duration(Double(r.rtoMs) / 1000),
-                 "target": r.rtoTargetMs.map { Self.duration(Double($0) / 1000) } ?? "—", "rpo": Self.duration(Double(r.rpoSeconds)),
-                 "result": r.ok ? (r.rtoMet == false ? "over RTO" : "passed") : "FAILED", "resultClass": r.ok && r.rtoMet != false ? "ok" : "bad"]
+                let missed = [r.rtoMet == false ? "over RTO" : nil, r.rpoMet == false ? "over RPO" : nil].compactMap { $0 }
+                return ["when": Self.time(r.startedAt), "backup": r.backupId, "rto": Self.duration(Double(r.rtoMs) / 1000),
+                        "rtoTarget": r.rtoTargetMs.map { Self.duration(Double($0) / 1000) } ?? "—", "rpo": Self.duration(Double(r.rpoSeconds)),
+                        "rpoTarget": r.rpoTargetSeconds.map { Self.duration(Double($0)) } ?? "—",
+                        "result": r.ok ? (missed.isEmpty ? "passed" : missed.joined(separator: ", ")) : "FAILED", "resultClass": r.ok && missed.isEmpty ? "ok" : "bad"]
             }
             if !drills.isEmpty {
                 let ordered = drills.sorted { $0.startedAt < $1.startedAt }
                 let span = max(3600, now.timeIntervalSince(ordered.first!.startedAt) * 1.05)
-                var series = [SVGChart.Series(name: "RTO", points: ordered.map { ($0.startedAt, Double($0.rtoMs)) }, style: "s-p95")]
-                if let target = ordered.last?.rtoTargetMs {
-                    series.append(.init(name: "target", points: [(now.addingTimeInterval(-span), Double(target)), (now, Double(target))], style: "s-target"))
-                }
-                e["rtoChart"] = SVGChart(title: "\(name) drill RTO", unit: "ms", series: series, width: 480, height: 80, span: span).render(now: now)
+                e["rtoChart"] = Self.againstTarget("\(name) drill RTO", unit: "s", ordered.map { ($0.startedAt, Double($0.rtoMs) / 1000) },
+                                                   target: ordered.last?.rtoTargetMs.map { Double($0) / 1000 }, span: span, now: now)
+                e["rpoChart"] = Self.againstTarget("\(name) drill RPO", unit: "s", ordered.map { ($0.startedAt, Double($0.rpoSeconds)) },
+                                                   target: ordered.last?.rpoTargetSeconds.map(Double.init), span: span, now: now)
             }
             envs.append(e)
         }
         return page("backups", title: "Backups", ["environments": envs], viewer: viewer)
+    }
+
+    /// A drill measure over time, with its target as a dashed line.
+    static func againstTarget(_ title: String, unit: String, _ points: [(time: Date, value: Double?)], target: Double?, span: TimeInterval, now: Date) -> String {
+        var series = [SVGChart.Series(name: "measured", points: points, style: "s-p95")]
+        if let target { series.append(.init(name: "target", points: [(now.addingTimeInterval(-span), target), (now, target)], style: "s-target")) }
+        return SVGChart(title: title, unit: unit, series: series, width: 480, height: 80, span: span).render(now: now)
     }
 }

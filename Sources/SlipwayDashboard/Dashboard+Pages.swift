@@ -62,10 +62,11 @@ extension Dashboard {
     public func incident(_ id: Int64, viewer: Viewer) async throws -> String {
         let d = try await engine.incidentDetail(id)
         let i = d.incident
+        let review = IncidentReview.markdown(d, now: Date())
         let c: [String: Any] = ["id": i.id, "title": i.title, "severity": i.severity.rawValue, "environment": i.environment, "status": i.status.rawValue,
                                 "opened": Self.time(i.openedAt),
                                 "timeline": d.timeline.map { ["time": Self.time($0.time), "text": $0.text + ($0.actor.map { " (\($0))" } ?? "")] as [String: Any] },
-                                "review": IncidentReview.markdown(d, now: Date())]
+                                "review": review, "reviewHTML": ReviewHTML.render(review)]
         return page("incident", title: "Incident \(id)", c, viewer: viewer)
     }
 }

@@ -106,14 +106,16 @@ enum DashboardTemplates {
         {{#environments}}<section aria-labelledby="b-{{name}}"><h2 id="b-{{name}}">{{name}}</h2>
         <table><caption>Backups</caption><thead><tr><th scope="col">id</th><th scope="col">taken</th><th scope="col">age</th><th scope="col">size</th>
         <th scope="col">stores</th><th scope="col">verified</th><th scope="col">reason</th><th scope="col">retention</th></tr></thead><tbody>
-        {{#backups}}<tr><td><code>{{id}}</code></td><td>{{{taken}}}</td><td>{{age}}</td><td>{{size}}</td><td>{{stores}}</td><td class="{{verifyClass}}">{{verified}}</td><td>{{reason}}</td>
+        {{#backups}}<tr><td><code>{{id}}</code></td><td>{{{taken}}}</td><td>{{age}}</td><td>{{size}}</td><td>{{stores}}</td><td class="{{verifyClass}}">{{verified}} {{{verifiedAt}}}</td><td>{{reason}}</td>
         <td class="retention {{retentionClass}}">{{retention}}</td></tr>{{/backups}}
         {{^backups}}<tr><td colspan="8">No backup yet.</td></tr>{{/backups}}</tbody></table>
         {{#older}}<p>{{older}}</p>{{/older}}
-        {{#rtoChart}}<figure>{{{rtoChart}}}<figcaption>drill RTO (ms) against the target</figcaption></figure>{{/rtoChart}}
-        <table><caption>Drills</caption><thead><tr><th scope="col">when</th><th scope="col">backup</th><th scope="col">RTO</th><th scope="col">target</th><th scope="col">RPO</th><th scope="col">result</th></tr></thead><tbody>
-        {{#drills}}<tr><td>{{{when}}}</td><td><code>{{backup}}</code></td><td>{{rto}}</td><td>{{target}}</td><td>{{rpo}}</td><td class="{{resultClass}}">{{result}}</td></tr>{{/drills}}
-        {{^drills}}<tr><td colspan="6">No drill yet.</td></tr>{{/drills}}</tbody></table></section>{{/environments}}
+        {{#rtoChart}}<div class="charts"><figure>{{{rtoChart}}}<figcaption>drill RTO against its target (dashed)</figcaption></figure>
+        <figure>{{{rpoChart}}}<figcaption>drill RPO against its target (dashed)</figcaption></figure></div>{{/rtoChart}}
+        <table><caption>Drills</caption><thead><tr><th scope="col">when</th><th scope="col">backup</th><th scope="col">RTO</th><th scope="col">RTO target</th>
+        <th scope="col">RPO</th><th scope="col">RPO target</th><th scope="col">result</th></tr></thead><tbody>
+        {{#drills}}<tr><td>{{{when}}}</td><td><code>{{backup}}</code></td><td>{{rto}}</td><td>{{rtoTarget}}</td><td>{{rpo}}</td><td>{{rpoTarget}}</td><td class="{{resultClass}}">{{result}}</td></tr>{{/drills}}
+        {{^drills}}<tr><td colspan="7">No drill yet.</td></tr>{{/drills}}</tbody></table></section>{{/environments}}
         """
 
     static let alerts = """
@@ -133,7 +135,8 @@ enum DashboardTemplates {
         <h1>Incident {{id}}: {{title}}</h1>
         <p>{{severity}} · {{environment}} · {{status}} · opened {{{opened}}}</p>
         <h2>Timeline</h2><ol class="steps">{{#timeline}}<li>{{{time}}} {{text}}</li>{{/timeline}}</ol>
-        <h2>Post-incident review</h2><pre class="review">{{review}}</pre>
+        <section class="review" aria-label="Post-incident review">{{{reviewHTML}}}</section>
+        <details><summary>The review as Markdown (to paste into a wiki or a ticket)</summary><pre class="review">{{review}}</pre></details>
         """
 
     static let dora = """

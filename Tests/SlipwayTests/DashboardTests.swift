@@ -51,6 +51,33 @@ extension DashboardUnitTests {
     }
 }
 
+extension DashboardUnitTests {
+    /// The review reads as a page: headings, lists, the timeline as a table, and nothing in it becomes markup.
+    @Test func theReviewRendersAsHTMLWithItsTextEscaped() {
+        let markdown = """
+            # Post-incident review: incident 3 — <b>errors</b>
+
+            - **Environment:** production
+            - [ ] What would have detected it sooner? (an alert's `for:`, a rule on the <failing> signal)
+
+            ## Timeline
+
+            | time (UTC) | what | who |
+            |---|---|---|
+            | 2026-11-26T10:00:00Z | opened: error_rate > 5% \\| p99 | snake_case_user |
+
+            _Prefilled by slipway_
+            """
+        let html = ReviewHTML.render(markdown)
+        #expect(html.contains("<h2>Post-incident review: incident 3 — &lt;b&gt;errors&lt;/b&gt;</h2>"), "\(html)")
+        #expect(html.contains("<ul>\n<li><strong>Environment:</strong> production</li>"), "\(html)")
+        #expect(html.contains("<li><input type=\"checkbox\" disabled> What would have detected it sooner? (an alert's <code>for:</code>, a rule on the &lt;failing&gt; signal)</li>"), "\(html)")
+        #expect(html.contains("<h3>Timeline</h3>") && html.contains("<th scope=\"col\">time (UTC)</th>") && !html.contains("---"), "\(html)")
+        #expect(html.contains("<td class=\"wrap\">opened: error_rate &gt; 5% | p99</td><td class=\"wrap\">snake_case_user</td>"), "\(html)")
+        #expect(html.contains("<p><em>Prefilled by slipway</em></p>"), "\(html)")
+    }
+}
+
 /// The dashboard in a real browser (Debian's chromium, headless) against a real daemon.
 @Suite(.serialized)
 struct DashboardBrowserTests {
@@ -329,17 +356,22 @@ struct DashboardBrowserTests {
         }
     }
 
-    /// The backups page says what retention will do with each backup and why; the DORA page has the trend.
+    /// The backups page says what retention will do with each backup and why, and how drills did against their
+    /// targets; the alerts page shows a firing alert with its runbook, and its incident's review reads as a page;
+    /// the DORA page has the trend.
     @Test(.timeLimit(.minutes(2)))
-    func theBackupsPageShowsRetentionAndDORAShowsTheTrend() async throws {
+    func theBackupsAlertsAndDORAPagesShowWhatTheEngineDecided() async throws {
         let api = try PortAllocator.freePort()
-        let s = try Sandbox(extra: "server: { listen: \"127.0.0.1:\(api)\" }\n" + Sandbox.sqliteBackup("retention: { keep_last: 1 }"))
+        let s = try Sandbox(extra: "server: { listen: \"127.0.0.1:\(api)\" }\n"
+                            + "alerts: [{ name: always-on, expr: \"rps >= 0\", severity: P1, runbook: \"https://wiki.example/always\" }]\n" + Sandbox.sqliteBackup("retention: { keep_last: 1 }\nrto_target: 10m\nrpo_target: 1s"))
         try await s.withDaemon { _ in
             _ = try await s.seedDatabase("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
             _ = try await s.release("v1")
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
             var taken: [BackupInfo] = []
             for _ in 0..<3 { taken.append(try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"))) }
+            // A drill restores the newest backup: within its RTO target; its RPO (the backup's age) is judged against 1s.
+            let drill: DrillReport = try await s.client.post("/v1/drills", DrillRequest(environment: nil, actor: "t"))
             let viewer: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "vic", roles: [.viewer], expires: nil))
             let auth = [("Authorization", "Bearer \(viewer.token)")]
             let backups = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/backups", headers: auth).bodyText
@@ -353,6 +385,23 @@ struct DashboardBrowserTests {
             for old in taken.prefix(2) {
                 #expect(cell(old.id)?.contains("next prune removes it: no rule keeps it (keep_last 1)") == true, "\(cell(old.id) ?? backups)")
             }
+            let drillRow = backups.components(separatedBy: "<caption>Drills</caption>").last ?? ""
+            #expect(drillRow.contains("<td>10 min</td>") && drillRow.contains("<td>1.0 s</td>")
+                    && drillRow.contains(drill.rpoMet == false ? "over RPO" : "passed"), "targets and the result: \(drillRow.prefix(1500))")
+            #expect(backups.contains("drill RTO: measured ") && backups.contains("drill RPO: measured ") && backups.contains("class=\"s-target\""),
+                    "RTO and RPO over time against their targets: \(backups.prefix(4000))")
+            // The alert fires on the live release and opens an incident.
+            let incident = try await poll(within: .seconds(20)) { () async throws -> IncidentInfo? in
+                let open: [IncidentInfo] = try await s.client.get("/v1/incidents")
+                return open.first
+            }
+            let alerts = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/alerts", headers: auth).bodyText
+            #expect(alerts.contains("<tr class=\"sev-P1\"><td>P1</td><td>production</td><td>always-on</td><td>firing</td>")
+                    && alerts.contains("<a href=\"https://wiki.example/always\" rel=\"noopener\">runbook</a>")
+                    && alerts.contains("<a href=\"/ui/incidents/\(incident.id)\">\(incident.id)</a>"), "\(alerts)")
+            let review = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/incidents/\(incident.id)", headers: auth).bodyText
+            #expect(review.contains("<h2>Post-incident review: incident \(incident.id)") && review.contains("<h3>Timeline</h3>")
+                    && review.contains("<li><strong>Severity:</strong> P1") && review.contains("<summary>The review as Markdown"), "\(review)")
             let dora = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/dora", headers: auth).bodyText
             let trend = try #require(dora.range(of: "<table id=\"trend\">").map { String(dora[$0.lowerBound...]) }, "\(dora)")
             let weeks = trend.components(separatedBy: "<tr><td><time").dropFirst()
