@@ -48,7 +48,8 @@ sqlite3 "$WORK/root/shared/production/app.db" "CREATE TABLE t (x); INSERT INTO t
 "$SLIPWAY" release create v1 --from "$WORK/src" >/dev/null
 "$SLIPWAY" deploy v1 >/dev/null
 "$SLIPWAY" backup create >/dev/null
-# The long history: copies of the real deployment and backup rows (a backup's manifest as it was written).
+# The long history: copies of the real deployment and backup rows (each backup's manifest as it was written, with
+# its own id and time).
 sqlite3 -cmd ".timeout 10000" "$WORK/root/state.db" <<SQL
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 999)
 INSERT INTO deployments (environment, version, previous_version, kind, strategy, state, actor, started_at, finished_at, outcome, message, log_file)
@@ -56,7 +57,8 @@ SELECT d.environment, 'v' || i, d.previous_version, d.kind, d.strategy, d.state,
        datetime(d.finished_at, '-' || i || ' hours'), d.outcome, d.message, d.log_file FROM n, (SELECT * FROM deployments ORDER BY id LIMIT 1) d;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 499)
 INSERT INTO backups (id, environment, created_at, reason, deployment_id, before_deploy_of, manifest, locations, verified_at, verify_ok)
-SELECT b.id || '-' || i, b.environment, datetime(b.created_at, '-' || i || ' hours'), b.reason, b.deployment_id, b.before_deploy_of, b.manifest,
+SELECT b.id || '-' || i, b.environment, datetime(b.created_at, '-' || i || ' hours'), b.reason, b.deployment_id, b.before_deploy_of,
+       json_set(b.manifest, '$.id', b.id || '-' || i, '$.started_at', strftime('%Y-%m-%dT%H:%M:%SZ', b.created_at, '-' || i || ' hours')),
        b.locations, b.verified_at, b.verify_ok FROM n, (SELECT * FROM backups LIMIT 1) b;
 SQL
 echo "store: $(sqlite3 "$WORK/root/state.db" 'SELECT COUNT(*) FROM deployments') deployments, $(sqlite3 "$WORK/root/state.db" 'SELECT COUNT(*) FROM backups') backups" >&2
@@ -80,8 +82,9 @@ read -r api_b _ <<< "$(times "/v1/backups" -H "Authorization: Bearer $TOKEN")"
 echo
 if [ -n "${BENCH_PERF:-}" ]; then perf record -g -o "$BENCH_PERF" -p "$DAEMON" >/dev/null 2>&1 & PERF=$!; sleep 1; fi
 printf "%-28s %10s %10s %18s\n" "page" "median ms" "p95 ms" "vs JSON API"
-for page in /ui /ui/env/production /ui/backups /ui/alerts /ui/dora; do
+for page in /ui /ui/env/production /ui/deployments/1 /ui/backups /ui/alerts /ui/dora; do
   read -r med p95 <<< "$(times "$page" -b "$JAR")"
+  [ -n "$med" ] || { echo "$page failed; the daemon's log:" >&2; tail -20 "$WORK/daemon.log" >&2; exit 1; }
   case "$page" in /ui/backups) peer=$api_b ;; *) peer=$api_d ;; esac
   python3 -c "print(f'%-28s %10s %10s %17.2fx' % ('$page', '$med', '$p95', $med / $peer))"
 done

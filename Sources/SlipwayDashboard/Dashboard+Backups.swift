@@ -14,7 +14,7 @@ extension Dashboard {
             let drills = try await engine.drills(environment: name)
             // What the next `backup prune` (or the scheduled one) does with each, and which rules decide.
             var retention: [String: PruneDecision] = [:]
-            for d in try await engine.retention(environment: name) { retention[d.id] = d }
+            for d in try await engine.retention(environment: name, backups: list) { retention[d.id] = d }
             var e: [String: Any] = ["name": name]
             // The newest 100: the page stays quick with years of backups (`slipway backup list` has them all).
             if list.count > Self.backupsShown { e["older"] = "\(list.count - Self.backupsShown) older backup(s) not shown; slipway backup list --env \(name) lists every one." }

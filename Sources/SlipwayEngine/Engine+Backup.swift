@@ -157,7 +157,7 @@ extension Engine {
                 store.audit(request.by, action: "backup.prune", target: name, outcome: "ok",
                             detail: removed.isEmpty ? "nothing to remove" : "removed \(removed.joined(separator: ", "))")
             }
-            let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.createdAt) })
+            let byID = Dictionary(all.map { ($0.id, $0.createdAt) }) { first, _ in first }
             reports.append(PruneReport(environment: name, dryRun: request.dryRun,
                                        decisions: decisions.map { PruneDecision(id: $0.id, createdAt: byID[$0.id] ?? now, keep: $0.keep, reasons: $0.reasons) },
                                        removed: removed))
@@ -166,10 +166,12 @@ extension Engine {
     }
 
     /// What retention decides for each backup now, newest first (`backup prune --dry-run`, the dashboard's backups page).
-    public func retention(environment name: String) throws(SlipwayError) -> [PruneDecision] {
+    /// `backups`: the environment's backups when the caller has read them already.
+    public func retention(environment name: String, backups: [BackupInfo]? = nil) throws(SlipwayError) -> [PruneDecision] {
         guard let settings = config.environments[name]?.backup else { return [] }
-        let all = try store.backups(environment: name)
-        let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.createdAt) })
+        let all: [BackupInfo]
+        if let backups { all = backups } else { all = try store.backups(environment: name) }
+        let byID = Dictionary(all.map { ($0.id, $0.createdAt) }) { first, _ in first }
         return try retentionPlan(all, settings: settings, environment: name).map {
             PruneDecision(id: $0.id, createdAt: byID[$0.id] ?? Date(), keep: $0.keep, reasons: $0.reasons)
         }
@@ -210,7 +212,7 @@ extension Engine {
         for name in names {
             let service = try backupService(try cfg.environment(name))
             let (found, failures) = await service.scan()
-            let known = Dictionary(uniqueKeysWithValues: try store.backups(environment: name).map { ($0.id, $0) })
+            let known = Dictionary(try store.backups(environment: name).map { ($0.id, $0) }) { first, _ in first }
             var report = RescanReport(environment: name, imported: [], updated: [], forgotten: [], errors: failures)
             for (manifest, locations) in found {
                 if var info = known[manifest.id] {

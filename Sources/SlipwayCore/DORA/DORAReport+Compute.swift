@@ -111,23 +111,34 @@ extension DORAReport {
         v <= limits[0] ? .elite : v <= limits[1] ? .high : v <= limits[2] ? .medium : .low
     }
 
-    /// Four Keys' buckets over the weeks and months of the period (UTC).
+    /// Four Keys' buckets over the weeks and months of the period (UTC). Days and ISO weeks are counted from
+    /// the epoch (1970-01-01 was a Thursday, so Monday-based week `n` holds days `7n - 3 … 7n + 3`); the
+    /// calendar is asked only for each day's month, once per day (the DORA trend computes this 13 times).
     static func frequencyBucket(_ times: [Date], from: Date, to: Date) -> (String, Tier) {
         var utc = Calendar(identifier: .iso8601)
         utc.timeZone = TimeZone(identifier: "UTC")!
-        func weekKey(_ d: Date) -> String { let c = utc.dateComponents([.yearForWeekOfYear, .weekOfYear], from: d); return "\(c.yearForWeekOfYear!)-\(c.weekOfYear!)" }
-        func monthKey(_ d: Date) -> String { let c = utc.dateComponents([.year, .month], from: d); return "\(c.year!)-\(c.month!)" }
-        func dayKey(_ d: Date) -> String { let c = utc.dateComponents([.year, .month, .day], from: d); return "\(c.year!)-\(c.month!)-\(c.day!)" }
-        var weeks: [String: Set<String>] = [:], months: [String: Int] = [:]
+        func day(_ d: Date) -> Int { Int((d.timeIntervalSince1970 / 86_400).rounded(.down)) }
+        func week(_ day: Int) -> Int { Int((Double(day + 3) / 7).rounded(.down)) }
+        var monthOfDay: [Int: Int] = [:]
+        func month(_ day: Int) -> Int {
+            if let m = monthOfDay[day] { return m }
+            let c = utc.dateComponents([.year, .month], from: Date(timeIntervalSince1970: Double(day) * 86_400))
+            let m = (c.year ?? 0) * 12 + (c.month ?? 0)
+            monthOfDay[day] = m
+            return m
+        }
+        var weeks: [Int: Set<Int>] = [:], months: [Int: Int] = [:]
         var cursor = from
         while cursor <= to {
-            weeks[weekKey(cursor), default: []] = weeks[weekKey(cursor)] ?? []
-            months[monthKey(cursor), default: 0] += 0
+            let d = day(cursor)
+            weeks[week(d), default: []] = weeks[week(d)] ?? []
+            months[month(d), default: 0] += 0
             cursor = cursor.addingTimeInterval(86_400)
         }
         for t in times {
-            weeks[weekKey(t), default: []].insert(dayKey(t))
-            months[monthKey(t), default: 0] += 1
+            let d = day(t)
+            weeks[week(d), default: []].insert(d)
+            months[month(d), default: 0] += 1
         }
         let daysPerWeek = median(weeks.values.map { Double($0.count) }) ?? 0
         if daysPerWeek >= 3 { return ("daily", .elite) }
