@@ -26,85 +26,86 @@ struct AlertIntegrationTests {
         try "HOOK_SECRET=incident-hook-secret\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
         let inbox = Inbox()
         let server = Inbox.serve(inbox, port: receiver, secret: "incident-hook-secret")
-        defer { server.cancel() }
-        try await s.withDaemon { _ in
-            _ = try await s.release("v0")
-            #expect(try await s.outcome(try await s.deploy("v0")).state == .succeeded)
-            _ = try await s.release("v1", settings: "\"fail_rate\": 0.5")
-            let bad = try await s.outcome(try await s.deploy("v1"))
-            #expect(bad.state == .succeeded)
-            let load = LoadLoop(port: s.port)
-            load.start(concurrency: 2, maxDuration: .seconds(60))
-            let firing = try await poll(within: .seconds(30)) {
-                let all: [AlertInfo] = try await s.client.get("/v1/alerts")
-                return all.first { $0.name == "high-error-rate" && $0.state == .firing }
-            }
-            #expect(firing.severity == .p0 && firing.runbook == "https://wiki.example/errors" && firing.environment == "production")
-            #expect(firing.summary.hasPrefix("error_rate ") && firing.summary.contains("(> 5.0%)"), "\(firing.summary)")
-            let page: EventPage = try await s.client.get("/v1/events?since=0&limit=1000")
-            let types = page.events.filter { $0.type.hasPrefix("alert.") }.map(\.type)
-            #expect(types.starts(with: ["alert.pending", "alert.firing"]), "\(types)")
-            let slow: [AlertInfo] = try await s.client.get("/v1/alerts")
-            #expect(slow.first { $0.name == "slow" }?.state == .inactive, "the latency alert stays quiet")
+        try await stopping([server]) {
+            try await s.withDaemon { _ in
+                _ = try await s.release("v0")
+                #expect(try await s.outcome(try await s.deploy("v0")).state == .succeeded)
+                _ = try await s.release("v1", settings: "\"fail_rate\": 0.5")
+                let bad = try await s.outcome(try await s.deploy("v1"))
+                #expect(bad.state == .succeeded)
+                let load = LoadLoop(port: s.port)
+                load.start(concurrency: 2, maxDuration: .seconds(60))
+                let firing = try await poll(within: .seconds(30)) {
+                    let all: [AlertInfo] = try await s.client.get("/v1/alerts")
+                    return all.first { $0.name == "high-error-rate" && $0.state == .firing }
+                }
+                #expect(firing.severity == .p0 && firing.runbook == "https://wiki.example/errors" && firing.environment == "production")
+                #expect(firing.summary.hasPrefix("error_rate ") && firing.summary.contains("(> 5.0%)"), "\(firing.summary)")
+                let page: EventPage = try await s.client.get("/v1/events?since=0&limit=1000")
+                let types = page.events.filter { $0.type.hasPrefix("alert.") }.map(\.type)
+                #expect(types.starts(with: ["alert.pending", "alert.firing"]), "\(types)")
+                let slow: [AlertInfo] = try await s.client.get("/v1/alerts")
+                #expect(slow.first { $0.name == "slow" }?.state == .inactive, "the latency alert stays quiet")
 
-            // The P0 alert opened an incident, linked to the release that was live and the deployment that brought it.
-            // (Saved right after the alert's state, in the same pass: poll rather than race it.)
-            let incidents = try await poll(within: .seconds(5)) { () async throws -> [IncidentInfo]? in
-                let open: [IncidentInfo] = try await s.client.get("/v1/incidents?open=true")
-                return open.isEmpty ? nil : open
-            }
-            let incident = try #require(incidents.first, "no incident opened")
-            #expect(incidents.count == 1 && incident.severity == .p0 && incident.status == .investigating && incident.release == "v1"
-                    && incident.deploymentId == bad.id && incident.trigger.hasPrefix("alert high-error-rate: "), "\(incident)")
-            let told = try await poll(within: .seconds(10)) { () async -> [Inbox.Delivery]? in
-                let got = await inbox.deliveries
-                return got.contains { $0.headers["x-slipway-event"] == "incident.opened" } ? got : nil
-            }
-            #expect(told.allSatisfy { $0.signatureValid && $0.fresh } && told.contains { $0.headers["x-slipway-event"] == "alert.firing" }, "\(told.map(\.headers))")
-            // Someone acknowledges it, rolls back, notes why, and resolves it; the review has it all.
-            #expect(try await s.cli(["incident", "ack", "\(incident.id)"]).text.contains("acknowledged by"))
-            let rolledBack = try await s.cli(["rollback", "v0"])
-            #expect(rolledBack.status == 0, "\(rolledBack)")
-            _ = await load.stop()
-            #expect(try await s.cli(["incident", "note", "\(incident.id)", "v1 broke the checkout; rolled back to v0"]).status == 0)
-            #expect(try await s.cli(["incident", "resolve", "\(incident.id)"]).text.contains("is resolved"))
-            let review = try await s.cli(["incident", "review", "\(incident.id)"])
-            #expect(review.status == 0 && review.text.hasPrefix("# Post-incident review: incident \(incident.id) — high-error-rate in production"), "\(review.text)")
-            for line in ["deploy: deploy of v1 (deployment \(bad.id)) succeeded", "alert: [P0] high-error-rate firing", "rollback: rollback of v0",
-                         "note: v1 broke the checkout; rolled back to v0", "incident: acknowledged by ", "incident: opened: alert high-error-rate", "## Impact", "requests failed"] {
-                #expect(review.text.contains(line), "the review lacks '\(line)'")
-            }
-            let closed = try await s.cli(["incident", "close", "\(incident.id)"])
-            #expect(closed.status == 0 && closed.text.contains("is closed"), "\(closed)")
-            // DORA from the same records: v1 caused the incident and was rolled back; the rollback is rework.
-            let report = try await s.cli(["report", "--since", "1h", "--json"])
-            let dora = try SlipwayJSON.decoder().decode(DORAReport.self, from: Data(report.text.utf8))
-            #expect(dora.changeFailureRate.value == 0.5 && dora.changeFailureRate.deployments == [bad.id], "\(dora.changeFailureRate)")
-            #expect(dora.deploymentFrequency.deployments.count == 2 && dora.reworkRate.value == 1.0 / 3 && dora.recoveryTime.value != nil, "\(dora)")
-            let table = try await s.cli(["report", "--since", "1h"])
-            #expect(table.text.contains("change failure rate") && table.text.contains("50.0%"), "\(table)")
+                // The P0 alert opened an incident, linked to the release that was live and the deployment that brought it.
+                // (Saved right after the alert's state, in the same pass: poll rather than race it.)
+                let incidents = try await poll(within: .seconds(5)) { () async throws -> [IncidentInfo]? in
+                    let open: [IncidentInfo] = try await s.client.get("/v1/incidents?open=true")
+                    return open.isEmpty ? nil : open
+                }
+                let incident = try #require(incidents.first, "no incident opened")
+                #expect(incidents.count == 1 && incident.severity == .p0 && incident.status == .investigating && incident.release == "v1"
+                        && incident.deploymentId == bad.id && incident.trigger.hasPrefix("alert high-error-rate: "), "\(incident)")
+                let told = try await poll(within: .seconds(10)) { () async -> [Inbox.Delivery]? in
+                    let got = await inbox.deliveries
+                    return got.contains { $0.headers["x-slipway-event"] == "incident.opened" } ? got : nil
+                }
+                #expect(told.allSatisfy { $0.signatureValid && $0.fresh } && told.contains { $0.headers["x-slipway-event"] == "alert.firing" }, "\(told.map(\.headers))")
+                // Someone acknowledges it, rolls back, notes why, and resolves it; the review has it all.
+                #expect(try await s.cli(["incident", "ack", "\(incident.id)"]).text.contains("acknowledged by"))
+                let rolledBack = try await s.cli(["rollback", "v0"])
+                #expect(rolledBack.status == 0, "\(rolledBack)")
+                _ = await load.stop()
+                #expect(try await s.cli(["incident", "note", "\(incident.id)", "v1 broke the checkout; rolled back to v0"]).status == 0)
+                #expect(try await s.cli(["incident", "resolve", "\(incident.id)"]).text.contains("is resolved"))
+                let review = try await s.cli(["incident", "review", "\(incident.id)"])
+                #expect(review.status == 0 && review.text.hasPrefix("# Post-incident review: incident \(incident.id) — high-error-rate in production"), "\(review.text)")
+                for line in ["deploy: deploy of v1 (deployment \(bad.id)) succeeded", "alert: [P0] high-error-rate firing", "rollback: rollback of v0",
+                             "note: v1 broke the checkout; rolled back to v0", "incident: acknowledged by ", "incident: opened: alert high-error-rate", "## Impact", "requests failed"] {
+                    #expect(review.text.contains(line), "the review lacks '\(line)'")
+                }
+                let closed = try await s.cli(["incident", "close", "\(incident.id)"])
+                #expect(closed.status == 0 && closed.text.contains("is closed"), "\(closed)")
+                // DORA from the same records: v1 caused the incident and was rolled back; the rollback is rework.
+                let report = try await s.cli(["report", "--since", "1h", "--json"])
+                let dora = try SlipwayJSON.decoder().decode(DORAReport.self, from: Data(report.text.utf8))
+                #expect(dora.changeFailureRate.value == 0.5 && dora.changeFailureRate.deployments == [bad.id], "\(dora.changeFailureRate)")
+                #expect(dora.deploymentFrequency.deployments.count == 2 && dora.reworkRate.value == 1.0 / 3 && dora.recoveryTime.value != nil, "\(dora)")
+                let table = try await s.cli(["report", "--since", "1h"])
+                #expect(table.text.contains("change failure rate") && table.text.contains("50.0%"), "\(table)")
 
-            let listed = try await s.cli(["alerts"])
-            #expect(listed.status == 0 && listed.text.contains("high-error-rate") && listed.text.contains("P0") && listed.text.contains("FIRING"), "\(listed)")
-            let silenced = try await s.cli(["silence", "high-error-rate", "--for", "1h", "--reason", "known: INC-7"])
-            #expect(silenced.status == 0 && silenced.text.contains("production/high-error-rate silenced until"), "\(silenced)")
-            let after: [AlertInfo] = try await s.client.get("/v1/alerts")
-            let quiet = try #require(after.first { $0.name == "high-error-rate" })
-            #expect(quiet.state == .firing && quiet.silenceReason == "known: INC-7"
-                    && (quiet.silencedUntil?.timeIntervalSinceNow ?? 0) > 3500, "a silence holds notifications back, not the alert: \(quiet)")
-            let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=20")
-            #expect(audit.contains { $0.action == "alert.silence" && $0.target == "production/high-error-rate" && $0.detail == "for 1h: known: INC-7" })
-            let unknown = try await s.cli(["silence", "nope", "--for", "1h", "--reason", "x"])
-            #expect(unknown.status == 1 && unknown.text.contains("no alert 'nope'"), "\(unknown)")
+                let listed = try await s.cli(["alerts"])
+                #expect(listed.status == 0 && listed.text.contains("high-error-rate") && listed.text.contains("P0") && listed.text.contains("FIRING"), "\(listed)")
+                let silenced = try await s.cli(["silence", "high-error-rate", "--for", "1h", "--reason", "known: INC-7"])
+                #expect(silenced.status == 0 && silenced.text.contains("production/high-error-rate silenced until"), "\(silenced)")
+                let after: [AlertInfo] = try await s.client.get("/v1/alerts")
+                let quiet = try #require(after.first { $0.name == "high-error-rate" })
+                #expect(quiet.state == .firing && quiet.silenceReason == "known: INC-7"
+                        && (quiet.silencedUntil?.timeIntervalSinceNow ?? 0) > 3500, "a silence holds notifications back, not the alert: \(quiet)")
+                let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=20")
+                #expect(audit.contains { $0.action == "alert.silence" && $0.target == "production/high-error-rate" && $0.detail == "for 1h: known: INC-7" })
+                let unknown = try await s.cli(["silence", "nope", "--for", "1h", "--reason", "x"])
+                #expect(unknown.status == 1 && unknown.text.contains("no alert 'nope'"), "\(unknown)")
 
-            // The backup source does not exist: the backup fails, and the built-in alert fires with no config.
-            let failed = try await s.cli(["backup", "create"])
-            #expect(failed.status != 0, "\(failed)")
-            let backupAlert = try await poll(within: .seconds(10)) {
-                let all: [AlertInfo] = try await s.client.get("/v1/alerts")
-                return all.first { $0.name == "backup-failed" && $0.state == .firing }
+                // The backup source does not exist: the backup fails, and the built-in alert fires with no config.
+                let failed = try await s.cli(["backup", "create"])
+                #expect(failed.status != 0, "\(failed)")
+                let backupAlert = try await poll(within: .seconds(10)) {
+                    let all: [AlertInfo] = try await s.client.get("/v1/alerts")
+                    return all.first { $0.name == "backup-failed" && $0.state == .firing }
+                }
+                #expect(backupAlert.builtIn && backupAlert.severity == .p2 && backupAlert.summary.hasPrefix("the last backup failed"), "\(backupAlert)")
             }
-            #expect(backupAlert.builtIn && backupAlert.severity == .p2 && backupAlert.summary.hasPrefix("the last backup failed"), "\(backupAlert)")
         }
     }
 
@@ -150,27 +151,28 @@ struct AlertIntegrationTests {
         try "HOOK_SECRET=\(secret)\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
         let inbox = Inbox()
         let server = Inbox.serve(inbox, port: receiver, secret: secret)
-        defer { server.cancel() }
-        func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
-        try await s.withDaemon(runSchedules: false) { daemon in
-            // The database the backup reads does not exist: the scheduled backup at 02:00 fails.
-            #expect(await daemon.engine.runDueJobs(now: at("2026-11-28T12:00:00Z")).isEmpty)
-            #expect(await daemon.engine.runDueJobs(now: at("2026-11-29T02:00:10Z")) == ["backup:production"])
-            let backups: [BackupInfo] = try await s.client.get("/v1/backups")
-            #expect(backups.isEmpty)
-            let alert = try await poll(within: .seconds(10)) {
-                let all: [AlertInfo] = try await s.client.get("/v1/alerts")
-                return all.first { $0.name == "backup-failed" && $0.state == .firing }
+        try await stopping([server]) {
+            func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+            try await s.withDaemon(runSchedules: false) { daemon in
+                // The database the backup reads does not exist: the scheduled backup at 02:00 fails.
+                #expect(await daemon.engine.runDueJobs(now: at("2026-11-28T12:00:00Z")).isEmpty)
+                #expect(await daemon.engine.runDueJobs(now: at("2026-11-29T02:00:10Z")) == ["backup:production"])
+                let backups: [BackupInfo] = try await s.client.get("/v1/backups")
+                #expect(backups.isEmpty)
+                let alert = try await poll(within: .seconds(10)) {
+                    let all: [AlertInfo] = try await s.client.get("/v1/alerts")
+                    return all.first { $0.name == "backup-failed" && $0.state == .firing }
+                }
+                #expect(alert.builtIn && alert.severity == .p2 && alert.environment == "production", "\(alert)")
+                let delivery = try await poll(within: .seconds(15)) {
+                    await inbox.deliveries.first { $0.headers["x-slipway-event"] == "alert.firing" }
+                }
+                #expect(delivery.signatureValid && delivery.fresh, "\(delivery.headers)")
+                #expect(delivery.body.contains("backup-failed") && delivery.body.contains("\"severity\":\"P2\""), "\(delivery.body)")
+                #expect(!delivery.body.contains(secret))
             }
-            #expect(alert.builtIn && alert.severity == .p2 && alert.environment == "production", "\(alert)")
-            let delivery = try await poll(within: .seconds(15)) {
-                await inbox.deliveries.first { $0.headers["x-slipway-event"] == "alert.firing" }
-            }
-            #expect(delivery.signatureValid && delivery.fresh, "\(delivery.headers)")
-            #expect(delivery.body.contains("backup-failed") && delivery.body.contains("\"severity\":\"P2\""), "\(delivery.body)")
-            #expect(!delivery.body.contains(secret))
+            server.cancel()
+            _ = await server.result
         }
-        server.cancel()
-        _ = await server.result
     }
 }

@@ -66,28 +66,29 @@ struct BackpressureTests {
     @Test(.timeLimit(.minutes(1)))
     func aLargeResponseToASlowClientPausesTheInstanceAndThePooledConnectionWorksAfter() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            func stats() async -> PoolStatsSnapshot? { await proxy.registry.report()["production"]?["v1"] }
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                func stats() async -> PoolStatsSnapshot? { await proxy.registry.report()["production"]?["v1"] }
 
-            let client = try ManualClient(port: port, receiveBuffer: 4096)
-            client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-            // The client reads nothing until the router has had to stop reading from the instance.
-            _ = try await poll(within: .seconds(20)) { await stats().flatMap { $0.backpressurePauses > 0 ? $0 : nil } }
-            let big = try await client.read(until: "\r\n0\r\n\r\n")
-            #expect(big.count > 10 * 1024 * 1024)
-            #expect(String(decoding: big.prefix(15), as: UTF8.self) == "HTTP/1.1 200 OK")
+                let client = try ManualClient(port: port, receiveBuffer: 4096)
+                client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+                // The client reads nothing until the router has had to stop reading from the instance.
+                _ = try await poll(within: .seconds(20)) { await stats().flatMap { $0.backpressurePauses > 0 ? $0 : nil } }
+                let big = try await client.read(until: "\r\n0\r\n\r\n")
+                #expect(big.count > 10 * 1024 * 1024)
+                #expect(String(decoding: big.prefix(15), as: UTF8.self) == "HTTP/1.1 200 OK")
 
-            // The next request on the same client connection (so on the same event loop) goes over the
-            // upstream connection that carried the large response; a new client is served too.
-            client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            let next = String(decoding: try await client.read(until: "backend a\n"), as: UTF8.self)
-            #expect(next.hasPrefix("HTTP/1.1 200"), "\(next)")
-            let after = try await poll(within: .seconds(5)) { await stats().flatMap { $0.inflight == 0 ? $0 : nil } }
-            #expect(after.requests == 2 && after.responses2xx == 2 && after.upstreamErrors == 0)
-            #expect(after.connections == 1, "the pooled connection was reused, not replaced")
-            #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n")
+                // The next request on the same client connection (so on the same event loop) goes over the
+                // upstream connection that carried the large response; a new client is served too.
+                client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                let next = String(decoding: try await client.read(until: "backend a\n"), as: UTF8.self)
+                #expect(next.hasPrefix("HTTP/1.1 200"), "\(next)")
+                let after = try await poll(within: .seconds(5)) { await stats().flatMap { $0.inflight == 0 ? $0 : nil } }
+                #expect(after.requests == 2 && after.responses2xx == 2 && after.upstreamErrors == 0)
+                #expect(after.connections == 1, "the pooled connection was reused, not replaced")
+                #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n")
+            }
         }
     }
 
@@ -111,22 +112,23 @@ struct BackpressureTests {
     @Test(.timeLimit(.minutes(1)))
     func aListenerCanLeaveOutTheForwardedAndRequestIdHeaders() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let proxy = ProxyServer(group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger())
-        try await closing(proxy) {
-            let port = try PortAllocator.freePort()
-            try await proxy.apply(RouteTable(generation: 1, listeners: [ListenerTable(
-                name: "production", listen: ListenAddress(host: "127.0.0.1", port: port),
-                pools: [Pool(name: "v1", backends: [Backend(port: a.port)])], forwardedHeaders: false, requestIdHeader: false)]))
-            let request = "GET /headers HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 10.0.0.1\r\nConnection: close\r\n\r\n"
-            let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
-            let seen = text.lowercased()
-            #expect(seen.contains("x-forwarded-for: 10.0.0.1\n"), "an incoming X-Forwarded-For passes unchanged: \(text)")
-            #expect(!seen.contains("x-forwarded-proto") && !seen.contains("x-forwarded-host") && !seen.contains("x-request-id"), "\(text)")
+        try await stopping([a.task]) {
+            let proxy = ProxyServer(group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger())
+            try await closing(proxy) {
+                let port = try PortAllocator.freePort()
+                try await proxy.apply(RouteTable(generation: 1, listeners: [ListenerTable(
+                    name: "production", listen: ListenAddress(host: "127.0.0.1", port: port),
+                    pools: [Pool(name: "v1", backends: [Backend(port: a.port)])], forwardedHeaders: false, requestIdHeader: false)]))
+                let request = "GET /headers HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 10.0.0.1\r\nConnection: close\r\n\r\n"
+                let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
+                let seen = text.lowercased()
+                #expect(seen.contains("x-forwarded-for: 10.0.0.1\n"), "an incoming X-Forwarded-For passes unchanged: \(text)")
+                #expect(!seen.contains("x-forwarded-proto") && !seen.contains("x-forwarded-host") && !seen.contains("x-request-id"), "\(text)")
 
-            // A request id the client sent still reaches the instance.
-            let (_, withId) = try await TimeoutTests.readUntilClosed(port: port, send: "GET /headers HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc-123\r\nConnection: close\r\n\r\n")
-            #expect(withId.lowercased().contains("x-request-id: abc-123"), "\(withId)")
+                // A request id the client sent still reaches the instance.
+                let (_, withId) = try await TimeoutTests.readUntilClosed(port: port, send: "GET /headers HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc-123\r\nConnection: close\r\n\r\n")
+                #expect(withId.lowercased().contains("x-request-id: abc-123"), "\(withId)")
+            }
         }
     }
 }

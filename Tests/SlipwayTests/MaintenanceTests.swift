@@ -29,66 +29,69 @@ struct MaintenanceTests {
     @Test(.timeLimit(.minutes(1)))
     func onAnswersThePageAndOffRestoresTraffic() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            try await proxy.apply(Self.table(port: port, backend: a.port, generation: 2, maintenance: Self.mode(.on)))
-            let r = try await Self.get(port)
-            #expect(r.status == 503)
-            #expect(r.header("retry-after") == "120")
-            #expect(r.header("content-type")?.hasPrefix("text/html") == true)
-            #expect(r.bodyText.contains("Upgrading &lt;the&gt; database"))
-            #expect(r.header("x-request-id") != nil)
-            let head = try await Self.get(port, "HEAD")
-            #expect(head.status == 503 && head.body.isEmpty)
-            let pool = try #require(await proxy.registry.report()["production"]?["v1"])
-        #expect(pool.requests == 0, "nothing reached the app")
-            try await proxy.apply(Self.table(port: port, backend: a.port, generation: 3, maintenance: nil))
-            #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n")
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                try await proxy.apply(Self.table(port: port, backend: a.port, generation: 2, maintenance: Self.mode(.on)))
+                let r = try await Self.get(port)
+                #expect(r.status == 503)
+                #expect(r.header("retry-after") == "120")
+                #expect(r.header("content-type")?.hasPrefix("text/html") == true)
+                #expect(r.bodyText.contains("Upgrading &lt;the&gt; database"))
+                #expect(r.header("x-request-id") != nil)
+                let head = try await Self.get(port, "HEAD")
+                #expect(head.status == 503 && head.body.isEmpty)
+                let pool = try #require(await proxy.registry.report()["production"]?["v1"])
+            #expect(pool.requests == 0, "nothing reached the app")
+                try await proxy.apply(Self.table(port: port, backend: a.port, generation: 3, maintenance: nil))
+                #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n")
+            }
         }
     }
 
     @Test(.timeLimit(.minutes(1)))
     func pauseHoldsRequestsUntilResume() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            try await proxy.apply(Self.table(port: port, backend: a.port, generation: 2, maintenance: Self.mode(.paused)))
-            let body = [UInt8](repeating: 7, count: 200_000)
-            let plain = Task { try await Self.get(port) }
-            let upload = Task { try await Self.get(port, "POST", path: "/echo", body: body) }
-            // Both are held by the router (it says so), and neither has an answer.
-            _ = try await poll(within: .seconds(10)) { proxy.held()["production"] == 2 ? true : nil }
-            let after = try #require(await proxy.registry.report()["production"]?["v1"])
-        #expect(after.requests == 0)
-            // Resume: the next table releases them to the app, the upload's body intact.
-            try await proxy.apply(Self.table(port: port, backend: a.port, generation: 3, maintenance: nil))
-            let got = try await plain.value
-            #expect(got.status == 200 && got.bodyText == "backend a\n")
-            let echoed = try await upload.value
-            #expect(echoed.bodyText == "a got 200000 bytes sum \(body.reduce(0) { ($0 + Int($1)) % 1_000_003 })\n")
-            #expect(proxy.held().isEmpty)
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                try await proxy.apply(Self.table(port: port, backend: a.port, generation: 2, maintenance: Self.mode(.paused)))
+                let body = [UInt8](repeating: 7, count: 200_000)
+                let plain = Task { try await Self.get(port) }
+                let upload = Task { try await Self.get(port, "POST", path: "/echo", body: body) }
+                // Both are held by the router (it says so), and neither has an answer.
+                _ = try await poll(within: .seconds(10)) { proxy.held()["production"] == 2 ? true : nil }
+                let after = try #require(await proxy.registry.report()["production"]?["v1"])
+            #expect(after.requests == 0)
+                // Resume: the next table releases them to the app, the upload's body intact.
+                try await proxy.apply(Self.table(port: port, backend: a.port, generation: 3, maintenance: nil))
+                let got = try await plain.value
+                #expect(got.status == 200 && got.bodyText == "backend a\n")
+                let echoed = try await upload.value
+                #expect(echoed.bodyText == "a got 200000 bytes sum \(body.reduce(0) { ($0 + Int($1)) % 1_000_003 })\n")
+                #expect(proxy.held().isEmpty)
+            }
         }
     }
 
     @Test(.timeLimit(.minutes(1)))
     func aRequestHeldPastTheLimitGetsThePage() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            try await proxy.apply(Self.table(port: port, backend: a.port, generation: 2, maintenance: Self.mode(.paused, holdMs: 300)))
-            let began = ContinuousClock.now
-            let r = try await Self.get(port)
-            #expect(r.status == 503 && r.bodyText.contains("Upgrading"))
-            #expect(ContinuousClock.now - began >= .milliseconds(300))
-            // A table change that keeps the pause does not restart the clock or release the request.
-            let held = Task { try await Self.get(port) }
-            _ = try await poll(within: .seconds(10)) { proxy.held()["production"] == 1 ? true : nil }
-            try await proxy.apply(Self.table(port: port, backend: a.port, generation: 3, maintenance: Self.mode(.paused, holdMs: 300)))
-            #expect(try await held.value.status == 503)
-            #expect(proxy.held().isEmpty)
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                try await proxy.apply(Self.table(port: port, backend: a.port, generation: 2, maintenance: Self.mode(.paused, holdMs: 300)))
+                let began = ContinuousClock.now
+                let r = try await Self.get(port)
+                #expect(r.status == 503 && r.bodyText.contains("Upgrading"))
+                #expect(ContinuousClock.now - began >= .milliseconds(300))
+                // A table change that keeps the pause does not restart the clock or release the request.
+                let held = Task { try await Self.get(port) }
+                _ = try await poll(within: .seconds(10)) { proxy.held()["production"] == 1 ? true : nil }
+                try await proxy.apply(Self.table(port: port, backend: a.port, generation: 3, maintenance: Self.mode(.paused, holdMs: 300)))
+                #expect(try await held.value.status == 503)
+                #expect(proxy.held().isEmpty)
+            }
         }
     }
 

@@ -29,32 +29,33 @@ struct MetricsTests {
     func prometheusScrapesTheRouter() async throws {
         let binary = try #require(Self.prometheus, "prometheus is not installed (apt-get install prometheus)")
         let backend = try await RouterTests.backend("a")
-        defer { backend.task.cancel() }
-        let port = try PortAllocator.freePort(), metrics = try PortAllocator.freePort(), web = try PortAllocator.freePort()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-prom-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let router = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "router", "--listen", "127.0.0.1:\(port)", "--upstream", "127.0.0.1:\(backend.port)",
-                                                     "--threads", "1", "--metrics", "127.0.0.1:\(metrics)"],
-                                              directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/router.log")
-        defer { kill(router.pid, SIGTERM) }
-        _ = try await poll(within: .seconds(20)) { (try? await SlipwayHTTPProbe.get(port: port)) == "200 backend a\n" ? true : nil }
-        for _ in 0..<24 { _ = try await SlipwayHTTPProbe.get(port: port) }
+        try await stopping([backend.task]) {
+            let port = try PortAllocator.freePort(), metrics = try PortAllocator.freePort(), web = try PortAllocator.freePort()
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-prom-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let router = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "router", "--listen", "127.0.0.1:\(port)", "--upstream", "127.0.0.1:\(backend.port)",
+                                                         "--threads", "1", "--metrics", "127.0.0.1:\(metrics)"],
+                                                  directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/router.log")
+            defer { kill(router.pid, SIGTERM) }
+            _ = try await poll(within: .seconds(20)) { (try? await SlipwayHTTPProbe.get(port: port)) == "200 backend a\n" ? true : nil }
+            for _ in 0..<24 { _ = try await SlipwayHTTPProbe.get(port: port) }
 
-        let config = "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: slipway\n    static_configs:\n      - targets: ['127.0.0.1:\(metrics)']\n"
-        try config.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-        let prom = try ProcessSpawner.spawn(argv: [binary, "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
-                                                   "--web.listen-address=127.0.0.1:\(web)"],
-                                            directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/prometheus.log")
-        defer { kill(prom.pid, SIGTERM) }
-        let query = "slipway_router_requests_total%7Blistener%3D%22default%22%2Cpool%3D%22static%22%7D"
-        let value = try await Self.firstValue(query, prometheusPort: web)
-        // Prometheus started after the last request: its first scrape sees all 25, no more, no fewer.
-        #expect(value == 25)
-        // The 1-minute window's p99 is there too, in seconds.
-        let p99 = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: web),
-                                                     path: "/api/v1/query?query=slipway_router_window_latency_seconds%7Bwindow%3D%221m%22%2Cquantile%3D%220.99%22%7D")
-        #expect(p99.bodyText.contains("\"pool\":\"static\""), "\(p99.bodyText)")
+            let config = "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: slipway\n    static_configs:\n      - targets: ['127.0.0.1:\(metrics)']\n"
+            try config.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+            let prom = try ProcessSpawner.spawn(argv: [binary, "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+                                                       "--web.listen-address=127.0.0.1:\(web)"],
+                                                directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/prometheus.log")
+            defer { kill(prom.pid, SIGTERM) }
+            let query = "slipway_router_requests_total%7Blistener%3D%22default%22%2Cpool%3D%22static%22%7D"
+            let value = try await Self.firstValue(query, prometheusPort: web)
+            // Prometheus started after the last request: its first scrape sees all 25, no more, no fewer.
+            #expect(value == 25)
+            // The 1-minute window's p99 is there too, in seconds.
+            let p99 = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: web),
+                                                         path: "/api/v1/query?query=slipway_router_window_latency_seconds%7Bwindow%3D%221m%22%2Cquantile%3D%220.99%22%7D")
+            #expect(p99.bodyText.contains("\"pool\":\"static\""), "\(p99.bodyText)")
+        }
     }
 
     /// Polls a Prometheus on `prometheusPort` until `query` (URL-encoded) has a result; its first value.

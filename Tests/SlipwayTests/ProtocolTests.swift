@@ -12,34 +12,36 @@ struct ProtocolTests {
     @Test(.timeLimit(.minutes(1)))
     func pipelinedRequestsAreAnsweredInOrder() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            let three = "GET /p/one HTTP/1.1\r\nHost: x\r\n\r\nGET /p/two HTTP/1.1\r\nHost: x\r\n\r\nGET /p/three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: three)
-            #expect(text.components(separatedBy: "HTTP/1.1 200").count == 4, "\(text)")
-            let one = try #require(text.range(of: "path one")), two = try #require(text.range(of: "path two")), three3 = try #require(text.range(of: "path three"))
-            #expect(one.lowerBound < two.lowerBound && two.lowerBound < three3.lowerBound)
-            #expect(text.lowercased().contains("connection: close"))
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                let three = "GET /p/one HTTP/1.1\r\nHost: x\r\n\r\nGET /p/two HTTP/1.1\r\nHost: x\r\n\r\nGET /p/three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: three)
+                #expect(text.components(separatedBy: "HTTP/1.1 200").count == 4, "\(text)")
+                let one = try #require(text.range(of: "path one")), two = try #require(text.range(of: "path two")), three3 = try #require(text.range(of: "path three"))
+                #expect(one.lowerBound < two.lowerBound && two.lowerBound < three3.lowerBound)
+                #expect(text.lowercased().contains("connection: close"))
+            }
         }
     }
 
     @Test(.timeLimit(.minutes(1)))
     func hopByHopHeadersAreDroppedAndForwardedOnesAdded() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            let request = "GET /headers HTTP/1.1\r\nHost: shop.example\r\nConnection: close, X-Hop\r\nX-Hop: secret\r\nKeep-Alive: timeout=5\r\n"
-                + "X-Forwarded-For: 10.0.0.1\r\nX-Kept: yes\r\n\r\n"
-            let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
-            let seen = text.lowercased()
-            #expect(seen.contains("x-forwarded-for: 10.0.0.1, 127.0.0.1"), "\(text)")
-            #expect(seen.contains("x-forwarded-proto: http") && seen.contains("x-forwarded-host: shop.example"))
-            #expect(seen.contains("x-request-id: ") && seen.contains("x-kept: yes"))
-            #expect(!seen.contains("x-hop") && !seen.contains("keep-alive: timeout"))
-            // The client asked to close: the router says so and closes (readUntilClosed returned).
-            #expect(seen.contains("connection: close"))
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                let request = "GET /headers HTTP/1.1\r\nHost: shop.example\r\nConnection: close, X-Hop\r\nX-Hop: secret\r\nKeep-Alive: timeout=5\r\n"
+                    + "X-Forwarded-For: 10.0.0.1\r\nX-Kept: yes\r\n\r\n"
+                let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
+                let seen = text.lowercased()
+                #expect(seen.contains("x-forwarded-for: 10.0.0.1, 127.0.0.1"), "\(text)")
+                #expect(seen.contains("x-forwarded-proto: http") && seen.contains("x-forwarded-host: shop.example"))
+                #expect(seen.contains("x-request-id: ") && seen.contains("x-kept: yes"))
+                #expect(!seen.contains("x-hop") && !seen.contains("keep-alive: timeout"))
+                // The client asked to close: the router says so and closes (readUntilClosed returned).
+                #expect(seen.contains("connection: close"))
+            }
         }
     }
 
@@ -56,26 +58,28 @@ struct ProtocolTests {
     ])
     func ambiguousFramingIsRefusedWith400(request: String) async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
-            #expect(text.hasPrefix("HTTP/1.1 400 Bad Request"), "\(text)")
-            #expect(text.lowercased().contains("connection: close") && text.contains("request id"))
-            let pool = try #require(await proxy.registry.report()["production"]?["v1"])
-            #expect(pool.requests == 0, "nothing reached the instance")
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: request)
+                #expect(text.hasPrefix("HTTP/1.1 400 Bad Request"), "\(text)")
+                #expect(text.lowercased().contains("connection: close") && text.contains("request id"))
+                let pool = try #require(await proxy.registry.report()["production"]?["v1"])
+                #expect(pool.requests == 0, "nothing reached the instance")
+            }
         }
     }
 
     @Test(.timeLimit(.minutes(1)))
     func anHTTP10ClientGetsItsAnswerAndTheConnectionCloses() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: "GET /p/old HTTP/1.0\r\n\r\n")
-            #expect(text.contains(" 200 ") && text.hasSuffix("path old\n"), "\(text)")
-            #expect(!text.lowercased().contains("transfer-encoding: chunked"))
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                let (_, text) = try await TimeoutTests.readUntilClosed(port: port, send: "GET /p/old HTTP/1.0\r\n\r\n")
+                #expect(text.contains(" 200 ") && text.hasSuffix("path old\n"), "\(text)")
+                #expect(!text.lowercased().contains("transfer-encoding: chunked"))
+            }
         }
     }
 }

@@ -20,32 +20,33 @@ struct RouterRestartTests {
     @Test(.timeLimit(.minutes(2)))
     func sighupHandsTheSocketsToANewProcessWithoutAFailedRequest() async throws {
         let backend = try await RouterTests.backend("a")
-        defer { backend.task.cancel() }
-        let port = try PortAllocator.freePort()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-restart-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let log = dir + "/router.log"
-        let first = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "router", "--listen", "127.0.0.1:\(port)", "--upstream", "127.0.0.1:\(backend.port)", "--threads", "2"],
-                                             directory: dir, environment: ProcessInfo.processInfo.environment, logFile: log)
-        defer { for pid in Self.pids(inLog: log) { kill(pid, SIGTERM) } }
-        _ = try await poll(within: .seconds(20)) { (try? await SlipwayHTTPProbe.get(port: port)) == "200 backend a\n" ? true : nil }
+        try await stopping([backend.task]) {
+            let port = try PortAllocator.freePort()
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-restart-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let log = dir + "/router.log"
+            let first = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "router", "--listen", "127.0.0.1:\(port)", "--upstream", "127.0.0.1:\(backend.port)", "--threads", "2"],
+                                                 directory: dir, environment: ProcessInfo.processInfo.environment, logFile: log)
+            defer { for pid in Self.pids(inLog: log) { kill(pid, SIGTERM) } }
+            _ = try await poll(within: .seconds(20)) { (try? await SlipwayHTTPProbe.get(port: port)) == "200 backend a\n" ? true : nil }
 
-        let load = LoadLoop(port: port)
-        load.start(concurrency: 4, maxDuration: .seconds(60))
-        _ = try await poll(within: .seconds(10)) { load.summary.requests > 50 ? true : nil }
-        kill(first.pid, SIGHUP)
-        let next = try await poll(within: .seconds(30)) { Self.pids(inLog: log).count >= 2 ? Self.pids(inLog: log)[1] : nil }
-        #expect(next != first.pid)
-        // The old process drains and exits; the new one keeps serving.
-        _ = try await poll(within: .seconds(30)) { ProcessInspector.isAlive(pid: first.pid, startTime: first.startTime) ? nil : true }
-        let before = load.summary.requests
-        _ = try await poll(within: .seconds(10)) { load.summary.requests > before + 50 ? true : nil }
-        let summary = await load.stop()
-        #expect(summary.failures == 0, "\(summary)")
-        #expect(ProcessInspector.isAlive(pid: next, startTime: ProcessInspector.startTime(next) ?? 0))
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        #expect(text.contains("router.inherited=1"), "the new process adopted the listening socket rather than binding anew")
+            let load = LoadLoop(port: port)
+            load.start(concurrency: 4, maxDuration: .seconds(60))
+            _ = try await poll(within: .seconds(10)) { load.summary.requests > 50 ? true : nil }
+            kill(first.pid, SIGHUP)
+            let next = try await poll(within: .seconds(30)) { Self.pids(inLog: log).count >= 2 ? Self.pids(inLog: log)[1] : nil }
+            #expect(next != first.pid)
+            // The old process drains and exits; the new one keeps serving.
+            _ = try await poll(within: .seconds(30)) { ProcessInspector.isAlive(pid: first.pid, startTime: first.startTime) ? nil : true }
+            let before = load.summary.requests
+            _ = try await poll(within: .seconds(10)) { load.summary.requests > before + 50 ? true : nil }
+            let summary = await load.stop()
+            #expect(summary.failures == 0, "\(summary)")
+            #expect(ProcessInspector.isAlive(pid: next, startTime: ProcessInspector.startTime(next) ?? 0))
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(text.contains("router.inherited=1"), "the new process adopted the listening socket rather than binding anew")
+        }
     }
 
     @Test(.timeLimit(.minutes(3)))

@@ -67,37 +67,39 @@ struct RouterTests {
     @Test(.timeLimit(.minutes(1)))
     func forwardsWithForwardedHeadersAndReusesUpstreamConnections() async throws {
         let a = try await Self.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await Self.proxy([a.port])
-        try await closing(proxy) {
-            for _ in 0..<20 { #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n") }
-            // A Content-Length body can reach the client before the proxy has seen the upstream's end: let the stats settle.
-            let stats = try await poll(within: .seconds(5)) { () async -> PoolStatsSnapshot? in
-                let s = await proxy.registry.report()["production"]?["v1"]
-                return s?.inflight == 0 ? s : nil
+        try await stopping([a.task]) {
+            let (proxy, port) = try await Self.proxy([a.port])
+            try await closing(proxy) {
+                for _ in 0..<20 { #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n") }
+                // A Content-Length body can reach the client before the proxy has seen the upstream's end: let the stats settle.
+                let stats = try await poll(within: .seconds(5)) { () async -> PoolStatsSnapshot? in
+                    let s = await proxy.registry.report()["production"]?["v1"]
+                    return s?.inflight == 0 ? s : nil
+                }
+                #expect(stats.requests == 20 && stats.responses2xx == 20 && stats.upstreamErrors == 0)
             }
-            #expect(stats.requests == 20 && stats.responses2xx == 20 && stats.upstreamErrors == 0)
         }
     }
 
     @Test(.timeLimit(.minutes(1)))
     func streamsLargeChunkedBodiesBothWays() async throws {
         let a = try await Self.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await Self.proxy([a.port])
-        try await closing(proxy) {
-            // 8 MiB chunked upload through curl (real client framing), checked by size and sum at the backend.
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID())").path
-            var bytes = [UInt8](repeating: 0, count: 8 << 20)
-            for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 31) }
-            _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
-            defer { try? FileManager.default.removeItem(atPath: file) }
-            let sum = bytes.reduce(0) { ($0 &+ Int($1)) % 1_000_003 }
-            let out = try Self.curl(["-sS", "-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file)", "http://127.0.0.1:\(port)/echo"])
-            #expect(out == "a got \(8 << 20) bytes sum \(sum)\n")
-            // 10 MiB chunked download.
-            let big = try Self.curl(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "http://127.0.0.1:\(port)/big"])
-            #expect(big == "200 \(160 * 64 * 1024)")
+        try await stopping([a.task]) {
+            let (proxy, port) = try await Self.proxy([a.port])
+            try await closing(proxy) {
+                // 8 MiB chunked upload through curl (real client framing), checked by size and sum at the backend.
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID())").path
+                var bytes = [UInt8](repeating: 0, count: 8 << 20)
+                for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 31) }
+                _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
+                defer { try? FileManager.default.removeItem(atPath: file) }
+                let sum = bytes.reduce(0) { ($0 &+ Int($1)) % 1_000_003 }
+                let out = try Self.curl(["-sS", "-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file)", "http://127.0.0.1:\(port)/echo"])
+                #expect(out == "a got \(8 << 20) bytes sum \(sum)\n")
+                // 10 MiB chunked download.
+                let big = try Self.curl(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "http://127.0.0.1:\(port)/big"])
+                #expect(big == "200 \(160 * 64 * 1024)")
+            }
         }
     }
 
@@ -127,27 +129,29 @@ struct RouterTests {
     @Test(.timeLimit(.minutes(1)))
     func switchSendsNewRequestsToTheNewPoolWhileInFlightOnesFinishOnTheOld() async throws {
         let a = try await Self.backend("a"), b = try await Self.backend("b")
-        defer { a.task.cancel(); b.task.cancel() }
-        let (proxy, port) = try await Self.proxy([a.port], pool: "v1")
-        try await closing(proxy) {
-            let slow = Task { try await SlipwayHTTPProbe.get(port: port, path: "/slow") }
-            _ = try await poll(within: .seconds(5)) { (await proxy.registry.report()["production"]?["v1"]?.inflight ?? 0) > 0 ? true : nil }
-            try await proxy.apply(Self.table(port: port, pool: "v2", backends: [b.port], generation: 2))
-            #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend b\n")
-            #expect(try await slow.value == "200 slow from a\n")
-            #expect(await proxy.registry.report()["production"]?["v1"]?.inflight == 0)
+        try await stopping([a.task, b.task]) {
+            let (proxy, port) = try await Self.proxy([a.port], pool: "v1")
+            try await closing(proxy) {
+                let slow = Task { try await SlipwayHTTPProbe.get(port: port, path: "/slow") }
+                _ = try await poll(within: .seconds(5)) { (await proxy.registry.report()["production"]?["v1"]?.inflight ?? 0) > 0 ? true : nil }
+                try await proxy.apply(Self.table(port: port, pool: "v2", backends: [b.port], generation: 2))
+                #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend b\n")
+                #expect(try await slow.value == "200 slow from a\n")
+                #expect(await proxy.registry.report()["production"]?["v1"]?.inflight == 0)
+            }
         }
     }
 
     @Test func staleTablesNeverReplaceNewerOnes() async throws {
         let a = try await Self.backend("a"), b = try await Self.backend("b")
-        defer { a.task.cancel(); b.task.cancel() }
-        let (proxy, port) = try await Self.proxy([a.port], pool: "v1")
-        try await closing(proxy) {
-            try await proxy.apply(Self.table(port: port, pool: "v2", backends: [b.port], generation: 5))
-            try await proxy.apply(Self.table(port: port, pool: "v1", backends: [a.port], generation: 4))  // arrives late
-            #expect(await proxy.table.generation == 5)
-            #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend b\n")
+        try await stopping([a.task, b.task]) {
+            let (proxy, port) = try await Self.proxy([a.port], pool: "v1")
+            try await closing(proxy) {
+                try await proxy.apply(Self.table(port: port, pool: "v2", backends: [b.port], generation: 5))
+                try await proxy.apply(Self.table(port: port, pool: "v1", backends: [a.port], generation: 4))  // arrives late
+                #expect(await proxy.table.generation == 5)
+                #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend b\n")
+            }
         }
     }
 

@@ -264,3 +264,13 @@ extension Sandbox {
         return db
     }
 }
+
+/// Runs `body`, then cancels the servers' tasks and waits until each has ended (also when `body` throws), so no
+/// server outlives its test.
+func stopping<T>(_ tasks: [Task<Void, any Error>], _ body: () async throws -> T) async throws -> T {
+    let result: Result<T, any Error>
+    do { result = .success(try await body()) } catch { result = .failure(error) }
+    for task in tasks { task.cancel() }
+    for task in tasks { _ = await task.result }
+    return try result.get()
+}

@@ -22,22 +22,23 @@ struct TimeoutTests {
     @Test(.timeLimit(.minutes(1)))
     func anInstanceThatDoesNotAnswerIs504() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            try await proxy.apply(Self.table(port: port, backends: [a.port], timeouts: .init(responseMs: 200)))
-            let began = ContinuousClock.now
-            let r = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: port), path: "/slow")
-            #expect(r.status == 504)
-            #expect(r.bodyText.contains("did not answer within 200 ms") && r.header("x-request-id") != nil, "\(r.bodyText)")
-            #expect(ContinuousClock.now - began < .milliseconds(700), "answered before the instance's 800 ms")
-            // The instance itself is fine: fast requests still pass.
-            #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n")
-            let stats = try await poll(within: .seconds(5)) { () async -> PoolStatsSnapshot? in
-                let s = await proxy.registry.report()["production"]?["v1"]
-                return s?.inflight == 0 ? s : nil
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                try await proxy.apply(Self.table(port: port, backends: [a.port], timeouts: .init(responseMs: 200)))
+                let began = ContinuousClock.now
+                let r = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: port), path: "/slow")
+                #expect(r.status == 504)
+                #expect(r.bodyText.contains("did not answer within 200 ms") && r.header("x-request-id") != nil, "\(r.bodyText)")
+                #expect(ContinuousClock.now - began < .milliseconds(700), "answered before the instance's 800 ms")
+                // The instance itself is fine: fast requests still pass.
+                #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n")
+                let stats = try await poll(within: .seconds(5)) { () async -> PoolStatsSnapshot? in
+                    let s = await proxy.registry.report()["production"]?["v1"]
+                    return s?.inflight == 0 ? s : nil
+                }
+                #expect(stats.responses5xx == 1 && stats.upstreamErrors == 1)
             }
-            #expect(stats.responses5xx == 1 && stats.upstreamErrors == 1)
         }
     }
 
@@ -66,40 +67,42 @@ struct TimeoutTests {
         let hole = try Self.blackHole()
         defer { for fd in hole.fds { close(fd) } }
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            // With a live instance beside it, every request is answered (the request never reached the hole).
-            try await proxy.apply(Self.table(port: port, backends: [hole.port, a.port], timeouts: .init(connectMs: 300)))
-            for _ in 0..<4 { #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n") }
-            // Alone, it is a 504 that says why.
-            try await proxy.apply(Self.table(port: port, backends: [hole.port], timeouts: .init(connectMs: 300), generation: 3))
-            let began = ContinuousClock.now
-            let r = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: port), path: "/")
-            #expect(r.status == 504 && r.bodyText.contains("within 300 ms"), "\(r.status) \(r.bodyText)")
-            #expect(ContinuousClock.now - began >= .milliseconds(300))
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                // With a live instance beside it, every request is answered (the request never reached the hole).
+                try await proxy.apply(Self.table(port: port, backends: [hole.port, a.port], timeouts: .init(connectMs: 300)))
+                for _ in 0..<4 { #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n") }
+                // Alone, it is a 504 that says why.
+                try await proxy.apply(Self.table(port: port, backends: [hole.port], timeouts: .init(connectMs: 300), generation: 3))
+                let began = ContinuousClock.now
+                let r = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: port), path: "/")
+                #expect(r.status == 504 && r.bodyText.contains("within 300 ms"), "\(r.status) \(r.bodyText)")
+                #expect(ContinuousClock.now - began >= .milliseconds(300))
+            }
         }
     }
 
     @Test(.timeLimit(.minutes(1)))
     func idleClientConnectionsAreClosed() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let (proxy, port) = try await RouterTests.proxy([a.port])
-        try await closing(proxy) {
-            try await proxy.apply(Self.table(port: port, backends: [a.port], timeouts: .init(idleMs: 300)))
-            // A connection that sends nothing, and one that sends a request and then nothing: both are closed.
-            let results = try await withThrowingTaskGroup(of: (Duration, String).self) { group in
-                for request in ["", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"] {
-                    group.addTask { try await Self.readUntilClosed(port: port, send: request) }
+        try await stopping([a.task]) {
+            let (proxy, port) = try await RouterTests.proxy([a.port])
+            try await closing(proxy) {
+                try await proxy.apply(Self.table(port: port, backends: [a.port], timeouts: .init(idleMs: 300)))
+                // A connection that sends nothing, and one that sends a request and then nothing: both are closed.
+                let results = try await withThrowingTaskGroup(of: (Duration, String).self) { group in
+                    for request in ["", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"] {
+                        group.addTask { try await Self.readUntilClosed(port: port, send: request) }
+                    }
+                    var out: [(Duration, String)] = []
+                    for try await r in group { out.append(r) }
+                    return out
                 }
-                var out: [(Duration, String)] = []
-                for try await r in group { out.append(r) }
-                return out
-            }
-            for (took, text) in results {
-                #expect(took >= .milliseconds(300) && took < .seconds(10), "\(took)")
-                #expect(text.isEmpty || text.hasPrefix("HTTP/1.1 200"), "\(text)")
+                for (took, text) in results {
+                    #expect(took >= .milliseconds(300) && took < .seconds(10), "\(took)")
+                    #expect(text.isEmpty || text.hasPrefix("HTTP/1.1 200"), "\(text)")
+                }
             }
         }
     }
@@ -139,18 +142,19 @@ extension TimeoutTests {
     @Test(.timeLimit(.minutes(1)))
     func anInstanceThatRefusesIsEjectedForAWhile() async throws {
         let a = try await RouterTests.backend("a")
-        defer { a.task.cancel() }
-        let dead = try PortAllocator.freePort()
-        let (proxy, port) = try await RouterTests.proxy([dead, a.port])
-        try await closing(proxy) {
-            for _ in 0..<10 { #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n") }
-            // Round-robin alone would have tried the dead one for about half of them; once ejected it is skipped.
-            let stats = try await poll(within: .seconds(5)) { () async -> PoolStatsSnapshot? in
-                let s = await proxy.registry.report()["production"]?["v1"]
-                return s?.inflight == 0 ? s : nil
+        try await stopping([a.task]) {
+            let dead = try PortAllocator.freePort()
+            let (proxy, port) = try await RouterTests.proxy([dead, a.port])
+            try await closing(proxy) {
+                for _ in 0..<10 { #expect(try await SlipwayHTTPProbe.get(port: port) == "200 backend a\n") }
+                // Round-robin alone would have tried the dead one for about half of them; once ejected it is skipped.
+                let stats = try await poll(within: .seconds(5)) { () async -> PoolStatsSnapshot? in
+                    let s = await proxy.registry.report()["production"]?["v1"]
+                    return s?.inflight == 0 ? s : nil
+                }
+                #expect(stats.upstreamErrors == 1, "\(stats)")
+                #expect(stats.responses2xx == 10)
             }
-            #expect(stats.upstreamErrors == 1, "\(stats)")
-            #expect(stats.responses2xx == 10)
         }
     }
 }
