@@ -19,6 +19,8 @@ public actor Engine {
     public nonisolated let root: String
     /// Accepted deployments, run by `DeploymentService`.
     let deployments = DeploymentQueue()
+    /// Accepted webhook deliveries, built and deployed by `WebhookService`.
+    let webhookRuns = WorkQueue<WebhookJob>()
     /// The checks a deployment, rollback, scale or restore must pass before it starts.
     public var policy = Policy()
     /// Lock lifetime and heartbeat (tests shorten them).

@@ -1,23 +1,24 @@
 import SlipwayCore
 import Synchronization
 
-/// Hands accepted deployments to `DeploymentService`, and tells running ones that the daemon is stopping.
-final class DeploymentQueue: Sendable {
-    let jobs: AsyncStream<DeploymentJob>
-    private let continuation: AsyncStream<DeploymentJob>.Continuation
+/// Hands accepted work (deployments, webhook builds) to the Service that runs it, and tells it when the daemon
+/// is stopping: after `stop()` nothing new is accepted and the Service's loop ends once the queue is drained.
+final class WorkQueue<Job: Sendable>: Sendable {
+    let jobs: AsyncStream<Job>
+    private let continuation: AsyncStream<Job>.Continuation
     private let stopping = Atomic<Bool>(false)
 
     init() {
         (jobs, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
-    func submit(_ job: DeploymentJob) -> Bool {
+    func submit(_ job: Job) -> Bool {
         guard !isStopping else { return false }
         if case .enqueued = continuation.yield(job) { return true }
         return false
     }
 
-    /// Graceful shutdown: no new deployment starts; running ones stop at their next step boundary.
+    /// Graceful shutdown: no new job starts; running ones stop at their next step boundary.
     func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         continuation.finish()
@@ -25,3 +26,5 @@ final class DeploymentQueue: Sendable {
 
     var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 }
+
+typealias DeploymentQueue = WorkQueue<DeploymentJob>

@@ -84,9 +84,16 @@ public enum ProcessSpawner {
     }
 
     /// Runs a command to completion (release builds, hooks), output appended to `logFile`.
+    /// Cancelling the calling task kills the command and everything it started (its own session), and returns its
+    /// status then (137).
     public static func run(argv: [String], directory: String, environment: [String: String], logFile: String) async throws(SlipwayError) -> Int32 {
         let child = try spawn(argv: argv, directory: directory, environment: environment, logFile: logFile)
-        return await wait(child.pid)
+        let pid = child.pid
+        return await withTaskCancellationHandler {
+            await wait(pid)
+        } onCancel: {
+            _ = kill(-pid, SIGKILL)
+        }
     }
 
     /// Waits for our child `pid` to exit; its exit status (128+signal when killed).
@@ -102,7 +109,8 @@ public enum ProcessSpawner {
         while true {
             if let status = ProcessInspector.reap(pid) { return status }
             if let deadline, ContinuousClock.now >= deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(pause))
+            // A cancelled task still waits for its child (to reap it), without spinning.
+            do { try await Task.sleep(for: .milliseconds(pause)) } catch { usleep(UInt32(pause) * 1000) }
             pause = min(pause * 2, 20)
         }
     }

@@ -29,9 +29,11 @@ extension APIRoutes {
             let result = try await RequestOrigin.$current.withValue(origin) {
                 try await engine.handleWebhook(delivery, hooks: hooks, body: bytes, source: source)
             }
-            // Created when a deployment started; when every matching hook failed, the provider shows the delivery as failed.
+            // Created when a deployment started; accepted while the build goes on past the hook's answer_within; when
+            // every matching hook failed, the provider shows the delivery as failed.
             if result.actions.contains(where: { $0.deploymentId != nil }) { return APIResponse.json(result, status: .created) }
             if let error = result.actions.first?.error { return APIResponse.json(result, status: APIResponse.status(error.code)) }
+            if !result.actions.isEmpty { return APIResponse.json(result, status: .accepted) }
             return APIResponse.json(result)
         }
     }

@@ -133,4 +133,81 @@ struct WebhookIntegrationTests {
             #expect(!all.contains("gh-secret-for-tests") && !all.contains("gl-token-for-tests"), "a secret leaked")
         }
     }
+
+    /// A build longer than the hook's `answer_within` is answered at once (202, the provider does not time out)
+    /// and goes on in the daemon; when it fails, the delivery is forgotten and the provider's redelivery builds
+    /// it again, and the deployment starts once the build is done.
+    @Test(.timeLimit(.minutes(2)))
+    func aSlowBuildIsAnsweredAtOnceAndDeploysWhenItIsDone() async throws {
+        let api = try PortAllocator.freePort(), stagingPort = try PortAllocator.freePort()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-hooks-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let (repo, git) = try await Self.repository(in: scratch)
+        // The build waits for the test to open its gate, and fails when the gate says so.
+        let gate = scratch + "/gate"
+        try "while [ ! -e \(gate) ]; do sleep 0.05; done\nif [ \"$(cat \(gate))\" = fail ]; then rm \(gate); exit 1; fi\n"
+            .write(toFile: repo + "/gated.sh", atomically: true, encoding: .utf8)
+        _ = try await git(["add", "gated.sh"])
+        _ = try await git(["commit", "--quiet", "-m", "gated build"])
+        let s = try Sandbox(extra: """
+            server: { listen: "127.0.0.1:\(api)" }
+            release: { git: { repo: \(repo) }, build: "sh gated.sh" }
+            environments:
+              staging: { router: { listen: "127.0.0.1:\(stagingPort)" } }
+              production: {}
+            webhooks:
+              - { provider: github, secret: GH_HOOK_SECRET, on: { push: main }, deploy_to: staging, answer_within: 200ms }
+            """)
+        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
+        try "GH_HOOK_SECRET=gh-secret-for-tests\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
+        try await s.withRestartableDaemon { daemon in
+            let head = try await git(["rev-parse", "HEAD"])
+            let push = "{\"ref\":\"refs/heads/main\",\"after\":\"\(head)\",\"deleted\":false}"
+            func deliver() async throws -> MiniHTTPClient.Response {
+                try await Self.post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-slow"),
+                                                           ("X-Hub-Signature-256", WebhookSignature.githubHeader(secret: "gh-secret-for-tests", body: Array(push.utf8)))], push)
+            }
+            let version = "main-\(head.prefix(12))"
+            // The build cannot end before the gate opens: the answer came without it.
+            let first = try await deliver()
+            #expect(first.status == 202, "\(first.status) \(first.bodyText)")
+            let pending = try SlipwayJSON.decoder().decode(WebhookResult.self, from: Data(first.body))
+            #expect(pending.actions.map(\.version) == [version] && pending.actions.first?.deploymentId == nil && pending.outcome.hasPrefix("building \(version)"), "\(pending)")
+
+            // The build fails after the answer: the delivery is forgotten, so the provider's redelivery is taken.
+            try "fail".write(toFile: gate, atomically: true, encoding: .utf8)
+            _ = try await poll(within: .seconds(30)) { () async throws -> Bool? in
+                let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=50")
+                return audit.contains { $0.action == "webhook" && $0.outcome == "failed" && $0.detail.contains("delivery d-slow") } ? true : nil
+            }
+            let again = try await deliver()
+            #expect(again.status == 202, "a redelivery after the failed build: \(again.status) \(again.bodyText)")
+            try "ok".write(toFile: gate, atomically: true, encoding: .utf8)
+            let served = try await poll(within: .seconds(60)) { () async throws -> String? in
+                let all: [EnvironmentStatus] = try await s.client.get("/v1/status")
+                return all.first { $0.name == "staging" && $0.currentRelease == version }?.currentRelease
+            }
+            #expect(served == version)
+            let history: [DeploymentInfo] = try await s.client.get("/v1/deployments?env=staging")
+            #expect(history.first?.actor == "webhook:github" && history.first?.version == version, "\(history.map { "\($0.actor) \($0.version)" })")
+
+            // A build under way when the daemon stops: the daemon does not wait for it (it is killed) and forgets the
+            // delivery, so the provider's redelivery is taken once the daemon is back.
+            try FileManager.default.removeItem(atPath: gate)
+            try "next".write(toFile: repo + "/next.txt", atomically: true, encoding: .utf8)
+            _ = try await git(["add", "next.txt"])
+            _ = try await git(["commit", "--quiet", "-m", "next"])
+            let next = try await git(["rev-parse", "HEAD"])
+            let nextPush = "{\"ref\":\"refs/heads/main\",\"after\":\"\(next)\",\"deleted\":false}"
+            func deliverNext() async throws -> MiniHTTPClient.Response {
+                try await Self.post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-stop"),
+                                                           ("X-Hub-Signature-256", WebhookSignature.githubHeader(secret: "gh-secret-for-tests", body: Array(nextPush.utf8)))], nextPush)
+            }
+            let building = try await deliverNext()
+            #expect(building.status == 202, "\(building.status) \(building.bodyText)")
+            try await daemon.restart(on: s)
+            let redelivered = try await deliverNext()
+            #expect(redelivered.status == 202, "the stopped build's delivery was forgotten: \(redelivered.status) \(redelivered.bodyText)")
+        }
+    }
 }

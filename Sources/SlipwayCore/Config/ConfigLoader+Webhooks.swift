@@ -18,7 +18,7 @@ extension ConfigLoader {
         return GitSourceSettings(repo: repo)
     }
 
-    /// `webhooks: [{ provider, secret, on: { push | tag: PATTERN(S) }, deploy_to }]`.
+    /// `webhooks: [{ provider, secret, on: { push | tag: PATTERN(S) }, deploy_to, answer_within }]`.
     static func webhookList(_ node: Node, environments: [String], release: ReleaseSettings, reader: ConfigReader) -> [WebhookSettings] {
         guard case .sequence(let items) = node else {
             reader.problem(node, "webhooks", "expected a list of { provider, secret, on, deploy_to }")
@@ -30,7 +30,7 @@ extension ConfigLoader {
         var hooks: [WebhookSettings] = []
         for (i, item) in items.enumerated() {
             let path = "webhooks[\(i)]"
-            guard let entries = reader.mapping(item, path, allowed: ["provider", "secret", "on", "deploy_to"]) else { continue }
+            guard let entries = reader.mapping(item, path, allowed: ["provider", "secret", "on", "deploy_to", "answer_within"]) else { continue }
             func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
             var provider: WebhookSettings.Provider?, secret: String?, trigger: WebhookSettings.Trigger?, deployTo: String?
             if let n = value("provider"), let s = reader.string(n, "\(path).provider") {
@@ -48,11 +48,13 @@ extension ConfigLoader {
                     reader.problem(n, "\(path).deploy_to", "expected an environment (\(environments.joined(separator: ", "))), got '\(s)'")
                 }
             }
+            var answerWithin = WebhookSettings.defaultAnswerWithin
+            if let n = value("answer_within"), let d = reader.duration(n, "\(path).answer_within", allowZero: true) { answerWithin = d }
             for key in ["provider", "secret", "on", "deploy_to"] where value(key) == nil {
                 reader.problem(item, "\(path).\(key)", "missing required key")
             }
             if let provider, let secret, let trigger, let deployTo {
-                hooks.append(WebhookSettings(provider: provider, secret: secret, on: trigger, deployTo: deployTo))
+                hooks.append(WebhookSettings(provider: provider, secret: secret, on: trigger, deployTo: deployTo, answerWithin: answerWithin))
             }
         }
         return hooks

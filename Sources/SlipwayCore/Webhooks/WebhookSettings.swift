@@ -15,12 +15,18 @@ public struct WebhookSettings: Sendable, Equatable {
     public var secret: String
     public var on: Trigger
     public var deployTo: String
+    /// How long the answer waits for the build and the deployment's start (the provider gives up after 10 s);
+    /// after that it is 202 and the work goes on.
+    public var answerWithin: Duration
 
-    public init(provider: Provider, secret: String, on: Trigger, deployTo: String) {
+    public static let defaultAnswerWithin: Duration = .seconds(8)
+
+    public init(provider: Provider, secret: String, on: Trigger, deployTo: String, answerWithin: Duration = defaultAnswerWithin) {
         self.provider = provider
         self.secret = secret
         self.on = on
         self.deployTo = deployTo
+        self.answerWithin = answerWithin
     }
 
     /// Whether a push of `ref` (`refs/heads/…` or `refs/tags/…`) is one this hook acts on.

@@ -56,6 +56,7 @@ extension Engine {
             let argv = try CommandLineSplitter.split(build, variables: buildEnv)
             let status = try await ProcessSpawner.run(argv: argv, directory: tree, environment: buildEnv, logFile: log)
             guard status == 0 else {
+                if Task.isCancelled { throw SlipwayError(.unavailable, "the daemon stopped during the build of \(git.commit.prefix(12)); redeliver once it is back") }
                 store.audit(actor, action: "release.create", target: version, outcome: "failed", detail: "build of \(git.commit.prefix(12)) exited \(status)")
                 throw .failed("release.build exited with status \(status) for commit \(git.commit.prefix(12)); see \(log)")
             }

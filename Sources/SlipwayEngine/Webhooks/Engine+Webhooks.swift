@@ -23,8 +23,10 @@ extension Engine {
     }
 
     /// A verified delivery: recorded first (a replay is refused), then every matching hook builds the commit
-    /// into a release and deploys it to its environment through every gate. One that started no deployment
-    /// is forgotten again, so the provider's "redeliver" retries it.
+    /// into a release and deploys it to its environment through every gate, as a `WebhookJob` run by
+    /// `WebhookService`. The answer waits for that up to the hooks' `answer_within`; after that it says the build
+    /// goes on (no deployment id yet). A job that started no deployment forgets the delivery again, so the
+    /// provider's "redeliver" retries it.
     public func handleWebhook(_ delivery: WebhookDelivery, hooks: [WebhookSettings], body: [UInt8], source: String) async throws(SlipwayError) -> WebhookResult {
         let actor = Principal.daemon("webhook:\(delivery.provider.rawValue)")
         let digest = Hex.string(SHA256.hash(data: body))
@@ -42,36 +44,61 @@ extension Engine {
         }
         store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "accepted",
                     detail: "delivery \(delivery.id): \(ref) at \(commit) from \(source); deploys to \(matched.map(\.deployTo).joined(separator: ", "))")
-        var actions: [WebhookResult.Action] = []
         let git = GitProvenance(commit: commit, ref: ref)
         let version = Self.webhookVersion(git)
+        let (answers, done) = AsyncStream<WebhookResult?>.makeStream()
+        let job = WebhookJob(delivery: delivery, ref: ref, commit: commit, git: git, version: version, hooks: matched, done: done)
+        guard webhookRuns.submit(job) else {
+            store.forgetDelivery(provider: delivery.provider.rawValue, id: delivery.id)
+            throw SlipwayError(.unavailable, "the daemon is stopping; redeliver once it is back")
+        }
+        let wait = matched.map(\.answerWithin).min() ?? WebhookSettings.defaultAnswerWithin
+        let timer = Task { try? await Task.sleep(for: wait); done.yield(nil) }
+        defer { timer.cancel() }
+        for await answer in answers {
+            if let answer { return answer }
+            break
+        }
+        return WebhookResult(delivery: delivery.id, ref: ref, commit: commit,
+                             outcome: "building \(version): it takes longer than \(DurationParsing.human(wait)); follow it with slipway events",
+                             actions: matched.map { .init(deployTo: $0.deployTo, version: version) })
+    }
+
+    /// Builds the job's commit once, deploys it to each hook's environment, and forgets the delivery when no
+    /// deployment started.
+    func runWebhook(_ job: WebhookJob) async -> WebhookResult {
+        let actor = Principal.daemon("webhook:\(job.delivery.provider.rawValue)")
+        var actions: [WebhookResult.Action] = []
         var built: SlipwayError?? = nil
-        for hook in matched {
+        for hook in job.hooks {
+            if Task.isCancelled, built == nil {
+                built = .some(SlipwayError(.unavailable, "the daemon stopped before the build of \(job.version) ended; redeliver once it is back"))
+            }
             if built == nil {
                 do {
-                    _ = try await releaseFromCommit(git, version: version, actor: actor)
+                    _ = try await releaseFromCommit(job.git, version: job.version, actor: actor)
                     built = .some(nil)
                 } catch { built = .some(error) }
             }
             if case .some(.some(let error)) = built {
-                actions.append(.init(deployTo: hook.deployTo, version: version, error: error))
+                actions.append(.init(deployTo: hook.deployTo, version: job.version, error: error))
                 continue
             }
             do {
-                var request = DeployRequest(version: version, environment: hook.deployTo, strategy: nil, kind: .deploy, actor: actor.name)
-                request.reason = "\(delivery.provider.rawValue) \(ref) at \(commit.prefix(12)), delivery \(delivery.id)"
+                var request = DeployRequest(version: job.version, environment: hook.deployTo, strategy: nil, kind: .deploy, actor: actor.name)
+                request.reason = "\(job.delivery.provider.rawValue) \(job.ref) at \(job.commit.prefix(12)), delivery \(job.delivery.id)"
                 let d = try await startDeployment(request)
-                actions.append(.init(deployTo: hook.deployTo, version: version, deploymentId: d.id, state: d.state))
+                actions.append(.init(deployTo: hook.deployTo, version: job.version, deploymentId: d.id, state: d.state))
             } catch {
-                actions.append(.init(deployTo: hook.deployTo, version: version, error: error))
+                actions.append(.init(deployTo: hook.deployTo, version: job.version, error: error))
             }
         }
         if !actions.contains(where: { $0.deploymentId != nil }) {
-            store.forgetDelivery(provider: delivery.provider.rawValue, id: delivery.id)
-            store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "failed",
-                        detail: "delivery \(delivery.id): " + actions.compactMap { $0.error.map { "\($0.message)" } }.joined(separator: "; "))
+            store.forgetDelivery(provider: job.delivery.provider.rawValue, id: job.delivery.id)
+            store.audit(actor, action: "webhook", target: job.delivery.provider.rawValue, outcome: "failed",
+                        detail: "delivery \(job.delivery.id): " + actions.compactMap { $0.error.map { "\($0.message)" } }.joined(separator: "; "))
         }
-        return WebhookResult(delivery: delivery.id, ref: ref, commit: commit, outcome: "matched \(matched.count) webhook(s)", actions: actions)
+        return WebhookResult(delivery: job.delivery.id, ref: job.ref, commit: job.commit, outcome: "matched \(job.hooks.count) webhook(s)", actions: actions)
     }
 
     /// A tag names its release (`v1.4.0`); a branch push gets `main-1a2b3c4d5e6f`. Characters a release
