@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import SlipwayCore
 import Synchronization
 
@@ -25,6 +26,19 @@ final class WorkQueue<Job: Sendable>: Sendable {
     }
 
     var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
+
+    /// A Service's `run()`: performs each job in its own child task until graceful shutdown stops the queue. Jobs
+    /// under way then finish, or with `cancelRunning` are cancelled.
+    func serve(cancelRunning: Bool = false, _ perform: @escaping @Sendable (Job) async -> Void) async {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await job in jobs { group.addTask { await perform(job) } }
+                if cancelRunning { group.cancelAll() }
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
 }
 
 typealias DeploymentQueue = WorkQueue<DeploymentJob>

@@ -11,15 +11,7 @@ public struct DeploymentService: Service {
     public init(engine: Engine) { self.engine = engine }
 
     public func run() async throws {
-        let queue = engine.deployments
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for await job in queue.jobs {
-                    group.addTask { await RequestOrigin.$current.withValue(job.origin) { await engine.execute(job) } }
-                }
-            }
-        } onGracefulShutdown: {
-            queue.stop()
-        }
+        let engine = engine
+        await engine.deployments.serve { job in await RequestOrigin.$current.withValue(job.origin) { await engine.execute(job) } }
     }
 }

@@ -25,21 +25,12 @@ public struct WebhookService: Service {
     public init(engine: Engine) { self.engine = engine }
 
     public func run() async throws {
-        let queue = engine.webhookRuns
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for await job in queue.jobs {
-                    group.addTask {
-                        let result = await RequestOrigin.$current.withValue(job.origin) { await engine.runWebhook(job) }
-                        job.done.yield(result)
-                        job.done.finish()
-                    }
-                }
-                // The queue was stopped (graceful shutdown): a build can take as long as it likes, the daemon cannot.
-                group.cancelAll()
-            }
-        } onGracefulShutdown: {
-            queue.stop()
+        let engine = engine
+        // A build can take as long as it likes; the daemon's shutdown cannot: builds under way are cancelled.
+        await engine.webhookRuns.serve(cancelRunning: true) { job in
+            let result = await RequestOrigin.$current.withValue(job.origin) { await engine.runWebhook(job) }
+            job.done.yield(result)
+            job.done.finish()
         }
     }
 }
