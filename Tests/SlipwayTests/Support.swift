@@ -97,8 +97,24 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
         try await SlipwayHTTPProbe.get(port: port)
     }
 
+    /// Takes everything down. `down` is refused while a deployment holds the lease (a canary waiting for a
+    /// promote, a migration held at a gate): whatever still runs from this sandbox then (instances, the router)
+    /// is killed, so no test leaves processes behind.
     func tearDown() async {
         _ = try? await client.post("/v1/down", DownRequest(environment: nil, all: true, actor: "test"), as: [String: String].self)
+        killLeftovers()
+    }
+
+    /// Kills (SIGKILL) every process started from this sandbox: its command line names the sandbox (the router's
+    /// `--control`) or it works in it (instances run in their release directory).
+    func killLeftovers() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        for entry in entries {
+            guard let pid = Int32(entry), pid != getpid() else { continue }
+            let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let cwd = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd")) ?? ""
+            if cmdline.contains(dir + "/") || cwd == dir || cwd.hasPrefix(dir + "/") { kill(pid, SIGKILL) }
+        }
     }
 
     /// Runs the real `slipway` binary against this sandbox's config; its exit status and everything it printed.
