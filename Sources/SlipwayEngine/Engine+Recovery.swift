@@ -10,6 +10,13 @@ extension Engine {
     /// rolled back, never half-switched), releases locks of the dead daemon, and pushes the table.
     public func reconcile() async throws(SlipwayError) {
         startNotificationCursor()
+        // Webhook builds the last daemon did not finish: their deliveries go, so a redelivery builds them.
+        let interrupted = try store.forgetUnsettledDeliveries()
+        if !interrupted.isEmpty {
+            logger.warning("forgot webhook deliveries whose build the last daemon did not finish", metadata: ["webhook.deliveries": "\(interrupted)"])
+            store.audit(.daemon("webhook"), action: "webhook", target: "reconcile", outcome: "forgotten",
+                        detail: "\(interrupted.joined(separator: ", ")): the daemon stopped during the build; a redelivery builds it")
+        }
         try await router.ensureRunning(logger: logger)
         let routed = try? await router.table()
         var adopted = 0

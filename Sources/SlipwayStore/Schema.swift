@@ -226,6 +226,10 @@ enum Schema {
             try db.alter(table: "notifications") { t in t.add(column: "environment", .text) }
             try db.execute(sql: "UPDATE notifications SET environment = json_extract(body, '$.environment')")
         }
+        m.registerMigration("v16-webhook-settled") { db in
+            // 0 while the delivery's build runs (it outlives the answer): the next start forgets one a crash cut short.
+            try db.alter(table: "webhook_deliveries") { t in t.add(column: "settled", .boolean).notNull().defaults(to: true) }
+        }
         return m
     }
 }

@@ -208,6 +208,51 @@ struct WebhookIntegrationTests {
             try await daemon.restart(on: s)
             let redelivered = try await deliverNext()
             #expect(redelivered.status == 202, "the stopped build's delivery was forgotten: \(redelivered.status) \(redelivered.bodyText)")
+            // The delivery that deployed stays recorded across the restart: its replay is still refused.
+            let replay = try await deliver()
+            #expect(replay.status == 409, "\(replay.status) \(replay.bodyText)")
         }
+    }
+
+    /// `kill -9` of the daemon during a webhook's build: the next start forgets the delivery (audited), so the
+    /// provider's redelivery builds it instead of being refused as a replay.
+    @Test(.timeLimit(.minutes(2)))
+    func aBuildCutShortByACrashIsForgottenAtTheNextStart() async throws {
+        let api = try PortAllocator.freePort()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-hooks-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let (repo, git) = try await Self.repository(in: scratch)
+        try "while [ ! -e \(scratch)/never ]; do sleep 0.05; done\n".write(toFile: repo + "/gated.sh", atomically: true, encoding: .utf8)
+        _ = try await git(["add", "gated.sh"])
+        _ = try await git(["commit", "--quiet", "-m", "a build that waits"])
+        let s = try Sandbox(extra: """
+            server: { listen: "127.0.0.1:\(api)" }
+            release: { git: { repo: \(repo) }, build: "sh gated.sh" }
+            webhooks:
+              - { provider: github, secret: GH_HOOK_SECRET, on: { push: main }, deploy_to: production, answer_within: 100ms }
+            """)
+        defer { s.removeFiles() }
+        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
+        try "GH_HOOK_SECRET=gh-secret-for-tests\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
+        let head = try await git(["rev-parse", "HEAD"])
+        let push = "{\"ref\":\"refs/heads/main\",\"after\":\"\(head)\",\"deleted\":false}"
+        func deliver() async throws -> MiniHTTPClient.Response {
+            try await Self.post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-crash"),
+                                                       ("X-Hub-Signature-256", WebhookSignature.githubHeader(secret: "gh-secret-for-tests", body: Array(push.utf8)))], push)
+        }
+        let first = try await RecoveryTests().startDaemon(s)
+        let building = try await deliver()
+        #expect(building.status == 202, "\(building.status) \(building.bodyText)")
+        kill(first.pid, SIGKILL)
+        _ = await ProcessSpawner.wait(first.pid)
+        let second = try await RecoveryTests().startDaemon(s)
+        let redelivered = try await deliver()
+        #expect(redelivered.status == 202, "taken again, not refused as a replay: \(redelivered.status) \(redelivered.bodyText)")
+        let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=50")
+        #expect(audit.contains { $0.action == "webhook" && $0.outcome == "forgotten" && $0.detail.contains("github d-crash") }, "\(audit.map(\.detail))")
+        await s.tearDown()
+        kill(second.pid, SIGTERM)
+        _ = await ProcessSpawner.wait(second.pid)
+        s.killLeftovers()  // the first daemon's build, orphaned by the kill
     }
 }

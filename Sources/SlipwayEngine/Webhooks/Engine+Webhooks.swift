@@ -93,7 +93,11 @@ extension Engine {
                 actions.append(.init(deployTo: hook.deployTo, version: job.version, error: error))
             }
         }
-        if !actions.contains(where: { $0.deploymentId != nil }) {
+        if actions.contains(where: { $0.deploymentId != nil }) {
+            do { try store.settleDelivery(provider: job.delivery.provider.rawValue, id: job.delivery.id) } catch {
+                logger.warning("webhook delivery not marked settled", metadata: ["webhook.delivery": "\(job.delivery.id)", "error": "\(error)"])
+            }
+        } else {
             store.forgetDelivery(provider: job.delivery.provider.rawValue, id: job.delivery.id)
             store.audit(actor, action: "webhook", target: job.delivery.provider.rawValue, outcome: "failed",
                         detail: "delivery \(job.delivery.id): " + actions.compactMap { $0.error.map { "\($0.message)" } }.joined(separator: "; "))
