@@ -34,6 +34,27 @@ struct WebhookIntegrationTests {
                                            headers: [("Content-Type", "application/json")] + headers, body: Array(body.utf8), timeout: .seconds(30))
     }
 
+    /// A push of `commit` to main as GitHub sends it, signed with the test secret, as delivery `id`.
+    static func githubPush(_ api: Int, delivery id: String, commit: String) async throws -> MiniHTTPClient.Response {
+        let body = "{\"ref\":\"refs/heads/main\",\"after\":\"\(commit)\",\"deleted\":false}"
+        return try await post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", id),
+                                                     ("X-Hub-Signature-256", WebhookSignature.githubHeader(secret: "gh-secret-for-tests", body: Array(body.utf8)))], body)
+    }
+
+    /// Commits `script` as gated.sh (the build the slow-build tests configure) and returns the new head.
+    static func commitBuild(_ script: String, repo: String, git: ([String]) async throws -> String) async throws -> String {
+        try script.write(toFile: repo + "/gated.sh", atomically: true, encoding: .utf8)
+        _ = try await git(["add", "gated.sh"])
+        _ = try await git(["commit", "--quiet", "-m", "gated build"])
+        return try await git(["rev-parse", "HEAD"])
+    }
+
+    /// The hooks' secrets in the sandbox's root.
+    static func writeSecrets(_ s: Sandbox) throws {
+        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
+        try "GH_HOOK_SECRET=gh-secret-for-tests\nGL_HOOK_TOKEN=gl-token-for-tests\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func aSignedPushBuildsThatCommitAndDeploysItAndNothingElseGetsIn() async throws {
         let api = try PortAllocator.freePort(), stagingPort = try PortAllocator.freePort()
@@ -54,8 +75,7 @@ struct WebhookIntegrationTests {
             let all: [EnvironmentStatus] = try await s.client.get("/v1/status")
             return all.first { $0.name == "staging" }?.currentRelease
         }
-        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
-        try "GH_HOOK_SECRET=gh-secret-for-tests\nGL_HOOK_TOKEN=gl-token-for-tests\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
+        try Self.writeSecrets(s)
         try await s.withDaemon { _ in
             let first = try await git(["rev-parse", "HEAD"])
             let push = "{\"ref\":\"refs/heads/main\",\"before\":\"\(String(repeating: "0", count: 40))\",\"after\":\"\(first)\",\"deleted\":false}"
@@ -145,10 +165,8 @@ struct WebhookIntegrationTests {
         let (repo, git) = try await Self.repository(in: scratch)
         // The build waits for the test to open its gate, and fails when the gate says so.
         let gate = scratch + "/gate"
-        try "while [ ! -e \(gate) ]; do sleep 0.05; done\nif [ \"$(cat \(gate))\" = fail ]; then rm \(gate); exit 1; fi\n"
-            .write(toFile: repo + "/gated.sh", atomically: true, encoding: .utf8)
-        _ = try await git(["add", "gated.sh"])
-        _ = try await git(["commit", "--quiet", "-m", "gated build"])
+        let head = try await Self.commitBuild("while [ ! -e \(gate) ]; do sleep 0.05; done\nif [ \"$(cat \(gate))\" = fail ]; then rm \(gate); exit 1; fi\n",
+                                              repo: repo, git: git)
         let s = try Sandbox(extra: """
             server: { listen: "127.0.0.1:\(api)" }
             release: { git: { repo: \(repo) }, build: "sh gated.sh" }
@@ -158,15 +176,9 @@ struct WebhookIntegrationTests {
             webhooks:
               - { provider: github, secret: GH_HOOK_SECRET, on: { push: main }, deploy_to: staging, answer_within: 200ms }
             """)
-        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
-        try "GH_HOOK_SECRET=gh-secret-for-tests\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
+        try Self.writeSecrets(s)
         try await s.withRestartableDaemon { daemon in
-            let head = try await git(["rev-parse", "HEAD"])
-            let push = "{\"ref\":\"refs/heads/main\",\"after\":\"\(head)\",\"deleted\":false}"
-            func deliver() async throws -> MiniHTTPClient.Response {
-                try await Self.post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-slow"),
-                                                           ("X-Hub-Signature-256", WebhookSignature.githubHeader(secret: "gh-secret-for-tests", body: Array(push.utf8)))], push)
-            }
+            func deliver() async throws -> MiniHTTPClient.Response { try await Self.githubPush(api, delivery: "d-slow", commit: head) }
             let version = "main-\(head.prefix(12))"
             // The build cannot end before the gate opens: the answer came without it.
             let first = try await deliver()
@@ -198,11 +210,7 @@ struct WebhookIntegrationTests {
             _ = try await git(["add", "next.txt"])
             _ = try await git(["commit", "--quiet", "-m", "next"])
             let next = try await git(["rev-parse", "HEAD"])
-            let nextPush = "{\"ref\":\"refs/heads/main\",\"after\":\"\(next)\",\"deleted\":false}"
-            func deliverNext() async throws -> MiniHTTPClient.Response {
-                try await Self.post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-stop"),
-                                                           ("X-Hub-Signature-256", WebhookSignature.githubHeader(secret: "gh-secret-for-tests", body: Array(nextPush.utf8)))], nextPush)
-            }
+            func deliverNext() async throws -> MiniHTTPClient.Response { try await Self.githubPush(api, delivery: "d-stop", commit: next) }
             let building = try await deliverNext()
             #expect(building.status == 202, "\(building.status) \(building.bodyText)")
             try await daemon.restart(on: s)
@@ -222,9 +230,7 @@ struct WebhookIntegrationTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-hooks-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let (repo, git) = try await Self.repository(in: scratch)
-        try "while [ ! -e \(scratch)/never ]; do sleep 0.05; done\n".write(toFile: repo + "/gated.sh", atomically: true, encoding: .utf8)
-        _ = try await git(["add", "gated.sh"])
-        _ = try await git(["commit", "--quiet", "-m", "a build that waits"])
+        let head = try await Self.commitBuild("while [ ! -e \(scratch)/never ]; do sleep 0.05; done\n", repo: repo, git: git)
         let s = try Sandbox(extra: """
             server: { listen: "127.0.0.1:\(api)" }
             release: { git: { repo: \(repo) }, build: "sh gated.sh" }
@@ -232,14 +238,8 @@ struct WebhookIntegrationTests {
               - { provider: github, secret: GH_HOOK_SECRET, on: { push: main }, deploy_to: production, answer_within: 100ms }
             """)
         defer { s.removeFiles() }
-        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
-        try "GH_HOOK_SECRET=gh-secret-for-tests\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
-        let head = try await git(["rev-parse", "HEAD"])
-        let push = "{\"ref\":\"refs/heads/main\",\"after\":\"\(head)\",\"deleted\":false}"
-        func deliver() async throws -> MiniHTTPClient.Response {
-            try await Self.post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-crash"),
-                                                       ("X-Hub-Signature-256", WebhookSignature.githubHeader(secret: "gh-secret-for-tests", body: Array(push.utf8)))], push)
-        }
+        try Self.writeSecrets(s)
+        func deliver() async throws -> MiniHTTPClient.Response { try await Self.githubPush(api, delivery: "d-crash", commit: head) }
         let first = try await RecoveryTests().startDaemon(s)
         let building = try await deliver()
         #expect(building.status == 202, "\(building.status) \(building.bodyText)")
