@@ -128,7 +128,7 @@ struct DemoRunner {
         let t7 = try await webhookStep()
         let pushFailures = load.summary.failures - before7.failures
         try await auditStep()
-        try await dashboardStep(live: t7.version)
+        try await dashboardStep(live: t7.version, revertedCanary: t5.id)
         try await Task.sleep(for: .milliseconds(300))
         let s = await load.stop()
 
@@ -163,7 +163,7 @@ struct DemoRunner {
             + " the bad canary cost \(canaryFailures) (\(String(format: "%.2f", 100 * Double(canaryFailures) / Double(max(1, after5.requests - before5.requests))))% of the requests while it ran)")
     }
 
-    func deploy(_ version: String, kind: DeploymentKind, strategy: DeployStrategy?) async throws -> (time: String, outcome: String) {
+    func deploy(_ version: String, kind: DeploymentKind, strategy: DeployStrategy?) async throws -> (time: String, outcome: String, id: Int64) {
         let start = ContinuousClock.now
         var d: DeploymentInfo = try await client.post("/v1/deployments", DeployRequest(version: version, environment: nil, strategy: strategy, kind: kind, actor: "demo"))
         while !d.state.isTerminal {
@@ -171,7 +171,7 @@ struct DemoRunner {
             d = try await client.get("/v1/deployments/\(d.id)?after=\(Int64.max)", as: DeploymentProgress.self).deployment
         }
         let took = ContinuousClock.now - start
-        return (String(format: "%.2fs", took.seconds), d.state == .succeeded ? "succeeded" : "\(d.state.rawValue) — \(d.message?.split(separator: "\n").first ?? "")")
+        return (String(format: "%.2fs", took.seconds), d.state == .succeeded ? "succeeded" : "\(d.state.rawValue) — \(d.message?.split(separator: "\n").first ?? "")", d.id)
     }
 
     func waitForDaemon() async throws {
