@@ -88,6 +88,9 @@ for page in /ui /ui/env/production /ui/deployments/1 /ui/backups /ui/alerts /ui/
   case "$page" in /ui/backups) peer=$api_b ;; *) peer=$api_d ;; esac
   python3 -c "print(f'%-28s %10s %10s %17.2fx' % ('$page', '$med', '$p95', $med / $peer))"
 done
+read -r med p95 <<< "$(times /metrics -H "Authorization: Bearer $TOKEN")"
+[ -n "$med" ] || { echo "/metrics failed" >&2; exit 1; }
+python3 -c "print(f'%-28s %10s %10s %17.2fx' % ('/metrics (Prometheus)', '$med', '$p95', $med / $api_d))"
 if [ -n "${BENCH_PERF:-}" ]; then kill -INT "$PERF"; wait "$PERF" || true; fi
 printf "%-28s %10s\n" "JSON /v1/deployments?limit=1000" "$api_d" "JSON /v1/backups" "$api_b"
 echo "goal: every page under 50 ms"

@@ -26,6 +26,15 @@ extension SlipwayStore {
         }
     }
 
+    /// How many backups an environment keeps and when the newest was taken, without reading their manifests
+    /// (`/metrics` asks on every scrape).
+    public func backupSummary(environment: String) throws(SlipwayError) -> (count: Int, newest: Date?) {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MAX(created_at) AS newest FROM backups WHERE environment = ?", arguments: [environment])
+            return (row?["n"] ?? 0, row?["newest"])
+        }
+    }
+
     public func backup(_ id: String) throws(SlipwayError) -> BackupInfo? {
         try read { db in try Row.fetchOne(db, sql: "SELECT * FROM backups WHERE id = ?", arguments: [id]).map(Self.backupInfo) }
     }

@@ -48,8 +48,11 @@ struct DaemonMetricsTests {
             server: { listen: "127.0.0.1:\(api)" }
             alerts:
               - { name: disk-check, expr: "disk_free < 100%", severity: P1, repeat: 1s }
+            \(Sandbox.sqliteBackup(""))
             """)
         try await s.withDaemon { _ in
+            _ = try await s.seedDatabase("CREATE TABLE t (x);")
+            let _: BackupInfo = try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"))
             _ = try await s.release("v1")
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
             _ = try await SlipwayHTTPProbe.get(port: s.port)
@@ -69,9 +72,13 @@ struct DaemonMetricsTests {
                          #"slipway_deployment_duration_seconds_count{environment="production",kind="deploy"} 1"#,
                          #"slipway_requests_total{environment="production",release="v1"} "#, #"slipway_instances{environment="production",release="v1",state="running"} 2"#,
                          #"slipway_instance_resident_memory_bytes{environment="production",release="v1",slot="0"} "#,
-                         #"slipway_incidents_open{severity="P1"} 1"#, #"slipway_dora_deployment_frequency_per_day{environment="production"} "#] {
+                         #"slipway_incidents_open{severity="P1"} 1"#, #"slipway_dora_deployment_frequency_per_day{environment="production"} "#,
+                         #"slipway_backups{environment="production"} 1"#, #"slipway_backup_age_seconds{environment="production"} "#] {
                 #expect(text.contains(line), "missing \(line)")
             }
+            let age = text.split(separator: "\n").first { $0.hasPrefix(#"slipway_backup_age_seconds{environment="production"} "#) }
+                .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+            #expect(age.map { $0 >= 0 && $0 < 600 } == true, "the backup just taken: \(age.map { "\($0)" } ?? "none")")
             // status shows what the supervisor sampled: each serving instance's CPU and memory, and the disk.
             let sampled = try await poll(within: .seconds(10)) { () async throws -> EnvironmentStatus? in
                 let st = try await s.status()

@@ -25,11 +25,13 @@ extension Engine {
     }
 
     private func reportInputs(_ name: String) throws(SlipwayError) -> ([DeploymentInfo], [IncidentInfo], [String: Date]) {
-        let deployments = try store.deployments(environment: name, limit: 100_000)
-        let incidents = try store.incidents(environment: name, limit: 100_000)
-        // Commit times of the releases still on disk (a pruned release's lead time is not known).
+        (try store.deployments(environment: name, limit: 100_000), try store.incidents(environment: name, limit: 100_000), commitTimes())
+    }
+
+    /// Commit times of the releases still on disk (a pruned release's lead time is not known).
+    func commitTimes() -> [String: Date] {
         var commits: [String: Date] = [:]
         for r in releases.list() { if let t = r.gitCommitTime { commits[r.version] = t } }
-        return (deployments, incidents, commits)
+        return commits
     }
 }

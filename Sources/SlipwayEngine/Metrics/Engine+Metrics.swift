@@ -55,9 +55,9 @@ extension Engine {
         p.family("slipway_instance_resident_memory_bytes", "gauge", "Resident memory of each live instance (from /proc).", rss)
         var backupCount: [(PrometheusText.Labels, Double)] = [], backupAge: [(PrometheusText.Labels, Double)] = [], rto: [(PrometheusText.Labels, Double)] = []
         for name in cfg.environmentNames where cfg.environments[name]?.backup != nil {
-            let list = (try? store.backups(environment: name)) ?? []
-            backupCount.append(([("environment", name)], Double(list.count)))
-            if let newest = list.map(\.createdAt).max() { backupAge.append(([("environment", name)], now.timeIntervalSince(newest))) }
+            let summary = (try? store.backupSummary(environment: name)) ?? (count: 0, newest: nil)
+            backupCount.append(([("environment", name)], Double(summary.count)))
+            if let newest = summary.newest { backupAge.append(([("environment", name)], now.timeIntervalSince(newest))) }
             if let drill = (try? store.drills(environment: name, limit: 1))?.first { rto.append(([("environment", name), ("ok", drill.ok ? "true" : "false")], Double(drill.rtoMs) / 1000)) }
         }
         p.family("slipway_backups", "gauge", "Backups kept.", backupCount)
@@ -74,8 +74,12 @@ extension Engine {
         let outbox = (try? store.notificationCounts()) ?? [:]
         p.family("slipway_notifications", "gauge", "Notifications in the outbox, by state.", ["pending", "sent", "failed"].map { ([("state", $0)], Double(outbox[$0] ?? 0)) })
         var dora: [String: [(PrometheusText.Labels, Double)]] = [:]
+        // The deployments read above, and one read of the incidents and the releases' commit times for every environment.
+        let incidents = (try? store.incidents(limit: 100_000)) ?? []
+        let commits = commitTimes()
         for name in cfg.environmentNames {
-            guard let r = try? report(environment: name, since: .seconds(30 * 86_400), now: now) else { continue }
+            let r = DORAReport.compute(environment: name, deployments: deployments, incidents: incidents, commitTimes: commits,
+                                       from: now.addingTimeInterval(-30 * 86_400), to: now)
             let l: PrometheusText.Labels = [("environment", name)]
             for (metric, value) in [("deployment_frequency_per_day", r.deploymentFrequency.value), ("lead_time_seconds", r.leadTime.value),
                                     ("change_failure_ratio", r.changeFailureRate.value), ("recovery_time_seconds", r.recoveryTime.value),
