@@ -35,8 +35,8 @@ struct WebhookIntegrationTests {
     }
 
     /// A push of `commit` to main as GitHub sends it, signed with the test secret, as delivery `id`.
-    static func githubPush(_ api: Int, delivery id: String, commit: String) async throws -> MiniHTTPClient.Response {
-        let body = "{\"ref\":\"refs/heads/main\",\"after\":\"\(commit)\",\"deleted\":false}"
+    static func githubPush(_ api: Int, delivery id: String, commit: String, branch: String = "main") async throws -> MiniHTTPClient.Response {
+        let body = "{\"ref\":\"refs/heads/\(branch)\",\"after\":\"\(commit)\",\"deleted\":false}"
         return try await post(api, "/hooks/github", [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", id),
                                                      ("X-Hub-Signature-256", WebhookSignature.githubHeader(secret: "gh-secret-for-tests", body: Array(body.utf8)))], body)
     }
@@ -243,11 +243,15 @@ struct WebhookIntegrationTests {
         let first = try await RecoveryTests().startDaemon(s)
         let building = try await deliver()
         #expect(building.status == 202, "\(building.status) \(building.bodyText)")
+        let ignored = try await Self.githubPush(api, delivery: "d-feature", commit: head, branch: "feature")
+        #expect(ignored.status == 200, "no hook acts on feature: \(ignored.status) \(ignored.bodyText)")
         kill(first.pid, SIGKILL)
         _ = await ProcessSpawner.wait(first.pid)
         let second = try await RecoveryTests().startDaemon(s)
         let redelivered = try await deliver()
         #expect(redelivered.status == 202, "taken again, not refused as a replay: \(redelivered.status) \(redelivered.bodyText)")
+        let replayed = try await Self.githubPush(api, delivery: "d-feature", commit: head, branch: "feature")
+        #expect(replayed.status == 409, "an answered delivery stays refused as a replay: \(replayed.status) \(replayed.bodyText)")
         let audit: [AuditEntry] = try await s.client.get("/v1/audit?limit=50")
         #expect(audit.contains { $0.action == "webhook" && $0.outcome == "forgotten" && $0.detail.contains("github d-crash") }, "\(audit.map(\.detail))")
         await s.tearDown()

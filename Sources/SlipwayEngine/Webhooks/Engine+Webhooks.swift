@@ -34,12 +34,15 @@ extension Engine {
             store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "refused", detail: "\(error.message) (from \(source))")
             throw error
         }
+        // Answered without a build: settled at once (a replay stays refused, even if a later hook would act on it).
         guard case .ref(let ref, let commit) = delivery.event else {
+            try store.settleDelivery(provider: delivery.provider.rawValue, id: delivery.id)
             let outcome = delivery.event == .ping ? "ping" : "ignored: \(String(describing: delivery.event))"
             return WebhookResult(delivery: delivery.id, outcome: outcome)
         }
         let matched = hooks.filter { $0.matches(ref: ref) }
         guard !matched.isEmpty else {
+            try store.settleDelivery(provider: delivery.provider.rawValue, id: delivery.id)
             return WebhookResult(delivery: delivery.id, ref: ref, commit: commit, outcome: "ignored: no webhook acts on \(ref)")
         }
         store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "accepted",
