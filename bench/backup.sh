@@ -19,22 +19,15 @@ need=()
 for pkg in postgresql sqlite3 zstd gzip bc; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; fi
 
-echo "building slipway (release)…" >&2
-if ! out=$(swift build -c release --product slipway 2>&1); then echo "$out" | grep -E "error" >&2; exit 1; fi
-SLIPWAY="$(swift build -c release --show-bin-path)/slipway"
+. bench/lib.sh
+build_release slipway
 
 SLIPWAY_SERVICES=pg source scripts/test-services.sh
 WORK=$(mktemp -d /tmp/slipway-bench-backup.XXXXXX)
 DAEMON=""
 # The daemon starts a router process of its own (its own session, so it outlives the daemon by design):
 # take everything down through the daemon, then make sure no router of this run is left.
-cleanup() {
-  if [ -n "$DAEMON" ]; then "$SLIPWAY" down --all >/dev/null 2>&1 || true; kill "$DAEMON" 2>/dev/null; fi
-  wait 2>/dev/null || true
-  pkill -f -- "--control $WORK/" 2>/dev/null || true
-  stop_test_services; rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'stop_slipway; stop_test_services; rm -rf "$WORK"' EXIT
 
 PG_URL=$SLIPWAY_TEST_PG_URL
 export PGPASSWORD=$PG_PASSWORD

@@ -27,25 +27,12 @@ need=()
 for pkg in wrk curl python3; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
 
-echo "building slipway and demo-app (release)…" >&2
-if ! out=$(swift build -c release --product slipway 2>&1 && swift build -c release --product demo-app 2>&1); then echo "$out" | grep -E "error" >&2; exit 1; fi
-BIN="$(swift build -c release --show-bin-path)"
-SLIPWAY="$BIN/slipway"
+. bench/lib.sh
+build_release slipway demo-app
 
 WORK=$(mktemp -d /tmp/slipway-bench-canary.XXXXXX)
 DAEMON=""
-cleanup() {
-  if [ -n "$DAEMON" ]; then "$SLIPWAY" down --all >/dev/null 2>&1 || true; kill "$DAEMON" 2>/dev/null; fi
-  wait 2>/dev/null || true
-  pkill -f -- "--control $WORK/" 2>/dev/null || true
-  # Instances outlive a daemon by design: stop any of this run's that are left (their directory is in $WORK).
-  for p in $(pgrep -f -- "$BIN/demo-app" || true); do
-    case "$(readlink "/proc/$p/cwd" 2>/dev/null)" in "$WORK"/*) kill "$p" 2>/dev/null || true ;; esac
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+trap 'stop_slipway; rm -rf "$WORK"' EXIT
 P_CANARY=$(free_port); P_SOFT=$(free_port); P_SHIELD=$(free_port); P_ONE=$(free_port); P_TWO=$(free_port)
 
 cat > "$WORK/slipway.yml" <<YAML

@@ -11,20 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${BENCH_REQUESTS:-40}
 for tool in curl sqlite3 python3; do command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
-echo "building slipway and demo-app (release)…" >&2
-if ! out=$(swift build -c release --product slipway 2>&1 && swift build -c release --product demo-app 2>&1); then echo "$out" | grep -E "error" >&2; exit 1; fi
-BIN="$(swift build -c release --show-bin-path)"
-SLIPWAY="$BIN/slipway"
+. bench/lib.sh
+build_release slipway demo-app
 WORK=$(mktemp -d /tmp/slipway-bench-dashboard.XXXXXX)
 DAEMON=""
-cleanup() {
-  if [ -n "$DAEMON" ]; then "$SLIPWAY" down --all >/dev/null 2>&1 || true; kill "$DAEMON" 2>/dev/null || true; fi
-  wait 2>/dev/null || true
-  pkill -f -- "--control $WORK/" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+trap 'stop_slipway; rm -rf "$WORK"' EXIT
 API=$(free_port)
 export SLIPWAY_CONFIG="$WORK/slipway.yml"
 cat > "$SLIPWAY_CONFIG" <<YAML

@@ -14,23 +14,11 @@ SECS=${BENCH_SECONDS:-30}
 PER=$(( (N + 2) / 3 ))
 [ "$PER" -le 64 ] || { echo "at most 192 instances (64 per environment)" >&2; exit 2; }
 
-echo "building slipway and demo-app (release)…" >&2
-if ! out=$(swift build -c release --product slipway 2>&1 && swift build -c release --product demo-app 2>&1); then echo "$out" | grep -E "error" >&2; exit 1; fi
-BIN="$(swift build -c release --show-bin-path)"
-SLIPWAY="$BIN/slipway"
+. bench/lib.sh
+build_release slipway demo-app
 WORK=$(mktemp -d /tmp/slipway-bench-supervise.XXXXXX)
 DAEMON=""
-cleanup() {
-  if [ -n "$DAEMON" ]; then SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" down --all >/dev/null 2>&1 || true; kill "$DAEMON" 2>/dev/null || true; fi
-  wait 2>/dev/null || true
-  pkill -f -- "--control $WORK/" 2>/dev/null || true
-  for p in $(pgrep -f -- "$BIN/demo-app" || true); do
-    case "$(readlink "/proc/$p/cwd" 2>/dev/null)" in "$WORK"/*) kill "$p" 2>/dev/null || true ;; esac
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+trap 'stop_slipway; rm -rf "$WORK"' EXIT
 
 config() {  # config INSTANCES_PER_ENVIRONMENT
   cat > "$WORK/slipway.yml" <<YAML
