@@ -9,9 +9,8 @@ extension Dashboard {
     /// The DORA keys (and rework rate) of one environment: the last 90 days with their tiers, then the trend.
     public func dora(viewer: Viewer, environment: String?) async throws -> String {
         let now = Date()
-        let r = try await engine.report(environment: environment, since: .seconds(90 * 86400), now: now)
-        let trend = try await engine.reportTrend(environment: r.environment, points: Self.trendPoints, step: Self.trendStep,
-                                                 window: Self.trendWindow, now: now)
+        let (r, trend) = try await engine.reportWithTrend(environment: environment, since: .seconds(90 * 86400), points: Self.trendPoints,
+                                                          step: Self.trendStep, window: Self.trendWindow, now: now)
         let keys: [(name: String, unit: String, metric: KeyPath<DORAReport, DORAReport.Metric>)] = [
             ("deployment frequency", "/day", \.deploymentFrequency), ("lead time for changes", "s", \.leadTime),
             ("change failure rate", "%", \.changeFailureRate), ("failed deployment recovery time", "s", \.recoveryTime),

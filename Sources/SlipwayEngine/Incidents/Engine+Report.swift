@@ -14,14 +14,18 @@ extension Engine {
         return DORAReport.compute(environment: env.name, deployments: deployments, incidents: incidents, commitTimes: commits, from: from, to: now)
     }
 
-    /// DORA over time: `points` reports, one per `step` ending now and going back, each over the `window` before
-    /// its end (the dashboard's trend: 12 weekly points of the 30 days before each). Oldest first; one read of the store.
-    public func reportTrend(environment: String?, points: Int = 12, step: TimeInterval = 7 * 86_400, window: TimeInterval = 30 * 86_400,
-                            now: Date = Date()) throws(SlipwayError) -> [DORAReport] {
+    /// The report over the last `since`, and DORA over time: `points` reports, one per `step` ending now and going
+    /// back, each over the `window` before its end (the dashboard: 90 days, then 12 weekly points of the 30 days
+    /// before each). The trend is oldest first; both from one read of the store.
+    public func reportWithTrend(environment: String?, since: Duration, points: Int, step: TimeInterval, window: TimeInterval,
+                                now: Date = Date()) throws(SlipwayError) -> (report: DORAReport, trend: [DORAReport]) {
         let env = try config.environment(environment)
         let (deployments, incidents, commits) = try reportInputs(env.name)
-        return DORAReport.trend(environment: env.name, deployments: deployments, incidents: incidents, commitTimes: commits,
-                                points: points, step: step, window: window, end: now)
+        let report = DORAReport.compute(environment: env.name, deployments: deployments, incidents: incidents, commitTimes: commits,
+                                        from: now.addingTimeInterval(-since.seconds), to: now)
+        let trend = DORAReport.trend(environment: env.name, deployments: deployments, incidents: incidents, commitTimes: commits,
+                                     points: points, step: step, window: window, end: now)
+        return (report, trend)
     }
 
     private func reportInputs(_ name: String) throws(SlipwayError) -> ([DeploymentInfo], [IncidentInfo], [String: Date]) {
