@@ -144,6 +144,7 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
         await tearDown()
         await daemon.shutdown()
         _ = try? await run.value
+        killLeftovers()  // a router the daemon started while it was stopping
         if let failure { throw failure }
     }
 }
@@ -224,6 +225,7 @@ extension Sandbox {
         do { try await body(&current) } catch { failure = error }
         await tearDown()
         await current.stop()
+        killLeftovers()  // a router the daemon started while it was stopping
         if let failure { throw failure }
     }
 }
