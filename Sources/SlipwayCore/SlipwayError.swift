@@ -16,9 +16,16 @@ public struct SlipwayError: Error, Codable, Sendable, Equatable, CustomStringCon
         case `internal`
     }
 
+    /// What the code alone does not tell and a caller acts on; the message is for people and may be reworded.
+    public enum Reason: String, Codable, Sendable {
+        /// The daemon is stopping gracefully: an operation in progress is left for the next start.
+        case daemonStopping = "daemon_stopping"
+    }
+
     public var code: Code
     public var message: String
     public var cause: String?
+    public var reason: Reason?
 
     public init(_ code: Code, _ message: String, cause: String? = nil) {
         self.code = code
@@ -41,6 +48,13 @@ public struct SlipwayError: Error, Codable, Sendable, Equatable, CustomStringCon
     public var description: String {
         if let cause { return "\(message) (\(cause))" }
         return message
+    }
+
+    /// The step in progress has finished and the daemon is stopping: the next start completes or rolls back.
+    public static var daemonStopping: SlipwayError {
+        var e = SlipwayError(.unavailable, "the daemon is stopping")
+        e.reason = .daemonStopping
+        return e
     }
 
     public static func usage(_ message: String) -> SlipwayError { .init(.usage, message) }

@@ -16,7 +16,7 @@ extension Dashboard {
         if let c = s.canary {
             var canary: [String: Any] = ["release": c.release, "stable": c.stable, "step": c.step + 1, "steps": c.steps, "weight": c.weight,
                                          "stableWeight": 100 - c.weight, "env": name]
-            if let last = c.last { canary["verdict"] = "\(last.decision): \(last.detail)" }
+            if let last = c.last { canary["verdict"] = "\(last.decision.rawValue): \(last.detail)" }
             if canDeploy { canary["canDeploy"] = true }
             e["canary"] = canary
         }
@@ -101,10 +101,16 @@ extension Dashboard {
             var evidence: [String] = []
             if let n = v.requests { evidence.append("\(n) canary requests") }
             if let llr = v.llr {
-                evidence.append(String(format: "log-likelihood ratio %.2f", llr) + (v.confidence.map { String(format: " (a test at %.1f%% confidence)", $0 * 100) } ?? ""))
+                let bound = v.llrFailAt.map { String(format: " (fails at %.2f)", $0) } ?? ""
+                evidence.append(String(format: "log-likelihood ratio %.2f", llr) + bound
+                                + (v.confidence.map { String(format: ", P(canary worse) %.1f%%", $0 * 100) } ?? ""))
             }
-            var out: [String: Any] = ["rule": v.rule, "verdict": v.verdict, "detail": v.detail,
-                                      "verdictClass": v.verdict == "pass" ? "ok" : (v.verdict == "fail" ? "bad" : "warn")]
+            let verdictClass = switch v.verdict {
+            case .pass: "ok"
+            case .fail: "bad"
+            case .hold: "warn"
+            }
+            var out: [String: Any] = ["rule": v.rule, "verdict": v.verdict.rawValue, "detail": v.detail, "verdictClass": verdictClass]
             if !evidence.isEmpty { out["evidence"] = evidence.joined(separator: ", ") }
             return out
         }

@@ -61,9 +61,9 @@ public struct Dashboard: Sendable {
         return library.render(layout, withTemplate: "layout") ?? ""
     }
 
-    /// An audit entry as the session's user.
-    public func audit(_ session: DashboardSession, action: String, target: String, detail: String) {
-        engine.store.audit(session.principal, action: action, target: target, outcome: "refused", detail: detail)
+    /// An audit entry as the session's user (a refusal: the request fails whether or not it is written).
+    public func audit(_ session: DashboardSession, action: String, target: String, detail: String) throws(SlipwayError) {
+        try engine.store.audit(session.principal, action: action, target: target, outcome: "refused", detail: detail)
     }
 
     /// What a browser gets when a page or a button fails: the reason in the layout, a link back, no live refresh.

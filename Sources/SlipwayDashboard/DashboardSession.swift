@@ -56,8 +56,10 @@ public struct SessionSigner: Sendable {
     }
 
     /// `<base64url payload>.<base64url HMAC>`.
-    public func cookie(for session: DashboardSession) -> String {
-        let payload = Self.base64url((try? JSONEncoder().encode(session)) ?? Data())
+    public func cookie(for session: DashboardSession) throws(SlipwayError) -> String {
+        let data: Data
+        do { data = try JSONEncoder().encode(session) } catch { throw SlipwayError(.internal, "cannot encode the dashboard session", cause: error) }
+        let payload = Self.base64url(data)
         return payload + "." + mac(payload)
     }
 

@@ -36,7 +36,7 @@ extension Engine {
             lines += texts.map { AppLogPage.Line(release: who.release, slot: who.slot, text: $0) }
             offsets[path] = start + UInt64(whole.count)
         }
-        return AppLogPage(lines: lines, cursor: AppLogPage.encodeCursor(offsets))
+        return AppLogPage(lines: lines, cursor: try AppLogPage.encodeCursor(offsets))
     }
 
     /// Removes files under `<root>/logs` not written for `logs.retention` (deploy, build, backup, drill and

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
@@ -13,7 +12,7 @@ extension Engine {
         var d = try store.insertAwaiting(draft, detail: detail) { DeployLog.name(kind: kindName, id: $0, at: at, in: logs) }
         d = try store.transition(d.id, to: .awaitingApproval, actor: holder, detail: "awaiting \(required) approval(s): slipway approve \(d.id)")
         DeployLog(path: d.logFile).write("[awaiting_approval] \(required) approval(s) needed from people other than \(d.actor)")
-        store.audit(by, action: "deploy", target: "\(d.environment)/\(d.version)", outcome: "awaiting_approval", detail: "deployment \(d.id)")
+        try store.audit(by, action: "deploy", target: "\(d.environment)/\(d.version)", outcome: "awaiting_approval", detail: "deployment \(d.id)")
         return d
     }
 
@@ -38,11 +37,11 @@ extension Engine {
         }
         let target = "\(d.environment)/\(d.version)"
         guard by.name != d.actor else {
-            store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "refused", detail: "deployment \(d.id): the requester's own")
+            try store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "refused", detail: "deployment \(d.id): the requester's own")
             throw .policy("\(by.name) requested deployment \(d.id) and cannot \(request.decision) it; ask someone else")
         }
         guard settings.roles.contains(where: { by.may($0) }) else {
-            store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "refused", detail: "deployment \(d.id): role")
+            try store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "refused", detail: "deployment \(d.id): role")
             throw .policy("\(by.name) (\(by.roles.map(\.rawValue).joined(separator: ", "))) may not decide on deploys to \(d.environment): "
                           + "it needs \(settings.roles.map(\.rawValue).joined(separator: " or "))")
         }
@@ -52,12 +51,12 @@ extension Engine {
         }
         let digest = releases.info(d.version)?.digest ?? ""
         try store.addApproval(ApprovalInfo(deploymentId: d.id, user: by.name, decision: request.decision, comment: request.comment, time: Date(), digest: digest))
-        store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "ok", detail: "deployment \(d.id)" + (request.comment.map { ": \($0)" } ?? ""),
+        try store.audit(by, action: "deploy.\(request.decision)", target: target, outcome: "ok", detail: "deployment \(d.id)" + (request.comment.map { ": \($0)" } ?? ""),
                     before: DeploymentState.awaitingApproval.rawValue, after: request.decision == "reject" ? DeploymentState.failed.rawValue : nil)
         if request.decision == "reject" {
             var rejected = d
             try step(&rejected, .failed, "rejected by \(by.name): \(request.comment ?? "")", message: "rejected by \(by.name): \(request.comment ?? "")",
-                     log: DeployLog(path: d.logFile))
+                     reason: .rejected, log: DeployLog(path: d.logFile))
         } else {
             note(d, "approved by \(by.name)" + (request.comment.map { ": \($0)" } ?? ""), log: DeployLog(path: d.logFile))
             await startIfApproved(d)
@@ -73,10 +72,8 @@ extension Engine {
               let env = config.environments[d.environment] else { return }
         do {
             try admit(PolicyRequest(operation: .deploy, environment: env.name, version: d.version, actor: fresh.by))
-            let (lease, _) = try Lease.acquire(store, environment: env.name, holder: "deploy of \(d.version) by \(d.actor) (approved)", actor: fresh.by,
-                                               settings: leaseSettings, logger: logger) { db, _ in
-                try db.execute(sql: "UPDATE locks SET deployment_id = ? WHERE environment = ?", arguments: [d.id, env.name])
-            }
+            let lease = try Lease.acquire(store, environment: env.name, holder: "deploy of \(d.version) by \(d.actor) (approved)", actor: fresh.by,
+                                          settings: leaseSettings, logger: logger, deployment: d.id)
             note(fresh, "approved by \(approved.map(\.user).joined(separator: ", ")): starting", log: DeployLog(path: d.logFile))
             if !deployments.submit(DeploymentJob(deployment: fresh, config: config, env: env, lease: lease, data: nil)) { lease.release() }
         } catch {

@@ -37,17 +37,17 @@ extension Engine {
             created = try await service.create(reason: reason, release: releaseStamp(env.name), deploymentId: deploymentId,
                                                beforeDeployOf: beforeDeployOf, only: only)
         } catch {
-            store.audit(actor, action: "backup.create", target: env.name, outcome: "failed", detail: error.message)
-            store.record(Event(environment: env.name, deploymentId: deploymentId,
+            try store.audit(actor, action: "backup.create", target: env.name, outcome: "failed", detail: error.message)
+            try store.record(Event(environment: env.name, deploymentId: deploymentId,
                                payload: .backup(.init(change: .failed, backupId: nil, reason: reason, ok: false, detail: error.message))))
             throw error
         }
         let info = BackupInfo(manifest: created.manifest, locations: created.locations)
         try store.saveBackup(info)
-        store.record(Event(environment: env.name, deploymentId: deploymentId,
+        try store.record(Event(environment: env.name, deploymentId: deploymentId,
                            payload: .backup(.init(change: .created, backupId: info.id, reason: reason, bytes: info.size, ok: true,
                                                   detail: "\(info.size) bytes → \(created.locations.joined(separator: ", "))"))))
-        store.audit(actor, action: "backup.create", target: env.name, outcome: "ok",
+        try store.audit(actor, action: "backup.create", target: env.name, outcome: "ok",
                     detail: "\(info.id) (\(reason), \(info.size) bytes, \(created.locations.joined(separator: ", ")))")
         logger.info("backup taken", metadata: ["backup.id": "\(info.id)", "backup.reason": "\(reason)", "backup.bytes": "\(info.size)",
                                                "backup.seconds": "\(String(format: "%.2f", (ContinuousClock.now - began).seconds))"])
@@ -88,10 +88,10 @@ extension Engine {
             let service = try backupService(env)
             let report = try await service.verify(info.manifest, locations: info.locations, restoreTest: request.restoreTest)
             try store.recordVerification(info.id, ok: report.ok)
-            store.record(Event(environment: info.environment, payload: .backup(.init(change: .verified, backupId: info.id, ok: report.ok,
+            try store.record(Event(environment: info.environment, payload: .backup(.init(change: .verified, backupId: info.id, ok: report.ok,
                                                                                      detail: report.ok ? "checksums match" : "verification failed"))))
             let bad = (report.files.filter { !$0.ok }.map(\.detail) + report.restores.filter { !$0.ok }.map(\.detail)).joined(separator: "; ")
-            store.audit(request.by, action: "backup.verify", target: info.id, outcome: report.ok ? "ok" : "failed",
+            try store.audit(request.by, action: "backup.verify", target: info.id, outcome: report.ok ? "ok" : "failed",
                         detail: request.restoreTest ? "with restore test" + (bad.isEmpty ? "" : ": " + bad) : bad)
             reports.append(report)
         }
@@ -120,10 +120,10 @@ extension Engine {
             }
             let ms = Int((ContinuousClock.now - began).seconds * 1000)
             let where_ = request.to.map { $0.contains("://") ? (try? DatabaseURL(parsing: $0, secret: "--to").redacted) ?? "a database" : $0 } ?? "in place"
-            store.audit(request.by, action: "backup.restore", target: info.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → \(where_)")
+            try store.audit(request.by, action: "backup.restore", target: info.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → \(where_)")
             return RestoreReport(id: info.id, sources: sources, target: where_, durationMs: ms)
         } catch {
-            store.audit(request.by, action: "backup.restore", target: info.id, outcome: "failed", detail: error.message)
+            try store.audit(request.by, action: "backup.restore", target: info.id, outcome: "failed", detail: error.message)
             throw error
         }
     }
@@ -148,13 +148,13 @@ extension Engine {
                     if failures.isEmpty {
                         try store.deleteBackup(info.id)
                         removed.append(info.id)
-                        store.record(Event(environment: name, payload: .backup(.init(change: .pruned, backupId: info.id, ok: true,
+                        try store.record(Event(environment: name, payload: .backup(.init(change: .pruned, backupId: info.id, ok: true,
                                                                                      detail: d.reasons.joined(separator: "; ")))))
                     } else {
                         logger.warning("backup not fully removed", metadata: ["backup.id": "\(info.id)", "error": "\(failures.joined(separator: "; "))"])
                     }
                 }
-                store.audit(request.by, action: "backup.prune", target: name, outcome: "ok",
+                try store.audit(request.by, action: "backup.prune", target: name, outcome: "ok",
                             detail: removed.isEmpty ? "nothing to remove" : "removed \(removed.joined(separator: ", "))")
             }
             let byID = Dictionary(all.map { ($0.id, $0.createdAt) }) { first, _ in first }
@@ -233,7 +233,7 @@ extension Engine {
                 }
             }
             let summary = "imported \(report.imported.count), updated \(report.updated.count), forgotten \(report.forgotten.count)"
-            store.audit(request.by, action: "backup.rescan", target: name, outcome: failures.isEmpty ? "ok" : "partial",
+            try store.audit(request.by, action: "backup.rescan", target: name, outcome: failures.isEmpty ? "ok" : "partial",
                         detail: failures.isEmpty ? summary : "\(summary); unreadable: \(failures.joined(separator: "; "))")
             reports.append(report)
         }

@@ -16,7 +16,7 @@ extension Engine {
         var waiting = (step: -1, intervals: 0, told: false)
         while true {
             await canaryPause(env.name, interval)
-            if deployments.isStopping { throw SlipwayError(.unavailable, Self.stoppingMessage) }
+            if deployments.isStopping { throw SlipwayError.daemonStopping }
             guard var c = try store.environment(env.name).canary, c.deploymentId == d.id else {
                 throw SlipwayError(.internal, "the canary of deployment \(d.id) is no longer recorded on \(env.name)")
             }
@@ -26,7 +26,7 @@ extension Engine {
                 let by = " by \(command.actor)" + (command.reason.map { ": \($0)" } ?? "")
                 switch command.action {
                 case .abort:
-                    try await abortCanary(&d, job, c, reason: "aborted\(by)", analysis: c.last, bad: false, log: log)
+                    try await abortCanary(&d, job, c, reason: "aborted\(by)", analysis: c.last, bad: false, by: command.actor, log: log)
                     return
                 case .promoteFull:
                     try await promoteCanary(&d, job, c, why: "promoted to 100%\(by)", log: log)
@@ -48,8 +48,11 @@ extension Engine {
             try saveCanary(env.name, current)
             switch decision {
             case .fail(let reason):
+                try await abortCanary(&d, job, current, reason: reason, analysis: analysis, bad: true, log: log)
+                return
+            case .inconclusive(let reason):
                 // Too little traffic or evidence says nothing against the release: it is not remembered as bad.
-                try await abortCanary(&d, job, current, reason: reason, analysis: analysis, bad: !reason.hasPrefix("insufficient"), log: log)
+                try await abortCanary(&d, job, current, reason: reason, analysis: analysis, bad: false, log: log)
                 return
             case .advance(let why):
                 if current.step + 1 >= current.steps {
@@ -59,8 +62,8 @@ extension Engine {
                 try await advanceCanary(d, env, &current, why: why, analysis: analysis, log: log)
             case .hold(let why), .wait(let why):
                 if waiting.step != current.step { waiting = (current.step, 0, false) }
-                if analysis.decision != "pause" { waiting.intervals += 1 }
-                if !waiting.told, analysis.decision == "wait" || waiting.intervals >= 5 {
+                if analysis.decision != .pause { waiting.intervals += 1 }
+                if !waiting.told, analysis.decision == .wait || waiting.intervals >= 5 {
                     waiting.told = true
                     canaryEvent(d, current, .held, why, analysis: analysis, log: log)
                 } else if ContinuousClock.now - lastProgress >= .seconds(5) {
@@ -75,7 +78,7 @@ extension Engine {
     nonisolated static func progressLine(_ c: CanaryInfo, _ a: CanaryAnalysis) -> String {
         let ms = CanaryJudge.milliseconds
         return "step \(c.step + 1) (\(c.weight)%): canary \(a.canary.requests) req, \(CanaryJudge.percent(a.canary.rate)) errors, p99 \(ms(a.canaryP99Ms))"
-            + " | stable \(a.stable.requests) req, \(CanaryJudge.percent(a.stable.rate)), p99 \(ms(a.stableP99Ms)) | \(a.decision): \(a.detail)"
+            + " | stable \(a.stable.requests) req, \(CanaryJudge.percent(a.stable.rate)), p99 \(ms(a.stableP99Ms)) | \(a.decision.rawValue): \(a.detail)"
     }
 
     private func saveCanary(_ name: String, _ c: CanaryInfo) throws(SlipwayError) {
@@ -100,10 +103,11 @@ extension Engine {
 
     /// Traffic back on the stable release at once, then the canary stopped and the deployment rolled back.
     /// A canary failed by analysis is remembered as bad (deploying it again needs --force).
+    /// `by`: the person who aborted it (`canary abort`); nil when Slipway reverts it on its own.
     func abortCanary(_ d: inout DeploymentInfo, _ job: DeploymentJob, _ c: CanaryInfo, reason: String, analysis: CanaryAnalysis?, bad: Bool,
-                     log: DeployLog) async throws(SlipwayError) {
+                     by person: String? = nil, log: DeployLog) async throws(SlipwayError) {
         let env = job.env
-        try step(&d, .rollingBack, "canary aborted: \(reason); all traffic back to \(c.stable)", log: log)
+        try step(&d, .rollingBack, "canary aborted: \(reason); all traffic back to \(c.stable)", reason: person == nil ? .reverted : .aborted, log: log)
         var record = try store.environment(env.name)
         record.canary = nil
         record.rollout = nil
@@ -209,7 +213,7 @@ extension Engine {
                      log: DeployLog, note noteIt: Bool = true) {
         store.record(Event(environment: d.environment, deploymentId: d.id,
                            payload: .canary(.init(change: change, release: c.release, stable: c.stable, step: c.step + 1, weight: c.weight,
-                                                  detail: detail, analysis: analysis))))
+                                                  detail: detail, analysis: analysis))), orLog: logger)
         if noteIt { note(d, "canary \(change.rawValue): \(detail)", log: log) }
     }
 

@@ -9,13 +9,13 @@ extension Engine {
         let env = try config.environment(request.environment)
         var record = try store.environment(env.name)
         guard var c = record.canary else {
-            store.audit(request.by, action: "canary.\(request.action.rawValue)", target: env.name, outcome: "refused", detail: "no canary in progress")
+            try store.audit(request.by, action: "canary.\(request.action.rawValue)", target: env.name, outcome: "refused", detail: "no canary in progress")
             throw .notFound("no canary is in progress in \(env.name); 'slipway deploy VERSION --strategy canary' starts one")
         }
         c.command = CanaryCommand(action: request.action, actor: request.by.name, reason: request.reason)
         record.canary = c
         try store.save(record)
-        store.audit(request.by, action: "canary.\(request.action.rawValue)", target: "\(env.name)/\(c.release)", outcome: "accepted",
+        try store.audit(request.by, action: "canary.\(request.action.rawValue)", target: "\(env.name)/\(c.release)", outcome: "accepted",
                     detail: "deployment \(c.deploymentId), step \(c.step + 1) of \(c.steps)" + (request.reason.map { ": \($0)" } ?? ""))
         wakeCanary(env.name)
         return try canaryStatus(environment: env.name)

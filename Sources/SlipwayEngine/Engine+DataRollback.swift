@@ -55,10 +55,10 @@ extension Engine {
         try step(&d, .restoringData, "restoring \(backup.id) (taken \(Self.stamp(backup.createdAt)) before the deploy of \(backup.beforeDeployOf ?? "?")) in place", log: log)
         do {
             let sources = try await backupService(env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
-            store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → in place, for rollback \(d.id)")
+            try store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → in place, for rollback \(d.id)")
             note(d, "restored \(sources.joined(separator: ", ")) from \(backup.id)", log: log)
         } catch {
-            store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "failed", detail: error.message)
+            try store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "failed", detail: error.message)
             await undoDataRollback(d, env: job.env, safety: safety, log: log)
             try step(&d, .failed, "refused: restoring \(backup.id) failed: \(error.message); \(serving)", message: error.cause.map { "\(error.message)\n\($0)" }, log: log)
             return nil
@@ -71,7 +71,7 @@ extension Engine {
         do {
             _ = try await backupService(env).restore(safety.manifest, locations: safety.locations, only: nil, to: .inPlace)
             note(d, "the rollback did not finish: the data was put back from the safety backup \(safety.id)", log: log)
-            store.audit(d.by, action: "backup.restore", target: safety.id, outcome: "ok", detail: "undo of rollback \(d.id)")
+            try store.audit(d.by, action: "backup.restore", target: safety.id, outcome: "ok", detail: "undo of rollback \(d.id)")
         } catch {
             note(d, "the rollback did not finish and restoring the safety backup \(safety.id) failed: \(error.message); restore it by hand: slipway backup restore \(safety.id) --yes", log: log)
             logger.error("undo of a data rollback failed", metadata: ["deploy.id": "\(d.id)", "backup.id": "\(safety.id)", "error": "\(error.message)"])

@@ -31,6 +31,7 @@ extension Engine {
         guard releases.info(version) != nil else {
             throw .notFound("release \(version) does not exist; create it with 'slipway release create \(version)' (slipway releases lists the retained ones)")
         }
+        let commitTime = releases.info(version)?.gitCommitTime
         var dataBackup: BackupInfo?
         if request.withData == true {
             guard request.kind == .rollback else { throw .usage("--with-data goes with rollback, not deploy") }
@@ -48,9 +49,11 @@ extension Engine {
         policyRequest.overrideWindow = request.overrideWindow == true
         try admit(policyRequest, reason: request.reason)
         let now = Date()
-        let draft = DeploymentInfo(id: 0, environment: env.name, version: version, previousVersion: record.currentRelease,
+        var draft = DeploymentInfo(id: 0, environment: env.name, version: version, previousVersion: record.currentRelease,
                                    kind: request.kind, strategy: strategy, state: .pending, actor: request.actor, startedAt: now, logFile: "",
                                    onBehalfOf: request.onBehalfOf)
+        draft.commitTime = commitTime
+        draft.undoes = undoing
         let logs = cfg.logsDirectory
         let kindName = request.kind.rawValue
         let detail = "\(request.kind.rawValue) \(version) to \(env.name) (\(strategy.rawValue)), requested by \(request.by)"
@@ -65,14 +68,16 @@ extension Engine {
                 try SlipwayStore.insertDeployment(db, draft, detail: detail, appended: &appended) { DeployLog.name(kind: kindName, id: $0, at: now, in: logs) }
             }
         } catch {
-            store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "refused", detail: error.message)
+            try store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "refused", detail: error.message)
             throw error
         }
-        store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)",
+        try store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)",
                     before: record.currentRelease ?? "-", after: version)
         guard deployments.submit(DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: dataBackup, undoing: undoing)) else {
             lease.release()
-            _ = try? store.transition(d.id, to: .failed, actor: holder, detail: "the daemon is stopping; nothing changed")
+            logger.write("end deployment \(d.id)", to: store) { () throws(SlipwayError) in
+                try store.transition(d.id, to: .failed, actor: holder, detail: "the daemon is stopping; nothing changed", reason: .interrupted)
+            }
             throw SlipwayError(.unavailable, "the daemon is stopping; start the deployment again once it is back")
         }
         return d
@@ -100,7 +105,7 @@ extension Engine {
                 proceed = try await prepareData(&d, job, log: log)
             }
             if proceed { try await Strategies.named(d.strategy).run(&d, job, log: log, engine: self) }
-        } catch where error.message == Self.stoppingMessage {
+        } catch where error.reason == .daemonStopping {
             log.write("the daemon is stopping: deployment \(d.id) stays in state \(d.state.rawValue); the next start completes or rolls it back")
             logger.notice("deployment left for the next start", metadata: ["deploy.id": "\(d.id)", "deploy.state": "\(d.state.rawValue)"])
             return
@@ -109,7 +114,7 @@ extension Engine {
             logger.error("deployment failed unexpectedly", metadata: ["deploy.id": "\(d.id)", "error": "\(error)"])
             if let current = try? store.deployment(d.id), !current.state.isTerminal {
                 let next: DeploymentState = current.state.allowedNext.contains(.failed) ? .failed : .rollingBack
-                _ = try? step(&d, next, "stopped by an error: \(error)", log: log)
+                logger.write("record deployment \(d.id)'s error", to: store) { () throws(SlipwayError) in try step(&d, next, "stopped by an error: \(error)", log: log) }
                 if next == .rollingBack { await restorePrevious(&d, job, log: log, reason: "\(error)") }
             }
         }
@@ -125,30 +130,32 @@ extension Engine {
         if final.state == .succeeded, let id = job.undoing, let original = try? store.deployment(id) {
             await undoMigration(original, job, log: log)
         }
+        // The deployment has happened: an entry that cannot be written is counted and logged.
         store.audit(d.by, action: d.kind.rawValue, target: "\(d.environment)/\(d.version)", outcome: final.outcome ?? final.state.rawValue,
-                    detail: "deployment \(d.id)", before: d.previousVersion ?? "-", after: (try? store.environment(d.environment).currentRelease) ?? "-")
+                    detail: "deployment \(d.id)", before: d.previousVersion ?? "-", after: (try? store.environment(d.environment).currentRelease) ?? "-",
+                    orLog: logger)
         // A deploy that failed (not a rejection, not a daemon stopping) opens an incident or joins the open one.
-        if final.state == .failed, d.kind == .deploy, let why = final.message, !why.hasPrefix("rejected by"), !why.contains(Self.stoppingMessage) {
+        if final.state == .failed, d.kind == .deploy, final.endReason == nil, let why = final.message {
             await raiseIncident(d.environment, severity: .p2, title: "deploy of \(d.version) failed in \(d.environment)",
-                                trigger: "failed deployment \(d.id): \(why.split(separator: "\n").first ?? "")", now: Date())
+                                trigger: "failed deployment \(d.id): \(why.split(separator: "\n").first ?? "")",
+                                cause: .failedDeployment(d.id), now: Date())
         }
     }
 
-    static let stoppingMessage = "the daemon is stopping"
-
     /// Persists a transition (with its event) before acting on it, and logs it.
     @discardableResult
-    func step(_ d: inout DeploymentInfo, _ state: DeploymentState, _ detail: String, message: String? = nil, log: DeployLog) throws(SlipwayError) -> DeploymentInfo {
+    func step(_ d: inout DeploymentInfo, _ state: DeploymentState, _ detail: String, message: String? = nil,
+              reason: DeploymentInfo.EndReason? = nil, log: DeployLog) throws(SlipwayError) -> DeploymentInfo {
         // On graceful shutdown the step in progress has finished; the next one is left to the next start.
-        if deployments.isStopping && !state.isTerminal { throw SlipwayError(.unavailable, Self.stoppingMessage) }
-        d = try store.transition(d.id, to: state, actor: holder, detail: detail, message: message)
+        if deployments.isStopping && !state.isTerminal { throw SlipwayError.daemonStopping }
+        d = try store.transition(d.id, to: state, actor: holder, detail: detail, message: message, reason: reason)
         log.write("[\(state.rawValue)] \(detail)")
         logger.info("\(detail)", metadata: ["deploy.id": "\(d.id)", "deploy.state": "\(state.rawValue)", "release.version": "\(d.version)"])
         return d
     }
 
     func note(_ d: DeploymentInfo, _ detail: String, log: DeployLog) {
-        try? store.note(d.id, actor: holder, detail: detail)
+        logger.write("note deployment \(d.id)'s progress", to: store) { () throws(SlipwayError) in try store.note(d.id, actor: holder, detail: detail) }
         log.write(detail)
     }
 

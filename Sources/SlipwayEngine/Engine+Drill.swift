@@ -50,11 +50,11 @@ extension Engine {
                                  phases: phases, rpoSeconds: rpo, rtoTarget: service.settings.rtoTarget, rpoTarget: service.settings.rpoTarget,
                                  checks: checks, message: message, logFile: log)
         report.id = try store.saveDrill(report)
-        store.record(Event(environment: env.name, payload: .drill(.init(backupId: backup.id, ok: report.ok, rtoMs: report.rtoMs, rpoSeconds: rpo,
+        try store.record(Event(environment: env.name, payload: .drill(.init(backupId: backup.id, ok: report.ok, rtoMs: report.rtoMs, rpoSeconds: rpo,
                                                                         message: message))))
         let summary = "RTO \(String(format: "%.1f", Double(report.rtoMs) / 1000))s, RPO \(rpo)s from \(backup.id)"
             + (report.rtoMet == false ? "; RTO target missed" : "") + (report.rpoMet == false ? "; RPO target missed" : "")
-        store.audit(request.by, action: "drill", target: env.name, outcome: report.ok ? "ok" : "failed", detail: message.map { "\(summary): \($0)" } ?? summary)
+        try store.audit(request.by, action: "drill", target: env.name, outcome: report.ok ? "ok" : "failed", detail: message.map { "\(summary): \($0)" } ?? summary)
         logger.info("drill finished", metadata: ["drill.env": "\(env.name)", "drill.ok": "\(report.ok)", "drill.rto_ms": "\(report.rtoMs)", "drill.rpo_s": "\(rpo)"])
         return report
     }

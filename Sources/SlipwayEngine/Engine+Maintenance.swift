@@ -49,11 +49,11 @@ extension Engine {
         } catch {
             var back = record
             back.maintenance = before
-            try? store.save(back)
-            store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "failed", detail: error.message)
+            logger.write("save the environment", to: store) { () throws(SlipwayError) in try store.save(back) }
+            try store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "failed", detail: error.message)
             throw error
         }
-        store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "ok", detail: detail,
+        try store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "ok", detail: detail,
                     before: before.map { "maintenance (\($0.mode.rawValue))" } ?? "serving", after: record.maintenance.map { "maintenance (\($0.mode.rawValue))" } ?? "serving")
         recordMaintenance(env.name, record.maintenance, detail: detail)
         logger.info("maintenance \(request.action.rawValue)", metadata: ["maintenance.env": "\(env.name)", "maintenance.detail": "\(detail)"])
@@ -106,7 +106,7 @@ extension Engine {
     func releaseTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async {
         guard var record = try? store.environment(env.name), record.maintenance?.actor == Self.holdActor(d) else { return }
         record.maintenance = nil
-        try? store.save(record)
+        logger.write("save the environment", to: store) { () throws(SlipwayError) in try store.save(record) }
         do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
         recordMaintenance(env.name, nil, detail: "held requests released: deployment \(d.id) did not finish")
     }
@@ -117,6 +117,6 @@ extension Engine {
     static let dataRollbackHoldMs: Int64 = 60_000
 
     func recordMaintenance(_ environment: String, _ mode: MaintenanceMode?, detail: String) {
-        store.record(Event(environment: environment, payload: .maintenance(.init(mode: mode?.mode, detail: detail))))
+        store.record(Event(environment: environment, payload: .maintenance(.init(mode: mode?.mode, detail: detail))), orLog: logger)
     }
 }

@@ -129,7 +129,7 @@ extension Engine {
                 try await holdTraffic(job.env, for: d)
                 _ = try await backupService(job.env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
                 note(d, "restored \(backup.id): the data is as it was before \(d.version)'s migration", log: log)
-                store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "undo of the migration of deployment \(d.id)")
+                try store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "undo of the migration of deployment \(d.id)")
             } catch {
                 note(d, "restoring \(backup.id) to undo the migration failed: \(error.message); restore it by hand: slipway backup restore \(backup.id) --yes", log: log)
             }

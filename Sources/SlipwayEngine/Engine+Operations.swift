@@ -21,7 +21,7 @@ extension Engine {
                 let status = try await ProcessSpawner.run(argv: argv, directory: cfg.directory,
                                                           environment: ProcessInfo.processInfo.environment, logFile: logFile)
                 guard status == 0 else {
-                    store.audit(request.by, action: "release.create", target: request.version, outcome: "failed", detail: "build exited \(status)")
+                    try store.audit(request.by, action: "release.create", target: request.version, outcome: "failed", detail: "build exited \(status)")
                     throw .failed("release.build exited with status \(status); see \(logFile)")
                 }
             }
@@ -32,10 +32,10 @@ extension Engine {
         do {
             let info = try releases.create(version: request.version, source: source, files: files, creator: request.actor,
                                            git: ReleaseStore.gitProvenance(of: source))
-            store.audit(request.by, action: "release.create", target: request.version, outcome: "ok", detail: info.digest)
+            try store.audit(request.by, action: "release.create", target: request.version, outcome: "ok", detail: info.digest)
             return info
         } catch {
-            store.audit(request.by, action: "release.create", target: request.version, outcome: "failed", detail: error.message)
+            try store.audit(request.by, action: "release.create", target: request.version, outcome: "failed", detail: error.message)
             throw error
         }
     }
@@ -50,7 +50,7 @@ extension Engine {
         return try await withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws -> EnvironmentStatus in
             let before = try store.environment(env.name).instances ?? env.process.instances
             try await resize(env, app: cfg.app, to: request.instances, actor: request.by)
-            store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)",
+            try store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)",
                         before: "\(before) instance(s)", after: "\(request.instances) instance(s)")
             guard let status = try status(environment: env.name).first else { throw SlipwayError.notFound("no environment \(env.name)") }
             return status
@@ -74,7 +74,7 @@ extension Engine {
             let settings = env.health
             guard await gate(fresh, settings: settings) == .ready else {
                 await supervisor.stopAll(fresh, timeout: env.process.stopTimeout)
-                store.audit(actor, action: "scale", target: env.name, outcome: "failed", detail: "to \(wanted)")
+                try store.audit(actor, action: "scale", target: env.name, outcome: "failed", detail: "to \(wanted)")
                 throw .failed("the new instances of \(current) were not ready within \(DurationParsing.format(settings.deadline)); "
                               + "still \(live.count) instance(s), traffic unchanged")
             }
@@ -114,7 +114,7 @@ extension Engine {
                 try? await pushTable()
                 await supervisor.stopAll(try store.instances(environment: name), timeout: env.process.stopTimeout)
             }
-            store.audit(actor, action: "down", target: name, outcome: "ok")
+            try store.audit(actor, action: "down", target: name, outcome: "ok")
         }
         if all { await router.stop() } else { try await pushTable() }
     }

@@ -17,12 +17,12 @@ extension Engine {
             var strict = request
             strict.overrideWindow = false
             if case .refuse(let why) = policy.evaluate(strict, facts), why.rule == "window" || why.rule == "freeze" {
-                store.audit(request.actor, action: "policy.override", target: target, outcome: "overridden",
+                try store.audit(request.actor, action: "policy.override", target: target, outcome: "overridden",
                             detail: "\(why.rule): \(why.reason) — reason: \(reason)")
             }
         }
         guard case .refuse(let why) = policy.evaluate(request, facts) else { return }
-        store.audit(request.actor, action: request.operation.rawValue, target: target, outcome: "refused", detail: "\(why.rule): \(why.reason)")
+        try store.audit(request.actor, action: request.operation.rawValue, target: target, outcome: "refused", detail: "\(why.rule): \(why.reason)")
         throw SlipwayError(.policy, why.reason, cause: "rule: \(why.rule)" + (why.passesAt.map { ", would pass at \(Self.stamp($0))" } ?? ""))
     }
 

@@ -14,7 +14,7 @@ extension Engine {
         let interrupted = try store.forgetUnsettledDeliveries()
         if !interrupted.isEmpty {
             logger.warning("forgot webhook deliveries whose build the last daemon did not finish", metadata: ["webhook.deliveries": "\(interrupted)"])
-            store.audit(.daemon("webhook"), action: "webhook", target: "reconcile", outcome: "forgotten",
+            try store.audit(.daemon("webhook"), action: "webhook", target: "reconcile", outcome: "forgotten",
                         detail: "\(interrupted.joined(separator: ", ")): the daemon stopped during the build; a redelivery builds it")
         }
         try await router.ensureRunning(logger: logger)
@@ -68,7 +68,7 @@ extension Engine {
                 try step(&d, .succeeded, "\(d.version) is serving \(env.name) (finished after a daemon restart)", log: log)
             case .rollBack:
                 if d.state == .pending {
-                    try step(&d, .failed, "interrupted by a daemon restart before it started; nothing changed", log: log)
+                    try step(&d, .failed, "interrupted by a daemon restart before it started; nothing changed", reason: .interrupted, log: log)
                 } else if !d.state.allowedNext.contains(.rollingBack) {
                     // Backing up, migrating or restoring data: no instance of the new release started, no traffic moved.
                     if d.state == .restoringData, let safety = try store.backups(environment: env.name)
@@ -76,16 +76,17 @@ extension Engine {
                         await undoDataRollback(d, env: env, safety: safety, log: log)
                     }
                     try step(&d, .failed, "interrupted by a daemon restart in state \(deployment.state.rawValue), before any traffic moved; "
-                             + "\(d.previousVersion.map { "\($0) kept serving" } ?? "nothing was serving")", log: log)
+                             + "\(d.previousVersion.map { "\($0) kept serving" } ?? "nothing was serving")", reason: .interrupted, log: log)
                 } else {
                     if d.state != .rollingBack {
-                        try step(&d, .rollingBack, "interrupted by a daemon restart in state \(deployment.state.rawValue); rolling back to \(d.previousVersion ?? "nothing")", log: log)
+                        try step(&d, .rollingBack, "interrupted by a daemon restart in state \(deployment.state.rawValue); rolling back to \(d.previousVersion ?? "nothing")",
+                                 reason: .interrupted, log: log)
                     }
                     await restorePrevious(&d, cfg: config, env: env, log: log, reason: "interrupted by a daemon restart in state \(deployment.state.rawValue)")
                 }
                 await releaseTraffic(env, for: d)
             }
-            store.audit(.daemon(holder), action: "deploy.recover", target: "\(env.name)/\(d.version)", outcome: (try? store.deployment(d.id))?.outcome ?? "?",
+            try store.audit(.daemon(holder), action: "deploy.recover", target: "\(env.name)/\(d.version)", outcome: (try? store.deployment(d.id))?.outcome ?? "?",
                         detail: "deployment \(d.id) interrupted in state \(deployment.state.rawValue)")
         }
         for lock in try store.locks() {
@@ -112,7 +113,7 @@ extension Engine {
             // Re-read after the await: a deployment may have set a new standby time meanwhile.
             guard var record = try? store.environment(name), record.standbyUntil == until else { continue }
             record.standbyUntil = nil
-            try? store.save(record)
+            logger.write("save the environment", to: store) { () throws(SlipwayError) in try store.save(record) }
         }
         await watchReleases(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil })
         await evaluateAlerts(now: now)
@@ -147,7 +148,7 @@ extension Engine {
             lease.release()
             return
         }
-        store.audit(.daemon(holder), action: "deploy.recover", target: "\(env.name)/\(d.version)", outcome: "resumed",
+        try store.audit(.daemon(holder), action: "deploy.recover", target: "\(env.name)/\(d.version)", outcome: "resumed",
                     detail: "deployment \(d.id): the canary continues at its step")
     }
 }

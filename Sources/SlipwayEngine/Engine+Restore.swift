@@ -33,9 +33,12 @@ extension Engine {
             try await pushTable()
             await retire(env: env, keeping: Set(targets.compactMap(\.id)), warm: nil, log: log, d: d)
             let first = Engine.firstLine(reason)
-            try step(&d, .rolledBack, "rolled back: \(d.previousVersion ?? "nothing") is serving \(env.name) again (\(first))", message: reason, log: log)
+            try step(&d, .rolledBack, "rolled back: \(d.previousVersion ?? "nothing") is serving \(env.name) again (\(first))", message: reason,
+                     reason: d.endReason ?? .reverted, log: log)
         } catch {
-            _ = try? step(&d, .failed, "rollback failed: \(error); check 'slipway status'", message: "\(reason)\nrollback failed: \(error)", log: log)
+            logger.write("record that a rollback failed", to: store) { () throws(SlipwayError) in
+                try step(&d, .failed, "rollback failed: \(error); check 'slipway status'", message: "\(reason)\nrollback failed: \(error)", log: log)
+            }
         }
     }
 
@@ -47,7 +50,7 @@ extension Engine {
             if let warm, i.release == warm, env.keepWarm > .zero, i.state == .running || i.state == .standby {
                 i.state = .standby
                 i.ready = false
-                _ = try? store.save(i)
+                logger.write("keep an instance warm", to: store) { () throws(SlipwayError) in try store.save(i) }
             } else {
                 stop.append(i)
             }

@@ -8,11 +8,11 @@ extension Engine {
         do {
             try await router.ensureRunning(logger: logger)
             let pid = try await router.restart()
-            store.audit(actor, action: "router.restart", target: "router", outcome: "ok", detail: "pid \(pid)")
-            store.record(Event(environment: nil, payload: .router(.init(pid: pid, detail: "a new router process took the listening sockets over"))))
+            try store.audit(actor, action: "router.restart", target: "router", outcome: "ok", detail: "pid \(pid)")
+            try store.record(Event(environment: nil, payload: .router(.init(pid: pid, detail: "a new router process took the listening sockets over"))))
             return RouterRestartResult(pid: pid)
         } catch {
-            store.audit(actor, action: "router.restart", target: "router", outcome: "failed", detail: error.message)
+            try store.audit(actor, action: "router.restart", target: "router", outcome: "failed", detail: error.message)
             throw error
         }
     }

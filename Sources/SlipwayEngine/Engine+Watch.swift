@@ -13,7 +13,7 @@ extension Engine {
         // A release that now serves (deployed with --force) is no longer remembered as bad.
         if var record = try? store.environment(env.name), record.badReleases?[d.version] != nil, record.currentRelease == d.version {
             record.badReleases?[d.version] = nil
-            try? store.save(record)
+            logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in try store.save(record) }
         }
         guard d.kind == .deploy, env.watch > .zero, let previous = d.previousVersion, previous != d.version,
               var record = try? store.environment(env.name), record.currentRelease == d.version else { return }
@@ -58,12 +58,12 @@ extension Engine {
             watchers[name] = judge
             current.last = Self.watchLine(pool, ready: sample.ready, instances: sample.instances)
             r.watch = current
-            try? store.save(r)
+            logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in try store.save(r) }
             guard let reason = verdict else { continue }
             endWatch(name, w, why: "the watch rolls back to \(w.previous): \(reason)")
             if var bad = try? store.environment(name) {
                 bad.badReleases = (bad.badReleases ?? [:]).merging([w.release: "the watch: \(reason)"]) { $1 }
-                try? store.save(bad)
+                logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in try store.save(bad) }
             }
             var request = DeployRequest(version: w.previous, environment: name, strategy: nil, kind: .rollback, actor: "watch")
             request.reason = reason
@@ -79,7 +79,7 @@ extension Engine {
     private func endWatch(_ name: String, _ w: WatchInfo, why: String) {
         guard var record = try? store.environment(name), record.watch?.deploymentId == w.deploymentId else { return }
         record.watch = nil
-        try? store.save(record)
+        logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in try store.save(record) }
         watchers[name] = nil
         lastWatch[name] = nil
         if let d = try? store.deployment(w.deploymentId) { note(d, why, log: DeployLog(path: d.logFile)) }

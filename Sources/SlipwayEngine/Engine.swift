@@ -74,7 +74,8 @@ public actor Engine {
         let changed = fresh != config
         config = fresh
         await supervisor.reloadSecrets(Secrets(root: config.root))
-        if changed { store.record(Event(environment: nil, payload: .config(.init(file: fresh.file, detail: "slipway.yml changed; later operations use it")))) }
+        if changed { store.record(Event(environment: nil, payload: .config(.init(file: fresh.file, detail: "slipway.yml changed; later operations use it"))),
+                                  orLog: logger) }
         return fresh
     }
 

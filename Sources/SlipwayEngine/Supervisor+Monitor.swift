@@ -26,7 +26,7 @@ extension Supervisor {
                     if i.ready { changed = true }
                     i.ready = false
                     i.state = .crashed
-                    _ = try? store.save(i)
+                    logger.write("save an instance", to: store) { () throws(SlipwayError) in try store.save(i) }
                     trackers[id] = nil
                     record(.crashed, i)
                     // What the launcher forked may still run (and hold the port): ask it to stop now.
@@ -64,7 +64,7 @@ extension Supervisor {
                 guard let fresh = try? store.instances(environment: i.environment).first(where: { $0.id == id }), fresh.state == .running else { continue }
                 i = fresh
                 i.ready = t.isReady
-                _ = try? store.save(i)
+                logger.write("save an instance", to: store) { () throws(SlipwayError) in try store.save(i) }
                 changed = true
                 record(t.isReady ? .ready : .notReady, i)
                 logger.info(t.isReady ? "instance ready" : "instance not ready", metadata: ["instance.pid": "\(i.pid)", "instance.port": "\(i.port)"])

@@ -92,14 +92,14 @@ public actor Supervisor {
     public func stop(_ instance: InstanceRecord, timeout: Duration) async {
         var i = instance
         i.state = .stopping
-        _ = try? store.save(i)
+        logger.write("save an instance", to: store) { () throws(SlipwayError) in try store.save(i) }
         let outcome = await ProcessGroup.stop(i.pid, startTime: UInt64(i.procStartTime), timeout: timeout)
         if outcome.killed { logger.warning("instance ignored SIGTERM; killed", metadata: ["instance.pid": "\(i.pid)"]) }
         if !outcome.stopped { logger.error("instance's processes survived SIGKILL", metadata: ["instance.pid": "\(i.pid)"]) }
         prober.forget(port: i.port)
         cgroup.release(name: Self.cgroupName(environment: i.environment, release: i.release, slot: i.slot))
         if let id = i.id {
-            try? store.deleteInstance(id)
+            logger.write("delete an instance", to: store) { () throws(SlipwayError) in try store.deleteInstance(id) }
             trackers[id] = nil
             crashedAt[id] = nil
             lastProbe[id] = nil
@@ -126,7 +126,7 @@ public actor Supervisor {
     /// An instance's entry in the event log.
     func record(_ change: EventPayload.Instance.Change, _ i: InstanceRecord) {
         store.record(Event(environment: i.environment, payload: .instance(.init(change: change, release: i.release, slot: i.slot, pid: i.pid,
-                                                                                port: i.port, restarts: i.restarts > 0 ? i.restarts : nil))))
+                                                                            port: i.port, restarts: i.restarts > 0 ? i.restarts : nil))), orLog: logger)
     }
 
     public func stopAll(_ instances: [InstanceRecord], timeout: Duration) async {

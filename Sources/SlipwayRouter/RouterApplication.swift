@@ -142,8 +142,13 @@ public enum RouterApplication {
     }
 
     static func jsonResponse<T: Encodable>(_ value: T) -> Response {
-        let data = (try? SlipwayJSON.encoder().encode(value)) ?? Data("{}".utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        do {
+            let data = try SlipwayJSON.encoder().encode(value)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        } catch {
+            let text = #"{"error":{"code":"internal","message":"the router could not encode its answer"}}"#
+            return Response(status: .internalServerError, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
     }
 
 }

@@ -37,9 +37,17 @@ enum APIResponse {
     @TaskLocal static var pageFor: String?
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? SlipwayJSON.encoder().encode(value)) ?? Data("null".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        do {
+            let data = try SlipwayJSON.encoder().encode(value)
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        } catch {
+            // Never a 200 with `null`: the answer could not be encoded, which is the daemon's failure.
+            return Response(status: .internalServerError, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: Self.unencodable)))
+        }
     }
+
+    static let unencodable = #"{"error":{"code":"internal","message":"the daemon could not encode its answer; see its log"}}"#
 
     /// Any error as the API answers it.
     static func from(_ error: any Error, path: String) -> Response {

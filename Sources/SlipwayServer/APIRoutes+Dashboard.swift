@@ -39,20 +39,20 @@ extension APIRoutes {
         router.post("ui/login") { request, context in
             let form = try await formFields(request)
             guard let token = form["token"], !token.isEmpty, case .valid(let info) = try engine.store.checkToken(token) else {
-                engine.store.audit(Principal(name: "(dashboard sign-in)", via: .token), action: "auth.failed", target: "POST /ui/login",
+                try engine.store.audit(Principal(name: "(dashboard sign-in)", via: .token), action: "auth.failed", target: "POST /ui/login",
                                    outcome: "refused", detail: "no valid token")
                 return html(dashboard.login(error: "That token is not valid (unknown, expired or revoked)."), status: .unauthorized)
             }
             let session = DashboardSession(user: info.user, roles: info.roles, tokenId: info.id, expiresAt: Date().addingTimeInterval(Dashboard.sessionLength))
-            engine.store.audit(session.principal, action: "dashboard.sign_in", target: "/ui", outcome: "ok", detail: "token \(info.id)")
-            return signedIn(session, dashboard: dashboard, secure: secure)
+            try engine.store.audit(session.principal, action: "dashboard.sign_in", target: "/ui", outcome: "ok", detail: "token \(info.id)")
+            return try signedIn(session, dashboard: dashboard, secure: secure)
         }
         router.get("ui/login/:code") { _, context in
             guard let session = await dashboard.links.redeem(try context.parameters.require("code")) else {
                 return html(dashboard.login(error: "That sign-in link is used or expired; run slipway dashboard again."), status: .unauthorized)
             }
-            engine.store.audit(session.principal, action: "dashboard.sign_in", target: "/ui", outcome: "ok", detail: "one-time link")
-            return signedIn(session, dashboard: dashboard, secure: secure)
+            try engine.store.audit(session.principal, action: "dashboard.sign_in", target: "/ui", outcome: "ok", detail: "one-time link")
+            return try signedIn(session, dashboard: dashboard, secure: secure)
         }
         router.post("ui/logout") { request, context in
             try await checkCSRF(request, context, dashboard)
@@ -115,8 +115,8 @@ extension APIRoutes {
         Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func signedIn(_ session: DashboardSession, dashboard: Dashboard, secure: Bool) -> Response {
-        let cookie = "\(sessionCookie)=\(dashboard.signer.cookie(for: session)); Path=/; Max-Age=\(Int(Dashboard.sessionLength)); HttpOnly; SameSite=Strict"
+    static func signedIn(_ session: DashboardSession, dashboard: Dashboard, secure: Bool) throws(SlipwayError) -> Response {
+        let cookie = "\(sessionCookie)=\(try dashboard.signer.cookie(for: session)); Path=/; Max-Age=\(Int(Dashboard.sessionLength)); HttpOnly; SameSite=Strict"
             + (secure ? "; Secure" : "")
         return Response(status: .seeOther, headers: [.location: "/ui", .setCookie: cookie])
     }
@@ -132,7 +132,7 @@ extension APIRoutes {
     static func checkCSRF(_ request: Request, _ context: SlipwayRequestContext, _ dashboard: Dashboard) async throws -> [String: String] {
         let form = try await formFields(request)
         if let session = context.dashboardSession, !dashboard.signer.checkCSRF(form["csrf"], session: session) {
-            dashboard.audit(session, action: "auth.denied", target: "\(request.method.rawValue) \(request.uri.path)", detail: "the form's CSRF token does not match")
+            try dashboard.audit(session, action: "auth.denied", target: "\(request.method.rawValue) \(request.uri.path)", detail: "the form's CSRF token does not match")
             throw Forbidden(message: "the form's CSRF token does not match this session; reload the page and try again")
         }
         return form

@@ -22,7 +22,7 @@ extension APIRoutes {
                 expiresAt = Date().addingTimeInterval(d.seconds)
             }
             let created = try store.createToken(user: user, roles: body.roles, expiresAt: expiresAt, createdBy: who.name)
-            store.audit(who, action: "token.create", target: created.info.id, outcome: "ok",
+            try store.audit(who, action: "token.create", target: created.info.id, outcome: "ok",
                         detail: "for \(user) as \(created.info.roles.map(\.rawValue).joined(separator: ", "))" + (expiresAt.map { ", expires \($0.formatted(Date.ISO8601FormatStyle()))" } ?? ""))
             return APIResponse.json(created, status: .created)
         }
@@ -31,7 +31,7 @@ extension APIRoutes {
             let body = try await APIResponse.decode(TokenRevokeRequest.self, from: request)
             let who = try await context.principal()
             guard let info = try store.revokeToken(body.id) else { throw SlipwayError.notFound("no token \(body.id); slipway token list shows them") }
-            store.audit(who, action: "token.revoke", target: info.id, outcome: "ok", detail: "of \(info.user)", before: "active", after: "revoked")
+            try store.audit(who, action: "token.revoke", target: info.id, outcome: "ok", detail: "of \(info.user)", before: "active", after: "revoked")
             return APIResponse.json(info)
         }
     }

@@ -18,7 +18,7 @@ extension APIRoutes {
             let source = context.channel?.remoteAddress?.ipAddress ?? "the admin socket"
             let hooks = try await engine.verifiedWebhooks(provider, headers: headers, body: bytes)
             guard !hooks.isEmpty else {
-                engine.store.audit(Principal.daemon("webhook:\(name)"), action: "webhook", target: name, outcome: "refused",
+                try engine.store.audit(Principal.daemon("webhook:\(name)"), action: "webhook", target: name, outcome: "refused",
                                    detail: "bad or missing signature from \(source)")
                 return APIResponse.json(ErrorBody(error: .policy("the request is not signed with a configured \(name) webhook secret")), status: .unauthorized)
             }

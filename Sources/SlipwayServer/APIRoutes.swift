@@ -30,7 +30,7 @@ public enum APIRoutes {
             let body = try await context.attributed(APIResponse.decode(DeployRequest.self, from: request))
             let who = try await context.principal()
             if body.overrideWindow == true, !who.may(.admin) {
-                engine.store.audit(who, action: "policy.override", target: body.environment ?? "", outcome: "refused", detail: "needs the admin role")
+                try engine.store.audit(who, action: "policy.override", target: body.environment ?? "", outcome: "refused", detail: "needs the admin role")
                 throw SlipwayError.policy("--override-window needs the admin role; \(who.name) has \(who.roles.map(\.rawValue).joined(separator: ", "))")
             }
             return APIResponse.json(try await engine.startDeployment(body), status: .accepted)

@@ -22,6 +22,9 @@ extension DeploymentInfo: FetchableRecord, MutablePersistableRecord {
         container["message"] = message
         container["log_file"] = logFile
         container["on_behalf_of"] = onBehalfOf
+        container["commit_time"] = commitTime
+        container["undoes"] = undoes
+        container["end_reason"] = endReason?.rawValue
     }
 }
 

@@ -230,6 +230,15 @@ enum Schema {
             // 0 while the delivery's build runs (it outlives the answer): the next start forgets one a crash cut short.
             try db.alter(table: "webhook_deliveries") { t in t.add(column: "settled", .boolean).notNull().defaults(to: true) }
         }
+        m.registerMigration("v17-deployment-provenance") { db in
+            // The commit time (lead time outlives the release on disk), the deployment a rollback undoes, and why
+            // a deployment ended (an automatic rollback is told from a person's abort without reading its message).
+            try db.alter(table: "deployments") { t in
+                t.add(column: "commit_time", .datetime)
+                t.add(column: "undoes", .integer)
+                t.add(column: "end_reason", .text)
+            }
+        }
         return m
     }
 }

@@ -23,8 +23,8 @@ extension SlipwayStore {
     /// Saves an alert's state; with `event`, records it in the same transaction (a transition is never lost).
     public func saveAlert(_ info: AlertInfo, tracker: AlertTracker, event: Event? = nil) throws(SlipwayError) {
         let encoder = SlipwayJSON.encoder()
-        let infoText = String(decoding: (try? encoder.encode(info)) ?? Data("{}".utf8), as: UTF8.self)
-        let trackerText = String(decoding: (try? encoder.encode(tracker)) ?? Data("{}".utf8), as: UTF8.self)
+        let infoText = try json(info, encoder, what: "an alert")
+        let trackerText = try json(tracker, encoder, what: "an alert's tracker")
         try write(recording: { db, appended in
             try db.execute(sql: """
                 INSERT INTO alerts (environment, name, info, tracker) VALUES (?, ?, ?, ?)

@@ -8,10 +8,16 @@ extension SlipwayStore {
     /// `actor` is the verified identity; its `onBehalfOf` (what a client claimed) is kept beside it.
     /// Appends to the hash chain. Role, source and request id come from the request being served
     /// (`RequestOrigin.current`); the daemon's own actions have role `daemon` and no source.
+    /// A failed write is counted (`slipway_store_write_failures_total`) and thrown: an operation whose entry
+    /// could not be written fails rather than going unaudited.
     public func audit(_ actor: Principal, action: String, target: String, outcome: String, detail: String = "",
-                      before: String? = nil, after: String? = nil, now: Date = Date()) {
+                      before: String? = nil, after: String? = nil, now: Date = Date()) throws(SlipwayError) {
         let r = Self.auditRecord(actor, action: action, target: target, outcome: outcome, detail: detail, before: before, after: after, now: now)
-        try? write { db in try Self.appendAudit(db, r) }
+        do { try write { db in try Self.appendAudit(db, r) } } catch {
+            countWriteFailure()
+            throw SlipwayError(.internal, "cannot write the audit entry for \(action) on \(target); the operation was not carried out past this point",
+                               cause: error)
+        }
     }
 
     static func auditRecord(_ actor: Principal, action: String, target: String, outcome: String, detail: String,

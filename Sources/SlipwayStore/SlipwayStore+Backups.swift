@@ -6,8 +6,8 @@ import SlipwayCore
 /// The stores are the truth for the data; this table is what `list`, retention and rollbacks read.
 extension SlipwayStore {
     public func saveBackup(_ info: BackupInfo) throws(SlipwayError) {
-        let manifest = String(decoding: (try? SlipwayJSON.encoder().encode(info.manifest)) ?? Data(), as: UTF8.self)
-        let locations = String(decoding: (try? JSONEncoder().encode(info.locations)) ?? Data("[]".utf8), as: UTF8.self)
+        let manifest = try json(info.manifest, what: "a backup's manifest")
+        let locations = try json(info.locations, JSONEncoder(), what: "a backup's locations")
         try write { db in
             try db.execute(sql: """
                 INSERT INTO backups (id, environment, created_at, reason, deployment_id, before_deploy_of, manifest, locations, verified_at, verify_ok)
@@ -57,7 +57,7 @@ extension SlipwayStore {
 
     /// Records a drill; returns its id.
     public func saveDrill(_ report: DrillReport) throws(SlipwayError) -> Int64 {
-        let json = String(decoding: (try? SlipwayJSON.encoder().encode(report)) ?? Data(), as: UTF8.self)
+        let json = try json(report, what: "a drill's report")
         return try write { db in
             try db.execute(sql: "INSERT INTO drills (environment, backup_id, started_at, ok, report) VALUES (?, ?, ?, ?, ?)",
                            arguments: [report.environment, report.backupId, report.startedAt, report.ok, json])

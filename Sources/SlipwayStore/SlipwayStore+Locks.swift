@@ -21,8 +21,13 @@ extension SlipwayStore {
     public static func insertDeployment(_ db: Database, _ deployment: DeploymentInfo, detail: String, appended: inout [Event],
                                         logFile: (Int64) -> String) throws -> DeploymentInfo {
         let d = try insertDeploymentRow(db, deployment, detail: detail, appended: &appended, logFile: logFile)
-        try db.execute(sql: "UPDATE locks SET deployment_id = ? WHERE environment = ?", arguments: [d.id, d.environment])
+        try bindLock(db, environment: d.environment, to: d.id)
         return d
+    }
+
+    /// Names the deployment that holds the environment's lock just taken; for `acquireLock(first:)`.
+    public static func bindLock(_ db: Database, environment: String, to deploymentId: Int64) throws {
+        try db.execute(sql: "UPDATE locks SET deployment_id = ? WHERE environment = ?", arguments: [deploymentId, environment])
     }
 
     /// The deployment's row, its log file name and its first event (no lock involved).

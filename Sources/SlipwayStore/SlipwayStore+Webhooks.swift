@@ -26,8 +26,8 @@ extension SlipwayStore {
 extension SlipwayStore {
     /// A delivery that started nothing (its build failed, a gate refused) is forgotten, so the provider's
     /// "redeliver" tries again.
-    public func forgetDelivery(provider: String, id: String) {
-        try? write { db in try db.execute(sql: "DELETE FROM webhook_deliveries WHERE provider = ? AND delivery_id = ?", arguments: [provider, id]) }
+    public func forgetDelivery(provider: String, id: String) throws(SlipwayError) {
+        try write { db in try db.execute(sql: "DELETE FROM webhook_deliveries WHERE provider = ? AND delivery_id = ?", arguments: [provider, id]) }
     }
 
     /// A delivery that started a deployment stays: a replay of it is refused from now on.

@@ -12,6 +12,10 @@ public final class SlipwayStore: Sendable {
     /// four times a second and they change only on a deploy, a crash or a readiness flip. Only the daemon opens
     /// the database, and every instance write goes through `save` and `deleteInstance`, which move the generation.
     let instanceCache = Mutex<(generation: UInt64, cachedAt: UInt64, rows: [InstanceRecord])>((1, 0, []))
+    /// Audit entries, events and other records that could not be written (`slipway_store_write_failures_total`).
+    private let writeFailureCount = Atomic<Int>(0)
+    public var writeFailures: Int { writeFailureCount.load(ordering: .relaxed) }
+    public func countWriteFailure() { writeFailureCount.add(1, ordering: .relaxed) }
 
     /// Opens (creating if needed) `state.db` in WAL mode and migrates it.
     public convenience init(path: String) throws(SlipwayError) {
@@ -42,6 +46,14 @@ public final class SlipwayStore: Sendable {
         }
     }
 
+    /// A value as JSON text for a column; a failure is counted and thrown (nothing is written).
+    func json<T: Encodable>(_ value: T, _ encoder: JSONEncoder = SlipwayJSON.encoder(), what: String) throws(SlipwayError) -> String {
+        do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
+            countWriteFailure()
+            throw SlipwayError(.internal, "cannot encode \(what) for the state database", cause: error)
+        }
+    }
+
     func write<T>(_ body: (Database) throws -> T) throws(SlipwayError) -> T {
         do { return try db.write(body) } catch let e as SlipwayError { throw e } catch {
             throw SlipwayError(.internal, "state database write failed", cause: error)
@@ -58,10 +70,12 @@ public final class SlipwayStore: Sendable {
 
     /// Moves a deployment to `state` (checked against the state machine) and records the event, atomically.
     @discardableResult
-    public func transition(_ id: Int64, to state: DeploymentState, actor: String, detail: String, message: String? = nil, now: Date = Date()) throws(SlipwayError) -> DeploymentInfo {
+    public func transition(_ id: Int64, to state: DeploymentState, actor: String, detail: String, message: String? = nil,
+                           reason: DeploymentInfo.EndReason? = nil, now: Date = Date()) throws(SlipwayError) -> DeploymentInfo {
         try write(recording: { db, appended in
             guard var d = try DeploymentInfo.fetchOne(db, key: id) else { throw SlipwayError.notFound("no deployment \(id)") }
             d.state = try d.state.transition(to: state)
+            if let reason { d.endReason = reason }
             if state.isTerminal {
                 d.finishedAt = now
                 d.outcome = state.rawValue

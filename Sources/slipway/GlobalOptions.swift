@@ -44,10 +44,16 @@ struct EnvOption: ParsableArguments {
 }
 
 enum Output {
-    static func json<T: Encodable>(_ value: T) {
-        if let data = try? SlipwayJSON.encoder(pretty: true).encode(value) {
-            print(String(decoding: data, as: UTF8.self))
+    /// `value` as JSON; a value that cannot be encoded ends the command (exit 1) instead of printing nothing.
+    static func line<T: Encodable>(_ value: T, pretty: Bool = false) -> String {
+        do { return String(decoding: try SlipwayJSON.encoder(pretty: pretty).encode(value), as: UTF8.self) } catch {
+            FileHandle.standardError.write(Data("error: cannot encode the answer as JSON (\(error))\n".utf8))
+            exit(1)
         }
+    }
+
+    static func json<T: Encodable>(_ value: T) {
+        print(line(value, pretty: true))
     }
 
     /// Left-aligned columns.

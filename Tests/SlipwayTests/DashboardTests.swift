@@ -13,13 +13,13 @@ struct DashboardUnitTests {
         let signer = SessionSigner(key: Data(repeating: 7, count: 32))
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let session = DashboardSession(user: "dana", roles: [.deployer], tokenId: "t1", expiresAt: now.addingTimeInterval(60), nonce: "n1")
-        let cookie = signer.cookie(for: session)
+        let cookie = try signer.cookie(for: session)
         #expect(signer.session(from: cookie, now: now) == session)
         #expect(signer.session(from: cookie, now: now.addingTimeInterval(61)) == nil, "expired")
         // A viewer who edits their roles in the cookie breaks its signature.
         var forged = session
         forged.roles = [.admin]
-        let payload = signer.cookie(for: forged).split(separator: ".")[0]
+        let payload = try signer.cookie(for: forged).split(separator: ".")[0]
         #expect(signer.session(from: payload + "." + cookie.split(separator: ".")[1], now: now) == nil)
         #expect(SessionSigner(key: Data(repeating: 8, count: 32)).session(from: cookie, now: now) == nil, "another daemon's key")
         let csrf = signer.csrf(for: session)

@@ -21,8 +21,9 @@ public struct AppLogPage: Codable, Sendable, Equatable {
     }
 
     /// Per log file, the offset read up to, as URL-safe base64 of JSON.
-    public static func encodeCursor(_ offsets: [String: UInt64]) -> String {
-        let data = (try? JSONEncoder().encode(offsets)) ?? Data("{}".utf8)
+    public static func encodeCursor(_ offsets: [String: UInt64]) throws(SlipwayError) -> String {
+        let data: Data
+        do { data = try JSONEncoder().encode(offsets) } catch { throw SlipwayError(.internal, "cannot encode the log cursor", cause: error) }
         return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 

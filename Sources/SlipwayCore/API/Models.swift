@@ -65,6 +65,19 @@ public struct DeploymentInfo: Codable, Sendable, Equatable {
     public var logFile: String
     /// What the client claimed (`SLIPWAY_ACTOR`); `actor` is the OS user the daemon verified.
     public var onBehalfOf: String?
+    /// The release's commit time, recorded when the deployment starts: lead time does not depend on the
+    /// release still being on disk (`keep_releases` prunes it).
+    public var commitTime: Date?
+    /// The deployment a rollback reverses (the watch's rollback of a release that went bad).
+    public var undoes: Int64?
+    /// Why a deployment ended failed or rolled back, when it was not an error: an approver rejected it, a
+    /// person aborted it, Slipway reverted it on its own (a gate, the analysis, a hook), or a daemon restart
+    /// interrupted it.
+    public var endReason: EndReason?
+
+    public enum EndReason: String, Codable, Sendable, Equatable {
+        case rejected, aborted, reverted, interrupted
+    }
 
     public init(id: Int64, environment: String, version: String, previousVersion: String?, kind: DeploymentKind,
                 strategy: DeployStrategy, state: DeploymentState, actor: String, startedAt: Date,
@@ -88,7 +101,7 @@ public struct DeploymentInfo: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, environment, version, kind, strategy, state, actor, outcome, message
         case previousVersion = "previous_version", startedAt = "started_at", finishedAt = "finished_at", logFile = "log_file"
-        case onBehalfOf = "on_behalf_of"
+        case onBehalfOf = "on_behalf_of", commitTime = "commit_time", undoes, endReason = "end_reason"
     }
 }
 

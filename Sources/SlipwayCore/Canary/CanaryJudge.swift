@@ -43,8 +43,10 @@ public struct CanaryWindow: Sendable, Equatable {
 }
 
 public enum CanaryDecision: Sendable, Equatable {
-    /// Revert: traffic back to the stable release, the canary stopped.
+    /// Revert: traffic back to the stable release, the canary stopped, the release remembered as bad.
     case fail(String)
+    /// Revert without blaming the release: a step had too little traffic or evidence by `max_step_duration`.
+    case inconclusive(String)
     /// The step has its evidence and its pause is over.
     case advance(String)
     /// Keep the step: not enough evidence yet, or its pause is not over.
@@ -99,13 +101,13 @@ public struct CanaryJudge: Sendable {
             stepStart = o.canary
             acceptedInStep = []
         }
-        var analysisOut = CanaryAnalysis(time: now, canary: o.canary, stable: o.stable, decision: "hold", detail: "")
+        var analysisOut = CanaryAnalysis(time: now, canary: o.canary, stable: o.stable, decision: .hold, detail: "")
         func decide(_ d: CanaryDecision) -> (CanaryDecision, CanaryAnalysis) {
             switch d {
-            case .fail(let s): (analysisOut.decision, analysisOut.detail) = ("fail", s)
-            case .advance(let s): (analysisOut.decision, analysisOut.detail) = ("advance", s)
-            case .hold(let s): (analysisOut.decision, analysisOut.detail) = ("hold", s)
-            case .wait(let s): (analysisOut.decision, analysisOut.detail) = ("wait", s)
+            case .fail(let s), .inconclusive(let s): (analysisOut.decision, analysisOut.detail) = (.fail, s)
+            case .advance(let s): (analysisOut.decision, analysisOut.detail) = (.advance, s)
+            case .hold(let s): (analysisOut.decision, analysisOut.detail) = (.hold, s)
+            case .wait(let s): (analysisOut.decision, analysisOut.detail) = (.wait, s)
             }
             return (d, analysisOut)
         }
@@ -126,30 +128,34 @@ public struct CanaryJudge: Sendable {
             let outcome = test.observe(canary: o.canary, baseline: o.stable)
             sequential[i] = test
             let (p0, p1) = test.rates(baseline: o.stable)
-            var out = RuleOutcome(rule: rule.text, verdict: "hold", detail: "", observed: o.canary.rate, threshold: p1, baseline: p0,
-                                  requests: o.canary.requests, llr: test.llr, confidence: 1 - ErrorRateTest.alpha)
+            var out = RuleOutcome(rule: rule.text, verdict: .hold, detail: "", observed: o.canary.rate, threshold: p1, baseline: p0,
+                                  requests: o.canary.requests)
+            out.llr = test.llr
+            out.llrFailAt = ErrorRateTest.upper
+            out.llrPassAt = ErrorRateTest.lower
+            out.confidence = test.posterior
             if o.canary.requests < analysis.minRequests {
                 out.detail = "\(o.canary.requests) of \(analysis.minRequests) canary requests"
                 lacking.append(rule.text)
             } else {
                 switch outcome {
                 case .fail:
-                    out.verdict = "fail"
+                    out.verdict = .fail
                     let recent = test.recent.requests < o.canary.requests
                         ? "\(test.recent.errors) of the canary's last \(test.recent.requests) requests failed (\(Self.percent(test.recent.rate))); overall " : ""
                     out.detail = recent + "canary \(Self.percent(o.canary.rate)) (\(o.canary.errors)/\(o.canary.requests)) vs baseline \(Self.percent(o.stable.rate)) "
                         + "(\(o.stable.errors)/\(o.stable.requests)): the sequential test favours \(Self.percent(p1)) over the baseline's \(Self.percent(p0)) "
-                        + "with \(Self.percent(1 - ErrorRateTest.alpha)) confidence"
+                        + "(log-likelihood ratio \(String(format: "%.2f", test.llr)) past \(String(format: "%.2f", ErrorRateTest.upper)))"
                     failure = failure ?? "\(rule.text): \(out.detail)"
                 case .accepted:
                     acceptedInStep.insert(i)
-                    out.verdict = "pass"
+                    out.verdict = .pass
                     out.detail = "canary \(Self.percent(o.canary.rate)) vs baseline \(Self.percent(o.stable.rate)) over \(o.canary.requests) requests"
                 case .open:
                     out.detail = "collecting evidence (log-likelihood ratio \(String(format: "%.2f", test.llr)) between \(String(format: "%.2f", ErrorRateTest.lower)) and \(String(format: "%.2f", ErrorRateTest.upper)))"
                 }
                 if outcome != .fail, !acceptedInStep.contains(i) { lacking.append(rule.text) }
-                else if outcome != .fail { out.verdict = "pass" }
+                else if outcome != .fail { out.verdict = .pass }
             }
             outcomes[i] = out
         }
@@ -159,16 +165,16 @@ public struct CanaryJudge: Sendable {
                 let i = windowedIndex[k], rule = analysis.rules[i]
                 switch v {
                 case .pass(let e):
-                    outcomes[i] = RuleOutcome(rule: rule.text, verdict: "pass", detail: "\(Self.format(e.observed, rule)) within \(Self.format(e.threshold, rule)) (\(window.name))",
+                    outcomes[i] = RuleOutcome(rule: rule.text, verdict: .pass, detail: "\(Self.format(e.observed, rule)) within \(Self.format(e.threshold, rule)) (\(window.name))",
                                               observed: e.observed, threshold: e.threshold, baseline: e.baseline, requests: e.requests)
                 case .fail(let e):
                     let detail = "\(Self.format(e.observed, rule)) against \(Self.format(e.threshold, rule)) over the last \(window.name)"
                         + (e.requests.map { " (\($0) requests)" } ?? "")
-                    outcomes[i] = RuleOutcome(rule: rule.text, verdict: "fail", detail: detail, observed: e.observed, threshold: e.threshold,
+                    outcomes[i] = RuleOutcome(rule: rule.text, verdict: .fail, detail: detail, observed: e.observed, threshold: e.threshold,
                                               baseline: e.baseline, requests: e.requests)
                     failure = failure ?? "\(rule.text): \(detail)"
                 case .hold(let why):
-                    outcomes[i] = RuleOutcome(rule: rule.text, verdict: "hold", detail: why)
+                    outcomes[i] = RuleOutcome(rule: rule.text, verdict: .hold, detail: why)
                     // A `for D` rule that is counting is evidence against passing, not a lack of data.
                     if rule.metric.needsRequests || rule.threshold.needsBaseline { lacking.append(rule.text) }
                 }
@@ -178,8 +184,8 @@ public struct CanaryJudge: Sendable {
         for (settings, reading) in zip(analysis.providers, o.providers) {
             let out = reading.outcome(settings)
             analysisOut.verdicts.append(out)
-            if out.verdict == "fail" { failure = failure ?? "\(out.rule): \(out.detail)" }
-            if out.verdict == "hold" { lacking.append(out.rule) }
+            if out.verdict == .fail { failure = failure ?? "\(out.rule): \(out.detail)" }
+            if out.verdict == .hold { lacking.append(out.rule) }
         }
         if let failure { return decide(.fail(failure)) }
 
@@ -195,7 +201,7 @@ public struct CanaryJudge: Sendable {
             let left = Duration.seconds(Int64((pause.seconds - elapsed).rounded(.up)))
             var paused = decide(.hold("step \(stepNumber) (\(weight)%): paused, \(DurationParsing.format(left)) left"
                                       + (enough ? "" : "; \(stepRequests) of \(analysis.minRequests) canary requests so far")))
-            paused.1.decision = "pause"
+            paused.1.decision = .pause
             return paused
         }
         if enough {
@@ -213,7 +219,7 @@ public struct CanaryJudge: Sendable {
             // Too few requests is "insufficient traffic"; enough requests that still cannot tell the
             // releases apart within the rules' margins is "insufficient evidence".
             let kind = stepRequests < analysis.minRequests ? "traffic" : "evidence"
-            return decide(.fail("insufficient \(kind): step \(stepNumber) (\(weight)%) had \(need) after \(DurationParsing.format(settings.maxStepDuration))"))
+            return decide(.inconclusive("insufficient \(kind): step \(stepNumber) (\(weight)%) had \(need) after \(DurationParsing.format(settings.maxStepDuration))"))
         }
         if stepRequests < analysis.minRequests, elapsed > 0 {
             let rate = Double(stepRequests) / elapsed

@@ -40,6 +40,10 @@ public struct ErrorRateTest: Sendable, Equatable {
 
     public init(threshold: Rule.Threshold) { self.threshold = threshold }
 
+    /// The posterior probability of H1 (the canary fails at the rule's threshold) given what the test saw,
+    /// at even prior odds: 1 / (1 + e^−llr). 0.5 before any evidence; above 0.99 when it fails.
+    public var posterior: Double { 1 / (1 + exp(-llr)) }
+
     public enum Outcome: Sendable, Equatable {
         /// The canary fails more often than the rule allows, with confidence 1 − α.
         case fail

@@ -69,16 +69,16 @@ public struct ProviderReading: Sendable, Equatable {
 
     /// The provider's verdict: a fail names what it saw, a hold why there is nothing to judge.
     public func outcome(_ settings: ProviderSettings) -> RuleOutcome {
-        if let error { return RuleOutcome(rule: name, verdict: "hold", detail: error) }
-        if ok == false { return RuleOutcome(rule: name, verdict: "fail", detail: "answered ok: false", observed: value) }
+        if let error { return RuleOutcome(rule: name, verdict: .hold, detail: error) }
+        if ok == false { return RuleOutcome(rule: name, verdict: .fail, detail: "answered ok: false", observed: value) }
         if let rule = settings.failIf {
-            guard let value else { return RuleOutcome(rule: name, verdict: "hold", detail: "no value") }
+            guard let value else { return RuleOutcome(rule: name, verdict: .hold, detail: "no value") }
             let threshold = rule.threshold.value(baseline: nil) ?? 0
             let failed = rule.comparison.holds(value, threshold)
-            return RuleOutcome(rule: "\(name): \(rule.text)", verdict: failed ? "fail" : "pass",
+            return RuleOutcome(rule: "\(name): \(rule.text)", verdict: failed ? .fail : .pass,
                                detail: "value \(value) \(failed ? "" : "not ")\(rule.comparison.rawValue) \(threshold)", observed: value, threshold: threshold)
         }
-        guard ok != nil else { return RuleOutcome(rule: name, verdict: "hold", detail: "no \"ok\" in the answer") }
-        return RuleOutcome(rule: name, verdict: "pass", detail: "answered ok: true", observed: value)
+        guard ok != nil else { return RuleOutcome(rule: name, verdict: .hold, detail: "no \"ok\" in the answer") }
+        return RuleOutcome(rule: name, verdict: .pass, detail: "answered ok: true", observed: value)
     }
 }

@@ -24,6 +24,20 @@ public struct IncidentInfo: Codable, Sendable, Equatable {
     public var mitigatedAt: Date?
     public var resolvedAt: Date?
     public var closedAt: Date?
+    /// What opened it, as a type (the trigger is the line for people): `alert`, `automatic_rollback`,
+    /// `failed_deployment`. Nil on incidents stored before Slipway recorded it.
+    public var cause: Cause?
+    /// The deployment the cause names: the deploy that failed, or the one an automatic rollback undid.
+    public var causeDeploymentId: Int64?
+    /// The deployment that mitigated it: the automatic rollback.
+    public var mitigationDeploymentId: Int64?
+
+    public enum Cause: String, Codable, Sendable, Equatable {
+        case alert
+        case automaticRollback = "automatic_rollback"
+        case failedDeployment = "failed_deployment"
+    }
+
     /// The live release's router counters when it opened and when it was mitigated or resolved (impact).
     public var requestsAtOpen: Int?
     public var errorsAtOpen: Int?
@@ -47,6 +61,7 @@ public struct IncidentInfo: Codable, Sendable, Equatable {
         case deploymentId = "deployment_id", releaseSince = "release_since", openedAt = "opened_at", acknowledgedAt = "acknowledged_at"
         case acknowledgedBy = "acknowledged_by", mitigatedAt = "mitigated_at", resolvedAt = "resolved_at", closedAt = "closed_at"
         case requestsAtOpen = "requests_at_open", errorsAtOpen = "errors_at_open", requestsAtEnd = "requests_at_end", errorsAtEnd = "errors_at_end"
+        case cause, causeDeploymentId = "cause_deployment_id", mitigationDeploymentId = "mitigation_deployment_id"
     }
 }
 

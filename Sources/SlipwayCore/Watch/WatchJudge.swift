@@ -65,7 +65,7 @@ public struct WatchJudge: Sendable {
         }
         for (settings, reading) in zip(providers, s.providers) {
             let out = reading.outcome(settings)
-            if out.verdict == "fail" { return "\(out.rule): \(out.detail)" }
+            if out.verdict == .fail { return "\(out.rule): \(out.detail)" }
         }
         return nil
     }

@@ -48,9 +48,9 @@ extension Engine {
         guard !reason.isEmpty else { throw .usage("--reason: say why the alert is silenced") }
         let until = Date().addingTimeInterval(d.seconds)
         try store.addSilence(environment: env.name, alert: alert.name, until: until, reason: reason, actor: request.by.name)
-        store.audit(request.by, action: "alert.silence", target: "\(env.name)/\(alert.name)", outcome: "ok",
+        try store.audit(request.by, action: "alert.silence", target: "\(env.name)/\(alert.name)", outcome: "ok",
                     detail: "for \(DurationParsing.format(d)): \(reason)", after: "silenced until \(until.formatted(Date.ISO8601FormatStyle()))")
-        store.record(Event(environment: env.name, payload: .alert(.init(change: .silenced, name: alert.name, severity: alert.severity,
+        try store.record(Event(environment: env.name, payload: .alert(.init(change: .silenced, name: alert.name, severity: alert.severity,
                                                                        summary: "silenced by \(request.by.name) for \(DurationParsing.format(d)): \(reason)"))))
         guard let info = try alerts(environment: env.name).first(where: { $0.name == alert.name }) else { throw .notFound("no alert '\(alert.name)'") }
         return info

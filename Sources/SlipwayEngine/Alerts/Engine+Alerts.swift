@@ -41,7 +41,9 @@ extension Engine {
                         let since = tracker.firedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "?"
                         let event = Event(time: now, environment: name, payload: .alert(.init(change: .repeated, name: alert.name, severity: alert.severity,
                                                                                              summary: "since \(since): \(summary)", runbook: alert.runbook)))
-                        if (try? store.saveAlert(info, tracker: tracker, event: event)) != nil { states[key] = (info, tracker) }
+                        if logger.write("save a repeated alert", to: store, { () throws(SlipwayError) in try store.saveAlert(info, tracker: tracker, event: event) }) != nil {
+                            states[key] = (info, tracker)
+                        }
                     }
                     continue
                 }
@@ -63,19 +65,22 @@ extension Engine {
                 }
                 let event = change.map { Event(time: now, environment: name, payload: .alert(.init(change: $0, name: alert.name, severity: alert.severity,
                                                                                                    summary: summary, runbook: alert.runbook))) }
-                do { try store.saveAlert(info, tracker: tracker, event: event) } catch {
-                    logger.error("cannot save an alert's state", metadata: ["alert": "\(key)", "error": "\(error)"])
-                    continue
-                }
+                guard logger.write("save the state of alert \(key)", to: store, { () throws(SlipwayError) in
+                    try store.saveAlert(info, tracker: tracker, event: event)
+                }) != nil else { continue }
                 states[key] = (info, tracker)
                 if moved == .firing || moved == .resolved {
                     logger.warning("alert \(moved.rawValue)", metadata: ["alert.env": "\(name)", "alert.name": "\(alert.name)",
                                                                         "alert.severity": "\(alert.severity.rawValue)", "alert.summary": "\(summary)"])
                 }
                 if moved == .firing, alert.severity.meets(.p1) {
-                    let rollback = alert.builtIn == .automaticRollback
-                    await raiseIncident(name, severity: alert.severity, title: rollback ? "automatic rollback in \(name)" : "\(alert.name) in \(name)",
-                                        trigger: rollback ? "automatic rollback: \(summary)" : "alert \(alert.name): \(summary)", mitigating: rollback, now: now)
+                    if alert.builtIn == .automaticRollback, let rollback = automaticRollback(name, now: now) {
+                        await raiseIncident(name, severity: alert.severity, title: "automatic rollback in \(name)", trigger: "automatic rollback: \(summary)",
+                                            cause: .automaticRollback(rollback), now: now)
+                    } else {
+                        await raiseIncident(name, severity: alert.severity, title: "\(alert.name) in \(name)", trigger: "alert \(alert.name): \(summary)",
+                                            cause: .alert(alert.name), now: now)
+                    }
                 }
                 if moved == .resolved { resolvedAlert = alert.name }
             }

@@ -27,15 +27,18 @@ extension Engine {
             guard !drill.ok, drill.rtoMet != false else { return (false, "the last drill passed", nil) }
             return (true, "the last drill failed: \(drill.message ?? "a check failed")", nil)
         case .automaticRollback:
-            let recent = ((try? store.deployments(environment: env.name, limit: 20)) ?? []).filter { d in
-                guard let end = d.finishedAt, now.timeIntervalSince(end) < 600 else { return false }
-                return d.state == .rolledBack || (d.kind == .rollback && d.actor == "watch" && d.state == .succeeded)
-            }
-            guard let last = recent.first else { return (false, "no automatic rollback in the last 10 minutes", nil) }
-            return (true, "deployment \(last.id) (\(last.kind.rawValue) \(last.version)) was rolled back automatically: \(last.message ?? "")", nil)
+            guard let r = automaticRollback(env.name, now: now) else { return (false, "no automatic rollback in the last 10 minutes", nil) }
+            let bad = r.deploymentId.map { "release \(r.release) (deployment \($0))" } ?? "release \(r.release)"
+            let by = r.rollback.kind == .rollback ? "deployment \(r.rollback.id) rolled back to \(r.rollback.version)" : "it was reverted"
+            return (true, "\(bad) went bad and \(by) automatically: \(Engine.firstLine(r.rollback.message ?? ""))", nil)
         case .crashLoop:
             return (nil, "judged as a rule", nil)
         }
+    }
+
+    /// The newest automatic rollback in the last ten minutes (a person's abort or rollback is none).
+    func automaticRollback(_ environment: String, now: Date) -> AutomaticRollback? {
+        AutomaticRollback.latest(in: (try? store.deployments(environment: environment, limit: 20)) ?? [], now: now)
     }
 
     /// Free share of the filesystem holding `path`.

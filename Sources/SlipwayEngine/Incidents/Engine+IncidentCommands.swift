@@ -88,7 +88,7 @@ extension Engine {
             Event(time: now, environment: x.environment, payload: .incident(.init(change: change, incidentId: x.id, title: x.title, severity: x.severity,
                                                                                  status: x.status, detail: detail, actor: who.name)))
         }
-        store.audit(who, action: "incident.\(request.action)", target: "\(i.environment)/incident-\(id)", outcome: "ok", detail: detail,
+        try store.audit(who, action: "incident.\(request.action)", target: "\(i.environment)/incident-\(id)", outcome: "ok", detail: detail,
                     before: before.rawValue, after: saved.status.rawValue)
         return saved
     }

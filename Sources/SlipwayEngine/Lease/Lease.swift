@@ -34,6 +34,14 @@ public struct Lease: Sendable {
         return (Lease(environment: environment, holder: holder, store: store, settings: settings, logger: logger), value)
     }
 
+    /// Takes the lock for a deployment already recorded (an approved deploy that starts now).
+    static func acquire(_ store: SlipwayStore, environment: String, holder: String, actor: Principal, settings: LeaseSettings,
+                        logger: Logger, deployment: Int64) throws(SlipwayError) -> Lease {
+        try acquire(store, environment: environment, holder: holder, actor: actor, settings: settings, logger: logger) { db, _ in
+            try SlipwayStore.bindLock(db, environment: environment, to: deployment)
+        }.0
+    }
+
     /// Runs `body` while the lock is heartbeated, then releases it, whatever `body` did. The heartbeat
     /// task is cancelled and awaited before the lock is released.
     func hold<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows -> T {
@@ -72,7 +80,7 @@ public struct Lease: Sendable {
                 lost = true
                 logger.error("lost the environment's lock to another operation", metadata: ["lock.env": "\(environment)", "lock.holder": "\(holder)"])
                 store.record(Event(environment: environment, payload: .lock(.init(change: .lost, holder: holder,
-                                                                                  detail: "another operation took the lock over"))))
+                                                                              detail: "another operation took the lock over"))), orLog: logger)
             }
         }
     }
@@ -97,10 +105,10 @@ extension Lease {
     static func forceRelease(_ store: SlipwayStore, environment: String, actor: Principal, action: String, why: String) throws(SlipwayError) -> LockInfo? {
         let released = try store.releaseLock(environment: environment, holder: nil)
         let detail = released.map { "released the lock of \($0.holder) (\(why))" } ?? ""
-        store.audit(actor, action: action, target: environment, outcome: released == nil ? "not locked" : "ok", detail: detail,
+        try store.audit(actor, action: action, target: environment, outcome: released == nil ? "not locked" : "ok", detail: detail,
                     before: released.map { "locked by \($0.holder)" } ?? "unlocked", after: "unlocked")
         if let released {
-            store.record(Event(environment: environment, deploymentId: released.deploymentId,
+            try store.record(Event(environment: environment, deploymentId: released.deploymentId,
                                payload: .lock(.init(change: .released, holder: released.holder, detail: detail))))
         }
         return released

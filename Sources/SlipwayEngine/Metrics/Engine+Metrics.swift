@@ -21,6 +21,8 @@ extension Engine {
             let k = key.split(separator: "\u{1F}").map(String.init)
             return ([("environment", k[0]), ("kind", k[1]), ("outcome", k[2])], Double(n))
         })
+        p.family("slipway_store_write_failures_total", "counter", "Audit entries, events and records the state database could not write.",
+                 [([], Double(store.writeFailures))])
         p.histogram("slipway_deployment_duration_seconds", "How long deployments and rollbacks took, start to end.", buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800],
                     durations.sorted { $0.key < $1.key }.map { key, values in
                         let k = key.split(separator: "\u{1F}").map(String.init)

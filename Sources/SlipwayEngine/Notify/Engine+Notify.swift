@@ -9,7 +9,9 @@ extension Engine {
     /// At the first start, notifications begin with the events after this moment (not the whole history).
     func startNotificationCursor() {
         guard (try? store.cursor(Self.notifyCursor)) == 0, let last = try? store.lastEvents(1).last else { return }
-        try? store.enqueueNotifications([], cursor: Self.notifyCursor, through: last.id)
+        logger.write("move the notifications' cursor", to: store) { () throws(SlipwayError) in
+            try store.enqueueNotifications([], cursor: Self.notifyCursor, through: last.id)
+        }
     }
 
     /// Queues the events after the cursor for every channel that wants them, then delivers what is due.
@@ -30,7 +32,14 @@ extension Engine {
                 let key = "\(channel.channelId)-\(event.id)"
                 let body = NotificationBody(id: key, type: event.type, category: message.category, severity: message.severity,
                                             environment: event.environment, deploymentId: event.deploymentId, time: event.time, text: message.text, event: event)
-                guard let json = try? SlipwayJSON.encoder().encode(body) else { continue }
+                let json: Data
+                do { json = try SlipwayJSON.encoder().encode(body) } catch {
+                    // Not queued (it could never be sent), but counted and logged rather than dropped silently.
+                    store.countWriteFailure()
+                    logger.error("cannot encode a notification; it is not sent", metadata: ["event.id": "\(event.id)", "notify.channel": "\(channel.channelId)",
+                                                                                           "error": "\(error)"])
+                    continue
+                }
                 // An alert waits `group_wait`, so alerts of one environment that start together leave as one message.
                 let due = message.category == .alert ? now.addingTimeInterval(channel.groupWait.seconds) : now
                 rows.append(NotificationInfo(key: key, channel: channel.channelId, environment: event.environment, eventId: event.id, eventType: event.type,
@@ -52,7 +61,11 @@ extension Engine {
         await withTaskGroup(of: Void.self) { group in
             for batch in NotificationBatch.group(due) {
                 guard let channel = cfg.notify.first(where: { $0.channelId == batch.channel }) else {
-                    for n in batch.members { try? store.recordAttempt(n.id, delivered: false, error: "the channel is no longer in notify:", now: now) }
+                    for n in batch.members {
+                        logger.write("record a notification's attempt", to: store) { () throws(SlipwayError) in
+                            try store.recordAttempt(n.id, delivered: false, error: "the channel is no longer in notify:", now: now)
+                        }
+                    }
                     continue
                 }
                 group.addTask {

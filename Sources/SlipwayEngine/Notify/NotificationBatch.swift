@@ -27,14 +27,22 @@ struct NotificationBatch: Sendable {
                 out.append(NotificationBatch(channel: n.channel, members: [n], notification: n))
             }
         }
-        for i in out.indices where out[i].members.count > 1 { out[i].notification = combined(out[i].members) }
-        return out
+        var alone: [NotificationBatch] = []
+        for i in out.indices where out[i].members.count > 1 {
+            do { out[i].notification = try combined(out[i].members) } catch {
+                // A head that cannot be encoded: every member goes out on its own rather than not at all.
+                alone += out[i].members.dropFirst().map { NotificationBatch(channel: $0.channel, members: [$0], notification: $0) }
+                out[i].members = [out[i].members[0]]
+                out[i].notification = out[i].members[0]
+            }
+        }
+        return out + alone
     }
 
     /// One notification for several alerts: the most severe one's severity, every line of text, and each
     /// member's own body under `notifications`. Its key names the members, so a retry of the same group carries
     /// the same idempotency key.
-    static func combined(_ members: [NotificationInfo]) -> NotificationInfo {
+    static func combined(_ members: [NotificationInfo]) throws -> NotificationInfo {
         let first = members[0]
         let severity = members.map(\.severity).min() ?? first.severity
         let environment = first.environment ?? "no environment"
@@ -42,7 +50,7 @@ struct NotificationBatch: Sendable {
         let key = "\(first.channel)-group-\(members.map { String($0.eventId) }.joined(separator: "."))"
         let head = NotificationBody(id: key, type: "alert.group", category: .alert, severity: severity, environment: first.environment,
                                     time: members.map(\.createdAt).max() ?? first.createdAt, text: text)
-        var body = String(decoding: (try? SlipwayJSON.encoder().encode(head)) ?? Data("{}".utf8), as: UTF8.self)
+        var body = String(decoding: try SlipwayJSON.encoder().encode(head), as: UTF8.self)
         body.removeLast()  // the closing brace: the members' own bodies follow, verbatim
         body += (body.hasSuffix("{") ? "" : ",") + "\"notifications\":[" + members.map(\.body).joined(separator: ",") + "]}"
         return NotificationInfo(id: first.id, key: key, channel: first.channel, environment: first.environment, eventId: first.eventId,

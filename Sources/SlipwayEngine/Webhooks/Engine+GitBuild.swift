@@ -57,13 +57,13 @@ extension Engine {
             let status = try await ProcessSpawner.run(argv: argv, directory: tree, environment: buildEnv, logFile: log)
             guard status == 0 else {
                 if Task.isCancelled { throw SlipwayError(.unavailable, "the daemon stopped during the build of \(git.commit.prefix(12)); redeliver once it is back") }
-                store.audit(actor, action: "release.create", target: version, outcome: "failed", detail: "build of \(git.commit.prefix(12)) exited \(status)")
+                try store.audit(actor, action: "release.create", target: version, outcome: "failed", detail: "build of \(git.commit.prefix(12)) exited \(status)")
                 throw .failed("release.build exited with status \(status) for commit \(git.commit.prefix(12)); see \(log)")
             }
         }
         let files = cfg.release.files.isEmpty ? nil : cfg.release.files
         let info = try releases.create(version: version, source: tree, files: files, creator: actor.name, git: provenance)
-        store.audit(actor, action: "release.create", target: version, outcome: "ok", detail: "\(info.digest) from \(provenance.commit)")
+        try store.audit(actor, action: "release.create", target: version, outcome: "ok", detail: "\(info.digest) from \(provenance.commit)")
         return info
     }
 }

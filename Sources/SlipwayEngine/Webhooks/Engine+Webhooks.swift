@@ -31,7 +31,7 @@ extension Engine {
         let actor = Principal.daemon("webhook:\(delivery.provider.rawValue)")
         let digest = Hex.string(SHA256.hash(data: body))
         do { try store.recordDelivery(provider: delivery.provider.rawValue, id: delivery.id, bodyDigest: digest) } catch {
-            store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "refused", detail: "\(error.message) (from \(source))")
+            try store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "refused", detail: "\(error.message) (from \(source))")
             throw error
         }
         // Answered without a build: settled at once (a replay stays refused, even if a later hook would act on it).
@@ -45,14 +45,16 @@ extension Engine {
             try store.settleDelivery(provider: delivery.provider.rawValue, id: delivery.id)
             return WebhookResult(delivery: delivery.id, ref: ref, commit: commit, outcome: "ignored: no webhook acts on \(ref)")
         }
-        store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "accepted",
+        try store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "accepted",
                     detail: "delivery \(delivery.id): \(ref) at \(commit) from \(source); deploys to \(matched.map(\.deployTo).joined(separator: ", "))")
         let git = GitProvenance(commit: commit, ref: ref)
         let version = Self.webhookVersion(git)
         let (answers, done) = AsyncStream<WebhookResult?>.makeStream()
         let job = WebhookJob(delivery: delivery, ref: ref, commit: commit, git: git, version: version, hooks: matched, done: done)
         guard webhookRuns.submit(job) else {
-            store.forgetDelivery(provider: delivery.provider.rawValue, id: delivery.id)
+            logger.write("forget webhook delivery \(delivery.id)", to: store) { () throws(SlipwayError) in
+                try store.forgetDelivery(provider: delivery.provider.rawValue, id: delivery.id)
+            }
             throw SlipwayError(.unavailable, "the daemon is stopping; redeliver once it is back")
         }
         let wait = matched.map(\.answerWithin).min() ?? WebhookSettings.defaultAnswerWithin
@@ -101,9 +103,12 @@ extension Engine {
                 logger.warning("webhook delivery not marked settled", metadata: ["webhook.delivery": "\(job.delivery.id)", "error": "\(error)"])
             }
         } else {
-            store.forgetDelivery(provider: job.delivery.provider.rawValue, id: job.delivery.id)
+            logger.write("forget webhook delivery \(job.delivery.id)", to: store) { () throws(SlipwayError) in
+                try store.forgetDelivery(provider: job.delivery.provider.rawValue, id: job.delivery.id)
+            }
             store.audit(actor, action: "webhook", target: job.delivery.provider.rawValue, outcome: "failed",
-                        detail: "delivery \(job.delivery.id): " + actions.compactMap { $0.error.map { "\($0.message)" } }.joined(separator: "; "))
+                        detail: "delivery \(job.delivery.id): " + actions.compactMap { $0.error.map { "\($0.message)" } }.joined(separator: "; "),
+                        orLog: logger)
         }
         return WebhookResult(delivery: job.delivery.id, ref: job.ref, commit: job.commit, outcome: "matched \(job.hooks.count) webhook(s)", actions: actions)
     }

@@ -71,7 +71,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
                 who = .token(info.user, roles: info.roles)
                 context.tokenId = info.id
             case .unknown:
-                store.audit(Principal(name: "(unknown token)", via: .token), action: "auth.failed", target: "\(method) \(path)", outcome: "refused",
+                try store.audit(Principal(name: "(unknown token)", via: .token), action: "auth.failed", target: "\(method) \(path)", outcome: "refused",
                             detail: "no such token")
                 return Self.refuse(.unauthorized, "the token is not valid")
             case .expired:
@@ -97,7 +97,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
             return Self.refuse(.forbidden, "no authorization rule covers \(method) \(path)")
         }
         guard who.may(needed) else {
-            store.audit(who, action: "auth.denied", target: "\(method) \(path)", outcome: "refused",
+            try store.audit(who, action: "auth.denied", target: "\(method) \(path)", outcome: "refused",
                         detail: "needs \(needed.rawValue); has \(who.roles.map(\.rawValue).joined(separator: ", "))")
             return Self.refuse(.forbidden, "\(who.name) (\(who.roles.map(\.rawValue).joined(separator: ", "))) may not \(method) \(path): it needs the \(needed.rawValue) role")
         }

@@ -27,8 +27,12 @@ extension SlipwayStore {
     }
 
     /// Records an event on its own (instance changes, maintenance, router restarts, …).
-    public func record(_ event: Event) {
-        _ = try? write(recording: { db, appended in try Self.append(db, event, to: &appended) })
+    /// A failed write is counted (`slipway_store_write_failures_total`) and thrown.
+    public func record(_ event: Event) throws(SlipwayError) {
+        do { try write(recording: { db, appended in try Self.append(db, event, to: &appended) }) } catch {
+            countWriteFailure()
+            throw error
+        }
     }
 
     /// Events after `id`, oldest first; with `environment`, only that environment's.

@@ -64,8 +64,8 @@ struct CanaryCommand: AsyncParsableCommand {
                     lines.append("  canary \(c.release): \(a.canary.requests) requests, \(CanaryJudge.percent(a.canary.rate)) errors, p99 \(ms(a.canaryP99Ms))")
                     lines.append("  stable \(c.stable): \(a.stable.requests) requests, \(CanaryJudge.percent(a.stable.rate)) errors, p99 \(ms(a.stableP99Ms))"
                                  + (a.window.map { " (latency over the last \($0))" } ?? ""))
-                    for v in a.verdicts { lines.append("  \(v.verdict.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)) \(v.rule): \(v.detail)") }
-                    lines.append("  now: \(a.decision): \(a.detail)")
+                    for v in a.verdicts { lines.append("  \(v.verdict.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)) \(v.rule): \(v.detail)") }
+                    lines.append("  now: \(a.decision.rawValue): \(a.detail)")
                 }
             } else {
                 lines.append("\(s.environment): no canary in progress" + (s.deploymentId.map { "; the last one was deployment \($0)" } ?? ""))

@@ -81,7 +81,7 @@ struct Events: AsyncParsableCommand {
     func emit(_ e: Event) {
         let line: String
         if json {
-            line = (try? SlipwayJSON.encoder().encode(e)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            line = Output.line(e)
         } else {
             let deployment = e.deploymentId.map { " #\($0)" } ?? ""
             line = "\(e.id)  \(Output.time(e.time))  \(e.environment ?? "-")\(deployment)  \(e.type)  \(e.summary)"
