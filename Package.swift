@@ -98,6 +98,7 @@ let package = Package(
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayHTTP", "SlipwayBackup",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

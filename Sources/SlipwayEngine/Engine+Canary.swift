@@ -10,6 +10,8 @@ extension Engine {
     func runCanary(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog) async throws(SlipwayError) {
         let env = job.env
         var judge = CanaryJudge(settings: env.canary, analysis: env.analysis)
+        // After a daemon restart: the sequential test goes on from the evidence saved with the step.
+        if let saved = try store.environment(env.name).canary, saved.deploymentId == d.id, let evidence = saved.evidence { judge.restore(evidence) }
         let interval = env.analysis?.interval ?? .seconds(1)
         var lastProgress = ContinuousClock.now - .seconds(60)
         // A step that has waited this many intervals for evidence (or at a manual pause) says so, once, in an event.
@@ -45,6 +47,7 @@ extension Engine {
             guard var current = try store.environment(env.name).canary, current.deploymentId == d.id else { continue }
             let (decision, analysis) = judge.observe(observation, step: current.step, stepStartedAt: current.stepStartedAt, at: Date())
             current.last = analysis
+            current.evidence = judge.evidence
             try saveCanary(env.name, current)
             switch decision {
             case .fail(let reason):

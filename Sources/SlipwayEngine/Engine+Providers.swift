@@ -1,6 +1,8 @@
 import Foundation
 import SlipwayCore
+import NIOSSL
 import SlipwayHTTP
+import Synchronization
 
 /// `analysis.providers`: asked concurrently once per interval, each within `timeout`.
 extension Engine {
@@ -21,6 +23,17 @@ extension Engine {
         }
     }
 
+    /// One TLS context per CA file (the system's roots for nil), built once: providers are read every interval.
+    nonisolated static func tlsContext(ca: String?) throws -> NIOSSLContext {
+        try providerTLS.withLock { contexts in
+            if let known = contexts[ca ?? ""] { return known }
+            let made = try MiniHTTPClient.tlsContext(caFile: ca)
+            contexts[ca ?? ""] = made
+            return made
+        }
+    }
+    nonisolated static let providerTLS = Mutex<[String: NIOSSLContext]>([:])
+
     nonisolated static func readProvider(_ p: ProviderSettings, timeout: Duration) async -> ProviderReading {
         let url: HTTPURL, path: String
         switch p.source {
@@ -35,7 +48,8 @@ extension Engine {
         }
         let response: MiniHTTPClient.Response
         do {
-            response = try await MiniHTTPClient().request("GET", .tcp(host: url.host, port: url.port), path: path, timeout: timeout)
+            let client = url.tls ? MiniHTTPClient(tls: try tlsContext(ca: p.ca)) : MiniHTTPClient()
+            response = try await client.request("GET", .tcp(host: url.host, port: url.port), path: path, timeout: timeout)
         } catch {
             return ProviderReading(name: p.name, error: "\(error)")
         }

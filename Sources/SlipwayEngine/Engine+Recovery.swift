@@ -17,6 +17,10 @@ extension Engine {
             try store.audit(.daemon("webhook"), action: "webhook", target: "reconcile", outcome: "forgotten",
                         detail: "\(interrupted.joined(separator: ", ")): the daemon stopped during the build; a redelivery builds it")
         }
+        // Deployments recorded before their commit time was: from the releases still on disk, once, so pruning
+        // them later changes no report.
+        let filled = try store.fillCommitTimes(commitTimes())
+        if filled > 0 { logger.info("recorded commit times of earlier deployments", metadata: ["deploy.count": "\(filled)"]) }
         try await router.ensureRunning(logger: logger)
         let routed = try? await router.table()
         var adopted = 0

@@ -161,6 +161,14 @@ public actor Engine {
         return out
     }
 
+    /// Where this daemon finds each named secret (its root's files as they are now, and its own environment).
+    public nonisolated func secretSources(_ request: SecretSourcesRequest) -> [String: [SecretInfo]] {
+        let secrets = Secrets(root: root)
+        return Dictionary(uniqueKeysWithValues: request.environments.map { env, names in
+            (env, names.map { SecretInfo(name: $0, source: secrets.source(of: $0, environment: env)?.description) })
+        })
+    }
+
     public func history(environment: String?, limit: Int = 50) throws(SlipwayError) -> [DeploymentInfo] {
         if let environment { _ = try config.environment(environment) }
         return try store.deployments(environment: environment, limit: limit)

@@ -18,6 +18,10 @@ public enum APIRoutes {
         router.add(middleware: AuthorizationMiddleware(store: engine.store, signer: dashboard?.signer))
         let v1 = router.group("v1")
         v1.get("health") { _, _ in APIResponse.json(["status": "ok", "pid": "\(getpid())"]) }
+        v1.post("secrets/sources") { request, context in
+            let body = try await APIResponse.decode(SecretSourcesRequest.self, from: request)
+            return APIResponse.json(engine.secretSources(body))
+        }
         v1.get("status") { request, _ in
             APIResponse.json(try await engine.status(environment: request.uri.queryParameters.get("env")))
         }

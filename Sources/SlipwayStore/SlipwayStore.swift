@@ -104,6 +104,18 @@ public final class SlipwayStore: Sendable {
         try append(db, Event(time: now, environment: d.environment, deploymentId: d.id, payload: .deployment(payload)), to: &appended)
     }
 
+    /// Sets the commit time of deployments that have none from `commits` (release → commit time); returns how many.
+    public func fillCommitTimes(_ commits: [String: Date]) throws(SlipwayError) -> Int {
+        try write { db in
+            var n = 0
+            for (version, time) in commits {
+                try db.execute(sql: "UPDATE deployments SET commit_time = ? WHERE version = ? AND commit_time IS NULL", arguments: [time, version])
+                n += db.changesCount
+            }
+            return n
+        }
+    }
+
     public func deployment(_ id: Int64) throws(SlipwayError) -> DeploymentInfo? {
         try read { db in try DeploymentInfo.fetchOne(db, key: id) }
     }

@@ -58,7 +58,8 @@ import Testing
             stable.errors += binomial(rps - n, baselineRate, &rng)
             let (decision, _) = judge.observe(CanaryObservation(canary: canary, stable: stable), step: step, stepStartedAt: stepStart, at: now)
             switch decision {
-            case .fail(let why): return (why.hasPrefix("insufficient") ? "undecided" : "fail", canary.requests)
+            case .fail: return ("fail", canary.requests)
+            case .inconclusive: return ("undecided", canary.requests)
             case .advance:
                 if step == steps.count - 1 { return ("promoted", canary.requests) }
                 step += 1
@@ -112,7 +113,7 @@ import Testing
                 #expect(why.contains("22 of 200 canary requests"), "\(why)")
                 #expect(analysis.etaSeconds.map { $0 > 100 && $0 < 500 } == true, "ETA at 0.5 req/s: \(String(describing: analysis.etaSeconds))")
             }
-            #expect(analysis.verdicts.allSatisfy { $0.verdict == "hold" }, "no rule passes or fails on so little")
+            #expect(analysis.verdicts.allSatisfy { $0.verdict == .hold }, "no rule passes or fails on so little")
         }
         let (decision, _) = judge.observe(CanaryObservation(canary: canary, stable: RequestCounts(requests: 3000)),
                                           step: 0, stepStartedAt: Self.t0, at: Self.t0 + 60)
@@ -185,13 +186,13 @@ import Testing
 @Suite struct ProviderTests {
     @Test func aProviderFailsPassesOrHolds() throws {
         let prom = ProviderSettings(source: .prometheus(url: HTTPURL("http://127.0.0.1:9090")!, query: "sum(x)"), failIf: try RuleParser.parse("value > 10"))
-        #expect(ProviderReading(name: prom.name, value: 42).outcome(prom).verdict == "fail")
-        #expect(ProviderReading(name: prom.name, value: 3).outcome(prom).verdict == "pass")
-        #expect(ProviderReading(name: prom.name, error: "connection refused").outcome(prom).verdict == "hold")
+        #expect(ProviderReading(name: prom.name, value: 42).outcome(prom).verdict == .fail)
+        #expect(ProviderReading(name: prom.name, value: 3).outcome(prom).verdict == .pass)
+        #expect(ProviderReading(name: prom.name, error: "connection refused").outcome(prom).verdict == .hold)
         let web = ProviderSettings(source: .web(url: HTTPURL("http://127.0.0.1:7000/check")!))
-        #expect(ProviderReading(name: web.name, ok: false).outcome(web).verdict == "fail")
-        #expect(ProviderReading(name: web.name, ok: true).outcome(web).verdict == "pass")
-        #expect(ProviderReading(name: web.name).outcome(web).verdict == "hold")
+        #expect(ProviderReading(name: web.name, ok: false).outcome(web).verdict == .fail)
+        #expect(ProviderReading(name: web.name, ok: true).outcome(web).verdict == .pass)
+        #expect(ProviderReading(name: web.name).outcome(web).verdict == .hold)
         #expect(HTTPURL("https://example.com") == nil && HTTPURL("http://h:99999/") == nil && HTTPURL("http://h/x")?.port == 80)
     }
 

@@ -18,16 +18,16 @@ struct EventLogTests {
     @Test(.timeLimit(.minutes(1)))
     func aFollowerGetsTheBacklogThenLiveEventsWithNoGapAndNoDuplicate() async throws {
         let store = try SlipwayStore.inMemory()
-        for i in 0..<10 { store.record(Self.note(i)) }
+        for i in 0..<10 { try store.record(Self.note(i)) }
         let writer = Task {
-            for i in 10..<400 { store.record(Self.note(i, env: i % 3 == 0 ? "staging" : "production")) }
+            for i in 10..<400 { try store.record(Self.note(i, env: i % 3 == 0 ? "staging" : "production")) }
         }
         var seen: [Int64] = []
         for try await e in store.follow(after: 3) {
             seen.append(e.id)
             if e.id == 400 { break }
         }
-        await writer.value
+        try await writer.value
         #expect(seen == Array(4...400))
         #expect(store.bus.subscriberCount == 0, "a finished follower unsubscribes")
 
@@ -46,7 +46,7 @@ struct EventLogTests {
     @Test(.timeLimit(.minutes(1)))
     func aHoleInTheLiveEventsIsReadBackFromTheStore() async throws {
         let store = try SlipwayStore.inMemory()
-        for i in 0..<6 { store.record(Self.note(i)) }
+        for i in 0..<6 { try store.record(Self.note(i)) }
         let all = try store.events(after: 0)
         // Live delivery as a lagging subscriber sees it: 2, then (3 and 4 dropped) 5, then 6.
         let (live, feed) = AsyncStream<Event>.makeStream()
@@ -66,14 +66,14 @@ struct EventLogTests {
         for i in 0..<10 {
             var e = Self.note(i)
             e.time = t0.addingTimeInterval(Double(i) * 86_400)
-            store.record(e)
+            try store.record(e)
         }
         // Older than day 5, but the newest 3 always stay: ids 1…5 go.
         #expect(try store.pruneEvents(before: t0.addingTimeInterval(5 * 86_400), keepLast: 3) == 5)
         #expect(try store.events(after: 0).map(\.id) == [6, 7, 8, 9, 10])
         #expect(try store.events(after: 2).map(\.id) == [6, 7, 8, 9, 10], "a reader past a pruned id continues")
         #expect(try store.pruneEvents(before: t0.addingTimeInterval(100 * 86_400), keepLast: 3) == 2, "the newest 3 stay however old")
-        store.record(Self.note(10))
+        try store.record(Self.note(10))
         #expect(try store.lastEventId() == 11, "ids are never reused")
     }
 

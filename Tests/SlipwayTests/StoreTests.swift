@@ -67,7 +67,7 @@ struct StoreTests {
 
     @Test func auditChainDetectsTampering() throws {
         let store = try SlipwayStore.inMemory()
-        for i in 0..<5 { store.audit(Principal(name: "ann", via: .socket, onBehalfOf: i % 2 == 0 ? "ticket-\(i)" : nil), action: "deploy", target: "production/v\(i)", outcome: "ok") }
+        for i in 0..<5 { try store.audit(Principal(name: "ann", via: .socket, onBehalfOf: i % 2 == 0 ? "ticket-\(i)" : nil), action: "deploy", target: "production/v\(i)", outcome: "ok") }
         #expect(try store.verifyAuditChain().ok)
         try store.db.write { db in try db.execute(sql: "UPDATE audit SET actor = 'mallory' WHERE id = 3") }
         #expect(try store.verifyAuditChain().firstBad == 3)

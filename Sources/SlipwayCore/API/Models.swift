@@ -219,6 +219,14 @@ public struct SecretInfo: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /v1/secrets/sources`: for each environment, the secret names a config needs; the answer says, per
+/// environment, where the running daemon finds each one (its root's files and its own environment). Names
+/// and sources only.
+public struct SecretSourcesRequest: Codable, Sendable, Equatable {
+    public var environments: [String: [String]]
+    public init(environments: [String: [String]]) { self.environments = environments }
+}
+
 public struct AuditEntry: Codable, Sendable, Equatable {
     public var id: Int64
     public var time: Date

@@ -88,6 +88,35 @@ public struct CanaryJudge: Sendable {
         windowed = RuleEvaluator(rules: others, minRequests: self.analysis.minRequests)
     }
 
+    /// The evidence a restart must not lose: each sequential test's state (by rule index) and the step's
+    /// accepted rules and starting counts. Saved on the canary with every analysis.
+    public struct Evidence: Codable, Sendable, Equatable {
+        public var step: Int
+        public var stepStart: RequestCounts
+        public var accepted: [Int]
+        public var tests: [String: ErrorRateTest.State]
+        enum CodingKeys: String, CodingKey {
+            case step, accepted, tests
+            case stepStart = "step_start"
+        }
+    }
+
+    public var evidence: Evidence {
+        Evidence(step: step, stepStart: stepStart, accepted: acceptedInStep.sorted(),
+                 tests: Dictionary(uniqueKeysWithValues: sequential.map { (String($0.key), $0.value.state) }))
+    }
+
+    /// Resumes from saved evidence (a daemon restart during the canary); tests of rules that are gone are ignored.
+    public mutating func restore(_ saved: Evidence) {
+        step = saved.step
+        stepStart = saved.stepStart
+        acceptedInStep = Set(saved.accepted)
+        for (key, state) in saved.tests {
+            guard let i = Int(key), sequential[i] != nil else { continue }
+            sequential[i]?.state = state
+        }
+    }
+
     /// `error_rate > baseline …` rules go to the sequential test.
     static func isSequential(_ rule: Rule) -> Bool {
         rule.metric == .errorRate && rule.threshold.needsBaseline && rule.sustained == nil

@@ -29,6 +29,25 @@ public struct ErrorRateTest: Sendable, Equatable {
     public static let upper = log((1 - beta) / alpha)
     public static let lower = log(beta / (1 - alpha))
 
+    /// What the test has seen: persisted with the canary's step, so a daemon restart resumes the test
+    /// where it stood instead of forgetting its evidence or counting the totals again.
+    public struct State: Codable, Sendable, Equatable {
+        public var llr: Double
+        public var recent: RequestCounts
+        public var seenCanary: RequestCounts
+        public var seenBaseline: RequestCounts
+        public var started: Bool
+        enum CodingKeys: String, CodingKey {
+            case llr, recent, started
+            case seenCanary = "seen_canary", seenBaseline = "seen_baseline"
+        }
+    }
+
+    public var state: State {
+        get { State(llr: llr, recent: recent, seenCanary: seenCanary, seenBaseline: seenBaseline, started: started) }
+        set { (llr, recent, seenCanary, seenBaseline, started) = (newValue.llr, newValue.recent, newValue.seenCanary, newValue.seenBaseline, newValue.started) }
+    }
+
     public let threshold: Rule.Threshold
     public private(set) var llr = 0.0
     /// The canary's requests since the test last stood at its floor (it looked like the baseline then):

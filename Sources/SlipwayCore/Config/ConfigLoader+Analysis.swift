@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 extension ConfigLoader {
@@ -35,7 +36,7 @@ extension ConfigLoader {
 
     private static func provider(_ node: Node, _ path: String, reader: ConfigReader) -> ProviderSettings? {
         guard let entries = reader.mapping(node, path, allowed: ["prometheus", "web", "fail_if"]) else { return nil }
-        var source: ProviderSettings.Source?
+        var source: ProviderSettings.Source?, ca: String?
         var failIf: Rule?
         for e in entries {
             let p = "\(path).\(e.key)"
@@ -51,9 +52,9 @@ extension ConfigLoader {
                     failIf = rule
                 } catch { reader.problem(e.value, p, "'\(text)', \(error)") }
             default:
-                guard let parsed = providerSource(e.key, e.value, p, reader: reader) else { continue }
+                guard let parsed = providerEndpoint(e.key, e.value, p, reader: reader) else { continue }
                 if source != nil { reader.problem(e.value, path, "expected one of prometheus or web, not both"); continue }
-                source = parsed
+                (source, ca) = (parsed.source, parsed.ca)
             }
         }
         guard let source else {
@@ -64,23 +65,42 @@ extension ConfigLoader {
             reader.problem(node, "\(path).fail_if", "missing required key (a rule on the query's value, like \"value > 10\")")
             return nil
         }
-        return ProviderSettings(source: source, failIf: failIf)
+        var settings = ProviderSettings(source: source, failIf: failIf)
+        settings.ca = ca
+        return settings
     }
 
     /// `prometheus: { url, query }` or `web: { url }` (`key` says which).
     static func providerSource(_ key: String, _ node: Node, _ p: String, reader: ConfigReader) -> ProviderSettings.Source? {
-        let keys = key == "prometheus" ? ["url", "query"] : ["url"]
+        providerEndpoint(key, node, p, reader: reader)?.source
+    }
+
+    /// The source and its `ca` (a PEM file, relative to the config's directory), checked to be readable.
+    static func providerEndpoint(_ key: String, _ node: Node, _ p: String, reader: ConfigReader) -> (source: ProviderSettings.Source, ca: String?)? {
+        let keys = key == "prometheus" ? ["url", "query", "ca"] : ["url", "ca"]
         guard let fields = reader.mapping(node, p, allowed: keys) else { return nil }
-        var url: HTTPURL?, query: String?
+        var url: HTTPURL?, query: String?, ca: String?
         for f in fields {
             guard let text = reader.string(f.value, "\(p).\(f.key)") else { continue }
             if f.key == "query" { query = text; continue }
+            if f.key == "ca" {
+                let directory = URL(fileURLWithPath: reader.file).deletingLastPathComponent().path
+                let absolute = text.hasPrefix("/") ? text : directory + "/" + text
+                if FileManager.default.isReadableFile(atPath: absolute) { ca = absolute } else {
+                    reader.problem(f.value, "\(p).ca", "cannot read \(absolute); expected the PEM certificate of the CA that signed the provider's")
+                }
+                continue
+            }
             url = HTTPURL(text)
-            if url == nil { reader.problem(f.value, "\(p).url", "expected http://HOST:PORT/PATH (a local service, no TLS), got '\(text)'") }
+            if url == nil { reader.problem(f.value, "\(p).url", "expected http://HOST:PORT/PATH or https://HOST/PATH, got '\(text)'") }
+        }
+        if let ca, let url, !url.tls, fields.contains(where: { $0.key == "ca" }) {
+            reader.problem(node, "\(p).ca", "a CA is for an https:// URL; \(url) is plain HTTP (\(ca))")
         }
         if fields.first(where: { $0.key == "url" }) == nil { reader.problem(node, "\(p).url", "missing required key") }
         if key == "prometheus", query == nil { reader.problem(node, "\(p).query", "missing required key (a PromQL expression)") }
         guard let url else { return nil }
-        return key == "prometheus" ? query.map { .prometheus(url: url, query: $0) } : .web(url: url)
+        let source: ProviderSettings.Source? = key == "prometheus" ? query.map { .prometheus(url: url, query: $0) } : .web(url: url)
+        return source.map { ($0, ca) }
     }
 }

@@ -10,6 +10,9 @@ public struct ProviderSettings: Sendable, Equatable {
     public var source: Source
     /// A rule on `value`.
     public var failIf: Rule?
+    /// For an https:// URL: a PEM file of the CA that signed the provider's certificate (a private CA);
+    /// without it the system's trust roots verify it.
+    public var ca: String?
 
     public init(source: Source, failIf: Rule? = nil) {
         self.source = source
@@ -25,15 +28,17 @@ public struct ProviderSettings: Sendable, Equatable {
     }
 }
 
-/// A plain `http://host:port/path` URL (providers are local services; no TLS).
+/// An `http://` or `https://` `host:port/path` URL (the port defaults to 80 or 443).
 public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var path: String
+    /// https: the certificate is verified (the system's roots, or the provider's `ca`).
+    public var tls: Bool
 
     public init?(_ text: String) {
-        guard text.hasPrefix("http://") else { return nil }
-        let rest = text.dropFirst("http://".count)
+        if text.hasPrefix("https://") { tls = true } else if text.hasPrefix("http://") { tls = false } else { return nil }
+        let rest = text.dropFirst(tls ? "https://".count : "http://".count)
         let hostPort = rest.prefix { $0 != "/" && $0 != "?" }
         var path = String(rest.dropFirst(hostPort.count))
         if path.isEmpty { path = "/" }
@@ -45,12 +50,12 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
             guard let p = Int(parts[1]), (1...65535).contains(p) else { return nil }
             port = p
         } else {
-            port = 80
+            port = tls ? 443 : 80
         }
         self.path = path
     }
 
-    public var description: String { "http://\(host):\(port)\(path)" }
+    public var description: String { "\(tls ? "https" : "http")://\(host):\(port)\(path)" }
 }
 
 /// What one provider said in one interval.

@@ -2,7 +2,8 @@ import Foundation
 
 extension DORAReport {
     /// Computes the report from an environment's deployments (any order), its incidents, and the commit time
-    /// of each release (`git_commit_time`). Pure: `from`/`to` bound the period.
+    /// of each release still on disk (`git_commit_time`), for deployments that did not record their own
+    /// `commit_time` (those started before Slipway recorded it). Pure: `from`/`to` bound the period.
     ///
     /// - Deployment frequency: successful deploys per day; the bucket is daily when the median week has
     ///   deploys on 3 or more days, weekly when the median week has one, monthly when the median month
@@ -34,7 +35,8 @@ extension DORAReport {
         // Lead time for changes.
         var leads: [(Int64, Double)] = []
         for d in succeeded {
-            guard let end = d.finishedAt, let commit = commitTimes[d.version], end >= commit else { continue }
+            // The commit time recorded with the deployment; deployments recorded before it was, from the release on disk.
+            guard let end = d.finishedAt, let commit = d.commitTime ?? commitTimes[d.version], end >= commit else { continue }
             leads.append((d.id, end.timeIntervalSince(commit)))
         }
         let lead = median(leads.map(\.1))
@@ -65,7 +67,7 @@ extension DORAReport {
             recoveries.append(end.timeIntervalSince(i.openedAt))
             if let d = i.deploymentId { recoveryIds.append(d) }
         }
-        for d in deploys where d.state == .failed && !incidents.contains(where: { $0.trigger.hasPrefix("failed deployment \(d.id):") }) {
+        for d in deploys where d.state == .failed && !incidents.contains(where: { Self.opened($0, byFailed: d.id) }) {
             guard let end = d.finishedAt, let next = succeeded.first(where: { $0.id > d.id }), let fixed = next.finishedAt else { continue }
             recoveries.append(fixed.timeIntervalSince(end))
             recoveryIds.append(d.id)
@@ -84,6 +86,13 @@ extension DORAReport {
 
         return DORAReport(environment: environment, from: from, to: to, deploymentFrequency: frequency, leadTime: leadTime,
                           changeFailureRate: changeFailure, recoveryTime: recoveryTime, reworkRate: reworkRate)
+    }
+
+    /// Whether `incident` was opened by the failure of deployment `id` (incidents stored before causes were
+    /// typed say so only in their trigger line).
+    static func opened(_ incident: IncidentInfo, byFailed id: Int64) -> Bool {
+        guard let cause = incident.cause else { return incident.trigger.hasPrefix("failed deployment \(id):") }
+        return cause == .failedDeployment && incident.causeDeploymentId == id
     }
 
     /// The keys over time: `points` reports a `step` apart, the last ending at `end`, each over the `window` before

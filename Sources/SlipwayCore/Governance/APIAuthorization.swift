@@ -24,7 +24,7 @@ public enum APIAuthorization {
         ("POST", "/v1/approvals", .approver), ("GET", "/v1/approvals/*", .viewer), ("GET", "/v1/alerts", .viewer),
         ("POST", "/v1/silences", .deployer), ("GET", "/v1/notifications", .viewer), ("GET", "/v1/incidents", .viewer),
         ("GET", "/v1/incidents/*", .viewer), ("GET", "/v1/incidents/*/review", .viewer), ("POST", "/v1/incidents/*", .deployer), ("GET", "/v1/report", .viewer),
-        ("GET", "/metrics", .viewer), ("GET", "/v1/logs/app", .viewer),
+        ("GET", "/metrics", .viewer), ("GET", "/v1/logs/app", .viewer), ("POST", "/v1/secrets/sources", .viewer),
         // The dashboard: pages for viewers; each button needs the role of the API route it stands for.
         ("GET", "/", .viewer), ("GET", "/ui", .viewer), ("GET", "/ui/env/*", .viewer), ("GET", "/ui/deployments/*", .viewer),
         ("GET", "/ui/backups", .viewer), ("GET", "/ui/alerts", .viewer), ("GET", "/ui/incidents/*", .viewer), ("GET", "/ui/dora", .viewer),

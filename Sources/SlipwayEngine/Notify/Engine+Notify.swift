@@ -55,7 +55,7 @@ extension Engine {
     func deliverNotifications(now: Date) async {
         guard let due = try? store.dueNotifications(now: now, limit: 100), !due.isEmpty else { return }
         let cfg = config
-        let sender = NotificationSender(secrets: Secrets(root: cfg.root), directory: cfg.directory, logFile: cfg.logsDirectory + "/notifications.log")
+        let sender = NotificationSender(secrets: Secrets(root: cfg.root), directory: cfg.directory, logFile: cfg.logsDirectory + "/" + NotificationSender.logName)
         // At once: one slow receiver does not hold the others back.
         let store = store, logger = logger
         await withTaskGroup(of: Void.self) { group in

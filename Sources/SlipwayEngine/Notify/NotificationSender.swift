@@ -11,6 +11,7 @@ struct NotificationSender: Sendable {
     let secrets: Secrets
     let directory: String
     let logFile: String
+    static let logName = "notifications.log"
 
     struct Outcome { var delivered: Bool; var error: String? }
 

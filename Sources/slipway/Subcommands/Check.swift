@@ -1,13 +1,20 @@
 import ArgumentParser
 import Foundation
+import SlipwayClient
 import SlipwayCore
 import SlipwayEngine
 
-struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Validate slipway.yml: print every problem with file:line:column and key; exit 2 if any.")
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate slipway.yml: print every problem with file:line:column and key; exit 2 if any.",
+        discussion: """
+            Secrets are judged where they are used: with a daemon running for this root, `check` asks it where it \
+            finds each name (its root's files and its own environment, names only); without one it reads the root's \
+            files and this shell's environment, and says so.
+            """)
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
+    func run() async throws {
         let cfg: SlipwayConfig
         switch Result(catching: { () throws(ConfigError) -> SlipwayConfig in try ConfigLoader.load(path: global.configPath) }) {
         case .success(let loaded): cfg = loaded
@@ -16,23 +23,53 @@ struct Check: ParsableCommand {
             throw ExitCode(2)
         }
         print("\(cfg.file): ok — app \(cfg.app), root \(cfg.root)")
-        // Secrets as this shell sees them: the files in the root and this process's environment (the
-        // daemon's environment may differ). Names and sources only, never values.
-        let secrets = Secrets(root: cfg.root)
+        let (sources, judgedBy) = await secretSources(cfg)
+        print("  secrets as \(judgedBy) sees them (names and sources only)")
         for name in cfg.environmentNames {
             guard let e = cfg.environments[name] else { continue }
             print("  \(name): \(e.strategy.rawValue), \(e.process.instances) instance(s), router \(e.router.listen), health \(e.health.path)")
             print("    data: \(cfg.sharedDirectory(name))")
+            for p in e.analysis?.providers ?? [] { print("    provider \(p.name): \(Self.transport(p))") }
             var missing: [String] = []
-            for n in e.secretNames {
-                let source = secrets.source(of: n, environment: name)
-                if source == nil { missing.append(n) }
-                print("    secret \(n): " + (source.map { "from \($0)" } ?? "NOT SET"))
+            for info in sources[name] ?? [] {
+                if info.source == nil { missing.append(info.name) }
+                print("    secret \(info.name): " + (info.source.map { "from \($0)" } ?? "NOT SET"))
             }
             if !missing.isEmpty {
                 print("    \(missing.count) secret(s) not set for \(name): \(missing.joined(separator: ", ")); add them to "
                       + "\(cfg.secretsDirectory)/\(name).env (or export them in the daemon's environment)")
             }
         }
+        for a in cfg.alerts { if let p = a.prometheus { print("  alert \(a.name): \(p.name): \(Self.transport(p))") } }
+    }
+
+    /// The running daemon's view when one answers on this root's socket, else this shell's.
+    private func secretSources(_ cfg: SlipwayConfig) async -> ([String: [SecretInfo]], String) {
+        var wanted: [String: [String]] = [:]
+        for name in cfg.environmentNames { wanted[name] = cfg.environments[name]?.secretNames ?? [] }
+        var why = "no daemon runs for this root"
+        if FileManager.default.fileExists(atPath: cfg.socketPath) {
+            let client = DaemonClient(socket: cfg.socketPath, token: global.token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"])
+            do {
+                let answer: [String: [SecretInfo]] = try await client.post("/v1/secrets/sources", SecretSourcesRequest(environments: wanted))
+                return (answer, "the running daemon (\(cfg.socketPath))")
+            } catch {
+                why = "the daemon did not answer: \(error.message)"
+            }
+        }
+        let secrets = Secrets(root: cfg.root)
+        let local = Dictionary(uniqueKeysWithValues: wanted.map { env, names in
+            (env, names.map { SecretInfo(name: $0, source: secrets.source(of: $0, environment: env)?.description) })
+        })
+        return (local, "this shell (\(why); the daemon's own environment may differ)")
+    }
+
+    static func transport(_ p: ProviderSettings) -> String {
+        let url: HTTPURL = switch p.source {
+        case .prometheus(let u, _): u
+        case .web(let u): u
+        }
+        guard url.tls else { return "plain HTTP" }
+        return "HTTPS, certificate verified with " + (p.ca.map { "the CA in \($0)" } ?? "the system's trust roots")
     }
 }
