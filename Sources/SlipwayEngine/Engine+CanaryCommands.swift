@@ -14,9 +14,9 @@ extension Engine {
         }
         c.command = CanaryCommand(action: request.action, actor: request.by.name, reason: request.reason)
         record.canary = c
-        try store.save(record)
-        try store.audit(request.by, action: "canary.\(request.action.rawValue)", target: "\(env.name)/\(c.release)", outcome: "accepted",
-                    detail: "deployment \(c.deploymentId), step \(c.step + 1) of \(c.steps)" + (request.reason.map { ": \($0)" } ?? ""))
+        // The command and its audit entry in one transaction: the canary's loop acts only on an audited command.
+        try store.save(record, audited: request.by, action: "canary.\(request.action.rawValue)", target: "\(env.name)/\(c.release)", outcome: "accepted",
+                       detail: "deployment \(c.deploymentId), step \(c.step + 1) of \(c.steps)" + (request.reason.map { ": \($0)" } ?? ""))
         wakeCanary(env.name)
         return try canaryStatus(environment: env.name)
     }

@@ -43,18 +43,18 @@ extension Engine {
             record.maintenance = nil
             detail = before == nil ? "was not in maintenance" : "traffic flows again"
         }
-        try store.save(record)
+        // The mode and its audit entry in one transaction, before the router acts on it.
+        try store.save(record, audited: request.by, action: "maintenance.\(request.action.rawValue)", outcome: "ok", detail: detail,
+                       before: before.map { "maintenance (\($0.mode.rawValue))" } ?? "serving",
+                       after: record.maintenance.map { "maintenance (\($0.mode.rawValue))" } ?? "serving")
         do {
             try await pushTable()
         } catch {
             var back = record
             back.maintenance = before
-            logger.write("save the environment", to: store) { () throws(SlipwayError) in try store.save(back) }
-            try store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "failed", detail: error.message)
+            try store.save(back, audited: request.by, action: "maintenance.\(request.action.rawValue)", outcome: "failed", detail: error.message)
             throw error
         }
-        try store.audit(request.by, action: "maintenance.\(request.action.rawValue)", target: env.name, outcome: "ok", detail: detail,
-                    before: before.map { "maintenance (\($0.mode.rawValue))" } ?? "serving", after: record.maintenance.map { "maintenance (\($0.mode.rawValue))" } ?? "serving")
         recordMaintenance(env.name, record.maintenance, detail: detail)
         logger.info("maintenance \(request.action.rawValue)", metadata: ["maintenance.env": "\(env.name)", "maintenance.detail": "\(detail)"])
         guard let status = try status(environment: env.name).first else { throw .notFound("no environment \(env.name)") }

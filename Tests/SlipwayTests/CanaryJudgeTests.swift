@@ -117,7 +117,7 @@ import Testing
         }
         let (decision, _) = judge.observe(CanaryObservation(canary: canary, stable: RequestCounts(requests: 3000)),
                                           step: 0, stepStartedAt: Self.t0, at: Self.t0 + 60)
-        guard case .fail(let why) = decision else { Issue.record("\(decision)"); return }
+        guard case .inconclusive(let why) = decision else { Issue.record("\(decision)"); return }
         #expect(why.hasPrefix("insufficient traffic"), "\(why)")
     }
 
@@ -193,7 +193,7 @@ import Testing
         #expect(ProviderReading(name: web.name, ok: false).outcome(web).verdict == .fail)
         #expect(ProviderReading(name: web.name, ok: true).outcome(web).verdict == .pass)
         #expect(ProviderReading(name: web.name).outcome(web).verdict == .hold)
-        #expect(HTTPURL("https://example.com") == nil && HTTPURL("http://h:99999/") == nil && HTTPURL("http://h/x")?.port == 80)
+        #expect(HTTPURL("ftp://example.com") == nil && HTTPURL("http://h:99999/") == nil && HTTPURL("http://h/x")?.port == 80)
     }
 
     /// `rps` is measured: a window's requests over its length, and a rule on it is judged.

@@ -19,7 +19,8 @@ public struct NotificationMessage: Sendable, Equatable {
                 severity = .p3
                 text = "\(env)deployment \(event.deploymentId ?? 0) of \(d.version) awaits approval"
             case .succeeded, .failed, .rolledBack:
-                category = d.kind == .rollback ? .rollback : .deploy
+                // A deploy that ended rolled back (a gate, the analysis, a person's canary abort) is a rollback too.
+                category = d.kind == .rollback || d.state == .rolledBack ? .rollback : .deploy
                 severity = d.state == .succeeded ? .p3 : .p2
                 text = "\(env)\(d.kind.rawValue) of \(d.version) \(d.state == .rolledBack ? "rolled back" : d.state.rawValue)"
                     + (d.detail.isEmpty ? "" : ": \(d.detail)")
