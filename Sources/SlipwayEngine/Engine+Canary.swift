@@ -11,7 +11,7 @@ extension Engine {
         let env = job.env
         var judge = CanaryJudge(settings: env.canary, analysis: env.analysis)
         // After a daemon restart: the sequential test goes on from the evidence saved with the step.
-        if let saved = try store.environment(env.name).canary, saved.deploymentId == d.id, let evidence = saved.evidence { judge.restore(evidence) }
+        if let evidence = try store.environment(env.name).canaryEvidence, evidence.deploymentId == d.id { judge.restore(evidence) }
         let interval = env.analysis?.interval ?? .seconds(1)
         var lastProgress = ContinuousClock.now - .seconds(60)
         // A step that has waited this many intervals for evidence (or at a manual pause) says so, once, in an event.
@@ -47,8 +47,9 @@ extension Engine {
             guard var current = try store.environment(env.name).canary, current.deploymentId == d.id else { continue }
             let (decision, analysis) = judge.observe(observation, step: current.step, stepStartedAt: current.stepStartedAt, at: Date())
             current.last = analysis
-            current.evidence = judge.evidence
-            try saveCanary(env.name, current)
+            var evidence = judge.evidence
+            evidence.deploymentId = d.id
+            try saveCanary(env.name, current, evidence: evidence)
             switch decision {
             case .fail(let reason):
                 try await abortCanary(&d, job, current, reason: reason, analysis: analysis, bad: true, log: log)
@@ -84,9 +85,10 @@ extension Engine {
             + " | stable \(a.stable.requests) req, \(CanaryJudge.percent(a.stable.rate)), p99 \(ms(a.stableP99Ms)) | \(a.decision.rawValue): \(a.detail)"
     }
 
-    private func saveCanary(_ name: String, _ c: CanaryInfo) throws(SlipwayError) {
+    private func saveCanary(_ name: String, _ c: CanaryInfo, evidence: CanaryJudge.Evidence? = nil) throws(SlipwayError) {
         var record = try store.environment(name)
         record.canary = c
+        if let evidence { record.canaryEvidence = evidence }
         try store.save(record)
     }
 

@@ -110,6 +110,9 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
     public var badReleases: [String: String]?
     /// The canary in progress, if any.
     public var canary: CanaryInfo?
+    /// The canary analysis's evidence as of its last interval (the sequential test's state), for a daemon restart
+    /// to resume from. Kept beside `canary`, not in it: `CanaryInfo` travels in every status answer.
+    public var canaryEvidence: CanaryJudge.Evidence?
 
     public init(name: String, currentRelease: String? = nil, previousRelease: String? = nil, instances: Int? = nil, standbyUntil: Date? = nil,
                 maintenance: MaintenanceMode? = nil) {
@@ -123,6 +126,7 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, 
 
     enum CodingKeys: String, CodingKey {
         case name, instances, maintenance, rollout, watch, canary
+        case canaryEvidence = "canary_evidence"
         case badReleases = "bad_releases"
         case currentRelease = "current_release", previousRelease = "previous_release", standbyUntil = "standby_until"
     }

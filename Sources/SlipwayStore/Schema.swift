@@ -238,6 +238,8 @@ enum Schema {
                 t.add(column: "undoes", .integer)
                 t.add(column: "end_reason", .text)
             }
+            // The canary analysis's evidence (its sequential test), so a restart neither forgets nor recounts it.
+            try db.alter(table: "environments") { t in t.add(column: "canary_evidence", .text) }
         }
         return m
     }

@@ -187,6 +187,51 @@ struct CanaryTests {
         }
     }
 
+    /// `slipway canary abort` (the CLI, then the API): traffic back to the stable release, recorded as aborted by a
+    /// person, the release not remembered as bad, no incident. A canary the analysis reverts afterwards is an
+    /// automatic rollback: its incident names that release and that deployment.
+    @Test(.timeLimit(.minutes(2)))
+    func aPersonsAbortOpensNoIncidentButAnAutomaticRevertDoes() async throws {
+        let s = try Self.sandbox(steps: "[{ weight: 25, pause: manual }]")
+        try await s.withDaemon { _ in
+            try await Self.v1Serving(s)
+            _ = try await s.release("v3", settings: "\"fail_rate\": 0.5")
+            func waitingCanary() async throws {
+                _ = try await poll(within: .seconds(30)) { try await Self.canary(s).canary?.last?.decision == .wait ? true : nil }
+            }
+            let first = try await s.deploy("v2")
+            try await waitingCanary()
+            let cli = try await s.cli(["canary", "abort", "--reason", "checkout looks off"])
+            #expect(cli.status == 0 && cli.text.contains("aborting the canary of v2; v1 takes all traffic"), "\(cli)")
+            let aborted = try await s.outcome(first)
+            #expect(aborted.state == .rolledBack && aborted.endReason == .aborted, "\(aborted)")
+            #expect(aborted.message?.contains("aborted by ") == true && aborted.message?.contains("checkout looks off") == true, "\(aborted.message ?? "")")
+            // Not remembered as bad: the same release canaries again, and the API's abort ends it the same way.
+            let second = try await s.deploy("v2")
+            try await waitingCanary()
+            let status: CanaryStatus = try await s.client.post("/v1/canary", CanaryRequest(environment: nil, action: .abort, reason: "again", actor: "test"))
+            #expect(status.canary?.command?.action == .abort)
+            #expect(try await s.outcome(second).endReason == .aborted)
+            #expect(try await s.status().currentRelease == "v1")
+            let audit = try await s.cli(["audit", "--json"])
+            #expect(audit.text.components(separatedBy: "\"canary.abort\"").count - 1 == 2, "both aborts audited: \(audit.text)")
+
+            // v3 fails half its requests: the analysis reverts it on its own.
+            let load = LoadLoop(port: s.port)
+            load.start(concurrency: 4, maxDuration: .seconds(60))
+            let reverted = try await s.outcome(try await s.deploy("v3"), within: .seconds(30))
+            _ = await load.stop()
+            #expect(reverted.state == .rolledBack && reverted.endReason == .reverted, "\(reverted)")
+            let incident = try await poll(within: .seconds(15)) { () async throws -> IncidentInfo? in
+                try await s.client.get("/v1/incidents", as: [IncidentInfo].self).first
+            }
+            let all: [IncidentInfo] = try await s.client.get("/v1/incidents")
+            #expect(all.count == 1, "the aborts opened none: \(all)")
+            #expect(incident.release == "v3" && incident.deploymentId == reverted.id && incident.mitigationDeploymentId == reverted.id
+                    && incident.cause == .automaticRollback && incident.status == .mitigated, "\(incident)")
+        }
+    }
+
     /// With no traffic a step never passes or fails on an empty window: it holds, then aborts as "insufficient traffic".
     @Test(.timeLimit(.minutes(2)))
     func aCanaryWithNoTrafficHoldsThenAborts() async throws {

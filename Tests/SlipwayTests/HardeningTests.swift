@@ -84,13 +84,13 @@ struct HardeningTests {
         }
         var running = CanaryJudge(settings: settings, analysis: analysis)
         _ = observe(&running, RequestCounts(requests: 60, errors: 3), at: 1)
-        // The evidence as the canary's row keeps it (JSON), then the daemon restarts.
-        var info = CanaryInfo(deploymentId: 1, release: "v2", stable: "v1", step: 0, steps: 1, weight: 25, plan: "25%", startedAt: Self.t0,
-                              baseCanary: RequestCounts(), baseStable: RequestCounts())
-        info.evidence = running.evidence
-        let saved = try SlipwayJSON.decoder().decode(CanaryInfo.self, from: SlipwayJSON.encoder().encode(info))
+        // The evidence as the environment's row keeps it (through SQLite), then the daemon restarts.
+        let store = try SlipwayStore.inMemory()
+        var record = try store.environment("production")
+        record.canaryEvidence = running.evidence
+        try store.save(record)
         var resumed = CanaryJudge(settings: settings, analysis: analysis)
-        resumed.restore(try #require(saved.evidence))
+        resumed.restore(try #require(try store.environment("production").canaryEvidence))
         var forgetful = CanaryJudge(settings: settings, analysis: analysis)
         let next = RequestCounts(requests: 90, errors: 5)
         let expected = try #require(observe(&running, next, at: 2)?.llr)

@@ -65,6 +65,15 @@ struct WatchTests {
                 return history.first { $0.kind == .rollback && $0.state.isTerminal }
             }
             #expect(rollback.state == .succeeded && rollback.version == "v1" && rollback.actor == "watch", "\(rollback)")
+            // The incident names the release that went bad and the deployment that brought it, with the rollback as its mitigation.
+            let bad = try #require(try await s.client.get("/v1/deployments", as: [DeploymentInfo].self).first { $0.version == "v2" && $0.kind == .deploy })
+            #expect(rollback.undoes == bad.id, "\(rollback)")
+            let incident = try await poll(within: .seconds(15)) { () async throws -> IncidentInfo? in
+                try await s.client.get("/v1/incidents", as: [IncidentInfo].self).first
+            }
+            #expect(incident.release == "v2" && incident.deploymentId == bad.id && incident.mitigationDeploymentId == rollback.id
+                    && incident.cause == .automaticRollback && incident.status == .mitigated, "\(incident)")
+            #expect(incident.trigger.contains("release v2 (deployment \(bad.id)) went bad and deployment \(rollback.id) rolled back to v1"), "\(incident.trigger)")
             let exit = try await cli.value
             let printed = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
             #expect(exit == 1, "\(printed)")

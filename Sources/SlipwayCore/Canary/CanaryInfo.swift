@@ -22,8 +22,6 @@ public struct CanaryInfo: Codable, Sendable, Equatable {
     public var command: CanaryCommand?
     /// The last interval's analysis.
     public var last: CanaryAnalysis?
-    /// The analysis's evidence as of `last` (the sequential test's state), for a restart to resume from.
-    public var evidence: CanaryJudge.Evidence?
 
     public init(deploymentId: Int64, release: String, stable: String, step: Int, steps: Int, weight: Int, plan: String, startedAt: Date,
                 baseCanary: RequestCounts, baseStable: RequestCounts) {
@@ -41,7 +39,7 @@ public struct CanaryInfo: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case release, stable, step, steps, weight, plan, command, last, evidence
+        case release, stable, step, steps, weight, plan, command, last
         case deploymentId = "deployment_id", startedAt = "started_at", stepStartedAt = "step_started_at"
         case baseCanary = "base_canary", baseStable = "base_stable"
     }
