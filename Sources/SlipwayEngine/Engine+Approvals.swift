@@ -82,6 +82,19 @@ extension Engine {
         }
     }
 
+    /// `gates`: what approvals a deploy of `version` waits for, and where its requests stand. It never blocks (a
+    /// deploy is recorded and waits), so it passes; the reason says what it waits for.
+    func approvalGate(_ env: EnvironmentConfig, version: String) throws(SlipwayError) -> GateResult? {
+        guard let settings = env.governance.approvals, settings.required > 0 else { return nil }
+        let roles = settings.roles.map(\.rawValue).joined(separator: " or ")
+        var reason = "a deploy waits for \(settings.required) approval(s) from \(roles), not its requester's"
+        for d in try store.awaitingApproval() where d.environment == env.name && d.version == version {
+            let counted = try counting(d, store.approvals(deployment: d.id))
+            reason += "; deployment \(d.id) has \(counted.count)" + (counted.isEmpty ? "" : " (\(counted.map(\.user).joined(separator: ", ")))")
+        }
+        return GateResult(rule: "approvals", pass: true, reason: reason, passesAt: nil)
+    }
+
     /// From the supervision loop: approved deploys that could not start yet try again.
     func startApprovedDeploys() async {
         for d in (try? store.awaitingApproval()) ?? [] { await startIfApproved(d) }

@@ -43,8 +43,14 @@ struct AppLogTests {
             let old = s.config.logsDirectory + "/deploy-old.log"
             try "old\n".write(toFile: old, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-31 * 86_400)], ofItemAtPath: old)
+            // The notifications' log is written all the time: its lines older than the retention go, the rest stay.
+            let notifications = s.config.logsDirectory + "/notifications.log"
+            let recent = "\(DeployLog.stamp(Date())) webhook-2 deploy.succeeded P3 attempt 1: delivered\n"
+            try ("\(DeployLog.stamp(Date().addingTimeInterval(-31 * 86_400))) webhook-1 deploy.succeeded P3 attempt 1: delivered\n" + recent)
+                .write(toFile: notifications, atomically: true, encoding: .utf8)
             let removed = await daemon.engine.pruneLogs(now: Date())
             #expect(removed == 1 && !FileManager.default.fileExists(atPath: old) && FileManager.default.fileExists(atPath: log))
+            #expect(try String(contentsOfFile: notifications, encoding: .utf8) == recent)
         }
     }
 }

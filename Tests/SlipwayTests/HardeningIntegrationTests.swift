@@ -27,10 +27,8 @@ struct HardeningIntegrationTests {
 
         var environment = ProcessInfo.processInfo.environment
         environment["SHOP_API_KEY"] = "sk-live-only-the-daemon-has-it"
-        let daemon = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "server", "--config", s.dir + "/slipway.yml", "--log-level", "warning"],
-                                              directory: s.dir, environment: environment, logFile: s.dir + "/daemon.log")
+        let daemon = try await s.spawnDaemon(environment: environment)
         do {
-            try await s.waitForDaemon()
             let asked = try await s.cli(["check"])
             #expect(asked.status == 0 && asked.text.contains("secrets as the running daemon (\(s.config.socketPath))")
                     && asked.text.contains("secret SHOP_API_KEY: from the daemon's environment"), "\(asked.text)")
@@ -39,8 +37,66 @@ struct HardeningIntegrationTests {
             kill(daemon.pid, SIGKILL)
             throw error
         }
-        kill(daemon.pid, SIGTERM)
-        _ = try await poll(within: .seconds(20)) { ProcessInspector.isAlive(pid: daemon.pid, startTime: daemon.startTime) ? nil : true }
+        try await s.stopDaemon(daemon)
+        await s.tearDown()
+    }
+
+    /// A deploy awaiting approval survives a daemon restart and deploys once approved after it; `gates` lists what
+    /// it waits for; `promote --wait` ends with the deployment's outcome as its exit code (0 deployed, 1 rejected).
+    @Test(.timeLimit(.minutes(2)))
+    func anApprovalOutlivesARestartAndPromoteWaitEndsWithTheOutcome() async throws {
+        let s = try Sandbox(extra: """
+            environments:
+              production:
+                approvals: { required: 1, roles: [approver], expire_after: 24h }
+            """)
+        defer { s.removeFiles() }
+        var daemon = try await s.spawnDaemon()
+        do {
+            _ = try await s.release("v1")
+            _ = try await s.release("v2")
+            let requested = try await s.cli(["promote", "v1", "--to", "production", "--json"])
+            let id = try #require((try JSONSerialization.jsonObject(with: Data(requested.text.utf8)) as? [String: String])?["id"], "\(requested)")
+            try await s.stopDaemon(daemon)
+            daemon = try await s.spawnDaemon()
+            let waiting: ApprovalStatus = try await s.client.get("/v1/approvals/\(id)")
+            #expect(waiting.deployment.state == .awaitingApproval && waiting.counting == 0, "\(waiting)")
+            let gates = try await s.cli(["gates", "v1"])
+            #expect(gates.status == 0 && gates.text.contains("pass  approvals: a deploy waits for 1 approval(s) from approver")
+                    && gates.text.contains("deployment \(id) has 0"), "\(gates.text)")
+            let alice: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "alice", roles: [.approver], expires: nil))
+            #expect(try await s.cli(["approve", id, "--token", alice.token]).status == 0)
+            let lock = try await poll(within: .seconds(20)) { () async throws -> Bool? in
+                let p: DeploymentProgress = try await s.client.get("/v1/deployments/\(id)?after=\(Int64.max)")
+                return p.deployment.state.isTerminal ? (p.deployment.state == .succeeded) : nil
+            }
+            #expect(lock, "the approved deploy ran after the restart")
+            #expect(try await s.status().currentRelease == "v1")
+
+            // `promote --wait` follows the request to its end: 0 once approved and deployed, 1 when rejected.
+            func promoteWaiting(_ version: String) -> Task<Int32, any Error> {
+                Task { try await ProcessSpawner.run(argv: [TestBinaries.slipway, "promote", version, "--to", "production", "--wait", "--config", s.dir + "/slipway.yml"],
+                                                    directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: s.dir + "/promote-\(version).out") }
+            }
+            func awaiting(_ version: String) async throws -> Int64 {
+                try await poll(within: .seconds(20)) { () async throws -> Int64? in
+                    let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
+                    return history.first { $0.version == version && $0.state == .awaitingApproval }?.id
+                }
+            }
+            let approved = promoteWaiting("v2")
+            #expect(try await s.cli(["approve", "\(try await awaiting("v2"))", "--token", alice.token]).status == 0)
+            #expect(try await approved.value == 0)
+            let rejected = promoteWaiting("v1")
+            #expect(try await s.cli(["reject", "\(try await awaiting("v1"))", "--comment", "not now", "--token", alice.token]).status == 0)
+            #expect(try await rejected.value == 1)
+            #expect(try await s.status().currentRelease == "v2")
+        } catch {
+            kill(daemon.pid, SIGKILL)
+            await s.tearDown()
+            throw error
+        }
+        try await s.stopDaemon(daemon)
         await s.tearDown()
     }
 

@@ -292,3 +292,22 @@ func stopping<T>(_ tasks: [Task<Void, any Error>], _ body: () async throws -> T)
     for task in tasks { _ = await task.result }
     return try result.get()
 }
+
+extension Sandbox {
+    /// A daemon in a process of its own (a test that restarts it, or gives it an environment of its own).
+    func spawnDaemon(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> ProcessSpawner.Spawned {
+        let child = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "server", "--config", dir + "/slipway.yml", "--log-level", "warning"],
+                                             directory: dir, environment: environment, logFile: dir + "/daemon.log")
+        do { try await waitForDaemon() } catch {
+            kill(child.pid, SIGKILL)
+            throw error
+        }
+        return child
+    }
+
+    /// Stops a spawned daemon as systemd would (SIGTERM) and waits for it to exit.
+    func stopDaemon(_ daemon: ProcessSpawner.Spawned) async throws {
+        kill(daemon.pid, SIGTERM)
+        _ = try await poll(within: .seconds(30)) { ProcessInspector.isAlive(pid: daemon.pid, startTime: daemon.startTime) ? nil : true }
+    }
+}
