@@ -57,6 +57,16 @@ extension SlipwayStore {
 }
 
 extension SlipwayStore {
+    /// Pending rows a silence holds back: never sent (`silenced`), kept for the record.
+    public func markSilenced(_ ids: [Int64], now: Date) throws(SlipwayError) {
+        try write { db in
+            for id in ids {
+                try db.execute(sql: "UPDATE notifications SET state = ?, last_error = ? WHERE id = ? AND state = ?",
+                               arguments: [NotificationInfo.State.silenced.rawValue, "silenced before it was sent", id, NotificationInfo.State.pending.rawValue])
+            }
+        }
+    }
+
     /// How many notifications are in each state.
     public func notificationCounts() throws(SlipwayError) -> [String: Int] {
         try read { db in

@@ -2,7 +2,8 @@ import Foundation
 
 /// One outbox row: an event on its way to one channel.
 public struct NotificationInfo: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable { case pending, sent, failed }
+    /// `silenced`: an alert's notification that was waiting (group_wait, a retry) when a silence began; never sent.
+    public enum State: String, Codable, Sendable { case pending, sent, failed, silenced }
     public var id: Int64
     /// The idempotency key (`<channel>-<event id>`), sent as `X-Slipway-Delivery` and `Idempotency-Key`.
     public var key: String

@@ -52,8 +52,26 @@ extension Engine {
         }
     }
 
+    /// The alert an outbox row is about (nil for other events), from the event in its body.
+    nonisolated static func alertName(of n: NotificationInfo) -> String? {
+        struct Carried: Decodable { var event: Event? }
+        guard n.eventType.hasPrefix("alert."), let body = try? SlipwayJSON.decoder().decode(Carried.self, from: Data(n.body.utf8)),
+              case .alert(let a)? = body.event?.payload else { return nil }
+        return a.name
+    }
+
     func deliverNotifications(now: Date) async {
-        guard let due = try? store.dueNotifications(now: now, limit: 100), !due.isEmpty else { return }
+        guard var due = try? store.dueNotifications(now: now, limit: 100), !due.isEmpty else { return }
+        // A silence that began while an alert's notification waited (group_wait, a retry) holds it back too.
+        let silences = (try? store.activeSilences(now: now)) ?? [:]
+        if !silences.isEmpty {
+            let quiet = due.filter { n in Self.alertName(of: n).map { silences["\(n.environment ?? "")/\($0)"] != nil } ?? false }
+            if !quiet.isEmpty {
+                logger.write("mark silenced notifications", to: self.store) { () throws(SlipwayError) in try self.store.markSilenced(quiet.map(\.id), now: now) }
+                due.removeAll { n in quiet.contains { $0.id == n.id } }
+            }
+        }
+        guard !due.isEmpty else { return }
         let cfg = config
         let sender = NotificationSender(secrets: Secrets(root: cfg.root), directory: cfg.directory, logFile: cfg.logsDirectory + "/" + NotificationSender.logName)
         // At once: one slow receiver does not hold the others back.
