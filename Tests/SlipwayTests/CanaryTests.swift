@@ -3,6 +3,8 @@ import SlipwayClient
 import SlipwayCore
 import SlipwayHTTP
 import SlipwayRuntime
+import SlipwayServer
+@testable import SlipwayEngine
 import Testing
 
 /// Canaries with real demo-app processes behind the router, under load.
@@ -192,8 +194,16 @@ struct CanaryTests {
     /// automatic rollback: its incident names that release and that deployment.
     @Test(.timeLimit(.minutes(2)))
     func aPersonsAbortOpensNoIncidentButAnAutomaticRevertDoes() async throws {
-        let s = try Self.sandbox(steps: "[{ weight: 25, pause: manual }]")
-        try await s.withDaemon { _ in
+        // A `command` channel: the notifications land in a file, one line each.
+        let s = try Self.sandbox(steps: "[{ weight: 25, pause: manual }]", extra: """
+            notify:
+              - { command: ["/bin/sh", "-c", "echo \\"$SLIPWAY_EVENT_TYPE|$SLIPWAY_TEXT\\" >> notified.txt"], events: [rollback, alert], group_wait: 0s }
+            """)
+        let notified = s.dir + "/notified.txt"
+        func lines(_ prefix: String) -> [String] {
+            ((try? String(contentsOfFile: notified, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init).filter { $0.hasPrefix(prefix) }
+        }
+        try await s.withDaemon { daemon in
             try await Self.v1Serving(s)
             _ = try await s.release("v3", settings: "\"fail_rate\": 0.5")
             func waitingCanary() async throws {
@@ -229,6 +239,22 @@ struct CanaryTests {
             #expect(all.count == 1, "the aborts opened none: \(all)")
             #expect(incident.release == "v3" && incident.deploymentId == reverted.id && incident.mitigationDeploymentId == reverted.id
                     && incident.cause == .automaticRollback && incident.status == .mitigated, "\(incident)")
+
+            // The notifications: each abort as a rollback; the automatic rollback's alert once, and its end.
+            let fired = try await poll(within: .seconds(15)) { () -> [String]? in
+                let l = lines("alert.firing|[P1] production: automatic-rollback firing: ")
+                return l.isEmpty ? nil : l
+            }
+            #expect(fired.count == 1 && fired[0].contains("release v3 (deployment \(reverted.id)) went bad"), "\(fired)")
+            #expect(lines("deployment.transition|production: deploy of v2 rolled back: ").count == 2, "\(lines(""))")
+            // No automatic rollback in the last ten minutes, and ten more of keep_firing_for: it resolves, and says so once.
+            await daemon.engine.evaluateAlerts(now: Date().addingTimeInterval(700))
+            await daemon.engine.evaluateAlerts(now: Date().addingTimeInterval(1400))
+            let resolved = try await poll(within: .seconds(15)) { () -> [String]? in
+                let l = lines("alert.resolved|[P1] production: automatic-rollback resolved")
+                return l.isEmpty ? nil : l
+            }
+            #expect(resolved.count == 1 && lines("alert.firing|").count == 1, "\(lines(""))")
         }
     }
 

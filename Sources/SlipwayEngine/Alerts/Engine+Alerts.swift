@@ -44,6 +44,12 @@ extension Engine {
                         if logger.write("save a repeated alert", to: store, { () throws(SlipwayError) in try store.saveAlert(info, tracker: tracker, event: event) }) != nil {
                             states[key] = (info, tracker)
                         }
+                    } else if let info = stored?.info, tracker != stored?.tracker {
+                        // No change of state, but its clocks moved (the condition turned false while firing): kept, or
+                        // keep_firing_for would start again at every pass and the alert would never resolve.
+                        if logger.write("save alert \(key)'s tracker", to: store, { () throws(SlipwayError) in try store.saveAlert(info, tracker: tracker) }) != nil {
+                            states[key] = (info, tracker)
+                        }
                     }
                     continue
                 }
