@@ -182,6 +182,32 @@ struct DeployDataTests {
         }
     }
 
+    /// `migrate.on_failure: keep`: a refused deploy leaves its migration in place (the schema is made to work with
+    /// both releases), and says so in its history; `migrate.down` is not run.
+    @Test(.timeLimit(.minutes(2)))
+    func onFailureKeepLeavesTheMigration() async throws {
+        let s = try Sandbox(deadline: "2s", extra: """
+            migrate:
+              up: "/bin/sh migrate.sh up"
+              down: "/bin/sh migrate.sh down"
+              on_failure: keep
+            """)
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1", files: ["migrate.sh": Self.migrate])
+            _ = try await s.release("v2", ready: false, files: ["migrate.sh": Self.migrate])
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let d2 = try await s.outcome(try await s.deploy("v2"))
+            #expect(d2.state == .failed)
+            let kept = try await poll(within: .seconds(10)) { () async throws -> DeploymentProgress? in
+                let p: DeploymentProgress = try await s.client.get("/v1/deployments/\(d2.id)?after=0")
+                return p.events.contains { $0.detail == "migrate.on_failure keep: the migration of v2 stays" } ? p : nil
+            }
+            #expect(!kept.events.contains { $0.detail.contains("migrate.down ran") })
+            let log = try String(contentsOfFile: s.config.sharedDirectory("production") + "/migrations.log", encoding: .utf8)
+            #expect(log == "up v1\nup v2\n", "the migration stays: \(log)")
+        }
+    }
+
     /// A release that goes bad after the switch is rolled back by the post-deploy watch, a separate
     /// deployment; with the previous release serving again, the bad release's migration is undone.
     @Test(.timeLimit(.minutes(2)))

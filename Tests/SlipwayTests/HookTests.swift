@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayClient
 import SlipwayCore
+import SlipwayRuntime
 import Testing
 
 /// `hooks.pre_traffic` and `hooks.post_switch`: the drawer's validate-deployment.sh and smoke-test.sh,
@@ -62,6 +63,24 @@ struct HookTests {
             #expect(status.currentRelease == "v1")
             #expect(Set(status.instances.filter { $0.release == "v1" && $0.state == .running }.map(\.pid)) == v1Pids, "the warm v1 instances serve again")
             #expect(try await s.get().hasPrefix("200 hello from demo-app v1"))
+        }
+    }
+
+    /// A hook that hangs is stopped at `hooks.timeout` and counts as failed: the deploy is refused, v1 serves on.
+    @Test(.timeLimit(.minutes(2)))
+    func aHookThatHangsIsStoppedAtItsTimeout() async throws {
+        let s = try Sandbox(extra: Self.hooks.replacingOccurrences(of: "timeout: 20s", with: "timeout: 1s"))
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1", files: ["hook.sh": Self.hook(pre: 0, post: 0)])
+            _ = try await s.release("v2", files: ["hook.sh": "if [ \"$1\" = pre ]; then sleep 600; fi\n"])
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let started = ContinuousClock.now
+            let d2 = try await s.outcome(try await s.deploy("v2"))
+            #expect(d2.state == .failed && d2.message?.contains("the pre_traffic hook did not finish within 1s") == true, "\(d2.message ?? "")")
+            #expect(ContinuousClock.now - started < .seconds(60), "the hook was not waited for")
+            #expect(try await s.get().hasPrefix("200 hello from demo-app v1"))
+            let hung = try await ProcessSpawner.run(argv: ["/usr/bin/pgrep", "-f", "sleep 600"], directory: s.dir, environment: [:], logFile: s.dir + "/pgrep.out")
+            #expect(hung != 0, "the hook's process was killed: \((try? String(contentsOfFile: s.dir + "/pgrep.out", encoding: .utf8)) ?? "")")
         }
     }
 

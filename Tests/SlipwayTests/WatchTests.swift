@@ -103,4 +103,38 @@ struct WatchTests {
             #expect(try await s.outcome(again).state == .succeeded)
         }
     }
+    /// A daemon restart during the post-deploy watch: the watch goes on from the stored record and still rolls a
+    /// release that goes bad back to the warm previous one.
+    @Test(.timeLimit(.minutes(2)))
+    func theWatchGoesOnAcrossADaemonRestart() async throws {
+        let s = try Sandbox(extra: "watch: 1m")
+        defer { s.removeFiles() }
+        var daemon = try await s.spawnDaemon()
+        do {
+            _ = try await s.release("v1")
+            _ = try await s.release("v2", settings: "\"fail_rate\": 1.0, \"fail_after_s\": 5")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let v2 = try await s.outcome(try await s.deploy("v2"))
+            let watching = try await s.status().watch?.deploymentId
+            #expect(v2.state == .succeeded && watching == v2.id)
+            try await s.stopDaemon(daemon)
+            daemon = try await s.spawnDaemon()
+            #expect(try await s.status().watch?.deploymentId == v2.id, "the watch is on after the restart")
+            let load = LoadLoop(port: s.port)
+            load.start(concurrency: 2, maxDuration: .seconds(40))
+            let rollback = try await poll(within: .seconds(30)) { () async throws -> DeploymentInfo? in
+                let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
+                return history.first { $0.kind == .rollback && $0.state.isTerminal }
+            }
+            _ = await load.stop()
+            #expect(rollback.state == .succeeded && rollback.actor == "watch" && rollback.undoes == v2.id, "\(rollback)")
+            #expect(try await s.status().currentRelease == "v1")
+        } catch {
+            kill(daemon.pid, SIGKILL)
+            await s.tearDown()
+            throw error
+        }
+        try await s.stopDaemon(daemon)
+        await s.tearDown()
+    }
 }
