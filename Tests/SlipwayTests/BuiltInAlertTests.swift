@@ -3,6 +3,7 @@ import GRDB
 import SlipwayClient
 import SlipwayCore
 import SlipwayRuntime
+import SlipwayServer
 import Testing
 
 /// The built-in alerts a user never configures, each brought about the way it happens to them (a damaged
@@ -27,57 +28,64 @@ struct BuiltInAlertTests {
         await received(inbox).filter { $0 == (event, name) }.count
     }
 
-    @Test(.timeLimit(.minutes(3)))
-    func verifyAndDrillAlertsFireNotifyOnceAndResolve() async throws {
+    /// A sandbox whose `notify:` posts alerts to a local receiver (signed with a secret from the root's
+    /// secrets.env), its daemon running around `body`.
+    static func withReceiver(groupWait: String = "0s", extra: String = "", seed: String? = nil,
+                             _ body: (Sandbox, Daemon, Inbox) async throws -> Void) async throws {
         let receiver = try PortAllocator.freePort()
         let secret = "hook-\(UUID().uuidString.prefix(8))"
         let s = try Sandbox(extra: """
             notify:
-              - { webhook: "http://127.0.0.1:\(receiver)/hook", secret: HOOK_SECRET, events: [alert], group_wait: 0s }
-            \(Sandbox.sqliteBackup(""))
+              - { webhook: "http://127.0.0.1:\(receiver)/hook", secret: HOOK_SECRET, events: [alert], group_wait: \(groupWait) }
+            \(extra)
             """)
         try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
         try "HOOK_SECRET=\(secret)\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
-        _ = try await s.seedDatabase("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)")
+        if let seed { _ = try await s.seedDatabase(seed) }
         let inbox = Inbox()
         let server = Inbox.serve(inbox, port: receiver, secret: secret)
         try await stopping([server]) {
-            try await s.withDaemon { _ in
-                _ = try await s.release("v1")
-                #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
-                let first: BackupInfo = try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"))
-                let archive = "\(s.config.root)/backups/demo/\(first.environment)/\(first.id)/" + (first.manifest.entries.first { $0.source == "db" }?.file ?? "")
-                try BackupFixture.corrupt(archive)
+            try await s.withDaemon { daemon in try await body(s, daemon, inbox) }
+        }
+    }
 
-                // A damaged backup fails its verification, then the drill that restores it.
-                #expect(try await s.cli(["backup", "verify", first.id]).status == 1)
-                try await Self.waitFor(inbox, "alert.firing", "verify-failed")
-                #expect(try await s.cli(["drill"]).status == 1)
-                try await Self.waitFor(inbox, "alert.firing", "drill-failed")
+    @Test(.timeLimit(.minutes(3)))
+    func verifyAndDrillAlertsFireNotifyOnceAndResolve() async throws {
+        try await Self.withReceiver(extra: Sandbox.sqliteBackup(""), seed: "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)") { s, _, inbox in
+            _ = try await s.release("v1")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let first: BackupInfo = try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"))
+            let archive = "\(s.config.root)/backups/demo/\(first.environment)/\(first.id)/" + (first.manifest.entries.first { $0.source == "db" }?.file ?? "")
+            try BackupFixture.corrupt(archive)
 
-                // A good backup, verified and drilled: both resolve.
-                let second: BackupInfo = try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"))
-                #expect(try await s.cli(["backup", "verify", second.id]).status == 0)
-                try await Self.waitFor(inbox, "alert.resolved", "verify-failed")
-                #expect(try await s.cli(["drill"]).status == 0)
-                try await Self.waitFor(inbox, "alert.resolved", "drill-failed")
+            // A damaged backup fails its verification, then the drill that restores it.
+            #expect(try await s.cli(["backup", "verify", first.id]).status == 1)
+            try await Self.waitFor(inbox, "alert.firing", "verify-failed")
+            #expect(try await s.cli(["drill"]).status == 1)
+            try await Self.waitFor(inbox, "alert.firing", "drill-failed")
 
-                // A drill that works but misses its RTO target fires drill-over-rto (not drill-failed).
-                let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
-                try yaml.replacingOccurrences(of: "    - { local: backups }", with: "    - { local: backups }\n  rto_target: 1ms")
-                    .write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
-                #expect(try await s.cli(["drill"]).status == 1)
-                try await Self.waitFor(inbox, "alert.firing", "drill-over-rto")
-                try yaml.write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
-                #expect(try await s.cli(["drill"]).status == 0)
-                try await Self.waitFor(inbox, "alert.resolved", "drill-over-rto")
+            // A good backup, verified and drilled: both resolve.
+            let second: BackupInfo = try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"))
+            #expect(try await s.cli(["backup", "verify", second.id]).status == 0)
+            try await Self.waitFor(inbox, "alert.resolved", "verify-failed")
+            #expect(try await s.cli(["drill"]).status == 0)
+            try await Self.waitFor(inbox, "alert.resolved", "drill-failed")
 
-                // Each change was told once.
-                let got = await Self.received(inbox)
-                for name in ["verify-failed", "drill-failed", "drill-over-rto"] {
-                    let fired = got.filter { $0 == ("alert.firing", name) }.count, resolved = got.filter { $0 == ("alert.resolved", name) }.count
-                    #expect(fired == 1 && resolved == 1, "\(name): \(got)")
-                }
+            // A drill that works but misses its RTO target fires drill-over-rto (not drill-failed).
+            let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
+            try yaml.replacingOccurrences(of: "    - { local: backups }", with: "    - { local: backups }\n  rto_target: 1ms")
+                .write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
+            #expect(try await s.cli(["drill"]).status == 1)
+            try await Self.waitFor(inbox, "alert.firing", "drill-over-rto")
+            try yaml.write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
+            #expect(try await s.cli(["drill"]).status == 0)
+            try await Self.waitFor(inbox, "alert.resolved", "drill-over-rto")
+
+            // Each change was told once.
+            let got = await Self.received(inbox)
+            for name in ["verify-failed", "drill-failed", "drill-over-rto"] {
+                let fired = got.filter { $0 == ("alert.firing", name) }.count, resolved = got.filter { $0 == ("alert.resolved", name) }.count
+                #expect(fired == 1 && resolved == 1, "\(name): \(got)")
             }
         }
     }
@@ -85,18 +93,7 @@ struct BuiltInAlertTests {
     /// An app that keeps crashing fires crash-loop (P1, notified once), and opens an incident.
     @Test(.timeLimit(.minutes(3)))
     func aCrashLoopFiresAndOpensAnIncident() async throws {
-        let receiver = try PortAllocator.freePort()
-        let secret = "hook-\(UUID().uuidString.prefix(8))"
-        let s = try Sandbox(extra: """
-            notify:
-              - { webhook: "http://127.0.0.1:\(receiver)/hook", secret: HOOK_SECRET, events: [alert], group_wait: 0s }
-            """)
-        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
-        try "HOOK_SECRET=\(secret)\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
-        let inbox = Inbox()
-        let server = Inbox.serve(inbox, port: receiver, secret: secret)
-        try await stopping([server]) {
-            try await s.withDaemon { _ in
+        try await Self.withReceiver { s, _, inbox in
                 // Ready, then exits a second later, again and again: the supervisor restarts it each time.
                 _ = try await s.release("v1", settings: "\"crash_after_s\": 1")
                 _ = try await s.deploy("v1")
@@ -106,7 +103,6 @@ struct BuiltInAlertTests {
                     try await s.client.get("/v1/incidents", as: [IncidentInfo].self).first
                 }
                 #expect(incident.cause == .alert && incident.trigger.hasPrefix("alert crash-loop: "), "\(incident)")
-            }
         }
     }
 
@@ -114,41 +110,29 @@ struct BuiltInAlertTests {
     /// the alert (still firing, repeating) notifies again.
     @Test(.timeLimit(.minutes(2)))
     func aSilenceHoldsBackEvenAWaitingNotificationUntilItExpires() async throws {
-        let receiver = try PortAllocator.freePort()
-        let secret = "hook-\(UUID().uuidString.prefix(8))"
-        let s = try Sandbox(extra: """
-            notify:
-              - { webhook: "http://127.0.0.1:\(receiver)/hook", secret: HOOK_SECRET, events: [alert], group_wait: 6s }
+        let alerts = """
             alerts:
               - { name: stale-backup, expr: "backup_age > 1s", severity: P3, repeat: 1s }
-            \(Sandbox.sqliteBackup(""))
-            """)
-        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
-        try "HOOK_SECRET=\(secret)\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
-        _ = try await s.seedDatabase("CREATE TABLE t (x)")
-        let inbox = Inbox()
-        let server = Inbox.serve(inbox, port: receiver, secret: secret)
-        try await stopping([server]) {
-            try await s.withDaemon { _ in
-                _ = try await s.release("v1")
-                #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
-                // No backup, nothing to judge; a second after one, it fires and its notification waits group_wait (6 s).
-                _ = try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"), as: BackupInfo.self)
-                let waiting = try await poll(within: .seconds(20)) { () async throws -> NotificationInfo? in
-                    try await s.client.get("/v1/notifications", as: [NotificationInfo].self).first { $0.eventType == "alert.firing" && $0.state == .pending }
-                }
-                // Silenced meanwhile: the waiting notification never goes out.
-                let silenced = try await s.cli(["silence", "stale-backup", "--for", "10s", "--reason", "restore test tonight"])
-                #expect(silenced.status == 0, "\(silenced)")
-                let firing = try await poll(within: .seconds(20)) { () async throws -> NotificationInfo? in
-                    try await s.client.get("/v1/notifications", as: [NotificationInfo].self).first { $0.id == waiting.id && $0.state != .pending }
-                }
-                #expect(firing.state == .silenced, "\(firing)")
-                #expect(await Self.received(inbox).isEmpty, "nothing sent while silenced")
-                // The silence expires: the next repetition goes out.
-                try await Self.waitFor(inbox, "alert.repeated", "stale-backup", within: .seconds(40))
-                #expect(await Self.count(inbox, "alert.firing", "stale-backup") == 0)
+            """
+        try await Self.withReceiver(groupWait: "6s", extra: alerts + "\n" + Sandbox.sqliteBackup(""), seed: "CREATE TABLE t (x)") { s, _, inbox in
+            _ = try await s.release("v1")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            // No backup, nothing to judge; a second after one, it fires and its notification waits group_wait (6 s).
+            _ = try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"), as: BackupInfo.self)
+            let waiting = try await poll(within: .seconds(20)) { () async throws -> NotificationInfo? in
+                try await s.client.get("/v1/notifications", as: [NotificationInfo].self).first { $0.eventType == "alert.firing" && $0.state == .pending }
             }
+            // Silenced meanwhile: the waiting notification never goes out.
+            let silenced = try await s.cli(["silence", "stale-backup", "--for", "10s", "--reason", "restore test tonight"])
+            #expect(silenced.status == 0, "\(silenced)")
+            let firing = try await poll(within: .seconds(20)) { () async throws -> NotificationInfo? in
+                try await s.client.get("/v1/notifications", as: [NotificationInfo].self).first { $0.id == waiting.id && $0.state != .pending }
+            }
+            #expect(firing.state == .silenced, "\(firing)")
+            #expect(await Self.received(inbox).isEmpty, "nothing sent while silenced")
+            // The silence expires: the next repetition goes out.
+            try await Self.waitFor(inbox, "alert.repeated", "stale-backup", within: .seconds(40))
+            #expect(await Self.count(inbox, "alert.firing", "stale-backup") == 0)
         }
     }
 }

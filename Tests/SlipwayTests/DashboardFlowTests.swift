@@ -49,13 +49,7 @@ struct DashboardFlowTests {
     /// server-sent events (resumed from `Last-Event-ID`), and a session that ends when its token is revoked.
     @Test(.timeLimit(.minutes(2)))
     func signInRejectLiveUpdatesAndRevokedSessions() async throws {
-        let api = try PortAllocator.freePort()
-        let s = try Sandbox(extra: """
-            server: { listen: "127.0.0.1:\(api)" }
-            environments:
-              production:
-                approvals: { required: 1, roles: [approver] }
-            """)
+        let (s, api) = try DashboardBrowserTests.approvalsSandbox()
         let browser = try await DevToolsBrowser.launch()
         defer { browser.close() }
         try await s.withDaemon { daemon in

@@ -116,6 +116,18 @@ struct DashboardBrowserTests {
         return printed.text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A sandbox whose deploys to production need one approver's approval, with the API (and dashboard) on a TCP port.
+    static func approvalsSandbox() throws -> (Sandbox, api: Int) {
+        let api = try PortAllocator.freePort()
+        let s = try Sandbox(extra: """
+            server: { listen: "127.0.0.1:\(api)" }
+            environments:
+              production:
+                approvals: { required: 1, roles: [approver] }
+            """)
+        return (s, api)
+    }
+
     /// A session cookie and the CSRF token of its forms, the way a browser gets them.
     static func session(_ url: String, api: Int) async throws -> (cookie: String, csrf: String) {
         let path = String(url.dropFirst("http://127.0.0.1:\(api)".count))
@@ -308,13 +320,7 @@ struct DashboardBrowserTests {
     /// deploys; a viewer sees the request but no button.
     @Test(.timeLimit(.minutes(2)))
     func anApproverApprovesAWaitingDeployFromTheEnvironmentPage() async throws {
-        let api = try PortAllocator.freePort()
-        let s = try Sandbox(extra: """
-            server: { listen: "127.0.0.1:\(api)" }
-            environments:
-              production:
-                approvals: { required: 1, roles: [approver] }
-            """)
+        let (s, api) = try Self.approvalsSandbox()
         let browser = try await DevToolsBrowser.launch()
         defer { browser.close() }
         try await s.withDaemon { _ in

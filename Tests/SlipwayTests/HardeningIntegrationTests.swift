@@ -17,7 +17,6 @@ struct HardeningIntegrationTests {
     @Test(.timeLimit(.minutes(1)))
     func checkAsksTheRunningDaemonWhereItFindsSecrets() async throws {
         let s = try Sandbox()
-        defer { s.removeFiles() }
         let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
         try yaml.replacingOccurrences(of: "  stop_timeout: 3s", with: "  stop_timeout: 3s\n  secrets: [SHOP_API_KEY]")
             .write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
@@ -27,18 +26,12 @@ struct HardeningIntegrationTests {
 
         var environment = ProcessInfo.processInfo.environment
         environment["SHOP_API_KEY"] = "sk-live-only-the-daemon-has-it"
-        let daemon = try await s.spawnDaemon(environment: environment)
-        do {
+        try await s.withSpawnedDaemon(environment: environment) { _ in
             let asked = try await s.cli(["check"])
             #expect(asked.status == 0 && asked.text.contains("secrets as the running daemon (\(s.config.socketPath))")
                     && asked.text.contains("secret SHOP_API_KEY: from the daemon's environment"), "\(asked.text)")
             #expect(!asked.text.contains("sk-live"), "names and sources only")
-        } catch {
-            kill(daemon.pid, SIGKILL)
-            throw error
         }
-        try await s.stopDaemon(daemon)
-        await s.tearDown()
     }
 
     /// A deploy awaiting approval survives a daemon restart and deploys once approved after it; `gates` lists what
@@ -50,15 +43,12 @@ struct HardeningIntegrationTests {
               production:
                 approvals: { required: 1, roles: [approver], expire_after: 24h }
             """)
-        defer { s.removeFiles() }
-        var daemon = try await s.spawnDaemon()
-        do {
+        try await s.withSpawnedDaemon { restart in
             _ = try await s.release("v1")
             _ = try await s.release("v2")
             let requested = try await s.cli(["promote", "v1", "--to", "production", "--json"])
             let id = try #require((try JSONSerialization.jsonObject(with: Data(requested.text.utf8)) as? [String: String])?["id"], "\(requested)")
-            try await s.stopDaemon(daemon)
-            daemon = try await s.spawnDaemon()
+            try await restart()
             let waiting: ApprovalStatus = try await s.client.get("/v1/approvals/\(id)")
             #expect(waiting.deployment.state == .awaitingApproval && waiting.counting == 0, "\(waiting)")
             let gates = try await s.cli(["gates", "v1"])
@@ -91,13 +81,7 @@ struct HardeningIntegrationTests {
             #expect(try await s.cli(["reject", "\(try await awaiting("v1"))", "--comment", "not now", "--token", alice.token]).status == 0)
             #expect(try await rejected.value == 1)
             #expect(try await s.status().currentRelease == "v2")
-        } catch {
-            kill(daemon.pid, SIGKILL)
-            await s.tearDown()
-            throw error
         }
-        try await s.stopDaemon(daemon)
-        await s.tearDown()
     }
 
     /// A change whose audit entry cannot be written is not made: `slipway maintenance on` fails (exit 1) and

@@ -305,6 +305,26 @@ extension Sandbox {
         return child
     }
 
+    /// Runs `body` against a daemon in a process of its own; `restart` stops it as systemd would and starts another.
+    /// The daemon is stopped and the sandbox taken down afterwards, also when `body` throws.
+    func withSpawnedDaemon(environment: [String: String] = ProcessInfo.processInfo.environment,
+                           _ body: (_ restart: () async throws -> Void) async throws -> Void) async throws {
+        defer { removeFiles() }
+        var daemon = try await spawnDaemon(environment: environment)
+        do {
+            try await body {
+                try await self.stopDaemon(daemon)
+                daemon = try await self.spawnDaemon(environment: environment)
+            }
+        } catch {
+            kill(daemon.pid, SIGKILL)
+            await tearDown()
+            throw error
+        }
+        try await stopDaemon(daemon)
+        await tearDown()
+    }
+
     /// Stops a spawned daemon as systemd would (SIGTERM) and waits for it to exit.
     func stopDaemon(_ daemon: ProcessSpawner.Spawned) async throws {
         kill(daemon.pid, SIGTERM)

@@ -108,17 +108,14 @@ struct WatchTests {
     @Test(.timeLimit(.minutes(2)))
     func theWatchGoesOnAcrossADaemonRestart() async throws {
         let s = try Sandbox(extra: "watch: 1m")
-        defer { s.removeFiles() }
-        var daemon = try await s.spawnDaemon()
-        do {
+        try await s.withSpawnedDaemon { restart in
             _ = try await s.release("v1")
             _ = try await s.release("v2", settings: "\"fail_rate\": 1.0, \"fail_after_s\": 5")
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
             let v2 = try await s.outcome(try await s.deploy("v2"))
             let watching = try await s.status().watch?.deploymentId
             #expect(v2.state == .succeeded && watching == v2.id)
-            try await s.stopDaemon(daemon)
-            daemon = try await s.spawnDaemon()
+            try await restart()
             #expect(try await s.status().watch?.deploymentId == v2.id, "the watch is on after the restart")
             let load = LoadLoop(port: s.port)
             load.start(concurrency: 2, maxDuration: .seconds(40))
@@ -129,12 +126,6 @@ struct WatchTests {
             _ = await load.stop()
             #expect(rollback.state == .succeeded && rollback.actor == "watch" && rollback.undoes == v2.id, "\(rollback)")
             #expect(try await s.status().currentRelease == "v1")
-        } catch {
-            kill(daemon.pid, SIGKILL)
-            await s.tearDown()
-            throw error
         }
-        try await s.stopDaemon(daemon)
-        await s.tearDown()
     }
 }
