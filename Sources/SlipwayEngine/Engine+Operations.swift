@@ -111,7 +111,8 @@ extension Engine {
                 record.currentRelease = nil
                 record.standbyUntil = nil
                 try store.save(record)
-                try? await pushTable()
+                // Best effort: the instances stop next either way, and a router that missed the table answers 502 for them.
+                do { try await pushTable() } catch { logger.warning("cannot push the route table", metadata: ["error": "\(error)"]) }
                 await supervisor.stopAll(try store.instances(environment: name), timeout: env.process.stopTimeout)
             }
             try store.audit(actor, action: "down", target: name, outcome: "ok")
