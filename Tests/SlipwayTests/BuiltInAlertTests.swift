@@ -74,7 +74,7 @@ struct BuiltInAlertTests {
             // A drill that works but misses its RTO target fires drill-over-rto (not drill-failed).
             let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
             try yaml.replacingOccurrences(of: "    - { local: backups }", with: "    - { local: backups }\n  rto_target: 1ms")
-                .write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
+            .write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
             #expect(try await s.cli(["drill"]).status == 1)
             try await Self.waitFor(inbox, "alert.firing", "drill-over-rto")
             try yaml.write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
@@ -84,25 +84,31 @@ struct BuiltInAlertTests {
             // Each change was told once.
             let got = await Self.received(inbox)
             for name in ["verify-failed", "drill-failed", "drill-over-rto"] {
-                let fired = got.filter { $0 == ("alert.firing", name) }.count, resolved = got.filter { $0 == ("alert.resolved", name) }.count
-                #expect(fired == 1 && resolved == 1, "\(name): \(got)")
+            let fired = got.filter { $0 == ("alert.firing", name) }.count, resolved = got.filter { $0 == ("alert.resolved", name) }.count
+            #expect(fired == 1 && resolved == 1, "\(name): \(got)")
             }
         }
     }
 
-    /// An app that keeps crashing fires crash-loop (P1, notified once), and opens an incident.
+    /// An app that keeps crashing fires crash-loop (P1, notified once) and opens an incident; it resolves once a
+    /// release that stays up serves.
     @Test(.timeLimit(.minutes(3)))
     func aCrashLoopFiresAndOpensAnIncident() async throws {
         try await Self.withReceiver { s, _, inbox in
-                // Ready, then exits a second later, again and again: the supervisor restarts it each time.
-                _ = try await s.release("v1", settings: "\"crash_after_s\": 1")
-                _ = try await s.deploy("v1")
-                try await Self.waitFor(inbox, "alert.firing", "crash-loop", within: .seconds(90))
-                #expect(await Self.count(inbox, "alert.firing", "crash-loop") == 1)
-                let incident = try await poll(within: .seconds(10)) { () async throws -> IncidentInfo? in
-                    try await s.client.get("/v1/incidents", as: [IncidentInfo].self).first
-                }
-                #expect(incident.cause == .alert && incident.trigger.hasPrefix("alert crash-loop: "), "\(incident)")
+            // Ready, then exits a second later, again and again: the supervisor restarts it each time.
+            _ = try await s.release("v1", settings: "\"crash_after_s\": 1")
+            _ = try await s.deploy("v1")
+            try await Self.waitFor(inbox, "alert.firing", "crash-loop", within: .seconds(90))
+            #expect(await Self.count(inbox, "alert.firing", "crash-loop") == 1)
+            let incident = try await poll(within: .seconds(10)) { () async throws -> IncidentInfo? in
+                try await s.client.get("/v1/incidents", as: [IncidentInfo].self).first
+            }
+            #expect(incident.cause == .alert && incident.trigger.hasPrefix("alert crash-loop: "), "\(incident)")
+            // A release that stays up ends the loop: the alert resolves, once.
+            _ = try await s.release("v2")
+            #expect(try await s.outcome(try await s.deploy("v2")).state == .succeeded)
+            try await Self.waitFor(inbox, "alert.resolved", "crash-loop")
+            #expect(await Self.count(inbox, "alert.resolved", "crash-loop") == 1)
         }
     }
 

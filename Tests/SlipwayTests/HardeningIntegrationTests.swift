@@ -20,6 +20,8 @@ struct HardeningIntegrationTests {
         let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
         try yaml.replacingOccurrences(of: "  stop_timeout: 3s", with: "  stop_timeout: 3s\n  secrets: [SHOP_API_KEY]")
             .write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
+        let version = try await s.cli(["--version"], withConfig: false)
+        #expect(version.status == 0 && version.text == "slipway \(SlipwayVersion.current)\n", "\(version)")
         let alone = try await s.cli(["check"])
         #expect(alone.status == 0 && alone.text.contains("secret SHOP_API_KEY: NOT SET")
                 && alone.text.contains("secrets as this shell (no daemon runs for this root"), "\(alone.text)")

@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
+import Hummingbird
 @testable import SlipwayCore
 import Testing
 @testable import SlipwayEngine
+@testable import SlipwayServer
 @testable import SlipwayStore
 
 /// The second half's defects, each as the pure decision or store behaviour it came down to.
@@ -172,5 +174,11 @@ struct HardeningTests {
         } catch {
             #expect("\(error)".contains("slipway.yml:5:") && "\(error)".contains("analysis.providers[0].web.ca") && "\(error)".contains("missing.pem"), "\(error)")
         }
+    }
+
+    /// An answer that cannot be encoded (a NaN has no JSON) is the daemon's failure, never a 200 with `null`.
+    @Test func anUnencodableAnswerIsAServerError() {
+        let response = APIResponse.json(["value": Double.nan])
+        #expect(response.status == .internalServerError)
     }
 }

@@ -1,0 +1,4 @@
+/// The version `slipway --version` prints. Unreleased builds carry `-dev`.
+public enum SlipwayVersion {
+    public static let current = "0.1.0-dev"
+}
