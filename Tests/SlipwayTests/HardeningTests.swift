@@ -181,4 +181,19 @@ struct HardeningTests {
         let response = APIResponse.json(["value": Double.nan])
         #expect(response.status == .internalServerError)
     }
+
+    /// Only the lease writes the lock table (`SlipwayStore+Locks.swift` holds its primitives; `Lease` calls them):
+    /// an approval that wrote it directly could take a lock no heartbeat keeps and no release frees.
+    @Test func nothingButTheLeaseWritesTheLockTable() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 100, "the sources are where the test expects them: \(sources.path)")
+        var writers: [String] = []
+        for file in files where !file.hasSuffix("SlipwayStore+Locks.swift") {
+            let text = try String(contentsOfFile: sources.path + "/" + file, encoding: .utf8)
+            for pattern in ["UPDATE locks", "INTO locks", "DELETE FROM locks", "LockInfo("] where text.contains(pattern) { writers.append("\(file): \(pattern)") }
+        }
+        #expect(writers.isEmpty, "the lock table is written outside the lease: \(writers)")
+    }
 }
