@@ -99,45 +99,6 @@ extension Engine {
         try await pushTable()
         for d in resumed { try resumeCanary(d) }
     }
-
-    /// One supervision pass: crashed instances, readiness, expired warm standbys, router liveness.
-    public func tick() async {
-        var changed = await supervisor.tick(config: config)
-        let now = Date()
-        // Each environment's row, read once per pass for the standby and watch checks below.
-        var records: [String: EnvironmentRecord] = [:]
-        for name in config.environmentNames { records[name] = try? store.environment(name) }
-        for name in config.environmentNames {
-            guard let env = config.environments[name], let until = records[name]?.standbyUntil, until < now else { continue }
-            let standby = ((try? store.instances(environment: name)) ?? []).filter { $0.state == .standby }
-            if !standby.isEmpty {
-                logger.info("warm standby expired; stopping", metadata: ["instance.env": "\(name)", "instance.count": "\(standby.count)"])
-                await supervisor.stopAll(standby, timeout: env.process.stopTimeout)
-            }
-            // Re-read after the await: a deployment may have set a new standby time meanwhile.
-            guard var record = try? store.environment(name), record.standbyUntil == until else { continue }
-            record.standbyUntil = nil
-            logger.write("save the environment", to: store) { () throws(SlipwayError) in try store.save(record) }
-        }
-        await watchReleases(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil })
-        await evaluateAlerts(now: now)
-        if tickCount % 10 == 0 { await startApprovedDeploys() }
-        tickCount &+= 1
-        // Hourly (at 4 passes a second): the event log keeps 90 days (and always its newest 10,000 events).
-        if tickCount % 14_400 == 1, let pruned = try? store.pruneEvents(before: now.addingTimeInterval(-Self.eventRetention.seconds)), pruned > 0 {
-            logger.info("pruned the event log", metadata: ["events.pruned": "\(pruned)"])
-        }
-        if tickCount % 14_400 == 2, case let removed = pruneLogs(now: now), removed > 0 {
-            logger.info("removed old log files", metadata: ["logs.removed": "\(removed)"])
-        }
-        if tickCount % 8 == 0, !(await router.isRunning()) {
-            logger.warning("the router is not answering; starting it again")
-            changed = true
-        }
-        if changed {
-            do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
-        }
-    }
 }
 
 extension Engine {

@@ -25,7 +25,6 @@ public actor Engine {
     public var policy = Policy()
     /// Lock lifetime and heartbeat (tests shorten them).
     public var leaseSettings = LeaseSettings()
-    var tickCount = 0
     /// The post-deploy watches' judges, per environment (rebuilt after a restart).
     var watchers: [String: WatchJudge] = [:]
     var lastWatch: [String: Date] = [:]

@@ -37,8 +37,9 @@ public final class Daemon: Sendable {
             onServerRunning: { _ in chmod(socket, 0o600) },
             logger: logger)
         // A ServiceGroup stops its services in reverse order, each after the one before has finished.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: SupervisionService(engine: engine, logger: logger)),
-                                                                          .init(service: NotificationService(engine: engine))]
+        // The engine's periodic jobs (supervision, alerts, approvals, router liveness, retention), each its own service.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = engine.periodicJobs.map { .init(service: PeriodicService(job: $0, logger: logger)) }
+        services.append(.init(service: NotificationService(engine: engine)))
         if runSchedules { services.append(.init(service: ScheduleService(engine: engine))) }
         services.append(.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup))
         if let listen = config.server.listen {
@@ -100,16 +101,19 @@ public final class Daemon: Sendable {
     public func shutdown() async { await group.triggerGracefulShutdown() }
 }
 
-/// The supervision loop: crashed instances, readiness, warm standbys, router liveness.
-struct SupervisionService: Service {
-    let engine: Engine
+/// Runs one of the engine's periodic jobs every `job.period` (first at once) until the daemon stops.
+struct PeriodicService: Service, CustomStringConvertible {
+    let job: Engine.PeriodicJob
     let logger: Logger
 
+    var description: String { "PeriodicService(\(job.name))" }
+
     func run() async throws {
+        logger.debug("periodic job started", metadata: ["job": "\(job.name)", "job.period": "\(job.period)"])
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await engine.tick()
-                try await Task.sleep(for: .milliseconds(250))
+                await job.run()
+                try await Task.sleep(for: job.period)
             }
         }
     }

@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayStore
+
+/// The engine's periodic jobs. Each runs in a `PeriodicService` of its own in the daemon's service group,
+/// with its own period and name (see `Engine.periodicJobs`), instead of one pass that counted ticks.
+extension Engine {
+    /// A job the daemon runs every `period`: `name` is how the logs call it.
+    public struct PeriodicJob: Sendable {
+        public let name: String
+        public let period: Duration
+        public let run: @Sendable () async -> Void
+    }
+
+    /// Every periodic job, with its period.
+    public nonisolated var periodicJobs: [PeriodicJob] {
+        [
+            PeriodicJob(name: "supervision", period: .milliseconds(250)) { await self.supervise() },
+            PeriodicJob(name: "alerts", period: Self.alertInterval) { await self.evaluateAlerts(now: Date()) },
+            PeriodicJob(name: "approvals", period: .milliseconds(2500)) { await self.startApprovedDeploys() },
+            PeriodicJob(name: "router-liveness", period: .seconds(2)) { await self.keepRouterRunning() },
+            PeriodicJob(name: "retention", period: .seconds(3600)) { await self.pruneHistory(now: Date()) },
+        ]
+    }
+
+    /// One supervision pass: crashed instances, readiness, expired warm standbys, and the post-deploy watch.
+    public func supervise() async {
+        let changed = await supervisor.tick(config: config)
+        let now = Date()
+        // Each environment's row, read once per pass for the standby and watch checks below.
+        var records: [String: EnvironmentRecord] = [:]
+        for name in config.environmentNames { records[name] = try? store.environment(name) }
+        for name in config.environmentNames {
+            guard let env = config.environments[name], let until = records[name]?.standbyUntil, until < now else { continue }
+            let standby = ((try? store.instances(environment: name)) ?? []).filter { $0.state == .standby }
+            if !standby.isEmpty {
+                logger.info("warm standby expired; stopping", metadata: ["instance.env": "\(name)", "instance.count": "\(standby.count)"])
+                await supervisor.stopAll(standby, timeout: env.process.stopTimeout)
+            }
+            // Re-read after the await: a deployment may have set a new standby time meanwhile.
+            guard var record = try? store.environment(name), record.standbyUntil == until else { continue }
+            record.standbyUntil = nil
+            logger.write("save the environment", to: store) { () throws(SlipwayError) in try store.save(record) }
+        }
+        await watchReleases(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil })
+        if changed { await pushTableLogged() }
+    }
+
+    /// Starts the router again when it stops answering, and gives it the table.
+    func keepRouterRunning() async {
+        guard !(await router.isRunning()) else { return }
+        logger.warning("the router is not answering; starting it again")
+        await pushTableLogged()  // starts it first
+    }
+
+    /// The event log keeps 90 days (and always its newest 10,000 events); log files keep `logs.retention`.
+    func pruneHistory(now: Date) async {
+        do {
+            let pruned = try store.pruneEvents(before: now.addingTimeInterval(-Self.eventRetention.seconds))
+            if pruned > 0 { logger.info("pruned the event log", metadata: ["events.pruned": "\(pruned)"]) }
+        } catch {
+            logger.error("cannot prune the event log", metadata: ["error": "\(error)"])
+        }
+        let removed = pruneLogs(now: now)
+        if removed > 0 { logger.info("removed old log files", metadata: ["logs.removed": "\(removed)"]) }
+    }
+
+    private func pushTableLogged() async {
+        do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
+    }
+}
