@@ -21,6 +21,8 @@ public actor Engine {
     let deployments = DeploymentQueue()
     /// Accepted webhook deliveries, built and deployed by `WebhookService`.
     let webhookRuns = WorkQueue<WebhookJob>()
+    /// The scales autoscaling decided on, run by `AutoscaleService`.
+    let autoscaleRuns = WorkQueue<AutoscaleJob>()
     /// The checks a deployment, rollback, scale or restore must pass before it starts.
     public var policy = Policy()
     /// Lock lifetime and heartbeat (tests shorten them).
@@ -44,9 +46,10 @@ public actor Engine {
     var incidentCounters: [String: (release: String, requests: Int, errors: Int)] = [:]
     /// The serving instances' CPU share and resident memory, as the alert loop last sampled them (for `status`).
     var instanceUsage: [Int64: (cpu: Double?, rss: Int64?)] = [:]
-    /// Autoscaling: each environment's decider (its timers and cooldown) and the scale it is running.
+    /// Autoscaling: each environment's decider (its timers and cooldown), and the environments whose scale runs
+    /// (in `AutoscaleService`'s task group).
     var autoscalers: [String: AutoscaleDecider] = [:]
-    var autoscaleTasks: [String: Task<Void, Never>] = [:]
+    var autoscaling: Set<String> = []
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)

@@ -5,11 +5,11 @@ import SlipwayStore
 
 extension Engine {
     /// From the alert loop, with the sample it just took: judges `autoscale.out` / `autoscale.in` and, when
-    /// the decider says so, scales through `scale` (health-gated, audited) in the background. Never while
-    /// a deployment (or anything else) holds the environment's lease, never two at once.
+    /// the decider says so, hands a scale to `AutoscaleService` (it runs through `scale`: health-gated, audited).
+    /// Never while a deployment (or anything else) holds the environment's lease, never two at once.
     func autoscaleStep(_ env: EnvironmentConfig, sample: MetricSample, now: Date) {
         guard let settings = env.autoscale else { autoscalers[env.name] = nil; return }
-        guard autoscaleTasks[env.name] == nil, let record = try? store.environment(env.name), record.currentRelease != nil,
+        guard !autoscaling.contains(env.name), let record = try? store.environment(env.name), record.currentRelease != nil,
               (try? store.locks())?.contains(where: { $0.environment == env.name }) == false else { return }
         var decider = autoscalers[env.name].flatMap { $0.settings == settings ? $0 : nil } ?? AutoscaleDecider(settings: settings)
         func holds(_ direction: AutoscaleSettings.Direction?, _ key: String) -> Bool? {
@@ -29,14 +29,14 @@ extension Engine {
         autoscalers[env.name] = decider
         guard case .scale(let target, let why) = decision else { return }
         logger.info("autoscale", metadata: ["autoscale.env": "\(env.name)", "autoscale.from": "\(instances)", "autoscale.to": "\(target)", "autoscale.why": "\(why)"])
-        let name = env.name
-        autoscaleTasks[name] = Task {
-            do { _ = try await self.scale(ScaleRequest(environment: name, instances: target, actor: "autoscale")) } catch {
-                self.logger.warning("autoscale did not scale", metadata: ["autoscale.env": "\(name)", "error": "\(error)"])
-            }
-            self.autoscaleFinished(name)
-        }
+        if autoscaleRuns.submit(AutoscaleJob(environment: env.name, instances: target)) { autoscaling.insert(env.name) }
     }
 
-    func autoscaleFinished(_ name: String) { autoscaleTasks[name] = nil }
+    /// One scale autoscaling decided on (from `AutoscaleService`).
+    func runAutoscale(_ job: AutoscaleJob) async {
+        do { _ = try await scale(ScaleRequest(environment: job.environment, instances: job.instances, actor: "autoscale")) } catch {
+            logger.warning("autoscale did not scale", metadata: ["autoscale.env": "\(job.environment)", "error": "\(error)"])
+        }
+        autoscaling.remove(job.environment)
+    }
 }
