@@ -56,6 +56,8 @@ public final class Daemon: Sendable {
         }
         // After the API, so it stops first: running deployments end their current step while the API still answers.
         services.append(.init(service: DeploymentService(engine: engine)))
+        // Told before the deployments: a scale under way ends its step, and autoscaling starts no new one.
+        services.append(.init(service: AutoscaleService(engine: engine)))
         // After the deployments, so it is told first: the builds under way still start their deployments.
         services.append(.init(service: WebhookService(engine: engine)))
         // Last, so it is told first: open long polls on the event log answer before the API waits for them.
