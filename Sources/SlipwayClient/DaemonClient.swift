@@ -47,8 +47,7 @@ public struct DaemonClient: Sendable {
     }
 
     public func post<T: Decodable>(_ path: String, _ body: some Encodable, as type: T.Type = T.self, timeout: Duration = .seconds(3600)) async throws(SlipwayError) -> T {
-        let data: Data
-        do { data = try SlipwayJSON.encoder().encode(body) } catch { throw SlipwayError(.internal, "cannot encode the request", cause: error) }
+        let data = try SlipwayJSON.encode(body, what: "the request")
         return try decode(try await call("POST", path, body: Array(data), timeout: timeout))
     }
 

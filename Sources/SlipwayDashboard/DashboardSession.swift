@@ -57,9 +57,7 @@ public struct SessionSigner: Sendable {
 
     /// `<base64url payload>.<base64url HMAC>`.
     public func cookie(for session: DashboardSession) throws(SlipwayError) -> String {
-        let data: Data
-        do { data = try JSONEncoder().encode(session) } catch { throw SlipwayError(.internal, "cannot encode the dashboard session", cause: error) }
-        let payload = Self.base64url(data)
+        let payload = Self.base64url(try SlipwayJSON.encode(session, with: JSONEncoder(), what: "the dashboard session"))
         return payload + "." + mac(payload)
     }
 

@@ -57,12 +57,8 @@ public struct RouterController: Sendable {
         }
     }
 
-    static func encode<T: Encodable>(_ value: T, what: String) throws(SlipwayError) -> Data {
-        do { return try JSONEncoder().encode(value) } catch { throw SlipwayError(.internal, "cannot encode \(what) for the router", cause: error) }
-    }
-
     public func push(_ table: RouteTable) async throws(SlipwayError) {
-        let body = try Self.encode(table, what: "the route table")
+        let body = try SlipwayJSON.encode(table, with: JSONEncoder(), what: "the route table for the router")
         let r = try await call("PUT", "/v1/table", body: Array(body))
         guard r.status == 200 else { throw .failed("the router refused the table: \(r.bodyText)") }
     }
@@ -82,7 +78,7 @@ public struct RouterController: Sendable {
     /// once the control socket answers from it.
     public func restart() async throws(SlipwayError) -> Int {
         struct Handover: Encodable { var executable: String; var arguments: [String] }
-        let body = try Self.encode(Handover(executable: executable, arguments: arguments), what: "the handover request")
+        let body = try SlipwayJSON.encode(Handover(executable: executable, arguments: arguments), with: JSONEncoder(), what: "the handover request for the router")
         let r = try await call("POST", "/v1/handover", body: Array(body), timeout: .seconds(30))
         guard r.status == 200, let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any], let pid = json["pid"] as? Int else {
             throw .failed("the router did not restart: \(r.bodyText)")

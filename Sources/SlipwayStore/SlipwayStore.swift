@@ -48,9 +48,9 @@ public final class SlipwayStore: Sendable {
 
     /// A value as JSON text for a column; a failure is counted and thrown (nothing is written).
     func json<T: Encodable>(_ value: T, _ encoder: JSONEncoder = SlipwayJSON.encoder(), what: String) throws(SlipwayError) -> String {
-        do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
+        do { return String(decoding: try SlipwayJSON.encode(value, with: encoder, what: "\(what) for the state database"), as: UTF8.self) } catch {
             countWriteFailure()
-            throw SlipwayError(.internal, "cannot encode \(what) for the state database", cause: error)
+            throw error
         }
     }
 

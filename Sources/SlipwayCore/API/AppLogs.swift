@@ -22,8 +22,7 @@ public struct AppLogPage: Codable, Sendable, Equatable {
 
     /// Per log file, the offset read up to, as URL-safe base64 of JSON.
     public static func encodeCursor(_ offsets: [String: UInt64]) throws(SlipwayError) -> String {
-        let data: Data
-        do { data = try JSONEncoder().encode(offsets) } catch { throw SlipwayError(.internal, "cannot encode the log cursor", cause: error) }
+        let data = try SlipwayJSON.encode(offsets, with: JSONEncoder(), what: "the log cursor")
         return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 

@@ -113,6 +113,11 @@ public enum SlipwayJSON {
         return e
     }
 
+    /// `value` as JSON through `encoder`; a failure is an internal error naming `what` (never empty data or `null`).
+    public static func encode<T: Encodable>(_ value: T, with encoder: JSONEncoder = encoder(), what: String) throws(SlipwayError) -> Data {
+        do { return try encoder.encode(value) } catch { throw SlipwayError(.internal, "cannot encode \(what)", cause: error) }
+    }
+
     /// An ISO 8601 time, with or without fractional seconds.
     public static func parseDate(_ text: String) -> Date? {
         (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))

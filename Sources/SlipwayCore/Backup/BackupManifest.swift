@@ -122,11 +122,9 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var totalSize: Int64 { entries.reduce(0) { $0 + $1.size } }
 
     public func encoded() throws(SlipwayError) -> Data {
-        do {
-            let e = SlipwayJSON.encoder()
-            e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            return try e.encode(self)
-        } catch { throw SlipwayError(.internal, "cannot encode the backup manifest", cause: error) }
+        let e = SlipwayJSON.encoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try SlipwayJSON.encode(self, with: e, what: "the backup manifest")
     }
 
     public static func decode(_ data: Data, from place: String) throws(SlipwayError) -> BackupManifest {
