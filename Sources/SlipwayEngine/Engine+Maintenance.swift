@@ -107,7 +107,7 @@ extension Engine {
         guard var record = try? store.environment(env.name), record.maintenance?.actor == Self.holdActor(d) else { return }
         record.maintenance = nil
         logger.write("save the environment", to: store) { () throws(SlipwayError) in try store.save(record) }
-        do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
+        await pushTableLogged()
         recordMaintenance(env.name, nil, detail: "held requests released: deployment \(d.id) did not finish")
     }
 

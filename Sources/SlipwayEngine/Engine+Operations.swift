@@ -112,7 +112,7 @@ extension Engine {
                 record.standbyUntil = nil
                 try store.save(record)
                 // Best effort: the instances stop next either way, and a router that missed the table answers 502 for them.
-                do { try await pushTable() } catch { logger.warning("cannot push the route table", metadata: ["error": "\(error)"]) }
+                await pushTableLogged()
                 await supervisor.stopAll(try store.instances(environment: name), timeout: env.process.stopTimeout)
             }
             try store.audit(actor, action: "down", target: name, outcome: "ok")

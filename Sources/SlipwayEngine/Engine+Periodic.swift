@@ -66,7 +66,8 @@ extension Engine {
         if removed > 0 { logger.info("removed old log files", metadata: ["logs.removed": "\(removed)"]) }
     }
 
-    private func pushTableLogged() async {
+    /// Pushes the table where the caller goes on either way (a best effort): a failure is logged.
+    func pushTableLogged() async {
         do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
     }
 }

@@ -152,7 +152,7 @@ public actor Engine {
                                              if let id = i.id, let used = instanceUsage[id] { info.cpu = used.cpu; info.rssBytes = used.rss }
                                              return info
                                          }, maintenance: record.maintenance,
-                                         secrets: env.secretNames.map { SecretInfo(name: $0, source: secrets.source(of: $0, environment: name)?.description) },
+                                         secrets: secrets.sources(of: env.secretNames, environment: name),
                                          shared: config.sharedDirectory(name), watch: record.watch))
             status.canary = record.canary
             status.diskFree = Self.diskFree(config.root)
@@ -165,10 +165,7 @@ public actor Engine {
 
     /// Where this daemon finds each named secret (its root's files as they are now, and its own environment).
     public nonisolated func secretSources(_ request: SecretSourcesRequest) -> [String: [SecretInfo]] {
-        let secrets = Secrets(root: root)
-        return Dictionary(uniqueKeysWithValues: request.environments.map { env, names in
-            (env, names.map { SecretInfo(name: $0, source: secrets.source(of: $0, environment: env)?.description) })
-        })
+        Secrets(root: root).sources(of: request.environments)
     }
 
     public func history(environment: String?, limit: Int = 50) throws(SlipwayError) -> [DeploymentInfo] {

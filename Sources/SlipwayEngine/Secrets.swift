@@ -21,6 +21,16 @@ public struct Secrets: Sendable {
         }
     }
 
+    /// Each name with where it comes from for `environment` (nil: not set). Names only, never values.
+    public func sources(of names: [String], environment: String) -> [SecretInfo] {
+        names.map { SecretInfo(name: $0, source: source(of: $0, environment: environment)?.description) }
+    }
+
+    /// The same, for several environments' names.
+    public func sources(of names: [String: [String]]) -> [String: [SecretInfo]] {
+        Dictionary(uniqueKeysWithValues: names.map { env, list in (env, sources(of: list, environment: env)) })
+    }
+
     let perEnvironment: [String: [String: String]]
     let common: [String: String]
     let process: [String: String]

@@ -59,13 +59,11 @@ extension Engine {
         if let saved { logger.warning("incident opened", metadata: ["incident.id": "\(saved.id)", "incident.env": "\(environment)", "incident.title": "\(title)"]) }
     }
 
-    /// Saves an incident with its event; a failure is logged and counted (the alert loop tries again on its next pass).
+    /// Saves an incident with its event; a failure is counted and logged (the alert loop tries again on its next pass).
     @discardableResult
     func saveIncident(_ incident: IncidentInfo, event: (IncidentInfo) -> Event) -> IncidentInfo? {
-        do { return try store.saveIncident(incident, event: event) } catch {
-            store.countWriteFailure()
-            logger.error("cannot save an incident", metadata: ["incident.env": "\(incident.environment)", "incident.id": "\(incident.id)", "error": "\(error)"])
-            return nil
+        logger.write("save incident \(incident.id) in \(incident.environment)", to: store) { () throws(SlipwayError) in
+            try store.saveIncident(incident, event: event)
         }
     }
 

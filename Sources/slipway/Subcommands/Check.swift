@@ -57,11 +57,7 @@ struct Check: AsyncParsableCommand {
                 why = "the daemon did not answer: \(error.message)"
             }
         }
-        let secrets = Secrets(root: cfg.root)
-        let local = Dictionary(uniqueKeysWithValues: wanted.map { env, names in
-            (env, names.map { SecretInfo(name: $0, source: secrets.source(of: $0, environment: env)?.description) })
-        })
-        return (local, "this shell (\(why); the daemon's own environment may differ)")
+        return (Secrets(root: cfg.root).sources(of: wanted), "this shell (\(why); the daemon's own environment may differ)")
     }
 
     static func transport(_ p: ProviderSettings) -> String {

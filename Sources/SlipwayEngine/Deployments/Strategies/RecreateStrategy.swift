@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import SlipwayCore
 import SlipwayStore
 
@@ -17,9 +16,7 @@ struct RecreateStrategy: DeploymentStrategy {
             i.ready = false
             try engine.store.save(i)
         }
-        do { try await engine.pushTable() } catch {
-            engine.logger.warning("cannot push the route table", metadata: ["deploy.id": "\(d.id)", "error": "\(error)"])
-        }
+        await engine.pushTableLogged()
         await engine.supervisor.stopAll(old, timeout: env.process.stopTimeout)
         let (targets, failure) = try await engine.startAndVerify(&d, job, count: count, log: log)
         if let failure {
