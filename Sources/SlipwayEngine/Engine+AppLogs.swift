@@ -43,7 +43,7 @@ extension Engine {
     /// Removes files under `<root>/logs` not written for `logs.retention` (deploy, build, backup, drill and
     /// rotated instance logs; a file still being written is never that old). The notifications' log is written
     /// for the daemon's whole life: its lines older than the retention are cut, and the output of `command`
-    /// channels moves to `.1` past 1 MiB, which then ages out like any file. Hourly from the supervision loop.
+    /// channels moves to `.1` past 1 MiB, which then ages out like any file. Hourly, from the `retention` periodic job.
     func pruneLogs(now: Date) -> Int {
         let dir = config.logsDirectory
         let limit = now.addingTimeInterval(-config.logRetention.seconds)

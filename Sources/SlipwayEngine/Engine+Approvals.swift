@@ -5,7 +5,7 @@ import SlipwayStore
 
 /// Deploys that need `approvals.required` approvals: recorded as `awaiting_approval` without a lock, each
 /// decision bound to the release's digest; the deploy starts by itself once enough count (re-checked
-/// against the policy then: a window may have closed meanwhile, and the supervision loop tries again).
+/// against the policy then: a window may have closed meanwhile, and the `approvals` periodic job tries again).
 extension Engine {
     func requestApproval(_ draft: DeploymentInfo, detail: String, required: Int, logs: String, by: Principal) throws(SlipwayError) -> DeploymentInfo {
         let kindName = draft.kind.rawValue, at = draft.startedAt
@@ -95,7 +95,7 @@ extension Engine {
         return GateResult(rule: "approvals", pass: true, reason: reason, passesAt: nil)
     }
 
-    /// From the supervision loop: approved deploys that could not start yet try again.
+    /// The `approvals` periodic job: approved deploys that could not start yet try again.
     func startApprovedDeploys() async {
         for d in (try? store.awaitingApproval()) ?? [] { await startIfApproved(d) }
     }

@@ -131,8 +131,7 @@ struct HardeningIntegrationTests {
             var it = ports.stream.makeAsyncIterator()
             let port = try #require(await it.next())
             let url = try #require(HTTPURL("https://127.0.0.1:\(port)"))
-            var provider = ProviderSettings(source: .prometheus(url: url, query: "up"), failIf: try RuleParser.parse("value > 10"))
-            provider.ca = certs.caFile
+            var provider = ProviderSettings(source: .prometheus(url: url, query: "up"), failIf: try RuleParser.parse("value > 10"), ca: certs.caFile)
             let read = await Engine.readProvider(provider, timeout: .seconds(5))
             #expect(read.value == 7 && read.error == nil, "\(read)")
             provider.ca = nil

@@ -38,8 +38,7 @@ extension ConfigLoader {
             var repeatEvery: Duration?
             if let n = value("repeat") { repeatEvery = reader.duration(n, "\(path).repeat", allowZero: true) }
             if let n = value("prometheus"), let endpoint = providerEndpoint("prometheus", n, "\(path).prometheus", reader: reader) {
-                prometheus = ProviderSettings(source: endpoint.source)
-                prometheus?.ca = endpoint.ca
+                prometheus = ProviderSettings(source: endpoint.source, ca: endpoint.ca)
                 if let rule, rule.metric != .value { reader.problem(n, "\(path).expr", "a prometheus alert judges the query's result: write its expr on value, like \"value > 1\"") }
             }
             for key in ["name", "expr"] where value(key) == nil { reader.problem(item, "\(path).\(key)", "missing required key") }

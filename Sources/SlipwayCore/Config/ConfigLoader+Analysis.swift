@@ -65,17 +65,11 @@ extension ConfigLoader {
             reader.problem(node, "\(path).fail_if", "missing required key (a rule on the query's value, like \"value > 10\")")
             return nil
         }
-        var settings = ProviderSettings(source: source, failIf: failIf)
-        settings.ca = ca
-        return settings
+        return ProviderSettings(source: source, failIf: failIf, ca: ca)
     }
 
-    /// `prometheus: { url, query }` or `web: { url }` (`key` says which).
-    static func providerSource(_ key: String, _ node: Node, _ p: String, reader: ConfigReader) -> ProviderSettings.Source? {
-        providerEndpoint(key, node, p, reader: reader)?.source
-    }
-
-    /// The source and its `ca` (a PEM file, relative to the config's directory), checked to be readable.
+    /// `prometheus: { url, query, ca }` or `web: { url, ca }` (`key` says which): the source and its `ca` (a PEM
+    /// file, relative to the config's directory), checked to be readable.
     static func providerEndpoint(_ key: String, _ node: Node, _ p: String, reader: ConfigReader) -> (source: ProviderSettings.Source, ca: String?)? {
         let keys = key == "prometheus" ? ["url", "query", "ca"] : ["url", "ca"]
         guard let fields = reader.mapping(node, p, allowed: keys) else { return nil }
@@ -94,7 +88,7 @@ extension ConfigLoader {
             url = HTTPURL(text)
             if url == nil { reader.problem(f.value, "\(p).url", "expected http://HOST:PORT/PATH or https://HOST/PATH, got '\(text)'") }
         }
-        if let ca, let url, !url.tls, fields.contains(where: { $0.key == "ca" }) {
+        if let ca, let url, !url.tls {
             reader.problem(node, "\(p).ca", "a CA is for an https:// URL; \(url) is plain HTTP (\(ca))")
         }
         if fields.first(where: { $0.key == "url" }) == nil { reader.problem(node, "\(p).url", "missing required key") }

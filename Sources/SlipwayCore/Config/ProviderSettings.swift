@@ -14,8 +14,9 @@ public struct ProviderSettings: Sendable, Equatable {
     /// without it the system's trust roots verify it.
     public var ca: String?
 
-    public init(source: Source, failIf: Rule? = nil) {
+    public init(source: Source, failIf: Rule? = nil, ca: String? = nil) {
         self.source = source
+        self.ca = ca
         self.failIf = failIf
     }
 

@@ -10,7 +10,7 @@ extension Engine {
     /// Request-based alert rules hold below this many requests in the window.
     static let alertMinRequests = 20
 
-    /// Judges every alert in every environment (from the supervision loop, every `alertInterval`); a
+    /// Judges every alert in every environment (the `alerts` periodic job, every `alertInterval`); a
     /// change of state is saved with its event in one transaction.
     func evaluateAlerts(now: Date) async {
         if let last = lastAlertRun, now.timeIntervalSince(last) < Self.alertInterval.seconds { return }
@@ -25,7 +25,7 @@ extension Engine {
             sample.diskFree = disk
             autoscaleStep(env, sample: sample, now: now)
             var resolvedAlert: String?
-            // Only this pass writes alert rows (the supervision loop runs one pass at a time): read them once
+            // Only this pass writes alert rows (the `alerts` job runs one pass at a time): read them once
             // and keep the copy current as the pass saves.
             var states = (try? store.alertStates(environment: name)) ?? [:]
             for alert in AlertSettings.builtIns + cfg.alerts {
