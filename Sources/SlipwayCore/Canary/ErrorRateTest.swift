@@ -32,30 +32,24 @@ public struct ErrorRateTest: Sendable, Equatable {
     /// What the test has seen: persisted with the canary's step, so a daemon restart resumes the test
     /// where it stood instead of forgetting its evidence or counting the totals again.
     public struct State: Codable, Sendable, Equatable {
-        public var llr: Double
-        public var recent: RequestCounts
-        public var seenCanary: RequestCounts
-        public var seenBaseline: RequestCounts
-        public var started: Bool
+        public var llr = 0.0
+        /// The canary's requests since the test last stood at its floor (it looked like the baseline then):
+        /// the requests behind a failure, when a regression begins after a good start.
+        public var recent = RequestCounts()
+        public var seenCanary = RequestCounts()
+        public var seenBaseline = RequestCounts()
+        public var started = false
         enum CodingKeys: String, CodingKey {
             case llr, recent, started
             case seenCanary = "seen_canary", seenBaseline = "seen_baseline"
         }
     }
 
-    public var state: State {
-        get { State(llr: llr, recent: recent, seenCanary: seenCanary, seenBaseline: seenBaseline, started: started) }
-        set { (llr, recent, seenCanary, seenBaseline, started) = (newValue.llr, newValue.recent, newValue.seenCanary, newValue.seenBaseline, newValue.started) }
-    }
-
     public let threshold: Rule.Threshold
-    public private(set) var llr = 0.0
-    /// The canary's requests since the test last stood at its floor (it looked like the baseline then):
-    /// the requests behind a failure, when a regression begins after a good start.
-    public private(set) var recent = RequestCounts()
-    private var seenCanary = RequestCounts()
-    private var seenBaseline = RequestCounts()
-    private var started = false
+    /// Everything the test has seen (read it to save it; set it to resume).
+    public var state = State()
+    public var llr: Double { state.llr }
+    public var recent: RequestCounts { state.recent }
 
     public init(threshold: Rule.Threshold) { self.threshold = threshold }
 
@@ -84,21 +78,21 @@ public struct ErrorRateTest: Sendable, Equatable {
     /// Feeds the counts since the analysis began; only what changed since the last call counts.
     /// Counts that went down (the router restarted) start a new base without evidence either way.
     public mutating func observe(canary: RequestCounts, baseline: RequestCounts) -> Outcome {
-        if !started || canary.requests < seenCanary.requests || canary.errors < seenCanary.errors {
-            started = true
-            seenCanary = RequestCounts()
+        if !state.started || canary.requests < state.seenCanary.requests || canary.errors < state.seenCanary.errors {
+            state.started = true
+            state.seenCanary = RequestCounts()
         }
-        let n = canary.requests - seenCanary.requests, e = canary.errors - seenCanary.errors
-        seenCanary = canary
-        seenBaseline = baseline
+        let n = canary.requests - state.seenCanary.requests, e = canary.errors - state.seenCanary.errors
+        state.seenCanary = canary
+        state.seenBaseline = baseline
         let (p0, p1) = rates(baseline: baseline)
-        llr += Double(e) * log(p1 / p0) + Double(max(0, n - e)) * log((1 - p1) / (1 - p0))
-        recent.requests += n
-        recent.errors += e
-        if llr >= Self.upper { return .fail }
-        if llr <= Self.lower {
-            llr = Self.lower
-            recent = RequestCounts()
+        state.llr += Double(e) * log(p1 / p0) + Double(max(0, n - e)) * log((1 - p1) / (1 - p0))
+        state.recent.requests += n
+        state.recent.errors += e
+        if state.llr >= Self.upper { return .fail }
+        if state.llr <= Self.lower {
+            state.llr = Self.lower
+            state.recent = RequestCounts()
             return .accepted
         }
         return .open
