@@ -160,21 +160,28 @@ struct DeployDataTests {
         }
     }
 
-    /// `migrate.on_failure`: a deploy that migrated and is then refused undoes its migration — with
-    /// `migrate.down` by default, else by restoring the backup taken before it.
-    @Test(.timeLimit(.minutes(2)))
-    func aRefusedDeployUndoesItsMigration() async throws {
+    /// v1 deployed, then v2 migrated and was refused (never ready), with `migrate.up`/`down` and `on_failure` as given.
+    static func withRefusedMigration(onFailure: String? = nil, _ body: (Sandbox, DeploymentInfo) async throws -> Void) async throws {
         let s = try Sandbox(deadline: "2s", extra: """
             migrate:
               up: "/bin/sh migrate.sh up"
               down: "/bin/sh migrate.sh down"
-            """)
+            """ + (onFailure.map { "\n  on_failure: \($0)" } ?? ""))
         try await s.withDaemon { _ in
             _ = try await s.release("v1", files: ["migrate.sh": Self.migrate])
             _ = try await s.release("v2", ready: false, files: ["migrate.sh": Self.migrate])
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
             let d2 = try await s.outcome(try await s.deploy("v2"))
             #expect(d2.state == .failed)
+            try await body(s, d2)
+        }
+    }
+
+    /// `migrate.on_failure`: a deploy that migrated and is then refused undoes its migration — with
+    /// `migrate.down` by default, else by restoring the backup taken before it.
+    @Test(.timeLimit(.minutes(2)))
+    func aRefusedDeployUndoesItsMigration() async throws {
+        try await Self.withRefusedMigration { s, _ in
             // The undo follows the refusal in the same deployment, under the same lock.
             _ = try await poll(within: .seconds(10)) { try await s.status().lock == nil ? true : nil }
             let log = try String(contentsOfFile: s.config.sharedDirectory("production") + "/migrations.log", encoding: .utf8)
@@ -186,18 +193,7 @@ struct DeployDataTests {
     /// both releases), and says so in its history; `migrate.down` is not run.
     @Test(.timeLimit(.minutes(2)))
     func onFailureKeepLeavesTheMigration() async throws {
-        let s = try Sandbox(deadline: "2s", extra: """
-            migrate:
-              up: "/bin/sh migrate.sh up"
-              down: "/bin/sh migrate.sh down"
-              on_failure: keep
-            """)
-        try await s.withDaemon { _ in
-            _ = try await s.release("v1", files: ["migrate.sh": Self.migrate])
-            _ = try await s.release("v2", ready: false, files: ["migrate.sh": Self.migrate])
-            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
-            let d2 = try await s.outcome(try await s.deploy("v2"))
-            #expect(d2.state == .failed)
+        try await Self.withRefusedMigration(onFailure: "keep") { s, d2 in
             let kept = try await poll(within: .seconds(10)) { () async throws -> DeploymentProgress? in
                 let p: DeploymentProgress = try await s.client.get("/v1/deployments/\(d2.id)?after=0")
                 return p.events.contains { $0.detail == "migrate.on_failure keep: the migration of v2 stays" } ? p : nil
