@@ -104,7 +104,7 @@ extension Engine {
             } else {
                 proceed = try await prepareData(&d, job, log: log)
             }
-            if proceed { try await Strategies.named(d.strategy).run(&d, job, log: log, engine: self) }
+            if proceed { try await Strategies.named(d.strategy).run(&d, job, log: log, on: self) }
         } catch where error.reason == .daemonStopping {
             log.write("the daemon is stopping: deployment \(d.id) stays in state \(d.state.rawValue); the next start completes or rolls it back")
             logger.notice("deployment left for the next start", metadata: ["deploy.id": "\(d.id)", "deploy.state": "\(d.state.rawValue)"])
@@ -208,16 +208,9 @@ extension Engine {
     /// Marks `targets` as the serving release, records current/previous, pushes the table.
     func switchTo(_ d: inout DeploymentInfo, env: EnvironmentConfig, targets: [InstanceRecord], previous: String?, log: DeployLog) async throws(SlipwayError) {
         try await markServing(targets, env: env)
-        var record = try store.environment(env.name)
-        if previous != d.version { record.previousRelease = previous }
-        record.currentRelease = d.version
-        record.rollout = nil
-        record.canary = nil
-        record.standbyUntil = Date().addingTimeInterval(env.keepWarm.seconds)
         // A data rollback's hold on new requests ends with the switch: held requests go to the restored release.
-        let lifted = record.maintenance?.actor == Self.holdActor(d)
-        if lifted { record.maintenance = nil }
-        try store.save(record)
+        let lifted = try store.switchRelease(environment: env.name, to: d.version, previous: previous,
+                                             standbyUntil: Date().addingTimeInterval(env.keepWarm.seconds), liftingHoldOf: Self.holdActor(d))
         try await pushTable()
         if lifted { recordMaintenance(env.name, nil, detail: "held requests released to \(d.version) at the switch") }
     }

@@ -66,7 +66,7 @@ extension Engine {
         if live.count < wanted {
             var fresh: [InstanceRecord] = []
             while live.count + fresh.count < wanted {
-                do { fresh.append(try await supervisor.start(app: app, env: env, release: current, slot: Self.freeSlot(live + fresh))) } catch {
+                do { fresh.append(try await supervisor.start(app: app, env: env, release: current, slot: Strategies.freeSlot(live + fresh))) } catch {
                     await supervisor.stopAll(fresh, timeout: env.process.stopTimeout)
                     throw error
                 }

@@ -9,8 +9,7 @@ extension Engine {
     /// release's instances, and ends the deployment as rolled back.
     func restorePrevious(_ d: inout DeploymentInfo, cfg: SlipwayConfig, env: EnvironmentConfig, log: DeployLog, reason: String) async {
         do {
-            var record = try store.environment(env.name)
-            let count = record.instances ?? env.process.instances
+            let count = try store.environment(env.name).instances ?? env.process.instances
             var targets: [InstanceRecord] = []
             if let prev = d.previousVersion {
                 targets = try store.instances(environment: env.name).filter {
@@ -18,21 +17,17 @@ extension Engine {
                         && ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime))
                 }
                 while targets.count < count {
-                    let slot = Self.freeSlot(targets)
+                    let slot = Strategies.freeSlot(targets)
                     targets.append(try await supervisor.start(app: cfg.app, env: env, release: prev, slot: slot))
                     note(d, "started \(env.name)-\(prev)-\(slot) again", log: log)
                 }
                 _ = await gate(targets, settings: env.health)  // best effort: the previous release is all there is
                 try await markServing(targets, env: env)
             }
-            record.currentRelease = d.previousVersion
-            record.rollout = nil
-            record.canary = nil
-            if record.previousRelease == record.currentRelease { record.previousRelease = nil }
-            try store.save(record)
+            try store.revertRelease(environment: env.name, to: d.previousVersion)
             try await pushTable()
             await retire(env: env, keeping: Set(targets.compactMap(\.id)), warm: nil, log: log, d: d)
-            let first = Engine.firstLine(reason)
+            let first = Strategies.firstLine(reason)
             try step(&d, .rolledBack, "rolled back: \(d.previousVersion ?? "nothing") is serving \(env.name) again (\(first))", message: reason,
                      reason: d.endReason ?? .reverted, log: log)
         } catch {

@@ -73,18 +73,24 @@ public final class SlipwayStore: Sendable {
     public func transition(_ id: Int64, to state: DeploymentState, actor: String, detail: String, message: String? = nil,
                            reason: DeploymentInfo.EndReason? = nil, now: Date = Date()) throws(SlipwayError) -> DeploymentInfo {
         try write(recording: { db, appended in
-            guard var d = try DeploymentInfo.fetchOne(db, key: id) else { throw SlipwayError.notFound("no deployment \(id)") }
-            d.state = try d.state.transition(to: state)
-            if let reason { d.endReason = reason }
-            if state.isTerminal {
-                d.finishedAt = now
-                d.outcome = state.rawValue
-                d.message = message ?? detail
-            }
-            try d.update(db)
-            try Self.insertEvent(db, d, change: .transition, actor: actor, detail: detail, now: now, to: &appended)
-            return d
+            try Self.transition(db, id, to: state, actor: actor, detail: detail, message: message, reason: reason, now: now, appended: &appended)
         })
+    }
+
+    /// A transition inside a transaction another write shares (`startCanary`).
+    static func transition(_ db: Database, _ id: Int64, to state: DeploymentState, actor: String, detail: String, message: String?,
+                           reason: DeploymentInfo.EndReason?, now: Date, appended: inout [Event]) throws -> DeploymentInfo {
+        guard var d = try DeploymentInfo.fetchOne(db, key: id) else { throw SlipwayError.notFound("no deployment \(id)") }
+        d.state = try d.state.transition(to: state)
+        if let reason { d.endReason = reason }
+        if state.isTerminal {
+            d.finishedAt = now
+            d.outcome = state.rawValue
+            d.message = message ?? detail
+        }
+        try d.update(db)
+        try insertEvent(db, d, change: .transition, actor: actor, detail: detail, now: now, to: &appended)
+        return d
     }
 
     /// Records an event without changing state (progress detail).

@@ -30,7 +30,7 @@ extension Engine {
             guard let r = automaticRollback(env.name, now: now) else { return (false, "no automatic rollback in the last 10 minutes", nil) }
             let bad = r.deploymentId.map { "release \(r.release) (deployment \($0))" } ?? "release \(r.release)"
             let by = r.rollback.kind == .rollback ? "deployment \(r.rollback.id) rolled back to \(r.rollback.version)" : "it was reverted"
-            return (true, "\(bad) went bad and \(by) automatically: \(Engine.firstLine(r.rollback.message ?? ""))", nil)
+            return (true, "\(bad) went bad and \(by) automatically: \(Strategies.firstLine(r.rollback.message ?? ""))", nil)
         case .crashLoop:
             return (nil, "judged as a rule", nil)
         }

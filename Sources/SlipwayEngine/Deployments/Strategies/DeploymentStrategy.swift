@@ -1,11 +1,12 @@
+import Foundation
 import SlipwayCore
 import SlipwayStore
 
-/// How a release replaces the serving one. Each strategy is its own type; `rolling` and `canary` are
-/// added as new types without touching these. A strategy runs inside the engine's isolation and uses
-/// its building blocks (`startAndVerify`, `switchTo`, `restorePrevious`, `retire`, `step`).
+/// How a release replaces the serving one. Each strategy is its own type, written against `DeploymentSteps`
+/// alone: the engine runs it for real, the unit tests over a fake. A new strategy is a new type here and a
+/// case in `Strategies.named`.
 protocol DeploymentStrategy: Sendable {
-    func run(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, engine: isolated Engine) async throws(SlipwayError)
+    func run<S: DeploymentSteps>(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, on steps: isolated S) async throws(SlipwayError)
 }
 
 enum Strategies {
@@ -17,25 +18,21 @@ enum Strategies {
         case .canary: CanaryStrategy()
         }
     }
-}
 
-extension Engine {
-    /// What a strategy starts from: the release serving `env` now, and how many instances the new one
-    /// needs (`slipway scale`'s count, else the configuration's).
     /// The first line of a (multi-line) failure, for a transition's one-line detail.
-    nonisolated static func firstLine(_ text: String) -> String {
+    static func firstLine(_ text: String) -> String {
         text.split(separator: "\n").first.map(String.init) ?? text
     }
 
     /// The lowest slot none of `taken` uses.
-    nonisolated static func freeSlot(_ taken: [InstanceRecord]) -> Int {
+    static func freeSlot(_ taken: [InstanceRecord]) -> Int {
         var slot = 0
         while taken.contains(where: { $0.slot == slot }) { slot += 1 }
         return slot
     }
 
-    func startingPoint(_ env: EnvironmentConfig) throws(SlipwayError) -> (previous: String?, count: Int) {
-        let record = try store.environment(env.name)
-        return (record.currentRelease, record.instances ?? env.process.instances)
+    /// `(took 1.23s)`: how long a deployment took, for its last line.
+    static func took(since began: ContinuousClock.Instant) -> String {
+        "took \(String(format: "%.2f", (ContinuousClock.now - began).seconds))s"
     }
 }

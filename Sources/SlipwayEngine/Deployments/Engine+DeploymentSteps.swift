@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayStore
+
+/// The engine as the strategies' `DeploymentSteps`: the steps over the real store, supervisor and router.
+/// The rest of them (`step`, `startAndVerify`, `switchTo`, `restorePrevious`, …) are in the files of their concern.
+extension Engine: DeploymentSteps {
+    var isStopping: Bool { deployments.isStopping }
+
+    /// What a strategy starts from: the release serving `env` now, and how many instances the new one
+    /// needs (`slipway scale`'s count, else the configuration's).
+    func startingPoint(_ env: EnvironmentConfig) throws(SlipwayError) -> (previous: String?, count: Int) {
+        let record = try store.environment(env.name)
+        return (record.currentRelease, record.instances ?? env.process.instances)
+    }
+
+    func instances(of env: EnvironmentConfig) throws(SlipwayError) -> [InstanceRecord] {
+        try store.instances(environment: env.name)
+    }
+
+    func start(_ job: DeploymentJob, release: String, slot: Int) async throws(SlipwayError) -> InstanceRecord {
+        try await supervisor.start(app: job.config.app, env: job.env, release: release, slot: slot)
+    }
+
+    func stop(_ instances: [InstanceRecord], timeout: Duration) async {
+        await supervisor.stopAll(instances, timeout: timeout)
+    }
+
+    func markLeaving(_ instances: [InstanceRecord]) throws(SlipwayError) {
+        for var i in instances {
+            i.state = .stopping
+            i.ready = false
+            try store.save(i)
+        }
+    }
+
+    func setWeights(_ weights: [String: Int], environment: String) async throws(SlipwayError) {
+        try store.setRollout(weights, environment: environment)
+        try await pushTable()
+    }
+
+    func poolCounts(environment: String) async -> [String: RequestCounts]? {
+        guard let pools = (try? await router.stats())?[environment] else { return nil }
+        return pools.mapValues { Self.counts($0) }
+    }
+
+    func canary(of environment: String) throws(SlipwayError) -> (info: CanaryInfo?, evidence: CanaryJudge.Evidence?) {
+        let record = try store.environment(environment)
+        return (record.canary, record.canaryEvidence)
+    }
+
+    func startCanary(_ d: inout DeploymentInfo, _ c: CanaryInfo, detail: String, event: String, log: DeployLog) async throws(SlipwayError) {
+        if isStopping { throw SlipwayError.daemonStopping }
+        d = try store.startCanary(c, environment: d.environment, actor: holder, detail: detail,
+                                  event: .init(change: .started, release: c.release, stable: c.stable, step: c.step + 1, weight: c.weight, detail: event))
+        log.write("[\(DeploymentState.canary.rawValue)] \(detail)")
+        logger.info("\(detail)", metadata: ["deploy.id": "\(d.id)", "deploy.state": "\(DeploymentState.canary.rawValue)", "release.version": "\(d.version)"])
+        try await pushTable()
+        note(d, "canary \(EventPayload.Canary.Change.started.rawValue): \(event)", log: log)
+    }
+
+    func saveCanary(_ c: CanaryInfo?, environment: String, evidence: CanaryJudge.Evidence?) throws(SlipwayError) {
+        try store.saveCanary(c, environment: environment, evidence: evidence)
+    }
+
+    func advanceCanary(_ c: CanaryInfo, environment: String) async throws(SlipwayError) {
+        try store.advanceCanary(c, environment: environment)
+        try await pushTable()
+    }
+
+    func endCanary(environment: String, bad: (release: String, why: String)?) async throws(SlipwayError) {
+        try store.endCanary(environment: environment, bad: bad)
+        try await pushTable()
+    }
+}

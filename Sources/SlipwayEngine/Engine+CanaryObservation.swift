@@ -1,0 +1,74 @@
+import Foundation
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayStore
+
+/// What the canary's loop (`CanaryStrategy+Steps.swift`) observes of both releases — router counters and
+/// windows, the canary's processes, the metric providers — its events, and its interval's sleep.
+extension Engine {
+    /// What the canary and the stable release did since the canary started, and the canary's processes.
+    func observeCanary(_ env: EnvironmentConfig, _ c: CanaryInfo) async -> CanaryObservation {
+        let stats = try? await router.stats()
+        let pools = stats?[env.name]
+        let cp = pools?[c.release], sp = pools?[c.stable]
+        let all = (try? store.instances(environment: env.name)) ?? []
+        let instances = all.filter { $0.release == c.release && $0.state != .standby && $0.state != .stopping }
+        let stables = all.filter { $0.release == c.stable && $0.state == .running }
+        let alive = instances.filter { ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime)) }
+        let canaryUse = await supervisor.resources(instances)
+        let stableUse = await supervisor.resources(stables)
+        let limit = env.process.memoryLimit
+        let canaryRestarts = instances.reduce(0) { $0 + $1.restarts }, stableRestarts = stables.reduce(0) { $0 + $1.restarts }
+        var windows: [CanaryWindow] = []
+        for (name, seconds) in Self.windowSeconds {
+            let cw = cp?.windows[name].map { Self.sample($0, seconds: seconds) } ?? MetricSample(rps: 0)
+            let sw = sp?.windows[name].map { Self.sample($0, seconds: seconds) } ?? MetricSample(rps: 0)
+            windows.append(CanaryWindow(name: name, canary: cw.with(canaryUse, restarts: canaryRestarts, memoryLimit: limit),
+                                        stable: sw.with(stableUse, restarts: stableRestarts, memoryLimit: limit)))
+        }
+        let readings = await Self.readProviders(of: env)
+        var o = CanaryObservation(canary: Self.since(c.baseCanary, Self.counts(cp)), stable: Self.since(c.baseStable, Self.counts(sp)), windows: windows,
+                                  instances: instances.count, alive: alive.count, ready: alive.filter(\.ready).count,
+                                  restarts: instances.reduce(0) { $0 + $1.restarts }, upstreamErrors: cp?.upstreamErrors ?? 0)
+        o.providers = readings
+        return o
+    }
+
+    nonisolated static func counts(_ p: PoolStatsSnapshot?) -> RequestCounts {
+        RequestCounts(requests: p?.requests ?? 0, errors: p?.responses5xx ?? 0)
+    }
+
+    /// Counts since `base`; a router restart (counters lower than the base) counts from zero.
+    nonisolated static func since(_ base: RequestCounts, _ now: RequestCounts) -> RequestCounts {
+        guard now.requests >= base.requests, now.errors >= base.errors else { return now }
+        return RequestCounts(requests: now.requests - base.requests, errors: now.errors - base.errors)
+    }
+
+    /// A router window as analysis sees it; `seconds` is the window's length (for `rps`).
+    nonisolated static func sample(_ w: WindowStats, seconds: Double) -> MetricSample {
+        var latency: [Double: Double] = [50: w.p50Ms / 1000, 90: w.p90Ms / 1000, 99: w.p99Ms / 1000]
+        if w.p95Ms > 0 || w.requests == 0 { latency[95] = w.p95Ms / 1000 }
+        return MetricSample(requests: w.requests, errors: w.responses5xx + w.failed, latency: latency, rps: Double(w.requests) / seconds)
+    }
+
+    /// The router's windows and their lengths.
+    nonisolated static let windowSeconds: [(name: String, seconds: Double)] = [("10s", 10), ("1m", 60), ("5m", 300)]
+
+    func canaryEvent(_ d: DeploymentInfo, _ c: CanaryInfo, _ change: EventPayload.Canary.Change, _ detail: String, analysis: CanaryAnalysis?,
+                     log: DeployLog, note noteIt: Bool) {
+        store.record(Event(environment: d.environment, deploymentId: d.id,
+                           payload: .canary(.init(change: change, release: c.release, stable: c.stable, step: c.step + 1, weight: c.weight,
+                                                  detail: detail, analysis: analysis))), orLog: logger)
+        if noteIt { note(d, "canary \(change.rawValue): \(detail)", log: log) }
+    }
+
+    /// Sleeps one interval; `wakeCanary` ends it early (a promote or an abort is acted on at once).
+    func canaryPause(_ environment: String, _ interval: Duration) async {
+        let sleeper = Task { _ = try? await Task.sleep(for: interval) }
+        canaryWakers[environment] = sleeper
+        await sleeper.value
+        if canaryWakers[environment] == sleeper { canaryWakers[environment] = nil }
+    }
+
+    func wakeCanary(_ environment: String) { canaryWakers[environment]?.cancel() }
+}
