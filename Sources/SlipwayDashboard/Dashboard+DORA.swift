@@ -9,7 +9,7 @@ extension Dashboard {
     /// The DORA keys (and rework rate) of one environment: the last 90 days with their tiers, then the trend.
     public func dora(viewer: Viewer, environment: String?) async throws -> String {
         let now = Date()
-        let (r, trend) = try await engine.reportWithTrend(environment: environment, since: .seconds(90 * 86400), points: Self.trendPoints,
+        let (r, trend) = try engine.reports.reportWithTrend(environment: environment, since: .seconds(90 * 86400), points: Self.trendPoints,
                                                           step: Self.trendStep, window: Self.trendWindow, now: now)
         let keys: [(name: String, unit: String, metric: KeyPath<DORAReport, DORAReport.Metric>)] = [
             ("deployment frequency", "/day", \.deploymentFrequency), ("lead time for changes", "s", \.leadTime),

@@ -1,7 +1,6 @@
 import Foundation
 import SlipwayCore
 import SlipwayEngine
-import SlipwayStore
 
 extension Dashboard {
     /// The environment page lists this many canary decisions (the deployment page lists all of them).
@@ -69,7 +68,7 @@ extension Dashboard {
         if let m = d.message { c["message"] = m }
         if let f = d.finishedAt { c["took"] = Self.duration(f.timeIntervalSince(d.startedAt)) }
         c["steps"] = p.events.map { ["time": Self.time($0.time), "state": $0.state.rawValue, "detail": $0.detail] as [String: Any] }
-        let decisions = try engine.store.events(ofDeployment: d.id, typePrefix: "canary.").compactMap(Self.decision)
+        let decisions = try engine.events.events(ofDeployment: d.id, typePrefix: "canary.").compactMap(Self.decision)
         if !decisions.isEmpty { c["decisions"] = ["rows": decisions, "deployment": d.id] as [String: Any] }
         let approval = try await engine.approval(id)
         if approval.required > 0 || !approval.approvals.isEmpty {

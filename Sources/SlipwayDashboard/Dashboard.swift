@@ -2,7 +2,6 @@ import Foundation
 import Mustache
 import SlipwayCore
 import SlipwayEngine
-import SlipwayStore
 
 /// The web dashboard: pages rendered on the server from the engine's records with Mustache templates compiled
 /// into the binary. Every button posts to a route that checks the same roles as the API and calls the same
@@ -57,13 +56,13 @@ public struct Dashboard: Sendable {
             layout["roles"] = viewer.roles.map(\.rawValue).joined(separator: ", ")
             layout["csrf"] = viewer.csrf
         }
-        if let last = try? engine.store.lastEventId() { layout["after"] = String(last) }
+        if let last = try? engine.events.lastEventId() { layout["after"] = String(last) }
         return library.render(layout, withTemplate: "layout") ?? ""
     }
 
     /// An audit entry as the session's user (a refusal: the request fails whether or not it is written).
     public func audit(_ session: DashboardSession, action: String, target: String, detail: String) throws(SlipwayError) {
-        try engine.store.audit(session.principal, action: action, target: target, outcome: "refused", detail: detail)
+        try engine.access.audit(session.principal, action: action, target: target, outcome: "refused", detail: detail)
     }
 
     /// What a browser gets when a page or a button fails: the reason in the layout, a link back, no live refresh.

@@ -71,3 +71,27 @@ extension Engine {
         do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
     }
 }
+
+extension Engine {
+    /// Removes files under `<root>/logs` not written for `logs.retention` (deploy, build, backup, drill and
+    /// rotated instance logs; a file still being written is never that old). The notifications' log is written
+    /// for the daemon's whole life: its lines older than the retention are cut, and the output of `command`
+    /// channels moves to `.1` past 1 MiB, which then ages out like any file. Hourly, from the `retention` periodic job.
+    func pruneLogs(now: Date) -> Int {
+        let dir = config.logsDirectory
+        let limit = now.addingTimeInterval(-config.logRetention.seconds)
+        let notifications = dir + "/" + NotificationSender.logName
+        do { try DeployLog.dropLines(of: notifications, before: limit) } catch {
+            logger.warning("cannot trim the notifications' log", metadata: ["log.file": "\(notifications)", "error": "\(error)"])
+        }
+        DeployLog.roll(notifications + ".command", over: 1 << 20)
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            let path = dir + "/" + name
+            guard let a = try? FileManager.default.attributesOfItem(atPath: path), a[.type] as? FileAttributeType == .typeRegular,
+                  let modified = a[.modificationDate] as? Date, modified < limit else { continue }
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed += 1 }
+        }
+        return removed
+    }
+}

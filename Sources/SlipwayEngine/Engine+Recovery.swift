@@ -19,7 +19,7 @@ extension Engine {
         }
         // Deployments recorded before their commit time was: from the releases still on disk, once, so pruning
         // them later changes no report.
-        let filled = try store.fillCommitTimes(commitTimes())
+        let filled = try store.fillCommitTimes(reports.commitTimes())
         if filled > 0 { logger.info("recorded commit times of earlier deployments", metadata: ["deploy.count": "\(filled)"]) }
         try await router.ensureRunning(logger: logger)
         let routed = try? await router.table()

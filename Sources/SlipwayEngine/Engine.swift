@@ -7,12 +7,21 @@ import SlipwayStore
 
 /// The control plane's heart: deployments as persisted state machines over the supervisor and the router.
 public actor Engine {
-    public private(set) var config: SlipwayConfig
-    public nonisolated let store: SlipwayStore
-    public let supervisor: Supervisor
-    public let router: RouterController
-    let releases: ReleaseStore
-    let logger: Logger
+    /// What the feature objects share (store, releases, router, supervisor, logger, configuration).
+    public nonisolated let context: EngineContext
+    /// Tokens and the audit log.
+    public nonisolated let access: Access
+    /// The event log's pages, long poll and live feed.
+    public nonisolated let events: EventLog
+    /// DORA, `/metrics` and the apps' logs (read-only).
+    public nonisolated let reports: Reports
+    /// `slipway.yml` as last loaded (`reloadConfig` replaces it for every feature at once).
+    public var config: SlipwayConfig { context.config }
+    public nonisolated var store: SlipwayStore { context.store }
+    public nonisolated var supervisor: Supervisor { context.supervisor }
+    public nonisolated var router: RouterController { context.router }
+    nonisolated var releases: ReleaseStore { context.releases }
+    nonisolated var logger: Logger { context.logger }
     /// Identifies this daemon run in locks and events.
     public let holder: String
     /// The state root (`root:`), fixed for the daemon's life.
@@ -53,15 +62,18 @@ public actor Engine {
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)
-        self.config = config
         self.root = config.root
-        self.store = try SlipwayStore(path: config.databasePath)
-        self.releases = ReleaseStore(directory: config.releasesDirectory)
+        let store = try SlipwayStore(path: config.databasePath)
         let cgroup = CgroupLimiter(path: config.server.cgroup)
         if config.server.cgroup != nil, let why = cgroup.why { logger.warning("process.memory_limit is measured, not enforced", metadata: ["reason": "\(why)"]) }
-        self.supervisor = Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), cgroup: cgroup, logger: logger)
-        self.router = RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments)
-        self.logger = logger
+        let context = EngineContext(store: store, releases: ReleaseStore(directory: config.releasesDirectory),
+                                    router: RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments),
+                                    supervisor: Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), cgroup: cgroup, logger: logger),
+                                    logger: logger, configs: ConfigSource(config))
+        self.context = context
+        self.access = Access(context: context)
+        self.events = EventLog(context: context)
+        self.reports = Reports(context: context)
         self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
     }
 
@@ -74,7 +86,7 @@ public actor Engine {
             throw .usage("root changed in \(config.file) (\(config.root) → \(fresh.root)); restart the daemon to use a new root")
         }
         let changed = fresh != config
-        config = fresh
+        context.configs.replace(with: fresh)
         await supervisor.reloadSecrets(Secrets(root: config.root))
         if changed { store.record(Event(environment: nil, payload: .config(.init(file: fresh.file, detail: "slipway.yml changed; later operations use it"))),
                                   orLog: logger) }
@@ -182,17 +194,13 @@ public actor Engine {
 
     public func locks() throws(SlipwayError) -> [LockInfo] { try store.locks() }
 
+    /// True when the state database answers a read (`/health/ready`).
+    public nonisolated func storeAnswers() -> Bool { (try? store.locks()) != nil }
+
     public func releaseLock(environment: String?, actor: Principal) throws(SlipwayError) -> LockInfo? {
         let env = try config.environment(environment)
         return try Lease.forceRelease(store, environment: env.name, actor: actor, action: "lock.release", why: "released by hand")
     }
 
     public func setLeaseSettings(_ settings: LeaseSettings) { leaseSettings = settings }
-
-    public func auditEntries(limit: Int, environment: String? = nil, since: Date? = nil) throws(SlipwayError) -> [AuditEntry] {
-        if let environment { _ = try config.environment(environment) }
-        return try store.auditEntries(limit: limit, environment: environment, since: since)
-    }
-
-    public func verifyAudit() throws(SlipwayError) -> AuditVerification { try store.verifyAuditChain() }
 }

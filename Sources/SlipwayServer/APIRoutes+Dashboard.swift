@@ -38,20 +38,20 @@ extension APIRoutes {
         router.get("ui/login") { _, _ in html(dashboard.login(error: nil)) }
         router.post("ui/login") { request, context in
             let form = try await formFields(request)
-            guard let token = form["token"], !token.isEmpty, case .valid(let info) = try engine.store.checkToken(token) else {
-                try engine.store.audit(Principal(name: "(dashboard sign-in)", via: .token), action: "auth.failed", target: "POST /ui/login",
+            guard let token = form["token"], !token.isEmpty, case .valid(let info) = try engine.access.check(token: token) else {
+                try engine.access.audit(Principal(name: "(dashboard sign-in)", via: .token), action: "auth.failed", target: "POST /ui/login",
                                    outcome: "refused", detail: "no valid token")
                 return html(dashboard.login(error: "That token is not valid (unknown, expired or revoked)."), status: .unauthorized)
             }
             let session = DashboardSession(user: info.user, roles: info.roles, tokenId: info.id, expiresAt: Date().addingTimeInterval(Dashboard.sessionLength))
-            try engine.store.audit(session.principal, action: "dashboard.sign_in", target: "/ui", outcome: "ok", detail: "token \(info.id)")
+            try engine.access.audit(session.principal, action: "dashboard.sign_in", target: "/ui", outcome: "ok", detail: "token \(info.id)")
             return try signedIn(session, dashboard: dashboard, secure: secure)
         }
         router.get("ui/login/:code") { _, context in
             guard let session = await dashboard.links.redeem(try context.parameters.require("code")) else {
                 return html(dashboard.login(error: "That sign-in link is used or expired; run slipway dashboard again."), status: .unauthorized)
             }
-            try engine.store.audit(session.principal, action: "dashboard.sign_in", target: "/ui", outcome: "ok", detail: "one-time link")
+            try engine.access.audit(session.principal, action: "dashboard.sign_in", target: "/ui", outcome: "ok", detail: "one-time link")
             return try signedIn(session, dashboard: dashboard, secure: secure)
         }
         router.post("ui/logout") { request, context in
@@ -91,7 +91,7 @@ extension APIRoutes {
             return Response(status: .seeOther, headers: [.location: "/ui/env/\(name)"])
         }
         router.get("ui/events") { request, _ in
-            let newest = try engine.store.lastEventId()
+            let newest = try engine.events.lastEventId()
             let after = request.headers[values: Self.lastEventID].first.flatMap { Int64($0) }
                 ?? request.uri.queryParameters.get("after").flatMap { Int64($0) } ?? newest
             return try eventStream(engine: engine, after: after, follow: request.uri.queryParameters.get("follow") != "false")
@@ -166,8 +166,8 @@ extension APIRoutes {
     /// small JSON `data:` (id, type, environment). Ends when the client goes or the daemon stops; with
     /// `follow=false`, once the events written so far are sent.
     static func eventStream(engine: Engine, after: Int64, follow: Bool) throws -> Response {
-        let feed = engine.store.follow(after: after)
-        let end = follow ? Int64.max : try engine.store.lastEventId()
+        let feed = engine.events.follow(after: after)
+        let end = follow ? Int64.max : try engine.events.lastEventId()
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             if end <= after { try await writer.finish(nil); return }

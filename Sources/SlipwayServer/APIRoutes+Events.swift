@@ -23,7 +23,7 @@ extension APIRoutes {
             }
             let limit = q.get("limit").flatMap { Int($0) } ?? 100
             let waitMs = min(60_000, max(0, q.get("wait_ms").flatMap { Int($0) } ?? 0))
-            return APIResponse.json(try await engine.eventPage(since: since, sinceTime: sinceTime, environment: q.get("env"), limit: limit,
+            return APIResponse.json(try await engine.events.page(since: since, sinceTime: sinceTime, environment: q.get("env"), limit: limit,
                                                                wait: .milliseconds(waitMs)))
         }
     }

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import SlipwayCore
 import SlipwayEngine
-import SlipwayStore
 
 extension APIRoutes {
     /// `POST /hooks/github`, `POST /hooks/gitlab`: authenticated by the provider's signature (not a token).
@@ -18,7 +17,7 @@ extension APIRoutes {
             let source = context.channel?.remoteAddress?.ipAddress ?? "the admin socket"
             let hooks = try await engine.verifiedWebhooks(provider, headers: headers, body: bytes)
             guard !hooks.isEmpty else {
-                try engine.store.audit(Principal.daemon("webhook:\(name)"), action: "webhook", target: name, outcome: "refused",
+                try engine.access.audit(Principal.daemon("webhook:\(name)"), action: "webhook", target: name, outcome: "refused",
                                    detail: "bad or missing signature from \(source)")
                 return APIResponse.json(ErrorBody(error: .policy("the request is not signed with a configured \(name) webhook secret")), status: .unauthorized)
             }

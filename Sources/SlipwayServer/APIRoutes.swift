@@ -4,7 +4,6 @@ import NIOCore
 import SlipwayCore
 import SlipwayDashboard
 import SlipwayEngine
-import SlipwayStore
 
 /// The daemon's API, spoken over the admin socket by the CLI. JSON in, JSON out.
 public enum APIRoutes {
@@ -15,7 +14,7 @@ public enum APIRoutes {
         let dashboard = dashboard ?? (try? Dashboard(engine: engine, root: engine.root))
         router.add(middleware: BrowserErrorMiddleware())
         router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: AuthorizationMiddleware(store: engine.store, signer: dashboard?.signer))
+        router.add(middleware: AuthorizationMiddleware(access: engine.access, signer: dashboard?.signer))
         let v1 = router.group("v1")
         v1.get("health") { _, _ in APIResponse.json(["status": "ok", "pid": "\(getpid())"]) }
         v1.post("secrets/sources") { request, context in
@@ -34,7 +33,7 @@ public enum APIRoutes {
             let body = try await context.attributed(APIResponse.decode(DeployRequest.self, from: request))
             let who = try await context.principal()
             if body.overrideWindow == true, !who.may(.admin) {
-                try engine.store.audit(who, action: "policy.override", target: body.environment ?? "", outcome: "refused", detail: "needs the admin role")
+                try engine.access.audit(who, action: "policy.override", target: body.environment ?? "", outcome: "refused", detail: "needs the admin role")
                 throw SlipwayError.policy("--override-window needs the admin role; \(who.name) has \(who.roles.map(\.rawValue).joined(separator: ", "))")
             }
             return APIResponse.json(try await engine.startDeployment(body), status: .accepted)
@@ -87,9 +86,9 @@ public enum APIRoutes {
                 guard let d = SlipwayJSON.parseDate(text) else { throw SlipwayError.usage("since: expected an ISO 8601 time like 2026-11-26T10:00:00Z, got '\(text)'") }
                 since = d
             }
-            return APIResponse.json(try await engine.auditEntries(limit: limit, environment: q.get("env"), since: since))
+            return APIResponse.json(try engine.access.auditEntries(limit: limit, environment: q.get("env"), since: since))
         }
-        v1.get("audit/verify") { _, _ in APIResponse.json(try await engine.verifyAudit()) }
+        v1.get("audit/verify") { _, _ in APIResponse.json(try engine.access.verifyAudit()) }
         v1.get("gates") { request, context in
             let q = request.uri.queryParameters
             guard let version = q.get("version") else { throw SlipwayError.usage("gates: pass version=VERSION") }
@@ -112,11 +111,11 @@ public enum APIRoutes {
         router.get("health/live") { _, _ in APIResponse.json(["status": "live"]) }
         router.get("health/ready") { _, _ in
             // The API answers only after reconcile; ready once the store answers too.
-            do { _ = try engine.store.locks() } catch { return APIResponse.json(["status": "store unavailable"], status: .serviceUnavailable) }
+            guard engine.storeAnswers() else { return APIResponse.json(["status": "store unavailable"], status: .serviceUnavailable) }
             return APIResponse.json(["status": "ready"])
         }
         router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: await engine.metricsText())))
+            Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: await engine.reports.metricsText())))
         }
         v1.get("alerts") { request, _ in APIResponse.json(try await engine.alerts(environment: request.uri.queryParameters.get("env"))) }
         v1.get("incidents") { request, _ in
@@ -135,7 +134,7 @@ public enum APIRoutes {
         }
         v1.get("logs/app") { request, _ in
             let q = request.uri.queryParameters
-            return APIResponse.json(try await engine.appLogs(environment: q.get("env"), release: q.get("release"),
+            return APIResponse.json(try engine.reports.appLogs(environment: q.get("env"), release: q.get("release"),
                                                              tail: min(10_000, max(1, q.get("tail").flatMap { Int($0) } ?? 100)), cursor: q.get("cursor")))
         }
         v1.get("report") { request, _ in
@@ -145,10 +144,10 @@ public enum APIRoutes {
                 guard let d = DurationParsing.parse(text) else { throw SlipwayError.usage("--since: expected a duration like 90d or 12h, got '\(text)'") }
                 since = d
             }
-            return APIResponse.json(try await engine.report(environment: q.get("env"), since: since))
+            return APIResponse.json(try engine.reports.report(environment: q.get("env"), since: since))
         }
         v1.get("notifications") { request, _ in
-            APIResponse.json(try engine.store.notifications(limit: request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
+            APIResponse.json(try engine.notifications(limit: request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
         }
         v1.post("silences") { request, context in
             let body = try await context.attributed(APIResponse.decode(SilenceRequest.self, from: request))

@@ -10,7 +10,6 @@ import SlipwayCore
 import SlipwayDashboard
 import SlipwayEngine
 import SlipwayHTTP
-import SlipwayStore
 import UnixSignals
 
 /// `slipway server`: reconciles, then serves the API on the admin socket and supervises until stopped.
@@ -61,7 +60,7 @@ public final class Daemon: Sendable {
         // After the deployments, so it is told first: the builds under way still start their deployments.
         services.append(.init(service: WebhookService(engine: engine)))
         // Last, so it is told first: open long polls on the event log answer before the API waits for them.
-        services.append(.init(service: EventLogShutdown(bus: engine.store.bus)))
+        services.append(.init(service: engine.events))
         group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
@@ -149,15 +148,5 @@ struct ScheduleService: Service {
                 try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
             }
         }
-    }
-}
-
-/// Ends every live subscription to the event log when the daemon starts to stop.
-struct EventLogShutdown: Service {
-    let bus: EventBus
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        bus.close()
     }
 }

@@ -101,7 +101,7 @@ struct HardeningIntegrationTests {
                     "\(refused)")
             #expect(try await s.status().maintenance == nil, "not in maintenance without an audit entry")
             #expect(try await SlipwayHTTPProbe.get(port: s.port).hasPrefix("200"), "still serving")
-            #expect(await daemon.engine.metricsText().contains("slipway_store_write_failures_total 1"))
+            #expect(await daemon.engine.reports.metricsText().contains("slipway_store_write_failures_total 1"))
             try await store.db.write { db in try db.execute(sql: "DROP TRIGGER no_audit") }
             #expect(try await s.cli(["maintenance", "on"]).status == 0)
             #expect(try await s.status().maintenance?.mode == .on)

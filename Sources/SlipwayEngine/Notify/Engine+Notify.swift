@@ -4,6 +4,9 @@ import SlipwayCore
 import SlipwayStore
 
 extension Engine {
+    /// `GET /v1/notifications`: the outbox, newest first.
+    public nonisolated func notifications(limit: Int) throws(SlipwayError) -> [NotificationInfo] { try store.notifications(limit: limit) }
+
     static let notifyCursor = "notify"
 
     /// At the first start, notifications begin with the events after this moment (not the whole history).

@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import SlipwayCore
-import SlipwayDashboard
+import SlipwayEngine
 import SlipwayStore
+import SlipwayDashboard
 import Synchronization
 
 /// Who is asking and whether they may: `Authorization: Bearer TOKEN` names a token's user and roles
@@ -12,7 +13,7 @@ import Synchronization
 /// table is refused to everyone (403). Refusals are audited; the token itself is never written anywhere.
 struct AuthorizationMiddleware: RouterMiddleware {
     typealias Context = SlipwayRequestContext
-    let store: SlipwayStore
+    let access: Access
     /// Checks dashboard session cookies (nil: no dashboard on this listener).
     let signer: SessionSigner?
     /// Failed authentications per source address (shared by every request of this listener).
@@ -66,12 +67,12 @@ struct AuthorizationMiddleware: RouterMiddleware {
             guard header.hasPrefix("Bearer "), header.count > 7 else {
                 return Self.refuse(.unauthorized, "the Authorization header must be 'Bearer TOKEN'")
             }
-            switch try store.checkToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) {
+            switch try access.check(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) {
             case .valid(let info):
                 who = .token(info.user, roles: info.roles)
                 context.tokenId = info.id
             case .unknown:
-                try store.audit(Principal(name: "(unknown token)", via: .token), action: "auth.failed", target: "\(method) \(path)", outcome: "refused",
+                try access.audit(Principal(name: "(unknown token)", via: .token), action: "auth.failed", target: "\(method) \(path)", outcome: "refused",
                             detail: "no such token")
                 return Self.refuse(.unauthorized, "the token is not valid")
             case .expired:
@@ -97,7 +98,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
             return Self.refuse(.forbidden, "no authorization rule covers \(method) \(path)")
         }
         guard who.may(needed) else {
-            try store.audit(who, action: "auth.denied", target: "\(method) \(path)", outcome: "refused",
+            try access.audit(who, action: "auth.denied", target: "\(method) \(path)", outcome: "refused",
                         detail: "needs \(needed.rawValue); has \(who.roles.map(\.rawValue).joined(separator: ", "))")
             return Self.refuse(.forbidden, "\(who.name) (\(who.roles.map(\.rawValue).joined(separator: ", "))) may not \(method) \(path): it needs the \(needed.rawValue) role")
         }
@@ -114,8 +115,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
             let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
             guard kv.count == 2, kv[0] == "slipway_session", let session = signer.session(from: String(kv[1])) else { continue }
             guard let id = session.tokenId else { return session }
-            guard let token = try? store.tokens().first(where: { $0.id == id }), token.revokedAt == nil,
-                  token.expiresAt.map({ $0 > Date() }) ?? true else { return nil }
+            guard access.isActive(token: id) else { return nil }
             return session
         }
         return nil

@@ -3,7 +3,7 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+extension Reports {
     /// Everything `/metrics` shows, read now: deployments, router traffic per environment and release,
     /// instances with their CPU and memory, backups, drills, alerts, incidents, notifications and DORA.
     public func metricsText(now: Date = Date()) async -> String {

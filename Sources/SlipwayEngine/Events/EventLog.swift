@@ -1,14 +1,37 @@
 import Foundation
+import ServiceLifecycle
 import SlipwayCore
 import SlipwayStore
 
-extension Engine {
+/// The event log as the API and the dashboard read it: pages, a long poll, and a live feed. Everything
+/// that happens is appended by its owner inside the transaction that made it happen; this reads it.
+/// As a `Service` it closes the live feeds when the daemon stops, so no stream outlives it.
+public struct EventLog: Service {
+    let context: EngineContext
+    var store: SlipwayStore { context.store }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        store.bus.close()
+    }
+
+    /// The newest event's id (0 when the log is empty).
+    public func lastEventId() throws(SlipwayError) -> Int64 { try store.lastEventId() }
+
+    /// Every event after `id`, then each new one as it is written, until the daemon stops.
+    public func follow(after id: Int64) -> EventFeed { store.follow(after: id) }
+
+    /// One deployment's events whose type starts with `typePrefix` (`canary.`), oldest first.
+    public func events(ofDeployment id: Int64, typePrefix: String) throws(SlipwayError) -> [Event] {
+        try store.events(ofDeployment: id, typePrefix: typePrefix)
+    }
+
     /// `GET /v1/events`: the events after `since` (or after the first at `sinceTime`; without either, the
     /// last `limit`). With `wait`, an empty answer waits up to that long for the next event (long poll,
     /// fed by the in-process bus, not by polling the database).
-    public nonisolated func eventPage(since: Int64?, sinceTime: Date?, environment: String?, limit: Int,
-                                      wait: Duration = .zero) async throws(SlipwayError) -> EventPage {
-        if let environment { _ = try await config.environment(environment) }
+    public func page(since: Int64?, sinceTime: Date?, environment: String?, limit: Int,
+                     wait: Duration = .zero) async throws(SlipwayError) -> EventPage {
+        if let environment { _ = try context.config.environment(environment) }
         let limit = max(1, min(limit, 1000))
         let after: Int64
         if let since { after = since } else if let sinceTime { after = try store.eventId(before: sinceTime) } else {
@@ -26,7 +49,7 @@ extension Engine {
     }
 
     /// The first event after `id` (of `environment`), or nil when none came within `within`.
-    nonisolated func nextEvent(after id: Int64, environment: String?, within: Duration) async throws(SlipwayError) -> Event? {
+    func nextEvent(after id: Int64, environment: String?, within: Duration) async throws(SlipwayError) -> Event? {
         let feed = store.follow(after: id, environment: environment)
         let result: Result<Event?, any Error> = await withTaskGroup(of: Result<Event?, any Error>?.self) { group in
             group.addTask {

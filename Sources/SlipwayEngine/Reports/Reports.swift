@@ -3,7 +3,15 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+/// What happened, read-only: DORA (`slipway report`, the dashboard's trend), the `/metrics` page and the
+/// apps' own logs. It reads the store, the router's counters and the releases on disk, and writes nothing.
+public struct Reports: Sendable {
+    let context: EngineContext
+    var store: SlipwayStore { context.store }
+    var releases: ReleaseStore { context.releases }
+    var router: RouterController { context.router }
+    var config: SlipwayConfig { context.config }
+
     /// `slipway report`: DORA for one environment over the last `since` (default 90 days).
     public func report(environment: String?, since: Duration?, now: Date = Date()) throws(SlipwayError) -> DORAReport {
         let env = try config.environment(environment)
@@ -33,7 +41,7 @@ extension Engine {
     }
 
     /// Commit times of the releases still on disk (a pruned release's lead time is not known).
-    func commitTimes() -> [String: Date] {
+    public func commitTimes() -> [String: Date] {
         var commits: [String: Date] = [:]
         for r in releases.list() { if let t = r.gitCommitTime { commits[r.version] = t } }
         return commits
