@@ -156,6 +156,18 @@ let package = Package(
             dependencies: ["DemoApp"],
             swiftSettings: swiftSettings
         ),
+        // Tests that start no daemon, no process and no socket: they run in parallel (scripts/test.sh).
+        .testTarget(
+            name: "SlipwayUnitTests",
+            dependencies: [
+                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayEngine", "SlipwayBackup", "SlipwayServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Tests with real daemons, routers, apps and servers: one at a time.
         .testTarget(
             name: "SlipwayTests",
             dependencies: [

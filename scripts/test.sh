@@ -30,6 +30,14 @@ trap stop_test_services EXIT
 export SLIPWAY_TEST_REQUIRE_SERVICES=1
 # The tests start the real `slipway` binary (router process) and `demo-app` from this build.
 export SLIPWAY_TEST_BIN="$(swift build --show-bin-path)"
-# One test at a time: many tests run a real daemon, its router process and app instances with health
-# deadlines; run side by side on a 2-core machine they starve each other and deadlines fail.
-swift test --skip-build --no-parallel "$@"
+started=$SECONDS
+if [ $# -gt 0 ]; then
+  swift test --skip-build --no-parallel "$@"
+else
+  # The unit tests (Tests/SlipwayUnitTests: no daemon, no process, no socket) side by side.
+  swift test --skip-build --filter SlipwayUnitTests
+  # The rest one at a time: they run a real daemon, its router process and app instances with health
+  # deadlines; run side by side on a 2-core machine they starve each other and deadlines fail.
+  swift test --skip-build --no-parallel --skip SlipwayUnitTests
+fi
+echo "tests took $((SECONDS - started)) s"
