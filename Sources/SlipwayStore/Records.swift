@@ -2,50 +2,6 @@ import Foundation
 import GRDB
 import SlipwayCore
 
-// Ids are non-optional in the API models; 0 means "not inserted yet" and is left to SQLite's autoincrement.
-extension DeploymentInfo: FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "deployments"
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
-    public func encode(to container: inout PersistenceContainer) throws {
-        if id != 0 { container["id"] = id }
-        container["environment"] = environment
-        container["version"] = version
-        container["previous_version"] = previousVersion
-        container["kind"] = kind.rawValue
-        container["strategy"] = strategy.rawValue
-        container["state"] = state.rawValue
-        container["actor"] = actor
-        container["started_at"] = startedAt
-        container["finished_at"] = finishedAt
-        container["outcome"] = outcome
-        container["message"] = message
-        container["log_file"] = logFile
-        container["on_behalf_of"] = onBehalfOf
-        container["commit_time"] = commitTime
-        container["undoes"] = undoes
-        container["end_reason"] = endReason?.rawValue
-    }
-}
-
-extension DeploymentEvent: FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "deployment_events"
-    public mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
-
-    public func encode(to container: inout PersistenceContainer) throws {
-        if seq != 0 { container["seq"] = seq }
-        container["deployment_id"] = deploymentId
-        container["time"] = time
-        container["actor"] = actor
-        container["state"] = state.rawValue
-        container["detail"] = detail
-    }
-}
-
-extension LockInfo: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "locks"
-}
-
 /// An instance row: what the API shows plus the process start time that identifies the pid.
 public struct InstanceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "instances"
@@ -80,6 +36,10 @@ public struct InstanceRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     enum CodingKeys: String, CodingKey {
         case id, environment, release, slot, port, pid, state, ready, restarts
         case procStartTime = "proc_start_time", startedAt = "started_at", logFile = "log_file"
+    }
+
+    public enum Columns {
+        public static let environment = Column(CodingKeys.environment), release = Column(CodingKeys.release), slot = Column(CodingKeys.slot)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -153,6 +113,10 @@ struct AuditRecord: Codable, FetchableRecord, MutablePersistableRecord {
     enum CodingKeys: String, CodingKey {
         case id, time, actor, action, target, outcome, detail, hash, role, source, before, after
         case prevHash = "prev_hash", onBehalfOf = "on_behalf_of", requestId = "request_id"
+    }
+
+    enum Columns {
+        static let id = Column(CodingKeys.id), time = Column(CodingKeys.time), target = Column(CodingKeys.target)
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

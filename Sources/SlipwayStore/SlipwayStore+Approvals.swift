@@ -2,10 +2,6 @@ import Foundation
 import GRDB
 import SlipwayCore
 
-extension ApprovalInfo: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "approvals"
-}
-
 extension SlipwayStore {
     /// A deploy that waits for approvals: recorded (with its event) without taking the environment's lock.
     public func insertAwaiting(_ draft: DeploymentInfo, detail: String, logFile: @escaping (Int64) -> String) throws(SlipwayError) -> DeploymentInfo {
@@ -13,14 +9,16 @@ extension SlipwayStore {
     }
 
     public func addApproval(_ a: ApprovalInfo) throws(SlipwayError) {
-        try write { db in try a.insert(db) }
+        try write { db in try ApprovalRow(a).insert(db) }
     }
 
     public func approvals(deployment id: Int64) throws(SlipwayError) -> [ApprovalInfo] {
-        try read { db in try ApprovalInfo.filter(Column("deployment_id") == id).order(Column("time")).fetchAll(db) }
+        try read { db in try ApprovalRow.filter(ApprovalRow.Columns.deploymentId == id).order(ApprovalRow.Columns.time).fetchAll(db).map(\.approval) }
     }
 
     public func awaitingApproval() throws(SlipwayError) -> [DeploymentInfo] {
-        try read { db in try DeploymentInfo.filter(Column("state") == DeploymentState.awaitingApproval.rawValue).order(Column("id")).fetchAll(db) }
+        try read { db in
+            try DeploymentRow.filter(DeploymentRow.Columns.state == DeploymentState.awaitingApproval.rawValue).order(DeploymentRow.Columns.id).fetchAll(db).map(\.info)
+        }
     }
 }

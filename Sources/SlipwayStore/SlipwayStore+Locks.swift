@@ -33,17 +33,18 @@ extension SlipwayStore {
     /// The deployment's row, its log file name and its first event (no lock involved).
     static func insertDeploymentRow(_ db: Database, _ deployment: DeploymentInfo, detail: String, appended: inout [Event],
                                     logFile: (Int64) -> String) throws -> DeploymentInfo {
-        var d = deployment
-        try d.insert(db)
+        var row = DeploymentRow(deployment)
+        try row.insert(db)
+        var d = row.info
         d.logFile = logFile(d.id)
-        try d.update(db)
+        try DeploymentRow(d).update(db)
         try insertEvent(db, d, change: .transition, actor: d.actor, detail: detail, now: d.startedAt, to: &appended)
         return d
     }
 
     static func takeLock(_ db: Database, environment: String, holder: String, actor: Principal, staleAfter: TimeInterval, now: Date,
                          appended: inout [Event]) throws {
-        if let existing = try LockInfo.fetchOne(db, key: environment) {
+        if let existing = try LockRow.fetchOne(db, key: environment)?.lock {
             if case .refuse(let why) = LockCheck.decide(existing, environment: environment, ttl: staleAfter, now: now) {
                 throw SlipwayError.policy(why.reason)
             }
@@ -53,7 +54,7 @@ extension SlipwayStore {
             try append(db, Event(time: now, environment: environment, payload: .lock(.init(change: .takeover, holder: holder, detail: detail))),
                        to: &appended)
         }
-        try LockInfo(environment: environment, holder: holder, deploymentId: nil, acquiredAt: now, heartbeatAt: now).save(db)
+        try LockRow(LockInfo(environment: environment, holder: holder, deploymentId: nil, acquiredAt: now, heartbeatAt: now)).save(db)
     }
 
     /// Refreshes the lock's heartbeat; false when `holder` no longer holds it.
@@ -69,15 +70,15 @@ extension SlipwayStore {
     @discardableResult
     public func releaseLock(environment: String, holder: String?) throws(SlipwayError) -> LockInfo? {
         try write { db in
-            guard let existing = try LockInfo.fetchOne(db, key: environment) else { return nil }
-            if let holder, existing.holder != holder { return nil }
+            guard let existing = try LockRow.fetchOne(db, key: environment) else { return nil }
+            if let holder, existing.lock.holder != holder { return nil }
             try existing.delete(db)
-            return existing
+            return existing.lock
         }
     }
 
     public func locks() throws(SlipwayError) -> [LockInfo] {
-        try read { db in try LockInfo.order(Column("environment")).fetchAll(db) }
+        try read { db in try LockRow.order(LockRow.Columns.environment).fetchAll(db).map(\.lock) }
     }
 
     static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }

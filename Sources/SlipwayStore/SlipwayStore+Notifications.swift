@@ -2,10 +2,6 @@ import Foundation
 import GRDB
 import SlipwayCore
 
-extension NotificationInfo: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "notifications"
-}
-
 extension SlipwayStore {
     public func cursor(_ name: String) throws(SlipwayError) -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT event_id FROM cursors WHERE name = ?", arguments: [name]) ?? 0 }
@@ -28,19 +24,19 @@ extension SlipwayStore {
 
     public func dueNotifications(now: Date, limit: Int = 20) throws(SlipwayError) -> [NotificationInfo] {
         try read { db in
-            try NotificationInfo.filter(Column("state") == NotificationInfo.State.pending.rawValue && Column("next_attempt_at") <= now)
-                .order(Column("id")).limit(limit).fetchAll(db)
+            try NotificationRow.filter(NotificationRow.Columns.state == NotificationInfo.State.pending.rawValue && NotificationRow.Columns.nextAttemptAt <= now)
+                .order(NotificationRow.Columns.id).limit(limit).fetchAll(db).map(\.notification)
         }
     }
 
     public func notifications(limit: Int = 100) throws(SlipwayError) -> [NotificationInfo] {
-        try read { db in try NotificationInfo.order(Column("id").desc).limit(limit).fetchAll(db) }
+        try read { db in try NotificationRow.order(NotificationRow.Columns.id.desc).limit(limit).fetchAll(db).map(\.notification) }
     }
 
     /// The outcome of one attempt.
     public func recordAttempt(_ id: Int64, delivered: Bool, error: String?, now: Date) throws(SlipwayError) {
         try write { db in
-            guard var n = try NotificationInfo.fetchOne(db, key: id), n.state == .pending else { return }
+            guard var n = try NotificationRow.fetchOne(db, key: id)?.notification, n.state == .pending else { return }
             n.attempts += 1
             if delivered {
                 n.state = .sent
@@ -51,7 +47,7 @@ extension SlipwayStore {
                 n.state = n.attempts >= NotificationInfo.maxAttempts ? .failed : .pending
                 n.nextAttemptAt = now.addingTimeInterval(NotificationInfo.backoff(afterFailures: n.attempts))
             }
-            try n.update(db)
+            try NotificationRow(n).update(db)
         }
     }
 }

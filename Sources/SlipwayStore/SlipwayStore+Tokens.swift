@@ -19,6 +19,10 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
         case createdAt = "created_at", createdBy = "created_by", expiresAt = "expires_at", revokedAt = "revoked_at"
     }
 
+    enum Columns {
+        static let createdAt = Column(CodingKeys.createdAt), hash = Column(CodingKeys.hash)
+    }
+
     var info: TokenInfo {
         TokenInfo(id: id, user: user, roles: roles.split(separator: ",").compactMap { Role(rawValue: String($0)) }, createdAt: createdAt,
                   createdBy: createdBy, expiresAt: expiresAt, revokedAt: revokedAt)
@@ -44,7 +48,7 @@ extension SlipwayStore {
     }
 
     public func tokens() throws(SlipwayError) -> [TokenInfo] {
-        try read { db in try TokenRecord.order(Column("created_at")).fetchAll(db).map(\.info) }
+        try read { db in try TokenRecord.order(TokenRecord.Columns.createdAt).fetchAll(db).map(\.info) }
     }
 
     public func revokeToken(_ id: String, now: Date = Date()) throws(SlipwayError) -> TokenInfo? {
@@ -64,7 +68,7 @@ extension SlipwayStore {
     /// Looks the token up by its hash and compares the hashes in constant time.
     public func checkToken(_ token: String, now: Date = Date()) throws(SlipwayError) -> TokenCheck {
         let hash = Self.tokenHash(token)
-        guard let r = try read({ db in try TokenRecord.filter(Column("hash") == hash).fetchOne(db) }), Self.constantTimeEquals(r.hash, hash) else {
+        guard let r = try read({ db in try TokenRecord.filter(TokenRecord.Columns.hash == hash).fetchOne(db) }), Self.constantTimeEquals(r.hash, hash) else {
             return .unknown
         }
         if r.revokedAt != nil { return .revoked }

@@ -80,7 +80,7 @@ public final class SlipwayStore: Sendable {
     /// A transition inside a transaction another write shares (`startCanary`).
     static func transition(_ db: Database, _ id: Int64, to state: DeploymentState, actor: String, detail: String, message: String?,
                            reason: DeploymentInfo.EndReason?, now: Date, appended: inout [Event]) throws -> DeploymentInfo {
-        guard var d = try DeploymentInfo.fetchOne(db, key: id) else { throw SlipwayError.notFound("no deployment \(id)") }
+        guard var d = try DeploymentRow.fetchOne(db, key: id)?.info else { throw SlipwayError.notFound("no deployment \(id)") }
         d.state = try d.state.transition(to: state)
         if let reason { d.endReason = reason }
         if state.isTerminal {
@@ -88,7 +88,7 @@ public final class SlipwayStore: Sendable {
             d.outcome = state.rawValue
             d.message = message ?? detail
         }
-        try d.update(db)
+        try DeploymentRow(d).update(db)
         try insertEvent(db, d, change: .transition, actor: actor, detail: detail, now: now, to: &appended)
         return d
     }
@@ -96,7 +96,7 @@ public final class SlipwayStore: Sendable {
     /// Records an event without changing state (progress detail).
     public func note(_ id: Int64, actor: String, detail: String, now: Date = Date()) throws(SlipwayError) {
         try write(recording: { db, appended in
-            guard let d = try DeploymentInfo.fetchOne(db, key: id) else { return }
+            guard let d = try DeploymentRow.fetchOne(db, key: id)?.info else { return }
             try Self.insertEvent(db, d, change: .note, actor: actor, detail: detail, now: now, to: &appended)
         })
     }
@@ -104,8 +104,8 @@ public final class SlipwayStore: Sendable {
     /// A deployment's progress row (what `slipway deploy` follows) and its entry in the event log.
     static func insertEvent(_ db: Database, _ d: DeploymentInfo, change: EventPayload.Deployment.Change, actor: String, detail: String,
                             now: Date, to appended: inout [Event]) throws {
-        var e = DeploymentEvent(seq: 0, deploymentId: d.id, time: now, actor: actor, state: d.state, detail: detail)
-        try e.insert(db)
+        var row = DeploymentEventRow(DeploymentEvent(seq: 0, deploymentId: d.id, time: now, actor: actor, state: d.state, detail: detail))
+        try row.insert(db)
         let payload = EventPayload.Deployment(change: change, state: d.state, version: d.version, kind: d.kind, detail: detail)
         try append(db, Event(time: now, environment: d.environment, deploymentId: d.id, payload: .deployment(payload)), to: &appended)
     }
@@ -123,27 +123,28 @@ public final class SlipwayStore: Sendable {
     }
 
     public func deployment(_ id: Int64) throws(SlipwayError) -> DeploymentInfo? {
-        try read { db in try DeploymentInfo.fetchOne(db, key: id) }
+        try read { db in try DeploymentRow.fetchOne(db, key: id)?.info }
     }
 
     public func deployments(environment: String? = nil, limit: Int = 50) throws(SlipwayError) -> [DeploymentInfo] {
         try read { db in
-            var q = DeploymentInfo.order(Column("id").desc).limit(limit)
-            if let environment { q = q.filter(Column("environment") == environment) }
-            return try q.fetchAll(db)
+            var q = DeploymentRow.order(DeploymentRow.Columns.id.desc).limit(limit)
+            if let environment { q = q.filter(DeploymentRow.Columns.environment == environment) }
+            return try q.fetchAll(db).map(\.info)
         }
     }
 
     public func activeDeployments() throws(SlipwayError) -> [DeploymentInfo] {
         let terminal = [DeploymentState.succeeded, .failed, .rolledBack].map(\.rawValue)
         return try read { db in
-            try DeploymentInfo.filter(!terminal.contains(Column("state"))).order(Column("id")).fetchAll(db)
+            try DeploymentRow.filter(!terminal.contains(DeploymentRow.Columns.state)).order(DeploymentRow.Columns.id).fetchAll(db).map(\.info)
         }
     }
 
     public func events(deployment id: Int64, after seq: Int64 = 0) throws(SlipwayError) -> [DeploymentEvent] {
         try read { db in
-            try DeploymentEvent.filter(Column("deployment_id") == id && Column("seq") > seq).order(Column("seq")).fetchAll(db)
+            try DeploymentEventRow.filter(DeploymentEventRow.Columns.deploymentId == id && DeploymentEventRow.Columns.seq > seq)
+                .order(DeploymentEventRow.Columns.seq).fetchAll(db).map(\.event)
         }
     }
 
@@ -165,7 +166,7 @@ public final class SlipwayStore: Sendable {
         if let cached {
             all = cached
         } else {
-            all = try read { db in try InstanceRecord.order(Column("environment"), Column("release"), Column("slot")).fetchAll(db) }
+            all = try read { db in try InstanceRecord.order(InstanceRecord.Columns.environment, InstanceRecord.Columns.release, InstanceRecord.Columns.slot).fetchAll(db) }
             // Kept only if no write committed meanwhile (a writer moves the generation after its commit).
             instanceCache.withLock { c in if c.generation == generation { c = (generation, generation, all) } }
         }
