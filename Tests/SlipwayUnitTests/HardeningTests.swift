@@ -190,7 +190,8 @@ struct HardeningTests {
         let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
         #expect(files.count > 100, "the sources are where the test expects them: \(sources.path)")
         var writers: [String] = []
-        for file in files where !file.hasSuffix("SlipwayStore+Locks.swift") {
+        // `LockRow` maps the table's row to a `LockInfo` and back; only `SlipwayStore+Locks.swift` uses it to write.
+        for file in files where !file.hasSuffix("SlipwayStore+Locks.swift") && !file.hasSuffix("Rows/LockRow.swift") {
             let text = try String(contentsOfFile: sources.path + "/" + file, encoding: .utf8)
             for pattern in ["UPDATE locks", "INTO locks", "DELETE FROM locks", "LockInfo("] where text.contains(pattern) { writers.append("\(file): \(pattern)") }
         }
