@@ -28,7 +28,7 @@ extension Dashboard {
             e["decisions"] = section
         }
         let now = Date()
-        let traffic = await engine.traffic.points[name] ?? [:]
+        let traffic = await engine.signals.traffic.points[name] ?? [:]
         e["traffic"] = traffic.keys.sorted().map { release -> [String: Any] in
             let p = traffic[release] ?? []
             return ["release": release,

@@ -6,7 +6,7 @@ extension Dashboard {
     public func overview(viewer: Viewer) async throws -> String {
         let statuses = try await engine.status(environment: nil)
         let history = try await engine.history(environment: nil, limit: 200)
-        let traffic = await engine.traffic
+        let traffic = await engine.signals.traffic
         var commits: [String: String] = [:]
         for r in await engine.releaseList() { if let c = r.gitCommit { commits[r.version] = c } }
         let now = Date()
@@ -40,9 +40,9 @@ extension Dashboard {
     }
 
     public func alerts(viewer: Viewer) async throws -> String {
-        let alerts = try await engine.alerts(environment: nil).filter { $0.state == .firing || $0.state == .pending }
+        let alerts = try await engine.signals.alerts(environment: nil).filter { $0.state == .firing || $0.state == .pending }
             .sorted { ($0.severity, $0.since) < ($1.severity, $1.since) }
-        let incidents = try await engine.incidentList(environment: nil, openOnly: false)
+        let incidents = try await engine.signals.incidentList(environment: nil, openOnly: false)
         let c: [String: Any] = [
             "alerts": alerts.map { a -> [String: Any] in
                 var row: [String: Any] = ["severity": a.severity.rawValue, "severityClass": "sev-\(a.severity.rawValue)", "environment": a.environment,
@@ -60,7 +60,7 @@ extension Dashboard {
     }
 
     public func incident(_ id: Int64, viewer: Viewer) async throws -> String {
-        let d = try await engine.incidentDetail(id)
+        let d = try await engine.signals.incidentDetail(id)
         let i = d.incident
         let review = IncidentReview.markdown(d, now: Date())
         let c: [String: Any] = ["id": i.id, "title": i.title, "severity": i.severity.rawValue, "environment": i.environment, "status": i.status.rawValue,

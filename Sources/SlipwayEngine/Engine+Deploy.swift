@@ -136,7 +136,7 @@ extension Engine {
                     orLog: logger)
         // A deploy that failed (not a rejection, not a daemon stopping) opens an incident or joins the open one.
         if final.state == .failed, d.kind == .deploy, final.endReason == nil, let why = final.message {
-            await raiseIncident(d.environment, severity: .p2, title: "deploy of \(d.version) failed in \(d.environment)",
+            await signals.raiseIncident(d.environment, severity: .p2, title: "deploy of \(d.version) failed in \(d.environment)",
                                 trigger: "failed deployment \(d.id): \(why.split(separator: "\n").first ?? "")",
                                 cause: .failedDeployment(d.id), now: Date())
         }

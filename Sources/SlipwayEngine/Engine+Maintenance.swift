@@ -57,7 +57,7 @@ extension Engine {
         }
         recordMaintenance(env.name, record.maintenance, detail: detail)
         logger.info("maintenance \(request.action.rawValue)", metadata: ["maintenance.env": "\(env.name)", "maintenance.detail": "\(detail)"])
-        guard let status = try status(environment: env.name).first else { throw .notFound("no environment \(env.name)") }
+        guard let status = try await status(environment: env.name).first else { throw .notFound("no environment \(env.name)") }
         return status
     }
 

@@ -17,7 +17,7 @@ extension Engine {
     public nonisolated var periodicJobs: [PeriodicJob] {
         [
             PeriodicJob(name: "supervision", period: .milliseconds(250)) { await self.supervise() },
-            PeriodicJob(name: "alerts", period: Self.alertInterval) { await self.evaluateAlerts(now: Date()) },
+            PeriodicJob(name: "alerts", period: Signals.alertInterval) { await self.signals.evaluateAlerts(now: Date()) },
             PeriodicJob(name: "approvals", period: .milliseconds(2500)) { await self.startApprovedDeploys() },
             PeriodicJob(name: "router-liveness", period: .seconds(2)) { await self.keepRouterRunning() },
             PeriodicJob(name: "retention", period: .seconds(3600)) { await self.pruneHistory(now: Date()) },

@@ -9,7 +9,7 @@ extension Engine {
     /// Runs on every daemon start: re-adopts live instances, ends interrupted deployments (finished or
     /// rolled back, never half-switched), releases locks of the dead daemon, and pushes the table.
     public func reconcile() async throws(SlipwayError) {
-        startNotificationCursor()
+        await signals.startNotificationCursor()
         // Webhook builds the last daemon did not finish: their deliveries go, so a redelivery builds them.
         let interrupted = try store.forgetUnsettledDeliveries()
         if !interrupted.isEmpty {

@@ -15,6 +15,8 @@ public actor Engine {
     public nonisolated let events: EventLog
     /// DORA, `/metrics` and the apps' logs (read-only).
     public nonisolated let reports: Reports
+    /// Alerts, incidents, autoscaling and the notifications' outbox.
+    public nonisolated let signals: Signals
     /// `slipway.yml` as last loaded (`reloadConfig` replaces it for every feature at once).
     public var config: SlipwayConfig { context.config }
     public nonisolated var store: SlipwayStore { context.store }
@@ -30,8 +32,6 @@ public actor Engine {
     let deployments = DeploymentQueue()
     /// Accepted webhook deliveries, built and deployed by `WebhookService`.
     let webhookRuns = WorkQueue<WebhookJob>()
-    /// The scales autoscaling decided on, run by `AutoscaleService`.
-    let autoscaleRuns = WorkQueue<AutoscaleJob>()
     /// The checks a deployment, rollback, scale or restore must pass before it starts.
     public var policy = Policy()
     /// Lock lifetime and heartbeat (tests shorten them).
@@ -44,21 +44,6 @@ public actor Engine {
     static let eventRetention: Duration = .seconds(90 * 86_400)
     /// The running canaries' interval sleeps, per environment (a promote or abort cuts one short).
     var canaryWakers: [String: Task<Void, Never>] = [:]
-    /// Alerts: when they were last judged, each rule's evaluator (its `in D` history) and the last reading,
-    /// per `environment/alert` (the readings are not persisted: only transitions are).
-    var lastAlertRun: Date?
-    /// The last five minutes of traffic per release (the dashboard's charts), fed by the alert pass.
-    public internal(set) var traffic = TrafficHistory()
-    var alertEvaluators: [String: RuleEvaluator] = [:]
-    var alertReadings: [String: (value: String?, summary: String)] = [:]
-    /// Per environment: the live release's router counters last seen while an incident was open (its impact).
-    var incidentCounters: [String: (release: String, requests: Int, errors: Int)] = [:]
-    /// The serving instances' CPU share and resident memory, as the alert loop last sampled them (for `status`).
-    var instanceUsage: [Int64: (cpu: Double?, rss: Int64?)] = [:]
-    /// Autoscaling: each environment's decider (its timers and cooldown), and the environments whose scale runs
-    /// (in `AutoscaleService`'s task group).
-    var autoscalers: [String: AutoscaleDecider] = [:]
-    var autoscaling: Set<String> = []
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)
@@ -74,6 +59,7 @@ public actor Engine {
         self.access = Access(context: context)
         self.events = EventLog(context: context)
         self.reports = Reports(context: context)
+        self.signals = Signals(context: context)
         self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
     }
 
@@ -147,11 +133,12 @@ public actor Engine {
 
     // MARK: Queries
 
-    public func status(environment: String?) throws(SlipwayError) -> [EnvironmentStatus] {
+    public func status(environment: String?) async throws(SlipwayError) -> [EnvironmentStatus] {
         var names = config.environmentNames
         if let environment { names = [try config.environment(environment).name] }
         let locks = try store.locks()
         let secrets = Secrets(root: config.root)
+        let usage = await signals.instanceUsage
         var out: [EnvironmentStatus] = []
         for name in names {
             guard let env = config.environments[name] else { continue }
@@ -161,13 +148,13 @@ public actor Engine {
                                          lock: locks.first { $0.environment == name },
                                          instances: try store.instances(environment: name).map { i in
                                              var info = i.info
-                                             if let id = i.id, let used = instanceUsage[id] { info.cpu = used.cpu; info.rssBytes = used.rss }
+                                             if let id = i.id, let used = usage[id] { info.cpu = used.cpu; info.rssBytes = used.rss }
                                              return info
                                          }, maintenance: record.maintenance,
                                          secrets: secrets.sources(of: env.secretNames, environment: name),
                                          shared: config.sharedDirectory(name), watch: record.watch))
             status.canary = record.canary
-            status.diskFree = Self.diskFree(config.root)
+            status.diskFree = Signals.diskFree(config.root)
             status.memoryLimit = env.process.memoryLimit
             if env.process.memoryLimit != nil { status.memoryLimitEnforcement = supervisor.cgroup.enforcement }
             out.append(status)

@@ -117,20 +117,20 @@ public enum APIRoutes {
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: await engine.reports.metricsText())))
         }
-        v1.get("alerts") { request, _ in APIResponse.json(try await engine.alerts(environment: request.uri.queryParameters.get("env"))) }
+        v1.get("alerts") { request, _ in APIResponse.json(try await engine.signals.alerts(environment: request.uri.queryParameters.get("env"))) }
         v1.get("incidents") { request, _ in
             let q = request.uri.queryParameters
-            return APIResponse.json(try await engine.incidentList(environment: q.get("env"), openOnly: q.get("open") == "true"))
+            return APIResponse.json(try await engine.signals.incidentList(environment: q.get("env"), openOnly: q.get("open") == "true"))
         }
-        v1.get("incidents/:id") { _, context in APIResponse.json(try await engine.incidentDetail(try Self.incidentId(context))) }
+        v1.get("incidents/:id") { _, context in APIResponse.json(try await engine.signals.incidentDetail(try Self.incidentId(context))) }
         v1.get("incidents/:id/review") { _, context in
-            let detail = try await engine.incidentDetail(try Self.incidentId(context))
+            let detail = try await engine.signals.incidentDetail(try Self.incidentId(context))
             return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: IncidentReview.markdown(detail, now: Date()))))
         }
         v1.post("incidents/:id") { request, context in
             let body = try await context.attributed(APIResponse.decode(IncidentActionRequest.self, from: request))
-            return APIResponse.json(try await engine.incidentAction(try Self.incidentId(context), body))
+            return APIResponse.json(try await engine.signals.incidentAction(try Self.incidentId(context), body))
         }
         v1.get("logs/app") { request, _ in
             let q = request.uri.queryParameters
@@ -147,11 +147,11 @@ public enum APIRoutes {
             return APIResponse.json(try engine.reports.report(environment: q.get("env"), since: since))
         }
         v1.get("notifications") { request, _ in
-            APIResponse.json(try engine.notifications(limit: request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
+            APIResponse.json(try engine.signals.notifications(limit: request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
         }
         v1.post("silences") { request, context in
             let body = try await context.attributed(APIResponse.decode(SilenceRequest.self, from: request))
-            return APIResponse.json(try await engine.silence(body), status: .created)
+            return APIResponse.json(try await engine.signals.silence(body), status: .created)
         }
         v1.post("approvals") { request, context in
             let body = try await APIResponse.decode(ApprovalRequest.self, from: request)

@@ -248,8 +248,8 @@ struct CanaryTests {
             #expect(fired.count == 1 && fired[0].contains("release v3 (deployment \(reverted.id)) went bad"), "\(fired)")
             #expect(lines("deployment.transition|production: deploy of v2 rolled back: ").count == 2, "\(lines(""))")
             // No automatic rollback in the last ten minutes, and ten more of keep_firing_for: it resolves, and says so once.
-            await daemon.engine.evaluateAlerts(now: Date().addingTimeInterval(700))
-            await daemon.engine.evaluateAlerts(now: Date().addingTimeInterval(1400))
+            await daemon.engine.signals.evaluateAlerts(now: Date().addingTimeInterval(700))
+            await daemon.engine.signals.evaluateAlerts(now: Date().addingTimeInterval(1400))
             let resolved = try await poll(within: .seconds(15)) { () -> [String]? in
                 let l = lines("alert.resolved|[P1] production: automatic-rollback resolved")
                 return l.isEmpty ? nil : l

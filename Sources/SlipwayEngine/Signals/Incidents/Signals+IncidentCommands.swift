@@ -2,7 +2,7 @@ import Foundation
 import SlipwayCore
 import SlipwayStore
 
-extension Engine {
+extension Signals {
     public func incidentList(environment: String?, openOnly: Bool) throws(SlipwayError) -> [IncidentInfo] {
         if let environment { _ = try config.environment(environment) }
         return try store.incidents(environment: environment, openOnly: openOnly)

@@ -4,7 +4,7 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+extension Signals {
     /// How often alerts are judged.
     static let alertInterval: Duration = .seconds(2)
     /// Request-based alert rules hold below this many requests in the window.
@@ -30,7 +30,7 @@ extension Engine {
             var states = (try? store.alertStates(environment: name)) ?? [:]
             for alert in AlertSettings.builtIns + cfg.alerts {
                 var s = sample
-                if let p = alert.prometheus { s.value = await Self.readProvider(p, timeout: .seconds(2)).value }
+                if let p = alert.prometheus { s.value = await Engine.readProvider(p, timeout: .seconds(2)).value }
                 let key = "\(name)/\(alert.name)"
                 let (condition, summary, value) = judge(alert, env: env, sample: s, key: key, now: now)
                 alertReadings[key] = (value, summary)
@@ -104,9 +104,9 @@ extension Engine {
         let serving = ((try? store.instances(environment: env.name)) ?? []).filter { $0.state != .standby && $0.state != .stopping }
         let instances = serving.filter { $0.release == release }
         let used = await supervisor.resources(serving, of: release)
-        for (id, u) in used.perInstance { instanceUsage[id] = u }
+        for (id, u) in used.perInstance { instanceUsage[id] = InstanceUsage(cpu: u.cpu, rss: u.rss) }
         let pool = stats?[env.name]?[release]
-        var sample = (pool?.windows["1m"].map { Self.sample($0, seconds: 60) } ?? MetricSample(rps: 0))
+        var sample = (pool?.windows["1m"].map { Engine.sample($0, seconds: 60) } ?? MetricSample(rps: 0))
             .with(used, restarts: instances.reduce(0) { $0 + $1.restarts }, memoryLimit: env.process.memoryLimit)
         if let newest = (try? store.backups(environment: env.name))?.map(\.createdAt).max() { sample.backupAge = now.timeIntervalSince(newest) }
         return sample

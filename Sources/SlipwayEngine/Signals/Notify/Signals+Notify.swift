@@ -3,7 +3,7 @@ import Logging
 import SlipwayCore
 import SlipwayStore
 
-extension Engine {
+extension Signals {
     /// `GET /v1/notifications`: the outbox, newest first.
     public nonisolated func notifications(limit: Int) throws(SlipwayError) -> [NotificationInfo] { try store.notifications(limit: limit) }
 

@@ -3,7 +3,7 @@ import Logging
 import SlipwayCore
 import SlipwayStore
 
-extension Engine {
+extension Signals {
     /// From the alert loop, with the sample it just took: judges `autoscale.out` / `autoscale.in` and, when
     /// the decider says so, hands a scale to `AutoscaleService` (it runs through `scale`: health-gated, audited).
     /// Never while a deployment (or anything else) holds the environment's lease, never two at once.
@@ -30,13 +30,5 @@ extension Engine {
         guard case .scale(let target, let why) = decision else { return }
         logger.info("autoscale", metadata: ["autoscale.env": "\(env.name)", "autoscale.from": "\(instances)", "autoscale.to": "\(target)", "autoscale.why": "\(why)"])
         if autoscaleRuns.submit(AutoscaleJob(environment: env.name, instances: target)) { autoscaling.insert(env.name) }
-    }
-
-    /// One scale autoscaling decided on (from `AutoscaleService`).
-    func runAutoscale(_ job: AutoscaleJob) async {
-        do { _ = try await scale(ScaleRequest(environment: job.environment, instances: job.instances, actor: "autoscale")) } catch {
-            logger.warning("autoscale did not scale", metadata: ["autoscale.env": "\(job.environment)", "error": "\(error)"])
-        }
-        autoscaling.remove(job.environment)
     }
 }

@@ -3,7 +3,7 @@ import Logging
 import SlipwayCore
 import SlipwayStore
 
-extension Engine {
+extension Signals {
     /// Opens an incident in `environment`, or joins the one open there (raising its severity if this is
     /// worse). An automatic rollback names the release and deployment that went bad (not the one serving
     /// after the rollback) and mitigates the incident, with the rollback as its mitigation.

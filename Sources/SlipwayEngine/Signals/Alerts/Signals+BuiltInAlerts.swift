@@ -2,7 +2,7 @@ import Foundation
 import SlipwayCore
 import SlipwayStore
 
-extension Engine {
+extension Signals {
     /// The built-in alerts, from the environment's records: the last backup attempt, the last verification,
     /// the last drill, and automatic rollbacks in the last ten minutes.
     func judgeBuiltIn(_ builtIn: AlertSettings.BuiltIn, env: EnvironmentConfig, now: Date) -> (Bool?, String, String?) {

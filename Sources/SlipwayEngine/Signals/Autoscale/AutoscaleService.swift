@@ -1,4 +1,6 @@
+import Logging
 import ServiceLifecycle
+import SlipwayCore
 
 /// A scale autoscaling decided on: the environment and its new instance count.
 struct AutoscaleJob: Sendable {
@@ -15,6 +17,16 @@ public struct AutoscaleService: Service {
 
     public func run() async throws {
         let engine = engine
-        await engine.autoscaleRuns.serve { job in await engine.runAutoscale(job) }
+        await engine.signals.autoscaleRuns.serve { job in await engine.runAutoscale(job) }
+    }
+}
+
+extension Engine {
+    /// One scale autoscaling decided on (from `AutoscaleService`).
+    func runAutoscale(_ job: AutoscaleJob) async {
+        do { _ = try await scale(ScaleRequest(environment: job.environment, instances: job.instances, actor: "autoscale")) } catch {
+            logger.warning("autoscale did not scale", metadata: ["autoscale.env": "\(job.environment)", "error": "\(error)"])
+        }
+        await signals.autoscaleEnded(job.environment)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import SlipwayCore
 import SlipwayStore
 
-extension Engine {
+extension Signals {
     /// Every alert of every environment (or of one): firing first, then pending, then the rest.
     public func alerts(environment: String?) throws(SlipwayError) -> [AlertInfo] {
         var names = config.environmentNames
