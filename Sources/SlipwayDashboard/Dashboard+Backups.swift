@@ -10,11 +10,11 @@ extension Dashboard {
         let now = Date()
         var envs: [[String: Any]] = []
         for name in names {
-            let list = try await engine.listBackups(environment: name)
+            let list = try engine.backups.list(environment: name)
             let drills = try await engine.drills(environment: name)
             // What the next `backup prune` (or the scheduled one) does with each, and which rules decide.
             var retention: [String: PruneDecision] = [:]
-            for d in try await engine.retention(environment: name, backups: list) { retention[d.id] = d }
+            for d in try engine.backups.retention(environment: name, backups: list) { retention[d.id] = d }
             var e: [String: Any] = ["name": name]
             // The newest 100: the page stays quick with years of backups (`slipway backup list` has them all).
             if list.count > Self.backupsShown { e["older"] = "\(list.count - Self.backupsShown) older backup(s) not shown; slipway backup list --env \(name) lists every one." }

@@ -71,7 +71,7 @@ extension Engine {
               let approved = try? counting(fresh, store.approvals(deployment: d.id)), approved.count >= settings.required,
               let env = config.environments[d.environment] else { return }
         do {
-            try admit(PolicyRequest(operation: .deploy, environment: env.name, version: d.version, actor: fresh.by))
+            try context.admit(PolicyRequest(operation: .deploy, environment: env.name, version: d.version, actor: fresh.by))
             let lease = try Lease.acquire(store, environment: env.name, holder: "deploy of \(d.version) by \(d.actor) (approved)", actor: fresh.by,
                                           settings: leaseSettings, logger: logger, deployment: d.id)
             note(fresh, "approved by \(approved.map(\.user).joined(separator: ", ")): starting", log: DeployLog(path: d.logFile))

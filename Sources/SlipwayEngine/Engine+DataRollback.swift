@@ -14,7 +14,7 @@ extension Engine {
             throw .usage("environment '\(env.name)' has no previous release to roll back to; name one: slipway rollback VERSION --with-data")
         }
         let backup = try dataRollbackBackup(env, version: target)
-        let service = try backupService(env)
+        let service = try backups.service(for: env)
         let changes = await service.changes(since: backup.manifest)
         return DataRollbackPlan(environment: env.name, version: target, currentRelease: record.currentRelease, backup: backup,
                                 ageSeconds: max(0, Int(Date().timeIntervalSince(backup.createdAt))), changes: changes,
@@ -24,7 +24,7 @@ extension Engine {
     /// The backup taken before the deploy that replaced `version`: the newest pre-deploy backup taken
     /// while `version` was serving.
     func dataRollbackBackup(_ env: EnvironmentConfig, version: String) throws(SlipwayError) -> BackupInfo {
-        _ = try backupSettings(env)
+        _ = try backups.settings(env)
         let all = try store.backups(environment: env.name)
         guard let backup = all.first(where: { $0.reason == "before_deploy" && $0.releaseVersion == version }) else {
             throw .notFound("no backup was taken before the deploy that replaced \(version) in '\(env.name)' (backup.before_deploy was off, "
@@ -43,7 +43,7 @@ extension Engine {
         try step(&d, .backingUp, "taking a safety backup of the data as it is now, before restoring \(backup.id)", log: log)
         let safety: BackupInfo
         do {
-            safety = try await takeBackup(env, reason: "before_rollback", deploymentId: d.id, actor: d.by)
+            safety = try await backups.take(env, reason: "before_rollback", deploymentId: d.id, actor: d.by)
             note(d, "safety backup \(safety.id) taken (\(safety.size) bytes); restore it to undo this rollback's data", log: log)
         } catch {
             try step(&d, .failed, "refused: the safety backup failed: \(error.message); \(serving)", message: error.cause.map { "\(error.message)\n\($0)" }, log: log)
@@ -54,7 +54,7 @@ extension Engine {
         try await holdTraffic(env, for: d)
         try step(&d, .restoringData, "restoring \(backup.id) (taken \(Self.stamp(backup.createdAt)) before the deploy of \(backup.beforeDeployOf ?? "?")) in place", log: log)
         do {
-            let sources = try await backupService(env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
+            let sources = try await backups.service(for: env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
             try store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → in place, for rollback \(d.id)")
             note(d, "restored \(sources.joined(separator: ", ")) from \(backup.id)", log: log)
         } catch {
@@ -69,7 +69,7 @@ extension Engine {
     /// Puts the data back as it was before a `--with-data` rollback that did not finish.
     func undoDataRollback(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog) async {
         do {
-            _ = try await backupService(env).restore(safety.manifest, locations: safety.locations, only: nil, to: .inPlace)
+            _ = try await backups.service(for: env).restore(safety.manifest, locations: safety.locations, only: nil, to: .inPlace)
             note(d, "the rollback did not finish: the data was put back from the safety backup \(safety.id)", log: log)
             try store.audit(d.by, action: "backup.restore", target: safety.id, outcome: "ok", detail: "undo of rollback \(d.id)")
         } catch {

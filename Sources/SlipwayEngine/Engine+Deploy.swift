@@ -35,7 +35,7 @@ extension Engine {
         var dataBackup: BackupInfo?
         if request.withData == true {
             guard request.kind == .rollback else { throw .usage("--with-data goes with rollback, not deploy") }
-            _ = try backupService(env)  // its secrets resolve, before anything starts
+            _ = try backups.service(for: env)  // its secrets resolve, before anything starts
             let backup = try dataRollbackBackup(env, version: version)
             if let confirmed = request.backupId, confirmed != backup.id {
                 throw .usage("the rollback would now restore \(backup.id), not \(confirmed) as confirmed; run it again to see what it would do")
@@ -47,7 +47,7 @@ extension Engine {
         var policyRequest = PolicyRequest(operation: request.kind == .rollback ? .rollback : .deploy, environment: env.name, version: version,
                                           actor: request.by, force: request.force == true)
         policyRequest.overrideWindow = request.overrideWindow == true
-        try admit(policyRequest, reason: request.reason)
+        try context.admit(policyRequest, reason: request.reason)
         let now = Date()
         var draft = DeploymentInfo(id: 0, environment: env.name, version: version, previousVersion: record.currentRelease,
                                    kind: request.kind, strategy: strategy, state: .pending, actor: request.actor, startedAt: now, logFile: "",

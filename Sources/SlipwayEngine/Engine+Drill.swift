@@ -13,13 +13,13 @@ extension Engine {
     public func drill(_ request: DrillRequest) async throws(SlipwayError) -> DrillReport {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
-        return try await withLease(env.name, holder: "drill by \(request.actor)", actor: request.by) { () async throws -> DrillReport in
+        return try await context.withLease(env.name, holder: "drill by \(request.actor)", actor: request.by) { () async throws -> DrillReport in
             try await drill(request, cfg: cfg, env: env)
         }
     }
 
     private func drill(_ request: DrillRequest, cfg: SlipwayConfig, env: EnvironmentConfig) async throws(SlipwayError) -> DrillReport {
-        let service = try backupService(env)
+        let service = try backups.service(for: env)
         guard let backup = try store.backups(environment: env.name).first else {
             throw .notFound("'\(env.name)' has no backup to drill; take one first: slipway backup create --env \(env.name)")
         }

@@ -9,7 +9,7 @@ extension Engine {
     public func maintenance(_ request: MaintenanceRequest) async throws(SlipwayError) -> EnvironmentStatus {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
-        return try await withLease(env.name, holder: "maintenance \(request.action.rawValue) by \(request.actor)", actor: request.by) {
+        return try await context.withLease(env.name, holder: "maintenance \(request.action.rawValue) by \(request.actor)", actor: request.by) {
             () async throws -> EnvironmentStatus in
             try await maintenance(request, cfg: cfg, env: env)
         }

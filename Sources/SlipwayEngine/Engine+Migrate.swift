@@ -15,7 +15,7 @@ extension Engine {
         if let backup = env.backup, backup.beforeDeploy {
             try step(&d, .backingUp, "taking a backup of \(backup.sources.map(\.name).joined(separator: ", ")) before deploying \(d.version)", log: log)
             do {
-                let info = try await takeBackup(env, reason: "before_deploy", deploymentId: d.id, beforeDeployOf: d.version, actor: d.by)
+                let info = try await backups.take(env, reason: "before_deploy", deploymentId: d.id, beforeDeployOf: d.version, actor: d.by)
                 note(d, "backup \(info.id) taken (\(info.size) bytes in \(info.durationMs) ms) → \(info.locations.joined(separator: ", "))", log: log)
             } catch {
                 try step(&d, .failed, "refused: the backup before the deploy failed: \(error.message); \(serving)",
@@ -46,7 +46,7 @@ extension Engine {
         guard let backup = env.backup, backup.beforeRollback else { return true }
         try step(&d, .backingUp, "taking a backup of \(backup.sources.map(\.name).joined(separator: ", ")) before rolling back to \(d.version)", log: log)
         do {
-            let info = try await takeBackup(env, reason: "before_rollback", deploymentId: d.id, actor: d.by)
+            let info = try await backups.take(env, reason: "before_rollback", deploymentId: d.id, actor: d.by)
             note(d, "backup \(info.id) taken (\(info.size) bytes in \(info.durationMs) ms) → \(info.locations.joined(separator: ", "))", log: log)
             return true
         } catch {
@@ -91,7 +91,7 @@ extension Engine {
         guard releases.info(release) != nil else { throw .notFound("release \(release) does not exist") }
         let path = "\(cfg.logsDirectory)/migrate-dry-run-\(UUID().uuidString.prefix(8)).log"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let status = try await withLease(env.name, holder: "migrate --dry-run of \(release)", actor: .daemon("migrate --dry-run")) { () async throws -> Int32 in
+        let status = try await context.withLease(env.name, holder: "migrate --dry-run of \(release)", actor: .daemon("migrate --dry-run")) { () async throws -> Int32 in
             try await runMigration(command, app: cfg.app, env: env, release: release, timeout: migrate.timeout, log: DeployLog(path: path))
         }
         let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
@@ -127,7 +127,7 @@ extension Engine {
             }
             do {
                 try await holdTraffic(job.env, for: d)
-                _ = try await backupService(job.env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
+                _ = try await backups.service(for: job.env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
                 note(d, "restored \(backup.id): the data is as it was before \(d.version)'s migration", log: log)
                 try store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "undo of the migration of deployment \(d.id)")
             } catch {

@@ -46,8 +46,8 @@ extension Engine {
         let cfg = try await reloadConfig()
         let env = try cfg.environment(request.environment)
         guard (1...64).contains(request.instances) else { throw .usage("instances must be from 1 to 64, got \(request.instances)") }
-        try admit(PolicyRequest(operation: .scale, environment: env.name, actor: request.by))
-        return try await withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws -> EnvironmentStatus in
+        try context.admit(PolicyRequest(operation: .scale, environment: env.name, actor: request.by))
+        return try await context.withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws -> EnvironmentStatus in
             let before = try store.environment(env.name).instances ?? env.process.instances
             try await resize(env, app: cfg.app, to: request.instances, actor: request.by)
             try store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)",
@@ -105,7 +105,7 @@ extension Engine {
         if !all { names = [try cfg.environment(environment).name] }
         for name in names {
             guard let env = cfg.environments[name] else { continue }
-            try await withLease(name, holder: "down by \(actor.name)", actor: actor) { () async throws -> Void in
+            try await context.withLease(name, holder: "down by \(actor.name)", actor: actor) { () async throws -> Void in
                 var record = try store.environment(name)
                 if let c = record.currentRelease { record.previousRelease = c }
                 record.currentRelease = nil

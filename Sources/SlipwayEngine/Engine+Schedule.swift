@@ -69,16 +69,16 @@ extension Engine {
         logger.info("scheduled job starting", metadata: ["job": "\(job.key)", "job.schedule": "\(job.schedule)"])
         switch job.kind {
         case .backup:
-            _ = try await withLease(env.name, holder: "scheduled backup", actor: actor) { () async throws -> BackupInfo in
-                try await takeBackup(env, reason: "scheduled", actor: actor)
+            _ = try await context.withLease(env.name, holder: "scheduled backup", actor: actor) { () async throws -> BackupInfo in
+                try await backups.take(env, reason: "scheduled", actor: actor)
             }
             // Retention after every scheduled backup, as `restic backup && restic forget` would.
-            _ = try await pruneBackups(BackupPruneRequest(environment: env.name, dryRun: false, actor: name))
+            _ = try await backups.prune(BackupPruneRequest(environment: env.name, dryRun: false, actor: name))
         case .verify:
             // Checksums of every copy; the restore test (if configured) on the newest backup.
-            _ = try await verifyBackups(BackupVerifyRequest(environment: env.name, id: nil, restoreTest: false, actor: name))
+            _ = try await backups.verify(BackupVerifyRequest(environment: env.name, id: nil, restoreTest: false, actor: name))
             if env.backup?.verify.restoreTest == true, let newest = try store.backups(environment: env.name).first {
-                _ = try await verifyBackups(BackupVerifyRequest(environment: env.name, id: newest.id, restoreTest: true, actor: name))
+                _ = try await backups.verify(BackupVerifyRequest(environment: env.name, id: newest.id, restoreTest: true, actor: name))
             }
         case .drill:
             _ = try await drill(DrillRequest(environment: env.name, actor: name))

@@ -17,6 +17,8 @@ public actor Engine {
     public nonisolated let reports: Reports
     /// Alerts, incidents, autoscaling and the notifications' outbox.
     public nonisolated let signals: Signals
+    /// Backups: taken, listed, verified, restored, pruned, rescanned.
+    public nonisolated let backups: Backups
     /// `slipway.yml` as last loaded (`reloadConfig` replaces it for every feature at once).
     public var config: SlipwayConfig { context.config }
     public nonisolated var store: SlipwayStore { context.store }
@@ -33,9 +35,9 @@ public actor Engine {
     /// Accepted webhook deliveries, built and deployed by `WebhookService`.
     let webhookRuns = WorkQueue<WebhookJob>()
     /// The checks a deployment, rollback, scale or restore must pass before it starts.
-    public var policy = Policy()
+    public nonisolated var policy: Policy { context.admission.policy }
     /// Lock lifetime and heartbeat (tests shorten them).
-    public var leaseSettings = LeaseSettings()
+    nonisolated var leaseSettings: LeaseSettings { context.admission.leaseSettings }
     /// The post-deploy watches' judges, per environment (rebuilt after a restart).
     var watchers: [String: WatchJudge] = [:]
     var lastWatch: [String: Date] = [:]
@@ -54,30 +56,19 @@ public actor Engine {
         let context = EngineContext(store: store, releases: ReleaseStore(directory: config.releasesDirectory),
                                     router: RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments),
                                     supervisor: Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), cgroup: cgroup, logger: logger),
-                                    logger: logger, configs: ConfigSource(config))
+                                    logger: logger, configs: ConfigSource(config), admission: Admission())
         self.context = context
         self.access = Access(context: context)
         self.events = EventLog(context: context)
         self.reports = Reports(context: context)
         self.signals = Signals(context: context)
+        self.backups = Backups(context: context)
         self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
     }
 
     /// Re-reads slipway.yml so each operation runs with the file as it is now. A bad file changes nothing.
     @discardableResult
-    public func reloadConfig() async throws(SlipwayError) -> SlipwayConfig {
-        let fresh: SlipwayConfig
-        do { fresh = try ConfigLoader.load(path: config.file) } catch { throw error.slipwayError }
-        guard fresh.root == config.root else {
-            throw .usage("root changed in \(config.file) (\(config.root) → \(fresh.root)); restart the daemon to use a new root")
-        }
-        let changed = fresh != config
-        context.configs.replace(with: fresh)
-        await supervisor.reloadSecrets(Secrets(root: config.root))
-        if changed { store.record(Event(environment: nil, payload: .config(.init(file: fresh.file, detail: "slipway.yml changed; later operations use it"))),
-                                  orLog: logger) }
-        return fresh
-    }
+    public func reloadConfig() async throws(SlipwayError) -> SlipwayConfig { try await context.reloadConfig() }
 
     // MARK: Router table
 
@@ -189,5 +180,5 @@ public actor Engine {
         return try Lease.forceRelease(store, environment: env.name, actor: actor, action: "lock.release", why: "released by hand")
     }
 
-    public func setLeaseSettings(_ settings: LeaseSettings) { leaseSettings = settings }
+    public nonisolated func setLeaseSettings(_ settings: LeaseSettings) { context.admission.leaseSettings = settings }
 }

@@ -8,26 +8,26 @@ extension APIRoutes {
     static func addBackupRoutes(_ v1: RouterGroup<SlipwayRequestContext>, engine: Engine) {
         v1.post("backups") { request, context in
             let body = try await context.attributed(APIResponse.decode(BackupCreateRequest.self, from: request))
-            return APIResponse.json(try await engine.createBackup(body), status: .created)
+            return APIResponse.json(try await engine.backups.create(body), status: .created)
         }
         v1.get("backups") { request, _ in
-            APIResponse.json(try await engine.listBackups(environment: request.uri.queryParameters.get("env")))
+            APIResponse.json(try engine.backups.list(environment: request.uri.queryParameters.get("env")))
         }
         v1.post("backups/rescan") { request, context in
             let body = try await context.attributed(APIResponse.decode(BackupRescanRequest.self, from: request))
-            return APIResponse.json(try await engine.rescanBackups(body))
+            return APIResponse.json(try await engine.backups.rescan(body))
         }
         v1.post("backups/verify") { request, context in
             let body = try await context.attributed(APIResponse.decode(BackupVerifyRequest.self, from: request))
-            return APIResponse.json(try await engine.verifyBackups(body))
+            return APIResponse.json(try await engine.backups.verify(body))
         }
         v1.post("backups/restore") { request, context in
             let body = try await context.attributed(APIResponse.decode(BackupRestoreRequest.self, from: request))
-            return APIResponse.json(try await engine.restoreBackup(body))
+            return APIResponse.json(try await engine.backups.restore(body))
         }
         v1.post("backups/prune") { request, context in
             let body = try await context.attributed(APIResponse.decode(BackupPruneRequest.self, from: request))
-            return APIResponse.json(try await engine.pruneBackups(body))
+            return APIResponse.json(try await engine.backups.prune(body))
         }
         v1.post("drills") { request, context in
             let body = try await context.attributed(APIResponse.decode(DrillRequest.self, from: request))

@@ -70,7 +70,7 @@ struct LeaseTests {
     func scaleKeepsItsLockAliveThroughALongHealthGate() async throws {
         let s = try Sandbox(deadline: "10s")
         try await s.withDaemon { daemon in
-            await daemon.engine.setLeaseSettings(LeaseSettings(ttl: 1, heartbeat: .milliseconds(100)))
+            daemon.engine.setLeaseSettings(LeaseSettings(ttl: 1, heartbeat: .milliseconds(100)))
             _ = try await s.release("v1", readyAfterMs: 3000)
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
             let scaling = Task { () async throws -> EnvironmentStatus in

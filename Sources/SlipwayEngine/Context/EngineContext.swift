@@ -13,6 +13,8 @@ public struct EngineContext: Sendable {
     public let supervisor: Supervisor
     let logger: Logger
     public let configs: ConfigSource
+    /// The policy and the lease's settings.
+    public let admission: Admission
 
     var config: SlipwayConfig { configs.current }
 }

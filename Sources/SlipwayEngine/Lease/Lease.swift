@@ -86,19 +86,6 @@ public struct Lease: Sendable {
     }
 }
 
-extension Engine {
-    /// Takes `environment`'s lock for an operation with no record of its own, runs `body`, releases it.
-    /// (`body` is untyped-throwing on purpose: Swift 6.3.1 corrupted the results of generic async functions
-    /// whose closures had typed throws; errors come back out as `SlipwayError`.)
-    func withLease<T: Sendable>(_ environment: String, holder: String, actor: Principal,
-                                _ body: () async throws -> T) async throws(SlipwayError) -> T {
-        let (lease, _) = try Lease.acquire(store, environment: environment, holder: holder, actor: actor, settings: leaseSettings, logger: logger) { _, _ in }
-        do { return try await lease.hold(body) } catch let error as SlipwayError { throw error } catch {
-            throw SlipwayError(.internal, "the operation on '\(environment)' failed", cause: error)
-        }
-    }
-}
-
 extension Lease {
     /// Removes whatever lock `environment` has: an operator's `slipway lock release`, or a daemon start
     /// clearing the locks of the run before it. Audited, and a `lock.released` event.

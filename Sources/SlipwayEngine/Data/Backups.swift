@@ -5,16 +5,24 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+/// An environment's backups: taken (on demand, on a schedule, before a deploy), listed, verified, restored,
+/// pruned by retention and rescanned from the stores. It owns the `backups` index; what a deployment does
+/// with data (backup before deploy, migrations, `rollback --with-data`) and drills use it from the engine.
+public struct Backups: Sendable {
+    let context: EngineContext
+    var config: SlipwayConfig { context.config }
+    var store: SlipwayStore { context.store }
+    var logger: Logger { context.logger }
+
     /// The backup service of an environment; a usage error when it has no `backup:` section.
-    func backupService(_ env: EnvironmentConfig) throws(SlipwayError) -> BackupService {
-        let settings = try backupSettings(env)
+    func service(for env: EnvironmentConfig) throws(SlipwayError) -> BackupService {
+        let settings = try self.settings(env)
         let values = try Secrets(root: config.root).resolve(settings.secretNames, environment: env.name)
         return try BackupService(app: config.app, environment: env.name, settings: settings, secrets: values, root: config.root)
     }
 
     /// The environment's `backup:` section; a usage error when it has none.
-    func backupSettings(_ env: EnvironmentConfig) throws(SlipwayError) -> BackupSettings {
+    func settings(_ env: EnvironmentConfig) throws(SlipwayError) -> BackupSettings {
         guard let settings = env.backup else {
             throw .usage("environment '\(env.name)' has no backup section in \(config.file); add backup.sources and backup.stores")
         }
@@ -23,14 +31,14 @@ extension Engine {
 
     func releaseStamp(_ env: String) -> BackupManifest.Release? {
         guard let current = try? store.environment(env).currentRelease else { return nil }
-        let info = releases.info(current)
+        let info = context.releases.info(current)
         return BackupManifest.Release(version: current, digest: info?.digest, gitCommit: info?.gitCommit)
     }
 
     /// Takes a backup of `env` now and records it in the index.
-    func takeBackup(_ env: EnvironmentConfig, reason: String, deploymentId: Int64? = nil, beforeDeployOf: String? = nil,
+    func take(_ env: EnvironmentConfig, reason: String, deploymentId: Int64? = nil, beforeDeployOf: String? = nil,
                     only: String? = nil, actor: Principal) async throws(SlipwayError) -> BackupInfo {
-        let service = try backupService(env)
+        let service = try self.service(for: env)
         let began = ContinuousClock.now
         let created: BackupService.Created
         do {
@@ -54,20 +62,20 @@ extension Engine {
         return info
     }
 
-    public func createBackup(_ request: BackupCreateRequest) async throws(SlipwayError) -> BackupInfo {
-        let cfg = try await reloadConfig()
+    public func create(_ request: BackupCreateRequest) async throws(SlipwayError) -> BackupInfo {
+        let cfg = try await context.reloadConfig()
         let env = try cfg.environment(request.environment)
-        return try await withLease(env.name, holder: "backup by \(request.actor)", actor: request.by) { () async throws -> BackupInfo in
-            try await takeBackup(env, reason: "manual", only: request.source, actor: request.by)
+        return try await context.withLease(env.name, holder: "backup by \(request.actor)", actor: request.by) { () async throws -> BackupInfo in
+            try await take(env, reason: "manual", only: request.source, actor: request.by)
         }
     }
 
-    public func listBackups(environment: String?) async throws(SlipwayError) -> [BackupInfo] {
+    public func list(environment: String?) throws(SlipwayError) -> [BackupInfo] {
         if let environment { _ = try config.environment(environment) }
         return try store.backups(environment: environment)
     }
 
-    func backupRecord(_ id: String) throws(SlipwayError) -> (BackupInfo, EnvironmentConfig) {
+    func record(_ id: String) throws(SlipwayError) -> (BackupInfo, EnvironmentConfig) {
         guard let info = try store.backup(id) else { throw .notFound("no backup \(id); slipway backup list shows them") }
         guard let env = config.environments[info.environment] else {
             throw .usage("backup \(id) belongs to environment '\(info.environment)', which \(config.file) no longer defines")
@@ -75,17 +83,17 @@ extension Engine {
         return (info, env)
     }
 
-    public func verifyBackups(_ request: BackupVerifyRequest) async throws(SlipwayError) -> [VerifyReport] {
-        let cfg = try await reloadConfig()
+    public func verify(_ request: BackupVerifyRequest) async throws(SlipwayError) -> [VerifyReport] {
+        let cfg = try await context.reloadConfig()
         var targets: [BackupInfo]
-        if let id = request.id { targets = [try backupRecord(id).0] } else {
+        if let id = request.id { targets = [try record(id).0] } else {
             if let e = request.environment { _ = try cfg.environment(e) }
             targets = try store.backups(environment: request.environment)
         }
         var reports: [VerifyReport] = []
         for info in targets {
             guard let env = cfg.environments[info.environment] else { continue }
-            let service = try backupService(env)
+            let service = try self.service(for: env)
             let report = try await service.verify(info.manifest, locations: info.locations, restoreTest: request.restoreTest)
             try store.recordVerification(info.id, ok: report.ok)
             try store.record(Event(environment: info.environment, payload: .backup(.init(change: .verified, backupId: info.id, ok: report.ok,
@@ -98,10 +106,10 @@ extension Engine {
         return reports
     }
 
-    public func restoreBackup(_ request: BackupRestoreRequest) async throws(SlipwayError) -> RestoreReport {
-        _ = try await reloadConfig()
-        let (info, env) = try backupRecord(request.id)
-        let service = try backupService(env)
+    public func restore(_ request: BackupRestoreRequest) async throws(SlipwayError) -> RestoreReport {
+        _ = try await context.reloadConfig()
+        let (info, env) = try record(request.id)
+        let service = try self.service(for: env)
         var target = RestoreTarget.inPlace
         if let to = request.to { target = to.contains("://") ? .url(to) : .path(to.hasPrefix("/") ? to : config.root + "/" + to) }
         // An in-place restore changes what the running release reads: no deploy may run meanwhile.
@@ -113,8 +121,8 @@ extension Engine {
             let sources: [String]
             if target == .inPlace {
                 // An in-place restore changes what the running release reads: it passes the policy and holds the lease.
-                try admit(PolicyRequest(operation: .restore, environment: env.name, actor: request.by))
-                sources = try await withLease(env.name, holder: "restore of \(info.id) by \(request.actor)", actor: request.by, run)
+                try context.admit(PolicyRequest(operation: .restore, environment: env.name, actor: request.by))
+                sources = try await context.withLease(env.name, holder: "restore of \(info.id) by \(request.actor)", actor: request.by, run)
             } else {
                 sources = try await run()
             }
@@ -129,15 +137,15 @@ extension Engine {
     }
 }
 
-extension Engine {
+extension Backups {
     /// Applies retention: decides per backup, removes the rest from every store (unless `dryRun`).
-    public func pruneBackups(_ request: BackupPruneRequest, now: Date = Date()) async throws(SlipwayError) -> [PruneReport] {
-        let cfg = try await reloadConfig()
-        let names = Self.backupEnvironments(cfg, only: request.environment)
+    public func prune(_ request: BackupPruneRequest, now: Date = Date()) async throws(SlipwayError) -> [PruneReport] {
+        let cfg = try await context.reloadConfig()
+        let names = Self.environments(cfg, only: request.environment)
         var reports: [PruneReport] = []
         for name in names {
             let env = try cfg.environment(name)
-            let service = try backupService(env)
+            let service = try self.service(for: env)
             let all = try store.backups(environment: name)
             let decisions = try retentionPlan(all, settings: service.settings, environment: name)
             var removed: [String] = []
@@ -183,7 +191,7 @@ extension Engine {
     }
 
     /// The environments a backup-wide command covers: the one named, or every one with a `backup:` section.
-    static func backupEnvironments(_ cfg: SlipwayConfig, only: String?) -> [String] {
+    static func environments(_ cfg: SlipwayConfig, only: String?) -> [String] {
         only.map { [$0] } ?? cfg.environmentNames.filter { cfg.environments[$0]?.backup != nil }
     }
 
@@ -201,16 +209,16 @@ extension Engine {
     }
 }
 
-extension Engine {
+extension Backups {
     /// Reconciles the index with the stores: imports backups only the stores know (a new machine, a lost
     /// state.db), records where each copy is now, and forgets backups no store holds — only when every
     /// store could be read.
-    public func rescanBackups(_ request: BackupRescanRequest) async throws(SlipwayError) -> [RescanReport] {
-        let cfg = try await reloadConfig()
-        let names = Self.backupEnvironments(cfg, only: request.environment)
+    public func rescan(_ request: BackupRescanRequest) async throws(SlipwayError) -> [RescanReport] {
+        let cfg = try await context.reloadConfig()
+        let names = Self.environments(cfg, only: request.environment)
         var reports: [RescanReport] = []
         for name in names {
-            let service = try backupService(try cfg.environment(name))
+            let service = try self.service(for: try cfg.environment(name))
             let (found, failures) = await service.scan()
             let known = Dictionary(try store.backups(environment: name).map { ($0.id, $0) }) { first, _ in first }
             var report = RescanReport(environment: name, imported: [], updated: [], forgotten: [], errors: failures)
