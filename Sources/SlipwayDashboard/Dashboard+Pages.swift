@@ -8,7 +8,7 @@ extension Dashboard {
         let history = try await engine.history(environment: nil, limit: 200)
         let traffic = await engine.signals.traffic
         var commits: [String: String] = [:]
-        for r in await engine.releaseList() { if let c = r.gitCommit { commits[r.version] = c } }
+        for r in engine.releaseBuilds.list() { if let c = r.gitCommit { commits[r.version] = c } }
         let now = Date()
         let envs: [[String: Any]] = statuses.map { s in
             var e = environmentSummary(s)

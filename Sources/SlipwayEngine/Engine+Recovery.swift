@@ -10,13 +10,7 @@ extension Engine {
     /// rolled back, never half-switched), releases locks of the dead daemon, and pushes the table.
     public func reconcile() async throws(SlipwayError) {
         await signals.startNotificationCursor()
-        // Webhook builds the last daemon did not finish: their deliveries go, so a redelivery builds them.
-        let interrupted = try store.forgetUnsettledDeliveries()
-        if !interrupted.isEmpty {
-            logger.warning("forgot webhook deliveries whose build the last daemon did not finish", metadata: ["webhook.deliveries": "\(interrupted)"])
-            try store.audit(.daemon("webhook"), action: "webhook", target: "reconcile", outcome: "forgotten",
-                        detail: "\(interrupted.joined(separator: ", ")): the daemon stopped during the build; a redelivery builds it")
-        }
+        try webhooks.reconcile()
         // Deployments recorded before their commit time was: from the releases still on disk, once, so pruning
         // them later changes no report.
         let filled = try store.fillCommitTimes(reports.commitTimes())

@@ -19,6 +19,10 @@ public actor Engine {
     public nonisolated let signals: Signals
     /// Backups: taken, listed, verified, restored, pruned, rescanned.
     public nonisolated let backups: Backups
+    /// Releases: made from a directory or a git commit, listed.
+    public nonisolated let releaseBuilds: Releases
+    /// GitHub and GitLab deliveries, built and deployed by `WebhookService`.
+    public nonisolated let webhooks: Webhooks
     /// `slipway.yml` as last loaded (`reloadConfig` replaces it for every feature at once).
     public var config: SlipwayConfig { context.config }
     public nonisolated var store: SlipwayStore { context.store }
@@ -32,8 +36,6 @@ public actor Engine {
     public nonisolated let root: String
     /// Accepted deployments, run by `DeploymentService`.
     let deployments = DeploymentQueue()
-    /// Accepted webhook deliveries, built and deployed by `WebhookService`.
-    let webhookRuns = WorkQueue<WebhookJob>()
     /// The checks a deployment, rollback, scale or restore must pass before it starts.
     public nonisolated var policy: Policy { context.admission.policy }
     /// Lock lifetime and heartbeat (tests shorten them).
@@ -63,6 +65,8 @@ public actor Engine {
         self.reports = Reports(context: context)
         self.signals = Signals(context: context)
         self.backups = Backups(context: context)
+        self.releaseBuilds = Releases(context: context)
+        self.webhooks = Webhooks(context: context, releases: releaseBuilds)
         self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
     }
 
@@ -168,7 +172,6 @@ public actor Engine {
         return DeploymentProgress(deployment: d, events: try store.events(deployment: id, after: seq))
     }
 
-    public func releaseList() -> [ReleaseInfo] { releases.list() }
 
     public func locks() throws(SlipwayError) -> [LockInfo] { try store.locks() }
 

@@ -15,7 +15,7 @@ extension APIRoutes {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let source = context.channel?.remoteAddress?.ipAddress ?? "the admin socket"
-            let hooks = try await engine.verifiedWebhooks(provider, headers: headers, body: bytes)
+            let hooks = try await engine.webhooks.verified(provider, headers: headers, body: bytes)
             guard !hooks.isEmpty else {
                 try engine.access.audit(Principal.daemon("webhook:\(name)"), action: "webhook", target: name, outcome: "refused",
                                    detail: "bad or missing signature from \(source)")
@@ -26,7 +26,7 @@ extension APIRoutes {
             var origin = RequestOrigin.current
             origin?.roles = [.deployer]
             let result = try await RequestOrigin.$current.withValue(origin) {
-                try await engine.handleWebhook(delivery, hooks: hooks, body: bytes, source: source)
+                try await engine.webhooks.handle(delivery, hooks: hooks, body: bytes, source: source)
             }
             // Created when a deployment started; accepted while the build goes on past the hook's answer_within; when
             // every matching hook failed, the provider shows the delivery as failed.

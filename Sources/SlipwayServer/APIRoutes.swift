@@ -24,10 +24,10 @@ public enum APIRoutes {
         v1.get("status") { request, _ in
             APIResponse.json(try await engine.status(environment: request.uri.queryParameters.get("env")))
         }
-        v1.get("releases") { _, _ in APIResponse.json(await engine.releaseList()) }
+        v1.get("releases") { _, _ in APIResponse.json(engine.releaseBuilds.list()) }
         v1.post("releases") { request, context in
             let body = try await context.attributed(APIResponse.decode(ReleaseCreateRequest.self, from: request))
-            return APIResponse.json(try await engine.createRelease(body), status: .created)
+            return APIResponse.json(try await engine.releaseBuilds.create(body), status: .created)
         }
         v1.post("deployments") { request, context in
             let body = try await context.attributed(APIResponse.decode(DeployRequest.self, from: request))

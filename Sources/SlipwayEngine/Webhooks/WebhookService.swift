@@ -27,8 +27,8 @@ public struct WebhookService: Service {
     public func run() async throws {
         let engine = engine
         // A build can take as long as it likes; the daemon's shutdown cannot: builds under way are cancelled.
-        await engine.webhookRuns.serve(cancelRunning: true) { job in
-            let result = await RequestOrigin.$current.withValue(job.origin) { await engine.runWebhook(job) }
+        await engine.webhooks.runs.serve(cancelRunning: true) { job in
+            let result = await RequestOrigin.$current.withValue(job.origin) { await engine.webhooks.run(job) { request throws(SlipwayError) in try await engine.startDeployment(request) } }
             job.done.yield(result)
             job.done.finish()
         }

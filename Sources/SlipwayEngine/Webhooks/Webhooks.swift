@@ -6,10 +6,21 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+/// Webhooks from GitHub and GitLab: a delivery is verified, recorded before anything acts on it (a replay is
+/// refused), and becomes a `WebhookJob` that `WebhookService` runs: the commit built once into a release, then
+/// a deployment per matching hook through every gate. It owns the `webhook_deliveries` table and its queue;
+/// the deployments it starts are the engine's (`WebhookService` passes `Engine.startDeployment` in).
+public struct Webhooks: Sendable {
+    let context: EngineContext
+    let releases: Releases
+    /// Accepted deliveries, built and deployed by `WebhookService`.
+    let runs = WorkQueue<WebhookJob>()
+    var store: SlipwayStore { context.store }
+    var logger: Logger { context.logger }
+
     /// The configured hooks of `provider` whose secret signs this request (empty: refuse with 401, create nothing).
-    public func verifiedWebhooks(_ provider: WebhookSettings.Provider, headers: [String: String], body: [UInt8]) async throws(SlipwayError) -> [WebhookSettings] {
-        let cfg = try await reloadConfig()
+    public func verified(_ provider: WebhookSettings.Provider, headers: [String: String], body: [UInt8]) async throws(SlipwayError) -> [WebhookSettings] {
+        let cfg = try await context.reloadConfig()
         let hooks = cfg.webhooks.filter { $0.provider == provider }
         guard !hooks.isEmpty else { throw .notFound("no \(provider.rawValue) webhook is configured in \(cfg.file)") }
         let secrets = Secrets(root: cfg.root)
@@ -27,7 +38,7 @@ extension Engine {
     /// `WebhookService`. The answer waits for that up to the hooks' `answer_within`; after that it says the build
     /// goes on (no deployment id yet). A job that started no deployment forgets the delivery again, so the
     /// provider's "redeliver" retries it.
-    public func handleWebhook(_ delivery: WebhookDelivery, hooks: [WebhookSettings], body: [UInt8], source: String) async throws(SlipwayError) -> WebhookResult {
+    public func handle(_ delivery: WebhookDelivery, hooks: [WebhookSettings], body: [UInt8], source: String) async throws(SlipwayError) -> WebhookResult {
         let actor = Principal.daemon("webhook:\(delivery.provider.rawValue)")
         let digest = Hex.string(SHA256.hash(data: body))
         do { try store.recordDelivery(provider: delivery.provider.rawValue, id: delivery.id, bodyDigest: digest) } catch {
@@ -48,10 +59,10 @@ extension Engine {
         try store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "accepted",
                     detail: "delivery \(delivery.id): \(ref) at \(commit) from \(source); deploys to \(matched.map(\.deployTo).joined(separator: ", "))")
         let git = GitProvenance(commit: commit, ref: ref)
-        let version = Self.webhookVersion(git)
+        let version = Self.version(git)
         let (answers, done) = AsyncStream<WebhookResult?>.makeStream()
         let job = WebhookJob(delivery: delivery, ref: ref, commit: commit, git: git, version: version, hooks: matched, done: done)
-        guard webhookRuns.submit(job) else {
+        guard runs.submit(job) else {
             logger.write("forget webhook delivery \(delivery.id)", to: store) { () throws(SlipwayError) in
                 try store.forgetDelivery(provider: delivery.provider.rawValue, id: delivery.id)
             }
@@ -71,7 +82,7 @@ extension Engine {
 
     /// Builds the job's commit once, deploys it to each hook's environment, and forgets the delivery when no
     /// deployment started.
-    func runWebhook(_ job: WebhookJob) async -> WebhookResult {
+    func run(_ job: WebhookJob, deploy: (DeployRequest) async throws(SlipwayError) -> DeploymentInfo) async -> WebhookResult {
         let actor = Principal.daemon("webhook:\(job.delivery.provider.rawValue)")
         var actions: [WebhookResult.Action] = []
         var built: SlipwayError?? = nil
@@ -81,7 +92,7 @@ extension Engine {
             }
             if built == nil {
                 do {
-                    _ = try await releaseFromCommit(job.git, version: job.version, actor: actor)
+                    _ = try await releases.fromCommit(job.git, version: job.version, actor: actor)
                     built = .some(nil)
                 } catch { built = .some(error) }
             }
@@ -92,7 +103,7 @@ extension Engine {
             do {
                 var request = DeployRequest(version: job.version, environment: hook.deployTo, strategy: nil, kind: .deploy, actor: actor.name)
                 request.reason = "\(job.delivery.provider.rawValue) \(job.ref) at \(job.commit.prefix(12)), delivery \(job.delivery.id)"
-                let d = try await startDeployment(request)
+                let d = try await deploy(request)
                 actions.append(.init(deployTo: hook.deployTo, version: job.version, deploymentId: d.id, state: d.state))
             } catch {
                 actions.append(.init(deployTo: hook.deployTo, version: job.version, error: error))
@@ -115,10 +126,20 @@ extension Engine {
 
     /// A tag names its release (`v1.4.0`); a branch push gets `main-1a2b3c4d5e6f`. Characters a release
     /// name cannot hold become `-`.
-    static func webhookVersion(_ git: GitProvenance) -> String {
+    static func version(_ git: GitProvenance) -> String {
         let base = git.tag ?? "\(git.branch ?? "commit")-\(git.commit.prefix(12))"
         var name = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-+".contains($0)) ? $0 : "-" }.prefix(128))
         while name.hasPrefix(".") || name.hasPrefix("-") { name.removeFirst() }
         return name.isEmpty ? "commit-\(git.commit.prefix(12))" : name
+    }
+
+    /// At every start: the deliveries whose build the last daemon did not finish are forgotten, so a
+    /// redelivery builds them.
+    func reconcile() throws(SlipwayError) {
+        let interrupted = try store.forgetUnsettledDeliveries()
+        guard !interrupted.isEmpty else { return }
+        logger.warning("forgot webhook deliveries whose build the last daemon did not finish", metadata: ["webhook.deliveries": "\(interrupted)"])
+        try store.audit(.daemon("webhook"), action: "webhook", target: "reconcile", outcome: "forgotten",
+                        detail: "\(interrupted.joined(separator: ", ")): the daemon stopped during the build; a redelivery builds it")
     }
 }

@@ -3,11 +3,11 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+extension Releases {
     /// `git archive` of `git.commit` from `release.git.repo`, then `release.build` in that tree, then the
     /// release (from `release.files`, or the whole tree). The same commit again returns the release it made.
-    func releaseFromCommit(_ git: GitProvenance, version: String, actor: Principal) async throws(SlipwayError) -> ReleaseInfo {
-        let cfg = try await reloadConfig()
+    func fromCommit(_ git: GitProvenance, version: String, actor: Principal) async throws(SlipwayError) -> ReleaseInfo {
+        let cfg = try await context.reloadConfig()
         guard let repo = cfg.release.git?.repo else { throw .usage("webhooks need release.git.repo in \(cfg.file)") }
         let env = ProcessInfo.processInfo.environment
         let log = "\(cfg.logsDirectory)/build-\(version).log"
