@@ -11,7 +11,7 @@ extension Dashboard {
         var envs: [[String: Any]] = []
         for name in names {
             let list = try engine.backups.list(environment: name)
-            let drills = try await engine.drills(environment: name)
+            let drills = try engine.backups.drills(environment: name)
             // What the next `backup prune` (or the scheduled one) does with each, and which rules decide.
             var retention: [String: PruneDecision] = [:]
             for d in try engine.backups.retention(environment: name, backups: list) { retention[d.id] = d }

@@ -26,7 +26,7 @@ extension Engine {
             windows.append(CanaryWindow(name: name, canary: cw.with(canaryUse, restarts: canaryRestarts, memoryLimit: limit),
                                         stable: sw.with(stableUse, restarts: stableRestarts, memoryLimit: limit)))
         }
-        let readings = await Self.readProviders(of: env)
+        let readings = await MetricProviders.readProviders(of: env)
         var o = CanaryObservation(canary: Self.since(c.baseCanary, Self.counts(cp)), stable: Self.since(c.baseStable, Self.counts(sp)), windows: windows,
                                   instances: instances.count, alive: alive.count, ready: alive.filter(\.ready).count,
                                   restarts: instances.reduce(0) { $0 + $1.restarts }, upstreamErrors: cp?.upstreamErrors ?? 0)

@@ -49,7 +49,7 @@ extension Engine {
             var sample = WatchSample(requests: pool?.requests ?? 0, errors: (pool?.responses5xx ?? 0) + (pool?.upstreamErrors ?? 0),
                                      restarts: restarts, ready: instances.filter(\.ready).count,
                                      instances: instances.count, window: window)
-            let readings = await Self.readProviders(of: env)
+            let readings = await MetricProviders.readProviders(of: env)
             sample.providers = readings
             // Re-check after the awaits: the watch may have ended or been replaced meanwhile.
             guard var r = try? store.environment(name), var current = r.watch, current.deploymentId == w.deploymentId else { continue }

@@ -31,10 +31,10 @@ extension APIRoutes {
         }
         v1.post("drills") { request, context in
             let body = try await context.attributed(APIResponse.decode(DrillRequest.self, from: request))
-            return APIResponse.json(try await engine.drill(body), status: .created)
+            return APIResponse.json(try await engine.backups.drill(body), status: .created)
         }
         v1.get("drills") { request, _ in
-            APIResponse.json(try await engine.drills(environment: request.uri.queryParameters.get("env")))
+            APIResponse.json(try engine.backups.drills(environment: request.uri.queryParameters.get("env")))
         }
         v1.get("rollback/plan") { request, _ in
             let q = request.uri.queryParameters

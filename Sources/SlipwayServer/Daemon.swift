@@ -19,7 +19,7 @@ public final class Daemon: Sendable {
     let logger: Logger
     let group: ServiceGroup
 
-    /// - Parameter runSchedules: fire `backup` schedules (tests that drive `Engine.runDueJobs` with their own clock turn it off).
+    /// - Parameter runSchedules: fire `backup` schedules (tests that drive `Backups.runDueJobs` with their own clock turn it off).
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger, handleSignals: Bool = true,
                 runSchedules: Bool = true) throws(SlipwayError) {
         self.config = config
@@ -141,9 +141,9 @@ struct ScheduleService: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await engine.runDueJobs()
+                await engine.backups.runDueJobs()
                 // Wake for the next slot, and at least every 30 s to pick up configuration changes.
-                let next = await engine.nextScheduledRun()
+                let next = engine.backups.nextScheduledRun()
                 let wait = min(30, max(1, next.map { $0.timeIntervalSinceNow } ?? 30))
                 try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
             }

@@ -155,8 +155,8 @@ struct AlertIntegrationTests {
             func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
             try await s.withDaemon(runSchedules: false) { daemon in
                 // The database the backup reads does not exist: the scheduled backup at 02:00 fails.
-                #expect(await daemon.engine.runDueJobs(now: at("2026-11-28T12:00:00Z")).isEmpty)
-                #expect(await daemon.engine.runDueJobs(now: at("2026-11-29T02:00:10Z")) == ["backup:production"])
+                #expect(await daemon.engine.backups.runDueJobs(now: at("2026-11-28T12:00:00Z")).isEmpty)
+                #expect(await daemon.engine.backups.runDueJobs(now: at("2026-11-29T02:00:10Z")) == ["backup:production"])
                 let backups: [BackupInfo] = try await s.client.get("/v1/backups")
                 #expect(backups.isEmpty)
                 let alert = try await poll(within: .seconds(10)) {

@@ -365,24 +365,24 @@ struct DeployDataTests {
 
         try await s.withDaemon(runSchedules: false) { daemon in
             let engine = daemon.engine
-            #expect(await engine.scheduledJobs().map(\.key) == ["backup:production", "verify:production", "drill:production"])
+            #expect(engine.backups.scheduledJobs().map(\.key) == ["backup:production", "verify:production", "drill:production"])
             // Clocks are injected: Saturday 2026-11-28, 12:00 UTC. The first sight of a schedule starts it from its next slot.
-            #expect(await engine.runDueJobs(now: at("2026-11-28T12:00:00Z")).isEmpty)
-            #expect(await engine.runDueJobs(now: at("2026-11-29T00:59:00Z")).isEmpty, "01:59 in Berlin: not yet")
-            #expect(await engine.runDueJobs(now: at("2026-11-29T01:00:30Z")) == ["backup:production"], "02:00:30 in Berlin")
-            #expect(await engine.runDueJobs(now: at("2026-11-29T01:01:00Z")).isEmpty, "once per slot")
+            #expect(await engine.backups.runDueJobs(now: at("2026-11-28T12:00:00Z")).isEmpty)
+            #expect(await engine.backups.runDueJobs(now: at("2026-11-29T00:59:00Z")).isEmpty, "01:59 in Berlin: not yet")
+            #expect(await engine.backups.runDueJobs(now: at("2026-11-29T01:00:30Z")) == ["backup:production"], "02:00:30 in Berlin")
+            #expect(await engine.backups.runDueJobs(now: at("2026-11-29T01:01:00Z")).isEmpty, "once per slot")
             var backups: [BackupInfo] = try await s.client.get("/v1/backups")
             #expect(backups.map(\.reason) == ["scheduled"])
             #expect(backups[0].verifyOk == nil)
 
             // Sunday 03:30 Berlin: the weekly verification with its restore test.
-            #expect(await engine.runDueJobs(now: at("2026-11-29T02:30:00Z")) == ["verify:production"])
+            #expect(await engine.backups.runDueJobs(now: at("2026-11-29T02:30:00Z")) == ["verify:production"])
             backups = try await s.client.get("/v1/backups")
             #expect(backups[0].verifyOk == true)
 
             // The daemon was down for three nights: one catch-up backup (and the monthly drill), retention after each.
-            #expect(await engine.runDueJobs(now: at("2026-12-02T09:00:00Z")) == ["backup:production", "drill:production"])
-            #expect(await engine.runDueJobs(now: at("2026-12-03T01:00:00Z")) == ["backup:production"])
+            #expect(await engine.backups.runDueJobs(now: at("2026-12-02T09:00:00Z")) == ["backup:production", "drill:production"])
+            #expect(await engine.backups.runDueJobs(now: at("2026-12-03T01:00:00Z")) == ["backup:production"])
             // keep_last 2 keeps the two newest; the first one stays as the newest verified backup.
             backups = try await s.client.get("/v1/backups")
             #expect(backups.count == 3, "\(backups.map(\.id))")

@@ -132,10 +132,10 @@ struct HardeningIntegrationTests {
             let port = try #require(await it.next())
             let url = try #require(HTTPURL("https://127.0.0.1:\(port)"))
             var provider = ProviderSettings(source: .prometheus(url: url, query: "up"), failIf: try RuleParser.parse("value > 10"), ca: certs.caFile)
-            let read = await Engine.readProvider(provider, timeout: .seconds(5))
+            let read = await MetricProviders.readProvider(provider, timeout: .seconds(5))
             #expect(read.value == 7 && read.error == nil, "\(read)")
             provider.ca = nil
-            let untrusted = await Engine.readProvider(provider, timeout: .seconds(5))
+            let untrusted = await MetricProviders.readProvider(provider, timeout: .seconds(5))
             #expect(untrusted.value == nil && untrusted.error != nil, "a private CA's certificate is not trusted by the system's roots: \(untrusted)")
 
             let s = try Sandbox(extra: """

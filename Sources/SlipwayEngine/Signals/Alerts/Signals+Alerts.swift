@@ -30,7 +30,7 @@ extension Signals {
             var states = (try? store.alertStates(environment: name)) ?? [:]
             for alert in AlertSettings.builtIns + cfg.alerts {
                 var s = sample
-                if let p = alert.prometheus { s.value = await Engine.readProvider(p, timeout: .seconds(2)).value }
+                if let p = alert.prometheus { s.value = await MetricProviders.readProvider(p, timeout: .seconds(2)).value }
                 let key = "\(name)/\(alert.name)"
                 let (condition, summary, value) = judge(alert, env: env, sample: s, key: key, now: now)
                 alertReadings[key] = (value, summary)

@@ -14,7 +14,7 @@ public struct ScheduledJob: Sendable, Equatable {
     public var key: String { "\(kind.rawValue):\(environment)" }
 }
 
-extension Engine {
+extension Backups {
     /// Every scheduled job the configuration defines.
     public func scheduledJobs() -> [ScheduledJob] {
         var jobs: [ScheduledJob] = []
@@ -35,7 +35,7 @@ extension Engine {
     @discardableResult
     public func runDueJobs(now: Date = Date()) async -> [String] {
         // A slipway.yml that no longer loads: the jobs run on the configuration in force, and the log says why.
-        do { _ = try await reloadConfig() } catch { logger.warning("scheduled jobs run on the previous configuration", metadata: ["error": "\(error)"]) }
+        do { _ = try await context.reloadConfig() } catch { logger.warning("scheduled jobs run on the previous configuration", metadata: ["error": "\(error)"]) }
         var ran: [String] = []
         for job in scheduledJobs() {
             do throws(SlipwayError) {
@@ -70,15 +70,15 @@ extension Engine {
         switch job.kind {
         case .backup:
             _ = try await context.withLease(env.name, holder: "scheduled backup", actor: actor) { () async throws -> BackupInfo in
-                try await backups.take(env, reason: "scheduled", actor: actor)
+                try await take(env, reason: "scheduled", actor: actor)
             }
             // Retention after every scheduled backup, as `restic backup && restic forget` would.
-            _ = try await backups.prune(BackupPruneRequest(environment: env.name, dryRun: false, actor: name))
+            _ = try await prune(BackupPruneRequest(environment: env.name, dryRun: false, actor: name))
         case .verify:
             // Checksums of every copy; the restore test (if configured) on the newest backup.
-            _ = try await backups.verify(BackupVerifyRequest(environment: env.name, id: nil, restoreTest: false, actor: name))
+            _ = try await verify(BackupVerifyRequest(environment: env.name, id: nil, restoreTest: false, actor: name))
             if env.backup?.verify.restoreTest == true, let newest = try store.backups(environment: env.name).first {
-                _ = try await backups.verify(BackupVerifyRequest(environment: env.name, id: newest.id, restoreTest: true, actor: name))
+                _ = try await verify(BackupVerifyRequest(environment: env.name, id: newest.id, restoreTest: true, actor: name))
             }
         case .drill:
             _ = try await drill(DrillRequest(environment: env.name, actor: name))

@@ -4,15 +4,16 @@ import NIOSSL
 import SlipwayHTTP
 import Synchronization
 
-/// `analysis.providers`: asked concurrently once per interval, each within `timeout`.
-extension Engine {
+/// `analysis.providers`: asked concurrently once per interval, each within `timeout`, by the canary's
+/// analysis, the post-deploy watch and the alerts (`prometheus:` rules). Stateless.
+public enum MetricProviders {
     /// The environment's providers this interval (none without `analysis.providers`), each within min(interval, 2 s).
-    nonisolated static func readProviders(of env: EnvironmentConfig) async -> [ProviderReading] {
+    static func readProviders(of env: EnvironmentConfig) async -> [ProviderReading] {
         guard let analysis = env.analysis, !analysis.providers.isEmpty else { return [] }
         return await readProviders(analysis.providers, timeout: min(analysis.interval, .seconds(2)))
     }
 
-    nonisolated static func readProviders(_ providers: [ProviderSettings], timeout: Duration) async -> [ProviderReading] {
+    static func readProviders(_ providers: [ProviderSettings], timeout: Duration) async -> [ProviderReading] {
         await withTaskGroup(of: (Int, ProviderReading).self) { group in
             for (i, p) in providers.enumerated() {
                 group.addTask { (i, await readProvider(p, timeout: timeout)) }
@@ -24,7 +25,7 @@ extension Engine {
     }
 
     /// One TLS context per CA file (the system's roots for nil), built once: providers are read every interval.
-    nonisolated static func tlsContext(ca: String?) throws -> NIOSSLContext {
+    static func tlsContext(ca: String?) throws -> NIOSSLContext {
         try providerTLS.withLock { contexts in
             if let known = contexts[ca ?? ""] { return known }
             let made = try MiniHTTPClient.tlsContext(caFile: ca)
@@ -34,7 +35,7 @@ extension Engine {
     }
     nonisolated static let providerTLS = Mutex<[String: NIOSSLContext]>([:])
 
-    nonisolated static func readProvider(_ p: ProviderSettings, timeout: Duration) async -> ProviderReading {
+    static func readProvider(_ p: ProviderSettings, timeout: Duration) async -> ProviderReading {
         let url: HTTPURL, path: String
         switch p.source {
         case .prometheus(let u, let query):

@@ -6,12 +6,12 @@ import SlipwayHTTP
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+extension Backups {
     /// `slipway drill`: restores the newest backup into scratch, starts the serving release on it (its
     /// own port, SLIPWAY_SHARED and database secrets pointed at the scratch copies), health-checks it,
     /// and reports the time of each recovery phase (RTO) and the backup's age (RPO) against the targets.
     public func drill(_ request: DrillRequest) async throws(SlipwayError) -> DrillReport {
-        let cfg = try await reloadConfig()
+        let cfg = try await context.reloadConfig()
         let env = try cfg.environment(request.environment)
         return try await context.withLease(env.name, holder: "drill by \(request.actor)", actor: request.by) { () async throws -> DrillReport in
             try await drill(request, cfg: cfg, env: env)
@@ -19,12 +19,12 @@ extension Engine {
     }
 
     private func drill(_ request: DrillRequest, cfg: SlipwayConfig, env: EnvironmentConfig) async throws(SlipwayError) -> DrillReport {
-        let service = try backups.service(for: env)
+        let service = try service(for: env)
         guard let backup = try store.backups(environment: env.name).first else {
             throw .notFound("'\(env.name)' has no backup to drill; take one first: slipway backup create --env \(env.name)")
         }
         let current = try store.environment(env.name).currentRelease
-        let release = current ?? backup.releaseVersion.flatMap { releases.info($0) == nil ? nil : $0 } ?? releases.list().last?.version
+        let release = current ?? backup.releaseVersion.flatMap { context.releases.info($0) == nil ? nil : $0 } ?? context.releases.list().last?.version
         let started = Date()
         let log = service.logFile("drill", BackupManifest.newID(environment: env.name, at: started))
         var phases: [DrillReport.Phase] = []
@@ -59,7 +59,7 @@ extension Engine {
         return report
     }
 
-    public func drills(environment: String?) async throws(SlipwayError) -> [DrillReport] {
+    public func drills(environment: String?) throws(SlipwayError) -> [DrillReport] {
         if let environment { _ = try config.environment(environment) }
         return try store.drills(environment: environment)
     }
@@ -72,13 +72,13 @@ extension Engine {
         let began = ContinuousClock.now
         do throws(SlipwayError) {
             port = try PortAllocator.freePort()
-            var vars = try await supervisor.environment(app: config.app, env: env, release: release, slot: 0, port: port)
+            var vars = try await context.supervisor.environment(app: config.app, env: env, release: release, slot: 0, port: port)
             vars["SLIPWAY_SHARED"] = restored.sharedDirectory
             vars["SLIPWAY_INSTANCE"] = "\(env.name)-\(release)-drill"
             vars["SLIPWAY_DRILL"] = "1"
             for (k, v) in restored.environment { vars[k] = v }
             let argv = try CommandLineSplitter.split(env.process.command, variables: vars)
-            child = try ProcessSpawner.spawn(argv: argv, directory: releases.path(release), environment: vars, logFile: log)
+            child = try ProcessSpawner.spawn(argv: argv, directory: context.releases.path(release), environment: vars, logFile: log)
         } catch {
             return ([], "cannot start \(release): \(error.message)")
         }
