@@ -19,7 +19,7 @@ extension Engine {
             PeriodicJob(name: "supervision", period: .milliseconds(250)) { await self.supervise() },
             PeriodicJob(name: "alerts", period: Signals.alertInterval) { await self.signals.evaluateAlerts(now: Date()) },
             PeriodicJob(name: "approvals", period: .milliseconds(2500)) { await self.startApprovedDeploys() },
-            PeriodicJob(name: "router-liveness", period: .seconds(2)) { await self.keepRouterRunning() },
+            PeriodicJob(name: "router-liveness", period: .seconds(2)) { await self.routing.keepRunning() },
             PeriodicJob(name: "retention", period: .seconds(3600)) { await self.pruneHistory(now: Date()) },
         ]
     }
@@ -47,12 +47,6 @@ extension Engine {
         if changed { await pushTableLogged() }
     }
 
-    /// Starts the router again when it stops answering, and gives it the table.
-    func keepRouterRunning() async {
-        guard !(await router.isRunning()) else { return }
-        logger.warning("the router is not answering; starting it again")
-        await pushTableLogged()  // starts it first
-    }
 
     /// The event log keeps 90 days (and always its newest 10,000 events); log files keep `logs.retention`.
     func pruneHistory(now: Date) async {
@@ -64,11 +58,6 @@ extension Engine {
         }
         let removed = pruneLogs(now: now)
         if removed > 0 { logger.info("removed old log files", metadata: ["logs.removed": "\(removed)"]) }
-    }
-
-    /// Pushes the table where the caller goes on either way (a best effort): a failure is logged.
-    func pushTableLogged() async {
-        do { try await pushTable() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
     }
 }
 

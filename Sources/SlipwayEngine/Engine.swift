@@ -17,6 +17,8 @@ public actor Engine {
     public nonisolated let reports: Reports
     /// Alerts, incidents, autoscaling and the notifications' outbox.
     public nonisolated let signals: Signals
+    /// The route table the router serves, and the router process kept running.
+    public nonisolated let routing: Routing
     /// Backups: taken, listed, verified, restored, pruned, rescanned.
     public nonisolated let backups: Backups
     /// Releases: made from a directory or a git commit, listed.
@@ -43,7 +45,6 @@ public actor Engine {
     /// The post-deploy watches' judges, per environment (rebuilt after a restart).
     var watchers: [String: WatchJudge] = [:]
     var lastWatch: [String: Date] = [:]
-    var lastGeneration = 0
     /// How long the event log keeps events (its newest 10,000 stay whatever their age).
     static let eventRetention: Duration = .seconds(90 * 86_400)
     /// The running canaries' interval sleeps, per environment (a promote or abort cuts one short).
@@ -64,6 +65,7 @@ public actor Engine {
         self.events = EventLog(context: context)
         self.reports = Reports(context: context)
         self.signals = Signals(context: context)
+        self.routing = Routing(context: context)
         self.backups = Backups(context: context)
         self.releaseBuilds = Releases(context: context)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)
@@ -74,56 +76,16 @@ public actor Engine {
     @discardableResult
     public func reloadConfig() async throws(SlipwayError) -> SlipwayConfig { try await context.reloadConfig() }
 
-    // MARK: Router table
+    // MARK: Router table (`Routing`)
 
-    /// What the router should serve: per environment, the current release's ready, running instances.
-    func desiredTable() throws(SlipwayError) -> RouteTable {
-        var listeners: [ListenerTable] = []
-        let all = try store.instances()
-        for name in config.environmentNames {
-            guard let env = config.environments[name] else { continue }
-            let record = try store.environment(name)
-            // An environment in maintenance keeps its listener even with nothing serving: it answers the page.
-            guard record.currentRelease != nil || record.maintenance != nil else { continue }
-            var pools: [Pool] = []
-            func backends(_ release: String) -> [Backend] {
-                all.filter { $0.environment == name && $0.release == release && $0.state == .running && $0.ready }.map { Backend(port: $0.port) }
-            }
-            if let rollout = record.rollout, !rollout.isEmpty {
-                // A canary's pool is listed first: with a sticky header it takes the lowest hash buckets.
-                let canary = record.canary?.release
-                for (release, weight) in rollout.sorted(by: { ($0.key == canary ? 0 : 1, $0.key) < ($1.key == canary ? 0 : 1, $1.key) }) {
-                    pools.append(Pool(name: release, weight: weight, backends: backends(release)))
-                }
-            } else if let current = record.currentRelease {
-                pools.append(Pool(name: current, weight: 100, backends: backends(current)))
-            }
-            listeners.append(ListenerTable(name: name, listen: env.router.listen, drainTimeoutMs: env.router.drainTimeout.milliseconds,
-                                           pools: pools, maintenance: record.maintenance,
-                                           timeouts: .init(connectMs: env.router.connectTimeout.milliseconds, responseMs: env.router.responseTimeout.milliseconds,
-                                                           idleMs: env.router.idleTimeout.milliseconds),
-                                           forwardedHeaders: env.router.forwardedHeaders, requestIdHeader: env.router.requestIdHeader,
-                                           sticky: record.canary == nil ? nil : env.canary.sticky))
-            if env.canary.retryOnStable, let canary = record.canary { listeners[listeners.count - 1].retryCanary = canary.release }
-        }
-        // Strictly increasing, and above anything a previous daemon run pushed (milliseconds since 1970).
-        lastGeneration = max(lastGeneration + 1, Int(Date().timeIntervalSince1970 * 1000))
-        return RouteTable(generation: lastGeneration, listeners: listeners)
-    }
+    public func pushTable() async throws(SlipwayError) { try await routing.push() }
 
-    public func pushTable() async throws(SlipwayError) {
-        try await router.ensureRunning(logger: logger)
-        try await router.push(try desiredTable())
-    }
+    /// Pushes the table where the caller goes on either way (a best effort): a failure is logged.
+    func pushTableLogged() async { await routing.pushLogged() }
 
     /// Waits until the router reports no request in flight on `pool` of `environment`, or `timeout`.
     func waitForDrain(environment: String, pool: String, timeout: Duration) async -> Int {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let inflight = (try? await router.stats())?[environment]?[pool]?.inflight ?? 0
-            if inflight == 0 || ContinuousClock.now >= deadline { return inflight }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
+        await routing.waitForDrain(environment: environment, pool: pool, timeout: timeout)
     }
 
     // MARK: Queries

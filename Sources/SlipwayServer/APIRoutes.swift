@@ -65,7 +65,7 @@ public enum APIRoutes {
         }
         v1.post("router/restart") { request, context in
             let body = try await context.attributed(APIResponse.decode(EnvironmentRequest.self, from: request))
-            return APIResponse.json(try await engine.restartRouter(actor: body.by))
+            return APIResponse.json(try await engine.routing.restart(actor: body.by))
         }
         v1.get("locks") { _, _ in APIResponse.json(try await engine.locks()) }
         v1.post("locks/release") { request, context in

@@ -1,10 +1,10 @@
 import SlipwayCore
 import SlipwayStore
 
-extension Engine {
+extension Routing {
     /// `slipway restart-router`: a new router process takes the listening sockets over (no connection
     /// refused, no request failed) and the old one drains. Audited.
-    public func restartRouter(actor: Principal) async throws(SlipwayError) -> RouterRestartResult {
+    public func restart(actor: Principal) async throws(SlipwayError) -> RouterRestartResult {
         do {
             try await router.ensureRunning(logger: logger)
             let pid = try await router.restart()
