@@ -7,16 +7,17 @@ import SlipwayStore
 extension Engine {
     public func canaryCommand(_ request: CanaryRequest) throws(SlipwayError) -> CanaryStatus {
         let env = try config.environment(request.environment)
-        var record = try store.environment(env.name)
-        guard var c = record.canary else {
-            try store.audit(request.by, action: "canary.\(request.action.rawValue)", target: env.name, outcome: "refused", detail: "no canary in progress")
+        let action = "canary.\(request.action.rawValue)"
+        let command = CanaryCommand(action: request.action, actor: request.by.name, reason: request.reason)
+        // The command and its audit entry in one transaction: the canary's loop acts only on an audited command.
+        let accepted = try store.setCanaryCommand(command, environment: env.name) { c in
+            AuditNote(request.by, action: action, target: "\(env.name)/\(c.release)", outcome: "accepted",
+                      detail: "deployment \(c.deploymentId), step \(c.step + 1) of \(c.steps)" + (request.reason.map { ": \($0)" } ?? ""))
+        }
+        guard accepted != nil else {
+            try store.audit(request.by, action: action, target: env.name, outcome: "refused", detail: "no canary in progress")
             throw .notFound("no canary is in progress in \(env.name); 'slipway deploy VERSION --strategy canary' starts one")
         }
-        c.command = CanaryCommand(action: request.action, actor: request.by.name, reason: request.reason)
-        record.canary = c
-        // The command and its audit entry in one transaction: the canary's loop acts only on an audited command.
-        try store.save(record, audited: request.by, action: "canary.\(request.action.rawValue)", target: "\(env.name)/\(c.release)", outcome: "accepted",
-                       detail: "deployment \(c.deploymentId), step \(c.step + 1) of \(c.steps)" + (request.reason.map { ": \($0)" } ?? ""))
         wakeCanary(env.name)
         return try canaryStatus(environment: env.name)
     }

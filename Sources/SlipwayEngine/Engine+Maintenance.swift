@@ -16,46 +16,45 @@ extension Engine {
     }
 
     private func maintenance(_ request: MaintenanceRequest, cfg: SlipwayConfig, env: EnvironmentConfig) async throws(SlipwayError) -> EnvironmentStatus {
-        var record = try store.environment(env.name)
-        let before = record.maintenance
+        let before = try store.environment(env.name).maintenance
         let now = Int64(Date().timeIntervalSince1970)
+        let mode: MaintenanceMode?
         let detail: String
         switch request.action {
         case .on:
             let html = try maintenancePage(request, directory: cfg.directory, current: before)
             let retry = try seconds(request.retryAfter, flag: "--retry-after", default: before?.retryAfterS ?? 60)
-            record.maintenance = MaintenanceMode(mode: .on, html: html, retryAfterS: retry, holdLimitMs: before?.holdLimitMs ?? 30_000,
-                                                 since: now, actor: request.actor)
+            mode = MaintenanceMode(mode: .on, html: html, retryAfterS: retry, holdLimitMs: before?.holdLimitMs ?? 30_000, since: now,
+                                   actor: request.actor)
             detail = "503 page, Retry-After \(retry)s"
         case .pause:
             let limit = try seconds(request.limit, flag: "--limit", default: Int((before?.holdLimitMs ?? 30_000) / 1000))
             guard (1...600).contains(limit) else { throw .usage("--limit must be from 1s to 10m: requests are held in memory") }
             let html = try maintenancePage(request, directory: cfg.directory, current: before)
             let retry = try seconds(request.retryAfter, flag: "--retry-after", default: before?.retryAfterS ?? 60)
-            record.maintenance = MaintenanceMode(mode: .paused, html: html, retryAfterS: retry, holdLimitMs: Int64(limit) * 1000,
-                                                 since: now, actor: request.actor)
+            mode = MaintenanceMode(mode: .paused, html: html, retryAfterS: retry, holdLimitMs: Int64(limit) * 1000, since: now,
+                                   actor: request.actor)
             detail = "new requests held for up to \(limit)s"
         case .resume:
             guard before?.mode == .paused else { throw .usage("'\(env.name)' is not paused; slipway maintenance pause holds requests") }
-            record.maintenance = nil
+            mode = nil
             detail = "held requests released"
         case .off:
-            record.maintenance = nil
+            mode = nil
             detail = before == nil ? "was not in maintenance" : "traffic flows again"
         }
         // The mode and its audit entry in one transaction, before the router acts on it.
-        try store.save(record, audited: request.by, action: "maintenance.\(request.action.rawValue)", outcome: "ok", detail: detail,
-                       before: before.map { "maintenance (\($0.mode.rawValue))" } ?? "serving",
-                       after: record.maintenance.map { "maintenance (\($0.mode.rawValue))" } ?? "serving")
+        let action = "maintenance.\(request.action.rawValue)"
+        try store.setMaintenance(mode, environment: env.name, audit: AuditNote(request.by, action: action, outcome: "ok", detail: detail,
+                                                                                before: before.map { "maintenance (\($0.mode.rawValue))" } ?? "serving",
+                                                                                after: mode.map { "maintenance (\($0.mode.rawValue))" } ?? "serving"))
         do {
             try await pushTable()
         } catch {
-            var back = record
-            back.maintenance = before
-            try store.save(back, audited: request.by, action: "maintenance.\(request.action.rawValue)", outcome: "failed", detail: error.message)
+            try store.setMaintenance(before, environment: env.name, audit: AuditNote(request.by, action: action, outcome: "failed", detail: error.message))
             throw error
         }
-        recordMaintenance(env.name, record.maintenance, detail: detail)
+        recordMaintenance(env.name, mode, detail: detail)
         logger.info("maintenance \(request.action.rawValue)", metadata: ["maintenance.env": "\(env.name)", "maintenance.detail": "\(detail)"])
         guard let status = try await status(environment: env.name).first else { throw .notFound("no environment \(env.name)") }
         return status
@@ -87,26 +86,25 @@ extension Engine {
     /// deployment's) from the start of the restore until the switch. Recorded and pushed before it returns.
     /// An operator's own maintenance mode (already answering the page, or already holding) is left as it is.
     func holdTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async throws(SlipwayError) {
-        var record = try store.environment(env.name)
-        if let mode = record.maintenance?.mode {
-            note(d, "\(env.name) is in maintenance (\(mode.rawValue)) already: no request reaches the data during the restore",
+        let hold = MaintenanceMode(mode: .paused, html: MaintenanceMode.page(message: "We are restoring data and will be back shortly."),
+                                   retryAfterS: 30, holdLimitMs: Self.dataRollbackHoldMs, since: Int64(Date().timeIntervalSince1970),
+                                   actor: Self.holdActor(d))
+        if let existing = try store.holdRequests(hold, environment: env.name) {
+            note(d, "\(env.name) is in maintenance (\(existing.mode.rawValue)) already: no request reaches the data during the restore",
                  log: DeployLog(path: d.logFile))
             return
         }
-        record.maintenance = MaintenanceMode(mode: .paused, html: MaintenanceMode.page(message: "We are restoring data and will be back shortly."),
-                                             retryAfterS: 30, holdLimitMs: Self.dataRollbackHoldMs,
-                                             since: Int64(Date().timeIntervalSince1970), actor: Self.holdActor(d))
-        try store.save(record)
         try await pushTable()
-        recordMaintenance(env.name, record.maintenance, detail: "requests held while deployment \(d.id) restores data")
+        recordMaintenance(env.name, hold, detail: "requests held while deployment \(d.id) restores data")
         note(d, "holding new requests to \(env.name) until the switch (each for up to \(Self.dataRollbackHoldMs / 1000)s)", log: DeployLog(path: d.logFile))
     }
 
     /// Lifts a hold set by `holdTraffic` for `d` (after the rollback gave up); a switch lifts it itself.
     func releaseTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async {
-        guard var record = try? store.environment(env.name), record.maintenance?.actor == Self.holdActor(d) else { return }
-        record.maintenance = nil
-        logger.write("save the environment", to: store) { () throws(SlipwayError) in try store.save(record) }
+        let lifted = logger.write("lift deployment \(d.id)'s hold on requests", to: store) { () throws(SlipwayError) in
+            try store.releaseHold(environment: env.name, holder: Self.holdActor(d))
+        }
+        guard lifted == true else { return }
         await pushTableLogged()
         recordMaintenance(env.name, nil, detail: "held requests released: deployment \(d.id) did not finish")
     }

@@ -24,7 +24,7 @@ extension Engine {
 
     private func resize(_ env: EnvironmentConfig, app: String, to wanted: Int, actor: Principal) async throws(SlipwayError) {
         guard let current = try store.environment(env.name).currentRelease else {
-            try saveInstanceCount(env.name, wanted)
+            try store.setInstanceCount(wanted, environment: env.name)
             return
         }
         let live = try store.instances(environment: env.name).filter { $0.release == current && $0.state != .standby && $0.state != .stopping }
@@ -44,10 +44,10 @@ extension Engine {
                               + "still \(live.count) instance(s), traffic unchanged")
             }
             try await markServing(fresh, env: env)
-            try saveInstanceCount(env.name, wanted)
+            try store.setInstanceCount(wanted, environment: env.name)
             try await pushTable()
         } else {
-            try saveInstanceCount(env.name, wanted)
+            try store.setInstanceCount(wanted, environment: env.name)
             guard live.count > wanted else { return }
             let victims = live.sorted { $0.slot < $1.slot }.suffix(live.count - wanted)
             for var i in victims { i.state = .stopping; i.ready = false; try store.save(i) }
@@ -55,12 +55,6 @@ extension Engine {
             _ = await waitForDrain(environment: env.name, pool: current, timeout: .milliseconds(200))
             await supervisor.stopAll(Array(victims), timeout: env.process.stopTimeout)
         }
-    }
-
-    private func saveInstanceCount(_ environment: String, _ count: Int) throws(SlipwayError) {
-        var record = try store.environment(environment)
-        record.instances = count
-        try store.save(record)
     }
 
     /// Takes environments offline: stops their instances and removes their listeners; with `all`, stops the router too.
@@ -71,11 +65,7 @@ extension Engine {
         for name in names {
             guard let env = cfg.environments[name] else { continue }
             try await context.withLease(name, holder: "down by \(actor.name)", actor: actor) { () async throws -> Void in
-                var record = try store.environment(name)
-                if let c = record.currentRelease { record.previousRelease = c }
-                record.currentRelease = nil
-                record.standbyUntil = nil
-                try store.save(record)
+                try store.takeOffline(environment: name)
                 // Best effort: the instances stop next either way, and a router that missed the table answers 502 for them.
                 await pushTableLogged()
                 await supervisor.stopAll(try store.instances(environment: name), timeout: env.process.stopTimeout)

@@ -38,10 +38,8 @@ extension Engine {
                 logger.info("warm standby expired; stopping", metadata: ["instance.env": "\(name)", "instance.count": "\(standby.count)"])
                 await supervisor.stopAll(standby, timeout: env.process.stopTimeout)
             }
-            // Re-read after the await: a deployment may have set a new standby time meanwhile.
-            guard var record = try? store.environment(name), record.standbyUntil == until else { continue }
-            record.standbyUntil = nil
-            logger.write("save the environment", to: store) { () throws(SlipwayError) in try store.save(record) }
+            // Only if no deployment set a new standby time meanwhile (the store checks, in the transaction).
+            logger.write("end the warm standby", to: store) { () throws(SlipwayError) in try store.endStandby(environment: name, until: until) }
         }
         await watchReleases(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil })
         if changed { await pushTableLogged() }

@@ -11,17 +11,15 @@ extension Engine {
     func startWatch(_ d: DeploymentInfo, _ job: DeploymentJob) {
         let env = job.env
         // A release that now serves (deployed with --force) is no longer remembered as bad.
-        if var record = try? store.environment(env.name), record.badReleases?[d.version] != nil, record.currentRelease == d.version {
-            record.badReleases?[d.version] = nil
-            logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in try store.save(record) }
+        if let record = try? store.environment(env.name), record.badReleases?[d.version] != nil, record.currentRelease == d.version {
+            logger.write("forget that \(d.version) was bad", to: store) { () throws(SlipwayError) in
+                try store.markBad(d.version, why: nil, environment: env.name)
+            }
         }
-        guard d.kind == .deploy, env.watch > .zero, let previous = d.previousVersion, previous != d.version,
-              var record = try? store.environment(env.name), record.currentRelease == d.version else { return }
-        let until = Date().addingTimeInterval(env.watch.seconds)
-        record.watch = WatchInfo(deploymentId: d.id, release: d.version, previous: previous, until: until)
-        // The release to roll back to stays warm for the whole watch.
-        record.standbyUntil = max(record.standbyUntil ?? until, until)
-        do { try store.save(record) } catch { return }
+        guard d.kind == .deploy, env.watch > .zero, let previous = d.previousVersion, previous != d.version else { return }
+        // The release to roll back to stays warm for the whole watch (`startWatch` keeps it so, if the release still serves).
+        let watch = WatchInfo(deploymentId: d.id, release: d.version, previous: previous, until: Date().addingTimeInterval(env.watch.seconds))
+        guard (try? store.startWatch(watch, environment: env.name)) == true else { return }
         watchers[env.name] = nil
         note(d, "watching \(d.version) for \(DurationParsing.format(env.watch)); \(previous) stays warm to roll back to", log: DeployLog(path: d.logFile))
     }
@@ -52,18 +50,18 @@ extension Engine {
             let readings = await MetricProviders.readProviders(of: env)
             sample.providers = readings
             // Re-check after the awaits: the watch may have ended or been replaced meanwhile.
-            guard var r = try? store.environment(name), var current = r.watch, current.deploymentId == w.deploymentId else { continue }
+            guard let current = try? store.environment(name).watch, current.deploymentId == w.deploymentId else { continue }
             var judge = watchers[name] ?? WatchJudge(analysis: env.analysis)
             let verdict = judge.observe(sample, at: now)
             watchers[name] = judge
-            current.last = Self.watchLine(pool, ready: sample.ready, instances: sample.instances)
-            r.watch = current
-            logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in try store.save(r) }
+            let line = Self.watchLine(pool, ready: sample.ready, instances: sample.instances)
+            logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in
+                try store.noteWatch(line, deployment: w.deploymentId, environment: name)
+            }
             guard let reason = verdict else { continue }
             endWatch(name, w, why: "the watch rolls back to \(w.previous): \(reason)")
-            if var bad = try? store.environment(name) {
-                bad.badReleases = (bad.badReleases ?? [:]).merging([w.release: "the watch: \(reason)"]) { $1 }
-                logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in try store.save(bad) }
+            logger.write("remember \(w.release) as bad", to: store) { () throws(SlipwayError) in
+                try store.markBad(w.release, why: "the watch: \(reason)", environment: name)
             }
             var request = DeployRequest(version: w.previous, environment: name, strategy: nil, kind: .rollback, actor: "watch")
             request.reason = reason
@@ -77,9 +75,8 @@ extension Engine {
     }
 
     private func endWatch(_ name: String, _ w: WatchInfo, why: String) {
-        guard var record = try? store.environment(name), record.watch?.deploymentId == w.deploymentId else { return }
-        record.watch = nil
-        logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in try store.save(record) }
+        let ended = logger.write("end the watch", to: store) { () throws(SlipwayError) in try store.endWatch(deployment: w.deploymentId, environment: name) }
+        if ended == false { return }  // it had ended or another replaced it
         watchers[name] = nil
         lastWatch[name] = nil
         if let d = try? store.deployment(w.deploymentId) { note(d, why, log: DeployLog(path: d.logFile)) }

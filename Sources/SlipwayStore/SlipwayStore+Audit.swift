@@ -20,21 +20,6 @@ extension SlipwayStore {
         }
     }
 
-    /// Saves an environment's row and its audit entry in one transaction: the change is audited or not made.
-    public func save(_ env: EnvironmentRecord, audited actor: Principal, action: String, target: String? = nil, outcome: String, detail: String,
-                     before: String? = nil, after: String? = nil, now: Date = Date()) throws(SlipwayError) {
-        let r = Self.auditRecord(actor, action: action, target: target ?? env.name, outcome: outcome, detail: detail, before: before, after: after, now: now)
-        do {
-            try write { db in
-                try env.save(db)
-                try Self.appendAudit(db, r)
-            }
-        } catch {
-            countWriteFailure()
-            throw SlipwayError(.internal, "cannot record \(action) on \(env.name) with its audit entry; nothing changed", cause: error)
-        }
-    }
-
     static func auditRecord(_ actor: Principal, action: String, target: String, outcome: String, detail: String,
                             before: String? = nil, after: String? = nil, now: Date) -> AuditRecord {
         let origin = RequestOrigin.current

@@ -125,10 +125,11 @@ struct HardeningTests {
         try store.db.write { db in try db.execute(sql: "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk full'); END") }
         let ann = Principal(name: "ann", via: .socket)
         #expect(throws: SlipwayError.self) { try store.audit(ann, action: "deploy", target: "production/v1", outcome: "ok") }
-        var record = try store.environment("production")
-        record.currentRelease = "v9"
-        #expect(throws: SlipwayError.self) { try store.save(record, audited: ann, action: "maintenance.on", outcome: "ok", detail: "503 page") }
-        #expect(try store.environment("production").currentRelease == nil, "the change was not made without its audit entry")
+        let page = MaintenanceMode(mode: .on, html: "<p>back soon</p>", retryAfterS: 60, holdLimitMs: 0, since: 0, actor: "ann")
+        #expect(throws: SlipwayError.self) {
+            try store.setMaintenance(page, environment: "production", audit: AuditNote(ann, action: "maintenance.on", outcome: "ok", detail: "503 page"))
+        }
+        #expect(try store.environment("production").maintenance == nil, "the change was not made without its audit entry")
         #expect(store.writeFailures == 2)
         try store.db.write { db in try db.execute(sql: "CREATE TRIGGER no_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END") }
         #expect(throws: SlipwayError.self) { try store.record(Event(environment: "production", payload: .lock(.init(change: .lost, holder: "x", detail: "")))) }
