@@ -58,22 +58,20 @@ extension SlipwayStore {
     /// A data rollback holds new requests with `mode` unless the environment is in maintenance already;
     /// returns that maintenance mode (nothing changed) or nil (the hold is set).
     public func holdRequests(_ mode: MaintenanceMode, environment: String) throws(SlipwayError) -> MaintenanceMode? {
-        var existing: MaintenanceMode?
         try updateEnvironment(environment) { record in
-            if let current = record.maintenance { existing = current } else { record.maintenance = mode }
+            if let current = record.maintenance { return current }
+            record.maintenance = mode
+            return nil
         }
-        return existing
     }
 
     /// Lifts a hold set by `holder`; false when the environment has none of its own.
     public func releaseHold(environment: String, holder: String) throws(SlipwayError) -> Bool {
-        var lifted = false
         try updateEnvironment(environment) { record in
-            guard record.maintenance?.actor == holder else { return }
+            guard record.maintenance?.actor == holder else { return false }
             record.maintenance = nil
-            lifted = true
+            return true
         }
-        return lifted
     }
 
     /// A `canary promote|abort` for the canary in progress, audited with it; nil (nothing written) when there is none.
@@ -112,14 +110,12 @@ extension SlipwayStore {
 
     /// A watch starts on `watch.release` if it still serves; the release to roll back to stays warm as long.
     public func startWatch(_ watch: WatchInfo, environment: String) throws(SlipwayError) -> Bool {
-        var started = false
         try updateEnvironment(environment) { record in
-            guard record.currentRelease == watch.release else { return }
+            guard record.currentRelease == watch.release else { return false }
             record.watch = watch
             record.standbyUntil = max(record.standbyUntil ?? watch.until, watch.until)
-            started = true
+            return true
         }
-        return started
     }
 
     /// The watch of `deployment`'s latest line of figures (nothing when another watch replaced it).
@@ -132,13 +128,11 @@ extension SlipwayStore {
 
     /// Ends the watch of `deployment`; false when it had ended or was replaced already.
     public func endWatch(deployment: Int64, environment: String) throws(SlipwayError) -> Bool {
-        var ended = false
         try updateEnvironment(environment) { record in
-            guard record.watch?.deploymentId == deployment else { return }
+            guard record.watch?.deploymentId == deployment else { return false }
             record.watch = nil
-            ended = true
+            return true
         }
-        return ended
     }
 
     /// Remembers `release` as bad (deploying it again needs `--force`), or forgets it (`why` nil) once it serves again.

@@ -6,14 +6,14 @@ import SlipwayCore
 /// (a canary always has its two pools' weights; no rollout outlives its canary) and happens in one
 /// transaction that reads, changes and writes the record: no other write lands in between.
 extension SlipwayStore {
-    /// Changes one environment's record in one transaction; returns it as written.
+    /// Changes one environment's record in one transaction; returns what `change` returns.
     @discardableResult
-    public func updateEnvironment(_ name: String, _ change: (inout EnvironmentRecord) -> Void) throws(SlipwayError) -> EnvironmentRecord {
+    public func updateEnvironment<T>(_ name: String, _ change: (inout EnvironmentRecord) -> T) throws(SlipwayError) -> T {
         try write { db in
             var record = try EnvironmentRecord.fetchOne(db, key: name) ?? EnvironmentRecord(name: name)
-            change(&record)
+            let result = change(&record)
             try record.save(db)
-            return record
+            return result
         }
     }
 
@@ -70,19 +70,16 @@ extension SlipwayStore {
     /// lifted with it; returns whether one was.
     public func switchRelease(environment: String, to release: String, previous: String?, standbyUntil: Date,
                               liftingHoldOf holder: String) throws(SlipwayError) -> Bool {
-        var lifted = false
         try updateEnvironment(environment) { record in
             if previous != release { record.previousRelease = previous }
             record.currentRelease = release
             record.rollout = nil
             record.canary = nil
             record.standbyUntil = standbyUntil
-            if record.maintenance?.actor == holder {
-                record.maintenance = nil
-                lifted = true
-            }
+            guard record.maintenance?.actor == holder else { return false }
+            record.maintenance = nil
+            return true
         }
-        return lifted
     }
 
     /// A deployment undone: `release` (the one it replaced; nil: nothing) serves again, alone.
