@@ -53,7 +53,7 @@ public struct MaintenanceMode: Codable, Sendable, Equatable {
 }
 
 /// `slipway maintenance on|off|pause|resume`.
-public struct MaintenanceRequest: Codable, Sendable, AttributedRequest {
+public struct MaintenanceBody: Codable, Sendable {
     public enum Action: String, Codable, Sendable { case on, off, pause, resume }
     public var environment: String?
     public var action: Action
@@ -63,25 +63,32 @@ public struct MaintenanceRequest: Codable, Sendable, AttributedRequest {
     public var retryAfter: String?
     /// While paused: the longest a request is held.
     public var limit: String?
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
 
     public init(environment: String?, action: Action, message: String? = nil, page: String? = nil, retryAfter: String? = nil,
-                limit: String? = nil, actor: String) {
+                limit: String? = nil) {
         self.environment = environment
         self.action = action
         self.message = message
         self.page = page
         self.retryAfter = retryAfter
         self.limit = limit
-        self.actor = actor
     }
 
     enum CodingKeys: String, CodingKey {
-        case environment, action, message, page, actor, limit, onBehalfOf = "on_behalf_of", uid
+        case environment, action, message, page, limit
         case retryAfter = "retry_after"
     }
+}
+
+public typealias MaintenanceRequest = Attributed<MaintenanceBody>
+
+extension Attributed where Body == MaintenanceBody {
+    public init(environment: String?, action: MaintenanceBody.Action, message: String? = nil, page: String? = nil, retryAfter: String? = nil,
+                limit: String? = nil, actor: String) {
+        self.init(MaintenanceBody(environment: environment, action: action, message: message, page: page, retryAfter: retryAfter, limit: limit), actor: actor)
+    }
+}
+
+extension Attributed where Body == MaintenanceBody {
+    public typealias Action = MaintenanceBody.Action
 }

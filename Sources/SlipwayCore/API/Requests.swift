@@ -1,31 +1,28 @@
 import Foundation
 
-public struct ReleaseCreateRequest: Codable, Sendable, AttributedRequest {
+public struct ReleaseCreateBody: Codable, Sendable {
     public var version: String
     /// Directory to copy; nil means run `release.build` and copy `release.files`.
     public var from: String?
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(version: String, from: String?, actor: String) {
+    public init(version: String, from: String?) {
         self.version = version
         self.from = from
-        self.actor = actor
     }
 }
 
-public struct DeployRequest: Codable, Sendable, AttributedRequest {
+public typealias ReleaseCreateRequest = Attributed<ReleaseCreateBody>
+
+extension Attributed where Body == ReleaseCreateBody {
+    public init(version: String, from: String?, actor: String) {
+        self.init(ReleaseCreateBody(version: version, from: from), actor: actor)
+    }
+}
+
+public struct DeployBody: Codable, Sendable {
     public var version: String?
     public var environment: String?
     public var strategy: DeployStrategy?
     public var kind: DeploymentKind
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
     /// Rollbacks: restore the backup taken before the deploy that replaced `version` too.
     public var withData: Bool?
     /// With `withData`: the backup the caller was shown and confirmed; refused if another one would be used.
@@ -36,63 +33,77 @@ public struct DeployRequest: Codable, Sendable, AttributedRequest {
     public var force: Bool?
     /// Pass the environment's windows and freezes (an admin, with a `reason`; audited).
     public var overrideWindow: Bool?
-    public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind, actor: String,
+    public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind,
                 withData: Bool? = nil, backupId: String? = nil) {
         self.version = version
         self.environment = environment
         self.strategy = strategy
         self.kind = kind
-        self.actor = actor
         self.withData = withData
         self.backupId = backupId
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, environment, strategy, kind, actor, reason, force, overrideWindow = "override_window", withData = "with_data", backupId = "backup_id", onBehalfOf = "on_behalf_of", uid
+        case version, environment, strategy, kind, reason, force, overrideWindow = "override_window", withData = "with_data", backupId = "backup_id"
     }
 }
 
-public struct ScaleRequest: Codable, Sendable, AttributedRequest {
+public typealias DeployRequest = Attributed<DeployBody>
+
+extension Attributed where Body == DeployBody {
+    public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind, actor: String,
+                withData: Bool? = nil, backupId: String? = nil) {
+        self.init(DeployBody(version: version, environment: environment, strategy: strategy, kind: kind, withData: withData, backupId: backupId), actor: actor)
+    }
+}
+
+public struct ScaleBody: Codable, Sendable {
     public var environment: String?
     public var instances: Int
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(environment: String?, instances: Int, actor: String) {
+    public init(environment: String?, instances: Int) {
         self.environment = environment
         self.instances = instances
-        self.actor = actor
     }
 }
 
-public struct EnvironmentRequest: Codable, Sendable, AttributedRequest {
+public typealias ScaleRequest = Attributed<ScaleBody>
+
+extension Attributed where Body == ScaleBody {
+    public init(environment: String?, instances: Int, actor: String) {
+        self.init(ScaleBody(environment: environment, instances: instances), actor: actor)
+    }
+}
+
+public struct EnvironmentBody: Codable, Sendable {
     public var environment: String?
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(environment: String?, actor: String) {
+    public init(environment: String?) {
         self.environment = environment
-        self.actor = actor
     }
 }
 
-public struct DownRequest: Codable, Sendable, AttributedRequest {
+public typealias EnvironmentRequest = Attributed<EnvironmentBody>
+
+extension Attributed where Body == EnvironmentBody {
+    public init(environment: String?, actor: String) {
+        self.init(EnvironmentBody(environment: environment), actor: actor)
+    }
+}
+
+public struct DownBody: Codable, Sendable {
     public var environment: String?
     /// Every environment, and stop the router process.
     public var all: Bool
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(environment: String?, all: Bool, actor: String) {
+    public init(environment: String?, all: Bool) {
         self.environment = environment
         self.all = all
-        self.actor = actor
+    }
+}
+
+public typealias DownRequest = Attributed<DownBody>
+
+extension Attributed where Body == DownBody {
+    public init(environment: String?, all: Bool, actor: String) {
+        self.init(DownBody(environment: environment, all: all), actor: actor)
     }
 }
 
@@ -143,20 +154,22 @@ public struct RouterRestartResult: Codable, Sendable, Equatable {
 }
 
 /// `slipway canary promote|abort`.
-public struct CanaryRequest: Codable, Sendable, AttributedRequest {
+public struct CanaryBody: Codable, Sendable {
     public var environment: String?
     public var action: CanaryCommand.Action
     public var reason: String?
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(environment: String?, action: CanaryCommand.Action, reason: String? = nil, actor: String) {
+    public init(environment: String?, action: CanaryCommand.Action, reason: String? = nil) {
         self.environment = environment
         self.action = action
         self.reason = reason
-        self.actor = actor
     }
-    enum CodingKeys: String, CodingKey { case environment, action, reason, actor, onBehalfOf = "on_behalf_of", uid }
+    enum CodingKeys: String, CodingKey { case environment, action, reason }
+}
+
+public typealias CanaryRequest = Attributed<CanaryBody>
+
+extension Attributed where Body == CanaryBody {
+    public init(environment: String?, action: CanaryCommand.Action, reason: String? = nil, actor: String) {
+        self.init(CanaryBody(environment: environment, action: action, reason: reason), actor: actor)
+    }
 }

@@ -38,20 +38,24 @@ public struct AlertInfo: Codable, Sendable, Equatable {
 }
 
 /// `POST /v1/silences`: hold back an alert's notifications for a while (audited; it expires by itself).
-public struct SilenceRequest: Codable, Sendable, AttributedRequest {
+public struct SilenceBody: Codable, Sendable {
     public var environment: String?
     public var alert: String
     public var duration: String
     public var reason: String
-    public var actor: String
-    public var onBehalfOf: String?
-    public var uid: UInt32?
-    public init(environment: String?, alert: String, duration: String, reason: String, actor: String) {
+    public init(environment: String?, alert: String, duration: String, reason: String) {
         self.environment = environment
         self.alert = alert
         self.duration = duration
         self.reason = reason
-        self.actor = actor
     }
-    enum CodingKeys: String, CodingKey { case environment, alert, duration, reason, actor, onBehalfOf = "on_behalf_of", uid }
+    enum CodingKeys: String, CodingKey { case environment, alert, duration, reason }
+}
+
+public typealias SilenceRequest = Attributed<SilenceBody>
+
+extension Attributed where Body == SilenceBody {
+    public init(environment: String?, alert: String, duration: String, reason: String, actor: String) {
+        self.init(SilenceBody(environment: environment, alert: alert, duration: duration, reason: reason), actor: actor)
+    }
 }

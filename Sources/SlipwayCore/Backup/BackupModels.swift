@@ -136,72 +136,80 @@ public struct RestoreReport: Sendable, Codable, Equatable {
 
 // MARK: Requests
 
-public struct BackupCreateRequest: Sendable, Codable, AttributedRequest {
+public struct BackupCreateBody: Sendable, Codable {
     public var environment: String?
     public var source: String?
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(environment: String?, source: String?, actor: String) {
+    public init(environment: String?, source: String?) {
         self.environment = environment
         self.source = source
-        self.actor = actor
     }
 }
 
-public struct BackupVerifyRequest: Sendable, Codable, AttributedRequest {
+public typealias BackupCreateRequest = Attributed<BackupCreateBody>
+
+extension Attributed where Body == BackupCreateBody {
+    public init(environment: String?, source: String?, actor: String) {
+        self.init(BackupCreateBody(environment: environment, source: source), actor: actor)
+    }
+}
+
+public struct BackupVerifyBody: Sendable, Codable {
     public var environment: String?
     /// One backup, or nil for all.
     public var id: String?
     public var restoreTest: Bool
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(environment: String?, id: String?, restoreTest: Bool, actor: String) {
+    public init(environment: String?, id: String?, restoreTest: Bool) {
         self.environment = environment
         self.id = id
         self.restoreTest = restoreTest
-        self.actor = actor
     }
-    enum CodingKeys: String, CodingKey { case environment, id, restoreTest = "restore_test", actor, onBehalfOf = "on_behalf_of", uid }
+    enum CodingKeys: String, CodingKey { case environment, id, restoreTest = "restore_test" }
 }
 
-public struct BackupRestoreRequest: Sendable, Codable, AttributedRequest {
+public typealias BackupVerifyRequest = Attributed<BackupVerifyBody>
+
+extension Attributed where Body == BackupVerifyBody {
+    public init(environment: String?, id: String?, restoreTest: Bool, actor: String) {
+        self.init(BackupVerifyBody(environment: environment, id: id, restoreTest: restoreTest), actor: actor)
+    }
+}
+
+public struct BackupRestoreBody: Sendable, Codable {
     public var id: String
     public var source: String?
     /// A path or database URL; nil restores in place.
     public var to: String?
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(id: String, source: String?, to: String?, actor: String) {
+    public init(id: String, source: String?, to: String?) {
         self.id = id
         self.source = source
         self.to = to
-        self.actor = actor
     }
 }
 
-public struct BackupPruneRequest: Sendable, Codable, AttributedRequest {
+public typealias BackupRestoreRequest = Attributed<BackupRestoreBody>
+
+extension Attributed where Body == BackupRestoreBody {
+    public init(id: String, source: String?, to: String?, actor: String) {
+        self.init(BackupRestoreBody(id: id, source: source, to: to), actor: actor)
+    }
+}
+
+public struct BackupPruneBody: Sendable, Codable {
     public var environment: String?
     public var dryRun: Bool
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(environment: String?, dryRun: Bool, actor: String) {
+    public init(environment: String?, dryRun: Bool) {
         self.environment = environment
         self.dryRun = dryRun
-        self.actor = actor
     }
-    enum CodingKeys: String, CodingKey { case environment, dryRun = "dry_run", actor, onBehalfOf = "on_behalf_of", uid }
+    enum CodingKeys: String, CodingKey { case environment, dryRun = "dry_run" }
+}
+
+public typealias BackupPruneRequest = Attributed<BackupPruneBody>
+
+extension Attributed where Body == BackupPruneBody {
+    public init(environment: String?, dryRun: Bool, actor: String) {
+        self.init(BackupPruneBody(environment: environment, dryRun: dryRun), actor: actor)
+    }
 }
 
 public struct MigrateDryRunResult: Sendable, Codable, Equatable {
@@ -238,15 +246,17 @@ public struct RescanReport: Sendable, Codable, Equatable {
     }
 }
 
-public struct BackupRescanRequest: Sendable, Codable, AttributedRequest {
+public struct BackupRescanBody: Sendable, Codable {
     public var environment: String?
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(environment: String?, actor: String) {
+    public init(environment: String?) {
         self.environment = environment
-        self.actor = actor
+    }
+}
+
+public typealias BackupRescanRequest = Attributed<BackupRescanBody>
+
+extension Attributed where Body == BackupRescanBody {
+    public init(environment: String?, actor: String) {
+        self.init(BackupRescanBody(environment: environment), actor: actor)
     }
 }

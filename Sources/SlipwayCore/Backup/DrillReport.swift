@@ -69,15 +69,17 @@ public struct DrillReport: Sendable, Codable, Equatable {
     }
 }
 
-public struct DrillRequest: Sendable, Codable, AttributedRequest {
+public struct DrillBody: Sendable, Codable {
     public var environment: String?
-    public var actor: String
-    /// Set by the daemon: the client's claimed actor, kept as a note (`on_behalf_of`).
-    public var onBehalfOf: String?
-    /// Set by the daemon: the verified uid of the OS user who asked.
-    public var uid: UInt32?
-    public init(environment: String?, actor: String) {
+    public init(environment: String?) {
         self.environment = environment
-        self.actor = actor
+    }
+}
+
+public typealias DrillRequest = Attributed<DrillBody>
+
+extension Attributed where Body == DrillBody {
+    public init(environment: String?, actor: String) {
+        self.init(DrillBody(environment: environment), actor: actor)
     }
 }

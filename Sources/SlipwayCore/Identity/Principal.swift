@@ -50,26 +50,3 @@ public struct Principal: Codable, Sendable, Equatable, CustomStringConvertible {
         case onBehalfOf = "on_behalf_of"
     }
 }
-
-/// A request that records who asked: the client fills `actor` with what it claims; the daemon replaces it
-/// with the identity it verified and moves the claim to `onBehalfOf`.
-public protocol AttributedRequest: Sendable {
-    var actor: String { get set }
-    var onBehalfOf: String? { get set }
-    var uid: UInt32? { get set }
-}
-
-extension AttributedRequest {
-    /// The verified actor (after the daemon attributed the request).
-    public var by: Principal { Principal(name: actor, uid: uid, via: uid == nil ? .daemon : .socket, onBehalfOf: onBehalfOf) }
-
-    /// This request as made by `verified`: the client's claim becomes the `on_behalf_of` note.
-    public func attributed(to verified: Principal) -> Self {
-        var copy = self
-        let claim = actor.trimmingCharacters(in: .whitespaces)
-        copy.actor = verified.name
-        copy.uid = verified.uid
-        copy.onBehalfOf = claim.isEmpty || claim == verified.name ? nil : String(claim.prefix(200))
-        return copy
-    }
-}

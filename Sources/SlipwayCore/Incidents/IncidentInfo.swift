@@ -91,16 +91,20 @@ public struct IncidentDetail: Codable, Sendable, Equatable {
 }
 
 /// `POST /v1/incidents/ID`: `note` (with text), `ack`, `mitigate`, `resolve`, `close`.
-public struct IncidentActionRequest: Codable, Sendable, AttributedRequest {
+public struct IncidentActionBody: Codable, Sendable {
     public var action: String
     public var text: String?
-    public var actor: String
-    public var onBehalfOf: String?
-    public var uid: UInt32?
-    public init(action: String, text: String?, actor: String) {
+    public init(action: String, text: String?) {
         self.action = action
         self.text = text
-        self.actor = actor
     }
-    enum CodingKeys: String, CodingKey { case action, text, actor, onBehalfOf = "on_behalf_of", uid }
+    enum CodingKeys: String, CodingKey { case action, text }
+}
+
+public typealias IncidentActionRequest = Attributed<IncidentActionBody>
+
+extension Attributed where Body == IncidentActionBody {
+    public init(action: String, text: String?, actor: String) {
+        self.init(IncidentActionBody(action: action, text: text), actor: actor)
+    }
 }

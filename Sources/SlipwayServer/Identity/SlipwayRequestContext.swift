@@ -37,7 +37,7 @@ public struct SlipwayRequestContext: RequestContext {
     }
 
     /// `body` as asked by the verified user: the client's claimed actor is kept only as `on_behalf_of`.
-    func attributed<T: AttributedRequest>(_ body: T) async throws -> T {
+    func attributed<Body>(_ body: Attributed<Body>) async throws -> Attributed<Body> {
         // The await comes first, on its own: with it inside the call's arguments (`body.attributed(to: try
         // await principal())`) the Swift 6.3.1 build handed back a corrupted request now and then.
         let who = try await principal()
