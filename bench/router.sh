@@ -35,10 +35,15 @@ else
   echo "building slipway (scripts/build-release.sh; the first build takes a while)…" >&2
   SLIPWAY=$(scripts/build-release.sh)
 fi
+BIN=$(dirname "$SLIPWAY")  # for stop_slipway
 
 WORK=$(mktemp -d /tmp/slipway-bench-router.XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+# With --switches, the daemon's router and instances outlive it by design: `stop_slipway` takes them down first.
+cleanup() {
+  if [ -n "${DAEMON:-}" ]; then stop_slipway; fi
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"
+}
 trap cleanup EXIT
 . bench/lib.sh  # free_port
 wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "nothing answers on port $1 ($2)" >&2; return 1; }
