@@ -9,7 +9,7 @@ extension Engine {
     /// Runs on every daemon start: re-adopts live instances, ends interrupted deployments (finished or
     /// rolled back, never half-switched), releases locks of the dead daemon, and pushes the table.
     public func reconcile() async throws(SlipwayError) {
-        await signals.startNotificationCursor()
+        notifications.startCursor()
         try webhooks.reconcile()
         // Deployments recorded before their commit time was: from the releases still on disk, once, so pruning
         // them later changes no report.

@@ -15,10 +15,12 @@ public actor Engine {
     public nonisolated let events: EventLog
     /// DORA, `/metrics` and the apps' logs (read-only).
     public nonisolated let reports: Reports
-    /// Alerts, incidents, autoscaling and the notifications' outbox.
+    /// Alerts, incidents and autoscaling.
     public nonisolated let signals: Signals
     /// The route table the router serves, and the router process kept running.
     public nonisolated let routing: Routing
+    /// The notifications' outbox.
+    public nonisolated let notifications: Notifications
     /// Backups: taken, listed, verified, restored, pruned, rescanned.
     public nonisolated let backups: Backups
     /// Releases: made from a directory or a git commit, listed.
@@ -66,6 +68,7 @@ public actor Engine {
         self.reports = Reports(context: context)
         self.signals = Signals(context: context)
         self.routing = Routing(context: context)
+        self.notifications = Notifications(context: context)
         self.backups = Backups(context: context)
         self.releaseBuilds = Releases(context: context)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)

@@ -147,7 +147,7 @@ public enum APIRoutes {
             return APIResponse.json(try engine.reports.report(environment: q.get("env"), since: since))
         }
         v1.get("notifications") { request, _ in
-            APIResponse.json(try engine.signals.notifications(limit: request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
+            APIResponse.json(try engine.notifications.list(limit: request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
         }
         v1.post("silences") { request, context in
             let body = try await context.attributed(APIResponse.decode(SilenceRequest.self, from: request))

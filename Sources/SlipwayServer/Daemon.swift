@@ -127,7 +127,7 @@ struct NotificationService: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await engine.signals.pumpNotifications()
+                await engine.notifications.pump()
                 try await Task.sleep(for: .milliseconds(500))
             }
         }

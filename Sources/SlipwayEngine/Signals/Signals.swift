@@ -3,11 +3,11 @@ import Logging
 import SlipwayCore
 import SlipwayStore
 
-/// What the daemon notices and tells: alerts judged every `alertInterval` (the `alerts` periodic job),
-/// incidents they and failed deploys open, autoscaling decided from the same samples, and the
-/// notifications' outbox. It owns its rules' state (each rule's evaluator and last reading, the live
-/// traffic history, the instances' last use) and its autoscale queue; it writes alert, incident and
-/// notification rows, and asks the engine for nothing but a scale (through `AutoscaleService`).
+/// What the daemon notices: alerts judged every `alertInterval` (the `alerts` periodic job), incidents they
+/// and failed deploys open, and autoscaling decided from the same samples (the outbox that tells people is
+/// `Notifications`, fed by the events these write). It owns its rules' state (each rule's evaluator and last
+/// reading, the live traffic history, the instances' last use) and its autoscale queue; it writes alert and
+/// incident rows, and asks the engine for nothing but a scale (through `AutoscaleService`).
 public actor Signals {
     let context: EngineContext
     var config: SlipwayConfig { context.config }

@@ -3,29 +3,38 @@ import Logging
 import SlipwayCore
 import SlipwayStore
 
-extension Signals {
-    /// `GET /v1/notifications`: the outbox, newest first.
-    public nonisolated func notifications(limit: Int) throws(SlipwayError) -> [NotificationInfo] { try store.notifications(limit: limit) }
+/// The notifications' outbox: every event a `notify:` channel wants is queued once (the `notify` cursor moves
+/// with the rows in one transaction), then delivered with retries, alerts of one environment grouped, and a
+/// silence holding back what it covers. It owns the `notifications` table and the cursor; `NotificationService`
+/// pumps it twice a second. A new channel kind is `NotifySettings` (config) and `NotificationSender` (sending).
+public struct Notifications: Sendable {
+    let context: EngineContext
+    var config: SlipwayConfig { context.config }
+    var store: SlipwayStore { context.store }
+    var logger: Logger { context.logger }
 
-    static let notifyCursor = "notify"
+    /// `GET /v1/notifications`: the outbox, newest first.
+    public func list(limit: Int) throws(SlipwayError) -> [NotificationInfo] { try store.notifications(limit: limit) }
+
+    static let cursor = "notify"
 
     /// At the first start, notifications begin with the events after this moment (not the whole history).
-    func startNotificationCursor() {
-        guard (try? store.cursor(Self.notifyCursor)) == 0, let last = try? store.lastEvents(1).last else { return }
+    func startCursor() {
+        guard (try? store.cursor(Self.cursor)) == 0, let last = try? store.lastEvents(1).last else { return }
         logger.write("move the notifications' cursor", to: store) { () throws(SlipwayError) in
-            try store.enqueueNotifications([], cursor: Self.notifyCursor, through: last.id)
+            try store.enqueueNotifications([], cursor: Self.cursor, through: last.id)
         }
     }
 
     /// Queues the events after the cursor for every channel that wants them, then delivers what is due.
-    public func pumpNotifications(now: Date = Date()) async {
-        queueNotifications(now: now)
-        await deliverNotifications(now: now)
+    public func pump(now: Date = Date()) async {
+        queue(now: now)
+        await deliver(now: now)
     }
 
-    func queueNotifications(now: Date) {
+    func queue(now: Date) {
         let cfg = config
-        guard let after = try? store.cursor(Self.notifyCursor), let events = try? store.events(after: after, limit: 200), let last = events.last else { return }
+        guard let after = try? store.cursor(Self.cursor), let events = try? store.events(after: after, limit: 200), let last = events.last else { return }
         let silences = (try? store.activeSilences(now: now)) ?? [:]
         var rows: [NotificationInfo] = []
         for event in events {
@@ -50,20 +59,20 @@ extension Signals {
                                              nextAttemptAt: due, createdAt: now))
             }
         }
-        do { try store.enqueueNotifications(rows, cursor: Self.notifyCursor, through: last.id) } catch {
+        do { try store.enqueueNotifications(rows, cursor: Self.cursor, through: last.id) } catch {
             logger.error("cannot queue notifications", metadata: ["error": "\(error)"])
         }
     }
 
     /// The alert an outbox row is about (nil for other events), from the event in its body.
-    nonisolated static func alertName(of n: NotificationInfo) -> String? {
+    static func alertName(of n: NotificationInfo) -> String? {
         struct Carried: Decodable { var event: Event? }
         guard n.eventType.hasPrefix("alert."), let body = try? SlipwayJSON.decoder().decode(Carried.self, from: Data(n.body.utf8)),
               case .alert(let a)? = body.event?.payload else { return nil }
         return a.name
     }
 
-    func deliverNotifications(now: Date) async {
+    func deliver(now: Date) async {
         guard var due = try? store.dueNotifications(now: now, limit: 100), !due.isEmpty else { return }
         // A silence that began while an alert's notification waited (group_wait, a retry) holds it back too.
         let silences = (try? store.activeSilences(now: now)) ?? [:]
