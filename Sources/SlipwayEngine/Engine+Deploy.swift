@@ -146,9 +146,21 @@ extension Engine {
     @discardableResult
     func step(_ d: inout DeploymentInfo, _ state: DeploymentState, _ detail: String, message: String? = nil,
               reason: DeploymentInfo.EndReason? = nil, log: DeployLog) throws(SlipwayError) -> DeploymentInfo {
+        let id = d.id
+        return try record(&d, state, detail, log: log) { () throws(SlipwayError) in
+            try store.transition(id, to: state, actor: holder, detail: detail, message: message, reason: reason)
+        }
+    }
+
+    /// What every transition does around `persist` (which writes it, with whatever shares its transaction):
+    /// at shutdown a step that is not the last is left to the next start; after the write, the deployment's
+    /// log and the daemon's log say it.
+    @discardableResult
+    func record(_ d: inout DeploymentInfo, _ state: DeploymentState, _ detail: String, log: DeployLog,
+                persist: () throws(SlipwayError) -> DeploymentInfo) throws(SlipwayError) -> DeploymentInfo {
         // On graceful shutdown the step in progress has finished; the next one is left to the next start.
         if deployments.isStopping && !state.isTerminal { throw SlipwayError.daemonStopping }
-        d = try store.transition(d.id, to: state, actor: holder, detail: detail, message: message, reason: reason)
+        d = try persist()
         log.write("[\(state.rawValue)] \(detail)")
         logger.info("\(detail)", metadata: ["deploy.id": "\(d.id)", "deploy.state": "\(state.rawValue)", "release.version": "\(d.version)"])
         return d

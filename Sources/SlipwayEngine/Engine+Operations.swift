@@ -13,7 +13,7 @@ extension Engine {
         guard (1...64).contains(request.instances) else { throw .usage("instances must be from 1 to 64, got \(request.instances)") }
         try context.admit(PolicyRequest(operation: .scale, environment: env.name, actor: request.by))
         return try await context.withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws -> EnvironmentStatus in
-            let before = try store.environment(env.name).instances ?? env.process.instances
+            let before = try startingPoint(env).count
             try await resize(env, app: cfg.app, to: request.instances, actor: request.by)
             try store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)",
                         before: "\(before) instance(s)", after: "\(request.instances) instance(s)")

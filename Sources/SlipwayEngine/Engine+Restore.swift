@@ -9,7 +9,7 @@ extension Engine {
     /// release's instances, and ends the deployment as rolled back.
     func restorePrevious(_ d: inout DeploymentInfo, cfg: SlipwayConfig, env: EnvironmentConfig, log: DeployLog, reason: String) async {
         do {
-            let count = try store.environment(env.name).instances ?? env.process.instances
+            let count = try startingPoint(env).count
             var targets: [InstanceRecord] = []
             if let prev = d.previousVersion {
                 targets = try store.instances(environment: env.name).filter {

@@ -19,7 +19,10 @@ extension Engine {
         guard d.kind == .deploy, env.watch > .zero, let previous = d.previousVersion, previous != d.version else { return }
         // The release to roll back to stays warm for the whole watch (`startWatch` keeps it so, if the release still serves).
         let watch = WatchInfo(deploymentId: d.id, release: d.version, previous: previous, until: Date().addingTimeInterval(env.watch.seconds))
-        guard (try? store.startWatch(watch, environment: env.name)) == true else { return }
+        let started = logger.write("start the watch of \(d.version)", to: store) { () throws(SlipwayError) in
+            try store.startWatch(watch, environment: env.name)
+        }
+        guard started == true else { return }
         watchers[env.name] = nil
         note(d, "watching \(d.version) for \(DurationParsing.format(env.watch)); \(previous) stays warm to roll back to", log: DeployLog(path: d.logFile))
     }

@@ -51,11 +51,11 @@ extension Engine: DeploymentSteps {
     }
 
     func startCanary(_ d: inout DeploymentInfo, _ c: CanaryInfo, detail: String, event: String, log: DeployLog) async throws(SlipwayError) {
-        if isStopping { throw SlipwayError.daemonStopping }
-        d = try store.startCanary(c, environment: d.environment, actor: holder, detail: detail,
+        let environment = d.environment
+        try record(&d, .canary, detail, log: log) { () throws(SlipwayError) in
+            try store.startCanary(c, environment: environment, actor: holder, detail: detail,
                                   event: .init(change: .started, release: c.release, stable: c.stable, step: c.step + 1, weight: c.weight, detail: event))
-        log.write("[\(DeploymentState.canary.rawValue)] \(detail)")
-        logger.info("\(detail)", metadata: ["deploy.id": "\(d.id)", "deploy.state": "\(DeploymentState.canary.rawValue)", "release.version": "\(d.version)"])
+        }
         try await pushTable()
         note(d, "canary \(EventPayload.Canary.Change.started.rawValue): \(event)", log: log)
     }
