@@ -160,10 +160,12 @@ let package = Package(
         .testTarget(
             name: "SlipwayUnitTests",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayEngine", "SlipwayBackup", "SlipwayServer",
+                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayEngine", "SlipwayBackup", "SlipwayServer", "SlipwayRouter",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

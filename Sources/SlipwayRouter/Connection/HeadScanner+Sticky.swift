@@ -1,12 +1,12 @@
 import SlipwayCore
 
 /// Sticky routing while a canary serves beside the stable release (`canary.sticky`).
-extension ClientConnection {
+extension HeadScanner {
     /// The client's sticky value in the head just scanned: its cookie's value, or its header's.
     func stickyValue(_ p: UnsafeRawBufferPointer, _ listener: RouteSnapshot.CompiledListener) -> String? {
         guard let sticky = listener.sticky else { return nil }
         let name = listener.stickyName
-        for line in scanner.lines {
+        for line in lines {
             switch sticky {
             case .header:
                 guard line.nameEnd - line.start == name.count else { continue }
@@ -32,42 +32,9 @@ extension ClientConnection {
         return nil
     }
 
-    /// The `Set-Cookie` line that keeps a client on `pool` (the cookie lives as long as the browser session).
-    static func stickyCookie(_ listener: RouteSnapshot.CompiledListener, pool: String) -> String? {
-        guard case .cookie(let name)? = listener.sticky else { return nil }
-        return "set-cookie: \(name)=\(pool); Path=/; HttpOnly; SameSite=Lax\r\n"
-    }
-
     private static func text(_ p: UnsafeRawBufferPointer, _ s: Int, _ e: Int) -> String {
         var end = e
         while end > s, HTTPScan.isSpace(p[end - 1]) { end -= 1 }
         return String(decoding: UnsafeRawBufferPointer(rebasing: p[s..<end]), as: UTF8.self)
-    }
-}
-
-/// `canary.retry_on_stable`: a body-less GET or HEAD the canary answered with a 5xx goes once more, to the
-/// stable release; the canary's failure stays in its pool's figures (analysis sees it), the client gets
-/// the stable release's answer.
-extension ClientConnection {
-    func stableFallback() -> RouteSnapshot.CompiledPool? {
-        guard safeToRepeat, !retriedOnStable, let failed = currentPool, retryCanary == failed.name, let listener = currentListener() else { return nil }
-        return listener.pools.first { $0.name != failed.name }
-    }
-
-    func retryOnStable(_ fallback: RouteSnapshot.CompiledPool, failed status: Int) {
-        currentPool?.stats.end(status: status, loop: pool.index, startedAt: startedAt)
-        stopResponseTimer()
-        // The canary's answer (and whatever of its body came along) is dropped with its connection.
-        upstreamReusable = false
-        closeUpstream()
-        responsePartial = nil
-        setCookie = nil
-        retriedOnStable = true
-        currentPool = fallback
-        tried.removeAll(keepingCapacity: true)
-        retries = 0
-        connectTimedOut = false
-        fallback.stats.begin()
-        connect(fresh: false)
     }
 }

@@ -3,16 +3,14 @@ import NIOHTTP1
 import SlipwayCore
 import Synchronization
 
-/// One client connection through the router, handled as bytes. For each request only the head is
-/// scanned (routing and framing); the head goes on with the proxy's headers spliced in and the body
-/// goes on as it arrives, over a pooled keep-alive connection to an instance of the pool the table
-/// current at that moment picks. Responses come back the same way, framed by scanning. After a
+/// One client connection through the router. Its HTTP/1.1 protocol state is an `ExchangeMachine`
+/// value; this handler carries out what the machine answers: it picks a pool of the table current at
+/// that moment, takes a pooled keep-alive connection to an instance (or opens one), writes, flushes,
+/// stops and resumes reading, keeps the timers (idle, response, hold) and the pools' figures. After a
 /// `101 Switching Protocols` the connection becomes a plain two-way tunnel.
 final class ClientConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-
-    enum Phase { case idle, held, connecting, forwarding, tunnel, closed }
 
     /// Why the client socket is not being read (reading resumes when none is left).
     struct ReadBlock: OptionSet {
@@ -22,18 +20,13 @@ final class ClientConnection: ChannelInboundHandler {
         static let held = ReadBlock(rawValue: 4)
     }
 
-    static let maxBuffered = 256 * 1024
-
     let listenerName: String
     let state: RouteState
     let pools: UpstreamPools
+    /// Its event loop's pool and its channel: set when the handler is added, before any event.
     var pool: UpstreamPool!
     var context: ChannelHandlerContext!
-    var clientIP: [UInt8] = []
-    var scanner = HeadScanner()
-    /// Client bytes not handled yet: a partial head, or pipelined requests waiting their turn.
-    var inbound: ByteBuffer?
-    var phase = Phase.idle
+    var machine = ExchangeMachine(clientIP: [])
     var readBlocks = ReadBlock()
     /// Client bytes were written to the upstream since its last flush.
     var upstreamUnflushed = false
@@ -44,32 +37,16 @@ final class ClientConnection: ChannelInboundHandler {
     /// Set while `process()` runs, so an exchange that ends inside it does not start another one.
     var processing = false
 
-    // The request in progress.
-    var requestHead: ByteBuffer?
-    /// Heads are assembled in these and reused once the socket has taken them (no allocation per request).
-    var requestScratch = ByteBuffer()
-    var responseScratch = ByteBuffer()
-    var pendingBody: ByteBuffer?
-    var requestBody = BodyFraming.empty
-    var requestNumber: UInt64 = 0
-    var clientRequestId: String?
-    var isHEAD = false
-    var clientHTTP10 = false
-    var clientKeepAlive = true
-    var wantsUpgrade = false
+    // Routing of the request in progress.
     var startedAt: UInt64 = 0
     var upstream: UpstreamConnection?
     var currentPool: RouteSnapshot.CompiledPool?
     var tried: [Backend] = []
-    var retries = 0
     var connectTimedOut = false
     /// The client's sticky cookie or header value (only read while a sticky listener has several pools).
     var sticky: String?
     /// A `Set-Cookie` line the response gets: the client was just given its pool.
     var setCookie: String?
-    /// A body-less GET or HEAD (it may be sent again: to the stable release after a canary's 5xx).
-    var safeToRepeat = false
-    var retriedOnStable = false
     /// The canary pool whose 5xx this request may be retried after, as the table said when it was routed
     /// (a request in flight when the canary is removed still gets its retry).
     var retryCanary: String?
@@ -82,13 +59,6 @@ final class ClientConnection: ChannelInboundHandler {
     /// Since when (uptime ns) the connection has waited for a request; closed past `idle_timeout`.
     var idleSince: UInt64 = 0
     var idleTimer: Scheduled<Void>?
-
-    // Its response.
-    var responsePartial: ByteBuffer?
-    var responseStarted = false
-    var responseBody = BodyFraming.empty
-    var status = 0
-    var upstreamReusable = true
     /// While a sent request waits for its response's head: the uptime (ns) past which it is a 504.
     var responseDeadline: UInt64 = 0
     var responseTimer: Scheduled<Void>?
@@ -100,13 +70,13 @@ final class ClientConnection: ChannelInboundHandler {
         tried.reserveCapacity(4)
     }
 
-    var requestId: String { clientRequestId ?? RequestID.string(requestNumber) }
+    var phase: ExchangeMachine.Phase { machine.phase }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         pool = pools.pool(for: context.eventLoop)
         pool.register(self)
-        clientIP = Array((context.channel.remoteAddress?.ipAddress ?? "").utf8)
+        machine = ExchangeMachine(clientIP: Array((context.channel.remoteAddress?.ipAddress ?? "").utf8))
         idleSince = NIODeadline.now().uptimeNanoseconds
         scheduleIdleCheck(at: idleSince + idleLimitNs)
     }
@@ -121,6 +91,8 @@ final class ClientConnection: ChannelInboundHandler {
         return listener
     }
 
+    var draining: Bool { state.draining.load(ordering: .relaxed) }
+
     /// The listener's `idle_timeout`, in nanoseconds.
     private var idleLimitNs: UInt64 { UInt64(currentListener()?.timeouts.idleMs ?? ListenerTable.Timeouts().idleMs) * 1_000_000 }
 
@@ -131,10 +103,10 @@ final class ClientConnection: ChannelInboundHandler {
             idleTimer = nil
             guard phase != .closed else { return }
             // While draining, an idle connection goes after `drainIdleNs` (or its own idle limit, if shorter).
-            let limit = state.draining.load(ordering: .relaxed) ? min(idleLimitNs, Self.drainIdleNs) : idleLimitNs
+            let limit = draining ? min(idleLimitNs, Self.drainIdleNs) : idleLimitNs
             let now = NIODeadline.now().uptimeNanoseconds
             if phase == .idle && now >= idleSince + limit {
-                phase = .closed
+                machine.close()
                 context.close(promise: nil)
             } else {
                 scheduleIdleCheck(at: (phase == .idle ? idleSince : now) + limit)
@@ -143,13 +115,11 @@ final class ClientConnection: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if phase == .tunnel {
-            upstream?.write(buffer)
+        if let tunnelled = machine.clientRead(unwrapInboundIn(data)) {
+            upstream?.write(tunnelled)
             upstreamUnflushed = true
             return
         }
-        if inbound == nil { inbound = buffer } else { inbound!.writeBuffer(&buffer) }
         process()
     }
 
@@ -162,14 +132,13 @@ final class ClientConnection: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closeUpstream()
-        if phase == .connecting || phase == .forwarding { currentPool?.stats.end(status: nil, loop: pool.index, startedAt: startedAt) }
-        if phase == .held { endHold() }
+        let was = machine.clientClosed()
+        if was == .connecting || was == .forwarding { currentPool?.stats.end(status: nil, loop: pool.index, startedAt: startedAt) }
+        if was == .held { endHold() }
         stopResponseTimer()
         idleTimer?.cancel()
         idleTimer = nil
         pool.unregister(self)
-        phase = .closed
-        inbound = nil
         context.fireChannelInactive()
     }
 
@@ -212,107 +181,38 @@ final class ClientConnection: ChannelInboundHandler {
 
     // MARK: Request side
 
-    /// Handles what the client sent: the next head, body bytes, or (pipelined) nothing until the
-    /// current exchange is over.
+    /// Carries out what the machine makes of the client's bytes: the next head, body bytes, or
+    /// (pipelined) nothing until the current exchange is over.
     func process() {
         guard !processing else { return }
         processing = true
         defer { processing = false }
-        while let buffered = inbound, buffered.readableBytes > 0 {
-            switch phase {
-            case .idle:
-                guard beginRequest(buffered) else { return }
-            case .held, .connecting, .forwarding:
-                if requestBody.done {
-                    block(.backlog, buffered.readableBytes > Self.maxBuffered)
-                    return
-                }
-                forwardBody(buffered)
-            case .tunnel:
-                upstream?.write(buffered)
+        while true {
+            switch machine.nextClientAction(listener: currentListener()) {
+            case .wait:
+                return
+            case .pipelined(let overLimit):
+                block(.backlog, overLimit)
+                return
+            case .route(let sticky):
+                startedAt = NIODeadline.now().uptimeNanoseconds
+                self.sticky = sticky
+                tried.removeAll(keepingCapacity: true)
+                holdDeadline = nil
+                route()
+            case .badRequest(let problem):
+                respondError(.badRequest, problem)
+                machine.close()
+            case .forward(let body, let complete):
+                upstream?.write(body)
                 upstreamUnflushed = true
-                inbound = nil
-            case .closed:
-                inbound = nil
+                if complete { armResponseTimer(sentNow: true) }
+            case .buffered(let overLimit):
+                block(.backlog, overLimit)
+            case .tunnel(let bytes):
+                upstream?.write(bytes)
+                upstreamUnflushed = true
             }
         }
-        inbound = nil
-    }
-
-    private func beginRequest(_ buffered: ByteBuffer) -> Bool {
-        let outcome = buffered.withUnsafeReadableBytes { scanner.scan($0, request: true) }
-        switch outcome {
-        case .incomplete:
-            return false
-        case .invalid(let problem):
-            requestNumber = RequestID.next()
-            clientRequestId = nil
-            isHEAD = false
-            clientKeepAlive = false
-            requestBody = .empty
-            respondError(.badRequest, problem)
-            phase = .closed
-            inbound = nil
-            return false
-        case .complete:
-            break
-        }
-        let head = scanner.head
-        if let l = currentListener(), l.sticky != nil {
-            sticky = buffered.withUnsafeReadableBytes { stickyValue($0, l) }
-        } else {
-            sticky = nil
-        }
-        startedAt = NIODeadline.now().uptimeNanoseconds
-        requestNumber = RequestID.next()
-        clientRequestId = head.requestId.map { index in buffered.withUnsafeReadableBytes { scanner.value($0, index) } }
-        isHEAD = head.isHEAD
-        safeToRepeat = (head.isGET || head.isHEAD) && !head.chunked && (head.contentLength ?? 0) == 0
-        retriedOnStable = false
-        clientHTTP10 = head.http10
-        clientKeepAlive = head.keepAlive
-        wantsUpgrade = head.wantsUpgrade
-        requestScratch.clear(minimumCapacity: head.length + scanner.requestGrowth(clientIP: clientIP))
-        let adds = currentListener()?.requestHeaders ?? .all
-        buffered.withUnsafeReadableBytes {
-            scanner.writeRequest($0, into: &requestScratch, clientIP: clientIP, requestNumber: requestNumber, adds: adds)
-        }
-        requestHead = requestScratch
-        var rest = buffered
-        rest.moveReaderIndex(forwardBy: head.length)
-        inbound = rest
-        requestBody = head.chunked ? BodyFraming(.chunked) : BodyFraming(.length, length: head.contentLength ?? 0)
-        tried.removeAll(keepingCapacity: true)
-        retries = 0
-        responseStarted = false
-        responsePartial = nil
-        status = 0
-        holdDeadline = nil
-        route()
-        return true
-    }
-
-    private func forwardBody(_ buffered: ByteBuffer) {
-        var buf = buffered
-        let used: Int
-        do {
-            used = try requestBody.advance(buf)
-        } catch {
-            clientKeepAlive = false
-            respondError(.badRequest, "the chunked request body is malformed")
-            phase = .closed
-            inbound = nil
-            return
-        }
-        let body = buf.readSlice(length: used)!
-        inbound = buf
-        if phase == .forwarding {
-            upstream?.write(body)
-            upstreamUnflushed = true
-        } else {
-            if pendingBody == nil { pendingBody = body } else { var b = body; pendingBody!.writeBuffer(&b) }
-            block(.backlog, pendingBody!.readableBytes > Self.maxBuffered)
-        }
-        if requestBody.done && phase == .forwarding { armResponseTimer(sentNow: true) }
     }
 }

@@ -7,30 +7,19 @@ import Synchronization
 /// held while a listener is paused.
 extension ClientConnection {
     func respondError(_ status: HTTPResponseStatus, _ message: String) {
-        let body = "\(status.code) \(status.reasonPhrase): \(message) (request id \(requestId))\n"
+        let body = "\(status.code) \(status.reasonPhrase): \(message) (request id \(machine.requestId))\n"
         respond(status, body: ByteBuffer(string: body), contentType: "text/plain; charset=utf-8", retryAfter: status == .serviceUnavailable ? 1 : nil)
     }
 
     /// Answers the request from the router itself.
     func respond(_ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, retryAfter: Int?) {
-        if responseStarted {
+        guard let out = machine.answer(status, body: body, contentType: contentType, retryAfter: retryAfter, draining: draining) else {
             abortResponse(upstreamFailed: false)
             return
         }
         currentPool?.stats.end(status: Int(status.code), loop: pool.index, startedAt: startedAt)
         stopResponseTimer()
         closeUpstream()
-        // A body not read to its end would be taken for the next request: close then.
-        if !requestBody.done || state.draining.load(ordering: .relaxed) { clientKeepAlive = false }
-        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-type: \(contentType)\r\ncontent-length: \(body.readableBytes)\r\n"
-        head += "x-request-id: \(requestId)\r\ncache-control: no-store\r\n"
-        if let retryAfter { head += "retry-after: \(retryAfter)\r\n" }
-        if !clientKeepAlive { head += "connection: close\r\n" }
-        head += "\r\n"
-        var out = context.channel.allocator.buffer(capacity: head.utf8.count + body.readableBytes)
-        out.writeString(head)
-        if !isHEAD { out.writeImmutableBuffer(body) }
-        responseStarted = true
         context.write(wrapOutboundOut(out), promise: nil)
         idleSince = NIODeadline.now().uptimeNanoseconds
         finishExchange()
@@ -50,7 +39,7 @@ extension ClientConnection {
             respondMaintenance(listener, m)
             return
         }
-        phase = .held
+        machine.hold()
         currentPool = nil
         block(.held, true)
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
