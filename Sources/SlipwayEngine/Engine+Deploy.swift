@@ -36,7 +36,7 @@ extension Engine {
         if request.withData == true {
             guard request.kind == .rollback else { throw .usage("--with-data goes with rollback, not deploy") }
             _ = try backups.service(for: env)  // its secrets resolve, before anything starts
-            let backup = try dataRollbackBackup(env, version: version)
+            let backup = try dataSteps.rollbackBackup(env, version: version)
             if let confirmed = request.backupId, confirmed != backup.id {
                 throw .usage("the rollback would now restore \(backup.id), not \(confirmed) as confirmed; run it again to see what it would do")
             }
@@ -99,10 +99,10 @@ extension Engine {
             if job.resume {
                 proceed = true
             } else if let data = job.data {
-                safety = try await restoreDataForRollback(&d, job, backup: data, log: log)
+                safety = try await dataSteps.restoreForRollback(&d, job, backup: data, log: log, on: self)
                 proceed = safety != nil
             } else {
-                proceed = try await prepareData(&d, job, log: log)
+                proceed = try await dataSteps.prepare(&d, job, log: log, on: self)
             }
             if proceed { try await Strategies.named(d.strategy).run(&d, job, log: log, on: self) }
         } catch where error.reason == .daemonStopping {
@@ -120,15 +120,15 @@ extension Engine {
         }
         // A deploy that migrated and then did not end serving its release undoes the migration as configured.
         if job.data == nil, let state = (try? store.deployment(d.id))?.state, state == .failed || state == .rolledBack {
-            await undoMigration(d, job, log: log)
+            await dataSteps.undoMigration(d, job, log: log, on: self)
         }
         // A data rollback that did not end serving the old release puts the newer data back.
-        if let safety, (try? store.deployment(d.id))?.state != .succeeded { await undoDataRollback(d, env: job.env, safety: safety, log: log) }
+        if let safety, (try? store.deployment(d.id))?.state != .succeeded { await dataSteps.undoRollback(d, env: job.env, safety: safety, log: log, on: self) }
         let final = (try? store.deployment(d.id)) ?? d
         if final.state == .succeeded { startWatch(final, job) }
         // The watch rolled back a deploy that migrated: with the previous release serving again, undo its migration.
         if final.state == .succeeded, let id = job.undoing, let original = try? store.deployment(id) {
-            await undoMigration(original, job, log: log)
+            await dataSteps.undoMigration(original, job, log: log, on: self)
         }
         // The deployment has happened: an entry that cannot be written is counted and logged.
         store.audit(d.by, action: d.kind.rawValue, target: "\(d.environment)/\(d.version)", outcome: final.outcome ?? final.state.rawValue,

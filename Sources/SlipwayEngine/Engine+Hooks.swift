@@ -23,7 +23,7 @@ extension Engine {
     private func runHook(_ name: String, _ command: String, _ d: DeploymentInfo, _ job: DeploymentJob, target: String,
                          log: DeployLog) async throws(SlipwayError) -> String? {
         note(d, "\(name) hook against \(target): \(command)", log: log)
-        let status = try await runInRelease(command, app: job.config.app, env: job.env, release: d.version,
+        let status = try await dataSteps.runInRelease(command, app: job.config.app, env: job.env, release: d.version,
                                             extra: ["SLIPWAY_TARGET_URL": target, "SLIPWAY_HOOK": name], timeout: job.env.hooks.timeout, log: log)
         guard status != 0 else {
             note(d, "\(name) hook passed", log: log)

@@ -87,7 +87,7 @@ extension Engine {
     /// An operator's own maintenance mode (already answering the page, or already holding) is left as it is.
     func holdTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async throws(SlipwayError) {
         let hold = MaintenanceMode(mode: .paused, html: MaintenanceMode.page(message: "We are restoring data and will be back shortly."),
-                                   retryAfterS: 30, holdLimitMs: Self.dataRollbackHoldMs, since: Int64(Date().timeIntervalSince1970),
+                                   retryAfterS: 30, holdLimitMs: DeploymentData.holdMs, since: Int64(Date().timeIntervalSince1970),
                                    actor: Self.holdActor(d))
         if let existing = try store.holdRequests(hold, environment: env.name) {
             note(d, "\(env.name) is in maintenance (\(existing.mode.rawValue)) already: no request reaches the data during the restore",
@@ -96,7 +96,7 @@ extension Engine {
         }
         try await pushTable()
         recordMaintenance(env.name, hold, detail: "requests held while deployment \(d.id) restores data")
-        note(d, "holding new requests to \(env.name) until the switch (each for up to \(Self.dataRollbackHoldMs / 1000)s)", log: DeployLog(path: d.logFile))
+        note(d, "holding new requests to \(env.name) until the switch (each for up to \(DeploymentData.holdMs / 1000)s)", log: DeployLog(path: d.logFile))
     }
 
     /// Lifts a hold set by `holdTraffic` for `d` (after the rollback gave up); a switch lifts it itself.
@@ -111,8 +111,6 @@ extension Engine {
 
     /// The marker a data rollback's hold carries, so the switch lifts only its own.
     static func holdActor(_ d: DeploymentInfo) -> String { "slipway rollback \(d.id)" }
-    /// Held requests wait at most this long before they are answered with the page (503, Retry-After).
-    static let dataRollbackHoldMs: Int64 = 60_000
 
     func recordMaintenance(_ environment: String, _ mode: MaintenanceMode?, detail: String) {
         store.record(Event(environment: environment, payload: .maintenance(.init(mode: mode?.mode, detail: detail))), orLog: logger)

@@ -71,7 +71,7 @@ extension Engine {
                     // Backing up, migrating or restoring data: no instance of the new release started, no traffic moved.
                     if d.state == .restoringData, let safety = try store.backups(environment: env.name)
                         .first(where: { $0.reason == "before_rollback" && $0.deploymentId == d.id }) {
-                        await undoDataRollback(d, env: env, safety: safety, log: log)
+                        await dataSteps.undoRollback(d, env: env, safety: safety, log: log, on: self)
                     }
                     try step(&d, .failed, "interrupted by a daemon restart in state \(deployment.state.rawValue), before any traffic moved; "
                              + "\(d.previousVersion.map { "\($0) kept serving" } ?? "nothing was serving")", reason: .interrupted, log: log)

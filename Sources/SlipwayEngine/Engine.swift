@@ -23,6 +23,8 @@ public actor Engine {
     public nonisolated let notifications: Notifications
     /// Backups: taken, listed, verified, restored, pruned, rescanned.
     public nonisolated let backups: Backups
+    /// A deployment's data steps (backups before it, migrations, `rollback --with-data`), a dry run of a migration.
+    public nonisolated let dataSteps: DeploymentData
     /// Releases: made from a directory or a git commit, listed.
     public nonisolated let releaseBuilds: Releases
     /// GitHub and GitLab deliveries, built and deployed by `WebhookService`.
@@ -71,6 +73,7 @@ public actor Engine {
         self.notifications = Notifications(context: context)
         self.backups = Backups(context: context)
         self.releaseBuilds = Releases(context: context)
+        self.dataSteps = DeploymentData(context: context, backups: backups)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)
         self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
     }

@@ -38,11 +38,11 @@ extension APIRoutes {
         }
         v1.get("rollback/plan") { request, _ in
             let q = request.uri.queryParameters
-            return APIResponse.json(try await engine.dataRollbackPlan(environment: q.get("env"), version: q.get("version")))
+            return APIResponse.json(try await engine.dataSteps.rollbackPlan(environment: q.get("env"), version: q.get("version")))
         }
         v1.get("migrate/dry-run") { request, _ in
             let q = request.uri.queryParameters
-            return APIResponse.json(try await engine.migrateDryRun(environment: q.get("env"), version: q.get("version")))
+            return APIResponse.json(try await engine.dataSteps.migrateDryRun(environment: q.get("env"), version: q.get("version")))
         }
     }
 }

@@ -146,6 +146,10 @@ actor FakeDeploymentSteps: DeploymentSteps {
 
     func pushTableLogged() async { did("push") }
 
+    func holdTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async throws(SlipwayError) { did("hold") }
+
+    func releaseTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async { did("release") }
+
     func switchTo(_ d: inout DeploymentInfo, env: EnvironmentConfig, targets: [InstanceRecord], previous: String?, log: DeployLog)
         async throws(SlipwayError) {
         try await markServing(targets, env: env)

@@ -5,9 +5,8 @@ import SlipwayStore
 /// Who may do what, and the record of what they did: API tokens (created, listed, revoked, checked on every
 /// request) and the audit log. It owns the token and audit tables; the API and the dashboard come here for
 /// both, never to the store.
-public struct Access: Sendable {
+public struct Access: Sendable, FeatureObject {
     let context: EngineContext
-    var store: SlipwayStore { context.store }
 
     /// A bearer token as presented: valid (with whose it is), unknown, expired or revoked. Compared in constant time.
     public func check(token: String) throws(SlipwayError) -> SlipwayStore.TokenCheck { try store.checkToken(token) }

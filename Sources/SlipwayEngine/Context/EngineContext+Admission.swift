@@ -43,7 +43,7 @@ extension EngineContext {
         }
         guard case .refuse(let why) = policy.evaluate(request, facts) else { return }
         try store.audit(request.actor, action: request.operation.rawValue, target: target, outcome: "refused", detail: "\(why.rule): \(why.reason)")
-        throw SlipwayError(.policy, why.reason, cause: "rule: \(why.rule)" + (why.passesAt.map { ", would pass at \(Engine.stamp($0))" } ?? ""))
+        throw SlipwayError(.policy, why.reason, cause: "rule: \(why.rule)" + (why.passesAt.map { ", would pass at \($0.ISO8601Format())" } ?? ""))
     }
 
     func policyFacts(_ environment: String, version: String?, now: Date) throws(SlipwayError) -> PolicyFacts {

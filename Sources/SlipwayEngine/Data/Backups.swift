@@ -8,11 +8,8 @@ import SlipwayStore
 /// An environment's backups: taken (on demand, on a schedule, before a deploy), listed, verified, restored,
 /// pruned by retention and rescanned from the stores. It owns the `backups` index; what a deployment does
 /// with data (backup before deploy, migrations, `rollback --with-data`) and drills use it from the engine.
-public struct Backups: Sendable {
+public struct Backups: Sendable, FeatureObject {
     let context: EngineContext
-    var config: SlipwayConfig { context.config }
-    var store: SlipwayStore { context.store }
-    var logger: Logger { context.logger }
 
     /// The backup service of an environment; a usage error when it has no `backup:` section.
     func service(for env: EnvironmentConfig) throws(SlipwayError) -> BackupService {

@@ -60,6 +60,11 @@ protocol DeploymentSteps: Actor {
     /// The router's request counters per pool of `environment` (nil: the router did not answer).
     func poolCounts(environment: String) async -> [String: RequestCounts]?
 
+    /// Holds the environment's new requests at the router while data is put back (released by the switch).
+    func holdTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async throws(SlipwayError)
+    /// Lifts `holdTraffic`'s hold when the deployment gives up.
+    func releaseTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async
+
     // MARK: Canary
 
     /// The canary recorded on `environment`, and the evidence its judge saved.

@@ -6,9 +6,8 @@ import SlipwayStore
 /// The event log as the API and the dashboard read it: pages, a long poll, and a live feed. Everything
 /// that happens is appended by its owner inside the transaction that made it happen; this reads it.
 /// As a `Service` it closes the live feeds when the daemon stops, so no stream outlives it.
-public struct EventLog: Service {
+public struct EventLog: Service, FeatureObject {
     let context: EngineContext
-    var store: SlipwayStore { context.store }
 
     public func run() async throws {
         try? await gracefulShutdown()

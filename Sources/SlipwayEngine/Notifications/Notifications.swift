@@ -7,11 +7,8 @@ import SlipwayStore
 /// with the rows in one transaction), then delivered with retries, alerts of one environment grouped, and a
 /// silence holding back what it covers. It owns the `notifications` table and the cursor; `NotificationService`
 /// pumps it twice a second. A new channel kind is `NotifySettings` (config) and `NotificationSender` (sending).
-public struct Notifications: Sendable {
+public struct Notifications: Sendable, FeatureObject {
     let context: EngineContext
-    var config: SlipwayConfig { context.config }
-    var store: SlipwayStore { context.store }
-    var logger: Logger { context.logger }
 
     /// `GET /v1/notifications`: the outbox, newest first.
     public func list(limit: Int) throws(SlipwayError) -> [NotificationInfo] { try store.notifications(limit: limit) }

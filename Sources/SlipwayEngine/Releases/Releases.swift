@@ -6,10 +6,8 @@ import SlipwayStore
 /// Releases: made from the app's directory (`release.build`, `release.files`) or a directory given, made
 /// from a git commit for a webhook (`Releases+Git.swift`), listed. Immutable once made; `ReleaseStore`
 /// keeps them on disk and the engine prunes them after a deploy.
-public struct Releases: Sendable {
+public struct Releases: Sendable, FeatureObject {
     let context: EngineContext
-    var store: SlipwayStore { context.store }
-    var releases: ReleaseStore { context.releases }
 
     public func list() -> [ReleaseInfo] { releases.list() }
 

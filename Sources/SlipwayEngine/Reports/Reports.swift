@@ -5,12 +5,8 @@ import SlipwayStore
 
 /// What happened, read-only: DORA (`slipway report`, the dashboard's trend), the `/metrics` page and the
 /// apps' own logs. It reads the store, the router's counters and the releases on disk, and writes nothing.
-public struct Reports: Sendable {
+public struct Reports: Sendable, FeatureObject {
     let context: EngineContext
-    var store: SlipwayStore { context.store }
-    var releases: ReleaseStore { context.releases }
-    var router: RouterController { context.router }
-    var config: SlipwayConfig { context.config }
 
     /// `slipway report`: DORA for one environment over the last `since` (default 90 days).
     public func report(environment: String?, since: Duration?, now: Date = Date()) throws(SlipwayError) -> DORAReport {

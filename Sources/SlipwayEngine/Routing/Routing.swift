@@ -7,12 +7,8 @@ import SlipwayStore
 /// weights, maintenance, the router settings) and pushed to the router process, which it starts when it is
 /// not running (the `router-liveness` periodic job) and restarts without a gap on request. It owns the
 /// table's generation; everything that changes traffic writes the records, then asks for a push.
-public actor Routing {
+public actor Routing: FeatureObject {
     let context: EngineContext
-    var config: SlipwayConfig { context.config }
-    nonisolated var store: SlipwayStore { context.store }
-    nonisolated var router: RouterController { context.router }
-    nonisolated var logger: Logger { context.logger }
     /// The last table's generation: strictly increasing, above anything a previous daemon run pushed.
     var lastGeneration = 0
 

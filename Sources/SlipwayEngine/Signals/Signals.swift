@@ -8,13 +8,8 @@ import SlipwayStore
 /// `Notifications`, fed by the events these write). It owns its rules' state (each rule's evaluator and last
 /// reading, the live traffic history, the instances' last use) and its autoscale queue; it writes alert and
 /// incident rows, and asks the engine for nothing but a scale (through `AutoscaleService`).
-public actor Signals {
+public actor Signals: FeatureObject {
     let context: EngineContext
-    var config: SlipwayConfig { context.config }
-    nonisolated var store: SlipwayStore { context.store }
-    nonisolated var router: RouterController { context.router }
-    nonisolated var supervisor: Supervisor { context.supervisor }
-    nonisolated var logger: Logger { context.logger }
 
     /// When alerts were last judged.
     var lastAlertRun: Date?

@@ -10,13 +10,11 @@ import SlipwayStore
 /// refused), and becomes a `WebhookJob` that `WebhookService` runs: the commit built once into a release, then
 /// a deployment per matching hook through every gate. It owns the `webhook_deliveries` table and its queue;
 /// the deployments it starts are the engine's (`WebhookService` passes `Engine.startDeployment` in).
-public struct Webhooks: Sendable {
+public struct Webhooks: Sendable, FeatureObject {
     let context: EngineContext
     let releases: Releases
     /// Accepted deliveries, built and deployed by `WebhookService`.
     let runs = WorkQueue<WebhookJob>()
-    var store: SlipwayStore { context.store }
-    var logger: Logger { context.logger }
 
     /// The configured hooks of `provider` whose secret signs this request (empty: refuse with 401, create nothing).
     public func verified(_ provider: WebhookSettings.Provider, headers: [String: String], body: [UInt8]) async throws(SlipwayError) -> [WebhookSettings] {

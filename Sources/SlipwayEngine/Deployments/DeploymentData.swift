@@ -5,26 +5,33 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+/// A deployment's data steps: the backup before a deploy or a rollback, the migrations (and undoing
+/// them), `rollback --with-data`'s restore, and commands run in a release's directory. Each step that
+/// moves a deployment on goes through `DeploymentSteps`, like a strategy's.
+public struct DeploymentData: Sendable, FeatureObject {
+    let context: EngineContext
+    let backups: Backups
+
+
     /// Before any instance starts: the backup (with `backup.before_deploy`) and the migrations (with
     /// `migrate.up`). Returns false when the deployment ended here, refused, with the old release serving.
-    func prepareData(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog) async throws(SlipwayError) -> Bool {
+    func prepare<S: DeploymentSteps>(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, on steps: isolated S) async throws(SlipwayError) -> Bool {
         let env = job.env
         let serving = d.previousVersion.map { "\($0) kept serving" } ?? "nothing was serving"
-        guard d.kind == .deploy else { return try await backUpBeforeRollback(&d, env: env, serving: serving, log: log) }
+        guard d.kind == .deploy else { return try await backUpBeforeRollback(&d, env: env, serving: serving, log: log, on: steps) }
         if let backup = env.backup, backup.beforeDeploy {
-            try step(&d, .backingUp, "taking a backup of \(backup.sources.map(\.name).joined(separator: ", ")) before deploying \(d.version)", log: log)
+            try steps.step(&d, .backingUp, "taking a backup of \(backup.sources.map(\.name).joined(separator: ", ")) before deploying \(d.version)", log: log)
             do {
                 let info = try await backups.take(env, reason: "before_deploy", deploymentId: d.id, beforeDeployOf: d.version, actor: d.by)
-                note(d, "backup \(info.id) taken (\(info.size) bytes in \(info.durationMs) ms) → \(info.locations.joined(separator: ", "))", log: log)
+                steps.note(d, "backup \(info.id) taken (\(info.size) bytes in \(info.durationMs) ms) → \(info.locations.joined(separator: ", "))", log: log)
             } catch {
-                try step(&d, .failed, "refused: the backup before the deploy failed: \(error.message); \(serving)",
+                try steps.step(&d, .failed, "refused: the backup before the deploy failed: \(error.message); \(serving)",
                          message: error.cause.map { "\(error.message)\n\($0)" } ?? error.message, log: log)
                 return false
             }
         }
         if let migrate = env.migrate {
-            try step(&d, .migrating, "migrating for \(d.version): \(migrate.up)", log: log)
+            try steps.step(&d, .migrating, "migrating for \(d.version): \(migrate.up)", log: log)
             let status = try await runMigration(migrate.up, app: job.config.app, env: env, release: d.version, timeout: migrate.timeout, log: log)
             if status != 0 {
                 var detail = "refused: the migration exited with status \(status)"
@@ -32,25 +39,25 @@ extension Engine {
                     let back = try await runMigration(down, app: job.config.app, env: env, release: d.version, timeout: migrate.timeout, log: log)
                     detail += back == 0 ? "; migrate.down ran" : "; migrate.down also failed (status \(back))"
                 }
-                try step(&d, .failed, "\(detail); \(serving)", message: "\(detail)\n" + ProcessPipeline.tail(log.path, lines: 12), log: log)
+                try steps.step(&d, .failed, "\(detail); \(serving)", message: "\(detail)\n" + ProcessPipeline.tail(log.path, lines: 12), log: log)
                 return false
             }
-            note(d, Self.migratedNote, log: log)
+            steps.note(d, Self.migratedNote, log: log)
         }
         return true
     }
 
     /// `backup.before_rollback`: the data as it is, before a (code) rollback changes what serves it. Returns
     /// false when the backup failed and the rollback ended here, refused.
-    func backUpBeforeRollback(_ d: inout DeploymentInfo, env: EnvironmentConfig, serving: String, log: DeployLog) async throws(SlipwayError) -> Bool {
+    func backUpBeforeRollback<S: DeploymentSteps>(_ d: inout DeploymentInfo, env: EnvironmentConfig, serving: String, log: DeployLog, on steps: isolated S) async throws(SlipwayError) -> Bool {
         guard let backup = env.backup, backup.beforeRollback else { return true }
-        try step(&d, .backingUp, "taking a backup of \(backup.sources.map(\.name).joined(separator: ", ")) before rolling back to \(d.version)", log: log)
+        try steps.step(&d, .backingUp, "taking a backup of \(backup.sources.map(\.name).joined(separator: ", ")) before rolling back to \(d.version)", log: log)
         do {
             let info = try await backups.take(env, reason: "before_rollback", deploymentId: d.id, actor: d.by)
-            note(d, "backup \(info.id) taken (\(info.size) bytes in \(info.durationMs) ms) → \(info.locations.joined(separator: ", "))", log: log)
+            steps.note(d, "backup \(info.id) taken (\(info.size) bytes in \(info.durationMs) ms) → \(info.locations.joined(separator: ", "))", log: log)
             return true
         } catch {
-            try step(&d, .failed, "refused: the backup before the rollback failed: \(error.message); \(serving)",
+            try steps.step(&d, .failed, "refused: the backup before the rollback failed: \(error.message); \(serving)",
                      message: error.cause.map { "\(error.message)\n\($0)" } ?? error.message, log: log)
             return false
         }
@@ -82,7 +89,7 @@ extension Engine {
     /// `slipway migrate --dry-run`: runs `migrate.dry_run` in a release's directory (the newest by default)
     /// and returns its output. Nothing else changes.
     public func migrateDryRun(environment: String?, version: String?) async throws(SlipwayError) -> MigrateDryRunResult {
-        let cfg = try await reloadConfig()
+        let cfg = try await context.reloadConfig()
         let env = try cfg.environment(environment)
         guard let migrate = env.migrate, let command = migrate.dryRun else {
             throw .usage("environment '\(env.name)' has no migrate.dry_run in \(cfg.file)")
@@ -97,43 +104,41 @@ extension Engine {
         let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         return MigrateDryRunResult(release: release, command: command, status: status, output: output)
     }
-}
 
-extension Engine {
     static let migratedNote = "migration finished"
 
     /// `migrate.on_failure` for a deploy that migrated and was then refused or rolled back (health, a hook):
     /// `down` runs `migrate.down`; `restore` puts the pre-deploy backup back while the router holds requests;
     /// `keep` leaves the schema. A failed migration already ran `migrate.down` itself.
-    func undoMigration(_ d: DeploymentInfo, _ job: DeploymentJob, log: DeployLog) async {
+    func undoMigration<S: DeploymentSteps>(_ d: DeploymentInfo, _ job: DeploymentJob, log: DeployLog, on steps: isolated S) async {
         guard d.kind == .deploy, let migrate = job.env.migrate,
               (try? store.events(deployment: d.id))?.contains(where: { $0.detail == Self.migratedNote }) == true else { return }
         let backup = (try? store.backups(environment: job.env.name))?.first { $0.reason == "before_deploy" && $0.deploymentId == d.id }
         let mode = migrate.onFailure ?? (migrate.down != nil ? .down : (backup != nil ? .restore : .keep))
         switch mode {
         case .keep:
-            note(d, "migrate.on_failure keep: the migration of \(d.version) stays", log: log)
+            steps.note(d, "migrate.on_failure keep: the migration of \(d.version) stays", log: log)
         case .down:
             guard let down = migrate.down else {
-                note(d, "migrate.on_failure down, but there is no migrate.down: the migration of \(d.version) stays", log: log)
+                steps.note(d, "migrate.on_failure down, but there is no migrate.down: the migration of \(d.version) stays", log: log)
                 return
             }
             let status = (try? await runMigration(down, app: job.config.app, env: job.env, release: d.version, timeout: migrate.timeout, log: log)) ?? -1
-            note(d, status == 0 ? "migrate.down ran: the migration of \(d.version) was undone" : "migrate.down failed (status \(status)); the migration of \(d.version) stays", log: log)
+            steps.note(d, status == 0 ? "migrate.down ran: the migration of \(d.version) was undone" : "migrate.down failed (status \(status)); the migration of \(d.version) stays", log: log)
         case .restore:
             guard let backup else {
-                note(d, "migrate.on_failure restore, but no backup was taken before this deploy: the migration of \(d.version) stays", log: log)
+                steps.note(d, "migrate.on_failure restore, but no backup was taken before this deploy: the migration of \(d.version) stays", log: log)
                 return
             }
             do {
-                try await holdTraffic(job.env, for: d)
+                try await steps.holdTraffic(job.env, for: d)
                 _ = try await backups.service(for: job.env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
-                note(d, "restored \(backup.id): the data is as it was before \(d.version)'s migration", log: log)
+                steps.note(d, "restored \(backup.id): the data is as it was before \(d.version)'s migration", log: log)
                 try store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "undo of the migration of deployment \(d.id)")
             } catch {
-                note(d, "restoring \(backup.id) to undo the migration failed: \(error.message); restore it by hand: slipway backup restore \(backup.id) --yes", log: log)
+                steps.note(d, "restoring \(backup.id) to undo the migration failed: \(error.message); restore it by hand: slipway backup restore \(backup.id) --yes", log: log)
             }
-            await releaseTraffic(job.env, for: d)
+            await steps.releaseTraffic(job.env, for: d)
         }
     }
 }
