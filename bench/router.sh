@@ -8,6 +8,8 @@
 #                                   daemon deploys back and forth between two releases N times
 #
 #   BENCH_RUNS=8 BENCH_SECONDS=5 BENCH_CONNECTIONS=64 BENCH_BINARY=path (default: scripts/build-release.sh)
+#   BENCH_BASELINE=path  another slipway binary (say, main's before a change) measured in the same rounds,
+#                 bare and with headers: the summary adds this build's ratios to it
 #   BENCH_PIN=1   with 2+ CPUs: every proxy on CPU 0, wrk and the nginx backend on CPU 1 (0: let the
 #                 scheduler place them; three busy processes on two cores then share unevenly run to run)
 set -euo pipefail
@@ -67,6 +69,7 @@ PY
 
 if [ "$SWITCHES" -eq 0 ]; then
   BACKEND=$(free_port) HAPROXY=$(free_port) HAPROXY_H=$(free_port) NGINXPROXY=$(free_port) ROUTER=$(free_port) ROUTER_BARE=$(free_port)
+  BASE=$(free_port) BASE_BARE=$(free_port)
   mkdir -p "$WORK/nginx"
   cat > "$WORK/nginx/backend.conf" <<NGINX
 worker_processes 1; daemon off; pid $WORK/nginx/backend.pid; error_log $WORK/nginx/backend.err;
@@ -116,11 +119,18 @@ HAP
   "${CPU0[@]}" "$SLIPWAY" router --listen "127.0.0.1:$ROUTER" --upstream "127.0.0.1:$BACKEND" --threads 1 >"$WORK/router.log" 2>&1 & PIDS+=($!); PID[slipway]=$!
   "${CPU0[@]}" "$SLIPWAY" router --listen "127.0.0.1:$ROUTER_BARE" --upstream "127.0.0.1:$BACKEND" --threads 1 \
     --no-forwarded-headers --no-request-id-header >"$WORK/router-bare.log" 2>&1 & PIDS+=($!); PID[slipway-bare]=$!
+  if [ -n "${BENCH_BASELINE:-}" ]; then
+    "${CPU0[@]}" "$BENCH_BASELINE" router --listen "127.0.0.1:$BASE" --upstream "127.0.0.1:$BACKEND" --threads 1 >"$WORK/base.log" 2>&1 & PIDS+=($!); PID[baseline]=$!
+    "${CPU0[@]}" "$BENCH_BASELINE" router --listen "127.0.0.1:$BASE_BARE" --upstream "127.0.0.1:$BACKEND" --threads 1 \
+      --no-forwarded-headers --no-request-id-header >"$WORK/base-bare.log" 2>&1 & PIDS+=($!); PID[baseline-bare]=$!
+    wait_http "$BASE" "baseline router"; wait_http "$BASE_BARE" "baseline router (bare)"
+  fi
   wait_http "$BACKEND" "nginx backend"; wait_http "$HAPROXY" "haproxy"; wait_http "$HAPROXY_H" "haproxy with headers"
   wait_http "$NGINXPROXY" "nginx proxy"; wait_http "$ROUTER" "slipway router"; wait_http "$ROUTER_BARE" "slipway router (bare)"
   PID[nginx]=$(pgrep -P "$NGINX_MASTER" | head -1)
   PORT=([direct]=$BACKEND [haproxy]=$HAPROXY [slipway-bare]=$ROUTER_BARE [haproxy+hdrs]=$HAPROXY_H [slipway]=$ROUTER [nginx]=$NGINXPROXY)
   names=(direct haproxy slipway-bare haproxy+hdrs slipway nginx)
+  if [ -n "${BENCH_BASELINE:-}" ]; then PORT[baseline]=$BASE PORT[baseline-bare]=$BASE_BARE; names+=(baseline baseline-bare); fi
   # CPU time (user + system, in clock ticks) a proxy process has used so far.
   ticks() { [ -n "${PID[$1]:-}" ] && awk '{print $14 + $15}' "/proc/${PID[$1]}/stat" || echo 0; }
   hz=$(getconf CLK_TCK)
@@ -153,6 +163,12 @@ HAP
   printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  bare: slipway-bare / haproxy" "$(paired RPS slipway-bare haproxy)" "$(paired P99 slipway-bare haproxy)" "$(paired CPU slipway-bare haproxy)"
   printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  headers: slipway / haproxy+hdrs" "$(paired RPS slipway haproxy+hdrs)" "$(paired P99 slipway haproxy+hdrs)" "$(paired CPU slipway haproxy+hdrs)"
   printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  slipway / haproxy (bare)" "$(paired RPS slipway haproxy)" "$(paired P99 slipway haproxy)" "$(paired CPU slipway haproxy)"
+  if [ -n "${BENCH_BASELINE:-}" ]; then
+    printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  bare: this build / baseline" "$(paired RPS slipway-bare baseline-bare)" "$(paired P99 slipway-bare baseline-bare)" "$(paired CPU slipway-bare baseline-bare)"
+    printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  headers: this build / baseline" "$(paired RPS slipway baseline)" "$(paired P99 slipway baseline)" "$(paired CPU slipway baseline)"
+    printf '%-34s %5.2f× %5.2f×\n' "  baseline-bare / haproxy" "$(paired RPS baseline-bare haproxy)" "$(paired P99 baseline-bare haproxy)"
+    printf '%-34s %5.2f× %5.2f×\n' "  baseline / haproxy+hdrs" "$(paired RPS baseline haproxy+hdrs)" "$(paired P99 baseline haproxy+hdrs)"
+  fi
   echo "(medians over $RUNS rounds of wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s; ratios are medians of the per-round ratios;"
   [ "$PIN" = 1 ] && echo " proxies on CPU 0, wrk and the backend on CPU 1;"
   echo " goal: req/s ≥ 1.0× haproxy's and p99 ≤ 1.0× for the same work)"

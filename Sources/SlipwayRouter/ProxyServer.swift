@@ -137,7 +137,7 @@ public actor ProxyServer {
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ClientConnection(listenerName: name, state: state, pools: pools))
+                        try channel.pipeline.syncOperations.addHandler(ClientConnection(listenerName: name, state: state, pool: pools.pool(for: channel.eventLoop)))
                     }
                 }
                 .withBoundSocket(fd).get()

@@ -22,9 +22,9 @@ final class ClientConnection: ChannelInboundHandler {
 
     let listenerName: String
     let state: RouteState
-    let pools: UpstreamPools
-    /// Its event loop's pool and its channel: set when the handler is added, before any event.
-    var pool: UpstreamPool!
+    /// Its event loop's pool of upstream connections.
+    let pool: UpstreamPool
+    /// Its channel's context: set when the handler is added, before any event.
     var context: ChannelHandlerContext!
     var machine = ExchangeMachine(clientIP: [])
     var readBlocks = ReadBlock()
@@ -63,10 +63,10 @@ final class ClientConnection: ChannelInboundHandler {
     var responseDeadline: UInt64 = 0
     var responseTimer: Scheduled<Void>?
 
-    init(listenerName: String, state: RouteState, pools: UpstreamPools) {
+    init(listenerName: String, state: RouteState, pool: UpstreamPool) {
         self.listenerName = listenerName
         self.state = state
-        self.pools = pools
+        self.pool = pool
         tried.reserveCapacity(4)
     }
 
@@ -74,7 +74,6 @@ final class ClientConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        pool = pools.pool(for: context.eventLoop)
         pool.register(self)
         machine = ExchangeMachine(clientIP: Array((context.channel.remoteAddress?.ipAddress ?? "").utf8))
         idleSince = NIODeadline.now().uptimeNanoseconds
