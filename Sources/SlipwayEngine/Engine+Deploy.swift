@@ -224,7 +224,7 @@ extension Engine {
         let lifted = try store.switchRelease(environment: env.name, to: d.version, previous: previous,
                                              standbyUntil: Date().addingTimeInterval(env.keepWarm.seconds), liftingHoldOf: Self.holdActor(d))
         try await pushTable()
-        if lifted { recordMaintenance(env.name, nil, detail: "held requests released to \(d.version) at the switch") }
+        if lifted { maintenanceModes.record(env.name, nil, detail: "held requests released to \(d.version) at the switch") }
     }
 
     /// Probes `instances` until all are ready or the deadline passes.

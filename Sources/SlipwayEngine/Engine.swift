@@ -25,6 +25,8 @@ public actor Engine {
     public nonisolated let backups: Backups
     /// A deployment's data steps (backups before it, migrations, `rollback --with-data`), a dry run of a migration.
     public nonisolated let dataSteps: DeploymentData
+    /// `slipway maintenance`: the page or held requests, per environment.
+    public nonisolated let maintenanceModes: Maintenance
     /// Releases: made from a directory or a git commit, listed.
     public nonisolated let releaseBuilds: Releases
     /// GitHub and GitLab deliveries, built and deployed by `WebhookService`.
@@ -73,6 +75,7 @@ public actor Engine {
         self.notifications = Notifications(context: context)
         self.backups = Backups(context: context)
         self.releaseBuilds = Releases(context: context)
+        self.maintenanceModes = Maintenance(context: context, routing: routing)
         self.dataSteps = DeploymentData(context: context, backups: backups)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)
         self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
