@@ -15,12 +15,13 @@ extension Engine {
 
     /// Every periodic job, with its period.
     public nonisolated var periodicJobs: [PeriodicJob] {
-        [
-            PeriodicJob(name: "supervision", period: .milliseconds(250)) { await self.supervise() },
-            PeriodicJob(name: "alerts", period: Signals.alertInterval) { await self.signals.evaluateAlerts(now: Date()) },
-            PeriodicJob(name: "approvals", period: .milliseconds(2500)) { await self.startApprovedDeploys() },
-            PeriodicJob(name: "router-liveness", period: .seconds(2)) { await self.routing.keepRunning() },
-            PeriodicJob(name: "retention", period: .seconds(3600)) { await self.pruneHistory(now: Date()) },
+        let every = context.cadence
+        return [
+            PeriodicJob(name: "supervision", period: every.supervision) { await self.supervise() },
+            PeriodicJob(name: "alerts", period: every.alerts) { await self.signals.evaluateAlerts(now: Date()) },
+            PeriodicJob(name: "approvals", period: every.approvals) { await self.startApprovedDeploys() },
+            PeriodicJob(name: "router-liveness", period: every.routerLiveness) { await self.routing.keepRunning() },
+            PeriodicJob(name: "retention", period: every.retention) { await self.pruneHistory(now: Date()) },
         ]
     }
 

@@ -56,7 +56,8 @@ public actor Engine {
     /// The running canaries' interval sleeps, per environment (a promote or abort cuts one short).
     var canaryWakers: [String: Task<Void, Never>] = [:]
 
-    public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger) throws(SlipwayError) {
+    public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger,
+                cadence: Cadence = .standard) throws(SlipwayError) {
         try RootLayout.prepare(config, logger: logger)
         self.root = config.root
         let store = try SlipwayStore(path: config.databasePath)
@@ -65,7 +66,7 @@ public actor Engine {
         let context = EngineContext(store: store, releases: ReleaseStore(directory: config.releasesDirectory),
                                     router: RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments),
                                     supervisor: Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), cgroup: cgroup, logger: logger),
-                                    logger: logger, configs: ConfigSource(config), admission: Admission())
+                                    logger: logger, configs: ConfigSource(config), admission: Admission(), cadence: cadence)
         self.context = context
         self.access = Access(context: context)
         self.events = EventLog(context: context)

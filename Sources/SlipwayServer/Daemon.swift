@@ -20,11 +20,12 @@ public final class Daemon: Sendable {
     let group: ServiceGroup
 
     /// - Parameter runSchedules: fire `backup` schedules (tests that drive `Backups.runDueJobs` with their own clock turn it off).
+    /// - Parameter cadence: how often the periodic work runs (`.standard`; tests pass `.brisk`).
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger, handleSignals: Bool = true,
-                runSchedules: Bool = true) throws(SlipwayError) {
+                runSchedules: Bool = true, cadence: Cadence = .standard) throws(SlipwayError) {
         self.config = config
         self.logger = logger
-        engine = try Engine(config: config, routerExecutable: routerExecutable, routerArguments: routerArguments, logger: logger)
+        engine = try Engine(config: config, routerExecutable: routerExecutable, routerArguments: routerArguments, logger: logger, cadence: cadence)
         let socket = config.socketPath
         let dashboard: Dashboard
         do { dashboard = try Dashboard(engine: engine, root: config.root) } catch {
@@ -120,7 +121,7 @@ struct PeriodicService: Service, CustomStringConvertible {
     }
 }
 
-/// Feeds the notification outbox from the event log and delivers what is due, twice a second.
+/// Feeds the notification outbox from the event log and delivers what is due (every `Cadence.notifications`).
 struct NotificationService: Service {
     let engine: Engine
 
@@ -128,7 +129,7 @@ struct NotificationService: Service {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await engine.notifications.pump()
-                try await Task.sleep(for: .milliseconds(500))
+                try await Task.sleep(for: engine.context.cadence.notifications)
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayClient
 import SlipwayCore
+import SlipwayEngine
 import SlipwayRuntime
 import SlipwayServer
 import Testing
@@ -9,7 +10,7 @@ import Testing
 @Suite(.serialized)
 struct DeployIntegrationTests {
     func withDaemon(_ sandbox: Sandbox, _ body: (Daemon) async throws -> Void) async throws {
-        let daemon = try Daemon(config: sandbox.config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false)
+        let daemon = try Daemon(config: sandbox.config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false, cadence: .brisk)
         let run = Task { try await daemon.run() }
         defer { sandbox.removeFiles() }
         do {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SlipwayClient
 import SlipwayCore
+import SlipwayEngine
 import SlipwayRuntime
 import SlipwayServer
 
@@ -133,7 +134,8 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
 
     /// Runs an in-process daemon on this sandbox around `body`, then takes everything down.
     func withDaemon(runSchedules: Bool = true, _ body: (Daemon) async throws -> Void) async throws {
-        let daemon = try Daemon(config: config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false, runSchedules: runSchedules)
+        let daemon = try Daemon(config: config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false, runSchedules: runSchedules,
+                                cadence: .brisk)
         let run = Task { try await daemon.run() }
         defer { removeFiles() }
         var failure: (any Error)?
@@ -207,7 +209,7 @@ struct RunningDaemon {
 extension Sandbox {
     /// Starts a daemon on this sandbox and waits until it answers.
     func startDaemon() async throws -> RunningDaemon {
-        let daemon = try Daemon(config: config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false)
+        let daemon = try Daemon(config: config, routerExecutable: TestBinaries.slipway, logger: quietLogger(), handleSignals: false, cadence: .brisk)
         let running = RunningDaemon(daemon: daemon, run: Task { try await daemon.run() })
         do { try await waitForDaemon() } catch {
             await running.stop()

@@ -15,6 +15,8 @@ public struct EngineContext: Sendable {
     public let configs: ConfigSource
     /// The policy and the lease's settings.
     public let admission: Admission
+    /// How often the periodic work runs.
+    public var cadence = Cadence.standard
 
     var config: SlipwayConfig { configs.current }
 }

@@ -3,7 +3,7 @@ import Logging
 import SlipwayCore
 import SlipwayStore
 
-/// What the daemon notices: alerts judged every `alertInterval` (the `alerts` periodic job), incidents they
+/// What the daemon notices: alerts judged every `Cadence.alerts` (the `alerts` periodic job), incidents they
 /// and failed deploys open, and autoscaling decided from the same samples (the outbox that tells people is
 /// `Notifications`, fed by the events these write). It owns its rules' state (each rule's evaluator and last
 /// reading, the live traffic history, the instances' last use) and its autoscale queue; it writes alert and

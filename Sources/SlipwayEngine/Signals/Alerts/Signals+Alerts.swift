@@ -5,15 +5,13 @@ import SlipwayRuntime
 import SlipwayStore
 
 extension Signals {
-    /// How often alerts are judged.
-    static let alertInterval: Duration = .seconds(2)
     /// Request-based alert rules hold below this many requests in the window.
     static let alertMinRequests = 20
 
-    /// Judges every alert in every environment (the `alerts` periodic job, every `alertInterval`); a
+    /// Judges every alert in every environment (the `alerts` periodic job, every `Cadence.alerts`); a
     /// change of state is saved with its event in one transaction.
     func evaluateAlerts(now: Date) async {
-        if let last = lastAlertRun, now.timeIntervalSince(last) < Self.alertInterval.seconds { return }
+        if let last = lastAlertRun, now.timeIntervalSince(last) < context.cadence.alerts.seconds { return }
         lastAlertRun = now
         let cfg = config
         let stats = try? await router.stats()
