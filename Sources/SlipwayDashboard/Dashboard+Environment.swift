@@ -7,7 +7,7 @@ extension Dashboard {
     static let decisionsShown = 50
 
     public func environment(_ name: String, viewer: Viewer) async throws -> String {
-        guard let s = try await engine.status(environment: name).first else { throw SlipwayError.notFound("no environment '\(name)'") }
+        guard let s = try await engine.reports.status(environment: name).first else { throw SlipwayError.notFound("no environment '\(name)'") }
         var e = environmentSummary(s)
         e["env"] = name
         let canDeploy = viewer.may(.deployer)
@@ -39,7 +39,7 @@ extension Dashboard {
                         .init(name: "p95", points: p.map { ($0.time, $0.p95Ms) }, style: "s-p95"),
                         .init(name: "p99", points: p.map { ($0.time, $0.p99Ms) }, style: "s-p99")]).render(now: now)]
         }
-        let history = try await engine.history(environment: name, limit: 30)
+        let history = try engine.reports.history(environment: name, limit: 30)
         let waiting = history.filter { $0.state == .awaitingApproval }
         if !waiting.isEmpty {
             // Who may decide is the environment's `approvals.roles`; the engine checks it (and refuses the requester's own).
@@ -61,7 +61,7 @@ extension Dashboard {
     }
 
     public func deployment(_ id: Int64, viewer: Viewer) async throws -> String {
-        let p = try await engine.progress(id, after: 0)
+        let p = try engine.reports.progress(id, after: 0)
         let d = p.deployment
         var c: [String: Any] = ["id": d.id, "version": d.version, "environment": d.environment, "state": d.state.rawValue, "stateClass": Self.stateClass(d.state),
                                 "kind": d.kind.rawValue, "actor": d.onBehalfOf.map { "\(d.actor) for \($0)" } ?? d.actor, "started": Self.time(d.startedAt)]

@@ -4,8 +4,8 @@ import SlipwayEngine
 
 extension Dashboard {
     public func overview(viewer: Viewer) async throws -> String {
-        let statuses = try await engine.status(environment: nil)
-        let history = try await engine.history(environment: nil, limit: 200)
+        let statuses = try await engine.reports.status(environment: nil)
+        let history = try engine.reports.history(environment: nil, limit: 200)
         let traffic = await engine.signals.traffic
         var commits: [String: String] = [:]
         for r in engine.releaseBuilds.list() { if let c = r.gitCommit { commits[r.version] = c } }

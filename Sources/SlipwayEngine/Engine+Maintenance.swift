@@ -7,7 +7,7 @@ extension Engine {
     /// `slipway maintenance on|pause|resume|off` (`Maintenance`); the environment's status after it.
     public func maintenance(_ request: MaintenanceRequest) async throws(SlipwayError) -> EnvironmentStatus {
         let name = try await maintenanceModes.apply(request)
-        guard let status = try await status(environment: name).first else { throw .notFound("no environment \(name)") }
+        guard let status = try await reports.status(environment: name).first else { throw .notFound("no environment \(name)") }
         return status
     }
 

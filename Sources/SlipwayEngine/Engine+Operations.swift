@@ -17,7 +17,7 @@ extension Engine {
             try await resize(env, app: cfg.app, to: request.instances, actor: request.by)
             try store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)",
                         before: "\(before) instance(s)", after: "\(request.instances) instance(s)")
-            guard let status = try await status(environment: env.name).first else { throw SlipwayError.notFound("no environment \(env.name)") }
+            guard let status = try await reports.status(environment: env.name).first else { throw SlipwayError.notFound("no environment \(env.name)") }
             return status
         }
     }

@@ -25,6 +25,8 @@ public actor Engine {
     public nonisolated let backups: Backups
     /// A deployment's data steps (backups before it, migrations, `rollback --with-data`), a dry run of a migration.
     public nonisolated let dataSteps: DeploymentData
+    /// The event log's and the log files' retention (the `retention` periodic job).
+    public nonisolated let housekeeping: Housekeeping
     /// `slipway maintenance`: the page or held requests, per environment.
     public nonisolated let maintenanceModes: Maintenance
     /// Releases: made from a directory or a git commit, listed.
@@ -51,8 +53,6 @@ public actor Engine {
     /// The post-deploy watches' judges, per environment (rebuilt after a restart).
     var watchers: [String: WatchJudge] = [:]
     var lastWatch: [String: Date] = [:]
-    /// How long the event log keeps events (its newest 10,000 stay whatever their age).
-    static let eventRetention: Duration = .seconds(90 * 86_400)
     /// The running canaries' interval sleeps, per environment (a promote or abort cuts one short).
     var canaryWakers: [String: Task<Void, Never>] = [:]
 
@@ -70,13 +70,14 @@ public actor Engine {
         self.context = context
         self.access = Access(context: context)
         self.events = EventLog(context: context)
-        self.reports = Reports(context: context)
         self.signals = Signals(context: context)
+        self.reports = Reports(context: context, signals: signals)
         self.routing = Routing(context: context)
         self.notifications = Notifications(context: context)
         self.backups = Backups(context: context)
         self.releaseBuilds = Releases(context: context)
         self.maintenanceModes = Maintenance(context: context, routing: routing)
+        self.housekeeping = Housekeeping(context: context)
         self.dataSteps = DeploymentData(context: context, backups: backups)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)
         self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
@@ -98,54 +99,10 @@ public actor Engine {
         await routing.waitForDrain(environment: environment, pool: pool, timeout: timeout)
     }
 
-    // MARK: Queries
-
-    public func status(environment: String?) async throws(SlipwayError) -> [EnvironmentStatus] {
-        var names = config.environmentNames
-        if let environment { names = [try config.environment(environment).name] }
-        let locks = try store.locks()
-        let secrets = Secrets(root: config.root)
-        let usage = await signals.instanceUsage
-        var out: [EnvironmentStatus] = []
-        for name in names {
-            guard let env = config.environments[name] else { continue }
-            let record = try store.environment(name)
-            var status = (EnvironmentStatus(name: name, currentRelease: record.currentRelease, previousRelease: record.previousRelease,
-                                         listen: env.router.listen.description, strategy: env.strategy,
-                                         lock: locks.first { $0.environment == name },
-                                         instances: try store.instances(environment: name).map { i in
-                                             var info = i.info
-                                             if let id = i.id, let used = usage[id] { info.cpu = used.cpu; info.rssBytes = used.rss }
-                                             return info
-                                         }, maintenance: record.maintenance,
-                                         secrets: secrets.sources(of: env.secretNames, environment: name),
-                                         shared: config.sharedDirectory(name), watch: record.watch))
-            status.canary = record.canary
-            status.diskFree = Signals.diskFree(config.root)
-            status.memoryLimit = env.process.memoryLimit
-            if env.process.memoryLimit != nil { status.memoryLimitEnforcement = supervisor.cgroup.enforcement }
-            out.append(status)
-        }
-        return out
-    }
-
     /// Where this daemon finds each named secret (its root's files as they are now, and its own environment).
     public nonisolated func secretSources(_ request: SecretSourcesRequest) -> [String: [SecretInfo]] {
         Secrets(root: root).sources(of: request.environments)
     }
-
-    public func history(environment: String?, limit: Int = 50) throws(SlipwayError) -> [DeploymentInfo] {
-        if let environment { _ = try config.environment(environment) }
-        return try store.deployments(environment: environment, limit: limit)
-    }
-
-    public func progress(_ id: Int64, after seq: Int64) throws(SlipwayError) -> DeploymentProgress {
-        guard let d = try store.deployment(id) else { throw .notFound("no deployment \(id); slipway history lists them") }
-        return DeploymentProgress(deployment: d, events: try store.events(deployment: id, after: seq))
-    }
-
-
-    public func locks() throws(SlipwayError) -> [LockInfo] { try store.locks() }
 
     /// True when the state database answers a read (`/health/ready`).
     public nonisolated func storeAnswers() -> Bool { (try? store.locks()) != nil }

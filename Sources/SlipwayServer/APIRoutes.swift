@@ -22,7 +22,7 @@ public enum APIRoutes {
             return APIResponse.json(engine.secretSources(body))
         }
         v1.get("status") { request, _ in
-            APIResponse.json(try await engine.status(environment: request.uri.queryParameters.get("env")))
+            APIResponse.json(try await engine.reports.status(environment: request.uri.queryParameters.get("env")))
         }
         v1.get("releases") { _, _ in APIResponse.json(engine.releaseBuilds.list()) }
         v1.post("releases") { request, context in
@@ -41,16 +41,16 @@ public enum APIRoutes {
         v1.get("deployments") { request, _ in
             let q = request.uri.queryParameters
             let limit = q.get("limit").flatMap { Int($0) } ?? 50
-            return APIResponse.json(try await engine.history(environment: q.get("env"), limit: limit))
+            return APIResponse.json(try engine.reports.history(environment: q.get("env"), limit: limit))
         }
         v1.get("deployments/:id") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
             let after = request.uri.queryParameters.get("after").flatMap { Int64($0) } ?? 0
-            return APIResponse.json(try await engine.progress(id, after: after))
+            return APIResponse.json(try engine.reports.progress(id, after: after))
         }
         v1.get("deployments/:id/log") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
-            let info = try await engine.progress(id, after: Int64.max).deployment
+            let info = try engine.reports.progress(id, after: Int64.max).deployment
             let text = (try? String(contentsOfFile: info.logFile, encoding: .utf8)) ?? ""
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -67,7 +67,7 @@ public enum APIRoutes {
             let body = try await context.attributed(APIResponse.decode(EnvironmentRequest.self, from: request))
             return APIResponse.json(try await engine.routing.restart(actor: body.by))
         }
-        v1.get("locks") { _, _ in APIResponse.json(try await engine.locks()) }
+        v1.get("locks") { _, _ in APIResponse.json(try engine.reports.locks()) }
         v1.post("locks/release") { request, context in
             let body = try await context.attributed(APIResponse.decode(EnvironmentRequest.self, from: request))
             let released = try await engine.releaseLock(environment: body.environment, actor: body.by)

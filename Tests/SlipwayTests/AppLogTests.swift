@@ -48,7 +48,7 @@ struct AppLogTests {
             let recent = "\(DeployLog.stamp(Date())) webhook-2 deploy.succeeded P3 attempt 1: delivered\n"
             try ("\(DeployLog.stamp(Date().addingTimeInterval(-31 * 86_400))) webhook-1 deploy.succeeded P3 attempt 1: delivered\n" + recent)
                 .write(toFile: notifications, atomically: true, encoding: .utf8)
-            let removed = await daemon.engine.pruneLogs(now: Date())
+            let removed = daemon.engine.housekeeping.pruneLogs(now: Date())
             #expect(removed == 1 && !FileManager.default.fileExists(atPath: old) && FileManager.default.fileExists(atPath: log))
             #expect(try String(contentsOfFile: notifications, encoding: .utf8) == recent)
         }

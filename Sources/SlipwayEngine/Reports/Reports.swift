@@ -3,10 +3,12 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-/// What happened, read-only: DORA (`slipway report`, the dashboard's trend), the `/metrics` page and the
-/// apps' own logs. It reads the store, the router's counters and the releases on disk, and writes nothing.
+/// What happened and what is, read-only: status, history and progress, locks, DORA (`slipway report`, the
+/// dashboard's trend), the `/metrics` page and the apps' own logs. It reads the store, the router's counters and the releases on disk, and writes nothing.
 public struct Reports: Sendable, FeatureObject {
     let context: EngineContext
+    /// For the instances' last CPU and memory readings.
+    let signals: Signals
 
     /// `slipway report`: DORA for one environment over the last `since` (default 90 days).
     public func report(environment: String?, since: Duration?, now: Date = Date()) throws(SlipwayError) -> DORAReport {
