@@ -125,7 +125,7 @@ extension Engine {
         // A data rollback that did not end serving the old release puts the newer data back.
         if let safety, (try? store.deployment(d.id))?.state != .succeeded { await dataSteps.undoRollback(d, env: job.env, safety: safety, log: log, on: self) }
         let final = (try? store.deployment(d.id)) ?? d
-        if final.state == .succeeded { startWatch(final, job) }
+        if final.state == .succeeded { await watches.start(final, job) }
         // The watch rolled back a deploy that migrated: with the previous release serving again, undo its migration.
         if final.state == .succeeded, let id = job.undoing, let original = try? store.deployment(id) {
             await dataSteps.undoMigration(original, job, log: log, on: self)

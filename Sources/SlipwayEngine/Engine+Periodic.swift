@@ -42,7 +42,9 @@ extension Engine {
             // Only if no deployment set a new standby time meanwhile (the store checks, in the transaction).
             logger.write("end the warm standby", to: store) { () throws(SlipwayError) in try store.endStandby(environment: name, until: until) }
         }
-        await watchReleases(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil })
+        await watches.pass(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil }) { request, undoing in
+            try await self.startDeployment(request, undoing: undoing)
+        }
         if changed { await pushTableLogged() }
     }
 }

@@ -50,9 +50,8 @@ public actor Engine {
     public nonisolated var policy: Policy { context.admission.policy }
     /// Lock lifetime and heartbeat (tests shorten them).
     nonisolated var leaseSettings: LeaseSettings { context.admission.leaseSettings }
-    /// The post-deploy watches' judges, per environment (rebuilt after a restart).
-    var watchers: [String: WatchJudge] = [:]
-    var lastWatch: [String: Date] = [:]
+    /// The post-deploy watches.
+    let watches: Watches
     /// The running canaries' interval sleeps, per environment (a promote or abort cuts one short).
     var canaryWakers: [String: Task<Void, Never>] = [:]
 
@@ -80,7 +79,9 @@ public actor Engine {
         self.housekeeping = Housekeeping(context: context)
         self.dataSteps = DeploymentData(context: context, backups: backups)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)
-        self.holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
+        let holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
+        self.holder = holder
+        self.watches = Watches(context: context, holder: holder)
     }
 
     /// Re-reads slipway.yml so each operation runs with the file as it is now. A bad file changes nothing.
