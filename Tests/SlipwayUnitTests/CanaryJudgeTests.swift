@@ -198,7 +198,7 @@ import Testing
 
     /// `rps` is measured: a window's requests over its length, and a rule on it is judged.
     @Test func requestsPerSecondComeFromTheWindow() throws {
-        let sample = Engine.sample(WindowStats(requests: 600, responses5xx: 6), seconds: 60)
+        let sample = MetricSample(WindowStats(requests: 600, responses5xx: 6), seconds: 60)
         #expect(sample.rps == 10 && sample.errors == 6)
         var evaluator = RuleEvaluator(rules: [try RuleParser.parse("rps < 20")], minRequests: 1)
         guard case .fail(let e) = evaluator.observe(sample, baseline: nil, at: Date()).first else { Issue.record("rps was not judged"); return }

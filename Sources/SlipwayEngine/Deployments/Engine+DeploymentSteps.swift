@@ -27,6 +27,14 @@ extension Engine: DeploymentSteps {
         await supervisor.stopAll(instances, timeout: timeout)
     }
 
+    func preTrafficHook(_ d: DeploymentInfo, _ job: DeploymentJob, targets: [InstanceRecord], log: DeployLog) async throws(SlipwayError) -> String? {
+        try await dataSteps.preTrafficHook(d, job, targets: targets, log: log, on: self)
+    }
+
+    func postSwitchHook(_ d: DeploymentInfo, _ job: DeploymentJob, log: DeployLog) async throws(SlipwayError) -> String? {
+        try await dataSteps.postSwitchHook(d, job, log: log, on: self)
+    }
+
     func markLeaving(_ instances: [InstanceRecord]) throws(SlipwayError) {
         for var i in instances {
             i.state = .stopping
@@ -42,7 +50,7 @@ extension Engine: DeploymentSteps {
 
     func poolCounts(environment: String) async -> [String: RequestCounts]? {
         guard let pools = (try? await router.stats())?[environment] else { return nil }
-        return pools.mapValues { Self.counts($0) }
+        return pools.mapValues { CanaryObserver.counts($0) }
     }
 
     func canary(of environment: String) throws(SlipwayError) -> (info: CanaryInfo?, evidence: CanaryJudge.Evidence?) {

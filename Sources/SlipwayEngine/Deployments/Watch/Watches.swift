@@ -61,7 +61,7 @@ actor Watches: FeatureObject {
             let restarts = instances.reduce(0) { $0 + $1.restarts }
             let pool = stats?[name]?[w.release]
             let used = await supervisor.resources(instances)
-            let traffic = pool?.windows["10s"].map { Engine.sample($0, seconds: 10) } ?? MetricSample(rps: 0)
+            let traffic = pool?.windows["10s"].map { MetricSample($0, seconds: 10) } ?? MetricSample(rps: 0)
             let window = traffic.with(used, restarts: restarts, memoryLimit: env.process.memoryLimit)
             var sample = WatchSample(requests: pool?.requests ?? 0, errors: (pool?.responses5xx ?? 0) + (pool?.upstreamErrors ?? 0),
                                      restarts: restarts, ready: instances.filter(\.ready).count,

@@ -104,7 +104,7 @@ extension Signals {
         let used = await supervisor.resources(serving, of: release)
         for (id, u) in used.perInstance { instanceUsage[id] = InstanceUsage(cpu: u.cpu, rss: u.rss) }
         let pool = stats?[env.name]?[release]
-        var sample = (pool?.windows["1m"].map { Engine.sample($0, seconds: 60) } ?? MetricSample(rps: 0))
+        var sample = (pool?.windows["1m"].map { MetricSample($0, seconds: 60) } ?? MetricSample(rps: 0))
             .with(used, restarts: instances.reduce(0) { $0 + $1.restarts }, memoryLimit: env.process.memoryLimit)
         if let newest = (try? store.backups(environment: env.name))?.map(\.createdAt).max() { sample.backupAge = now.timeIntervalSince(newest) }
         return sample

@@ -3,11 +3,13 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-/// What the canary's loop (`CanaryStrategy+Steps.swift`) observes of both releases — router counters and
-/// windows, the canary's processes, the metric providers — its events, and its interval's sleep.
-extension Engine {
+/// What the canary's loop (`CanaryStrategy+Steps.swift`) observes of both releases: router counters and
+/// windows, both releases' processes, the metric providers. Reads only.
+struct CanaryObserver: FeatureObject {
+    let context: EngineContext
+
     /// What the canary and the stable release did since the canary started, and the canary's processes.
-    func observeCanary(_ env: EnvironmentConfig, _ c: CanaryInfo) async -> CanaryObservation {
+    func observe(_ env: EnvironmentConfig, _ c: CanaryInfo) async -> CanaryObservation {
         let stats = try? await router.stats()
         let pools = stats?[env.name]
         let cp = pools?[c.release], sp = pools?[c.stable]
@@ -21,8 +23,8 @@ extension Engine {
         let canaryRestarts = instances.reduce(0) { $0 + $1.restarts }, stableRestarts = stables.reduce(0) { $0 + $1.restarts }
         var windows: [CanaryWindow] = []
         for (name, seconds) in Self.windowSeconds {
-            let cw = cp?.windows[name].map { Self.sample($0, seconds: seconds) } ?? MetricSample(rps: 0)
-            let sw = sp?.windows[name].map { Self.sample($0, seconds: seconds) } ?? MetricSample(rps: 0)
+            let cw = cp?.windows[name].map { MetricSample($0, seconds: seconds) } ?? MetricSample(rps: 0)
+            let sw = sp?.windows[name].map { MetricSample($0, seconds: seconds) } ?? MetricSample(rps: 0)
             windows.append(CanaryWindow(name: name, canary: cw.with(canaryUse, restarts: canaryRestarts, memoryLimit: limit),
                                         stable: sw.with(stableUse, restarts: stableRestarts, memoryLimit: limit)))
         }
@@ -34,41 +36,25 @@ extension Engine {
         return o
     }
 
-    nonisolated static func counts(_ p: PoolStatsSnapshot?) -> RequestCounts {
+    static func counts(_ p: PoolStatsSnapshot?) -> RequestCounts {
         RequestCounts(requests: p?.requests ?? 0, errors: p?.responses5xx ?? 0)
     }
 
     /// Counts since `base`; a router restart (counters lower than the base) counts from zero.
-    nonisolated static func since(_ base: RequestCounts, _ now: RequestCounts) -> RequestCounts {
+    static func since(_ base: RequestCounts, _ now: RequestCounts) -> RequestCounts {
         guard now.requests >= base.requests, now.errors >= base.errors else { return now }
         return RequestCounts(requests: now.requests - base.requests, errors: now.errors - base.errors)
     }
 
+    /// The router's windows and their lengths.
+    static let windowSeconds: [(name: String, seconds: Double)] = [("10s", 10), ("1m", 60), ("5m", 300)]
+}
+
+extension MetricSample {
     /// A router window as analysis sees it; `seconds` is the window's length (for `rps`).
-    nonisolated static func sample(_ w: WindowStats, seconds: Double) -> MetricSample {
+    init(_ w: WindowStats, seconds: Double) {
         var latency: [Double: Double] = [50: w.p50Ms / 1000, 90: w.p90Ms / 1000, 99: w.p99Ms / 1000]
         if w.p95Ms > 0 || w.requests == 0 { latency[95] = w.p95Ms / 1000 }
-        return MetricSample(requests: w.requests, errors: w.responses5xx + w.failed, latency: latency, rps: Double(w.requests) / seconds)
+        self.init(requests: w.requests, errors: w.responses5xx + w.failed, latency: latency, rps: Double(w.requests) / seconds)
     }
-
-    /// The router's windows and their lengths.
-    nonisolated static let windowSeconds: [(name: String, seconds: Double)] = [("10s", 10), ("1m", 60), ("5m", 300)]
-
-    func canaryEvent(_ d: DeploymentInfo, _ c: CanaryInfo, _ change: EventPayload.Canary.Change, _ detail: String, analysis: CanaryAnalysis?,
-                     log: DeployLog, note noteIt: Bool) {
-        store.record(Event(environment: d.environment, deploymentId: d.id,
-                           payload: .canary(.init(change: change, release: c.release, stable: c.stable, step: c.step + 1, weight: c.weight,
-                                                  detail: detail, analysis: analysis))), orLog: logger)
-        if noteIt { note(d, "canary \(change.rawValue): \(detail)", log: log) }
-    }
-
-    /// Sleeps one interval; `wakeCanary` ends it early (a promote or an abort is acted on at once).
-    func canaryPause(_ environment: String, _ interval: Duration) async {
-        let sleeper = Task { _ = try? await Task.sleep(for: interval) }
-        canaryWakers[environment] = sleeper
-        await sleeper.value
-        if canaryWakers[environment] == sleeper { canaryWakers[environment] = nil }
-    }
-
-    func wakeCanary(_ environment: String) { canaryWakers[environment]?.cancel() }
 }
