@@ -1,77 +1,55 @@
 import Foundation
 import Logging
 import SlipwayCore
-import SlipwayRuntime
 import SlipwayStore
 
 extension Engine {
-    /// Changes the number of instances of the current release, health-gating new ones before they get traffic.
-    /// The wanted count is saved only once it serves; a gate that fails leaves the count and the traffic as they were.
+    /// `slipway scale` (`Capacity`, with new instances gated as a deployment's); the environment's status after it.
     public func scale(_ request: ScaleRequest) async throws(SlipwayError) -> EnvironmentStatus {
-        let cfg = try await reloadConfig()
-        let env = try cfg.environment(request.environment)
-        guard (1...64).contains(request.instances) else { throw .usage("instances must be from 1 to 64, got \(request.instances)") }
-        try context.admit(PolicyRequest(operation: .scale, environment: env.name, actor: request.by))
-        return try await context.withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws -> EnvironmentStatus in
-            let before = try startingPoint(env).count
-            try await resize(env, app: cfg.app, to: request.instances, actor: request.by)
-            try store.audit(request.by, action: "scale", target: env.name, outcome: "ok", detail: "to \(request.instances) instance(s)",
-                        before: "\(before) instance(s)", after: "\(request.instances) instance(s)")
-            guard let status = try await reports.status(environment: env.name).first else { throw SlipwayError.notFound("no environment \(env.name)") }
-            return status
-        }
+        let name = try await capacity.scale(request, on: self)
+        guard let status = try await reports.status(environment: name).first else { throw .notFound("no environment \(name)") }
+        return status
     }
 
-    private func resize(_ env: EnvironmentConfig, app: String, to wanted: Int, actor: Principal) async throws(SlipwayError) {
-        guard let current = try store.environment(env.name).currentRelease else {
-            try store.setInstanceCount(wanted, environment: env.name)
+    /// `slipway down` (`Capacity`): stops environments' instances and removes their listeners; with `all`, the router too.
+    public func down(environment: String?, all: Bool, actor: Principal) async throws(SlipwayError) {
+        try await capacity.down(environment: environment, all: all, actor: actor)
+    }
+
+    /// `slipway maintenance on|pause|resume|off` (`Maintenance`); the environment's status after it.
+    public func maintenance(_ request: MaintenanceRequest) async throws(SlipwayError) -> EnvironmentStatus {
+        let name = try await maintenanceModes.apply(request)
+        guard let status = try await reports.status(environment: name).first else { throw .notFound("no environment \(name)") }
+        return status
+    }
+
+    /// `rollback --with-data`: the router holds `env`'s new requests (maintenance `paused`, marked as this
+    /// deployment's) from the start of the restore until the switch. Recorded and pushed before it returns.
+    /// An operator's own maintenance mode (already answering the page, or already holding) is left as it is.
+    func holdTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async throws(SlipwayError) {
+        let hold = MaintenanceMode(mode: .paused, html: MaintenanceMode.page(message: "We are restoring data and will be back shortly."),
+                                   retryAfterS: 30, holdLimitMs: DeploymentData.holdMs, since: Int64(Date().timeIntervalSince1970),
+                                   actor: Self.holdActor(d))
+        if let existing = try store.holdRequests(hold, environment: env.name) {
+            note(d, "\(env.name) is in maintenance (\(existing.mode.rawValue)) already: no request reaches the data during the restore",
+                 log: DeployLog(path: d.logFile))
             return
         }
-        let live = try store.instances(environment: env.name).filter { $0.release == current && $0.state != .standby && $0.state != .stopping }
-        if live.count < wanted {
-            var fresh: [InstanceRecord] = []
-            while live.count + fresh.count < wanted {
-                do { fresh.append(try await supervisor.start(app: app, env: env, release: current, slot: Strategies.freeSlot(live + fresh))) } catch {
-                    await supervisor.stopAll(fresh, timeout: env.process.stopTimeout)
-                    throw error
-                }
-            }
-            let settings = env.health
-            guard await gate(fresh, settings: settings) == .ready else {
-                await supervisor.stopAll(fresh, timeout: env.process.stopTimeout)
-                try store.audit(actor, action: "scale", target: env.name, outcome: "failed", detail: "to \(wanted)")
-                throw .failed("the new instances of \(current) were not ready within \(DurationParsing.format(settings.deadline)); "
-                              + "still \(live.count) instance(s), traffic unchanged")
-            }
-            try await markServing(fresh, env: env)
-            try store.setInstanceCount(wanted, environment: env.name)
-            try await pushTable()
-        } else {
-            try store.setInstanceCount(wanted, environment: env.name)
-            guard live.count > wanted else { return }
-            let victims = live.sorted { $0.slot < $1.slot }.suffix(live.count - wanted)
-            for var i in victims { i.state = .stopping; i.ready = false; try store.save(i) }
-            try await pushTable()
-            _ = await waitForDrain(environment: env.name, pool: current, timeout: .milliseconds(200))
-            await supervisor.stopAll(Array(victims), timeout: env.process.stopTimeout)
-        }
+        try await pushTable()
+        maintenanceModes.record(env.name, hold, detail: "requests held while deployment \(d.id) restores data")
+        note(d, "holding new requests to \(env.name) until the switch (each for up to \(DeploymentData.holdMs / 1000)s)", log: DeployLog(path: d.logFile))
     }
 
-    /// Takes environments offline: stops their instances and removes their listeners; with `all`, stops the router too.
-    public func down(environment: String?, all: Bool, actor: Principal) async throws(SlipwayError) {
-        let cfg = try await reloadConfig()
-        var names = cfg.environmentNames
-        if !all { names = [try cfg.environment(environment).name] }
-        for name in names {
-            guard let env = cfg.environments[name] else { continue }
-            try await context.withLease(name, holder: "down by \(actor.name)", actor: actor) { () async throws -> Void in
-                try store.takeOffline(environment: name)
-                // Best effort: the instances stop next either way, and a router that missed the table answers 502 for them.
-                await pushTableLogged()
-                await supervisor.stopAll(try store.instances(environment: name), timeout: env.process.stopTimeout)
-            }
-            try store.audit(actor, action: "down", target: name, outcome: "ok")
+    /// Lifts a hold set by `holdTraffic` for `d` (after the rollback gave up); a switch lifts it itself.
+    func releaseTraffic(_ env: EnvironmentConfig, for d: DeploymentInfo) async {
+        let lifted = logger.write("lift deployment \(d.id)'s hold on requests", to: store) { () throws(SlipwayError) in
+            try store.releaseHold(environment: env.name, holder: Self.holdActor(d))
         }
-        if all { await router.stop() } else { try await pushTable() }
+        guard lifted == true else { return }
+        await pushTableLogged()
+        maintenanceModes.record(env.name, nil, detail: "held requests released: deployment \(d.id) did not finish")
     }
+
+    /// The marker a data rollback's hold carries, so the switch lifts only its own.
+    static func holdActor(_ d: DeploymentInfo) -> String { "slipway rollback \(d.id)" }
 }

@@ -27,6 +27,8 @@ public actor Engine {
     public nonisolated let dataSteps: DeploymentData
     /// The event log's and the log files' retention (the `retention` periodic job).
     public nonisolated let housekeeping: Housekeeping
+    /// `slipway scale` and `slipway down`.
+    public nonisolated let capacity: Capacity
     /// `slipway maintenance`: the page or held requests, per environment.
     public nonisolated let maintenanceModes: Maintenance
     /// Releases: made from a directory or a git commit, listed.
@@ -77,6 +79,7 @@ public actor Engine {
         self.releaseBuilds = Releases(context: context)
         self.maintenanceModes = Maintenance(context: context, routing: routing)
         self.housekeeping = Housekeeping(context: context)
+        self.capacity = Capacity(context: context, routing: routing)
         self.dataSteps = DeploymentData(context: context, backups: backups)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)
         let holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
