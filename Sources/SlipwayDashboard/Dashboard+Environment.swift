@@ -70,7 +70,7 @@ extension Dashboard {
         c["steps"] = p.events.map { ["time": Self.time($0.time), "state": $0.state.rawValue, "detail": $0.detail] as [String: Any] }
         let decisions = try engine.events.events(ofDeployment: d.id, typePrefix: "canary.").compactMap(Self.decision)
         if !decisions.isEmpty { c["decisions"] = ["rows": decisions, "deployment": d.id] as [String: Any] }
-        let approval = try await engine.approval(id)
+        let approval = try engine.approvals.status(id)
         if approval.required > 0 || !approval.approvals.isEmpty {
             c["approvals"] = ["required": approval.required, "counting": approval.counting,
                               "rows": approval.approvals.map { a -> [String: Any] in

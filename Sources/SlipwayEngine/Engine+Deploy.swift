@@ -59,7 +59,7 @@ extension Engine {
         let detail = "\(request.kind.rawValue) \(version) to \(env.name) (\(strategy.rawValue)), requested by \(request.by)"
             + (request.reason.map { ": \($0)" } ?? "")
         if request.kind == .deploy, let approvals = env.governance.approvals, approvals.required > 0 {
-            return try requestApproval(draft, detail: detail, required: approvals.required, logs: logs, by: request.by)
+            return try self.approvals.request(draft, detail: detail, required: approvals.required, logs: logs, by: request.by)
         }
         let (lease, d): (Lease, DeploymentInfo)
         do {

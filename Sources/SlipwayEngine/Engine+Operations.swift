@@ -4,6 +4,14 @@ import SlipwayCore
 import SlipwayStore
 
 extension Engine {
+    /// `slipway approve|reject ID` (`Approvals`): the requester never decides their own; a reject ends the request.
+    public func decide(_ request: ApprovalRequest, by: Principal) async throws(SlipwayError) -> ApprovalStatus {
+        try await approvals.decide(request, by: by, on: self)
+    }
+
+    /// The `approvals` periodic job: approved deploys that could not start yet try again.
+    func startApprovedDeploys() async { await approvals.startApproved(on: self) }
+
     /// `slipway scale` (`Capacity`, with new instances gated as a deployment's); the environment's status after it.
     public func scale(_ request: ScaleRequest) async throws(SlipwayError) -> EnvironmentStatus {
         let name = try await capacity.scale(request, on: self)

@@ -14,7 +14,7 @@ extension Engine {
             case .refuse(let why): GateResult(rule: rule, pass: false, reason: why.reason, passesAt: why.passesAt)
             }
         }
-        if operation == .deploy, let approvals = try approvalGate(env, version: version) { results.append(approvals) }
+        if operation == .deploy, let approvals = try approvals.gate(env, version: version) { results.append(approvals) }
         return GateReport(environment: env.name, version: version, operation: operation.rawValue, pass: results.allSatisfy(\.pass), gates: results)
     }
 }

@@ -27,6 +27,8 @@ public actor Engine {
     public nonisolated let dataSteps: DeploymentData
     /// The event log's and the log files' retention (the `retention` periodic job).
     public nonisolated let housekeeping: Housekeeping
+    /// Deploys waiting for approvals, and the decisions.
+    public nonisolated let approvals: Approvals
     /// `slipway scale` and `slipway down`.
     public nonisolated let capacity: Capacity
     /// `slipway maintenance`: the page or held requests, per environment.
@@ -85,6 +87,7 @@ public actor Engine {
         let holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
         self.holder = holder
         self.watches = Watches(context: context, holder: holder)
+        self.approvals = Approvals(context: context, holder: holder, queue: deployments)
     }
 
     /// Re-reads slipway.yml so each operation runs with the file as it is now. A bad file changes nothing.

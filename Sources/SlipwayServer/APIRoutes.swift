@@ -159,7 +159,7 @@ public enum APIRoutes {
             return APIResponse.json(try await engine.decide(body, by: who))
         }
         v1.get("approvals/:id") { _, context in
-            APIResponse.json(try await engine.approval(try context.parameters.require("id", as: Int64.self)))
+            APIResponse.json(try engine.approvals.status(try context.parameters.require("id", as: Int64.self)))
         }
         return router
     }

@@ -6,8 +6,18 @@ import SlipwayStore
 /// Deploys that need `approvals.required` approvals: recorded as `awaiting_approval` without a lock, each
 /// decision bound to the release's digest; the deploy starts by itself once enough count (re-checked
 /// against the policy then: a window may have closed meanwhile, and the `approvals` periodic job tries again).
-extension Engine {
-    func requestApproval(_ draft: DeploymentInfo, detail: String, required: Int, logs: String, by: Principal) throws(SlipwayError) -> DeploymentInfo {
+/// It owns the `approvals` rows; a deployment moves on (rejected, started) through `DeploymentSteps` and
+/// the deployment queue.
+public struct Approvals: Sendable, FeatureObject {
+    let context: EngineContext
+    /// The daemon run that records the transitions.
+    let holder: String
+    /// Where an approved deploy goes to run (`DeploymentService` serves it).
+    let queue: DeploymentQueue
+
+    var leaseSettings: LeaseSettings { context.admission.leaseSettings }
+
+    func request(_ draft: DeploymentInfo, detail: String, required: Int, logs: String, by: Principal) throws(SlipwayError) -> DeploymentInfo {
         let kindName = draft.kind.rawValue, at = draft.startedAt
         var d = try store.insertAwaiting(draft, detail: detail) { DeployLog.name(kind: kindName, id: $0, at: at, in: logs) }
         d = try store.transition(d.id, to: .awaitingApproval, actor: holder, detail: "awaiting \(required) approval(s): slipway approve \(d.id)")
@@ -16,7 +26,7 @@ extension Engine {
         return d
     }
 
-    public func approval(_ id: Int64) throws(SlipwayError) -> ApprovalStatus {
+    public func status(_ id: Int64) throws(SlipwayError) -> ApprovalStatus {
         guard let d = try store.deployment(id) else { throw .notFound("no deployment \(id); slipway history lists them") }
         let required = config.environments[d.environment]?.governance.approvals?.required ?? 0
         let all = try store.approvals(deployment: id)
@@ -29,7 +39,7 @@ extension Engine {
     }
 
     /// `slipway approve|reject ID`: the requester never decides their own; a reject ends the request.
-    public func decide(_ request: ApprovalRequest, by: Principal) async throws(SlipwayError) -> ApprovalStatus {
+    func decide<S: DeploymentSteps>(_ request: ApprovalRequest, by: Principal, on steps: isolated S) async throws(SlipwayError) -> ApprovalStatus {
         guard let d = try store.deployment(request.deploymentId) else { throw .notFound("no deployment \(request.deploymentId); slipway history lists them") }
         guard d.state == .awaitingApproval else { throw .usage("deployment \(d.id) is not awaiting approval (it is \(d.state.rawValue))") }
         guard let settings = config.environments[d.environment]?.governance.approvals else {
@@ -55,17 +65,17 @@ extension Engine {
                     before: DeploymentState.awaitingApproval.rawValue, after: request.decision == "reject" ? DeploymentState.failed.rawValue : nil)
         if request.decision == "reject" {
             var rejected = d
-            try step(&rejected, .failed, "rejected by \(by.name): \(request.comment ?? "")", message: "rejected by \(by.name): \(request.comment ?? "")",
+            try steps.step(&rejected, .failed, "rejected by \(by.name): \(request.comment ?? "")", message: "rejected by \(by.name): \(request.comment ?? "")",
                      reason: .rejected, log: DeployLog(path: d.logFile))
         } else {
-            note(d, "approved by \(by.name)" + (request.comment.map { ": \($0)" } ?? ""), log: DeployLog(path: d.logFile))
-            await startIfApproved(d)
+            steps.note(d, "approved by \(by.name)" + (request.comment.map { ": \($0)" } ?? ""), log: DeployLog(path: d.logFile))
+            await startIfApproved(d, on: steps)
         }
-        return try approval(d.id)
+        return try status(d.id)
     }
 
     /// Starts an awaiting deploy that has its approvals, if the policy lets it now (else it keeps waiting).
-    func startIfApproved(_ d: DeploymentInfo) async {
+    func startIfApproved<S: DeploymentSteps>(_ d: DeploymentInfo, on steps: isolated S) async {
         guard let fresh = try? store.deployment(d.id), fresh.state == .awaitingApproval,
               let settings = config.environments[d.environment]?.governance.approvals,
               let approved = try? counting(fresh, store.approvals(deployment: d.id)), approved.count >= settings.required,
@@ -74,17 +84,17 @@ extension Engine {
             try context.admit(PolicyRequest(operation: .deploy, environment: env.name, version: d.version, actor: fresh.by))
             let lease = try Lease.acquire(store, environment: env.name, holder: "deploy of \(d.version) by \(d.actor) (approved)", actor: fresh.by,
                                           settings: leaseSettings, logger: logger, deployment: d.id)
-            note(fresh, "approved by \(approved.map(\.user).joined(separator: ", ")): starting", log: DeployLog(path: d.logFile))
-            if !deployments.submit(DeploymentJob(deployment: fresh, config: config, env: env, lease: lease, data: nil)) { lease.release() }
+            steps.note(fresh, "approved by \(approved.map(\.user).joined(separator: ", ")): starting", log: DeployLog(path: d.logFile))
+            if !queue.submit(DeploymentJob(deployment: fresh, config: config, env: env, lease: lease, data: nil)) { lease.release() }
         } catch {
             let reason = "approved, waiting: \(error.message)"
-            if (try? store.events(deployment: d.id))?.last?.detail != reason { note(fresh, reason, log: DeployLog(path: d.logFile)) }
+            if (try? store.events(deployment: d.id))?.last?.detail != reason { steps.note(fresh, reason, log: DeployLog(path: d.logFile)) }
         }
     }
 
     /// `gates`: what approvals a deploy of `version` waits for, and where its requests stand. It never blocks (a
     /// deploy is recorded and waits), so it passes; the reason says what it waits for.
-    func approvalGate(_ env: EnvironmentConfig, version: String) throws(SlipwayError) -> GateResult? {
+    func gate(_ env: EnvironmentConfig, version: String) throws(SlipwayError) -> GateResult? {
         guard let settings = env.governance.approvals, settings.required > 0 else { return nil }
         let roles = settings.roles.map(\.rawValue).joined(separator: " or ")
         var reason = "a deploy waits for \(settings.required) approval(s) from \(roles), not its requester's"
@@ -96,7 +106,7 @@ extension Engine {
     }
 
     /// The `approvals` periodic job: approved deploys that could not start yet try again.
-    func startApprovedDeploys() async {
-        for d in (try? store.awaitingApproval()) ?? [] { await startIfApproved(d) }
+    func startApproved<S: DeploymentSteps>(on steps: isolated S) async {
+        for d in (try? store.awaitingApproval()) ?? [] { await startIfApproved(d, on: steps) }
     }
 }
