@@ -3,6 +3,8 @@ import Logging
 import SlipwayCore
 import SlipwayStore
 
+/// The engine's entry points into feature objects that move instances or a deployment on: each passes the
+/// engine as their `DeploymentSteps`. And a data rollback's hold on requests, which the switch lifts.
 extension Engine {
     /// `slipway approve|reject ID` (`Approvals`): the requester never decides their own; a reject ends the request.
     public func decide(_ request: ApprovalRequest, by: Principal) async throws(SlipwayError) -> ApprovalStatus {

@@ -5,7 +5,9 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-/// The control plane's heart: deployments as persisted state machines over the supervisor and the router.
+/// The control plane's composition root and its deployments: it makes every feature object over one
+/// `EngineContext`, hands out the periodic jobs, and runs deployments as persisted state machines
+/// (admission, the queue, the strategies over `DeploymentSteps`, canary commands, recovery after a restart).
 public actor Engine {
     /// What the feature objects share (store, releases, router, supervisor, logger, configuration).
     public nonisolated let context: EngineContext
@@ -13,7 +15,7 @@ public actor Engine {
     public nonisolated let access: Access
     /// The event log's pages, long poll and live feed.
     public nonisolated let events: EventLog
-    /// DORA, `/metrics` and the apps' logs (read-only).
+    /// Status, history, progress, locks, DORA, `/metrics` and the apps' logs (read-only).
     public nonisolated let reports: Reports
     /// Alerts, incidents and autoscaling.
     public nonisolated let signals: Signals
