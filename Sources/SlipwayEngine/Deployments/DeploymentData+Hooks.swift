@@ -8,7 +8,7 @@ extension DeploymentData {
     /// `hooks.pre_traffic`, against one of the new instances (`SLIPWAY_TARGET_URL`) before any user request
     /// reaches them. Returns why it failed, or nil when it passed or there is none.
     func preTrafficHook<S: DeploymentSteps>(_ d: DeploymentInfo, _ job: DeploymentJob, targets: [InstanceRecord], log: DeployLog,
-                                                   on steps: isolated S) async throws(SlipwayError) -> String? {
+                                            on steps: isolated S) async throws(SlipwayError) -> String? {
         guard let command = job.env.hooks.preTraffic, let first = targets.first else { return nil }
         return try await runHook("pre_traffic", command, d, job, target: "http://127.0.0.1:\(first.port)", log: log, on: steps)
     }
@@ -23,7 +23,7 @@ extension DeploymentData {
     }
 
     private func runHook<S: DeploymentSteps>(_ name: String, _ command: String, _ d: DeploymentInfo, _ job: DeploymentJob, target: String,
-                                                   log: DeployLog, on steps: isolated S) async throws(SlipwayError) -> String? {
+                                             log: DeployLog, on steps: isolated S) async throws(SlipwayError) -> String? {
         steps.note(d, "\(name) hook against \(target): \(command)", log: log)
         let status = try await runInRelease(command, app: job.config.app, env: job.env, release: d.version,
                                             extra: ["SLIPWAY_TARGET_URL": target, "SLIPWAY_HOOK": name], timeout: job.env.hooks.timeout, log: log)

@@ -40,7 +40,7 @@ extension DeploymentData {
     /// (so the rollback can itself be undone), then the in-place restore of the pre-deploy backup.
     /// Returns the safety backup, or nil when the rollback ended here (failed, nothing changed).
     func restoreForRollback<S: DeploymentSteps>(_ d: inout DeploymentInfo, _ job: DeploymentJob, backup: BackupInfo, log: DeployLog,
-                                                        on steps: isolated S) async throws(SlipwayError) -> BackupInfo? {
+                                                on steps: isolated S) async throws(SlipwayError) -> BackupInfo? {
         let env = job.env
         let serving = d.previousVersion.map { "\($0) kept serving its data" } ?? "nothing was serving"
         try steps.step(&d, .backingUp, "taking a safety backup of the data as it is now, before restoring \(backup.id)", log: log)

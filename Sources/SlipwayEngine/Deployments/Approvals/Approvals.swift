@@ -17,6 +17,7 @@ public struct Approvals: Sendable, FeatureObject {
 
     var leaseSettings: LeaseSettings { context.admission.leaseSettings }
 
+    /// Records a deploy that waits for `required` approvals (no lock is taken until it starts).
     func request(_ draft: DeploymentInfo, detail: String, required: Int, logs: String, by: Principal) throws(SlipwayError) -> DeploymentInfo {
         let kindName = draft.kind.rawValue, at = draft.startedAt
         var d = try store.insertAwaiting(draft, detail: detail) { DeployLog.name(kind: kindName, id: $0, at: at, in: logs) }
