@@ -167,8 +167,7 @@ extension Engine {
     }
 
     func note(_ d: DeploymentInfo, _ detail: String, log: DeployLog) {
-        logger.write("note deployment \(d.id)'s progress", to: store) { () throws(SlipwayError) in try store.note(d.id, actor: holder, detail: detail) }
-        log.write(detail)
+        context.note(d, detail, by: holder, log: log)
     }
 
     /// Starts the instances `release` needs (reusing warm standby ones) and gates them on health.

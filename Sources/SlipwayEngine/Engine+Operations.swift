@@ -17,8 +17,7 @@ extension Engine {
     /// `slipway scale` (`Capacity`, with new instances gated as a deployment's); the environment's status after it.
     public func scale(_ request: ScaleRequest) async throws(SlipwayError) -> EnvironmentStatus {
         let name = try await capacity.scale(request, on: self)
-        guard let status = try await reports.status(environment: name).first else { throw .notFound("no environment \(name)") }
-        return status
+        return try await reports.status(of: name)
     }
 
     /// `slipway down` (`Capacity`): stops environments' instances and removes their listeners; with `all`, the router too.
@@ -29,8 +28,7 @@ extension Engine {
     /// `slipway maintenance on|pause|resume|off` (`Maintenance`); the environment's status after it.
     public func maintenance(_ request: MaintenanceRequest) async throws(SlipwayError) -> EnvironmentStatus {
         let name = try await maintenanceModes.apply(request)
-        guard let status = try await reports.status(environment: name).first else { throw .notFound("no environment \(name)") }
-        return status
+        return try await reports.status(of: name)
     }
 
     /// `rollback --with-data`: the router holds `env`'s new requests (maintenance `paused`, marked as this

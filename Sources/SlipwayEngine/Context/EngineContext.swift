@@ -19,4 +19,11 @@ public struct EngineContext: Sendable {
     public var cadence = Cadence.standard
 
     var config: SlipwayConfig { configs.current }
+
+    /// A line of a deployment's progress, written as `holder` (the daemon run): its event, and its deploy log.
+    /// An event that cannot be written is counted and logged.
+    func note(_ d: DeploymentInfo, _ detail: String, by holder: String, log: DeployLog) {
+        logger.write("note deployment \(d.id)'s progress", to: store) { () throws(SlipwayError) in try store.note(d.id, actor: holder, detail: detail) }
+        log.write(detail)
+    }
 }

@@ -37,6 +37,12 @@ extension Reports {
         return out
     }
 
+    /// The status of the environment named `name` (after an operation on it).
+    func status(of name: String) async throws(SlipwayError) -> EnvironmentStatus {
+        guard let status = try await status(environment: name).first else { throw .notFound("no environment \(name)") }
+        return status
+    }
+
     public func history(environment: String?, limit: Int = 50) throws(SlipwayError) -> [DeploymentInfo] {
         if let environment { _ = try config.environment(environment) }
         return try store.deployments(environment: environment, limit: limit)

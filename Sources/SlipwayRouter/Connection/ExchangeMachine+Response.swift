@@ -41,10 +41,11 @@ extension ExchangeMachine {
 
     static var inlineBody: Int { 4096 }
 
-    /// Bytes from the upstream. `draining`: the router is handing over (the client is told to close);
+    /// Bytes from the upstream. `draining`: the router is handing over (the client is told to close; asked only for a final head);
     /// `setCookie`: a header line the response gets; `canRetryOnStable` (whether a stable pool
     /// serves beside the one that answered) is asked only for a 5xx head to a repeatable request.
-    mutating func responseRead(_ buffer: ByteBuffer, draining: Bool, setCookie: String?, canRetryOnStable: () -> Bool) -> ResponseAction {
+    mutating func responseRead(_ buffer: ByteBuffer, draining: @autoclosure () -> Bool, setCookie: String?,
+                               canRetryOnStable: () -> Bool) -> ResponseAction {
         guard phase == .forwarding else { return .wait }
         var buf = buffer
         var passThrough: Int?
@@ -80,7 +81,7 @@ extension ExchangeMachine {
                 response.partial = buf
                 return .interim(interim)
             }
-            startResponse(draining: draining)
+            startResponse(draining: draining())
             if setCookie == nil && request.keepAlive && !request.http10 && head.unchangedForClient {
                 passThrough = head.length
             } else {

@@ -112,8 +112,9 @@ struct ExchangeMachine {
     }
 
     /// The next thing to do with the buffered client bytes; called until it answers `.wait` or
-    /// `.pipelined`. `listener` (the table's current view) decides sticky values and added headers.
-    mutating func nextClientAction(listener: RouteSnapshot.CompiledListener?) -> ClientAction {
+    /// `.pipelined`. `listener` (the table's current view) decides sticky values and added headers; it is
+    /// looked up only when a request's head is complete, not for body bytes.
+    mutating func nextClientAction(listener: @autoclosure () -> RouteSnapshot.CompiledListener?) -> ClientAction {
         guard let buffered = inbound, buffered.readableBytes > 0 else {
             inbound = nil
             return .wait
@@ -133,7 +134,7 @@ struct ExchangeMachine {
         }
     }
 
-    private mutating func beginRequest(_ buffered: ByteBuffer, listener: RouteSnapshot.CompiledListener?) -> ClientAction {
+    private mutating func beginRequest(_ buffered: ByteBuffer, listener current: () -> RouteSnapshot.CompiledListener?) -> ClientAction {
         let outcome = buffered.withUnsafeReadableBytes { scanner.scan($0, request: true) }
         switch outcome {
         case .incomplete:
@@ -147,6 +148,7 @@ struct ExchangeMachine {
             break
         }
         let head = scanner.head
+        let listener = current()
         var sticky: String?
         if let listener, listener.sticky != nil {
             sticky = buffered.withUnsafeReadableBytes { scanner.stickyValue($0, listener) }

@@ -102,8 +102,7 @@ actor Watches: FeatureObject {
     }
 
     private func note(_ d: DeploymentInfo, _ detail: String, log: DeployLog) {
-        logger.write("note deployment \(d.id)'s progress", to: store) { () throws(SlipwayError) in try store.note(d.id, actor: holder, detail: detail) }
-        log.write(detail)
+        context.note(d, detail, by: holder, log: log)
     }
 
     /// `1234 requests, 0.10% errors; last 10s: 210 requests, p99 12 ms; 2 of 2 ready`.
