@@ -20,7 +20,7 @@ extension Dashboard {
             e["canary"] = canary
         }
         // Every decision of the latest canary, newest first, each with its rules' verdicts and evidence.
-        let status = try await engine.canaryStatus(environment: name)
+        let status = try engine.canaries.status(environment: name)
         let decisions = status.decisions.reversed().compactMap(Self.decision)
         if !decisions.isEmpty {
             var section: [String: Any] = ["rows": Array(decisions.prefix(Self.decisionsShown)), "deployment": status.deploymentId ?? 0]

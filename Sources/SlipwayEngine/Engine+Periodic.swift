@@ -19,7 +19,7 @@ extension Engine {
         return [
             PeriodicJob(name: "supervision", period: every.supervision) { await self.supervise() },
             PeriodicJob(name: "alerts", period: every.alerts) { await self.signals.evaluateAlerts(now: Date()) },
-            PeriodicJob(name: "approvals", period: every.approvals) { await self.startApprovedDeploys() },
+            PeriodicJob(name: "approvals", period: every.approvals) { await self.deployments.startApprovedDeploys() },
             PeriodicJob(name: "router-liveness", period: every.routerLiveness) { await self.routing.keepRunning() },
             PeriodicJob(name: "retention", period: every.retention) { self.housekeeping.run(now: Date()) },
         ]
@@ -42,9 +42,7 @@ extension Engine {
             // Only if no deployment set a new standby time meanwhile (the store checks, in the transaction).
             logger.write("end the warm standby", to: store) { () throws(SlipwayError) in try store.endStandby(environment: name, until: until) }
         }
-        await watches.pass(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil }) { request, undoing in
-            try await self.startDeployment(request, undoing: undoing)
-        }
-        if changed { await pushTableLogged() }
+        await deployments.passWatches(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil })
+        if changed { await routing.pushLogged() }
     }
 }

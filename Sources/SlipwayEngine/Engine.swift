@@ -5,9 +5,9 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-/// The control plane's composition root and its deployments: it makes every feature object over one
-/// `EngineContext`, hands out the periodic jobs, and runs deployments as persisted state machines
-/// (admission, the queue, the strategies over `DeploymentSteps`, canary commands, recovery after a restart).
+/// The control plane's composition root: it makes every feature object over one `EngineContext`, hands out
+/// the periodic jobs, reconciles at start, and is what the server's routes and the dashboard reach the
+/// features through (`engine.deployments`, `engine.backups`, …).
 public actor Engine {
     /// What the feature objects share (store, releases, router, supervisor, logger, configuration).
     public nonisolated let context: EngineContext
@@ -29,8 +29,12 @@ public actor Engine {
     public nonisolated let dataSteps: DeploymentData
     /// The event log's and the log files' retention (the `retention` periodic job).
     public nonisolated let housekeeping: Housekeeping
-    /// Deploys waiting for approvals, and the decisions.
-    public nonisolated let approvals: Approvals
+    /// Deployments and rollbacks: admission, the queue, the strategies, canaries, the watch, recovery.
+    public nonisolated let deployments: Deployments
+    /// `slipway canary promote|abort|status` (the deployments' own).
+    public nonisolated var canaries: CanaryControl { deployments.canaries }
+    /// Deploys waiting for approvals, and the decisions (the deployments' own).
+    public nonisolated var approvals: Approvals { deployments.approvals }
     /// `slipway scale` and `slipway down`.
     public nonisolated let capacity: Capacity
     /// `slipway maintenance`: the page or held requests, per environment.
@@ -47,19 +51,9 @@ public actor Engine {
     nonisolated var releases: ReleaseStore { context.releases }
     nonisolated var logger: Logger { context.logger }
     /// Identifies this daemon run in locks and events.
-    public let holder: String
+    public nonisolated var holder: String { deployments.holder }
     /// The state root (`root:`), fixed for the daemon's life.
     public nonisolated let root: String
-    /// Accepted deployments, run by `DeploymentService`.
-    let deployments = DeploymentQueue()
-    /// The checks a deployment, rollback, scale or restore must pass before it starts.
-    public nonisolated var policy: Policy { context.admission.policy }
-    /// Lock lifetime and heartbeat (tests shorten them).
-    nonisolated var leaseSettings: LeaseSettings { context.admission.leaseSettings }
-    /// The post-deploy watches.
-    let watches: Watches
-    /// The running canaries' interval sleeps, per environment (a promote or abort cuts one short).
-    var canaryWakers: [String: Task<Void, Never>] = [:]
 
     public init(config: SlipwayConfig, routerExecutable: String, routerArguments: [String] = [], logger: Logger,
                 cadence: Cadence = .standard) throws(SlipwayError) {
@@ -86,26 +80,26 @@ public actor Engine {
         self.capacity = Capacity(context: context, routing: routing)
         self.dataSteps = DeploymentData(context: context, backups: backups)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)
-        let holder = "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
-        self.holder = holder
-        self.watches = Watches(context: context, holder: holder)
-        self.approvals = Approvals(context: context, holder: holder, queue: deployments)
+        self.deployments = Deployments(context: context, holder: "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)",
+                                       routing: routing, backups: backups, dataSteps: dataSteps, maintenanceModes: maintenanceModes,
+                                       signals: signals)
     }
 
     /// Re-reads slipway.yml so each operation runs with the file as it is now. A bad file changes nothing.
     @discardableResult
     public func reloadConfig() async throws(SlipwayError) -> SlipwayConfig { try await context.reloadConfig() }
 
-    // MARK: Router table (`Routing`)
-
-    public func pushTable() async throws(SlipwayError) { try await routing.push() }
-
-    /// Pushes the table where the caller goes on either way (a best effort): a failure is logged.
-    func pushTableLogged() async { await routing.pushLogged() }
-
-    /// Waits until the router reports no request in flight on `pool` of `environment`, or `timeout`.
-    func waitForDrain(environment: String, pool: String, timeout: Duration) async -> Int {
-        await routing.waitForDrain(environment: environment, pool: pool, timeout: timeout)
+    /// Runs on every daemon start: the outbox's cursor, webhook deliveries left running, commit times of
+    /// earlier deployments, then the deployments' own recovery (instances re-adopted, interrupted deployments
+    /// ended or resumed, the dead daemon's locks released, the table pushed).
+    public func reconcile() async throws(SlipwayError) {
+        notifications.startCursor()
+        try webhooks.reconcile()
+        // Deployments recorded before their commit time was: from the releases still on disk, once, so pruning
+        // them later changes no report.
+        let filled = try store.fillCommitTimes(reports.commitTimes())
+        if filled > 0 { logger.info("recorded commit times of earlier deployments", metadata: ["deploy.count": "\(filled)"]) }
+        try await deployments.recover()
     }
 
     /// Where this daemon finds each named secret (its root's files as they are now, and its own environment).

@@ -62,7 +62,7 @@ extension APIRoutes {
             try await checkCSRF(request, context, dashboard)
             let name = try context.parameters.require("name")
             let body = try await context.attributed(DeployRequest(version: nil, environment: name, strategy: nil, kind: .rollback, actor: "dashboard"))
-            let started = try await engine.startDeployment(body)
+            let started = try await engine.deployments.startDeployment(body)
             return Response(status: .seeOther, headers: [.location: "/ui/deployments/\(started.id)"])
         }
         router.post("ui/env/:name/maintenance") { request, context in
@@ -78,7 +78,7 @@ extension APIRoutes {
             let form = try await checkCSRF(request, context, dashboard)
             let name = try context.parameters.require("name")
             guard let action = form["action"].flatMap(CanaryCommand.Action.init(rawValue:)) else { throw SlipwayError.usage("action: expected promote or abort") }
-            _ = try await engine.canaryCommand(try await context.attributed(CanaryRequest(environment: name, action: action, reason: "from the dashboard", actor: "dashboard")))
+            _ = try await engine.canaries.command(try await context.attributed(CanaryRequest(environment: name, action: action, reason: "from the dashboard", actor: "dashboard")))
             return Response(status: .seeOther, headers: [.location: "/ui/env/\(name)"])
         }
         router.post("ui/env/:name/approvals") { request, context in
@@ -87,7 +87,7 @@ extension APIRoutes {
             guard let id = form["deployment"].flatMap({ Int64($0) }), let decision = form["decision"] else {
                 throw SlipwayError.usage("expected deployment and decision (approve or reject)")
             }
-            _ = try await engine.decide(ApprovalRequest(deploymentId: id, decision: decision, comment: form["comment"]), by: try await context.principal())
+            _ = try await engine.deployments.decide(ApprovalRequest(deploymentId: id, decision: decision, comment: form["comment"]), by: try await context.principal())
             return Response(status: .seeOther, headers: [.location: "/ui/env/\(name)"])
         }
         router.get("ui/events") { request, _ in

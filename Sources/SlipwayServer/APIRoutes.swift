@@ -36,7 +36,7 @@ public enum APIRoutes {
                 try engine.access.audit(who, action: "policy.override", target: body.environment ?? "", outcome: "refused", detail: "needs the admin role")
                 throw SlipwayError.policy("--override-window needs the admin role; \(who.name) has \(who.roles.map(\.rawValue).joined(separator: ", "))")
             }
-            return APIResponse.json(try await engine.startDeployment(body), status: .accepted)
+            return APIResponse.json(try await engine.deployments.startDeployment(body), status: .accepted)
         }
         v1.get("deployments") { request, _ in
             let q = request.uri.queryParameters
@@ -94,14 +94,14 @@ public enum APIRoutes {
             guard let version = q.get("version") else { throw SlipwayError.usage("gates: pass version=VERSION") }
             let op = q.get("operation").flatMap(PolicyRequest.Operation.init(rawValue:)) ?? .deploy
             let actor = try await context.principal()
-            return APIResponse.json(try await engine.gates(environment: q.get("env"), version: version, operation: op, actor: actor))
+            return APIResponse.json(try await engine.deployments.gates(environment: q.get("env"), version: version, operation: op, actor: actor))
         }
         v1.post("canary") { request, context in
             let body = try await context.attributed(APIResponse.decode(CanaryRequest.self, from: request))
-            return APIResponse.json(try await engine.canaryCommand(body))
+            return APIResponse.json(try await engine.canaries.command(body))
         }
         v1.get("canary") { request, _ in
-            APIResponse.json(try await engine.canaryStatus(environment: request.uri.queryParameters.get("env")))
+            APIResponse.json(try engine.canaries.status(environment: request.uri.queryParameters.get("env")))
         }
         addBackupRoutes(v1, engine: engine)
         addEventRoutes(v1, engine: engine)
@@ -156,7 +156,7 @@ public enum APIRoutes {
         v1.post("approvals") { request, context in
             let body = try await APIResponse.decode(ApprovalRequest.self, from: request)
             let who = try await context.principal()
-            return APIResponse.json(try await engine.decide(body, by: who))
+            return APIResponse.json(try await engine.deployments.decide(body, by: who))
         }
         v1.get("approvals/:id") { _, context in
             APIResponse.json(try engine.approvals.status(try context.parameters.require("id", as: Int64.self)))

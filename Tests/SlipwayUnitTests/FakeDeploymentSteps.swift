@@ -20,6 +20,8 @@ actor FakeDeploymentSteps: DeploymentSteps {
     /// What happened, in order: `start v2-0`, `gate 1 → ready`, `weights v1=1 v2=1`, `switch v2`, `restore v1`, …
     var actions: [String] = []
     var states: [DeploymentState] = []
+    /// Each transition's detail, in order.
+    var details: [String] = []
 
     // Scripts
     /// Each gate's outcome in turn (`ready` once they run out).
@@ -61,6 +63,8 @@ actor FakeDeploymentSteps: DeploymentSteps {
 
     func stop(after action: String) { stopAfter = action }
 
+    func clearActions() { actions = [] }
+
     private func serving(_ release: String) -> [InstanceRecord] { instances.filter { $0.release == release && $0.state == .running } }
 
     // MARK: DeploymentSteps
@@ -73,6 +77,7 @@ actor FakeDeploymentSteps: DeploymentSteps {
         if let reason { d.endReason = reason }
         if state.isTerminal { d.message = message ?? detail }
         states.append(state)
+        details.append(detail)
         return d
     }
 
@@ -98,6 +103,10 @@ actor FakeDeploymentSteps: DeploymentSteps {
     }
 
     func start(_ job: DeploymentJob, release: String, slot: Int) async throws(SlipwayError) -> InstanceRecord {
+        spawn(release, slot: slot)
+    }
+
+    private func spawn(_ release: String, slot: Int) -> InstanceRecord {
         var i = Self.record(release, slot: slot, id: nextId)
         nextId += 1
         i.state = .starting
@@ -200,13 +209,12 @@ actor FakeDeploymentSteps: DeploymentSteps {
     func canaryEvent(_ d: DeploymentInfo, _ c: CanaryInfo, _ change: EventPayload.Canary.Change, _ detail: String, analysis: CanaryAnalysis?,
                      log: DeployLog, note: Bool) {}
 
-    func restorePrevious(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, reason: String) async {
+    func restorePrevious(_ d: inout DeploymentInfo, env: EnvironmentConfig, log: DeployLog, reason: String) async {
         let release = d.previousVersion
         if let release {
             while serving(release).count < wanted {
-                let slot = Strategies.freeSlot(serving(release))
-                guard let i = try? await start(job, release: release, slot: slot) else { break }
-                try? await markServing([i], env: job.env)
+                let i = spawn(release, slot: Strategies.freeSlot(serving(release)))
+                try? await markServing([i], env: env)
             }
         }
         current = release
@@ -222,4 +230,9 @@ actor FakeDeploymentSteps: DeploymentSteps {
     }
 
     func pruneReleases(_ cfg: SlipwayConfig) { did("prune") }
+
+    func undoDataRollback(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog) async {
+        did("data back from \(safety.id)")
+        await releaseTraffic(env, for: d)
+    }
 }

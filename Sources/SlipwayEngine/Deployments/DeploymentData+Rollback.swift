@@ -5,9 +5,6 @@ import SlipwayCore
 import SlipwayStore
 
 extension DeploymentData {
-    /// How long `rollback --with-data` holds each request while the data is put back.
-    static let holdMs: Int64 = 60_000
-
     /// What `rollback VERSION --with-data` would restore and what it would throw away. Reads only.
     public func rollbackPlan(environment: String?, version: String?) async throws(SlipwayError) -> DataRollbackPlan {
         let cfg = try await context.reloadConfig()
@@ -21,7 +18,7 @@ extension DeploymentData {
         let changes = await service.changes(since: backup.manifest)
         return DataRollbackPlan(environment: env.name, version: target, currentRelease: record.currentRelease, backup: backup,
                                 ageSeconds: max(0, Int(Date().timeIntervalSince(backup.createdAt))), changes: changes,
-                                holdLimitMs: Self.holdMs)
+                                holdLimitMs: Maintenance.dataRollbackHoldMs)
     }
 
     /// The backup taken before the deploy that replaced `version`: the newest pre-deploy backup taken

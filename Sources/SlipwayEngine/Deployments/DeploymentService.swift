@@ -4,7 +4,7 @@ import SlipwayCore
 
 /// Runs in-flight deployments in one task group, as a Service of the daemon's ServiceGroup. On graceful
 /// shutdown no new deployment starts and each running one finishes the step it is in, then stops where a
-/// state is persisted: the next daemon start (`Engine.reconcile`) completes or rolls it back.
+/// state is persisted: the next daemon start (`Deployments.recover`) completes or rolls it back.
 public struct DeploymentService: Service {
     let engine: Engine
 
@@ -12,6 +12,7 @@ public struct DeploymentService: Service {
 
     public func run() async throws {
         let engine = engine
-        await engine.deployments.serve { job in await RequestOrigin.$current.withValue(job.origin) { await engine.execute(job) } }
+        let deployments = engine.deployments
+        await deployments.queue.serve { job in await RequestOrigin.$current.withValue(job.origin) { await deployments.execute(job) } }
     }
 }

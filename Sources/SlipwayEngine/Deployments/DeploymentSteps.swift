@@ -4,7 +4,7 @@ import SlipwayStore
 
 /// What a deploy strategy may do, and all it may do: record its progress, start, gate and stop instances,
 /// run the hooks, move traffic (weights, a canary's steps, the switch), hold on for requests in flight, and
-/// put the previous release back. The engine is the real implementation (`Engine+DeploymentSteps.swift`);
+/// put the previous release back. `Deployments` is the real implementation (`Deployments+DeploymentSteps.swift`);
 /// the strategies' unit tests run them over a fake one, without processes or sockets.
 ///
 /// Strategies run isolated to their implementation (`isolated S`), so a step and the read after it see the
@@ -87,7 +87,9 @@ protocol DeploymentSteps: Actor {
     // MARK: Ending
 
     /// Puts `d.previousVersion` back in service and ends the deployment as rolled back.
-    func restorePrevious(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, reason: String) async
+    func restorePrevious(_ d: inout DeploymentInfo, env: EnvironmentConfig, log: DeployLog, reason: String) async
+    /// Puts the data back from `safety` after a `rollback --with-data` that did not finish, and lifts its hold.
+    func undoDataRollback(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog) async
     /// After a switch: the `warm` release's instances stay warm; everything not kept stops.
     func retire(env: EnvironmentConfig, keeping: Set<Int64>, warm: String?, log: DeployLog, d: DeploymentInfo) async
     /// Removes release directories beyond `keep_releases`.
@@ -106,4 +108,7 @@ extension DeploymentSteps {
         canaryEvent(d, c, change, detail, analysis: analysis, log: log, note: true)
     }
 
+    func restorePrevious(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, reason: String) async {
+        await restorePrevious(&d, env: job.env, log: log, reason: reason)
+    }
 }

@@ -5,7 +5,7 @@ import SlipwayStore
 
 /// `slipway maintenance on|pause|resume|off`: the mode on the environment's record and its audit entry
 /// (one transaction, under the environment's lease), the table pushed so the router answers the page or
-/// holds requests at once, the event. A data rollback's hold (`Engine.holdTraffic`) uses the same record
+/// holds requests at once, the event. A data rollback's hold (`holdForDataRollback`) uses the same record
 /// field and `record`.
 public struct Maintenance: Sendable, FeatureObject {
     let context: EngineContext

@@ -28,7 +28,7 @@ public struct WebhookService: Service {
         let engine = engine
         // A build can take as long as it likes; the daemon's shutdown cannot: builds under way are cancelled.
         await engine.webhooks.runs.serve(cancelRunning: true) { job in
-            let result = await RequestOrigin.$current.withValue(job.origin) { await engine.webhooks.run(job) { request throws(SlipwayError) in try await engine.startDeployment(request) } }
+            let result = await RequestOrigin.$current.withValue(job.origin) { await engine.webhooks.run(job) { request throws(SlipwayError) in try await engine.deployments.startDeployment(request) } }
             job.done.yield(result)
             job.done.finish()
         }

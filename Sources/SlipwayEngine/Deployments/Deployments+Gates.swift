@@ -3,7 +3,7 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+extension Deployments {
     /// `slipway gates`: every check's verdict for deploying (or rolling back to) `version` now.
     public func gates(environment: String?, version: String, operation: PolicyRequest.Operation, actor: Principal) throws(SlipwayError) -> GateReport {
         let env = try config.environment(environment)

@@ -4,15 +4,21 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+extension Deployments {
     /// Validates and starts a deployment (or rollback); returns at once with its id. The CLI follows its events.
     public func startDeployment(_ request: DeployRequest) async throws(SlipwayError) -> DeploymentInfo {
         try await startDeployment(request, undoing: nil)
     }
 
+    /// One pass of the post-deploy watches (`Watches.pass`) over the `watched` environments: a rollback it
+    /// decides on starts here, undoing the watched deployment.
+    func passWatches(now: Date, watched: [String]) async {
+        await watches.pass(now: now, watched: watched) { request, undoing in try await self.startDeployment(request, undoing: undoing) }
+    }
+
     /// `undoing`: the deployment a watch's rollback reverses (its migration is undone after the switch back).
     func startDeployment(_ request: DeployRequest, undoing: Int64?) async throws(SlipwayError) -> DeploymentInfo {
-        let cfg = try await reloadConfig()
+        let cfg = try await context.reloadConfig()
         let env = try cfg.environment(request.environment)
         let record = try store.environment(env.name)
         let version: String
@@ -73,7 +79,7 @@ extension Engine {
         }
         try store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)",
                     before: record.currentRelease ?? "-", after: version)
-        guard deployments.submit(DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: dataBackup, undoing: undoing)) else {
+        guard queue.submit(DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: dataBackup, undoing: undoing)) else {
             lease.release()
             logger.write("end deployment \(d.id)", to: store) { () throws(SlipwayError) in
                 try store.transition(d.id, to: .failed, actor: holder, detail: "the daemon is stopping; nothing changed", reason: .interrupted)
@@ -159,7 +165,7 @@ extension Engine {
     func record(_ d: inout DeploymentInfo, _ state: DeploymentState, _ detail: String, log: DeployLog,
                 persist: () throws(SlipwayError) -> DeploymentInfo) throws(SlipwayError) -> DeploymentInfo {
         // On graceful shutdown the step in progress has finished; the next one is left to the next start.
-        if deployments.isStopping && !state.isTerminal { throw SlipwayError.daemonStopping }
+        if queue.isStopping && !state.isTerminal { throw SlipwayError.daemonStopping }
         d = try persist()
         log.write("[\(state.rawValue)] \(detail)")
         logger.info("\(detail)", metadata: ["deploy.id": "\(d.id)", "deploy.state": "\(state.rawValue)", "release.version": "\(d.version)"])
@@ -221,32 +227,15 @@ extension Engine {
         try await markServing(targets, env: env)
         // A data rollback's hold on new requests ends with the switch: held requests go to the restored release.
         let lifted = try store.switchRelease(environment: env.name, to: d.version, previous: previous,
-                                             standbyUntil: Date().addingTimeInterval(env.keepWarm.seconds), liftingHoldOf: Self.holdActor(d))
+                                             standbyUntil: Date().addingTimeInterval(env.keepWarm.seconds), liftingHoldOf: Maintenance.holder(of: d.id))
         try await pushTable()
         if lifted { maintenanceModes.record(env.name, nil, detail: "held requests released to \(d.version) at the switch") }
     }
 
-    /// Probes `instances` until all are ready or the deadline passes.
-    func gate(_ instances: [InstanceRecord], settings: HealthSettings) async -> GateOutcome {
-        let ports = instances.map(\.port)
-        let prober = HealthProber()
-        do {
-            return try await HealthGate(clock: ContinuousClock(), settings: settings).run(instances: instances.count) { i in
-                await prober.probe(port: ports[i], path: settings.path, timeout: settings.timeout)
-            }
-        } catch {
-            return .expired(lastResults: [])
-        }
-    }
+    func gate(_ instances: [InstanceRecord], settings: HealthSettings) async -> GateOutcome { await instanceSteps.gate(instances, settings: settings) }
 
-    /// Records instances as running and ready (they just passed the gate) so the next table includes them.
     func markServing(_ instances: [InstanceRecord], env: EnvironmentConfig) async throws(SlipwayError) {
-        for var i in instances {
-            i.state = .running
-            i.ready = true
-            try store.save(i)
-        }
-        await supervisor.markServing(instances.compactMap(\.id), healthy: env.health.healthyThreshold, unhealthy: env.health.unhealthyThreshold)
+        try await instanceSteps.markServing(instances, env: env)
     }
 }
 

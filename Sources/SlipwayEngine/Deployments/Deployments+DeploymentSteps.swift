@@ -3,10 +3,10 @@ import Logging
 import SlipwayCore
 import SlipwayStore
 
-/// The engine as the strategies' `DeploymentSteps`: the steps over the real store, supervisor and router.
+/// The deployments as the strategies' `DeploymentSteps`: the steps over the real store, supervisor and router.
 /// The rest of them (`step`, `startAndVerify`, `switchTo`, `restorePrevious`, …) are in the files of their concern.
-extension Engine: DeploymentSteps {
-    var isStopping: Bool { deployments.isStopping }
+extension Deployments: DeploymentSteps {
+    var isStopping: Bool { queue.isStopping }
 
     /// What a strategy starts from: the release serving `env` now, and how many instances the new one
     /// needs (`slipway scale`'s count, else the configuration's).
@@ -35,13 +35,7 @@ extension Engine: DeploymentSteps {
         try await dataSteps.postSwitchHook(d, job, log: log, on: self)
     }
 
-    func markLeaving(_ instances: [InstanceRecord]) throws(SlipwayError) {
-        for var i in instances {
-            i.state = .stopping
-            i.ready = false
-            try store.save(i)
-        }
-    }
+    func markLeaving(_ instances: [InstanceRecord]) throws(SlipwayError) { try instanceSteps.markLeaving(instances) }
 
     func setWeights(_ weights: [String: Int], environment: String) async throws(SlipwayError) {
         try store.setRollout(weights, environment: environment)

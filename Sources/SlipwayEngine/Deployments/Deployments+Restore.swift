@@ -4,10 +4,10 @@ import SlipwayCore
 import SlipwayRuntime
 import SlipwayStore
 
-extension Engine {
+extension Deployments {
     /// Puts `d.previousVersion` back in service (its live instances, or fresh ones), stops the new
     /// release's instances, and ends the deployment as rolled back.
-    func restorePrevious(_ d: inout DeploymentInfo, cfg: SlipwayConfig, env: EnvironmentConfig, log: DeployLog, reason: String) async {
+    func restorePrevious(_ d: inout DeploymentInfo, env: EnvironmentConfig, log: DeployLog, reason: String) async {
         do {
             let count = try startingPoint(env).count
             var targets: [InstanceRecord] = []
@@ -18,7 +18,7 @@ extension Engine {
                 }
                 while targets.count < count {
                     let slot = Strategies.freeSlot(targets)
-                    targets.append(try await supervisor.start(app: cfg.app, env: env, release: prev, slot: slot))
+                    targets.append(try await supervisor.start(app: config.app, env: env, release: prev, slot: slot))
                     note(d, "started \(env.name)-\(prev)-\(slot) again", log: log)
                 }
                 _ = await gate(targets, settings: env.health)  // best effort: the previous release is all there is
@@ -56,23 +56,11 @@ extension Engine {
         }
     }
 
-    /// Removes release directories beyond keep_releases; never the current or previous release of any environment.
-    func pruneReleases(_ cfg: SlipwayConfig) {
-        var protected = Set<String>()
-        for name in cfg.environmentNames {
-            if let r = try? store.environment(name) {
-                if let c = r.currentRelease { protected.insert(c) }
-                if let p = r.previousRelease { protected.insert(p) }
-            }
-        }
-        for i in (try? store.instances()) ?? [] { protected.insert(i.release) }
-        let removed = releases.prune(keep: cfg.keepReleases, protected: protected)
-        if !removed.isEmpty { logger.info("pruned releases", metadata: ["release.removed": "\(removed.joined(separator: ","))"]) }
-    }
+    func pruneReleases(_ cfg: SlipwayConfig) { instanceSteps.pruneReleases(cfg) }
 }
 
-extension Engine {
-    func restorePrevious(_ d: inout DeploymentInfo, _ job: DeploymentJob, log: DeployLog, reason: String) async {
-        await restorePrevious(&d, cfg: job.config, env: job.env, log: log, reason: reason)
+extension Deployments {
+    func undoDataRollback(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog) async {
+        await dataSteps.undoRollback(d, env: env, safety: safety, log: log, on: self)
     }
 }
