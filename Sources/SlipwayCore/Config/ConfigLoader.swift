@@ -57,12 +57,12 @@ public enum ConfigLoader {
             for e in entries {
                 switch e.key {
                 case "build": release.build = reader.string(e.value, "release.build")
-                case "git": release.git = gitSource(e.value, directory: directory, reader: reader)
+                case "git": release.git = WebhooksSection.gitSource(e.value, directory: directory, reader: reader)
                 default: release.files = reader.stringList(e.value, "release.files") ?? []
                 }
             }
         }
-        let server = serverSettings(value("server"), directory: directory, reader: reader)
+        let server = ServerSection.serverSettings(value("server"), directory: directory, reader: reader)
         var keepReleases = 5
         if let node = value("keep_releases"), let n = reader.int(node, "keep_releases", min: 2) { keepReleases = n }
 
@@ -125,9 +125,9 @@ public enum ConfigLoader {
         names = names.enumerated().sorted { a, b in
             (environments[a.element]?.governance.order ?? Int.max, a.offset) < (environments[b.element]?.governance.order ?? Int.max, b.offset)
         }.map(\.element)
-        let webhooks = value("webhooks").map { webhookList($0, environments: names, release: release, reader: reader) } ?? []
-        let alerts = value("alerts").map { alertList($0, reader: reader) } ?? []
-        let notify = value("notify").map { notifyList($0, reader: reader) } ?? []
+        let webhooks = value("webhooks").map { WebhooksSection.webhookList($0, environments: names, release: release, reader: reader) } ?? []
+        let alerts = value("alerts").map { AlertsSection.alertList($0, reader: reader) } ?? []
+        let notify = value("notify").map { NotifySection.notifyList($0, reader: reader) } ?? []
         var logRetention = Duration.seconds(30 * 86_400)
         if let node = value("logs"), let entries = reader.mapping(node, "logs", allowed: ["retention"]), let e = entries.first {
             logRetention = reader.duration(e.value, "logs.retention") ?? logRetention
@@ -148,85 +148,9 @@ public enum ConfigLoader {
         func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
         let before = reader.problems.count
 
-        var process: ProcessSettings?
-        if let pnode = value("process"), let p = reader.mapping(pnode, "process", allowed: ["command", "instances", "env", "secrets", "stop_timeout", "memory_limit"]) {
-            var settings = ProcessSettings(command: "")
-            var hasCommand = false
-            for e in p {
-                let path = "process.\(e.key)"
-                switch e.key {
-                case "command":
-                    if let s = reader.string(e.value, path) {
-                        do { _ = try CommandLineSplitter.split(s); settings.command = s; hasCommand = true }
-                        catch { reader.problem(e.value, path, "expected a command line: \(error.message)") }
-                    }
-                case "instances": settings.instances = reader.int(e.value, path, min: 1, max: 64) ?? 1
-                case "env": settings.env = reader.scalarMap(e.value, path) ?? [:]
-                case "secrets":
-                    let list = reader.stringList(e.value, path) ?? []
-                    for s in list where !isEnvName(s) {
-                        reader.problem(e.value, path, "expected environment variable names like DATABASE_URL, got '\(s)'")
-                    }
-                    settings.secrets = list
-                case "memory_limit":
-                    if case .scalar(let sc) = e.value, let bytes = ByteSize.parse(sc.string), bytes > 0 { settings.memoryLimit = bytes }
-                    else { reader.problem(e.value, path, "expected a size like 512MiB or 2GiB, got \(reader.describe(e.value))") }
-                default: settings.stopTimeout = reader.duration(e.value, path) ?? .seconds(10)
-                }
-            }
-            if !hasCommand, p.first(where: { $0.key == "command" }) == nil {
-                reader.problem(pnode, "process.command", "missing required key (the command that starts one instance, e.g. \"./app --port $PORT\")")
-            }
-            process = settings
-        } else if value("process") == nil {
-            reader.problem(node, "process", "missing required key (process.command starts one instance of the app)")
-        }
-
-        var health = HealthSettings()
-        if let hnode = value("health"), let h = reader.mapping(hnode, "health", allowed: ["path", "live", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "deadline"]) {
-            for e in h {
-                let path = "health.\(e.key)"
-                switch e.key {
-                case "path", "live":
-                    if let s = reader.string(e.value, path) {
-                        if !s.hasPrefix("/") { reader.problem(e.value, path, "expected a path starting with '/', got '\(s)'") }
-                        else if e.key == "path" { health.path = s } else { health.live = s }
-                    }
-                case "interval": health.interval = reader.duration(e.value, path) ?? health.interval
-                case "timeout": health.timeout = reader.duration(e.value, path) ?? health.timeout
-                case "healthy_threshold": health.healthyThreshold = reader.int(e.value, path, min: 1, max: 100) ?? 2
-                case "unhealthy_threshold": health.unhealthyThreshold = reader.int(e.value, path, min: 1, max: 100) ?? 3
-                default: health.deadline = reader.duration(e.value, path) ?? health.deadline
-                }
-            }
-        }
-
-        var router = RouterSettings(listen: ListenAddress(host: "127.0.0.1", port: 8080))
-        if let rnode = value("router"), let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout", "connect_timeout", "response_timeout", "idle_timeout",
-                                                                                "forwarded_headers", "request_id_header"]) {
-            for e in r {
-                let path = "router.\(e.key)"
-                if e.key == "listen" {
-                    if let s = reader.string(e.value, path) {
-                        if let addr = ListenAddress(parsing: s), addr.port > 0 { router.listen = addr }
-                        else { reader.problem(e.value, path, "expected HOST:PORT with a port from 1 to 65535, got '\(s)'") }
-                    }
-                } else if e.key == "drain_timeout" {
-                    router.drainTimeout = reader.duration(e.value, path, allowZero: true) ?? router.drainTimeout
-                } else if e.key == "connect_timeout" {
-                    router.connectTimeout = reader.duration(e.value, path) ?? router.connectTimeout
-                } else if e.key == "response_timeout" {
-                    router.responseTimeout = reader.duration(e.value, path) ?? router.responseTimeout
-                } else if e.key == "forwarded_headers" {
-                    router.forwardedHeaders = Self.bool(e.value, path, reader: reader) ?? router.forwardedHeaders
-                } else if e.key == "request_id_header" {
-                    router.requestIdHeader = Self.bool(e.value, path, reader: reader) ?? router.requestIdHeader
-                } else {
-                    router.idleTimeout = reader.duration(e.value, path) ?? router.idleTimeout
-                }
-            }
-        }
-
+        let process = ProcessSection.process(value("process"), in: node, reader: reader)
+        let health = value("health").map { ProcessSection.health($0, reader: reader) } ?? HealthSettings()
+        let router = RouterSection.router(value("router"), reader: reader)
         var strategy = DeployStrategy.blueGreen
         if let snode = value("strategy"), let s = reader.string(snode, "strategy") {
             if let st = DeployStrategy(rawValue: s) { strategy = st }
@@ -235,21 +159,15 @@ public enum ConfigLoader {
         var keepWarm = Duration.seconds(600)
         if let k = value("keep_warm") { keepWarm = reader.duration(k, "keep_warm", allowZero: true) ?? keepWarm }
 
-        let backup = value("backup").flatMap { Self.backup($0, root: root, environment: name, reader: reader) }
-        let migrate = value("migrate").flatMap { Self.migrate($0, reader: reader) }
-        let analysis = value("analysis").flatMap { Self.analysis($0, reader: reader) }
-        let hooks = value("hooks").flatMap { Self.hooks($0, reader: reader) }
-        let canary = value("canary").flatMap { Self.canary($0, reader: reader) }
-        let autoscale = value("autoscale").flatMap { Self.autoscale($0, reader: reader) }
-        var governance = Self.governance(windows: value("windows"), freezes: value("freezes"), rollbackInFreeze: value("rollback_in_freeze"), reader: reader)
-        Self.promotion(&governance, value: value, reader: reader)
-        var rolling = RollingSettings()
-        if let rnode = value("rolling"), let r = reader.mapping(rnode, "rolling", allowed: ["batch", "max_surge"]) {
-            for e in r {
-                if e.key == "batch" { rolling.batch = reader.int(e.value, "rolling.batch", min: 1, max: 64) ?? rolling.batch }
-                else { rolling.maxSurge = reader.int(e.value, "rolling.max_surge", min: 0, max: 64) ?? rolling.maxSurge }
-            }
-        }
+        let backup = value("backup").flatMap { BackupSection.backup($0, root: root, environment: name, reader: reader) }
+        let migrate = value("migrate").flatMap { BackupSection.migrate($0, reader: reader) }
+        let analysis = value("analysis").flatMap { AnalysisSection.analysis($0, reader: reader) }
+        let hooks = value("hooks").flatMap { HooksSection.hooks($0, reader: reader) }
+        let canary = value("canary").flatMap { CanarySection.canary($0, reader: reader) }
+        let autoscale = value("autoscale").flatMap { AutoscaleSection.autoscale($0, reader: reader) }
+        var governance = GovernanceSection.governance(windows: value("windows"), freezes: value("freezes"), rollbackInFreeze: value("rollback_in_freeze"), reader: reader)
+        GovernanceSection.promotion(&governance, value: value, reader: reader)
+        let rolling = value("rolling").map { ProcessSection.rolling($0, reader: reader) } ?? RollingSettings()
 
         guard reader.problems.count == before, let process else { return nil }
         var env = EnvironmentConfig(name: name, process: process, health: health, router: router, strategy: strategy, keepWarm: keepWarm)
@@ -263,11 +181,6 @@ public enum ConfigLoader {
         env.governance = governance
         if let w = value("watch") { env.watch = reader.duration(w, "watch", allowZero: true) ?? env.watch }
         return env
-    }
-
-    static func isEnvName(_ s: String) -> Bool {
-        guard let first = s.first, first == "_" || (first.isASCII && first.isUppercase) else { return false }
-        return s.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isUppercase || $0.isNumber)) }
     }
 
     static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {

@@ -1,7 +1,8 @@
 import Foundation
 import Yams
 
-extension ConfigLoader {
+/// `webhooks:` and `release.git`.
+enum WebhooksSection {
     /// `release.git: { repo: PATH }`.
     static func gitSource(_ node: Node, directory: String, reader: ConfigReader) -> GitSourceSettings? {
         guard let entries = reader.mapping(node, "release.git", allowed: ["repo"]) else { return nil }
@@ -38,7 +39,7 @@ extension ConfigLoader {
                 if provider == nil { reader.problem(n, "\(path).provider", "expected github or gitlab, got '\(s)'") }
             }
             if let n = value("secret"), let s = reader.string(n, "\(path).secret") {
-                if isSecretName(s) { secret = s } else {
+                if ConfigReader.isSecretName(s) { secret = s } else {
                     reader.problem(n, "\(path).secret", "expected the NAME of a secret (set in secrets.env or the daemon's environment), not a value")
                 }
             }

@@ -1,7 +1,8 @@
 import Foundation
 import Yams
 
-extension ConfigLoader {
+/// `server:`: the daemon's own settings.
+enum ServerSection {
     /// `server: { listen: HOST:PORT, tls: { cert: FILE, key: FILE }, cgroup: DIR }`. Without TLS only a loopback address is
     /// accepted: a token must never cross a network in clear text.
     static func serverSettings(_ node: Node?, directory: String, reader: ConfigReader) -> ServerSettings {

@@ -1,7 +1,8 @@
 import Foundation
 import Yams
 
-extension ConfigLoader {
+/// `backup:` (sources, stores, schedules, retention, verify, drills) and `migrate:`.
+enum BackupSection {
     static let backupKeys = ["sources", "stores", "before_deploy", "before_rollback", "schedule", "timezone", "retention",
                              "encryption_key_secret", "verify", "drill", "rto_target", "rpo_target"]
 
@@ -15,8 +16,8 @@ extension ConfigLoader {
             switch e.key {
             case "sources": settings.sources = sources(e.value, root: root, environment: environment, reader: reader)
             case "stores": settings.stores = stores(e.value, root: root, reader: reader)
-            case "before_deploy": settings.beforeDeploy = bool(e.value, path, reader: reader) ?? false
-            case "before_rollback": settings.beforeRollback = bool(e.value, path, reader: reader) ?? false
+            case "before_deploy": settings.beforeDeploy = reader.bool(e.value, path) ?? false
+            case "before_rollback": settings.beforeRollback = reader.bool(e.value, path) ?? false
             case "schedule": scheduleNode = e.value
             case "timezone":
                 if let s = reader.string(e.value, path) {
@@ -24,12 +25,12 @@ extension ConfigLoader {
                     else { reader.problem(e.value, path, "expected an IANA time zone like Europe/Berlin or UTC, got '\(s)'") }
                 }
             case "retention": settings.retention = retention(e.value, reader: reader) ?? settings.retention
-            case "encryption_key_secret": settings.encryptionKeySecret = secretName(e.value, path, reader: reader)
+            case "encryption_key_secret": settings.encryptionKeySecret = reader.secretName(e.value, path)
             case "verify":
                 guard let v = reader.mapping(e.value, path, allowed: ["schedule", "restore_test"]) else { continue }
                 for ve in v {
                     if ve.key == "schedule" { verifyScheduleNode = ve.value }
-                    else { settings.verify.restoreTest = bool(ve.value, "backup.verify.restore_test", reader: reader) ?? false }
+                    else { settings.verify.restoreTest = reader.bool(ve.value, "backup.verify.restore_test") ?? false }
                 }
             case "drill":
                 guard let v = reader.mapping(e.value, path, allowed: ["schedule"]) else { continue }
@@ -38,9 +39,9 @@ extension ConfigLoader {
             default: settings.rpoTarget = reader.duration(e.value, path)
             }
         }
-        settings.schedule = scheduleNode.flatMap { cron($0, "backup.schedule", reader: reader) }
-        settings.verify.schedule = verifyScheduleNode.flatMap { cron($0, "backup.verify.schedule", reader: reader) }
-        settings.drillSchedule = drillScheduleNode.flatMap { cron($0, "backup.drill.schedule", reader: reader) }
+        settings.schedule = scheduleNode.flatMap { reader.cron($0, "backup.schedule") }
+        settings.verify.schedule = verifyScheduleNode.flatMap { reader.cron($0, "backup.verify.schedule") }
+        settings.drillSchedule = drillScheduleNode.flatMap { reader.cron($0, "backup.drill.schedule") }
         if settings.sources.isEmpty, entries.first(where: { $0.key == "sources" }) == nil {
             reader.problem(node, "backup.sources", "missing required key (a list of what to back up: sqlite, postgres, mysql or directory)")
         }
@@ -70,7 +71,7 @@ extension ConfigLoader {
                     }
                 case "sqlite", "directory":
                     if let s = reader.string(e.value, p) {
-                        let abs = absolute(s, root: root, environment: environment)
+                        let abs = ConfigReader.absolute(s, root: root, environment: environment)
                         kinds.append(e.key == "sqlite" ? .sqlite(path: abs) : .directory(path: abs))
                     }
                 default:
@@ -79,7 +80,7 @@ extension ConfigLoader {
                         reader.problem(e.value, "\(p).url_secret", "missing required key (the name of the secret holding the connection URL)")
                         continue
                     }
-                    if let s = secretName(secret.value, "\(p).url_secret", reader: reader) {
+                    if let s = reader.secretName(secret.value, "\(p).url_secret") {
                         kinds.append(e.key == "postgres" ? .postgres(urlSecret: s) : .mysql(urlSecret: s))
                     }
                 }
@@ -110,7 +111,7 @@ extension ConfigLoader {
                 continue
             }
             if e.key == "local" {
-                if let s = reader.string(e.value, "\(path).local") { out.append(.local(path: absolute(s, root: root))) }
+                if let s = reader.string(e.value, "\(path).local") { out.append(.local(path: ConfigReader.absolute(s, root: root))) }
             } else if let s3 = s3(e.value, "\(path).s3", reader: reader) {
                 out.append(.s3(s3))
             }
@@ -135,9 +136,9 @@ extension ConfigLoader {
         let region = value("region").flatMap { reader.string($0, "\(path).region") } ?? "us-east-1"
         var prefix = value("prefix").flatMap { reader.string($0, "\(path).prefix") } ?? ""
         if !prefix.isEmpty, !prefix.hasSuffix("/") { prefix += "/" }
-        let access = value("access_key_secret").flatMap { secretName($0, "\(path).access_key_secret", reader: reader) }
-        let secret = value("secret_key_secret").flatMap { secretName($0, "\(path).secret_key_secret", reader: reader) }
-        let pathStyle = value("path_style").flatMap { bool($0, "\(path).path_style", reader: reader) } ?? (endpoint != nil)
+        let access = value("access_key_secret").flatMap { reader.secretName($0, "\(path).access_key_secret") }
+        let secret = value("secret_key_secret").flatMap { reader.secretName($0, "\(path).secret_key_secret") }
+        let pathStyle = value("path_style").flatMap { reader.bool($0, "\(path).path_style") } ?? (endpoint != nil)
         guard reader.problems.count == before, let access, let secret else { return nil }
         return S3StoreConfig(bucket: bucket, endpoint: endpoint, region: region, prefix: prefix,
                              accessKeySecret: access, secretKeySecret: secret, pathStyle: pathStyle)
@@ -192,43 +193,5 @@ extension ConfigLoader {
             reader.problem(node, "migrate.up", "missing required key (the command that migrates the database, run in the new release's directory)")
         }
         return m
-    }
-
-    static func cron(_ node: Node, _ path: String, reader: ConfigReader) -> CronSchedule? {
-        guard let s = reader.string(node, path) else { return nil }
-        do { return try CronSchedule(parsing: s) } catch {
-            reader.problem(node, path, error.message)
-            return nil
-        }
-    }
-
-    static func bool(_ node: Node, _ path: String, reader: ConfigReader) -> Bool? {
-        guard case .scalar = node, let b = node.bool else {
-            reader.problem(node, path, "expected true or false, got \(reader.describe(node))")
-            return nil
-        }
-        return b
-    }
-
-    static func secretName(_ node: Node, _ path: String, reader: ConfigReader) -> String? {
-        guard let s = reader.string(node, path) else { return nil }
-        guard isEnvName(s) else {
-            // The value is not echoed: it may be the secret itself, pasted in by mistake.
-            reader.problem(node, path, "expected the NAME of a secret like DATABASE_URL (its value goes in secrets.env or the daemon's environment); the value given is not shown")
-            return nil
-        }
-        return s
-    }
-
-    static func absolute(_ path: String, root: String) -> String {
-        URL(fileURLWithPath: path.hasPrefix("/") ? path : root + "/" + path).standardizedFileURL.path
-    }
-
-    /// A source path: relative `shared/...` means the environment's own `<root>/shared/<env>/...`.
-    static func absolute(_ path: String, root: String, environment: String) -> String {
-        if path == "shared" || path.hasPrefix("shared/") {
-            return absolute("shared/\(environment)" + path.dropFirst("shared".count), root: root)
-        }
-        return absolute(path, root: root)
     }
 }

@@ -1,6 +1,7 @@
 import Yams
 
-extension ConfigLoader {
+/// `canary:`: steps, sticky routing, retries on the stable release.
+enum CanarySection {
     /// Parses `canary:` (`instances`, `steps`, `sticky`, `max_step_duration`).
     static func canary(_ node: Node, reader: ConfigReader) -> CanarySettings? {
         guard let entries = reader.mapping(node, "canary", allowed: ["instances", "steps", "sticky", "max_step_duration", "retry_on_stable"]) else { return nil }
@@ -11,7 +12,7 @@ extension ConfigLoader {
             case "instances": settings.instances = reader.int(e.value, path, min: 1, max: 64) ?? settings.instances
             case "max_step_duration": settings.maxStepDuration = reader.duration(e.value, path) ?? settings.maxStepDuration
             case "sticky": settings.sticky = sticky(e.value, path, reader: reader)
-            case "retry_on_stable": settings.retryOnStable = Self.bool(e.value, path, reader: reader) ?? false
+            case "retry_on_stable": settings.retryOnStable = reader.bool(e.value, path) ?? false
             default:
                 guard case .sequence(let items) = e.value, !items.isEmpty else {
                     reader.problem(e.value, path, "expected a list of steps like { weight: 5, pause: 2m }, got \(reader.describe(e.value))")

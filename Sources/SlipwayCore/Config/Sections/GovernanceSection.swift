@@ -1,13 +1,14 @@
 import Foundation
 import Yams
 
-extension ConfigLoader {
+/// `windows:`, `freezes:`, `rollback_in_freeze:`, `promote_from:`, `soak:`, `approvals:`, `branches:`, `order:`.
+enum GovernanceSection {
     /// `windows:`, `freezes:` and `rollback_in_freeze:` of an environment (or the top level).
     static func governance(windows: Node?, freezes: Node?, rollbackInFreeze: Node?, reader: ConfigReader) -> GovernanceSettings {
         var g = GovernanceSettings()
         if let windows { g.windows = list(windows, "windows", reader: reader).compactMap { window($1, "windows[\($0)]", reader: reader) } }
         if let freezes { g.freezes = list(freezes, "freezes", reader: reader).compactMap { freeze($1, "freezes[\($0)]", reader: reader) } }
-        if let rollbackInFreeze { g.rollbackInFreeze = bool(rollbackInFreeze, "rollback_in_freeze", reader: reader) ?? true }
+        if let rollbackInFreeze { g.rollbackInFreeze = reader.bool(rollbackInFreeze, "rollback_in_freeze") ?? true }
         return g
     }
 

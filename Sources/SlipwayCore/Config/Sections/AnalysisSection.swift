@@ -1,7 +1,8 @@
 import Foundation
 import Yams
 
-extension ConfigLoader {
+/// `analysis:`: the canary analysis and its metric providers.
+enum AnalysisSection {
     /// Parses `analysis:`; each rule's syntax error names its list item and the column in the rule.
     static func analysis(_ node: Node, reader: ConfigReader) -> AnalysisSettings? {
         guard let entries = reader.mapping(node, "analysis", allowed: ["interval", "min_requests", "rules", "providers"]) else { return nil }

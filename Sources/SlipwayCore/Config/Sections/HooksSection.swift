@@ -1,6 +1,7 @@
 import Yams
 
-extension ConfigLoader {
+/// `hooks:`.
+enum HooksSection {
     /// Parses `hooks:` (`pre_traffic`, `post_switch`: command lines split into argv; `timeout`).
     static func hooks(_ node: Node, reader: ConfigReader) -> HookSettings? {
         guard let entries = reader.mapping(node, "hooks", allowed: ["pre_traffic", "post_switch", "timeout"]) else { return nil }

@@ -1,6 +1,7 @@
 import Yams
 
-extension ConfigLoader {
+/// `autoscale:`.
+enum AutoscaleSection {
     /// `autoscale: { min, max, out: { expr, for, step }, in: { expr, for, step }, cooldown }`.
     static func autoscale(_ node: Node, reader: ConfigReader) -> AutoscaleSettings? {
         guard let entries = reader.mapping(node, "autoscale", allowed: ["min", "max", "out", "in", "cooldown"]) else { return nil }

@@ -1,6 +1,7 @@
 import Yams
 
-extension ConfigLoader {
+/// `alerts:`: the alert rules.
+enum AlertsSection {
     /// `alerts: [{ name, expr, for, keep_firing_for, severity, runbook, prometheus: { url, query } }]`.
     static func alertList(_ node: Node, reader: ConfigReader) -> [AlertSettings] {
         guard case .sequence(let items) = node else {
@@ -37,7 +38,7 @@ extension ConfigLoader {
             if let n = value("runbook") { runbook = reader.string(n, "\(path).runbook") }
             var repeatEvery: Duration?
             if let n = value("repeat") { repeatEvery = reader.duration(n, "\(path).repeat", allowZero: true) }
-            if let n = value("prometheus"), let endpoint = providerEndpoint("prometheus", n, "\(path).prometheus", reader: reader) {
+            if let n = value("prometheus"), let endpoint = AnalysisSection.providerEndpoint("prometheus", n, "\(path).prometheus", reader: reader) {
                 prometheus = ProviderSettings(source: endpoint.source, ca: endpoint.ca)
                 if let rule, rule.metric != .value { reader.problem(n, "\(path).expr", "a prometheus alert judges the query's result: write its expr on value, like \"value > 1\"") }
             }

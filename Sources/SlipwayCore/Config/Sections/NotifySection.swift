@@ -1,7 +1,8 @@
 import Foundation
 import Yams
 
-extension ConfigLoader {
+/// `notify:`: channels and what each receives.
+enum NotifySection {
     /// `notify: [{ webhook: URL, secret: NAME | slack: { url_secret: NAME } | command: [argv], events: [...], min_severity: P1, group_wait: 10s }]`.
     static func notifyList(_ node: Node, reader: ConfigReader) -> [NotifySettings] {
         guard case .sequence(let items) = node else {
@@ -22,7 +23,7 @@ extension ConfigLoader {
             var channel: NotifySettings.Channel?
             var secret: String?
             if let n = value("secret"), let s = reader.string(n, "\(path).secret") {
-                if isSecretName(s) { secret = s } else { reader.problem(n, "\(path).secret", "expected the NAME of a secret (in secrets.env or the daemon's environment), not a value") }
+                if ConfigReader.isSecretName(s) { secret = s } else { reader.problem(n, "\(path).secret", "expected the NAME of a secret (in secrets.env or the daemon's environment), not a value") }
                 if kind != "webhook" { reader.problem(n, "\(path).secret", "secret goes with webhook (a Slack URL is itself the secret: slack: { url_secret: NAME })") }
             }
             switch kind {
@@ -34,7 +35,7 @@ extension ConfigLoader {
             case "slack":
                 if let fields = reader.mapping(node, "\(path).slack", allowed: ["url_secret"]) {
                     if let f = fields.first, let name = reader.string(f.value, "\(path).slack.url_secret") {
-                        if isSecretName(name) { channel = .slack(urlSecret: name) } else { reader.problem(f.value, "\(path).slack.url_secret", "expected the NAME of the secret that holds the URL") }
+                        if ConfigReader.isSecretName(name) { channel = .slack(urlSecret: name) } else { reader.problem(f.value, "\(path).slack.url_secret", "expected the NAME of the secret that holds the URL") }
                     } else if fields.isEmpty { reader.problem(node, "\(path).slack.url_secret", "missing required key") }
                 }
             default:
@@ -62,5 +63,4 @@ extension ConfigLoader {
         return out
     }
 
-    static func isSecretName(_ s: String) -> Bool { s.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil }
 }

@@ -1,0 +1,75 @@
+import Foundation
+import Yams
+
+/// `process:` (the command an instance runs and how), `health:` (its gate) and `rolling:` (batches).
+enum ProcessSection {
+    /// `process:` of an environment; `parent` is the environment's node (where a missing key is reported).
+    static func process(_ node: Node?, in parent: Node, reader: ConfigReader) -> ProcessSettings? {
+        if let pnode = node, let p = reader.mapping(pnode, "process", allowed: ["command", "instances", "env", "secrets", "stop_timeout", "memory_limit"]) {
+            var settings = ProcessSettings(command: "")
+            var hasCommand = false
+            for e in p {
+                let path = "process.\(e.key)"
+                switch e.key {
+                case "command":
+                    if let s = reader.string(e.value, path) {
+                        do { _ = try CommandLineSplitter.split(s); settings.command = s; hasCommand = true }
+                        catch { reader.problem(e.value, path, "expected a command line: \(error.message)") }
+                    }
+                case "instances": settings.instances = reader.int(e.value, path, min: 1, max: 64) ?? 1
+                case "env": settings.env = reader.scalarMap(e.value, path) ?? [:]
+                case "secrets":
+                    let list = reader.stringList(e.value, path) ?? []
+                    for s in list where !ConfigReader.isEnvName(s) {
+                        reader.problem(e.value, path, "expected environment variable names like DATABASE_URL, got '\(s)'")
+                    }
+                    settings.secrets = list
+                case "memory_limit":
+                    if case .scalar(let sc) = e.value, let bytes = ByteSize.parse(sc.string), bytes > 0 { settings.memoryLimit = bytes }
+                    else { reader.problem(e.value, path, "expected a size like 512MiB or 2GiB, got \(reader.describe(e.value))") }
+                default: settings.stopTimeout = reader.duration(e.value, path) ?? .seconds(10)
+                }
+            }
+            if !hasCommand, p.first(where: { $0.key == "command" }) == nil {
+                reader.problem(pnode, "process.command", "missing required key (the command that starts one instance, e.g. \"./app --port $PORT\")")
+            }
+            return settings
+        } else if node == nil {
+            reader.problem(parent, "process", "missing required key (process.command starts one instance of the app)")
+        }
+        return nil
+    }
+
+    static func health(_ node: Node, reader: ConfigReader) -> HealthSettings {
+        var health = HealthSettings()
+        if let h = reader.mapping(node, "health", allowed: ["path", "live", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "deadline"]) {
+            for e in h {
+                let path = "health.\(e.key)"
+                switch e.key {
+                case "path", "live":
+                    if let s = reader.string(e.value, path) {
+                        if !s.hasPrefix("/") { reader.problem(e.value, path, "expected a path starting with '/', got '\(s)'") }
+                        else if e.key == "path" { health.path = s } else { health.live = s }
+                    }
+                case "interval": health.interval = reader.duration(e.value, path) ?? health.interval
+                case "timeout": health.timeout = reader.duration(e.value, path) ?? health.timeout
+                case "healthy_threshold": health.healthyThreshold = reader.int(e.value, path, min: 1, max: 100) ?? 2
+                case "unhealthy_threshold": health.unhealthyThreshold = reader.int(e.value, path, min: 1, max: 100) ?? 3
+                default: health.deadline = reader.duration(e.value, path) ?? health.deadline
+                }
+            }
+        }
+        return health
+    }
+
+    static func rolling(_ node: Node, reader: ConfigReader) -> RollingSettings {
+        var rolling = RollingSettings()
+        if let r = reader.mapping(node, "rolling", allowed: ["batch", "max_surge"]) {
+            for e in r {
+                if e.key == "batch" { rolling.batch = reader.int(e.value, "rolling.batch", min: 1, max: 64) ?? rolling.batch }
+                else { rolling.maxSurge = reader.int(e.value, "rolling.max_surge", min: 0, max: 64) ?? rolling.maxSurge }
+            }
+        }
+        return rolling
+    }
+}
