@@ -64,7 +64,7 @@ public struct SessionSigner: Sendable {
     /// The session in a cookie whose signature holds and which has not expired.
     public func session(from cookie: String, now: Date = Date()) -> DashboardSession? {
         let parts = cookie.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, SlipwayStore.constantTimeEquals(mac(String(parts[0])), String(parts[1])),
+        guard parts.count == 2, AccessRecords.constantTimeEquals(mac(String(parts[0])), String(parts[1])),
               let data = Self.unbase64url(String(parts[0])), let session = try? JSONDecoder().decode(DashboardSession.self, from: data),
               session.expiresAt > now else { return nil }
         return session
@@ -75,7 +75,7 @@ public struct SessionSigner: Sendable {
 
     public func checkCSRF(_ token: String?, session: DashboardSession) -> Bool {
         guard let token else { return false }
-        return SlipwayStore.constantTimeEquals(csrf(for: session), token)
+        return AccessRecords.constantTimeEquals(csrf(for: session), token)
     }
 
     func mac(_ text: String) -> String {

@@ -40,7 +40,7 @@ extension Engine {
                 await supervisor.stopAll(standby, timeout: env.process.stopTimeout)
             }
             // Only if no deployment set a new standby time meanwhile (the store checks, in the transaction).
-            logger.write("end the warm standby", to: store) { () throws(SlipwayError) in try store.endStandby(environment: name, until: until) }
+            logger.write("end the warm standby", to: store) { () throws(SlipwayError) in try store.environments.endStandby(environment: name, until: until) }
         }
         await deployments.passWatches(now: now, watched: config.environmentNames.filter { records[$0]?.watch != nil })
         if changed { await routing.pushLogged() }

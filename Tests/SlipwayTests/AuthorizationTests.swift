@@ -30,10 +30,10 @@ struct AuthorizationTests {
         try await s.withDaemon { _ in
             let store = try SlipwayStore(path: s.config.databasePath)
             var tokens: [Role: String] = [:]
-            for role in Role.allCases { tokens[role] = try store.createToken(user: "\(role.rawValue)-bot", roles: [role], expiresAt: nil, createdBy: "test").token }
-            let expired = try store.createToken(user: "old-bot", roles: [.admin], expiresAt: Date().addingTimeInterval(-60), createdBy: "test").token
-            let revoked = try store.createToken(user: "gone-bot", roles: [.admin], expiresAt: nil, createdBy: "test")
-            _ = try store.revokeToken(revoked.info.id)
+            for role in Role.allCases { tokens[role] = try store.access.createToken(user: "\(role.rawValue)-bot", roles: [role], expiresAt: nil, createdBy: "test").token }
+            let expired = try store.access.createToken(user: "old-bot", roles: [.admin], expiresAt: Date().addingTimeInterval(-60), createdBy: "test").token
+            let revoked = try store.access.createToken(user: "gone-bot", roles: [.admin], expiresAt: nil, createdBy: "test")
+            _ = try store.access.revokeToken(revoked.info.id)
             var checked = 0
             for entry in APIAuthorization.table {
                 // The event stream, read up to now rather than followed.
@@ -64,7 +64,7 @@ struct AuthorizationTests {
             // A route no rule names is refused to everyone, admin included.
             #expect(try await Self.call(s, "GET", "/v1/nothing-here", token: nil).status == 403)
             // Refusals are audited, without the token.
-            let audit = try store.auditEntries(limit: 1000)
+            let audit = try store.access.auditEntries(limit: 1000)
             #expect(audit.contains { $0.action == "auth.denied" && $0.actor == "viewer-bot" && $0.target == "POST /v1/deployments" })
             #expect(!audit.contains { e in tokens.values.contains { e.detail.contains($0) } })
         }

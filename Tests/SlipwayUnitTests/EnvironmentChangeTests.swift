@@ -13,26 +13,26 @@ import Testing
 
     @Test func aDataRollbacksHoldNeverReplacesNorLiftsAnOperatorsMaintenance() throws {
         let store = try SlipwayStore.inMemory()
-        try store.setMaintenance(Self.page, environment: "production", audit: AuditNote(.daemon("test"), action: "maintenance.on", outcome: "ok", detail: ""))
-        #expect(try store.holdRequests(Self.hold(7), environment: "production") == Self.page, "the operator's page stays")
-        #expect(try store.releaseHold(environment: "production", holder: "slipway rollback 7") == false)
+        try store.environments.setMaintenance(Self.page, environment: "production", audit: AuditNote(.daemon("test"), action: "maintenance.on", outcome: "ok", detail: ""))
+        #expect(try store.environments.holdRequests(Self.hold(7), environment: "production") == Self.page, "the operator's page stays")
+        #expect(try store.environments.releaseHold(environment: "production", holder: "slipway rollback 7") == false)
         #expect(try store.environment("production").maintenance == Self.page)
 
-        try store.setMaintenance(nil, environment: "production", audit: AuditNote(.daemon("test"), action: "maintenance.off", outcome: "ok", detail: ""))
-        #expect(try store.holdRequests(Self.hold(7), environment: "production") == nil, "set")
-        #expect(try store.releaseHold(environment: "production", holder: "slipway rollback 8") == false, "another deployment's hold is not lifted")
-        #expect(try store.releaseHold(environment: "production", holder: "slipway rollback 7"))
+        try store.environments.setMaintenance(nil, environment: "production", audit: AuditNote(.daemon("test"), action: "maintenance.off", outcome: "ok", detail: ""))
+        #expect(try store.environments.holdRequests(Self.hold(7), environment: "production") == nil, "set")
+        #expect(try store.environments.releaseHold(environment: "production", holder: "slipway rollback 8") == false, "another deployment's hold is not lifted")
+        #expect(try store.environments.releaseHold(environment: "production", holder: "slipway rollback 7"))
         #expect(try store.environment("production").maintenance == nil)
     }
 
     @Test func theSwitchLiftsOnlyItsOwnHoldAndClearsTheRollout() throws {
         let store = try SlipwayStore.inMemory()
-        _ = try store.holdRequests(Self.hold(7), environment: "production")
-        try store.setRollout(["v1": 50, "v2": 50], environment: "production")
-        #expect(try store.switchRelease(environment: "production", to: "v2", previous: "v1", standbyUntil: Date(), liftingHoldOf: "slipway rollback 8") == false)
+        _ = try store.environments.holdRequests(Self.hold(7), environment: "production")
+        try store.environments.setRollout(["v1": 50, "v2": 50], environment: "production")
+        #expect(try store.environments.switchRelease(environment: "production", to: "v2", previous: "v1", standbyUntil: Date(), liftingHoldOf: "slipway rollback 8") == false)
         var record = try store.environment("production")
         #expect(record.maintenance != nil && record.rollout == nil && record.currentRelease == "v2" && record.previousRelease == "v1")
-        #expect(try store.switchRelease(environment: "production", to: "v1", previous: "v2", standbyUntil: Date(), liftingHoldOf: "slipway rollback 7"))
+        #expect(try store.environments.switchRelease(environment: "production", to: "v1", previous: "v2", standbyUntil: Date(), liftingHoldOf: "slipway rollback 7"))
         record = try store.environment("production")
         #expect(record.maintenance == nil && record.currentRelease == "v1" && record.previousRelease == "v2")
     }
@@ -41,17 +41,17 @@ import Testing
         let store = try SlipwayStore.inMemory()
         try store.save(EnvironmentRecord(name: "production", currentRelease: "v3", previousRelease: "v2"))
         let until = Date().addingTimeInterval(600)
-        #expect(try store.startWatch(WatchInfo(deploymentId: 1, release: "v2", previous: "v1", until: until), environment: "production") == false,
+        #expect(try store.environments.startWatch(WatchInfo(deploymentId: 1, release: "v2", previous: "v1", until: until), environment: "production") == false,
                 "v2 no longer serves")
-        #expect(try store.startWatch(WatchInfo(deploymentId: 2, release: "v3", previous: "v2", until: until), environment: "production"))
+        #expect(try store.environments.startWatch(WatchInfo(deploymentId: 2, release: "v3", previous: "v2", until: until), environment: "production"))
         let warmUntil = try #require(try store.environment("production").standbyUntil)
         #expect(abs(warmUntil.timeIntervalSince(until)) < 0.01, "the release to roll back to stays warm as long (the store keeps milliseconds)")
-        try store.noteWatch("12 requests", deployment: 1, environment: "production")
+        try store.environments.noteWatch("12 requests", deployment: 1, environment: "production")
         #expect(try store.environment("production").watch?.last == nil, "another deployment's figures are not written on this watch")
-        try store.noteWatch("12 requests", deployment: 2, environment: "production")
+        try store.environments.noteWatch("12 requests", deployment: 2, environment: "production")
         #expect(try store.environment("production").watch?.last == "12 requests")
-        #expect(try store.endWatch(deployment: 1, environment: "production") == false)
-        #expect(try store.endWatch(deployment: 2, environment: "production"))
+        #expect(try store.environments.endWatch(deployment: 1, environment: "production") == false)
+        #expect(try store.environments.endWatch(deployment: 2, environment: "production"))
         #expect(try store.environment("production").watch == nil)
     }
 
@@ -59,9 +59,9 @@ import Testing
         let store = try SlipwayStore.inMemory()
         let old = Date(timeIntervalSince1970: 1_000), new = Date(timeIntervalSince1970: 2_000)
         try store.save(EnvironmentRecord(name: "production", currentRelease: "v2", standbyUntil: new))
-        try store.endStandby(environment: "production", until: old)
+        try store.environments.endStandby(environment: "production", until: old)
         #expect(try store.environment("production").standbyUntil == new)
-        try store.endStandby(environment: "production", until: new)
+        try store.environments.endStandby(environment: "production", until: new)
         #expect(try store.environment("production").standbyUntil == nil)
     }
 
@@ -69,16 +69,16 @@ import Testing
         let store = try SlipwayStore.inMemory()
         let command = CanaryCommand(action: .abort, actor: "ana")
         let note = { (_: CanaryInfo) in AuditNote(.daemon("test"), action: "canary.abort", outcome: "accepted", detail: "") }
-        #expect(try store.setCanaryCommand(command, environment: "production", audit: note) == nil)
-        #expect(try store.auditEntries().isEmpty, "nothing audited as accepted")
+        #expect(try store.environments.setCanaryCommand(command, environment: "production", audit: note) == nil)
+        #expect(try store.access.auditEntries().isEmpty, "nothing audited as accepted")
         var record = EnvironmentRecord(name: "production", currentRelease: "v1", instances: 3)
         record.canary = CanaryInfo(deploymentId: 4, release: "v2", stable: "v1", step: 0, steps: 2, weight: 10, plan: "", startedAt: Date(),
                                    baseCanary: RequestCounts(), baseStable: RequestCounts())
         record.rollout = ["v1": 90, "v2": 10]
         try store.save(record)
-        #expect(try store.setCanaryCommand(command, environment: "production", audit: note)?.command == command)
+        #expect(try store.environments.setCanaryCommand(command, environment: "production", audit: note)?.command == command)
         let after = try store.environment("production")
         #expect(after.canary?.command == command && after.rollout == ["v1": 90, "v2": 10] && after.instances == 3)
-        #expect(try store.auditEntries().first?.action == "canary.abort")
+        #expect(try store.access.auditEntries().first?.action == "canary.abort")
     }
 }

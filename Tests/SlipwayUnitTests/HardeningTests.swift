@@ -127,7 +127,7 @@ struct HardeningTests {
         #expect(throws: SlipwayError.self) { try store.audit(ann, action: "deploy", target: "production/v1", outcome: "ok") }
         let page = MaintenanceMode(mode: .on, html: "<p>back soon</p>", retryAfterS: 60, holdLimitMs: 0, since: 0, actor: "ann")
         #expect(throws: SlipwayError.self) {
-            try store.setMaintenance(page, environment: "production", audit: AuditNote(ann, action: "maintenance.on", outcome: "ok", detail: "503 page"))
+            try store.environments.setMaintenance(page, environment: "production", audit: AuditNote(ann, action: "maintenance.on", outcome: "ok", detail: "503 page"))
         }
         #expect(try store.environment("production").maintenance == nil, "the change was not made without its audit entry")
         #expect(store.writeFailures == 2)

@@ -56,7 +56,7 @@ struct StoreTests {
         try store.acquireLock(environment: "production", holder: "dead daemon", actor: ann, staleAfter: 30, now: past) { _, _ in }
         try store.acquireLock(environment: "production", holder: "new daemon", actor: bob, staleAfter: 30) { _, _ in }
         #expect(try store.locks().first?.holder == "new daemon")
-        let audit = try store.auditEntries()
+        let audit = try store.access.auditEntries()
         #expect(audit.first?.action == "lock.takeover" && audit.first?.detail.contains("dead daemon") == true)
         #expect(try store.events(after: 0).map(\.type) == ["lock.takeover"])
         // The old holder can neither renew nor release what it lost.
@@ -68,9 +68,9 @@ struct StoreTests {
     @Test func auditChainDetectsTampering() throws {
         let store = try SlipwayStore.inMemory()
         for i in 0..<5 { try store.audit(Principal(name: "ann", via: .socket, onBehalfOf: i % 2 == 0 ? "ticket-\(i)" : nil), action: "deploy", target: "production/v\(i)", outcome: "ok") }
-        #expect(try store.verifyAuditChain().ok)
+        #expect(try store.access.verifyAuditChain().ok)
         try store.db.write { db in try db.execute(sql: "UPDATE audit SET actor = 'mallory' WHERE id = 3") }
-        #expect(try store.verifyAuditChain().firstBad == 3)
+        #expect(try store.access.verifyAuditChain().firstBad == 3)
     }
 
     @Test func databaseFileUsesWAL() throws {

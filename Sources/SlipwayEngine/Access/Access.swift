@@ -9,11 +9,11 @@ public struct Access: Sendable, FeatureObject {
     let context: EngineContext
 
     /// A bearer token as presented: valid (with whose it is), unknown, expired or revoked. Compared in constant time.
-    public func check(token: String) throws(SlipwayError) -> SlipwayStore.TokenCheck { try store.checkToken(token) }
+    public func check(token: String) throws(SlipwayError) -> AccessRecords.TokenCheck { try store.access.checkToken(token) }
 
     /// True while the token `id` exists, is not revoked and has not expired (a dashboard session made from it lives as long).
     public func isActive(token id: String, now: Date = Date()) -> Bool {
-        guard let token = try? store.tokens().first(where: { $0.id == id }) else { return false }
+        guard let token = try? store.access.tokens().first(where: { $0.id == id }) else { return false }
         return token.revokedAt == nil && (token.expiresAt.map { $0 > now } ?? true)
     }
 
@@ -29,17 +29,17 @@ public struct Access: Sendable, FeatureObject {
             }
             expiresAt = now.addingTimeInterval(d.seconds)
         }
-        let created = try store.createToken(user: user, roles: request.roles, expiresAt: expiresAt, createdBy: who.name, now: now)
+        let created = try store.access.createToken(user: user, roles: request.roles, expiresAt: expiresAt, createdBy: who.name, now: now)
         try store.audit(who, action: "token.create", target: created.info.id, outcome: "ok",
                         detail: "for \(user) as \(created.info.roles.map(\.rawValue).joined(separator: ", "))"
                             + (expiresAt.map { ", expires \($0.formatted(Date.ISO8601FormatStyle()))" } ?? ""))
         return created
     }
 
-    public func tokens() throws(SlipwayError) -> [TokenInfo] { try store.tokens() }
+    public func tokens() throws(SlipwayError) -> [TokenInfo] { try store.access.tokens() }
 
     public func revokeToken(_ id: String, by who: Principal) throws(SlipwayError) -> TokenInfo {
-        guard let info = try store.revokeToken(id) else { throw SlipwayError.notFound("no token \(id); slipway token list shows them") }
+        guard let info = try store.access.revokeToken(id) else { throw SlipwayError.notFound("no token \(id); slipway token list shows them") }
         try store.audit(who, action: "token.revoke", target: info.id, outcome: "ok", detail: "of \(info.user)", before: "active", after: "revoked")
         return info
     }
@@ -51,8 +51,8 @@ public struct Access: Sendable, FeatureObject {
 
     public func auditEntries(limit: Int, environment: String? = nil, since: Date? = nil) throws(SlipwayError) -> [AuditEntry] {
         if let environment { _ = try context.config.environment(environment) }
-        return try store.auditEntries(limit: limit, environment: environment, since: since)
+        return try store.access.auditEntries(limit: limit, environment: environment, since: since)
     }
 
-    public func verifyAudit() throws(SlipwayError) -> AuditVerification { try store.verifyAuditChain() }
+    public func verifyAudit() throws(SlipwayError) -> AuditVerification { try store.access.verifyAuditChain() }
 }

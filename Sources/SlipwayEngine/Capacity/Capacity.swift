@@ -30,7 +30,7 @@ public struct Capacity: Sendable, FeatureObject {
 
     private func resize<S: DeploymentSteps>(_ env: EnvironmentConfig, app: String, to wanted: Int, actor: Principal, on steps: isolated S) async throws(SlipwayError) {
         guard let current = try store.environment(env.name).currentRelease else {
-            try store.setInstanceCount(wanted, environment: env.name)
+            try store.environments.setInstanceCount(wanted, environment: env.name)
             return
         }
         let live = try store.instances(environment: env.name).filter { $0.release == current && $0.state != .standby && $0.state != .stopping }
@@ -50,10 +50,10 @@ public struct Capacity: Sendable, FeatureObject {
                               + "still \(live.count) instance(s), traffic unchanged")
             }
             try await steps.markServing(fresh, env: env)
-            try store.setInstanceCount(wanted, environment: env.name)
+            try store.environments.setInstanceCount(wanted, environment: env.name)
             try await routing.push()
         } else {
-            try store.setInstanceCount(wanted, environment: env.name)
+            try store.environments.setInstanceCount(wanted, environment: env.name)
             guard live.count > wanted else { return }
             let victims = live.sorted { $0.slot < $1.slot }.suffix(live.count - wanted)
             for var i in victims { i.state = .stopping; i.ready = false; try store.save(i) }
@@ -71,7 +71,7 @@ public struct Capacity: Sendable, FeatureObject {
         for name in names {
             guard let env = cfg.environments[name] else { continue }
             try await context.withLease(name, holder: "down by \(actor.name)", actor: actor) { () async throws -> Void in
-                try store.takeOffline(environment: name)
+                try store.environments.takeOffline(environment: name)
                 // Best effort: the instances stop next either way, and a router that missed the table answers 502 for them.
                 await routing.pushLogged()
                 await supervisor.stopAll(try store.instances(environment: name), timeout: env.process.stopTimeout)

@@ -20,7 +20,7 @@ extension Backups {
 
     private func drill(_ request: DrillRequest, cfg: SlipwayConfig, env: EnvironmentConfig) async throws(SlipwayError) -> DrillReport {
         let service = try service(for: env)
-        guard let backup = try store.backups(environment: env.name).first else {
+        guard let backup = try store.data.backups(environment: env.name).first else {
             throw .notFound("'\(env.name)' has no backup to drill; take one first: slipway backup create --env \(env.name)")
         }
         let current = try store.environment(env.name).currentRelease
@@ -49,7 +49,7 @@ extension Backups {
         var report = DrillReport(environment: env.name, backupId: backup.id, backupCreatedAt: backup.createdAt, release: release, startedAt: started,
                                  phases: phases, rpoSeconds: rpo, rtoTarget: service.settings.rtoTarget, rpoTarget: service.settings.rpoTarget,
                                  checks: checks, message: message, logFile: log)
-        report.id = try store.saveDrill(report)
+        report.id = try store.data.saveDrill(report)
         try store.record(Event(environment: env.name, payload: .drill(.init(backupId: backup.id, ok: report.ok, rtoMs: report.rtoMs, rpoSeconds: rpo,
                                                                         message: message))))
         let summary = "RTO \(String(format: "%.1f", Double(report.rtoMs) / 1000))s, RPO \(rpo)s from \(backup.id)"
@@ -61,7 +61,7 @@ extension Backups {
 
     public func drills(environment: String?) throws(SlipwayError) -> [DrillReport] {
         if let environment { _ = try config.environment(environment) }
-        return try store.drills(environment: environment)
+        return try store.data.drills(environment: environment)
     }
 
     /// Starts `release` on the drill's scratch data; times "app_start" (until it answers HTTP at all) and

@@ -39,12 +39,12 @@ extension Backups {
         var ran: [String] = []
         for job in scheduledJobs() {
             do throws(SlipwayError) {
-                guard let last = try store.lastRun(job.key) else {
-                    try store.recordRun(job.key, at: now)
+                guard let last = try store.data.lastRun(job.key) else {
+                    try store.data.recordRun(job.key, at: now)
                     continue
                 }
                 guard let next = job.schedule.next(after: last, in: job.timeZone), next <= now else { continue }
-                try store.recordRun(job.key, at: now)
+                try store.data.recordRun(job.key, at: now)
                 ran.append(job.key)
                 try await run(job)
             } catch {
@@ -57,7 +57,7 @@ extension Backups {
     /// When the next job is due (nil: none is scheduled).
     public func nextScheduledRun(after now: Date = Date()) -> Date? {
         scheduledJobs().compactMap { job -> Date? in
-            let last = (try? store.lastRun(job.key)) ?? now
+            let last = (try? store.data.lastRun(job.key)) ?? now
             return job.schedule.next(after: last, in: job.timeZone)
         }.min()
     }
@@ -77,7 +77,7 @@ extension Backups {
         case .verify:
             // Checksums of every copy; the restore test (if configured) on the newest backup.
             _ = try await verify(BackupVerifyRequest(environment: env.name, id: nil, restoreTest: false, actor: name))
-            if env.backup?.verify.restoreTest == true, let newest = try store.backups(environment: env.name).first {
+            if env.backup?.verify.restoreTest == true, let newest = try store.data.backups(environment: env.name).first {
                 _ = try await verify(BackupVerifyRequest(environment: env.name, id: newest.id, restoreTest: true, actor: name))
             }
         case .drill:

@@ -48,7 +48,7 @@ public struct Backups: Sendable, FeatureObject {
             throw error
         }
         let info = BackupInfo(manifest: created.manifest, locations: created.locations)
-        try store.saveBackup(info)
+        try store.data.saveBackup(info)
         try store.record(Event(environment: env.name, deploymentId: deploymentId,
                            payload: .backup(.init(change: .created, backupId: info.id, reason: reason, bytes: info.size, ok: true,
                                                   detail: "\(info.size) bytes → \(created.locations.joined(separator: ", "))"))))
@@ -69,11 +69,11 @@ public struct Backups: Sendable, FeatureObject {
 
     public func list(environment: String?) throws(SlipwayError) -> [BackupInfo] {
         if let environment { _ = try config.environment(environment) }
-        return try store.backups(environment: environment)
+        return try store.data.backups(environment: environment)
     }
 
     func record(_ id: String) throws(SlipwayError) -> (BackupInfo, EnvironmentConfig) {
-        guard let info = try store.backup(id) else { throw .notFound("no backup \(id); slipway backup list shows them") }
+        guard let info = try store.data.backup(id) else { throw .notFound("no backup \(id); slipway backup list shows them") }
         guard let env = config.environments[info.environment] else {
             throw .usage("backup \(id) belongs to environment '\(info.environment)', which \(config.file) no longer defines")
         }
@@ -85,14 +85,14 @@ public struct Backups: Sendable, FeatureObject {
         var targets: [BackupInfo]
         if let id = request.id { targets = [try record(id).0] } else {
             if let e = request.environment { _ = try cfg.environment(e) }
-            targets = try store.backups(environment: request.environment)
+            targets = try store.data.backups(environment: request.environment)
         }
         var reports: [VerifyReport] = []
         for info in targets {
             guard let env = cfg.environments[info.environment] else { continue }
             let service = try self.service(for: env)
             let report = try await service.verify(info.manifest, locations: info.locations, restoreTest: request.restoreTest)
-            try store.recordVerification(info.id, ok: report.ok)
+            try store.data.recordVerification(info.id, ok: report.ok)
             try store.record(Event(environment: info.environment, payload: .backup(.init(change: .verified, backupId: info.id, ok: report.ok,
                                                                                      detail: report.ok ? "checksums match" : "verification failed"))))
             let bad = (report.files.filter { !$0.ok }.map(\.detail) + report.restores.filter { !$0.ok }.map(\.detail)).joined(separator: "; ")
@@ -143,7 +143,7 @@ extension Backups {
         for name in names {
             let env = try cfg.environment(name)
             let service = try self.service(for: env)
-            let all = try store.backups(environment: name)
+            let all = try store.data.backups(environment: name)
             let decisions = try retentionPlan(all, settings: service.settings, environment: name)
             var removed: [String] = []
             if !request.dryRun {
@@ -151,7 +151,7 @@ extension Backups {
                     guard let info = all.first(where: { $0.id == d.id }) else { continue }
                     let failures = await service.remove(info.manifest, locations: info.locations)
                     if failures.isEmpty {
-                        try store.deleteBackup(info.id)
+                        try store.data.deleteBackup(info.id)
                         removed.append(info.id)
                         try store.record(Event(environment: name, payload: .backup(.init(change: .pruned, backupId: info.id, ok: true,
                                                                                      detail: d.reasons.joined(separator: "; ")))))
@@ -175,7 +175,7 @@ extension Backups {
     public func retention(environment name: String, backups: [BackupInfo]? = nil) throws(SlipwayError) -> [PruneDecision] {
         guard let settings = config.environments[name]?.backup else { return [] }
         let all: [BackupInfo]
-        if let backups { all = backups } else { all = try store.backups(environment: name) }
+        if let backups { all = backups } else { all = try store.data.backups(environment: name) }
         let byID = Dictionary(all.map { ($0.id, $0.createdAt) }) { first, _ in first }
         return try retentionPlan(all, settings: settings, environment: name).map {
             PruneDecision(id: $0.id, createdAt: byID[$0.id] ?? Date(), keep: $0.keep, reasons: $0.reasons)
@@ -217,23 +217,23 @@ extension Backups {
         for name in names {
             let service = try self.service(for: try cfg.environment(name))
             let (found, failures) = await service.scan()
-            let known = Dictionary(try store.backups(environment: name).map { ($0.id, $0) }) { first, _ in first }
+            let known = Dictionary(try store.data.backups(environment: name).map { ($0.id, $0) }) { first, _ in first }
             var report = RescanReport(environment: name, imported: [], updated: [], forgotten: [], errors: failures)
             for (manifest, locations) in found {
                 if var info = known[manifest.id] {
                     guard Set(info.locations) != Set(locations) else { continue }
                     info.locations = locations
-                    try store.saveBackup(info)
+                    try store.data.saveBackup(info)
                     report.updated.append(manifest.id)
                 } else {
-                    try store.saveBackup(BackupInfo(manifest: manifest, locations: locations))
+                    try store.data.saveBackup(BackupInfo(manifest: manifest, locations: locations))
                     report.imported.append(manifest.id)
                 }
             }
             if failures.isEmpty {
                 let present = Set(found.map(\.manifest.id))
                 for id in known.keys.sorted() where !present.contains(id) {
-                    try store.deleteBackup(id)
+                    try store.data.deleteBackup(id)
                     report.forgotten.append(id)
                 }
             }

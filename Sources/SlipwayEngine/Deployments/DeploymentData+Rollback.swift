@@ -25,7 +25,7 @@ extension DeploymentData {
     /// while `version` was serving.
     func rollbackBackup(_ env: EnvironmentConfig, version: String) throws(SlipwayError) -> BackupInfo {
         _ = try backups.settings(env)
-        let all = try store.backups(environment: env.name)
+        let all = try store.data.backups(environment: env.name)
         guard let backup = all.first(where: { $0.reason == "before_deploy" && $0.releaseVersion == version }) else {
             throw .notFound("no backup was taken before the deploy that replaced \(version) in '\(env.name)' (backup.before_deploy was off, "
                             + "or retention removed it); roll back the code alone (slipway rollback \(version)) or restore a backup by id")

@@ -113,7 +113,7 @@ public struct DeploymentData: Sendable, FeatureObject {
     func undoMigration<S: DeploymentSteps>(_ d: DeploymentInfo, _ job: DeploymentJob, log: DeployLog, on steps: isolated S) async {
         guard d.kind == .deploy, let migrate = job.env.migrate,
               (try? store.events(deployment: d.id))?.contains(where: { $0.detail == Self.migratedNote }) == true else { return }
-        let backup = (try? store.backups(environment: job.env.name))?.first { $0.reason == "before_deploy" && $0.deploymentId == d.id }
+        let backup = (try? store.data.backups(environment: job.env.name))?.first { $0.reason == "before_deploy" && $0.deploymentId == d.id }
         let mode = migrate.onFailure ?? (migrate.down != nil ? .down : (backup != nil ? .restore : .keep))
         switch mode {
         case .keep:

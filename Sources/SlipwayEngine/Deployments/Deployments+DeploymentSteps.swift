@@ -38,7 +38,7 @@ extension Deployments: DeploymentSteps {
     func markLeaving(_ instances: [InstanceRecord]) throws(SlipwayError) { try instanceSteps.markLeaving(instances) }
 
     func setWeights(_ weights: [String: Int], environment: String) async throws(SlipwayError) {
-        try store.setRollout(weights, environment: environment)
+        try store.environments.setRollout(weights, environment: environment)
         try await pushTable()
     }
 
@@ -55,7 +55,7 @@ extension Deployments: DeploymentSteps {
     func startCanary(_ d: inout DeploymentInfo, _ c: CanaryInfo, detail: String, event: String, log: DeployLog) async throws(SlipwayError) {
         let environment = d.environment
         try record(&d, .canary, detail, log: log) { () throws(SlipwayError) in
-            try store.startCanary(c, environment: environment, actor: holder, detail: detail,
+            try store.environments.startCanary(c, environment: environment, actor: holder, detail: detail,
                                   event: .init(change: .started, release: c.release, stable: c.stable, step: c.step + 1, weight: c.weight, detail: event))
         }
         try await pushTable()
@@ -63,16 +63,16 @@ extension Deployments: DeploymentSteps {
     }
 
     func saveCanary(_ c: CanaryInfo?, environment: String, evidence: CanaryJudge.Evidence?) throws(SlipwayError) {
-        try store.saveCanary(c, environment: environment, evidence: evidence)
+        try store.environments.saveCanary(c, environment: environment, evidence: evidence)
     }
 
     func advanceCanary(_ c: CanaryInfo, environment: String) async throws(SlipwayError) {
-        try store.advanceCanary(c, environment: environment)
+        try store.environments.advanceCanary(c, environment: environment)
         try await pushTable()
     }
 
     func endCanary(environment: String, bad: (release: String, why: String)?) async throws(SlipwayError) {
-        try store.endCanary(environment: environment, bad: bad)
+        try store.environments.endCanary(environment: environment, bad: bad)
         try await pushTable()
     }
 }

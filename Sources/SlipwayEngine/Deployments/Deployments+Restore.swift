@@ -24,7 +24,7 @@ extension Deployments {
                 _ = await gate(targets, settings: env.health)  // best effort: the previous release is all there is
                 try await markServing(targets, env: env)
             }
-            try store.revertRelease(environment: env.name, to: d.previousVersion)
+            try store.environments.revertRelease(environment: env.name, to: d.previousVersion)
             try await pushTable()
             await retire(env: env, keeping: Set(targets.compactMap(\.id)), warm: nil, log: log, d: d)
             let first = Strategies.firstLine(reason)

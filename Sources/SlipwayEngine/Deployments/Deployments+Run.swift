@@ -226,7 +226,7 @@ extension Deployments {
     func switchTo(_ d: inout DeploymentInfo, env: EnvironmentConfig, targets: [InstanceRecord], previous: String?, log: DeployLog) async throws(SlipwayError) {
         try await markServing(targets, env: env)
         // A data rollback's hold on new requests ends with the switch: held requests go to the restored release.
-        let lifted = try store.switchRelease(environment: env.name, to: d.version, previous: previous,
+        let lifted = try store.environments.switchRelease(environment: env.name, to: d.version, previous: previous,
                                              standbyUntil: Date().addingTimeInterval(env.keepWarm.seconds), liftingHoldOf: Maintenance.holder(of: d.id))
         try await pushTable()
         if lifted { maintenanceModes.record(env.name, nil, detail: "held requests released to \(d.version) at the switch") }

@@ -3,7 +3,7 @@ import SlipwayCore
 import SlipwayStore
 
 /// A data rollback's hold on requests: maintenance `paused`, marked as the deployment's, so the switch
-/// (`store.switchRelease(liftingHoldOf:)`) lifts only its own and an operator's own mode is left as it is.
+/// (`store.environments.switchRelease(liftingHoldOf:)`) lifts only its own and an operator's own mode is left as it is.
 extension Maintenance {
     /// How long the router holds one request while the data is put back.
     static let dataRollbackHoldMs: Int64 = 60_000
@@ -17,7 +17,7 @@ extension Maintenance {
         let hold = MaintenanceMode(mode: .paused, html: MaintenanceMode.page(message: "We are restoring data and will be back shortly."),
                                    retryAfterS: 30, holdLimitMs: Self.dataRollbackHoldMs, since: Int64(Date().timeIntervalSince1970),
                                    actor: Self.holder(of: deployment))
-        if let existing = try store.holdRequests(hold, environment: environment) { return existing }
+        if let existing = try store.environments.holdRequests(hold, environment: environment) { return existing }
         try await routing.push()
         record(environment, hold, detail: "requests held while deployment \(deployment) restores data")
         return nil
@@ -27,7 +27,7 @@ extension Maintenance {
     @discardableResult
     func releaseDataRollbackHold(_ environment: String, deployment: Int64) async -> Bool {
         let lifted = logger.write("lift deployment \(deployment)'s hold on requests", to: store) { () throws(SlipwayError) in
-            try store.releaseHold(environment: environment, holder: Self.holder(of: deployment))
+            try store.environments.releaseHold(environment: environment, holder: Self.holder(of: deployment))
         }
         guard lifted == true else { return false }
         await routing.pushLogged()

@@ -52,13 +52,13 @@ public struct Maintenance: Sendable, FeatureObject {
         }
         // The mode and its audit entry in one transaction, before the router acts on it.
         let action = "maintenance.\(request.action.rawValue)"
-        try store.setMaintenance(mode, environment: env.name, audit: AuditNote(request.by, action: action, outcome: "ok", detail: detail,
+        try store.environments.setMaintenance(mode, environment: env.name, audit: AuditNote(request.by, action: action, outcome: "ok", detail: detail,
                                                                                 before: before.map { "maintenance (\($0.mode.rawValue))" } ?? "serving",
                                                                                 after: mode.map { "maintenance (\($0.mode.rawValue))" } ?? "serving"))
         do {
             try await routing.push()
         } catch {
-            try store.setMaintenance(before, environment: env.name, audit: AuditNote(request.by, action: action, outcome: "failed", detail: error.message))
+            try store.environments.setMaintenance(before, environment: env.name, audit: AuditNote(request.by, action: action, outcome: "failed", detail: error.message))
             throw error
         }
         record(env.name, mode, detail: detail)

@@ -11,15 +11,15 @@ public struct Notifications: Sendable, FeatureObject {
     let context: EngineContext
 
     /// `GET /v1/notifications`: the outbox, newest first.
-    public func list(limit: Int) throws(SlipwayError) -> [NotificationInfo] { try store.notifications(limit: limit) }
+    public func list(limit: Int) throws(SlipwayError) -> [NotificationInfo] { try store.signals.notifications(limit: limit) }
 
     static let cursor = "notify"
 
     /// At the first start, notifications begin with the events after this moment (not the whole history).
     func startCursor() {
-        guard (try? store.cursor(Self.cursor)) == 0, let last = try? store.lastEvents(1).last else { return }
+        guard (try? store.signals.cursor(Self.cursor)) == 0, let last = try? store.lastEvents(1).last else { return }
         logger.write("move the notifications' cursor", to: store) { () throws(SlipwayError) in
-            try store.enqueueNotifications([], cursor: Self.cursor, through: last.id)
+            try store.signals.enqueueNotifications([], cursor: Self.cursor, through: last.id)
         }
     }
 
@@ -31,8 +31,8 @@ public struct Notifications: Sendable, FeatureObject {
 
     func queue(now: Date) {
         let cfg = config
-        guard let after = try? store.cursor(Self.cursor), let events = try? store.events(after: after, limit: 200), let last = events.last else { return }
-        let silences = (try? store.activeSilences(now: now)) ?? [:]
+        guard let after = try? store.signals.cursor(Self.cursor), let events = try? store.events(after: after, limit: 200), let last = events.last else { return }
+        let silences = (try? store.signals.activeSilences(now: now)) ?? [:]
         var rows: [NotificationInfo] = []
         for event in events {
             guard let message = NotificationMessage(event) else { continue }
@@ -56,7 +56,7 @@ public struct Notifications: Sendable, FeatureObject {
                                              nextAttemptAt: due, createdAt: now))
             }
         }
-        do { try store.enqueueNotifications(rows, cursor: Self.cursor, through: last.id) } catch {
+        do { try store.signals.enqueueNotifications(rows, cursor: Self.cursor, through: last.id) } catch {
             logger.error("cannot queue notifications", metadata: ["error": "\(error)"])
         }
     }
@@ -70,13 +70,13 @@ public struct Notifications: Sendable, FeatureObject {
     }
 
     func deliver(now: Date) async {
-        guard var due = try? store.dueNotifications(now: now, limit: 100), !due.isEmpty else { return }
+        guard var due = try? store.signals.dueNotifications(now: now, limit: 100), !due.isEmpty else { return }
         // A silence that began while an alert's notification waited (group_wait, a retry) holds it back too.
-        let silences = (try? store.activeSilences(now: now)) ?? [:]
+        let silences = (try? store.signals.activeSilences(now: now)) ?? [:]
         if !silences.isEmpty {
             let quiet = due.filter { n in Self.alertName(of: n).map { silences["\(n.environment ?? "")/\($0)"] != nil } ?? false }
             if !quiet.isEmpty {
-                logger.write("mark silenced notifications", to: self.store) { () throws(SlipwayError) in try self.store.markSilenced(quiet.map(\.id), now: now) }
+                logger.write("mark silenced notifications", to: self.store) { () throws(SlipwayError) in try self.store.signals.markSilenced(quiet.map(\.id), now: now) }
                 due.removeAll { n in quiet.contains { $0.id == n.id } }
             }
         }
@@ -90,7 +90,7 @@ public struct Notifications: Sendable, FeatureObject {
                 guard let channel = cfg.notify.first(where: { $0.channelId == batch.channel }) else {
                     for n in batch.members {
                         logger.write("record a notification's attempt", to: store) { () throws(SlipwayError) in
-                            try store.recordAttempt(n.id, delivered: false, error: "the channel is no longer in notify:", now: now)
+                            try store.signals.recordAttempt(n.id, delivered: false, error: "the channel is no longer in notify:", now: now)
                         }
                     }
                     continue
@@ -98,7 +98,7 @@ public struct Notifications: Sendable, FeatureObject {
                 group.addTask {
                     let outcome = await sender.send(batch.notification, via: channel)
                     for n in batch.members {
-                        do { try store.recordAttempt(n.id, delivered: outcome.delivered, error: outcome.error, now: Date()) } catch {
+                        do { try store.signals.recordAttempt(n.id, delivered: outcome.delivered, error: outcome.error, now: Date()) } catch {
                             logger.error("cannot record a notification attempt", metadata: ["notify.key": "\(n.key)", "error": "\(error)"])
                         }
                     }

@@ -57,27 +57,27 @@ extension Reports {
         p.family("slipway_instance_resident_memory_bytes", "gauge", "Resident memory of each live instance (from /proc).", rss)
         var backupCount: [(PrometheusText.Labels, Double)] = [], backupAge: [(PrometheusText.Labels, Double)] = [], rto: [(PrometheusText.Labels, Double)] = []
         for name in cfg.environmentNames where cfg.environments[name]?.backup != nil {
-            let summary = (try? store.backupSummary(environment: name)) ?? (count: 0, newest: nil)
+            let summary = (try? store.data.backupSummary(environment: name)) ?? (count: 0, newest: nil)
             backupCount.append(([("environment", name)], Double(summary.count)))
             if let newest = summary.newest { backupAge.append(([("environment", name)], now.timeIntervalSince(newest))) }
-            if let drill = (try? store.drills(environment: name, limit: 1))?.first { rto.append(([("environment", name), ("ok", drill.ok ? "true" : "false")], Double(drill.rtoMs) / 1000)) }
+            if let drill = (try? store.data.drills(environment: name, limit: 1))?.first { rto.append(([("environment", name), ("ok", drill.ok ? "true" : "false")], Double(drill.rtoMs) / 1000)) }
         }
         p.family("slipway_backups", "gauge", "Backups kept.", backupCount)
         p.family("slipway_backup_age_seconds", "gauge", "Age of the newest backup.", backupAge)
         p.family("slipway_drill_rto_seconds", "gauge", "Restore time measured by the last drill.", rto)
-        let alertStates = ((try? store.alertStates()) ?? [:]).values
+        let alertStates = ((try? store.signals.alertStates()) ?? [:]).values
         p.family("slipway_alerts_firing", "gauge", "Alerts firing, by severity.", Severity.allCases.map { sev in
             ([("severity", sev.rawValue)], Double(alertStates.filter { $0.info.state == .firing && $0.info.severity == sev }.count))
         })
-        let open = (try? store.incidents(openOnly: true)) ?? []
+        let open = (try? store.signals.incidents(openOnly: true)) ?? []
         p.family("slipway_incidents_open", "gauge", "Incidents investigating or mitigated, by severity.", Severity.allCases.map { sev in
             ([("severity", sev.rawValue)], Double(open.filter { $0.severity == sev }.count))
         })
-        let outbox = (try? store.notificationCounts()) ?? [:]
+        let outbox = (try? store.signals.notificationCounts()) ?? [:]
         p.family("slipway_notifications", "gauge", "Notifications in the outbox, by state.", ["pending", "sent", "failed"].map { ([("state", $0)], Double(outbox[$0] ?? 0)) })
         var dora: [String: [(PrometheusText.Labels, Double)]] = [:]
         // The deployments read above, and one read of the incidents and the releases' commit times for every environment.
-        let incidents = (try? store.incidents(limit: 100_000)) ?? []
+        let incidents = (try? store.signals.incidents(limit: 100_000)) ?? []
         let commits = commitTimes()
         for name in cfg.environmentNames {
             let r = DORAReport.compute(environment: name, deployments: deployments, incidents: incidents, commitTimes: commits,

@@ -35,7 +35,7 @@ public struct Reports: Sendable, FeatureObject {
     }
 
     private func reportInputs(_ name: String) throws(SlipwayError) -> ([DeploymentInfo], [IncidentInfo], [String: Date]) {
-        (try store.deployments(environment: name, limit: 100_000), try store.incidents(environment: name, limit: 100_000), commitTimes())
+        (try store.deployments(environment: name, limit: 100_000), try store.signals.incidents(environment: name, limit: 100_000), commitTimes())
     }
 
     /// Commit times of the releases still on disk (a pruned release's lead time is not known).

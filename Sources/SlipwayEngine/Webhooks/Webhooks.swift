@@ -39,19 +39,19 @@ public struct Webhooks: Sendable, FeatureObject {
     public func handle(_ delivery: WebhookDelivery, hooks: [WebhookSettings], body: [UInt8], source: String) async throws(SlipwayError) -> WebhookResult {
         let actor = Principal.daemon("webhook:\(delivery.provider.rawValue)")
         let digest = Hex.string(SHA256.hash(data: body))
-        do { try store.recordDelivery(provider: delivery.provider.rawValue, id: delivery.id, bodyDigest: digest) } catch {
+        do { try store.webhooks.recordDelivery(provider: delivery.provider.rawValue, id: delivery.id, bodyDigest: digest) } catch {
             try store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "refused", detail: "\(error.message) (from \(source))")
             throw error
         }
         // Answered without a build: settled at once (a replay stays refused, even if a later hook would act on it).
         guard case .ref(let ref, let commit) = delivery.event else {
-            try store.settleDelivery(provider: delivery.provider.rawValue, id: delivery.id)
+            try store.webhooks.settleDelivery(provider: delivery.provider.rawValue, id: delivery.id)
             let outcome = delivery.event == .ping ? "ping" : "ignored: \(String(describing: delivery.event))"
             return WebhookResult(delivery: delivery.id, outcome: outcome)
         }
         let matched = hooks.filter { $0.matches(ref: ref) }
         guard !matched.isEmpty else {
-            try store.settleDelivery(provider: delivery.provider.rawValue, id: delivery.id)
+            try store.webhooks.settleDelivery(provider: delivery.provider.rawValue, id: delivery.id)
             return WebhookResult(delivery: delivery.id, ref: ref, commit: commit, outcome: "ignored: no webhook acts on \(ref)")
         }
         try store.audit(actor, action: "webhook", target: delivery.provider.rawValue, outcome: "accepted",
@@ -62,7 +62,7 @@ public struct Webhooks: Sendable, FeatureObject {
         let job = WebhookJob(delivery: delivery, ref: ref, commit: commit, git: git, version: version, hooks: matched, done: done)
         guard runs.submit(job) else {
             logger.write("forget webhook delivery \(delivery.id)", to: store) { () throws(SlipwayError) in
-                try store.forgetDelivery(provider: delivery.provider.rawValue, id: delivery.id)
+                try store.webhooks.forgetDelivery(provider: delivery.provider.rawValue, id: delivery.id)
             }
             throw SlipwayError(.unavailable, "the daemon is stopping; redeliver once it is back")
         }
@@ -108,12 +108,12 @@ public struct Webhooks: Sendable, FeatureObject {
             }
         }
         if actions.contains(where: { $0.deploymentId != nil }) {
-            do { try store.settleDelivery(provider: job.delivery.provider.rawValue, id: job.delivery.id) } catch {
+            do { try store.webhooks.settleDelivery(provider: job.delivery.provider.rawValue, id: job.delivery.id) } catch {
                 logger.warning("webhook delivery not marked settled", metadata: ["webhook.delivery": "\(job.delivery.id)", "error": "\(error)"])
             }
         } else {
             logger.write("forget webhook delivery \(job.delivery.id)", to: store) { () throws(SlipwayError) in
-                try store.forgetDelivery(provider: job.delivery.provider.rawValue, id: job.delivery.id)
+                try store.webhooks.forgetDelivery(provider: job.delivery.provider.rawValue, id: job.delivery.id)
             }
             store.audit(actor, action: "webhook", target: job.delivery.provider.rawValue, outcome: "failed",
                         detail: "delivery \(job.delivery.id): " + actions.compactMap { $0.error.map { "\($0.message)" } }.joined(separator: "; "),
@@ -134,7 +134,7 @@ public struct Webhooks: Sendable, FeatureObject {
     /// At every start: the deliveries whose build the last daemon did not finish are forgotten, so a
     /// redelivery builds them.
     func reconcile() throws(SlipwayError) {
-        let interrupted = try store.forgetUnsettledDeliveries()
+        let interrupted = try store.webhooks.forgetUnsettledDeliveries()
         guard !interrupted.isEmpty else { return }
         logger.warning("forgot webhook deliveries whose build the last daemon did not finish", metadata: ["webhook.deliveries": "\(interrupted)"])
         try store.audit(.daemon("webhook"), action: "webhook", target: "reconcile", outcome: "forgotten",

@@ -15,7 +15,7 @@ public struct CanaryControl: FeatureObject {
         let action = "canary.\(request.action.rawValue)"
         let command = CanaryCommand(action: request.action, actor: request.by.name, reason: request.reason)
         // The command and its audit entry in one transaction: the canary's loop acts only on an audited command.
-        let accepted = try store.setCanaryCommand(command, environment: env.name) { c in
+        let accepted = try store.environments.setCanaryCommand(command, environment: env.name) { c in
             AuditNote(request.by, action: action, target: "\(env.name)/\(c.release)", outcome: "accepted",
                       detail: "deployment \(c.deploymentId), step \(c.step + 1) of \(c.steps)" + (request.reason.map { ": \($0)" } ?? ""))
         }

@@ -28,7 +28,7 @@ extension Deployments {
                 interrupted.newInstances = news
                 interrupted.newInstancesReady = allReady
                 if deployment.state == .restoringData {
-                    interrupted.safety = try store.backups(environment: env.name)
+                    interrupted.safety = try store.data.backups(environment: env.name)
                         .first { $0.reason == "before_rollback" && $0.deploymentId == deployment.id }
                 }
             }

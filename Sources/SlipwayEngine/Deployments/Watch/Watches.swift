@@ -29,14 +29,14 @@ actor Watches: FeatureObject {
         // A release that now serves (deployed with --force) is no longer remembered as bad.
         if let record = try? store.environment(env.name), record.badReleases?[d.version] != nil, record.currentRelease == d.version {
             logger.write("forget that \(d.version) was bad", to: store) { () throws(SlipwayError) in
-                try store.markBad(d.version, why: nil, environment: env.name)
+                try store.environments.markBad(d.version, why: nil, environment: env.name)
             }
         }
         guard d.kind == .deploy, env.watch > .zero, let previous = d.previousVersion, previous != d.version else { return }
         // The release to roll back to stays warm for the whole watch (`startWatch` keeps it so, if the release still serves).
         let watch = WatchInfo(deploymentId: d.id, release: d.version, previous: previous, until: Date().addingTimeInterval(env.watch.seconds))
         let started = logger.write("start the watch of \(d.version)", to: store) { () throws(SlipwayError) in
-            try store.startWatch(watch, environment: env.name)
+            try store.environments.startWatch(watch, environment: env.name)
         }
         guard started == true else { return }
         judges[env.name] = nil
@@ -75,12 +75,12 @@ actor Watches: FeatureObject {
             judges[name] = judge
             let line = Self.line(pool, ready: sample.ready, instances: sample.instances)
             logger.write("save the environment's watch", to: store) { () throws(SlipwayError) in
-                try store.noteWatch(line, deployment: w.deploymentId, environment: name)
+                try store.environments.noteWatch(line, deployment: w.deploymentId, environment: name)
             }
             guard let reason = verdict else { continue }
             endWatch(name, w, why: "the watch rolls back to \(w.previous): \(reason)")
             logger.write("remember \(w.release) as bad", to: store) { () throws(SlipwayError) in
-                try store.markBad(w.release, why: "the watch: \(reason)", environment: name)
+                try store.environments.markBad(w.release, why: "the watch: \(reason)", environment: name)
             }
             var request = DeployRequest(version: w.previous, environment: name, strategy: nil, kind: .rollback, actor: "watch")
             request.reason = reason
@@ -94,7 +94,7 @@ actor Watches: FeatureObject {
     }
 
     private func endWatch(_ name: String, _ w: WatchInfo, why: String) {
-        let ended = logger.write("end the watch", to: store) { () throws(SlipwayError) in try store.endWatch(deployment: w.deploymentId, environment: name) }
+        let ended = logger.write("end the watch", to: store) { () throws(SlipwayError) in try store.environments.endWatch(deployment: w.deploymentId, environment: name) }
         if ended == false { return }  // it had ended or another replaced it
         judges[name] = nil
         lastLook[name] = nil

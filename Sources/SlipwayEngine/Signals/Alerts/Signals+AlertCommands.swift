@@ -7,7 +7,7 @@ extension Signals {
     public func alerts(environment: String?) throws(SlipwayError) -> [AlertInfo] {
         var names = config.environmentNames
         if let environment { names = [try config.environment(environment).name] }
-        let states = try store.alertStates(), silences = try store.activeSilences()
+        let states = try store.signals.alertStates(), silences = try store.signals.activeSilences()
         var out: [AlertInfo] = []
         for name in names {
             for alert in AlertSettings.builtIns + config.alerts {
@@ -47,7 +47,7 @@ extension Signals {
         let reason = request.reason.trimmingCharacters(in: .whitespaces)
         guard !reason.isEmpty else { throw .usage("--reason: say why the alert is silenced") }
         let until = Date().addingTimeInterval(d.seconds)
-        try store.addSilence(environment: env.name, alert: alert.name, until: until, reason: reason, actor: request.by.name)
+        try store.signals.addSilence(environment: env.name, alert: alert.name, until: until, reason: reason, actor: request.by.name)
         try store.audit(request.by, action: "alert.silence", target: "\(env.name)/\(alert.name)", outcome: "ok",
                     detail: "for \(DurationParsing.format(d)): \(reason)", after: "silenced until \(until.formatted(Date.ISO8601FormatStyle()))")
         try store.record(Event(environment: env.name, payload: .alert(.init(change: .silenced, name: alert.name, severity: alert.severity,

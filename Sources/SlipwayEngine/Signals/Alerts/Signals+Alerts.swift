@@ -25,7 +25,7 @@ extension Signals {
             var resolvedAlert: String?
             // Only this pass writes alert rows (the `alerts` job runs one pass at a time): read them once
             // and keep the copy current as the pass saves.
-            var states = (try? store.alertStates(environment: name)) ?? [:]
+            var states = (try? store.signals.alertStates(environment: name)) ?? [:]
             for alert in AlertSettings.builtIns + cfg.alerts {
                 var s = sample
                 if let p = alert.prometheus { s.value = await MetricProviders.readProvider(p, timeout: .seconds(2)).value }
@@ -39,13 +39,13 @@ extension Signals {
                         let since = tracker.firedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "?"
                         let event = Event(time: now, environment: name, payload: .alert(.init(change: .repeated, name: alert.name, severity: alert.severity,
                                                                                              summary: "since \(since): \(summary)", runbook: alert.runbook)))
-                        if logger.write("save a repeated alert", to: store, { () throws(SlipwayError) in try store.saveAlert(info, tracker: tracker, event: event) }) != nil {
+                        if logger.write("save a repeated alert", to: store, { () throws(SlipwayError) in try store.signals.saveAlert(info, tracker: tracker, event: event) }) != nil {
                             states[key] = (info, tracker)
                         }
                     } else if let info = stored?.info, tracker != stored?.tracker {
                         // No change of state, but its clocks moved (the condition turned false while firing): kept, or
                         // keep_firing_for would start again at every pass and the alert would never resolve.
-                        if logger.write("save alert \(key)'s tracker", to: store, { () throws(SlipwayError) in try store.saveAlert(info, tracker: tracker) }) != nil {
+                        if logger.write("save alert \(key)'s tracker", to: store, { () throws(SlipwayError) in try store.signals.saveAlert(info, tracker: tracker) }) != nil {
                             states[key] = (info, tracker)
                         }
                     }
@@ -70,7 +70,7 @@ extension Signals {
                 let event = change.map { Event(time: now, environment: name, payload: .alert(.init(change: $0, name: alert.name, severity: alert.severity,
                                                                                                    summary: summary, runbook: alert.runbook))) }
                 guard logger.write("save the state of alert \(key)", to: store, { () throws(SlipwayError) in
-                    try store.saveAlert(info, tracker: tracker, event: event)
+                    try store.signals.saveAlert(info, tracker: tracker, event: event)
                 }) != nil else { continue }
                 states[key] = (info, tracker)
                 if moved == .firing || moved == .resolved {
@@ -106,7 +106,7 @@ extension Signals {
         let pool = stats?[env.name]?[release]
         var sample = (pool?.windows["1m"].map { MetricSample($0, seconds: 60) } ?? MetricSample(rps: 0))
             .with(used, restarts: instances.reduce(0) { $0 + $1.restarts }, memoryLimit: env.process.memoryLimit)
-        if let newest = (try? store.backups(environment: env.name))?.map(\.createdAt).max() { sample.backupAge = now.timeIntervalSince(newest) }
+        if let newest = (try? store.data.backups(environment: env.name))?.map(\.createdAt).max() { sample.backupAge = now.timeIntervalSince(newest) }
         return sample
     }
 

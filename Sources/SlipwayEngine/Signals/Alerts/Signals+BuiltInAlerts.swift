@@ -8,18 +8,18 @@ extension Signals {
     func judgeBuiltIn(_ builtIn: AlertSettings.BuiltIn, env: EnvironmentConfig, now: Date) -> (Bool?, String, String?) {
         switch builtIn {
         case .backupFailed:
-            let last = try? store.latestEvents(environment: env.name, types: ["backup.created", "backup.failed"])
+            let last = try? store.signals.latestEvents(environment: env.name, types: ["backup.created", "backup.failed"])
             guard let failed = last?["backup.failed"], failed.id > (last?["backup.created"]?.id ?? 0) else {
                 return (false, last?["backup.created"] == nil ? "no backup yet" : "the last backup succeeded", nil)
             }
             return (true, "the last backup failed: \(failed.payload.summary)", nil)
         case .verifyFailed:
-            guard let checked = (try? store.backups(environment: env.name))?.filter({ $0.verifiedAt != nil }).max(by: { $0.verifiedAt! < $1.verifiedAt! }) else {
+            guard let checked = (try? store.data.backups(environment: env.name))?.filter({ $0.verifiedAt != nil }).max(by: { $0.verifiedAt! < $1.verifiedAt! }) else {
                 return (false, "no verification yet", nil)
             }
             return checked.verifyOk == false ? (true, "verification of \(checked.id) failed", nil) : (false, "\(checked.id) verified", nil)
         case .drillFailed, .drillOverRTO:
-            guard let drill = (try? store.drills(environment: env.name, limit: 1))?.first else { return (false, "no drill yet", nil) }
+            guard let drill = (try? store.data.drills(environment: env.name, limit: 1))?.first else { return (false, "no drill yet", nil) }
             if builtIn == .drillOverRTO {
                 guard drill.rtoMet == false else { return (false, "the last drill met its RTO", nil) }
                 return (true, "the last drill restored in \(drill.rtoMs) ms, over its RTO target of \(drill.rtoTargetMs ?? 0) ms", "\(drill.rtoMs) ms")

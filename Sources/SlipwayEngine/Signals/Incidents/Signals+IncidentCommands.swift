@@ -5,13 +5,13 @@ import SlipwayStore
 extension Signals {
     public func incidentList(environment: String?, openOnly: Bool) throws(SlipwayError) -> [IncidentInfo] {
         if let environment { _ = try config.environment(environment) }
-        return try store.incidents(environment: environment, openOnly: openOnly)
+        return try store.signals.incidents(environment: environment, openOnly: openOnly)
     }
 
     /// The incident and its timeline: deploys, rollbacks, alerts and its own changes and notes from the event
     /// log, and who started what from the audit log, from shortly before the release it concerns went live.
     public func incidentDetail(_ id: Int64, now: Date = Date()) throws(SlipwayError) -> IncidentDetail {
-        guard let i = try store.incident(id) else { throw .notFound("no incident \(id); slipway incident list shows them") }
+        guard let i = try store.signals.incident(id) else { throw .notFound("no incident \(id); slipway incident list shows them") }
         let from = max(i.openedAt.addingTimeInterval(-3600), (i.releaseSince ?? i.openedAt).addingTimeInterval(-60))
         let to = (i.closedAt ?? i.resolvedAt ?? now).addingTimeInterval(60)
         var timeline: [IncidentTimelineEntry] = []
@@ -29,7 +29,7 @@ extension Signals {
                 break
             }
         }
-        let started = try store.auditEntries(limit: 500, environment: i.environment, since: from).filter { a in
+        let started = try store.access.auditEntries(limit: 500, environment: i.environment, since: from).filter { a in
             a.time <= to && ["deploy", "rollback"].contains(a.action) && a.outcome == "started"
                 || ["maintenance.on", "maintenance.off", "alert.silence", "scale", "lock.release", "backup.restore", "canary.abort", "canary.promote"].contains(a.action)
         }
@@ -42,7 +42,7 @@ extension Signals {
 
     /// `note`, `ack`, `mitigate`, `resolve`, `close`: each recorded as an event (the timeline) and audited.
     public func incidentAction(_ id: Int64, _ request: IncidentActionRequest) async throws(SlipwayError) -> IncidentInfo {
-        guard var i = try store.incident(id) else { throw .notFound("no incident \(id); slipway incident list shows them") }
+        guard var i = try store.signals.incident(id) else { throw .notFound("no incident \(id); slipway incident list shows them") }
         let who = request.by
         let now = Date()
         let before = i.status
@@ -62,7 +62,7 @@ extension Signals {
             guard i.isOpen else { throw .usage("incident \(id) is \(i.status.rawValue) already") }
             let stats = try? await router.stats()
             // Re-read after the await.
-            guard var fresh = try store.incident(id), fresh.isOpen else { throw .usage("incident \(id) is no longer open") }
+            guard var fresh = try store.signals.incident(id), fresh.isOpen else { throw .usage("incident \(id) is no longer open") }
             if fresh.requestsAtEnd == nil { (fresh.requestsAtEnd, fresh.errorsAtEnd) = endCounters(fresh, stats: stats) }
             i = fresh
             if request.action == "mitigate" {
@@ -84,7 +84,7 @@ extension Signals {
             throw .usage("expected note, ack, mitigate, resolve or close, got '\(request.action)'")
         }
         if detail.isEmpty { detail = "\(change.rawValue) by \(who.name)" + (request.text.map { ": \($0)" } ?? "") }
-        let saved = try store.saveIncident(i) { x in
+        let saved = try store.signals.saveIncident(i) { x in
             Event(time: now, environment: x.environment, payload: .incident(.init(change: change, incidentId: x.id, title: x.title, severity: x.severity,
                                                                                  status: x.status, detail: detail, actor: who.name)))
         }

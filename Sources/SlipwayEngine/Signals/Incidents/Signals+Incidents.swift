@@ -12,7 +12,7 @@ extension Signals {
         var rollback: AutomaticRollback?
         if case .automaticRollback(let r) = cause { rollback = r }
         // Re-read after the await: another trigger may have opened one meanwhile.
-        if var open = (try? store.incidents(environment: environment, openOnly: true, limit: 1))?.first {
+        if var open = (try? store.signals.incidents(environment: environment, openOnly: true, limit: 1))?.first {
             open.severity = min(open.severity, severity)
             var change: EventPayload.Incident.Change = .joined
             if let rollback, open.status == .investigating {
@@ -63,7 +63,7 @@ extension Signals {
     @discardableResult
     func saveIncident(_ incident: IncidentInfo, event: (IncidentInfo) -> Event) -> IncidentInfo? {
         logger.write("save incident \(incident.id) in \(incident.environment)", to: store) { () throws(SlipwayError) in
-            try store.saveIncident(incident, event: event)
+            try store.signals.saveIncident(incident, event: event)
         }
     }
 
@@ -77,7 +77,7 @@ extension Signals {
     /// From the alert loop: remembers the live release's counters while an incident is open, and mitigates
     /// an incident once no P0/P1 alert fires in its environment any more.
     func followIncidents(_ environment: String, stats: RouterStatsReport?, firingSevere: Bool, resolvedAlert: String?, now: Date) {
-        guard var open = (try? store.incidents(environment: environment, openOnly: true, limit: 1))?.first else { return }
+        guard var open = (try? store.signals.incidents(environment: environment, openOnly: true, limit: 1))?.first else { return }
         if let release = open.release, let pool = stats?[environment]?[release] { incidentCounters[environment] = (release, pool.requests, pool.responses5xx) }
         let byAlert = open.cause.map { $0 == .alert } ?? open.trigger.hasPrefix("alert ")  // nil: stored before causes were typed
         guard let resolvedAlert, !firingSevere, open.status == .investigating, byAlert else { return }

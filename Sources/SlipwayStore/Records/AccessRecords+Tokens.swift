@@ -30,7 +30,7 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 /// API tokens: 256 random bits, shown once, kept as a SHA-256 hash.
-extension SlipwayStore {
+extension AccessRecords {
     public static func tokenHash(_ token: String) -> String {
         Hex.string(SHA256.hash(data: Data(token.utf8)))
     }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import SlipwayCore
 
-extension SlipwayStore {
+extension SignalRecords {
     public func cursor(_ name: String) throws(SlipwayError) -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT event_id FROM cursors WHERE name = ?", arguments: [name]) ?? 0 }
     }
@@ -52,7 +52,7 @@ extension SlipwayStore {
     }
 }
 
-extension SlipwayStore {
+extension SignalRecords {
     /// Pending rows a silence holds back: never sent (`silenced`), kept for the record.
     public func markSilenced(_ ids: [Int64], now: Date) throws(SlipwayError) {
         try write { db in

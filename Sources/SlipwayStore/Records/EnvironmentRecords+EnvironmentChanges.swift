@@ -2,44 +2,23 @@ import Foundation
 import GRDB
 import SlipwayCore
 
-/// What a change of an environment's row is audited as, in the same transaction.
-public struct AuditNote: Sendable {
-    public var actor: Principal
-    public var action: String
-    public var target: String?
-    public var outcome: String
-    public var detail: String
-    public var before: String?
-    public var after: String?
-
-    public init(_ actor: Principal, action: String, target: String? = nil, outcome: String, detail: String, before: String? = nil, after: String? = nil) {
-        self.actor = actor
-        self.action = action
-        self.target = target
-        self.outcome = outcome
-        self.detail = detail
-        self.before = before
-        self.after = after
-    }
-}
-
 /// The environment's row changed for one reason each: maintenance, a canary command, the scaled count, going
 /// offline, the warm standby's end, the post-deploy watch, the releases remembered as bad. Each method reads,
 /// changes only its own fields and writes in one transaction (`updateEnvironment`), so no change made
 /// meanwhile by another is overwritten with a stale copy.
-extension SlipwayStore {
+extension EnvironmentRecords {
     /// Changes the row and appends its audit entry in one transaction: the change is audited or not made.
     @discardableResult
     func updateEnvironment(_ name: String, audit note: AuditNote, _ change: (inout EnvironmentRecord) throws -> Void) throws(SlipwayError)
         -> EnvironmentRecord {
-        let r = Self.auditRecord(note.actor, action: note.action, target: note.target ?? name, outcome: note.outcome, detail: note.detail,
+        let r = SlipwayStore.auditRecord(note.actor, action: note.action, target: note.target ?? name, outcome: note.outcome, detail: note.detail,
                                  before: note.before, after: note.after, now: Date())
         do {
             return try write { db in
                 var record = try EnvironmentRecord.fetchOne(db, key: name) ?? EnvironmentRecord(name: name)
                 try change(&record)
                 try record.save(db)
-                try Self.appendAudit(db, r)
+                try SlipwayStore.appendAudit(db, r)
                 return record
             }
         } catch where error.code != .internal {
@@ -76,7 +55,7 @@ extension SlipwayStore {
 
     /// A `canary promote|abort` for the canary in progress, audited with it; nil (nothing written) when there is none.
     public func setCanaryCommand(_ command: CanaryCommand, environment: String, audit: (CanaryInfo) -> AuditNote) throws(SlipwayError) -> CanaryInfo? {
-        guard let c = try self.environment(environment).canary else { return nil }
+        guard let c = try store.environment(environment).canary else { return nil }
         var saved: CanaryInfo?
         try updateEnvironment(environment, audit: audit(c)) { record in
             guard var current = record.canary else { throw SlipwayError.notFound("the canary in \(environment) ended meanwhile") }

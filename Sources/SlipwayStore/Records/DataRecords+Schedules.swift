@@ -3,7 +3,7 @@ import GRDB
 import SlipwayCore
 
 /// When each scheduled job last started, so a restart neither repeats nor forgets a run.
-extension SlipwayStore {
+extension DataRecords {
     public func lastRun(_ job: String) throws(SlipwayError) -> Date? {
         try read { db in try Date.fetchOne(db, sql: "SELECT last_run_at FROM schedule_runs WHERE job = ?", arguments: [job]) }
     }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import SlipwayCore
 
-extension SlipwayStore {
+extension WebhookRecords {
     /// Records a verified delivery before anything acts on it, unsettled until it starts a deployment (or is
     /// forgotten). A delivery id, or a body, that was received before is refused with when (a replay: the
     /// provider's signature covers the body, not the id).
@@ -23,7 +23,7 @@ extension SlipwayStore {
     }
 }
 
-extension SlipwayStore {
+extension WebhookRecords {
     /// A delivery that started nothing (its build failed, a gate refused) is forgotten, so the provider's
     /// "redeliver" tries again.
     public func forgetDelivery(provider: String, id: String) throws(SlipwayError) {

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import SlipwayCore
 
-extension SlipwayStore {
+extension SignalRecords {
     /// Every alert's last state, with its tracker, keyed by `environment/name`.
     /// With `environment`, only that environment's.
     public func alertStates(environment: String? = nil) throws(SlipwayError) -> [String: (info: AlertInfo, tracker: AlertTracker)] {
@@ -30,7 +30,7 @@ extension SlipwayStore {
                 INSERT INTO alerts (environment, name, info, tracker) VALUES (?, ?, ?, ?)
                 ON CONFLICT(environment, name) DO UPDATE SET info = excluded.info, tracker = excluded.tracker
                 """, arguments: [info.environment, info.name, infoText, trackerText])
-            if let event { try Self.append(db, event, to: &appended) }
+            if let event { try SlipwayStore.append(db, event, to: &appended) }
         })
     }
 
@@ -53,7 +53,7 @@ extension SlipwayStore {
     }
 }
 
-extension SlipwayStore {
+extension SignalRecords {
     /// The newest event of each of `types` in `environment`.
     public func latestEvents(environment: String, types: [String]) throws(SlipwayError) -> [String: Event] {
         try read { db in
@@ -65,7 +65,7 @@ extension SlipwayStore {
                   SELECT MAX(id) FROM events WHERE environment = ? AND type IN (\(marks)) GROUP BY type)
                 """, arguments: StatementArguments(args))
             var out: [String: Event] = [:]
-            for e in try rows.map(Self.event) { out[e.type] = e }
+            for e in try rows.map(SlipwayStore.event) { out[e.type] = e }
             return out
         }
     }

@@ -5,7 +5,7 @@ import SlipwayCore
 /// The writes that move traffic between releases. Each keeps an invariant of the environment's record
 /// (a canary always has its two pools' weights; no rollout outlives its canary) and happens in one
 /// transaction that reads, changes and writes the record: no other write lands in between.
-extension SlipwayStore {
+extension EnvironmentRecords {
     /// Changes one environment's record in one transaction; returns what `change` returns.
     @discardableResult
     public func updateEnvironment<T>(_ name: String, _ change: (inout EnvironmentRecord) -> T) throws(SlipwayError) -> T {
@@ -23,14 +23,14 @@ extension SlipwayStore {
     public func startCanary(_ c: CanaryInfo, environment: String, actor: String, detail: String, event: EventPayload.Canary,
                             now: Date = Date()) throws(SlipwayError) -> DeploymentInfo {
         try write(recording: { db, appended in
-            let d = try Self.transition(db, c.deploymentId, to: .canary, actor: actor, detail: detail, message: nil, reason: nil, now: now,
+            let d = try SlipwayStore.transition(db, c.deploymentId, to: .canary, actor: actor, detail: detail, message: nil, reason: nil, now: now,
                                         appended: &appended)
             var record = try EnvironmentRecord.fetchOne(db, key: environment) ?? EnvironmentRecord(name: environment)
             record.canary = c
             record.rollout = Self.weights(of: c)
             record.watch = nil
             try record.save(db)
-            try Self.append(db, Event(time: now, environment: environment, deploymentId: c.deploymentId, payload: .canary(event)), to: &appended)
+            try SlipwayStore.append(db, Event(time: now, environment: environment, deploymentId: c.deploymentId, payload: .canary(event)), to: &appended)
             return d
         })
     }

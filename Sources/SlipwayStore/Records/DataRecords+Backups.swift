@@ -4,7 +4,7 @@ import SlipwayCore
 
 /// The index of backups: one row per backup with its manifest and the stores holding a copy.
 /// The stores are the truth for the data; this table is what `list`, retention and rollbacks read.
-extension SlipwayStore {
+extension DataRecords {
     public func saveBackup(_ info: BackupInfo) throws(SlipwayError) {
         let manifest = try json(info.manifest, what: "a backup's manifest")
         let locations = try json(info.locations, JSONEncoder(), what: "a backup's locations")

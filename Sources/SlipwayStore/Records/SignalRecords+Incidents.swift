@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import SlipwayCore
 
-extension SlipwayStore {
+extension SignalRecords {
     /// Creates or updates an incident and records `event` (about it) in the same transaction; returns it with its id.
     @discardableResult
     public func saveIncident(_ incident: IncidentInfo, event: (IncidentInfo) -> Event?) throws(SlipwayError) -> IncidentInfo {
@@ -14,7 +14,7 @@ extension SlipwayStore {
             }
             let json = String(decoding: try SlipwayJSON.encoder().encode(i), as: UTF8.self)
             try db.execute(sql: "UPDATE incidents SET status = ?, info = ? WHERE id = ?", arguments: [i.status.rawValue, json, i.id])
-            if let e = event(i) { try Self.append(db, e, to: &appended) }
+            if let e = event(i) { try SlipwayStore.append(db, e, to: &appended) }
             return i
         })
     }
@@ -38,16 +38,6 @@ extension SlipwayStore {
             return try String.fetchAll(db, sql: sql, arguments: StatementArguments(args)).compactMap {
                 try? SlipwayJSON.decoder().decode(IncidentInfo.self, from: Data($0.utf8))
             }
-        }
-    }
-
-    /// An environment's events between two times, oldest first (an incident's timeline).
-    public func events(environment: String, from: Date, to: Date, limit: Int = 2000) throws(SlipwayError) -> [Event] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, time, environment, deployment_id, type, payload FROM events
-                WHERE environment = ? AND time >= ? AND time <= ? ORDER BY id LIMIT ?
-                """, arguments: [environment, from, to, limit]).map(Self.event)
         }
     }
 }
