@@ -14,18 +14,26 @@ extension HeadScanner {
     /// The request head as it goes to an instance: hop-by-hop headers dropped (kept for an upgrade, which
     /// the instance must see), and the listener's own headers (`X-Forwarded-*`, `X-Request-Id`) added.
     func writeRequest(_ p: UnsafeRawBufferPointer, into out: inout ByteBuffer, clientIP: [UInt8], requestNumber: UInt64,
-                      adds: ListenerTable.RequestHeaders = .all) {
+                      adds: ListenerTable.RequestHeaders = .all, strip: Int = 0) {
         let capacity = head.length + requestGrowth(clientIP: clientIP)
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { dst in
             var w = RawWriter(dst)
-            writeRequest(p, &w, clientIP: clientIP, requestNumber: requestNumber, adds: adds)
+            writeRequest(p, &w, clientIP: clientIP, requestNumber: requestNumber, adds: adds, strip: strip)
             return w.count
         }
     }
 
     private func writeRequest(_ p: UnsafeRawBufferPointer, _ w: inout RawWriter, clientIP: [UInt8], requestNumber: UInt64,
-                              adds: ListenerTable.RequestHeaders) {
-        w.put(p, head.start, head.startLineEnd)
+                              adds: ListenerTable.RequestHeaders, strip: Int) {
+        if strip > 0, let space = targetStart(p) {
+            // A route's path prefix taken off: `GET /api/orders` → `GET /orders`, `GET /api?x` → `GET /?x`.
+            w.put(p, head.start, space)
+            let rest = space + strip
+            if rest >= head.startLineEnd || p[rest] != UInt8(ascii: "/") { w.put("/") }
+            w.put(p, rest, head.startLineEnd)
+        } else {
+            w.put(p, head.start, head.startLineEnd)
+        }
         w.put("\r\n")
         let upgrading = head.wantsUpgrade
         let forwarding = adds.contains(.forwarded)
@@ -131,6 +139,21 @@ extension HeadScanner {
     }
 
     /// The value of line `index`, as a string (for the few values the router keeps).
+    /// Where the request line's target begins (after the method and its space).
+    func targetStart(_ p: UnsafeRawBufferPointer) -> Int? {
+        var i = head.start
+        while i < head.startLineEnd, p[i] != UInt8(ascii: " ") { i += 1 }
+        return i < head.startLineEnd ? i + 1 : nil
+    }
+
+    /// The request's target (`/api/orders?page=2`), as routes match it.
+    func target(_ p: UnsafeRawBufferPointer) -> String {
+        guard let s = targetStart(p) else { return "" }
+        var e = s
+        while e < head.startLineEnd, p[e] != UInt8(ascii: " ") { e += 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: p[s..<e]), as: UTF8.self)
+    }
+
     func value(_ p: UnsafeRawBufferPointer, _ index: Int) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: p[lines[index].valueStart..<lines[index].valueEnd]), as: UTF8.self)
     }

@@ -7,7 +7,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// The router's listeners: binds one server socket per listener in the table and swaps tables atomically.
+/// The router's listeners: binds one server socket per address in the table (environments may share one,
+/// told apart by host and path) and swaps tables atomically.
 public actor ProxyServer {
     struct Bound {
         let address: ListenAddress
@@ -20,7 +21,7 @@ public actor ProxyServer {
     let state: RouteState
     let pools: UpstreamPools
     let logger: Logger
-    var bound: [String: Bound] = [:]
+    var bound: [ListenAddress: Bound] = [:]
     /// Listening sockets passed on by the router process this one replaces, by address.
     var inherited: [ListenAddress: Int32]
     public private(set) var table: RouteTable
@@ -61,16 +62,10 @@ public actor ProxyServer {
     }
 
     private func swap(to next: RouteTable) async throws(SlipwayError) {
-        var opened: [String: Bound] = [:]
-        for listener in next.listeners {
-            if let existing = bound[listener.name], existing.address == listener.listen { continue }
-            if let other = bound.first(where: { $0.value.address == listener.listen }), next.listener(other.key) == nil {
-                // The same address moves to a new listener name: reuse the socket's address after closing.
-                await close(other.value)
-                bound[other.key] = nil
-            }
+        var opened: [ListenAddress: Bound] = [:]
+        for listener in next.listeners where bound[listener.listen] == nil && opened[listener.listen] == nil {
             do {
-                opened[listener.name] = try await bind(listener)
+                opened[listener.listen] = try await bind(listener.listen)
             } catch {
                 for (_, o) in opened { await close(o) }
                 throw SlipwayError(.failed, "the router cannot listen on \(listener.listen) for '\(listener.name)'; free the address or change router.listen", cause: error)
@@ -81,17 +76,18 @@ public actor ProxyServer {
         var keep = Set<Backend>()
         for l in next.listeners { for p in l.pools { keep.formUnion(p.backends) } }
         pools.pruneIdle(keeping: keep)
-        for (name, o) in opened {
-            if let old = bound[name] { await close(old) }
-            bound[name] = o
-            // Accepting starts only now that the table naming this listener is the current one: a
+        for (address, o) in opened {
+            bound[address] = o
+            // Accepting starts only now that the table naming this address is the current one: a
             // connection waiting in an inherited socket's queue must not meet an empty table (503).
             await accept(o, true)
-            logger.info("listening", metadata: ["router.listener": "\(name)", "router.address": "\(o.address)"])
+            let names = next.listeners.filter { $0.listen == address }.map(\.name).joined(separator: ",")
+            logger.info("listening", metadata: ["router.listener": "\(names)", "router.address": "\(address)"])
         }
-        for (name, b) in bound where next.listener(name) == nil {
+        let wanted = Set(next.listeners.map(\.listen))
+        for (address, b) in bound where !wanted.contains(address) {
             await close(b)
-            bound[name] = nil
+            bound[address] = nil
         }
         // Sockets the previous process passed on that no listener wants any more.
         for (_, fd) in inherited { Glibc.close(fd) }
@@ -100,9 +96,12 @@ public actor ProxyServer {
 
     /// The address each listener is bound to (useful with port 0).
     public func boundAddresses() -> [String: ListenAddress] {
-        bound.mapValues { b in
-            ListenAddress(host: b.address.host, port: b.channel.localAddress?.port ?? b.address.port)
+        var out: [String: ListenAddress] = [:]
+        for l in table.listeners {
+            guard let b = bound[l.listen] else { continue }
+            out[l.name] = ListenAddress(host: b.address.host, port: b.channel.localAddress?.port ?? b.address.port)
         }
+        return out
     }
 
     public func closeAll() async {
@@ -120,12 +119,11 @@ public actor ProxyServer {
         Glibc.close(b.descriptor)
     }
 
-    func bind(_ listener: ListenerTable) async throws -> Bound {
-        let fd = try inherited.removeValue(forKey: listener.listen) ?? ListenSocket.open(listener.listen)
+    func bind(_ address: ListenAddress) async throws -> Bound {
+        let fd = try inherited.removeValue(forKey: address) ?? ListenSocket.open(address)
         let keep = ListenSocket.duplicate(fd)
         let state = self.state
         let pools = self.pools
-        let name = listener.name
         do {
             let channel = try await ServerBootstrap(group: group)
                 // Not accepting until `apply` has published the table (see there).
@@ -137,11 +135,11 @@ public actor ProxyServer {
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ClientConnection(listenerName: name, state: state, pool: pools.pool(for: channel.eventLoop)))
+                        try channel.pipeline.syncOperations.addHandler(ClientConnection(address: address, state: state, pool: pools.pool(for: channel.eventLoop)))
                     }
                 }
                 .withBoundSocket(fd).get()
-            return Bound(address: listener.listen, channel: channel, descriptor: keep)
+            return Bound(address: address, channel: channel, descriptor: keep)
         } catch {
             Glibc.close(keep)
             throw error

@@ -107,14 +107,55 @@ final class RouteSnapshot: Sendable {
         }
     }
 
+    /// The listeners of one listening address. One listener that claims every request is the common case
+    /// and needs no look at the request; shared addresses pick by host and path (`RouteSelector`).
+    final class Address: Sendable {
+        let only: CompiledListener?
+        let selector: RouteSelector?
+        let byName: [String: CompiledListener]
+
+        init(_ listeners: [CompiledListener], routes: [String: RouteMatch?]) {
+            byName = Dictionary(listeners.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            if listeners.count == 1, (routes[listeners[0].name] ?? nil)?.isCatchAll ?? true {
+                only = listeners[0]
+                selector = nil
+            } else {
+                only = nil
+                selector = RouteSelector(listeners.map { ($0.name, (routes[$0.name] ?? nil) ?? RouteMatch()) })
+            }
+        }
+
+        /// Whether a request must be looked at (its host and path) to pick its listener.
+        var shared: Bool { only == nil }
+
+        /// The listener for a request, and the path prefix to strip (nil: none claims it).
+        func select(host: String?, target: Substring) -> (listener: CompiledListener, strip: String?)? {
+            if let only { return (only, nil) }
+            guard let choice = selector?.select(host: host, target: target), let l = byName[choice.name] else { return nil }
+            return (l, choice.strip)
+        }
+
+        /// A listener to take connection-wide settings from (the idle timeout) before a request picks one.
+        var first: CompiledListener? { only ?? byName.values.min { $0.name < $1.name } }
+    }
+
     let table: RouteTable
     let listeners: [String: CompiledListener]
+    let addresses: [ListenAddress: Address]
 
     init(table: RouteTable, registry: StatsRegistry) {
         self.table = table
         var map: [String: CompiledListener] = [:]
-        for l in table.listeners { map[l.name] = CompiledListener(l, registry: registry) }
+        var grouped: [ListenAddress: [CompiledListener]] = [:]
+        var routes: [String: RouteMatch?] = [:]
+        for l in table.listeners {
+            let compiled = CompiledListener(l, registry: registry)
+            map[l.name] = compiled
+            grouped[l.listen, default: []].append(compiled)
+            routes[l.name] = l.route
+        }
         listeners = map
+        addresses = grouped.mapValues { Address($0, routes: routes) }
     }
 }
 

@@ -136,6 +136,13 @@ struct ConfigTests {
         ("app: shop\nprocess: { command: x }\nkeep_releases: 1\n", "keep_releases: expected an integer ≥ 2, got '1'"),
         ("app: shop\nprocess: { command: x }\nenvironments:\n  staging: { root: /tmp }\n", "slipway.yml:4:14: environments.staging.root: unknown key; expected one of: process, health, router, strategy, keep_warm"),
         ("app: shop\nprocess: { command: x }\nenvironments:\n  a: {}\n  b: {}\n", "environments.b.router.listen: 127.0.0.1:8080 is already used by environment 'a'"),
+        ("app: shop\nprocess: { command: x }\nenvironments:\n  a: { router: { hosts: [shop.example.com] } }\n  b: { router: { hosts: [SHOP.example.com] } }\n",
+         "slipway.yml:5:6: environments.b.router.hosts: host shop.example.com with path / on 127.0.0.1:8080 is claimed by environment 'a' too"),
+        ("app: shop\nprocess: { command: x }\nrouter: { hosts: [\"shop.*.example.com\"] }\n",
+         "slipway.yml:3:18: router.hosts: a wildcard is the whole leftmost label only (*.example.com), got 'shop.*.example.com'"),
+        ("app: shop\nprocess: { command: x }\nrouter: { hosts: [\"*.com\"] }\n", "router.hosts: a wildcard covers one label of a domain with at least two labels"),
+        ("app: shop\nprocess: { command: x }\nrouter: { path: api }\n", "slipway.yml:3:17: router.path: expected a path starting with '/', like /api; got 'api'"),
+        ("app: shop\nprocess: { command: x }\nrouter: { hosts: [a.example.com], strip_prefix: true }\n", "router.strip_prefix: strip_prefix takes off router.path"),
         ("app: shop\nprocess: [x\n", "slipway.yml:3:1: invalid YAML"),
         ("", "slipway.yml: the file is empty"),
     ]
@@ -149,6 +156,24 @@ struct ConfigTests {
         } catch {
             #expect(error.description.contains(expected), "got:\n\(error.description)\nexpected to contain:\n\(expected)")
         }
+    }
+
+    /// Environments of one app share a listener, told apart by host and path.
+    @Test func environmentsShareAnAddressByHostAndPath() throws {
+        let yaml = """
+            app: shop
+            process: { command: x }
+            router: { listen: 0.0.0.0:8080 }
+            environments:
+              staging: { router: { hosts: [staging.example.com, "*.Preview.example.com."] } }
+              production: { router: { hosts: [shop.example.com] } }
+              api: { router: { hosts: [shop.example.com], path: /api, strip_prefix: true } }
+            """
+        let cfg = try ConfigLoader.parse(yaml: yaml, file: "slipway.yml", directory: "/tmp")
+        #expect(cfg.environments["staging"]?.router.route == RouteMatch(hosts: ["staging.example.com", "*.preview.example.com"]))
+        #expect(cfg.environments["api"]?.router.route == RouteMatch(hosts: ["shop.example.com"], path: "/api", stripPrefix: true))
+        #expect(Set(cfg.environments.values.map(\.router.listen)).count == 1)
+        #expect(try ConfigLoader.parse(yaml: "app: shop\nprocess: { command: x }\n", file: "f", directory: "/tmp").environments["production"]?.router.route == nil)
     }
 
     @Test func everyProblemIsReportedAtOnce() {

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SlipwayCore
 @testable import SlipwayRouter
 import Testing
 
@@ -173,5 +174,45 @@ import Testing
         #expect(Self.text(out).contains("connection: close"))
         let kept = m.finishExchange()
         #expect(!kept)
+    }
+}
+
+extension ExchangeMachine {
+    /// As a connection to an address that one listener has to itself (or that has no table yet) asks.
+    mutating func nextClientAction(listener: RouteSnapshot.CompiledListener?) -> ClientAction {
+        nextClientAction { _, _ in listener.map { ($0, nil) } }
+    }
+}
+
+/// A request on an address several environments share: its host and target pick the listener, and a
+/// route's path prefix is taken off on the way to the instance.
+@Suite struct SharedAddressExchangeTests {
+    static let api = RouteSnapshot.CompiledListener(ListenerTable(name: "api", listen: ListenAddress(host: "127.0.0.1", port: 80)),
+                                                    registry: StatsRegistry())
+
+    static func sent(_ request: String, strip: String?) -> (head: String, host: String?, target: String) {
+        var m = ExchangeMachine(clientIP: Array("10.0.0.9".utf8))
+        _ = m.clientRead(ByteBuffer(string: request))
+        var seen: (String?, String) = (nil, "")
+        guard case .route = m.nextClientAction(select: { host, target in
+            seen = (host(), target())
+            return (Self.api, strip)
+        }) else { return ("", nil, "") }
+        return (ExchangeMachineTests.text(m.attach().head), seen.0, seen.1)
+    }
+
+    @Test func theSelectionSeesTheHostAndTargetAndThePrefixIsTakenOff() {
+        let r = Self.sent("GET /api/orders?page=2 HTTP/1.1\r\nHost: Shop.Example.com:8080\r\n\r\n", strip: "/api")
+        #expect(r.host == "Shop.Example.com:8080")
+        #expect(r.target == "/api/orders?page=2")
+        #expect(r.head.hasPrefix("GET /orders?page=2 HTTP/1.1\r\n"), "\(r.head)")
+        #expect(r.head.contains("Host: Shop.Example.com:8080\r\n"), "the Host header goes on as the client sent it")
+    }
+
+    @Test func aTargetThatIsThePrefixItselfBecomesTheRoot() {
+        #expect(Self.sent("GET /api HTTP/1.1\r\nHost: x\r\n\r\n", strip: "/api").head.hasPrefix("GET / HTTP/1.1\r\n"))
+        #expect(Self.sent("HEAD /api?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", strip: "/api").head.hasPrefix("HEAD /?x=1 HTTP/1.1\r\n"))
+        #expect(Self.sent("GET /api/ HTTP/1.1\r\nHost: x\r\n\r\n", strip: "/api").head.hasPrefix("GET / HTTP/1.1\r\n"))
+        #expect(Self.sent("GET /api/a HTTP/1.1\r\nHost: x\r\n\r\n", strip: nil).head.hasPrefix("GET /api/a HTTP/1.1\r\n"), "no strip: as sent")
     }
 }

@@ -98,14 +98,9 @@ public enum ConfigLoader {
             }
             if let env = environment(name: name, node: merged, root: root, reader: reader) { environments[name] = env }
         }
-        var seen: [ListenAddress: String] = [:]
+        sharedAddresses(names.compactMap { environments[$0] }, nodes: overrides, root: rootNode, reader: reader)
         for name in names {
             guard let env = environments[name] else { continue }
-            if let other = seen[env.router.listen] {
-                reader.problem(overrides[name] ?? rootNode, "environments.\(name).router.listen",
-                               "\(env.router.listen) is already used by environment '\(other)'; give each environment its own address")
-            }
-            seen[env.router.listen] = name
             if let source = env.governance.promoteFrom, source == name || !names.contains(source) {
                 let node = overrides[name].flatMap { o -> Node? in
                     if case .mapping(let m) = o { return m.first { $0.key.string == "promote_from" }?.value }
@@ -141,6 +136,25 @@ public enum ConfigLoader {
         config.notify = notify
         config.logRetention = logRetention
         return config
+    }
+
+    /// Environments may share a `router.listen` address when their `hosts` and `path` tell their requests
+    /// apart; two that would claim the same requests are a problem naming both.
+    static func sharedAddresses(_ envs: [EnvironmentConfig], nodes: [String: Node], root: Node, reader: ConfigReader) {
+        var byAddress: [ListenAddress: [EnvironmentConfig]] = [:]
+        for env in envs { byAddress[env.router.listen, default: []].append(env) }
+        for (address, sharing) in byAddress where sharing.count > 1 {
+            for c in RouteSelector.conflicts(sharing.map { ($0.name, $0.router.route ?? RouteMatch()) }) {
+                let node = nodes[c.second] ?? root
+                if c.host == "*" && c.path == "/" {
+                    reader.problem(node, "environments.\(c.second).router.listen",
+                                   "\(address) is already used by environment '\(c.first)'; give each environment its own address, or each its own router.hosts")
+                } else {
+                    reader.problem(node, "environments.\(c.second).router.hosts",
+                                   "host \(c.host) with path \(c.path) on \(address) is claimed by environment '\(c.first)' too; a host and path belong to one environment")
+                }
+            }
+        }
     }
 
     static func environment(name: String, node: Node, root: String, reader: ConfigReader) -> EnvironmentConfig? {

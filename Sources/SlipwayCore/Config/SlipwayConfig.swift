@@ -217,6 +217,9 @@ public struct RouterSettings: Sendable, Equatable {
     public var forwardedHeaders = true
     /// Add `X-Request-Id` (the router's request id) to a request that has none.
     public var requestIdHeader = true
+    /// `hosts`, `path` and `strip_prefix`: which requests on `listen` are this environment's when others
+    /// share the address (nil: all of them).
+    public var route: RouteMatch?
 
     public init(listen: ListenAddress, drainTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3),
                 responseTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(75)) {

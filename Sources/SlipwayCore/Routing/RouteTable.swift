@@ -1,5 +1,6 @@
 
 /// The router's whole configuration: one listener per environment, each with weighted pools (one per live release).
+/// Environments whose listeners share an address are told apart by their `route` (host and path).
 /// The daemon pushes it over the control socket; the router persists it atomically and restores it on start.
 public struct RouteTable: Codable, Sendable, Equatable {
     public var generation: Int
@@ -33,6 +34,8 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     /// While a canary runs with `retry_on_stable`: the canary's pool. A body-less GET or HEAD it answers
     /// with a 5xx is sent once more to another pool, and the client gets that answer.
     public var retryCanary: String?
+    /// Which requests on its address are this environment's (nil: all of them; the address is its own).
+    public var route: RouteMatch?
 
     /// The headers the router adds to each request on its way to an instance.
     public struct RequestHeaders: OptionSet, Sendable {
@@ -77,7 +80,7 @@ public struct ListenerTable: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, listen, pools, maintenance, timeouts, sticky
-        case retryCanary = "retry_canary"
+        case retryCanary = "retry_canary", route
         case drainTimeoutMs = "drain_timeout_ms"
         case forwardedHeaders = "forwarded_headers", requestIdHeader = "request_id_header"
     }

@@ -43,6 +43,7 @@ public actor Routing: FeatureObject {
                                            forwardedHeaders: env.router.forwardedHeaders, requestIdHeader: env.router.requestIdHeader,
                                            sticky: record.canary == nil ? nil : env.canary.sticky))
             if env.canary.retryOnStable, let canary = record.canary { listeners[listeners.count - 1].retryCanary = canary.release }
+            listeners[listeners.count - 1].route = env.router.route
         }
         // Strictly increasing, and above anything a previous daemon run pushed (milliseconds since 1970).
         lastGeneration = max(lastGeneration + 1, Int(Date().timeIntervalSince1970 * 1000))

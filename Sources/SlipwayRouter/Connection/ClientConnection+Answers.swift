@@ -43,7 +43,7 @@ extension ClientConnection {
         currentPool = nil
         block(.held, true)
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        state.waitForChange(ObjectIdentifier(self), listener: listenerName, loop: context.eventLoop) { bound.value.tableChanged() }
+        state.waitForChange(ObjectIdentifier(self), listener: listener.name, loop: context.eventLoop) { bound.value.tableChanged() }
         holdTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             guard phase == .held else { return }
             endHold()

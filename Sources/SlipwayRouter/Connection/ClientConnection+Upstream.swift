@@ -25,7 +25,12 @@ extension ClientConnection {
         }
         guard let listener, let chosen = picked else {
             currentPool = nil
-            respondError(.serviceUnavailable, "no release of '\(listenerName)' is serving yet")
+            if unrouted {
+                // Names nothing internal: the client learns only that nothing is served at this host and path.
+                respondError(.notFound, "nothing is served at this address for this host and path")
+            } else {
+                respondError(.serviceUnavailable, "no release of '\(listener?.name ?? "\(address)")' is serving yet")
+            }
             return
         }
         currentPool = chosen

@@ -20,7 +20,8 @@ final class ClientConnection: ChannelInboundHandler {
         static let held = ReadBlock(rawValue: 4)
     }
 
-    let listenerName: String
+    /// The address the client connected to: its listeners are picked from per request.
+    let address: ListenAddress
     let state: RouteState
     /// Its event loop's pool of upstream connections.
     let pool: UpstreamPool
@@ -53,9 +54,14 @@ final class ClientConnection: ChannelInboundHandler {
     var timeouts = ListenerTable.Timeouts()
     var holdDeadline: NIODeadline?
     var holdTimer: Scheduled<Void>?
-    /// The listener as of `listenerVersion` of the route state.
+    /// The listener the request in progress was routed to, as of `listenerVersion` of the route state.
     var listener: RouteSnapshot.CompiledListener?
     var listenerVersion = -1
+    /// The address's listeners as of `addressVersion` of the route state.
+    var routes: RouteSnapshot.Address?
+    var addressVersion = -1
+    /// The request in progress matched no route of a shared address (a 404), rather than meeting an empty table.
+    var unrouted = false
     /// Since when (uptime ns) the connection has waited for a request; closed past `idle_timeout`.
     var idleSince: UInt64 = 0
     var idleTimer: Scheduled<Void>?
@@ -63,8 +69,8 @@ final class ClientConnection: ChannelInboundHandler {
     var responseDeadline: UInt64 = 0
     var responseTimer: Scheduled<Void>?
 
-    init(listenerName: String, state: RouteState, pool: UpstreamPool) {
-        self.listenerName = listenerName
+    init(address: ListenAddress, state: RouteState, pool: UpstreamPool) {
+        self.address = address
         self.state = state
         self.pool = pool
         tried.reserveCapacity(4)
@@ -80,14 +86,40 @@ final class ClientConnection: ChannelInboundHandler {
         scheduleIdleCheck(at: idleSince + idleLimitNs)
     }
 
-    /// The listener's compiled view from the current table (re-read only after a swap).
+    /// The request's listener from the current table (re-read by name only after a swap); before a
+    /// request has picked one, the address's first.
     func currentListener() -> RouteSnapshot.CompiledListener? {
         let v = state.version.load(ordering: .acquiring)
         if v != listenerVersion {
-            listener = state.snapshot.listeners[listenerName]
+            listener = listener.flatMap { state.snapshot.listeners[$0.name] } ?? currentRoutes()?.first
             listenerVersion = v
         }
         return listener
+    }
+
+    /// The address's listeners from the current table (re-read only after a swap).
+    func currentRoutes() -> RouteSnapshot.Address? {
+        let v = state.version.load(ordering: .acquiring)
+        if v != addressVersion {
+            routes = state.snapshot.addresses[address]
+            addressVersion = v
+        }
+        return routes
+    }
+
+    /// Picks the listener of a request whose head is complete: the address's only one, or by its host and
+    /// path when environments share the address.
+    func select(host: () -> String?, target: () -> String) -> ExchangeMachine.Selection? {
+        unrouted = false
+        guard let routes = currentRoutes() else {
+            listener = nil
+            return nil
+        }
+        let chosen = routes.shared ? routes.select(host: host(), target: Substring(target())) : routes.select(host: nil, target: "")
+        listener = chosen?.listener
+        listenerVersion = addressVersion
+        unrouted = chosen == nil
+        return chosen
     }
 
     var draining: Bool { state.draining.load(ordering: .relaxed) }
@@ -187,7 +219,7 @@ final class ClientConnection: ChannelInboundHandler {
         processing = true
         defer { processing = false }
         while true {
-            switch machine.nextClientAction(listener: currentListener()) {
+            switch machine.nextClientAction(select: select) {
             case .wait:
                 return
             case .pipelined(let overLimit):

@@ -111,17 +111,21 @@ struct ExchangeMachine {
         return nil
     }
 
+    /// The listener a request goes to, and the path prefix to take off (`ClientConnection` picks it).
+    typealias Selection = (listener: RouteSnapshot.CompiledListener, strip: String?)
+
     /// The next thing to do with the buffered client bytes; called until it answers `.wait` or
-    /// `.pipelined`. `listener` (the table's current view) decides sticky values and added headers; it is
-    /// looked up only when a request's head is complete, not for body bytes.
-    mutating func nextClientAction(listener: @autoclosure () -> RouteSnapshot.CompiledListener?) -> ClientAction {
+    /// `.pipelined`. `select` picks the request's listener from the table's current view (given the
+    /// request's host and target, read only if it asks): it decides sticky values, added headers and the
+    /// path sent on. It is called only when a request's head is complete, not for body bytes.
+    mutating func nextClientAction(select: (_ host: () -> String?, _ target: () -> String) -> Selection?) -> ClientAction {
         guard let buffered = inbound, buffered.readableBytes > 0 else {
             inbound = nil
             return .wait
         }
         switch phase {
         case .idle:
-            return beginRequest(buffered, listener: listener)
+            return beginRequest(buffered, select: select)
         case .held, .connecting, .forwarding:
             if request.body.done { return .pipelined(overLimit: buffered.readableBytes > Self.maxBuffered) }
             return forwardBody(buffered)
@@ -134,7 +138,7 @@ struct ExchangeMachine {
         }
     }
 
-    private mutating func beginRequest(_ buffered: ByteBuffer, listener current: () -> RouteSnapshot.CompiledListener?) -> ClientAction {
+    private mutating func beginRequest(_ buffered: ByteBuffer, select: (_ host: () -> String?, _ target: () -> String) -> Selection?) -> ClientAction {
         let outcome = buffered.withUnsafeReadableBytes { scanner.scan($0, request: true) }
         switch outcome {
         case .incomplete:
@@ -148,7 +152,10 @@ struct ExchangeMachine {
             break
         }
         let head = scanner.head
-        let listener = current()
+        let scanned = scanner
+        let selected = select({ head.host.map { index in buffered.withUnsafeReadableBytes { scanned.value($0, index) } } },
+                              { buffered.withUnsafeReadableBytes { scanned.target($0) } })
+        let listener = selected?.listener
         var sticky: String?
         if let listener, listener.sticky != nil {
             sticky = buffered.withUnsafeReadableBytes { scanner.stickyValue($0, listener) }
@@ -165,7 +172,8 @@ struct ExchangeMachine {
         requestScratch.clear(minimumCapacity: head.length + scanner.requestGrowth(clientIP: clientIP))
         let adds = listener?.requestHeaders ?? .all
         buffered.withUnsafeReadableBytes {
-            scanner.writeRequest($0, into: &requestScratch, clientIP: clientIP, requestNumber: r.number, adds: adds)
+            scanner.writeRequest($0, into: &requestScratch, clientIP: clientIP, requestNumber: r.number, adds: adds,
+                                 strip: selected?.strip?.utf8.count ?? 0)
         }
         r.head = requestScratch
         request = r

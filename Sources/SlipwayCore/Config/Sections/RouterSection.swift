@@ -1,12 +1,15 @@
 import Foundation
 import Yams
 
-/// `router:`: where the environment's traffic comes in, and the router's timeouts and headers.
+/// `router:`: where the environment's traffic comes in (an address, and on an address environments share,
+/// its hosts and path), and the router's timeouts and headers.
 enum RouterSection {
     static func router(_ node: Node?, reader: ConfigReader) -> RouterSettings {
         var router = RouterSettings(listen: ListenAddress(host: "127.0.0.1", port: 8080))
         if let rnode = node, let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout", "connect_timeout", "response_timeout", "idle_timeout",
-                                                                                "forwarded_headers", "request_id_header"]) {
+                                                                                "forwarded_headers", "request_id_header", "hosts", "path", "strip_prefix"]) {
+            var route = RouteMatch()
+            var routed = false
             for e in r {
                 let path = "router.\(e.key)"
                 if e.key == "listen" {
@@ -22,12 +25,30 @@ enum RouterSection {
                     router.responseTimeout = reader.duration(e.value, path) ?? router.responseTimeout
                 } else if e.key == "forwarded_headers" {
                     router.forwardedHeaders = reader.bool(e.value, path) ?? router.forwardedHeaders
+                } else if e.key == "hosts" {
+                    routed = true
+                    if let hosts = reader.stringList(e.value, path) {
+                        if hosts.isEmpty { reader.problem(e.value, path, "expected a list of host names, like [shop.example.com, \"*.preview.example.com\"]") }
+                        for h in hosts { if let why = RouteMatch.problem(host: h) { reader.problem(e.value, path, why) } }
+                        route.hosts = hosts.map(RouteMatch.normalized)
+                    }
+                } else if e.key == "path" {
+                    routed = true
+                    if let s = reader.string(e.value, path) {
+                        if let why = RouteMatch.problem(path: s) { reader.problem(e.value, path, why) } else { route.path = s == "/" ? nil : s }
+                    }
+                } else if e.key == "strip_prefix" {
+                    route.stripPrefix = reader.bool(e.value, path) ?? false
                 } else if e.key == "request_id_header" {
                     router.requestIdHeader = reader.bool(e.value, path) ?? router.requestIdHeader
                 } else {
                     router.idleTimeout = reader.duration(e.value, path) ?? router.idleTimeout
                 }
             }
+            if route.stripPrefix && route.path == nil, let e = r.first(where: { $0.key == "strip_prefix" }) {
+                reader.problem(e.value, "router.strip_prefix", "strip_prefix takes off router.path; set a path like /api, or drop strip_prefix")
+            }
+            if routed && !route.isCatchAll { router.route = route }
         }
         return router
     }
