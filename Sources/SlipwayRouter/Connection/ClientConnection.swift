@@ -86,12 +86,13 @@ final class ClientConnection: ChannelInboundHandler {
         scheduleIdleCheck(at: idleSince + idleLimitNs)
     }
 
-    /// The request's listener from the current table (re-read by name only after a swap); before a
-    /// request has picked one, the address's first.
+    /// The request's listener from the current table (re-read by name only after a swap: a request held
+    /// across a swap never lands on another environment of a shared address); before a request has picked
+    /// one, the address's first.
     func currentListener() -> RouteSnapshot.CompiledListener? {
         let v = state.version.load(ordering: .acquiring)
         if v != listenerVersion {
-            listener = listener.flatMap { state.snapshot.listeners[$0.name] } ?? currentRoutes()?.first
+            if let name = listener?.name { listener = state.snapshot.listeners[name] } else { listener = currentRoutes()?.first }
             listenerVersion = v
         }
         return listener
@@ -115,9 +116,14 @@ final class ClientConnection: ChannelInboundHandler {
             listener = nil
             return nil
         }
-        let chosen = routes.shared ? routes.select(host: host(), target: Substring(target())) : routes.select(host: nil, target: "")
-        listener = chosen?.listener
         listenerVersion = addressVersion
+        if let only = routes.only {
+            // The address is one environment's: nothing in the request needs reading.
+            listener = only
+            return (only, nil)
+        }
+        let chosen = routes.select(host: host(), target: Substring(target()))
+        listener = chosen?.listener
         unrouted = chosen == nil
         return chosen
     }

@@ -152,9 +152,8 @@ struct ExchangeMachine {
             break
         }
         let head = scanner.head
-        let scanned = scanner
-        let selected = select({ head.host.map { index in buffered.withUnsafeReadableBytes { scanned.value($0, index) } } },
-                              { buffered.withUnsafeReadableBytes { scanned.target($0) } })
+        let selected = select({ head.host.map { index in buffered.withUnsafeReadableBytes { scanner.value($0, index) } } },
+                              { buffered.withUnsafeReadableBytes { scanner.target($0) } })
         let listener = selected?.listener
         var sticky: String?
         if let listener, listener.sticky != nil {
