@@ -3,7 +3,8 @@
 #
 #   bench/router.sh                 speed: wrk -t1 -c64 against the backend directly, HAProxy (nbthread 1) bare
 #                                   and adding the same headers slipway adds, `slipway router --threads 1` with
-#                                   and without those headers, and nginx as a proxy (1 worker), in turns
+#                                   and without those headers, bare with host routing (`--host`: each request's
+#                                   Host matched against a route), and nginx as a proxy (1 worker), in turns
 #   bench/router.sh --switches N    zero drops: continuous load through an environment's router while the
 #                                   daemon deploys back and forth between two releases N times
 #
@@ -69,7 +70,7 @@ PY
 
 if [ "$SWITCHES" -eq 0 ]; then
   BACKEND=$(free_port) HAPROXY=$(free_port) HAPROXY_H=$(free_port) NGINXPROXY=$(free_port) ROUTER=$(free_port) ROUTER_BARE=$(free_port)
-  BASE=$(free_port) BASE_BARE=$(free_port)
+  BASE=$(free_port) BASE_BARE=$(free_port) ROUTER_HOSTS=$(free_port)
   mkdir -p "$WORK/nginx"
   cat > "$WORK/nginx/backend.conf" <<NGINX
 worker_processes 1; daemon off; pid $WORK/nginx/backend.pid; error_log $WORK/nginx/backend.err;
@@ -119,6 +120,9 @@ HAP
   "${CPU0[@]}" "$SLIPWAY" router --listen "127.0.0.1:$ROUTER" --upstream "127.0.0.1:$BACKEND" --threads 1 >"$WORK/router.log" 2>&1 & PIDS+=($!); PID[slipway]=$!
   "${CPU0[@]}" "$SLIPWAY" router --listen "127.0.0.1:$ROUTER_BARE" --upstream "127.0.0.1:$BACKEND" --threads 1 \
     --no-forwarded-headers --no-request-id-header >"$WORK/router-bare.log" 2>&1 & PIDS+=($!); PID[slipway-bare]=$!
+  # Bare, with the request's Host matched against a route (wrk sends Host: 127.0.0.1:PORT): what host routing costs.
+  "${CPU0[@]}" "$SLIPWAY" router --listen "127.0.0.1:$ROUTER_HOSTS" --upstream "127.0.0.1:$BACKEND" --threads 1 \
+    --no-forwarded-headers --no-request-id-header --host 127.0.0.1 >"$WORK/router-hosts.log" 2>&1 & PIDS+=($!); PID[slipway-hosts]=$!
   if [ -n "${BENCH_BASELINE:-}" ]; then
     "${CPU0[@]}" "$BENCH_BASELINE" router --listen "127.0.0.1:$BASE" --upstream "127.0.0.1:$BACKEND" --threads 1 >"$WORK/base.log" 2>&1 & PIDS+=($!); PID[baseline]=$!
     "${CPU0[@]}" "$BENCH_BASELINE" router --listen "127.0.0.1:$BASE_BARE" --upstream "127.0.0.1:$BACKEND" --threads 1 \
@@ -127,9 +131,11 @@ HAP
   fi
   wait_http "$BACKEND" "nginx backend"; wait_http "$HAPROXY" "haproxy"; wait_http "$HAPROXY_H" "haproxy with headers"
   wait_http "$NGINXPROXY" "nginx proxy"; wait_http "$ROUTER" "slipway router"; wait_http "$ROUTER_BARE" "slipway router (bare)"
+  wait_http "$ROUTER_HOSTS" "slipway router (host routing)"
   PID[nginx]=$(pgrep -P "$NGINX_MASTER" | head -1)
-  PORT=([direct]=$BACKEND [haproxy]=$HAPROXY [slipway-bare]=$ROUTER_BARE [haproxy+hdrs]=$HAPROXY_H [slipway]=$ROUTER [nginx]=$NGINXPROXY)
-  names=(direct haproxy slipway-bare haproxy+hdrs slipway nginx)
+  PORT=([direct]=$BACKEND [haproxy]=$HAPROXY [slipway-bare]=$ROUTER_BARE [haproxy+hdrs]=$HAPROXY_H [slipway]=$ROUTER [nginx]=$NGINXPROXY
+        [slipway-hosts]=$ROUTER_HOSTS)
+  names=(direct haproxy slipway-bare haproxy+hdrs slipway nginx slipway-hosts)
   if [ -n "${BENCH_BASELINE:-}" ]; then PORT[baseline]=$BASE PORT[baseline-bare]=$BASE_BARE; names+=(baseline baseline-bare); fi
   # CPU time (user + system, in clock ticks) a proxy process has used so far.
   ticks() { [ -n "${PID[$1]:-}" ] && awk '{print $14 + $15}' "/proc/${PID[$1]}/stat" || echo 0; }
@@ -163,6 +169,7 @@ HAP
   printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  bare: slipway-bare / haproxy" "$(paired RPS slipway-bare haproxy)" "$(paired P99 slipway-bare haproxy)" "$(paired CPU slipway-bare haproxy)"
   printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  headers: slipway / haproxy+hdrs" "$(paired RPS slipway haproxy+hdrs)" "$(paired P99 slipway haproxy+hdrs)" "$(paired CPU slipway haproxy+hdrs)"
   printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  slipway / haproxy (bare)" "$(paired RPS slipway haproxy)" "$(paired P99 slipway haproxy)" "$(paired CPU slipway haproxy)"
+  printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  host routing: slipway-hosts / bare" "$(paired RPS slipway-hosts slipway-bare)" "$(paired P99 slipway-hosts slipway-bare)" "$(paired CPU slipway-hosts slipway-bare)"
   if [ -n "${BENCH_BASELINE:-}" ]; then
     printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  bare: this build / baseline" "$(paired RPS slipway-bare baseline-bare)" "$(paired P99 slipway-bare baseline-bare)" "$(paired CPU slipway-bare baseline-bare)"
     printf '%-34s %5.2f× %5.2f× %5.2f×\n' "  headers: this build / baseline" "$(paired RPS slipway baseline)" "$(paired P99 slipway baseline)" "$(paired CPU slipway baseline)"

@@ -112,10 +112,11 @@ final class RouteSnapshot: Sendable {
     final class Address: Sendable {
         let only: CompiledListener?
         let selector: RouteSelector?
-        let byName: [String: CompiledListener]
+        /// In the order the selector was built from (its choices are indexes into it).
+        let ordered: [CompiledListener]
 
         init(_ listeners: [CompiledListener], routes: [String: RouteMatch?]) {
-            byName = Dictionary(listeners.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            ordered = listeners
             if listeners.count == 1, (routes[listeners[0].name] ?? nil)?.isCatchAll ?? true {
                 only = listeners[0]
                 selector = nil
@@ -130,13 +131,17 @@ final class RouteSnapshot: Sendable {
 
         /// The listener for a request, and the path prefix to strip (nil: none claims it).
         func select(host: String?, target: Substring) -> (listener: CompiledListener, strip: String?)? {
+            select(host: host) { target }
+        }
+
+        func select(host: String?, target: () -> Substring) -> (listener: CompiledListener, strip: String?)? {
             if let only { return (only, nil) }
-            guard let choice = selector?.select(host: host, target: target), let l = byName[choice.name] else { return nil }
-            return (l, choice.strip)
+            guard let choice = selector?.select(host: host, target: target) else { return nil }
+            return (ordered[choice.index], choice.strip)
         }
 
         /// A listener to take connection-wide settings from (the idle timeout) before a request picks one.
-        var first: CompiledListener? { only ?? byName.values.min { $0.name < $1.name } }
+        var first: CompiledListener? { only ?? ordered.first }
     }
 
     let table: RouteTable

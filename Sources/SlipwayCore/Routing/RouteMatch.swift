@@ -28,14 +28,19 @@ public struct RouteMatch: Codable, Sendable, Equatable, Hashable {
 
     /// A `Host` value as routes compare it: lowercase ASCII, no port, no trailing dot.
     public static func normalized(_ host: String) -> String {
-        var h = Substring(host)
-        if h.hasPrefix("[") {
-            if let close = h.firstIndex(of: "]") { h = h[...close] }
-        } else if let colon = h.lastIndex(of: ":") {
-            h = h[..<colon]
+        // On the bytes (it runs for every request on a shared address): no grapheme breaking, and no
+        // copy when the value is already as routes compare it.
+        let u = host.utf8
+        var end = u.endIndex
+        if u.first == UInt8(ascii: "[") {
+            if let close = u.firstIndex(of: UInt8(ascii: "]")) { end = u.index(after: close) }
+        } else if let colon = u.lastIndex(of: UInt8(ascii: ":")) {
+            end = colon
         }
-        if h.hasSuffix(".") { h = h.dropLast() }
-        return String(h.lowercased())
+        if end > u.startIndex, u[u.index(before: end)] == UInt8(ascii: ".") { end = u.index(before: end) }
+        let slice = u[u.startIndex..<end]
+        if slice.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { return String(decoding: slice, as: UTF8.self).lowercased() }
+        return end == u.endIndex ? host : String(decoding: slice, as: UTF8.self)
     }
 
     /// Why `pattern` is not a host a route can claim (nil: it is). A wildcard is `*.` followed by at

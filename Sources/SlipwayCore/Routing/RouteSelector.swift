@@ -8,14 +8,20 @@ public struct RouteSelector: Sendable {
         public var name: String
         /// The prefix to take off the request's path before it goes on (nil: the path goes as it is).
         public var strip: String?
+        /// The route's position in the list the selector was built from.
+        public var index: Int
 
-        public init(name: String, strip: String?) {
+        public init(name: String, strip: String?, index: Int = 0) {
             self.name = name
             self.strip = strip
+            self.index = index
         }
+
+        public static func == (a: Choice, b: Choice) -> Bool { a.name == b.name && a.strip == b.strip }
     }
 
     struct Candidate: Sendable {
+        var index: Int
         var name: String
         var path: String?
         var strip: Bool
@@ -31,8 +37,8 @@ public struct RouteSelector: Sendable {
     /// `routes`: each environment's name and match (a name may appear once).
     public init(_ routes: [(name: String, match: RouteMatch)]) {
         var exact: [String: [Candidate]] = [:], wildcard: [String: [Candidate]] = [:], anyHost: [Candidate] = []
-        for (name, match) in routes {
-            let c = Candidate(name: name, path: match.path, strip: match.stripPrefix)
+        for (index, (name, match)) in routes.enumerated() {
+            let c = Candidate(index: index, name: name, path: match.path, strip: match.stripPrefix)
             if match.hosts.isEmpty { anyHost.append(c) }
             for host in match.hosts {
                 if host.hasPrefix("*.") { wildcard[String(host.dropFirst(2)), default: []].append(c) } else { exact[host, default: []].append(c) }
@@ -46,18 +52,33 @@ public struct RouteSelector: Sendable {
 
     /// The route for a request with this `Host` (nil: none sent) and target; nil: no route (a 404).
     public func select(host: String?, target: Substring) -> Choice? {
-        if let host {
-            let h = RouteMatch.normalized(host)
-            if let list = exact[h], let c = Self.first(list, target) { return c }
-            if let dot = h.firstIndex(of: "."), let list = wildcard[String(h[h.index(after: dot)...])], let c = Self.first(list, target) { return c }
-        }
-        return Self.first(anyHost, target)
+        select(host: host) { target }
     }
 
-    static func first(_ list: [Candidate], _ target: Substring) -> Choice? {
+    /// As `select(host:target:)`, reading the target only when a route with a path is a candidate.
+    public func select(host: String?, target: () -> Substring) -> Choice? {
+        var read: Substring?
+        func path() -> Substring {
+            if let read { return read }
+            let t = target()
+            read = t
+            return t
+        }
+        if let host {
+            let h = RouteMatch.normalized(host)
+            if !exact.isEmpty, let list = exact[h], let c = Self.first(list, path) { return c }
+            if !wildcard.isEmpty, let dot = h.utf8.firstIndex(of: UInt8(ascii: ".")),
+               let list = wildcard[String(decoding: h.utf8[h.utf8.index(after: dot)...], as: UTF8.self)], let c = Self.first(list, path) {
+                return c
+            }
+        }
+        return Self.first(anyHost, path)
+    }
+
+    static func first(_ list: [Candidate], _ target: () -> Substring) -> Choice? {
         for c in list {
-            guard let path = c.path else { return Choice(name: c.name, strip: nil) }
-            if RouteMatch.under(target, prefix: path) { return Choice(name: c.name, strip: c.strip && path != "/" ? path : nil) }
+            guard let path = c.path else { return Choice(name: c.name, strip: nil, index: c.index) }
+            if RouteMatch.under(target(), prefix: path) { return Choice(name: c.name, strip: c.strip && path != "/" ? path : nil, index: c.index) }
         }
         return nil
     }

@@ -122,7 +122,7 @@ final class ClientConnection: ChannelInboundHandler {
             listener = only
             return (only, nil)
         }
-        let chosen = routes.select(host: host(), target: Substring(target()))
+        let chosen = routes.select(host: host()) { Substring(target()) }
         listener = chosen?.listener
         unrouted = chosen == nil
         return chosen

@@ -16,6 +16,7 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Event loop threads") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Standalone: do not add X-Forwarded-For/Proto/Host to requests") var noForwardedHeaders = false
     @Flag(help: "Standalone: do not add X-Request-Id to requests that have none") var noRequestIdHeader = false
+    @Option(help: "Standalone: serve only this host, exact or *.DOMAIN (repeatable; others get 404)") var host: [String] = []
 
     func validate() throws {
         if control == nil && listen == nil { throw ValidationError("pass --control SOCKET (driven by the daemon) or --listen HOST:PORT with --upstream HOST:PORT") }
@@ -24,8 +25,9 @@ struct RouterCommand: AsyncParsableCommand {
         if listen != nil && upstream.isEmpty { throw ValidationError("--listen needs at least one --upstream HOST:PORT") }
         if let metrics, ListenAddress(parsing: metrics) == nil { throw ValidationError("--metrics: expected HOST:PORT, got '\(metrics)'") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if listen == nil && (noForwardedHeaders || noRequestIdHeader) {
-            throw ValidationError("--no-forwarded-headers and --no-request-id-header apply to a standalone router (--listen); set router.forwarded_headers / router.request_id_header in slipway.yml otherwise")
+        for h in host { if let why = RouteMatch.problem(host: h) { throw ValidationError("--host: \(why)") } }
+        if listen == nil && (noForwardedHeaders || noRequestIdHeader || !host.isEmpty) {
+            throw ValidationError("--no-forwarded-headers, --no-request-id-header and --host apply to a standalone router (--listen); set router.forwarded_headers / router.request_id_header / router.hosts in slipway.yml otherwise")
         }
     }
 
@@ -35,8 +37,10 @@ struct RouterCommand: AsyncParsableCommand {
         var table: RouteTable?
         if let listen, let addr = ListenAddress(parsing: listen) {
             let backends = upstream.compactMap(ListenAddress.init(parsing:)).map { Backend(host: $0.host, port: $0.port) }
-            table = RouteTable(generation: 1, listeners: [ListenerTable(name: "default", listen: addr, pools: [Pool(name: "static", backends: backends)],
-                                                                        forwardedHeaders: !noForwardedHeaders, requestIdHeader: !noRequestIdHeader)])
+            var listener = ListenerTable(name: "default", listen: addr, pools: [Pool(name: "static", backends: backends)],
+                                         forwardedHeaders: !noForwardedHeaders, requestIdHeader: !noRequestIdHeader)
+            if !host.isEmpty { listener.route = RouteMatch(hosts: host) }
+            table = RouteTable(generation: 1, listeners: [listener])
         }
         try await RouterApplication.run(RouterOptions(controlSocket: control, stateFile: state, staticTable: table, threads: threads,
                                                    metricsListen: metrics.flatMap(ListenAddress.init(parsing:))), logger: logger)
