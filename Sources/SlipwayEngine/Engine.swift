@@ -47,11 +47,7 @@ public actor Engine {
     public var config: SlipwayConfig { context.config }
     public nonisolated var store: SlipwayStore { context.store }
     public nonisolated var supervisor: Supervisor { context.supervisor }
-    public nonisolated var router: RouterController { context.router }
-    nonisolated var releases: ReleaseStore { context.releases }
     nonisolated var logger: Logger { context.logger }
-    /// Identifies this daemon run in locks and events.
-    public nonisolated var holder: String { deployments.holder }
     /// The state root (`root:`), fixed for the daemon's life.
     public nonisolated let root: String
 

@@ -138,7 +138,6 @@ extension HeadScanner {
         return false
     }
 
-    /// The value of line `index`, as a string (for the few values the router keeps).
     /// Where the request line's target begins (after the method and its space).
     func targetStart(_ p: UnsafeRawBufferPointer) -> Int? {
         var i = head.start
@@ -154,6 +153,7 @@ extension HeadScanner {
         return String(decoding: UnsafeRawBufferPointer(rebasing: p[s..<e]), as: UTF8.self)
     }
 
+    /// The value of line `index`, as a string (for the few values the router keeps).
     func value(_ p: UnsafeRawBufferPointer, _ index: Int) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: p[lines[index].valueStart..<lines[index].valueEnd]), as: UTF8.self)
     }

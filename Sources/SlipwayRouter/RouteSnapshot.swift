@@ -42,9 +42,12 @@ final class RouteSnapshot: Sendable {
         let retryCanary: String?
         /// The sticky header's or cookie's name, lowercased (header) or as is (cookie), as bytes.
         let stickyName: [UInt8]
+        /// Which requests on its address are this listener's (nil: all of them).
+        let route: RouteMatch?
 
         init(_ table: ListenerTable, registry: StatsRegistry) {
             name = table.name
+            route = table.route
             maintenance = table.maintenance
             timeouts = table.timeouts ?? .init()
             requestHeaders = table.requestHeaders
@@ -115,25 +118,19 @@ final class RouteSnapshot: Sendable {
         /// In the order the selector was built from (its choices are indexes into it).
         let ordered: [CompiledListener]
 
-        init(_ listeners: [CompiledListener], routes: [String: RouteMatch?]) {
+        init(_ listeners: [CompiledListener]) {
             ordered = listeners
-            if listeners.count == 1, (routes[listeners[0].name] ?? nil)?.isCatchAll ?? true {
+            if listeners.count == 1, listeners[0].route?.isCatchAll ?? true {
                 only = listeners[0]
                 selector = nil
             } else {
                 only = nil
-                selector = RouteSelector(listeners.map { ($0.name, (routes[$0.name] ?? nil) ?? RouteMatch()) })
+                selector = RouteSelector(listeners.map { ($0.name, $0.route ?? RouteMatch()) })
             }
         }
 
-        /// Whether a request must be looked at (its host and path) to pick its listener.
-        var shared: Bool { only == nil }
-
-        /// The listener for a request, and the path prefix to strip (nil: none claims it).
-        func select(host: String?, target: Substring) -> (listener: CompiledListener, strip: String?)? {
-            select(host: host) { target }
-        }
-
+        /// The listener for a request on a shared address (`only` needs no look at the request), and the
+        /// path prefix to strip; nil: none claims it.
         func select(host: String?, target: () -> Substring) -> (listener: CompiledListener, strip: String?)? {
             if let only { return (only, nil) }
             guard let choice = selector?.select(host: host, target: target) else { return nil }
@@ -141,7 +138,7 @@ final class RouteSnapshot: Sendable {
         }
 
         /// A listener to take connection-wide settings from (the idle timeout) before a request picks one.
-        var first: CompiledListener? { only ?? ordered.first }
+        var first: CompiledListener? { ordered.first }
     }
 
     let table: RouteTable
@@ -152,15 +149,13 @@ final class RouteSnapshot: Sendable {
         self.table = table
         var map: [String: CompiledListener] = [:]
         var grouped: [ListenAddress: [CompiledListener]] = [:]
-        var routes: [String: RouteMatch?] = [:]
         for l in table.listeners {
             let compiled = CompiledListener(l, registry: registry)
             map[l.name] = compiled
             grouped[l.listen, default: []].append(compiled)
-            routes[l.name] = l.route
         }
         listeners = map
-        addresses = grouped.mapValues { Address($0, routes: routes) }
+        addresses = grouped.mapValues(Address.init)
     }
 }
 

@@ -141,9 +141,15 @@ public enum ConfigLoader {
     /// Environments may share a `router.listen` address when their `hosts` and `path` tell their requests
     /// apart; two that would claim the same requests are a problem naming both.
     static func sharedAddresses(_ envs: [EnvironmentConfig], nodes: [String: Node], root: Node, reader: ConfigReader) {
+        // In the environments' order, so the problems come out the same every time.
+        var addresses: [ListenAddress] = []
         var byAddress: [ListenAddress: [EnvironmentConfig]] = [:]
-        for env in envs { byAddress[env.router.listen, default: []].append(env) }
-        for (address, sharing) in byAddress where sharing.count > 1 {
+        for env in envs {
+            if byAddress[env.router.listen] == nil { addresses.append(env.router.listen) }
+            byAddress[env.router.listen, default: []].append(env)
+        }
+        for address in addresses {
+            guard let sharing = byAddress[address], sharing.count > 1 else { continue }
             for c in RouteSelector.conflicts(sharing.map { ($0.name, $0.router.route ?? RouteMatch()) }) {
                 let node = nodes[c.second] ?? root
                 if c.host == "*" && c.path == "/" {

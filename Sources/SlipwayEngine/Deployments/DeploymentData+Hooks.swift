@@ -28,8 +28,9 @@ extension DeploymentData {
     private func runHook<S: DeploymentSteps>(_ name: String, _ command: String, _ d: DeploymentInfo, _ job: DeploymentJob, target: String,
                                              host: String? = nil, log: DeployLog, on steps: isolated S) async throws(SlipwayError) -> String? {
         steps.note(d, "\(name) hook against \(target): \(command)", log: log)
-        let status = try await runInRelease(command, app: job.config.app, env: job.env, release: d.version,
-                                            extra: ["SLIPWAY_TARGET_URL": target, "SLIPWAY_HOOK": name].merging(host.map { ["SLIPWAY_TARGET_HOST": $0] } ?? [:]) { a, _ in a },
+        var extra = ["SLIPWAY_TARGET_URL": target, "SLIPWAY_HOOK": name]
+        if let host { extra["SLIPWAY_TARGET_HOST"] = host }
+        let status = try await runInRelease(command, app: job.config.app, env: job.env, release: d.version, extra: extra,
                                             timeout: job.env.hooks.timeout, log: log)
         guard status != 0 else {
             steps.note(d, "\(name) hook passed", log: log)

@@ -6,9 +6,10 @@ import SlipwayStore
 
 /// Deployments and rollbacks as persisted state machines: admission (policy, lease), the queue, the
 /// strategies (over `DeploymentSteps`, which this actor implements), canary commands, the post-deploy
-/// watch, approvals, and recovery after a restart. It owns the queue and the watches' state (`Watches`,
-/// `CanaryControl` and `Approvals` are its parts); it calls `Routing` (the table), `Backups` and `DeploymentData` (a deployment's data
-/// steps), `Maintenance` (a data rollback's hold), `Approvals` and `Signals` (an incident when a deploy fails).
+/// watch, approvals, and recovery after a restart. It owns the queue; `Watches`, `CanaryControl`,
+/// `Approvals` and `InstanceSteps` are its parts. It calls `Routing` (the table), `Backups` and
+/// `DeploymentData` (a deployment's data steps), `Maintenance` (a data rollback's hold) and `Signals` (an
+/// incident when a deploy fails).
 public actor Deployments: FeatureObject {
     nonisolated let context: EngineContext
     let routing: Routing

@@ -9,7 +9,6 @@ enum RouterSection {
         if let rnode = node, let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout", "connect_timeout", "response_timeout", "idle_timeout",
                                                                                 "forwarded_headers", "request_id_header", "hosts", "path", "strip_prefix"]) {
             var route = RouteMatch()
-            var routed = false
             for e in r {
                 let path = "router.\(e.key)"
                 if e.key == "listen" {
@@ -26,14 +25,12 @@ enum RouterSection {
                 } else if e.key == "forwarded_headers" {
                     router.forwardedHeaders = reader.bool(e.value, path) ?? router.forwardedHeaders
                 } else if e.key == "hosts" {
-                    routed = true
                     if let hosts = reader.stringList(e.value, path) {
                         if hosts.isEmpty { reader.problem(e.value, path, "expected a list of host names, like [shop.example.com, \"*.preview.example.com\"]") }
                         for h in hosts { if let why = RouteMatch.problem(host: h) { reader.problem(e.value, path, why) } }
                         route.hosts = hosts.map(RouteMatch.normalized)
                     }
                 } else if e.key == "path" {
-                    routed = true
                     if let s = reader.string(e.value, path) {
                         if let why = RouteMatch.problem(path: s) { reader.problem(e.value, path, why) } else { route.path = s == "/" ? nil : s }
                     }
@@ -48,7 +45,7 @@ enum RouterSection {
             if route.stripPrefix && route.path == nil, let e = r.first(where: { $0.key == "strip_prefix" }) {
                 reader.problem(e.value, "router.strip_prefix", "strip_prefix takes off router.path; set a path like /api, or drop strip_prefix")
             }
-            if routed && !route.isCatchAll { router.route = route }
+            if !route.isCatchAll { router.route = route }
         }
         return router
     }
