@@ -19,23 +19,29 @@ public struct CanaryControl: FeatureObject {
             AuditNote(request.by, action: action, target: "\(env.name)/\(c.release)", outcome: "accepted",
                       detail: "deployment \(c.deploymentId), step \(c.step + 1) of \(c.steps)" + (request.reason.map { ": \($0)" } ?? ""))
         }
-        guard accepted != nil else {
+        guard let accepted else {
             try store.audit(request.by, action: action, target: env.name, outcome: "refused", detail: "no canary in progress")
             throw .notFound("no canary is in progress in \(env.name); 'slipway deploy VERSION --strategy canary' starts one")
         }
+        // The canary as the command's own transaction saved it: the canary's loop (another actor) may act on
+        // the command and clear it at any moment after that, and the answer still shows what was accepted.
+        let shown = try status(env, canary: accepted)
         await alarms.wake(env.name)
-        return try status(environment: env.name)
+        return shown
     }
 
     /// The canary in progress (if any) and every decision of the environment's latest canary deployment.
     public func status(environment: String?) throws(SlipwayError) -> CanaryStatus {
         let env = try config.environment(environment)
-        let record = try store.environment(env.name)
-        var id = record.canary?.deploymentId
+        return try status(env, canary: try store.environment(env.name).canary)
+    }
+
+    private func status(_ env: EnvironmentConfig, canary: CanaryInfo?) throws(SlipwayError) -> CanaryStatus {
+        var id = canary?.deploymentId
         if id == nil { id = try store.deployments(environment: env.name, limit: 20).first { $0.strategy == .canary }?.id }
         var decisions: [Event] = []
         if let id { decisions = try store.events(ofDeployment: id, typePrefix: "canary.") }
-        return CanaryStatus(environment: env.name, canary: record.canary, deploymentId: id, sticky: env.canary.sticky, decisions: decisions)
+        return CanaryStatus(environment: env.name, canary: canary, deploymentId: id, sticky: env.canary.sticky, decisions: decisions)
     }
 }
 
