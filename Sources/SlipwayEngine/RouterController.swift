@@ -31,9 +31,36 @@ public struct RouterController: Sendable {
         (try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)))?.status == 200
     }
 
+    /// The router process that last took the control socket (its pid file), while it runs.
+    func recordedRouter() -> (pid: Int32, startTime: UInt64)? {
+        guard let text = try? String(contentsOfFile: socket + ".pid", encoding: .utf8) else { return nil }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard parts.count == 2, let pid = Int32(parts[0]), let start = UInt64(parts[1]), start > 0,
+              ProcessInspector.isAlive(pid: pid, startTime: start) else { return nil }
+        return (pid, start)
+    }
+
     /// Starts `slipway router` in its own session if it is not answering; waits until it answers.
+    /// A router that runs but answers slowly (a loaded machine) is waited for, never doubled: a second one
+    /// would take the control socket from the one holding the listeners. One that stays silent for 15 s is
+    /// stopped and replaced.
     public func ensureRunning(logger: Logger) async throws(SlipwayError) {
         if await isRunning() { return }
+        if let running = recordedRouter() {
+            let deadline = ContinuousClock.now + .seconds(15)
+            while ContinuousClock.now < deadline, ProcessInspector.isAlive(pid: running.pid, startTime: running.startTime) {
+                if await isRunning() { return }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            if ProcessInspector.isAlive(pid: running.pid, startTime: running.startTime) {
+                logger.warning("the router has not answered for 15s; stopping it and starting another", metadata: ["router.pid": "\(running.pid)"])
+                ProcessInspector.signal(pid: running.pid, startTime: running.startTime, SIGKILL)
+                let gone = ContinuousClock.now + .seconds(5)
+                while ContinuousClock.now < gone, ProcessInspector.isAlive(pid: running.pid, startTime: running.startTime) {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+        }
         let argv = [executable] + arguments
         let child = try ProcessSpawner.spawn(argv: argv, directory: (stateFile as NSString).deletingLastPathComponent,
                                              environment: ProcessInfo.processInfo.environment.filter { $0.key == "PATH" || $0.key == "HOME" },
@@ -43,11 +70,18 @@ public struct RouterController: Sendable {
         while ContinuousClock.now < deadline {
             if await isRunning() { return }
             if !ProcessInspector.isAlive(pid: child.pid, startTime: child.startTime) {
-                throw .failed("the router process exited at start; see \(logFile)")
+                throw .failed("the router process exited at start; see \(logFile)\(Self.lastLines(of: logFile))")
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        throw .failed("the router did not answer on \(socket) within 15s; see \(logFile)")
+        throw .failed("the router did not answer on \(socket) within 15s; see \(logFile)\(Self.lastLines(of: logFile))")
+    }
+
+    /// The log's last lines, to say why in the error itself (the log may be gone when someone reads it).
+    static func lastLines(of file: String, count: Int = 3) -> String {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return "" }
+        let lines = text.split(separator: "\n").suffix(count)
+        return lines.isEmpty ? "" : " (it says: " + lines.joined(separator: " | ").prefix(600) + ")"
     }
 
     public func table() async throws(SlipwayError) -> RouteTable {

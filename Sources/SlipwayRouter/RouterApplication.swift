@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SlipwayCore
+import SlipwayRuntime
 
 extension RouteTable: ResponseCodable {}
 
@@ -34,6 +35,16 @@ public enum RouterApplication {
     public static func loadTable(_ path: String) throws -> RouteTable? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return try JSONDecoder().decode(RouteTable.self, from: data)
+    }
+
+    /// Writes "PID START_TIME" (start time in clock ticks since boot, as /proc says) for the process answering
+    /// on the control socket; written after the socket is renamed in, so the newest router owns it.
+    static func writePidFile(_ path: String) {
+        let pid = getpid()
+        let line = "\(pid) \(ProcessInspector.startTime(pid) ?? 0)\n"
+        let temp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temp, contents: Data(line.utf8), attributes: [.posixPermissions: 0o600]) else { return }
+        rename(temp, path)
     }
 
     /// Writes the table atomically (temp file + rename): a crash leaves the old table or the new one.
@@ -76,6 +87,8 @@ public enum RouterApplication {
                 onServerRunning: { _ in
                     chmod(staging, 0o600)
                     rename(staging, socket)
+                    // Who answers on the socket now: the daemon starts no second router while this one lives.
+                    RouterApplication.writePidFile(socket + ".pid")
                     RouterHandover.signalReady()
                 },
                 logger: logger)

@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayClient
 import SlipwayCore
+import SlipwayEngine
 import SlipwayHTTP
 import SlipwayRuntime
 import SlipwayServer
@@ -72,5 +73,33 @@ struct RouterRestartTests {
             let events: EventPage = try await s.client.get("/v1/events?limit=100")
             #expect(events.events.contains { if case .router(let r) = $0.payload { r.pid == result.pid } else { false } })
         }
+    }
+
+    /// A router that answers slowly (a loaded machine; here stopped with SIGSTOP past the 2 s health check) is
+    /// waited for, never doubled: a second router would take the control socket from the one holding the listeners.
+    @Test(.timeLimit(.minutes(1)))
+    func aSlowRouterIsWaitedForNotDoubled() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-slow-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let controller = RouterController(root: dir, executable: TestBinaries.slipway)
+        func routers() -> [Int32] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.compactMap(Int32.init).filter { pid in
+                let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                return cmdline.contains(controller.socket) && ProcessInspector.isAlive(pid: pid, startTime: 0)
+            }
+        }
+        defer { for pid in routers() { kill(pid, SIGCONT); kill(pid, SIGKILL) } }
+        try await controller.ensureRunning(logger: quietLogger())
+        let first = try #require(routers().first)
+        kill(first, SIGSTOP)
+        let ensuring = Task { try await controller.ensureRunning(logger: quietLogger()) }
+        try await Task.sleep(for: .seconds(3))  // longer than the health check's 2 s: the router looks gone
+        kill(first, SIGCONT)
+        try await ensuring.value
+        #expect(routers() == [first], "one router, the first: \(routers())")
+        let health = try await MiniHTTPClient().request("GET", .unix(path: controller.socket), path: "/v1/health")
+        #expect(health.bodyText.contains("\(first)"), "\(health.bodyText)")
     }
 }
