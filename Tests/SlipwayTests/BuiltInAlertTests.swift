@@ -120,16 +120,16 @@ struct BuiltInAlertTests {
             alerts:
               - { name: stale-backup, expr: "backup_age > 1s", severity: P3, repeat: 1s }
             """
-        try await Self.withReceiver(groupWait: "3s", extra: alerts + "\n" + Sandbox.sqliteBackup(""), seed: "CREATE TABLE t (x)") { s, _, inbox in
+        try await Self.withReceiver(groupWait: "2500ms", extra: alerts + "\n" + Sandbox.sqliteBackup(""), seed: "CREATE TABLE t (x)") { s, _, inbox in
             _ = try await s.release("v1")
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
-            // No backup, nothing to judge; a second after one, it fires and its notification waits group_wait (3 s).
+            // No backup, nothing to judge; a second after one, it fires and its notification waits group_wait (2.5 s).
             _ = try await s.client.post("/v1/backups", BackupCreateRequest(environment: nil, source: nil, actor: "t"), as: BackupInfo.self)
             let waiting = try await poll(within: .seconds(20)) { () async throws -> NotificationInfo? in
                 try await s.client.get("/v1/notifications", as: [NotificationInfo].self).first { $0.eventType == "alert.firing" && $0.state == .pending }
             }
             // Silenced meanwhile: the waiting notification never goes out.
-            let silenced = try await s.cli(["silence", "stale-backup", "--for", "5s", "--reason", "restore test tonight"])
+            let silenced = try await s.cli(["silence", "stale-backup", "--for", "3s", "--reason", "restore test tonight"])
             #expect(silenced.status == 0, "\(silenced)")
             let firing = try await poll(within: .seconds(20)) { () async throws -> NotificationInfo? in
                 try await s.client.get("/v1/notifications", as: [NotificationInfo].self).first { $0.id == waiting.id && $0.state != .pending }

@@ -57,6 +57,20 @@ struct DaemonMetricsTests {
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
             _ = try await SlipwayHTTPProbe.get(port: s.port)
             let viewer: TokenCreated = try await s.client.post("/v1/tokens", TokenCreateRequest(user: "prometheus", roles: [.viewer], expires: nil))
+            // Prometheus starts now (its start-up overlaps the checks below) and scrapes every second with the viewer's token.
+            try viewer.token.write(toFile: s.dir + "/token", atomically: true, encoding: .utf8)
+            let config = """
+                global: { scrape_interval: 1s }
+                scrape_configs:
+                  - job_name: slipway
+                    authorization: { type: Bearer, credentials_file: \(s.dir)/token }
+                    static_configs: [{ targets: ['127.0.0.1:\(api)'] }]
+                """
+            try config.write(toFile: s.dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+            let prom = try ProcessSpawner.spawn(argv: [binary, "--config.file=\(s.dir)/prometheus.yml", "--storage.tsdb.path=\(s.dir)/prom-data",
+                                                       "--web.listen-address=127.0.0.1:\(web)"],
+                                                directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: s.dir + "/prometheus.log")
+            defer { kill(prom.pid, SIGTERM) }
             let endpoint = HTTPEndpoint.tcp(host: "127.0.0.1", port: api)
             for path in ["/health/live", "/health/ready"] {
                 #expect(try await MiniHTTPClient().request("GET", endpoint, path: path).status == 200, "\(path) needs no token")
@@ -96,19 +110,6 @@ struct DaemonMetricsTests {
             let (status, complaints) = try Self.promtoolCheck(text, in: s.dir)
             #expect(status == 0, "promtool check metrics: \(complaints)")
 
-            try viewer.token.write(toFile: s.dir + "/token", atomically: true, encoding: .utf8)
-            let config = """
-                global: { scrape_interval: 1s }
-                scrape_configs:
-                  - job_name: slipway
-                    authorization: { type: Bearer, credentials_file: \(s.dir)/token }
-                    static_configs: [{ targets: ['127.0.0.1:\(api)'] }]
-                """
-            try config.write(toFile: s.dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-            let prom = try ProcessSpawner.spawn(argv: [binary, "--config.file=\(s.dir)/prometheus.yml", "--storage.tsdb.path=\(s.dir)/prom-data",
-                                                       "--web.listen-address=127.0.0.1:\(web)"],
-                                                directory: s.dir, environment: ProcessInfo.processInfo.environment, logFile: s.dir + "/prometheus.log")
-            defer { kill(prom.pid, SIGTERM) }
             let query = "slipway_deployments_total%7Benvironment%3D%22production%22%2Coutcome%3D%22succeeded%22%7D"
             let value = try await MetricsTests.firstValue(query, prometheusPort: web)
             #expect(value == 1)

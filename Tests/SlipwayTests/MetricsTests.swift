@@ -34,6 +34,13 @@ struct MetricsTests {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-prom-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }
+            // Prometheus starts first (its start-up overlaps the router's); it scrapes every second.
+            let config = "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: slipway\n    static_configs:\n      - targets: ['127.0.0.1:\(metrics)']\n"
+            try config.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+            let prom = try ProcessSpawner.spawn(argv: [binary, "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+                                                       "--web.listen-address=127.0.0.1:\(web)"],
+                                                directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/prometheus.log")
+            defer { kill(prom.pid, SIGTERM) }
             let router = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "router", "--listen", "127.0.0.1:\(port)", "--upstream", "127.0.0.1:\(backend.port)",
                                                          "--threads", "1", "--metrics", "127.0.0.1:\(metrics)"],
                                                   directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/router.log")
@@ -41,15 +48,9 @@ struct MetricsTests {
             _ = try await poll(within: .seconds(20)) { (try? await SlipwayHTTPProbe.get(port: port)) == "200 backend a\n" ? true : nil }
             for _ in 0..<24 { _ = try await SlipwayHTTPProbe.get(port: port) }
 
-            let config = "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: slipway\n    static_configs:\n      - targets: ['127.0.0.1:\(metrics)']\n"
-            try config.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-            let prom = try ProcessSpawner.spawn(argv: [binary, "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
-                                                       "--web.listen-address=127.0.0.1:\(web)"],
-                                                directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/prometheus.log")
-            defer { kill(prom.pid, SIGTERM) }
             let query = "slipway_router_requests_total%7Blistener%3D%22default%22%2Cpool%3D%22static%22%7D"
-            let value = try await Self.firstValue(query, prometheusPort: web)
-            // Prometheus started after the last request: its first scrape sees all 25, no more, no fewer.
+            // A scrape after the last request sees all 25, no more, no fewer (earlier scrapes saw fewer).
+            let value = try await Self.firstValue(query, prometheusPort: web) { $0 >= 25 }
             #expect(value == 25)
             // The 1-minute window's p99 is there too, in seconds.
             let p99 = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: web),
@@ -59,12 +60,13 @@ struct MetricsTests {
     }
 
     /// Polls a Prometheus on `prometheusPort` until `query` (URL-encoded) has a result; its first value.
-    static func firstValue(_ query: String, prometheusPort web: Int) async throws -> Double {
-        try await poll(within: .seconds(60), every: .milliseconds(500)) { () async -> Double? in
+    /// With `until`, the first value that satisfies it.
+    static func firstValue(_ query: String, prometheusPort web: Int, until wanted: @Sendable (Double) -> Bool = { _ in true }) async throws -> Double {
+        try await poll(within: .seconds(60), every: .milliseconds(200)) { () async -> Double? in
             guard let r = try? await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: web), path: "/api/v1/query?query=\(query)"),
                   let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
                   let data = json["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
-                  let pair = result["value"] as? [Any], let text = pair.last as? String, let v = Double(text) else { return nil }
+                  let pair = result["value"] as? [Any], let text = pair.last as? String, let v = Double(text), wanted(v) else { return nil }
             return v
         }
     }
