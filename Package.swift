@@ -61,6 +61,7 @@ let package = Package(
             dependencies: [
                 "SlipwayCore", "SlipwayHTTP", "SlipwayRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -37,6 +37,8 @@ extension HeadScanner {
         w.put("\r\n")
         let upgrading = head.wantsUpgrade
         let forwarding = adds.contains(.forwarded)
+        // Over TLS the router says the scheme itself: a client's own X-Forwarded-Proto is dropped.
+        let https = forwarding && adds.contains(.https)
         var forwardedFor = false
         for line in lines {
             switch line.kind {
@@ -57,6 +59,8 @@ extension HeadScanner {
                 continue
             case .other where head.connectionOthers && listedInConnection(p, line):
                 continue
+            case .forwardedProto where https:
+                continue
             default: break
             }
             w.put(p, line.start, line.valueEnd)
@@ -68,7 +72,7 @@ extension HeadScanner {
                 w.put(clientIP)
                 w.put("\r\n")
             }
-            if !head.forwardedProto { w.put("x-forwarded-proto: http\r\n") }
+            if https { w.put("x-forwarded-proto: https\r\n") } else if !head.forwardedProto { w.put("x-forwarded-proto: http\r\n") }
             if !head.forwardedHost, let host = head.host {
                 w.put("x-forwarded-host: ")
                 w.put(p, lines[host].valueStart, lines[host].valueEnd)

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SlipwayCore
 import Synchronization
 #if canImport(Glibc)
@@ -15,6 +16,8 @@ public actor ProxyServer {
         let channel: any Channel
         /// Our own duplicate of the listening descriptor, kept to hand over on a restart.
         let descriptor: Int32
+        /// Its connections start with a TLS handshake.
+        let tls: Bool
     }
 
     let group: any EventLoopGroup
@@ -22,6 +25,8 @@ public actor ProxyServer {
     let pools: UpstreamPools
     let logger: Logger
     var bound: [ListenAddress: Bound] = [:]
+    /// The HTTPS addresses' certificates, by address.
+    var tlsEndpoints: [ListenAddress: TLSEndpoint] = [:]
     /// Listening sockets passed on by the router process this one replaces, by address.
     var inherited: [ListenAddress: Int32]
     public private(set) var table: RouteTable
@@ -62,15 +67,38 @@ public actor ProxyServer {
     }
 
     private func swap(to next: RouteTable) async throws(SlipwayError) {
+        // Certificates first (a file that does not load refuses the table, changing nothing), then sockets.
+        var certificates: [ListenAddress: (endpoint: TLSEndpoint, loaded: [TLSEndpoint.Loaded])] = [:]
+        for (address, sources) in Self.tlsSources(next) {
+            let endpoint = tlsEndpoints[address] ?? TLSEndpoint(address: address)
+            certificates[address] = (endpoint, try endpoint.prepare(sources))
+        }
         var opened: [ListenAddress: Bound] = [:]
-        for listener in next.listeners where bound[listener.listen] == nil && opened[listener.listen] == nil {
-            do {
-                opened[listener.listen] = try await bind(listener.listen)
-            } catch {
-                for (_, o) in opened { await close(o) }
-                throw SlipwayError(.failed, "the router cannot listen on \(listener.listen) for '\(listener.name)'; free the address or change router.listen", cause: error)
+        let wanted = next.listeners.flatMap { l in [(l.listen, l.name, "router.listen")] + (l.tls.map { [($0.listen, l.name, "router.listen_tls")] } ?? []) }
+        for (address, _, _) in wanted {
+            // An address that changes between plain HTTP and HTTPS is bound again (its connections so far end).
+            if let b = bound[address], b.tls != (certificates[address] != nil) {
+                logger.warning("listening anew: the address changes between plain HTTP and HTTPS", metadata: ["router.address": "\(address)"])
+                await close(b)
+                bound[address] = nil
             }
         }
+        for (address, name, key) in wanted where bound[address] == nil && opened[address] == nil {
+            do {
+                opened[address] = try await bind(address, tls: certificates[address]?.endpoint)
+            } catch {
+                for (_, o) in opened { await close(o) }
+                throw SlipwayError(.failed, "the router cannot listen on \(address) for '\(name)'; free the address or change \(key)", cause: error)
+            }
+        }
+        for (address, c) in certificates {
+            do { try c.endpoint.install(c.loaded) } catch {
+                for (_, o) in opened { await close(o) }
+                throw error
+            }
+            tlsEndpoints[address] = c.endpoint
+        }
+        for address in tlsEndpoints.keys where certificates[address] == nil { tlsEndpoints[address] = nil }
         table = next
         state.replace(next)
         var keep = Set<Backend>()
@@ -84,8 +112,8 @@ public actor ProxyServer {
             let names = next.listeners.filter { $0.listen == address }.map(\.name).joined(separator: ",")
             logger.info("listening", metadata: ["router.listener": "\(names)", "router.address": "\(address)"])
         }
-        let wanted = Set(next.listeners.map(\.listen))
-        for (address, b) in bound where !wanted.contains(address) {
+        let addresses = Set(wanted.map(\.0))
+        for (address, b) in bound where !addresses.contains(address) {
             await close(b)
             bound[address] = nil
         }
@@ -119,7 +147,28 @@ public actor ProxyServer {
         Glibc.close(b.descriptor)
     }
 
-    func bind(_ address: ListenAddress) async throws -> Bound {
+    /// Each HTTPS address's certificate sources, in the table's order.
+    static func tlsSources(_ table: RouteTable) -> [ListenAddress: [TLSEndpoint.Source]] {
+        var out: [ListenAddress: [TLSEndpoint.Source]] = [:]
+        for l in table.listeners {
+            guard let tls = l.tls else { continue }
+            out[tls.listen, default: []].append(.init(certFile: tls.certFile, keyFile: tls.keyFile, hosts: l.route?.hosts ?? []))
+        }
+        return out
+    }
+
+    /// Reads certificate files again where they changed (the periodic look of `slipway router`).
+    public func reloadCertificates() {
+        for (address, endpoint) in tlsEndpoints {
+            do {
+                if try endpoint.reloadIfChanged() { logger.info("reloaded the certificates", metadata: ["router.address": "\(address)"]) }
+            } catch {
+                logger.error("the changed certificate files do not load; the ones before keep serving", metadata: ["router.address": "\(address)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func bind(_ address: ListenAddress, tls: TLSEndpoint? = nil) async throws -> Bound {
         let fd = try inherited.removeValue(forKey: address) ?? ListenSocket.open(address)
         let keep = ListenSocket.duplicate(fd)
         let state = self.state
@@ -135,11 +184,16 @@ public actor ProxyServer {
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            // The certificates as of this accept: a reload changes the next handshakes, not this one.
+                            guard let context = tls.context else { throw SlipwayError(.failed, "no certificate for \(address)") }
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                        }
                         try channel.pipeline.syncOperations.addHandler(ClientConnection(address: address, state: state, pool: pools.pool(for: channel.eventLoop)))
                     }
                 }
                 .withBoundSocket(fd).get()
-            return Bound(address: address, channel: channel, descriptor: keep)
+            return Bound(address: address, channel: channel, descriptor: keep, tls: tls != nil)
         } catch {
             Glibc.close(keep)
             throw error

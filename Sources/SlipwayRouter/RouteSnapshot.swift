@@ -44,13 +44,22 @@ final class RouteSnapshot: Sendable {
         let stickyName: [UInt8]
         /// Which requests on its address are this listener's (nil: all of them).
         let route: RouteMatch?
+        /// On its plain address while it has HTTPS with `redirect_https`: the HTTPS port requests are sent to (308).
+        let redirectPort: Int?
+        /// On its HTTPS address with `hsts`: the `Strict-Transport-Security` line its answers get.
+        let hstsLine: String?
 
-        init(_ table: ListenerTable, registry: StatsRegistry) {
+        /// The environment's listener on its plain address, or (`secure`) on its HTTPS address.
+        init(_ table: ListenerTable, registry: StatsRegistry, secure: Bool = false) {
             name = table.name
             route = table.route
             maintenance = table.maintenance
             timeouts = table.timeouts ?? .init()
-            requestHeaders = table.requestHeaders
+            var headers = table.requestHeaders
+            if secure { headers.insert(.https) }
+            requestHeaders = headers
+            redirectPort = !secure && table.tls?.redirect == true ? table.tls?.listen.port : nil
+            hstsLine = secure ? table.tls?.hstsSeconds.map { "strict-transport-security: max-age=\($0)\r\n" } : nil
             maintenancePage = table.maintenance.map { ByteBuffer(string: $0.html) }
             pools = table.pools.filter { $0.weight > 0 && !$0.backends.isEmpty }.map {
                 CompiledPool(name: $0.name, weight: $0.weight, backends: $0.backends,
@@ -139,22 +148,24 @@ final class RouteSnapshot: Sendable {
 
         /// A listener to take connection-wide settings from (the idle timeout) before a request picks one.
         var first: CompiledListener? { ordered.first }
+
+        /// The environment's listener on this address (a request held across a table swap is re-read by it).
+        func named(_ name: String) -> CompiledListener? {
+            if let only { return only.name == name ? only : nil }
+            return ordered.first { $0.name == name }
+        }
     }
 
     let table: RouteTable
-    let listeners: [String: CompiledListener]
     let addresses: [ListenAddress: Address]
 
     init(table: RouteTable, registry: StatsRegistry) {
         self.table = table
-        var map: [String: CompiledListener] = [:]
         var grouped: [ListenAddress: [CompiledListener]] = [:]
         for l in table.listeners {
-            let compiled = CompiledListener(l, registry: registry)
-            map[l.name] = compiled
-            grouped[l.listen, default: []].append(compiled)
+            grouped[l.listen, default: []].append(CompiledListener(l, registry: registry))
+            if let tls = l.tls { grouped[tls.listen, default: []].append(CompiledListener(l, registry: registry, secure: true)) }
         }
-        listeners = map
         addresses = grouped.mapValues(Address.init)
     }
 }

@@ -103,6 +103,7 @@ public enum RouterApplication {
             services.append(.init(service: Application(router: router, configuration: .init(address: .hostname(metrics.host, port: metrics.port), serverName: "slipway-router"),
                                                        logger: logger)))
         }
+        services.append(.init(service: CertificateWatch(proxy: proxy)))
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
         await proxy.closeAll()

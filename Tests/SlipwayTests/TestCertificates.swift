@@ -9,7 +9,8 @@ struct TestCertificates {
     let certFile: String
     let keyFile: String
 
-    init(in directory: String, name: String = "test") throws {
+    /// `hosts`: the server certificate's DNS names (the first is its common name); 127.0.0.1 is always in it.
+    init(in directory: String, name: String = "test", hosts: [String] = ["localhost"]) throws {
         let now = Date()
         let caKey = P256.Signing.PrivateKey()
         let caName = try DistinguishedName { CommonName("Slipway \(name) CA") }
@@ -26,11 +27,11 @@ struct TestCertificates {
         let leaf = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
             notValidBefore: now - 60, notValidAfter: now + 3600, issuer: caName,
-            subject: try DistinguishedName { CommonName("localhost") },
+            subject: try DistinguishedName { CommonName(hosts.first ?? "localhost") },
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
-                SubjectAlternativeNames([.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
+                SubjectAlternativeNames(hosts.map { .dnsName($0) } + [.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
                 try ExtendedKeyUsage([.serverAuth])
             },
             issuerPrivateKey: .init(caKey))

@@ -24,7 +24,7 @@ import Testing
     }
 
     static func respond(_ m: inout ExchangeMachine, _ bytes: String) -> ExchangeMachine.ResponseAction {
-        m.responseRead(Self.bytes(bytes), draining: false, setCookie: nil) { false }
+        m.responseRead(Self.bytes(bytes), draining: false, extra: nil) { false }
     }
 
     @Test func pipelinedRequestsWaitForTheExchangeBeforeThemAndKeepTheirOrder() {
@@ -169,7 +169,7 @@ import Testing
 
     @Test func whileDrainingTheClientIsToldToClose() {
         var (m, _) = Self.forwarding("GET / HTTP/1.1\r\n\r\n")
-        let action = m.responseRead(Self.bytes("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"), draining: true, setCookie: nil) { false }
+        let action = m.responseRead(Self.bytes("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"), draining: true, extra: nil) { false }
         guard case .send(let out, nil, ended: true, _) = action else { Issue.record("not sent"); return }
         #expect(Self.text(out).contains("connection: close"))
         let kept = m.finishExchange()

@@ -96,7 +96,7 @@ public enum ConfigLoader {
                     merged = ConfigReader.merge(baseNode, over)
                 }
             }
-            if let env = environment(name: name, node: merged, root: root, reader: reader) { environments[name] = env }
+            if let env = environment(name: name, node: merged, root: root, directory: directory, reader: reader) { environments[name] = env }
         }
         sharedAddresses(names.compactMap { environments[$0] }, nodes: overrides, root: rootNode, reader: reader)
         for name in names {
@@ -144,9 +144,19 @@ public enum ConfigLoader {
         // In the environments' order, so the problems come out the same every time.
         var addresses: [ListenAddress] = []
         var byAddress: [ListenAddress: [EnvironmentConfig]] = [:]
+        var secure: [ListenAddress: (env: String, tls: Bool)] = [:]
         for env in envs {
-            if byAddress[env.router.listen] == nil { addresses.append(env.router.listen) }
-            byAddress[env.router.listen, default: []].append(env)
+            for (address, tls) in [(env.router.listen, false)] + (env.router.tls.map { [($0.listen, true)] } ?? []) {
+                if let other = secure[address], other.tls != tls {
+                    let key = tls ? "listen_tls" : "listen"
+                    reader.problem(nodes[env.name] ?? root, "environments.\(env.name).router.\(key)",
+                                   "\(address) is \(other.tls ? "HTTPS" : "plain HTTP") for environment '\(other.env)'; one address speaks one of them: pick another")
+                    continue
+                }
+                secure[address] = secure[address] ?? (env.name, tls)
+                if byAddress[address] == nil { addresses.append(address) }
+                byAddress[address, default: []].append(env)
+            }
         }
         for address in addresses {
             guard let sharing = byAddress[address], sharing.count > 1 else { continue }
@@ -163,14 +173,14 @@ public enum ConfigLoader {
         }
     }
 
-    static func environment(name: String, node: Node, root: String, reader: ConfigReader) -> EnvironmentConfig? {
+    static func environment(name: String, node: Node, root: String, directory: String, reader: ConfigReader) -> EnvironmentConfig? {
         guard let entries = reader.mapping(node, "") else { return nil }
         func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
         let before = reader.problems.count
 
         let process = ProcessSection.process(value("process"), in: node, reader: reader)
         let health = value("health").map { ProcessSection.health($0, reader: reader) } ?? HealthSettings()
-        let router = RouterSection.router(value("router"), reader: reader)
+        let router = RouterSection.router(value("router"), directory: directory, reader: reader)
         var strategy = DeployStrategy.blueGreen
         if let snode = value("strategy"), let s = reader.string(snode, "strategy") {
             if let st = DeployStrategy(rawValue: s) { strategy = st }

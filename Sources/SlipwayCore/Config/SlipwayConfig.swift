@@ -220,6 +220,8 @@ public struct RouterSettings: Sendable, Equatable {
     /// `hosts`, `path` and `strip_prefix`: which requests on `listen` are this environment's when others
     /// share the address (nil: all of them).
     public var route: RouteMatch?
+    /// `listen_tls`, `tls: { cert, key }`, `redirect_https`, `hsts` (nil: plain HTTP only).
+    public var tls: RouterTLS?
 
     public init(listen: ListenAddress, drainTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3),
                 responseTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(75)) {

@@ -36,6 +36,8 @@ public struct ListenerTable: Codable, Sendable, Equatable {
     public var retryCanary: String?
     /// Which requests on its address are this environment's (nil: all of them; the address is its own).
     public var route: RouteMatch?
+    /// Its HTTPS address and certificate (nil: plain HTTP only).
+    public var tls: RouterTLS?
 
     /// The headers the router adds to each request on its way to an instance.
     public struct RequestHeaders: OptionSet, Sendable {
@@ -44,6 +46,8 @@ public struct ListenerTable: Codable, Sendable, Equatable {
         public static let forwarded = RequestHeaders(rawValue: 1)
         public static let requestId = RequestHeaders(rawValue: 2)
         public static let all: RequestHeaders = [.forwarded, .requestId]
+        /// The request came over TLS: `X-Forwarded-Proto: https`, whatever the client sent.
+        public static let https = RequestHeaders(rawValue: 4)
     }
 
     public var requestHeaders: RequestHeaders {
@@ -80,7 +84,7 @@ public struct ListenerTable: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, listen, pools, maintenance, timeouts, sticky
-        case retryCanary = "retry_canary", route
+        case retryCanary = "retry_canary", route, tls
         case drainTimeoutMs = "drain_timeout_ms"
         case forwardedHeaders = "forwarded_headers", requestIdHeader = "request_id_header"
     }

@@ -44,6 +44,7 @@ public actor Routing: FeatureObject {
                                            sticky: record.canary == nil ? nil : env.canary.sticky))
             if env.canary.retryOnStable, let canary = record.canary { listeners[listeners.count - 1].retryCanary = canary.release }
             listeners[listeners.count - 1].route = env.router.route
+            listeners[listeners.count - 1].tls = env.router.tls
         }
         // Strictly increasing, and above anything a previous daemon run pushed (milliseconds since 1970).
         lastGeneration = max(lastGeneration + 1, Int(Date().timeIntervalSince1970 * 1000))

@@ -12,8 +12,8 @@ extension ClientConnection {
     }
 
     /// Answers the request from the router itself.
-    func respond(_ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, retryAfter: Int?) {
-        guard let out = machine.answer(status, body: body, contentType: contentType, retryAfter: retryAfter, draining: draining) else {
+    func respond(_ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, retryAfter: Int?, location: String? = nil) {
+        guard let out = machine.answer(status, body: body, contentType: contentType, retryAfter: retryAfter, draining: draining, location: location) else {
             abortResponse(upstreamFailed: false)
             return
         }
@@ -23,6 +23,12 @@ extension ClientConnection {
         context.write(wrapOutboundOut(out), promise: nil)
         idleSince = NIODeadline.now().uptimeNanoseconds
         finishExchange()
+    }
+
+    /// `308 Permanent Redirect` to the request's HTTPS address (the method and body are kept by the client).
+    func respondRedirect(_ location: String) {
+        currentPool = nil
+        respond(.permanentRedirect, body: ByteBuffer(string: "Moved to \(location)\n"), contentType: "text/plain; charset=utf-8", retryAfter: nil, location: location)
     }
 
     func respondMaintenance(_ listener: RouteSnapshot.CompiledListener, _ m: MaintenanceMode) {

@@ -7,6 +7,10 @@ import Synchronization
 extension ClientConnection {
     /// Sends the request to a pool of the current table, or answers for a listener in maintenance.
     func route() {
+        if let location = machine.request.redirect {
+            respondRedirect(location)
+            return
+        }
         let listener = currentListener()
         if let listener, let m = listener.maintenance {
             switch m.mode {
@@ -128,10 +132,12 @@ extension ClientConnection {
             context.write(wrapOutboundOut(buffer), promise: nil)
             return
         }
-        var action = machine.responseRead(buffer, draining: draining, setCookie: setCookie) { stableFallback() != nil }
+        // Header lines the router adds: a sticky cookie just assigned, HSTS on an HTTPS listener.
+        let extra = listener?.hstsLine.map { (setCookie ?? "") + $0 } ?? setCookie
+        var action = machine.responseRead(buffer, draining: draining, extra: extra) { stableFallback() != nil }
         while case .interim(let head) = action {
             context.write(wrapOutboundOut(head), promise: nil)
-            action = machine.responseRead(ByteBuffer(), draining: draining, setCookie: setCookie) { stableFallback() != nil }
+            action = machine.responseRead(ByteBuffer(), draining: draining, extra: extra) { stableFallback() != nil }
         }
         switch action {
         case .wait, .interim:

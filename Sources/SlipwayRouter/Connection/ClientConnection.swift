@@ -92,7 +92,7 @@ final class ClientConnection: ChannelInboundHandler {
     func currentListener() -> RouteSnapshot.CompiledListener? {
         let v = state.version.load(ordering: .acquiring)
         if v != listenerVersion {
-            if let name = listener?.name { listener = state.snapshot.listeners[name] } else { listener = currentRoutes()?.first }
+            if let name = listener?.name { listener = currentRoutes()?.named(name) } else { listener = currentRoutes()?.first }
             listenerVersion = v
         }
         return listener

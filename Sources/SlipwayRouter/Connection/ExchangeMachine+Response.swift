@@ -42,9 +42,9 @@ extension ExchangeMachine {
     static var inlineBody: Int { 4096 }
 
     /// Bytes from the upstream. `draining`: the router is handing over (the client is told to close; asked only for a final head);
-    /// `setCookie`: a header line the response gets; `canRetryOnStable` (whether a stable pool
+    /// `extra`: header lines (each with its CR LF) the response gets, a sticky `Set-Cookie` or HSTS; `canRetryOnStable` (whether a stable pool
     /// serves beside the one that answered) is asked only for a 5xx head to a repeatable request.
-    mutating func responseRead(_ buffer: ByteBuffer, draining: @autoclosure () -> Bool, setCookie: String?,
+    mutating func responseRead(_ buffer: ByteBuffer, draining: @autoclosure () -> Bool, extra: String?,
                                canRetryOnStable: () -> Bool) -> ResponseAction {
         guard phase == .forwarding else { return .wait }
         var buf = buffer
@@ -82,13 +82,13 @@ extension ExchangeMachine {
                 return .interim(interim)
             }
             startResponse(draining: draining())
-            if setCookie == nil && request.keepAlive && !request.http10 && head.unchangedForClient {
+            if extra == nil && request.keepAlive && !request.http10 && head.unchangedForClient {
                 passThrough = head.length
             } else {
                 let inline = min(buf.readableBytes - head.length, Self.inlineBody)
-                responseScratch.clear(minimumCapacity: head.length + 32 + (setCookie?.utf8.count ?? 0) + inline)
+                responseScratch.clear(minimumCapacity: head.length + 32 + (extra?.utf8.count ?? 0) + inline)
                 buf.withUnsafeReadableBytes {
-                    scanner.writeResponse($0, into: &responseScratch, clientKeepAlive: request.keepAlive, clientHTTP10: request.http10, extra: setCookie)
+                    scanner.writeResponse($0, into: &responseScratch, clientKeepAlive: request.keepAlive, clientHTTP10: request.http10, extra: extra)
                 }
                 buf.moveReaderIndex(forwardBy: head.length)
                 rewritten = true
@@ -177,13 +177,15 @@ extension ExchangeMachine {
 
     /// The router answers the request itself: the bytes to write, or nil when a response has already
     /// begun (the client can then only be told by closing).
-    mutating func answer(_ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, retryAfter: Int?, draining: Bool) -> ByteBuffer? {
+    mutating func answer(_ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, retryAfter: Int?, draining: Bool,
+                         location: String? = nil) -> ByteBuffer? {
         guard !response.started else { return nil }
         // A body not read to its end would be taken for the next request: close then.
         if !request.body.done || draining { request.keepAlive = false }
         var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-type: \(contentType)\r\ncontent-length: \(body.readableBytes)\r\n"
         head += "x-request-id: \(requestId)\r\ncache-control: no-store\r\n"
         if let retryAfter { head += "retry-after: \(retryAfter)\r\n" }
+        if let location { head += "location: \(location)\r\n" }
         if !request.keepAlive { head += "connection: close\r\n" }
         head += "\r\n"
         var out = ByteBufferAllocator().buffer(capacity: head.utf8.count + body.readableBytes)

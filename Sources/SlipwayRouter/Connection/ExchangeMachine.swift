@@ -44,6 +44,8 @@ struct ExchangeMachine {
         var retriedOnStable = false
         /// Times the request was sent again after an upstream closed without answering.
         var replays = 0
+        /// Where a plain-HTTP request of a listener with `redirect_https` is sent instead (a 308).
+        var redirect: String?
     }
 
     /// The response in progress.
@@ -168,6 +170,13 @@ struct ExchangeMachine {
         r.keepAlive = head.keepAlive
         r.wantsUpgrade = head.wantsUpgrade
         r.body = head.chunked ? BodyFraming(.chunked) : BodyFraming(.length, length: head.contentLength ?? 0)
+        if let port = listener?.redirectPort {
+            let target = buffered.withUnsafeReadableBytes { scanner.target($0) }
+            // ACME's HTTP-01 challenges are answered over plain HTTP (the CA asks there).
+            if !target.hasPrefix(RouterTLS.acmeChallengePrefix), let host = head.host.map({ i in buffered.withUnsafeReadableBytes { scanner.value($0, i) } }) {
+                r.redirect = Self.httpsLocation(host: host, port: port, target: target)
+            }
+        }
         requestScratch.clear(minimumCapacity: head.length + scanner.requestGrowth(clientIP: clientIP))
         let adds = listener?.requestHeaders ?? .all
         buffered.withUnsafeReadableBytes {
@@ -181,6 +190,12 @@ struct ExchangeMachine {
         inbound = rest
         response = Response()
         return .route(sticky: sticky)
+    }
+
+    /// `https://HOST[:PORT]/TARGET` for a request that came as `Host: HOST` with `TARGET` (no port for 443).
+    static func httpsLocation(host: String, port: Int, target: String) -> String {
+        let name = RouteMatch.normalized(host)
+        return "https://" + name + (port == 443 ? "" : ":\(port)") + (target.hasPrefix("/") ? target : "/")
     }
 
     private mutating func forwardBody(_ buffered: ByteBuffer) -> ClientAction {

@@ -17,6 +17,9 @@ struct RouterCommand: AsyncParsableCommand {
     @Flag(help: "Standalone: do not add X-Forwarded-For/Proto/Host to requests") var noForwardedHeaders = false
     @Flag(help: "Standalone: do not add X-Request-Id to requests that have none") var noRequestIdHeader = false
     @Option(help: "Standalone: serve only this host, exact or *.DOMAIN (repeatable; others get 404)") var host: [String] = []
+    @Option(help: "Standalone: HOST:PORT to serve HTTPS on (with --cert and --key)") var listenTls: String?
+    @Option(help: "Standalone: the PEM certificate chain for --listen-tls (reloaded when it changes)") var cert: String?
+    @Option(help: "Standalone: the PEM private key for --listen-tls") var key: String?
 
     func validate() throws {
         if control == nil && listen == nil { throw ValidationError("pass --control SOCKET (driven by the daemon) or --listen HOST:PORT with --upstream HOST:PORT") }
@@ -26,6 +29,11 @@ struct RouterCommand: AsyncParsableCommand {
         if let metrics, ListenAddress(parsing: metrics) == nil { throw ValidationError("--metrics: expected HOST:PORT, got '\(metrics)'") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         for h in host { if let why = RouteMatch.problem(host: h) { throw ValidationError("--host: \(why)") } }
+        if let listenTls, ListenAddress(parsing: listenTls) == nil { throw ValidationError("--listen-tls: expected HOST:PORT, got '\(listenTls)'") }
+        if (listenTls != nil) != (cert != nil) || (cert != nil) != (key != nil) {
+            throw ValidationError("--listen-tls, --cert and --key go together: HTTPS needs an address, a certificate chain and its key")
+        }
+        if listen == nil && listenTls != nil { throw ValidationError("--listen-tls applies to a standalone router (--listen); set router.listen_tls and router.tls in slipway.yml otherwise") }
         if listen == nil && (noForwardedHeaders || noRequestIdHeader || !host.isEmpty) {
             throw ValidationError("--no-forwarded-headers, --no-request-id-header and --host apply to a standalone router (--listen); set router.forwarded_headers / router.request_id_header / router.hosts in slipway.yml otherwise")
         }
@@ -40,6 +48,10 @@ struct RouterCommand: AsyncParsableCommand {
             var listener = ListenerTable(name: "default", listen: addr, pools: [Pool(name: "static", backends: backends)],
                                          forwardedHeaders: !noForwardedHeaders, requestIdHeader: !noRequestIdHeader)
             if !host.isEmpty { listener.route = RouteMatch(hosts: host) }
+            if let listenTls, let tlsAddress = ListenAddress(parsing: listenTls), let cert, let key {
+                func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p }
+                listener.tls = RouterTLS(listen: tlsAddress, certFile: absolute(cert), keyFile: absolute(key), redirect: false)
+            }
             table = RouteTable(generation: 1, listeners: [listener])
         }
         try await RouterApplication.run(RouterOptions(controlSocket: control, stateFile: state, staticTable: table, threads: threads,

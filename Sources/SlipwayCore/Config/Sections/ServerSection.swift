@@ -28,20 +28,7 @@ enum ServerSection {
                 }
                 server.cgroup = dir
             default:
-                guard let files = reader.mapping(e.value, "server.tls", allowed: ["cert", "key"]) else { continue }
-                var cert: String?, key: String?
-                for f in files {
-                    guard let path = reader.string(f.value, "server.tls.\(f.key)") else { continue }
-                    let absolute = path.hasPrefix("/") ? path : directory + "/" + path
-                    guard FileManager.default.isReadableFile(atPath: absolute) else {
-                        reader.problem(f.value, "server.tls.\(f.key)", "cannot read \(absolute); expected a PEM file")
-                        continue
-                    }
-                    if f.key == "cert" { cert = absolute } else { key = absolute }
-                }
-                if files.contains(where: { $0.key == "cert" }) == false { reader.problem(e.value, "server.tls.cert", "missing required key (the certificate chain, PEM)") }
-                if files.contains(where: { $0.key == "key" }) == false { reader.problem(e.value, "server.tls.key", "missing required key (the private key, PEM)") }
-                if let cert, let key { server.tls = TLSFiles(cert: cert, key: key) }
+                if let files = reader.tlsFiles(e.value, "server.tls", directory: directory) { server.tls = files }
             }
         }
         if let address = server.listen, let listenNode, !address.isLoopback,

@@ -1,0 +1,29 @@
+/// `router.listen_tls` with `router.tls`: an environment's HTTPS address, the certificate it presents there
+/// (its hosts pick it by SNI when environments share the address), whether plain HTTP is redirected to it,
+/// and the HSTS header its answers carry. Part of the route table the router process gets.
+public struct RouterTLS: Codable, Sendable, Equatable {
+    public var listen: ListenAddress
+    /// The PEM certificate chain and private key files (absolute); the router reads them, and again when they change.
+    public var certFile: String
+    public var keyFile: String
+    /// Plain HTTP requests get `308` to `https://` (except ACME's HTTP-01 path).
+    public var redirect: Bool
+    /// `Strict-Transport-Security: max-age=` on HTTPS answers (nil: none).
+    public var hstsSeconds: Int64?
+
+    public init(listen: ListenAddress, certFile: String, keyFile: String, redirect: Bool = true, hstsSeconds: Int64? = nil) {
+        self.listen = listen
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.redirect = redirect
+        self.hstsSeconds = hstsSeconds
+    }
+
+    /// The path HTTP-01 challenges are answered on: never redirected.
+    public static let acmeChallengePrefix = "/.well-known/acme-challenge/"
+
+    enum CodingKeys: String, CodingKey {
+        case listen, redirect
+        case certFile = "cert_file", keyFile = "key_file", hstsSeconds = "hsts_seconds"
+    }
+}
