@@ -78,10 +78,11 @@ public struct RouterController: Sendable {
     }
 
     /// The log's last lines, to say why in the error itself (the log may be gone when someone reads it).
-    static func lastLines(of file: String, count: Int = 3) -> String {
+    /// (What a router that went away wrote before it did, a crash's message among it, is in these lines too.)
+    static func lastLines(of file: String, count: Int = 12) -> String {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return "" }
         let lines = text.split(separator: "\n").suffix(count)
-        return lines.isEmpty ? "" : " (it says: " + lines.joined(separator: " | ").prefix(600) + ")"
+        return lines.isEmpty ? "" : " (it says: " + lines.joined(separator: " | ").suffix(2400) + ")"
     }
 
     public func table() async throws(SlipwayError) -> RouteTable {

@@ -81,4 +81,30 @@ import Testing
         #expect(after.canary?.command == command && after.rollout == ["v1": 90, "v2": 10] && after.instances == 3)
         #expect(try store.access.auditEntries().first?.action == "canary.abort")
     }
+
+    /// The canary's loop reads the canary, observes for a while, then saves what it saw: a `canary promote` stored
+    /// in between is not lost (CI once saw a promote accepted and never acted on), and it is acted on once.
+    @Test func aCommandStoredWhileTheLoopWorksSurvivesItsSaveAndIsTakenOnce() throws {
+        let store = try SlipwayStore.inMemory()
+        var record = EnvironmentRecord(name: "production", currentRelease: "v1")
+        record.canary = CanaryInfo(deploymentId: 4, release: "v2", stable: "v1", step: 1, steps: 3, weight: 50, plan: "", startedAt: Date(),
+                                   baseCanary: RequestCounts(), baseStable: RequestCounts())
+        try store.save(record)
+        let seenByTheLoop = try #require(try store.environment("production").canary)
+        let promote = CanaryCommand(action: .promote, actor: "ana")
+        let note = { (_: CanaryInfo) in AuditNote(.daemon("test"), action: "canary.promote", outcome: "accepted", detail: "") }
+        #expect(try store.environments.setCanaryCommand(promote, environment: "production", audit: note) != nil)
+        var analysed = seenByTheLoop
+        analysed.last = nil
+        try store.environments.saveCanary(analysed, environment: "production")
+        #expect(try store.environment("production").canary?.command == promote, "the loop's save kept the command")
+        var advanced = seenByTheLoop
+        advanced.step = 2
+        try store.environments.advanceCanary(advanced, environment: "production")
+        #expect(try store.environment("production").canary?.command == promote, "so did its next step")
+        #expect(try store.environments.takeCanaryCommand(environment: "production", deploymentId: 5) == nil, "another deployment's canary takes nothing")
+        #expect(try store.environments.takeCanaryCommand(environment: "production", deploymentId: 4) == promote)
+        #expect(try store.environments.takeCanaryCommand(environment: "production", deploymentId: 4) == nil, "taken once")
+        #expect(try store.environment("production").canary?.step == 2)
+    }
 }

@@ -181,13 +181,19 @@ actor FakeDeploymentSteps: DeploymentSteps {
         did("canary \(c.release) \(c.weight)%")
     }
 
+    func takeCanaryCommand(environment: String, deploymentId: Int64) throws(SlipwayError) -> CanaryCommand? {
+        guard let command = canary?.command, canary?.deploymentId == deploymentId else { return nil }
+        canary?.command = nil
+        return command
+    }
+
     func saveCanary(_ c: CanaryInfo?, environment: String, evidence: CanaryJudge.Evidence?) throws(SlipwayError) {
-        canary = c
+        canary = EnvironmentRecords.keepingCommand(c, of: canary)
         if let evidence { self.evidence = evidence }
     }
 
     func advanceCanary(_ c: CanaryInfo, environment: String) async throws(SlipwayError) {
-        canary = c
+        canary = EnvironmentRecords.keepingCommand(c, of: canary)
         weights = [c.stable: 100 - c.weight, c.release: c.weight]
         did("canary \(c.release) \(c.weight)%")
     }

@@ -71,7 +71,9 @@ protocol DeploymentSteps: Actor {
     func canary(of environment: String) throws(SlipwayError) -> (info: CanaryInfo?, evidence: CanaryJudge.Evidence?)
     /// Transition to `canary`, the canary's record and weights, and its `started` event, in one transaction; then the push.
     func startCanary(_ d: inout DeploymentInfo, _ c: CanaryInfo, detail: String, event: String, log: DeployLog) async throws(SlipwayError)
-    /// The canary's record as of now (nil: none), with the judge's evidence when given.
+    /// The pending command of deployment `deploymentId`'s canary, consumed (read and cleared in one write).
+    func takeCanaryCommand(environment: String, deploymentId: Int64) throws(SlipwayError) -> CanaryCommand?
+    /// The canary's record as of now (nil: none), with the judge's evidence when given; a command stored meanwhile is kept.
     func saveCanary(_ c: CanaryInfo?, environment: String, evidence: CanaryJudge.Evidence?) throws(SlipwayError)
     /// The next step's record and weights (persisted, then pushed).
     func advanceCanary(_ c: CanaryInfo, environment: String) async throws(SlipwayError)

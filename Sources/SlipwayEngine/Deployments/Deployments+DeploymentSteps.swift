@@ -62,6 +62,10 @@ extension Deployments: DeploymentSteps {
         note(d, "canary \(EventPayload.Canary.Change.started.rawValue): \(event)", log: log)
     }
 
+    func takeCanaryCommand(environment: String, deploymentId: Int64) throws(SlipwayError) -> CanaryCommand? {
+        try store.environments.takeCanaryCommand(environment: environment, deploymentId: deploymentId)
+    }
+
     func saveCanary(_ c: CanaryInfo?, environment: String, evidence: CanaryJudge.Evidence?) throws(SlipwayError) {
         try store.environments.saveCanary(c, environment: environment, evidence: evidence)
     }

@@ -35,20 +35,40 @@ extension EnvironmentRecords {
         })
     }
 
-    /// The canary's state as of its last interval (a consumed command, the last analysis, the judge's evidence).
+    /// The canary's state as of its last interval (the last analysis, the judge's evidence). A command stored
+    /// since the caller read the canary is kept: only `takeCanaryCommand` consumes one.
     public func saveCanary(_ c: CanaryInfo?, environment: String, evidence: CanaryJudge.Evidence? = nil) throws(SlipwayError) {
         try updateEnvironment(environment) { record in
-            record.canary = c
+            record.canary = Self.keepingCommand(c, of: record.canary)
             if let evidence { record.canaryEvidence = evidence }
         }
     }
 
-    /// The canary's next step: its record and both pools' weights together.
+    /// The canary's next step: its record and both pools' weights together (a command stored meanwhile is kept).
     public func advanceCanary(_ c: CanaryInfo, environment: String) throws(SlipwayError) {
         try updateEnvironment(environment) { record in
-            record.canary = c
+            record.canary = Self.keepingCommand(c, of: record.canary)
             record.rollout = Self.weights(of: c)
         }
+    }
+
+    /// The pending `canary promote|abort` of deployment `deploymentId`'s canary, cleared in the same transaction
+    /// that reads it: each command is acted on once, and none set meanwhile is lost.
+    public func takeCanaryCommand(environment: String, deploymentId: Int64) throws(SlipwayError) -> CanaryCommand? {
+        try updateEnvironment(environment) { record in
+            guard var c = record.canary, c.deploymentId == deploymentId, let command = c.command else { return nil }
+            c.command = nil
+            record.canary = c
+            return command
+        }
+    }
+
+    /// `next` with the command the stored canary of the same deployment holds (commands are set by
+    /// `setCanaryCommand` and cleared by `takeCanaryCommand` only).
+    public static func keepingCommand(_ next: CanaryInfo?, of stored: CanaryInfo?) -> CanaryInfo? {
+        guard var next else { return nil }
+        next.command = stored?.deploymentId == next.deploymentId ? stored?.command : nil
+        return next
     }
 
     /// The canary ends without a switch: no canary, no rollout; `bad` (release, why) is remembered as bad.

@@ -21,9 +21,8 @@ extension CanaryStrategy {
             guard var c = try steps.canary(of: env.name).info, c.deploymentId == d.id else {
                 throw SlipwayError(.internal, "the canary of deployment \(d.id) is no longer recorded on \(env.name)")
             }
-            if let command = c.command {
+            if let command = try steps.takeCanaryCommand(environment: env.name, deploymentId: d.id) {
                 c.command = nil
-                try steps.saveCanary(c, environment: env.name, evidence: nil)
                 let by = " by \(command.actor)" + (command.reason.map { ": \($0)" } ?? "")
                 switch command.action {
                 case .abort:
