@@ -103,6 +103,14 @@ public struct RouterController: Sendable {
         return (try? JSONDecoder().decode(RouterStatsReport.self, from: Data(r.body))) ?? [:]
     }
 
+    /// The certificates the router serves over HTTPS, as it loaded them.
+    public func certificates() async throws(SlipwayError) -> [CertificateInfo] {
+        let r = try await call("GET", "/v1/certificates")
+        do { return try SlipwayJSON.decoder().decode([CertificateInfo].self, from: Data(r.body)) } catch {
+            throw SlipwayError(.internal, "the router sent an unreadable certificate list", cause: error)
+        }
+    }
+
     public func addresses() async throws(SlipwayError) -> [String: String] {
         let r = try await call("GET", "/v1/addresses")
         return (try? JSONDecoder().decode([String: String].self, from: Data(r.body))) ?? [:]

@@ -152,7 +152,7 @@ public actor ProxyServer {
         var out: [ListenAddress: [TLSEndpoint.Source]] = [:]
         for l in table.listeners {
             guard let tls = l.tls else { continue }
-            out[tls.listen, default: []].append(.init(certFile: tls.certFile, keyFile: tls.keyFile, hosts: l.route?.hosts ?? []))
+            out[tls.listen, default: []].append(.init(listener: l.name, certFile: tls.certFile, keyFile: tls.keyFile, hosts: l.route?.hosts ?? []))
         }
         return out
     }
@@ -160,12 +160,17 @@ public actor ProxyServer {
     /// Reads certificate files again where they changed (the periodic look of `slipway router`).
     public func reloadCertificates() {
         for (address, endpoint) in tlsEndpoints {
-            do {
-                if try endpoint.reloadIfChanged() { logger.info("reloaded the certificates", metadata: ["router.address": "\(address)"]) }
-            } catch {
+            let (reloaded, failed) = endpoint.reloadIfChanged()
+            for file in reloaded { logger.info("reloaded the certificate", metadata: ["router.address": "\(address)", "router.cert": "\(file)"]) }
+            for error in failed {
                 logger.error("the changed certificate files do not load; the ones before keep serving", metadata: ["router.address": "\(address)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Every HTTPS address's certificates as loaded (`GET /v1/certificates`).
+    public func certificates() -> [CertificateInfo] {
+        tlsEndpoints.sorted { $0.key.description < $1.key.description }.flatMap { $0.value.certificates() }
     }
 
     func bind(_ address: ListenAddress, tls: TLSEndpoint? = nil) async throws -> Bound {

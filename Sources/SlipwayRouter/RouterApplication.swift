@@ -143,6 +143,7 @@ public enum RouterApplication {
         }
         router.get("/metrics") { _, _ in await metricsResponse(proxy) }
         router.get("/v1/held") { _, _ -> Response in jsonResponse(proxy.held()) }
+        router.get("/v1/certificates") { _, _ -> Response in jsonResponse(await proxy.certificates()) }
         router.get("/v1/addresses") { _, _ -> Response in
             let bound = await proxy.boundAddresses().mapValues(\.description)
             return jsonResponse(bound)

@@ -68,6 +68,7 @@ public enum APIRoutes {
             return APIResponse.json(try await engine.routing.restart(actor: body.by))
         }
         v1.get("locks") { _, _ in APIResponse.json(try engine.reports.locks()) }
+        v1.get("certificates") { _, _ in APIResponse.json(try await engine.routing.certificates()) }
         v1.post("locks/release") { request, context in
             let body = try await context.attributed(APIResponse.decode(EnvironmentRequest.self, from: request))
             let released = try await engine.releaseLock(environment: body.environment, actor: body.by)

@@ -110,12 +110,19 @@ struct EdgeTLSTests {
                     }
                 }
                 _ = try await poll(within: .seconds(10)) { tally.counts.withLock { $0.ok } > 20 ? true : nil }
-                // Replaced the way tools do it: written beside, renamed over (the key first, then the certificate).
+                // Replaced the way tools do it: written beside, renamed over; the key first. Until the certificate
+                // follows, the pair does not load: the old one keeps serving and the error is reported.
                 try FileManager.default.copyItem(atPath: new.keyFile, toPath: served.key + ".new")
+                #expect(rename(served.key + ".new", served.key) == 0)
+                let error = try await poll(within: .seconds(10)) { await proxy.certificates().first?.error }
+                #expect(error.contains("does not belong to the certificate"), "\(error)")
+                #expect((try? await onlyNew.request("GET", endpoint, path: "/")) == nil, "the old certificate still serves")
                 try FileManager.default.copyItem(atPath: new.certFile, toPath: served.cert + ".new")
-                #expect(rename(served.key + ".new", served.key) == 0 && rename(served.cert + ".new", served.cert) == 0)
+                #expect(rename(served.cert + ".new", served.cert) == 0)
                 let switched = try await poll(within: .seconds(10)) { (try? await onlyNew.request("GET", endpoint, path: "/"))?.status == 200 ? true : nil }
                 #expect(switched)
+                let now = await proxy.certificates().first
+                #expect(now?.error == nil && now?.issuer?.contains("Slipway new CA") == true, "\(String(describing: now))")
                 let before = tally.counts.withLock { $0.ok }
                 _ = try await poll(within: .seconds(10)) { tally.counts.withLock { $0.ok } > before + 20 ? true : nil }
                 tally.stop.store(true, ordering: .relaxed)

@@ -70,3 +70,20 @@ import Testing
         #expect(Self.plain(redirect: false).hstsLine == nil)
     }
 }
+
+/// The built-in `certificate-expiring` alert's decision, with the time given.
+@Suite struct CertificateExpiryTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func firesWithinFourteenDaysAndOnceExpired() {
+        let day = 86_400.0
+        let fine = CertificateExpiry.judge(hosts: ["shop.example.com"], file: "/c.pem", notAfter: Self.now + 20 * day, now: Self.now)
+        #expect(!fine.firing && fine.summary.contains("valid until"))
+        let soon = CertificateExpiry.judge(hosts: ["shop.example.com"], file: "/c.pem", notAfter: Self.now + 10.5 * day, now: Self.now)
+        #expect(soon.firing && soon.summary.contains("shop.example.com (/c.pem) expires at") && soon.summary.contains("in 10 day(s)"), "\(soon.summary)")
+        let edge = CertificateExpiry.judge(hosts: [], file: "/c.pem", notAfter: Self.now + 14 * day, now: Self.now)
+        #expect(!edge.firing, "exactly 14 days left: not yet")
+        let gone = CertificateExpiry.judge(hosts: [], file: "/c.pem", notAfter: Self.now - 1, now: Self.now)
+        #expect(gone.firing && gone.summary.contains("/c.pem") && gone.summary.contains("expired"), "\(gone.summary)")
+    }
+}

@@ -17,6 +17,7 @@ public struct AlertSettings: Sendable, Equatable {
     public enum BuiltIn: String, Sendable, Equatable, CaseIterable {
         case backupFailed = "backup-failed", verifyFailed = "verify-failed", drillFailed = "drill-failed"
         case drillOverRTO = "drill-over-rto", crashLoop = "crash-loop", automaticRollback = "automatic-rollback"
+        case certificateExpiring = "certificate-expiring"
     }
 
     public init(name: String, rule: Rule, pendingFor: Duration = .zero, keepFiringFor: Duration = .zero, severity: Severity,
@@ -43,6 +44,7 @@ public struct AlertSettings: Sendable, Equatable {
             AlertSettings(name: BuiltIn.crashLoop.rawValue, rule: rule("restarts > 3 in 10m"), severity: .p1, builtIn: .crashLoop),
             AlertSettings(name: BuiltIn.automaticRollback.rawValue, rule: rule("value > 0"), keepFiringFor: .seconds(600), severity: .p1,
                           builtIn: .automaticRollback),
+            AlertSettings(name: BuiltIn.certificateExpiring.rawValue, rule: rule("value > 0"), severity: .p1, builtIn: .certificateExpiring),
         ]
     }()
 }

@@ -65,6 +65,11 @@ extension Reports {
         p.family("slipway_backups", "gauge", "Backups kept.", backupCount)
         p.family("slipway_backup_age_seconds", "gauge", "Age of the newest backup.", backupAge)
         p.family("slipway_drill_rto_seconds", "gauge", "Restore time measured by the last drill.", rto)
+        // Only when some environment serves HTTPS (the router is not asked otherwise).
+        if cfg.environments.values.contains(where: { $0.router.tls != nil }), let certs = try? await router.certificates() {
+            p.family("slipway_certificate_expiry_seconds", "gauge", "Seconds until the served certificate's notAfter, per host.",
+                     certs.flatMap { c in c.shownHosts.compactMap { host in c.notAfter.map { ([("environment", c.environment), ("host", host)], $0.timeIntervalSince(now)) } } })
+        }
         let alertStates = ((try? store.signals.alertStates()) ?? [:]).values
         p.family("slipway_alerts_firing", "gauge", "Alerts firing, by severity.", Severity.allCases.map { sev in
             ([("severity", sev.rawValue)], Double(alertStates.filter { $0.info.state == .firing && $0.info.severity == sev }.count))

@@ -62,6 +62,11 @@ public actor Routing: FeatureObject {
         do { try await push() } catch { logger.error("cannot push the route table", metadata: ["error": "\(error)"]) }
     }
 
+    /// The certificates the router serves over HTTPS, as it loaded them (`slipway certs`).
+    public nonisolated func certificates() async throws(SlipwayError) -> [CertificateInfo] {
+        try await router.certificates()
+    }
+
     /// Waits until the router reports no request in flight on `pool` of `environment`, or `timeout`.
     nonisolated func waitForDrain(environment: String, pool: String, timeout: Duration) async -> Int {
         let deadline = ContinuousClock.now + timeout

@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
 import NIOSSL
+import SwiftASN1
+import X509
 import SlipwayCore
 import Synchronization
 
@@ -10,6 +12,8 @@ import Synchronization
 final class TLSEndpoint: Sendable {
     /// One environment's certificate on this address.
     struct Source: Equatable, Sendable {
+        /// The environment (listener) whose certificate it is.
+        var listener: String
         var certFile: String
         var keyFile: String
         /// Its route's hosts (empty: every host).
@@ -22,11 +26,14 @@ final class TLSEndpoint: Sendable {
         let key: NIOSSLPrivateKey
         /// What the files looked like when read (size and modification time of both).
         let signature: [Int64]
+        let loadedAt: Date
     }
 
     private struct State: Sendable {
         var loaded: [Loaded] = []
         var context: NIOSSLContext?
+        /// Per certificate file: the files' signature that did not load, and why (not tried again until they change).
+        var failed: [String: (signature: [Int64], error: String)] = [:]
     }
 
     let address: ListenAddress
@@ -36,9 +43,6 @@ final class TLSEndpoint: Sendable {
 
     /// The context a connection accepted now handshakes with.
     var context: NIOSSLContext? { state.withLock { $0.context } }
-
-    /// The files' current certificates (nil where none is loaded), for `certs` and the tests.
-    var certificates: [Loaded] { state.withLock { $0.loaded } }
 
     /// Takes the address's certificates as the table names them; files already loaded and unchanged are
     /// not read again. Throws (changing nothing) when a file cannot be read or parsed, or a key does not
@@ -61,17 +65,56 @@ final class TLSEndpoint: Sendable {
         return next
     }
 
-    /// Reads the files again where they changed; whether anything was swapped. A pair that does not load
-    /// (a certificate renewed before its key, say) keeps the old one serving until the next look.
-    func reloadIfChanged() throws(SlipwayError) -> Bool {
-        let current = state.withLock { $0.loaded }
-        guard current.contains(where: { $0.signature != Self.signature($0.source) }) else { return false }
+    /// Reads the files again where they changed: the certificates swapped in, and the errors of pairs that do
+    /// not load (a certificate renewed before its key, say), which keep the old one serving and are not tried
+    /// again until their files change once more.
+    func reloadIfChanged() -> (reloaded: [String], failed: [String]) {
+        let (current, failed) = state.withLock { ($0.loaded, $0.failed) }
         var next: [Loaded] = []
+        var reloaded: [String] = [], errors: [String] = []
+        var stillFailed = failed
         for old in current {
-            next.append(old.signature == Self.signature(old.source) ? old : try Self.load(old.source))
+            let now = Self.signature(old.source)
+            guard now != old.signature, failed[old.source.certFile]?.signature != now else {
+                next.append(old)
+                continue
+            }
+            do {
+                next.append(try Self.load(old.source))
+                reloaded.append(old.source.certFile)
+                stillFailed[old.source.certFile] = nil
+            } catch {
+                next.append(old)
+                stillFailed[old.source.certFile] = (now, error.description)
+                errors.append(error.description)
+            }
         }
-        try install(next)
-        return true
+        if !reloaded.isEmpty {
+            do { try install(next) } catch {
+                errors.append(error.description)
+                reloaded = []
+            }
+        }
+        state.withLock { $0.failed = stillFailed }
+        return (reloaded, errors)
+    }
+
+    /// What each environment's certificate on this address is, as loaded, with a reload's error.
+    func certificates() -> [CertificateInfo] {
+        let (loaded, failed) = state.withLock { ($0.loaded, $0.failed) }
+        return loaded.map { l in
+            var info = CertificateInfo(environment: l.source.listener, address: "\(address)", hosts: l.source.hosts, certFile: l.source.certFile,
+                                       loadedAt: l.loadedAt, error: failed[l.source.certFile]?.error)
+            if let leaf = l.chain.first, let der = try? leaf.toDERBytes(), let parsed = try? Certificate(derEncoded: der) {
+                info.subject = parsed.subject.description
+                info.issuer = parsed.issuer.description
+                info.notBefore = parsed.notValidBefore
+                info.notAfter = parsed.notValidAfter
+                let san: SubjectAlternativeNames? = (try? parsed.extensions.subjectAlternativeNames) ?? nil
+                info.names = (san.map(Array.init) ?? []).compactMap { name -> String? in if case .dnsName(let n) = name { n } else { nil } }
+            }
+            return info
+        }
     }
 
     func install(_ loaded: [Loaded]) throws(SlipwayError) {
@@ -121,7 +164,7 @@ final class TLSEndpoint: Sendable {
         } catch {
             throw SlipwayError(.failed, "the private key \(source.keyFile) does not belong to the certificate \(source.certFile)", cause: error)
         }
-        return Loaded(source: source, chain: chain, key: key, signature: signature)
+        return Loaded(source: source, chain: chain, key: key, signature: signature, loadedAt: Date())
     }
 
     /// Size, modification time (ns) and inode of both files: a rename over the file or a write in place both change it.
