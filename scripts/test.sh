@@ -24,20 +24,33 @@ fi
 
 swift build --build-tests
 
+started=$SECONDS
+unit_pid=
+if [ $# -eq 0 ]; then
+  # The unit tests (Tests/SlipwayUnitTests: no daemon, no process, no socket, no service) side by side,
+  # while the services start.
+  unit_log=$(mktemp)
+  swift test --skip-build --filter SlipwayUnitTests >"$unit_log" 2>&1 &
+  unit_pid=$!
+fi
 # Start PostgreSQL, MariaDB and moto_server on free ports; the tests read SLIPWAY_TEST_* and never skip here.
 source scripts/test-services.sh
 trap stop_test_services EXIT
 export SLIPWAY_TEST_REQUIRE_SERVICES=1
 # The tests start the real `slipway` binary (router process) and `demo-app` from this build.
 export SLIPWAY_TEST_BIN="$(swift build --show-bin-path)"
-started=$SECONDS
 if [ $# -gt 0 ]; then
   swift test --skip-build --no-parallel "$@"
 else
-  # The unit tests (Tests/SlipwayUnitTests: no daemon, no process, no socket) side by side.
-  swift test --skip-build --filter SlipwayUnitTests
+  unit_status=0
+  wait "$unit_pid" || unit_status=$?
+  cat "$unit_log"; rm -f "$unit_log"
+  [ "$unit_status" -eq 0 ] || { echo "unit tests failed" >&2; exit "$unit_status"; }
+  echo "unit tests and the services' start took $((SECONDS - started)) s"
+  daemon_started=$SECONDS
   # The rest one at a time: they run a real daemon, its router process and app instances with health
   # deadlines; run side by side on a 2-core machine they starve each other and deadlines fail.
   swift test --skip-build --no-parallel --skip SlipwayUnitTests
+  echo "daemon tests took $((SECONDS - daemon_started)) s"
 fi
-echo "tests took $((SECONDS - started)) s"
+echo "tests took $((SECONDS - started)) s (services' start included)"

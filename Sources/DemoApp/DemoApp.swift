@@ -24,11 +24,14 @@ public enum DemoApp {
         public var liveFailAfterS: Double?
         /// `fail_rate` applies only from this long after the start on (a release that goes bad after the switch).
         public var failAfterS: Double?
+        /// `ready_after_ms` applies only to instances in this slot or above (`SLIPWAY_INSTANCE` ends in the slot):
+        /// a release whose first instances are ready at once and whose added ones warm up slowly.
+        public var slowFromSlot: Int?
 
         enum CodingKeys: String, CodingKey {
             case ready
             case readyAfterMs = "ready_after_ms"
-            case failRate = "fail_rate", latencyMs = "latency_ms", crashAfterS = "crash_after_s", liveFailAfterS = "live_fail_after_s", failAfterS = "fail_after_s"
+            case failRate = "fail_rate", latencyMs = "latency_ms", crashAfterS = "crash_after_s", liveFailAfterS = "live_fail_after_s", failAfterS = "fail_after_s", slowFromSlot = "slow_from_slot"
         }
 
         public init() {}
@@ -41,6 +44,7 @@ public enum DemoApp {
             crashAfterS = try c.decodeIfPresent(Double.self, forKey: .crashAfterS)
             liveFailAfterS = try c.decodeIfPresent(Double.self, forKey: .liveFailAfterS)
             failAfterS = try c.decodeIfPresent(Double.self, forKey: .failAfterS)
+            slowFromSlot = try c.decodeIfPresent(Int.self, forKey: .slowFromSlot)
         }
     }
 
@@ -89,7 +93,9 @@ public enum DemoApp {
             }
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
-        let readyAt = ContinuousClock.now + .milliseconds(settings.readyAfterMs)
+        let slot = instance.split(separator: "-").last.flatMap { Int($0) } ?? 0
+        let warmUp = settings.slowFromSlot.map { slot >= $0 } ?? true ? settings.readyAfterMs : 0
+        let readyAt = ContinuousClock.now + .milliseconds(warmUp)
         router.get("/health/ready") { _, _ -> Response in
             guard settings.ready else {
                 return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready (demo-app.json says ready: false)\n")))

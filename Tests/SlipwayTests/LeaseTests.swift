@@ -71,7 +71,8 @@ struct LeaseTests {
         let s = try Sandbox(deadline: "10s")
         try await s.withDaemon { daemon in
             daemon.engine.setLeaseSettings(LeaseSettings(ttl: 1, heartbeat: .milliseconds(100)))
-            _ = try await s.release("v1", readyAfterMs: 3000)
+            // The first two instances are ready at once; the one the scale adds warms up for 3 s.
+            _ = try await s.release("v1", readyAfterMs: 3000, settings: "\"slow_from_slot\": 2")
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
             let scaling = Task { () async throws -> EnvironmentStatus in
                 try await s.client.post("/v1/scale", ScaleRequest(environment: nil, instances: 3, actor: "t"))
@@ -101,7 +102,8 @@ struct LeaseTests {
     func aFailedScaleKeepsTheInstanceCount() async throws {
         let s = try Sandbox(deadline: "5s")
         try await s.withDaemon { _ in
-            _ = try await s.release("v1", readyAfterMs: 1500)
+            // The first two instances are ready at once; the ones a scale adds warm up for 1.5 s.
+            _ = try await s.release("v1", readyAfterMs: 1500, settings: "\"slow_from_slot\": 2")
             _ = try await s.release("v2")
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
             // The health deadline shrinks below v1's warm-up: new v1 instances cannot become ready in time.
@@ -123,7 +125,8 @@ struct LeaseTests {
     func aDeployDoesNotReleaseALockItNoLongerHolds() async throws {
         let s = try Sandbox(deadline: "5s")
         try await s.withDaemon { _ in
-            _ = try await s.release("v1", readyAfterMs: 3000)
+            // v1's first two instances are ready at once; the one a scale adds warms up for 3 s.
+            _ = try await s.release("v1", readyAfterMs: 3000, settings: "\"slow_from_slot\": 2")
             _ = try await s.release("v2", readyAfterMs: 1000)
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
             let d2 = try await s.deploy("v2")
