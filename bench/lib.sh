@@ -29,3 +29,19 @@ stop_slipway() {
     case "$(readlink "/proc/$p/cwd" 2>/dev/null)" in "$WORK"/*) kill "$p" 2>/dev/null || true ;; esac
   done
 }
+
+# wrk_summary OUTPUT: wrk's --latency summary → "req/s p50_ms p99_ms non2xx socket_errors"
+wrk_summary() {
+  python3 - "$1" <<'PY'
+import re, sys
+t = sys.argv[1]
+def ms(v):
+    n, u = float(re.match(r"([\d.]+)", v).group(1)), re.search(r"(us|ms|s)$", v).group(1)
+    return n / 1000 if u == "us" else n * 1000 if u == "s" else n
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+p50 = ms(re.search(r"^\s*50%\s+(\S+)", t, re.M).group(1)); p99 = ms(re.search(r"^\s*99%\s+(\S+)", t, re.M).group(1))
+non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", t)) else 0
+errs = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
+print(f"{rps:.0f} {p50:.3f} {p99:.3f} {non2xx} {errs}")
+PY
+}

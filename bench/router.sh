@@ -48,24 +48,12 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"
 }
 trap cleanup EXIT
-. bench/lib.sh  # free_port
+. bench/lib.sh  # free_port, wrk_summary
 wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "nothing answers on port $1 ($2)" >&2; return 1; }
 
 # wrk's summary → "req/s p50_ms p99_ms non2xx socket_errors"
 run_wrk() {
-  local out; out=$("${CPU1[@]}" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$1/" 2>&1)
-  python3 - "$out" <<'PY'
-import re, sys
-t = sys.argv[1]
-def ms(v):
-    n, u = float(re.match(r"([\d.]+)", v).group(1)), re.search(r"(us|ms|s)$", v).group(1)
-    return n / 1000 if u == "us" else n * 1000 if u == "s" else n
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-p50 = ms(re.search(r"^\s*50%\s+(\S+)", t, re.M).group(1)); p99 = ms(re.search(r"^\s*99%\s+(\S+)", t, re.M).group(1))
-non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", t)) else 0
-errs = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
-print(f"{rps:.0f} {p50:.3f} {p99:.3f} {non2xx} {errs}")
-PY
+  wrk_summary "$("${CPU1[@]}" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$1/" 2>&1)"
 }
 
 if [ "$SWITCHES" -eq 0 ]; then

@@ -2,6 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOHTTP2
+import NIOTLS
 import SlipwayCore
 import Synchronization
 #if canImport(Glibc)
@@ -147,12 +149,33 @@ public actor ProxyServer {
         Glibc.close(b.descriptor)
     }
 
+    /// After the handshake: HTTP/2 when the client chose `h2` (each stream a `ClientConnection` behind an
+    /// `HTTP2Bridge`), HTTP/1.1 otherwise.
+    nonisolated static func protocolNegotiation(address: ListenAddress, state: RouteState, pools: UpstreamPools) -> ApplicationProtocolNegotiationHandler {
+        ApplicationProtocolNegotiationHandler { result, channel in
+            channel.eventLoop.makeCompletedFuture {
+                if case .negotiated("h2") = result {
+                    _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                        mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
+                        stream.eventLoop.makeCompletedFuture {
+                            try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                            try stream.pipeline.syncOperations.addHandler(HTTP2Bridge())
+                            try stream.pipeline.syncOperations.addHandler(ClientConnection(address: address, state: state, pool: pools.pool(for: stream.eventLoop)))
+                        }
+                    }
+                } else {
+                    try channel.pipeline.syncOperations.addHandler(ClientConnection(address: address, state: state, pool: pools.pool(for: channel.eventLoop)))
+                }
+            }
+        }
+    }
+
     /// Each HTTPS address's certificate sources, in the table's order.
     static func tlsSources(_ table: RouteTable) -> [ListenAddress: [TLSEndpoint.Source]] {
         var out: [ListenAddress: [TLSEndpoint.Source]] = [:]
         for l in table.listeners {
             guard let tls = l.tls else { continue }
-            out[tls.listen, default: []].append(.init(listener: l.name, certFile: tls.certFile, keyFile: tls.keyFile, hosts: l.route?.hosts ?? []))
+            out[tls.listen, default: []].append(.init(listener: l.name, certFile: tls.certFile, keyFile: tls.keyFile, hosts: l.route?.hosts ?? [], http2: tls.http2))
         }
         return out
     }
@@ -189,12 +212,14 @@ public actor ProxyServer {
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        if let tls {
-                            // The certificates as of this accept: a reload changes the next handshakes, not this one.
-                            guard let context = tls.context else { throw SlipwayError(.failed, "no certificate for \(address)") }
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                        guard let tls else {
+                            try channel.pipeline.syncOperations.addHandler(ClientConnection(address: address, state: state, pool: pools.pool(for: channel.eventLoop)))
+                            return
                         }
-                        try channel.pipeline.syncOperations.addHandler(ClientConnection(address: address, state: state, pool: pools.pool(for: channel.eventLoop)))
+                        // The certificates as of this accept: a reload changes the next handshakes, not this one.
+                        guard let context = tls.context else { throw SlipwayError(.failed, "no certificate for \(address)") }
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                        try channel.pipeline.syncOperations.addHandler(Self.protocolNegotiation(address: address, state: state, pools: pools))
                     }
                 }
                 .withBoundSocket(fd).get()

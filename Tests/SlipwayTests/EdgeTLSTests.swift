@@ -20,9 +20,9 @@ struct EdgeTLSTests {
         return dir
     }
 
-    /// curl's answer: status line, headers and body (`-i`), names resolved to 127.0.0.1.
+    /// curl's answer: status line, headers and body (`-i`), names resolved to 127.0.0.1; HTTP/1.1 unless `extra` asks for `--http2`.
     static func curl(_ url: String, resolve: [String], ca: String?, extra: [String] = []) throws -> String {
-        let args = ["-sS", "-i", "--max-time", "10"] + (ca.map { ["--cacert", $0] } ?? []) + resolve.flatMap { ["--resolve", "\($0):127.0.0.1"] } + extra + [url]
+        let args = ["-sS", "-i", "--max-time", "10"] + (extra.contains("--http2") ? [] : ["--http1.1"]) + (ca.map { ["--cacert", $0] } ?? []) + resolve.flatMap { ["--resolve", "\($0):127.0.0.1"] } + extra + [url]
         return try RouterTests.curl(args)
     }
 
@@ -38,7 +38,7 @@ struct EdgeTLSTests {
             func address(_ port: Int) -> ListenAddress { ListenAddress(host: "127.0.0.1", port: port) }
             var shop = ListenerTable(name: "shop", listen: address(plain), pools: [Pool(name: "v1", backends: [Backend(port: a.port)])])
             shop.route = RouteMatch(hosts: ["shop.test"])
-            shop.tls = RouterTLS(listen: address(secure), certFile: shopCert.certFile, keyFile: shopCert.keyFile, redirect: true, hstsSeconds: 86_400)
+            shop.tls = RouterTLS(listen: address(secure), certFile: shopCert.certFile, keyFile: shopCert.keyFile, redirect: true, hstsSeconds: 86_400, http2: true)
             var preview = ListenerTable(name: "preview", listen: address(plain), pools: [Pool(name: "v1", backends: [Backend(port: b.port)])])
             preview.route = RouteMatch(hosts: ["*.preview.test"])
             preview.tls = RouterTLS(listen: address(secure), certFile: previewCert.certFile, keyFile: previewCert.keyFile, redirect: false)
@@ -63,6 +63,17 @@ struct EdgeTLSTests {
                 #expect(!challenge.hasPrefix("HTTP/1.1 308") && challenge.hasPrefix("HTTP/1.1 404"), "answered by the instance: \(challenge)")
                 let plainPreview = try Self.curl("http://pr-7.preview.test:\(plain)/", resolve: ["pr-7.preview.test:\(plain)"], ca: nil)
                 #expect(plainPreview.hasSuffix("backend b\n"), "\(plainPreview)")
+                // HTTP/2 when the client offers it (ALPN), HTTP/1.1 when it does not; bodies both ways over h2.
+                let h2 = try Self.curl("https://shop.test:\(secure)/", resolve: ["shop.test:\(secure)"], ca: shopCert.caFile, extra: ["--http2"])
+                #expect(h2.hasPrefix("HTTP/2 200") && h2.hasSuffix("backend a\n") && h2.contains("strict-transport-security: max-age=86400"), "\(h2)")
+                let h1 = try Self.curl("https://shop.test:\(secure)/", resolve: ["shop.test:\(secure)"], ca: shopCert.caFile, extra: ["--http1.1"])
+                #expect(h1.hasPrefix("HTTP/1.1 200") && h1.hasSuffix("backend a\n"), "\(h1)")
+                let upload = try Self.curl("https://shop.test:\(secure)/echo", resolve: ["shop.test:\(secure)"], ca: shopCert.caFile,
+                                           extra: ["--http2", "-X", "POST", "--data-binary", String(repeating: "x", count: 100_000)])
+                #expect(upload.hasSuffix("a got 100000 bytes sum \(100_000 * 120 % 1_000_003)\n"), "\(upload.suffix(200))")
+                let download = try RouterTests.curl(["-sS", "--http2", "--cacert", shopCert.caFile, "--resolve", "shop.test:\(secure):127.0.0.1",
+                                                     "-o", "/dev/null", "-w", "%{http_version} %{http_code} %{size_download}", "https://shop.test:\(secure)/big"])
+                #expect(download == "2 200 \(160 * 64 * 1024)", "\(download)")
                 // A name no route claims: 404 from the router, naming nothing internal.
                 let unknown = try Self.curl("https://elsewhere.test:\(secure)/", resolve: ["elsewhere.test:\(secure)"], ca: nil, extra: ["-k"])
                 #expect(unknown.hasPrefix("HTTP/1.1 404") && !unknown.contains("shop") && !unknown.contains("preview"), "\(unknown)")

@@ -20,10 +20,10 @@ import Testing
     }
 
     @Test func httpsFromFilesWithRedirectAndHSTS() throws {
-        let cfg = try Self.parse("{ listen: 0.0.0.0:8080, listen_tls: 0.0.0.0:8443, tls: { cert: tls/cert.pem, key: tls/key.pem }, hsts: 180d }")
+        let cfg = try Self.parse("{ listen: 0.0.0.0:8080, listen_tls: 0.0.0.0:8443, tls: { cert: tls/cert.pem, key: tls/key.pem }, hsts: 180d, http2: true }")
         let tls = try #require(cfg.environments["production"]?.router.tls)
         #expect(tls == RouterTLS(listen: ListenAddress(host: "0.0.0.0", port: 8443), certFile: Self.directory + "/tls/cert.pem",
-                                 keyFile: Self.directory + "/tls/key.pem", redirect: true, hstsSeconds: 180 * 86_400))
+                                 keyFile: Self.directory + "/tls/key.pem", redirect: true, hstsSeconds: 180 * 86_400, http2: true))
         let noRedirect = try Self.parse("{ listen_tls: 127.0.0.1:8443, tls: { cert: tls/cert.pem, key: tls/key.pem }, redirect_https: false }")
         #expect(noRedirect.environments["production"]?.router.tls?.redirect == false)
         #expect(try Self.parse("{ tls: off }").environments["production"]?.router.tls == nil)
@@ -41,6 +41,7 @@ import Testing
         ("{ listen_tls: 127.0.0.1:8443, tls: files }", "", "router.tls: expected off, acme or { cert: FILE, key: FILE }, got 'files'"),
         ("{ redirect_https: true }", "", "router.redirect_https: redirects to HTTPS need router.tls and router.listen_tls"),
         ("{ hsts: 1y }", "", "router.hsts: expected a duration"),
+        ("{ http2: true }", "", "router.http2: HTTP/2 is offered over HTTPS (ALPN): it needs router.tls and router.listen_tls"),
         ("{ hsts: 30d }", "", "router.hsts: HSTS is sent over HTTPS: it needs router.tls and router.listen_tls"),
         ("{ listen: 127.0.0.1:8443, listen_tls: 127.0.0.1:8443, tls: { cert: tls/cert.pem, key: tls/key.pem } }", "",
          "router.listen_tls: 127.0.0.1:8443 is router.listen too; HTTPS needs an address of its own"),

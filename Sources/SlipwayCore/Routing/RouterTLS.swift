@@ -10,8 +10,11 @@ public struct RouterTLS: Codable, Sendable, Equatable {
     public var redirect: Bool
     /// `Strict-Transport-Security: max-age=` on HTTPS answers (nil: none).
     public var hstsSeconds: Int64?
+    /// `router.http2`: ALPN offers `h2` on its HTTPS address (each stream bridged to the HTTP/1.1 path).
+    public var http2: Bool
 
-    public init(listen: ListenAddress, certFile: String, keyFile: String, redirect: Bool = true, hstsSeconds: Int64? = nil) {
+    public init(listen: ListenAddress, certFile: String, keyFile: String, redirect: Bool = true, hstsSeconds: Int64? = nil, http2: Bool = false) {
+        self.http2 = http2
         self.listen = listen
         self.certFile = certFile
         self.keyFile = keyFile
@@ -23,7 +26,17 @@ public struct RouterTLS: Codable, Sendable, Equatable {
     public static let acmeChallengePrefix = "/.well-known/acme-challenge/"
 
     enum CodingKeys: String, CodingKey {
-        case listen, redirect
+        case listen, redirect, http2
         case certFile = "cert_file", keyFile = "key_file", hstsSeconds = "hsts_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decode(ListenAddress.self, forKey: .listen)
+        certFile = try c.decode(String.self, forKey: .certFile)
+        keyFile = try c.decode(String.self, forKey: .keyFile)
+        redirect = try c.decodeIfPresent(Bool.self, forKey: .redirect) ?? true
+        hstsSeconds = try c.decodeIfPresent(Int64.self, forKey: .hstsSeconds)
+        http2 = try c.decodeIfPresent(Bool.self, forKey: .http2) ?? false
     }
 }

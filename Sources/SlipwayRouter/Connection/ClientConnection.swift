@@ -213,6 +213,9 @@ final class ClientConnection: ChannelInboundHandler {
         if on { readBlocks.insert(reason) } else { readBlocks.remove(reason) }
         if before != readBlocks.isEmpty {
             try? context.channel.syncOptions?.setOption(.autoRead, value: readBlocks.isEmpty)
+            // An HTTP/2 stream's channel does not read again by itself when autoRead comes back on (a socket's
+            // does); asking once more is harmless for a socket.
+            if readBlocks.isEmpty { context.read() }
         }
     }
 

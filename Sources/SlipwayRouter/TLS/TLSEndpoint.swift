@@ -18,6 +18,8 @@ final class TLSEndpoint: Sendable {
         var keyFile: String
         /// Its route's hosts (empty: every host).
         var hosts: [String]
+        /// Offer `h2` (ALPN).
+        var http2 = false
     }
 
     struct Loaded: Sendable {
@@ -125,13 +127,14 @@ final class TLSEndpoint: Sendable {
         }
     }
 
-    /// TLS 1.2 and 1.3, ALPN `http/1.1`; with several certificates SNI picks one per handshake.
+    /// TLS 1.2 and 1.3, ALPN `http/1.1` (and `h2` first with `router.http2`); with several certificates SNI picks one per handshake.
     static func context(for loaded: [Loaded]) throws(SlipwayError) -> NIOSSLContext? {
         guard let first = loaded.first else { return nil }
         var config = TLSConfiguration.makeServerConfiguration(certificateChain: first.chain.map { .certificate($0) }, privateKey: .privateKey(first.key))
         config.minimumTLSVersion = .tlsv12
         config.maximumTLSVersion = .tlsv13
-        config.applicationProtocols = ["http/1.1"]
+        // `h2` when an environment on the address asks for it (`router.http2`).
+        config.applicationProtocols = loaded.contains { $0.source.http2 } ? ["h2", "http/1.1"] : ["http/1.1"]
         if loaded.count > 1 {
             let hosts = loaded.map(\.source.hosts)
             config.sslContextCallback = { values, promise in

@@ -20,6 +20,7 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Standalone: HOST:PORT to serve HTTPS on (with --cert and --key)") var listenTls: String?
     @Option(help: "Standalone: the PEM certificate chain for --listen-tls (reloaded when it changes)") var cert: String?
     @Option(help: "Standalone: the PEM private key for --listen-tls") var key: String?
+    @Flag(help: "Standalone: offer HTTP/2 on --listen-tls (ALPN h2)") var http2 = false
 
     func validate() throws {
         if control == nil && listen == nil { throw ValidationError("pass --control SOCKET (driven by the daemon) or --listen HOST:PORT with --upstream HOST:PORT") }
@@ -33,6 +34,7 @@ struct RouterCommand: AsyncParsableCommand {
         if (listenTls != nil) != (cert != nil) || (cert != nil) != (key != nil) {
             throw ValidationError("--listen-tls, --cert and --key go together: HTTPS needs an address, a certificate chain and its key")
         }
+        if http2 && listenTls == nil { throw ValidationError("--http2 is offered over HTTPS: pass --listen-tls, --cert and --key too") }
         if listen == nil && listenTls != nil { throw ValidationError("--listen-tls applies to a standalone router (--listen); set router.listen_tls and router.tls in slipway.yml otherwise") }
         if listen == nil && (noForwardedHeaders || noRequestIdHeader || !host.isEmpty) {
             throw ValidationError("--no-forwarded-headers, --no-request-id-header and --host apply to a standalone router (--listen); set router.forwarded_headers / router.request_id_header / router.hosts in slipway.yml otherwise")
@@ -50,7 +52,7 @@ struct RouterCommand: AsyncParsableCommand {
             if !host.isEmpty { listener.route = RouteMatch(hosts: host) }
             if let listenTls, let tlsAddress = ListenAddress(parsing: listenTls), let cert, let key {
                 func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p }
-                listener.tls = RouterTLS(listen: tlsAddress, certFile: absolute(cert), keyFile: absolute(key), redirect: false)
+                listener.tls = RouterTLS(listen: tlsAddress, certFile: absolute(cert), keyFile: absolute(key), redirect: false, http2: http2)
             }
             table = RouteTable(generation: 1, listeners: [listener])
         }

@@ -8,7 +8,7 @@ enum RouterSection {
         var router = RouterSettings(listen: ListenAddress(host: "127.0.0.1", port: 8080))
         if let rnode = node, let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout", "connect_timeout", "response_timeout", "idle_timeout",
                                                                                 "forwarded_headers", "request_id_header", "hosts", "path", "strip_prefix",
-                                                                                "listen_tls", "tls", "acme", "redirect_https", "hsts"]) {
+                                                                                "listen_tls", "tls", "acme", "redirect_https", "hsts", "http2"]) {
             var route = RouteMatch()
             for e in r {
                 let path = "router.\(e.key)"
@@ -54,7 +54,7 @@ enum RouterSection {
         return router
     }
 
-    static let tlsKeys: Set<String> = ["listen_tls", "tls", "acme", "redirect_https", "hsts"]
+    static let tlsKeys: Set<String> = ["listen_tls", "tls", "acme", "redirect_https", "hsts", "http2"]
 
     /// `listen_tls`, `tls` (`off`, or `{ cert: FILE, key: FILE }`), `redirect_https` (default true) and `hsts`: each
     /// needs the others it depends on, and every mistake names its key.
@@ -99,6 +99,11 @@ enum RouterSection {
             if let d = reader.duration(n, "router.hsts") { hsts = d.components.seconds }
             if tlsOff { reader.problem(n, "router.hsts", "HSTS is sent over HTTPS: it needs router.tls and router.listen_tls") }
         }
+        var http2 = false
+        if let n = entry("http2") {
+            http2 = reader.bool(n, "router.http2") ?? false
+            if tlsOff { reader.problem(n, "router.http2", "HTTP/2 is offered over HTTPS (ALPN): it needs router.tls and router.listen_tls") }
+        }
         if let n = entry("tls"), !tlsOff, entry("listen_tls") == nil {
             reader.problem(n, "router.tls", "tls needs router.listen_tls: the HTTPS address, like 0.0.0.0:443")
         }
@@ -106,6 +111,6 @@ enum RouterSection {
             reader.problem(n, "router.listen_tls", "an HTTPS address needs a certificate: add router.tls: { cert: FILE, key: FILE }")
         }
         guard let address, let files else { return nil }
-        return RouterTLS(listen: address, certFile: files.cert, keyFile: files.key, redirect: redirect, hstsSeconds: hsts)
+        return RouterTLS(listen: address, certFile: files.cert, keyFile: files.key, redirect: redirect, hstsSeconds: hsts, http2: http2)
     }
 }
