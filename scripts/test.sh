@@ -24,6 +24,8 @@ fi
 
 swift build --build-tests
 
+# A process that crashes prints its backtrace (the router's, into its log) rather than dying silently.
+export SWIFT_BACKTRACE="enable=yes,interactive=no"
 started=$SECONDS
 unit_pid=
 if [ $# -eq 0 ]; then

@@ -63,7 +63,7 @@ public struct RouterController: Sendable {
         }
         let argv = [executable] + arguments
         let child = try ProcessSpawner.spawn(argv: argv, directory: (stateFile as NSString).deletingLastPathComponent,
-                                             environment: ProcessInfo.processInfo.environment.filter { $0.key == "PATH" || $0.key == "HOME" },
+                                             environment: ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "SWIFT_BACKTRACE"].contains($0.key) },
                                              logFile: logFile)
         logger.info("started router", metadata: ["router.pid": "\(child.pid)"])
         let deadline = ContinuousClock.now + .seconds(15)

@@ -104,6 +104,11 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     func tearDown() async {
         _ = try? await client.post("/v1/down", DownRequest(environment: nil, all: true, actor: "test"), as: [String: String].self)
         killLeftovers()
+        // A router that crashed (and was started again) says why in its log: show it where CI keeps output.
+        let log = (try? String(contentsOfFile: config.root + "/logs/router.log", encoding: .utf8)) ?? ""
+        if log.contains("Program crashed") || log.contains("Fatal error") || log.contains("Simultaneous accesses") {
+            print("router.log of \(dir) shows a crash:\n\(log.suffix(20_000))")
+        }
     }
 
     /// Kills (SIGKILL) every process started from this sandbox: its command line names the sandbox (the router's
