@@ -38,13 +38,14 @@ public enum RouterApplication {
     }
 
     /// Writes "PID START_TIME" (start time in clock ticks since boot, as /proc says) for the process answering
-    /// on the control socket; written after the socket is renamed in, so the newest router owns it.
-    static func writePidFile(_ path: String) {
+    /// on the control socket; written after the socket is renamed in, so the newest router owns it. Whether it
+    /// was written (without it the daemon cannot tell a slow router from a gone one).
+    static func writePidFile(_ path: String) -> Bool {
         let pid = getpid()
         let line = "\(pid) \(ProcessInspector.startTime(pid) ?? 0)\n"
         let temp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temp, contents: Data(line.utf8), attributes: [.posixPermissions: 0o600]) else { return }
-        rename(temp, path)
+        guard FileManager.default.createFile(atPath: temp, contents: Data(line.utf8), attributes: [.posixPermissions: 0o600]) else { return false }
+        return rename(temp, path) == 0
     }
 
     /// Writes the table atomically (temp file + rename): a crash leaves the old table or the new one.
@@ -88,7 +89,9 @@ public enum RouterApplication {
                     chmod(staging, 0o600)
                     rename(staging, socket)
                     // Who answers on the socket now: the daemon starts no second router while this one lives.
-                    RouterApplication.writePidFile(socket + ".pid")
+                    if !RouterApplication.writePidFile(socket + ".pid") {
+                        logger.error("cannot write the pid file; a slow answer may get a second router started", metadata: ["router.pidfile": "\(socket).pid"])
+                    }
                     RouterHandover.signalReady()
                 },
                 logger: logger)

@@ -1,20 +1,19 @@
 import SlipwayCore
 
-/// Which certificate a TLS handshake gets on an address several environments share: the one whose hosts
-/// name the client's SNI exactly, else one whose `*.` wildcard covers it, else one that claims every host,
-/// else the first. A pure function of the names, tested without sockets.
+/// Which certificate a TLS handshake gets on an address several environments share: the one a request with
+/// the client's SNI as its `Host` would be routed to (`RouteSelector`: an exact name, then a `*.` wildcard of
+/// the first label, then an environment that claims every host), else the first.
 enum CertificatePick {
-    /// `hosts[i]`: the hosts of the i-th certificate's route (empty: every host). Nil only when `hosts` is empty.
-    static func index(sni: String?, hosts: [[String]]) -> Int? {
-        guard !hosts.isEmpty else { return nil }
-        if let sni, !sni.isEmpty {
-            let name = RouteMatch.normalized(sni)
-            if let i = hosts.firstIndex(where: { $0.contains(name) }) { return i }
-            if let dot = name.firstIndex(of: ".") {
-                let wildcard = "*" + name[dot...]
-                if let i = hosts.firstIndex(where: { $0.contains(wildcard) }) { return i }
-            }
-        }
-        return hosts.firstIndex(where: \.isEmpty) ?? 0
+    /// A selector over the certificates' hosts (`hosts[i]`: the i-th certificate's route hosts; empty: every host).
+    static func selector(_ hosts: [[String]]) -> RouteSelector {
+        RouteSelector(hosts.enumerated().map { ("\($0.offset)", RouteMatch(hosts: $0.element)) })
     }
+
+    /// The certificate for `sni` among `count` of them; nil only when there are none.
+    static func index(sni: String?, in selector: RouteSelector, count: Int) -> Int? {
+        guard count > 0 else { return nil }
+        return selector.select(host: sni, target: "/")?.index ?? 0
+    }
+
+    static func index(sni: String?, hosts: [[String]]) -> Int? { index(sni: sni, in: selector(hosts), count: hosts.count) }
 }

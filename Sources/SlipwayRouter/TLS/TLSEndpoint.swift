@@ -29,6 +29,8 @@ final class TLSEndpoint: Sendable {
         /// What the files looked like when read (size and modification time of both).
         let signature: [Int64]
         let loadedAt: Date
+        /// The leaf certificate as `slipway certs` shows it, read once when loaded.
+        let info: CertificateInfo
     }
 
     private struct State: Sendable {
@@ -46,14 +48,9 @@ final class TLSEndpoint: Sendable {
     /// The context a connection accepted now handshakes with.
     var context: NIOSSLContext? { state.withLock { $0.context } }
 
-    /// Takes the address's certificates as the table names them; files already loaded and unchanged are
-    /// not read again. Throws (changing nothing) when a file cannot be read or parsed, or a key does not
-    /// belong to its certificate.
-    func update(_ sources: [Source]) throws(SlipwayError) {
-        try install(try prepare(sources))
-    }
-
-    /// Reads what `sources` need (what is loaded and unchanged is kept) without installing it.
+    /// Reads what `sources` (the table's certificates for this address) need, without installing it: files
+    /// already loaded and unchanged are not read again. Throws when a file cannot be read or parsed, or a key
+    /// does not belong to its certificate.
     func prepare(_ sources: [Source]) throws(SlipwayError) -> [Loaded] {
         let current = state.withLock { $0.loaded }
         var next: [Loaded] = []
@@ -61,7 +58,7 @@ final class TLSEndpoint: Sendable {
             if let same = current.first(where: { $0.source == source }), same.signature == Self.signature(source) {
                 next.append(same)
             } else {
-                next.append(try Self.load(source))
+                next.append(try load(source))
             }
         }
         return next
@@ -82,7 +79,7 @@ final class TLSEndpoint: Sendable {
                 continue
             }
             do {
-                next.append(try Self.load(old.source))
+                next.append(try load(old.source))
                 reloaded.append(old.source.certFile)
                 stillFailed[old.source.certFile] = nil
             } catch {
@@ -105,18 +102,24 @@ final class TLSEndpoint: Sendable {
     func certificates() -> [CertificateInfo] {
         let (loaded, failed) = state.withLock { ($0.loaded, $0.failed) }
         return loaded.map { l in
-            var info = CertificateInfo(environment: l.source.listener, address: "\(address)", hosts: l.source.hosts, certFile: l.source.certFile,
-                                       loadedAt: l.loadedAt, error: failed[l.source.certFile]?.error)
-            if let leaf = l.chain.first, let der = try? leaf.toDERBytes(), let parsed = try? Certificate(derEncoded: der) {
-                info.subject = parsed.subject.description
-                info.issuer = parsed.issuer.description
-                info.notBefore = parsed.notValidBefore
-                info.notAfter = parsed.notValidAfter
-                let san: SubjectAlternativeNames? = (try? parsed.extensions.subjectAlternativeNames) ?? nil
-                info.names = (san.map(Array.init) ?? []).compactMap { name -> String? in if case .dnsName(let n) = name { n } else { nil } }
-            }
+            var info = l.info
+            info.error = failed[l.source.certFile]?.error
             return info
         }
+    }
+
+    /// The leaf's subject, issuer, names and validity (read with swift-certificates).
+    func describe(_ source: Source, leaf: NIOSSLCertificate, loadedAt: Date) -> CertificateInfo {
+        var info = CertificateInfo(environment: source.listener, address: "\(address)", hosts: source.hosts, certFile: source.certFile, loadedAt: loadedAt)
+        if let der = try? leaf.toDERBytes(), let parsed = try? Certificate(derEncoded: der) {
+            info.subject = parsed.subject.description
+            info.issuer = parsed.issuer.description
+            info.notBefore = parsed.notValidBefore
+            info.notAfter = parsed.notValidAfter
+            let san: SubjectAlternativeNames? = (try? parsed.extensions.subjectAlternativeNames) ?? nil
+            info.names = (san.map(Array.init) ?? []).compactMap { name -> String? in if case .dnsName(let n) = name { n } else { nil } }
+        }
+        return info
     }
 
     func install(_ loaded: [Loaded]) throws(SlipwayError) {
@@ -136,9 +139,9 @@ final class TLSEndpoint: Sendable {
         // `h2` when an environment on the address asks for it (`router.http2`).
         config.applicationProtocols = loaded.contains { $0.source.http2 } ? ["h2", "http/1.1"] : ["http/1.1"]
         if loaded.count > 1 {
-            let hosts = loaded.map(\.source.hosts)
+            let selector = CertificatePick.selector(loaded.map(\.source.hosts))
             config.sslContextCallback = { values, promise in
-                let chosen = loaded[CertificatePick.index(sni: values.serverHostname, hosts: hosts) ?? 0]
+                let chosen = loaded[CertificatePick.index(sni: values.serverHostname, in: selector, count: loaded.count) ?? 0]
                 var change = NIOSSLContextConfigurationOverride()
                 change.certificateChain = chosen.chain.map { .certificate($0) }
                 change.privateKey = .privateKey(chosen.key)
@@ -150,7 +153,7 @@ final class TLSEndpoint: Sendable {
         }
     }
 
-    static func load(_ source: Source) throws(SlipwayError) -> Loaded {
+    func load(_ source: Source) throws(SlipwayError) -> Loaded {
         let signature = Self.signature(source)
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
@@ -167,7 +170,8 @@ final class TLSEndpoint: Sendable {
         } catch {
             throw SlipwayError(.failed, "the private key \(source.keyFile) does not belong to the certificate \(source.certFile)", cause: error)
         }
-        return Loaded(source: source, chain: chain, key: key, signature: signature, loadedAt: Date())
+        let now = Date()
+        return Loaded(source: source, chain: chain, key: key, signature: signature, loadedAt: now, info: describe(source, leaf: chain[0], loadedAt: now))
     }
 
     /// Size, modification time (ns) and inode of both files: a rename over the file or a write in place both change it.
