@@ -15,11 +15,8 @@ RUNS=${BENCH_RUNS:-2}
 ONLY=${BENCH_ONLY:-}
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
-need=()
-for pkg in postgresql sqlite3 zstd gzip bc; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; fi
-
 . bench/lib.sh
+need_packages postgresql sqlite3 zstd gzip bc
 build_release slipway
 
 SLIPWAY_SERVICES=pg source scripts/test-services.sh

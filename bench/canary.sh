@@ -23,11 +23,8 @@ SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 ONLY=${BENCH_ONLY:-}
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
-need=()
-for pkg in wrk curl python3; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
-
 . bench/lib.sh
+need_packages wrk curl python3
 build_release slipway demo-app
 
 WORK=$(mktemp -d /tmp/slipway-bench-canary.XXXXXX)

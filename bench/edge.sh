@@ -18,22 +18,14 @@ PIN=${BENCH_PIN:-1}
 CPU0=() CPU1=()
 if [ "$PIN" = 1 ]; then CPU0=(taskset -c 0) CPU1=(taskset -c 1); fi
 
-need=()
-for pkg in haproxy nginx-light wrk curl openssl bc nghttp2-client; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
-
-if [ -n "${BENCH_BINARY:-}" ]; then
-  SLIPWAY=$BENCH_BINARY
-else
-  echo "building slipway (scripts/build-release.sh; the first build takes a while)…" >&2
-  SLIPWAY=$(scripts/build-release.sh)
-fi
+. bench/lib.sh  # need_packages, ship_binary, free_port, wrk_summary
+need_packages haproxy nginx-light wrk curl openssl bc nghttp2-client
+ship_binary
 
 WORK=$(mktemp -d /tmp/slipway-bench-edge.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-. bench/lib.sh  # free_port, wrk_summary
 
 # One certificate for both: a P-256 key and a self-signed certificate for 127.0.0.1 (what wrk connects to).
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=127.0.0.1" \

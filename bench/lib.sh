@@ -45,3 +45,21 @@ errs = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t
 print(f"{rps:.0f} {p50:.3f} {p99:.3f} {non2xx} {errs}")
 PY
 }
+
+# need_packages PKG…: installs the Debian packages not installed yet.
+need_packages() {
+  local need=() pkg
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+  if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
+}
+
+# ship_binary: sets SLIPWAY to the binary users install (scripts/build-release.sh: Swift runtime linked in,
+# no run-time exclusivity checks), or to $BENCH_BINARY to measure another build.
+ship_binary() {
+  if [ -n "${BENCH_BINARY:-}" ]; then
+    SLIPWAY=$BENCH_BINARY
+  else
+    echo "building slipway (scripts/build-release.sh; the first build takes a while)…" >&2
+    SLIPWAY=$(scripts/build-release.sh)
+  fi
+}

@@ -26,18 +26,9 @@ CPU0=() CPU1=()
 if [ "$PIN" = 1 ]; then CPU0=(taskset -c 0) CPU1=(taskset -c 1); fi
 if [ "${1:-}" = "--switches" ]; then SWITCHES=${2:?--switches needs a count}; fi
 
-need=()
-for pkg in haproxy nginx-light wrk curl; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
-
-# The binary users install (scripts/build-release.sh: Swift runtime linked in, no run-time exclusivity
-# checks); BENCH_BINARY=path measures another build.
-if [ -n "${BENCH_BINARY:-}" ]; then
-  SLIPWAY=$BENCH_BINARY
-else
-  echo "building slipway (scripts/build-release.sh; the first build takes a while)…" >&2
-  SLIPWAY=$(scripts/build-release.sh)
-fi
+. bench/lib.sh  # need_packages, ship_binary, free_port, wrk_summary, stop_slipway
+need_packages haproxy nginx-light wrk curl
+ship_binary
 BIN=$(dirname "$SLIPWAY")  # for stop_slipway
 
 WORK=$(mktemp -d /tmp/slipway-bench-router.XXXXXX)
@@ -48,7 +39,6 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"
 }
 trap cleanup EXIT
-. bench/lib.sh  # free_port, wrk_summary
 wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "nothing answers on port $1 ($2)" >&2; return 1; }
 
 # wrk's summary → "req/s p50_ms p99_ms non2xx socket_errors"
