@@ -57,10 +57,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // ACME (RFC 8555): the account, orders, challenges and the renewal schedule the router's certificates follow.
+        .target(
+            name: "SlipwayACME",
+            dependencies: [
+                "SlipwayHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SlipwayRouter",
             dependencies: [
-                "SlipwayCore", "SlipwayHTTP", "SlipwayRuntime",
+                "SlipwayCore", "SlipwayHTTP", "SlipwayRuntime", "SlipwayACME",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -102,7 +113,7 @@ let package = Package(
         .target(
             name: "SlipwayEngine",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayHTTP", "SlipwayBackup",
+                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayHTTP", "SlipwayBackup", "SlipwayACME",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -166,8 +177,10 @@ let package = Package(
         .testTarget(
             name: "SlipwayUnitTests",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayEngine", "SlipwayBackup", "SlipwayServer", "SlipwayRouter",
+                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayEngine", "SlipwayBackup", "SlipwayServer", "SlipwayRouter", "SlipwayACME", "SlipwayHTTP",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -180,7 +193,7 @@ let package = Package(
             name: "SlipwayTests",
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayRouter", "SlipwayEngine",
-                "SlipwayServer", "SlipwayClient", "SlipwayHTTP", "SlipwayBackup", "SlipwayDashboard",
+                "SlipwayServer", "SlipwayClient", "SlipwayHTTP", "SlipwayBackup", "SlipwayDashboard", "SlipwayACME",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

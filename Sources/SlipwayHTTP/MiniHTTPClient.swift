@@ -13,6 +13,13 @@ public struct MiniHTTPClient: Sendable {
         public var body: [UInt8]
 
         public var bodyText: String { String(decoding: body, as: UTF8.self) }
+
+        public init(status: Int, reason: String, headers: [(String, String)], body: [UInt8]) {
+            self.status = status
+            self.reason = reason
+            self.headers = headers
+            self.body = body
+        }
         public func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }

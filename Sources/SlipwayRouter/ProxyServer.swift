@@ -46,6 +46,9 @@ public actor ProxyServer {
 
     public var registry: StatsRegistry { state.registry }
 
+    /// The ACME challenges this router answers.
+    nonisolated var challenges: ChallengeBoard { state.challenges }
+
     /// Requests a paused listener holds right now, per listener.
     public nonisolated func held() -> [String: Int] { state.held() }
 
@@ -69,10 +72,12 @@ public actor ProxyServer {
     }
 
     private func swap(to next: RouteTable) async throws(SlipwayError) {
+        // An ACME certificate not issued yet serves a placeholder meanwhile: the address listens, and answers challenges.
+        for l in next.listeners { if let tls = l.tls, tls.acme != nil { ACMEPlaceholder.ensure(tls, hosts: l.route?.hosts ?? [], logger: logger) } }
         // Certificates first (a file that does not load refuses the table, changing nothing), then sockets.
         var certificates: [ListenAddress: (endpoint: TLSEndpoint, loaded: [TLSEndpoint.Loaded])] = [:]
         for (address, sources) in Self.tlsSources(next) {
-            let endpoint = tlsEndpoints[address] ?? TLSEndpoint(address: address)
+            let endpoint = tlsEndpoints[address] ?? TLSEndpoint(address: address, challenges: state.challenges)
             certificates[address] = (endpoint, try endpoint.prepare(sources))
         }
         var opened: [ListenAddress: Bound] = [:]
@@ -154,7 +159,10 @@ public actor ProxyServer {
     nonisolated static func protocolNegotiation(address: ListenAddress, state: RouteState, pools: UpstreamPools) -> ApplicationProtocolNegotiationHandler {
         ApplicationProtocolNegotiationHandler { result, channel in
             channel.eventLoop.makeCompletedFuture {
-                if case .negotiated("h2") = result {
+                if case .negotiated(TLSEndpoint.acmeALPN) = result {
+                    // A CA validating a TLS-ALPN-01 challenge: the handshake was the answer (RFC 8737 §3).
+                    channel.close(promise: nil)
+                } else if case .negotiated("h2") = result {
                     _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                         mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
                         stream.eventLoop.makeCompletedFuture {
@@ -175,7 +183,8 @@ public actor ProxyServer {
         var out: [ListenAddress: [TLSEndpoint.Source]] = [:]
         for l in table.listeners {
             guard let tls = l.tls else { continue }
-            out[tls.listen, default: []].append(.init(listener: l.name, certFile: tls.certFile, keyFile: tls.keyFile, hosts: l.route?.hosts ?? [], http2: tls.http2))
+            out[tls.listen, default: []].append(.init(listener: l.name, certFile: tls.certFile, keyFile: tls.keyFile, hosts: l.route?.hosts ?? [],
+                                                      http2: tls.http2, acme: tls.acme != nil))
         }
         return out
     }

@@ -208,6 +208,8 @@ extension RouteSnapshot.CompiledPool {
 final class RouteState: Sendable {
     private let current: Mutex<RouteSnapshot>
     let registry: StatsRegistry
+    /// ACME challenges the router answers while a CA validates them.
+    let challenges = ChallengeBoard()
 
     init(table: RouteTable, registry: StatsRegistry) {
         self.registry = registry

@@ -107,6 +107,8 @@ public enum RouterApplication {
                                                        logger: logger)))
         }
         services.append(.init(service: CertificateWatch(proxy: proxy)))
+        let acme = ACMEManager(issuer: ACMEIssuer(), responder: proxy.challenges, installed: { await proxy.reloadCertificates() }, logger: logger)
+        services.append(.init(service: ACMEService(proxy: proxy, manager: acme)))
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
         await proxy.closeAll()
@@ -146,7 +148,7 @@ public enum RouterApplication {
         }
         router.get("/metrics") { _, _ in await metricsResponse(proxy) }
         router.get("/v1/held") { _, _ -> Response in jsonResponse(proxy.held()) }
-        router.get("/v1/certificates") { _, _ -> Response in jsonResponse(await proxy.certificates()) }
+        router.get("/v1/certificates") { _, _ -> Response in jsonResponse(ACMEManager.annotate(await proxy.certificates(), table: await proxy.table)) }
         router.get("/v1/addresses") { _, _ -> Response in
             let bound = await proxy.boundAddresses().mapValues(\.description)
             return jsonResponse(bound)

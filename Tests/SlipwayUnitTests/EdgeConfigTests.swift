@@ -9,9 +9,9 @@ import Testing
     static let directory: String = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-edge-config-\(UUID().uuidString.prefix(8))").path
         try? FileManager.default.createDirectory(atPath: dir + "/tls", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/tls/cert.pem", contents: Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8))
-        FileManager.default.createFile(atPath: dir + "/tls/key.pem", contents: Data("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n".utf8))
-        FileManager.default.createFile(atPath: dir + "/tls/junk.pem", contents: Data("hello\n".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/tls/cert.pem", contents: Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/tls/key.pem", contents: Data("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/tls/junk.pem", contents: Data("hello\n".utf8))
         return dir
     }()
 
@@ -29,15 +29,43 @@ import Testing
         #expect(try Self.parse("{ tls: off }").environments["production"]?.router.tls == nil)
     }
 
+    @Test func httpsFromACME() throws {
+        let cfg = try Self.parse("{ hosts: [shop.example.com, www.shop.example.com], listen_tls: 0.0.0.0:8443, tls: acme, acme: { email: ops@example.com, ca: tls/cert.pem, challenge: tls-alpn-01 } }")
+        let tls = try #require(cfg.environments["production"]?.router.tls)
+        let storage = cfg.root + "/acme"
+        #expect(tls.acme == ACMEOptions(directory: ACMEOptions.letsEncrypt, email: "ops@example.com", caFile: Self.directory + "/tls/cert.pem",
+                                        challenge: "tls-alpn-01", storage: storage))
+        #expect(tls.certFile == storage + "/certs/production.crt" && tls.keyFile == storage + "/certs/production.key")
+        let staging = try Self.parse("{ hosts: [shop.example.com], listen_tls: 0.0.0.0:8443, tls: acme, acme: { staging: true } }")
+        #expect(staging.environments["production"]?.router.tls?.acme?.directory == ACMEOptions.letsEncryptStaging)
+        #expect(staging.environments["production"]?.router.tls?.acme?.challenge == "http-01")
+        let plain = try Self.parse("{ hosts: [shop.example.com], listen_tls: 0.0.0.0:8443, tls: acme }")
+        #expect(plain.environments["production"]?.router.tls?.acme == ACMEOptions(storage: storage))
+    }
+
     static let mistakes: [(router: String, environments: String, expected: String)] = [
         ("{ tls: { cert: tls/cert.pem, key: tls/key.pem } }", "", "slipway.yml:3:16: router.tls: tls needs router.listen_tls: the HTTPS address, like 0.0.0.0:443"),
-        ("{ listen_tls: 127.0.0.1:8443 }", "", "slipway.yml:3:23: router.listen_tls: an HTTPS address needs a certificate: add router.tls: { cert: FILE, key: FILE }"),
+        ("{ listen_tls: 127.0.0.1:8443 }", "", "slipway.yml:3:23: router.listen_tls: an HTTPS address needs a certificate: add router.tls: acme, or router.tls: { cert: FILE, key: FILE }"),
         ("{ listen_tls: 127.0.0.1:8443, tls: { cert: tls/missing.pem, key: tls/key.pem } }", "",
          "slipway.yml:3:52: router.tls.cert: cannot read \(directory)/tls/missing.pem; expected a PEM file"),
         ("{ listen_tls: 127.0.0.1:8443, tls: { cert: tls/junk.pem, key: tls/key.pem } }", "", "router.tls.cert: \(directory)/tls/junk.pem holds no PEM certificate"),
         ("{ listen_tls: 127.0.0.1:8443, tls: { cert: tls/cert.pem, key: tls/cert.pem } }", "", "router.tls.key: \(directory)/tls/cert.pem holds no PEM private key"),
         ("{ listen_tls: 127.0.0.1:8443, tls: { cert: tls/cert.pem } }", "", "router.tls.key: missing required key (the private key, PEM)"),
-        ("{ listen_tls: 127.0.0.1:8443, tls: acme }", "", "slipway.yml:3:44: router.tls: ACME certificates are not in this version yet"),
+        ("{ listen_tls: 127.0.0.1:8443, tls: acme }", "", "slipway.yml:3:44: router.tls: ACME certificates are for names: list them in router.hosts"),
+        ("{ hosts: [\"*.shop.example.com\"], listen_tls: 127.0.0.1:8443, tls: acme }", "",
+         "slipway.yml:3:75: router.tls: *.shop.example.com: a wildcard certificate needs the DNS-01 challenge, which Slipway does not do"),
+        ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { challenge: dns-01 } }", "",
+         "router.acme.challenge: expected http-01 (port 80) or tls-alpn-01 (port 443), got 'dns-01'"),
+        ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { email: ops } }", "", "router.acme.email: expected an email address"),
+        ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { directory: acme.example.com } }", "",
+         "router.acme.directory: expected the CA's directory URL"),
+        ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { ca: tls/missing.pem } }", "",
+         "router.acme.ca: cannot read \(directory)/tls/missing.pem; expected the PEM of the CA's API certificate"),
+        ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { ca: tls/junk.pem } }", "", "router.acme.ca: \(directory)/tls/junk.pem holds no PEM certificate"),
+        ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { staging: true, directory: \"https://ca.test/dir\" } }", "",
+         "router.acme.staging: staging picks Let's Encrypt's staging directory"),
+        ("{ hosts: [shop.example.com], acme: { email: ops@example.com } }", "", "slipway.yml:3:44: router.acme: router.acme sets up ACME certificates: it needs router.tls: acme"),
+        ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { emali: ops@example.com } }", "", "router.acme.emali"),
         ("{ listen_tls: 127.0.0.1:8443, tls: files }", "", "router.tls: expected off, acme or { cert: FILE, key: FILE }, got 'files'"),
         ("{ redirect_https: true }", "", "router.redirect_https: redirects to HTTPS need router.tls and router.listen_tls"),
         ("{ hsts: 1y }", "", "router.hsts: expected a duration"),

@@ -18,6 +18,7 @@ public struct AlertSettings: Sendable, Equatable {
         case backupFailed = "backup-failed", verifyFailed = "verify-failed", drillFailed = "drill-failed"
         case drillOverRTO = "drill-over-rto", crashLoop = "crash-loop", automaticRollback = "automatic-rollback"
         case certificateExpiring = "certificate-expiring"
+        case certificateRenewalFailed = "certificate-renewal-failed"
     }
 
     public init(name: String, rule: Rule, pendingFor: Duration = .zero, keepFiringFor: Duration = .zero, severity: Severity,
@@ -45,6 +46,7 @@ public struct AlertSettings: Sendable, Equatable {
             AlertSettings(name: BuiltIn.automaticRollback.rawValue, rule: rule("value > 0"), keepFiringFor: .seconds(600), severity: .p1,
                           builtIn: .automaticRollback),
             AlertSettings(name: BuiltIn.certificateExpiring.rawValue, rule: rule("value > 0"), severity: .p1, builtIn: .certificateExpiring),
+            AlertSettings(name: BuiltIn.certificateRenewalFailed.rawValue, rule: rule("value > 0"), severity: .p2, builtIn: .certificateRenewalFailed),
         ]
     }()
 }

@@ -180,7 +180,7 @@ public enum ConfigLoader {
 
         let process = ProcessSection.process(value("process"), in: node, reader: reader)
         let health = value("health").map { ProcessSection.health($0, reader: reader) } ?? HealthSettings()
-        let router = RouterSection.router(value("router"), directory: directory, reader: reader)
+        let router = RouterSection.router(value("router"), directory: directory, root: root, environment: name, reader: reader)
         var strategy = DeployStrategy.blueGreen
         if let snode = value("strategy"), let s = reader.string(snode, "strategy") {
             if let st = DeployStrategy(rawValue: s) { strategy = st }

@@ -18,6 +18,8 @@ public struct CertificateInfo: Codable, Sendable, Equatable {
     public var loadedAt: Date?
     /// Why the changed files did not load, while this one keeps serving (nil: the files serve as they are).
     public var error: String?
+    /// For `tls: acme`: where it comes from and how its renewal goes (nil: files the user provides).
+    public var acme: ACMERenewal?
 
     public init(environment: String, address: String, hosts: [String], certFile: String, subject: String? = nil, issuer: String? = nil,
                 names: [String] = [], notBefore: Date? = nil, notAfter: Date? = nil, loadedAt: Date? = nil, error: String? = nil) {
@@ -38,8 +40,36 @@ public struct CertificateInfo: Codable, Sendable, Equatable {
     public var shownHosts: [String] { hosts.isEmpty ? names : hosts }
 
     enum CodingKeys: String, CodingKey {
-        case environment, address, hosts, subject, issuer, names, error
+        case environment, address, hosts, subject, issuer, names, error, acme
         case certFile = "cert_file", notBefore = "not_before", notAfter = "not_after", loadedAt = "loaded_at"
+    }
+}
+
+/// How an ACME certificate's renewal goes, as the router's `state.json` says.
+public struct ACMERenewal: Codable, Sendable, Equatable {
+    /// The CA's directory URL.
+    public var directory: String
+    /// What serves is the placeholder: no certificate was issued yet.
+    public var placeholder: Bool
+    public var lastRenewal: Date?
+    /// When the router will ask the CA next (the renewal at two thirds of the lifetime, or a retry).
+    public var nextAttempt: Date?
+    /// Failed attempts since the last success.
+    public var failures: Int
+    public var lastError: String?
+
+    public init(directory: String, placeholder: Bool, lastRenewal: Date? = nil, nextAttempt: Date? = nil, failures: Int = 0, lastError: String? = nil) {
+        self.directory = directory
+        self.placeholder = placeholder
+        self.lastRenewal = lastRenewal
+        self.nextAttempt = nextAttempt
+        self.failures = failures
+        self.lastError = lastError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case directory, placeholder, failures
+        case lastRenewal = "last_renewal", nextAttempt = "next_attempt", lastError = "last_error"
     }
 }
 

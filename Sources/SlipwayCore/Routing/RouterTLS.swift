@@ -12,9 +12,13 @@ public struct RouterTLS: Codable, Sendable, Equatable {
     public var hstsSeconds: Int64?
     /// `router.http2`: ALPN offers `h2` on its HTTPS address (each stream bridged to the HTTP/1.1 path).
     public var http2: Bool
+    /// `tls: acme`: the router obtains and renews the certificate kept in `certFile`/`keyFile` (nil: files the user provides).
+    public var acme: ACMEOptions?
 
-    public init(listen: ListenAddress, certFile: String, keyFile: String, redirect: Bool = true, hstsSeconds: Int64? = nil, http2: Bool = false) {
+    public init(listen: ListenAddress, certFile: String, keyFile: String, redirect: Bool = true, hstsSeconds: Int64? = nil, http2: Bool = false,
+                acme: ACMEOptions? = nil) {
         self.http2 = http2
+        self.acme = acme
         self.listen = listen
         self.certFile = certFile
         self.keyFile = keyFile
@@ -26,7 +30,7 @@ public struct RouterTLS: Codable, Sendable, Equatable {
     public static let acmeChallengePrefix = "/.well-known/acme-challenge/"
 
     enum CodingKeys: String, CodingKey {
-        case listen, redirect, http2
+        case listen, redirect, http2, acme
         case certFile = "cert_file", keyFile = "key_file", hstsSeconds = "hsts_seconds"
     }
 
@@ -38,5 +42,6 @@ public struct RouterTLS: Codable, Sendable, Equatable {
         redirect = try c.decodeIfPresent(Bool.self, forKey: .redirect) ?? true
         hstsSeconds = try c.decodeIfPresent(Int64.self, forKey: .hstsSeconds)
         http2 = try c.decodeIfPresent(Bool.self, forKey: .http2) ?? false
+        acme = try c.decodeIfPresent(ACMEOptions.self, forKey: .acme)
     }
 }

@@ -7,6 +7,12 @@ import Synchronization
 extension ClientConnection {
     /// Sends the request to a pool of the current table, or answers for a listener in maintenance.
     func route() {
+        if let answer = challengeAnswer {
+            // RFC 8555 §8.3: the key authorization, as the body of a 200 (never redirected: the CA asks over HTTP).
+            currentPool = nil
+            respond(.ok, body: ByteBuffer(string: answer), contentType: "application/octet-stream", retryAfter: nil)
+            return
+        }
         if let location = machine.request.redirect {
             respondRedirect(location)
             return

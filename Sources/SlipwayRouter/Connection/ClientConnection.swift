@@ -62,6 +62,8 @@ final class ClientConnection: ChannelInboundHandler {
     var addressVersion = -1
     /// The request in progress matched no route of a shared address (a 404), rather than meeting an empty table.
     var unrouted = false
+    /// The request asks for an ACME HTTP-01 token the router is publishing: its key authorization.
+    var challengeAnswer: String?
     /// Since when (uptime ns) the connection has waited for a request; closed past `idle_timeout`.
     var idleSince: UInt64 = 0
     var idleTimer: Scheduled<Void>?
@@ -112,6 +114,11 @@ final class ClientConnection: ChannelInboundHandler {
     /// path when environments share the address.
     func select(host: () -> String?, target: () -> String) -> ExchangeMachine.Selection? {
         unrouted = false
+        challengeAnswer = nil
+        if state.challenges.pendingHTTP.load(ordering: .relaxed) > 0 {
+            let t = target()
+            if t.hasPrefix(RouterTLS.acmeChallengePrefix) { challengeAnswer = state.challenges.http01(token: t.dropFirst(RouterTLS.acmeChallengePrefix.count)) }
+        }
         guard let routes = currentRoutes() else {
             listener = nil
             return nil

@@ -20,6 +20,8 @@ final class TLSEndpoint: Sendable {
         var hosts: [String]
         /// Offer `h2` (ALPN).
         var http2 = false
+        /// The router obtains this certificate by ACME: handshakes offering `acme-tls/1` may be TLS-ALPN-01 challenges.
+        var acme = false
     }
 
     struct Loaded: Sendable {
@@ -41,9 +43,14 @@ final class TLSEndpoint: Sendable {
     }
 
     let address: ListenAddress
+    /// TLS-ALPN-01 answers for names under validation (the router's ACME side publishes them).
+    let challenges: ChallengeBoard?
     private let state = Mutex(State())
 
-    init(address: ListenAddress) { self.address = address }
+    init(address: ListenAddress, challenges: ChallengeBoard? = nil) {
+        self.address = address
+        self.challenges = challenges
+    }
 
     /// The context a connection accepted now handshakes with.
     var context: NIOSSLContext? { state.withLock { $0.context } }
@@ -123,28 +130,40 @@ final class TLSEndpoint: Sendable {
     }
 
     func install(_ loaded: [Loaded]) throws(SlipwayError) {
-        let context = try Self.context(for: loaded)
+        let context = try Self.context(for: loaded, challenges: challenges)
         state.withLock {
             $0.loaded = loaded
             $0.context = context
         }
     }
 
-    /// TLS 1.2 and 1.3, ALPN `http/1.1` (and `h2` first with `router.http2`); with several certificates SNI picks one per handshake.
-    static func context(for loaded: [Loaded]) throws(SlipwayError) -> NIOSSLContext? {
+    /// The ALPN name of TLS-ALPN-01 (RFC 8737): a handshake offering only it is a CA validating a name.
+    static let acmeALPN = "acme-tls/1"
+
+    /// TLS 1.2 and 1.3, ALPN `http/1.1` (and `h2` first with `router.http2`); with several certificates SNI picks one
+    /// per handshake; with ACME certificates, a handshake for a name under TLS-ALPN-01 validation gets its challenge certificate.
+    static func context(for loaded: [Loaded], challenges: ChallengeBoard? = nil) throws(SlipwayError) -> NIOSSLContext? {
         guard let first = loaded.first else { return nil }
         var config = TLSConfiguration.makeServerConfiguration(certificateChain: first.chain.map { .certificate($0) }, privateKey: .privateKey(first.key))
         config.minimumTLSVersion = .tlsv12
         config.maximumTLSVersion = .tlsv13
         // `h2` when an environment on the address asks for it (`router.http2`).
-        config.applicationProtocols = loaded.contains { $0.source.http2 } ? ["h2", "http/1.1"] : ["http/1.1"]
-        if loaded.count > 1 {
+        let acme = loaded.contains { $0.source.acme }
+        // `acme-tls/1` last: only a client offering nothing else (a CA validating) gets it.
+        config.applicationProtocols = (loaded.contains { $0.source.http2 } ? ["h2", "http/1.1"] : ["http/1.1"]) + (acme ? [acmeALPN] : [])
+        if loaded.count > 1 || (acme && challenges != nil) {
             let selector = CertificatePick.selector(loaded.map(\.source.hosts))
+            let board = acme ? challenges : nil
             config.sslContextCallback = { values, promise in
-                let chosen = loaded[CertificatePick.index(sni: values.serverHostname, in: selector, count: loaded.count) ?? 0]
                 var change = NIOSSLContextConfigurationOverride()
-                change.certificateChain = chosen.chain.map { .certificate($0) }
-                change.privateKey = .privateKey(chosen.key)
+                if let answer = board?.tlsALPN01(name: values.serverHostname) {
+                    change.certificateChain = answer.chain.map { .certificate($0) }
+                    change.privateKey = .privateKey(answer.key)
+                } else if loaded.count > 1 {
+                    let chosen = loaded[CertificatePick.index(sni: values.serverHostname, in: selector, count: loaded.count) ?? 0]
+                    change.certificateChain = chosen.chain.map { .certificate($0) }
+                    change.privateKey = .privateKey(chosen.key)
+                }
                 promise.succeed(change)
             }
         }

@@ -4,7 +4,7 @@ import Yams
 /// `router:`: where the environment's traffic comes in (an address, and on an address environments share,
 /// its hosts and path), and the router's timeouts and headers.
 enum RouterSection {
-    static func router(_ node: Node?, directory: String, reader: ConfigReader) -> RouterSettings {
+    static func router(_ node: Node?, directory: String, root: String = "", environment: String = "", reader: ConfigReader) -> RouterSettings {
         var router = RouterSettings(listen: ListenAddress(host: "127.0.0.1", port: 8080))
         if let rnode = node, let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout", "connect_timeout", "response_timeout", "idle_timeout",
                                                                                 "forwarded_headers", "request_id_header", "hosts", "path", "strip_prefix",
@@ -49,7 +49,7 @@ enum RouterSection {
                 reader.problem(e.value, "router.strip_prefix", "strip_prefix takes off router.path; set a path like /api, or drop strip_prefix")
             }
             if !route.isCatchAll { router.route = route }
-            router.tls = tls(r, listen: router.listen, directory: directory, reader: reader)
+            router.tls = tls(r, listen: router.listen, hosts: route.hosts, directory: directory, storage: root + "/acme", environment: environment, reader: reader)
         }
         return router
     }
@@ -58,7 +58,8 @@ enum RouterSection {
 
     /// `listen_tls`, `tls` (`off`, or `{ cert: FILE, key: FILE }`), `redirect_https` (default true) and `hsts`: each
     /// needs the others it depends on, and every mistake names its key.
-    static func tls(_ r: [(key: String, keyNode: Node, value: Node)], listen: ListenAddress, directory: String, reader: ConfigReader) -> RouterTLS? {
+    static func tls(_ r: [(key: String, keyNode: Node, value: Node)], listen: ListenAddress, hosts: [String], directory: String, storage: String,
+                    environment: String, reader: ConfigReader) -> RouterTLS? {
         func entry(_ key: String) -> Node? { r.first { $0.key == key }?.value }
         var address: ListenAddress?
         if let n = entry("listen_tls"), let s = reader.string(n, "router.listen_tls") {
@@ -70,6 +71,7 @@ enum RouterSection {
             }
         }
         var files: TLSFiles?
+        var acme: ACMEOptions?
         var tlsOff = true
         if let n = entry("tls") {
             if case .scalar(let scalar) = n {
@@ -77,7 +79,9 @@ enum RouterSection {
                     tlsOff = true
                 } else if scalar.string == "acme" {
                     tlsOff = false
-                    reader.problem(n, "router.tls", "ACME certificates are not in this version yet; use tls: { cert: FILE, key: FILE } (PEM files, reloaded when they change)")
+                    acme = acmeOptions(entry("acme"), hosts: hosts, tlsNode: n, directory: directory, storage: storage, reader: reader)
+                    if let acme { files = TLSFiles(cert: ACMEOptions.files(storage: acme.storage, environment: environment).cert,
+                                                   key: ACMEOptions.files(storage: acme.storage, environment: environment).key) }
                 } else {
                     reader.problem(n, "router.tls", "expected off, acme or { cert: FILE, key: FILE }, got '\(scalar.string)'")
                 }
@@ -86,8 +90,8 @@ enum RouterSection {
                 files = reader.tlsFiles(n, "router.tls", directory: directory)
             }
         }
-        if let n = entry("acme") {
-            reader.problem(n, "router.acme", "ACME certificates are not in this version yet; use tls: { cert: FILE, key: FILE }")
+        if let n = entry("acme"), acme == nil, !(entry("tls").map { if case .scalar(let s) = $0 { s.string == "acme" } else { false } } ?? false) {
+            reader.problem(n, "router.acme", "router.acme sets up ACME certificates: it needs router.tls: acme")
         }
         var redirect = true
         if let n = entry("redirect_https") {
@@ -108,9 +112,60 @@ enum RouterSection {
             reader.problem(n, "router.tls", "tls needs router.listen_tls: the HTTPS address, like 0.0.0.0:443")
         }
         if let n = entry("listen_tls"), tlsOff {
-            reader.problem(n, "router.listen_tls", "an HTTPS address needs a certificate: add router.tls: { cert: FILE, key: FILE }")
+            reader.problem(n, "router.listen_tls", "an HTTPS address needs a certificate: add router.tls: acme, or router.tls: { cert: FILE, key: FILE }")
         }
         guard let address, let files else { return nil }
-        return RouterTLS(listen: address, certFile: files.cert, keyFile: files.key, redirect: redirect, hstsSeconds: hsts, http2: http2)
+        return RouterTLS(listen: address, certFile: files.cert, keyFile: files.key, redirect: redirect, hstsSeconds: hsts, http2: http2, acme: acme)
+    }
+
+    /// `router.acme: { email, directory | staging, ca, challenge }` for `tls: acme`: the names come from
+    /// `router.hosts` (exact names only: a wildcard needs DNS-01, which Slipway does not do).
+    static func acmeOptions(_ node: Node?, hosts: [String], tlsNode: Node, directory: String, storage: String, reader: ConfigReader) -> ACMEOptions? {
+        let before = reader.problems.count
+        if hosts.isEmpty {
+            reader.problem(tlsNode, "router.tls", "ACME certificates are for names: list them in router.hosts, like [shop.example.com]")
+        }
+        for h in hosts where h.hasPrefix("*.") {
+            reader.problem(tlsNode, "router.tls", "\(h): a wildcard certificate needs the DNS-01 challenge, which Slipway does not do; use tls: { cert: FILE, key: FILE } for it")
+        }
+        var options = ACMEOptions(storage: storage)
+        if let node, let entries = reader.mapping(node, "router.acme", allowed: ["email", "directory", "staging", "ca", "challenge"]) {
+            for e in entries {
+                let path = "router.acme.\(e.key)"
+                switch e.key {
+                case "email":
+                    if let s = reader.string(e.value, path) {
+                        if s.contains("@"), !s.contains(" "), !s.hasPrefix("mailto:") { options.email = s }
+                        else { reader.problem(e.value, path, "expected an email address, like ops@example.com, got '\(s)'") }
+                    }
+                case "directory":
+                    if let s = reader.string(e.value, path) {
+                        if s.lowercased().hasPrefix("https://") || s.lowercased().hasPrefix("http://") { options.directory = s }
+                        else { reader.problem(e.value, path, "expected the CA's directory URL, like \(ACMEOptions.letsEncrypt), got '\(s)'") }
+                    }
+                case "staging":
+                    if reader.bool(e.value, path) == true {
+                        if entries.contains(where: { $0.key == "directory" }) {
+                            reader.problem(e.value, path, "staging picks Let's Encrypt's staging directory; drop it or router.acme.directory")
+                        }
+                        options.directory = ACMEOptions.letsEncryptStaging
+                    }
+                case "ca":
+                    if let s = reader.string(e.value, path) {
+                        let absolute = s.hasPrefix("/") ? s : directory + "/" + s
+                        let text = FileManager.default.contents(atPath: absolute).map { String(decoding: $0.prefix(1 << 20), as: UTF8.self) }
+                        if let text, text.contains("-----BEGIN CERTIFICATE-----") { options.caFile = absolute }
+                        else if text == nil { reader.problem(e.value, path, "cannot read \(absolute); expected the PEM of the CA's API certificate") }
+                        else { reader.problem(e.value, path, "\(absolute) holds no PEM certificate (-----BEGIN CERTIFICATE-----)") }
+                    }
+                default:
+                    if let s = reader.string(e.value, path) {
+                        if ACMEOptions.challenges.contains(s) { options.challenge = s }
+                        else { reader.problem(e.value, path, "expected http-01 (port 80) or tls-alpn-01 (port 443), got '\(s)'") }
+                    }
+                }
+            }
+        }
+        return reader.problems.count == before ? options : nil
     }
 }

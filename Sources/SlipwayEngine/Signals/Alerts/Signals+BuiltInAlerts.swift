@@ -1,7 +1,7 @@
 import Foundation
 import SlipwayCore
 import SlipwayStore
-import NIOSSL
+import SlipwayACME
 
 extension Signals {
     /// The built-in alerts, from the environment's records: the last backup attempt, the last verification,
@@ -36,17 +36,18 @@ extension Signals {
             return (nil, "judged as a rule", nil)
         case .certificateExpiring:
             guard let tls = env.router.tls else { return (false, "no HTTPS", nil) }
-            guard let notAfter = Self.certificateNotAfter(tls.certFile) else { return (false, "\(tls.certFile) cannot be read now", nil) }
+            guard let facts = CertificateFacts(file: tls.certFile) else { return (false, "\(tls.certFile) cannot be read now", nil) }
+            // The placeholder an ACME address serves before its first certificate: certificate-renewal-failed speaks for it.
+            if facts.isPlaceholder { return (false, "no certificate issued yet (ACME pending)", nil) }
+            let notAfter = facts.notAfter
             let judged = CertificateExpiry.judge(hosts: env.router.route?.hosts ?? [], file: tls.certFile, notAfter: notAfter, now: now)
             return (judged.firing, judged.summary, nil)
+        case .certificateRenewalFailed:
+            guard let acme = env.router.tls?.acme else { return (false, "no ACME certificate", nil) }
+            let record = ACMEState.load(acme.stateFile).state.certificates[env.name] ?? CertificateRecord()
+            let judged = RenewalSchedule.judgeFailure(record, hosts: env.router.route?.hosts ?? [], now: now)
+            return (judged.firing, judged.summary, nil)
         }
-    }
-
-    /// The end of validity of the first certificate in a PEM file (the served one; read from the file, as the
-    /// router reads it, so the alert holds while the daemon's router is down too).
-    nonisolated static func certificateNotAfter(_ file: String) -> Date? {
-        guard let leaf = try? NIOSSLCertificate.fromPEMFile(file).first else { return nil }
-        return Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter))
     }
 
     /// The newest automatic rollback in the last ten minutes (a person's abort or rollback is none).

@@ -1,0 +1,27 @@
+import SlipwayACME
+import SlipwayCore
+
+/// Obtains a certificate for names from a CA; `ACMEManager` decides when. Faked in the unit tests.
+protocol CertificateIssuer: Sendable {
+    func issue(names: [String], options: ACMEOptions, responder: any ChallengeResponder) async throws(ACMEFailure) -> IssuedCertificate
+}
+
+/// The real one: an RFC 8555 client per CA and account, its key in `storage/account.key` (0600).
+actor ACMEIssuer: CertificateIssuer {
+    private var clients: [String: ACMEClient] = [:]
+
+    func issue(names: [String], options: ACMEOptions, responder: any ChallengeResponder) async throws(ACMEFailure) -> IssuedCertificate {
+        let client = try client(for: options)
+        let kind = ChallengeKind(rawValue: options.challenge) ?? .http01
+        return try await client.issue(names: names, challenge: kind, responder: responder)
+    }
+
+    private func client(for options: ACMEOptions) throws(ACMEFailure) -> ACMEClient {
+        let id = [options.directory, options.email ?? "", options.caFile ?? "", options.storage].joined(separator: "\n")
+        if let c = clients[id] { return c }
+        let key = try AccountKey.loadOrCreate(at: options.storage + "/account.key")
+        let c = try ACMEClient(settings: .init(directory: options.directory, email: options.email, caFile: options.caFile), key: key)
+        clients[id] = c
+        return c
+    }
+}

@@ -1,0 +1,49 @@
+import NIOSSL
+import SlipwayACME
+import Synchronization
+
+/// The ACME challenges being validated right now, answered by the router itself: HTTP-01 tokens on any plain
+/// listener (`/.well-known/acme-challenge/TOKEN`), TLS-ALPN-01 certificates at handshakes offering `acme-tls/1`.
+/// The request path reads one atomic counter while nothing is pending.
+final class ChallengeBoard: ChallengeResponder, Sendable {
+    /// A TLS-ALPN-01 answer: the self-signed certificate with the acmeIdentifier extension.
+    struct ALPNAnswer: Sendable {
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+    }
+
+    private let tokens = Mutex<[String: String]>([:])
+    private let alpn = Mutex<[String: ALPNAnswer]>([:])
+    /// HTTP-01 tokens published (the request path looks at the target only when this is not 0).
+    let pendingHTTP = Atomic<Int>(0)
+
+    /// The key authorization for an HTTP-01 token.
+    func http01(token: Substring) -> String? { tokens.withLock { $0[String(token)] } }
+
+    /// The TLS-ALPN-01 certificate for a name under validation.
+    func tlsALPN01(name: String?) -> ALPNAnswer? {
+        guard let name else { return nil }
+        return alpn.withLock { $0.isEmpty ? nil : $0[name.lowercased()] }
+    }
+
+    func publish(_ challenge: PublishedChallenge) async {
+        switch challenge {
+        case .http01(let token, let keyAuthorization):
+            tokens.withLock { $0[token] = keyAuthorization }
+            pendingHTTP.add(1, ordering: .releasing)
+        case .tlsALPN01(let name, let certificatePEM, let keyPEM):
+            guard let chain = try? NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)),
+                  let key = try? NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem) else { return }
+            alpn.withLock { $0[name.lowercased()] = ALPNAnswer(chain: chain, key: key) }
+        }
+    }
+
+    func withdraw(_ challenge: PublishedChallenge) async {
+        switch challenge {
+        case .http01(let token, _):
+            if tokens.withLock({ $0.removeValue(forKey: token) }) != nil { pendingHTTP.subtract(1, ordering: .releasing) }
+        case .tlsALPN01(let name, _, _):
+            _ = alpn.withLock { $0.removeValue(forKey: name.lowercased()) }
+        }
+    }
+}
