@@ -48,6 +48,8 @@ public actor ProxyServer {
 
     /// The ACME challenges this router answers.
     nonisolated var challenges: ChallengeBoard { state.challenges }
+    /// Certificates obtained on demand.
+    nonisolated var onDemand: OnDemandCertificates { state.onDemand }
 
     /// Requests a paused listener holds right now, per listener.
     public nonisolated func held() -> [String: Int] { state.held() }
@@ -77,7 +79,7 @@ public actor ProxyServer {
         // Certificates first (a file that does not load refuses the table, changing nothing), then sockets.
         var certificates: [ListenAddress: (endpoint: TLSEndpoint, loaded: [TLSEndpoint.Loaded])] = [:]
         for (address, sources) in Self.tlsSources(next) {
-            let endpoint = tlsEndpoints[address] ?? TLSEndpoint(address: address, challenges: state.challenges)
+            let endpoint = tlsEndpoints[address] ?? TLSEndpoint(address: address, challenges: state.challenges, onDemand: state.onDemand)
             certificates[address] = (endpoint, try endpoint.prepare(sources))
         }
         var opened: [ListenAddress: Bound] = [:]
@@ -184,7 +186,7 @@ public actor ProxyServer {
         for l in table.listeners {
             guard let tls = l.tls else { continue }
             out[tls.listen, default: []].append(.init(listener: l.name, certFile: tls.certFile, keyFile: tls.keyFile, hosts: l.route?.hosts ?? [],
-                                                      http2: tls.http2, acme: tls.acme != nil))
+                                                      http2: tls.http2, acme: tls.acme))
         }
         return out
     }

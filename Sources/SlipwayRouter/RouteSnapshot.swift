@@ -210,6 +210,8 @@ final class RouteState: Sendable {
     let registry: StatsRegistry
     /// ACME challenges the router answers while a CA validates them.
     let challenges = ChallengeBoard()
+    /// Certificates obtained on demand, by name.
+    let onDemand = OnDemandCertificates()
 
     init(table: RouteTable, registry: StatsRegistry) {
         self.registry = registry

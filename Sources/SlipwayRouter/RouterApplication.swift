@@ -107,7 +107,9 @@ public enum RouterApplication {
                                                        logger: logger)))
         }
         services.append(.init(service: CertificateWatch(proxy: proxy)))
-        let acme = ACMEManager(issuer: ACMEIssuer(), responder: proxy.challenges, installed: { await proxy.reloadCertificates() }, logger: logger)
+        let acme = ACMEManager(issuer: ACMEIssuer(), responder: proxy.challenges, installed: { await proxy.reloadCertificates() },
+                               onDemand: proxy.onDemand, logger: logger)
+        proxy.onDemand.setProvider { environment, name, options in await acme.obtainOnDemand(environment: environment, name: name, options: options) }
         services.append(.init(service: ACMEService(proxy: proxy, manager: acme)))
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()

@@ -3,6 +3,8 @@ import SlipwayClient
 import SlipwayCore
 import SlipwayHTTP
 import SlipwayRuntime
+import Synchronization
+import Hummingbird
 import Testing
 
 /// `tls: acme` against a real RFC 8555 CA (Debian's pebble): the daemon's router serves a placeholder, proves
@@ -108,5 +110,75 @@ struct ACMETests {
             let all: [AlertInfo] = try await s.client.get("/v1/alerts")
             #expect(all.first { $0.name == "certificate-expiring" }?.state != .firing, "the placeholder is not an expiring certificate")
         }
+    }
+
+    /// An ask endpoint for on-demand TLS: approves `approved` (200), refuses every other name (403), counts what it was asked.
+    final class Asked: Sendable {
+        let names = Mutex<[String]>([])
+        func append(_ name: String) { names.withLock { $0.append(name) } }
+        var all: [String] { names.withLock { $0 } }
+    }
+
+    static func askEndpoint(approving approved: String) async throws -> (port: Int, asked: Asked, task: Task<Void, any Error>) {
+        let asked = Asked()
+        let router = Router()
+        router.get("/tls-allowed") { request, _ -> Response in
+            let name = request.uri.queryParameters.get("domain") ?? ""
+            asked.append(name)
+            return Response(status: name == approved ? .ok : .forbidden)
+        }
+        let port = try PortAllocator.freePort()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quietLogger())
+        let task = Task { try await app.runService() }
+        _ = try await poll(within: .seconds(10)) { () async -> Bool? in
+            (try? await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: port), path: "/health"))?.status != nil ? true : nil
+        }
+        return (port, asked, task)
+    }
+
+    @Test(.timeLimit(.minutes(2)), .enabled(if: Pebble.canRun, Comment(rawValue: Pebble.skipNote)))
+    func onDemandAnApprovedNameGetsACertificateAtItsFirstHandshakeARefusedOneNoCARequest() async throws {
+        let plain = try PortAllocator.freePort(), secure = try PortAllocator.freePort()
+        let dir = try EdgeTLSTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ask = try await Self.askEndpoint(approving: "approved.test")
+        let pebble = try await Pebble.start(httpPort: plain, tlsPort: secure, in: dir)
+        do {
+            // No hosts: the route takes every name (customers' own domains); each gets its certificate on demand.
+            let s = try Sandbox(extra: """
+                environments:
+                  production:
+                    router: { listen: "127.0.0.1:\(plain)", listen_tls: "127.0.0.1:\(secure)", tls: acme,
+                              acme: { directory: "\(pebble.directory)", ca: \(pebble.apiCA), on_demand: { ask: "http://127.0.0.1:\(ask.port)/tls-allowed" } } }
+                """)
+            try await s.withDaemon { _ in
+                _ = try await s.release("v1")
+                #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+                let root = try await pebble.rootFile()
+                // The first handshake waits while the router asks, then the CA, then serves the new certificate.
+                let first = try EdgeTLSTests.curl("https://approved.test:\(secure)/", resolve: ["approved.test:\(secure)"], ca: root, extra: ["--max-time", "30"])
+                #expect(first.hasPrefix("HTTP/1.1 200") && first.contains("hello from demo-app v1"), "\(first)")
+                let again = try EdgeTLSTests.curl("https://approved.test:\(secure)/", resolve: ["approved.test:\(secure)"], ca: root)
+                #expect(again.hasPrefix("HTTP/1.1 200"), "\(again)")
+                // Refused: the handshake gets the placeholder (curl refuses it), and the CA never hears of the name.
+                for _ in 0..<2 {
+                    let refused = try EdgeTLSTests.curl("https://refused.test:\(secure)/", resolve: ["refused.test:\(secure)"], ca: root)
+                    #expect(!refused.contains("HTTP/1.1 200"), "\(refused)")
+                }
+                #expect(ask.asked.all == ["approved.test", "refused.test"], "asked once each: \(ask.asked.all)")
+                #expect(pebble.log().contains("approved.test") && !pebble.log().contains("refused.test"))
+                let files = ACMEOptions.onDemandFiles(storage: s.config.root + "/acme", environment: "production", name: "approved.test")
+                #expect(try FileManager.default.attributesOfItem(atPath: files.key)[.posixPermissions] as? Int == 0o600)
+            }
+        } catch {
+            print("pebble.log:\n\(pebble.log().suffix(4000))")
+            await pebble.stop()
+            ask.task.cancel()
+            _ = await ask.task.result
+            throw error
+        }
+        await pebble.stop()
+        ask.task.cancel()
+        _ = await ask.task.result
     }
 }

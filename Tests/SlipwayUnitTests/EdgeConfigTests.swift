@@ -43,6 +43,13 @@ import Testing
         #expect(plain.environments["production"]?.router.tls?.acme == ACMEOptions(storage: storage))
     }
 
+    @Test func onDemandTakesEveryHostOrWildcards() throws {
+        let any = try Self.parse("{ listen_tls: 0.0.0.0:8443, tls: acme, acme: { on_demand: { ask: \"http://127.0.0.1:3000/tls-allowed\" } } }")
+        #expect(any.environments["production"]?.router.tls?.acme?.onDemand == ACMEOptions.OnDemand(ask: "http://127.0.0.1:3000/tls-allowed", maxPerHour: 20))
+        let wild = try Self.parse("{ hosts: [\"*.customers.example.com\"], listen_tls: 0.0.0.0:8443, tls: acme, acme: { on_demand: { ask: \"https://app.example.com/ok\", max_per_hour: 5 } } }")
+        #expect(wild.environments["production"]?.router.tls?.acme?.onDemand?.maxPerHour == 5)
+    }
+
     static let mistakes: [(router: String, environments: String, expected: String)] = [
         ("{ tls: { cert: tls/cert.pem, key: tls/key.pem } }", "", "slipway.yml:3:16: router.tls: tls needs router.listen_tls: the HTTPS address, like 0.0.0.0:443"),
         ("{ listen_tls: 127.0.0.1:8443 }", "", "slipway.yml:3:23: router.listen_tls: an HTTPS address needs a certificate: add router.tls: acme, or router.tls: { cert: FILE, key: FILE }"),
@@ -64,6 +71,9 @@ import Testing
         ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { ca: tls/junk.pem } }", "", "router.acme.ca: \(directory)/tls/junk.pem holds no PEM certificate"),
         ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { staging: true, directory: \"https://ca.test/dir\" } }", "",
          "router.acme.staging: staging picks Let's Encrypt's staging directory"),
+        ("{ listen_tls: 127.0.0.1:8443, tls: acme, acme: { on_demand: { max_per_hour: 5 } } }", "", "router.acme.on_demand.ask: missing required key"),
+        ("{ listen_tls: 127.0.0.1:8443, tls: acme, acme: { on_demand: { ask: \"ask.example.com\" } } }", "", "router.acme.on_demand.ask: expected the URL the router asks"),
+        ("{ listen_tls: 127.0.0.1:8443, tls: acme, acme: { on_demand: { ask: \"http://127.0.0.1:3000/ok\", max_per_hour: 0 } } }", "", "router.acme.on_demand.max_per_hour"),
         ("{ hosts: [shop.example.com], acme: { email: ops@example.com } }", "", "slipway.yml:3:44: router.acme: router.acme sets up ACME certificates: it needs router.tls: acme"),
         ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { emali: ops@example.com } }", "", "router.acme.emali"),
         ("{ listen_tls: 127.0.0.1:8443, tls: files }", "", "router.tls: expected off, acme or { cert: FILE, key: FILE }, got 'files'"),

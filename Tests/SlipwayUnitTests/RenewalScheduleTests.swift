@@ -66,3 +66,25 @@ import Testing
         #expect(!RenewalSchedule.judgeFailure(issued(90 * 86_400), hosts: names, now: t0).firing)
     }
 }
+
+/// On-demand TLS: which handshakes for uncovered names may reach the ask endpoint and the CA.
+@Suite struct OnDemandPolicyTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func onlyPlausibleNamesWithinTheLimitsAreObtained() {
+        let fresh = CertificateRecord()
+        #expect(OnDemandPolicy.decide(name: "shop.customer.test", record: fresh, newNamesInHour: 0, maxPerHour: 20, refusedUntil: nil, now: now) == .obtain)
+        for bad in ["localhost", "127.0.0.1", "127.0.0.1.", "-bad.test", "a..test", "white space.test", "x_y.test", String(repeating: "a", count: 64) + ".test"] {
+            #expect(OnDemandPolicy.decide(name: bad, record: fresh, newNamesInHour: 0, maxPerHour: 20, refusedUntil: nil, now: now) != .obtain, "\(bad)")
+        }
+        // The global limit: new names an hour.
+        #expect(OnDemandPolicy.decide(name: "a.test", record: fresh, newNamesInHour: 20, maxPerHour: 20, refusedUntil: nil, now: now) != .obtain)
+        // A name the ask endpoint refused a moment ago is not asked about again yet.
+        #expect(OnDemandPolicy.decide(name: "a.test", record: fresh, newNamesInHour: 0, maxPerHour: 20, refusedUntil: now + 30, now: now) != .obtain)
+        #expect(OnDemandPolicy.decide(name: "a.test", record: fresh, newNamesInHour: 0, maxPerHour: 20, refusedUntil: now - 1, now: now) == .obtain)
+        // The per-name limit: a name whose last attempt failed waits for its backoff.
+        let failed = RenewalSchedule.failed(RenewalSchedule.started(fresh, now: now), ACMEFailure(.refused, "invalid"), now: now, jitter: 0.5)
+        #expect(OnDemandPolicy.decide(name: "a.test", record: failed, newNamesInHour: 1, maxPerHour: 20, refusedUntil: nil, now: now + 30) != .obtain)
+        #expect(OnDemandPolicy.decide(name: "a.test", record: failed, newNamesInHour: 1, maxPerHour: 20, refusedUntil: nil, now: now + 60) == .obtain)
+    }
+}

@@ -14,8 +14,29 @@ public struct ACMEOptions: Codable, Sendable, Equatable, Hashable {
     public var challenge: String
     /// Where the account key, the certificates and their renewal state live (0700; files 0600).
     public var storage: String
+    /// `on_demand:`: certificates for names outside `router.hosts`, obtained at their first handshake when this asks.
+    public var onDemand: OnDemand?
 
-    public init(directory: String = ACMEOptions.letsEncrypt, email: String? = nil, caFile: String? = nil, challenge: String = "http-01", storage: String) {
+    /// On-demand TLS: at a handshake for a name the route takes but no certificate covers, the router asks
+    /// `ask` (`GET ask?domain=NAME`; 200 approves) and only then the CA, within `maxPerHour` new names an hour.
+    public struct OnDemand: Codable, Sendable, Equatable, Hashable {
+        public var ask: String
+        public var maxPerHour: Int
+
+        public init(ask: String, maxPerHour: Int = 20) {
+            self.ask = ask
+            self.maxPerHour = maxPerHour
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case ask
+            case maxPerHour = "max_per_hour"
+        }
+    }
+
+    public init(directory: String = ACMEOptions.letsEncrypt, email: String? = nil, caFile: String? = nil, challenge: String = "http-01", storage: String,
+                onDemand: OnDemand? = nil) {
+        self.onDemand = onDemand
         self.directory = directory
         self.email = email
         self.caFile = caFile
@@ -30,11 +51,17 @@ public struct ACMEOptions: Codable, Sendable, Equatable, Hashable {
         ("\(storage)/certs/\(environment).crt", "\(storage)/certs/\(environment).key")
     }
 
+    /// The files of a certificate obtained on demand for `name`.
+    public static func onDemandFiles(storage: String, environment: String, name: String) -> (cert: String, key: String) {
+        ("\(storage)/on-demand/\(environment)/\(name).crt", "\(storage)/on-demand/\(environment)/\(name).key")
+    }
+
     /// The renewal state the router writes and the daemon's alerts read.
     public var stateFile: String { "\(storage)/state.json" }
 
     enum CodingKeys: String, CodingKey {
         case directory, email, challenge, storage
+        case onDemand = "on_demand"
         case caFile = "ca_file"
     }
 }

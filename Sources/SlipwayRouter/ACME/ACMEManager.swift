@@ -23,13 +23,20 @@ actor ACMEManager {
     let installed: @Sendable () async -> Void
     let jitter: @Sendable () -> Double
     let logger: Logger
+    /// Where certificates obtained on demand are served from (renewals update it).
+    let onDemand: OnDemandCertificates?
+    /// Names on demand being obtained now: a second handshake for one waits for the same attempt.
+    var inFlight: [String: Task<OnDemandCertificates.Entry?, Never>] = [:]
+    /// Names the ask endpoint refused, until when they are not asked about again.
+    var refusedUntil: [String: Date] = [:]
     /// Renewal state by storage directory, read once and written after every change.
     private var states: [String: ACMEState] = [:]
     /// Environments whose files were looked at for a certificate the state does not know (a lost state file).
     private var adopted: Set<String> = []
 
     init(issuer: any CertificateIssuer, responder: any ChallengeResponder, installed: @escaping @Sendable () async -> Void,
-         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
+         onDemand: OnDemandCertificates? = nil, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
+        self.onDemand = onDemand
         self.issuer = issuer
         self.responder = responder
         self.installed = installed
@@ -37,45 +44,71 @@ actor ACMEManager {
         self.logger = logger
     }
 
-    /// The ACME certificates `table` asks for.
+    /// The ACME certificates `table` asks for: each environment's for its exact hosts (none when it has only
+    /// wildcards or takes every host, on demand), and its certificates on demand.
     static func wanted(_ table: RouteTable) -> [Wanted] {
         table.listeners.compactMap { l in
-            guard let tls = l.tls, let acme = tls.acme, let hosts = l.route?.hosts, !hosts.isEmpty else { return nil }
-            return Wanted(environment: l.name, names: hosts, options: acme, certFile: tls.certFile, keyFile: tls.keyFile)
+            guard let tls = l.tls, let acme = tls.acme else { return nil }
+            let names = (l.route?.hosts ?? []).filter { !$0.hasPrefix("*.") }
+            guard !names.isEmpty || acme.onDemand != nil else { return nil }
+            return Wanted(environment: l.name, names: names, options: acme, certFile: tls.certFile, keyFile: tls.keyFile)
         }
     }
 
-    func record(_ w: Wanted) -> CertificateRecord { state(w.options.storage).certificates[w.environment] ?? CertificateRecord() }
+    func record(_ w: Wanted) -> CertificateRecord { record(w.environment, w.options) }
 
-    /// One look at every wanted certificate; the environments it asked the CA for.
+    func record(_ key: String, _ options: ACMEOptions) -> CertificateRecord { state(options.storage).certificates[key] ?? CertificateRecord() }
+
+    /// One look at every wanted certificate (and every one obtained on demand); the ones it asked the CA for
+    /// (environments, and `environment/name` for those on demand).
     @discardableResult
     func pass(_ wanted: [Wanted], now: Date) async -> [String] {
         var asked: [String] = []
         for w in wanted {
-            adoptIfKnown(w)
-            let before = record(w)
-            guard RenewalSchedule.isDue(before, wanted: w.names, now: now) else { continue }
-            asked.append(w.environment)
-            // Recorded before the CA is asked: a crash in the middle still counts against the hourly cap.
-            guard save(w, RenewalSchedule.started(before, now: now)) else { continue }
-            logger.info("asking the ACME CA for a certificate", metadata: ["acme.environment": "\(w.environment)", "acme.names": "\(w.names.joined(separator: ","))",
-                                                                          "acme.directory": "\(w.options.directory)"])
-            do {
-                let issued = try await issuer.issue(names: w.names, options: w.options, responder: responder)
-                let validity = try Self.validity(issued.chainPEM)
-                try ACMEFiles.writePrivate(Data(issued.keyPEM.utf8), to: w.keyFile)
-                try ACMEFiles.writePrivate(Data(issued.chainPEM.utf8), to: w.certFile)
-                _ = save(w, RenewalSchedule.succeeded(record(w), names: w.names, notBefore: validity.notBefore, notAfter: validity.notAfter, now: now))
-                logger.info("ACME issued the certificate", metadata: ["acme.environment": "\(w.environment)", "acme.not_after": "\(validity.notAfter)"])
-                await installed()
-            } catch {
-                let after = RenewalSchedule.failed(record(w), error, now: now, jitter: jitter())
-                _ = save(w, after)
-                logger.error("ACME could not issue the certificate; the current one keeps serving",
-                             metadata: ["acme.environment": "\(w.environment)", "error": "\(error)", "acme.next_attempt": "\(after.nextAttempt.map { "\($0)" } ?? "-")"])
+            if !w.names.isEmpty {
+                adoptIfKnown(w)
+                if RenewalSchedule.isDue(record(w), wanted: w.names, now: now) {
+                    asked.append(w.environment)
+                    if await attempt(w.environment, names: w.names, options: w.options, certFile: w.certFile, keyFile: w.keyFile, now: now) { await installed() }
+                }
+            }
+            guard w.options.onDemand != nil else { continue }
+            let prefix = w.environment + "/"
+            for (key, r) in state(w.options.storage).certificates.sorted(by: { $0.key < $1.key })
+            where key.hasPrefix(prefix) && !r.names.isEmpty && RenewalSchedule.isDue(r, wanted: r.names, now: now) {
+                let name = String(key.dropFirst(prefix.count))
+                let files = ACMEOptions.onDemandFiles(storage: w.options.storage, environment: w.environment, name: name)
+                asked.append(key)
+                if await attempt(key, names: [name], options: w.options, certFile: files.cert, keyFile: files.key, now: now),
+                   let entry = OnDemandCertificates.load(cert: files.cert, key: files.key) {
+                    onDemand?.store(name, entry)
+                }
             }
         }
         return asked
+    }
+
+    /// Asks the CA for `names` (recorded first), writes what it issues (key, then chain), records the outcome.
+    func attempt(_ key: String, names: [String], options: ACMEOptions, certFile: String, keyFile: String, now: Date) async -> Bool {
+        // Recorded before the CA is asked: a crash in the middle still counts against the hourly cap.
+        guard save(key, options, RenewalSchedule.started(record(key, options), now: now)) else { return false }
+        logger.info("asking the ACME CA for a certificate", metadata: ["acme.certificate": "\(key)", "acme.names": "\(names.joined(separator: ","))",
+                                                                      "acme.directory": "\(options.directory)"])
+        do {
+            let issued = try await issuer.issue(names: names, options: options, responder: responder)
+            let validity = try Self.validity(issued.chainPEM)
+            try ACMEFiles.writePrivate(Data(issued.keyPEM.utf8), to: keyFile)
+            try ACMEFiles.writePrivate(Data(issued.chainPEM.utf8), to: certFile)
+            _ = save(key, options, RenewalSchedule.succeeded(record(key, options), names: names, notBefore: validity.notBefore, notAfter: validity.notAfter, now: now))
+            logger.info("ACME issued the certificate", metadata: ["acme.certificate": "\(key)", "acme.not_after": "\(validity.notAfter)"])
+            return true
+        } catch {
+            let after = RenewalSchedule.failed(record(key, options), error, now: now, jitter: jitter())
+            _ = save(key, options, after)
+            logger.error("ACME could not issue the certificate; the current one keeps serving",
+                         metadata: ["acme.certificate": "\(key)", "error": "\(error)", "acme.next_attempt": "\(after.nextAttempt.map { "\($0)" } ?? "-")"])
+            return false
+        }
     }
 
     /// A real certificate on disk for the wanted names that the state does not know (its file was lost or is
@@ -88,10 +121,10 @@ actor ACMEManager {
         r.names = w.names
         r.notBefore = facts.notBefore
         r.notAfter = facts.notAfter
-        _ = save(w, r)
+        _ = save(w.environment, w.options, r)
     }
 
-    private func state(_ storage: String) -> ACMEState {
+    func state(_ storage: String) -> ACMEState {
         if let s = states[storage] { return s }
         let (loaded, error) = ACMEState.load(storage + "/state.json")
         if let error { logger.error("cannot read the ACME state; starting from none", metadata: ["acme.state": "\(storage)/state.json", "error": "\(error)"]) }
@@ -100,12 +133,12 @@ actor ACMEManager {
     }
 
     /// Writes the record; false (logged) when the state file cannot be written: then no attempt is made.
-    private func save(_ w: Wanted, _ r: CertificateRecord) -> Bool {
-        var s = state(w.options.storage)
-        s.certificates[w.environment] = r
-        states[w.options.storage] = s
-        do { try s.save(w.options.stateFile) } catch {
-            logger.error("cannot write the ACME state; not asking the CA until it can be written", metadata: ["acme.state": "\(w.options.stateFile)", "error": "\(error)"])
+    func save(_ key: String, _ options: ACMEOptions, _ r: CertificateRecord) -> Bool {
+        var s = state(options.storage)
+        s.certificates[key] = r
+        states[options.storage] = s
+        do { try s.save(options.stateFile) } catch {
+            logger.error("cannot write the ACME state; not asking the CA until it can be written", metadata: ["acme.state": "\(options.stateFile)", "error": "\(error)"])
             return false
         }
         return true

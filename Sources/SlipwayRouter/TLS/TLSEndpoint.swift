@@ -21,7 +21,7 @@ final class TLSEndpoint: Sendable {
         /// Offer `h2` (ALPN).
         var http2 = false
         /// The router obtains this certificate by ACME: handshakes offering `acme-tls/1` may be TLS-ALPN-01 challenges.
-        var acme = false
+        var acme: ACMEOptions?
     }
 
     struct Loaded: Sendable {
@@ -45,11 +45,14 @@ final class TLSEndpoint: Sendable {
     let address: ListenAddress
     /// TLS-ALPN-01 answers for names under validation (the router's ACME side publishes them).
     let challenges: ChallengeBoard?
+    /// Certificates for names on demand (`router.acme.on_demand`).
+    let onDemand: OnDemandCertificates?
     private let state = Mutex(State())
 
-    init(address: ListenAddress, challenges: ChallengeBoard? = nil) {
+    init(address: ListenAddress, challenges: ChallengeBoard? = nil, onDemand: OnDemandCertificates? = nil) {
         self.address = address
         self.challenges = challenges
+        self.onDemand = onDemand
     }
 
     /// The context a connection accepted now handshakes with.
@@ -130,7 +133,7 @@ final class TLSEndpoint: Sendable {
     }
 
     func install(_ loaded: [Loaded]) throws(SlipwayError) {
-        let context = try Self.context(for: loaded, challenges: challenges)
+        let context = try Self.context(for: loaded, challenges: challenges, onDemand: onDemand)
         state.withLock {
             $0.loaded = loaded
             $0.context = context
@@ -142,23 +145,47 @@ final class TLSEndpoint: Sendable {
 
     /// TLS 1.2 and 1.3, ALPN `http/1.1` (and `h2` first with `router.http2`); with several certificates SNI picks one
     /// per handshake; with ACME certificates, a handshake for a name under TLS-ALPN-01 validation gets its challenge certificate.
-    static func context(for loaded: [Loaded], challenges: ChallengeBoard? = nil) throws(SlipwayError) -> NIOSSLContext? {
+    static func context(for loaded: [Loaded], challenges: ChallengeBoard? = nil, onDemand: OnDemandCertificates? = nil) throws(SlipwayError) -> NIOSSLContext? {
         guard let first = loaded.first else { return nil }
         var config = TLSConfiguration.makeServerConfiguration(certificateChain: first.chain.map { .certificate($0) }, privateKey: .privateKey(first.key))
         config.minimumTLSVersion = .tlsv12
         config.maximumTLSVersion = .tlsv13
         // `h2` when an environment on the address asks for it (`router.http2`).
-        let acme = loaded.contains { $0.source.acme }
+        let acme = loaded.contains { $0.source.acme != nil }
         // `acme-tls/1` last: only a client offering nothing else (a CA validating) gets it.
         config.applicationProtocols = (loaded.contains { $0.source.http2 } ? ["h2", "http/1.1"] : ["http/1.1"]) + (acme ? [acmeALPN] : [])
         if loaded.count > 1 || (acme && challenges != nil) {
             let selector = CertificatePick.selector(loaded.map(\.source.hosts))
             let board = acme ? challenges : nil
+            let names = loaded.map { Set($0.info.names.map { $0.lowercased() }) }
+            let onDemand = loaded.contains { $0.source.acme?.onDemand != nil } ? onDemand : nil
             config.sslContextCallback = { values, promise in
                 var change = NIOSSLContextConfigurationOverride()
                 if let answer = board?.tlsALPN01(name: values.serverHostname) {
                     change.certificateChain = answer.chain.map { .certificate($0) }
                     change.privateKey = .privateKey(answer.key)
+                } else if let onDemand, let sni = values.serverHostname?.lowercased(), let i = selector.select(host: sni, target: "/")?.index,
+                          let options = loaded[i].source.acme, options.onDemand != nil, !names[i].contains(sni) {
+                    // A name the route takes that no certificate covers: from memory, or obtained while the handshake waits.
+                    if let hit = onDemand.cached(sni) {
+                        change.certificateChain = hit.chain.map { .certificate($0) }
+                        change.privateKey = .privateKey(hit.key)
+                        promise.succeed(change)
+                        return
+                    }
+                    let environment = loaded[i].source.listener, fallback = loaded[i]
+                    Task {
+                        var change = NIOSSLContextConfigurationOverride()
+                        if let got = await onDemand.obtain(environment: environment, name: sni, options: options) {
+                            change.certificateChain = got.chain.map { .certificate($0) }
+                            change.privateKey = .privateKey(got.key)
+                        } else {
+                            change.certificateChain = fallback.chain.map { .certificate($0) }
+                            change.privateKey = .privateKey(fallback.key)
+                        }
+                        promise.succeed(change)
+                    }
+                    return
                 } else if loaded.count > 1 {
                     let chosen = loaded[CertificatePick.index(sni: values.serverHostname, in: selector, count: loaded.count) ?? 0]
                     change.certificateChain = chosen.chain.map { .certificate($0) }

@@ -122,14 +122,17 @@ enum RouterSection {
     /// `router.hosts` (exact names only: a wildcard needs DNS-01, which Slipway does not do).
     static func acmeOptions(_ node: Node?, hosts: [String], tlsNode: Node, directory: String, storage: String, reader: ConfigReader) -> ACMEOptions? {
         let before = reader.problems.count
-        if hosts.isEmpty {
-            reader.problem(tlsNode, "router.tls", "ACME certificates are for names: list them in router.hosts, like [shop.example.com]")
+        let entries = node.flatMap { reader.mapping($0, "router.acme", allowed: ["email", "directory", "staging", "ca", "challenge", "on_demand"]) } ?? []
+        let onDemandNode = entries.first { $0.key == "on_demand" }?.value
+        // On demand, the route may take any host (customers' own domains) and wildcards: each name gets its own certificate.
+        if hosts.isEmpty && onDemandNode == nil {
+            reader.problem(tlsNode, "router.tls", "ACME certificates are for names: list them in router.hosts, like [shop.example.com], or add router.acme.on_demand")
         }
-        for h in hosts where h.hasPrefix("*.") {
-            reader.problem(tlsNode, "router.tls", "\(h): a wildcard certificate needs the DNS-01 challenge, which Slipway does not do; use tls: { cert: FILE, key: FILE } for it")
+        for h in hosts where h.hasPrefix("*.") && onDemandNode == nil {
+            reader.problem(tlsNode, "router.tls", "\(h): a wildcard certificate needs the DNS-01 challenge, which Slipway does not do; use tls: { cert: FILE, key: FILE } for it, or router.acme.on_demand (a certificate per name)")
         }
         var options = ACMEOptions(storage: storage)
-        if let node, let entries = reader.mapping(node, "router.acme", allowed: ["email", "directory", "staging", "ca", "challenge"]) {
+        if node != nil {
             for e in entries {
                 let path = "router.acme.\(e.key)"
                 switch e.key {
@@ -158,6 +161,8 @@ enum RouterSection {
                         else if text == nil { reader.problem(e.value, path, "cannot read \(absolute); expected the PEM of the CA's API certificate") }
                         else { reader.problem(e.value, path, "\(absolute) holds no PEM certificate (-----BEGIN CERTIFICATE-----)") }
                     }
+                case "on_demand":
+                    options.onDemand = onDemand(e.value, reader: reader)
                 default:
                     if let s = reader.string(e.value, path) {
                         if ACMEOptions.challenges.contains(s) { options.challenge = s }
@@ -167,5 +172,27 @@ enum RouterSection {
             }
         }
         return reader.problems.count == before ? options : nil
+    }
+
+    /// `router.acme.on_demand: { ask: URL, max_per_hour: N }`.
+    static func onDemand(_ node: Node, reader: ConfigReader) -> ACMEOptions.OnDemand? {
+        guard let entries = reader.mapping(node, "router.acme.on_demand", allowed: ["ask", "max_per_hour"]) else { return nil }
+        var ask: String?
+        var perHour = 20
+        for e in entries {
+            let path = "router.acme.on_demand.\(e.key)"
+            if e.key == "ask" {
+                if let s = reader.string(e.value, path) {
+                    if let u = URL(string: s), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https", u.host != nil { ask = s }
+                    else { reader.problem(e.value, path, "expected the URL the router asks whether a name may get a certificate, like http://127.0.0.1:3000/tls-allowed, got '\(s)'") }
+                }
+            } else if let n = reader.int(e.value, path, min: 1, max: 10_000) {
+                perHour = n
+            }
+        }
+        if !entries.contains(where: { $0.key == "ask" }) {
+            reader.problem(node, "router.acme.on_demand.ask", "missing required key (the URL that approves a name with 200)")
+        }
+        return ask.map { ACMEOptions.OnDemand(ask: $0, maxPerHour: perHour) }
     }
 }
