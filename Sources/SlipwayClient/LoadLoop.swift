@@ -13,22 +13,27 @@ public final class LoadLoop: Sendable {
     }
 
     let endpoint: HTTPEndpoint
+    let client: MiniHTTPClient
+    /// The name asked for (SNI and `Host`) when it is not the address connected to.
+    let serverName: String?
     let state = Mutex(Summary(requests: 0, failures: 0, byRelease: [:], lastFailure: nil))
     let stopFlag = Atomic<Bool>(false)
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    public init(host: String = "127.0.0.1", port: Int) {
+    public init(host: String = "127.0.0.1", port: Int, client: MiniHTTPClient = MiniHTTPClient(), serverName: String? = nil) {
         endpoint = .tcp(host: host, port: port)
+        self.client = client
+        self.serverName = serverName
     }
 
     public func start(concurrency: Int = 4, maxDuration: Duration = .seconds(300)) {
         let deadline = ContinuousClock.now + maxDuration
-        let client = MiniHTTPClient()
+        let client = self.client, serverName = self.serverName
         let started = (0..<concurrency).map { _ in
             Task { [self] in
                 while !stopFlag.load(ordering: .relaxed), ContinuousClock.now < deadline {
                     do {
-                        let r = try await client.request("GET", endpoint, path: "/", timeout: .seconds(10))
+                        let r = try await client.request("GET", endpoint, path: "/", timeout: .seconds(10), serverName: serverName)
                         let release = Self.release(in: r.bodyText)
                         state.withLock { s in
                             s.requests += 1

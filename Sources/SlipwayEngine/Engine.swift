@@ -59,7 +59,8 @@ public actor Engine {
         let cgroup = CgroupLimiter(path: config.server.cgroup)
         if config.server.cgroup != nil, let why = cgroup.why { logger.warning("process.memory_limit is measured, not enforced", metadata: ["reason": "\(why)"]) }
         let context = EngineContext(store: store, releases: ReleaseStore(directory: config.releasesDirectory),
-                                    router: RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments),
+                                    router: RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments,
+                                                             edge: config.edgeSocket, app: config.app),
                                     supervisor: Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), cgroup: cgroup, logger: logger),
                                     logger: logger, configs: ConfigSource(config), admission: Admission(), cadence: cadence)
         self.context = context

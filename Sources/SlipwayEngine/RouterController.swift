@@ -14,15 +14,22 @@ public struct RouterController: Sendable {
     public let executable: String
     /// Added to the router's command line (e.g. `--metrics HOST:PORT`).
     public let extraArguments: [String]
+    /// `router.edge`: the app's name on the shared edge at `socket` (`slipway edge`), which this daemon neither
+    /// starts, restarts nor stops; nil: the daemon's own router process.
+    public let edgeApp: String?
     let client = MiniHTTPClient()
 
-    public init(root: String, executable: String, extraArguments: [String] = []) {
+    public init(root: String, executable: String, extraArguments: [String] = [], edge: String? = nil, app: String = "") {
         self.extraArguments = extraArguments
-        socket = root + "/router.sock"
+        socket = edge ?? root + "/router.sock"
+        edgeApp = edge == nil ? nil : app
         stateFile = root + "/router.json"
         logFile = root + "/logs/router.log"
         self.executable = executable
     }
+
+    /// Where an app-scoped call goes: `/v1/apps/<app>/<what>` on the edge, `/v1/<what>` on the app's own router.
+    func scoped(_ what: String) -> String { edgeApp.map { "/v1/apps/\($0)/\(what)" } ?? "/v1/\(what)" }
 
     /// The router's arguments (after the executable).
     var arguments: [String] { ["router", "--control", socket, "--state", stateFile] + extraArguments }
@@ -46,6 +53,9 @@ public struct RouterController: Sendable {
     /// stopped and replaced.
     public func ensureRunning(logger: Logger) async throws(SlipwayError) {
         if await isRunning() { return }
+        if edgeApp != nil {
+            throw SlipwayError(.unavailable, "the shared edge does not answer on \(socket); start it (slipway edge, or its systemd unit) or drop router.edge to run this app's own router")
+        }
         if let running = recordedRouter() {
             let deadline = ContinuousClock.now + .seconds(15)
             while ContinuousClock.now < deadline, ProcessInspector.isAlive(pid: running.pid, startTime: running.startTime) {
@@ -86,7 +96,7 @@ public struct RouterController: Sendable {
     }
 
     public func table() async throws(SlipwayError) -> RouteTable {
-        let r = try await call("GET", "/v1/table")
+        let r = try await call("GET", scoped("table"))
         do { return try JSONDecoder().decode(RouteTable.self, from: Data(r.body)) } catch {
             throw SlipwayError(.internal, "the router sent an unreadable table", cause: error)
         }
@@ -94,25 +104,27 @@ public struct RouterController: Sendable {
 
     public func push(_ table: RouteTable) async throws(SlipwayError) {
         let body = try SlipwayJSON.encode(table, with: JSONEncoder(), what: "the route table for the router")
-        let r = try await call("PUT", "/v1/table", body: Array(body))
+        let r = try await call("PUT", scoped("table"), body: Array(body))
+        // The edge refuses a host another app holds, or another user's app: a policy refusal (exit 3).
+        if r.status == 403 { throw SlipwayError(.policy, Self.errorMessage(r.bodyText)) }
         guard r.status == 200 else { throw .failed("the router refused the table: \(r.bodyText)") }
     }
 
     public func stats() async throws(SlipwayError) -> RouterStatsReport {
-        let r = try await call("GET", "/v1/stats")
+        let r = try await call("GET", scoped("stats"))
         return (try? JSONDecoder().decode(RouterStatsReport.self, from: Data(r.body))) ?? [:]
     }
 
     /// The certificates the router serves over HTTPS, as it loaded them.
     public func certificates() async throws(SlipwayError) -> [CertificateInfo] {
-        let r = try await call("GET", "/v1/certificates")
+        let r = try await call("GET", scoped("certificates"))
         do { return try SlipwayJSON.decoder().decode([CertificateInfo].self, from: Data(r.body)) } catch {
             throw SlipwayError(.internal, "the router sent an unreadable certificate list", cause: error)
         }
     }
 
     public func addresses() async throws(SlipwayError) -> [String: String] {
-        let r = try await call("GET", "/v1/addresses")
+        let r = try await call("GET", scoped("addresses"))
         return (try? JSONDecoder().decode([String: String].self, from: Data(r.body))) ?? [:]
     }
 
@@ -120,6 +132,9 @@ public struct RouterController: Sendable {
     /// from `executable` (this daemon's binary, so an upgrade takes effect) and drains. Returns the new pid
     /// once the control socket answers from it.
     public func restart() async throws(SlipwayError) -> Int {
+        if edgeApp != nil {
+            throw SlipwayError(.usage, "this app's routes are on the shared edge at \(socket): restart the edge there (SIGHUP, or systemctl reload slipway-edge: a handover that refuses no connection)")
+        }
         struct Handover: Encodable { var executable: String; var arguments: [String] }
         let body = try SlipwayJSON.encode(Handover(executable: executable, arguments: arguments), with: JSONEncoder(), what: "the handover request for the router")
         let r = try await call("POST", "/v1/handover", body: Array(body), timeout: .seconds(30))
@@ -136,7 +151,8 @@ public struct RouterController: Sendable {
 
     /// Stops the router process (used by `slipway down` for the last environment and by the demo).
     public func stop() async {
-        guard let pid = await servingPid() else { return }
+        // The shared edge serves other apps: never stopped by one app's daemon.
+        guard edgeApp == nil, let pid = await servingPid() else { return }
         let start = ProcessInspector.startTime(Int32(pid)) ?? 0
         ProcessInspector.signal(pid: Int32(pid), startTime: start, SIGTERM)
         let deadline = ContinuousClock.now + .seconds(5)
@@ -151,6 +167,12 @@ public struct RouterController: Sendable {
         guard let r = try? await client.request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)),
               let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] else { return nil }
         return json["pid"] as? Int
+    }
+
+    /// The `message` of a Hummingbird error body, else the body.
+    static func errorMessage(_ body: String) -> String {
+        struct Body: Decodable { struct E: Decodable { var message: String }; var error: E }
+        return (try? JSONDecoder().decode(Body.self, from: Data(body.utf8)))?.error.message ?? body
     }
 
     private func call(_ method: String, _ path: String, body: [UInt8]? = nil, timeout: Duration = .seconds(10)) async throws(SlipwayError) -> MiniHTTPClient.Response {

@@ -49,13 +49,15 @@ public struct MiniHTTPClient: Sendable {
 
     public func request(
         _ method: String, _ endpoint: HTTPEndpoint, path: String, headers: [(String, String)] = [],
-        body: [UInt8]? = nil, timeout: Duration = .seconds(30)
+        body: [UInt8]? = nil, timeout: Duration = .seconds(30), serverName named: String? = nil
     ) async throws -> Response {
         let nanos = max(Int64(1_000_000), timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         let bootstrap = ClientBootstrap(group: group).connectTimeout(.nanoseconds(nanos))
         // nil: plain HTTP. Otherwise TLS, with SNI for a name; an address literal is checked against the peer's IP.
         var serverName: String?? = nil
         if tls != nil, case .tcp(let host, _) = endpoint { serverName = .some(Self.isAddressLiteral(host) ? nil : host) }
+        // A name to ask for (SNI, and the Host header) other than the address connected to.
+        if let name = named, tls != nil { serverName = .some(name) }
         let tls = self.tls, sni = serverName
         let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>> = { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -77,7 +79,7 @@ public struct MiniHTTPClient: Sendable {
                 } else {
                     channel = try await bootstrap.connect(host: host, port: port, channelInitializer: initializer)
                 }
-                hostHeader = "\(host):\(port)"
+                hostHeader = "\(named ?? host):\(port)"
             case .unix(let path):
                 channel = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
                 hostHeader = "localhost"

@@ -19,9 +19,12 @@ public struct RouterOptions: Sendable {
     public var threads: Int
     /// Where to serve `/metrics` over TCP for Prometheus (the control socket serves it too).
     public var metricsListen: ListenAddress?
+    /// `slipway edge`: the state directory of a shared edge (apps register their routes on the control socket).
+    public var edgeDirectory: String?
 
     public init(controlSocket: String? = nil, stateFile: String? = nil, staticTable: RouteTable? = nil, threads: Int = System.coreCount,
-                metricsListen: ListenAddress? = nil) {
+                metricsListen: ListenAddress? = nil, edgeDirectory: String? = nil) {
+        self.edgeDirectory = edgeDirectory
         self.metricsListen = metricsListen
         self.controlSocket = controlSocket
         self.stateFile = stateFile
@@ -68,6 +71,8 @@ public enum RouterApplication {
         let proxy = ProxyServer(group: group, inherited: inherited, logger: logger)
         var initial = options.staticTable ?? RouteTable()
         if options.staticTable == nil, let file = options.stateFile, let saved = try loadTable(file) { initial = saved }
+        let registry = options.edgeDirectory.map { EdgeRegistry(directory: $0, logger: logger) }
+        if let registry { initial = await registry.merged() }
         try await proxy.apply(initial)
         logger.info("router started", metadata: ["router.generation": "\(initial.generation)", "router.pid": "\(getpid())",
                                                  "router.inherited": "\(inherited.count)"])
@@ -82,20 +87,25 @@ public enum RouterApplication {
             // first from the old router and then from this one.
             let staging = "\(socket).\(getpid())"
             try? FileManager.default.removeItem(atPath: staging)
-            let app = Application(
-                router: controlRouter(proxy: proxy, stateFile: options.stateFile, handover: handover),
-                configuration: .init(address: .unixDomainSocket(path: staging), serverName: "slipway-router"),
-                onServerRunning: { _ in
-                    chmod(staging, 0o600)
-                    rename(staging, socket)
-                    // Who answers on the socket now: the daemon starts no second router while this one lives.
-                    if !RouterApplication.writePidFile(socket + ".pid") {
-                        logger.error("cannot write the pid file; a slow answer may get a second router started", metadata: ["router.pidfile": "\(socket).pid"])
-                    }
-                    RouterHandover.signalReady()
-                },
-                logger: logger)
-            services.append(.init(service: app))
+            // The edge's socket is for the apps' daemons (their users in the edge's group): 0660; a daemon's own router's, 0600.
+            let mode: mode_t = registry == nil ? 0o600 : 0o660
+            let running: @Sendable (any Channel) async -> Void = { _ in
+                chmod(staging, mode)
+                rename(staging, socket)
+                // Who answers on the socket now: the daemon starts no second router while this one lives.
+                if !RouterApplication.writePidFile(socket + ".pid") {
+                    logger.error("cannot write the pid file; a slow answer may get a second router started", metadata: ["router.pidfile": "\(socket).pid"])
+                }
+                RouterHandover.signalReady()
+            }
+            let configuration = ApplicationConfiguration(address: .unixDomainSocket(path: staging), serverName: "slipway-router")
+            if let registry {
+                services.append(.init(service: Application(router: EdgeControl.router(proxy: proxy, registry: registry), configuration: configuration,
+                                                           onServerRunning: running, logger: logger)))
+            } else {
+                services.append(.init(service: Application(router: controlRouter(proxy: proxy, stateFile: options.stateFile, handover: handover),
+                                                           configuration: configuration, onServerRunning: running, logger: logger)))
+            }
         } else {
             RouterHandover.signalReady()
             services.append(.init(service: UntilShutdown()))

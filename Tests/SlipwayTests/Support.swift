@@ -28,12 +28,12 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     let config: SlipwayConfig
     let client: DaemonClient
 
-    init(strategy: String = "blue-green", deadline: String = "5s", extra: String = "") throws {
+    init(strategy: String = "blue-green", deadline: String = "5s", extra: String = "", app: String = "demo") throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         port = try PortAllocator.freePort()
         let yaml = """
-            app: demo
+            app: \(app)
             process:
               command: "\(TestBinaries.demoApp) --port $PORT"
               instances: 2

@@ -50,6 +50,12 @@ import Testing
         #expect(wild.environments["production"]?.router.tls?.acme?.onDemand?.maxPerHour == 5)
     }
 
+    @Test func anEdgeForEveryEnvironment() throws {
+        let cfg = try Self.parse("{ edge: /run/slipway/edge.sock, hosts: [shop.example.com] }")
+        #expect(cfg.edgeSocket == "/run/slipway/edge.sock" && cfg.environments["production"]?.router.edge == "/run/slipway/edge.sock")
+        #expect(try Self.parse("{ listen: 127.0.0.1:8080 }").edgeSocket == nil)
+    }
+
     static let mistakes: [(router: String, environments: String, expected: String)] = [
         ("{ tls: { cert: tls/cert.pem, key: tls/key.pem } }", "", "slipway.yml:3:16: router.tls: tls needs router.listen_tls: the HTTPS address, like 0.0.0.0:443"),
         ("{ listen_tls: 127.0.0.1:8443 }", "", "slipway.yml:3:23: router.listen_tls: an HTTPS address needs a certificate: add router.tls: acme, or router.tls: { cert: FILE, key: FILE }"),
@@ -74,6 +80,8 @@ import Testing
         ("{ listen_tls: 127.0.0.1:8443, tls: acme, acme: { on_demand: { max_per_hour: 5 } } }", "", "router.acme.on_demand.ask: missing required key"),
         ("{ listen_tls: 127.0.0.1:8443, tls: acme, acme: { on_demand: { ask: \"ask.example.com\" } } }", "", "router.acme.on_demand.ask: expected the URL the router asks"),
         ("{ listen_tls: 127.0.0.1:8443, tls: acme, acme: { on_demand: { ask: \"http://127.0.0.1:3000/ok\", max_per_hour: 0 } } }", "", "router.acme.on_demand.max_per_hour"),
+        ("{ listen: 127.0.0.1:8080 }", "environments:\n  a: { router: { edge: /run/slipway/edge.sock } }\n  b: { router: { listen: 127.0.0.1:8081 } }\n",
+         "environments.b.router.edge: every environment of an app registers with the same edge (/run/slipway/edge.sock)"),
         ("{ hosts: [shop.example.com], acme: { email: ops@example.com } }", "", "slipway.yml:3:44: router.acme: router.acme sets up ACME certificates: it needs router.tls: acme"),
         ("{ hosts: [shop.example.com], listen_tls: 127.0.0.1:8443, tls: acme, acme: { emali: ops@example.com } }", "", "router.acme.emali"),
         ("{ listen_tls: 127.0.0.1:8443, tls: files }", "", "router.tls: expected off, acme or { cert: FILE, key: FILE }, got 'files'"),

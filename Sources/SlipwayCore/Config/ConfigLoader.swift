@@ -99,6 +99,13 @@ public enum ConfigLoader {
             if let env = environment(name: name, node: merged, root: root, directory: directory, reader: reader) { environments[name] = env }
         }
         sharedAddresses(names.compactMap { environments[$0] }, nodes: overrides, root: rootNode, reader: reader)
+        // One daemon talks to one router: every environment's routes go to the same edge, or none does.
+        if let first = names.first, let edge = environments[first]?.router.edge ?? names.lazy.compactMap({ environments[$0]?.router.edge }).first {
+            for name in names where environments[name]?.router.edge != edge {
+                reader.problem(overrides[name] ?? rootNode, "environments.\(name).router.edge",
+                               "every environment of an app registers with the same edge (\(edge)); set router.edge once at the top level")
+            }
+        }
         for name in names {
             guard let env = environments[name] else { continue }
             if let source = env.governance.promoteFrom, source == name || !names.contains(source) {

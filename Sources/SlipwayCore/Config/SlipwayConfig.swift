@@ -57,6 +57,8 @@ public struct SlipwayConfig: Sendable, Equatable {
     }
 
     public var socketPath: String { root + "/slipway.sock" }
+    /// The shared edge this app's routes go to (`router.edge`, the same for every environment); nil: its own router.
+    public var edgeSocket: String? { environmentNames.lazy.compactMap { self.environments[$0]?.router.edge }.first }
     public var releasesDirectory: String { root + "/releases" }
     public var logsDirectory: String { root + "/logs" }
     /// `<root>/shared`: one directory per environment below it.
@@ -222,6 +224,8 @@ public struct RouterSettings: Sendable, Equatable {
     public var route: RouteMatch?
     /// `listen_tls`, `tls: { cert, key }`, `redirect_https`, `hsts` (nil: plain HTTP only).
     public var tls: RouterTLS?
+    /// `edge:`: the shared edge's control socket (`slipway edge`); nil: the daemon's own router.
+    public var edge: String?
 
     public init(listen: ListenAddress, drainTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(3),
                 responseTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(75)) {

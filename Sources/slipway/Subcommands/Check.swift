@@ -27,7 +27,7 @@ struct Check: AsyncParsableCommand {
         print("  secrets as \(judgedBy) sees them (names and sources only)")
         for name in cfg.environmentNames {
             guard let e = cfg.environments[name] else { continue }
-            print("  \(name): \(e.strategy.rawValue), \(e.process.instances) instance(s), router \(e.router.listen)\(e.router.tls.map { " https \($0.listen)" + ($0.redirect ? " (http redirects)" : "") } ?? "")\(e.router.route.map { " " + $0.summary } ?? ""), health \(e.health.path)")
+            print("  \(name): \(e.strategy.rawValue), \(e.process.instances) instance(s), router \(e.router.edge.map { "on the edge \($0), " } ?? "")\(e.router.listen)\(e.router.tls.map { " https \($0.listen)" + ($0.redirect ? " (http redirects)" : "") } ?? "")\(e.router.route.map { " " + $0.summary } ?? ""), health \(e.health.path)")
             print("    data: \(cfg.sharedDirectory(name))")
             for p in e.analysis?.providers ?? [] { print("    provider \(p.name): \(Self.transport(p))") }
             var missing: [String] = []

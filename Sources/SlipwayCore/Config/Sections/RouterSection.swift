@@ -8,7 +8,7 @@ enum RouterSection {
         var router = RouterSettings(listen: ListenAddress(host: "127.0.0.1", port: 8080))
         if let rnode = node, let r = reader.mapping(rnode, "router", allowed: ["listen", "drain_timeout", "connect_timeout", "response_timeout", "idle_timeout",
                                                                                 "forwarded_headers", "request_id_header", "hosts", "path", "strip_prefix",
-                                                                                "listen_tls", "tls", "acme", "redirect_https", "hsts", "http2"]) {
+                                                                                "listen_tls", "tls", "acme", "redirect_https", "hsts", "http2", "edge"]) {
             var route = RouteMatch()
             for e in r {
                 let path = "router.\(e.key)"
@@ -34,6 +34,11 @@ enum RouterSection {
                 } else if e.key == "path" {
                     if let s = reader.string(e.value, path) {
                         if let why = RouteMatch.problem(path: s) { reader.problem(e.value, path, why) } else { route.path = s == "/" ? nil : s }
+                    }
+                } else if e.key == "edge" {
+                    if let s = reader.string(e.value, path) {
+                        if s.isEmpty { reader.problem(e.value, path, "expected the shared edge's socket, like /run/slipway/edge.sock") }
+                        else { router.edge = s.hasPrefix("/") ? s : directory + "/" + s }
                     }
                 } else if e.key == "strip_prefix" {
                     route.stripPrefix = reader.bool(e.value, path) ?? false

@@ -1,0 +1,110 @@
+import Foundation
+import SlipwayClient
+import SlipwayCore
+import SlipwayHTTP
+import SlipwayRuntime
+import Testing
+
+/// `slipway edge`: two apps, each with its own daemon and slipway.yml, on one edge process by SNI on one
+/// HTTPS address. One app's canary, deploys and rollback under load fail none of the other's requests; an app
+/// claiming the other's host is refused with the owner's name; the edge serves while both daemons are down.
+@Suite(.serialized)
+struct SharedEdgeTests {
+    struct Edge {
+        let pid: Int32
+        let socket: String
+        let log: String
+
+        static func start(in dir: String) async throws -> Edge {
+            let socket = dir + "/run/edge.sock"
+            let spawned = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "edge", "--socket", socket, "--state", dir + "/edge", "--threads", "2"],
+                                                   directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/edge.log")
+            let edge = Edge(pid: spawned.pid, socket: socket, log: dir + "/edge.log")
+            _ = try await poll(within: .seconds(15)) { () async -> Bool? in
+                (try? await MiniHTTPClient().request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(1)))?.status == 200 ? true : nil
+            }
+            return edge
+        }
+
+        func stop() async {
+            kill(pid, SIGTERM)
+            if await ProcessSpawner.wait(pid, timeout: .seconds(10)) == nil {
+                kill(pid, SIGKILL)
+                _ = await ProcessSpawner.wait(pid)
+            }
+        }
+    }
+
+    static func app(_ name: String, host: String, cert: TestCertificates, edge: Edge, plain: Int, secure: Int, extra: String = "", strategy: String = "blue-green") throws -> Sandbox {
+        try Sandbox(strategy: strategy, extra: """
+            environments:
+              production:
+                router: { edge: \(edge.socket), listen: "127.0.0.1:\(plain)", hosts: [\(host)], listen_tls: "127.0.0.1:\(secure)",
+                          tls: { cert: \(cert.certFile), key: \(cert.keyFile) } }
+            \(extra)
+            """, app: name)
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func twoAppsShareOneEdgeAndOneAppsCanaryDeployAndRollbackFailNoneOfTheOthersRequests() async throws {
+        let dir = try EdgeTLSTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let plain = try PortAllocator.freePort(), secure = try PortAllocator.freePort()
+        let certA = try TestCertificates(in: dir, name: "a", hosts: ["a.test"]), certB = try TestCertificates(in: dir, name: "b", hosts: ["b.test"])
+        let edge = try await Edge.start(in: dir)
+        let a = try Self.app("shop-a", host: "a.test", cert: certA, edge: edge, plain: plain, secure: secure, extra: """
+            watch: 0
+            analysis: { interval: 250ms, min_requests: 20, rules: ["error_rate > baseline + 5%"] }
+            canary: { instances: 1, steps: [{ weight: 50, pause: 1s }], max_step_duration: 30s }
+            """, strategy: "canary")
+        let b = try Self.app("shop-b", host: "b.test", cert: certB, edge: edge, plain: plain, secure: secure)
+        var daemons: [RunningDaemon] = []
+        var failure: (any Error)?
+        do {
+            daemons.append(try await a.startDaemon())
+            daemons.append(try await b.startDaemon())
+            for s in [a, b] {
+                _ = try await s.release("v1")
+                _ = try await s.release("v2")
+                #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            }
+            let loadB = LoadLoop(port: secure, client: MiniHTTPClient(tls: try MiniHTTPClient.tlsContext(caFile: certB.caFile)), serverName: "b.test")
+            let loadA = LoadLoop(port: secure, client: MiniHTTPClient(tls: try MiniHTTPClient.tlsContext(caFile: certA.caFile)), serverName: "a.test")
+            loadB.start(concurrency: 3, maxDuration: .seconds(90))
+            loadA.start(concurrency: 2, maxDuration: .seconds(90))
+            // App A: a canary of v2 (promoted on evidence), a blue-green deploy back to v1, a rollback to v2.
+            let canary = try await a.outcome(try await a.deploy("v2"), within: .seconds(60))
+            #expect(canary.state == .succeeded, "\(canary.message ?? "")")
+            #expect(try await a.outcome(try await a.deploy("v1", strategy: .blueGreen)).state == .succeeded)
+            #expect(try await a.outcome(try await a.deploy(nil, kind: .rollback)).state == .succeeded)
+            let summaryA = await loadA.stop(), summaryB = await loadB.stop()
+            #expect(summaryB.failures == 0 && summaryB.requests > 50 && summaryB.byRelease.keys.sorted() == ["v1"], "\(summaryB)")
+            #expect(summaryA.failures == 0 && summaryA.byRelease["v2", default: 0] > 0, "\(summaryA)")
+
+            // Another app claiming b.test is refused, naming the owner; shop-b's routes are untouched.
+            var intruder = ListenerTable(name: "production", listen: ListenAddress(host: "127.0.0.1", port: plain), pools: [])
+            intruder.route = RouteMatch(hosts: ["b.test"])
+            let body = try SlipwayJSON.encoder().encode(RouteTable(generation: 1, listeners: [intruder]))
+            let refused = try await MiniHTTPClient().request("PUT", .unix(path: edge.socket), path: "/v1/apps/intruder/table",
+                                                             headers: [("Content-Type", "application/json")], body: Array(body))
+            let message = refused.bodyText.replacingOccurrences(of: "\\/", with: "/")
+            #expect(refused.status == 403 && message.contains("host b.test with path / on 127.0.0.1:\(plain) is held by app 'shop-b' (environment 'production')"), "\(refused.status) \(message)")
+
+            // Both daemons down: the edge serves both apps as they were.
+            for d in daemons { await d.stop() }
+            daemons.removeAll()
+            for (name, ca) in [("a.test", certA.caFile), ("b.test", certB.caFile)] {
+                let r = try await MiniHTTPClient(tls: try MiniHTTPClient.tlsContext(caFile: ca)).request("GET", .tcp(host: "127.0.0.1", port: secure), path: "/", serverName: name)
+                #expect(r.status == 200 && r.bodyText.hasPrefix("hello from demo-app v"), "\(name): \(r.status) \(r.bodyText)")
+            }
+        } catch { failure = error }
+        if failure != nil { print("edge.log:\n" + ((try? String(contentsOfFile: edge.log, encoding: .utf8))?.suffix(6000) ?? "")) }
+        for d in daemons { await d.stop() }
+        for s in [a, b] {
+            s.killLeftovers()
+            s.removeFiles()
+        }
+        await edge.stop()
+        if let failure { throw failure }
+    }
+}
