@@ -87,8 +87,10 @@ public actor RouterHandover {
         }
     }
 
-    /// In the new process: tells the old one it serves now (no-op when not started by a handover).
+    /// Tells systemd (under `Type=notify`) that this process serves and is the service's main process now (after
+    /// a handover, before the old one exits), and in the new process of a handover, tells the old one.
     static func signalReady() {
+        SystemdNotify.send("MAINPID=\(getpid())\nREADY=1")
         guard let text = ProcessInfo.processInfo.environment[readyVariable], let fd = Int32(text) else { return }
         var byte: UInt8 = 1
         _ = write(fd, &byte, 1)

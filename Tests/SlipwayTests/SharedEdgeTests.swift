@@ -3,7 +3,51 @@ import SlipwayClient
 import SlipwayCore
 import SlipwayHTTP
 import SlipwayRuntime
+import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A systemd notify socket of our own: what a `Type=notify` service manager would receive.
+final class NotifySocket: Sendable {
+    let path: String
+    let fd: Int32
+    let received = Mutex<[String]>([])
+    let done = Atomic<Bool>(false)
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard fd >= 0, bound == 0 else { throw Pebble.Failure("cannot bind \(path)") }
+        let reader = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !done.load(ordering: .relaxed) {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&p, 1, 100) == 1 else { continue }
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n > 0 { received.withLock { $0.append(String(decoding: buffer[0..<n], as: UTF8.self)) } }
+            }
+        }
+        reader.start()
+    }
+
+    /// The pids announced with `MAINPID=` so far.
+    var mainPIDs: [Int32] {
+        received.withLock { $0 }.flatMap { $0.split(separator: "\n") }.compactMap { $0.hasPrefix("MAINPID=") ? Int32($0.dropFirst(8)) : nil }
+    }
+
+    func close() {
+        done.store(true, ordering: .relaxed)
+        Glibc.close(fd)
+    }
+}
 
 /// `slipway edge`: two apps, each with its own daemon and slipway.yml, on one edge process by SNI on one
 /// HTTPS address. One app's canary, deploys and rollback under load fail none of the other's requests; an app
@@ -14,24 +58,34 @@ struct SharedEdgeTests {
         let pid: Int32
         let socket: String
         let log: String
+        let notify: NotifySocket
 
         static func start(in dir: String) async throws -> Edge {
             let socket = dir + "/run/edge.sock"
+            let notify = try NotifySocket(path: dir + "/notify.sock")
+            var environment = ProcessInfo.processInfo.environment
+            environment["NOTIFY_SOCKET"] = notify.path
             let spawned = try ProcessSpawner.spawn(argv: [TestBinaries.slipway, "edge", "--socket", socket, "--state", dir + "/edge", "--threads", "2"],
-                                                   directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/edge.log")
-            let edge = Edge(pid: spawned.pid, socket: socket, log: dir + "/edge.log")
+                                                   directory: dir, environment: environment, logFile: dir + "/edge.log")
+            let edge = Edge(pid: spawned.pid, socket: socket, log: dir + "/edge.log", notify: notify)
             _ = try await poll(within: .seconds(15)) { () async -> Bool? in
                 (try? await MiniHTTPClient().request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(1)))?.status == 200 ? true : nil
             }
             return edge
         }
 
+        /// The newest process systemd would know as the service's (a handover's new one is not our child).
         func stop() async {
-            kill(pid, SIGTERM)
-            if await ProcessSpawner.wait(pid, timeout: .seconds(10)) == nil {
-                kill(pid, SIGKILL)
-                _ = await ProcessSpawner.wait(pid)
+            for p in Set([pid] + notify.mainPIDs) where kill(p, 0) == 0 {
+                kill(p, SIGTERM)
+                let deadline = ContinuousClock.now + .seconds(10)
+                while kill(p, 0) == 0, ContinuousClock.now < deadline {
+                    _ = await ProcessSpawner.wait(p, timeout: .milliseconds(50))
+                }
+                if kill(p, 0) == 0 { kill(p, SIGKILL) }
             }
+            _ = await ProcessSpawner.wait(pid, timeout: .seconds(2))
+            notify.close()
         }
     }
 
@@ -89,6 +143,19 @@ struct SharedEdgeTests {
                                                              headers: [("Content-Type", "application/json")], body: Array(body))
             let message = refused.bodyText.replacingOccurrences(of: "\\/", with: "/")
             #expect(refused.status == 403 && message.contains("host b.test with path / on 127.0.0.1:\(plain) is held by app 'shop-b' (environment 'production')"), "\(refused.status) \(message)")
+
+            // The edge restarts (SIGHUP, systemd's ExecReload) under load: no request of either app fails; the new
+            // process tells systemd it is the main process before the old one exits.
+            #expect(edge.notify.mainPIDs == [edge.pid], "\(edge.notify.received.withLock { $0 })")
+            let handoverB = LoadLoop(port: secure, client: MiniHTTPClient(tls: try MiniHTTPClient.tlsContext(caFile: certB.caFile)), serverName: "b.test")
+            handoverB.start(concurrency: 3, maxDuration: .seconds(60))
+            _ = try await poll(within: .seconds(10)) { handoverB.summary.requests > 20 ? true : nil }
+            kill(edge.pid, SIGHUP)
+            let next = try await poll(within: .seconds(20)) { edge.notify.mainPIDs.last.flatMap { $0 != edge.pid ? $0 : nil } }
+            _ = try await poll(within: .seconds(20)) { () async -> Bool? in await ProcessSpawner.wait(edge.pid, timeout: .milliseconds(50)) != nil ? true : nil }
+            let during = await handoverB.stop()
+            #expect(during.failures == 0 && during.requests > 20, "\(during)")
+            #expect(kill(next, 0) == 0)
 
             // Both daemons down: the edge serves both apps as they were.
             for d in daemons { await d.stop() }
