@@ -85,6 +85,12 @@ struct SharedEdgeTests {
                 if kill(p, 0) == 0 { kill(p, SIGKILL) }
             }
             _ = await ProcessSpawner.wait(pid, timeout: .seconds(2))
+            // Whatever still runs with this edge's socket (a new process nobody announced) is killed too.
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let p = Int32(entry), p != getpid(),
+                      let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline")) else { continue }
+                if String(decoding: cmdline, as: UTF8.self).contains(socket) { kill(p, SIGKILL) }
+            }
             notify.close()
         }
     }
