@@ -39,6 +39,11 @@ extension Dashboard {
                         .init(name: "p95", points: p.map { ($0.time, $0.p95Ms) }, style: "s-p95"),
                         .init(name: "p99", points: p.map { ($0.time, $0.p99Ms) }, style: "s-p99")]).render(now: now)]
         }
+        if await engine.config.environments[name]?.router.tls != nil, let certs = try? await engine.routing.certificates() {
+            let rows = certs.filter { $0.environment == name }.map { Self.certificateRow($0, now: now) }
+            e["certificates"] = rows
+            if !rows.isEmpty { e["hasCertificates"] = true }
+        }
         let history = try engine.reports.history(environment: name, limit: 30)
         let waiting = history.filter { $0.state == .awaitingApproval }
         if !waiting.isEmpty {
@@ -113,6 +118,24 @@ extension Dashboard {
             if !evidence.isEmpty { out["evidence"] = evidence.joined(separator: ", ") }
             return out
         }
+        return row
+    }
+
+    /// A certificate the environment serves, as the environment page lists it.
+    static func certificateRow(_ c: CertificateInfo, now: Date) -> [String: Any] {
+        var row: [String: Any] = ["hosts": c.shownHosts.joined(separator: ", "), "address": c.address, "issuer": c.issuer ?? "-",
+                                  "source": c.acme.map { $0.placeholder ? "ACME (pending)" : "ACME" } ?? "file"]
+        if let end = c.notAfter {
+            row["notAfter"] = time(end)
+            let days = Int(end.timeIntervalSince(now) / 86_400)
+            row["days"] = days
+            if days < 14 { row["soon"] = true }
+        }
+        if let a = c.acme {
+            row["renewed"] = a.lastRenewal.map(time) ?? "-"
+            row["next"] = a.nextAttempt.map(time) ?? "-"
+        }
+        if let error = [c.error, c.acme?.lastError].compactMap({ $0 }).first { row["error"] = error }
         return row
     }
 }

@@ -78,6 +78,12 @@ enum DashboardTemplates {
         {{#traffic}}<h3>{{release}}</h3><div class="charts"><figure>{{{rps}}}<figcaption>requests/s</figcaption></figure>
         <figure>{{{errors}}}<figcaption>5xx rate</figcaption></figure><figure>{{{latency}}}<figcaption>p50 / p95 / p99</figcaption></figure></div>{{/traffic}}
         {{^traffic}}<p>No traffic recorded yet.</p>{{/traffic}}</section>
+        {{#hasCertificates}}<section aria-labelledby="certs-h"><h2 id="certs-h">Certificates</h2>
+        <table id="certificates"><thead><tr><th scope="col">hosts</th><th scope="col">address</th><th scope="col">source</th><th scope="col">issuer</th>
+        <th scope="col">not after</th><th scope="col">days left</th><th scope="col">last renewal</th><th scope="col">next attempt</th><th scope="col">error</th></tr></thead><tbody>
+        {{/hasCertificates}}{{#certificates}}<tr><td>{{hosts}}</td><td>{{address}}</td><td>{{source}}</td><td>{{issuer}}</td><td>{{{notAfter}}}</td>
+        <td{{#soon}} class="bad"{{/soon}}>{{days}}</td><td>{{{renewed}}}</td><td>{{{next}}}</td><td>{{error}}</td></tr>{{/certificates}}
+        {{#hasCertificates}}</tbody></table></section>{{/hasCertificates}}
         {{> instances}}
         <section aria-labelledby="history-h"><h2 id="history-h">Deployments</h2>
         <table><thead><tr><th scope="col">#</th><th scope="col">version</th><th scope="col">kind</th><th scope="col">state</th><th scope="col">by</th>

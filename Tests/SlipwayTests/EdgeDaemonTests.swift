@@ -43,6 +43,13 @@ struct EdgeDaemonTests {
             #expect(left > 3000 && left <= 3600, "\(left)")
             let table = try await s.cli(["certs"])
             #expect(table.text.contains("production") && table.text.contains("localhost") && table.text.contains("DAYS LEFT"), "\(table.text)")
+            // The dashboard's environment page lists it, its days left marked as soon.
+            let login = try await s.cli(["dashboard"])
+            let url = try #require(login.text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("http://") }.map(String.init), "\(login.text)")
+            let session = try await DashboardBrowserTests.session(url, api: api)
+            let page = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production", headers: [("Cookie", session.cookie)]).bodyText
+            let certs = try #require(page.range(of: "<table id=\"certificates\">").map { String(page[$0.lowerBound...].prefix(1200)) }, "\(page.prefix(3000))")
+            #expect(certs.contains("<td>localhost</td>") && certs.contains("<td>file</td>") && certs.contains("Slipway shop CA") && certs.contains("<td class=\"bad\">0</td>"), "\(certs)")
 
             let firing = try await poll(within: .seconds(20)) { () async throws -> AlertInfo? in
                 let all: [AlertInfo] = try await s.client.get("/v1/alerts")
