@@ -137,42 +137,40 @@ enum RouterSection {
             reader.problem(tlsNode, "router.tls", "\(h): a wildcard certificate needs the DNS-01 challenge, which Slipway does not do; use tls: { cert: FILE, key: FILE } for it, or router.acme.on_demand (a certificate per name)")
         }
         var options = ACMEOptions(storage: storage)
-        if node != nil {
-            for e in entries {
-                let path = "router.acme.\(e.key)"
-                switch e.key {
-                case "email":
-                    if let s = reader.string(e.value, path) {
-                        if s.contains("@"), !s.contains(" "), !s.hasPrefix("mailto:") { options.email = s }
-                        else { reader.problem(e.value, path, "expected an email address, like ops@example.com, got '\(s)'") }
+        for e in entries {
+            let path = "router.acme.\(e.key)"
+            switch e.key {
+            case "email":
+                if let s = reader.string(e.value, path) {
+                    if s.contains("@"), !s.contains(" "), !s.hasPrefix("mailto:") { options.email = s }
+                    else { reader.problem(e.value, path, "expected an email address, like ops@example.com, got '\(s)'") }
+                }
+            case "directory":
+                if let s = reader.string(e.value, path) {
+                    if s.lowercased().hasPrefix("https://") || s.lowercased().hasPrefix("http://") { options.directory = s }
+                    else { reader.problem(e.value, path, "expected the CA's directory URL, like \(ACMEOptions.letsEncrypt), got '\(s)'") }
+                }
+            case "staging":
+                if reader.bool(e.value, path) == true {
+                    if entries.contains(where: { $0.key == "directory" }) {
+                        reader.problem(e.value, path, "staging picks Let's Encrypt's staging directory; drop it or router.acme.directory")
                     }
-                case "directory":
-                    if let s = reader.string(e.value, path) {
-                        if s.lowercased().hasPrefix("https://") || s.lowercased().hasPrefix("http://") { options.directory = s }
-                        else { reader.problem(e.value, path, "expected the CA's directory URL, like \(ACMEOptions.letsEncrypt), got '\(s)'") }
-                    }
-                case "staging":
-                    if reader.bool(e.value, path) == true {
-                        if entries.contains(where: { $0.key == "directory" }) {
-                            reader.problem(e.value, path, "staging picks Let's Encrypt's staging directory; drop it or router.acme.directory")
-                        }
-                        options.directory = ACMEOptions.letsEncryptStaging
-                    }
-                case "ca":
-                    if let s = reader.string(e.value, path) {
-                        let absolute = s.hasPrefix("/") ? s : directory + "/" + s
-                        let text = FileManager.default.contents(atPath: absolute).map { String(decoding: $0.prefix(1 << 20), as: UTF8.self) }
-                        if let text, text.contains("-----BEGIN CERTIFICATE-----") { options.caFile = absolute }
-                        else if text == nil { reader.problem(e.value, path, "cannot read \(absolute); expected the PEM of the CA's API certificate") }
-                        else { reader.problem(e.value, path, "\(absolute) holds no PEM certificate (-----BEGIN CERTIFICATE-----)") }
-                    }
-                case "on_demand":
-                    options.onDemand = onDemand(e.value, reader: reader)
-                default:
-                    if let s = reader.string(e.value, path) {
-                        if ACMEOptions.challenges.contains(s) { options.challenge = s }
-                        else { reader.problem(e.value, path, "expected http-01 (port 80) or tls-alpn-01 (port 443), got '\(s)'") }
-                    }
+                    options.directory = ACMEOptions.letsEncryptStaging
+                }
+            case "ca":
+                if let s = reader.string(e.value, path) {
+                    let absolute = s.hasPrefix("/") ? s : directory + "/" + s
+                    let text = FileManager.default.contents(atPath: absolute).map { String(decoding: $0.prefix(1 << 20), as: UTF8.self) }
+                    if let text, text.contains("-----BEGIN CERTIFICATE-----") { options.caFile = absolute }
+                    else if text == nil { reader.problem(e.value, path, "cannot read \(absolute); expected the PEM of the CA's API certificate") }
+                    else { reader.problem(e.value, path, "\(absolute) holds no PEM certificate (-----BEGIN CERTIFICATE-----)") }
+                }
+            case "on_demand":
+                options.onDemand = onDemand(e.value, reader: reader)
+            default:
+                if let s = reader.string(e.value, path) {
+                    if ACMEOptions.challenges.contains(s) { options.challenge = s }
+                    else { reader.problem(e.value, path, "expected http-01 (port 80) or tls-alpn-01 (port 443), got '\(s)'") }
                 }
             }
         }
