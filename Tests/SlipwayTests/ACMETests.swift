@@ -17,8 +17,8 @@ struct ACMETests {
         let plain = try PortAllocator.freePort(), secure = try PortAllocator.freePort()
         let dir = try EdgeTLSTests.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // Certificates valid 20 s: renewed at two thirds of that.
-        let pebble = try await Pebble.start(httpPort: plain, tlsPort: secure, validity: 20, in: dir)
+        // Certificates valid 9 s: renewed at two thirds of that (6 s).
+        let pebble = try await Pebble.start(httpPort: plain, tlsPort: secure, validity: 9, in: dir)
         do {
             let acme = "directory: \"\(pebble.directory)\", ca: \(pebble.apiCA), email: ops@shop.test"
             let s = try Sandbox(extra: """
