@@ -178,6 +178,7 @@ let package = Package(
             name: "SlipwayUnitTests",
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayEngine", "SlipwayBackup", "SlipwayServer", "SlipwayRouter", "SlipwayACME", "SlipwayHTTP",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
