@@ -81,42 +81,114 @@ struct HTTP1ResponseReader {
         return .end(nil)
     }
 
+    /// The offset of `pattern` (CR LF, or CR LF CR LF) in the readable bytes; nil when not there yet.
+    static func find(_ bytes: UnsafeRawBufferPointer, crlfs: Int) -> Int? {
+        let need = crlfs * 2
+        guard bytes.count >= need else { return nil }
+        var i = 0
+        while i + need <= bytes.count {
+            if bytes[i] == 13 {
+                var ok = true
+                for k in 0..<need where bytes[i + k] != (k % 2 == 0 ? 13 : 10) {
+                    ok = false
+                    break
+                }
+                if ok { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Whether `bytes` spell `lower` (ASCII, lowercase) ignoring case.
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer.SubSequence, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        return lower.withUTF8Buffer { want in
+            var i = bytes.startIndex
+            for w in want {
+                let b = bytes[i]
+                if (b >= 65 && b <= 90 ? b + 32 : b) != w { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
     private mutating func readLine() -> String? {
-        let view = buffered.readableBytesView
-        guard let range = view.firstRange(of: [13, 10]) else { return nil }
-        let length = view.distance(from: view.startIndex, to: range.lowerBound)
+        guard let length = buffered.withUnsafeReadableBytes({ Self.find($0, crlfs: 1) }) else { return nil }
         let line = buffered.readString(length: length) ?? ""
         buffered.moveReaderIndex(forwardBy: 2)
         return line
     }
 
-    /// A complete head: nil while incomplete; `(nil, .head)` for an interim (1xx) answer, consumed.
+    /// A complete head: nil while incomplete; `(nil, .head)` for an interim (1xx) answer, consumed. Scanned as
+    /// bytes: only the headers passed on become strings.
     private mutating func readHead() -> (HTTPResponseHead?, Body)? {
-        let view = buffered.readableBytesView
-        guard let end = view.firstRange(of: [13, 10, 13, 10]) else { return nil }
-        let text = buffered.readString(length: view.distance(from: view.startIndex, to: end.upperBound)) ?? ""
-        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: true).map(String.init)
-        guard !lines.isEmpty else { return (nil, .head) }
-        let statusLine = lines.removeFirst()
-        let code = statusLine.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 502
-        if code >= 100 && code < 200 { return (nil, .head) }
-        var headers = HTTPHeaders()
-        var length: Int?
-        var chunked = false
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = String(line[..<colon])
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            let lower = name.lowercased()
-            if lower == "content-length" { length = Int(value) }
-            if lower == "transfer-encoding" { chunked = value.lowercased().contains("chunked") }
-            if HTTP2Bridge.hopByHop(name) { continue }
-            headers.add(name: name, value: value)
+        guard let end = buffered.withUnsafeReadableBytes({ Self.find($0, crlfs: 2) }) else { return nil }
+        let isHEAD = self.isHEAD
+        let parsed = buffered.withUnsafeReadableBytes { all -> (code: Int, headers: HTTPHeaders, length: Int?, chunked: Bool) in
+            let bytes = UnsafeRawBufferPointer(rebasing: all[0..<end + 2])
+            var code = 502
+            var headers = HTTPHeaders()
+            var length: Int?
+            var chunked = false
+            var lineStart = 0
+            var first = true
+            var i = 0
+            while i + 1 < bytes.count {
+                guard bytes[i] == 13, bytes[i + 1] == 10 else {
+                    i += 1
+                    continue
+                }
+                let line = bytes[lineStart..<i]
+                lineStart = i + 2
+                i += 2
+                if first {
+                    first = false
+                    // "HTTP/1.1 200 OK": the three digits after the first space.
+                    if let space = line.firstIndex(of: 32), space + 3 < line.endIndex {
+                        let d = line[(space + 1)...(space + 3)]
+                        if d.allSatisfy({ $0 >= 48 && $0 <= 57 }) { code = d.reduce(0) { $0 * 10 + Int($1 - 48) } }
+                    }
+                    continue
+                }
+                guard let colon = line.firstIndex(of: 58) else { continue }
+                let name = line[line.startIndex..<colon]
+                var v = colon + 1, e = line.endIndex
+                while v < e, line[v] == 32 || line[v] == 9 { v += 1 }
+                while e > v, line[e - 1] == 32 || line[e - 1] == 9 { e -= 1 }
+                let value = line[v..<e]
+                if Self.equalsIgnoringCase(name, "content-length") {
+                    length = value.isEmpty || !value.allSatisfy({ $0 >= 48 && $0 <= 57 }) || value.count > 18 ? nil : value.reduce(0) { $0 * 10 + Int($1 - 48) }
+                }
+                if Self.equalsIgnoringCase(name, "transfer-encoding") {
+                    chunked = String(decoding: UnsafeRawBufferPointer(rebasing: value), as: UTF8.self).lowercased().contains("chunked")
+                    continue
+                }
+                if Self.hopByHop(name) { continue }
+                headers.add(name: String(decoding: UnsafeRawBufferPointer(rebasing: name), as: UTF8.self),
+                            value: String(decoding: UnsafeRawBufferPointer(rebasing: value), as: UTF8.self))
+            }
+            return (code, headers, length, chunked)
         }
-        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: code), headers: headers)
-        if isHEAD || code == 204 || code == 304 { return (head, .done) }
-        if chunked { return (head, .chunkSize) }
-        if let length { return (head, length == 0 ? .done : .length(length)) }
+        buffered.moveReaderIndex(forwardBy: end + 4)
+        if parsed.code >= 100 && parsed.code < 200 { return (nil, .head) }
+        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: parsed.code), headers: parsed.headers)
+        if isHEAD || parsed.code == 204 || parsed.code == 304 { return (head, .done) }
+        if parsed.chunked { return (head, .chunkSize) }
+        if let length = parsed.length { return (head, length == 0 ? .done : .length(length)) }
         return (head, .untilClose)
+    }
+
+    /// Connection-specific headers HTTP/2 does not carry (RFC 9113 §8.2.2), by their bytes.
+    static func hopByHop(_ name: UnsafeRawBufferPointer.SubSequence) -> Bool {
+        switch name.count {
+        case 2: equalsIgnoringCase(name, "te")
+        case 7: equalsIgnoringCase(name, "upgrade") || equalsIgnoringCase(name, "trailer")
+        case 10: equalsIgnoringCase(name, "connection") || equalsIgnoringCase(name, "keep-alive")
+        case 16: equalsIgnoringCase(name, "proxy-connection")
+        case 17: equalsIgnoringCase(name, "transfer-encoding")
+        default: false
+        }
     }
 }

@@ -71,10 +71,8 @@ final class HTTP2Bridge: ChannelDuplexHandler {
     }
 
     static func hopByHop(_ name: String) -> Bool {
-        switch name.lowercased() {
-        case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer": true
-        default: false
-        }
+        var name = name
+        return name.withUTF8 { HTTP1ResponseReader.hopByHop(UnsafeRawBufferPointer($0)[...]) }
     }
 
     // MARK: Response: HTTP/1.1 bytes in, parts out
