@@ -56,7 +56,16 @@ public struct RouterController: Sendable {
         if edgeApp != nil {
             throw SlipwayError(.unavailable, "the shared edge does not answer on \(socket); start it (slipway edge, or its systemd unit) or drop router.edge to run this app's own router")
         }
-        if let running = recordedRouter() {
+        // A router of this root whose pid file is missing or stale (it is alive: its command line names our socket)
+        // is waited for like a recorded one; what was found is logged, to explain a router that went away.
+        let found = liveRouters()
+        if FileManager.default.fileExists(atPath: socket) {
+            let pidFile = (try? String(contentsOfFile: socket + ".pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "none"
+            logger.error("the router does not answer; looking for it before starting one", metadata: [
+                "router.pidfile": "\(pidFile)", "router.recorded_alive": "\(recordedRouter() != nil)",
+                "router.processes": "\(found.map { "\($0.pid)(\(Character(UnicodeScalar($0.state))))" }.joined(separator: ","))"])
+        }
+        if let running = recordedRouter() ?? found.first(where: { $0.state != UInt8(ascii: "Z") && $0.state != UInt8(ascii: "X") }).map({ ($0.pid, $0.startTime) }) {
             let deadline = ContinuousClock.now + .seconds(15)
             while ContinuousClock.now < deadline, ProcessInspector.isAlive(pid: running.pid, startTime: running.startTime) {
                 if await isRunning() { return }
@@ -85,6 +94,19 @@ public struct RouterController: Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         throw .failed("the router did not answer on \(socket) within 15s; see \(logFile)\(Self.lastLines(of: logFile))")
+    }
+
+    /// Router processes whose command line names this control socket (`router --control SOCKET`), with their state.
+    func liveRouters() -> [(pid: Int32, startTime: UInt64, state: UInt8)] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        let wanted = Data("--control\u{0}\(socket)\u{0}".utf8)
+        var out: [(Int32, UInt64, UInt8)] = []
+        for entry in entries {
+            guard let pid = Int32(entry), let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  cmdline.range(of: wanted) != nil, let stat = ProcessInspector.stat(pid) else { continue }
+            out.append((pid, stat.startTime, stat.state))
+        }
+        return out
     }
 
     /// The log's last lines, to say why in the error itself (the log may be gone when someone reads it).
@@ -160,6 +182,11 @@ public struct RouterController: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         ProcessInspector.signal(pid: Int32(pid), startTime: start, SIGKILL)
+        // Stopped on purpose: the next start finds no socket of a router that went away by itself.
+        if !ProcessInspector.isAlive(pid: Int32(pid), startTime: start) {
+            try? FileManager.default.removeItem(atPath: socket)
+            try? FileManager.default.removeItem(atPath: socket + ".pid")
+        }
     }
 
     /// The pid of the router process answering on the control socket now.
