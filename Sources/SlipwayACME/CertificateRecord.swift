@@ -17,12 +17,17 @@ public struct CertificateRecord: Codable, Sendable, Equatable {
     public var lastError: String?
     /// Not before this (set by a failure: backoff, `Retry-After`, the hourly cap).
     public var nextAttempt: Date?
+    /// A time in the CA's suggested renewal window (RFC 9773), when it offers one: renewal then if earlier.
+    public var suggestedRenewal: Date?
+    /// When the renewal information was last asked for (it is asked again after six hours).
+    public var renewalInfoAt: Date?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case names, attempts, failures
         case notBefore = "not_before", notAfter = "not_after", lastRenewal = "last_renewal", lastError = "last_error", nextAttempt = "next_attempt"
+        case suggestedRenewal = "suggested_renewal", renewalInfoAt = "renewal_info_at"
     }
 }
 

@@ -13,6 +13,15 @@ public enum RenewalSchedule {
     public static let maxBackoff: TimeInterval = 6 * 3600
     public static let maxRetryAfter: TimeInterval = 7 * 86_400
 
+    /// How often the CA's renewal information is asked for a certificate.
+    public static let renewalInfoEvery: TimeInterval = 6 * 3600
+
+    /// Whether to ask for the renewal information of the certificate the record holds now.
+    public static func wantsRenewalInfo(_ r: CertificateRecord, now: Date) -> Bool {
+        guard r.notAfter != nil, !r.names.isEmpty, r.failures == 0 else { return false }
+        return r.renewalInfoAt.map { now.timeIntervalSince($0) >= renewalInfoEvery } ?? true
+    }
+
     /// Two thirds into the certificate's lifetime.
     public static func renewAt(notBefore: Date, notAfter: Date) -> Date {
         notBefore.addingTimeInterval(notAfter.timeIntervalSince(notBefore) * 2 / 3)
@@ -23,6 +32,8 @@ public enum RenewalSchedule {
         var at: Date
         if let nb = r.notBefore, let na = r.notAfter, Set(r.names) == Set(wanted) {
             at = renewAt(notBefore: nb, notAfter: na)
+            // The CA's renewal information (RFC 9773) may say earlier.
+            if let suggested = r.suggestedRenewal { at = min(at, suggested) }
         } else {
             at = now
         }
@@ -69,6 +80,8 @@ public enum RenewalSchedule {
         out.failures = 0
         out.lastError = nil
         out.nextAttempt = nil
+        out.suggestedRenewal = nil
+        out.renewalInfoAt = nil
         return out
     }
 

@@ -23,7 +23,7 @@ import Testing
         }
     }
 
-    struct NoChallenges: ChallengeResponder {
+    struct NoChallenges: ChallengeResponder, Sendable {
         func publish(_ challenge: PublishedChallenge) async {}
         func withdraw(_ challenge: PublishedChallenge) async {}
     }

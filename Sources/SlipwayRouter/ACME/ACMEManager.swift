@@ -67,6 +67,7 @@ actor ACMEManager {
         for w in wanted {
             if !w.names.isEmpty {
                 adoptIfKnown(w)
+                await askRenewalInfo(w.environment, options: w.options, certFile: w.certFile, now: now)
                 if RenewalSchedule.isDue(record(w), wanted: w.names, now: now) {
                     asked.append(w.environment)
                     if await attempt(w.environment, names: w.names, options: w.options, certFile: w.certFile, keyFile: w.keyFile, now: now) { await installed() }
@@ -109,6 +110,24 @@ actor ACMEManager {
                          metadata: ["acme.certificate": "\(key)", "error": "\(error)", "acme.next_attempt": "\(after.nextAttempt.map { "\($0)" } ?? "-")"])
             return false
         }
+    }
+
+    /// The CA's renewal window for the certificate in `certFile`, asked at most every six hours (RFC 9773): a time
+    /// in it moves the renewal earlier when the CA says so. A failure only waits for the next time.
+    func askRenewalInfo(_ key: String, options: ACMEOptions, certFile: String, now: Date) async {
+        var r = record(key, options)
+        guard RenewalSchedule.wantsRenewalInfo(r, now: now), let chain = try? String(contentsOfFile: certFile, encoding: .utf8) else { return }
+        do {
+            let window = try await issuer.renewalWindow(chainPEM: chain, options: options)
+            r = record(key, options)  // the actor may have changed it meanwhile
+            r.suggestedRenewal = window?.pick(jitter: jitter())
+            if let window { logger.info("the CA suggests a renewal window", metadata: ["acme.certificate": "\(key)", "acme.window": "\(window.start)…\(window.end)"]) }
+        } catch {
+            r = record(key, options)
+            logger.info("cannot read the CA's renewal information; renewing on schedule", metadata: ["acme.certificate": "\(key)", "error": "\(error)"])
+        }
+        r.renewalInfoAt = now
+        _ = save(key, options, r)
     }
 
     /// A real certificate on disk for the wanted names that the state does not know (its file was lost or is
