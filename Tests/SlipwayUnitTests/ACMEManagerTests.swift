@@ -28,21 +28,38 @@ import Testing
         func withdraw(_ challenge: PublishedChallenge) async {}
     }
 
+    /// A storage directory with `production`'s certificate for shop.test serving (valid a week from now).
+    struct Serving {
+        let storage: String
+        let files: (cert: String, key: String)
+        let wanted: [ACMEManager.Wanted]
+        let certificate: IssuedCertificate
+        func remove() { try? FileManager.default.removeItem(atPath: storage) }
+    }
+
+    static func serving(directory: String = ACMEOptions.letsEncrypt) throws -> Serving {
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-acme-\(UUID().uuidString.prefix(8))").path
+        let files = ACMEOptions.files(storage: storage, environment: "production")
+        let wanted = [ACMEManager.Wanted(environment: "production", names: ["shop.test"], options: ACMEOptions(directory: directory, storage: storage),
+                                         certFile: files.cert, keyFile: files.key)]
+        let certificate = try Self.certificate("shop.test")
+        try ACMEFiles.writePrivate(Data(certificate.keyPEM.utf8), to: files.key)
+        try ACMEFiles.writePrivate(Data(certificate.chainPEM.utf8), to: files.cert)
+        return Serving(storage: storage, files: files, wanted: wanted, certificate: certificate)
+    }
+
+    static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
     static func certificate(_ name: String) throws -> IssuedCertificate {
         let made = try ChallengeCertificate.tlsALPN01(name: name, keyAuthorization: "token.thumbprint")
         return IssuedCertificate(chainPEM: made.certificatePEM, keyPEM: made.keyPEM)
     }
 
     @Test func aRateLimitAndADownCAAreRetriedOnScheduleWhileTheOldCertificateKeepsServing() async throws {
-        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-acme-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: storage) }
-        let files = ACMEOptions.files(storage: storage, environment: "production")
-        let wanted = [ACMEManager.Wanted(environment: "production", names: ["shop.test"], options: ACMEOptions(directory: "https://ca.test/dir", storage: storage),
-                                         certFile: files.cert, keyFile: files.key)]
         // The certificate serving now: valid a week from its making, so due at two thirds (about 4.7 days in).
-        let old = try Self.certificate("shop.test")
-        try ACMEFiles.writePrivate(Data(old.keyPEM.utf8), to: files.key)
-        try ACMEFiles.writePrivate(Data(old.chainPEM.utf8), to: files.cert)
+        let fixture = try Self.serving(directory: "https://ca.test/dir")
+        defer { fixture.remove() }
+        let (storage, files, wanted, old) = (fixture.storage, fixture.files, fixture.wanted, fixture.certificate)
         let t0 = try #require(CertificateFacts(pem: old.chainPEM)).notBefore + 5 * 86_400
         let new = try Self.certificate("shop.test")
         let ca = ScriptedCA([.failure(ACMEFailure(.rateLimited, "the CA limited the rate", retryAfter: .seconds(600))),
@@ -51,7 +68,7 @@ import Testing
                              .success(new)])
         let installs = Mutex(0)
         func manager() -> ACMEManager {
-            ACMEManager(issuer: ca, responder: NoChallenges(), installed: { installs.withLock { $0 += 1 } }, jitter: { 0.5 }, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            ACMEManager(issuer: ca, responder: NoChallenges(), installed: { installs.withLock { $0 += 1 } }, jitter: { 0.5 }, logger: Self.quiet)
         }
         let m = manager()
         func serving() throws -> String { try String(contentsOfFile: files.cert, encoding: .utf8) }
@@ -80,21 +97,17 @@ import Testing
     }
 
     @Test func aCertificateOnDiskTheStateDoesNotKnowIsAdoptedNotReplaced() async throws {
-        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-acme-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: storage) }
-        let files = ACMEOptions.files(storage: storage, environment: "production")
-        let wanted = [ACMEManager.Wanted(environment: "production", names: ["shop.test"], options: ACMEOptions(storage: storage), certFile: files.cert, keyFile: files.key)]
-        let old = try Self.certificate("shop.test")
-        try ACMEFiles.writePrivate(Data(old.keyPEM.utf8), to: files.key)
-        try ACMEFiles.writePrivate(Data(old.chainPEM.utf8), to: files.cert)
+        let fixture = try Self.serving()
+        defer { fixture.remove() }
+        let (storage, files, wanted) = (fixture.storage, fixture.files, fixture.wanted)
         let ca = ScriptedCA([])
-        let m = ACMEManager(issuer: ca, responder: NoChallenges(), installed: {}, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let m = ACMEManager(issuer: ca, responder: NoChallenges(), installed: {}, logger: Self.quiet)
         #expect(await m.pass(wanted, now: Date()) == [])
         #expect(ca.asked.withLock { $0 } == 0)
         // A placeholder is not adopted: it is replaced at once.
         let placeholder = try ChallengeCertificate.placeholder(names: ["shop.test"])
         try ACMEFiles.writePrivate(Data(placeholder.certificatePEM.utf8), to: files.cert)
-        let fresh = ACMEManager(issuer: ca, responder: NoChallenges(), installed: {}, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let fresh = ACMEManager(issuer: ca, responder: NoChallenges(), installed: {}, logger: Self.quiet)
         try? FileManager.default.removeItem(atPath: storage + "/state.json")
         #expect(await fresh.pass(wanted, now: Date()) == ["production"])
     }

@@ -53,18 +53,14 @@ import X509
     }
 
     @Test func theManagerRenewsInTheCAsWindowAndAsksForItEverySixHours() async throws {
-        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-ari-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: storage) }
-        let files = ACMEOptions.files(storage: storage, environment: "production")
-        let wanted = [ACMEManager.Wanted(environment: "production", names: ["shop.test"], options: ACMEOptions(storage: storage), certFile: files.cert, keyFile: files.key)]
-        let first = try ACMEManagerTests.certificate("shop.test")
-        try ACMEFiles.writePrivate(Data(first.keyPEM.utf8), to: files.key)
-        try ACMEFiles.writePrivate(Data(first.chainPEM.utf8), to: files.cert)
+        let serving = try ACMEManagerTests.serving()
+        defer { serving.remove() }
+        let (wanted, first) = (serving.wanted, serving.certificate)
         let t0 = try #require(CertificateFacts(pem: first.chainPEM)).notBefore + 3600
         // Valid a week: two thirds is ~4.7 days in; the CA suggests a day in.
         let ca = EarlyCA(window: RenewalWindow(start: t0 + 86_400, end: t0 + 86_400 + 100))
         let m = ACMEManager(issuer: ca, responder: ACMEManagerTests.NoChallenges(), installed: {}, jitter: { 0.5 },
-                            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                            logger: ACMEManagerTests.quiet)
         #expect(await m.pass(wanted, now: t0) == [])
         #expect(await m.record(wanted[0]).suggestedRenewal == t0 + 86_400 + 50 && ca.asked.withLock { $0 } == 1)
         #expect(await m.pass(wanted, now: t0 + 3600) == [] && ca.asked.withLock { $0 } == 1, "asked again only after six hours")
