@@ -21,9 +21,9 @@ extension ACMEManager {
 
     private func obtainNow(environment: String, name: String, options: ACMEOptions, files: (cert: String, key: String), now: Date) async -> OnDemandCertificates.Entry? {
         guard let onDemand = options.onDemand else { return nil }
-        let key = "\(environment)/\(name)"
+        let key = Self.onDemandKey(environment: environment, name: name)
         // New names in the last hour, every environment on this storage together.
-        let inHour = state(options.storage).certificates.filter { $0.key.contains("/") }.reduce(0) { n, r in
+        let inHour = state(options.storage).certificates.filter { $0.key.contains(" ") }.reduce(0) { n, r in
             n + r.value.attempts.filter { now.timeIntervalSince($0) < 3600 }.count
         }
         let decision = OnDemandPolicy.decide(name: name, record: record(key, options), newNamesInHour: inHour, maxPerHour: onDemand.maxPerHour,
@@ -42,6 +42,10 @@ extension ACMEManager {
         guard await attempt(key, names: [name], options: options, certFile: files.cert, keyFile: files.key, now: now) else { return nil }
         return OnDemandCertificates.load(cert: files.cert, key: files.key)
     }
+
+    /// A certificate on demand's record in `state.json`: `environment name` (neither holds a space; an environment
+    /// on the shared edge is `app/environment`).
+    static func onDemandKey(environment: String, name: String) -> String { environment + " " + name }
 
     /// `GET ask?domain=NAME`: 200 approves; anything else (or no answer within 5 s) does not.
     static func ask(_ url: String, name: String) async -> (ok: Bool, answer: String) {

@@ -60,7 +60,7 @@ actor ACMEManager {
     func record(_ key: String, _ options: ACMEOptions) -> CertificateRecord { state(options.storage).certificates[key] ?? CertificateRecord() }
 
     /// One look at every wanted certificate (and every one obtained on demand); the ones it asked the CA for
-    /// (environments, and `environment/name` for those on demand).
+    /// (environments, and `environment name` for those on demand).
     @discardableResult
     func pass(_ wanted: [Wanted], now: Date) async -> [String] {
         var asked: [String] = []
@@ -74,7 +74,7 @@ actor ACMEManager {
                 }
             }
             guard w.options.onDemand != nil else { continue }
-            let prefix = w.environment + "/"
+            let prefix = Self.onDemandKey(environment: w.environment, name: "")
             for (key, r) in state(w.options.storage).certificates.sorted(by: { $0.key < $1.key })
             where key.hasPrefix(prefix) && !r.names.isEmpty && RenewalSchedule.isDue(r, wanted: r.names, now: now) {
                 let name = String(key.dropFirst(prefix.count))
