@@ -122,7 +122,12 @@ public enum RouterApplication {
         proxy.onDemand.setProvider { environment, name, options in await acme.obtainOnDemand(environment: environment, name: name, options: options) }
         services.append(.init(service: ACMEService(proxy: proxy, manager: acme)))
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await serviceGroup.run()
+        do { try await serviceGroup.run() } catch {
+            logger.error("the router stops on an error", metadata: ["error": "\(error)", "router.pid": "\(getpid())"])
+            throw error
+        }
+        // Said in the log, so a router that went away can be told from one that was killed (which says nothing).
+        logger.info("router stopped (a signal, or a handover done)", metadata: ["router.pid": "\(getpid())"])
         await proxy.closeAll()
         try await group.shutdownGracefully()
     }
