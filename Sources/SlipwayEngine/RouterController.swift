@@ -61,8 +61,11 @@ public struct RouterController: Sendable {
         let found = liveRouters()
         if FileManager.default.fileExists(atPath: socket) {
             let pidFile = (try? String(contentsOfFile: socket + ".pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "none"
+            // The recorded router's exit status when this process reaped it (137: SIGKILL, 143: SIGTERM; none: not our child, or not reaped).
+            let recordedPid = pidFile.split(separator: " ").first.flatMap { Int32($0) }
+            let exit = recordedPid.flatMap { pid in ProcessInspector.reap(pid) ?? ProcessInspector.reapedStatus(pid) }.map(String.init) ?? "unknown"
             logger.error("the router does not answer; looking for it before starting one", metadata: [
-                "router.pidfile": "\(pidFile)", "router.recorded_alive": "\(recordedRouter() != nil)",
+                "router.pidfile": "\(pidFile)", "router.exit_status": "\(exit)", "router.recorded_alive": "\(recordedRouter() != nil)",
                 "router.processes": "\(found.map { "\($0.pid)(\(Character(UnicodeScalar($0.state))))" }.joined(separator: ","))"])
         }
         if let running = recordedRouter() ?? found.first(where: { $0.state != UInt8(ascii: "Z") && $0.state != UInt8(ascii: "X") }).map({ ($0.pid, $0.startTime) }) {

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// What /proc says about a process; identity is pid plus start time, so a reused pid is never mistaken.
 public enum ProcessInspector {
@@ -87,9 +88,18 @@ public enum ProcessInspector {
         var status: Int32 = 0
         let r = waitpid(pid, &status, WNOHANG)
         guard r == pid else { return nil }
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
+        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        reaped.withLock { all in
+            all[pid] = code
+            if all.count > 256 { all.removeAll() }
+        }
+        return code
     }
+
+    /// The exit status of a child reaped lately (`reap`), by pid: whoever reaped it, the cause can be told.
+    public static func reapedStatus(_ pid: Int32) -> Int32? { reaped.withLock { $0[pid] } }
+
+    private static let reaped = Mutex<[Int32: Int32]>([:])
 
     /// The process's stat while the process with this pid and start time runs (zombies count as gone and are reaped).
     public static func alive(pid: Int32, startTime: UInt64) -> Stat? {

@@ -98,12 +98,14 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
         try await SlipwayHTTPProbe.get(port: port)
     }
 
-    /// Takes everything down. `down` is refused while a deployment holds the lease (a canary waiting for a
-    /// promote, a migration held at a gate): whatever still runs from this sandbox then (instances, the router)
-    /// is killed, so no test leaves processes behind.
-    func tearDown() async {
+    /// Takes everything down. `down` is refused while a deployment holds the lease (a canary waiting for a promote,
+    /// a migration held at a gate): what still runs then (instances, the router) is killed, so no test leaves
+    /// processes behind — here with `kill`, or by a caller that stops the daemon first (`withDaemon`): killed while
+    /// the daemon ran, the router was started again by a canary still at work, and the daemon's stop waited 15 s
+    /// for it (the 18 s the dashboard's canary test took in CI).
+    func tearDown(kill: Bool = true) async {
         _ = try? await client.post("/v1/down", DownRequest(environment: nil, all: true, actor: "test"), as: [String: String].self)
-        killLeftovers()
+        if kill { killLeftovers() }
         // A router that crashed (and was started again) says why in its log: show it where CI keeps output.
         let log = (try? String(contentsOfFile: config.root + "/logs/router.log", encoding: .utf8)) ?? ""
         if log.contains("Program crashed") || log.contains("Fatal error") || log.contains("Simultaneous accesses") {
@@ -148,10 +150,10 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
             try await waitForDaemon()
             try await body(daemon)
         } catch { failure = error }
-        await tearDown()
+        await tearDown(kill: false)
         await daemon.shutdown()
         _ = try? await run.value
-        killLeftovers()  // a router the daemon started while it was stopping
+        killLeftovers()  // what `down` left (refused, or a router the daemon started while it was stopping)
         if let failure { throw failure }
     }
 }
@@ -230,9 +232,9 @@ extension Sandbox {
         var current = try await startDaemon()
         var failure: (any Error)?
         do { try await body(&current) } catch { failure = error }
-        await tearDown()
+        await tearDown(kill: false)
         await current.stop()
-        killLeftovers()  // a router the daemon started while it was stopping
+        killLeftovers()  // what `down` left (refused, or a router the daemon started while it was stopping)
         if let failure { throw failure }
     }
 }
