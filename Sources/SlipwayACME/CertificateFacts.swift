@@ -2,21 +2,34 @@ import Foundation
 import SwiftASN1
 import X509
 
-/// What the ACME side needs to know of a PEM certificate chain's leaf: its names, validity and issuer.
+/// What is known of a certificate once parsed (swift-certificates): its DNS names, validity, subject and issuer.
+/// The router's certificate report and the ACME side both read a leaf through it.
 public struct CertificateFacts: Sendable, Equatable {
     public var names: [String]
     public var notBefore: Date
     public var notAfter: Date
+    public var subject: String
     public var issuer: String
 
-    /// The leaf (first certificate) of a PEM chain; nil when there is none that parses.
-    public init?(pem: String) {
-        guard let block = try? PEMDocument(pemString: Self.firstBlock(pem)), let c = try? Certificate(derEncoded: block.derBytes) else { return nil }
+    public init(_ c: Certificate) {
         let san: SubjectAlternativeNames? = (try? c.extensions.subjectAlternativeNames) ?? nil
         names = (san.map(Array.init) ?? []).compactMap { name -> String? in if case .dnsName(let n) = name { n } else { nil } }
         notBefore = c.notValidBefore
         notAfter = c.notValidAfter
+        subject = c.subject.description
         issuer = c.issuer.description
+    }
+
+    /// A DER certificate; nil when it does not parse.
+    public init?(der: [UInt8]) {
+        guard let c = try? Certificate(derEncoded: der) else { return nil }
+        self.init(c)
+    }
+
+    /// The leaf (first certificate) of a PEM chain; nil when there is none that parses.
+    public init?(pem: String) {
+        guard let block = try? PEMDocument(pemString: Self.firstBlock(pem)) else { return nil }
+        self.init(der: block.derBytes)
     }
 
     public init?(file: String) {

@@ -1,8 +1,7 @@
 import Foundation
 import NIOCore
 import NIOSSL
-import SwiftASN1
-import X509
+import SlipwayACME
 import SlipwayCore
 import Synchronization
 
@@ -118,16 +117,15 @@ final class TLSEndpoint: Sendable {
         }
     }
 
-    /// The leaf's subject, issuer, names and validity (read with swift-certificates).
+    /// The leaf's subject, issuer, names and validity (`CertificateFacts`).
     func describe(_ source: Source, leaf: NIOSSLCertificate, loadedAt: Date) -> CertificateInfo {
         var info = CertificateInfo(environment: source.listener, address: "\(address)", hosts: source.hosts, certFile: source.certFile, loadedAt: loadedAt)
-        if let der = try? leaf.toDERBytes(), let parsed = try? Certificate(derEncoded: der) {
-            info.subject = parsed.subject.description
-            info.issuer = parsed.issuer.description
-            info.notBefore = parsed.notValidBefore
-            info.notAfter = parsed.notValidAfter
-            let san: SubjectAlternativeNames? = (try? parsed.extensions.subjectAlternativeNames) ?? nil
-            info.names = (san.map(Array.init) ?? []).compactMap { name -> String? in if case .dnsName(let n) = name { n } else { nil } }
+        if let der = try? leaf.toDERBytes(), let facts = CertificateFacts(der: der) {
+            info.subject = facts.subject
+            info.issuer = facts.issuer
+            info.notBefore = facts.notBefore
+            info.notAfter = facts.notAfter
+            info.names = facts.names
         }
         return info
     }
