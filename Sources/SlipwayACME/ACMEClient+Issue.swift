@@ -18,8 +18,9 @@ extension ACMEClient {
         let clock = ContinuousClock()
         let end = clock.now + deadline
         let d = try await loadDirectory()
-        let ids = names.map { "{\"type\":\"dns\",\"value\":\(JWS.quote($0))}" }.joined(separator: ",")
-        let created = try await post(d.newOrder, payload: Data("{\"identifiers\":[\(ids)]}".utf8))
+        var ids: [String] = []
+        for name in names { ids.append("{\"type\":\"dns\",\"value\":\(try JWS.quote(name))}") }
+        let created = try await post(d.newOrder, payload: Data("{\"identifiers\":[\(ids.joined(separator: ","))]}".utf8))
         guard created.status == 201, let orderURL = created.header("Location") else { throw Self.failure(created, what: "creating an order for \(names.joined(separator: ", "))") }
         var order: ACMEOrder = try Self.decode(created, what: "the new order")
         for authURL in order.authorizations {

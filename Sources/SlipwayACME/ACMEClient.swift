@@ -104,7 +104,7 @@ public actor ACMEClient {
         if let account { return account }
         let d = try await loadDirectory()
         var payload = "{\"termsOfServiceAgreed\":true"
-        if let email = settings.email { payload += ",\"contact\":[\(JWS.quote("mailto:" + email))]" }
+        if let email = settings.email { payload += ",\"contact\":[\(try JWS.quote("mailto:" + email))]" }
         payload += "}"
         let r = try await post(d.newAccount, payload: Data(payload.utf8), signer: .jwk)
         guard r.status == 200 || r.status == 201, let location = r.header("Location") else {

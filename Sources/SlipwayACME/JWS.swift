@@ -16,9 +16,9 @@ public enum JWS {
         var header = "{\"alg\":\"ES256\","
         switch signer {
         case .jwk: header += "\"jwk\":\(key.jwkJSON),"
-        case .kid(let kid): header += "\"kid\":\(quote(kid)),"
+        case .kid(let kid): header += "\"kid\":\(try quote(kid)),"
         }
-        header += "\"nonce\":\(quote(nonce)),\"url\":\(quote(url))}"
+        header += "\"nonce\":\(try quote(nonce)),\"url\":\(try quote(url))}"
         let protected = Base64URL.encode(Data(header.utf8))
         let body = payload.map { Base64URL.encode($0) } ?? ""
         let signature: P256.Signing.ECDSASignature
@@ -30,10 +30,11 @@ public enum JWS {
     }
 
     /// A JSON string literal.
-    static func quote(_ s: String) -> String {
+    static func quote(_ s: String) throws(ACMEFailure) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
-        let data = (try? encoder.encode(s)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
+        do { return String(decoding: try encoder.encode(s), as: UTF8.self) } catch {
+            throw ACMEFailure(.protocolError, "cannot write a JSON string for the ACME request", cause: "\(error)")
+        }
     }
 }

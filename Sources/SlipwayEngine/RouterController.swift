@@ -175,7 +175,7 @@ public struct RouterController: Sendable {
     }
 
     /// Stops the router process (used by `slipway down` for the last environment and by the demo).
-    public func stop() async {
+    public func stop(logger: Logger? = nil) async {
         // The shared edge serves other apps: never stopped by one app's daemon.
         guard edgeApp == nil, let pid = await servingPid() else { return }
         let start = ProcessInspector.startTime(Int32(pid)) ?? 0
@@ -187,8 +187,9 @@ public struct RouterController: Sendable {
         ProcessInspector.signal(pid: Int32(pid), startTime: start, SIGKILL)
         // Stopped on purpose: the next start finds no socket of a router that went away by itself.
         if !ProcessInspector.isAlive(pid: Int32(pid), startTime: start) {
-            try? FileManager.default.removeItem(atPath: socket)
-            try? FileManager.default.removeItem(atPath: socket + ".pid")
+            for file in [socket, socket + ".pid"] where unlink(file) != 0 && errno != ENOENT {
+                logger?.warning("cannot remove the stopped router's file", metadata: ["router.file": "\(file)", "error": "\(String(cString: strerror(errno)))"])
+            }
         }
     }
 

@@ -78,6 +78,6 @@ public struct Capacity: Sendable, FeatureObject {
             }
             try store.audit(actor, action: "down", target: name, outcome: "ok")
         }
-        if all { await router.stop() } else { try await routing.push() }
+        if all { await router.stop(logger: context.logger) } else { try await routing.push() }
     }
 }
