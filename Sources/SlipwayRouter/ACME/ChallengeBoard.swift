@@ -29,8 +29,8 @@ final class ChallengeBoard: ChallengeResponder, Sendable {
     func publish(_ challenge: PublishedChallenge) async {
         switch challenge {
         case .http01(let token, let keyAuthorization):
-            tokens.withLock { $0[token] = keyAuthorization }
-            pendingHTTP.add(1, ordering: .releasing)
+            // Counted once per token, as `withdraw` uncounts it: a token published again does not keep the count up.
+            if tokens.withLock({ $0.updateValue(keyAuthorization, forKey: token) }) == nil { pendingHTTP.add(1, ordering: .releasing) }
         case .tlsALPN01(let name, let certificatePEM, let keyPEM):
             guard let chain = try? NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)),
                   let key = try? NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem) else { return }
