@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "SlipwayACME",
             dependencies: [
-                "SlipwayHTTP",
+                "SlipwayCore", "SlipwayHTTP", "SlipwayRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

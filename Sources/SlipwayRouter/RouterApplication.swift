@@ -45,22 +45,14 @@ public enum RouterApplication {
     /// was written (without it the daemon cannot tell a slow router from a gone one).
     static func writePidFile(_ path: String) -> Bool {
         let pid = getpid()
-        let line = "\(pid) \(ProcessInspector.startTime(pid) ?? 0)\n"
-        let temp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temp, contents: Data(line.utf8), attributes: [.posixPermissions: 0o600]) else { return false }
-        return rename(temp, path) == 0
+        do { try PrivateFile.write(Data("\(pid) \(ProcessInspector.startTime(pid) ?? 0)\n".utf8), to: path) } catch { return false }
+        return true
     }
 
-    /// Writes the table atomically (temp file + rename): a crash leaves the old table or the new one.
+    /// Writes the table atomically, owner-only (it names every listener and instance port): a crash leaves the old
+    /// table or the new one.
     public static func saveTable(_ table: RouteTable, to path: String) throws {
-        let data = try SlipwayJSON.encoder(pretty: true).encode(table)
-        // Owner-only from the first byte (the table names every listener and instance port), then renamed into place.
-        let temp = path + ".tmp"
-        try? FileManager.default.removeItem(atPath: temp)
-        guard FileManager.default.createFile(atPath: temp, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw SlipwayError(.internal, "cannot write \(temp)")
-        }
-        guard rename(temp, path) == 0 else { throw SlipwayError(.internal, "cannot rename \(temp) to \(path)", cause: String(cString: strerror(errno))) }
+        try PrivateFile.write(try SlipwayJSON.encoder(pretty: true).encode(table), to: path)
     }
 
     /// Runs the router until SIGTERM/SIGINT, or until it has handed over to a new process (SIGHUP or

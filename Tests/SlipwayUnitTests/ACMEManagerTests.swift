@@ -43,8 +43,7 @@ import Testing
         let wanted = [ACMEManager.Wanted(environment: "production", names: ["shop.test"], options: ACMEOptions(directory: directory, storage: storage),
                                          certFile: files.cert, keyFile: files.key)]
         let certificate = try Self.certificate("shop.test")
-        try ACMEFiles.writePrivate(Data(certificate.keyPEM.utf8), to: files.key)
-        try ACMEFiles.writePrivate(Data(certificate.chainPEM.utf8), to: files.cert)
+        try ACMEFiles.writePair(certificatePEM: certificate.chainPEM, keyPEM: certificate.keyPEM, certFile: files.cert, keyFile: files.key)
         return Serving(storage: storage, files: files, wanted: wanted, certificate: certificate)
     }
 

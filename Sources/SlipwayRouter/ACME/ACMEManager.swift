@@ -98,8 +98,7 @@ actor ACMEManager {
         do {
             let issued = try await issuer.issue(names: names, options: options, responder: responder)
             let validity = try Self.validity(issued.chainPEM)
-            try ACMEFiles.writePrivate(Data(issued.keyPEM.utf8), to: keyFile)
-            try ACMEFiles.writePrivate(Data(issued.chainPEM.utf8), to: certFile)
+            try ACMEFiles.writePair(certificatePEM: issued.chainPEM, keyPEM: issued.keyPEM, certFile: certFile, keyFile: keyFile)
             _ = save(key, options, RenewalSchedule.succeeded(record(key, options), names: names, notBefore: validity.notBefore, notAfter: validity.notAfter, now: now))
             logger.info("ACME issued the certificate", metadata: ["acme.certificate": "\(key)", "acme.not_after": "\(validity.notAfter)"])
             return true

@@ -14,9 +14,7 @@ enum ACMEPlaceholder {
         }
         do {
             let made = try ChallengeCertificate.placeholder(names: hosts)
-            // Key first: the pair is complete once the certificate lands.
-            try ACMEFiles.writePrivate(Data(made.keyPEM.utf8), to: tls.keyFile)
-            try ACMEFiles.writePrivate(Data(made.certificatePEM.utf8), to: tls.certFile)
+            try ACMEFiles.writePair(certificatePEM: made.certificatePEM, keyPEM: made.keyPEM, certFile: tls.certFile, keyFile: tls.keyFile)
             logger.info("serving a placeholder certificate until ACME issues one", metadata: ["router.cert": "\(tls.certFile)"])
         } catch {
             logger.error("cannot write the placeholder certificate", metadata: ["router.cert": "\(tls.certFile)", "error": "\(error)"])

@@ -78,12 +78,12 @@ enum EdgeControl {
             RouterApplication.jsonResponse(EdgeRegistry.scoped(await proxy.boundAddresses().mapValues(\.description), app: try context.parameters.require("app")))
         }
         router.get("/v1/apps/{app}/certificates") { _, context -> Response in
-            let prefix = try context.parameters.require("app") + "/"
+            let app = try context.parameters.require("app")
             let all = ACMEManager.annotate(await proxy.certificates(), table: await proxy.table)
             return RouterApplication.jsonResponse(all.compactMap { c -> CertificateInfo? in
-                guard c.environment.hasPrefix(prefix) else { return nil }
+                guard let environment = EdgeRegistry.environment(of: c.environment, app: app) else { return nil }
                 var mine = c
-                mine.environment = String(c.environment.dropFirst(prefix.count))
+                mine.environment = environment
                 return mine
             })
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SlipwayCore
+import SlipwayRuntime
 
 /// The shared edge's routes, by app: each app's daemon registers its environments' listeners under its app
 /// name; the edge serves all of them as one table (listeners named `app/environment`). An app may change only
@@ -25,7 +26,9 @@ actor EdgeRegistry {
         self.directory = directory
         self.logger = logger
         let dir = directory + "/apps"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750]) } catch {
+            logger.error("cannot create the apps' directory; registrations serve but are not kept", metadata: ["edge.directory": "\(dir)", "error": "\(error)"])
+        }
         for file in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() where file.hasSuffix(".json") {
             let name = String(file.dropLast(5))
             guard let data = FileManager.default.contents(atPath: "\(dir)/\(file)"), let app = try? JSONDecoder().decode(App.self, from: data) else {
@@ -51,7 +54,7 @@ actor EdgeRegistry {
 
     static func edgeListener(_ l: ListenerTable, app: String, directory: String) -> ListenerTable {
         var out = l
-        out.name = "\(app)/\(l.name)"
+        out.name = listenerName(app: app, environment: l.name)
         if var tls = l.tls, var acme = tls.acme {
             acme.storage = "\(directory)/acme/\(app)"
             let files = ACMEOptions.files(storage: acme.storage, environment: l.name)
@@ -95,25 +98,29 @@ actor EdgeRegistry {
             apps[app] = existing
             throw error
         }
-        try? FileManager.default.removeItem(atPath: "\(directory)/apps/\(app).json")
+        do { try FileManager.default.removeItem(atPath: "\(directory)/apps/\(app).json") } catch {
+            logger.error("cannot remove an app's routes file; they come back at the edge's next start", metadata: ["edge.app": "\(app)", "error": "\(error)"])
+        }
     }
 
     private func save(_ app: String) {
         guard let value = apps[app] else { return }
-        do {
-            let data = try SlipwayJSON.encoder(pretty: true).encode(value)
-            let path = "\(directory)/apps/\(app).json", temp = path + ".tmp"
-            guard FileManager.default.createFile(atPath: temp, contents: data, attributes: [.posixPermissions: 0o600]), rename(temp, path) == 0 else {
-                throw SlipwayError(.internal, "cannot write \(path)")
-            }
-        } catch {
+        do { try PrivateFile.write(try SlipwayJSON.encoder(pretty: true).encode(value), to: "\(directory)/apps/\(app).json") } catch {
             logger.error("cannot save an app's routes; they serve now but not after a restart", metadata: ["edge.app": "\(app)", "error": "\(error)"])
         }
     }
 
     /// An app's own view of a report keyed by listener name: its listeners, named by environment.
     static func scoped<V>(_ all: [String: V], app: String) -> [String: V] {
-        let prefix = app + "/"
-        return Dictionary(uniqueKeysWithValues: all.compactMap { k, v in k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), v) : nil })
+        Dictionary(uniqueKeysWithValues: all.compactMap { k, v in environment(of: k, app: app).map { ($0, v) } })
+    }
+
+    /// An app's environment on the edge is the listener `app/environment`.
+    static func listenerName(app: String, environment: String) -> String { "\(app)/\(environment)" }
+
+    /// The environment of `app` that `listener` is; nil when it is another app's.
+    static func environment(of listener: String, app: String) -> String? {
+        let prefix = listenerName(app: app, environment: "")
+        return listener.hasPrefix(prefix) ? String(listener.dropFirst(prefix.count)) : nil
     }
 }
