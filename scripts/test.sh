@@ -23,8 +23,7 @@ if ! command -v moto_server >/dev/null 2>&1; then
   hash -r
 fi
 
-# No index store: nothing here reads it, and it costs build time.
-swift build --build-tests --disable-index-store
+swift build --build-tests
 # The test bundle, run directly (as `swift test --skip-build` would, without its hold on .build): several
 # runs side by side below.
 tests="$(swift build --show-bin-path)/slipwayPackageTests.xctest"
