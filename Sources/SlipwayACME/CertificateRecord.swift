@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 
 /// What the edge remembers about one ACME certificate between attempts and across restarts (`state.json`):
 /// what it holds, when it last tried and why that failed, and when it may try again. Persisted before an
@@ -23,6 +24,15 @@ public struct CertificateRecord: Codable, Sendable, Equatable {
     public var renewalInfoAt: Date?
 
     public init() {}
+
+    /// What the router's report says of a certificate's renewal (a daemon reading its app's on a shared edge).
+    public init(_ renewal: ACMERenewal, notAfter: Date?) {
+        self.notAfter = notAfter
+        lastRenewal = renewal.lastRenewal
+        failures = renewal.failures
+        lastError = renewal.lastError
+        nextAttempt = renewal.nextAttempt
+    }
 
     enum CodingKeys: String, CodingKey {
         case names, attempts, failures

@@ -180,4 +180,39 @@ struct SharedEdgeTests {
         await edge.stop()
         if let failure { throw failure }
     }
+    /// An app on the edge is told when its ACME certificate cannot be had: the edge keeps the certificate and its
+    /// renewal state under its own directory, and the daemon's built-in alert reads them through the edge.
+    @Test(.timeLimit(.minutes(2)))
+    func anAppsDaemonAlertsWhenTheEdgeCannotGetItsCertificate() async throws {
+        let dir = try EdgeTLSTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let plain = try PortAllocator.freePort(), secure = try PortAllocator.freePort(), closed = try PortAllocator.freePort()
+        let edge = try await Edge.start(in: dir)
+        let s = try Sandbox(extra: """
+            environments:
+              production:
+                router: { edge: \(edge.socket), listen: "127.0.0.1:\(plain)", hosts: [shop.test], listen_tls: "127.0.0.1:\(secure)",
+                          tls: acme, acme: { directory: "https://127.0.0.1:\(closed)/dir" } }
+            """, app: "shop")
+        var failure: (any Error)?
+        do {
+            try await s.withDaemon { _ in
+                _ = try await s.release("v1")
+                #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+                let firing = try await poll(within: .seconds(20)) { () async throws -> AlertInfo? in
+                    let all: [AlertInfo] = try await s.client.get("/v1/alerts")
+                    return all.first { $0.name == "certificate-renewal-failed" && $0.state == .firing }
+                }
+                #expect(firing.summary.contains("getting a certificate for shop.test failed 1 time(s)") && firing.summary.contains("cannot reach the ACME CA")
+                        && firing.summary.contains("placeholder"), "\(firing.summary)")
+                let all: [AlertInfo] = try await s.client.get("/v1/alerts")
+                #expect(all.first { $0.name == "certificate-expiring" }?.state != .firing, "the placeholder is not an expiring certificate")
+                #expect(!FileManager.default.fileExists(atPath: s.dir + "/acme"), "the edge keeps the app's ACME files, not the app's root")
+            }
+        } catch { failure = error }
+        if failure != nil { print("edge.log:\n" + ((try? String(contentsOfFile: edge.log, encoding: .utf8))?.suffix(6000) ?? "")) }
+        s.killLeftovers()
+        await edge.stop()
+        if let failure { throw failure }
+    }
 }

@@ -17,6 +17,9 @@ extension Signals {
         let stats = try? await router.stats()
         if let stats { traffic.record(stats, now: now) }
         let disk = Self.diskFree(cfg.root)
+        // The certificates as the router serves them: the per-root router's, or this app's on a shared edge
+        // (whose files and ACME state live under the edge's directory, not this root).
+        let certificates = cfg.environments.values.contains { $0.router.tls != nil } ? try? await router.certificates() : nil
         for name in cfg.environmentNames {
             guard let env = cfg.environments[name] else { continue }
             var sample = await alertSample(env, stats: stats, now: now)
@@ -30,7 +33,7 @@ extension Signals {
                 var s = sample
                 if let p = alert.prometheus { s.value = await MetricProviders.readProvider(p, timeout: .seconds(2)).value }
                 let key = "\(name)/\(alert.name)"
-                let (condition, summary, value) = judge(alert, env: env, sample: s, key: key, now: now)
+                let (condition, summary, value) = judge(alert, env: env, sample: s, certificates: certificates, key: key, now: now)
                 alertReadings[key] = (value, summary)
                 let stored = states[key]
                 var tracker = stored?.tracker ?? AlertTracker(since: now)
@@ -111,8 +114,11 @@ extension Signals {
     }
 
     /// Whether the alert's condition holds now (nil: cannot tell), a line for people, and the value it saw.
-    private func judge(_ alert: AlertSettings, env: EnvironmentConfig, sample: MetricSample, key: String, now: Date) -> (Bool?, String, String?) {
-        if let builtIn = alert.builtIn, builtIn != .crashLoop { return judgeBuiltIn(builtIn, env: env, now: now) }
+    private func judge(_ alert: AlertSettings, env: EnvironmentConfig, sample: MetricSample, certificates: [CertificateInfo]?, key: String,
+                       now: Date) -> (Bool?, String, String?) {
+        if let builtIn = alert.builtIn, builtIn != .crashLoop {
+            return judgeBuiltIn(builtIn, env: env, served: certificates?.first { $0.environment == env.name }, now: now)
+        }
         var evaluator = alertEvaluators[key] ?? RuleEvaluator(rules: [alert.rule], minRequests: Self.alertMinRequests)
         let verdict = evaluator.observe(sample, baseline: nil, at: now).first
         alertEvaluators[key] = evaluator

@@ -5,8 +5,10 @@ import SlipwayACME
 
 extension Signals {
     /// The built-in alerts, from the environment's records: the last backup attempt, the last verification,
-    /// the last drill, and automatic rollbacks in the last ten minutes.
-    func judgeBuiltIn(_ builtIn: AlertSettings.BuiltIn, env: EnvironmentConfig, now: Date) -> (Bool?, String, String?) {
+    /// the last drill, and automatic rollbacks in the last ten minutes; the certificate alerts from `served`,
+    /// the router's report of the environment's certificate (nil: the router did not answer, and the
+    /// certificate file and ACME state under this root are read instead).
+    func judgeBuiltIn(_ builtIn: AlertSettings.BuiltIn, env: EnvironmentConfig, served: CertificateInfo? = nil, now: Date) -> (Bool?, String, String?) {
         switch builtIn {
         case .backupFailed:
             let last = try? store.signals.latestEvents(environment: env.name, types: ["backup.created", "backup.failed"])
@@ -36,6 +38,7 @@ extension Signals {
             return (nil, "judged as a rule", nil)
         case .certificateExpiring:
             guard let tls = env.router.tls else { return (false, "no HTTPS", nil) }
+            if let served { return Self.judgeExpiry(served, hosts: env.router.route?.hosts ?? [], now: now) }
             guard let facts = CertificateFacts(file: tls.certFile) else { return (false, "\(tls.certFile) cannot be read now", nil) }
             // The placeholder an ACME address serves before its first certificate: certificate-renewal-failed speaks for it.
             if facts.isPlaceholder { return (false, "no certificate issued yet (ACME pending)", nil) }
@@ -44,10 +47,23 @@ extension Signals {
             return (judged.firing, judged.summary, nil)
         case .certificateRenewalFailed:
             guard let acme = env.router.tls?.acme else { return (false, "no ACME certificate", nil) }
+            if let renewal = served?.acme {
+                let judged = RenewalSchedule.judgeFailure(CertificateRecord(renewal, notAfter: renewal.placeholder ? nil : served?.notAfter),
+                                                          hosts: env.router.route?.hosts ?? [], now: now)
+                return (judged.firing, judged.summary, nil)
+            }
             let record = ACMEState.load(acme.stateFile).state.certificates[env.name] ?? CertificateRecord()
             let judged = RenewalSchedule.judgeFailure(record, hosts: env.router.route?.hosts ?? [], now: now)
             return (judged.firing, judged.summary, nil)
         }
+    }
+
+    /// `certificate-expiring` from the router's report of what it serves.
+    nonisolated static func judgeExpiry(_ served: CertificateInfo, hosts: [String], now: Date) -> (Bool?, String, String?) {
+        if served.acme?.placeholder == true { return (false, "no certificate issued yet (ACME pending)", nil) }
+        guard let notAfter = served.notAfter else { return (false, "\(served.certFile) is not served: \(served.error ?? "unreadable")", nil) }
+        let judged = CertificateExpiry.judge(hosts: hosts, file: served.certFile, notAfter: notAfter, now: now)
+        return (judged.firing, judged.summary, nil)
     }
 
     /// The newest automatic rollback in the last ten minutes (a person's abort or rollback is none).
