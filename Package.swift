@@ -87,10 +87,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // prctl(2), which is variadic in C and so not callable from Swift.
+        .target(name: "CSlipwayShims"),
         .target(
             name: "SlipwayRuntime",
             dependencies: [
-                "SlipwayCore", "SlipwayHTTP",
+                "SlipwayCore", "SlipwayHTTP", "CSlipwayShims",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

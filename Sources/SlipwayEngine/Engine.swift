@@ -61,7 +61,8 @@ public actor Engine {
         let context = EngineContext(store: store, releases: ReleaseStore(directory: config.releasesDirectory),
                                     router: RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments,
                                                              edge: config.edgeSocket, app: config.app),
-                                    supervisor: Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), cgroup: cgroup, logger: logger),
+                                    supervisor: Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), cgroup: cgroup,
+                                                           launcher: routerExecutable, logger: logger),
                                     logger: logger, configs: ConfigSource(config), admission: Admission(), cadence: cadence)
         self.context = context
         self.access = Access(context: context)

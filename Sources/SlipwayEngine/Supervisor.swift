@@ -17,6 +17,8 @@ public actor Supervisor {
     /// Where `process.memory_limit` is enforced, when a cgroup is delegated.
     public let cgroup: CgroupLimiter
     let logger: Logger
+    /// This binary: the app's programs start through `slipway launch` (Supervisor+Confinement).
+    let launcher: String
     var secrets: Secrets
     var trackers: [Int64: ReadinessTracker] = [:]
     var crashedAt: [Int64: ContinuousClock.Instant] = [:]
@@ -36,8 +38,9 @@ public actor Supervisor {
     var lastFullCheck: [Int64: ContinuousClock.Instant] = [:]
     static let fullCheckInterval = Duration.seconds(5)
 
-    public init(store: SlipwayStore, root: String, secrets: Secrets, cgroup: CgroupLimiter = CgroupLimiter(path: nil), logger: Logger) {
+    public init(store: SlipwayStore, root: String, secrets: Secrets, cgroup: CgroupLimiter = CgroupLimiter(path: nil), launcher: String, logger: Logger) {
         self.cgroup = cgroup
+        self.launcher = launcher
         self.store = store
         self.logsDirectory = root + "/logs"
         self.releases = ReleaseStore(directory: root + "/releases")
@@ -84,7 +87,7 @@ public actor Supervisor {
         guard FileManager.default.fileExists(atPath: dir) else { throw .notFound("release \(release) does not exist (slipway releases lists them)") }
         let vars = try environment(app: app, env: env, release: release, slot: slot, port: port)
         let argv = try CommandLineSplitter.split(env.process.command, variables: vars)
-        return try ProcessSpawner.spawn(argv: argv, directory: dir, environment: vars, logFile: logFile)
+        return try spawnApp(env, argv: argv, directory: dir, environment: vars, logFile: logFile)
     }
 
     /// Stops the instance's whole process group (SIGTERM, then SIGKILL after `timeout`) and removes its

@@ -15,7 +15,7 @@ import Testing
         let logger = Logger(label: "test")
         let context = EngineContext(store: store, releases: ReleaseStore(directory: "/nonexistent/releases"),
                                     router: RouterController(root: "/nonexistent", executable: "/bin/false"),
-                                    supervisor: Supervisor(store: store, root: "/nonexistent", secrets: Secrets(root: "/nonexistent"), logger: logger),
+                                    supervisor: Supervisor(store: store, root: "/nonexistent", secrets: Secrets(root: "/nonexistent"), launcher: "/nonexistent", logger: logger),
                                     logger: logger, configs: ConfigSource(cfg), admission: Admission())
         return (Routing(context: context), store)
     }

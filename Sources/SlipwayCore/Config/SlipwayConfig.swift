@@ -170,6 +170,8 @@ public struct ProcessSettings: Sendable, Equatable {
     public var stopTimeout: Duration
     /// What `memory > 90%` is a share of (resident memory, from /proc); Slipway does not enforce it.
     public var memoryLimit: Int64?
+    /// The user, group and limits an instance runs with.
+    public var privileges = ProcessPrivileges()
 
     public init(
         command: String, instances: Int = 1, env: [String: String] = [:], secrets: [String] = [],

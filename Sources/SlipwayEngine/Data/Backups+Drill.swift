@@ -78,7 +78,7 @@ extension Backups {
             vars["SLIPWAY_DRILL"] = "1"
             for (k, v) in restored.environment { vars[k] = v }
             let argv = try CommandLineSplitter.split(env.process.command, variables: vars)
-            child = try ProcessSpawner.spawn(argv: argv, directory: context.releases.path(release), environment: vars, logFile: log)
+            child = try await context.supervisor.spawnApp(env, argv: argv, directory: context.releases.path(release), environment: vars, logFile: log)
         } catch {
             return ([], "cannot start \(release): \(error.message)")
         }

@@ -78,7 +78,7 @@ public struct DeploymentData: Sendable, FeatureObject {
         for (k, v) in extra { vars[k] = v }
         let argv = try CommandLineSplitter.split(command, variables: vars)
         log.write("$ \(command)")
-        let child = try ProcessSpawner.spawn(argv: argv, directory: releases.path(release), environment: vars, logFile: log.path)
+        let child = try await supervisor.spawnApp(env, argv: argv, directory: releases.path(release), environment: vars, logFile: log.path)
         if let status = await ProcessSpawner.wait(child.pid, timeout: timeout) { return status }
         ProcessGroup.signal(child.pid, startTime: child.startTime, SIGKILL)
         _ = await ProcessGroup.waitEmpty(child.pid, startTime: child.startTime, until: .now + .seconds(5))

@@ -5,7 +5,8 @@ import Yams
 enum ProcessSection {
     /// `process:` of an environment; `parent` is the environment's node (where a missing key is reported).
     static func process(_ node: Node?, in parent: Node, reader: ConfigReader) -> ProcessSettings? {
-        if let pnode = node, let p = reader.mapping(pnode, "process", allowed: ["command", "instances", "env", "secrets", "stop_timeout", "memory_limit"]) {
+        if let pnode = node, let p = reader.mapping(pnode, "process", allowed: ["command", "instances", "env", "secrets", "stop_timeout", "memory_limit",
+                                                                                 "user", "group", "no_new_privileges", "limits"]) {
             var settings = ProcessSettings(command: "")
             var hasCommand = false
             for e in p {
@@ -27,6 +28,19 @@ enum ProcessSection {
                 case "memory_limit":
                     if case .scalar(let sc) = e.value, let bytes = ByteSize.parse(sc.string), bytes > 0 { settings.memoryLimit = bytes }
                     else { reader.problem(e.value, path, "expected a size like 512MiB or 2GiB, got \(reader.describe(e.value))") }
+                case "user", "group":
+                    guard let s = reader.string(e.value, path) else { break }
+                    guard ProcessPrivileges.isAccountName(s) else {
+                        reader.problem(e.value, path, "expected a \(e.key) name like app or a number like 1001, got '\(s)'")
+                        break
+                    }
+                    if e.key == "user" { settings.privileges.user = s } else { settings.privileges.group = s }
+                case "no_new_privileges": settings.privileges.noNewPrivileges = reader.bool(e.value, path) ?? true
+                case "limits":
+                    for l in reader.mapping(e.value, path, allowed: ["nofile", "nproc"]) ?? [] {
+                        let value = reader.int(l.value, "\(path).\(l.key)", min: l.key == "nofile" ? 16 : 1, max: 1 << 22)
+                        if l.key == "nofile" { settings.privileges.nofile = value } else { settings.privileges.nproc = value }
+                    }
                 default: settings.stopTimeout = reader.duration(e.value, path) ?? .seconds(10)
                 }
             }
