@@ -22,6 +22,7 @@ extension Engine {
             PeriodicJob(name: "approvals", period: every.approvals) { await self.deployments.startApprovedDeploys() },
             PeriodicJob(name: "router-liveness", period: every.routerLiveness) { await self.routing.keepRunning() },
             PeriodicJob(name: "retention", period: every.retention) { self.housekeeping.run(now: Date()) },
+            PeriodicJob(name: "accessories", period: every.accessories) { await self.accessories.supervise() },
         ]
     }
 

@@ -39,6 +39,8 @@ public actor Engine {
     public nonisolated let capacity: Capacity
     /// `slipway maintenance`: the page or held requests, per environment.
     public nonisolated let maintenanceModes: Maintenance
+    /// `accessories:`: each environment's long-lived services, kept running, never touched by a deploy.
+    public nonisolated let accessories: Accessories
     /// Releases: made from a directory or a git commit, listed.
     public nonisolated let releaseBuilds: Releases
     /// GitHub and GitLab deliveries, built and deployed by `WebhookService`.
@@ -75,6 +77,7 @@ public actor Engine {
         self.releaseBuilds = Releases(context: context)
         self.maintenanceModes = Maintenance(context: context, routing: routing)
         self.housekeeping = Housekeeping(context: context)
+        self.accessories = Accessories(context: context)
         self.capacity = Capacity(context: context, routing: routing)
         self.dataSteps = DeploymentData(context: context, backups: backups)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)

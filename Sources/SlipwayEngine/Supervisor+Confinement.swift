@@ -8,7 +8,13 @@ extension Supervisor {
     /// directory SLIPWAY_SHARED names becomes the user's: the one place the app may write.
     func spawnApp(_ env: EnvironmentConfig, argv: [String], directory: String, environment: [String: String],
                   logFile: String) throws(SlipwayError) -> ProcessSpawner.Spawned {
-        let confinement = try Confinement.resolve(env.process.privileges)
+        try spawnConfined(env.process.privileges, key: "process", argv: argv, directory: directory, environment: environment, logFile: logFile)
+    }
+
+    /// Starts `argv` with `privileges` (those of `key` in the config: `process`, or `accessories.NAME`).
+    func spawnConfined(_ privileges: ProcessPrivileges, key: String, argv: [String], directory: String, environment: [String: String],
+                       logFile: String) throws(SlipwayError) -> ProcessSpawner.Spawned {
+        let confinement = try Confinement.resolve(privileges, key: key)
         var vars = environment
         if let uid = confinement.uid {
             if let name = confinement.userName {

@@ -67,6 +67,24 @@ public enum APIRoutes {
             let body = try await context.attributed(APIResponse.decode(EnvironmentRequest.self, from: request))
             return APIResponse.json(try await engine.routing.restart(actor: body.by))
         }
+        v1.get("accessories") { request, _ in APIResponse.json(try await engine.accessories.list(environment: request.uri.queryParameters.get("env"))) }
+        v1.get("accessories/:name/logs") { request, context in
+            let q = request.uri.queryParameters
+            let text = try await engine.accessories.logs(try context.parameters.require("name"), environment: q.get("env"),
+                                                         lines: q.get("lines").flatMap { Int($0) } ?? 100)
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        for action in ["start", "stop", "restart"] {
+            v1.post("accessories/:name/\(action)") { request, context in
+                let name = try context.parameters.require("name")
+                let body = try await context.attributed(APIResponse.decode(EnvironmentRequest.self, from: request))
+                switch action {
+                case "start": return APIResponse.json(try await engine.accessories.start(name, request: body))
+                case "stop": return APIResponse.json(try await engine.accessories.stop(name, request: body))
+                default: return APIResponse.json(try await engine.accessories.restart(name, request: body))
+                }
+            }
+        }
         v1.get("locks") { _, _ in APIResponse.json(try engine.reports.locks()) }
         v1.get("certificates") { _, _ in APIResponse.json(try await engine.routing.certificates()) }
         v1.post("locks/release") { request, context in

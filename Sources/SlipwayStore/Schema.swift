@@ -241,6 +241,22 @@ enum Schema {
             // The canary analysis's evidence (its sequential test), so a restart neither forgets nor recounts it.
             try db.alter(table: "environments") { t in t.add(column: "canary_evidence", .text) }
         }
+        m.registerMigration("v18-accessories") { db in
+            // One row per environment and accessory: what runs (pid and start time identify it across daemon
+            // restarts), what it was started with (drift), and whether it is wanted up.
+            try db.create(table: "accessories") { t in
+                t.column("environment", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("wanted", .boolean).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("proc_start_time", .integer).notNull()
+                t.column("restarts", .integer).notNull()
+                t.column("started_at", .datetime).notNull()
+                t.column("started_with", .text).notNull()
+                t.column("log_file", .text).notNull()
+                t.primaryKey(["environment", "name"])
+            }
+        }
         return m
     }
 }

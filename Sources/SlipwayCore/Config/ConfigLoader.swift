@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale", "accessories"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -99,6 +99,19 @@ public enum ConfigLoader {
             if let env = environment(name: name, node: merged, root: root, directory: directory, reader: reader) { environments[name] = env }
         }
         sharedAddresses(names.compactMap { environments[$0] }, nodes: overrides, root: rootNode, reader: reader)
+        // Each environment runs its own accessories: two on one port would be one Redis for staging and production.
+        var ports: [Int: String] = [:]
+        for name in names {
+            for a in environments[name]?.accessories ?? [] {
+                guard let port = a.tcpPort else { continue }
+                if let owner = ports[port] {
+                    reader.problem(overrides[name] ?? rootNode, "environments.\(name).accessories.\(a.name).health.tcp",
+                                   "port \(port) is \(owner)'s already; each environment runs its own accessory: give this one its own port and command")
+                } else {
+                    ports[port] = "\(name)/\(a.name)"
+                }
+            }
+        }
         // One daemon talks to one router: every environment's routes go to the same edge, or none does.
         if let first = names.first, let edge = environments[first]?.router.edge ?? names.lazy.compactMap({ environments[$0]?.router.edge }).first {
             for name in names where environments[name]?.router.edge != edge {
@@ -205,6 +218,7 @@ public enum ConfigLoader {
         var governance = GovernanceSection.governance(windows: value("windows"), freezes: value("freezes"), rollbackInFreeze: value("rollback_in_freeze"), reader: reader)
         GovernanceSection.promotion(&governance, value: value, reader: reader)
         let rolling = value("rolling").map { ProcessSection.rolling($0, reader: reader) } ?? RollingSettings()
+        let accessories = value("accessories").map { AccessoriesSection.accessories($0, reader: reader) } ?? []
 
         guard reader.problems.count == before, let process else { return nil }
         var env = EnvironmentConfig(name: name, process: process, health: health, router: router, strategy: strategy, keepWarm: keepWarm)
@@ -217,6 +231,7 @@ public enum ConfigLoader {
         env.autoscale = autoscale
         env.governance = governance
         if let w = value("watch") { env.watch = reader.duration(w, "watch", allowZero: true) ?? env.watch }
+        env.accessories = accessories
         return env
     }
 

@@ -148,6 +148,8 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var governance = GovernanceSettings()
     /// After a switch, how long the previous release stays warm while the new one is watched (0: no watch).
     public var watch: Duration = .seconds(600)
+    /// `accessories:`: the environment's own long-lived services, by name.
+    public var accessories: [AccessorySettings] = []
 
     public init(
         name: String, process: ProcessSettings, health: HealthSettings = .init(), router: RouterSettings,

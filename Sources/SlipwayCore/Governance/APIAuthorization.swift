@@ -25,6 +25,8 @@ public enum APIAuthorization {
         ("POST", "/v1/silences", .deployer), ("GET", "/v1/notifications", .viewer), ("GET", "/v1/incidents", .viewer),
         ("GET", "/v1/incidents/*", .viewer), ("GET", "/v1/incidents/*/review", .viewer), ("POST", "/v1/incidents/*", .deployer), ("GET", "/v1/report", .viewer),
         ("GET", "/metrics", .viewer), ("GET", "/v1/logs/app", .viewer), ("POST", "/v1/secrets/sources", .viewer),
+        ("GET", "/v1/accessories", .viewer), ("GET", "/v1/accessories/*/logs", .viewer), ("POST", "/v1/accessories/*/start", .deployer),
+        ("POST", "/v1/accessories/*/stop", .deployer), ("POST", "/v1/accessories/*/restart", .deployer),
         // The dashboard: pages for viewers; each button needs the role of the API route it stands for.
         ("GET", "/", .viewer), ("GET", "/ui", .viewer), ("GET", "/ui/env/*", .viewer), ("GET", "/ui/deployments/*", .viewer),
         ("GET", "/ui/backups", .viewer), ("GET", "/ui/alerts", .viewer), ("GET", "/ui/incidents/*", .viewer), ("GET", "/ui/dora", .viewer),

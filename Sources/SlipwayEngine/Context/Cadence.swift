@@ -14,6 +14,8 @@ public struct Cadence: Sendable {
     public var retention: Duration = .seconds(3600)
     /// The notifications' outbox fed from the event log and delivered.
     public var notifications: Duration = .milliseconds(500)
+    /// Accessories kept running (a dead one noticed and started again after its back-off).
+    public var accessories: Duration = .milliseconds(500)
 
     public init() {}
 

@@ -28,19 +28,7 @@ enum ProcessSection {
                 case "memory_limit":
                     if case .scalar(let sc) = e.value, let bytes = ByteSize.parse(sc.string), bytes > 0 { settings.memoryLimit = bytes }
                     else { reader.problem(e.value, path, "expected a size like 512MiB or 2GiB, got \(reader.describe(e.value))") }
-                case "user", "group":
-                    guard let s = reader.string(e.value, path) else { break }
-                    guard ProcessPrivileges.isAccountName(s) else {
-                        reader.problem(e.value, path, "expected a \(e.key) name like app or a number like 1001, got '\(s)'")
-                        break
-                    }
-                    if e.key == "user" { settings.privileges.user = s } else { settings.privileges.group = s }
-                case "no_new_privileges": settings.privileges.noNewPrivileges = reader.bool(e.value, path) ?? true
-                case "limits":
-                    for l in reader.mapping(e.value, path, allowed: ["nofile", "nproc"]) ?? [] {
-                        let value = reader.int(l.value, "\(path).\(l.key)", min: l.key == "nofile" ? 16 : 1, max: 1 << 22)
-                        if l.key == "nofile" { settings.privileges.nofile = value } else { settings.privileges.nproc = value }
-                    }
+                case "user", "group", "no_new_privileges", "limits": privilege(e.key, e.value, path, into: &settings.privileges, reader: reader)
                 default: settings.stopTimeout = reader.duration(e.value, path) ?? .seconds(10)
                 }
             }
@@ -52,6 +40,25 @@ enum ProcessSection {
             reader.problem(parent, "process", "missing required key (process.command starts one instance of the app)")
         }
         return nil
+    }
+
+    /// `user`, `group`, `no_new_privileges` or `limits` of a process or an accessory, at `path`.
+    static func privilege(_ key: String, _ node: Node, _ path: String, into p: inout ProcessPrivileges, reader: ConfigReader) {
+        switch key {
+        case "user", "group":
+            guard let s = reader.string(node, path) else { return }
+            guard ProcessPrivileges.isAccountName(s) else {
+                reader.problem(node, path, "expected a \(key) name like app or a number like 1001, got '\(s)'")
+                return
+            }
+            if key == "user" { p.user = s } else { p.group = s }
+        case "no_new_privileges": p.noNewPrivileges = reader.bool(node, path) ?? true
+        default:
+            for l in reader.mapping(node, path, allowed: ["nofile", "nproc"]) ?? [] {
+                let value = reader.int(l.value, "\(path).\(l.key)", min: l.key == "nofile" ? 16 : 1, max: 1 << 22)
+                if l.key == "nofile" { p.nofile = value } else { p.nproc = value }
+            }
+        }
     }
 
     static func health(_ node: Node, reader: ConfigReader) -> HealthSettings {

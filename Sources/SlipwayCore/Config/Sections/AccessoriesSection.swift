@@ -1,0 +1,45 @@
+import Foundation
+import Yams
+
+/// `accessories:` (at the top level, or an environment's own: environments deep-merge over the top level, so
+/// staging can give its Redis another port).
+enum AccessoriesSection {
+    static func accessories(_ node: Node, reader: ConfigReader) -> [AccessorySettings] {
+        guard let entries = reader.mapping(node, "accessories") else { return [] }
+        var list: [AccessorySettings] = []
+        for e in entries {
+            let path = "accessories.\(e.key)"
+            guard ReleaseVersion.isSimpleName(e.key) else {
+                reader.problem(e.keyNode, path, "expected an accessory name of a-z, 0-9 and '-'")
+                continue
+            }
+            guard let fields = reader.mapping(e.value, path, allowed: ["command", "image", "args", "env", "health", "stop_timeout", "user", "group",
+                                                                       "no_new_privileges", "limits"]) else { continue }
+            var a = AccessorySettings(name: e.key, command: "")
+            for f in fields {
+                let key = "\(path).\(f.key)"
+                switch f.key {
+                case "command":
+                    if let s = reader.string(f.value, key) {
+                        do { _ = try CommandLineSplitter.split(s); a.command = s }
+                        catch { reader.problem(f.value, key, "expected a command line: \(error.message)") }
+                    }
+                case "image", "args":
+                    reader.problem(f.keyNode, key, "accessories from container images come with the image runtime (runtime: podman | docker), not yet in this version; use command:")
+                case "env": a.env = reader.scalarMap(f.value, key) ?? [:]
+                case "health":
+                    for h in reader.mapping(f.value, key, allowed: ["tcp"]) ?? [] {
+                        a.tcpPort = reader.int(h.value, "\(key).tcp", min: 1, max: 65_535)
+                    }
+                case "stop_timeout": a.stopTimeout = reader.duration(f.value, key) ?? a.stopTimeout
+                default: ProcessSection.privilege(f.key, f.value, key, into: &a.privileges, reader: reader)
+                }
+            }
+            if !fields.contains(where: { $0.key == "command" || $0.key == "image" }) {
+                reader.problem(e.value, "\(path).command", "missing required key (the command that runs the accessory, e.g. \"redis-server --port 6390 --dir $SLIPWAY_SHARED/redis\")")
+            }
+            list.append(a)
+        }
+        return list.sorted { $0.name < $1.name }
+    }
+}

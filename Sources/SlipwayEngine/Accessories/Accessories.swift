@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayStore
+
+/// `accessories:`: each environment's long-lived services (Redis, NATS). Started once and kept running by the
+/// `accessories` periodic job (a dead one starts again after a back-off of 1 s doubling to 60 s); a deploy,
+/// rollback, canary, scale or `down` never touches them. Only `slipway accessory start|stop|restart` does, each
+/// audited and written before it acts. Like instances, they outlive the daemon and are found again by pid and
+/// start time. Owns the `accessories` rows; runs as the accessory's `user:` (Supervisor+Confinement).
+public actor Accessories: FeatureObject {
+    nonisolated let context: EngineContext
+    /// Per `env/name`: crashes in a row and when the next start may happen.
+    private var backoff: [String: (crashes: Int, notBefore: ContinuousClock.Instant)] = [:]
+
+    init(context: EngineContext) { self.context = context }
+
+    static let maxBackoff = Duration.seconds(60)
+
+    /// One pass (the `accessories` job): every configured accessory that is wanted runs.
+    func supervise() async {
+        let cfg = config
+        for name in cfg.environmentNames {
+            guard let env = cfg.environments[name] else { continue }
+            for a in env.accessories { await keep(a, env: env) }
+        }
+    }
+
+    private func keep(_ a: AccessorySettings, env: EnvironmentConfig) async {
+        let key = "\(env.name)/\(a.name)"
+        let record: AccessoryRecord?
+        do { record = try store.accessories.find(environment: env.name, name: a.name) } catch {
+            logger.error("cannot read accessory", metadata: ["accessory": "\(key)", "error": "\(error)"])
+            return
+        }
+        if let record, !record.wanted { return }
+        if let record, ProcessInspector.isAlive(pid: record.pid, startTime: UInt64(record.procStartTime)) {
+            // Up for ten seconds: its crashes are forgiven.
+            if backoff[key] != nil, Date().timeIntervalSince(record.startedAt) > 10 { backoff[key] = nil }
+            return
+        }
+        if var record, record.pid > 0 {
+            // It died: remembered as crashed (pid 0), started again after the back-off.
+            let status = ProcessInspector.reapedStatus(record.pid).map { " (exit status \($0))" } ?? ""
+            logger.warning("accessory exited; starting it again after a back-off", metadata: ["accessory": "\(key)", "accessory.pid": "\(record.pid)",
+                                                                                             "accessory.status": "\(status)"])
+            record.pid = 0
+            record.procStartTime = 0
+            logger.write("save accessory \(key)", to: store) { () throws(SlipwayError) in try store.accessories.save(record) }
+            let crashes = (backoff[key]?.crashes ?? 0) + 1
+            let wait = min(Duration.seconds(1 << min(crashes - 1, 6)), Self.maxBackoff)
+            backoff[key] = (crashes, ContinuousClock.now + wait)
+            return
+        }
+        if let b = backoff[key], ContinuousClock.now < b.notBefore { return }
+        do { try await start(a, env: env, after: record) } catch {
+            logger.error("cannot start accessory", metadata: ["accessory": "\(key)", "error": "\(error.message)"])
+            let crashes = (backoff[key]?.crashes ?? 0) + 1
+            backoff[key] = (crashes, ContinuousClock.now + min(Duration.seconds(1 << min(crashes - 1, 6)), Self.maxBackoff))
+        }
+    }
+
+    func forgetBackoff(_ key: String) { backoff[key] = nil }
+
+    /// Starts the accessory's process in `shared/<env>/` and records it (before anything else can act on it).
+    func start(_ a: AccessorySettings, env: EnvironmentConfig, after previous: AccessoryRecord?) async throws(SlipwayError) {
+        let shared = config.sharedDirectory(env.name)
+        var vars: [String: String] = [:]
+        let daemon = ProcessInfo.processInfo.environment
+        for key in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER"] { if let v = daemon[key] { vars[key] = v } }
+        for (k, v) in a.env { vars[k] = v }
+        vars["SLIPWAY_ENV"] = env.name
+        vars["SLIPWAY_SHARED"] = shared
+        vars["SLIPWAY_ACCESSORY"] = a.name
+        let argv = try CommandLineSplitter.split(a.command, variables: vars)
+        let log = "\(config.logsDirectory)/accessory-\(env.name)-\(a.name).log"
+        let child = try await supervisor.spawnConfined(a.privileges, key: "accessories.\(a.name)", argv: argv, directory: shared, environment: vars, logFile: log)
+        // `accessory stop` may have been recorded while it started: the latest intent wins.
+        if let now = try store.accessories.find(environment: env.name, name: a.name), !now.wanted {
+            _ = await ProcessGroup.stop(child.pid, startTime: child.startTime, timeout: a.stopTimeout)
+            return
+        }
+        let record = AccessoryRecord(environment: env.name, name: a.name, wanted: true, pid: child.pid, procStartTime: Int64(child.startTime),
+                                     restarts: previous.map { $0.restarts + 1 } ?? 0, startedAt: Date(), startedWith: a.fingerprint, logFile: log)
+        try store.accessories.save(record)
+        logger.info("started accessory", metadata: ["accessory": "\(env.name)/\(a.name)", "accessory.pid": "\(child.pid)"])
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    nonisolated static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}

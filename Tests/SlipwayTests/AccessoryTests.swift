@@ -1,0 +1,105 @@
+import Foundation
+import SlipwayClient
+import SlipwayCore
+import SlipwayRuntime
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `accessories:`: a Redis from Debian's redis-server per environment, started by the daemon and left alone by
+/// deploys; restarted after `kill -9`; `stop`, `start` and `restart` (which applies a changed config) by the CLI.
+@Suite(.serialized)
+struct AccessoryTests {
+    static let redis = "/usr/bin/redis-server"
+    static var hasRedis: Bool { FileManager.default.isExecutableFile(atPath: redis) || TestServices.required }
+    static let skipNote = Comment(rawValue: "needs Debian's redis-server (scripts/test.sh installs it)")
+
+    /// What `redis-cli -p PORT` answers to `args`.
+    static func redisCLI(_ port: Int, _ args: [String], in dir: String) async throws -> String {
+        let out = dir + "/redis-cli-\(UUID().uuidString.prefix(6)).out"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try await ProcessSpawner.run(argv: ["redis-cli", "-p", String(port)] + args, directory: dir, environment: ProcessInfo.processInfo.environment, logFile: out)
+        return (try? String(contentsOfFile: out, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    }
+
+    static func accessories(_ s: Sandbox) async throws -> [AccessoryInfo] { try await s.client.get("/v1/accessories") }
+
+    @Test(.timeLimit(.minutes(2)), .enabled(if: hasRedis, skipNote))
+    func eachEnvironmentsRedisOutlivesDeploysIsRestartedAfterAKillAndChangesOnlyByRestart() async throws {
+        let production = try PortAllocator.freePort(), staging = try PortAllocator.freePort(), stagingRouter = try PortAllocator.freePort()
+        let s = try Sandbox(extra: """
+            accessories:
+              redis: { command: "\(Self.redis) --port \(production) --dir $SLIPWAY_SHARED", health: { tcp: \(production) } }
+            environments:
+              production: {}
+              staging:
+                router: { listen: "127.0.0.1:\(stagingRouter)" }
+                accessories:
+                  redis: { command: "\(Self.redis) --port \(staging) --dir $SLIPWAY_SHARED", health: { tcp: \(staging) } }
+            """)
+        try await s.withDaemon { _ in
+            // Both start without a deploy, each on its own port and data directory.
+            let up = try await poll(within: .seconds(20)) { () async throws -> [AccessoryInfo]? in
+                let all = try await Self.accessories(s)
+                return all.count == 2 && all.allSatisfy({ $0.state == .running && $0.ready }) ? all : nil
+            }
+            let first = try #require(up.first { $0.environment == "production" }?.pid)
+            let theirs = try #require(up.first { $0.environment == "staging" }?.pid)
+            #expect(first != theirs)
+            #expect(try await Self.redisCLI(production, ["SET", "k", "production"], in: s.dir) == "OK")
+            #expect(try await Self.redisCLI(staging, ["GET", "k"], in: s.dir) == "", "staging's Redis is its own")
+
+            // Three deploys leave it alone: same pid, same data.
+            _ = try await s.release("v1")
+            _ = try await s.release("v2")
+            for v in ["v1", "v2", "v1"] {
+                #expect(try await s.outcome(try await s.deploy(v)).state == .succeeded)
+            }
+            #expect(try await Self.accessories(s).first { $0.environment == "production" }?.pid == first)
+            #expect(try await Self.redisCLI(production, ["GET", "k"], in: s.dir) == "production")
+
+            // kill -9: started again (a new pid), serving.
+            kill(first, SIGKILL)
+            let again = try await poll(within: .seconds(20)) { () async throws -> AccessoryInfo? in
+                try await Self.accessories(s).first { $0.environment == "production" && $0.state == .running && $0.ready && $0.pid != first }
+            }
+            #expect(again.restarts == 1)
+            #expect(try await Self.redisCLI(production, ["PING"], in: s.dir) == "PONG")
+
+            // stop: down, and the supervision leaves it down; start brings it back.
+            let stopped = try await s.cli(["accessory", "stop", "redis", "--env", "production"])
+            #expect(stopped.status == 0 && stopped.text.contains("production/redis: stopped"), "\(stopped.text)")
+            // Not started again: five supervision passes (every 500 ms), more than the first back-off after a stop (1 s).
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect(try await Self.accessories(s).first { $0.environment == "production" }?.state == .stopped)
+            #expect(try await Self.redisCLI(production, ["PING"], in: s.dir) != "PONG")
+            let started = try await s.cli(["accessory", "start", "redis", "--env", "production"])
+            #expect(started.status == 0 && started.text.contains("production/redis: running"), "\(started.text)")
+
+            // A changed config is drift until `restart` applies it; a deploy does not.
+            let yaml = try String(contentsOfFile: s.dir + "/slipway.yml", encoding: .utf8)
+            try yaml.replacingOccurrences(of: "--port \(production) --dir", with: "--port \(production) --maxclients 77 --dir")
+                .write(toFile: s.dir + "/slipway.yml", atomically: true, encoding: .utf8)
+            let drifted = try await poll(within: .seconds(10)) { () async throws -> AccessoryInfo? in
+                try await Self.accessories(s).first { $0.environment == "production" && $0.drift }
+            }
+            let list = try await s.cli(["accessory", "list"])
+            #expect(list.text.contains("config changed: accessory restart redis applies it"), "\(list.text)")
+            let restarted = try await s.cli(["accessory", "restart", "redis", "--env", "production"])
+            #expect(restarted.status == 0, "\(restarted.text)")
+            let applied = try await poll(within: .seconds(20)) { () async throws -> AccessoryInfo? in
+                try await Self.accessories(s).first { $0.environment == "production" && $0.ready && !$0.drift && $0.pid != drifted.pid }
+            }
+            #expect(try await Self.redisCLI(production, ["CONFIG", "GET", "maxclients"], in: s.dir).hasSuffix("77"))
+            let logs = try await s.cli(["accessory", "logs", "redis", "--env", "production"])
+            #expect(logs.status == 0 && logs.text.contains("Ready to accept connections"), "\(logs.text)")
+            _ = applied
+
+            // Unknown names are usage errors naming what exists.
+            let unknown = try await s.cli(["accessory", "restart", "nats", "--env", "production"])
+            #expect(unknown.status == 2 && unknown.text.contains("production has no accessory 'nats' (it has: redis)"), "\(unknown.text)")
+        }
+        // Accessories outlive the daemon, like instances; the sandbox's teardown ends them.
+    }
+}
