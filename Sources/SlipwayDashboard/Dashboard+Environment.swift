@@ -44,6 +44,14 @@ extension Dashboard {
             e["certificates"] = rows
             if !rows.isEmpty { e["hasCertificates"] = true }
         }
+        if let accessories = s.accessories, !accessories.isEmpty {
+            e["hasAccessories"] = true
+            e["accessories"] = accessories.map { a -> [String: Any] in
+                ["name": a.name, "state": a.state.rawValue, "bad": a.state == .crashed || (a.state == .running && !a.ready), "pid": a.pid.map(String.init) ?? "-",
+                 "ready": a.ready ? "yes" : "no", "restarts": a.restarts, "started": a.startedAt.map { Self.time($0) } ?? "-",
+                 "note": !a.configured ? "not in slipway.yml" : (a.drift ? "config changed: slipway accessory restart \(a.name) applies it" : "")]
+            }
+        }
         let history = try engine.reports.history(environment: name, limit: 30)
         let waiting = history.filter { $0.state == .awaitingApproval }
         if !waiting.isEmpty {

@@ -84,6 +84,12 @@ enum DashboardTemplates {
         {{/hasCertificates}}{{#certificates}}<tr><td>{{hosts}}</td><td>{{address}}</td><td>{{source}}</td><td>{{issuer}}</td><td>{{{notAfter}}}</td>
         <td{{#soon}} class="bad"{{/soon}}>{{days}}</td><td>{{{renewed}}}</td><td>{{{next}}}</td><td>{{error}}</td></tr>{{/certificates}}
         {{#hasCertificates}}</tbody></table></section>{{/hasCertificates}}
+        {{#hasAccessories}}<section aria-labelledby="accessories-h"><h2 id="accessories-h">Accessories</h2>
+        <table id="accessories"><thead><tr><th scope="col">name</th><th scope="col">state</th><th scope="col">pid</th><th scope="col">ready</th>
+        <th scope="col">restarts</th><th scope="col">started</th><th scope="col">note</th></tr></thead><tbody>
+        {{/hasAccessories}}{{#accessories}}<tr><td>{{name}}</td><td{{#bad}} class="bad"{{/bad}}>{{state}}</td><td>{{pid}}</td><td>{{ready}}</td>
+        <td>{{restarts}}</td><td>{{{started}}}</td><td>{{note}}</td></tr>{{/accessories}}
+        {{#hasAccessories}}</tbody></table></section>{{/hasAccessories}}
         {{> instances}}
         <section aria-labelledby="history-h"><h2 id="history-h">Deployments</h2>
         <table><thead><tr><th scope="col">#</th><th scope="col">version</th><th scope="col">kind</th><th scope="col">state</th><th scope="col">by</th>

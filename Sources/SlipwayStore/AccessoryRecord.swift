@@ -13,6 +13,8 @@ public struct AccessoryRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
     public var procStartTime: Int64
     /// Starts after the first (crashes and `restart`).
     public var restarts: Int
+    /// Exits in a row without ten seconds up in between (the `accessory-crash-loop` alert fires at 3).
+    public var crashes: Int = 0
     public var startedAt: Date
     /// `AccessorySettings.fingerprint` of the settings it was started with.
     public var startedWith: String
@@ -32,7 +34,7 @@ public struct AccessoryRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
     }
 
     enum CodingKeys: String, CodingKey {
-        case environment, name, wanted, pid, restarts
+        case environment, name, wanted, pid, restarts, crashes
         case procStartTime = "proc_start_time", startedAt = "started_at", startedWith = "started_with", logFile = "log_file"
     }
 }

@@ -251,6 +251,7 @@ enum Schema {
                 t.column("pid", .integer).notNull()
                 t.column("proc_start_time", .integer).notNull()
                 t.column("restarts", .integer).notNull()
+                t.column("crashes", .integer).notNull().defaults(to: 0)
                 t.column("started_at", .datetime).notNull()
                 t.column("started_with", .text).notNull()
                 t.column("log_file", .text).notNull()

@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayClient
 import SlipwayCore
+import SlipwayHTTP
 import SlipwayRuntime
 import Testing
 #if canImport(Glibc)
@@ -28,7 +29,9 @@ struct AccessoryTests {
     @Test(.timeLimit(.minutes(2)), .enabled(if: hasRedis, skipNote))
     func eachEnvironmentsRedisOutlivesDeploysIsRestartedAfterAKillAndChangesOnlyByRestart() async throws {
         let production = try PortAllocator.freePort(), staging = try PortAllocator.freePort(), stagingRouter = try PortAllocator.freePort()
+        let api = try PortAllocator.freePort()
         let s = try Sandbox(extra: """
+            server: { listen: "127.0.0.1:\(api)" }
             accessories:
               redis: { command: "\(Self.redis) --port \(production) --dir $SLIPWAY_SHARED", health: { tcp: \(production) } }
             environments:
@@ -86,6 +89,8 @@ struct AccessoryTests {
             }
             let list = try await s.cli(["accessory", "list"])
             #expect(list.text.contains("config changed: accessory restart redis applies it"), "\(list.text)")
+            let status = try await s.cli(["status", "--env", "production"])
+            #expect(status.text.contains("accessory redis: running (pid \(drifted.pid ?? 0)), ready; config changed"), "\(status.text)")
             let restarted = try await s.cli(["accessory", "restart", "redis", "--env", "production"])
             #expect(restarted.status == 0, "\(restarted.text)")
             let applied = try await poll(within: .seconds(20)) { () async throws -> AccessoryInfo? in
@@ -95,11 +100,37 @@ struct AccessoryTests {
             let logs = try await s.cli(["accessory", "logs", "redis", "--env", "production"])
             #expect(logs.status == 0 && logs.text.contains("Ready to accept connections"), "\(logs.text)")
             _ = applied
+            // The dashboard's environment page lists it.
+            let login = try await s.cli(["dashboard"])
+            let url = try #require(login.text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("http://") }.map(String.init), "\(login.text)")
+            let session = try await DashboardBrowserTests.session(url, api: api)
+            let page = try await MiniHTTPClient().request("GET", .tcp(host: "127.0.0.1", port: api), path: "/ui/env/production", headers: [("Cookie", session.cookie)]).bodyText
+            let table = try #require(page.range(of: "<table id=\"accessories\">").map { String(page[$0.lowerBound...].prefix(800)) }, "\(page.prefix(2000))")
+            #expect(table.contains("<td>redis</td><td>running</td><td>\(applied.pid ?? 0)</td><td>yes</td>"), "\(table)")
 
             // Unknown names are usage errors naming what exists.
             let unknown = try await s.cli(["accessory", "restart", "nats", "--env", "production"])
             #expect(unknown.status == 2 && unknown.text.contains("production has no accessory 'nats' (it has: redis)"), "\(unknown.text)")
         }
         // Accessories outlive the daemon, like instances; the sandbox's teardown ends them.
+    }
+    /// An accessory that exits at once is started again with a back-off, and three exits in a row fire
+    /// `accessory-crash-loop` (P1) naming it and its log.
+    @Test(.timeLimit(.minutes(1)))
+    func anAccessoryThatKeepsExitingFiresTheCrashLoopAlert() async throws {
+        let s = try Sandbox(extra: """
+            accessories:
+              broken: { command: "/bin/sh -c 'echo cannot bind; exit 3'" }
+            """)
+        try await s.withDaemon { _ in
+            let firing = try await poll(within: .seconds(30)) { () async throws -> AlertInfo? in
+                let all: [AlertInfo] = try await s.client.get("/v1/alerts")
+                return all.first { $0.name == "accessory-crash-loop" && $0.state == .firing }
+            }
+            #expect(firing.severity == .p1 && firing.summary.contains("broken exited 3 times in a row") && firing.summary.contains("accessory-production-broken.log"),
+                    "\(firing.summary)")
+            let logs = try await s.cli(["accessory", "logs", "broken"])
+            #expect(logs.text.contains("cannot bind"), "\(logs.text)")
+        }
     }
 }

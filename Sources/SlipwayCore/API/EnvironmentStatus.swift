@@ -22,6 +22,8 @@ public struct EnvironmentStatus: Codable, Sendable {
     /// `process.memory_limit`, and how it is held: `enforced (cgroup v2 DIR)`, or `measured: WHY` (alerts and analysis only).
     public var memoryLimit: Int64?
     public var memoryLimitEnforcement: String?
+    /// The environment's accessories (absent when it has none).
+    public var accessories: [AccessoryInfo]?
 
     public init(name: String, currentRelease: String?, previousRelease: String?, listen: String,
                 strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo], maintenance: MaintenanceMode? = nil,
@@ -40,7 +42,7 @@ public struct EnvironmentStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch, canary
+        case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch, canary, accessories
         case currentRelease = "current_release", previousRelease = "previous_release", diskFree = "disk_free"
         case memoryLimit = "memory_limit", memoryLimitEnforcement = "memory_limit_enforcement"
     }
@@ -62,5 +64,6 @@ public struct EnvironmentStatus: Codable, Sendable {
         diskFree = try c.decodeIfPresent(Double.self, forKey: .diskFree)
         memoryLimit = try c.decodeIfPresent(Int64.self, forKey: .memoryLimit)
         memoryLimitEnforcement = try c.decodeIfPresent(String.self, forKey: .memoryLimitEnforcement)
+        accessories = try c.decodeIfPresent([AccessoryInfo].self, forKey: .accessories)
     }
 }

@@ -19,6 +19,7 @@ public struct AlertSettings: Sendable, Equatable {
         case drillOverRTO = "drill-over-rto", crashLoop = "crash-loop", automaticRollback = "automatic-rollback"
         case certificateExpiring = "certificate-expiring"
         case certificateRenewalFailed = "certificate-renewal-failed"
+        case accessoryCrashLoop = "accessory-crash-loop"
     }
 
     public init(name: String, rule: Rule, pendingFor: Duration = .zero, keepFiringFor: Duration = .zero, severity: Severity,
@@ -47,6 +48,7 @@ public struct AlertSettings: Sendable, Equatable {
                           builtIn: .automaticRollback),
             AlertSettings(name: BuiltIn.certificateExpiring.rawValue, rule: rule("value > 0"), severity: .p1, builtIn: .certificateExpiring),
             AlertSettings(name: BuiltIn.certificateRenewalFailed.rawValue, rule: rule("value > 0"), severity: .p2, builtIn: .certificateRenewalFailed),
+            AlertSettings(name: BuiltIn.accessoryCrashLoop.rawValue, rule: rule("value > 0"), severity: .p1, builtIn: .accessoryCrashLoop),
         ]
     }()
 }

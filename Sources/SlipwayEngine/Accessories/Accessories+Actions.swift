@@ -9,7 +9,11 @@ extension Accessories {
     /// Every configured accessory of `environment` (nil: all), and any still running that the config no longer names.
     public func list(environment: String?) async throws(SlipwayError) -> [AccessoryInfo] {
         // slipway.yml as it is now: a changed accessory shows as drift at once.
-        let cfg = try await context.reloadConfig()
+        try listed(environment: environment, config: try await context.reloadConfig())
+    }
+
+    /// `list` against `cfg` as given (`status`: the config it reports on).
+    func listed(environment: String?, config cfg: SlipwayConfig) throws(SlipwayError) -> [AccessoryInfo] {
         if let environment { _ = try cfg.environment(environment) }
         let records = try store.accessories.all()
         var out: [AccessoryInfo] = []
@@ -49,7 +53,7 @@ extension Accessories {
         if let record { try store.accessories.setWanted(true, record, audit: note) }
         if !alive {
             forgetBackoff("\(env.name)/\(name)")
-            try await start(a, env: env, after: record)
+            try await start(a, env: env, after: record.map(Self.forgiven))
         }
         return try await info(env.name, name)
     }
@@ -83,8 +87,15 @@ extension Accessories {
         // Re-read: the supervision may have started it again meanwhile.
         let now = try store.accessories.find(environment: env.name, name: name)
         if let now, ProcessInspector.isAlive(pid: now.pid, startTime: UInt64(now.procStartTime)), now.pid != record?.pid { return try await info(env.name, name) }
-        try await start(a, env: env, after: now)
+        try await start(a, env: env, after: now.map(Self.forgiven))
         return try await info(env.name, name)
+    }
+
+    /// A person's start or restart begins a new count of crashes.
+    static func forgiven(_ r: AccessoryRecord) -> AccessoryRecord {
+        var r = r
+        r.crashes = 0
+        return r
     }
 
     /// The last `lines` lines of the accessory's log.

@@ -11,8 +11,8 @@ import SlipwayStore
 /// start time. Owns the `accessories` rows; runs as the accessory's `user:` (Supervisor+Confinement).
 public actor Accessories: FeatureObject {
     nonisolated let context: EngineContext
-    /// Per `env/name`: crashes in a row and when the next start may happen.
-    private var backoff: [String: (crashes: Int, notBefore: ContinuousClock.Instant)] = [:]
+    /// Per `env/name`: when the next start may happen after a crash (the crashes in a row are on the row).
+    private var notBefore: [String: ContinuousClock.Instant] = [:]
 
     init(context: EngineContext) { self.context = context }
 
@@ -37,7 +37,11 @@ public actor Accessories: FeatureObject {
         if let record, !record.wanted { return }
         if let record, ProcessInspector.isAlive(pid: record.pid, startTime: UInt64(record.procStartTime)) {
             // Up for ten seconds: its crashes are forgiven.
-            if backoff[key] != nil, Date().timeIntervalSince(record.startedAt) > 10 { backoff[key] = nil }
+            if record.crashes > 0, Date().timeIntervalSince(record.startedAt) > 10 {
+                var forgiven = record
+                forgiven.crashes = 0
+                logger.write("save accessory \(key)", to: store) { () throws(SlipwayError) in try store.accessories.save(forgiven) }
+            }
             return
         }
         if var record, record.pid > 0 {
@@ -47,21 +51,22 @@ public actor Accessories: FeatureObject {
                                                                                              "accessory.status": "\(status)"])
             record.pid = 0
             record.procStartTime = 0
+            record.crashes += 1
             logger.write("save accessory \(key)", to: store) { () throws(SlipwayError) in try store.accessories.save(record) }
-            let crashes = (backoff[key]?.crashes ?? 0) + 1
-            let wait = min(Duration.seconds(1 << min(crashes - 1, 6)), Self.maxBackoff)
-            backoff[key] = (crashes, ContinuousClock.now + wait)
+            notBefore[key] = ContinuousClock.now + Self.backoff(record.crashes)
             return
         }
-        if let b = backoff[key], ContinuousClock.now < b.notBefore { return }
+        if let next = notBefore[key], ContinuousClock.now < next { return }
         do { try await start(a, env: env, after: record) } catch {
             logger.error("cannot start accessory", metadata: ["accessory": "\(key)", "error": "\(error.message)"])
-            let crashes = (backoff[key]?.crashes ?? 0) + 1
-            backoff[key] = (crashes, ContinuousClock.now + min(Duration.seconds(1 << min(crashes - 1, 6)), Self.maxBackoff))
+            notBefore[key] = ContinuousClock.now + Self.backoff((record?.crashes ?? 0) + 1)
         }
     }
 
-    func forgetBackoff(_ key: String) { backoff[key] = nil }
+    func forgetBackoff(_ key: String) { notBefore[key] = nil }
+
+    /// 1 s after the first crash, doubling, at most a minute.
+    nonisolated static func backoff(_ crashes: Int) -> Duration { min(.seconds(1 << min(max(crashes, 1) - 1, 6)), maxBackoff) }
 
     /// Starts the accessory's process in `shared/<env>/` and records it (before anything else can act on it).
     func start(_ a: AccessorySettings, env: EnvironmentConfig, after previous: AccessoryRecord?) async throws(SlipwayError) {
@@ -81,8 +86,9 @@ public actor Accessories: FeatureObject {
             _ = await ProcessGroup.stop(child.pid, startTime: child.startTime, timeout: a.stopTimeout)
             return
         }
-        let record = AccessoryRecord(environment: env.name, name: a.name, wanted: true, pid: child.pid, procStartTime: Int64(child.startTime),
+        var record = AccessoryRecord(environment: env.name, name: a.name, wanted: true, pid: child.pid, procStartTime: Int64(child.startTime),
                                      restarts: previous.map { $0.restarts + 1 } ?? 0, startedAt: Date(), startedWith: a.fingerprint, logFile: log)
+        record.crashes = previous?.crashes ?? 0
         try store.accessories.save(record)
         logger.info("started accessory", metadata: ["accessory": "\(env.name)/\(a.name)", "accessory.pid": "\(child.pid)"])
     }

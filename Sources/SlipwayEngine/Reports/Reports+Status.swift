@@ -32,6 +32,8 @@ extension Reports {
             status.diskFree = Signals.diskFree(config.root)
             status.memoryLimit = env.process.memoryLimit
             if env.process.memoryLimit != nil { status.memoryLimitEnforcement = supervisor.cgroup.enforcement }
+            let accessories = try await self.accessories.listed(environment: name, config: config)
+            if !accessories.isEmpty { status.accessories = accessories }
             out.append(status)
         }
         return out

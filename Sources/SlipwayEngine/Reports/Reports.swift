@@ -9,6 +9,8 @@ public struct Reports: Sendable, FeatureObject {
     let context: EngineContext
     /// For the instances' last CPU and memory readings.
     let signals: Signals
+    /// For the accessories in `status`.
+    let accessories: Accessories
 
     /// `slipway report`: DORA for one environment over the last `since` (default 90 days).
     public func report(environment: String?, since: Duration?, now: Date = Date()) throws(SlipwayError) -> DORAReport {

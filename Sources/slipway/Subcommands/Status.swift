@@ -35,6 +35,10 @@ struct Status: AsyncParsableCommand {
             if !s.secrets.isEmpty {
                 print("  secrets: " + s.secrets.map { "\($0.name) (\($0.source ?? "NOT SET"))" }.joined(separator: ", "))
             }
+            for a in s.accessories ?? [] {
+                let note = a.drift ? "; config changed: slipway accessory restart \(a.name) applies it" : ""
+                print("  accessory \(a.name): \(a.state.rawValue)\(a.pid.map { " (pid \($0))" } ?? "")\(a.state == .running ? (a.ready ? ", ready" : ", not ready") : "")\(note)")
+            }
             if s.instances.isEmpty { print("  no instances"); continue }
             var rows: [[String]] = []
             for i in s.instances {

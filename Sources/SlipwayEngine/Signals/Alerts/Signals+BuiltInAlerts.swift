@@ -45,6 +45,12 @@ extension Signals {
             let notAfter = facts.notAfter
             let judged = CertificateExpiry.judge(hosts: env.router.route?.hosts ?? [], file: tls.certFile, notAfter: notAfter, now: now)
             return (judged.firing, judged.summary, nil)
+        case .accessoryCrashLoop:
+            let rows = ((try? store.accessories.all()) ?? []).filter { $0.environment == env.name }
+            let looping = rows.filter { r in r.wanted && r.crashes >= 3 && env.accessories.contains { $0.name == r.name } }
+            guard !looping.isEmpty else { return (false, env.accessories.isEmpty ? "no accessories" : "no accessory is crash-looping", nil) }
+            let which = looping.map { "\($0.name) exited \($0.crashes) times in a row (log: \($0.logFile))" }.joined(separator: "; ")
+            return (true, "accessory crash loop: \(which); it is started again after a back-off of up to a minute", "\(looping.map(\.crashes).max() ?? 0)")
         case .certificateRenewalFailed:
             guard let acme = env.router.tls?.acme else { return (false, "no ACME certificate", nil) }
             if let renewal = served?.acme {
