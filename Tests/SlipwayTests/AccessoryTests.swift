@@ -133,4 +133,37 @@ struct AccessoryTests {
             #expect(logs.text.contains("cannot bind"), "\(logs.text)")
         }
     }
+    /// An in-place restore of the files under an accessory holds it down meanwhile and starts it again after, so it
+    /// reads the restored data (and does not write the old over it).
+    @Test(.timeLimit(.minutes(2)), .enabled(if: hasRedis, skipNote))
+    func anInPlaceRestoreHoldsTheAccessoryAndItComesBackWithTheRestoredData() async throws {
+        let port = try PortAllocator.freePort()
+        let s = try Sandbox(extra: """
+            accessories:
+              redis: { command: "\(Self.redis) --port \(port) --dir $SLIPWAY_SHARED", health: { tcp: \(port) } }
+            backup:
+              sources: [{ name: redis, directory: shared }]
+              stores: [{ local: backups }]
+            """)
+        try await s.withDaemon { _ in
+            let before = try await poll(within: .seconds(20)) { () async throws -> AccessoryInfo? in
+                try await Self.accessories(s).first { $0.state == .running && $0.ready }
+            }
+            #expect(try await Self.redisCLI(port, ["SET", "k", "backed up"], in: s.dir) == "OK")
+            #expect(try await Self.redisCLI(port, ["SAVE"], in: s.dir) == "OK")
+            let created = try await s.cli(["backup", "create", "--json"])
+            #expect(created.status == 0, "\(created.text)")
+            let id = try #require(try SlipwayJSON.decoder().decode(BackupInfo.self, from: Data(created.text.utf8)).id as String?)
+            #expect(try await Self.redisCLI(port, ["SET", "k", "changed later"], in: s.dir) == "OK")
+            #expect(try await Self.redisCLI(port, ["SAVE"], in: s.dir) == "OK")
+
+            let restored = try await s.cli(["backup", "restore", id, "--yes"])
+            #expect(restored.status == 0, "\(restored.text)")
+            let after = try await poll(within: .seconds(20)) { () async throws -> AccessoryInfo? in
+                try await Self.accessories(s).first { $0.state == .running && $0.ready && $0.pid != before.pid }
+            }
+            #expect(after.restarts == before.restarts + 1)
+            #expect(try await Self.redisCLI(port, ["GET", "k"], in: s.dir) == "backed up")
+        }
+    }
 }

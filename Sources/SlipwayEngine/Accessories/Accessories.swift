@@ -13,6 +13,8 @@ public actor Accessories: FeatureObject {
     nonisolated let context: EngineContext
     /// Per `env/name`: when the next start may happen after a crash (the crashes in a row are on the row).
     private var notBefore: [String: ContinuousClock.Instant] = [:]
+    /// Environments whose accessories an in-place restore holds down (Accessories+Hold).
+    var held: Set<String> = []
 
     init(context: EngineContext) { self.context = context }
 
@@ -21,13 +23,13 @@ public actor Accessories: FeatureObject {
     /// One pass (the `accessories` job): every configured accessory that is wanted runs.
     func supervise() async {
         let cfg = config
-        for name in cfg.environmentNames {
+        for name in cfg.environmentNames where !held.contains(name) {
             guard let env = cfg.environments[name] else { continue }
             for a in env.accessories { await keep(a, env: env) }
         }
     }
 
-    private func keep(_ a: AccessorySettings, env: EnvironmentConfig) async {
+    func keep(_ a: AccessorySettings, env: EnvironmentConfig) async {
         let key = "\(env.name)/\(a.name)"
         let record: AccessoryRecord?
         do { record = try store.accessories.find(environment: env.name, name: a.name) } catch {

@@ -10,6 +10,8 @@ import SlipwayStore
 /// with data (backup before deploy, migrations, `rollback --with-data`) and drills use it from the engine.
 public struct Backups: Sendable, FeatureObject {
     let context: EngineContext
+    /// Held down while an in-place restore replaces the environment's files.
+    let accessories: Accessories
 
     /// The backup service of an environment; a usage error when it has no `backup:` section.
     func service(for env: EnvironmentConfig) throws(SlipwayError) -> BackupService {
@@ -119,7 +121,10 @@ public struct Backups: Sendable, FeatureObject {
             if target == .inPlace {
                 // An in-place restore changes what the running release reads: it passes the policy and holds the lease.
                 try context.admit(PolicyRequest(operation: .restore, environment: env.name, actor: request.by))
-                sources = try await context.withLease(env.name, holder: "restore of \(info.id) by \(request.actor)", actor: request.by, run)
+                sources = try await context.withLease(env.name, holder: "restore of \(info.id) by \(request.actor)", actor: request.by) {
+                    () async throws(SlipwayError) -> [String] in
+                    try await restoreInPlace(env, info, only: request.source)
+                }
             } else {
                 sources = try await run()
             }
@@ -135,6 +140,29 @@ public struct Backups: Sendable, FeatureObject {
 }
 
 extension Backups {
+    /// Restores `backup` over the environment's live data. Files replaced under an accessory (its data lives in
+    /// shared/<env>/) are replaced with the environment's accessories held down, started again after.
+    func restoreInPlace(_ env: EnvironmentConfig, _ backup: BackupInfo, only: String?) async throws(SlipwayError) -> [String] {
+        let service = try self.service(for: env)
+        let files = (env.backup?.sources ?? []).contains { s in
+            guard only == nil || only == s.name else { return false }
+            switch s.kind {
+            case .postgres, .mysql: return false
+            case .sqlite, .directory: return true
+            }
+        }
+        let holding = files && !env.accessories.isEmpty
+        if holding { _ = await accessories.hold(env.name) }
+        do {
+            let restored = try await service.restore(backup.manifest, locations: backup.locations, only: only, to: .inPlace)
+            if holding { await accessories.release(env.name) }
+            return restored
+        } catch {
+            if holding { await accessories.release(env.name) }
+            throw error
+        }
+    }
+
     /// Applies retention: decides per backup, removes the rest from every store (unless `dryRun`).
     public func prune(_ request: BackupPruneRequest, now: Date = Date()) async throws(SlipwayError) -> [PruneReport] {
         let cfg = try await context.reloadConfig()

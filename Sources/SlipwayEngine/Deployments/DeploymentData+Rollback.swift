@@ -54,7 +54,7 @@ extension DeploymentData {
         try await steps.holdTraffic(env, for: d)
         try steps.step(&d, .restoringData, "restoring \(backup.id) (taken \(backup.createdAt.ISO8601Format()) before the deploy of \(backup.beforeDeployOf ?? "?")) in place", log: log)
         do {
-            let sources = try await backups.service(for: env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
+            let sources = try await backups.restoreInPlace(env, backup, only: nil)
             try store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → in place, for rollback \(d.id)")
             steps.note(d, "restored \(sources.joined(separator: ", ")) from \(backup.id)", log: log)
         } catch {
@@ -69,7 +69,7 @@ extension DeploymentData {
     /// Puts the data back as it was before a `--with-data` rollback that did not finish.
     func undoRollback<S: DeploymentSteps>(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog, on steps: isolated S) async {
         do {
-            _ = try await backups.service(for: env).restore(safety.manifest, locations: safety.locations, only: nil, to: .inPlace)
+            _ = try await backups.restoreInPlace(env, safety, only: nil)
             steps.note(d, "the rollback did not finish: the data was put back from the safety backup \(safety.id)", log: log)
             try store.audit(d.by, action: "backup.restore", target: safety.id, outcome: "ok", detail: "undo of rollback \(d.id)")
         } catch {

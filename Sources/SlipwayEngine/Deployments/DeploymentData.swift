@@ -132,7 +132,7 @@ public struct DeploymentData: Sendable, FeatureObject {
             }
             do {
                 try await steps.holdTraffic(job.env, for: d)
-                _ = try await backups.service(for: job.env).restore(backup.manifest, locations: backup.locations, only: nil, to: .inPlace)
+                _ = try await backups.restoreInPlace(job.env, backup, only: nil)
                 steps.note(d, "restored \(backup.id): the data is as it was before \(d.version)'s migration", log: log)
                 try store.audit(d.by, action: "backup.restore", target: backup.id, outcome: "ok", detail: "undo of the migration of deployment \(d.id)")
             } catch {
