@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 # System packages the tests use: real servers for the backup tests (PostgreSQL 15, MariaDB), the
 # tools Slipway drives (pg_dump, mariadb-dump, tar, zstd), sqlite3, and Prometheus (it scrapes the
 # router in the metrics test), Chromium (the dashboard's browser tests), and pebble (an RFC 8555 CA with
-# its DNS stub, for the ACME tests), and redis-server (an accessory in the accessory tests). Installed only when missing.
+# its DNS stub, for the ACME tests), redis-server (an accessory in the accessory tests), and systemd (systemd-analyze verify checks the README's unit files). Installed only when missing.
 need=()
-for pkg in git ca-certificates procps curl postgresql mariadb-server zstd sqlite3 tar prometheus chromium fonts-dejavu-core pebble redis-server; do
+for pkg in git ca-certificates procps curl postgresql mariadb-server zstd sqlite3 tar prometheus chromium fonts-dejavu-core pebble redis-server systemd; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -25,7 +25,8 @@ public struct Confinement: Sendable, Equatable {
 
     /// The config's `process.user`/`group`/`limits`, as this host knows the names. Throws a usage error naming the
     /// key for a user or group the host has not, or a user this daemon cannot become (it is not root).
-    public static func resolve(_ p: ProcessPrivileges, key: String = "process") throws(SlipwayError) -> Confinement {
+    /// `euid`/`egid`: the daemon's own (parameters so the refusal can be tested as root).
+    public static func resolve(_ p: ProcessPrivileges, key: String = "process", euid: UInt32 = geteuid(), egid: UInt32 = getegid()) throws(SlipwayError) -> Confinement {
         var c = Confinement()
         c.noNewPrivileges = p.noNewPrivileges
         c.nofile = p.nofile
@@ -47,8 +48,9 @@ public struct Confinement: Sendable, Equatable {
             c.gid = gid
             c.groups = [gid] + c.groups.filter { $0 != gid }
         }
-        if let uid = c.uid ?? (c.gid != nil ? geteuid() : nil), geteuid() != 0, uid != geteuid() || (c.gid.map { $0 != getegid() } ?? false) {
-            throw SlipwayError(.usage, "\(key).user: this daemon runs as uid \(geteuid()), not root, and cannot become \(p.user.map { "user '\($0)'" } ?? "group '\(p.group ?? "")'"); run the daemon as root (it drops to the user for each instance) or leave \(key).user and \(key).group out")
+        if let uid = c.uid ?? (c.gid != nil ? euid : nil), euid != 0, uid != euid || (c.gid.map { $0 != egid } ?? false) {
+            let who = p.user.map { "user '\($0)'" } ?? "group '\(p.group ?? "")'"
+            throw SlipwayError(.usage, "\(key).\(p.user != nil ? "user" : "group"): this daemon runs as uid \(euid), not root, and cannot become \(who); run the daemon as root (it drops to the user for each instance) or leave \(key).user and \(key).group out")
         }
         return c
     }

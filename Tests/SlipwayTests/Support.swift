@@ -69,12 +69,19 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
         try await client.post("/v1/deployments", DeployRequest(version: version, environment: nil, strategy: strategy, kind: kind, actor: "test"))
     }
 
-    /// Polls the deployment until it ends (deadline-bound).
+    /// Polls the deployment until it ends (deadline-bound) and, like `slipway deploy`, until it let go of the
+    /// environment's lock: its last steps (a migration's undo, the watch's start, its audit entry) run after its
+    /// state reads finished.
     func outcome(_ d: DeploymentInfo, within: Duration = .seconds(60)) async throws -> DeploymentInfo {
-        try await poll(within: within) {
+        let ended = try await poll(within: within) {
             let p: DeploymentProgress = try await self.client.get("/v1/deployments/\(d.id)?after=\(Int64.max)")
             return p.deployment.state.isTerminal ? p.deployment : nil
         }
+        _ = try await poll(within: .seconds(30)) { () async throws -> Bool? in
+            let locks: [LockInfo] = try await self.client.get("/v1/locks")
+            return locks.contains { $0.deploymentId == d.id } ? nil : true
+        }
+        return ended
     }
 
     func status() async throws -> EnvironmentStatus {

@@ -99,6 +99,7 @@ enum DeployFollower {
             if d.state.isTerminal { break }
             try await Task.sleep(for: .milliseconds(100))
         }
+        try await awaitLockRelease(client: client, deployment: d)
         if json { Output.json(d) }
         if d.state != .succeeded {
             if let message = d.message, message.contains("\n") { say(message, json: json) }
@@ -108,6 +109,18 @@ enum DeployFollower {
         if !json, let finished = d.finishedAt {
             let seconds: String = String(format: "%.2f", finished.timeIntervalSince(d.startedAt))
             print("✓ \(d.version) is serving \(d.environment) (\(seconds)s)")
+        }
+    }
+
+    /// A deployment reads finished before its last steps (a migration's undo, the watch's start, the audit entry)
+    /// let go of the environment's lock: waits for that (at most 30 s), so `slipway deploy a && slipway deploy b`
+    /// is not refused by the first one's lock.
+    static func awaitLockRelease(client: DaemonClient, deployment d: DeploymentInfo) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let locks: [LockInfo] = try await client.get("/v1/locks")
+            if !locks.contains(where: { $0.environment == d.environment && $0.deploymentId == d.id }) { return }
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
