@@ -60,7 +60,7 @@ else
   # starves them and deadlines fail. Mostly they wait (health gates, watch windows, alert durations), so two
   # side by side take about half as long. The first shard holds every test that uses the shared databases
   # (PostgreSQL's and MariaDB's slipway_test) and Chromium; the second everything else, new suites included.
-  first='SlipwayTests\.(BuiltInAlertTests|DeployDataTests|BackupTests|EncryptionTests|MetricsTests|CanaryTests|WatchTests|LeaseTests|DashboardBrowserTests|AlertIntegrationTests|NotificationTests)/'
+  first='SlipwayTests\.(BuiltInAlertTests|DeployDataTests|BackupTests|EncryptionTests|MetricsTests|CanaryTests|WatchTests|LeaseTests|DashboardBrowserTests|AlertIntegrationTests|NotificationTests|AccessoryTests)/'
   first_log=$(mktemp); second_log=$(mktemp)
   run_tests --no-parallel --filter "$first" >"$first_log" 2>&1 &
   first_pid=$!
