@@ -168,4 +168,27 @@ struct AccessoryTests {
             #expect(try await Self.redisCLI(port, ["GET", "k"], in: s.dir) == "backed up")
         }
     }
+    /// A daemon that died after starting an accessory and before recording it: the next one finds the process by
+    /// the variables it was started with and adopts it instead of starting a second.
+    @Test(.timeLimit(.minutes(1)))
+    func anAccessoryStartedButNeverRecordedIsAdoptedNotDoubled() async throws {
+        let s = try Sandbox(extra: """
+            accessories:
+              idle: { command: "/bin/sleep 1000" }
+            """)
+        let shared = s.config.sharedDirectory("production")
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        let marks = ["SLIPWAY_ACCESSORY": "idle", "SLIPWAY_ENV": "production", "SLIPWAY_SHARED": shared]
+        let orphan = try ProcessSpawner.spawn(argv: ["/bin/sleep", "1000"], directory: shared,
+                                              environment: ProcessInfo.processInfo.environment.merging(marks) { $1 }, logFile: s.dir + "/orphan.log")
+        try await s.withDaemon { _ in
+            let adopted = try await poll(within: .seconds(10)) { () async throws -> AccessoryInfo? in
+                try await Self.accessories(s).first { $0.state == .running }
+            }
+            #expect(adopted.pid == orphan.pid && adopted.restarts == 0)
+            // Four supervision passes later, still the one process.
+            try await Task.sleep(for: .seconds(2))
+            #expect(ProcessInspector.processes(withEnvironment: marks) == [orphan.pid])
+        }
+    }
 }

@@ -59,6 +59,7 @@ public actor Accessories: FeatureObject {
             return
         }
         if let next = notBefore[key], ContinuousClock.now < next { return }
+        if adopt(a, env: env, record: record) { return }
         do { try await start(a, env: env, after: record) } catch {
             logger.error("cannot start accessory", metadata: ["accessory": "\(key)", "error": "\(error.message)"])
             notBefore[key] = ContinuousClock.now + Self.backoff((record?.crashes ?? 0) + 1)
@@ -66,6 +67,23 @@ public actor Accessories: FeatureObject {
     }
 
     func forgetBackoff(_ key: String) { notBefore[key] = nil }
+
+    /// A daemon that died between starting an accessory and recording it left it running unknown: found by the
+    /// variables it was started with (`SLIPWAY_ACCESSORY`, `SLIPWAY_ENV`, `SLIPWAY_SHARED`) and recorded, not
+    /// started a second time.
+    private func adopt(_ a: AccessorySettings, env: EnvironmentConfig, record: AccessoryRecord?) -> Bool {
+        let found = ProcessInspector.processes(withEnvironment: ["SLIPWAY_ACCESSORY": a.name, "SLIPWAY_ENV": env.name,
+                                                                 "SLIPWAY_SHARED": config.sharedDirectory(env.name)])
+        guard let pid = found.first, let started = ProcessInspector.alive(pid: pid, startTime: 0)?.startTime else { return false }
+        var adopted = AccessoryRecord(environment: env.name, name: a.name, wanted: true, pid: pid, procStartTime: Int64(started),
+                                      restarts: record?.restarts ?? 0, startedAt: Date(), startedWith: a.fingerprint,
+                                      logFile: "\(config.logsDirectory)/accessory-\(env.name)-\(a.name).log")
+        adopted.crashes = record?.crashes ?? 0
+        guard logger.write("record the adopted accessory \(env.name)/\(a.name)", to: store, { () throws(SlipwayError) in try store.accessories.save(adopted) }) != nil
+        else { return false }
+        logger.notice("found an accessory running that no record named; adopted it", metadata: ["accessory": "\(env.name)/\(a.name)", "accessory.pid": "\(pid)"])
+        return true
+    }
 
     /// 1 s after the first crash, doubling, at most a minute.
     nonisolated static func backoff(_ crashes: Int) -> Duration { min(.seconds(1 << min(max(crashes, 1) - 1, 6)), maxBackoff) }
