@@ -45,6 +45,8 @@ public actor Engine {
     public nonisolated let releaseBuilds: Releases
     /// GitHub and GitLab deliveries, built and deployed by `WebhookService`.
     public nonisolated let webhooks: Webhooks
+    /// `release.git.poll`: new commits found by polling, built and deployed like a webhook's.
+    nonisolated let gitPoller: GitPoller
     /// `slipway.yml` as last loaded (`reloadConfig` replaces it for every feature at once).
     public var config: SlipwayConfig { context.config }
     public nonisolated var store: SlipwayStore { context.store }
@@ -85,6 +87,8 @@ public actor Engine {
         self.deployments = Deployments(context: context, holder: "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)",
                                        routing: routing, backups: backups, dataSteps: dataSteps, maintenanceModes: maintenanceModes,
                                        signals: signals)
+        let deployments = self.deployments
+        self.gitPoller = GitPoller(context: context, releases: releaseBuilds) { request throws(SlipwayError) in try await deployments.startDeployment(request) }
     }
 
     /// Re-reads slipway.yml so each operation runs with the file as it is now. A bad file changes nothing.

@@ -259,4 +259,45 @@ struct WebhookIntegrationTests {
         _ = await ProcessSpawner.wait(second.pid)
         s.killLeftovers()  // the first daemon's build, orphaned by the kill
     }
+    /// `release.git.poll`, for a host no webhook reaches: the branch's head is built and deployed, a new commit is too,
+    /// and each commit only once (nothing more while the branch stays where it is).
+    @Test(.timeLimit(.minutes(2)))
+    func aPolledBranchDeploysEachNewCommitOnceWithoutAWebhook() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-poll-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let (repo, git) = try await Self.repository(in: scratch)
+        let first = try await git(["rev-parse", "HEAD"])
+        let s = try Sandbox(extra: """
+            release: { git: { repo: \(repo), poll: { every: 1s, branch: main } }, build: "sh build.sh" }
+            """)
+        try await s.withDaemon { _ in
+            let v1 = "main-\(first.prefix(12))"
+            _ = try await poll(within: .seconds(30)) { () async throws -> Bool? in try await s.status().currentRelease == v1 ? true : nil }
+            try "{\"ready\": true, \"latency_ms\": 1}".write(toFile: repo + "/demo-app.json", atomically: true, encoding: .utf8)
+            _ = try await git(["commit", "--quiet", "-am", "second"])
+            let second = try await git(["rev-parse", "HEAD"])
+            let v2 = "main-\(second.prefix(12))"
+            _ = try await poll(within: .seconds(30)) { () async throws -> Bool? in try await s.status().currentRelease == v2 ? true : nil }
+            let built = try String(contentsOfFile: s.config.releasesDirectory + "/\(v2)/built-from.txt", encoding: .utf8)
+            #expect(built == second)
+            // Three polls more: the branch has not moved, nothing is deployed again.
+            try await Task.sleep(for: .seconds(3))
+            let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
+            #expect(history.map(\.version).sorted() == [v1, v2].sorted() && history.allSatisfy { $0.state == .succeeded }, "\(history.map { "\($0.version) \($0.state)" })")
+            let audit = try await s.cli(["audit"])
+            #expect(audit.text.contains("git.poll") && audit.text.contains("main@\(second.prefix(12))"), "\(audit.text)")
+            // A commit whose release never gets ready: deployed once, refused, and not tried again at every poll.
+            try "{\"ready\": false}".write(toFile: repo + "/demo-app.json", atomically: true, encoding: .utf8)
+            _ = try await git(["commit", "--quiet", "-am", "broken"])
+            let v3 = "main-\(try await git(["rev-parse", "HEAD"]).prefix(12))"
+            _ = try await poll(within: .seconds(30)) { () async throws -> Bool? in
+                let all: [DeploymentInfo] = try await s.client.get("/v1/deployments")
+                return all.contains { $0.version == v3 && $0.state.isTerminal } ? true : nil
+            }
+            try await Task.sleep(for: .seconds(3))
+            let after: [DeploymentInfo] = try await s.client.get("/v1/deployments")
+            let serving = try await s.status().currentRelease
+            #expect(after.filter { $0.version == v3 }.count == 1 && serving == v2, "\(after.map { "\($0.version) \($0.state)" })")
+        }
+    }
 }

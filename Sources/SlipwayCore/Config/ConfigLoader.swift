@@ -141,6 +141,9 @@ public enum ConfigLoader {
             (environments[a.element]?.governance.order ?? Int.max, a.offset) < (environments[b.element]?.governance.order ?? Int.max, b.offset)
         }.map(\.element)
         let webhooks = value("webhooks").map { WebhooksSection.webhookList($0, environments: names, release: release, reader: reader) } ?? []
+        if let target = release.git?.poll?.deployTo, !names.contains(target) {
+            reader.problem(value("release") ?? rootNode, "release.git.poll.deploy_to", "expected one of the environments (\(names.joined(separator: ", "))), got '\(target)'")
+        }
         let alerts = value("alerts").map { AlertsSection.alertList($0, reader: reader) } ?? []
         let notify = value("notify").map { NotifySection.notifyList($0, reader: reader) } ?? []
         var logRetention = Duration.seconds(30 * 86_400)

@@ -47,5 +47,24 @@ public struct WebhookSettings: Sendable, Equatable {
 /// `release.git`: the repository webhooks build releases from (a bare mirror or a clone on this host).
 public struct GitSourceSettings: Sendable, Equatable {
     public var repo: String
-    public init(repo: String) { self.repo = repo }
+    /// `release.git.poll`: the daemon looks for a new commit itself (hosts no webhook can reach).
+    public var poll: GitPollSettings?
+    public init(repo: String, poll: GitPollSettings? = nil) {
+        self.repo = repo
+        self.poll = poll
+    }
+}
+
+/// `release.git.poll: { every, branch, deploy_to }`: every `every`, fetch the repository and, when `branch` points at
+/// a commit not seen before, build it into a release and deploy it to `deploy_to`, as a webhook would.
+public struct GitPollSettings: Sendable, Equatable {
+    public var every: Duration
+    public var branch: String
+    /// nil: the only environment, or production.
+    public var deployTo: String?
+    public init(every: Duration = .seconds(300), branch: String = "main", deployTo: String? = nil) {
+        self.every = every
+        self.branch = branch
+        self.deployTo = deployTo
+    }
 }

@@ -5,8 +5,29 @@ import Yams
 enum WebhooksSection {
     /// `release.git: { repo: PATH }`.
     static func gitSource(_ node: Node, directory: String, reader: ConfigReader) -> GitSourceSettings? {
-        guard let entries = reader.mapping(node, "release.git", allowed: ["repo"]) else { return nil }
-        guard let e = entries.first, let path = reader.string(e.value, "release.git.repo") else {
+        guard let entries = reader.mapping(node, "release.git", allowed: ["repo", "poll"]) else { return nil }
+        var poll: GitPollSettings?
+        if let p = entries.first(where: { $0.key == "poll" }) {
+            var settings = GitPollSettings()
+            for f in reader.mapping(p.value, "release.git.poll", allowed: ["every", "branch", "deploy_to"]) ?? [] {
+                let key = "release.git.poll.\(f.key)"
+                switch f.key {
+                case "every":
+                    if let d = reader.duration(f.value, key) {
+                        if d < .seconds(1) { reader.problem(f.value, key, "expected at least 1s, got \(reader.describe(f.value))") } else { settings.every = d }
+                    }
+                case "branch":
+                    if let b = reader.string(f.value, key) {
+                        if b.isEmpty || b.contains("..") || b.hasPrefix("-") || b.contains(where: { " ~^:?*[\\".contains($0) }) {
+                            reader.problem(f.value, key, "expected a branch name like main, got '\(b)'")
+                        } else { settings.branch = b }
+                    }
+                default: settings.deployTo = reader.string(f.value, key)
+                }
+            }
+            poll = settings
+        }
+        guard let e = entries.first(where: { $0.key == "repo" }), let path = reader.string(e.value, "release.git.repo") else {
             reader.problem(node, "release.git.repo", "missing required key (the git repository webhooks build releases from)")
             return nil
         }
@@ -16,7 +37,7 @@ enum WebhooksSection {
             reader.problem(e.value, "release.git.repo", "\(repo) is not a directory; expected a git repository (bare or a clone)")
             return nil
         }
-        return GitSourceSettings(repo: repo)
+        return GitSourceSettings(repo: repo, poll: poll)
     }
 
     /// `webhooks: [{ provider, secret, on: { push | tag: PATTERN(S) }, deploy_to, answer_within }]`.
