@@ -25,16 +25,18 @@ extension Supervisor {
             // The root, releases/ and shared/ (0750) become 0751: the user passes through them to its release, which
             // it reads, and to its shared directory, but lists none of them.
             let root = (sharedRoot as NSString).deletingLastPathComponent
-            for dir in [root, releases.directory, sharedRoot] { Self.searchable(dir) }
+            for dir in [root, releases.directory, sharedRoot] { try Self.searchable(dir) }
             if let shared = vars["SLIPWAY_SHARED"] { try Self.give(shared, uid: uid, gid: confinement.gid ?? uid) }
         }
         return try ProcessSpawner.spawn(argv: argv, directory: directory, environment: vars, logFile: logFile, confinement: confinement, launcher: launcher)
     }
 
     /// Adds o+x to `directory`'s mode, if it lacks it.
-    static func searchable(_ directory: String) {
+    static func searchable(_ directory: String) throws(SlipwayError) {
         guard let mode = (try? FileManager.default.attributesOfItem(atPath: directory))?[.posixPermissions] as? NSNumber, mode.uint16Value & 0o001 == 0 else { return }
-        _ = chmod(directory, mode_t(mode.uint16Value | 0o001))
+        guard chmod(directory, mode_t(mode.uint16Value | 0o001)) == 0 else {
+            throw SlipwayError(.internal, "cannot let process.user through \(directory) (chmod o+x)", cause: String(cString: strerror(errno)))
+        }
     }
 
     /// Makes `directory` (created if missing, 0750) and everything in it owned by `uid:gid`; only what another
@@ -51,7 +53,9 @@ extension Supervisor {
             }
         }
         try own(directory)
-        _ = chmod(directory, 0o750)
+        guard chmod(directory, 0o750) == 0 else {
+            throw SlipwayError(.internal, "cannot make \(directory) 0750 (process.user)", cause: String(cString: strerror(errno)))
+        }
         guard let walk = FileManager.default.enumerator(atPath: directory) else { return }
         for case let name as String in walk { try own(directory + "/" + name) }
     }

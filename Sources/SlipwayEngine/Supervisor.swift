@@ -51,11 +51,14 @@ public actor Supervisor {
 
     public func reloadSecrets(_ s: Secrets) { secrets = s }
 
+    /// The few of the daemon's own variables what it starts (instances, accessories) gets; nothing else of its environment.
+    nonisolated static func daemonVariables() -> [String: String] {
+        ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER"].contains($0.key) }
+    }
+
     /// The environment an instance runs with: a few of the daemon's variables, `process.env`, the named secrets, and Slipway's.
     public func environment(app: String, env: EnvironmentConfig, release: String, slot: Int, port: Int) throws(SlipwayError) -> [String: String] {
-        var e: [String: String] = [:]
-        let daemon = ProcessInfo.processInfo.environment
-        for key in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER"] { if let v = daemon[key] { e[key] = v } }
+        var e = Self.daemonVariables()
         for (k, v) in env.process.env { e[k] = v }
         for (k, v) in try secrets.resolve(env.process.secrets, environment: env.name) { e[k] = v }
         e["PORT"] = String(port)

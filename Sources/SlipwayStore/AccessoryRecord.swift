@@ -58,19 +58,9 @@ public struct AccessoryRecords: StoreView {
     /// Whether the accessory is wanted up, with its audit entry in one transaction (`accessory start|stop|restart`):
     /// written before the process is started or stopped, so a crash in between is finished by the next pass.
     public func setWanted(_ wanted: Bool, _ record: AccessoryRecord, audit note: AuditNote) throws(SlipwayError) {
-        let r = SlipwayStore.auditRecord(note.actor, action: note.action, target: note.target ?? "\(record.environment)/\(record.name)", outcome: note.outcome,
-                                         detail: note.detail, now: Date())
         var changed = record
         changed.wanted = wanted
-        do {
-            try write { db in
-                try changed.save(db)
-                try SlipwayStore.appendAudit(db, r)
-            }
-        } catch {
-            countWriteFailure()
-            throw SlipwayError(.internal, "cannot record \(note.action) of accessory \(record.name) with its audit entry; nothing changed", cause: error)
-        }
+        try write(audited: note, target: "\(record.environment)/\(record.name)", subject: "of accessory \(record.name)") { db in try changed.save(db) }
     }
 }
 

@@ -31,7 +31,7 @@ extension Accessories {
     }
 
     private func info(_ r: AccessoryRecord?, environment: String, name: String, settings: AccessorySettings?) -> AccessoryInfo {
-        let alive = r.map { ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime)) } ?? false
+        let alive = Self.running(r)
         let state: AccessoryInfo.State = switch (r, alive) {
         case (nil, _): .pending
         case (_, true): .running
@@ -48,7 +48,7 @@ extension Accessories {
         _ = try await context.reloadConfig()
         let (env, a) = try settings(name, environment: request.environment)
         let record = try store.accessories.find(environment: env.name, name: name)
-        let alive = record.map { ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime)) } ?? false
+        let alive = Self.running(record)
         let note = AuditNote(request.by, action: "accessory.start", target: "\(env.name)/\(name)", outcome: "ok", detail: alive ? "already running" : "started")
         if let record { try store.accessories.setWanted(true, record, audit: note) }
         if !alive {
@@ -86,7 +86,7 @@ extension Accessories {
         forgetBackoff("\(env.name)/\(name)")
         // Re-read: the supervision may have started it again meanwhile.
         let now = try store.accessories.find(environment: env.name, name: name)
-        if let now, ProcessInspector.isAlive(pid: now.pid, startTime: UInt64(now.procStartTime)), now.pid != record?.pid { return try await info(env.name, name) }
+        if let now, Self.running(now), now.pid != record?.pid { return try await info(env.name, name) }
         try await start(a, env: env, after: now.map(Self.forgiven))
         return try await info(env.name, name)
     }

@@ -14,7 +14,7 @@ extension Accessories {
         let env = config.environments[environment]
         var stopped: [String] = []
         for r in ((try? store.accessories.all()) ?? []) where r.environment == environment {
-            guard ProcessInspector.isAlive(pid: r.pid, startTime: UInt64(r.procStartTime)) else { continue }
+            guard Self.running(r) else { continue }
             let timeout = env?.accessories.first { $0.name == r.name }?.stopTimeout ?? .seconds(10)
             _ = await ProcessGroup.stop(r.pid, startTime: UInt64(r.procStartTime), timeout: timeout)
             var down = r

@@ -37,7 +37,7 @@ public actor Accessories: FeatureObject {
             return
         }
         if let record, !record.wanted { return }
-        if let record, ProcessInspector.isAlive(pid: record.pid, startTime: UInt64(record.procStartTime)) {
+        if let record, Self.running(record) {
             // Up for ten seconds: its crashes are forgiven.
             if record.crashes > 0, Date().timeIntervalSince(record.startedAt) > 10 {
                 var forgiven = record
@@ -68,6 +68,14 @@ public actor Accessories: FeatureObject {
 
     func forgetBackoff(_ key: String) { notBefore[key] = nil }
 
+    /// Whether the record's process runs (its pid with its start time; zombies count as gone and are reaped).
+    nonisolated static func running(_ r: AccessoryRecord?) -> Bool {
+        r.map { ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime)) } ?? false
+    }
+
+    /// `<root>/logs/accessory-<env>-<name>.log`: the accessory's output.
+    func logFile(_ environment: String, _ name: String) -> String { "\(config.logsDirectory)/accessory-\(environment)-\(name).log" }
+
     /// A daemon that died between starting an accessory and recording it left it running unknown: found by the
     /// variables it was started with (`SLIPWAY_ACCESSORY`, `SLIPWAY_ENV`, `SLIPWAY_SHARED`) and recorded, not
     /// started a second time.
@@ -77,7 +85,7 @@ public actor Accessories: FeatureObject {
         guard let pid = found.first, let started = ProcessInspector.alive(pid: pid, startTime: 0)?.startTime else { return false }
         var adopted = AccessoryRecord(environment: env.name, name: a.name, wanted: true, pid: pid, procStartTime: Int64(started),
                                       restarts: record?.restarts ?? 0, startedAt: Date(), startedWith: a.fingerprint,
-                                      logFile: "\(config.logsDirectory)/accessory-\(env.name)-\(a.name).log")
+                                      logFile: logFile(env.name, a.name))
         adopted.crashes = record?.crashes ?? 0
         guard logger.write("record the adopted accessory \(env.name)/\(a.name)", to: store, { () throws(SlipwayError) in try store.accessories.save(adopted) }) != nil
         else { return false }
@@ -91,15 +99,13 @@ public actor Accessories: FeatureObject {
     /// Starts the accessory's process in `shared/<env>/` and records it (before anything else can act on it).
     func start(_ a: AccessorySettings, env: EnvironmentConfig, after previous: AccessoryRecord?) async throws(SlipwayError) {
         let shared = config.sharedDirectory(env.name)
-        var vars: [String: String] = [:]
-        let daemon = ProcessInfo.processInfo.environment
-        for key in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER"] { if let v = daemon[key] { vars[key] = v } }
+        var vars = Supervisor.daemonVariables()
         for (k, v) in a.env { vars[k] = v }
         vars["SLIPWAY_ENV"] = env.name
         vars["SLIPWAY_SHARED"] = shared
         vars["SLIPWAY_ACCESSORY"] = a.name
         let argv = try CommandLineSplitter.split(a.command, variables: vars)
-        let log = "\(config.logsDirectory)/accessory-\(env.name)-\(a.name).log"
+        let log = logFile(env.name, a.name)
         let child = try await supervisor.spawnConfined(a.privileges, key: "accessories.\(a.name)", argv: argv, directory: shared, environment: vars, logFile: log)
         // `accessory stop` may have been recorded while it started: the latest intent wins.
         if let now = try store.accessories.find(environment: env.name, name: a.name), !now.wanted {

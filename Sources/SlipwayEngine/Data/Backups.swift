@@ -114,19 +114,16 @@ public struct Backups: Sendable, FeatureObject {
         // An in-place restore changes what the running release reads: no deploy may run meanwhile.
         let began = ContinuousClock.now
         do {
-            let run = { () async throws(SlipwayError) -> [String] in
-                try await service.restore(info.manifest, locations: info.locations, only: request.source, to: target)
-            }
             let sources: [String]
             if target == .inPlace {
                 // An in-place restore changes what the running release reads: it passes the policy and holds the lease.
                 try context.admit(PolicyRequest(operation: .restore, environment: env.name, actor: request.by))
                 sources = try await context.withLease(env.name, holder: "restore of \(info.id) by \(request.actor)", actor: request.by) {
                     () async throws(SlipwayError) -> [String] in
-                    try await restoreInPlace(env, info, only: request.source)
+                    try await restoreInPlace(env, info, only: request.source, with: service)
                 }
             } else {
-                sources = try await run()
+                sources = try await service.restore(info.manifest, locations: info.locations, only: request.source, to: target)
             }
             let ms = Int((ContinuousClock.now - began).seconds * 1000)
             let where_ = request.to.map { $0.contains("://") ? (try? DatabaseURL(parsing: $0, secret: "--to").redacted) ?? "a database" : $0 } ?? "in place"
@@ -142,8 +139,10 @@ public struct Backups: Sendable, FeatureObject {
 extension Backups {
     /// Restores `backup` over the environment's live data. Files replaced under an accessory (its data lives in
     /// shared/<env>/) are replaced with the environment's accessories held down, started again after.
-    func restoreInPlace(_ env: EnvironmentConfig, _ backup: BackupInfo, only: String?) async throws(SlipwayError) -> [String] {
-        let service = try self.service(for: env)
+    /// `made`: the environment's service, when the caller has it already.
+    func restoreInPlace(_ env: EnvironmentConfig, _ backup: BackupInfo, only: String?, with made: BackupService? = nil) async throws(SlipwayError) -> [String] {
+        let service: BackupService
+        if let made { service = made } else { service = try self.service(for: env) }
         let files = (env.backup?.sources ?? []).contains { s in
             guard only == nil || only == s.name else { return false }
             switch s.kind {

@@ -68,7 +68,9 @@ actor GitPoller: FeatureObject {
                             detail: "built \(version), deployment \(d.id) to \(env.name)")
         } catch {
             // Not built or not deployed: settled anyway (a broken commit is not rebuilt every poll); the next commit is.
-            try? store.webhooks.settleDelivery(provider: Self.provider, id: commit)
+            logger.write("settle git-poll delivery \(commit)", to: store) { () throws(SlipwayError) in
+                try store.webhooks.settleDelivery(provider: Self.provider, id: commit)
+            }
             store.audit(actor, action: "git.poll", target: "\(poll.branch)@\(commit.prefix(12))", outcome: "failed", detail: error.message, orLog: logger)
             throw error
         }

@@ -11,21 +11,11 @@ extension EnvironmentRecords {
     @discardableResult
     func updateEnvironment(_ name: String, audit note: AuditNote, _ change: (inout EnvironmentRecord) throws -> Void) throws(SlipwayError)
         -> EnvironmentRecord {
-        let r = SlipwayStore.auditRecord(note.actor, action: note.action, target: note.target ?? name, outcome: note.outcome, detail: note.detail,
-                                 before: note.before, after: note.after, now: Date())
-        do {
-            return try write { db in
-                var record = try EnvironmentRecord.fetchOne(db, key: name) ?? EnvironmentRecord(name: name)
-                try change(&record)
-                try record.save(db)
-                try SlipwayStore.appendAudit(db, r)
-                return record
-            }
-        } catch where error.code != .internal {
-            throw error
-        } catch {
-            countWriteFailure()
-            throw SlipwayError(.internal, "cannot record \(note.action) on \(name) with its audit entry; nothing changed", cause: error)
+        try write(audited: note, target: name, subject: "on \(name)") { db in
+            var record = try EnvironmentRecord.fetchOne(db, key: name) ?? EnvironmentRecord(name: name)
+            try change(&record)
+            try record.save(db)
+            return record
         }
     }
 

@@ -17,4 +17,24 @@ extension StoreView {
         try store.json(value, encoder, what: what)
     }
     func countWriteFailure() { store.countWriteFailure() }
+
+    /// `body` and the audit entry `note` describes in one transaction: the change is audited or not made. `target`
+    /// is the entry's when the note names none; a failed write is counted and reported as "cannot record ACTION
+    /// `subject` with its audit entry; nothing changed" (a `SlipwayError` of `body`'s own passes as it is).
+    func write<T>(audited note: AuditNote, target: String, subject: String, _ body: (Database) throws -> T) throws(SlipwayError) -> T {
+        let r = SlipwayStore.auditRecord(note.actor, action: note.action, target: note.target ?? target, outcome: note.outcome, detail: note.detail,
+                                         before: note.before, after: note.after, now: Date())
+        do {
+            return try write { db in
+                let value = try body(db)
+                try SlipwayStore.appendAudit(db, r)
+                return value
+            }
+        } catch where error.code != .internal {
+            throw error
+        } catch {
+            countWriteFailure()
+            throw SlipwayError(.internal, "cannot record \(note.action) \(subject) with its audit entry; nothing changed", cause: error)
+        }
+    }
 }
