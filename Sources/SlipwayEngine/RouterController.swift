@@ -132,7 +132,7 @@ public struct RouterController: Sendable {
         let r = try await call("PUT", scoped("table"), body: Array(body))
         // The edge refuses a host another app holds, or another user's app: a policy refusal (exit 3).
         if r.status == 403 { throw SlipwayError(.policy, Self.errorMessage(r.bodyText)) }
-        guard r.status == 200 else { throw .failed("the router refused the table: \(r.bodyText)") }
+        guard r.status == 200 else { throw .failed("the router refused the table: \(Self.errorMessage(r.bodyText))") }
     }
 
     public func stats() async throws(SlipwayError) -> RouterStatsReport {

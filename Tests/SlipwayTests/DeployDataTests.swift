@@ -222,10 +222,12 @@ struct DeployDataTests {
             load.start(concurrency: 2, maxDuration: .seconds(30))
             let d2 = try await s.outcome(try await s.deploy("v2"))
             #expect(d2.state == .succeeded)
-            let rollback = try await poll(within: .seconds(30)) { () async throws -> DeploymentInfo? in
+            let found = try await poll(within: .seconds(30)) { () async throws -> DeploymentInfo? in
                 let history: [DeploymentInfo] = try await s.client.get("/v1/deployments")
-                return history.first { $0.kind == .rollback && $0.state.isTerminal }
+                return history.first { $0.kind == .rollback }
             }
+            // Until it let go of the lock: the migration's undo runs after the rollback reads succeeded.
+            let rollback = try await s.outcome(found)
             _ = await load.stop()
             #expect(rollback.state == .succeeded && rollback.actor == "watch")
             let path = s.config.sharedDirectory("production") + "/migrations.log"

@@ -3,6 +3,7 @@ import SlipwayClient
 import SlipwayCore
 import SlipwayEngine
 import SlipwayRuntime
+@testable import SlipwayRouter
 import SlipwayServer
 import Testing
 
@@ -119,6 +120,24 @@ struct DeployIntegrationTests {
             let down: EnvironmentStatus = try await s.client.post("/v1/scale", ScaleRequest(environment: nil, instances: 1, actor: "t"))
             #expect(down.instances.count == 1)
             #expect(try await s.get().hasPrefix("200"))
+        }
+    }
+
+    /// Another program holds the router's address: the deploy rolls back, nothing is left running, and the
+    /// deployment says which address and which key, in words (not the router's JSON).
+    @Test(.timeLimit(.minutes(1)))
+    func aRouterAddressAnotherProgramHoldsRollsTheDeployBackAndSaysWhichKey() async throws {
+        let s = try Sandbox()
+        let held = try ListenSocket.open(ListenAddress(host: "127.0.0.1", port: s.port))
+        defer { close(held) }
+        try await withDaemon(s) { _ in
+            _ = try await s.release("v1")
+            let d = try await s.outcome(try await s.deploy("v1"))
+            let message = d.message ?? ""
+            #expect(d.state == .rolledBack, "\(d)")
+            #expect(message.contains("the router cannot listen on 127.0.0.1:\(s.port) for 'production'; free the address or change router.listen")
+                    && !message.contains("{"), "\(message)")
+            #expect(try await s.status().instances.isEmpty)
         }
     }
 }

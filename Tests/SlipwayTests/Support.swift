@@ -81,6 +81,11 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
             let locks: [LockInfo] = try await self.client.get("/v1/locks")
             return locks.contains { $0.deploymentId == d.id } ? nil : true
         }
+        if ended.state != .succeeded {
+            // What a failing expectation on the state cannot say: why it ended (a test that wants a failure prints it too).
+            let log = (try? String(contentsOfFile: ended.logFile, encoding: .utf8)) ?? ""
+            print("deployment #\(ended.id) (\(ended.environment)) ended \(ended.state.rawValue): \(ended.message ?? "-")\n\(log.suffix(3000))")
+        }
         return ended
     }
 
