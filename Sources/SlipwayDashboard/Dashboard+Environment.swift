@@ -52,6 +52,17 @@ extension Dashboard {
                  "note": !a.configured ? "not in slipway.yml" : (a.drift ? "config changed: slipway accessory restart \(a.name) applies it" : "")]
             }
         }
+        if let types = s.processes, !types.isEmpty {
+            e["hasProcessTypes"] = true
+            e["processTypes"] = types.flatMap { t in
+                t.processes.isEmpty ? [["type": t.name, "release": "-", "slot": "-", "state": "none (\(t.wanted) wanted)", "bad": t.wanted > 0, "pid": "-", "restarts": 0,
+                                        "started": "-"] as [String: Any]]
+                    : t.processes.map { p -> [String: Any] in
+                        ["type": t.name + (t.singleton ? " (singleton)" : ""), "release": p.release, "slot": p.slot, "state": p.state.rawValue, "bad": p.state == .crashed,
+                         "pid": p.pid.map(String.init) ?? "-", "restarts": p.restarts, "started": Self.time(p.startedAt)]
+                    }
+            }
+        }
         let history = try engine.reports.history(environment: name, limit: 30)
         let waiting = history.filter { $0.state == .awaitingApproval }
         if !waiting.isEmpty {

@@ -90,6 +90,12 @@ enum DashboardTemplates {
         {{/hasAccessories}}{{#accessories}}<tr><td>{{name}}</td><td{{#bad}} class="bad"{{/bad}}>{{state}}</td><td>{{pid}}</td><td>{{ready}}</td>
         <td>{{restarts}}</td><td>{{{started}}}</td><td>{{note}}</td></tr>{{/accessories}}
         {{#hasAccessories}}</tbody></table></section>{{/hasAccessories}}
+        {{#hasProcessTypes}}<section aria-labelledby="process-types-h"><h2 id="process-types-h">Process types</h2>
+        <table id="process-types"><thead><tr><th scope="col">type</th><th scope="col">release</th><th scope="col">slot</th><th scope="col">state</th>
+        <th scope="col">pid</th><th scope="col">restarts</th><th scope="col">started</th></tr></thead><tbody>
+        {{/hasProcessTypes}}{{#processTypes}}<tr><td>{{type}}</td><td>{{release}}</td><td>{{slot}}</td><td{{#bad}} class="bad"{{/bad}}>{{state}}</td>
+        <td>{{pid}}</td><td>{{restarts}}</td><td>{{{started}}}</td></tr>{{/processTypes}}
+        {{#hasProcessTypes}}</tbody></table></section>{{/hasProcessTypes}}
         {{> instances}}
         <section aria-labelledby="history-h"><h2 id="history-h">Deployments</h2>
         <table><thead><tr><th scope="col">#</th><th scope="col">version</th><th scope="col">kind</th><th scope="col">state</th><th scope="col">by</th>

@@ -23,6 +23,7 @@ extension Engine {
             PeriodicJob(name: "router-liveness", period: every.routerLiveness) { await self.routing.keepRunning() },
             PeriodicJob(name: "retention", period: every.retention) { self.housekeeping.run(now: Date()) },
             PeriodicJob(name: "accessories", period: every.accessories) { await self.accessories.supervise() },
+            PeriodicJob(name: "process-types", period: every.processTypes) { await self.processTypes.supervise() },
             PeriodicJob(name: "git-poll", period: .seconds(1)) { await self.gitPoller.pass() },
         ]
     }

@@ -41,6 +41,8 @@ public actor Engine {
     public nonisolated let maintenanceModes: Maintenance
     /// `accessories:`: each environment's long-lived services, kept running, never touched by a deploy.
     public nonisolated let accessories: Accessories
+    /// `processes:` other than web: workers and singletons, moved by deployments, kept running.
+    public nonisolated let processTypes: ProcessTypes
     /// Releases: made from a directory or a git commit, listed.
     public nonisolated let releaseBuilds: Releases
     /// GitHub and GitLab deliveries, built and deployed by `WebhookService`.
@@ -74,19 +76,21 @@ public actor Engine {
         self.signals = Signals(context: context)
         let accessories = Accessories(context: context)
         self.accessories = accessories
-        self.reports = Reports(context: context, signals: signals, accessories: accessories)
+        let processTypes = ProcessTypes(context: context)
+        self.processTypes = processTypes
+        self.reports = Reports(context: context, signals: signals, accessories: accessories, processTypes: processTypes)
         self.routing = Routing(context: context)
         self.notifications = Notifications(context: context)
-        self.backups = Backups(context: context, accessories: accessories)
+        self.backups = Backups(context: context, accessories: accessories, processTypes: processTypes)
         self.releaseBuilds = Releases(context: context)
         self.maintenanceModes = Maintenance(context: context, routing: routing)
         self.housekeeping = Housekeeping(context: context)
-        self.capacity = Capacity(context: context, routing: routing)
+        self.capacity = Capacity(context: context, routing: routing, processTypes: processTypes)
         self.dataSteps = DeploymentData(context: context, backups: backups)
         self.webhooks = Webhooks(context: context, releases: releaseBuilds)
         self.deployments = Deployments(context: context, holder: "slipway daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)",
                                        routing: routing, backups: backups, dataSteps: dataSteps, maintenanceModes: maintenanceModes,
-                                       signals: signals)
+                                       signals: signals, processTypes: processTypes)
         let deployments = self.deployments
         self.gitPoller = GitPoller(context: context, releases: releaseBuilds) { request throws(SlipwayError) in try await deployments.startDeployment(request) }
     }

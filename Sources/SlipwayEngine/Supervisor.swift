@@ -122,9 +122,10 @@ public actor Supervisor {
     static func cgroupName(environment: String, release: String, slot: Int) -> String { "\(environment)-\(release)-\(slot)" }
 
     /// Moves a new instance process into its own cgroup with the memory limit (when one is delegated).
-    func confine(_ pid: Int32, environment: String, release: String, slot: Int, limit: Int64?) {
+    /// `name`: the cgroup's (nil: the web instance's, `env-release-slot`).
+    func confine(_ pid: Int32, environment: String, release: String, slot: Int, limit: Int64?, name: String? = nil) {
         guard cgroup.enforces else { return }
-        if let problem = cgroup.confine(pid: pid, name: Self.cgroupName(environment: environment, release: release, slot: slot), memoryLimit: limit) {
+        if let problem = cgroup.confine(pid: pid, name: name ?? Self.cgroupName(environment: environment, release: release, slot: slot), memoryLimit: limit) {
             logger.error("memory limit not applied", metadata: ["instance.pid": "\(pid)", "error": "\(problem)"])
         }
     }

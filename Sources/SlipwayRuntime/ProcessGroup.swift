@@ -39,10 +39,10 @@ public enum ProcessGroup {
         return members(of: leader, startTime: startTime).isEmpty
     }
 
-    /// SIGTERM to the whole group, SIGKILL to what is left after `timeout`; returns once the group is
+    /// `first` (SIGTERM) to the whole group, SIGKILL to what is left after `timeout`; returns once the group is
     /// empty (true), or false when something survived SIGKILL for 5 s more (a process stuck in the kernel).
-    public static func stop(_ leader: Int32, startTime: UInt64, timeout: Duration) async -> (stopped: Bool, killed: Bool) {
-        guard signal(leader, startTime: startTime, SIGTERM) > 0 else { return (true, false) }
+    public static func stop(_ leader: Int32, startTime: UInt64, timeout: Duration, first: Int32 = SIGTERM) async -> (stopped: Bool, killed: Bool) {
+        guard signal(leader, startTime: startTime, first) > 0 else { return (true, false) }
         if await waitEmpty(leader, startTime: startTime, until: ContinuousClock.now + timeout) { return (true, false) }
         signal(leader, startTime: startTime, SIGKILL)
         return (await waitEmpty(leader, startTime: startTime, until: ContinuousClock.now + .seconds(5)), true)

@@ -153,7 +153,7 @@ public enum APIRoutes {
         }
         v1.get("logs/app") { request, _ in
             let q = request.uri.queryParameters
-            return APIResponse.json(try engine.reports.appLogs(environment: q.get("env"), release: q.get("release"),
+            return APIResponse.json(try engine.reports.appLogs(environment: q.get("env"), release: q.get("release"), type: q.get("type"),
                                                              tail: min(10_000, max(1, q.get("tail").flatMap { Int($0) } ?? 100)), cursor: q.get("cursor")))
         }
         v1.get("report") { request, _ in

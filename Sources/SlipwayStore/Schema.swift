@@ -258,6 +258,32 @@ enum Schema {
                 t.primaryKey(["environment", "name"])
             }
         }
+        m.registerMigration("v19-process-types") { db in
+            // One row per running process of an unrouted type (`processes:` other than web): which release and
+            // slot it is, its pid and start time (identity across daemon restarts; pid 0: crashed, waiting for its
+            // back-off), and whether it is being stopped.
+            try db.create(table: "workers") { t in
+                t.column("environment", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("release", .text).notNull()
+                t.column("slot", .integer).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("proc_start_time", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.column("restarts", .integer).notNull()
+                t.column("crashes", .integer).notNull()
+                t.column("started_at", .datetime).notNull()
+                t.column("log_file", .text).notNull()
+                t.primaryKey(["environment", "type", "release", "slot"])
+            }
+            // `slipway scale worker=5`: a type's count that outlives config reloads (nil row: the config's).
+            try db.create(table: "process_scale") { t in
+                t.column("environment", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("instances", .integer).notNull()
+                t.primaryKey(["environment", "type"])
+            }
+        }
         return m
     }
 }

@@ -26,7 +26,7 @@ struct AppLogTests {
             try handle.seekToEnd()
             try handle.write(contentsOf: Data("order 42 paid\nhalf a li".utf8))
             let next: AppLogPage = try await s.client.get("/v1/logs/app?cursor=\(first.cursor)")
-            #expect(next.lines == [AppLogPage.Line(release: "v1", slot: 0, text: "order 42 paid")], "\(next.lines)")
+            #expect(next.lines == [AppLogPage.Line(release: "v1", slot: 0, text: "order 42 paid", type: "web")], "\(next.lines)")
             try handle.write(contentsOf: Data("ne\n".utf8))
             try handle.close()
             let rest: AppLogPage = try await s.client.get("/v1/logs/app?cursor=\(next.cursor)")

@@ -28,16 +28,20 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     let config: SlipwayConfig
     let client: DaemonClient
 
-    init(strategy: String = "blue-green", deadline: String = "5s", extra: String = "", app: String = "demo") throws {
+    /// `processes`: a `processes:` section instead of the one `process:` of demo-app.
+    init(strategy: String = "blue-green", deadline: String = "5s", extra: String = "", app: String = "demo", processes: String? = nil) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         port = try PortAllocator.freePort()
-        let yaml = """
-            app: \(app)
+        let process = processes ?? """
             process:
               command: "\(TestBinaries.demoApp) --port $PORT"
               instances: 2
               stop_timeout: 3s
+            """
+        let yaml = """
+            app: \(app)
+            \(process)
             health:
               path: /health/ready
               interval: 100ms

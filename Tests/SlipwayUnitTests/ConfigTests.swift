@@ -86,6 +86,28 @@ struct ConfigTests {
         #expect(env.canary.plan == "5% (2m) → 25% → 25% (manual) → 100%")
     }
 
+    @Test func processTypesAreTheWebTypeAndTheOthers() throws {
+        let yaml = """
+            app: shop
+            processes:
+              web: { command: "./shop serve --port $PORT", instances: 2 }
+              worker: { command: "./shop work", instances: 3, stop_signal: TERM, stop_timeout: 60s, env: { QUEUE: default } }
+              clock: { command: "./shop scheduler", singleton: true, stop_signal: sigint }
+            environments:
+              production: {}
+              staging: { router: { listen: "127.0.0.1:8081" }, processes: { worker: { instances: 1 } } }
+            """
+        let cfg = try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop")
+        let production = try cfg.environment("production"), staging = try cfg.environment("staging")
+        #expect(production.process.command == "./shop serve --port $PORT" && production.process.instances == 2)
+        #expect(production.processTypes.map(\.name) == ["clock", "worker"])
+        let worker = try #require(production.processTypes.last), clock = try #require(production.processTypes.first)
+        #expect(worker.process.instances == 3 && worker.process.stopTimeout == .seconds(60) && worker.stopSignal == .term && worker.process.env == ["QUEUE": "default"])
+        #expect(clock.singleton && clock.stopSignal == .int && clock.process.instances == 1)
+        #expect(staging.processTypes.first { $0.name == "worker" }?.process.instances == 1, "an environment's processes: merges over the top level's")
+        #expect(staging.processSettings("worker")?.command == "./shop work" && staging.processSettings("web")?.instances == 2 && staging.processSettings("nope") == nil)
+    }
+
     /// A corpus of bad configs, each with the location and message a user must see.
     static let badConfigs: [(yaml: String, expected: String)] = [
         ("process: { command: x }\n", "slipway.yml:1:1: app: missing required key"),
@@ -116,6 +138,18 @@ struct ConfigTests {
         ("app: shop\nprocess: { command: x }\naccessories: { Redis_1: { command: r } }\n", "slipway.yml:3:16: accessories.Redis_1: expected an accessory name of a-z, 0-9 and '-'"),
         ("app: shop\nprocess: { command: x }\naccessories: { redis: { command: r, health: { tcp: 6390 } } }\nenvironments: { production: {}, staging: { router: { listen: 127.0.0.1:9 } } }\n",
          "environments.staging.accessories.redis.health.tcp: port 6390 is production/redis's already"),
+        ("app: shop\nprocess: { command: x }\nprocesses: { web: { command: y } }\n", "slipway.yml:2:10: process: both process: and processes: are set; keep one"),
+        ("app: shop\nprocesses: { worker: { command: w } }\n", "slipway.yml:2:12: processes.web: missing required type (web is the one the router serves"),
+        ("app: shop\nprocesses: { web: { command: x }, worker: { instances: 2 } }\n", "slipway.yml:2:43: processes.worker.command: missing required key"),
+        ("app: shop\nprocesses: { web: { command: x }, clock: { command: c, singleton: true, instances: 2 } }\n",
+         "slipway.yml:2:84: processes.clock.instances: a singleton runs exactly one instance; got 2"),
+        ("app: shop\nprocesses: { web: { command: x }, worker: { command: w, stop_signal: SIGSTOP } }\n",
+         "slipway.yml:2:70: processes.worker.stop_signal: expected one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, got 'SIGSTOP'"),
+        ("app: shop\nprocesses: { web: { command: x }, api: { command: a, route: { path: /api } } }\n",
+         "slipway.yml:2:54: processes.api.route: routing a second type by path is not in this version"),
+        ("app: shop\nprocesses: { web: { command: x, singleton: true } }\n", "slipway.yml:2:33: processes.web.singleton: the web type is health-gated"),
+        ("app: shop\nprocesses: { web: { command: x }, Worker_1: { command: w } }\n", "slipway.yml:2:35: processes.Worker_1: expected a process type name of a-z, 0-9 and '-'"),
+        ("app: shop\nprocesses: { web: { command: x }, worker: { command: w, instances: 65 } }\n", "processes.worker.instances: expected an integer from 1 to 64, got '65'"),
         ("app: shop\nprocess: { command: x }\nrelease: { git: { repo: /tmp, poll: { branch: \"a b\" } } }\n",
          "slipway.yml:3:47: release.git.poll.branch: expected a branch name like main, got 'a b'"),
         ("app: shop\nprocess: { command: x }\nrelease: { git: { repo: /tmp, poll: { every: 1m, deploy_to: nowhere } } }\n",

@@ -237,6 +237,8 @@ actor FakeDeploymentSteps: DeploymentSteps {
 
     func pruneReleases(_ cfg: SlipwayConfig) { did("prune") }
 
+    func moveProcessTypes(_ d: DeploymentInfo, env: EnvironmentConfig, log: DeployLog) async { did("move types to \(d.version)") }
+
     func undoDataRollback(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog) async {
         did("data back from \(safety.id)")
         await releaseTraffic(env, for: d)

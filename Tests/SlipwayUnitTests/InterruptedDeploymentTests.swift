@@ -32,7 +32,7 @@ import Testing
 
         #expect(ending == .ended)
         #expect(await fake.states == [.draining, .succeeded])
-        #expect(await fake.actions == ["switch v2"], "the warm v1 instances are kept, nothing else stops")
+        #expect(await fake.actions == ["switch v2", "move types to v2"], "the warm v1 instances are kept, nothing else stops; the process types follow")
         #expect(await fake.current == "v2")
     }
 

@@ -119,7 +119,8 @@ import Testing
 
         #expect(d.state == .succeeded)
         let actions = await fake.actions
-        #expect(actions == ["start v2-0", "gate 1 → ready", "canary v2 10%", "start v2-1", "gate 1 → ready", "switch v2", "prune"], "\(actions)")
+        // The process types (workers) move only at the promotion, after the switch; a refused or aborted deploy above never moves them.
+        #expect(actions == ["start v2-0", "gate 1 → ready", "canary v2 10%", "start v2-1", "gate 1 → ready", "switch v2", "move types to v2", "prune"], "\(actions)")
         #expect(await fake.current == "v2")
         #expect(await fake.previous == "v1")
         #expect(await fake.instances.filter { $0.release == "v1" }.count == 2)  // warm for the watch

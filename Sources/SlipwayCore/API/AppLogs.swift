@@ -7,10 +7,13 @@ public struct AppLogPage: Codable, Sendable, Equatable {
         public var release: String
         public var slot: Int
         public var text: String
-        public init(release: String, slot: Int, text: String) {
+        /// The process type (`web` for the routed instances).
+        public var type: String?
+        public init(release: String, slot: Int, text: String, type: String? = nil) {
             self.release = release
             self.slot = slot
             self.text = text
+            self.type = type
         }
     }
     public var lines: [Line]

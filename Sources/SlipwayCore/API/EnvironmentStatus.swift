@@ -24,6 +24,8 @@ public struct EnvironmentStatus: Codable, Sendable {
     public var memoryLimitEnforcement: String?
     /// The environment's accessories (absent when it has none).
     public var accessories: [AccessoryInfo]?
+    /// The unrouted process types (`processes:` other than web; absent when there are none).
+    public var processes: [ProcessTypeInfo]?
 
     public init(name: String, currentRelease: String?, previousRelease: String?, listen: String,
                 strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo], maintenance: MaintenanceMode? = nil,
@@ -42,7 +44,7 @@ public struct EnvironmentStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch, canary, accessories
+        case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch, canary, accessories, processes
         case currentRelease = "current_release", previousRelease = "previous_release", diskFree = "disk_free"
         case memoryLimit = "memory_limit", memoryLimitEnforcement = "memory_limit_enforcement"
     }
@@ -65,5 +67,6 @@ public struct EnvironmentStatus: Codable, Sendable {
         memoryLimit = try c.decodeIfPresent(Int64.self, forKey: .memoryLimit)
         memoryLimitEnforcement = try c.decodeIfPresent(String.self, forKey: .memoryLimitEnforcement)
         accessories = try c.decodeIfPresent([AccessoryInfo].self, forKey: .accessories)
+        processes = try c.decodeIfPresent([ProcessTypeInfo].self, forKey: .processes)
     }
 }

@@ -60,17 +60,20 @@ extension Attributed where Body == DeployBody {
 public struct ScaleBody: Codable, Sendable {
     public var environment: String?
     public var instances: Int
-    public init(environment: String?, instances: Int) {
+    /// A process type (`worker`; nil or `web`: the routed instances).
+    public var type: String?
+    public init(environment: String?, instances: Int, type: String? = nil) {
         self.environment = environment
         self.instances = instances
+        self.type = type
     }
 }
 
 public typealias ScaleRequest = Attributed<ScaleBody>
 
 extension Attributed where Body == ScaleBody {
-    public init(environment: String?, instances: Int, actor: String) {
-        self.init(ScaleBody(environment: environment, instances: instances), actor: actor)
+    public init(environment: String?, instances: Int, type: String? = nil, actor: String) {
+        self.init(ScaleBody(environment: environment, instances: instances, type: type), actor: actor)
     }
 }
 

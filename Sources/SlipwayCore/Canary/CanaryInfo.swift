@@ -72,6 +72,8 @@ public struct CanaryStatus: Codable, Sendable, Equatable {
     public var deploymentId: Int64?
     public var sticky: StickyRouting?
     public var decisions: [Event]
+    /// The unrouted process types: they stay on the stable release until the canary is promoted.
+    public var processTypes: [String]?
     public init(environment: String, canary: CanaryInfo?, deploymentId: Int64?, sticky: StickyRouting?, decisions: [Event]) {
         self.environment = environment
         self.canary = canary
@@ -81,6 +83,6 @@ public struct CanaryStatus: Codable, Sendable, Equatable {
     }
     enum CodingKeys: String, CodingKey {
         case environment, canary, sticky, decisions
-        case deploymentId = "deployment_id"
+        case deploymentId = "deployment_id", processTypes = "process_types"
     }
 }

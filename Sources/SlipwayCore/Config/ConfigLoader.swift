@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale", "accessories"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories", "processes"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale", "accessories", "processes"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -201,7 +201,13 @@ public enum ConfigLoader {
         func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
         let before = reader.problems.count
 
-        let process = ProcessSection.process(value("process"), in: node, reader: reader)
+        var process: ProcessSettings?
+        var processTypes: [ProcessTypeSettings] = []
+        if let types = value("processes") {
+            (process, processTypes) = ProcessTypesSection.processes(types, process: value("process"), reader: reader)
+        } else {
+            process = ProcessSection.process(value("process"), in: node, reader: reader)
+        }
         let health = value("health").map { ProcessSection.health($0, reader: reader) } ?? HealthSettings()
         let router = RouterSection.router(value("router"), directory: directory, root: root, environment: name, reader: reader)
         var strategy = DeployStrategy.blueGreen
@@ -235,6 +241,7 @@ public enum ConfigLoader {
         env.governance = governance
         if let w = value("watch") { env.watch = reader.duration(w, "watch", allowZero: true) ?? env.watch }
         env.accessories = accessories
+        env.processTypes = processTypes
         return env
     }
 

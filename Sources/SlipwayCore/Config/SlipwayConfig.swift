@@ -150,6 +150,13 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var watch: Duration = .seconds(600)
     /// `accessories:`: the environment's own long-lived services, by name.
     public var accessories: [AccessorySettings] = []
+    /// `processes:` other than `web` (which is `process`): unrouted types (workers, a clock), by name.
+    public var processTypes: [ProcessTypeSettings] = []
+
+    /// The settings of process type `name` (`web`: `process`).
+    public func processSettings(_ type: String) -> ProcessSettings? {
+        type == ProcessTypeSettings.web ? process : processTypes.first { $0.name == type }?.process
+    }
 
     public init(
         name: String, process: ProcessSettings, health: HealthSettings = .init(), router: RouterSettings,

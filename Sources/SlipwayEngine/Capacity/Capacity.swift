@@ -10,6 +10,7 @@ import SlipwayStore
 public struct Capacity: Sendable, FeatureObject {
     let context: EngineContext
     let routing: Routing
+    let processTypes: ProcessTypes
 
     /// Changes the number of instances of the current release, health-gating new ones before they get traffic.
     /// The wanted count is saved only once it serves; a gate that fails leaves the count and the traffic as they were.
@@ -17,6 +18,10 @@ public struct Capacity: Sendable, FeatureObject {
     func scale<S: DeploymentSteps>(_ request: ScaleRequest, on steps: isolated S) async throws(SlipwayError) -> String {
         let cfg = try await context.reloadConfig()
         let env = try cfg.environment(request.environment)
+        if let type = request.type, type != ProcessTypeSettings.web {
+            try await processTypes.scale(type, to: request.instances, env: env, app: cfg.app, actor: request.by)
+            return env.name
+        }
         guard (1...64).contains(request.instances) else { throw .usage("instances must be from 1 to 64, got \(request.instances)") }
         try context.admit(PolicyRequest(operation: .scale, environment: env.name, actor: request.by))
         try await context.withLease(env.name, holder: "scale by \(request.actor)", actor: request.by) { () async throws -> Void in
@@ -75,6 +80,7 @@ public struct Capacity: Sendable, FeatureObject {
                 // Best effort: the instances stop next either way, and a router that missed the table answers 502 for them.
                 await routing.pushLogged()
                 await supervisor.stopAll(try store.instances(environment: name), timeout: env.process.stopTimeout)
+                await processTypes.converge(env, app: cfg.app, to: nil, report: nil)
             }
             try store.audit(actor, action: "down", target: name, outcome: "ok")
         }

@@ -16,6 +16,8 @@ public struct Cadence: Sendable {
     public var notifications: Duration = .milliseconds(500)
     /// Accessories kept running (a dead one noticed and started again after its back-off).
     public var accessories: Duration = .milliseconds(500)
+    /// The unrouted process types kept running and on their environment's release.
+    public var processTypes: Duration = .milliseconds(500)
 
     public init() {}
 

@@ -12,6 +12,7 @@ public struct Backups: Sendable, FeatureObject {
     let context: EngineContext
     /// Held down while an in-place restore replaces the environment's files.
     let accessories: Accessories
+    let processTypes: ProcessTypes
 
     /// The backup service of an environment; a usage error when it has no `backup:` section.
     func service(for env: EnvironmentConfig) throws(SlipwayError) -> BackupService {
@@ -138,7 +139,8 @@ public struct Backups: Sendable, FeatureObject {
 
 extension Backups {
     /// Restores `backup` over the environment's live data. Files replaced under an accessory (its data lives in
-    /// shared/<env>/) are replaced with the environment's accessories held down, started again after.
+    /// shared/<env>/) are replaced with the environment's accessories held down, started again after; the unrouted
+    /// process types are held down through any in-place restore (ProcessTypes+Hold).
     /// `made`: the environment's service, when the caller has it already.
     func restoreInPlace(_ env: EnvironmentConfig, _ backup: BackupInfo, only: String?, with made: BackupService? = nil) async throws(SlipwayError) -> [String] {
         let service: BackupService
@@ -152,12 +154,15 @@ extension Backups {
         }
         let holding = files && !env.accessories.isEmpty
         if holding { _ = await accessories.hold(env.name) }
+        if !env.processTypes.isEmpty { await processTypes.hold(env.name) }
         do {
             let restored = try await service.restore(backup.manifest, locations: backup.locations, only: only, to: .inPlace)
             if holding { await accessories.release(env.name) }
+            await processTypes.release(env.name)
             return restored
         } catch {
             if holding { await accessories.release(env.name) }
+            await processTypes.release(env.name)
             throw error
         }
     }

@@ -94,6 +94,8 @@ protocol DeploymentSteps: Actor {
     func undoDataRollback(_ d: DeploymentInfo, env: EnvironmentConfig, safety: BackupInfo, log: DeployLog) async
     /// After a switch: the `warm` release's instances stay warm; everything not kept stops.
     func retire(env: EnvironmentConfig, keeping: Set<Int64>, warm: String?, log: DeployLog, d: DeploymentInfo) async
+    /// Once `d.version` serves: the unrouted process types move to it (the old ones stopped with their signal).
+    func moveProcessTypes(_ d: DeploymentInfo, env: EnvironmentConfig, log: DeployLog) async
     /// Removes release directories beyond `keep_releases`.
     func pruneReleases(_ cfg: SlipwayConfig)
 }

@@ -57,6 +57,13 @@ extension Deployments {
     }
 
     func pruneReleases(_ cfg: SlipwayConfig) { instanceSteps.pruneReleases(cfg) }
+
+    func moveProcessTypes(_ d: DeploymentInfo, env: EnvironmentConfig, log: DeployLog) async {
+        guard !env.processTypes.isEmpty else { return }
+        let (context, holder) = (context, holder)
+        let moved = await processTypes.converge(env, app: config.app, to: d.version) { line in context.note(d, line, by: holder, log: log) }
+        if !moved { note(d, "a process type of \(d.version) did not start; the supervision tries again (slipway status shows it)", log: log) }
+    }
 }
 
 extension Deployments {

@@ -17,6 +17,8 @@ public actor Deployments: FeatureObject {
     let dataSteps: DeploymentData
     let maintenanceModes: Maintenance
     let signals: Signals
+    /// The unrouted process types, moved at a deployment's end.
+    let processTypes: ProcessTypes
     /// Deploys waiting for approvals, and the decisions.
     let approvals: Approvals
     /// Gates, marks, re-adopts instances; prunes release directories.
@@ -31,7 +33,8 @@ public actor Deployments: FeatureObject {
     nonisolated let canaries: CanaryControl
 
     init(context: EngineContext, holder: String, routing: Routing, backups: Backups, dataSteps: DeploymentData,
-         maintenanceModes: Maintenance, signals: Signals) {
+         maintenanceModes: Maintenance, signals: Signals, processTypes: ProcessTypes) {
+        self.processTypes = processTypes
         self.context = context
         self.holder = holder
         self.routing = routing

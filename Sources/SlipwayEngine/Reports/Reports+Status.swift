@@ -34,6 +34,7 @@ extension Reports {
             if env.process.memoryLimit != nil { status.memoryLimitEnforcement = supervisor.cgroup.enforcement }
             let accessories = try await self.accessories.listed(environment: name, config: config)
             if !accessories.isEmpty { status.accessories = accessories }
+            if !env.processTypes.isEmpty { status.processes = try await processTypes.listed(env, serving: record.currentRelease) }
             out.append(status)
         }
         return out

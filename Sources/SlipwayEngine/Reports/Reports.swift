@@ -11,6 +11,8 @@ public struct Reports: Sendable, FeatureObject {
     let signals: Signals
     /// For the accessories in `status`.
     let accessories: Accessories
+    /// For the process types in `status`.
+    let processTypes: ProcessTypes
 
     /// `slipway report`: DORA for one environment over the last `since` (default 90 days).
     public func report(environment: String?, since: Duration?, now: Date = Date()) throws(SlipwayError) -> DORAReport {

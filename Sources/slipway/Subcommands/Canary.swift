@@ -67,6 +67,9 @@ struct CanaryCommand: AsyncParsableCommand {
                     for v in a.verdicts { lines.append("  \(v.verdict.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)) \(v.rule): \(v.detail)") }
                     lines.append("  now: \(a.decision.rawValue): \(a.detail)")
                 }
+                if let types = s.processTypes {
+                    lines.append("  process types \(types.joined(separator: ", ")) run \(c.stable) until the canary is promoted (the canary runs \(c.release)'s web type only)")
+                }
             } else {
                 lines.append("\(s.environment): no canary in progress" + (s.deploymentId.map { "; the last one was deployment \($0)" } ?? ""))
             }

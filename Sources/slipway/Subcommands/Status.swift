@@ -39,6 +39,12 @@ struct Status: AsyncParsableCommand {
                 let note = a.drift ? "; config changed: slipway accessory restart \(a.name) applies it" : ""
                 print("  accessory \(a.name): \(a.state.rawValue)\(a.pid.map { " (pid \($0))" } ?? "")\(a.state == .running ? (a.ready ? ", ready" : ", not ready") : "")\(note)")
             }
+            for t in s.processes ?? [] {
+                let up = t.processes.filter { $0.state == .running }
+                let releases = Set(up.map(\.release)).sorted().joined(separator: ", ")
+                print("  process type \(t.name): \(up.count)/\(t.wanted) running\(releases.isEmpty ? "" : " (\(releases))")\(t.singleton ? ", singleton" : "")"
+                      + t.processes.filter { $0.state != .running }.map { ", \($0.release)-\($0.slot) \($0.state.rawValue)" }.joined())
+            }
             if s.instances.isEmpty { print("  no instances"); continue }
             var rows: [[String]] = []
             for i in s.instances {
@@ -77,18 +83,19 @@ struct History: AsyncParsableCommand {
 }
 
 struct Logs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a deployment's log, or with --app the instances' own output (each line tagged release#slot).")
+    static let configuration = CommandConfiguration(abstract: "Print a deployment's log, or with --app the instances' own output (each line tagged release#slot, or release type#slot for a process type other than web).")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var envOption: EnvOption
     @Argument(help: "The deployment id (slipway history)") var deploymentId: Int64?
     @Flag(help: "The instances' output instead of a deployment's log") var app = false
     @Option(help: "With --app: only this release's instances") var release: String?
+    @Option(help: "With --app: only this process type's output (web, worker, …)") var type: String?
     @Option(help: "With --app: the last N lines of each instance's log first") var lines = 100
     @Flag(name: .shortAndLong, help: "With --app: keep printing what the instances write") var follow = false
 
     func validate() throws {
         if app == (deploymentId != nil) { throw ValidationError("give a deployment id, or --app (not both)") }
-        if !app, release != nil || follow { throw ValidationError("--release and --follow go with --app") }
+        if !app, release != nil || follow || type != nil { throw ValidationError("--release, --type and --follow go with --app") }
     }
 
     func run() async throws {
@@ -102,9 +109,13 @@ struct Logs: AsyncParsableCommand {
         var q = ["tail=\(lines)"]
         if let e = envOption.env { q.append("env=\(e)") }
         if let r = release { q.append("release=\(r)") }
+        if let t = type { q.append("type=\(t)") }
         var page: AppLogPage = try await client.get("/v1/logs/app?" + q.joined(separator: "&"))
         while true {
-            for l in page.lines { print("[\(l.release)#\(l.slot)] \(l.text)") }
+            for l in page.lines {
+                let who = l.type.map { $0 == "web" ? "" : " \($0)" } ?? ""
+                print("[\(l.release)\(who)#\(l.slot)] \(l.text)")
+            }
             guard follow else { return }
             fflush(nil)
             try await Task.sleep(for: .milliseconds(500))
@@ -114,17 +125,39 @@ struct Logs: AsyncParsableCommand {
 }
 
 struct Scale: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run N instances of the current release (new ones are health-gated before traffic).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run N instances of the current release (new ones are health-gated before traffic), or N of a process type.",
+        discussion: "slipway scale 3 (the web type), slipway scale worker=5 clock=0, slipway scale web=4 worker=2.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var envOption: EnvOption
-    @Argument(help: "Number of instances (1-64)") var instances: Int
+    @Argument(help: "N (web instances, 1-64) or TYPE=N (a process type, 0-64)") var counts: [String]
+
+    func validate() throws {
+        guard !counts.isEmpty else { throw ValidationError("Missing expected argument '<counts>' (N, or TYPE=N like worker=5)") }
+        for c in counts where Self.parse(c) == nil { throw ValidationError("expected N or TYPE=N (like 3 or worker=5), got '\(c)'") }
+    }
+
+    static func parse(_ text: String) -> (type: String?, instances: Int)? {
+        let parts = text.split(separator: "=", omittingEmptySubsequences: false)
+        if parts.count == 1 { return Int(text).map { (nil, $0) } }
+        guard parts.count == 2, !parts[0].isEmpty, let n = Int(parts[1]) else { return nil }
+        return (String(parts[0]), n)
+    }
 
     func run() async throws {
         let client = try global.client()
-        let s: EnvironmentStatus = try await client.post("/v1/scale", ScaleRequest(environment: envOption.env, instances: instances, actor: DaemonClient.actor))
-        let running = s.instances.filter { $0.release == s.currentRelease && $0.state == .running }.count
-        let current: String = s.currentRelease ?? "nothing"
-        print("\(s.name): \(running) instance(s) of \(current) running")
+        for c in counts {
+            guard let (type, instances) = Self.parse(c) else { continue }
+            let s: EnvironmentStatus = try await client.post("/v1/scale", ScaleRequest(environment: envOption.env, instances: instances, type: type,
+                                                                                       actor: DaemonClient.actor))
+            let current: String = s.currentRelease ?? "nothing"
+            if let type, type != "web", let t = s.processes?.first(where: { $0.name == type }) {
+                print("\(s.name): \(t.processes.filter { $0.state == .running && $0.release == s.currentRelease }.count) \(type) process(es) of \(current) running (wanted \(t.wanted))")
+            } else {
+                let running = s.instances.filter { $0.release == s.currentRelease && $0.state == .running }.count
+                print("\(s.name): \(running) instance(s) of \(current) running")
+            }
+        }
     }
 }
 

@@ -4,42 +4,49 @@ import Yams
 /// `process:` (the command an instance runs and how), `health:` (its gate) and `rolling:` (batches).
 enum ProcessSection {
     /// `process:` of an environment; `parent` is the environment's node (where a missing key is reported).
+    static let keys = ["command", "instances", "env", "secrets", "stop_timeout", "memory_limit", "user", "group", "no_new_privileges", "limits"]
+
+    /// `process:` of an environment; `parent` is the environment's node (where a missing key is reported).
     static func process(_ node: Node?, in parent: Node, reader: ConfigReader) -> ProcessSettings? {
-        if let pnode = node, let p = reader.mapping(pnode, "process", allowed: ["command", "instances", "env", "secrets", "stop_timeout", "memory_limit",
-                                                                                 "user", "group", "no_new_privileges", "limits"]) {
-            var settings = ProcessSettings(command: "")
-            var hasCommand = false
-            for e in p {
-                let path = "process.\(e.key)"
-                switch e.key {
-                case "command":
-                    if let s = reader.string(e.value, path) {
-                        do { _ = try CommandLineSplitter.split(s); settings.command = s; hasCommand = true }
-                        catch { reader.problem(e.value, path, "expected a command line: \(error.message)") }
-                    }
-                case "instances": settings.instances = reader.int(e.value, path, min: 1, max: 64) ?? 1
-                case "env": settings.env = reader.scalarMap(e.value, path) ?? [:]
-                case "secrets":
-                    let list = reader.stringList(e.value, path) ?? []
-                    for s in list where !ConfigReader.isEnvName(s) {
-                        reader.problem(e.value, path, "expected environment variable names like DATABASE_URL, got '\(s)'")
-                    }
-                    settings.secrets = list
-                case "memory_limit":
-                    if case .scalar(let sc) = e.value, let bytes = ByteSize.parse(sc.string), bytes > 0 { settings.memoryLimit = bytes }
-                    else { reader.problem(e.value, path, "expected a size like 512MiB or 2GiB, got \(reader.describe(e.value))") }
-                case "user", "group", "no_new_privileges", "limits": privilege(e.key, e.value, path, into: &settings.privileges, reader: reader)
-                default: settings.stopTimeout = reader.duration(e.value, path) ?? .seconds(10)
-                }
-            }
-            if !hasCommand, p.first(where: { $0.key == "command" }) == nil {
-                reader.problem(pnode, "process.command", "missing required key (the command that starts one instance, e.g. \"./app --port $PORT\")")
-            }
-            return settings
+        if let pnode = node, let p = reader.mapping(pnode, "process", allowed: keys) {
+            return settings(p, at: pnode, path: "process", reader: reader)
         } else if node == nil {
-            reader.problem(parent, "process", "missing required key (process.command starts one instance of the app)")
+            reader.problem(parent, "process", "missing required key (process.command starts one instance of the app; processes: declares several types)")
         }
         return nil
+    }
+
+    /// The keys `process:` and each of `processes:` share, at `path` (`process`, `processes.worker`).
+    static func settings(_ p: [(key: String, keyNode: Node, value: Node)], at pnode: Node, path prefix: String, reader: ConfigReader) -> ProcessSettings {
+        var settings = ProcessSettings(command: "")
+        for e in p {
+            let path = "\(prefix).\(e.key)"
+            switch e.key {
+            case "command":
+                if let s = reader.string(e.value, path) {
+                    do { _ = try CommandLineSplitter.split(s); settings.command = s }
+                    catch { reader.problem(e.value, path, "expected a command line: \(error.message)") }
+                }
+            case "instances": settings.instances = reader.int(e.value, path, min: 1, max: 64) ?? 1
+            case "env": settings.env = reader.scalarMap(e.value, path) ?? [:]
+            case "secrets":
+                let list = reader.stringList(e.value, path) ?? []
+                for s in list where !ConfigReader.isEnvName(s) {
+                    reader.problem(e.value, path, "expected environment variable names like DATABASE_URL, got '\(s)'")
+                }
+                settings.secrets = list
+            case "memory_limit":
+                if case .scalar(let sc) = e.value, let bytes = ByteSize.parse(sc.string), bytes > 0 { settings.memoryLimit = bytes }
+                else { reader.problem(e.value, path, "expected a size like 512MiB or 2GiB, got \(reader.describe(e.value))") }
+            case "user", "group", "no_new_privileges", "limits": privilege(e.key, e.value, path, into: &settings.privileges, reader: reader)
+            case "stop_timeout": settings.stopTimeout = reader.duration(e.value, path) ?? .seconds(10)
+            default: break  // the caller's own keys
+            }
+        }
+        if p.first(where: { $0.key == "command" }) == nil {
+            reader.problem(pnode, "\(prefix).command", "missing required key (the command that starts one instance, e.g. \"./app --port $PORT\")")
+        }
+        return settings
     }
 
     /// `user`, `group`, `no_new_privileges` or `limits` of a process or an accessory, at `path`.

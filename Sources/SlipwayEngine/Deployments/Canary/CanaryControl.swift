@@ -41,7 +41,9 @@ public struct CanaryControl: FeatureObject {
         if id == nil { id = try store.deployments(environment: env.name, limit: 20).first { $0.strategy == .canary }?.id }
         var decisions: [Event] = []
         if let id { decisions = try store.events(ofDeployment: id, typePrefix: "canary.") }
-        return CanaryStatus(environment: env.name, canary: canary, deploymentId: id, sticky: env.canary.sticky, decisions: decisions)
+        var status = CanaryStatus(environment: env.name, canary: canary, deploymentId: id, sticky: env.canary.sticky, decisions: decisions)
+        if !env.processTypes.isEmpty { status.processTypes = env.processTypes.map(\.name) }
+        return status
     }
 }
 

@@ -48,6 +48,7 @@ struct InterruptedDeployment: Sendable {
             }
             await steps.retire(env: env, keeping: Set(newInstances.compactMap(\.id)), warm: d.previousVersion == d.version ? nil : d.previousVersion,
                                log: log, d: d)
+            await steps.moveProcessTypes(d, env: env, log: log)
             try steps.step(&d, .succeeded, "\(d.version) is serving \(env.name) (finished after a daemon restart)", log: log)
         case .rollBack:
             if d.state == .pending {

@@ -40,6 +40,7 @@ struct BlueGreenStrategy: DeploymentStrategy {
             return
         }
         await steps.retire(env: env, keeping: Set(targets.compactMap(\.id)), warm: previous == d.version ? nil : previous, log: log, d: d)
+        await steps.moveProcessTypes(d, env: env, log: log)
         try steps.step(&d, .succeeded, "\(d.version) is serving \(env.name) (\(Strategies.took(since: began)))", log: log)
         steps.pruneReleases(job.config)
     }

@@ -144,6 +144,7 @@ extension CanaryStrategy {
             return
         }
         await steps.retire(env: env, keeping: Set(targets.compactMap(\.id)), warm: c.stable, log: log, d: d)
+        await steps.moveProcessTypes(d, env: env, log: log)
         try steps.step(&d, .succeeded, "\(d.version) is serving \(env.name) (canary promoted after "
                        + "\(DurationParsing.format(.seconds(Int64(Date().timeIntervalSince(c.startedAt))))))", log: log)
         steps.pruneReleases(job.config)

@@ -33,6 +33,7 @@ struct RecreateStrategy: DeploymentStrategy {
             await steps.restorePrevious(&d, job, log: log, reason: failure)
             return
         }
+        await steps.moveProcessTypes(d, env: env, log: log)
         try steps.step(&d, .succeeded, "\(d.version) is serving \(env.name) (\(Strategies.took(since: began)))", log: log)
         steps.pruneReleases(job.config)
     }

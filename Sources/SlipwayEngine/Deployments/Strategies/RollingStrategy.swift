@@ -65,6 +65,7 @@ struct RollingStrategy: DeploymentStrategy {
             return
         }
         await steps.retire(env: env, keeping: Set(rollout.fresh.compactMap(\.id)), warm: nil, log: log, d: d)
+        await steps.moveProcessTypes(d, env: env, log: log)
         try steps.step(&d, .succeeded, "\(d.version) is serving \(env.name) (\(Strategies.took(since: began)))", log: log)
         steps.pruneReleases(job.config)
     }
