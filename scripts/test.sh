@@ -7,14 +7,22 @@ cd "$(dirname "$0")/.."
 # System packages the tests use: real servers for the backup tests (PostgreSQL 15, MariaDB), the
 # tools Slipway drives (pg_dump, mariadb-dump, tar, zstd), sqlite3, and Prometheus (it scrapes the
 # router in the metrics test), Chromium (the dashboard's browser tests), and pebble (an RFC 8555 CA with
-# its DNS stub, for the ACME tests), redis-server (an accessory in the accessory tests), and systemd (systemd-analyze verify checks the README's unit files). Installed only when missing.
+# its DNS stub, for the ACME tests), redis-server (an accessory in the accessory tests), systemd (systemd-analyze
+# verify checks the README's unit files), podman with runc and busybox-static (image releases: the tests build
+# their images from a busybox rootfs), python3 (the process-type tests' workers). Installed only when missing.
 need=()
-for pkg in git ca-certificates procps curl postgresql mariadb-server zstd sqlite3 tar prometheus chromium fonts-dejavu-core pebble redis-server systemd; do
+for pkg in git ca-certificates procps curl postgresql mariadb-server zstd sqlite3 tar prometheus chromium fonts-dejavu-core pebble redis-server systemd \
+           podman runc busybox-static python3; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+# Podman on this kind of machine (a container without systemd or per-user limits): runc, cgroupfs, no default ulimits.
+if [ ! -e /etc/containers/containers.conf ]; then
+  mkdir -p /etc/containers
+  printf '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n' > /etc/containers/containers.conf
 fi
 
 # S3 for the off-site store tests: moto_server from PyPI.

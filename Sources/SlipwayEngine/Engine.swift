@@ -68,7 +68,7 @@ public actor Engine {
                                     router: RouterController(root: config.root, executable: routerExecutable, extraArguments: routerArguments,
                                                              edge: config.edgeSocket, app: config.app),
                                     supervisor: Supervisor(store: store, root: config.root, secrets: Secrets(root: config.root), cgroup: cgroup,
-                                                           launcher: routerExecutable, logger: logger),
+                                                           launcher: routerExecutable, app: config.app, logger: logger),
                                     logger: logger, configs: ConfigSource(config), admission: Admission(), cadence: cadence)
         self.context = context
         self.access = Access(context: context)

@@ -100,8 +100,7 @@ extension Supervisor {
 
     func respawn(app: String, env: EnvironmentConfig, instance i: InstanceRecord) throws(SlipwayError) -> ProcessSpawner.Spawned {
         let vars = try environment(app: app, env: env, release: i.release, slot: i.slot, port: i.port)
-        let argv = try CommandLineSplitter.split(env.process.command, variables: vars)
-        return try spawnApp(env, argv: argv, directory: releases.path(i.release), environment: vars, logFile: i.logFile)
+        return try spawnRelease(env.process, key: "process", release: i.release, name: [i.environment, i.release, String(i.slot)], environment: vars, logFile: i.logFile)
     }
 
     /// Whether the instance's process still runs: the full check (/proc: the same start time, not a zombie) once

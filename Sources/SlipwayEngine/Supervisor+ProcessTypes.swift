@@ -20,9 +20,8 @@ extension Supervisor {
         vars["SLIPWAY_PROCESS_TYPE"] = type.name
         vars["SLIPWAY_INSTANCE"] = record.name
         vars["SLIPWAY_SHARED"] = sharedRoot + "/" + env.name
-        let argv = try CommandLineSplitter.split(type.process.command, variables: vars)
-        let child = try spawnConfined(type.process.privileges, key: "processes.\(type.name)", argv: argv, directory: dir, environment: vars,
-                                      logFile: record.logFile)
+        let child = try spawnRelease(type.process, key: "processes.\(type.name)", release: release, name: [env.name, release, type.name, String(slot)],
+                                     environment: vars, logFile: record.logFile, stopSignal: type.stopSignal)
         confine(child.pid, environment: env.name, release: release, slot: slot, limit: type.process.memoryLimit, name: record.name)
         record.pid = child.pid
         record.procStartTime = Int64(child.startTime)

@@ -19,6 +19,8 @@ public actor Supervisor {
     let logger: Logger
     /// This binary: the app's programs start through `slipway launch` (Supervisor+Confinement).
     let launcher: String
+    /// The app's name: its containers are named and labelled with it.
+    let app: String
     var secrets: Secrets
     var trackers: [Int64: ReadinessTracker] = [:]
     var crashedAt: [Int64: ContinuousClock.Instant] = [:]
@@ -38,7 +40,9 @@ public actor Supervisor {
     var lastFullCheck: [Int64: ContinuousClock.Instant] = [:]
     static let fullCheckInterval = Duration.seconds(5)
 
-    public init(store: SlipwayStore, root: String, secrets: Secrets, cgroup: CgroupLimiter = CgroupLimiter(path: nil), launcher: String, logger: Logger) {
+    public init(store: SlipwayStore, root: String, secrets: Secrets, cgroup: CgroupLimiter = CgroupLimiter(path: nil), launcher: String, app: String = "",
+                logger: Logger) {
+        self.app = app
         self.cgroup = cgroup
         self.launcher = launcher
         self.store = store
@@ -89,8 +93,7 @@ public actor Supervisor {
         let dir = releases.path(release)
         guard FileManager.default.fileExists(atPath: dir) else { throw .notFound("release \(release) does not exist (slipway releases lists them)") }
         let vars = try environment(app: app, env: env, release: release, slot: slot, port: port)
-        let argv = try CommandLineSplitter.split(env.process.command, variables: vars)
-        return try spawnApp(env, argv: argv, directory: dir, environment: vars, logFile: logFile)
+        return try spawnRelease(env.process, key: "process", release: release, name: [env.name, release, String(slot)], environment: vars, logFile: logFile)
     }
 
     /// Stops the instance's whole process group (SIGTERM, then SIGKILL after `timeout`) and removes its
@@ -99,7 +102,8 @@ public actor Supervisor {
         var i = instance
         i.state = .stopping
         logger.write("save an instance", to: store) { () throws(SlipwayError) in try store.save(i) }
-        let outcome = await ProcessGroup.stop(i.pid, startTime: UInt64(i.procStartTime), timeout: timeout)
+        let container = await stopContainer(release: i.release, name: [i.environment, i.release, String(i.slot)], timeout: timeout)
+        let outcome = await ProcessGroup.stop(i.pid, startTime: UInt64(i.procStartTime), timeout: container ? .seconds(5) : timeout)
         if outcome.killed { logger.warning("instance ignored SIGTERM; killed", metadata: ["instance.pid": "\(i.pid)"]) }
         if !outcome.stopped { logger.error("instance's processes survived SIGKILL", metadata: ["instance.pid": "\(i.pid)"]) }
         prober.forget(port: i.port)

@@ -86,6 +86,15 @@ struct ConfigTests {
         #expect(env.canary.plan == "5% (2m) → 25% → 25% (manual) → 100%")
     }
 
+    @Test func aContainerRuntimeMakesTheCommandOptional() throws {
+        let env = try ConfigLoader.parse(yaml: "app: shop\nruntime: podman\nprocess: { instances: 2, memory_limit: 256MiB }\n",
+                                         file: "/srv/shop/slipway.yml", directory: "/srv/shop").environment(nil)
+        #expect(env.runtime == .podman && env.process.command.isEmpty && env.process.instances == 2 && env.process.memoryLimit == 256 << 20)
+        let bare = try ConfigLoader.parse(yaml: "app: shop\nruntime: docker\n", file: "/srv/shop/slipway.yml", directory: "/srv/shop").environment(nil)
+        #expect(bare.runtime == .docker && bare.process.instances == 1, "without process: at all, one instance of the image's own command")
+        #expect(ReleaseImage.containerName(["shop", "production", "v1.2+build.7", "0"]) == "slipway-shop-production-v1.2_build.7-0")
+    }
+
     @Test func processTypesAreTheWebTypeAndTheOthers() throws {
         let yaml = """
             app: shop
@@ -138,6 +147,8 @@ struct ConfigTests {
         ("app: shop\nprocess: { command: x }\naccessories: { Redis_1: { command: r } }\n", "slipway.yml:3:16: accessories.Redis_1: expected an accessory name of a-z, 0-9 and '-'"),
         ("app: shop\nprocess: { command: x }\naccessories: { redis: { command: r, health: { tcp: 6390 } } }\nenvironments: { production: {}, staging: { router: { listen: 127.0.0.1:9 } } }\n",
          "environments.staging.accessories.redis.health.tcp: port 6390 is production/redis's already"),
+        ("app: shop\nruntime: kubernetes\n", "slipway.yml:2:10: runtime: expected one of: process, podman, docker; got 'kubernetes'"),
+        ("app: shop\nruntime: podman\nprocess: { user: shop }\n", "slipway.yml:3:12: process.user: with runtime: podman the container runs as its image's user"),
         ("app: shop\nprocess: { command: x }\nprocesses: { web: { command: y } }\n", "slipway.yml:2:10: process: both process: and processes: are set; keep one"),
         ("app: shop\nprocesses: { worker: { command: w } }\n", "slipway.yml:2:12: processes.web: missing required type (web is the one the router serves"),
         ("app: shop\nprocesses: { web: { command: x }, worker: { instances: 2 } }\n", "slipway.yml:2:43: processes.worker.command: missing required key"),

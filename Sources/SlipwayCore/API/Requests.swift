@@ -4,17 +4,27 @@ public struct ReleaseCreateBody: Codable, Sendable {
     public var version: String
     /// Directory to copy; nil means run `release.build` and copy `release.files`.
     public var from: String?
-    public init(version: String, from: String?) {
+    /// An image to pull (unless the runtime has it) and pin (`runtime: podman | docker`).
+    public var image: String?
+    /// A `docker save`/`podman save` archive to load and pin.
+    public var imageArchive: String?
+    public init(version: String, from: String?, image: String? = nil, imageArchive: String? = nil) {
         self.version = version
         self.from = from
+        self.image = image
+        self.imageArchive = imageArchive
+    }
+    enum CodingKeys: String, CodingKey {
+        case version, from, image
+        case imageArchive = "image_archive"
     }
 }
 
 public typealias ReleaseCreateRequest = Attributed<ReleaseCreateBody>
 
 extension Attributed where Body == ReleaseCreateBody {
-    public init(version: String, from: String?, actor: String) {
-        self.init(ReleaseCreateBody(version: version, from: from), actor: actor)
+    public init(version: String, from: String?, image: String? = nil, imageArchive: String? = nil, actor: String) {
+        self.init(ReleaseCreateBody(version: version, from: from, image: image, imageArchive: imageArchive), actor: actor)
     }
 }
 

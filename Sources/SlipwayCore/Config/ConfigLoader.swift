@@ -4,8 +4,8 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories", "processes"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale", "accessories", "processes"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories", "processes", "runtime"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale", "accessories", "processes", "runtime"]
 
     public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -201,12 +201,17 @@ public enum ConfigLoader {
         func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
         let before = reader.problems.count
 
+        var runtime = ContainerRuntime.process
+        if let rnode = value("runtime"), let r = reader.string(rnode, "runtime") {
+            if let known = ContainerRuntime(rawValue: r) { runtime = known }
+            else { reader.problem(rnode, "runtime", "expected one of: process, podman, docker; got '\(r)'") }
+        }
         var process: ProcessSettings?
         var processTypes: [ProcessTypeSettings] = []
         if let types = value("processes") {
-            (process, processTypes) = ProcessTypesSection.processes(types, process: value("process"), reader: reader)
+            (process, processTypes) = ProcessTypesSection.processes(types, process: value("process"), runtime: runtime, reader: reader)
         } else {
-            process = ProcessSection.process(value("process"), in: node, reader: reader)
+            process = ProcessSection.process(value("process"), in: node, runtime: runtime, reader: reader)
         }
         let health = value("health").map { ProcessSection.health($0, reader: reader) } ?? HealthSettings()
         let router = RouterSection.router(value("router"), directory: directory, root: root, environment: name, reader: reader)
@@ -242,6 +247,7 @@ public enum ConfigLoader {
         if let w = value("watch") { env.watch = reader.duration(w, "watch", allowZero: true) ?? env.watch }
         env.accessories = accessories
         env.processTypes = processTypes
+        env.runtime = runtime
         return env
     }
 

@@ -152,6 +152,8 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var accessories: [AccessorySettings] = []
     /// `processes:` other than `web` (which is `process`): unrouted types (workers, a clock), by name.
     public var processTypes: [ProcessTypeSettings] = []
+    /// `runtime:`: processes (the default), or containers of image releases run by podman or docker.
+    public var runtime = ContainerRuntime.process
 
     /// The settings of process type `name` (`web`: `process`).
     public func processSettings(_ type: String) -> ProcessSettings? {

@@ -72,7 +72,11 @@ extension ProcessTypes {
                 + "(\(signal.rawValue), up to \(DurationParsing.format(timeout)))")
         let killed = await withTaskGroup(of: Bool.self) { group in
             for w in workers where w.pid > 0 {
-                group.addTask { await ProcessGroup.stop(w.pid, startTime: UInt64(w.procStartTime), timeout: timeout, first: signal.number).killed }
+                group.addTask {
+                    // An image release's container: stopped by its runtime (the signal goes to the container's own processes).
+                    let container = await self.supervisor.stopContainer(release: w.release, name: [w.environment, w.release, w.type, String(w.slot)], timeout: timeout)
+                    return await ProcessGroup.stop(w.pid, startTime: UInt64(w.procStartTime), timeout: container ? .seconds(5) : timeout, first: signal.number).killed
+                }
             }
             var killed = 0
             for await k in group where k { killed += 1 }

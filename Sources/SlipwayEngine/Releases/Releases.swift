@@ -17,7 +17,21 @@ public struct Releases: Sendable, FeatureObject {
         try ReleaseVersion.validate(request.version)
         var source = cfg.directory
         var files: [String]? = cfg.release.files
-        if let from = request.from {
+        var made: String?
+        defer { if let made { try? FileManager.default.removeItem(atPath: made) } }
+        if request.image != nil || request.imageArchive != nil {
+            guard request.from == nil, request.image == nil || request.imageArchive == nil else {
+                throw .usage("give one of --from, --image or --image-archive")
+            }
+            let image: ReleaseImage
+            do { image = try await pin(request, config: cfg) } catch {
+                try store.audit(request.by, action: "release.create", target: request.version, outcome: "failed", detail: error.message)
+                throw error
+            }
+            made = try ReleaseImages.directory(for: image, in: cfg.root)
+            source = made ?? source
+            files = nil
+        } else if let from = request.from {
             source = from
             files = nil
         } else {

@@ -7,9 +7,11 @@ enum ProcessSection {
     static let keys = ["command", "instances", "env", "secrets", "stop_timeout", "memory_limit", "user", "group", "no_new_privileges", "limits"]
 
     /// `process:` of an environment; `parent` is the environment's node (where a missing key is reported).
-    static func process(_ node: Node?, in parent: Node, reader: ConfigReader) -> ProcessSettings? {
+    static func process(_ node: Node?, in parent: Node, runtime: ContainerRuntime, reader: ConfigReader) -> ProcessSettings? {
         if let pnode = node, let p = reader.mapping(pnode, "process", allowed: keys) {
-            return settings(p, at: pnode, path: "process", reader: reader)
+            return settings(p, at: pnode, path: "process", runtime: runtime, reader: reader)
+        } else if node == nil, runtime != .process {
+            return ProcessSettings(command: "")  // the image's own command
         } else if node == nil {
             reader.problem(parent, "process", "missing required key (process.command starts one instance of the app; processes: declares several types)")
         }
@@ -17,7 +19,9 @@ enum ProcessSection {
     }
 
     /// The keys `process:` and each of `processes:` share, at `path` (`process`, `processes.worker`).
-    static func settings(_ p: [(key: String, keyNode: Node, value: Node)], at pnode: Node, path prefix: String, reader: ConfigReader) -> ProcessSettings {
+    /// With a container `runtime`, `command` is optional (the image's own), and `user`/`group` are the image's.
+    static func settings(_ p: [(key: String, keyNode: Node, value: Node)], at pnode: Node, path prefix: String, runtime: ContainerRuntime,
+                         reader: ConfigReader) -> ProcessSettings {
         var settings = ProcessSettings(command: "")
         for e in p {
             let path = "\(prefix).\(e.key)"
@@ -38,12 +42,16 @@ enum ProcessSection {
             case "memory_limit":
                 if case .scalar(let sc) = e.value, let bytes = ByteSize.parse(sc.string), bytes > 0 { settings.memoryLimit = bytes }
                 else { reader.problem(e.value, path, "expected a size like 512MiB or 2GiB, got \(reader.describe(e.value))") }
-            case "user", "group", "no_new_privileges", "limits": privilege(e.key, e.value, path, into: &settings.privileges, reader: reader)
+            case "user", "group", "no_new_privileges", "limits":
+                if runtime != .process, e.key == "user" || e.key == "group" {
+                    reader.problem(e.keyNode, path, "with runtime: \(runtime.rawValue) the container runs as its image's user; set it in the image (USER), not here")
+                }
+                privilege(e.key, e.value, path, into: &settings.privileges, reader: reader)
             case "stop_timeout": settings.stopTimeout = reader.duration(e.value, path) ?? .seconds(10)
             default: break  // the caller's own keys
             }
         }
-        if p.first(where: { $0.key == "command" }) == nil {
+        if p.first(where: { $0.key == "command" }) == nil, runtime == .process {
             reader.problem(pnode, "\(prefix).command", "missing required key (the command that starts one instance, e.g. \"./app --port $PORT\")")
         }
         return settings

@@ -7,7 +7,7 @@ enum ProcessTypesSection {
     static let typeKeys = ProcessSection.keys + ["stop_signal", "singleton", "route"]
 
     /// The web type's settings and the other types, sorted by name; `process` is the environment's `process:` node.
-    static func processes(_ node: Node, process: Node?, reader: ConfigReader) -> (web: ProcessSettings?, types: [ProcessTypeSettings]) {
+    static func processes(_ node: Node, process: Node?, runtime: ContainerRuntime, reader: ConfigReader) -> (web: ProcessSettings?, types: [ProcessTypeSettings]) {
         if let process {
             reader.problem(process, "process", "both process: and processes: are set; keep one (processes.web is what process: declares)")
             return (nil, [])
@@ -22,7 +22,7 @@ enum ProcessTypesSection {
                 continue
             }
             guard let fields = reader.mapping(e.value, path, allowed: typeKeys) else { continue }
-            let settings = ProcessSection.settings(fields, at: e.value, path: path, reader: reader)
+            let settings = ProcessSection.settings(fields, at: e.value, path: path, runtime: runtime, reader: reader)
             var type = ProcessTypeSettings(name: e.key, process: settings)
             for f in fields {
                 let key = "\(path).\(f.key)"

@@ -1,0 +1,56 @@
+import Foundation
+import SlipwayCore
+import SlipwayRuntime
+import SlipwayStore
+
+/// Image releases run as containers (`runtime: podman | docker`): the supervised process is the runtime's
+/// `run` in the foreground (its output is the instance's log, its pid and start time identify the instance
+/// across daemon restarts, as a process's do). The container is named for the app, environment, release and
+/// slot, labelled with them, on the host network (it listens on PORT as a process would, so the health gate and
+/// the router need nothing new), with `shared/<env>/` mounted at the same path, `memory_limit` as `--memory`,
+/// and an init as PID 1 that passes signals on. Variables are passed by name only (`--env NAME`, the value from
+/// the runtime's own environment): `ps` never shows a secret.
+extension Supervisor {
+    /// Starts `settings`' command for `release`: a process, or a container when the release is an image.
+    /// `stopSignal`: what a container's stop sends first (a process type's `stop_signal`).
+    func spawnRelease(_ settings: ProcessSettings, key: String, release: String, name: [String], environment vars: [String: String],
+                      logFile: String, stopSignal: StopSignal? = nil) throws(SlipwayError) -> ProcessSpawner.Spawned {
+        let dir = releases.path(release)
+        guard FileManager.default.fileExists(atPath: dir) else { throw .notFound("release \(release) does not exist (slipway releases lists them)") }
+        guard let image = ReleaseImage.read(releaseDirectory: dir) else {
+            let argv = try CommandLineSplitter.split(settings.command, variables: vars)
+            return try spawnConfined(settings.privileges, key: key, argv: argv, directory: dir, environment: vars, logFile: logFile)
+        }
+        let binary = image.runtime.binary ?? "podman"
+        let inside = vars.filter { !Self.daemonVariables().keys.contains($0.key) || settings.env[$0.key] != nil }
+        var argv = [binary, "run", "--rm", "--init", "--name", ReleaseImage.containerName([app] + name), "--network", "host"]
+        if image.runtime == .podman { argv.append("--replace") }
+        for (label, value) in [("app", app), ("environment", vars["SLIPWAY_ENV"] ?? ""), ("release", release), ("instance", vars["SLIPWAY_INSTANCE"] ?? "")] {
+            argv += ["--label", "slipway.\(label)=\(value)"]
+        }
+        if let shared = vars["SLIPWAY_SHARED"] {
+            do { try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true) } catch {
+                throw SlipwayError(.internal, "cannot create the shared directory \(shared)", cause: error)
+            }
+            argv += ["--volume", "\(shared):\(shared)"]
+        }
+        if let limit = settings.memoryLimit { argv += ["--memory", "\(limit)b"] }
+        if let stopSignal { argv += ["--stop-signal", stopSignal.rawValue] }
+        for key in inside.keys.sorted() { argv += ["--env", key] }
+        argv.append(image.id)
+        if !settings.command.trimmingCharacters(in: .whitespaces).isEmpty { argv += try CommandLineSplitter.split(settings.command, variables: vars) }
+        return try ProcessSpawner.spawn(argv: argv, directory: dir, environment: Self.daemonVariables().merging(inside) { $1 }, logFile: logFile)
+    }
+
+    /// Stops the container of an instance or a worker of an image release (`stop --time`, so its PID 1 gets the
+    /// signal and SIGKILL after `timeout`), then makes sure it is gone; false when the release is not an image.
+    func stopContainer(release: String, name: [String], timeout: Duration) async -> Bool {
+        guard let image = ReleaseImage.read(releaseDirectory: releases.path(release)), let binary = image.runtime.binary else { return false }
+        let container = ReleaseImage.containerName([app] + name)
+        let seconds = String(max(1, Int(timeout.components.seconds)))
+        let log = "\(logsDirectory)/containers.log"
+        _ = try? await ProcessSpawner.run(argv: [binary, "stop", "--time", seconds, container], directory: "/", environment: Self.daemonVariables(), logFile: log)
+        _ = try? await ProcessSpawner.run(argv: [binary, "rm", "--force", container], directory: "/", environment: Self.daemonVariables(), logFile: log)
+        return true
+    }
+}

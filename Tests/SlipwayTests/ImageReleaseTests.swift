@@ -1,0 +1,97 @@
+import Foundation
+import SlipwayClient
+import SlipwayCore
+import SlipwayRuntime
+import Testing
+
+/// `runtime: podman`: releases made from images (an archive loaded, a local image pinned), run as containers
+/// on the host network behind the same health gate and router, switched blue-green under load, and gone after
+/// `down`. The images are built here from a busybox rootfs (no registry is reachable): busybox's httpd serves
+/// /health/ready and a page naming the release.
+@Suite(.serialized)
+struct ImageReleaseTests {
+    static var podmanInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/podman") && FileManager.default.isExecutableFile(atPath: "/bin/busybox") }
+    static var canRun: Bool { podmanInstalled || TestServices.required }
+    static let skipNote = "needs podman, runc and busybox-static (scripts/test.sh installs them and writes /etc/containers/containers.conf)"
+
+    @Test(.timeLimit(.minutes(3)), .enabled(if: canRun, Comment(rawValue: skipNote)))
+    func imageReleasesDeployBlueGreenUnderLoadWithSecretsKeptOffTheCommandLine() async throws {
+        let s = try Sandbox(extra: "runtime: podman", processes: """
+            process: { instances: 2, stop_timeout: 3s, secrets: [SHOP_TOKEN], env: { GREETING: hi } }
+            """)
+        let tag = "localhost/slipway-test-\(UUID().uuidString.prefix(6).lowercased())"
+        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
+        try "SHOP_TOKEN=tok-\(UUID().uuidString)\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
+        let token = try String(contentsOfFile: s.config.root + "/secrets.env", encoding: .utf8).dropFirst("SHOP_TOKEN=".count).trimmingCharacters(in: .newlines)
+        // v1 as an archive (saved, then removed from podman: `--image-archive` loads it); v2 as a local image.
+        let archive = try await Self.image(tag + ":v1", page: "hello from demo-app v1 (image)", in: s.dir)
+        _ = try await Self.podman(["save", "--output", archive + ".saved", tag + ":v1"], in: s.dir)
+        _ = try await Self.podman(["rmi", tag + ":v1"], in: s.dir)
+        _ = try await Self.image(tag + ":v2", page: "hello from demo-app v2 (image)", in: s.dir)
+        var failure: (any Error)?
+        do { try await s.withDaemon { _ in
+            let v1 = try await s.cli(["release", "create", "v1", "--image-archive", archive + ".saved"])
+            #expect(v1.status == 0, "\(v1.text)")
+            let v2 = try await s.cli(["release", "create", "v2", "--image", tag + ":v2", "--json"])
+            #expect(v2.status == 0, "\(v2.text)")
+            let pinned = try #require(ReleaseImage.read(releaseDirectory: s.config.releasesDirectory + "/v2"))
+            #expect(pinned.id.hasPrefix("sha256:") && pinned.reference == tag + ":v2" && pinned.runtime == .podman, "\(pinned)")
+            let bad = try await s.cli(["release", "create", "v3", "--image", "localhost/no-such-image:1"])
+            #expect(bad.status == 1 && bad.text.contains("pulling localhost/no-such-image:1 failed"), "\(bad.text)")
+
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let page = try await s.get()
+            #expect(page.hasPrefix("200 hello from demo-app v1 (image)"), "\(page)")
+            let names = try await Self.podman(["ps", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
+            #expect(names.split(separator: "\n").sorted() == ["slipway-demo-production-v1-0", "slipway-demo-production-v1-1"], "\(names)")
+            // The secret reaches the container by name: the runtime's command line carries no value.
+            let instance = try #require(try await s.status().instances.first)
+            let cmdline = try String(contentsOfFile: "/proc/\(instance.pid)/cmdline", encoding: .utf8).replacingOccurrences(of: "\0", with: " ")
+            #expect(cmdline.contains("--env SHOP_TOKEN") && !cmdline.contains(token) && cmdline.contains("--network host"), "\(cmdline)")
+            let inside = try await Self.podman(["exec", "slipway-demo-production-v1-0", "/bin/sh", "-c", "echo \"$SHOP_TOKEN\""], in: s.dir)
+            #expect(inside.trimmingCharacters(in: .whitespacesAndNewlines) == token)
+
+            let load = LoadLoop(port: s.port)
+            load.start(concurrency: 4, maxDuration: .seconds(60))
+            let warmed = try? await poll(within: .seconds(5)) { load.summary.requests > 50 ? true : nil }
+            #expect(warmed != nil, "\(load.summary)")
+            #expect(try await s.outcome(try await s.deploy("v2")).state == .succeeded)
+            _ = try await poll(within: .seconds(5)) { (load.summary.byRelease["v2"] ?? 0) > 20 ? true : nil }
+            let summary = await load.stop()
+            #expect(summary.failures == 0 && summary.requests > 100, "\(summary)")
+            #expect(try await s.get().hasPrefix("200 hello from demo-app v2 (image)"))
+
+            // down: no container of the app is left, running or stopped.
+            #expect(try await s.cli(["down"]).status == 0)
+            let left = try await Self.podman(["ps", "--all", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
+            #expect(left.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(left)")
+        } } catch { failure = error }
+        _ = try? await Self.podman(["rmi", "--force", tag + ":v1", tag + ":v2"], in: "/")
+        if let failure { throw failure }
+    }
+
+    /// Builds `tag` from a busybox rootfs whose httpd serves `page` at / and 200 at /health/ready; the rootfs tarball's path.
+    static func image(_ tag: String, page: String, in dir: String) async throws -> String {
+        let root = dir + "/rootfs-\(UUID().uuidString.prefix(6))"
+        for sub in ["bin", "www/health"] { try FileManager.default.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true) }
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
+        for applet in ["sh", "httpd"] { try FileManager.default.createSymbolicLink(atPath: "\(root)/bin/\(applet)", withDestinationPath: "busybox") }
+        try "ready\n".write(toFile: root + "/www/health/ready", atomically: true, encoding: .utf8)
+        try (page + "\n").write(toFile: root + "/www/index.html", atomically: true, encoding: .utf8)
+        let tar = root + ".tar"
+        #expect(try await ProcessSpawner.run(argv: ["tar", "-C", root, "-cf", tar, "."], directory: dir, environment: ProcessInfo.processInfo.environment,
+                                             logFile: dir + "/tar.log") == 0)
+        _ = try await podman(["import", "--change", #"CMD ["/bin/sh", "-c", "exec httpd -f -p $PORT -h /www"]"#, tar, tag], in: dir)
+        return tar
+    }
+
+    @discardableResult
+    static func podman(_ args: [String], in dir: String) async throws -> String {
+        let out = dir + "/podman-\(UUID().uuidString.prefix(6)).out"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let status = try await ProcessSpawner.run(argv: ["podman"] + args, directory: dir, environment: ProcessInfo.processInfo.environment, logFile: out)
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        guard status == 0 else { throw Pebble.Failure("podman \(args.joined(separator: " ")) exited \(status): \(text)") }
+        return text
+    }
+}
