@@ -21,36 +21,52 @@ extension Supervisor {
             let argv = try CommandLineSplitter.split(settings.command, variables: vars)
             return try spawnConfined(settings.privileges, key: key, argv: argv, directory: dir, environment: vars, logFile: logFile)
         }
-        let binary = image.runtime.binary ?? "podman"
+        let command = settings.command.trimmingCharacters(in: .whitespaces).isEmpty ? [] : try CommandLineSplitter.split(settings.command, variables: vars)
         let inside = vars.filter { !Self.daemonVariables().keys.contains($0.key) || settings.env[$0.key] != nil }
+        return try spawnContainer(image.id, runtime: image.runtime, name: name, labels: ["release": release, "instance": vars["SLIPWAY_INSTANCE"] ?? ""],
+                                  command: command, inside: inside, memoryLimit: settings.memoryLimit, stopSignal: stopSignal, directory: dir, logFile: logFile)
+    }
+
+    /// `<runtime> run --rm --init` of `image` in the foreground: named `slipway-<app>-<name…>`, labelled with the app,
+    /// `SLIPWAY_ENV` and `labels`, on the host network, `SLIPWAY_SHARED` mounted at its own path, `inside` passed by
+    /// name (the values are in the client's environment only).
+    func spawnContainer(_ image: String, runtime: ContainerRuntime, name: [String], labels: [String: String], command: [String], inside: [String: String],
+                        memoryLimit: Int64?, stopSignal: StopSignal?, directory: String, logFile: String) throws(SlipwayError) -> ProcessSpawner.Spawned {
+        let binary = runtime.binary ?? "podman"
         var argv = [binary, "run", "--rm", "--init", "--name", ReleaseImage.containerName([app] + name), "--network", "host"]
-        if image.runtime == .podman { argv.append("--replace") }
-        for (label, value) in [("app", app), ("environment", vars["SLIPWAY_ENV"] ?? ""), ("release", release), ("instance", vars["SLIPWAY_INSTANCE"] ?? "")] {
+        if runtime == .podman { argv.append("--replace") }
+        for (label, value) in [("app", app), ("environment", inside["SLIPWAY_ENV"] ?? "")] + labels.sorted(by: { $0.key < $1.key }) {
             argv += ["--label", "slipway.\(label)=\(value)"]
         }
-        if let shared = vars["SLIPWAY_SHARED"] {
+        if let shared = inside["SLIPWAY_SHARED"] {
             do { try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true) } catch {
                 throw SlipwayError(.internal, "cannot create the shared directory \(shared)", cause: error)
             }
             argv += ["--volume", "\(shared):\(shared)"]
         }
-        if let limit = settings.memoryLimit { argv += ["--memory", "\(limit)b"] }
+        if let memoryLimit { argv += ["--memory", "\(memoryLimit)b"] }
         if let stopSignal { argv += ["--stop-signal", stopSignal.rawValue] }
         for key in inside.keys.sorted() { argv += ["--env", key] }
-        argv.append(image.id)
-        if !settings.command.trimmingCharacters(in: .whitespaces).isEmpty { argv += try CommandLineSplitter.split(settings.command, variables: vars) }
-        return try ProcessSpawner.spawn(argv: argv, directory: dir, environment: Self.daemonVariables().merging(inside) { $1 }, logFile: logFile)
+        argv.append(image)
+        argv += command
+        return try ProcessSpawner.spawn(argv: argv, directory: directory, environment: Self.daemonVariables().merging(inside) { $1 }, logFile: logFile)
     }
 
     /// Stops the container of an instance or a worker of an image release (`stop --time`, so its PID 1 gets the
     /// signal and SIGKILL after `timeout`), then makes sure it is gone; false when the release is not an image.
     func stopContainer(release: String, name: [String], timeout: Duration) async -> Bool {
-        guard let image = ReleaseImage.read(releaseDirectory: releases.path(release)), let binary = image.runtime.binary else { return false }
+        guard let image = ReleaseImage.read(releaseDirectory: releases.path(release)) else { return false }
+        await stopContainer(runtime: image.runtime, name: name, timeout: timeout)
+        return true
+    }
+
+    /// `stop --time` and `rm --force` of the container named for `name`.
+    func stopContainer(runtime: ContainerRuntime, name: [String], timeout: Duration) async {
+        guard let binary = runtime.binary else { return }
         let container = ReleaseImage.containerName([app] + name)
         let seconds = String(max(1, Int(timeout.components.seconds)))
         let log = "\(logsDirectory)/containers.log"
         _ = try? await ProcessSpawner.run(argv: [binary, "stop", "--time", seconds, container], directory: "/", environment: Self.daemonVariables(), logFile: log)
         _ = try? await ProcessSpawner.run(argv: [binary, "rm", "--force", container], directory: "/", environment: Self.daemonVariables(), logFile: log)
-        return true
     }
 }

@@ -70,6 +70,59 @@ struct ImageReleaseTests {
         if let failure { throw failure }
     }
 
+    /// A compose file's import, deployed: the web image from a saved archive, a worker from the same image.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: canRun, Comment(rawValue: skipNote)))
+    func anImportedComposeFileDeploysItsImagesFromAnArchive() async throws {
+        let tag = "localhost/slipway-test-\(UUID().uuidString.prefix(6).lowercased())"
+        let cachePort = try PortAllocator.freePort()
+        let compose = """
+            services:
+              web:
+                image: \(tag):v1
+                ports: ["8080:8080"]
+                healthcheck: { test: ["CMD", "wget", "-qO-", "http://localhost:8080/health/ready"], interval: 200ms }
+                restart: always
+              worker:
+                image: \(tag):v1
+                command: ["/bin/sh", "-c", "echo working on $$SLIPWAY_ENV; while true; do sleep 1; done"]
+              cache:
+                image: localhost/redis:slipway-test
+                command: ["/bin/sh", "-c", "exec httpd -f -p \(cachePort) -h /www"]
+                ports: ["\(cachePort):\(cachePort)"]
+            """
+        let made = try ComposeImport.convert(yaml: compose, file: "/srv/demo/docker-compose.yml", app: "demo")
+        let s = try Sandbox(yaml: made.yaml.replacingOccurrences(of: "\"0.0.0.0:8080\"", with: "\"127.0.0.1:$PORT_ROUTER\""))
+        let tar = try await Self.image(tag + ":v1", page: "hello from demo-app v1 (image)", in: s.dir)
+        try await Self.podman(["save", "--output", tar + ".saved", tag + ":v1"], in: s.dir)
+        try await Self.podman(["tag", tag + ":v1", "localhost/redis:slipway-test"], in: s.dir)  // an accessory's image, by its name
+        try await Self.podman(["rmi", tag + ":v1"], in: s.dir)
+        var failure: (any Error)?
+        do { try await s.withDaemon { _ in
+            #expect(try await s.cli(["check"]).status == 0)
+            let created = try await s.cli(["release", "create", "v1", "--image-archive", tar + ".saved"])
+            #expect(created.status == 0, "\(created.text)")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let page = try await s.get()
+            #expect(page.hasPrefix("200 hello from demo-app v1 (image)"), "\(page)")
+            let worker = try #require(try await s.status().processes?.first { $0.name == "worker" })
+            #expect(worker.processes.map(\.state) == [.running], "\(worker)")
+            // The cache became an image accessory, ready on its port.
+            let cache = try await poll(within: .seconds(20)) { () async throws -> AccessoryInfo? in
+                try await s.client.get("/v1/accessories", as: [AccessoryInfo].self).first { $0.name == "cache" && $0.state == .running && $0.ready }
+            }
+            #expect(cache.pid != nil)
+            let names = try await Self.podman(["ps", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
+            #expect(names.split(separator: "\n").sorted() == ["slipway-demo-production-accessory-cache", "slipway-demo-production-v1-0", "slipway-demo-production-v1-worker-0"],
+                    "\(names)")
+            #expect(try await s.cli(["down"]).status == 0)
+            #expect(try await s.cli(["accessory", "stop", "cache"]).status == 0)
+            let left = try await Self.podman(["ps", "--all", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
+            #expect(left.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(left)")
+        } } catch { failure = error }
+        _ = try? await Self.podman(["rmi", "--force", tag + ":v1", "localhost/redis:slipway-test"], in: "/")
+        if let failure { throw failure }
+    }
+
     /// Builds `tag` from a busybox rootfs whose httpd serves `page` at / and 200 at /health/ready; the rootfs tarball's path.
     static func image(_ tag: String, page: String, in dir: String) async throws -> String {
         let root = dir + "/rootfs-\(UUID().uuidString.prefix(6))"

@@ -29,7 +29,8 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
     let client: DaemonClient
 
     /// `processes`: a `processes:` section instead of the one `process:` of demo-app.
-    init(strategy: String = "blue-green", deadline: String = "5s", extra: String = "", app: String = "demo", processes: String? = nil) throws {
+    /// `yaml`: the whole slipway.yml instead (`$PORT_ROUTER` in it: the router's port).
+    init(strategy: String = "blue-green", deadline: String = "5s", extra: String = "", app: String = "demo", processes: String? = nil, yaml whole: String? = nil) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         port = try PortAllocator.freePort()
@@ -54,7 +55,7 @@ final class Sandbox: @unchecked Sendable {  // immutable after init
             strategy: \(strategy)
             \(extra)
             """
-        try yaml.write(toFile: dir + "/slipway.yml", atomically: true, encoding: .utf8)
+        try (whole?.replacingOccurrences(of: "$PORT_ROUTER", with: String(port)) ?? yaml).write(toFile: dir + "/slipway.yml", atomically: true, encoding: .utf8)
         config = try ConfigLoader.load(path: dir + "/slipway.yml")
         client = DaemonClient(socket: config.socketPath)
     }

@@ -232,7 +232,7 @@ public enum ConfigLoader {
         var governance = GovernanceSection.governance(windows: value("windows"), freezes: value("freezes"), rollbackInFreeze: value("rollback_in_freeze"), reader: reader)
         GovernanceSection.promotion(&governance, value: value, reader: reader)
         let rolling = value("rolling").map { ProcessSection.rolling($0, reader: reader) } ?? RollingSettings()
-        let accessories = value("accessories").map { AccessoriesSection.accessories($0, reader: reader) } ?? []
+        let accessories = value("accessories").map { AccessoriesSection.accessories($0, runtime: runtime, reader: reader) } ?? []
 
         guard reader.problems.count == before, let process else { return nil }
         var env = EnvironmentConfig(name: name, process: process, health: health, router: router, strategy: strategy, keepWarm: keepWarm)

@@ -65,11 +65,9 @@ extension Accessories {
             _ = try settings(name, environment: env.name)
             throw .usage("accessory \(name) of \(env.name) was never started")
         }
-        let timeout = env.accessories.first { $0.name == name }?.stopTimeout ?? .seconds(10)
         try store.accessories.setWanted(false, record, audit: AuditNote(request.by, action: "accessory.stop", target: "\(env.name)/\(name)", outcome: "ok", detail: ""))
         forgetBackoff("\(env.name)/\(name)")
-        let outcome = await ProcessGroup.stop(record.pid, startTime: UInt64(record.procStartTime), timeout: timeout)
-        if outcome.killed { logger.warning("accessory ignored SIGTERM; killed", metadata: ["accessory": "\(env.name)/\(name)"]) }
+        if await terminate(pid: record.pid, startTime: UInt64(record.procStartTime), env.accessories.first { $0.name == name }, environment: env.name) { logger.warning("accessory ignored SIGTERM; killed", metadata: ["accessory": "\(env.name)/\(name)"]) }
         return try await info(env.name, name)
     }
 
@@ -81,7 +79,7 @@ extension Accessories {
         if let record {
             try store.accessories.setWanted(true, record, audit: AuditNote(request.by, action: "accessory.restart", target: "\(env.name)/\(name)", outcome: "ok",
                                                                            detail: record.startedWith == a.fingerprint ? "same config" : "config changed"))
-            _ = await ProcessGroup.stop(record.pid, startTime: UInt64(record.procStartTime), timeout: a.stopTimeout)
+            _ = await terminate(pid: record.pid, startTime: UInt64(record.procStartTime), a, environment: env.name)
         }
         forgetBackoff("\(env.name)/\(name)")
         // Re-read: the supervision may have started it again meanwhile.

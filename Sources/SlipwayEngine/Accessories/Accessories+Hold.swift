@@ -15,8 +15,7 @@ extension Accessories {
         var stopped: [String] = []
         for r in ((try? store.accessories.all()) ?? []) where r.environment == environment {
             guard Self.running(r) else { continue }
-            let timeout = env?.accessories.first { $0.name == r.name }?.stopTimeout ?? .seconds(10)
-            _ = await ProcessGroup.stop(r.pid, startTime: UInt64(r.procStartTime), timeout: timeout)
+            _ = await terminate(pid: r.pid, startTime: UInt64(r.procStartTime), env?.accessories.first { $0.name == r.name }, environment: environment)
             var down = r
             down.pid = 0
             down.procStartTime = 0

@@ -104,12 +104,21 @@ public actor Accessories: FeatureObject {
         vars["SLIPWAY_ENV"] = env.name
         vars["SLIPWAY_SHARED"] = shared
         vars["SLIPWAY_ACCESSORY"] = a.name
-        let argv = try CommandLineSplitter.split(a.command, variables: vars)
         let log = logFile(env.name, a.name)
-        let child = try await supervisor.spawnConfined(a.privileges, key: "accessories.\(a.name)", argv: argv, directory: shared, environment: vars, logFile: log)
+        let child: ProcessSpawner.Spawned
+        if let image = a.image {
+            // A container: the client's environment carries the variables (adoption finds them there), the container gets them by name.
+            let inside = vars.filter { !Supervisor.daemonVariables().keys.contains($0.key) || a.env[$0.key] != nil }
+            let args = a.args  // as given: no shell, no expansion
+            child = try await supervisor.spawnContainer(image, runtime: a.runtime, name: [env.name, "accessory", a.name], labels: ["accessory": a.name], command: args,
+                                                        inside: inside, memoryLimit: nil, stopSignal: nil, directory: shared, logFile: log)
+        } else {
+            let argv = try CommandLineSplitter.split(a.command, variables: vars)
+            child = try await supervisor.spawnConfined(a.privileges, key: "accessories.\(a.name)", argv: argv, directory: shared, environment: vars, logFile: log)
+        }
         // `accessory stop` may have been recorded while it started: the latest intent wins.
         if let now = try store.accessories.find(environment: env.name, name: a.name), !now.wanted {
-            _ = await ProcessGroup.stop(child.pid, startTime: child.startTime, timeout: a.stopTimeout)
+            _ = await terminate(pid: child.pid, startTime: child.startTime, a, environment: env.name)
             return
         }
         var record = AccessoryRecord(environment: env.name, name: a.name, wanted: true, pid: child.pid, procStartTime: Int64(child.startTime),
@@ -117,6 +126,16 @@ public actor Accessories: FeatureObject {
         record.crashes = previous?.crashes ?? 0
         try store.accessories.save(record)
         logger.info("started accessory", metadata: ["accessory": "\(env.name)/\(a.name)", "accessory.pid": "\(child.pid)"])
+    }
+
+    /// Stops an accessory's process (an image one's container through its runtime first); whether SIGKILL was needed.
+    func terminate(pid: Int32, startTime: UInt64, _ a: AccessorySettings?, environment: String) async -> Bool {
+        let timeout = a?.stopTimeout ?? .seconds(10)
+        if let a, a.image != nil {
+            await supervisor.stopContainer(runtime: a.runtime, name: [environment, "accessory", a.name], timeout: timeout)
+            return await ProcessGroup.stop(pid, startTime: startTime, timeout: .seconds(5)).killed
+        }
+        return await ProcessGroup.stop(pid, startTime: startTime, timeout: timeout).killed
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.

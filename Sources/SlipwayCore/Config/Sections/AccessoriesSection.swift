@@ -4,7 +4,8 @@ import Yams
 /// `accessories:` (at the top level, or an environment's own: environments deep-merge over the top level, so
 /// staging can give its Redis another port).
 enum AccessoriesSection {
-    static func accessories(_ node: Node, reader: ConfigReader) -> [AccessorySettings] {
+    /// `runtime`: the environment's; an image accessory runs by it (podman when it is `process`).
+    static func accessories(_ node: Node, runtime: ContainerRuntime, reader: ConfigReader) -> [AccessorySettings] {
         guard let entries = reader.mapping(node, "accessories") else { return [] }
         var list: [AccessorySettings] = []
         for e in entries {
@@ -16,6 +17,7 @@ enum AccessoriesSection {
             guard let fields = reader.mapping(e.value, path, allowed: ["command", "image", "args", "env", "health", "stop_timeout", "user", "group",
                                                                        "no_new_privileges", "limits"]) else { continue }
             var a = AccessorySettings(name: e.key, command: "")
+            a.runtime = runtime == .process ? .podman : runtime
             for f in fields {
                 let key = "\(path).\(f.key)"
                 switch f.key {
@@ -24,8 +26,12 @@ enum AccessoriesSection {
                         do { _ = try CommandLineSplitter.split(s); a.command = s }
                         catch { reader.problem(f.value, key, "expected a command line: \(error.message)") }
                     }
-                case "image", "args":
-                    reader.problem(f.keyNode, key, "accessories from container images come with the image runtime (runtime: podman | docker), not yet in this version; use command:")
+                case "image":
+                    if let s = reader.string(f.value, key) {
+                        if s.isEmpty || s.hasPrefix("-") || s.contains(where: \.isWhitespace) { reader.problem(f.value, key, "expected an image reference like nats:2.10, got '\(s)'") }
+                        else { a.image = s }
+                    }
+                case "args": a.args = reader.stringList(f.value, key) ?? []
                 case "env": a.env = reader.scalarMap(f.value, key) ?? [:]
                 case "health":
                     for h in reader.mapping(f.value, key, allowed: ["tcp"]) ?? [] {
@@ -34,6 +40,12 @@ enum AccessoriesSection {
                 case "stop_timeout": a.stopTimeout = reader.duration(f.value, key) ?? a.stopTimeout
                 default: ProcessSection.privilege(f.key, f.value, key, into: &a.privileges, reader: reader)
                 }
+            }
+            if fields.contains(where: { $0.key == "command" }), let image = fields.first(where: { $0.key == "image" }) {
+                reader.problem(image.keyNode, "\(path).image", "expected one of command: (a program on this host) or image: (a container), not both")
+            }
+            if let args = fields.first(where: { $0.key == "args" }), !fields.contains(where: { $0.key == "image" }) {
+                reader.problem(args.keyNode, "\(path).args", "args: go with image: (a command: carries its own arguments)")
             }
             if !fields.contains(where: { $0.key == "command" || $0.key == "image" }) {
                 reader.problem(e.value, "\(path).command", "missing required key (the command that runs the accessory, e.g. \"redis-server --port 6390 --dir $SLIPWAY_SHARED/redis\")")
