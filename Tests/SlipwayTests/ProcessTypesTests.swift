@@ -154,6 +154,55 @@ struct ProcessTypesTests {
         }
     }
 
+    /// An in-place restore stops the workers first (none writes while the data is replaced) and they start again after.
+    @Test(.timeLimit(.minutes(2)))
+    func anInPlaceRestoreHoldsTheWorkersAndTheyComeBackAfter() async throws {
+        let s = try Sandbox(extra: Sandbox.sqliteBackup(""), processes: """
+            processes:
+              web: { command: "\(TestBinaries.demoApp) --port $PORT", instances: 1, stop_timeout: 3s }
+              worker: { command: "python3 worker.py", instances: 1, stop_timeout: 5s }
+            """)
+        _ = try await s.seedDatabase("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)")
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1", files: ["worker.py": Self.worker, "clock.py": Self.clock])
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let before = try #require(try await s.status().processes?.first?.processes.first)
+            let created = try await s.cli(["backup", "create", "--json"])
+            #expect(created.status == 0, "\(created.text)")
+            let id = try SlipwayJSON.decoder().decode(BackupInfo.self, from: Data(created.text.utf8)).id
+            let restored = try await s.cli(["backup", "restore", id, "--yes"])
+            #expect(restored.status == 0, "\(restored.text)")
+            let after = try await poll(within: .seconds(15)) { () async throws -> ProcessTypeInfo.Process? in
+                try await s.status().processes?.first?.processes.first { $0.state == .running && $0.pid != before.pid }
+            }
+            #expect(after.release == "v1" && after.slot == 0)
+            let jobs = try String(contentsOfFile: s.config.sharedDirectory("production") + "/jobs.log", encoding: .utf8)
+            #expect(jobs.contains("exit production-v1-worker-0"), "the worker was stopped (and finished its job) for the restore: \(jobs)")
+        }
+    }
+
+    /// A type whose process keeps exiting is started again with a back-off, and three exits in a row fire
+    /// `process-crash-loop` (P1) naming it and its log; the web type serves meanwhile.
+    @Test(.timeLimit(.minutes(1)))
+    func aTypeThatKeepsExitingFiresTheCrashLoopAlert() async throws {
+        let s = try Sandbox(processes: """
+            processes:
+              web: { command: "\(TestBinaries.demoApp) --port $PORT", instances: 1 }
+              mailer: { command: "/bin/sh -c 'echo no smtp; exit 3'" }
+            """)
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let firing = try await poll(within: .seconds(30)) { () async throws -> AlertInfo? in
+                let all: [AlertInfo] = try await s.client.get("/v1/alerts")
+                return all.first { $0.name == "process-crash-loop" && $0.state == .firing }
+            }
+            #expect(firing.severity == .p1 && firing.summary.contains("production-v1-mailer-0 exited 3 times in a row")
+                    && firing.summary.contains("production-v1-mailer-0.log"), "\(firing.summary)")
+            #expect(try await s.get().hasPrefix("200"))
+        }
+    }
+
     /// Waits until clock.log reads `expected` (a clock logs its start once Python has started it).
     static func clockLogs(_ s: Sandbox, _ expected: String) async throws {
         let path = s.config.sharedDirectory("production") + "/clock.log"

@@ -20,6 +20,7 @@ public struct AlertSettings: Sendable, Equatable {
         case certificateExpiring = "certificate-expiring"
         case certificateRenewalFailed = "certificate-renewal-failed"
         case accessoryCrashLoop = "accessory-crash-loop"
+        case processCrashLoop = "process-crash-loop"
     }
 
     public init(name: String, rule: Rule, pendingFor: Duration = .zero, keepFiringFor: Duration = .zero, severity: Severity,
@@ -49,6 +50,7 @@ public struct AlertSettings: Sendable, Equatable {
             AlertSettings(name: BuiltIn.certificateExpiring.rawValue, rule: rule("value > 0"), severity: .p1, builtIn: .certificateExpiring),
             AlertSettings(name: BuiltIn.certificateRenewalFailed.rawValue, rule: rule("value > 0"), severity: .p2, builtIn: .certificateRenewalFailed),
             AlertSettings(name: BuiltIn.accessoryCrashLoop.rawValue, rule: rule("value > 0"), severity: .p1, builtIn: .accessoryCrashLoop),
+            AlertSettings(name: BuiltIn.processCrashLoop.rawValue, rule: rule("value > 0"), severity: .p1, builtIn: .processCrashLoop),
         ]
     }()
 }

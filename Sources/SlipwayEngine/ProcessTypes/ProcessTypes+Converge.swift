@@ -11,6 +11,12 @@ extension ProcessTypes {
     /// change (a deployment's log). Returns false when a process could not be started (the supervision retries).
     @discardableResult
     func converge(_ env: EnvironmentConfig, app: String, to release: String?, report: (@Sendable (String) -> Void)?) async -> Bool {
+        await exclusively(env.name) { await converging(env, app: app, to: release, report: report) }
+    }
+
+    /// `converge` inside `exclusively`.
+    @discardableResult
+    func converging(_ env: EnvironmentConfig, app: String, to release: String?, report: (@Sendable (String) -> Void)?) async -> Bool {
         guard !held.contains(env.name), let rows = try? store.workers.all(environment: env.name) else { return false }
         let scale = (try? store.workers.scale(environment: env.name)) ?? [:]
         var ok = true

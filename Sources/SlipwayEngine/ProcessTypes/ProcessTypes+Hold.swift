@@ -11,11 +11,14 @@ extension ProcessTypes {
     /// Stops every process of `environment`'s unrouted types and keeps them down until `release`.
     func hold(_ environment: String) async {
         held.insert(environment)
-        let rows = (try? store.workers.all(environment: environment)) ?? []
         let types = config.environments[environment]?.processTypes ?? []
-        for type in types { await stop(rows.filter { $0.type == type.name }, type: type, report: nil) }
-        await stop(rows.filter { row in !types.contains { $0.name == row.type } }, type: nil, report: nil)
-        if !rows.isEmpty { logger.info("process types held for a restore", metadata: ["worker.env": "\(environment)", "worker.count": "\(rows.count)"]) }
+        let stopped = await exclusively(environment) { () async -> Int in
+            let rows = (try? store.workers.all(environment: environment)) ?? []
+            for type in types { await stop(rows.filter { $0.type == type.name }, type: type, report: nil) }
+            await stop(rows.filter { row in !types.contains { $0.name == row.type } }, type: nil, report: nil)
+            return rows.count
+        }
+        if stopped > 0 { logger.info("process types held for a restore", metadata: ["worker.env": "\(environment)", "worker.count": "\(stopped)"]) }
     }
 
     /// Ends the hold; the next supervision pass without a lock on the environment starts them.

@@ -17,6 +17,17 @@ public actor ProcessTypes: FeatureObject {
     private var notBefore: [String: ContinuousClock.Instant] = [:]
     /// Environments an in-place restore holds down (none of their workers runs meanwhile).
     var held: Set<String> = []
+    /// Environments whose processes a pass, a deployment's move, a scale or a hold is changing: one at a time,
+    /// since each reads the rows, then awaits starts and stops (another would read the same rows and start a slot twice).
+    private var busy: Set<String> = []
+
+    /// Runs `body` while no other change to `environment`'s processes runs.
+    func exclusively<T: Sendable>(_ environment: String, _ body: () async -> T) async -> T {
+        while busy.contains(environment) { try? await Task.sleep(for: .milliseconds(5)) }
+        busy.insert(environment)
+        defer { busy.remove(environment) }
+        return await body()
+    }
 
     init(context: EngineContext) { self.context = context }
 
@@ -28,9 +39,11 @@ public actor ProcessTypes: FeatureObject {
         let locked = Set(((try? store.locks()) ?? []).map(\.environment))
         for name in cfg.environmentNames where !held.contains(name) {
             guard let env = cfg.environments[name] else { continue }
-            await restartCrashed(env, app: cfg.app)
-            guard !locked.contains(name), let record = try? store.environment(name) else { continue }
-            await converge(env, app: cfg.app, to: record.currentRelease, report: nil)
+            await exclusively(name) {
+                await restartCrashed(env, app: cfg.app)
+                guard !locked.contains(name), let record = try? store.environment(name) else { return }
+                await converging(env, app: cfg.app, to: record.currentRelease, report: nil)
+            }
         }
     }
 

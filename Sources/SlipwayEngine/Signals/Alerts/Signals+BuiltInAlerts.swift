@@ -51,6 +51,12 @@ extension Signals {
             guard !looping.isEmpty else { return (false, env.accessories.isEmpty ? "no accessories" : "no accessory is crash-looping", nil) }
             let which = looping.map { "\($0.name) exited \($0.crashes) times in a row (log: \($0.logFile))" }.joined(separator: "; ")
             return (true, "accessory crash loop: \(which); it is started again after a back-off of up to a minute", "\(looping.map(\.crashes).max() ?? 0)")
+        case .processCrashLoop:
+            let rows = ((try? store.workers.all(environment: env.name)) ?? []).filter { w in w.state == .running && env.processTypes.contains { $0.name == w.type } }
+            let looping = rows.filter { $0.crashes >= 3 }
+            guard !looping.isEmpty else { return (false, env.processTypes.isEmpty ? "no process types" : "no process type is crash-looping", nil) }
+            let which = looping.map { "\($0.name) exited \($0.crashes) times in a row (log: \($0.logFile))" }.joined(separator: "; ")
+            return (true, "process crash loop: \(which); it is started again after a back-off of up to 30 s", "\(looping.map(\.crashes).max() ?? 0)")
         case .certificateRenewalFailed:
             guard let acme = env.router.tls?.acme else { return (false, "no ACME certificate", nil) }
             if let renewal = served?.acme {
