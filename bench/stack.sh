@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Image releases (runtime: podman), in one run:
-#  1. a blue-green deploy of an image release (2 instances: started, health-gated, switched) by `slipway deploy`,
-#     against the same done by hand: `podman run` twice, curl polling /health/ready every 100 ms, an nginx
-#     upstream rewritten and reloaded. Goal: slipway ≤ 1.1× the manual time.
+#  1. a blue-green deploy of an image release (2 instances: started, health-gated, switched, the old ones stopped)
+#     by `slipway deploy` (keep_warm: 0, so no warm instance is reused), against the same done by hand: `podman run`
+#     twice, curl polling /health/ready every 100 ms, an nginx upstream rewritten and reloaded, `podman stop` of the
+#     old two. Goal: slipway ≤ 1.1× the manual time.
 #  2. the daemon's CPU while it supervises 64 container instances against 64 native processes of the same program
 #     (busybox httpd), probed every second. Goal: ≤ 1.5×.
 #
@@ -56,26 +57,28 @@ worker_processes 1; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
 events { worker_connections 1024; }
 http { access_log off; include $WORK/upstream.conf; server { listen 127.0.0.1:$LISTEN; location / { proxy_pass http://app; } } }
 NGINX
-manual_deploy() {  # manual_deploy VERSION: two containers on fresh ports, polled until ready, then nginx switched
-  local ports=() p c
+OLD=()
+manual_deploy() {  # manual_deploy VERSION: two containers on fresh ports, polled until ready, nginx switched, the old two stopped
+  local ports=() names=() p c
   for i in 0 1; do
     p=$(free_port); ports+=("$p")
     PORT=$p podman run -d --rm --init --network host --env PORT --label slipway-bench=manual --name "bench-$1-$i-$p" "$TAG:$1" >/dev/null
+    names+=("bench-$1-$i-$p")
   done
   for p in "${ports[@]}"; do
     for _ in $(seq 600); do curl -fs -o /dev/null "http://127.0.0.1:$p/health/ready" && break; sleep 0.1; done
   done
   { echo "upstream app {"; for p in "${ports[@]}"; do echo "  server 127.0.0.1:$p;"; done; echo "}"; } > "$WORK/upstream.conf"
-  if [ -f "$WORK/nginx.pid" ] && kill -0 "$(cat "$WORK/nginx.pid")" 2>/dev/null; then nginx -c "$WORK/nginx.conf" -s reload; else nginx -c "$WORK/nginx.conf"; fi
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$LISTEN/" | grep -q "$1" && return; sleep 0.02; done
+  if [ -f "$WORK/nginx.pid" ] && kill -0 "$(cat "$WORK/nginx.pid")" 2>/dev/null; then nginx -c "$WORK/nginx.conf" -s reload 2>/dev/null; else nginx -c "$WORK/nginx.conf"; fi
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$LISTEN/" | grep -q "$1" && break; sleep 0.02; done
+  if [ ${#OLD[@]} -gt 0 ]; then podman stop --time 3 "${OLD[@]}" >/dev/null; fi
+  OLD=("${names[@]}")
 }
 MANUAL=()
 for r in $(seq "$ROUNDS"); do
   v=$([ $((r % 2)) -eq 1 ] && echo v1 || echo v2)
   t0=$(now); manual_deploy "$v"; t1=$(now)
   MANUAL+=("$(python3 -c "print($t1 - $t0)")")
-  # The release before the last stays (a warm standby, as Slipway's blue-green keeps it); older ones go, untimed.
-  podman ps --filter label=slipway-bench=manual --format '{{.CreatedAt}} {{.Names}}' | sort -r | tail -n +5 | awk '{print $NF}' | xargs -r podman rm -f >/dev/null 2>&1 || true
 done
 kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
 podman ps -a --filter label=slipway-bench=manual --format '{{.Names}}' | xargs -r podman rm -f >/dev/null 2>&1 || true
@@ -96,6 +99,7 @@ process: { instances: 2, stop_timeout: 3s }
 health: { path: /health/ready, interval: 100ms, healthy_threshold: 1, deadline: 60s }
 router: { listen: "127.0.0.1:$(free_port)" }
 watch: 0
+keep_warm: 0
 YAML
 start_daemon
 "$SLIPWAY" release create v1 --image "$TAG:v1" >/dev/null

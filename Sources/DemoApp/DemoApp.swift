@@ -53,15 +53,18 @@ public enum DemoApp {
         let env = ProcessInfo.processInfo.environment
         var port = Int(env["PORT"] ?? "") ?? 8080
         var version = env["SLIPWAY_RELEASE"] ?? "dev"
+        var worker = false
         var i = 0
         while i < arguments.count {
             switch arguments[i] {
             case "--port" where i + 1 < arguments.count: port = Int(arguments[i + 1]) ?? port; i += 1
             case "--version" where i + 1 < arguments.count: version = arguments[i + 1]; i += 1
+            case "--worker": worker = true
             default: break
             }
             i += 1
         }
+        if worker { return await work(version: version) }
         var settings = Settings()
         if let data = FileManager.default.contents(atPath: "demo-app.json") {
             settings = try JSONDecoder().decode(Settings.self, from: data)

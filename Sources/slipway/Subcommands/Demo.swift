@@ -8,7 +8,7 @@ import SlipwayServer
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The whole story in a temp dir: releases, a blue-green deploy under load, a refused release, a rollback, a bad canary reverted by analysis, a good one promoted, a signed git push deployed, the audit log verified, the dashboard.")
+        abstract: "The whole story in a temp dir: releases, a blue-green deploy under load (a worker moving with every release), a refused release, a rollback, a bad canary reverted by analysis, a good one promoted, a signed git push deployed, the audit log verified, the dashboard.")
     @Flag(help: "Keep the temp directory (for a look at state.db, logs/, releases/)") var keep = false
 
     func run() async throws {
@@ -40,10 +40,9 @@ struct DemoRunner {
         apiPort = try PortAllocator.freePort()
         let yaml = """
             app: demo
-            process:
-              command: "\(SelfExecutable.path) demo-app --port $PORT"
-              instances: 2
-              stop_timeout: 5s
+            processes:
+              web: { command: "\(SelfExecutable.path) demo-app --port $PORT", instances: 2, stop_timeout: 5s }
+              worker: { command: "\(SelfExecutable.path) demo-app --worker", instances: 1, stop_timeout: 5s }
             health:
               path: /health/ready
               interval: 200ms
@@ -152,6 +151,7 @@ struct DemoRunner {
         for e in page.events { byType[e.type, default: 0] += 1 }
         let top: [String] = byType.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(4).map { "\($0.key) \($0.value)" }
         say("  event log: \(page.events.count) events — \(top.joined(separator: ", ")) (follow them live: slipway events --follow)")
+        _ = try workerStep()
         let canaryFailures = after5.failures - before5.failures
         if cleanFailures > 0 || pushFailures > 0 || s.failures != cleanFailures + canaryFailures {
             throw SlipwayError(.failed, "the demo saw \(s.failures - canaryFailures) failed request(s) outside the bad canary")
@@ -161,6 +161,22 @@ struct DemoRunner {
         }
         say("✓ zero failed requests across three switches, a refused release, a rollback, a good canary and a git push;"
             + " the bad canary cost \(canaryFailures) (\(String(format: "%.2f", 100 * Double(canaryFailures) / Double(max(1, after5.requests - before5.requests))))% of the requests while it ran)")
+    }
+
+    /// The worker moved with every release that came to serve; each stopped worker finished the job in hand.
+    func workerStep() throws -> Int {
+        let lines = ((try? String(contentsOfFile: config.sharedDirectory("production") + "/jobs.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        let started = lines.filter { $0.hasPrefix("start ") }
+        // A job whose worker logged its exit without logging the job done was cut short.
+        let cut = started.filter { job in
+            let rest = job.dropFirst("start ".count)
+            let worker = rest.split(separator: " ").prefix(2).joined(separator: " ")
+            return !lines.contains("done " + rest) && lines.contains("exit " + worker)
+        }
+        let releases = started.compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }.reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } }
+        say("  worker: \(started.count) jobs, run by \(releases.joined(separator: " → ")) (it moved with each release that came to serve; refused and reverted ones never touched it), \(cut.count) cut short")
+        guard cut.isEmpty, !started.isEmpty else { throw SlipwayError(.failed, "the worker's jobs: \(cut.count) cut short of \(started.count)") }
+        return started.count
     }
 
     func deploy(_ version: String, kind: DeploymentKind, strategy: DeployStrategy?) async throws -> (time: String, outcome: String, id: Int64) {
