@@ -52,6 +52,20 @@ extension Supervisor {
         return try ProcessSpawner.spawn(argv: argv, directory: directory, environment: Self.daemonVariables().merging(inside) { $1 }, logFile: logFile)
     }
 
+    /// Starts a one-off command of `release` (a migration, a hook): a process in the release's directory, or, for an
+    /// image release, a container of its image named for `task`; the image when it is one.
+    func spawnInRelease(_ env: EnvironmentConfig, argv: [String], release: String, environment vars: [String: String], logFile: String,
+                        task: [String]) throws(SlipwayError) -> (ProcessSpawner.Spawned, ReleaseImage?) {
+        let dir = releases.path(release)
+        guard let image = ReleaseImage.read(releaseDirectory: dir) else {
+            return (try spawnApp(env, argv: argv, directory: dir, environment: vars, logFile: logFile), nil)
+        }
+        let inside = vars.filter { !Self.daemonVariables().keys.contains($0.key) || env.process.env[$0.key] != nil }
+        let child = try spawnContainer(image.id, runtime: image.runtime, name: task, labels: ["release": release, "task": task.last ?? ""], command: argv,
+                                       inside: inside, memoryLimit: env.process.memoryLimit, stopSignal: nil, directory: dir, logFile: logFile)
+        return (child, image)
+    }
+
     /// Stops the container of an instance or a worker of an image release (`stop --time`, so its PID 1 gets the
     /// signal and SIGKILL after `timeout`), then makes sure it is gone; false when the release is not an image.
     func stopContainer(release: String, name: [String], timeout: Duration) async -> Bool {

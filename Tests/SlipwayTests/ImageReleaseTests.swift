@@ -16,7 +16,10 @@ struct ImageReleaseTests {
 
     @Test(.timeLimit(.minutes(3)), .enabled(if: canRun, Comment(rawValue: skipNote)))
     func imageReleasesDeployBlueGreenUnderLoadWithSecretsKeptOffTheCommandLine() async throws {
-        let s = try Sandbox(extra: "runtime: podman", processes: """
+        let s = try Sandbox(extra: """
+            runtime: podman
+            migrate: { up: "/bin/sh -c 'echo migrated $SLIPWAY_RELEASE: $(cat /www/index.html) >> $SLIPWAY_SHARED/migrations.log'" }
+            """, processes: """
             process: { instances: 2, stop_timeout: 3s, secrets: [SHOP_TOKEN], env: { GREETING: hi } }
             """)
         let tag = "localhost/slipway-test-\(UUID().uuidString.prefix(6).lowercased())"
@@ -60,6 +63,9 @@ struct ImageReleaseTests {
             let summary = await load.stop()
             #expect(summary.failures == 0 && summary.requests > 100, "\(summary)")
             #expect(try await s.get().hasPrefix("200 hello from demo-app v2 (image)"))
+            // Each deploy's migration ran in a container of the release's image, on the environment's shared data.
+            let migrations = try String(contentsOfFile: s.config.sharedDirectory("production") + "/migrations.log", encoding: .utf8)
+            #expect(migrations == "migrated v1: hello from demo-app v1 (image)\nmigrated v2: hello from demo-app v2 (image)\n", "\(migrations)")
 
             // down: no container of the app is left, running or stopped.
             #expect(try await s.cli(["down"]).status == 0)
@@ -68,6 +74,48 @@ struct ImageReleaseTests {
         } } catch { failure = error }
         _ = try? await Self.podman(["rmi", "--force", tag + ":v1", tag + ":v2"], in: "/")
         if let failure { throw failure }
+    }
+
+    /// `kill -9` of the daemon: the next one finds every container (instances and a worker) again by its runtime
+    /// client's pid and start time, starts none twice, and deploys the next image release under load.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: canRun, Comment(rawValue: skipNote)))
+    func aDaemonKilledAndStartedAgainReadoptsItsContainers() async throws {
+        let s = try Sandbox(extra: "runtime: podman\nkeep_warm: 0", processes: """
+            processes:
+              web: { instances: 2, stop_timeout: 3s }
+              worker: { command: "/bin/sh -c 'while true; do sleep 1; done'", instances: 1, stop_timeout: 3s }
+            """)
+        let tag = "localhost/slipway-test-\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await Self.image(tag + ":v1", page: "hello from demo-app v1 (image)", in: s.dir)
+        _ = try await Self.image(tag + ":v2", page: "hello from demo-app v2 (image)", in: s.dir)
+        var failure: (any Error)?
+        do { try await s.withCrashableDaemon { crash in
+            for v in ["v1", "v2"] { #expect(try await s.cli(["release", "create", v, "--image", "\(tag):\(v)"]).status == 0) }
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let pids = Set(try await s.status().instances.map(\.pid))
+            let worker = try #require(try await s.status().processes?.first?.processes.first?.pid)
+            try await crash()
+            let after = try await s.status()
+            #expect(Set(after.instances.map(\.pid)) == pids && after.instances.allSatisfy { $0.state == .running }, "\(after.instances)")
+            // A few supervision passes later: still the same processes, and one container each.
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await s.status().processes?.first?.processes.map(\.pid) == [worker])
+            let names = try await Self.podman(["ps", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
+            #expect(names.split(separator: "\n").sorted() == ["slipway-demo-production-v1-0", "slipway-demo-production-v1-1", "slipway-demo-production-v1-worker-0"], "\(names)")
+
+            let load = LoadLoop(port: s.port)
+            load.start(concurrency: 4, maxDuration: .seconds(60))
+            _ = try await poll(within: .seconds(5)) { load.summary.requests > 50 ? true : nil }
+            #expect(try await s.outcome(try await s.deploy("v2")).state == .succeeded)
+            let summary = await load.stop()
+            #expect(summary.failures == 0, "\(summary)")
+            let now = try await Self.podman(["ps", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
+            #expect(now.split(separator: "\n").sorted() == ["slipway-demo-production-v2-0", "slipway-demo-production-v2-1", "slipway-demo-production-v2-worker-0"], "\(now)")
+        } } catch { failure = error }
+        let left = (try? await Self.podman(["ps", "--all", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: "/")) ?? ""
+        _ = try? await Self.podman(["rmi", "--force", tag + ":v1", tag + ":v2"], in: "/")
+        if let failure { throw failure }
+        #expect(left.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(left)")
     }
 
     /// A compose file's import, deployed: the web image from a saved archive, a worker from the same image.

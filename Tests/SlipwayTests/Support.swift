@@ -351,6 +351,28 @@ extension Sandbox {
         await tearDown()
     }
 
+    /// `withSpawnedDaemon` whose `crash` kills the daemon with SIGKILL (nothing of it runs on: no shutdown, no
+    /// cleanup) and starts a new one.
+    func withCrashableDaemon(_ body: (_ crash: () async throws -> Void) async throws -> Void) async throws {
+        defer { removeFiles() }
+        var daemon = try await spawnDaemon(environment: ProcessInfo.processInfo.environment)
+        do {
+            try await body {
+                kill(daemon.pid, SIGKILL)
+                _ = try await poll(within: .seconds(10)) { ProcessInspector.isAlive(pid: daemon.pid, startTime: daemon.startTime) ? nil : true }
+                daemon = try await self.spawnDaemon(environment: ProcessInfo.processInfo.environment)
+            }
+        } catch {
+            await tearDown(kill: false)  // `down` while the daemon runs: it stops containers through their runtime
+            kill(daemon.pid, SIGKILL)
+            killLeftovers()
+            throw error
+        }
+        await tearDown(kill: false)
+        try await stopDaemon(daemon)
+        killLeftovers()
+    }
+
     /// Stops a spawned daemon as systemd would (SIGTERM) and waits for it to exit.
     func stopDaemon(_ daemon: ProcessSpawner.Spawned) async throws {
         kill(daemon.pid, SIGTERM)

@@ -77,13 +77,15 @@ extension Backups {
             vars["SLIPWAY_INSTANCE"] = "\(env.name)-\(release)-drill"
             vars["SLIPWAY_DRILL"] = "1"
             for (k, v) in restored.environment { vars[k] = v }
-            let argv = try CommandLineSplitter.split(env.process.command, variables: vars)
-            child = try await context.supervisor.spawnApp(env, argv: argv, directory: context.releases.path(release), environment: vars, logFile: log)
+            // A process, or for an image release a container of its image with the scratch data mounted.
+            child = try await context.supervisor.spawnRelease(env.process, key: "process", release: release, name: [env.name, release, "drill"],
+                                                              environment: vars, logFile: log)
         } catch {
             return ([], "cannot start \(release): \(error.message)")
         }
         let result = await drillProbe(env.health, release: release, pid: child.pid, port: port, since: began, log: log)
-        _ = await ProcessGroup.stop(child.pid, startTime: child.startTime, timeout: env.process.stopTimeout)
+        let container = await context.supervisor.stopContainer(release: release, name: [env.name, release, "drill"], timeout: env.process.stopTimeout)
+        _ = await ProcessGroup.stop(child.pid, startTime: child.startTime, timeout: container ? .seconds(5) : env.process.stopTimeout)
         return result
     }
 

@@ -78,8 +78,11 @@ public struct DeploymentData: Sendable, FeatureObject {
         for (k, v) in extra { vars[k] = v }
         let argv = try CommandLineSplitter.split(command, variables: vars)
         log.write("$ \(command)")
-        let child = try await supervisor.spawnApp(env, argv: argv, directory: releases.path(release), environment: vars, logFile: log.path)
+        // An image release's command runs in a container of its image (named for the task, removed after).
+        let task = [env.name, release, "task", String(UUID().uuidString.prefix(8)).lowercased()]
+        let (child, image) = try await supervisor.spawnInRelease(env, argv: argv, release: release, environment: vars, logFile: log.path, task: task)
         if let status = await ProcessSpawner.wait(child.pid, timeout: timeout) { return status }
+        if let image { await supervisor.stopContainer(runtime: image.runtime, name: task, timeout: .seconds(1)) }
         ProcessGroup.signal(child.pid, startTime: child.startTime, SIGKILL)
         _ = await ProcessGroup.waitEmpty(child.pid, startTime: child.startTime, until: .now + .seconds(5))
         log.write("killed after \(DurationParsing.format(timeout))")
