@@ -66,6 +66,24 @@ extension Supervisor {
         return (child, image)
     }
 
+    /// Finds the cgroups of running instances' containers not found yet (`<runtime> inspect` for the main process,
+    /// then its `/proc/PID/cgroup`), so `resources` reads what the container uses, not its runtime client.
+    func findContainerCgroups(_ instances: [InstanceRecord], now: ContinuousClock.Instant) async {
+        for i in instances where i.state == .running || i.state == .standby {
+            guard let id = i.id, containerCgroups[id] == nil, cgroupLookups[id].map({ now - $0 >= .seconds(5) }) ?? true else { continue }
+            cgroupLookups[id] = now  // a process release's instances too: its image.json is looked for every 5 s, not every pass
+            guard let image = ReleaseImage.read(releaseDirectory: releases.path(i.release)), let binary = image.runtime.binary else { continue }
+            let out = "\(logsDirectory)/.inspect-\(id)"
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let name = ReleaseImage.containerName([app, i.environment, i.release, String(i.slot)])
+            guard (try? await ProcessSpawner.run(argv: [binary, "inspect", "--format", "{{.State.Pid}}", name], directory: "/",
+                                                 environment: Self.daemonVariables(), logFile: out)) == 0,
+                  let pid = Int32(((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+                  let cgroup = ContainerCgroup.of(pid: pid) else { continue }
+            containerCgroups[id] = cgroup
+        }
+    }
+
     /// Stops the container of an instance or a worker of an image release (`stop --time`, so its PID 1 gets the
     /// signal and SIGKILL after `timeout`), then makes sure it is gone; false when the release is not an image.
     func stopContainer(release: String, name: [String], timeout: Duration) async -> Bool {

@@ -48,6 +48,7 @@ extension Supervisor {
             }
         }
         await checkLiveness(instances, config: config, now: now)
+        await findContainerCgroups(instances, now: now)
         let results = await withTaskGroup(of: (InstanceRecord, Bool).self) { group in
             for (i, health) in toProbe {
                 group.addTask { (i, await self.prober.probe(port: i.port, path: health.path, timeout: health.timeout).success) }

@@ -31,7 +31,9 @@ extension Supervisor {
             let counted = release == nil || i.release == release
             if counted { failures += healthFailureCounts[id] ?? 0 }
             guard let stat = ProcessInspector.alive(pid: i.pid, startTime: UInt64(i.procStartTime)) else { continue }
-            let bytes = stat.residentBytes, seconds = stat.cpuSeconds
+            // A container's use is its cgroup's (the runtime client's own process is not the app).
+            let used = containerCgroups[id]?.read()
+            let bytes = used?.bytes ?? stat.residentBytes, seconds = used?.cpuSeconds ?? stat.cpuSeconds
             if counted { rss.append(Double(bytes)) }
             var share: Double?
             if let last = cpuReadings[id], last.pid == i.pid {

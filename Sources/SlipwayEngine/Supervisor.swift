@@ -38,6 +38,10 @@ public actor Supervisor {
     static let rotateCheckInterval = Duration.seconds(5)
     /// When each instance's process was last checked against /proc (pid and start time).
     var lastFullCheck: [Int64: ContinuousClock.Instant] = [:]
+    /// Per instance of an image release: its container's cgroup (what it uses), found once it runs.
+    var containerCgroups: [Int64: ContainerCgroup] = [:]
+    /// When each container's cgroup was last looked for (again every 5 s until found).
+    var cgroupLookups: [Int64: ContinuousClock.Instant] = [:]
     static let fullCheckInterval = Duration.seconds(5)
 
     public init(store: SlipwayStore, root: String, secrets: Secrets, cgroup: CgroupLimiter = CgroupLimiter(path: nil), launcher: String, app: String = "",
@@ -119,6 +123,8 @@ public actor Supervisor {
             lastFullCheck[id] = nil
             cpuReadings[id] = nil
             healthFailureCounts[id] = nil
+            containerCgroups[id] = nil
+            cgroupLookups[id] = nil
         }
         record(.stopped, i)
     }

@@ -53,6 +53,12 @@ struct ImageReleaseTests {
             #expect(cmdline.contains("--env SHOP_TOKEN") && !cmdline.contains(token) && cmdline.contains("--network host"), "\(cmdline)")
             let inside = try await Self.podman(["exec", "slipway-demo-production-v1-0", "/bin/sh", "-c", "echo \"$SHOP_TOKEN\""], in: s.dir)
             #expect(inside.trimmingCharacters(in: .whitespacesAndNewlines) == token)
+            // What an instance uses is its container's (its cgroup), not the runtime client's (tens of MB of its own).
+            let client = try #require(ProcessInspector.rss(instance.pid))
+            let measured = try await poll(within: .seconds(15)) { () async throws -> InstanceInfo? in
+                try await s.status().instances.first { $0.id == instance.id && $0.rssBytes != nil && $0.cpu != nil && $0.rssBytes != client }
+            }
+            #expect((measured.rssBytes ?? 0) > 0 && (measured.rssBytes ?? 0) < client, "container \(measured.rssBytes ?? 0) bytes, client \(client)")
 
             let load = LoadLoop(port: s.port)
             load.start(concurrency: 4, maxDuration: .seconds(60))
@@ -77,10 +83,11 @@ struct ImageReleaseTests {
     }
 
     /// `kill -9` of the daemon: the next one finds every container (instances and a worker) again by its runtime
-    /// client's pid and start time, starts none twice, and deploys the next image release under load.
+    /// client's pid and start time, starts none twice, and deploys the next image release under load; then a canary
+    /// between the two image releases under load, the worker following at the promotion.
     @Test(.timeLimit(.minutes(3)), .enabled(if: canRun, Comment(rawValue: skipNote)))
-    func aDaemonKilledAndStartedAgainReadoptsItsContainers() async throws {
-        let s = try Sandbox(extra: "runtime: podman\nkeep_warm: 0", processes: """
+    func aDaemonKilledAndStartedAgainReadoptsItsContainersAndACanaryRunsBetweenImages() async throws {
+        let s = try Sandbox(extra: "runtime: podman\nkeep_warm: 0\ncanary: { instances: 1, steps: [{ weight: 50, pause: 1s }] }", processes: """
             processes:
               web: { instances: 2, stop_timeout: 3s }
               worker: { command: "/bin/sh -c 'while true; do sleep 1; done'", instances: 1, stop_timeout: 3s }
@@ -111,6 +118,14 @@ struct ImageReleaseTests {
             #expect(summary.failures == 0, "\(summary)")
             let now = try await Self.podman(["ps", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
             #expect(now.split(separator: "\n").sorted() == ["slipway-demo-production-v2-0", "slipway-demo-production-v2-1", "slipway-demo-production-v2-worker-0"], "\(now)")
+
+            // A canary between the two image releases under load: half the traffic on v1's canary for a second, then promoted.
+            let canaryLoad = LoadLoop(port: s.port)
+            canaryLoad.start(concurrency: 4, maxDuration: .seconds(60))
+            #expect(try await s.outcome(try await s.deploy("v1", strategy: .canary)).state == .succeeded)
+            let during = await canaryLoad.stop()
+            #expect(during.failures == 0 && (during.byRelease["v1"] ?? 0) > 0 && (during.byRelease["v2"] ?? 0) > 0, "\(during)")
+            #expect(try await s.status().processes?.first?.processes.map(\.release) == ["v1"], "the worker follows the promotion")
         } } catch { failure = error }
         let left = (try? await Self.podman(["ps", "--all", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: "/")) ?? ""
         _ = try? await Self.podman(["rmi", "--force", tag + ":v1", tag + ":v2"], in: "/")
