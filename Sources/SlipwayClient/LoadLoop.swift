@@ -13,6 +13,7 @@ public final class LoadLoop: Sendable {
     }
 
     let endpoint: HTTPEndpoint
+    let path: String
     let client: MiniHTTPClient
     /// The name asked for (SNI and `Host`) when it is not the address connected to.
     let serverName: String?
@@ -20,7 +21,9 @@ public final class LoadLoop: Sendable {
     let stopFlag = Atomic<Bool>(false)
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    public init(host: String = "127.0.0.1", port: Int, client: MiniHTTPClient = MiniHTTPClient(), serverName: String? = nil) {
+    /// `path`: what each request asks for.
+    public init(host: String = "127.0.0.1", port: Int, client: MiniHTTPClient = MiniHTTPClient(), serverName: String? = nil, path: String = "/") {
+        self.path = path
         endpoint = .tcp(host: host, port: port)
         self.client = client
         self.serverName = serverName
@@ -28,12 +31,12 @@ public final class LoadLoop: Sendable {
 
     public func start(concurrency: Int = 4, maxDuration: Duration = .seconds(300)) {
         let deadline = ContinuousClock.now + maxDuration
-        let client = self.client, serverName = self.serverName
+        let client = self.client, serverName = self.serverName, path = self.path
         let started = (0..<concurrency).map { _ in
             Task { [self] in
                 while !stopFlag.load(ordering: .relaxed), ContinuousClock.now < deadline {
                     do {
-                        let r = try await client.request("GET", endpoint, path: "/", timeout: .seconds(10), serverName: serverName)
+                        let r = try await client.request("GET", endpoint, path: path, timeout: .seconds(10), serverName: serverName)
                         let release = Self.release(in: r.bodyText)
                         state.withLock { s in
                             s.requests += 1

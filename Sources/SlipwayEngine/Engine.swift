@@ -76,10 +76,11 @@ public actor Engine {
         self.signals = Signals(context: context)
         let accessories = Accessories(context: context)
         self.accessories = accessories
-        let processTypes = ProcessTypes(context: context)
+        let routing = Routing(context: context)
+        self.routing = routing
+        let processTypes = ProcessTypes(context: context, routing: routing)
         self.processTypes = processTypes
         self.reports = Reports(context: context, signals: signals, accessories: accessories, processTypes: processTypes)
-        self.routing = Routing(context: context)
         self.notifications = Notifications(context: context)
         self.backups = Backups(context: context, accessories: accessories, processTypes: processTypes)
         self.releaseBuilds = Releases(context: context)

@@ -20,6 +20,10 @@ extension Supervisor {
         vars["SLIPWAY_PROCESS_TYPE"] = type.name
         vars["SLIPWAY_INSTANCE"] = record.name
         vars["SLIPWAY_SHARED"] = sharedRoot + "/" + env.name
+        if type.route != nil {
+            record.port = try PortAllocator.freePort()
+            vars["PORT"] = String(record.port)
+        }
         let child = try spawnRelease(type.process, key: "processes.\(type.name)", release: release, name: [env.name, release, type.name, String(slot)],
                                      environment: vars, logFile: record.logFile, stopSignal: type.stopSignal)
         confine(child.pid, environment: env.name, release: release, slot: slot, limit: type.process.memoryLimit, name: record.name)

@@ -284,6 +284,13 @@ enum Schema {
                 t.primaryKey(["environment", "type"])
             }
         }
+        m.registerMigration("v20-routed-process-types") { db in
+            // A routed type's process listens on `port`; `serving` says the router sends it its path.
+            try db.alter(table: "workers") { t in
+                t.add(column: "port", .integer).notNull().defaults(to: 0)
+                t.add(column: "serving", .boolean).notNull().defaults(to: false)
+            }
+        }
         return m
     }
 }

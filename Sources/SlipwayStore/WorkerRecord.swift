@@ -21,6 +21,10 @@ public struct WorkerRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var crashes: Int
     public var startedAt: Date
     public var logFile: String
+    /// A routed type's port (0: unrouted).
+    public var port: Int = 0
+    /// A routed type's process the router sends its path to.
+    public var serving = false
 
     public init(environment: String, type: String, release: String, slot: Int, pid: Int32, procStartTime: Int64, logFile: String) {
         self.environment = environment
@@ -40,7 +44,7 @@ public struct WorkerRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var name: String { "\(environment)-\(release)-\(type)-\(slot)" }
 
     enum CodingKeys: String, CodingKey {
-        case environment, type, release, slot, pid, state, restarts, crashes
+        case environment, type, release, slot, pid, state, restarts, crashes, port, serving
         case procStartTime = "proc_start_time", startedAt = "started_at", logFile = "log_file"
     }
 }
@@ -59,6 +63,14 @@ public struct WorkerRecords: StoreView {
 
     public func save(_ record: WorkerRecord) throws(SlipwayError) {
         try write { db in try record.save(db) }
+    }
+
+    /// A routed type's switch in one transaction: `on` are served from now, `off` no longer.
+    public func serve(_ on: [WorkerRecord], stop off: [WorkerRecord]) throws(SlipwayError) {
+        try write { db in
+            for var w in on { w.serving = true; try w.save(db) }
+            for var w in off { w.serving = false; try w.save(db) }
+        }
     }
 
     public func delete(_ record: WorkerRecord) throws(SlipwayError) {

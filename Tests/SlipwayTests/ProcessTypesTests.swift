@@ -154,6 +154,43 @@ struct ProcessTypesTests {
         }
     }
 
+    /// A routed type: `/api` goes to the api processes (health-gated, switched after web, drained), `/` to web; a
+    /// deploy under load on both paths fails nothing, and a rollback moves the api back.
+    @Test(.timeLimit(.minutes(2)))
+    func pathRoutingSendsTheAPIPathToTheAPITypeThroughDeploysAndRollbacks() async throws {
+        let s = try Sandbox(processes: """
+            processes:
+              web: { command: "\(TestBinaries.demoApp) --port $PORT", instances: 2, stop_timeout: 3s }
+              api: { command: "\(TestBinaries.demoApp) --port $PORT", instances: 2, stop_timeout: 3s, route: { path: /api, strip_prefix: true } }
+            """)
+        try await s.withDaemon { _ in
+            for v in ["v1", "v2"] { _ = try await s.release(v) }
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let client = MiniHTTPClient()
+            func body(_ path: String) async throws -> String { try await client.request("GET", .tcp(host: "127.0.0.1", port: s.port), path: path).bodyText }
+            #expect(try await body("/api").contains("demo-app v1 (production-v1-api-"), "the api type answers /api")
+            let root = try await body("/")
+            #expect(root.contains("demo-app v1 (production-v1-") && !root.contains("-api-"), "web answers /: \(root)")
+            let api = try #require(try await s.status().processes?.first { $0.name == "api" })
+            #expect(api.route == "/api" && api.processes.allSatisfy { $0.serving == true && ($0.port ?? 0) > 0 }, "\(api)")
+
+            let onAPI = LoadLoop(port: s.port, path: "/api"), onWeb = LoadLoop(port: s.port)
+            onAPI.start(concurrency: 2, maxDuration: .seconds(60))
+            onWeb.start(concurrency: 2, maxDuration: .seconds(60))
+            _ = try await poll(within: .seconds(5)) { onAPI.summary.requests > 30 && onWeb.summary.requests > 30 ? true : nil }
+            let d2 = try await s.outcome(try await s.deploy("v2"))
+            #expect(d2.state == .succeeded)
+            #expect(try await body("/api").contains("demo-app v2 (production-v2-api-"))
+            let back = try await s.outcome(try await s.deploy(nil, kind: .rollback))
+            #expect(back.state == .succeeded)
+            let api1 = await onAPI.stop(), web1 = await onWeb.stop()
+            #expect(api1.failures == 0 && (api1.byRelease["v2"] ?? 0) > 0 && web1.failures == 0, "api \(api1), web \(web1)")
+            #expect(try await body("/api").contains("demo-app v1 (production-v1-api-"), "the rollback moved the api back")
+            let progress: DeploymentProgress = try await s.client.get("/v1/deployments/\(d2.id)?after=0")
+            #expect(progress.events.contains { $0.detail == "api of v2 serves /api" }, "\(progress.events.map(\.detail))")
+        }
+    }
+
     /// An in-place restore stops the workers first (none writes while the data is replaced) and they start again after.
     @Test(.timeLimit(.minutes(2)))
     func anInPlaceRestoreHoldsTheWorkersAndTheyComeBackAfter() async throws {

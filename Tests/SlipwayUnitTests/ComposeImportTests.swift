@@ -128,7 +128,7 @@ struct ComposeImportTests {
         #expect(env.process.command.isEmpty && env.router.listen.port == 80, "the image's own command; routed where the frontend was published")
         #expect(env.processTypes.map(\.name) == ["backend"] && env.processTypes.first?.process.secrets == ["JWT_SECRET"])
         let notes = made.notes.map(\.description)
-        #expect(notes.contains { $0.hasPrefix("/srv/shop/docker-compose.yml:8: services.backend.ports: only web is routed in this version") }, "\(notes)")
+        #expect(notes.contains { $0.hasPrefix("/srv/shop/docker-compose.yml:8: services.backend.ports: compose routes by port, Slipway by path") }, "\(notes)")
         #expect(notes.contains { $0.hasPrefix("/srv/shop/docker-compose.yml:10: services.backend.healthcheck: health checks of unrouted types") }, "\(notes)")
     }
 

@@ -6,6 +6,8 @@ public struct ProcessTypeInfo: Codable, Sendable, Equatable {
     /// `instances` (or `slipway scale TYPE=N`'s count); 0 while nothing serves the environment.
     public var wanted: Int
     public var singleton: Bool
+    /// A routed type's path (`/api`).
+    public var route: String?
     public var processes: [Process]
 
     public struct Process: Codable, Sendable, Equatable {
@@ -17,6 +19,9 @@ public struct ProcessTypeInfo: Codable, Sendable, Equatable {
         public var restarts: Int
         public var startedAt: Date
         public var logFile: String
+        /// A routed type's port, and whether the router sends it the type's path.
+        public var port: Int?
+        public var serving: Bool?
 
         public init(release: String, slot: Int, pid: Int32?, state: State, restarts: Int, startedAt: Date, logFile: String) {
             self.release = release
@@ -29,7 +34,7 @@ public struct ProcessTypeInfo: Codable, Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case release, slot, pid, state, restarts
+            case release, slot, pid, state, restarts, port, serving
             case startedAt = "started_at", logFile = "log_file"
         }
     }

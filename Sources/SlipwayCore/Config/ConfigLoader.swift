@@ -247,6 +247,19 @@ public enum ConfigLoader {
         if let w = value("watch") { env.watch = reader.duration(w, "watch", allowZero: true) ?? env.watch }
         env.accessories = accessories
         env.processTypes = processTypes
+        var paths: [String: String] = [:]
+        for t in processTypes {
+            guard let path = t.route?.path else { continue }
+            if env.router.tls != nil {
+                reader.problem(value("processes"), "processes.\(t.name).route", "a routed process type over HTTPS (router.tls) is not in this version; serve \(path) from its own environment with router.path")
+            }
+            if let other = paths[path] { reader.problem(value("processes"), "processes.\(t.name).route.path", "\(path) is routed to \(other) already") }
+            if let own = env.router.route?.path, path == own || !path.hasPrefix(own + "/") && own != "/" {
+                reader.problem(value("processes"), "processes.\(t.name).route.path", "\(path) is outside this environment's router.path \(own); give a path under it")
+            }
+            paths[path] = t.name
+        }
+        if reader.problems.count > before { return nil }
         env.runtime = runtime
         return env
     }

@@ -14,6 +14,10 @@ public struct ProcessTypeSettings: Sendable, Equatable {
     /// What a stop sends first (SIGKILL follows after `stop_timeout`).
     public var stopSignal: StopSignal = .term
     public var singleton = false
+    /// `route: { path: /api, strip_prefix }`: a routed type. It gets a PORT, its new processes are health-gated
+    /// (`health:`) before the router sends them this path on the environment's address and hosts, and the old
+    /// ones are drained before they stop.
+    public var route: RouteMatch?
 
     public init(name: String, process: ProcessSettings) {
         self.name = name

@@ -29,7 +29,7 @@ extension ComposeImportBuilder {
             names.insert(name)
             types[i].name = name
             for p in types[i].ports {
-                note(p.node, "services.\(types[i].service).ports", "only web is routed in this version: \(types[i].service) runs as process type \(name), unrouted; give it its own environment with router.path to serve it")
+                note(p.node, "services.\(types[i].service).ports", "compose routes by port, Slipway by path: \(types[i].service) runs as process type \(name), unrouted, until you give it route: { path: /PREFIX } (it then gets a PORT, a health gate and that path on web's address)")
             }
             if let check = types[i].healthcheck { note(check, "services.\(types[i].service).healthcheck", "health checks of unrouted types are not in this version") }
         }

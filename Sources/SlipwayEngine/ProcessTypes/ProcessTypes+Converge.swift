@@ -11,12 +11,14 @@ extension ProcessTypes {
     /// change (a deployment's log). Returns false when a process could not be started (the supervision retries).
     @discardableResult
     func converge(_ env: EnvironmentConfig, app: String, to release: String?, report: (@Sendable (String) -> Void)?) async -> Bool {
-        await exclusively(env.name) { await converging(env, app: app, to: release, report: report) }
+        await exclusively(env.name) { await converging(env, app: app, to: release, report: report, retry: true) }
     }
 
     /// `converge` inside `exclusively`.
     @discardableResult
-    func converging(_ env: EnvironmentConfig, app: String, to release: String?, report: (@Sendable (String) -> Void)?) async -> Bool {
+    /// `retry`: a routed type whose new processes failed their gate for this release is tried again (a deployment,
+    /// a scale); the supervision passes leave it to them.
+    func converging(_ env: EnvironmentConfig, app: String, to release: String?, report: (@Sendable (String) -> Void)?, retry: Bool = false) async -> Bool {
         guard !held.contains(env.name), let rows = try? store.workers.all(environment: env.name) else { return false }
         let scale = (try? store.workers.scale(environment: env.name)) ?? [:]
         var ok = true
@@ -26,19 +28,62 @@ extension ProcessTypes {
             let leaving = mine.filter { $0.release != release || $0.slot >= wanted || $0.state == .stopping }
             let staying = mine.filter { !leaving.contains($0) }
             if type.singleton { await stop(leaving, type: type, report: report) }
-            if let release {
+            var fresh: [WorkerRecord] = []
+            let refusedKey = "\(env.name)/\(type.name)/\(release ?? "-")"
+            if retry { refused.remove(refusedKey) }
+            if let release, !refused.contains(refusedKey) {
                 let missing = (0..<wanted).filter { slot in !staying.contains { $0.slot == slot } }
                 var started: [String] = []
                 for slot in missing {
-                    if let w = await start(env, app: app, type: type, release: release, slot: slot) { started.append("\(w.slot) (pid \(w.pid))") } else { ok = false }
+                    if let w = await start(env, app: app, type: type, release: release, slot: slot) {
+                        fresh.append(w)
+                        started.append("\(w.slot) (pid \(w.pid)\(w.port > 0 ? ", port \(w.port)" : ""))")
+                    } else { ok = false }
                 }
                 if !started.isEmpty { report?("started \(started.count) \(type.name) process(es) of \(release): \(started.joined(separator: ", "))") }
             }
-            if !type.singleton { await stop(leaving, type: type, report: report) }
+            if let route = type.route {
+                if !(await switchRoute(env, type, route: route, fresh: fresh, leaving: leaving, report: report)) {
+                    refused.insert(refusedKey)
+                    ok = false
+                }
+            } else if !type.singleton {
+                await stop(leaving, type: type, report: report)
+            }
         }
         let unknown = rows.filter { row in !env.processTypes.contains { $0.name == row.type } }
         if !unknown.isEmpty { await stop(unknown, type: nil, report: report) }
         return ok
+    }
+
+    /// A routed type's move: its new processes are gated on `health:`, then served (and the old ones no longer) in
+    /// one write, the table pushed, the old ones drained and stopped. A gate that fails stops the new ones: the
+    /// old keep serving the path. Returns false then.
+    func switchRoute(_ env: EnvironmentConfig, _ type: ProcessTypeSettings, route: RouteMatch, fresh: [WorkerRecord], leaving: [WorkerRecord],
+                     report: (@Sendable (String) -> Void)?) async -> Bool {
+        if !fresh.isEmpty {
+            let ports = fresh.map(\.port), settings = env.health
+            let prober = HealthProber()
+            let outcome = try? await HealthGate(clock: ContinuousClock(), settings: settings).run(instances: fresh.count) { i in
+                await prober.probe(port: ports[i], path: settings.path, timeout: settings.timeout)
+            }
+            guard outcome == .ready else {
+                report?("\(type.name) of \(fresh[0].release) was not ready within \(DurationParsing.format(settings.deadline)) (\(settings.path)); "
+                        + "\(leaving.isEmpty ? "nothing serves" : "the old ones keep serving") \(route.path ?? "")")
+                await stop(fresh, type: type, report: nil)
+                return false
+            }
+        }
+        guard !fresh.isEmpty || !leaving.isEmpty else { return true }
+        guard logger.write("switch \(env.name)/\(type.name)", to: store, { () throws(SlipwayError) in try store.workers.serve(fresh, stop: leaving) }) != nil else { return false }
+        await routing.pushLogged()
+        if let old = leaving.first(where: { $0.serving })?.release {
+            let left = await routing.waitForDrain(environment: "\(env.name)/\(type.name)", pool: old, timeout: env.router.drainTimeout)
+            if left > 0 { report?("drain timeout: \(left) request(s) still in flight on \(type.name) of \(old)") }
+        }
+        if let release = fresh.first?.release { report?("\(type.name) of \(release) serves \(route.path ?? "")") }
+        await stop(leaving.map { var w = $0; w.serving = false; return w }, type: type, report: report)
+        return true
     }
 
     /// Starts and records one process (or adopts the one a dead daemon started and did not record).

@@ -13,6 +13,8 @@ import SlipwayStore
 /// and `process_scale` rows; like instances, the processes outlive the daemon and are found again by pid and start time.
 public actor ProcessTypes: FeatureObject {
     nonisolated let context: EngineContext
+    /// The route table: a routed type's switch pushes it.
+    let routing: Routing
     /// Per worker name: when it may start again after a crash.
     private var notBefore: [String: ContinuousClock.Instant] = [:]
     /// Environments an in-place restore holds down (none of their workers runs meanwhile).
@@ -20,6 +22,8 @@ public actor ProcessTypes: FeatureObject {
     /// Environments whose processes a pass, a deployment's move, a scale or a hold is changing: one at a time,
     /// since each reads the rows, then awaits starts and stops (another would read the same rows and start a slot twice).
     private var busy: Set<String> = []
+    /// `env/type/release` of routed types whose new processes failed their gate: the passes do not start them again.
+    var refused: Set<String> = []
 
     /// Runs `body` while no other change to `environment`'s processes runs.
     func exclusively<T: Sendable>(_ environment: String, _ body: () async -> T) async -> T {
@@ -29,7 +33,10 @@ public actor ProcessTypes: FeatureObject {
         return await body()
     }
 
-    init(context: EngineContext) { self.context = context }
+    init(context: EngineContext, routing: Routing) {
+        self.context = context
+        self.routing = routing
+    }
 
     static let maxBackoff = Duration.seconds(30)
 
@@ -77,7 +84,9 @@ public actor ProcessTypes: FeatureObject {
                 var started = try await supervisor.startWorker(app: app, env: env, type: type, release: w.release, slot: w.slot)
                 started.restarts = w.restarts + 1
                 started.crashes = w.crashes
+                started.serving = w.serving
                 try store.workers.save(started)
+                if started.serving { await routing.pushLogged() }  // its new port
                 logger.info("restarted process", metadata: ["worker": "\(w.name)", "worker.pid": "\(started.pid)", "worker.restarts": "\(started.restarts)"])
             } catch {
                 notBefore[w.name] = ContinuousClock.now + Self.backoff(w.crashes + 1)
@@ -120,10 +129,17 @@ extension ProcessTypes {
             let wanted = Self.wanted(type, scale: scale, serving: serving)
             let processes = rows.filter { $0.type == type.name }.map { w in
                 let state: ProcessTypeInfo.Process.State = w.state == .stopping ? .stopping : (Self.running(w) ? .running : .crashed)
-                return ProcessTypeInfo.Process(release: w.release, slot: w.slot, pid: state == .crashed ? nil : w.pid, state: state,
-                                               restarts: w.restarts, startedAt: w.startedAt, logFile: w.logFile)
+                var p = ProcessTypeInfo.Process(release: w.release, slot: w.slot, pid: state == .crashed ? nil : w.pid, state: state,
+                                                restarts: w.restarts, startedAt: w.startedAt, logFile: w.logFile)
+                if type.route != nil {
+                    p.port = w.port
+                    p.serving = w.serving
+                }
+                return p
             }
-            return ProcessTypeInfo(name: type.name, wanted: wanted, singleton: type.singleton, processes: processes)
+            var info = ProcessTypeInfo(name: type.name, wanted: wanted, singleton: type.singleton, processes: processes)
+            info.route = type.route?.path
+            return info
         }
     }
 }

@@ -45,10 +45,30 @@ public actor Routing: FeatureObject {
             if env.canary.retryOnStable, let canary = record.canary { listeners[listeners.count - 1].retryCanary = canary.release }
             listeners[listeners.count - 1].route = env.router.route
             listeners[listeners.count - 1].tls = env.router.tls
+            listeners += try typeListeners(env, from: listeners[listeners.count - 1])
         }
         // Strictly increasing, and above anything a previous daemon run pushed (milliseconds since 1970).
         lastGeneration = max(lastGeneration + 1, Int(Date().timeIntervalSince1970 * 1000))
         return RouteTable(generation: lastGeneration, listeners: listeners)
+    }
+
+    /// A routed process type's listener (`production/api`): the environment's address, hosts and settings, the type's
+    /// path, and its serving processes, a pool per release (two only while a move drains).
+    func typeListeners(_ env: EnvironmentConfig, from listener: ListenerTable) throws(SlipwayError) -> [ListenerTable] {
+        let routed = env.processTypes.filter { $0.route != nil }
+        guard !routed.isEmpty else { return [] }
+        let workers = try store.workers.all(environment: env.name)
+        return routed.map { type in
+            var table = listener
+            table.name = "\(env.name)/\(type.name)"
+            table.route = RouteMatch(hosts: env.router.route?.hosts ?? [], path: type.route?.path, stripPrefix: type.route?.stripPrefix ?? false)
+            table.sticky = nil
+            table.retryCanary = nil
+            let serving = workers.filter { $0.type == type.name && $0.serving && $0.state == .running && $0.pid > 0 && $0.port > 0 }
+            table.pools = Dictionary(grouping: serving, by: \.release).sorted { $0.key < $1.key }
+                .map { Pool(name: $0.key, weight: 100, backends: $0.value.map { Backend(port: $0.port) }) }
+            return table
+        }
     }
 
     /// Starts the router if it is not running, then gives it the table as the records say now.

@@ -33,7 +33,17 @@ enum ProcessTypesSection {
                     else { reader.problem(f.value, key, "expected one of \(StopSignal.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'") }
                 case "singleton": type.singleton = reader.bool(f.value, key) ?? false
                 case "route":
-                    reader.problem(f.keyNode, key, "routing a second type by path is not in this version: the router serves the web type; give \(e.key) its own environment with router.path, or run it as web")
+                    var path: String?
+                    var strip = false
+                    for r in reader.mapping(f.value, key, allowed: ["path", "strip_prefix"]) ?? [] {
+                        if r.key == "strip_prefix" { strip = reader.bool(r.value, "\(key).strip_prefix") ?? false; continue }
+                        guard let p = reader.string(r.value, "\(key).path") else { continue }
+                        if !p.hasPrefix("/") || p == "/" || p.hasSuffix("/") || p.contains(" ") {
+                            reader.problem(r.value, "\(key).path", "expected a path prefix like /api (not / itself: that is web's), got '\(p)'")
+                        } else { path = p }
+                    }
+                    if let path { type.route = RouteMatch(path: path, stripPrefix: strip) }
+                    else if reader.mapping(f.value, key, allowed: ["path", "strip_prefix"]) != nil { reader.problem(f.value, "\(key).path", "missing required key (the path prefix the router sends to \(e.key), like /api)") }
                 default: break
                 }
             }
@@ -43,6 +53,9 @@ enum ProcessTypesSection {
                 }
                 web = settings
             } else {
+                if type.singleton, type.route != nil, let r = fields.first(where: { $0.key == "route" }) {
+                    reader.problem(r.keyNode, "\(path).route", "a routed type runs its new processes beside the old ones during a deploy; a singleton cannot be routed")
+                }
                 if type.singleton, let n = fields.first(where: { $0.key == "instances" }), settings.instances != 1 {
                     reader.problem(n.value, "\(path).instances", "a singleton runs exactly one instance; got \(settings.instances)")
                 }
