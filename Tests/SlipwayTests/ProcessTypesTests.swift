@@ -128,6 +128,9 @@ struct ProcessTypesTests {
                 try await s.status().processes?.first { $0.name == "worker" }?.processes.first { $0.slot == victim.slot && $0.pid != victim.pid && $0.state == .running }
             }
             #expect(again.restarts == 1)
+            let metrics = try await s.client.text("/metrics")
+            #expect(metrics.contains(#"slipway_processes{environment="production",type="worker",release="v1",state="running"} 3"#)
+                    && metrics.contains(#"slipway_process_restarts{environment="production",type="worker",release="v1",slot="\#(victim.slot)"} 1"#), "\(metrics)")
             let text = try await s.cli(["status"])
             #expect(text.text.contains("process type worker: 3/3 running (v1)") && text.text.contains("process type clock: 1/1 running (v1), singleton"), "\(text.text)")
 

@@ -53,6 +53,19 @@ extension Reports {
             let k = key.split(separator: "\u{1F}").map(String.init)
             return ([("environment", k[0]), ("release", k[1]), ("state", k[2])], Double(n))
         })
+        // The unrouted and routed process types beside web: how many processes run (or wait for their back-off), and restarts.
+        var processes: [String: Int] = [:]
+        var restarts: [(PrometheusText.Labels, Double)] = []
+        for w in (try? store.workers.all()) ?? [] {
+            let state = w.state == .stopping ? "stopping" : (ProcessTypes.running(w) ? "running" : "crashed")
+            processes["\(w.environment)\u{1F}\(w.type)\u{1F}\(w.release)\u{1F}\(state)", default: 0] += 1
+            restarts.append(([("environment", w.environment), ("type", w.type), ("release", w.release), ("slot", String(w.slot))], Double(w.restarts)))
+        }
+        p.family("slipway_processes", "gauge", "Processes of each process type other than web, by state.", processes.sorted { $0.key < $1.key }.map { key, n in
+            let k = key.split(separator: "\u{1F}").map(String.init)
+            return ([("environment", k[0]), ("type", k[1]), ("release", k[2]), ("state", k[3])], Double(n))
+        })
+        p.family("slipway_process_restarts", "gauge", "Restarts of each process of a type other than web since it was first started.", restarts)
         p.family("slipway_instance_cpu_seconds_total", "counter", "CPU time used by each live instance (from /proc).", cpu)
         p.family("slipway_instance_resident_memory_bytes", "gauge", "Resident memory of each live instance (from /proc).", rss)
         var backupCount: [(PrometheusText.Labels, Double)] = [], backupAge: [(PrometheusText.Labels, Double)] = [], rto: [(PrometheusText.Labels, Double)] = []
