@@ -30,6 +30,14 @@ stop_slipway() {
   done
 }
 
+# start_daemon: `slipway server` for $WORK/slipway.yml in the background ($DAEMON), once it answers.
+start_daemon() {
+  SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" server >"$WORK/daemon.log" 2>&1 &
+  DAEMON=$!
+  for _ in $(seq 200); do SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" status >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "the daemon did not start" >&2; cat "$WORK/daemon.log" >&2; exit 1
+}
+
 # wrk_summary OUTPUT: wrk's --latency summary → "req/s p50_ms p99_ms non2xx socket_errors"
 wrk_summary() {
   python3 - "$1" <<'PY'

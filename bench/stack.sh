@@ -84,12 +84,6 @@ kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
 podman ps -a --filter label=slipway-bench=manual --format '{{.Names}}' | xargs -r podman rm -f >/dev/null 2>&1 || true
 
 # --- 1. slipway ----------------------------------------------------------------------------------------------
-start_daemon() {
-  SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" server >"$WORK/daemon.log" 2>&1 &
-  DAEMON=$!
-  for _ in $(seq 200); do SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" status >/dev/null 2>&1 && return; sleep 0.1; done
-  echo "the daemon did not start" >&2; cat "$WORK/daemon.log" >&2; exit 1
-}
 export SLIPWAY_CONFIG="$WORK/slipway.yml"
 cat > "$WORK/slipway.yml" <<YAML
 app: benchstack

@@ -44,12 +44,6 @@ measure() {  # measure LABEL: prints "LABEL cpu% rssMB"
   python3 -c "print(f'$1 {100 * ($c1 - $c0) / $SECS:.2f} $(rss_mb "$DAEMON")')"
 }
 
-start_daemon() {
-  SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" server >"$WORK/daemon.log" 2>&1 &
-  DAEMON=$!
-  for _ in $(seq 200); do SLIPWAY_CONFIG="$WORK/slipway.yml" "$SLIPWAY" status >/dev/null 2>&1 && return; sleep 0.1; done
-  echo "the daemon did not start" >&2; cat "$WORK/daemon.log" >&2; exit 1
-}
 
 export SLIPWAY_CONFIG="$WORK/slipway.yml"
 config 1   # nothing deployed: no instance runs

@@ -93,6 +93,9 @@ struct AccessoryTests {
             #expect(list.text.contains("config changed: accessory restart redis applies it"), "\(list.text)")
             let status = try await s.cli(["status", "--env", "production"])
             #expect(status.text.contains("accessory redis: running (pid \(drifted.pid ?? 0)), ready; config changed"), "\(status.text)")
+            let checked = try await s.cli(["check"])
+            #expect(checked.status == 0 && checked.text.contains("accessory redis of production: runs with other settings than this file's; slipway accessory restart redis --env production applies them"),
+                    "\(checked.text)")
             let restarted = try await s.cli(["accessory", "restart", "redis", "--env", "production"])
             #expect(restarted.status == 0, "\(restarted.text)")
             let applied = try await poll(within: .seconds(20)) { () async throws -> AccessoryInfo? in

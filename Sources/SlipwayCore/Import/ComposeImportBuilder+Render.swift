@@ -8,7 +8,6 @@ extension ComposeImportBuilder {
         guard !types.isEmpty else { throw SlipwayError(.usage, "\(file): every service is a data store or broker (accessories); there is no service of the app's own to deploy") }
         let index = types.firstIndex { !$0.ports.isEmpty } ?? 0
         var web = types.remove(at: index)
-        routedService = web.service
         if web.name != ProcessTypeSettings.web {
             note(web.node, "services.\(web.service)", "this service is the web type (routed and health-gated)")
         }

@@ -11,7 +11,6 @@ struct ComposeImportBuilder {
     var accessories: [AccessoryOut] = []
     var listen: String?
     var health: [(String, String)] = []
-    var routedService: String?
 
     struct ProcessOut {
         var name: String

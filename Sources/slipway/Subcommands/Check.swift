@@ -29,6 +29,12 @@ struct Check: AsyncParsableCommand {
             guard let e = cfg.environments[name] else { continue }
             print("  \(name): \(e.strategy.rawValue), \(e.process.instances) instance(s), router \(e.router.edge.map { "on the edge \($0), " } ?? "")\(e.router.listen)\(e.router.tls.map { " https \($0.listen)" + ($0.redirect ? " (http redirects)" : "") } ?? "")\(e.router.route.map { " " + $0.summary } ?? ""), health \(e.health.path)")
             print("    data: \(cfg.sharedDirectory(name))")
+            if e.runtime != .process { print("    runtime: \(e.runtime.rawValue) (releases are images: slipway release create V --image REF)") }
+            for t in e.processTypes {
+                let how = t.route.map { "routed \($0.path ?? "")" } ?? (t.singleton ? "singleton" : "\(t.process.instances) instance(s)")
+                print("    process type \(t.name): \(how), stopped with \(t.stopSignal.rawValue) then \(DurationParsing.format(t.process.stopTimeout))")
+            }
+            for a in e.accessories { print("    accessory \(a.name): \(a.image.map { "image \($0)" } ?? "command")\(a.tcpPort.map { ", ready on tcp \($0)" } ?? "")") }
             for p in e.analysis?.providers ?? [] { print("    provider \(p.name): \(Self.transport(p))") }
             var missing: [String] = []
             for info in sources[name] ?? [] {
@@ -41,6 +47,14 @@ struct Check: AsyncParsableCommand {
             }
         }
         for a in cfg.alerts { if let p = a.prometheus { print("  alert \(a.name): \(p.name): \(Self.transport(p))") } }
+        // A running accessory started with other settings than the file's: applied only by `accessory restart`.
+        if FileManager.default.fileExists(atPath: cfg.socketPath) {
+            let client = DaemonClient(socket: cfg.socketPath, token: global.token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"])
+            let listed = (try? await client.get("/v1/accessories", as: [AccessoryInfo].self)) ?? []
+            for a in listed where a.drift {
+                print("  accessory \(a.name) of \(a.environment): runs with other settings than this file's; slipway accessory restart \(a.name) --env \(a.environment) applies them")
+            }
+        }
     }
 
     /// The running daemon's view when one answers on this root's socket, else this shell's.
