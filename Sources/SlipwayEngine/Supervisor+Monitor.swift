@@ -91,6 +91,8 @@ extension Supervisor {
             i.startedAt = Date()
             _ = try store.save(i)
             crashedAt[id] = nil
+            containerCgroups[id] = nil  // a new container: its cgroup is looked up again
+            cgroupLookups[id] = nil
             self.record(.restarted, i)
             logger.info("restarted instance", metadata: ["instance.pid": "\(child.pid)", "instance.restarts": "\(i.restarts)"])
         } catch {

@@ -194,6 +194,26 @@ struct ProcessTypesTests {
         }
     }
 
+    /// A daemon that died after starting a worker and before recording it: the next move finds the process by its
+    /// SLIPWAY_INSTANCE and adopts it instead of starting a second one in its slot.
+    @Test(.timeLimit(.minutes(1)))
+    func aWorkerStartedButNeverRecordedIsAdoptedNotDoubled() async throws {
+        let s = try Self.sandbox()
+        try await s.withDaemon { _ in
+            _ = try await s.release("v1", files: ["worker.py": Self.worker, "clock.py": Self.clock])
+            let shared = s.config.sharedDirectory("production")
+            try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+            var env = ProcessInfo.processInfo.environment
+            env["SLIPWAY_INSTANCE"] = "production-v1-worker-0"
+            env["SLIPWAY_SHARED"] = shared
+            let orphan = try ProcessSpawner.spawn(argv: ["python3", "worker.py"], directory: s.config.releasesDirectory + "/v1", environment: env,
+                                                  logFile: s.dir + "/orphan.log")
+            #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            let worker = try #require(try await s.status().processes?.first { $0.name == "worker" })
+            #expect(worker.processes.map(\.slot) == [0, 1] && worker.processes.first?.pid == orphan.pid, "\(worker)")
+        }
+    }
+
     /// An in-place restore stops the workers first (none writes while the data is replaced) and they start again after.
     @Test(.timeLimit(.minutes(2)))
     func anInPlaceRestoreHoldsTheWorkersAndTheyComeBackAfter() async throws {

@@ -89,15 +89,7 @@ extension ProcessTypes {
     /// Starts and records one process (or adopts the one a dead daemon started and did not record).
     private func start(_ env: EnvironmentConfig, app: String, type: ProcessTypeSettings, release: String, slot: Int) async -> WorkerRecord? {
         let name = "\(env.name)-\(release)-\(type.name)-\(slot)"
-        if let pid = ProcessInspector.processes(withEnvironment: ["SLIPWAY_INSTANCE": name, "SLIPWAY_SHARED": config.sharedDirectory(env.name)]).first,
-           let stat = ProcessInspector.alive(pid: pid, startTime: 0) {
-            var adopted = WorkerRecord(environment: env.name, type: type.name, release: release, slot: slot, pid: pid, procStartTime: Int64(stat.startTime),
-                                       logFile: "\(config.logsDirectory)/\(name).log")
-            adopted.startedAt = Date()
-            save(adopted)
-            logger.notice("found a process running that no record named; adopted it", metadata: ["worker": "\(name)", "worker.pid": "\(pid)"])
-            return adopted
-        }
+        if let adopted = await orphan(name, env: env, type: type, release: release, slot: slot) { return adopted }
         do {
             let w = try await supervisor.startWorker(app: app, env: env, type: type, release: release, slot: slot)
             try store.workers.save(w)
@@ -107,6 +99,24 @@ extension ProcessTypes {
             logger.error("cannot start process", metadata: ["worker": "\(name)", "error": "\(error.message)"])
             return nil
         }
+    }
+
+    /// A process a dead daemon started for slot `name` and never recorded (found by its SLIPWAY_INSTANCE): an unrouted
+    /// one is adopted; a routed one (its port unknown) is stopped, and nil tells the caller to start a new one.
+    private func orphan(_ name: String, env: EnvironmentConfig, type: ProcessTypeSettings, release: String, slot: Int) async -> WorkerRecord? {
+        guard let pid = ProcessInspector.processes(withEnvironment: ["SLIPWAY_INSTANCE": name, "SLIPWAY_SHARED": config.sharedDirectory(env.name)]).first,
+              let stat = ProcessInspector.alive(pid: pid, startTime: 0) else { return nil }
+        if type.route != nil {
+            logger.notice("stopping a routed process no record named (its port is unknown)", metadata: ["worker": "\(name)", "worker.pid": "\(pid)"])
+            _ = await ProcessGroup.stop(pid, startTime: stat.startTime, timeout: type.process.stopTimeout, first: type.stopSignal.number)
+            return nil
+        }
+        var adopted = WorkerRecord(environment: env.name, type: type.name, release: release, slot: slot, pid: pid, procStartTime: Int64(stat.startTime),
+                                   logFile: "\(config.logsDirectory)/\(name).log")
+        adopted.startedAt = Date()
+        save(adopted)
+        logger.notice("found a process running that no record named; adopted it", metadata: ["worker": "\(name)", "worker.pid": "\(pid)"])
+        return adopted
     }
 
     /// Stops `workers` side by side: each recorded as stopping first, then its group gets the type's signal and,
