@@ -72,6 +72,7 @@ struct ProcessTypesTests {
             #expect(types.map(\.name) == ["clock", "worker"])
             #expect(Self.running(types, "worker") == ["v1", "v1"] && Self.running(types, "clock") == ["v1"], "\(types)")
             try await Self.clockLogs(s, "start v1\n")
+            for slot in 0..<2 { try await Self.working(s, "production-v1-worker-\(slot)") }
 
             let load = LoadLoop(port: s.port)
             load.start(concurrency: 4, maxDuration: .seconds(60))
@@ -81,6 +82,7 @@ struct ProcessTypesTests {
             types = try #require(try await s.status().processes)
             #expect(Self.running(types, "worker") == ["v2", "v2"] && Self.running(types, "clock") == ["v2"], "\(types)")
             try await Self.clockLogs(s, "start v1\nstop v1\nstart v2\n")
+            for slot in 0..<2 { try await Self.working(s, "production-v2-worker-\(slot)") }  // its SIGTERM handler is in place before the rollback
             let progress: DeploymentProgress = try await s.client.get("/v1/deployments/\(d2.id)?after=0")
             let details = progress.events.map(\.detail)
             #expect(details.contains { $0.hasPrefix("started 2 worker process(es) of v2") } && details.contains { $0.hasPrefix("stopping 2 worker process(es): v1-0, v1-1 (SIGTERM, up to 5s)") },
@@ -226,6 +228,7 @@ struct ProcessTypesTests {
         try await s.withDaemon { _ in
             _ = try await s.release("v1", files: ["worker.py": Self.worker, "clock.py": Self.clock])
             #expect(try await s.outcome(try await s.deploy("v1")).state == .succeeded)
+            try await Self.working(s, "production-v1-worker-0")
             let before = try #require(try await s.status().processes?.first?.processes.first)
             let created = try await s.cli(["backup", "create", "--json"])
             #expect(created.status == 0, "\(created.text)")
@@ -238,6 +241,7 @@ struct ProcessTypesTests {
             #expect(after.release == "v1" && after.slot == 0)
             let jobs = try String(contentsOfFile: s.config.sharedDirectory("production") + "/jobs.log", encoding: .utf8)
             #expect(jobs.contains("exit production-v1-worker-0"), "the worker was stopped (and finished its job) for the restore: \(jobs)")
+            try await Self.working(s, "production-v1-worker-0", after: "exit production-v1-worker-0")
         }
     }
 
@@ -260,6 +264,17 @@ struct ProcessTypesTests {
             #expect(firing.severity == .p1 && firing.summary.contains("production-v1-mailer-0 exited 3 times in a row")
                     && firing.summary.contains("production-v1-mailer-0.log"), "\(firing.summary)")
             #expect(try await s.get().hasPrefix("200"))
+        }
+    }
+
+    /// Waits until worker `name` logged a job's start (after `after`, when given): Python has started it and its
+    /// SIGTERM handler is in place, so a stop from here on lets it finish the job.
+    static func working(_ s: Sandbox, _ name: String, after: String? = nil) async throws {
+        let path = s.config.sharedDirectory("production") + "/jobs.log"
+        _ = try await poll(within: .seconds(15)) { () -> Bool? in
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            let rest = after.flatMap { text.range(of: $0) }.map { String(text[$0.upperBound...]) } ?? (after == nil ? text : "")
+            return rest.contains("start \(name) ") ? true : nil
         }
     }
 

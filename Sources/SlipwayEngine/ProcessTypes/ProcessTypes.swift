@@ -43,12 +43,13 @@ public actor ProcessTypes: FeatureObject {
     /// One pass (the `process-types` job).
     func supervise() async {
         let cfg = config
-        let locked = Set(((try? store.locks()) ?? []).map(\.environment))
         for name in cfg.environmentNames where !held.contains(name) {
             guard let env = cfg.environments[name] else { continue }
             await exclusively(name) {
                 await restartCrashed(env, app: cfg.app)
-                guard !locked.contains(name), let record = try? store.environment(name) else { return }
+                // Read after the restarts' awaits: a deployment that took the environment meanwhile moves its types itself.
+                let locked = ((try? store.locks()) ?? []).contains { $0.environment == name }
+                guard !locked, let record = try? store.environment(name) else { return }
                 await converging(env, app: cfg.app, to: record.currentRelease, report: nil)
             }
         }
