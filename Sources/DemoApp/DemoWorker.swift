@@ -15,10 +15,15 @@ extension DemoApp {
         let name = env["SLIPWAY_INSTANCE"] ?? "worker"
         let path = (env["SLIPWAY_SHARED"] ?? ".") + "/jobs.log"
         func log(_ line: String) {
-            guard let handle = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else { return }
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: Data((line + "\n").utf8))
-            try? handle.close()
+            do {
+                if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+                let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+                defer { try? handle.close() }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data((line + "\n").utf8))
+            } catch {
+                FileHandle.standardError.write(Data("demo-app: cannot log to \(path): \(error)\n".utf8))
+            }
         }
         print("demo-app \(version) worker \(name) taking jobs")
         fflush(nil)

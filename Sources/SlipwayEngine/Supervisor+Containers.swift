@@ -22,9 +22,15 @@ extension Supervisor {
             return try spawnConfined(settings.privileges, key: key, argv: argv, directory: dir, environment: vars, logFile: logFile)
         }
         let command = settings.command.trimmingCharacters(in: .whitespaces).isEmpty ? [] : try CommandLineSplitter.split(settings.command, variables: vars)
-        let inside = vars.filter { !Self.daemonVariables().keys.contains($0.key) || settings.env[$0.key] != nil }
         return try spawnContainer(image.id, runtime: image.runtime, name: name, labels: ["release": release, "instance": vars["SLIPWAY_INSTANCE"] ?? ""],
-                                  command: command, inside: inside, memoryLimit: settings.memoryLimit, stopSignal: stopSignal, directory: dir, logFile: logFile)
+                                  command: command, inside: Self.containerVariables(vars, declared: settings.env), memoryLimit: settings.memoryLimit, stopSignal: stopSignal, directory: dir, logFile: logFile)
+    }
+
+    /// What a container gets of `vars`: everything but the daemon's own passed-on variables (PATH, HOME, …: the
+    /// image has its own), unless the config `declared` them.
+    nonisolated static func containerVariables(_ vars: [String: String], declared: [String: String]) -> [String: String] {
+        let daemons = daemonVariables()
+        return vars.filter { daemons[$0.key] == nil || declared[$0.key] != nil }
     }
 
     /// `<runtime> run --rm --init` of `image` in the foreground: named `slipway-<app>-<name…>`, labelled with the app,
@@ -60,9 +66,8 @@ extension Supervisor {
         guard let image = ReleaseImage.read(releaseDirectory: dir) else {
             return (try spawnApp(env, argv: argv, directory: dir, environment: vars, logFile: logFile), nil)
         }
-        let inside = vars.filter { !Self.daemonVariables().keys.contains($0.key) || env.process.env[$0.key] != nil }
         let child = try spawnContainer(image.id, runtime: image.runtime, name: task, labels: ["release": release, "task": task.last ?? ""], command: argv,
-                                       inside: inside, memoryLimit: env.process.memoryLimit, stopSignal: nil, directory: dir, logFile: logFile)
+                                       inside: Self.containerVariables(vars, declared: env.process.env), memoryLimit: env.process.memoryLimit, stopSignal: nil, directory: dir, logFile: logFile)
         return (child, image)
     }
 
@@ -84,12 +89,19 @@ extension Supervisor {
         }
     }
 
-    /// Stops the container of an instance or a worker of an image release (`stop --time`, so its PID 1 gets the
-    /// signal and SIGKILL after `timeout`), then makes sure it is gone; false when the release is not an image.
-    func stopContainer(release: String, name: [String], timeout: Duration) async -> Bool {
-        guard let image = ReleaseImage.read(releaseDirectory: releases.path(release)) else { return false }
-        await stopContainer(runtime: image.runtime, name: name, timeout: timeout)
-        return true
+    /// The runtime holding `release`'s image (nil: a directory release, run as processes).
+    func containerRuntime(of release: String) -> ContainerRuntime? {
+        ReleaseImage.read(releaseDirectory: releases.path(release))?.runtime
+    }
+
+    /// Stops what was started as `pid` (an instance, a process type's process, a drill's instance, an accessory):
+    /// a container first through its runtime (`container`: its runtime and name; `stop --time`, so its PID 1 gets
+    /// the signal and SIGKILL after `timeout`, then `rm --force`), then the process group, `first` and SIGKILL after
+    /// `timeout` (5 s when a container's runtime client only has to exit).
+    func stopStarted(pid: Int32, startTime: UInt64, container: (runtime: ContainerRuntime, name: [String])?, timeout: Duration,
+                     first: Int32 = SIGTERM) async -> (stopped: Bool, killed: Bool) {
+        if let container { await stopContainer(runtime: container.runtime, name: container.name, timeout: timeout) }
+        return await ProcessGroup.stop(pid, startTime: startTime, timeout: container == nil ? timeout : .seconds(5), first: first)
     }
 
     /// `stop --time` and `rm --force` of the container named for `name`.

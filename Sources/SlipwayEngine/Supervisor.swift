@@ -66,14 +66,20 @@ public actor Supervisor {
 
     /// The environment an instance runs with: a few of the daemon's variables, `process.env`, the named secrets, and Slipway's.
     public func environment(app: String, env: EnvironmentConfig, release: String, slot: Int, port: Int) throws(SlipwayError) -> [String: String] {
+        try variables(app: app, env: env, settings: env.process, release: release, instance: "\(env.name)-\(release)-\(slot)", port: port)
+    }
+
+    /// What a process of `settings` (the web type's, or another type's) runs with: a few of the daemon's variables,
+    /// its `env`, its named secrets, and Slipway's; PORT when it is given one.
+    func variables(app: String, env: EnvironmentConfig, settings: ProcessSettings, release: String, instance: String, port: Int?) throws(SlipwayError) -> [String: String] {
         var e = Self.daemonVariables()
-        for (k, v) in env.process.env { e[k] = v }
-        for (k, v) in try secrets.resolve(env.process.secrets, environment: env.name) { e[k] = v }
-        e["PORT"] = String(port)
+        for (k, v) in settings.env { e[k] = v }
+        for (k, v) in try secrets.resolve(settings.secrets, environment: env.name) { e[k] = v }
+        if let port { e["PORT"] = String(port) }
         e["SLIPWAY_APP"] = app
         e["SLIPWAY_ENV"] = env.name
         e["SLIPWAY_RELEASE"] = release
-        e["SLIPWAY_INSTANCE"] = "\(env.name)-\(release)-\(slot)"
+        e["SLIPWAY_INSTANCE"] = instance
         e["SLIPWAY_SHARED"] = sharedRoot + "/" + env.name
         return e
     }
@@ -106,8 +112,8 @@ public actor Supervisor {
         var i = instance
         i.state = .stopping
         logger.write("save an instance", to: store) { () throws(SlipwayError) in try store.save(i) }
-        let container = await stopContainer(release: i.release, name: [i.environment, i.release, String(i.slot)], timeout: timeout)
-        let outcome = await ProcessGroup.stop(i.pid, startTime: UInt64(i.procStartTime), timeout: container ? .seconds(5) : timeout)
+        let outcome = await stopStarted(pid: i.pid, startTime: UInt64(i.procStartTime),
+                                        container: containerRuntime(of: i.release).map { ($0, [i.environment, i.release, String(i.slot)]) }, timeout: timeout)
         if outcome.killed { logger.warning("instance ignored SIGTERM; killed", metadata: ["instance.pid": "\(i.pid)"]) }
         if !outcome.stopped { logger.error("instance's processes survived SIGKILL", metadata: ["instance.pid": "\(i.pid)"]) }
         prober.forget(port: i.port)

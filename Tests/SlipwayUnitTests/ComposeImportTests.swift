@@ -132,10 +132,14 @@ struct ComposeImportTests {
         #expect(notes.contains { $0.hasPrefix("/srv/shop/docker-compose.yml:10: services.backend.healthcheck: health checks of unrouted types") }, "\(notes)")
     }
 
-    @Test func whatIsNotAComposeFileIsAUsageError() {
+    @Test func whatIsNotAComposeFileIsAUsageError() throws {
         #expect(throws: SlipwayError.self) { try ComposeImport.convert(yaml: "- a\n- b\n", file: "x.yml") }
         #expect(throws: SlipwayError.self) { try ComposeImport.convert(yaml: "services:\n  db: { image: postgres:15 }\n", file: "x.yml") }
         #expect(ComposeImportBuilder.imageName("registry.example:5000/library/redis:7-alpine") == "redis")
         #expect(ComposeImportBuilder.quote("it's here") == #"'it'\''s here'"# && ComposeImportBuilder.quote("--port=8080") == "--port=8080")
+        let awkward = "a \"quoted\" \\path/x\nnext\tline\u{1}é"
+        let yaml = "app: shop\nprocess: { command: x, env: { K: \(ComposeImportBuilder.string(awkward)) } }\n"
+        #expect(try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop").environment(nil).process.env["K"] == awkward,
+                "a YAML string reads back as it was")
     }
 }

@@ -19,6 +19,16 @@ extension ConfigReader {
         return b
     }
 
+    /// A command line (run as argv, no shell): one that does not split is a problem.
+    func command(_ node: Node, _ path: String) -> String? {
+        guard let s = string(node, path) else { return nil }
+        do { _ = try CommandLineSplitter.split(s) } catch {
+            problem(node, path, "expected a command line: \(error.message)")
+            return nil
+        }
+        return s
+    }
+
     func secretName(_ node: Node, _ path: String) -> String? {
         guard let s = string(node, path) else { return nil }
         guard Self.isEnvName(s) else {

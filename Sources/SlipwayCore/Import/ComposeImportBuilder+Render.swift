@@ -64,11 +64,20 @@ extension ComposeImportBuilder {
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// A YAML double-quoted string (JSON's escapes are YAML's).
+    /// A YAML double-quoted string: `\\`, `\"` and control characters escaped.
     static func string(_ s: String) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        return String(data: (try? encoder.encode(s)) ?? Data("\"\"".utf8), encoding: .utf8) ?? "\"\""
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7f: out += String(format: "\\x%02X", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     func render() -> String {

@@ -108,7 +108,7 @@ public actor Accessories: FeatureObject {
         let child: ProcessSpawner.Spawned
         if let image = a.image {
             // A container: the client's environment carries the variables (adoption finds them there), the container gets them by name.
-            let inside = vars.filter { !Supervisor.daemonVariables().keys.contains($0.key) || a.env[$0.key] != nil }
+            let inside = Supervisor.containerVariables(vars, declared: a.env)
             let args = a.args  // as given: no shell, no expansion
             child = try await supervisor.spawnContainer(image, runtime: a.runtime, name: [env.name, "accessory", a.name], labels: ["accessory": a.name], command: args,
                                                         inside: inside, memoryLimit: nil, stopSignal: nil, directory: shared, logFile: log)
@@ -130,12 +130,8 @@ public actor Accessories: FeatureObject {
 
     /// Stops an accessory's process (an image one's container through its runtime first); whether SIGKILL was needed.
     func terminate(pid: Int32, startTime: UInt64, _ a: AccessorySettings?, environment: String) async -> Bool {
-        let timeout = a?.stopTimeout ?? .seconds(10)
-        if let a, a.image != nil {
-            await supervisor.stopContainer(runtime: a.runtime, name: [environment, "accessory", a.name], timeout: timeout)
-            return await ProcessGroup.stop(pid, startTime: startTime, timeout: .seconds(5)).killed
-        }
-        return await ProcessGroup.stop(pid, startTime: startTime, timeout: timeout).killed
+        let container = a.flatMap { a in a.image == nil ? nil : (a.runtime, [environment, "accessory", a.name]) }
+        return await supervisor.stopStarted(pid: pid, startTime: startTime, container: container, timeout: a?.stopTimeout ?? .seconds(10)).killed
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.

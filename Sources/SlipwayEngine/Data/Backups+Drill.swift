@@ -84,8 +84,9 @@ extension Backups {
             return ([], "cannot start \(release): \(error.message)")
         }
         let result = await drillProbe(env.health, release: release, pid: child.pid, port: port, since: began, log: log)
-        let container = await context.supervisor.stopContainer(release: release, name: [env.name, release, "drill"], timeout: env.process.stopTimeout)
-        _ = await ProcessGroup.stop(child.pid, startTime: child.startTime, timeout: container ? .seconds(5) : env.process.stopTimeout)
+        let runtime = await context.supervisor.containerRuntime(of: release)
+        _ = await context.supervisor.stopStarted(pid: child.pid, startTime: child.startTime, container: runtime.map { ($0, [env.name, release, "drill"]) },
+                                                 timeout: env.process.stopTimeout)
         return result
     }
 

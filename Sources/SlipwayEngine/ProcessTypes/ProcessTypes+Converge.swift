@@ -134,9 +134,11 @@ extension ProcessTypes {
         let killed = await withTaskGroup(of: Bool.self) { group in
             for w in workers where w.pid > 0 {
                 group.addTask {
-                    // An image release's container: stopped by its runtime (the signal goes to the container's own processes).
-                    let container = await self.supervisor.stopContainer(release: w.release, name: [w.environment, w.release, w.type, String(w.slot)], timeout: timeout)
-                    return await ProcessGroup.stop(w.pid, startTime: UInt64(w.procStartTime), timeout: container ? .seconds(5) : timeout, first: signal.number).killed
+                    // An image release's container is stopped by its runtime (the signal goes to the container's own processes).
+                    let runtime = await self.supervisor.containerRuntime(of: w.release)
+                    return await self.supervisor.stopStarted(pid: w.pid, startTime: UInt64(w.procStartTime),
+                                                             container: runtime.map { ($0, [w.environment, w.release, w.type, String(w.slot)]) },
+                                                             timeout: timeout, first: signal.number).killed
                 }
             }
             var killed = 0

@@ -43,11 +43,7 @@ extension Releases {
         defer { try? FileManager.default.removeItem(atPath: out) }
         let status = try await ProcessSpawner.run(argv: argv, directory: "/", environment: Supervisor.daemonVariables(), logFile: out)
         let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-        if let handle = FileHandle(forWritingAtPath: log) ?? (FileManager.default.createFile(atPath: log, contents: nil) ? FileHandle(forWritingAtPath: log) : nil) {
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: Data(("$ " + argv.joined(separator: " ") + "\n" + text).utf8))
-            try? handle.close()
-        }
+        DeployLog(path: log).write("$ " + argv.joined(separator: " ") + "\n" + text)
         guard status == 0 else { throw .failed("\(what.isEmpty ? argv.joined(separator: " ") : what) failed (\(argv[0]) exited \(status)): \(text.split(separator: "\n").last ?? ""); see \(log)") }
         return text
     }

@@ -48,8 +48,7 @@ struct Check: AsyncParsableCommand {
         }
         for a in cfg.alerts { if let p = a.prometheus { print("  alert \(a.name): \(p.name): \(Self.transport(p))") } }
         // A running accessory started with other settings than the file's: applied only by `accessory restart`.
-        if FileManager.default.fileExists(atPath: cfg.socketPath) {
-            let client = DaemonClient(socket: cfg.socketPath, token: global.token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"])
+        if let client = daemon(cfg) {
             let listed = (try? await client.get("/v1/accessories", as: [AccessoryInfo].self)) ?? []
             for a in listed where a.drift {
                 print("  accessory \(a.name) of \(a.environment): runs with other settings than this file's; slipway accessory restart \(a.name) --env \(a.environment) applies them")
@@ -57,13 +56,18 @@ struct Check: AsyncParsableCommand {
         }
     }
 
+    /// A client of the daemon of this root, when its socket is there.
+    private func daemon(_ cfg: SlipwayConfig) -> DaemonClient? {
+        guard FileManager.default.fileExists(atPath: cfg.socketPath) else { return nil }
+        return DaemonClient(socket: cfg.socketPath, token: global.token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"])
+    }
+
     /// The running daemon's view when one answers on this root's socket, else this shell's.
     private func secretSources(_ cfg: SlipwayConfig) async -> ([String: [SecretInfo]], String) {
         var wanted: [String: [String]] = [:]
         for name in cfg.environmentNames { wanted[name] = cfg.environments[name]?.secretNames ?? [] }
         var why = "no daemon runs for this root"
-        if FileManager.default.fileExists(atPath: cfg.socketPath) {
-            let client = DaemonClient(socket: cfg.socketPath, token: global.token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"])
+        if let client = daemon(cfg) {
             do {
                 let answer: [String: [SecretInfo]] = try await client.post("/v1/secrets/sources", SecretSourcesRequest(environments: wanted))
                 return (answer, "the running daemon (\(cfg.socketPath))")

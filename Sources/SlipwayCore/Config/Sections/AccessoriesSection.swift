@@ -21,11 +21,7 @@ enum AccessoriesSection {
             for f in fields {
                 let key = "\(path).\(f.key)"
                 switch f.key {
-                case "command":
-                    if let s = reader.string(f.value, key) {
-                        do { _ = try CommandLineSplitter.split(s); a.command = s }
-                        catch { reader.problem(f.value, key, "expected a command line: \(error.message)") }
-                    }
+                case "command": a.command = reader.command(f.value, key) ?? a.command
                 case "image":
                     if let s = reader.string(f.value, key) {
                         if s.isEmpty || s.hasPrefix("-") || s.contains(where: \.isWhitespace) { reader.problem(f.value, key, "expected an image reference like nats:2.10, got '\(s)'") }

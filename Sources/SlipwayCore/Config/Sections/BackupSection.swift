@@ -178,11 +178,7 @@ enum BackupSection {
                 }
                 continue
             }
-            guard let s = reader.string(e.value, path) else { continue }
-            do { _ = try CommandLineSplitter.split(s) } catch {
-                reader.problem(e.value, path, "expected a command line: \(error.message)")
-                continue
-            }
+            guard let s = reader.command(e.value, path) else { continue }
             switch e.key {
             case "up": m.up = s
             case "down": m.down = s

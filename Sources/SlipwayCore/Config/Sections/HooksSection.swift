@@ -12,11 +12,7 @@ enum HooksSection {
                 hooks.timeout = reader.duration(e.value, path) ?? hooks.timeout
                 continue
             }
-            guard let s = reader.string(e.value, path) else { continue }
-            do { _ = try CommandLineSplitter.split(s) } catch {
-                reader.problem(e.value, path, "expected a command line: \(error.message)")
-                continue
-            }
+            guard let s = reader.command(e.value, path) else { continue }
             if e.key == "pre_traffic" { hooks.preTraffic = s } else { hooks.postSwitch = s }
         }
         return hooks

@@ -26,11 +26,7 @@ enum ProcessSection {
         for e in p {
             let path = "\(prefix).\(e.key)"
             switch e.key {
-            case "command":
-                if let s = reader.string(e.value, path) {
-                    do { _ = try CommandLineSplitter.split(s); settings.command = s }
-                    catch { reader.problem(e.value, path, "expected a command line: \(error.message)") }
-                }
+            case "command": settings.command = reader.command(e.value, path) ?? settings.command
             case "instances": settings.instances = reader.int(e.value, path, min: 1, max: 64) ?? 1
             case "env": settings.env = reader.scalarMap(e.value, path) ?? [:]
             case "secrets":
