@@ -30,17 +30,6 @@ struct NotificationGroupTests {
         #expect(batches[1].notification == due[1], "a lone notification goes out as it is")
     }
 
-    /// Alerts the outbox took in on passes a moment apart (so one is due a moment before the other) still leave
-    /// together: a waiting alert of the due one's channel and environment joins it; nothing else does.
-    @Test func aWaitingAlertJoinsTheGroupOfOneThatFallsDue() {
-        let due = [row(1, "alert.firing"), row(2, "deployment.transition")]
-        let waiting = [row(3, "alert.firing"), row(4, "alert.firing", env: "staging"), row(5, "alert.firing", channel: "slack-2"), row(1, "alert.firing")]
-        let joined = NotificationBatch.joining(due, waiting: waiting)
-        #expect(joined.map(\.id) == [1, 2, 3])
-        #expect(NotificationBatch.group(joined).map { $0.members.map(\.id) } == [[1, 3], [2]])
-        #expect(NotificationBatch.joining([row(2, "deployment.transition")], waiting: waiting).map(\.id) == [2], "no alert due: none joins")
-    }
-
     @Test(.timeLimit(.minutes(1)))
     func twoAlertsFiringTogetherArriveAsOneSignedMessage() async throws {
         let receiver = try PortAllocator.freePort()

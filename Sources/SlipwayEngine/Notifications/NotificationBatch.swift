@@ -11,16 +11,6 @@ struct NotificationBatch: Sendable {
     var notification: NotificationInfo
 
     /// Groups due rows (in outbox order): alert rows by channel and environment, every other row alone.
-    /// `due`, and the `waiting` alert notifications of a channel and environment that has an alert due: alerts that
-    /// fire together join one group even when the outbox took them in on passes a moment apart (each then waits
-    /// its own `group_wait`), as Alertmanager's group_wait gathers what arrives while it waits.
-    static func joining(_ due: [NotificationInfo], waiting: [NotificationInfo]) -> [NotificationInfo] {
-        func key(_ n: NotificationInfo) -> String { n.channel + "\u{1F}" + (n.environment ?? "") }
-        let groups = Set(due.filter { $0.eventType.hasPrefix("alert.") }.map(key))
-        let ids = Set(due.map(\.id))
-        return due + waiting.filter { $0.eventType.hasPrefix("alert.") && groups.contains(key($0)) && !ids.contains($0.id) }
-    }
-
     static func group(_ due: [NotificationInfo]) -> [NotificationBatch] {
         var out: [NotificationBatch] = []
         var alertGroups: [String: Int] = [:]

@@ -71,7 +71,6 @@ public struct Notifications: Sendable, FeatureObject {
 
     func deliver(now: Date) async {
         guard var due = try? store.signals.dueNotifications(now: now, limit: 100), !due.isEmpty else { return }
-        due = NotificationBatch.joining(due, waiting: (try? store.signals.waitingAlerts(now: now)) ?? [])
         // A silence that began while an alert's notification waited (group_wait, a retry) holds it back too.
         let silences = (try? store.signals.activeSilences(now: now)) ?? [:]
         if !silences.isEmpty {
