@@ -174,9 +174,12 @@ struct ImageReleaseTests {
                 try await s.client.get("/v1/accessories", as: [AccessoryInfo].self).first { $0.name == "cache" && $0.state == .running && $0.ready }
             }
             #expect(cache.pid != nil)
-            let names = try await Self.podman(["ps", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
-            #expect(names.split(separator: "\n").sorted() == ["slipway-demo-production-accessory-cache", "slipway-demo-production-v1-0", "slipway-demo-production-v1-worker-0"],
-                    "\(names)")
+            // Each container is listed once its runtime client has created it: a moment after the client started.
+            let wanted = ["slipway-demo-production-accessory-cache", "slipway-demo-production-v1-0", "slipway-demo-production-v1-worker-0"]
+            _ = try await poll(within: .seconds(15)) { () async throws -> Bool? in
+                let names = try await Self.podman(["ps", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
+                return names.split(separator: "\n").map(String.init).sorted() == wanted ? true : nil
+            }
             #expect(try await s.cli(["down"]).status == 0)
             #expect(try await s.cli(["accessory", "stop", "cache"]).status == 0)
             let left = try await Self.podman(["ps", "--all", "--filter", "label=slipway.app=demo", "--format", "{{.Names}}"], in: s.dir)
