@@ -8,28 +8,6 @@ import Testing
 /// Alerts of one environment that start together reach a channel as one message, not one page each.
 @Suite(.serialized)
 struct NotificationGroupTests {
-    func row(_ id: Int64, _ type: String, channel: String = "webhook-1", env: String? = "production", severity: Severity = .p2) -> NotificationInfo {
-        NotificationInfo(id: id, key: "\(channel)-\(id)", channel: channel, environment: env, eventId: id * 10, eventType: type, severity: severity,
-                         text: "text \(id)", body: "{\"id\":\"\(channel)-\(id)\",\"n\":\(id)}", nextAttemptAt: Date(timeIntervalSince1970: 0),
-                         createdAt: Date(timeIntervalSince1970: Double(id)))
-    }
-
-    @Test func dueAlertsAreGroupedByChannelAndEnvironmentAndNothingElseIs() throws {
-        let due = [row(1, "alert.firing"), row(2, "deployment.transition"), row(3, "alert.firing", severity: .p0),
-                   row(4, "alert.firing", env: "staging"), row(5, "alert.firing", channel: "slack-2"), row(6, "alert.resolved")]
-        let batches = NotificationBatch.group(due)
-        #expect(batches.map { $0.members.map(\.id) } == [[1, 3, 6], [2], [4], [5]])
-        let group = batches[0].notification
-        #expect(group.eventType == "alert.group" && group.severity == .p0, "the group is as severe as its worst member")
-        #expect(group.key == "webhook-1-group-10.30.60", "the same members give the same idempotency key on a retry")
-        #expect(group.text == "3 alerts in production:\n• text 1\n• text 3\n• text 6")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(group.body.utf8)) as? [String: Any])
-        #expect(json["type"] as? String == "alert.group" && json["environment"] as? String == "production" && json["id"] as? String == group.key)
-        let members = try #require(json["notifications"] as? [[String: Any]])
-        #expect(members.compactMap { $0["n"] as? Int } == [1, 3, 6], "each member's own body, verbatim")
-        #expect(batches[1].notification == due[1], "a lone notification goes out as it is")
-    }
-
     @Test(.timeLimit(.minutes(1)))
     func twoAlertsFiringTogetherArriveAsOneSignedMessage() async throws {
         let receiver = try PortAllocator.freePort()

@@ -10,6 +10,16 @@ struct NotificationBatch: Sendable {
     /// What goes out: the member itself, or the group rendered as one notification.
     var notification: NotificationInfo
 
+    /// When an alert's notification for `channel` and `environment` falls due: with a group of other alerts already
+    /// waiting there (`waiting`: rows in their first `group_wait`, with their alert's name), when that group does, so
+    /// alerts that fire together leave as one message even when the outbox takes them in on passes a moment apart
+    /// (Alertmanager's group_wait gathers what arrives meanwhile); else `groupWait` from now. The alert's own earlier
+    /// notifications (a repeat still waiting) do not count: an alert is not grouped with itself.
+    static func due(channel: String, environment: String?, alert: String, waiting: [(row: NotificationInfo, alert: String?)], otherwise: Date) -> Date {
+        waiting.filter { $0.row.channel == channel && $0.row.environment == environment && $0.alert != nil && $0.alert != alert }
+            .map(\.row.nextAttemptAt).min().map { min($0, otherwise) } ?? otherwise
+    }
+
     /// Groups due rows (in outbox order): alert rows by channel and environment, every other row alone.
     static func group(_ due: [NotificationInfo]) -> [NotificationBatch] {
         var out: [NotificationBatch] = []

@@ -33,6 +33,8 @@ public struct Notifications: Sendable, FeatureObject {
         let cfg = config
         guard let after = try? store.signals.cursor(Self.cursor), let events = try? store.events(after: after, limit: 200), let last = events.last else { return }
         let silences = (try? store.signals.activeSilences(now: now)) ?? [:]
+        let waiting = events.contains { $0.type.hasPrefix("alert.") }
+            ? ((try? store.signals.waitingAlerts(now: now)) ?? []).map { (row: $0, alert: Self.alertName(of: $0)) } : []
         var rows: [NotificationInfo] = []
         for event in events {
             guard let message = NotificationMessage(event) else { continue }
@@ -49,8 +51,15 @@ public struct Notifications: Sendable, FeatureObject {
                                                                                            "error": "\(error)"])
                     continue
                 }
-                // An alert waits `group_wait`, so alerts of one environment that start together leave as one message.
-                let due = message.category == .alert ? now.addingTimeInterval(channel.groupWait.seconds) : now
+                // An alert waits `group_wait` (or joins a group of others already waiting), so alerts of one environment
+                // that start together leave as one message.
+                var due = now
+                if message.category == .alert {
+                    due = now.addingTimeInterval(channel.groupWait.seconds)
+                    if case .alert(let a) = event.payload {
+                        due = NotificationBatch.due(channel: channel.channelId, environment: event.environment, alert: a.name, waiting: waiting, otherwise: due)
+                    }
+                }
                 rows.append(NotificationInfo(key: key, channel: channel.channelId, environment: event.environment, eventId: event.id, eventType: event.type,
                                              severity: message.severity, text: message.text, body: String(decoding: json, as: UTF8.self),
                                              nextAttemptAt: due, createdAt: now))

@@ -29,6 +29,16 @@ extension SignalRecords {
         }
     }
 
+    /// Alert notifications still in their first `group_wait` (never attempted, not due yet): an alert of their
+    /// channel and environment queued meanwhile leaves with them.
+    public func waitingAlerts(now: Date) throws(SlipwayError) -> [NotificationInfo] {
+        try read { db in
+            try NotificationRow.filter(NotificationRow.Columns.state == NotificationInfo.State.pending.rawValue && NotificationRow.Columns.nextAttemptAt > now
+                                       && NotificationRow.Columns.attempts == 0 && NotificationRow.Columns.eventType.like("alert.%"))
+                .order(NotificationRow.Columns.id).fetchAll(db).map(\.notification)
+        }
+    }
+
     public func notifications(limit: Int = 100) throws(SlipwayError) -> [NotificationInfo] {
         try read { db in try NotificationRow.order(NotificationRow.Columns.id.desc).limit(limit).fetchAll(db).map(\.notification) }
     }
