@@ -19,8 +19,8 @@ public actor Supervisor {
     let logger: Logger
     /// This binary: the app's programs start through `slipway launch` (Supervisor+Confinement).
     let launcher: String
-    /// The app's name: its containers are named and labelled with it.
-    let app: String
+    /// Starts and stops image releases' containers (named and labelled with the app's name).
+    nonisolated let containers: ContainerRunner
     var secrets: Secrets
     var trackers: [Int64: ReadinessTracker] = [:]
     var crashedAt: [Int64: ContinuousClock.Instant] = [:]
@@ -46,7 +46,7 @@ public actor Supervisor {
 
     public init(store: SlipwayStore, root: String, secrets: Secrets, cgroup: CgroupLimiter = CgroupLimiter(path: nil), launcher: String, app: String = "",
                 logger: Logger) {
-        self.app = app
+        self.containers = ContainerRunner(app: app, logsDirectory: root + "/logs")
         self.cgroup = cgroup
         self.launcher = launcher
         self.store = store

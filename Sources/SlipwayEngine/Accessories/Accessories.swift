@@ -108,10 +108,10 @@ public actor Accessories: FeatureObject {
         let child: ProcessSpawner.Spawned
         if let image = a.image {
             // A container: the client's environment carries the variables (adoption finds them there), the container gets them by name.
-            let inside = Supervisor.containerVariables(vars, declared: a.env)
+            let inside = ContainerRunner.variables(vars, declared: a.env)
             let args = a.args  // as given: no shell, no expansion
-            child = try await supervisor.spawnContainer(image, runtime: a.runtime, name: [env.name, "accessory", a.name], labels: ["accessory": a.name], command: args,
-                                                        inside: inside, memoryLimit: nil, stopSignal: nil, directory: shared, logFile: log)
+            child = try supervisor.containers.run(image, runtime: a.runtime, name: [env.name, "accessory", a.name], labels: ["accessory": a.name], command: args,
+                                              inside: inside, memoryLimit: nil, stopSignal: nil, directory: shared, logFile: log)
         } else {
             let argv = try CommandLineSplitter.split(a.command, variables: vars)
             child = try await supervisor.spawnConfined(a.privileges, key: "accessories.\(a.name)", argv: argv, directory: shared, environment: vars, logFile: log)

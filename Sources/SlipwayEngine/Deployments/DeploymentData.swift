@@ -82,7 +82,7 @@ public struct DeploymentData: Sendable, FeatureObject {
         let task = [env.name, release, "task", String(UUID().uuidString.prefix(8)).lowercased()]
         let (child, image) = try await supervisor.spawnInRelease(env, argv: argv, release: release, environment: vars, logFile: log.path, task: task)
         if let status = await ProcessSpawner.wait(child.pid, timeout: timeout) { return status }
-        if let image { await supervisor.stopContainer(runtime: image.runtime, name: task, timeout: .seconds(1)) }
+        if let image { await supervisor.containers.stop(runtime: image.runtime, name: task, timeout: .seconds(1)) }
         ProcessGroup.signal(child.pid, startTime: child.startTime, SIGKILL)
         _ = await ProcessGroup.waitEmpty(child.pid, startTime: child.startTime, until: .now + .seconds(5))
         log.write("killed after \(DurationParsing.format(timeout))")
