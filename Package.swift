@@ -148,6 +148,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SlipwayFleet",
+            dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayRuntime"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayClient",
             dependencies: ["SlipwayCore", "SlipwayHTTP"],
             swiftSettings: swiftSettings
@@ -164,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayServer", "SlipwayClient", "SlipwayRouter", "DemoApp",
+                "SlipwayServer", "SlipwayClient", "SlipwayRouter", "SlipwayFleet", "DemoApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -179,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "SlipwayUnitTests",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayEngine", "SlipwayBackup", "SlipwayServer", "SlipwayRouter", "SlipwayACME", "SlipwayHTTP",
+                "SlipwayCore", "SlipwayStore", "SlipwayRuntime", "SlipwayEngine", "SlipwayBackup", "SlipwayServer", "SlipwayRouter", "SlipwayACME", "SlipwayHTTP", "SlipwayFleet",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -87,6 +87,34 @@ public struct MiniHTTPClient: Sendable {
         } catch {
             throw Failure(description: "cannot connect to \(endpoint): \(Self.describe(error))")
         }
+        return try await exchange(channel, description: "\(endpoint)", hostHeader: hostHeader, method: method, path: path, headers: headers,
+                                  body: body, timeout: timeout, nanos: nanos)
+    }
+
+    /// The same request over a pair of pipes: `input` is read for the response, `output` written with the request
+    /// (a child's stdout and stdin: `ssh HOST slipway server dial-stdio`). Both descriptors are closed after.
+    public func request(_ method: String, pipe input: CInt, _ output: CInt, describedAs description: String, path: String,
+                        headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Duration = .seconds(30)) async throws -> Response {
+        let nanos = max(Int64(1_000_000), timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        do {
+            channel = try await NIOPipeBootstrap(group: group).takingOwnershipOfDescriptors(input: input, output: output) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        } catch {
+            close(input)
+            close(output)
+            throw Failure(description: "cannot talk to \(description): \(Self.describe(error))")
+        }
+        return try await exchange(channel, description: description, hostHeader: "localhost", method: method, path: path, headers: headers,
+                                  body: body, timeout: timeout, nanos: nanos)
+    }
+
+    private func exchange(_ channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, description endpoint: String, hostHeader: String,
+                          method: String, path: String, headers: [(String, String)], body: [UInt8]?, timeout: Duration, nanos: Int64) async throws -> Response {
         let deadline = channel.channel.eventLoop.scheduleTask(in: .nanoseconds(nanos)) {
             channel.channel.close(promise: nil)
         }

@@ -75,6 +75,47 @@ public struct ReleaseStore: Sendable {
         return info
     }
 
+    /// Makes `version` from a gzipped tar (`archive`, a fleet controller's upload): unpacked into a temporary directory
+    /// beside the releases, its content digest checked against `digest`, then renamed into place; nothing is left
+    /// behind when it does not match. A release already there with this digest is kept (false: nothing staged).
+    public func adopt(version: String, archive: String, digest: String, creator: String) async throws(SlipwayError) -> (ReleaseInfo, staged: Bool) {
+        try ReleaseVersion.validate(version)
+        if let existing = info(version) {
+            guard existing.digest == digest else {
+                throw .failed("release \(version) exists on this host with other content (digest \(existing.digest.prefix(19))…, sent \(digest.prefix(19))…); releases are immutable, pick a new version")
+            }
+            return (existing, false)
+        }
+        let fm = FileManager.default
+        try? fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let staging = directory + "/.tmp-\(version)-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? fm.removeItem(atPath: staging) }
+        do { try fm.createDirectory(atPath: staging, withIntermediateDirectories: false) } catch {
+            throw SlipwayError(.failed, "cannot create \(staging)", cause: error)
+        }
+        let status = try await ProcessSpawner.run(argv: ["tar", "-xzf", archive, "-C", staging, "--no-same-owner"], directory: directory,
+                                                  environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], logFile: staging + ".log")
+        defer { try? fm.removeItem(atPath: staging + ".log") }
+        guard status == 0 else {
+            let why = (try? String(contentsOfFile: staging + ".log", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            throw .failed("the artifact for release \(version) is not a readable gzipped tar (tar exited \(status): \(why.prefix(200)))")
+        }
+        try? fm.removeItem(atPath: staging + "/" + Self.manifestName)
+        let (actual, count, bytes) = try Self.digest(of: staging)
+        guard actual == digest else {
+            throw .failed("the artifact for release \(version) does not match its digest (expected \(digest.prefix(19))…, got \(actual.prefix(19))…); nothing was staged")
+        }
+        let info = ReleaseInfo(version: version, digest: digest, createdAt: Date(), creator: creator, gitCommit: nil, gitCommitTime: nil, files: count, bytes: bytes)
+        do {
+            try SlipwayJSON.encoder(pretty: true).encode(info).write(to: URL(fileURLWithPath: staging + "/" + Self.manifestName))
+            try fm.moveItem(atPath: staging, toPath: path(version))
+        } catch {
+            if let raced = self.info(version), raced.digest == digest { return (raced, false) }
+            throw SlipwayError(.failed, "cannot store release \(version)", cause: error)
+        }
+        return (info, true)
+    }
+
     /// Removes the oldest releases beyond `keep`, never one in `protected`. Returns what was removed.
     public func prune(keep: Int, protected: Set<String>) -> [String] {
         let all = list()

@@ -37,7 +37,7 @@ struct Slipway: AsyncParsableCommand {
         abstract: "Ship, roll back and protect your services.",
         version: "slipway \(SlipwayVersion.current)",
         subcommands: [
-            Server.self, Init.self, Import.self, Check.self, Release.self, Releases.self, Deploy.self, Rollback.self, Status.self,
+            Server.self, Init.self, Import.self, Check.self, Release.self, Releases.self, Deploy.self, Rollback.self, Status.self, Fleet.self,
             History.self, Events.self, Logs.self, Scale.self, Lock.self, Down.self, Backup.self, Drill.self, Maintenance.self, Migrate.self, CanaryCommand.self, Gates.self, AuditCommand.self, TokenCommand.self, Promote.self, Approve.self, Reject.self, AlertsCommand.self, Silence.self, NotificationsCommand.self, IncidentCommand.self, Report.self, DashboardCommand.self, RouterCommand.self, EdgeCommand.self, RestartRouter.self, Certs.self, AccessoryCommand.self, Demo.self, DemoAppCommand.self, LaunchCommand.self,
         ])
 }

@@ -13,8 +13,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// The validated config; problems are printed and become exit 2.
-    func load() throws(SlipwayError) -> SlipwayConfig {
-        do { return try ConfigLoader.load(path: configPath) } catch { throw error.slipwayError }
+    /// - Parameter root: the state directory instead of the file's `root` (`slipway server --root`).
+    func load(root: String? = nil) throws(SlipwayError) -> SlipwayConfig {
+        do { return try ConfigLoader.load(path: configPath, root: root) } catch { throw error.slipwayError }
     }
 
     @Option(help: "An API token (default: $SLIPWAY_TOKEN); without one, the admin socket's OS user acts as admin")

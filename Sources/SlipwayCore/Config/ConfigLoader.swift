@@ -4,10 +4,11 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories", "processes", "runtime"]
-    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale", "accessories", "processes", "runtime"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories", "processes", "runtime", "hosts", "fleet", "ssh"]
+    static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale", "accessories", "processes", "runtime", "hosts", "fleet"]
 
-    public static func load(path: String) throws(ConfigError) -> SlipwayConfig {
+    /// - Parameter root: the state directory, instead of the file's `root` (a fleet host keeps each app's state under its own root).
+    public static func load(path: String, root override: String? = nil) throws(ConfigError) -> SlipwayConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ConfigError(problems: [
@@ -18,10 +19,10 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, path: "", message: "not UTF-8 text")])
         }
-        return try parse(yaml: text, file: path, directory: url.deletingLastPathComponent().path)
+        return try parse(yaml: text, file: path, directory: url.deletingLastPathComponent().path, root: override)
     }
 
-    public static func parse(yaml: String, file: String, directory: String) throws(ConfigError) -> SlipwayConfig {
+    public static func parse(yaml: String, file: String, directory: String, root override: String? = nil) throws(ConfigError) -> SlipwayConfig {
         let reader = ConfigReader(file: file)
         let rootNode: Node
         do {
@@ -50,6 +51,7 @@ public enum ConfigLoader {
         if let node = value("root"), let s = reader.string(node, "root") {
             root = s.hasPrefix("/") ? s : directory + "/" + s
         }
+        if let override { root = override }
         root = URL(fileURLWithPath: root).standardizedFileURL.path
 
         var release = ReleaseSettings()
@@ -158,6 +160,9 @@ public enum ConfigLoader {
         config.alerts = alerts
         config.notify = notify
         config.logRetention = logRetention
+        config.rootOverride = override
+        config.ssh = value("ssh").map { FleetSection.ssh($0, directory: directory, reader: reader) } ?? SSHSettings()
+        if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         return config
     }
 
@@ -233,6 +238,8 @@ public enum ConfigLoader {
         GovernanceSection.promotion(&governance, value: value, reader: reader)
         let rolling = value("rolling").map { ProcessSection.rolling($0, reader: reader) } ?? RollingSettings()
         let accessories = value("accessories").map { AccessoriesSection.accessories($0, runtime: runtime, reader: reader) } ?? []
+        let hosts = value("hosts").flatMap { FleetSection.hosts($0, reader: reader) } ?? []
+        let fleet = value("fleet").map { FleetSection.fleet($0, reader: reader) } ?? FleetSettings()
 
         guard reader.problems.count == before, let process else { return nil }
         var env = EnvironmentConfig(name: name, process: process, health: health, router: router, strategy: strategy, keepWarm: keepWarm)
@@ -247,6 +254,8 @@ public enum ConfigLoader {
         if let w = value("watch") { env.watch = reader.duration(w, "watch", allowZero: true) ?? env.watch }
         env.accessories = accessories
         env.processTypes = processTypes
+        env.hosts = hosts
+        env.fleet = fleet
         var paths: [String: String] = [:]
         for t in processTypes {
             guard let path = t.route?.path else { continue }

@@ -41,6 +41,10 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var notify: [NotifySettings] = []
     /// `logs.retention`: files under `<root>/logs` not written for this long are removed.
     public var logRetention: Duration = .seconds(30 * 86_400)
+    /// The state directory given instead of the file's `root` (`slipway server --root`); a reload keeps it.
+    public var rootOverride: String?
+    /// `ssh:`: how the CLI reaches fleet hosts.
+    public var ssh = SSHSettings()
 
     public init(
         file: String, directory: String, app: String, root: String, release: ReleaseSettings,
@@ -154,6 +158,10 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var processTypes: [ProcessTypeSettings] = []
     /// `runtime:`: processes (the default), or containers of image releases run by podman or docker.
     public var runtime = ContainerRuntime.process
+    /// `hosts:`: the ssh destinations this environment runs on (empty: this host, through its own daemon).
+    public var hosts: [String] = []
+    /// `fleet:`: how a deploy moves across `hosts`.
+    public var fleet = FleetSettings()
 
     /// The settings of process type `name` (`web`: `process`).
     public func processSettings(_ type: String) -> ProcessSettings? {

@@ -10,7 +10,7 @@ extension EngineContext {
     func reloadConfig() async throws(SlipwayError) -> SlipwayConfig {
         let current = config
         let fresh: SlipwayConfig
-        do { fresh = try ConfigLoader.load(path: current.file) } catch { throw error.slipwayError }
+        do { fresh = try ConfigLoader.load(path: current.file, root: current.rootOverride) } catch { throw error.slipwayError }
         guard fresh.root == current.root else {
             throw .usage("root changed in \(current.file) (\(current.root) → \(fresh.root)); restart the daemon to use a new root")
         }

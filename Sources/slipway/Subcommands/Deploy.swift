@@ -16,6 +16,10 @@ struct Deploy: AsyncParsableCommand {
     @Flag(help: "Print the final deployment as JSON (progress goes to stderr)") var json = false
 
     func run() async throws {
+        if let (cfg, env) = FleetCommand.environment(global, envOption.env) {
+            try await FleetCommand.deploy(cfg, env, version: version, json: json)
+            return
+        }
         let client = try global.client()
         var request = DeployRequest(version: version, environment: envOption.env, strategy: strategy, kind: .deploy, actor: DaemonClient.actor)
         request.force = force ? true : nil

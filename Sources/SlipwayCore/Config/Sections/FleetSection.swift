@@ -1,0 +1,72 @@
+import Foundation
+import Yams
+
+/// `hosts:`, `fleet:` (per environment) and `ssh:` (top level): a fleet of hosts reached over OpenSSH.
+enum FleetSection {
+    /// `hosts: [web1, "deploy@10.0.0.3"]`: ssh destinations, each once.
+    static func hosts(_ node: Node, reader: ConfigReader) -> [String]? {
+        guard let list = reader.stringList(node, "hosts") else { return nil }
+        var seen: Set<String> = []
+        var out: [String] = []
+        for (i, host) in list.enumerated() {
+            if host.hasPrefix("https://") || host.hasPrefix("http://") {
+                reader.problem(node, "hosts[\(i)]", "a host reached over the daemon's TLS API is not in this version; give an ssh destination ([user@]host), got '\(host)'")
+            } else if host.isEmpty || host.hasPrefix("-") || host.contains(where: { $0.isWhitespace || $0 == "/" }) {
+                reader.problem(node, "hosts[\(i)]", "expected an ssh destination like web1 or deploy@10.0.0.3, got '\(host)'")
+            } else if !seen.insert(host).inserted {
+                reader.problem(node, "hosts[\(i)]", "'\(host)' is listed twice")
+            } else {
+                out.append(host)
+            }
+        }
+        if out.isEmpty, reader.problems.isEmpty { reader.problem(node, "hosts", "expected at least one ssh destination") }
+        return out
+    }
+
+    /// `fleet: { strategy: rolling | all_at_once, batch: N, on_failure: rollback | halt, healthy_deadline: 2m }`.
+    static func fleet(_ node: Node, reader: ConfigReader) -> FleetSettings {
+        var fleet = FleetSettings()
+        guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline"]) else { return fleet }
+        for e in entries {
+            switch e.key {
+            case "strategy":
+                guard let s = reader.string(e.value, "fleet.strategy") else { continue }
+                if let known = FleetSettings.Strategy(rawValue: s) { fleet.strategy = known }
+                else { reader.problem(e.value, "fleet.strategy", "expected one of: rolling, all_at_once; got '\(s)'") }
+            case "batch":
+                fleet.batch = reader.int(e.value, "fleet.batch", min: 1) ?? fleet.batch
+            case "on_failure":
+                guard let s = reader.string(e.value, "fleet.on_failure") else { continue }
+                if let known = FleetSettings.OnFailure(rawValue: s) { fleet.onFailure = known }
+                else { reader.problem(e.value, "fleet.on_failure", "expected one of: rollback, halt; got '\(s)'") }
+            default:
+                fleet.healthyDeadline = reader.duration(e.value, "fleet.healthy_deadline") ?? fleet.healthyDeadline
+            }
+        }
+        return fleet
+    }
+
+    /// `ssh: { config: FILE, slipway: PATH, max_parallel: N }`.
+    static func ssh(_ node: Node, directory: String, reader: ConfigReader) -> SSHSettings {
+        var ssh = SSHSettings()
+        guard let entries = reader.mapping(node, "ssh", allowed: ["config", "slipway", "max_parallel"]) else { return ssh }
+        for e in entries {
+            switch e.key {
+            case "config":
+                guard var path = reader.string(e.value, "ssh.config") else { continue }
+                if path.hasPrefix("~/") { path = (ProcessInfo.processInfo.environment["HOME"] ?? "") + path.dropFirst() }
+                else if !path.hasPrefix("/") { path = directory + "/" + path }
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    reader.problem(e.value, "ssh.config", "cannot read \(path); expected an ssh_config file (ssh -F)")
+                    continue
+                }
+                ssh.config = path
+            case "slipway":
+                ssh.slipway = reader.string(e.value, "ssh.slipway") ?? ssh.slipway
+            default:
+                ssh.maxParallel = reader.int(e.value, "ssh.max_parallel", min: 1, max: 1000) ?? ssh.maxParallel
+            }
+        }
+        return ssh
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// `environments.NAME.fleet`: how a deploy moves across the environment's `hosts`.
+public struct FleetSettings: Sendable, Equatable {
+    public enum Strategy: String, Sendable, Equatable, CaseIterable {
+        case allAtOnce = "all_at_once", rolling
+    }
+
+    /// What a failed host does to the deploy: `rollback` (no new batch; hosts already switched revert, so the
+    /// fleet ends uniform) or `halt` (no new batch; the fleet is left partial for `resume` or `rollback`).
+    public enum OnFailure: String, Sendable, Equatable, CaseIterable {
+        case rollback, halt
+    }
+
+    public var strategy = Strategy.rolling
+    /// Hosts activated at once in a rolling deploy.
+    public var batch = 1
+    public var onFailure = OnFailure.rollback
+    /// How long one host's activation may take (its own health gate included) before it counts as failed.
+    public var healthyDeadline: Duration = .seconds(120)
+
+    public init() {}
+}
+
+/// `ssh:`: how the CLI reaches a fleet's hosts (the system's OpenSSH).
+public struct SSHSettings: Sendable, Equatable {
+    /// An ssh_config file (`ssh -F`); nil: the user's own (~/.ssh/config).
+    public var config: String?
+    /// The `slipway` binary on the hosts.
+    public var slipway = "slipway"
+    /// At most this many SSH connections are started at once.
+    public var maxParallel = 30
+
+    public init() {}
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// What a controller (the `slipway` CLI of an operator or a CI job) asks a fleet host's daemon
+/// (`slipway server --host-only`) over `ssh HOST slipway server dial-stdio`. Every call is idempotent.
+
+/// `PUT /v1/host/apps/APP/config`: the app's `slipway.yml` as the controller has it; the host keeps it as the
+/// app's config snapshot (its own root and secrets stay the host's).
+public struct HostConfigRequest: Codable, Sendable, Equatable {
+    public var yaml: String
+    public init(yaml: String) { self.yaml = yaml }
+}
+
+/// `POST /v1/host/apps/APP/releases/VERSION?digest=D` with the release as a gzipped tar in the body: unpacked into a
+/// temporary directory, checked against `digest` (the release's content digest), then renamed into place.
+public struct HostStageResult: Codable, Sendable, Equatable {
+    public var version: String
+    public var digest: String
+    /// False: the release was there already with this digest.
+    public var staged: Bool
+    public init(version: String, digest: String, staged: Bool) {
+        self.version = version
+        self.digest = digest
+        self.staged = staged
+    }
+}
+
+/// `POST /v1/host/apps/APP/activate`: switch `environment` to `version` through the host's own health-gated
+/// deploy; returns once it ended. `deployment`: the fleet deployment's id (a revert finds what it replaced);
+/// `epoch`: the controller's fencing token (a host refuses one lower than it has seen).
+public struct HostActivateRequest: Codable, Sendable, Equatable {
+    public var environment: String
+    public var version: String
+    public var deployment: String
+    public var epoch: Int64
+    public var actor: String
+    public init(environment: String, version: String, deployment: String, epoch: Int64, actor: String) {
+        self.environment = environment
+        self.version = version
+        self.deployment = deployment
+        self.epoch = epoch
+        self.actor = actor
+    }
+}
+
+/// `POST /v1/host/apps/APP/revert`: put back what `deployment` replaced on this host (nothing to do when it never switched).
+public struct HostRevertRequest: Codable, Sendable, Equatable {
+    public var environment: String
+    public var deployment: String
+    public var epoch: Int64
+    public var actor: String
+    public init(environment: String, deployment: String, epoch: Int64, actor: String) {
+        self.environment = environment
+        self.deployment = deployment
+        self.epoch = epoch
+        self.actor = actor
+    }
+}
+
+/// What an activation or a revert did on one host.
+public struct HostActivation: Codable, Sendable, Equatable {
+    public var succeeded: Bool
+    /// The release serving now (nil: none).
+    public var current: String?
+    /// What the fleet deployment replaced here.
+    public var previous: String?
+    /// The host's own deployment (its `slipway history` id), when one ran.
+    public var hostDeployment: Int64?
+    public var message: String
+    public init(succeeded: Bool, current: String?, previous: String?, hostDeployment: Int64?, message: String) {
+        self.succeeded = succeeded
+        self.current = current
+        self.previous = previous
+        self.hostDeployment = hostDeployment
+        self.message = message
+    }
+}
+
+/// `GET /v1/host/status`: what the host serves, per app and environment.
+public struct HostStatus: Codable, Sendable, Equatable {
+    public struct Environment: Codable, Sendable, Equatable {
+        public var app: String
+        public var name: String
+        public var current: String?
+        public var healthy: Bool
+        public var epoch: Int64
+        public var releases: [String]
+        public init(app: String, name: String, current: String?, healthy: Bool, epoch: Int64, releases: [String]) {
+            self.app = app
+            self.name = name
+            self.current = current
+            self.healthy = healthy
+            self.epoch = epoch
+            self.releases = releases
+        }
+    }
+    public var hostname: String
+    public var environments: [Environment]
+    public init(hostname: String, environments: [Environment]) {
+        self.hostname = hostname
+        self.environments = environments
+    }
+}

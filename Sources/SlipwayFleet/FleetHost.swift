@@ -1,0 +1,70 @@
+import Foundation
+import SlipwayCore
+import SlipwayHTTP
+
+/// What a fleet deploy asks of one host (`HostClient` over ssh; a fake in unit tests).
+public protocol FleetHost: Sendable {
+    var name: String { get }
+    func connect() async throws(SlipwayError)
+    func status() async throws(SlipwayError) -> HostStatus
+    func stageConfig(app: String, yaml: String) async throws(SlipwayError)
+    func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult
+    func activate(app: String, _ request: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation
+    func revert(app: String, _ request: HostRevertRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation
+    func disconnect() async
+}
+
+/// A host's daemon over `SSHHost`: the host API, JSON in and out, errors as the host's `SlipwayError`.
+public struct HostClient: FleetHost {
+    public let ssh: SSHHost
+    public var name: String { ssh.destination }
+
+    public init(_ ssh: SSHHost) { self.ssh = ssh }
+
+    public func connect() async throws(SlipwayError) { try await ssh.connect() }
+    public func disconnect() async { await ssh.disconnect() }
+
+    public func status() async throws(SlipwayError) -> HostStatus {
+        try decode(try await call("GET", "/v1/host/status", body: nil, timeout: .seconds(30)))
+    }
+
+    public func stageConfig(app: String, yaml: String) async throws(SlipwayError) {
+        let _: [String: String] = try decode(try await call("PUT", "/v1/host/apps/\(app)/config", body: try json(HostConfigRequest(yaml: yaml)), timeout: .seconds(60)))
+    }
+
+    public func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult {
+        try decode(try await call("POST", "/v1/host/apps/\(app)/releases/\(version)?digest=\(digest)", body: artifact, contentType: "application/gzip",
+                                  timeout: .seconds(3600)))
+    }
+
+    public func activate(app: String, _ request: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {
+        try decode(try await call("POST", "/v1/host/apps/\(app)/activate?deadline=\(deadline.components.seconds)", body: try json(request),
+                                  timeout: deadline + .seconds(30)))
+    }
+
+    public func revert(app: String, _ request: HostRevertRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {
+        try decode(try await call("POST", "/v1/host/apps/\(app)/revert?deadline=\(deadline.components.seconds)", body: try json(request),
+                                  timeout: deadline + .seconds(30)))
+    }
+
+    func json(_ value: some Encodable) throws(SlipwayError) -> [UInt8] { Array(try SlipwayJSON.encode(value, what: "the request")) }
+
+    func call(_ method: String, _ path: String, body: [UInt8]?, contentType: String = "application/json", timeout: Duration) async throws(SlipwayError) -> [UInt8] {
+        let r = try await ssh.request(method, path, body: body, contentType: contentType, timeout: timeout)
+        guard (200..<300).contains(r.status) else {
+            if let e = try? SlipwayJSON.decoder().decode(ErrorBody.self, from: Data(r.body)) {
+                var error = e.error
+                error.message = "\(name): " + error.message
+                throw error
+            }
+            throw SlipwayError(.unavailable, "\(name) answered \(r.status) \(r.reason); is `slipway server --host-only` running there?", cause: r.bodyText)
+        }
+        return r.body
+    }
+
+    func decode<T: Decodable>(_ body: [UInt8]) throws(SlipwayError) -> T {
+        do { return try SlipwayJSON.decoder().decode(T.self, from: Data(body)) } catch {
+            throw SlipwayError(.unavailable, "\(name) sent an unexpected answer; is its slipway the same version?", cause: error)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SlipwayCore
+import SlipwayHTTP
+import UnixSignals
+
+/// `slipway server --host-only [--root DIR]`: a fleet host's daemon. It needs no `slipway.yml`: controllers stage each
+/// app's config snapshot and releases under its root and activate them through its API (`HostApps`), spoken over
+/// `<root>/slipway.sock` (0600), which `slipway server dial-stdio` on the far end of an ssh connection bridges to.
+public final class HostAgent: Sendable {
+    let apps: HostApps
+    let socket: String
+    let group: ServiceGroup
+    let logger: Logger
+
+    public static let defaultRoot = "/var/lib/slipway"
+
+    public init(root: String, executable: String, logger: Logger, handleSignals: Bool = true) throws(SlipwayError) {
+        do { try FileManager.default.createDirectory(atPath: root + "/apps", withIntermediateDirectories: true) } catch {
+            throw SlipwayError(.usage, "cannot create the host root \(root)", cause: error)
+        }
+        let apps = try HostApps(root: root, executable: executable, logger: logger)
+        self.apps = apps
+        self.logger = logger
+        let socket = root + "/slipway.sock"
+        self.socket = socket
+        let app = Application(router: Self.router(apps), configuration: .init(address: .unixDomainSocket(path: socket), serverName: "slipway-host"),
+                              onServerRunning: { _ in chmod(socket, 0o600) }, logger: logger)
+        group = ServiceGroup(configuration: .init(services: [.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup)],
+                                                  gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
+    }
+
+    static func router(_ apps: HostApps) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        let v1 = router.group("v1")
+        v1.get("health") { _, _ in APIResponse.json(["status": "ok", "pid": "\(getpid())", "role": "host"]) }
+        let host = v1.group("host")
+        host.get("status") { _, _ in APIResponse.json(await apps.status()) }
+        host.put("apps/:app/config") { request, context in
+            let body = try await APIResponse.decode(HostConfigRequest.self, from: request)
+            try await apps.setConfig(app: try context.parameters.require("app"), yaml: body.yaml)
+            return APIResponse.json(["status": "ok"])
+        }
+        host.post("apps/:app/releases/:version") { request, context in
+            let app = try context.parameters.require("app"), version = try context.parameters.require("version")
+            guard let digest = request.uri.queryParameters.get("digest"), digest.hasPrefix("sha256:") else {
+                throw SlipwayError.usage("expected ?digest=sha256:… (the release's content digest)")
+            }
+            let archive = NSTemporaryDirectory() + "slipway-stage-\(UUID().uuidString).tar.gz"
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let buffer = try await request.body.collect(upTo: 4 << 30)
+            do { try Data(buffer.readableBytesView).write(to: URL(fileURLWithPath: archive)) } catch {
+                throw SlipwayError(.internal, "cannot keep the uploaded artifact", cause: error)
+            }
+            return APIResponse.json(try await apps.stage(app: app, version: version, digest: digest, archive: archive))
+        }
+        host.post("apps/:app/activate") { request, context in
+            let body = try await APIResponse.decode(HostActivateRequest.self, from: request)
+            return APIResponse.json(try await apps.activate(app: try context.parameters.require("app"), body, deadline: Self.deadline(request)))
+        }
+        host.post("apps/:app/revert") { request, context in
+            let body = try await APIResponse.decode(HostRevertRequest.self, from: request)
+            return APIResponse.json(try await apps.revert(app: try context.parameters.require("app"), body, deadline: Self.deadline(request)))
+        }
+        return router
+    }
+
+    /// `?deadline=SECONDS` (default 120): how long an activation may take here.
+    static func deadline(_ request: Request) -> Duration {
+        .seconds(request.uri.queryParameters.get("deadline").flatMap { Int($0) }.map { max(1, min($0, 86_400)) } ?? 120)
+    }
+
+    public func run() async throws {
+        if FileManager.default.fileExists(atPath: socket) {
+            if let r = try? await MiniHTTPClient().request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)), r.status == 200 {
+                throw SlipwayError.usage("another slipway daemon is already running on \(socket)")
+            }
+            try? FileManager.default.removeItem(atPath: socket)
+        }
+        logger.info("slipway host daemon ready", metadata: ["daemon.socket": "\(socket)"])
+        try await group.run()
+    }
+}

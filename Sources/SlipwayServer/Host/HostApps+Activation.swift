@@ -1,0 +1,92 @@
+import Foundation
+import SlipwayClient
+import SlipwayCore
+import SlipwayRuntime
+
+/// Activation and revert: the app's own daemon deploys through its health gate; this records the epoch and what
+/// the fleet deployment replaced before asking it.
+extension HostApps {
+    func activate(app: String, _ r: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {
+        try Self.validApp(app)
+        try fence(app: app, environment: r.environment, epoch: r.epoch)
+        let client = try await daemon(app)
+        let before = try await Self.current(client, environment: r.environment)
+        // Re-read after the await: another request may have recorded this deployment meanwhile (the first answer stays).
+        var next = ledger
+        next.remember(app: app, environment: r.environment, deployment: r.deployment, previous: before?.currentRelease)
+        try save(next)
+        let previous = ledger.replaced(app: app, environment: r.environment, deployment: r.deployment).flatMap { $0.isEmpty ? nil : $0 }
+        if before?.currentRelease == r.version {
+            return HostActivation(succeeded: true, current: r.version, previous: previous, hostDeployment: nil, message: "\(r.version) serves already")
+        }
+        var request = DeployRequest(version: r.version, environment: r.environment, strategy: nil, kind: .deploy, actor: r.actor)
+        request.reason = "fleet deployment \(r.deployment)"
+        request.force = true
+        return try await run(client, request, previous: previous, deadline: deadline)
+    }
+
+    /// Puts back what `deployment` replaced here: nothing to do when it never ran here or never switched.
+    func revert(app: String, _ r: HostRevertRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {
+        try Self.validApp(app)
+        try fence(app: app, environment: r.environment, epoch: r.epoch)
+        guard let replaced = ledger.replaced(app: app, environment: r.environment, deployment: r.deployment) else {
+            return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "deployment \(r.deployment) never ran here")
+        }
+        let client = try await daemon(app)
+        let now = try await Self.current(client, environment: r.environment)?.currentRelease
+        if replaced.isEmpty {
+            // Nothing served before: stop the environment, so the fleet serves nothing new anywhere.
+            guard now != nil else { return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "nothing serves") }
+            let _: [String: String] = try await client.post("/v1/down", DownRequest(environment: r.environment, all: false, actor: r.actor))
+            return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "stopped (nothing served before)")
+        }
+        if now == replaced {
+            return HostActivation(succeeded: true, current: now, previous: replaced, hostDeployment: nil, message: "\(replaced) serves already")
+        }
+        var request = DeployRequest(version: replaced, environment: r.environment, strategy: nil, kind: .rollback, actor: r.actor)
+        request.reason = "fleet deployment \(r.deployment) reverted"
+        request.force = true
+        return try await run(client, request, previous: replaced, deadline: deadline)
+    }
+
+    /// Starts the deployment on the app's daemon and waits for its end (at most `deadline`).
+    func run(_ client: DaemonClient, _ request: DeployRequest, previous: String?, deadline: Duration) async throws(SlipwayError) -> HostActivation {
+        let started: DeploymentInfo = try await client.post("/v1/deployments", request)
+        let end = ContinuousClock.now + deadline
+        var info = started
+        while !info.state.isTerminal {
+            guard ContinuousClock.now < end else {
+                return HostActivation(succeeded: false, current: nil, previous: previous, hostDeployment: started.id,
+                                      message: "deployment \(started.id) did not end within \(DurationParsing.format(deadline)) (now \(info.state.rawValue))")
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+            info = try await client.get("/v1/deployments/\(started.id)?after=\(Int64.max)", as: DeploymentProgress.self).deployment
+        }
+        let current = try await Self.current(client, environment: request.environment ?? "")?.currentRelease
+        return HostActivation(succeeded: info.state == .succeeded, current: current, previous: previous, hostDeployment: info.id,
+                              message: info.state == .succeeded ? "\(info.version) serves" : (info.message ?? info.state.rawValue))
+    }
+
+    func status() async -> HostStatus {
+        let apps = ((try? FileManager.default.contentsOfDirectory(atPath: root + "/apps")) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        var out: [HostStatus.Environment] = []
+        for app in apps {
+            let client = DaemonClient(socket: socket(app))
+            let releases = ReleaseStore(directory: stateRoot(app) + "/releases").list().map(\.version)
+            guard let all = try? await client.get("/v1/status", as: [EnvironmentStatus].self) else {
+                for (key, epoch) in ledger.epochs where key.hasPrefix(app + "/") {
+                    out.append(.init(app: app, name: String(key.dropFirst(app.count + 1)), current: nil, healthy: false, epoch: epoch, releases: releases))
+                }
+                continue
+            }
+            for e in all {
+                let healthy = e.currentRelease.map { current in e.instances.contains { $0.release == current && $0.ready } } ?? false
+                out.append(.init(app: app, name: e.name, current: e.currentRelease, healthy: healthy,
+                                 epoch: ledger.epoch(app: app, environment: e.name), releases: releases))
+            }
+        }
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, 255)
+        return HostStatus(hostname: String(cString: name), environments: out)
+    }
+}

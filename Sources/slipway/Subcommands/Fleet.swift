@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import SlipwayClient
+import SlipwayCore
+import SlipwayFleet
+import SlipwayRuntime
+
+/// An environment with `hosts:` is deployed by the CLI itself, host by host over ssh (`FleetDeploy`).
+enum FleetCommand {
+    /// The environment `--env` names (default: the only one, or production), when it lists `hosts`.
+    static func environment(_ global: GlobalOptions, _ env: String?) -> (SlipwayConfig, EnvironmentConfig)? {
+        guard global.server == nil, (ProcessInfo.processInfo.environment["SLIPWAY_SERVER"] ?? "").isEmpty, let cfg = try? global.load() else { return nil }
+        let name = env ?? (cfg.environmentNames.count == 1 ? cfg.environmentNames[0] : "production")
+        guard let e = cfg.environments[name], !e.hosts.isEmpty else { return nil }
+        return (cfg, e)
+    }
+
+    static func hosts(_ cfg: SlipwayConfig, _ env: EnvironmentConfig) -> [any FleetHost] {
+        try? FileManager.default.createDirectory(atPath: cfg.logsDirectory, withIntermediateDirectories: true)
+        return env.hosts.map { HostClient(SSHHost(destination: $0, settings: cfg.ssh, scratch: cfg.logsDirectory)) }
+    }
+
+    static func deploy(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, version: String, json: Bool) async throws {
+        let release = try await localRelease(cfg, version: version)
+        let artifact = try await archive(cfg, release)
+        let yaml: String
+        do { yaml = try String(contentsOfFile: cfg.file, encoding: .utf8) } catch { throw SlipwayError(.usage, "cannot read \(cfg.file)", cause: error) }
+        let id = "fd-" + String(Int(Date().timeIntervalSince1970)) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let deploy = FleetDeploy(app: cfg.app, environment: env.name, version: version, digest: release.digest, settings: env.fleet,
+                                 maxParallel: cfg.ssh.maxParallel, actor: DaemonClient.actor.isEmpty ? NSUserName() : DaemonClient.actor,
+                                 deployment: id) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        FileHandle.standardError.write(Data("fleet deployment \(id): \(version) (\(release.digest.prefix(19))…) to \(env.name) on \(env.hosts.count) host(s), \(env.fleet.strategy.rawValue)\n".utf8))
+        let outcome = await deploy.run(hosts: hosts(cfg, env), config: yaml, artifact: artifact)
+        if json { Output.json(outcome) } else {
+            Output.table(["HOST", "STATE", "SERVING", "MESSAGE"], outcome.hosts.map { [$0.host, $0.state.rawValue, $0.current ?? "-", $0.message] })
+            print("\(outcome.state.rawValue): \(outcome.message)")
+        }
+        if outcome.state != .succeeded { throw ExitCode(1) }
+    }
+
+    /// The release in the controller's own release store, built there first when it is not (`release.build`, `release.files`).
+    static func localRelease(_ cfg: SlipwayConfig, version: String) async throws -> ReleaseInfo {
+        let store = ReleaseStore(directory: cfg.releasesDirectory)
+        if let existing = store.info(version) { return existing }
+        if let build = cfg.release.build {
+            try? FileManager.default.createDirectory(atPath: cfg.logsDirectory, withIntermediateDirectories: true)
+            let argv = try CommandLineSplitter.split(build, variables: ProcessInfo.processInfo.environment)
+            let log = "\(cfg.logsDirectory)/build-\(version).log"
+            let status = try await ProcessSpawner.run(argv: argv, directory: cfg.directory, environment: ProcessInfo.processInfo.environment, logFile: log)
+            guard status == 0 else { throw SlipwayError.failed("release.build exited with status \(status); see \(log)") }
+        }
+        guard !cfg.release.files.isEmpty else { throw SlipwayError.usage("nothing to put in release \(version): set release.files in \(cfg.file)") }
+        let info = try store.create(version: version, source: cfg.directory, files: cfg.release.files, creator: DaemonClient.actor,
+                                    git: ReleaseStore.gitProvenance(of: cfg.directory))
+        FileHandle.standardError.write(Data("release \(version): built, \(info.files) file(s), \(info.digest.prefix(19))…\n".utf8))
+        return info
+    }
+
+    /// The release as a gzipped tar (its manifest left out: a host writes its own).
+    static func archive(_ cfg: SlipwayConfig, _ release: ReleaseInfo) async throws -> [UInt8] {
+        try? FileManager.default.createDirectory(atPath: cfg.logsDirectory, withIntermediateDirectories: true)
+        let out = "\(cfg.logsDirectory)/.artifact-\(release.version)-\(getpid()).tar.gz"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let dir = ReleaseStore(directory: cfg.releasesDirectory).path(release.version)
+        let status = try await ProcessSpawner.run(argv: ["tar", "-C", dir, "--exclude=./\(ReleaseStore.manifestName)", "-czf", out, "."], directory: dir,
+                                                  environment: ProcessInfo.processInfo.environment, logFile: out + ".log")
+        defer { try? FileManager.default.removeItem(atPath: out + ".log") }
+        guard status == 0, let data = FileManager.default.contents(atPath: out) else { throw SlipwayError.failed("cannot pack release \(release.version) (tar exited \(status))") }
+        return Array(data)
+    }
+}
+
+struct Fleet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A fleet environment's hosts (environments.NAME.hosts).", subcommands: [Status.self])
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Each host's release, health and epoch, and whether they differ (drift).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var envOption: EnvOption
+        @Flag(help: "Print JSON") var json = false
+
+        struct Row: Codable {
+            var host: String
+            var reachable: Bool
+            var current: String?
+            var healthy: Bool
+            var epoch: Int64
+            var error: String?
+        }
+
+        struct Report: Codable {
+            var environment: String
+            var drift: Bool
+            var hosts: [Row]
+        }
+
+        func run() async throws {
+            let cfg = try global.load()
+            let name = envOption.env ?? (cfg.environmentNames.count == 1 ? cfg.environmentNames[0] : "production")
+            guard let env = cfg.environments[name], !env.hosts.isEmpty else {
+                throw SlipwayError.usage("--env \(name): not an environment with hosts: in \(cfg.file)")
+            }
+            let hosts = FleetCommand.hosts(cfg, env)
+            var rows: [Row] = []
+            for host in hosts {
+                do {
+                    try await host.connect()
+                    let status = try await host.status()
+                    let e = status.environments.first { $0.app == cfg.app && $0.name == name }
+                    rows.append(Row(host: host.name, reachable: true, current: e?.current, healthy: e?.healthy ?? false, epoch: e?.epoch ?? 0))
+                } catch {
+                    rows.append(Row(host: host.name, reachable: false, current: nil, healthy: false, epoch: 0, error: "\(error)"))
+                }
+                await host.disconnect()
+            }
+            let drift = Set(rows.map { $0.current ?? "" }).count > 1 || rows.contains { !$0.reachable }
+            let report = Report(environment: name, drift: drift, hosts: rows)
+            if json { Output.json(report); return }
+            Output.table(["HOST", "RELEASE", "HEALTHY", "EPOCH", "CONTACT"], rows.map {
+                [$0.host, $0.current ?? "-", $0.healthy ? "yes" : "no", String($0.epoch), $0.reachable ? "ok" : "unreachable: " + ($0.error ?? "")]
+            })
+            print(drift ? "drift: the hosts do not all serve one release" : "uniform")
+        }
+    }
+}
