@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 # router in the metrics test), Chromium (the dashboard's browser tests), and pebble (an RFC 8555 CA with
 # its DNS stub, for the ACME tests), redis-server (an accessory in the accessory tests), systemd (systemd-analyze
 # verify checks the README's unit files), podman with runc and busybox-static (image releases: the tests build
-# their images from a busybox rootfs), python3 (the process-type tests' workers). Installed only when missing.
+# their images from a busybox rootfs), python3 (the process-type tests' workers), openssh-server and iproute2 (the fleet
+# tests' hosts: network namespaces with their own sshd, scripts/fleet-lab.sh). Installed only when missing.
 need=()
 for pkg in git ca-certificates procps curl postgresql mariadb-server zstd sqlite3 tar prometheus chromium fonts-dejavu-core pebble redis-server systemd \
-           podman runc busybox-static python3; do
+           podman runc busybox-static python3 openssh-server iproute2; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -69,7 +70,7 @@ else
   # side by side take about half as long. The first shard holds every test that uses the shared databases
   # (PostgreSQL's and MariaDB's slipway_test) and Chromium, and two more to even them out (AccessoryTests, ImageReleaseTests:
   # the shards took 149 s and 205 s before); the second everything else, new suites included.
-  first='SlipwayTests\.(BuiltInAlertTests|DeployDataTests|BackupTests|EncryptionTests|MetricsTests|CanaryTests|WatchTests|LeaseTests|DashboardBrowserTests|AlertIntegrationTests|NotificationTests|AccessoryTests|ImageReleaseTests)/'
+  first='SlipwayTests\.(BuiltInAlertTests|DeployDataTests|BackupTests|EncryptionTests|MetricsTests|CanaryTests|WatchTests|LeaseTests|DashboardBrowserTests|AlertIntegrationTests|NotificationTests|AccessoryTests|ImageReleaseTests|FleetTests)/'
   first_log=$(mktemp); second_log=$(mktemp)
   run_tests --no-parallel --filter "$first" >"$first_log" 2>&1 &
   first_pid=$!

@@ -100,7 +100,8 @@ public enum ConfigLoader {
             }
             if let env = environment(name: name, node: merged, root: root, directory: directory, reader: reader) { environments[name] = env }
         }
-        sharedAddresses(names.compactMap { environments[$0] }, nodes: overrides, root: rootNode, reader: reader)
+        // A fleet environment listens on its hosts, not here.
+        sharedAddresses(names.compactMap { environments[$0] }.filter { $0.hosts.isEmpty }, nodes: overrides, root: rootNode, reader: reader)
         // Each environment runs its own accessories: two on one port would be one Redis for staging and production.
         var ports: [Int: String] = [:]
         for name in names {
@@ -152,6 +153,7 @@ public enum ConfigLoader {
         if let node = value("logs"), let entries = reader.mapping(node, "logs", allowed: ["retention"]), let e = entries.first {
             logRetention = reader.duration(e.value, "logs.retention") ?? logRetention
         }
+        let ssh = value("ssh").map { FleetSection.ssh($0, directory: directory, reader: reader) } ?? SSHSettings()
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         var config = SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
                                    keepReleases: keepReleases, environmentNames: names, environments: environments)
@@ -161,8 +163,7 @@ public enum ConfigLoader {
         config.notify = notify
         config.logRetention = logRetention
         config.rootOverride = override
-        config.ssh = value("ssh").map { FleetSection.ssh($0, directory: directory, reader: reader) } ?? SSHSettings()
-        if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
+        config.ssh = ssh
         return config
     }
 

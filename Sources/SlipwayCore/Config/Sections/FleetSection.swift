@@ -5,10 +5,12 @@ import Yams
 enum FleetSection {
     /// `hosts: [web1, "deploy@10.0.0.3"]`: ssh destinations, each once.
     static func hosts(_ node: Node, reader: ConfigReader) -> [String]? {
-        guard let list = reader.stringList(node, "hosts") else { return nil }
+        guard reader.stringList(node, "hosts") != nil, case .sequence(let items) = node else { return nil }
         var seen: Set<String> = []
         var out: [String] = []
-        for (i, host) in list.enumerated() {
+        for (i, item) in items.enumerated() {
+            guard let host = item.string else { continue }
+            let node = item
             if host.hasPrefix("https://") || host.hasPrefix("http://") {
                 reader.problem(node, "hosts[\(i)]", "a host reached over the daemon's TLS API is not in this version; give an ssh destination ([user@]host), got '\(host)'")
             } else if host.isEmpty || host.hasPrefix("-") || host.contains(where: { $0.isWhitespace || $0 == "/" }) {
@@ -19,7 +21,7 @@ enum FleetSection {
                 out.append(host)
             }
         }
-        if out.isEmpty, reader.problems.isEmpty { reader.problem(node, "hosts", "expected at least one ssh destination") }
+        if items.isEmpty { reader.problem(node, "hosts", "expected at least one ssh destination") }
         return out
     }
 

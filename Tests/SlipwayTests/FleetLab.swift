@@ -1,0 +1,127 @@
+import Foundation
+import SlipwayCore
+import SlipwayRuntime
+
+/// Fleet hosts on this machine for the fleet tests (`scripts/fleet-lab.sh`): network namespaces on a bridge,
+/// each with its own sshd and `slipway server --host-only`; an app directory whose `slipway.yml` lists them.
+final class FleetLab: Sendable {
+    let dir: String
+    let hosts: [(name: String, address: String)]
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        + "/scripts/fleet-lab.sh"
+
+    /// Runs as root with sshd and iproute2 (scripts/test.sh installs them); else the tests say why they skip.
+    static var canRun: Bool {
+        TestServices.required || getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+    }
+    static let skipNote = "needs root, openssh-server, iproute2 and python3 (scripts/test.sh installs them): the hosts are network namespaces with their own sshd"
+
+    /// Runs `body` with `count` hosts, then takes them down (awaited), whether it threw or not.
+    static func with(_ count: Int, sshd extra: String = "", _ body: (FleetLab) async throws -> Void) async throws {
+        let lab = try await up(count, sshd: extra)
+        do { try await body(lab) } catch {
+            await lab.down()
+            throw error
+        }
+        await lab.down()
+    }
+
+    /// Makes `count` hosts (h1…hN) and an app `shop` in `dir/app` deploying to them.
+    static func up(_ count: Int, sshd extra: String = "") async throws -> FleetLab {
+        let dir = "/tmp/slw-fleet-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let status = try await ProcessSpawner.run(argv: ["bash", script, "up", String(count), dir, TestBinaries.slipway, extra], directory: dir,
+                                                  environment: ProcessInfo.processInfo.environment, logFile: dir + "/lab.log")
+        guard status == 0 else {
+            _ = try? await ProcessSpawner.run(argv: ["bash", script, "down", dir], directory: "/", environment: ProcessInfo.processInfo.environment, logFile: dir + "/lab.log")
+            throw SlipwayError.failed("fleet-lab.sh up exited \(status): \((try? String(contentsOfFile: dir + "/lab.log", encoding: .utf8)) ?? "")")
+        }
+        let lines = try String(contentsOfFile: dir + "/hosts", encoding: .utf8).split(separator: "\n")
+        return FleetLab(dir: dir, hosts: lines.map { l in let f = l.split(separator: " "); return (String(f[0]), String(f[1])) })
+    }
+
+    private init(dir: String, hosts: [(name: String, address: String)]) {
+        self.dir = dir
+        self.hosts = hosts
+    }
+
+    func down() async {
+        _ = try? await ProcessSpawner.run(argv: ["bash", Self.script, "down", dir], directory: "/", environment: ProcessInfo.processInfo.environment,
+                                          logFile: dir + "/lab.log")
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    var app: String { dir + "/app" }
+
+    /// Writes the app (a small Python server answering "hello from demo-app VERSION"; its health check fails on a
+    /// host whose shared directory holds `refuse-VERSION`) and its `slipway.yml`.
+    func writeApp(port: Int, fleet: String = "{ strategy: rolling, batch: 1, healthy_deadline: 30s }") throws {
+        try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
+        try """
+            import os, http.server
+            v = open("VERSION").read().strip()
+            bad = os.path.exists(os.path.join(os.environ.get("SLIPWAY_SHARED", "/nonexistent"), "refuse-" + v))
+            class H(http.server.BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+                def do_GET(self):
+                    code = 500 if bad and self.path.startswith("/health") else 200
+                    body = ("hello from demo-app " + v + " (fleet)").encode()
+                    self.send_response(code); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+                def log_message(self, *a): pass
+            http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+            """.write(toFile: app + "/app.py", atomically: true, encoding: .utf8)
+        try """
+            app: shop
+            release:
+              files: [app.py, VERSION]
+            ssh:
+              config: \(dir)/ssh_config
+              slipway: \(TestBinaries.slipway)
+            environments:
+              production:
+                hosts: [\(hosts.map(\.name).joined(separator: ", "))]
+                fleet: \(fleet)
+                process: { command: "python3 app.py", instances: 1, stop_timeout: 2s }
+                health: { path: /health, interval: 100ms, deadline: 5s, healthy_threshold: 2 }
+                router: { listen: "0.0.0.0:\(port)", drain_timeout: 2s }
+            """.write(toFile: app + "/slipway.yml", atomically: true, encoding: .utf8)
+    }
+
+    /// `slipway …` in the app's directory: its exit status and everything it printed.
+    func cli(_ args: [String]) async throws -> (status: Int32, text: String) {
+        let out = dir + "/cli-\(UUID().uuidString.prefix(6)).out"
+        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway] + args, directory: app, environment: ProcessInfo.processInfo.environment, logFile: out)
+        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+    }
+
+    /// Builds and deploys `version` (its VERSION file written first).
+    func deploy(_ version: String) async throws -> (status: Int32, text: String, outcome: FleetOutcomeView?) {
+        try version.write(toFile: app + "/VERSION", atomically: true, encoding: .utf8)
+        let r = try await cli(["deploy", version, "--json"])
+        let json = r.text.range(of: "\n{").map { String(r.text[r.text.index(after: $0.lowerBound)...]) } ?? (r.text.hasPrefix("{") ? r.text : "")
+        return (r.status, r.text, try? JSONDecoder().decode(FleetOutcomeView.self, from: Data(json.utf8)))
+    }
+
+    /// Makes `version` unhealthy on host `index` (0-based).
+    func refuse(_ version: String, onHost index: Int) throws {
+        let shared = "\(dir)/h\(index + 1)/root/apps/shop/state/shared/production"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        try "".write(toFile: shared + "/refuse-" + version, atomically: true, encoding: .utf8)
+    }
+}
+
+/// The parts of `slipway deploy --json`'s fleet outcome the tests read.
+struct FleetOutcomeView: Decodable {
+    struct Host: Decodable {
+        var host: String
+        var state: String
+        var current: String?
+        var message: String
+    }
+    var state: String
+    var phase: String
+    var epoch: Int64
+    var hosts: [Host]
+    var message: String
+}

@@ -1,0 +1,74 @@
+import Foundation
+import SlipwayClient
+import SlipwayCore
+@testable import SlipwayFleet
+import SlipwayHTTP
+import Testing
+
+/// A deploy across four hosts (network namespaces, each with its own sshd and host daemon), over real ssh.
+@Suite(.serialized)
+struct FleetTests {
+    @Test(.timeLimit(.minutes(3)), .enabled(if: FleetLab.canRun, Comment(rawValue: FleetLab.skipNote)))
+    func aRollingDeployAcrossFourHostsAndAFailureOnOneThatLeavesTheFleetUniform() async throws {
+        try await FleetLab.with(4) { lab in try await fourHosts(lab) }
+    }
+
+    func fourHosts(_ lab: FleetLab) async throws {
+        let port = 18_080
+        try lab.writeApp(port: port)
+
+        let first = try await lab.deploy("v1")
+        #expect(first.status == 0, "\(first.text)")
+        #expect(first.outcome?.hosts.map(\.current) == ["v1", "v1", "v1", "v1"], "\(first.text)")
+
+        // v2 under load on every host's router: the hosts switch one at a time, each through its own health gate,
+        // and no request fails on any of them.
+        let loads = lab.hosts.map { LoadLoop(host: $0.address, port: port) }
+        for l in loads { l.start(concurrency: 2) }
+        let second = try await lab.deploy("v2")
+        var served: [LoadLoop.Summary] = []
+        for l in loads { served.append(await l.stop()) }
+        #expect(second.status == 0, "\(second.text)")
+        #expect(second.outcome?.hosts.map(\.current) == ["v2", "v2", "v2", "v2"])
+        for (h, s) in zip(lab.hosts, served) {
+            #expect(s.requests > 20 && s.failures == 0, "\(h.name): \(s.requests) requests, \(s.failures) failed (\(s.lastFailure ?? ""))")
+            #expect(s.byRelease["v2", default: 0] > 0, "\(h.name) served v2")
+        }
+        let text = second.text
+        let activations = ["h1", "h2", "h3", "h4"].compactMap { text.range(of: "batch \(["h1": 1, "h2": 2, "h3": 3, "h4": 4][$0]!): activating \($0)")?.lowerBound }
+        #expect(activations.count == 4 && activations == activations.sorted(), "one host per batch, in order: \(text)")
+
+        // v3 fails its health check on h3 only: h1 and h2 (already switched) revert, h4 is never touched, exit 1.
+        try lab.refuse("v3", onHost: 2)
+        let third = try await lab.deploy("v3")
+        #expect(third.status == 1, "\(third.text)")
+        #expect(third.outcome?.state == "rolled_back")
+        #expect(third.outcome?.hosts.map(\.state) == ["reverted", "reverted", "reverted", "staged"], "\(third.text)")
+        #expect(third.outcome?.hosts.map(\.current) == ["v2", "v2", "v2", "v2"], "h1 and h2 back on v2, h3 never switched, h4 never activated")
+        let status = try await lab.cli(["fleet", "status", "--json"])
+        #expect(status.status == 0 && status.text.contains("\"drift\" : false"), "\(status.text)")
+        for h in lab.hosts {
+            let r = try await MiniHTTPClient().request("GET", .tcp(host: h.address, port: port), path: "/")
+            #expect(r.bodyText.contains("demo-app v2"), "\(h.name) serves v2 after the failed v3: \(r.bodyText)")
+        }
+
+        // A controller acting with an epoch older than one a host has seen is refused (fencing), and nothing changes.
+        let h1 = HostClient(SSHHost(destination: "h1", settings: { var s = SSHSettings(); s.config = lab.dir + "/ssh_config"; s.slipway = TestBinaries.slipway; return s }(),
+                                    scratch: lab.dir))
+        try await h1.connect()
+        await #expect(throws: SlipwayError.self) {
+            _ = try await h1.activate(app: "shop", HostActivateRequest(environment: "production", version: "v1", deployment: "replayed", epoch: 1, actor: "t"),
+                                      deadline: .seconds(10))
+        }
+        await h1.disconnect()
+
+        // A host unreachable at preflight: nothing changes anywhere.
+        kill(pid_t(try String(contentsOfFile: lab.dir + "/h4/sshd.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!, SIGTERM)
+        let fourth = try await lab.deploy("v4")
+        #expect(fourth.status == 1 && fourth.outcome?.phase == "preflight", "\(fourth.text)")
+        #expect(fourth.outcome?.hosts[3].state == "unreachable")
+        #expect(fourth.outcome?.hosts.prefix(3).allSatisfy { $0.state == "untouched" } == true, "nothing staged: \(fourth.text)")
+        let r = try await MiniHTTPClient().request("GET", .tcp(host: lab.hosts[0].address, port: port), path: "/")
+        #expect(r.bodyText.contains("demo-app v2"))
+    }
+}

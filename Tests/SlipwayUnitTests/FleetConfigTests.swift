@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import SlipwayCore
+
+/// `hosts:`, `fleet:` and `ssh:` in slipway.yml: defaults, and every mistake named by line and key.
+struct FleetConfigTests {
+    @Test func hostsFleetAndSSHAreReadWithTheirDefaults() throws {
+        let yaml = """
+            app: shop
+            process: { command: ./shop }
+            ssh: { slipway: /usr/local/bin/slipway, max_parallel: 5 }
+            environments:
+              staging: {}
+              production:
+                hosts: [web1, "deploy@10.0.0.3"]
+                fleet: { strategy: all_at_once, on_failure: halt, healthy_deadline: 2m }
+            """
+        let cfg = try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop")
+        let prod = try #require(cfg.environments["production"])
+        #expect(prod.hosts == ["web1", "deploy@10.0.0.3"])
+        #expect(prod.fleet.strategy == .allAtOnce && prod.fleet.onFailure == .halt && prod.fleet.healthyDeadline == .seconds(120) && prod.fleet.batch == 1)
+        #expect(cfg.environments["staging"]?.hosts == [], "an environment without hosts is this host's")
+        #expect(cfg.ssh.slipway == "/usr/local/bin/slipway" && cfg.ssh.maxParallel == 5 && cfg.ssh.config == nil)
+    }
+
+    @Test func mistakesNameTheLineAndTheKey() {
+        let yaml = """
+            app: shop
+            process: { command: ./shop }
+            ssh: { config: /nonexistent/ssh_config, parallel: 3 }
+            environments:
+              production:
+                hosts: [web1, web1, "https://h:7443", "-oProxyCommand=x"]
+                fleet: { strategy: blue-green, batch: 0, on_failure: ignore }
+            """
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml, file: "slipway.yml", directory: "/tmp")
+            Issue.record("accepted a broken fleet")
+        } catch {
+            let text = error.description
+            for expected in ["slipway.yml:6", "hosts[1]", "'web1' is listed twice", "hosts[2]", "not in this version", "hosts[3]", "expected an ssh destination",
+                             "slipway.yml:7", "fleet.strategy", "fleet.batch", "fleet.on_failure", "slipway.yml:3", "ssh.config", "parallel"] {
+                #expect(text.contains(expected), "missing \(expected) in: \(text)")
+            }
+        }
+    }
+}
