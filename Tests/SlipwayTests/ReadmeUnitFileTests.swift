@@ -2,7 +2,7 @@ import Foundation
 import SlipwayRuntime
 import Testing
 
-/// The systemd units the README gives (the daemon's, the edge's) pass `systemd-analyze verify` as printed: the
+/// The systemd units the README gives (the daemon's, the edge's, a fleet host's) pass `systemd-analyze verify` as printed: the
 /// paths point at this build, nothing else is changed (systemd takes no comment after a value, for one).
 @Suite struct ReadmeUnitFileTests {
     static let analyze = "/usr/bin/systemd-analyze"
@@ -15,7 +15,7 @@ import Testing
         let text = try String(contentsOfFile: readme, encoding: .utf8)
         let blocks = text.components(separatedBy: "```ini\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }
             .filter { $0.hasPrefix("# /etc/systemd/system/") }
-        #expect(blocks.count == 2, "the daemon's and the edge's units")
+        #expect(blocks.count == 3, "the daemon's, the edge's and a fleet host's units")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-units-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
