@@ -1,10 +1,11 @@
 import Foundation
 import SlipwayCore
 
-/// One deploy across a fleet: every host checked (preflight), then every host staged (config snapshot and the
-/// release, checked against its digest there) before any is activated, then batches activated through each host's
-/// own health gate. A failed host (an unreachable one too) stops the deploy: no new batch starts, and with
-/// `on_failure: rollback` every host this deploy switched is reverted, so the fleet ends uniform.
+/// One deploy across a fleet: every host checked (preflight), the environment's lease taken on its first host
+/// (its epoch fences every later call), then every host staged (config snapshot and the release, checked against
+/// its digest there) before any is activated, then batches activated through each host's own health gate. A
+/// failed host (an unreachable one too) stops the deploy: no new batch starts, and with `on_failure: rollback`
+/// every host this deploy switched is reverted, so the fleet ends uniform.
 public struct FleetDeploy: Sendable {
     public var app: String
     public var environment: String
@@ -13,12 +14,20 @@ public struct FleetDeploy: Sendable {
     public var settings: FleetSettings
     public var maxParallel: Int
     public var actor: String
-    /// This deploy's id on every host (a revert finds what it replaced there).
+    /// This deploy's id on every host (a revert finds what it replaced there; `resume` runs it again).
     public var deployment: String
+    /// Who holds the lease (the operator, this machine, this process).
+    public var holder: String
+    /// How long to wait for another controller's lease (zero: refuse at once, exit 3).
+    public var lockWait: Duration = .zero
+    /// The lease lives this long without a renewal (a killed controller's lease frees itself).
+    public var leaseTTL: Duration = .seconds(30)
+    /// Deploy to the hosts that answer and record the others as skipped (drift), instead of changing nothing.
+    public var excludeUnreachable = false
     public var log: @Sendable (String) -> Void
 
     public init(app: String, environment: String, version: String, digest: String, settings: FleetSettings, maxParallel: Int, actor: String,
-                deployment: String, log: @escaping @Sendable (String) -> Void) {
+                deployment: String, holder: String = "", log: @escaping @Sendable (String) -> Void) {
         self.app = app
         self.environment = environment
         self.version = version
@@ -27,14 +36,34 @@ public struct FleetDeploy: Sendable {
         self.maxParallel = maxParallel
         self.actor = actor
         self.deployment = deployment
+        self.holder = holder.isEmpty ? actor + " " + deployment : holder
         self.log = log
     }
 
-    public func run(hosts: [any FleetHost], config yaml: String, artifact: [UInt8]) async -> FleetOutcome {
+    /// `leaseHost`: the environment's first host (nil: `hosts[0]`), which keeps the lease even when this deploy
+    /// targets other hosts. Every connection is closed before it returns.
+    public func run(hosts: [any FleetHost], leaseHost: (any FleetHost)? = nil, config yaml: String, artifact: [UInt8]) async -> FleetOutcome {
         var outcome = FleetOutcome(deployment: deployment, environment: environment, version: version, state: .failed, phase: .preflight, epoch: 0,
                                    hosts: hosts.map { FleetOutcome.Host(host: $0.name, state: .untouched, current: nil, message: "") })
-        defer { }
-        // Preflight: every host answers, or nothing changes anywhere.
+        let extra = leaseHost.flatMap { l in hosts.contains { $0.name == l.name } ? nil : l }
+        await deploy(hosts, leaseHost: extra ?? leaseHost ?? hosts[0], connectLeaseHost: extra != nil, yaml: yaml, artifact: artifact, &outcome)
+        await Self.disconnect(hosts + (extra.map { [$0] } ?? []))
+        return outcome
+    }
+
+    func deploy(_ hosts: [any FleetHost], leaseHost: any FleetHost, connectLeaseHost: Bool, yaml: String, artifact: [UInt8], _ outcome: inout FleetOutcome) async {
+        guard let targets = await preflight(hosts, leaseHost: connectLeaseHost ? leaseHost : nil, &outcome) else { return }
+        guard let lease = await acquire(leaseHost, &outcome) else { return }
+        let heartbeat = renewing(lease, on: leaseHost)
+        defer { heartbeat.cancel() }
+        await stageAndActivate(hosts, targets, yaml: yaml, artifact: artifact, lease: heartbeat, &outcome)
+        heartbeat.cancel()
+        await release(on: leaseHost)
+    }
+
+    /// Connects to every host and reads its status; nil when the deploy must stop (nothing changed). The indices
+    /// of the hosts to deploy to (every one, or, with `excludeUnreachable`, the ones that answered).
+    func preflight(_ hosts: [any FleetHost], leaseHost: (any FleetHost)?, _ outcome: inout FleetOutcome) async -> [Int]? {
         let checked = await concurrently(hosts, limit: maxParallel) { host async -> Result<HostStatus, SlipwayError> in
             do throws(SlipwayError) {
                 try await host.connect()
@@ -42,47 +71,65 @@ public struct FleetDeploy: Sendable {
             } catch { return .failure(error) }
         }
         var statuses: [HostStatus] = []
+        var targets: [Int] = []
         for (i, r) in checked.enumerated() {
             switch r {
             case .success(let s):
                 statuses.append(s)
+                targets.append(i)
                 outcome.hosts[i].current = s.environments.first { $0.app == app && $0.name == environment }?.current
             case .failure(let e):
-                outcome.hosts[i].state = .unreachable
+                outcome.hosts[i].state = excludeUnreachable ? .skipped : .unreachable
                 outcome.hosts[i].message = e.message
             }
         }
-        defer { Task { await Self.disconnect(hosts) } }
-        guard statuses.count == hosts.count else {
-            outcome.message = "\(hosts.count - statuses.count) of \(hosts.count) host(s) unreachable; nothing changed"
+        if let leaseHost {
+            do throws(SlipwayError) { try await leaseHost.connect() } catch {
+                outcome.message = "the lease host \(leaseHost.name) is unreachable (\(error.message)); nothing changed"
+                log(outcome.message)
+                return nil
+            }
+        }
+        let missing = hosts.count - targets.count
+        guard missing == 0 || excludeUnreachable && !targets.isEmpty else {
+            outcome.message = "\(missing) of \(hosts.count) host(s) unreachable; nothing changed" + (excludeUnreachable ? "" : " (--exclude-unreachable deploys to the others)")
             log(outcome.message)
-            return outcome
+            return nil
         }
         outcome.epoch = FleetPlan.epoch(after: statuses, app: app, environment: environment)
-        log("preflight: \(hosts.count) host(s) reachable; epoch \(outcome.epoch)")
+        log("preflight: \(targets.count) host(s) reachable" + (missing > 0 ? ", \(missing) skipped (drift)" : ""))
+        return targets
+    }
 
+    func stageAndActivate(_ hosts: [any FleetHost], _ targets: [Int], yaml: String, artifact: [UInt8], lease: LeaseKeeper, _ outcome: inout FleetOutcome) async {
         // Stage everywhere before activating anywhere.
         outcome.phase = .stage
-        let staged = await concurrently(hosts, limit: maxParallel) { [app, version, digest] host async -> SlipwayError? in
+        let staged = await concurrently(targets, limit: maxParallel) { [app, version, digest] i async -> SlipwayError? in
             do throws(SlipwayError) {
-                try await host.stageConfig(app: app, yaml: yaml)
-                _ = try await host.stage(app: app, version: version, digest: digest, artifact: artifact)
+                try await hosts[i].stageConfig(app: app, yaml: yaml)
+                _ = try await hosts[i].stage(app: app, version: version, digest: digest, artifact: artifact)
                 return nil
             } catch { return error }
         }
-        for (i, e) in staged.enumerated() {
+        for (i, e) in zip(targets, staged) {
             if let e { outcome.hosts[i].state = .failed; outcome.hosts[i].message = e.message } else { outcome.hosts[i].state = .staged }
         }
         guard staged.allSatisfy({ $0 == nil }) else {
             outcome.message = "staging failed on \(staged.compactMap { $0 }.count) host(s); nothing was activated"
             log(outcome.message)
-            return outcome
+            return
         }
-        log("staged \(version) on \(hosts.count) host(s)")
+        log("staged \(version) on \(targets.count) host(s); epoch \(outcome.epoch)")
 
         outcome.phase = .activate
         var switched: [Int] = []
-        for (n, batch) in FleetPlan.batches(hosts: hosts.count, settings).enumerated() {
+        for (n, batch) in FleetPlan.batches(hosts: targets.count, settings).map({ $0.map { targets[$0] } }).enumerated() {
+            if lease.lost {
+                outcome.state = .partial
+                outcome.message = "the lease was lost (another controller may be acting); stopped before batch \(n + 1)"
+                log(outcome.message)
+                return
+            }
             log("batch \(n + 1): activating \(batch.map { hosts[$0].name }.joined(separator: ", "))")
             let request = HostActivateRequest(environment: environment, version: version, deployment: deployment, epoch: outcome.epoch, actor: actor)
             let results = await concurrently(batch, limit: maxParallel) { [app, settings] i async -> Result<HostActivation, SlipwayError> in
@@ -93,13 +140,9 @@ public struct FleetDeploy: Sendable {
             for (i, r) in zip(batch, results) {
                 switched.append(i)
                 switch r {
-                case .success(let a) where a.succeeded:
-                    outcome.hosts[i].state = .activated
-                    outcome.hosts[i].current = a.current
-                    outcome.hosts[i].message = a.message
                 case .success(let a):
-                    failed = true
-                    outcome.hosts[i].state = .failed
+                    failed = failed || !a.succeeded
+                    outcome.hosts[i].state = a.succeeded ? .activated : .failed
                     outcome.hosts[i].current = a.current
                     outcome.hosts[i].message = a.message
                 case .failure(let e):
@@ -111,46 +154,24 @@ public struct FleetDeploy: Sendable {
                 log("  \(hosts[i].name): \(outcome.hosts[i].state.rawValue): \(outcome.hosts[i].message)")
             }
             if failed {
-                let bad = batch.filter { outcome.hosts[$0].state == .failed }.map { hosts[$0].name }
+                let bad = batch.filter { outcome.hosts[$0].state == .failed }.map { hosts[$0].name }.joined(separator: ", ")
                 guard settings.onFailure == .rollback else {
                     outcome.state = .partial
-                    outcome.message = "\(bad.joined(separator: ", ")) failed; halted with the fleet partial (on_failure: halt): roll back or deploy again"
+                    outcome.message = "\(bad) failed; halted with the fleet partial (on_failure: halt): deploy rollback \(deployment), or deploy resume \(deployment)"
                     log(outcome.message)
-                    return outcome
+                    return
                 }
-                log("\(bad.joined(separator: ", ")) failed; reverting \(switched.count) host(s)")
-                await revert(hosts, switched, &outcome)
+                log("\(bad) failed; reverting \(switched.count) host(s)")
+                await revert(hosts, switched, epoch: outcome.epoch, &outcome)
                 outcome.state = outcome.hosts.contains { $0.state == .revertFailed } ? .partial : .rolledBack
-                outcome.message = "\(bad.joined(separator: ", ")) failed; " + (outcome.state == .rolledBack ? "every switched host reverted" : "a revert failed: the fleet is partial")
-                return outcome
+                outcome.message = "\(bad) failed; " + (outcome.state == .rolledBack ? "every switched host reverted" : "a revert failed: the fleet is partial")
+                return
             }
         }
         outcome.state = .succeeded
-        outcome.message = "\(version) serves on \(hosts.count) host(s)"
+        let skipped = outcome.hosts.filter { $0.state == .skipped }.map(\.host)
+        outcome.message = "\(version) serves on \(targets.count) host(s)" + (skipped.isEmpty ? "" : "; skipped (drift): \(skipped.joined(separator: ", "))")
         log(outcome.message)
-        return outcome
-    }
-
-    func revert(_ hosts: [any FleetHost], _ indices: [Int], _ outcome: inout FleetOutcome) async {
-        let request = HostRevertRequest(environment: environment, deployment: deployment, epoch: outcome.epoch, actor: actor)
-        let results = await concurrently(indices, limit: maxParallel) { [app, settings] i async -> Result<HostActivation, SlipwayError> in
-            do throws(SlipwayError) { return .success(try await hosts[i].revert(app: app, request, deadline: settings.healthyDeadline)) }
-            catch { return .failure(error) }
-        }
-        for (i, r) in zip(indices, results) {
-            switch r {
-            case .success(let a) where a.succeeded:
-                outcome.hosts[i].state = .reverted
-                outcome.hosts[i].current = a.current
-            case .success(let a):
-                outcome.hosts[i].state = .revertFailed
-                outcome.hosts[i].message += "; revert: " + a.message
-            case .failure(let e):
-                outcome.hosts[i].state = .revertFailed
-                outcome.hosts[i].message += "; revert: " + e.message
-            }
-            log("  \(hosts[i].name): \(outcome.hosts[i].state.rawValue)\(outcome.hosts[i].current.map { " (\($0) serves)" } ?? "")")
-        }
     }
 
     static func disconnect(_ hosts: [any FleetHost]) async {
@@ -158,29 +179,4 @@ public struct FleetDeploy: Sendable {
             for h in hosts { group.addTask { await h.disconnect() } }
         }
     }
-}
-
-/// What a fleet deploy did, per host (`slipway deploy --json` on a fleet environment).
-public struct FleetOutcome: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable { case succeeded, failed, rolledBack = "rolled_back", partial }
-    public enum Phase: String, Codable, Sendable { case preflight, stage, activate }
-    public struct Host: Codable, Sendable, Equatable {
-        public enum State: String, Codable, Sendable {
-            case untouched, unreachable, staged, activated, failed, reverted
-            case revertFailed = "revert_failed"
-        }
-        public var host: String
-        public var state: State
-        public var current: String?
-        public var message: String
-    }
-    public var deployment: String
-    public var environment: String
-    public var version: String
-    public var state: State
-    /// Where it ended: before anything changed (preflight, stage) or while activating.
-    public var phase: Phase
-    public var epoch: Int64
-    public var hosts: [Host]
-    public var message = ""
 }

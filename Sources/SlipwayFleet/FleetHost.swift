@@ -10,6 +10,7 @@ public protocol FleetHost: Sendable {
     func stageConfig(app: String, yaml: String) async throws(SlipwayError)
     func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult
     func activate(app: String, _ request: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation
+    func lease(app: String, _ request: HostLeaseRequest) async throws(SlipwayError) -> FleetLease
     func revert(app: String, _ request: HostRevertRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation
     func disconnect() async
 }
@@ -35,6 +36,10 @@ public struct HostClient: FleetHost {
     public func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult {
         try decode(try await call("POST", "/v1/host/apps/\(app)/releases/\(version)?digest=\(digest)", body: artifact, contentType: "application/gzip",
                                   timeout: .seconds(3600)))
+    }
+
+    public func lease(app: String, _ request: HostLeaseRequest) async throws(SlipwayError) -> FleetLease {
+        try decode(try await call("POST", "/v1/host/apps/\(app)/lease", body: try json(request), timeout: .seconds(30)))
     }
 
     public func activate(app: String, _ request: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {

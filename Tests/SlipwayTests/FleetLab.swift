@@ -95,6 +95,13 @@ final class FleetLab: Sendable {
         return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
     }
 
+    /// Starts `slipway …` in the app's directory without waiting: its pid and its output file.
+    func start(_ args: [String]) throws -> (pid: Int32, log: String) {
+        let out = dir + "/cli-\(UUID().uuidString.prefix(6)).out"
+        let child = try ProcessSpawner.spawn(argv: [TestBinaries.slipway] + args, directory: app, environment: ProcessInfo.processInfo.environment, logFile: out)
+        return (child.pid, out)
+    }
+
     /// Builds and deploys `version` (its VERSION file written first).
     func deploy(_ version: String) async throws -> (status: Int32, text: String, outcome: FleetOutcomeView?) {
         try version.write(toFile: app + "/VERSION", atomically: true, encoding: .utf8)

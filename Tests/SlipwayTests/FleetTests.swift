@@ -3,6 +3,7 @@ import SlipwayClient
 import SlipwayCore
 @testable import SlipwayFleet
 import SlipwayHTTP
+import SlipwayRuntime
 import Testing
 
 /// A deploy across four hosts (network namespaces, each with its own sshd and host daemon), over real ssh.
@@ -10,7 +11,53 @@ import Testing
 struct FleetTests {
     @Test(.timeLimit(.minutes(3)), .enabled(if: FleetLab.canRun, Comment(rawValue: FleetLab.skipNote)))
     func aRollingDeployAcrossFourHostsAndAFailureOnOneThatLeavesTheFleetUniform() async throws {
-        try await FleetLab.with(4) { lab in try await fourHosts(lab) }
+        // sshd as a hardened host has it: few unauthenticated connections at once, two sessions per connection.
+        try await FleetLab.with(4, sshd: "MaxStartups 3:30:5\nMaxSessions 2") { lab in try await fourHosts(lab) }
+    }
+
+    /// Two operators at once: exactly one deploys, the other is refused (exit 3) or, with --lock-wait, follows. A
+    /// controller killed in the middle of a batch leaves its lease to expire, and `deploy rollback ID` puts every
+    /// host back.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: FleetLab.canRun, Comment(rawValue: FleetLab.skipNote)))
+    func twoOperatorsAndAKilledController() async throws {
+        try await FleetLab.with(2) { lab in
+            try lab.writeApp(port: 18_080, fleet: "{ strategy: rolling, batch: 1, healthy_deadline: 30s, lease_ttl: 3s }")
+            #expect(try await lab.deploy("v1").status == 0)
+            try "v2".write(toFile: lab.app + "/VERSION", atomically: true, encoding: .utf8)
+            async let a = lab.cli(["deploy", "v2"])
+            async let b = lab.cli(["deploy", "v2", "--hosts", "h2"])
+            let (first, second) = try await (a, b)
+            #expect([first.status, second.status].sorted() == [0, 3], "exactly one wins:\n\(first.text)\n---\n\(second.text)")
+            #expect((first.status == 3 ? first : second).text.contains("is being deployed by"))
+
+            // --lock-wait: the second one goes as soon as the first gives the lease back.
+            try "v3".write(toFile: lab.app + "/VERSION", atomically: true, encoding: .utf8)
+            async let c = lab.cli(["deploy", "v3"])
+            try await Task.sleep(for: .milliseconds(300))
+            async let d = lab.cli(["deploy", "v3", "--lock-wait", "60s"])
+            let (held, waited) = try await (c, d)
+            #expect(held.status == 0 && waited.status == 0, "\(held.text)\n---\n\(waited.text)")
+            #expect(waited.text.contains("waiting for") || held.text.contains("waiting for"))
+
+            // The controller killed while h2 activates (h1 already switched): the lease frees itself, and a rollback
+            // by the deployment's id puts h1 back.
+            try "v4".write(toFile: lab.app + "/VERSION", atomically: true, encoding: .utf8)
+            let (pid, log) = try lab.start(["deploy", "v4"])
+            let id = try await poll(within: .seconds(60)) { () -> String? in
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                guard text.contains("batch 2: activating h2"), let r = text.range(of: "fleet deployment fd-") else { return nil }
+                return "fd-" + text[r.upperBound...].prefix { $0 != ":" }
+            }
+            kill(pid, SIGKILL)
+            _ = await ProcessSpawner.wait(pid)
+            // Finished by id (the lease frees itself after lease_ttl), then undone by id.
+            let resumed = try await lab.cli(["deploy", "resume", id, "--lock-wait", "30s", "--json"])
+            #expect(resumed.status == 0 && resumed.text.contains("v4 serves on 2 host(s)"), "\(resumed.text)")
+            let back = try await lab.cli(["deploy", "rollback", id, "--lock-wait", "30s"])
+            #expect(back.status == 0, "\(back.text)")
+            let status = try await lab.cli(["fleet", "status", "--json"])
+            #expect(status.text.contains("\"drift\" : false") && status.text.contains("\"current\" : \"v3\""), "\(status.text)")
+        }
     }
 
     func fourHosts(_ lab: FleetLab) async throws {

@@ -14,9 +14,17 @@ struct FleetDeployTests {
         var all: [String] { calls.withLock { $0 } }
     }
 
+    /// The lease host's ledger, shared by every controller in a test.
+    final class SharedLedger: Sendable {
+        let ledger = Mutex(HostLedger())
+    }
+
     struct FakeHost: FleetHost {
         let name: String
         let journal: Journal
+        var ledger = SharedLedger()
+        /// How long an activation takes.
+        var activation: Duration = .zero
         var unreachable = false
         var failsActivation = false
         var current: String? = "v1"
@@ -33,8 +41,19 @@ struct FleetDeployTests {
             journal.add("stage \(name)")
             return HostStageResult(version: version, digest: digest, staged: true)
         }
+        func lease(app: String, _ r: HostLeaseRequest) async throws(SlipwayError) -> FleetLease {
+            ledger.ledger.withLock { l in
+                if r.release {
+                    _ = l.unlease(app: app, environment: r.environment, holder: r.holder)
+                    journal.add("release \(r.holder)")
+                    return FleetLease(holder: r.holder, epoch: 0, expires: Date(), granted: true)
+                }
+                return l.lease(app: app, environment: r.environment, holder: r.holder, ttl: .seconds(r.ttlSeconds), now: Date())
+            }
+        }
         func activate(app: String, _ r: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {
             journal.add("activate \(name) epoch \(r.epoch)")
+            if activation > .zero { try? await Task.sleep(for: activation) }
             if failsActivation { return HostActivation(succeeded: false, current: "v1", previous: "v1", hostDeployment: 1, message: "not ready") }
             return HostActivation(succeeded: true, current: r.version, previous: "v1", hostDeployment: 1, message: "\(r.version) serves")
         }
@@ -45,9 +64,9 @@ struct FleetDeployTests {
         func disconnect() async {}
     }
 
-    func deploy(_ settings: FleetSettings = FleetSettings()) -> FleetDeploy {
+    func deploy(_ settings: FleetSettings = FleetSettings(), id: String = "fd-1") -> FleetDeploy {
         FleetDeploy(app: "shop", environment: "production", version: "v2", digest: "sha256:x", settings: settings, maxParallel: 30, actor: "t",
-                    deployment: "fd-1") { _ in }
+                    deployment: id) { _ in }
     }
 
     @Test func rollingStagesEveryHostBeforeActivatingOneBatchAtATime() async {
@@ -55,6 +74,7 @@ struct FleetDeployTests {
         let hosts = (1...4).map { FakeHost(name: "h\($0)", journal: j, epoch: $0 == 3 ? 7 : 0) }
         let outcome = await deploy().run(hosts: hosts, config: "app: shop", artifact: [1])
         #expect(outcome.state == .succeeded && outcome.epoch == 8, "the epoch is above every host's")
+        #expect(j.all.last == "release t fd-1", "the lease is given back at the end")
         let calls = j.all
         let lastStage = calls.lastIndex { $0.hasPrefix("stage") }!, firstActivate = calls.firstIndex { $0.hasPrefix("activate") }!
         #expect(calls.filter { $0.hasPrefix("stage") }.count == 4 && lastStage < firstActivate, "every host staged before any is activated: \(calls)")
@@ -93,6 +113,38 @@ struct FleetDeployTests {
         #expect(outcome.state == .failed && outcome.phase == .preflight)
         #expect(j.all.isEmpty, "nothing staged or activated: \(j.all)")
         #expect(outcome.hosts[1].state == .unreachable && outcome.hosts[1].message.contains("cannot reach h2"))
+    }
+
+    @Test func twoControllersAtOnceExactlyOneDeploysAndAWaitingOneFollows() async {
+        let j = Journal(), ledger = SharedLedger()
+        let hosts = (1...2).map { FakeHost(name: "h\($0)", journal: j, ledger: ledger, activation: .milliseconds(300)) }
+        async let a = deploy(id: "fd-a").run(hosts: hosts, config: "", artifact: [])
+        async let b = deploy(id: "fd-b").run(hosts: hosts, config: "", artifact: [])
+        let (first, second) = await (a, b)
+        #expect([first.state, second.state].sorted { $0.rawValue < $1.rawValue } == [.refused, .succeeded], "\(first.message) / \(second.message)")
+        let refused = first.state == .refused ? first : second
+        #expect(refused.exitCode == 3 && refused.message.contains("is being deployed by t fd-") && refused.phase == .lease)
+        #expect(j.all.filter { $0.hasPrefix("stage") }.count == 2, "the refused one staged nothing")
+
+        var waiting = deploy(id: "fd-c")
+        waiting.lockWait = .seconds(20)
+        async let c = deploy(id: "fd-d").run(hosts: hosts, config: "", artifact: [])
+        try? await Task.sleep(for: .milliseconds(50))
+        async let d = waiting.run(hosts: hosts, config: "", artifact: [])
+        let (holder, follower) = await (c, d)
+        #expect(holder.state == .succeeded && follower.state == .succeeded, "--lock-wait proceeds once the lease is given back")
+        #expect(follower.epoch > holder.epoch, "each holder gets a new epoch")
+    }
+
+    @Test func excludeUnreachableDeploysToTheOthersAndRecordsTheSkippedOne() async {
+        let j = Journal()
+        var hosts = (1...3).map { FakeHost(name: "h\($0)", journal: j) }
+        hosts[2].unreachable = true
+        var d = deploy()
+        d.excludeUnreachable = true
+        let outcome = await d.run(hosts: hosts, config: "", artifact: [])
+        #expect(outcome.state == .succeeded && outcome.hosts.map(\.state) == [.activated, .activated, .skipped])
+        #expect(outcome.message.contains("skipped (drift): h3"))
     }
 
     @Test func batchesFollowTheStrategy() {

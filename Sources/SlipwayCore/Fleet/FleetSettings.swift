@@ -18,6 +18,8 @@ public struct FleetSettings: Sendable, Equatable {
     public var onFailure = OnFailure.rollback
     /// How long one host's activation may take (its own health gate included) before it counts as failed.
     public var healthyDeadline: Duration = .seconds(120)
+    /// How long the fleet lease lives without a renewal: a killed controller's lease frees itself after this.
+    public var leaseTTL: Duration = .seconds(30)
 
     public init() {}
 }

@@ -9,6 +9,8 @@ public struct HostLedger: Codable, Sendable, Equatable {
     public var epochs: [String: Int64] = [:]
     /// "app/environment/deployment" → the release it replaced ("" when nothing served).
     public var replaced: [String: String] = [:]
+    /// "app/environment" → the controller deploying it now (kept on the environment's first host only).
+    public var leases: [String: FleetLease] = [:]
 
     public init() {}
 
@@ -37,6 +39,32 @@ public struct HostLedger: Codable, Sendable, Equatable {
         if replaced[key] == nil { replaced[key] = previous ?? "" }
     }
 
+    /// Takes (or renews) the app's environment for `holder` until `now + ttl`: granted when it is free, expired or
+    /// `holder`'s already. A new holder gets the next epoch (its fencing token); a renewal keeps its own.
+    public mutating func lease(app: String, environment: String, holder: String, ttl: Duration, now: Date) -> FleetLease {
+        let key = Self.key(app, environment)
+        let until = now.addingTimeInterval(Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18)
+        if var held = leases[key], held.expires > now, held.holder != holder { held.granted = false; return held }
+        if var mine = leases[key], mine.holder == holder, mine.expires > now {
+            mine.expires = until
+            leases[key] = mine
+            return mine
+        }
+        let epoch = epoch(app: app, environment: environment) + 1
+        epochs[key] = epoch
+        let lease = FleetLease(holder: holder, epoch: epoch, expires: until, granted: true)
+        leases[key] = lease
+        return lease
+    }
+
+    /// Gives the lease back when `holder` has it (false: it was not theirs, or had expired and been taken).
+    public mutating func unlease(app: String, environment: String, holder: String) -> Bool {
+        let key = Self.key(app, environment)
+        guard leases[key]?.holder == holder else { return false }
+        leases[key] = nil
+        return true
+    }
+
     public static func read(_ path: String) throws(SlipwayError) -> HostLedger {
         guard let data = FileManager.default.contents(atPath: path) else { return HostLedger() }
         do { return try SlipwayJSON.decoder().decode(HostLedger.self, from: data) } catch {
@@ -52,5 +80,20 @@ public struct HostLedger: Codable, Sendable, Equatable {
         } catch {
             throw SlipwayError(.internal, "cannot write \(path)", cause: error)
         }
+    }
+}
+
+/// Who deploys an app's environment across its fleet, until when, and with which epoch (`HostLedger.lease`).
+public struct FleetLease: Codable, Sendable, Equatable {
+    public var holder: String
+    public var epoch: Int64
+    public var expires: Date
+    /// False: someone else holds it (this is theirs).
+    public var granted: Bool
+    public init(holder: String, epoch: Int64, expires: Date, granted: Bool) {
+        self.holder = holder
+        self.epoch = epoch
+        self.expires = expires
+        self.granted = granted
     }
 }

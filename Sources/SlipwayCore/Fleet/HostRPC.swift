@@ -56,6 +56,21 @@ public struct HostRevertRequest: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /v1/host/apps/APP/lease` on the environment's first host: take, renew (`release` false) or give back the
+/// fleet lease; the answer carries the holder's epoch.
+public struct HostLeaseRequest: Codable, Sendable, Equatable {
+    public var environment: String
+    public var holder: String
+    public var ttlSeconds: Int
+    public var release: Bool
+    public init(environment: String, holder: String, ttlSeconds: Int, release: Bool) {
+        self.environment = environment
+        self.holder = holder
+        self.ttlSeconds = ttlSeconds
+        self.release = release
+    }
+}
+
 /// What an activation or a revert did on one host.
 public struct HostActivation: Codable, Sendable, Equatable {
     public var succeeded: Bool

@@ -58,6 +58,10 @@ public final class HostAgent: Sendable {
             }
             return APIResponse.json(try await apps.stage(app: app, version: version, digest: digest, archive: archive))
         }
+        host.post("apps/:app/lease") { request, context in
+            let body = try await APIResponse.decode(HostLeaseRequest.self, from: request)
+            return APIResponse.json(try await apps.lease(app: try context.parameters.require("app"), body))
+        }
         host.post("apps/:app/activate") { request, context in
             let body = try await APIResponse.decode(HostActivateRequest.self, from: request)
             return APIResponse.json(try await apps.activate(app: try context.parameters.require("app"), body, deadline: Self.deadline(request)))

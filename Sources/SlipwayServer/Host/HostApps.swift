@@ -93,6 +93,20 @@ actor HostApps {
         try save(next)
     }
 
+    /// The fleet lease of the app's environment (this is its first host): taken, renewed or given back.
+    func lease(app: String, _ r: HostLeaseRequest, now: Date = Date()) throws(SlipwayError) -> FleetLease {
+        try Self.validApp(app)
+        var next = ledger
+        if r.release {
+            let gone = next.unlease(app: app, environment: r.environment, holder: r.holder)
+            try save(next)
+            return FleetLease(holder: r.holder, epoch: ledger.epoch(app: app, environment: r.environment), expires: now, granted: gone)
+        }
+        let lease = next.lease(app: app, environment: r.environment, holder: r.holder, ttl: .seconds(max(1, min(r.ttlSeconds, 3600))), now: now)
+        try save(next)
+        return lease
+    }
+
     func save(_ next: HostLedger) throws(SlipwayError) {
         guard next != ledger else { return }
         try next.write(root + "/host.json")

@@ -7,8 +7,12 @@ struct Deploy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Deploy a release and wait for the outcome (exit 1 if it was refused or rolled back, 3 if the environment is locked).")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var envOption: EnvOption
-    @Argument(help: "The release version") var version: String
+    @Argument(help: "The release version (a fleet environment also takes: resume ID, rollback ID)") var version: String
+    @Argument(help: "With resume or rollback: the fleet deployment's id (fd-…)") var fleetDeployment: String?
     @Option(help: "recreate | blue-green | rolling | canary (default: the environment's strategy)") var strategy: DeployStrategy?
+    @Option(help: "A fleet environment: wait this long for another controller's lease (e.g. 5m; default: refuse at once, exit 3)") var lockWait: String?
+    @Option(help: "A fleet environment: deploy to these of its hosts only (comma-separated)") var hosts: String?
+    @Flag(help: "A fleet environment: deploy to the hosts that answer and record the others as drift") var excludeUnreachable = false
     @Flag(help: "Deploy a release the post-deploy watch or canary analysis rolled back all the same") var force = false
     @Flag(help: "After the switch, stay until the post-deploy watch ends, printing its figures; exit 1 if it rolls back") var watch = false
     @Flag(help: "Deploy outside the environment's windows or inside a freeze (needs --reason; audited)") var overrideWindow = false
@@ -17,8 +21,23 @@ struct Deploy: AsyncParsableCommand {
 
     func run() async throws {
         if let (cfg, env) = FleetCommand.environment(global, envOption.env) {
-            try await FleetCommand.deploy(cfg, env, version: version, json: json)
+            var o = FleetCommand.Options(version: version, json: json, excludeUnreachable: excludeUnreachable)
+            if let lockWait {
+                guard let d = DurationParsing.parse(lockWait) else { throw ValidationError("--lock-wait: expected a duration like 30s or 5m, got '\(lockWait)'") }
+                o.lockWait = d
+            }
+            o.only = hosts.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
+            switch (version, fleetDeployment) {
+            case ("resume", let id?): o.resume = id
+            case ("rollback", let id?): o.rollback = id
+            case (_, let extra?): throw ValidationError("unexpected argument '\(extra)' (only deploy resume ID or deploy rollback ID take two)")
+            default: break
+            }
+            try await FleetCommand.deploy(cfg, env, o)
             return
+        }
+        if fleetDeployment != nil || lockWait != nil || hosts != nil || excludeUnreachable {
+            throw ValidationError("resume/rollback IDs, --lock-wait, --hosts and --exclude-unreachable are for an environment with hosts:")
         }
         let client = try global.client()
         var request = DeployRequest(version: version, environment: envOption.env, strategy: strategy, kind: .deploy, actor: DaemonClient.actor)

@@ -20,22 +20,79 @@ enum FleetCommand {
         return env.hosts.map { HostClient(SSHHost(destination: $0, settings: cfg.ssh, scratch: cfg.logsDirectory)) }
     }
 
-    static func deploy(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, version: String, json: Bool) async throws {
-        let release = try await localRelease(cfg, version: version)
-        let artifact = try await archive(cfg, release)
-        let yaml: String
-        do { yaml = try String(contentsOfFile: cfg.file, encoding: .utf8) } catch { throw SlipwayError(.usage, "cannot read \(cfg.file)", cause: error) }
-        let id = "fd-" + String(Int(Date().timeIntervalSince1970)) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        let deploy = FleetDeploy(app: cfg.app, environment: env.name, version: version, digest: release.digest, settings: env.fleet,
-                                 maxParallel: cfg.ssh.maxParallel, actor: DaemonClient.actor.isEmpty ? NSUserName() : DaemonClient.actor,
-                                 deployment: id) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        FileHandle.standardError.write(Data("fleet deployment \(id): \(version) (\(release.digest.prefix(19))…) to \(env.name) on \(env.hosts.count) host(s), \(env.fleet.strategy.rawValue)\n".utf8))
-        let outcome = await deploy.run(hosts: hosts(cfg, env), config: yaml, artifact: artifact)
-        if json { Output.json(outcome) } else {
+    /// What `slipway deploy` was told for a fleet environment.
+    struct Options {
+        var version: String
+        var json = false
+        var lockWait: Duration = .zero
+        var only: [String] = []
+        var excludeUnreachable = false
+        /// `resume ID` / `rollback ID`.
+        var resume: String?
+        var rollback: String?
+    }
+
+    /// A fleet deployment as this controller started it (`<root>/fleet/ID.json`, written before any host is asked).
+    struct Record: Codable {
+        var deployment: String
+        var environment: String
+        var version: String
+        var hosts: [String]
+    }
+
+    static func deploy(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, _ o: Options) async throws {
+        var targets = env.hosts
+        if !o.only.isEmpty {
+            let unknown = o.only.filter { !env.hosts.contains($0) }
+            guard unknown.isEmpty else { throw SlipwayError.usage("--hosts: \(unknown.joined(separator: ", ")) not in environments.\(env.name).hosts (\(env.hosts.joined(separator: ", ")))") }
+            targets = env.hosts.filter { o.only.contains($0) }
+        }
+        let recordDir = cfg.root + "/fleet"
+        var version = o.version, id = "fd-" + String(Int(Date().timeIntervalSince1970)) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        if let given = o.resume ?? o.rollback {
+            guard given.hasPrefix("fd-"), !given.contains("/") else { throw SlipwayError.usage("expected a fleet deployment id like fd-1796611499-168z9z6, got '\(given)'") }
+            id = given
+            if o.resume != nil {
+                guard let data = FileManager.default.contents(atPath: "\(recordDir)/\(id).json"), let r = try? JSONDecoder().decode(Record.self, from: data) else {
+                    throw SlipwayError.notFound("no record of \(id) on this machine (\(recordDir)); deploy its version again, or roll it back with deploy rollback \(id)")
+                }
+                version = r.version
+                if o.only.isEmpty { targets = r.hosts.filter { env.hosts.contains($0) } }
+            }
+        }
+        let all = hosts(cfg, env)
+        let chosen = all.filter { targets.contains($0.name) }
+        let who = DaemonClient.actor.isEmpty ? NSUserName() : DaemonClient.actor
+        var hostname = [CChar](repeating: 0, count: 256)
+        gethostname(&hostname, 255)
+        let say: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        var deploy = FleetDeploy(app: cfg.app, environment: env.name, version: version, digest: "", settings: env.fleet, maxParallel: cfg.ssh.maxParallel,
+                                 actor: who, deployment: id, holder: "\(who)@\(String(cString: hostname)) (pid \(getpid()), \(id))", log: say)
+        deploy.lockWait = o.lockWait
+        deploy.leaseTTL = env.fleet.leaseTTL
+        deploy.excludeUnreachable = o.excludeUnreachable
+        let outcome: FleetOutcome
+        if o.rollback != nil {
+            say("fleet rollback of \(id) in \(env.name) on \(chosen.count) host(s)")
+            outcome = await deploy.rollback(hosts: chosen, leaseHost: all[0])
+        } else {
+            let release = try await localRelease(cfg, version: version)
+            let artifact = try await archive(cfg, release)
+            let yaml: String
+            do { yaml = try String(contentsOfFile: cfg.file, encoding: .utf8) } catch { throw SlipwayError(.usage, "cannot read \(cfg.file)", cause: error) }
+            deploy.digest = release.digest
+            try? FileManager.default.createDirectory(atPath: recordDir, withIntermediateDirectories: true)
+            if let data = try? JSONEncoder().encode(Record(deployment: id, environment: env.name, version: version, hosts: targets)) {
+                try? data.write(to: URL(fileURLWithPath: "\(recordDir)/\(id).json"), options: .atomic)
+            }
+            say("fleet deployment \(id): \(version) (\(release.digest.prefix(19))…) to \(env.name) on \(chosen.count) host(s), \(env.fleet.strategy.rawValue)")
+            outcome = await deploy.run(hosts: chosen, leaseHost: all[0], config: yaml, artifact: artifact)
+        }
+        if o.json { Output.json(outcome) } else {
             Output.table(["HOST", "STATE", "SERVING", "MESSAGE"], outcome.hosts.map { [$0.host, $0.state.rawValue, $0.current ?? "-", $0.message] })
             print("\(outcome.state.rawValue): \(outcome.message)")
         }
-        if outcome.state != .succeeded { throw ExitCode(1) }
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
 
     /// The release in the controller's own release store, built there first when it is not (`release.build`, `release.files`).

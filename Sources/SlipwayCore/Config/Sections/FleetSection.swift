@@ -25,10 +25,10 @@ enum FleetSection {
         return out
     }
 
-    /// `fleet: { strategy: rolling | all_at_once, batch: N, on_failure: rollback | halt, healthy_deadline: 2m }`.
+    /// `fleet: { strategy: rolling | all_at_once, batch: N, on_failure: rollback | halt, healthy_deadline: 2m, lease_ttl: 30s }`.
     static func fleet(_ node: Node, reader: ConfigReader) -> FleetSettings {
         var fleet = FleetSettings()
-        guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline"]) else { return fleet }
+        guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline", "lease_ttl"]) else { return fleet }
         for e in entries {
             switch e.key {
             case "strategy":
@@ -41,6 +41,10 @@ enum FleetSection {
                 guard let s = reader.string(e.value, "fleet.on_failure") else { continue }
                 if let known = FleetSettings.OnFailure(rawValue: s) { fleet.onFailure = known }
                 else { reader.problem(e.value, "fleet.on_failure", "expected one of: rollback, halt; got '\(s)'") }
+            case "lease_ttl":
+                guard let d = reader.duration(e.value, "fleet.lease_ttl") else { continue }
+                if d < .seconds(3) { reader.problem(e.value, "fleet.lease_ttl", "expected at least 3s (it is renewed every third of it), got \(DurationParsing.format(d))") }
+                else { fleet.leaseTTL = d }
             default:
                 fleet.healthyDeadline = reader.duration(e.value, "fleet.healthy_deadline") ?? fleet.healthyDeadline
             }

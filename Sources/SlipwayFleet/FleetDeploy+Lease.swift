@@ -1,0 +1,78 @@
+import Foundation
+import SlipwayCore
+import Synchronization
+
+/// The environment's fleet lease, kept on its first host: taken before anything is staged (waiting up to
+/// `lockWait` for another controller's), renewed every third of its TTL while the deploy runs, given back at the
+/// end. A controller that dies leaves it to expire after `leaseTTL`.
+extension FleetDeploy {
+    /// The lease (its epoch becomes the deploy's, when higher), or nil with the outcome refused or failed.
+    func acquire(_ host: any FleetHost, _ outcome: inout FleetOutcome) async -> FleetLease? {
+        outcome.phase = .lease
+        let until = ContinuousClock.now + lockWait
+        var said = false
+        while true {
+            let lease: FleetLease
+            do {
+                lease = try await host.lease(app: app, HostLeaseRequest(environment: environment, holder: holder, ttlSeconds: ttlSeconds, release: false))
+            } catch {
+                outcome.message = "cannot take the lease on \(host.name): \(error.message); nothing changed"
+                log(outcome.message)
+                return nil
+            }
+            if lease.granted {
+                outcome.epoch = max(outcome.epoch, lease.epoch)
+                return lease
+            }
+            guard ContinuousClock.now < until else {
+                outcome.state = .refused
+                outcome.message = "\(environment) is being deployed by \(lease.holder) (lease until \(lease.expires)); nothing changed"
+                    + (lockWait == .zero ? " (--lock-wait DURATION waits for it)" : "")
+                log(outcome.message)
+                return nil
+            }
+            if !said {
+                log("waiting for \(lease.holder)'s lease on \(environment)")
+                said = true
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    var ttlSeconds: Int { max(1, Int(leaseTTL.components.seconds)) }
+
+    /// Renews the lease every third of its TTL until cancelled; `lost` once a renewal is refused.
+    func renewing(_ lease: FleetLease, on host: any FleetHost) -> LeaseKeeper {
+        let keeper = LeaseKeeper()
+        let request = HostLeaseRequest(environment: environment, holder: holder, ttlSeconds: ttlSeconds, release: false)
+        let period = leaseTTL / 3, app = app, log = log
+        keeper.task = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: period)
+                if Task.isCancelled { return }
+                do throws(SlipwayError) {
+                    if try await host.lease(app: app, request).granted == false { keeper.lose(); log("the lease was taken by another controller") }
+                } catch {
+                    log("cannot renew the lease on \(host.name): \(error.message)")
+                }
+            }
+        }
+        return keeper
+    }
+
+    func release(on host: any FleetHost) async {
+        _ = try? await host.lease(app: app, HostLeaseRequest(environment: environment, holder: holder, ttlSeconds: ttlSeconds, release: true))
+    }
+}
+
+/// The renewal task of a held lease and whether it was lost.
+final class LeaseKeeper: Sendable {
+    let state = Mutex<(task: Task<Void, Never>?, lost: Bool)>((nil, false))
+    var task: Task<Void, Never>? {
+        get { state.withLock { $0.task } }
+        set { state.withLock { $0.task = newValue } }
+    }
+    var lost: Bool { state.withLock { $0.lost } }
+    func lose() { state.withLock { $0.lost = true } }
+    func cancel() { state.withLock { $0.task?.cancel() } }
+}
