@@ -16,13 +16,21 @@ public struct SSHHost: Sendable {
     /// Where ssh's own messages go (one file per host, for the error a user sees).
     let logFile: String
     let http = MiniHTTPClient()
+    /// The kept session (every call in turn), shared by copies of this value.
+    let sessions = SessionSlot()
 
     public init(destination: String, settings: SSHSettings, scratch: String) {
         self.destination = destination
         self.settings = settings
-        let tag = String(UInt64(bitPattern: Int64(destination.hashValue)) % 1_000_000_000, radix: 36)
-        controlPath = "/tmp/slipway-ssh-\(getpid())-\(tag)"
+        controlPath = "/tmp/slipway-ssh-\(getpid())-\(Self.tag(destination))"
         logFile = scratch + "/ssh-\(destination.replacingOccurrences(of: "/", with: "_")).log"
+    }
+
+    /// A stable name for `destination` in the control socket's path (FNV-1a, 64 bits: one process never mixes two hosts up).
+    static func tag(_ destination: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in destination.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
     }
 
     func arguments(_ extra: [String]) -> [String] {
@@ -45,8 +53,9 @@ public struct SSHHost: Sendable {
         guard status == 0 else { throw SlipwayError(.unavailable, "cannot reach \(destination) over ssh (exit \(status)): \(lastMessage())") }
     }
 
-    /// Closes the connection (`ssh -O exit`).
+    /// Closes the kept session, then the connection (`ssh -O exit`).
     public func disconnect() async {
+        await sessions.close()
         _ = try? await ProcessSpawner.run(argv: arguments(["-O", "exit", destination]), directory: "/", environment: Self.environment, logFile: logFile)
     }
 
@@ -56,9 +65,47 @@ public struct SSHHost: Sendable {
         return text.split(separator: "\n").last.map(String.init) ?? "no message"
     }
 
-    /// One API call to the host daemon over the connection.
+    /// One API call to the host daemon: on the host's kept session (one `dial-stdio` for every call in turn), or, when
+    /// that one is busy (a lease renewal beside an activation), on a session of its own.
     public func request(_ method: String, _ path: String, body: [UInt8]?, contentType: String = "application/json",
                         timeout: Duration) async throws(SlipwayError) -> MiniHTTPClient.Response {
+        var headers: [(String, String)] = []
+        if body != nil { headers.append(("Content-Type", contentType)) }
+        if let kept = try await sessions.take(opening: { () throws(SlipwayError) in try await self.openSession() }) {
+            let started = ContinuousClock.now
+            do {
+                let r = try await kept.session.request(method, path: path, headers: headers, body: body, timeout: timeout)
+                kept.session.release()
+                return r
+            } catch {
+                kept.session.release()
+                await sessions.drop(kept)
+                // A kept session the far end closed while idle fails at once: every call is idempotent, so it goes
+                // again on a session of its own. One that failed later (a timeout, a lost link) is the answer.
+                guard ContinuousClock.now - started < .seconds(1) else { throw SlipwayError(.unavailable, "\(destination): \(error) (\(lastMessage()))") }
+            }
+        }
+        let (child, input, output) = try spawnDialer()
+        defer { Self.reap(child) }
+        do {
+            return try await http.request(method, pipe: input, output, describedAs: destination, path: path, headers: headers, body: body, timeout: timeout)
+        } catch {
+            throw SlipwayError(.unavailable, "\(destination): \(error) (\(lastMessage()))")
+        }
+    }
+
+    /// A kept session: `ssh … slipway server dial-stdio` and HTTP keep-alive over its pipes.
+    func openSession() async throws(SlipwayError) -> KeptSession {
+        let (child, input, output) = try spawnDialer()
+        do { return KeptSession(session: try await PipeSession(input: input, output: output, describedAs: destination), pid: child) } catch {
+            Self.reap(child)
+            throw SlipwayError(.unavailable, "\(destination): \(error) (\(lastMessage()))")
+        }
+    }
+
+    /// Starts `ssh … slipway server dial-stdio` on the connection: its pid, the pipe to read its output from and the
+    /// pipe to write its input to (both the caller's to close).
+    func spawnDialer() throws(SlipwayError) -> (pid: Int32, input: Int32, output: Int32) {
         var toChild: [Int32] = [0, 0], fromChild: [Int32] = [0, 0]
         guard pipe(&toChild) == 0 else { throw SlipwayError(.internal, "cannot make a pipe: \(String(cString: strerror(errno)))") }
         guard pipe(&fromChild) == 0 else {
@@ -81,21 +128,57 @@ public struct SSHHost: Sendable {
             throw error
         }
         [toChild[0], fromChild[1], log].forEach { close($0) }
-        defer {
-            let pid = child.pid
-            Task.detached {
-                if await ProcessSpawner.wait(pid, timeout: .seconds(10)) == nil {
-                    kill(pid, SIGKILL)
-                    _ = await ProcessSpawner.wait(pid)
-                }
+        return (child.pid, fromChild[0], toChild[1])
+    }
+
+    /// Waits for an ssh client whose pipes were closed to exit (killed after 10 s), without holding the caller up.
+    static func reap(_ pid: Int32) {
+        Task.detached {
+            if await ProcessSpawner.wait(pid, timeout: .seconds(10)) == nil {
+                kill(pid, SIGKILL)
+                _ = await ProcessSpawner.wait(pid)
             }
         }
-        do {
-            var headers: [(String, String)] = []
-            if body != nil { headers.append(("Content-Type", contentType)) }
-            return try await http.request(method, pipe: fromChild[0], toChild[1], describedAs: destination, path: path, headers: headers, body: body, timeout: timeout)
-        } catch {
-            throw SlipwayError(.unavailable, "\(destination): \(error) (\(lastMessage()))")
+    }
+}
+
+/// A host's kept session and its ssh client.
+struct KeptSession: Sendable {
+    let session: PipeSession
+    let pid: Int32
+}
+
+/// The one kept session of a host: opened on first use, lent to one call at a time, dropped when it fails.
+actor SessionSlot {
+    var kept: KeptSession?
+    var opening = false
+
+    /// The kept session, lent to the caller (nil: it is busy, or being opened: use a session of your own).
+    func take(opening open: @Sendable () async throws(SlipwayError) -> KeptSession) async throws(SlipwayError) -> KeptSession? {
+        if let kept, kept.session.isOpen { return kept.session.acquire() ? kept : nil }
+        if let stale = kept {
+            kept = nil
+            await stale.session.close()
+            SSHHost.reap(stale.pid)
         }
+        guard !opening else { return nil }
+        opening = true
+        defer { opening = false }
+        let fresh = try await open()
+        kept = fresh
+        return fresh.session.acquire() ? fresh : nil
+    }
+
+    func drop(_ gone: KeptSession) async {
+        if kept?.pid == gone.pid { kept = nil }
+        await gone.session.close()
+        SSHHost.reap(gone.pid)
+    }
+
+    func close() async {
+        guard let kept else { return }
+        self.kept = nil
+        await kept.session.close()
+        _ = await ProcessSpawner.wait(kept.pid, timeout: .seconds(5))
     }
 }
