@@ -61,7 +61,11 @@ extension FleetDeploy {
     }
 
     func release(on host: any FleetHost) async {
-        _ = try? await host.lease(app: app, HostLeaseRequest(environment: environment, holder: holder, ttlSeconds: ttlSeconds, release: true))
+        do throws(SlipwayError) {
+            _ = try await host.lease(app: app, HostLeaseRequest(environment: environment, holder: holder, ttlSeconds: ttlSeconds, release: true))
+        } catch {
+            log("cannot give the lease back on \(host.name) (\(error.message)); it expires within \(DurationParsing.format(leaseTTL))")
+        }
     }
 }
 

@@ -24,6 +24,9 @@ public struct FleetDeploy: Sendable {
     public var leaseTTL: Duration = .seconds(30)
     /// Deploy to the hosts that answer and record the others as skipped (drift), instead of changing nothing.
     public var excludeUnreachable = false
+    /// `slipway rollback` on a fleet: the release is on every host already (checked in preflight), nothing is staged,
+    /// and each host records a rollback.
+    public var rollbackTo = false
     public var log: @Sendable (String) -> Void
 
     public init(app: String, environment: String, version: String, digest: String, settings: FleetSettings, maxParallel: Int, actor: String,
@@ -96,6 +99,15 @@ public struct FleetDeploy: Sendable {
             log(outcome.message)
             return nil
         }
+        if rollbackTo {
+            let missing = targets.filter { i in !(checked[i].status?.environments.first { $0.app == app && $0.name == environment }?.releases.contains(version) ?? false) }
+            guard missing.isEmpty else {
+                for i in missing { outcome.hosts[i].message = "\(version) is not on this host" }
+                outcome.message = "\(version) is not on \(missing.map { hosts[$0].name }.joined(separator: ", ")); nothing changed (deploy it instead)"
+                log(outcome.message)
+                return nil
+            }
+        }
         outcome.epoch = FleetPlan.epoch(after: statuses, app: app, environment: environment)
         log("preflight: \(targets.count) host(s) reachable" + (missing > 0 ? ", \(missing) skipped (drift)" : ""))
         return targets
@@ -104,7 +116,8 @@ public struct FleetDeploy: Sendable {
     func stageAndActivate(_ hosts: [any FleetHost], _ targets: [Int], yaml: String, artifact: [UInt8], lease: LeaseKeeper, _ outcome: inout FleetOutcome) async {
         // Stage everywhere before activating anywhere.
         outcome.phase = .stage
-        let staged = await concurrently(targets, limit: maxParallel) { [app, version, digest] i async -> SlipwayError? in
+        let staged = await concurrently(targets, limit: maxParallel) { [app, version, digest, rollbackTo] i async -> SlipwayError? in
+            guard !rollbackTo else { return nil }
             do throws(SlipwayError) {
                 try await hosts[i].stageConfig(app: app, yaml: yaml)
                 _ = try await hosts[i].stage(app: app, version: version, digest: digest, artifact: artifact)
@@ -131,7 +144,8 @@ public struct FleetDeploy: Sendable {
                 return
             }
             log("batch \(n + 1): activating \(batch.map { hosts[$0].name }.joined(separator: ", "))")
-            let request = HostActivateRequest(environment: environment, version: version, deployment: deployment, epoch: outcome.epoch, actor: actor)
+            let request = HostActivateRequest(environment: environment, version: version, deployment: deployment, epoch: outcome.epoch, actor: actor,
+                                              kind: rollbackTo ? .rollback : nil)
             let results = await concurrently(batch, limit: maxParallel) { [app, settings] i async -> Result<HostActivation, SlipwayError> in
                 do throws(SlipwayError) { return .success(try await hosts[i].activate(app: app, request, deadline: settings.healthyDeadline)) }
                 catch { return .failure(error) }
@@ -146,25 +160,30 @@ public struct FleetDeploy: Sendable {
                     outcome.hosts[i].current = a.current
                     outcome.hosts[i].message = a.message
                 case .failure(let e):
+                    // Lost in the middle (a link down, a host gone): what it serves is not known until it answers again.
                     failed = true
-                    outcome.hosts[i].state = .failed
+                    outcome.hosts[i].state = e.code == .unavailable ? .unknown : .failed
                     outcome.hosts[i].current = nil
                     outcome.hosts[i].message = e.message
                 }
                 log("  \(hosts[i].name): \(outcome.hosts[i].state.rawValue): \(outcome.hosts[i].message)")
             }
             if failed {
-                let bad = batch.filter { outcome.hosts[$0].state == .failed }.map { hosts[$0].name }.joined(separator: ", ")
+                let bad = batch.filter { [.failed, .unknown].contains(outcome.hosts[$0].state) }.map { hosts[$0].name }.joined(separator: ", ")
                 guard settings.onFailure == .rollback else {
                     outcome.state = .partial
                     outcome.message = "\(bad) failed; halted with the fleet partial (on_failure: halt): deploy rollback \(deployment), or deploy resume \(deployment)"
                     log(outcome.message)
                     return
                 }
-                log("\(bad) failed; reverting \(switched.count) host(s)")
-                await revert(hosts, switched, epoch: outcome.epoch, &outcome)
+                // The unknown ones are not asked (they did not answer); `fleet status` shows them once they do.
+                let reachable = switched.filter { outcome.hosts[$0].state != .unknown }
+                log("\(bad) failed; reverting \(reachable.count) host(s)")
+                await revert(hosts, reachable, epoch: outcome.epoch, &outcome)
                 outcome.state = outcome.hosts.contains { $0.state == .revertFailed } ? .partial : .rolledBack
-                outcome.message = "\(bad) failed; " + (outcome.state == .rolledBack ? "every switched host reverted" : "a revert failed: the fleet is partial")
+                let unknown = outcome.hosts.filter { $0.state == .unknown }.map(\.host)
+                outcome.message = "\(bad) failed; " + (outcome.state == .rolledBack ? "every switched host that answers reverted" : "a revert failed: the fleet is partial")
+                    + (unknown.isEmpty ? "" : "; unknown: \(unknown.joined(separator: ", ")) (slipway fleet status once it answers; deploy again to converge)")
                 return
             }
         }
@@ -179,4 +198,8 @@ public struct FleetDeploy: Sendable {
             for h in hosts { group.addTask { await h.disconnect() } }
         }
     }
+}
+
+extension Result where Success == HostStatus {
+    var status: HostStatus? { if case .success(let s) = self { s } else { nil } }
 }

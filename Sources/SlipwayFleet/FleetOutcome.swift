@@ -7,6 +7,8 @@ public struct FleetOutcome: Codable, Sendable, Equatable {
     public struct Host: Codable, Sendable, Equatable {
         public enum State: String, Codable, Sendable {
             case untouched, unreachable, skipped, staged, activated, failed, reverted
+            /// Lost while activating: what it serves is not known until it answers again.
+            case unknown
             case revertFailed = "revert_failed"
         }
         public var host: String

@@ -109,6 +109,15 @@ struct FleetTests {
         }
         await h1.disconnect()
 
+        // `slipway rollback` fleet-wide: without a version the hosts must agree on what served before (h1 and h2 had v3
+        // reverted, h3 and h4 did not): refused; to a named release present on every host: each switches back.
+        let unsure = try await lab.cli(["rollback"])
+        #expect(unsure.status == 1 && unsure.text.contains("do not share one previous release"), "\(unsure.text)")
+        let back = try await lab.cli(["rollback", "v1", "--json"])
+        #expect(back.status == 0 && back.text.contains("v1 serves on 4 host(s)"), "\(back.text)")
+        let missing = try await lab.cli(["rollback", "v0"])
+        #expect(missing.status == 1 && missing.text.contains("v0 is not on h1, h2, h3, h4; nothing changed"), "\(missing.text)")
+
         // A host unreachable at preflight: nothing changes anywhere.
         kill(pid_t(try String(contentsOfFile: lab.dir + "/h4/sshd.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!, SIGTERM)
         let fourth = try await lab.deploy("v4")
@@ -116,6 +125,6 @@ struct FleetTests {
         #expect(fourth.outcome?.hosts[3].state == "unreachable")
         #expect(fourth.outcome?.hosts.prefix(3).allSatisfy { $0.state == "untouched" } == true, "nothing staged: \(fourth.text)")
         let r = try await MiniHTTPClient().request("GET", .tcp(host: lab.hosts[0].address, port: port), path: "/")
-        #expect(r.bodyText.contains("demo-app v2"))
+        #expect(r.bodyText.contains("demo-app v1"))
     }
 }

@@ -27,14 +27,17 @@ struct FleetDeployTests {
         var activation: Duration = .zero
         var unreachable = false
         var failsActivation = false
+        /// The link goes down while it activates.
+        var lostWhileActivating = false
         var current: String? = "v1"
         var epoch: Int64 = 0
+        var releases = ["v1", "v2"]
 
         func connect() async throws(SlipwayError) {
             if unreachable { throw SlipwayError(.unavailable, "cannot reach \(name)") }
         }
         func status() async throws(SlipwayError) -> HostStatus {
-            HostStatus(hostname: name, environments: [.init(app: "shop", name: "production", current: current, healthy: true, epoch: epoch, releases: [])])
+            HostStatus(hostname: name, environments: [.init(app: "shop", name: "production", current: current, healthy: true, epoch: epoch, releases: releases)])
         }
         func stageConfig(app: String, yaml: String) async throws(SlipwayError) { journal.add("config \(name)") }
         func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult {
@@ -54,6 +57,7 @@ struct FleetDeployTests {
         func activate(app: String, _ r: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {
             journal.add("activate \(name) epoch \(r.epoch)")
             if activation > .zero { try? await Task.sleep(for: activation) }
+            if lostWhileActivating { throw SlipwayError(.unavailable, "\(name): connection closed") }
             if failsActivation { return HostActivation(succeeded: false, current: "v1", previous: "v1", hostDeployment: 1, message: "not ready") }
             return HostActivation(succeeded: true, current: r.version, previous: "v1", hostDeployment: 1, message: "\(r.version) serves")
         }
@@ -92,6 +96,16 @@ struct FleetDeployTests {
         #expect(!j.all.contains("activate h4 epoch 1"))
         #expect(Set(j.all.filter { $0.hasPrefix("revert") }) == ["revert h1", "revert h2", "revert h3"])
         #expect(outcome.hosts.prefix(3).allSatisfy { $0.current == "v1" }, "the fleet ends uniform on the old release")
+    }
+
+    @Test func aHostLostWhileActivatingIsUnknownAndTheOthersRevert() async {
+        let j = Journal()
+        var hosts = (1...4).map { FakeHost(name: "h\($0)", journal: j) }
+        hosts[2].lostWhileActivating = true
+        let outcome = await deploy().run(hosts: hosts, config: "", artifact: [])
+        #expect(outcome.state == .rolledBack && outcome.hosts.map(\.state) == [.reverted, .reverted, .unknown, .staged])
+        #expect(!j.all.contains("revert h3"), "a host that does not answer is not asked")
+        #expect(outcome.message.contains("unknown: h3"))
     }
 
     @Test func haltLeavesTheFleetPartialWithoutReverting() async {
@@ -145,6 +159,19 @@ struct FleetDeployTests {
         let outcome = await d.run(hosts: hosts, config: "", artifact: [])
         #expect(outcome.state == .succeeded && outcome.hosts.map(\.state) == [.activated, .activated, .skipped])
         #expect(outcome.message.contains("skipped (drift): h3"))
+    }
+
+    @Test func aFleetRollbackStagesNothingAndNeedsTheReleaseOnEveryHost() async {
+        let j = Journal()
+        var hosts = (1...3).map { FakeHost(name: "h\($0)", journal: j) }
+        var d = deploy()
+        d.rollbackTo = true
+        let outcome = await d.run(hosts: hosts, config: "", artifact: [])
+        #expect(outcome.state == .succeeded && !j.all.contains { $0.hasPrefix("stage") || $0.hasPrefix("config") }, "\(j.all)")
+        hosts[1].releases = ["v1"]
+        let refused = await d.run(hosts: hosts, config: "", artifact: [])
+        #expect(refused.state == .failed && refused.phase == .preflight && refused.message.contains("v2 is not on h2"))
+        #expect(j.all.filter { $0.hasPrefix("activate") }.count == 3, "the refused rollback activated nothing")
     }
 
     @Test func batchesFollowTheStrategy() {

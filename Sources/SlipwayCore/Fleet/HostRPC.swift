@@ -33,12 +33,15 @@ public struct HostActivateRequest: Codable, Sendable, Equatable {
     public var deployment: String
     public var epoch: Int64
     public var actor: String
-    public init(environment: String, version: String, deployment: String, epoch: Int64, actor: String) {
+    /// `rollback` for `slipway rollback` on a fleet (the host's history says so); nil: a deploy.
+    public var kind: DeploymentKind?
+    public init(environment: String, version: String, deployment: String, epoch: Int64, actor: String, kind: DeploymentKind? = nil) {
         self.environment = environment
         self.version = version
         self.deployment = deployment
         self.epoch = epoch
         self.actor = actor
+        self.kind = kind
     }
 }
 
@@ -96,13 +99,16 @@ public struct HostStatus: Codable, Sendable, Equatable {
         public var app: String
         public var name: String
         public var current: String?
+        /// What served before `current` (the target of a plain `slipway rollback`).
+        public var previous: String?
         public var healthy: Bool
         public var epoch: Int64
         public var releases: [String]
-        public init(app: String, name: String, current: String?, healthy: Bool, epoch: Int64, releases: [String]) {
+        public init(app: String, name: String, current: String?, previous: String? = nil, healthy: Bool, epoch: Int64, releases: [String]) {
             self.app = app
             self.name = name
             self.current = current
+            self.previous = previous
             self.healthy = healthy
             self.epoch = epoch
             self.releases = releases

@@ -19,7 +19,9 @@ extension HostApps {
         if before?.currentRelease == r.version {
             return HostActivation(succeeded: true, current: r.version, previous: previous, hostDeployment: nil, message: "\(r.version) serves already")
         }
-        var request = DeployRequest(version: r.version, environment: r.environment, strategy: nil, kind: .deploy, actor: r.actor)
+        // Another controller may have taken over while this one waited on the app's daemon: check the epoch again.
+        try fence(app: app, environment: r.environment, epoch: r.epoch)
+        var request = DeployRequest(version: r.version, environment: r.environment, strategy: nil, kind: r.kind ?? .deploy, actor: r.actor)
         request.reason = "fleet deployment \(r.deployment)"
         request.force = true
         return try await run(client, request, previous: previous, deadline: deadline)
@@ -37,12 +39,14 @@ extension HostApps {
         if replaced.isEmpty {
             // Nothing served before: stop the environment, so the fleet serves nothing new anywhere.
             guard now != nil else { return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "nothing serves") }
+            try fence(app: app, environment: r.environment, epoch: r.epoch)
             let _: [String: String] = try await client.post("/v1/down", DownRequest(environment: r.environment, all: false, actor: r.actor))
             return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "stopped (nothing served before)")
         }
         if now == replaced {
             return HostActivation(succeeded: true, current: now, previous: replaced, hostDeployment: nil, message: "\(replaced) serves already")
         }
+        try fence(app: app, environment: r.environment, epoch: r.epoch)
         var request = DeployRequest(version: replaced, environment: r.environment, strategy: nil, kind: .rollback, actor: r.actor)
         request.reason = "fleet deployment \(r.deployment) reverted"
         request.force = true
@@ -81,7 +85,7 @@ extension HostApps {
             }
             for e in all {
                 let healthy = e.currentRelease.map { current in e.instances.contains { $0.release == current && $0.ready } } ?? false
-                out.append(.init(app: app, name: e.name, current: e.currentRelease, healthy: healthy,
+                out.append(.init(app: app, name: e.name, current: e.currentRelease, previous: e.previousRelease, healthy: healthy,
                                  epoch: ledger.epoch(app: app, environment: e.name), releases: releases))
             }
         }

@@ -64,7 +64,19 @@ struct Rollback: AsyncParsableCommand {
     @Option(help: "Why (with --override-window: recorded in the audit log)") var reason: String?
     @Flag(help: "Print the final deployment as JSON") var json = false
 
+    @Option(help: "A fleet environment: wait this long for another controller's lease (e.g. 5m)") var lockWait: String?
+
     func run() async throws {
+        if let (cfg, env) = FleetCommand.environment(global, envOption.env) {
+            guard !withData else { throw ValidationError("--with-data is not in this version for an environment with hosts:") }
+            let wait = try lockWait.map { text throws -> Duration in
+                guard let d = DurationParsing.parse(text) else { throw ValidationError("--lock-wait: expected a duration like 30s or 5m, got '\(text)'") }
+                return d
+            } ?? .zero
+            try await FleetCommand.rollback(cfg, env, version: version, lockWait: wait, json: json)
+            return
+        }
+        if lockWait != nil { throw ValidationError("--lock-wait is for an environment with hosts:") }
         let client = try global.client()
         var backupId: String?
         if withData {

@@ -81,14 +81,59 @@ enum FleetCommand {
             let yaml: String
             do { yaml = try String(contentsOfFile: cfg.file, encoding: .utf8) } catch { throw SlipwayError(.usage, "cannot read \(cfg.file)", cause: error) }
             deploy.digest = release.digest
-            try? FileManager.default.createDirectory(atPath: recordDir, withIntermediateDirectories: true)
-            if let data = try? JSONEncoder().encode(Record(deployment: id, environment: env.name, version: version, hosts: targets)) {
-                try? data.write(to: URL(fileURLWithPath: "\(recordDir)/\(id).json"), options: .atomic)
+            do {
+                try FileManager.default.createDirectory(atPath: recordDir, withIntermediateDirectories: true)
+                try JSONEncoder().encode(Record(deployment: id, environment: env.name, version: version, hosts: targets))
+                    .write(to: URL(fileURLWithPath: "\(recordDir)/\(id).json"), options: .atomic)
+            } catch {
+                throw SlipwayError(.internal, "cannot record fleet deployment \(id) in \(recordDir) (deploy resume needs it); nothing changed", cause: error)
             }
             say("fleet deployment \(id): \(version) (\(release.digest.prefix(19))…) to \(env.name) on \(chosen.count) host(s), \(env.fleet.strategy.rawValue)")
             outcome = await deploy.run(hosts: chosen, leaseHost: all[0], config: yaml, artifact: artifact)
         }
         if o.json { Output.json(outcome) } else {
+            Output.table(["HOST", "STATE", "SERVING", "MESSAGE"], outcome.hosts.map { [$0.host, $0.state.rawValue, $0.current ?? "-", $0.message] })
+            print("\(outcome.state.rawValue): \(outcome.message)")
+        }
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+
+    /// `slipway rollback [VERSION]` on a fleet environment: VERSION (default: the release every host served before its
+    /// current one) must be on every host; then each switches back through its own health gate, batch by batch.
+    static func rollback(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, version: String?, lockWait: Duration, json: Bool) async throws {
+        let all = hosts(cfg, env)
+        var target = version
+        if target == nil {
+            var previous: [String: String?] = [:]
+            for host in all {
+                do {
+                    try await host.connect()
+                    let e = try await host.status().environments.first { $0.app == cfg.app && $0.name == env.name }
+                    previous[host.name] = e?.previous
+                } catch {
+                    await host.disconnect()
+                    throw SlipwayError(.unavailable, "cannot ask \(host.name) what it served before (\(error)); nothing changed")
+                }
+                await host.disconnect()
+            }
+            let distinct = Set(previous.values.map { $0 ?? "" })
+            guard distinct.count == 1, let only = distinct.first, !only.isEmpty else {
+                let said = env.hosts.map { "\($0): \((previous[$0] ?? nil) ?? "none")" }.joined(separator: ", ")
+                throw SlipwayError.failed("the hosts do not share one previous release (\(said)); name the release: slipway rollback VERSION")
+            }
+            target = only
+        }
+        let who = DaemonClient.actor.isEmpty ? NSUserName() : DaemonClient.actor
+        let id = "fd-" + String(Int(Date().timeIntervalSince1970)) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let say: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        var deploy = FleetDeploy(app: cfg.app, environment: env.name, version: target!, digest: "", settings: env.fleet, maxParallel: cfg.ssh.maxParallel,
+                                 actor: who, deployment: id, log: say)
+        deploy.rollbackTo = true
+        deploy.lockWait = lockWait
+        deploy.leaseTTL = env.fleet.leaseTTL
+        say("fleet rollback \(id): \(env.name) to \(target!) on \(all.count) host(s)")
+        let outcome = await deploy.run(hosts: all, config: "", artifact: [])
+        if json { Output.json(outcome) } else {
             Output.table(["HOST", "STATE", "SERVING", "MESSAGE"], outcome.hosts.map { [$0.host, $0.state.rawValue, $0.current ?? "-", $0.message] })
             print("\(outcome.state.rawValue): \(outcome.message)")
         }
