@@ -37,7 +37,7 @@ public struct SSHHost: Sendable {
         var argv = ["ssh"]
         if let config = settings.config { argv += ["-F", config] }
         argv += ["-o", "ControlPath=\(controlPath)", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-                 "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3", "-o", "ConnectionAttempts=3"]
+                 "-o", "ServerAliveInterval=\(max(1, settings.keepAlive.components.seconds))", "-o", "ServerAliveCountMax=3", "-o", "ConnectionAttempts=3"]
         return argv + extra
     }
 

@@ -59,9 +59,11 @@ final class FleetLab: Sendable {
     func writeApp(port: Int, fleet: String = "{ strategy: rolling, batch: 1, healthy_deadline: 30s }") throws {
         try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
         try """
-            import os, http.server
+            import os, http.server, time
             v = open("VERSION").read().strip()
-            bad = os.path.exists(os.path.join(os.environ.get("SLIPWAY_SHARED", "/nonexistent"), "refuse-" + v))
+            shared = os.environ.get("SLIPWAY_SHARED", "/nonexistent")
+            bad = os.path.exists(os.path.join(shared, "refuse-" + v))
+            if os.path.exists(os.path.join(shared, "slow-" + v)): time.sleep(4)
             class H(http.server.BaseHTTPRequestHandler):
                 protocol_version = "HTTP/1.1"
                 def do_GET(self):
@@ -78,6 +80,7 @@ final class FleetLab: Sendable {
             ssh:
               config: \(dir)/ssh_config
               slipway: \(TestBinaries.slipway)
+              keepalive: 1s
             environments:
               production:
                 hosts: [\(hosts.map(\.name).joined(separator: ", "))]
@@ -111,10 +114,23 @@ final class FleetLab: Sendable {
     }
 
     /// Makes `version` unhealthy on host `index` (0-based).
-    func refuse(_ version: String, onHost index: Int) throws {
+    func refuse(_ version: String, onHost index: Int) throws { try mark("refuse-" + version, onHost: index) }
+
+    /// Makes `version` start 4 s late on host `index` (0-based).
+    func slow(_ version: String, onHost index: Int) throws { try mark("slow-" + version, onHost: index) }
+
+    func mark(_ file: String, onHost index: Int) throws {
         let shared = "\(dir)/h\(index + 1)/root/apps/shop/state/shared/production"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        try "".write(toFile: shared + "/refuse-" + version, atomically: true, encoding: .utf8)
+        try "".write(toFile: shared + "/" + file, atomically: true, encoding: .utf8)
+    }
+
+    /// Takes host `index`'s link down or up (its end of the bridge): its ssh connection stalls, its services keep running.
+    func link(_ index: Int, up: Bool) async throws {
+        let tag = try String(contentsOfFile: dir + "/tag", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let status = try await ProcessSpawner.run(argv: ["ip", "link", "set", "v\(tag)-\(index + 1)", up ? "up" : "down"], directory: "/",
+                                                  environment: ProcessInfo.processInfo.environment, logFile: dir + "/lab.log")
+        guard status == 0 else { throw SlipwayError.failed("ip link set exited \(status)") }
     }
 }
 

@@ -15,6 +15,42 @@ struct FleetTests {
         try await FleetLab.with(4, sshd: "MaxStartups 3:30:5\nMaxSessions 2") { lab in try await fourHosts(lab) }
     }
 
+    /// h3's link goes down while it activates: ssh gives up on it after three missed keep-alives, it is `unknown`,
+    /// the hosts already switched revert and h4 is never touched; once the link is back `fleet status` shows the
+    /// drift (h3 finished its own switch meanwhile) and deploying again converges the fleet.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: FleetLab.canRun, Comment(rawValue: FleetLab.skipNote)))
+    func aHostWhoseLinkGoesDownMidActivateIsUnknownAndARedeployConverges() async throws {
+        try await FleetLab.with(4) { lab in
+            try lab.writeApp(port: 18_080)
+            let first = try await lab.deploy("v1")
+            #expect(first.status == 0, "\(first.text)")
+            try lab.slow("v2", onHost: 2)
+            try "v2".write(toFile: lab.app + "/VERSION", atomically: true, encoding: .utf8)
+            let (pid, log) = try lab.start(["deploy", "v2", "--json"])
+            _ = try await poll(within: .seconds(60)) { () -> Bool? in
+                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("batch 3: activating h3") ? true : nil
+            }
+            try await lab.link(2, up: false)
+            let status = await ProcessSpawner.wait(pid)
+            try await lab.link(2, up: true)
+            let text = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(status == 1, "\(text)")
+            #expect(text.contains("\"state\" : \"unknown\"") && text.contains("unknown: h3"), "\(text)")
+            let json = String(text[text.range(of: "\n{", options: .backwards)!.upperBound...])
+            let outcome = try JSONDecoder().decode(FleetOutcomeView.self, from: Data(("{" + json).utf8))
+            #expect(outcome.hosts.map(\.state) == ["reverted", "reverted", "unknown", "staged"])
+            #expect(outcome.hosts.map(\.current) == ["v1", "v1", nil, "v1"])
+
+            let drift = try await poll(within: .seconds(30)) { () async throws -> String? in
+                let s = try await lab.cli(["fleet", "status", "--json"])
+                return s.text.contains("\"drift\" : true") && s.text.contains("\"current\" : \"v2\"") ? s.text : nil
+            }
+            #expect(drift.contains("\"reachable\" : true"))
+            let again = try await lab.deploy("v2")
+            #expect(again.status == 0 && again.outcome?.hosts.map(\.current) == ["v2", "v2", "v2", "v2"], "\(again.text)")
+        }
+    }
+
     /// Two operators at once: exactly one deploys, the other is refused (exit 3) or, with --lock-wait, follows. A
     /// controller killed in the middle of a batch leaves its lease to expire, and `deploy rollback ID` puts every
     /// host back.

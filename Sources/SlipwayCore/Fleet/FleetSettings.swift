@@ -32,6 +32,8 @@ public struct SSHSettings: Sendable, Equatable {
     public var slipway = "slipway"
     /// At most this many SSH connections are started at once.
     public var maxParallel = 30
+    /// How often ssh checks a quiet connection; three missed answers end it (a host whose link went down fails then).
+    public var keepAlive: Duration = .seconds(5)
 
     public init() {}
 }

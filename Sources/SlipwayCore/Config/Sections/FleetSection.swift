@@ -52,10 +52,10 @@ enum FleetSection {
         return fleet
     }
 
-    /// `ssh: { config: FILE, slipway: PATH, max_parallel: N }`.
+    /// `ssh: { config: FILE, slipway: PATH, max_parallel: N, keepalive: 5s }`.
     static func ssh(_ node: Node, directory: String, reader: ConfigReader) -> SSHSettings {
         var ssh = SSHSettings()
-        guard let entries = reader.mapping(node, "ssh", allowed: ["config", "slipway", "max_parallel"]) else { return ssh }
+        guard let entries = reader.mapping(node, "ssh", allowed: ["config", "slipway", "max_parallel", "keepalive"]) else { return ssh }
         for e in entries {
             switch e.key {
             case "config":
@@ -69,6 +69,9 @@ enum FleetSection {
                 ssh.config = path
             case "slipway":
                 ssh.slipway = reader.string(e.value, "ssh.slipway") ?? ssh.slipway
+            case "keepalive":
+                guard let d = reader.duration(e.value, "ssh.keepalive") else { continue }
+                if d < .seconds(1) { reader.problem(e.value, "ssh.keepalive", "expected at least 1s, got \(DurationParsing.format(d))") } else { ssh.keepAlive = d }
             default:
                 ssh.maxParallel = reader.int(e.value, "ssh.max_parallel", min: 1, max: 1000) ?? ssh.maxParallel
             }
