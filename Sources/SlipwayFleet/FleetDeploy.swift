@@ -27,6 +27,10 @@ public struct FleetDeploy: Sendable {
     /// `slipway rollback` on a fleet: the release is on every host already (checked in preflight), nothing is staged,
     /// and each host records a rollback.
     public var rollbackTo = false
+    /// A fleet canary's error-rate threshold (the environment's `error_rate` rule, else `baseline + 2%`) and how often
+    /// its traffic is read.
+    public var canaryThreshold: Rule.Threshold = .baselinePlus(0.02)
+    public var canaryInterval: Duration = .seconds(1)
     public var log: @Sendable (String) -> Void
 
     public init(app: String, environment: String, version: String, digest: String, settings: FleetSettings, maxParallel: Int, actor: String,
@@ -136,7 +140,10 @@ public struct FleetDeploy: Sendable {
 
         outcome.phase = .activate
         var switched: [Int] = []
-        for (n, batch) in FleetPlan.batches(hosts: targets.count, settings).map({ $0.map { targets[$0] } }).enumerated() {
+        let batches = FleetPlan.batches(hosts: targets.count, settings).map { $0.map { targets[$0] } }
+        let judging = settings.strategy == .canary && batches.count > 1
+        let before = judging ? await traffic(hosts, targets) : [:]
+        for (n, batch) in batches.enumerated() {
             if lease.lost {
                 outcome.state = .partial
                 outcome.message = "the lease was lost (another controller may be acting); stopped before batch \(n + 1)"
@@ -185,6 +192,25 @@ public struct FleetDeploy: Sendable {
                 outcome.message = "\(bad) failed; " + (outcome.state == .rolledBack ? "every switched host that answers reverted" : "a revert failed: the fleet is partial")
                     + (unknown.isEmpty ? "" : "; unknown: \(unknown.joined(separator: ", ")) (slipway fleet status once it answers; deploy again to converge)")
                 return
+            }
+            if judging, n == 0 {
+                let others = batches.dropFirst().flatMap { $0 }
+                // What each other host serves: its traffic on that release is the baseline.
+                let releases = Dictionary(uniqueKeysWithValues: others.compactMap { i in outcome.hosts[i].current.map { (i, $0) } })
+                guard !releases.isEmpty else {
+                    log("canary: no other host serves anything yet, so there is nothing to judge against; promoting")
+                    continue
+                }
+                log("canary: judging \(batch.map { hosts[$0].name }.joined(separator: ", ")) for \(DurationParsing.format(settings.canaryAnalysis)) against the other hosts' traffic")
+                if let why = await judgeCanary(hosts, canary: batch, others: others, releases: releases, base: before) {
+                    log(why + "; reverting the canary host(s)")
+                    await revert(hosts, switched, epoch: outcome.epoch, &outcome)
+                    outcome.state = outcome.hosts.contains { $0.state == .revertFailed } ? .partial : .rolledBack
+                    outcome.message = "canary failed: " + why
+                    log(outcome.message)
+                    return
+                }
+                log("canary passed; promoting to the other \(others.count) host(s)")
             }
         }
         outcome.state = .succeeded

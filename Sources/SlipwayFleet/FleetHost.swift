@@ -11,6 +11,8 @@ public protocol FleetHost: Sendable {
     func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult
     func activate(app: String, _ request: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation
     func lease(app: String, _ request: HostLeaseRequest) async throws(SlipwayError) -> FleetLease
+    /// Router traffic per release of `environment` on this host (requests and 5xx since its router started).
+    func traffic(app: String, environment: String) async throws(SlipwayError) -> [String: RequestCounts]
     func revert(app: String, _ request: HostRevertRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation
     func disconnect() async
 }
@@ -36,6 +38,10 @@ public struct HostClient: FleetHost {
     public func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult {
         try decode(try await call("POST", "/v1/host/apps/\(app)/releases/\(version)?digest=\(digest)", body: artifact, contentType: "application/gzip",
                                   timeout: .seconds(3600)))
+    }
+
+    public func traffic(app: String, environment: String) async throws(SlipwayError) -> [String: RequestCounts] {
+        try decode(try await call("GET", "/v1/host/apps/\(app)/traffic?env=\(environment)", body: nil, timeout: .seconds(30)))
     }
 
     public func lease(app: String, _ request: HostLeaseRequest) async throws(SlipwayError) -> FleetLease {

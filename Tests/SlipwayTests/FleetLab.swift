@@ -64,10 +64,15 @@ final class FleetLab: Sendable {
             shared = os.environ.get("SLIPWAY_SHARED", "/nonexistent")
             bad = os.path.exists(os.path.join(shared, "refuse-" + v))
             if os.path.exists(os.path.join(shared, "slow-" + v)): time.sleep(4)
+            flaky = os.path.exists(os.path.join(shared, "flaky-" + v))
+            served = [0]
             class H(http.server.BaseHTTPRequestHandler):
                 protocol_version = "HTTP/1.1"
                 def do_GET(self):
                     code = 500 if bad and self.path.startswith("/health") else 200
+                    if flaky and not self.path.startswith("/health"):
+                        served[0] += 1
+                        code = 500 if served[0] % 2 else 200
                     body = ("hello from demo-app " + v + " (fleet)").encode()
                     self.send_response(code); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
                 def log_message(self, *a): pass
@@ -115,6 +120,9 @@ final class FleetLab: Sendable {
 
     /// Makes `version` unhealthy on host `index` (0-based).
     func refuse(_ version: String, onHost index: Int) throws { try mark("refuse-" + version, onHost: index) }
+
+    /// Makes `version` fail every other request (not its health check) on host `index` (0-based).
+    func flaky(_ version: String, onHost index: Int) throws { try mark("flaky-" + version, onHost: index) }
 
     /// Makes `version` start 4 s late on host `index` (0-based).
     func slow(_ version: String, onHost index: Int) throws { try mark("slow-" + version, onHost: index) }

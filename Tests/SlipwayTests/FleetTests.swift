@@ -51,6 +51,32 @@ struct FleetTests {
         }
     }
 
+    /// A fleet canary on one host of four, failing half its requests under load: reverted on the routers' evidence,
+    /// the other three never touched and failing nothing meanwhile.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: FleetLab.canRun, Comment(rawValue: FleetLab.skipNote)))
+    func aFleetCanaryFailingHalfItsRequestsIsRevertedAndTheOthersAreUntouched() async throws {
+        try await FleetLab.with(4) { lab in
+            let port = 18_080
+            try lab.writeApp(port: port, fleet: "{ strategy: canary, canary: { hosts: 1, analysis: 30s }, batch: 3, healthy_deadline: 30s }")
+            #expect(try await lab.deploy("v1").status == 0)
+            try lab.flaky("v2", onHost: 0)
+            let loads = lab.hosts.map { LoadLoop(host: $0.address, port: port) }
+            for l in loads { l.start(concurrency: 2) }
+            let second = try await lab.deploy("v2")
+            var served: [LoadLoop.Summary] = []
+            for l in loads { served.append(await l.stop()) }
+            #expect(second.status == 1 && second.outcome?.state == "rolled_back", "\(second.text)")
+            #expect(second.outcome?.message.hasPrefix("canary failed: the canary hosts failed") == true, "\(second.text)")
+            #expect(second.outcome?.hosts.map(\.state) == ["reverted", "staged", "staged", "staged"])
+            #expect(second.outcome?.hosts.map(\.current) == ["v1", "v1", "v1", "v1"])
+            #expect(!second.text.contains("activating h2"), "the other hosts were never activated")
+            for (h, s) in zip(lab.hosts, served).dropFirst() {
+                #expect(s.requests > 20 && s.failures == 0, "\(h.name): \(s.requests) requests, \(s.failures) failed")
+            }
+            #expect(served[0].failures > 0, "the canary's failures reached its clients until it was reverted")
+        }
+    }
+
     /// Two operators at once: exactly one deploys, the other is refused (exit 3) or, with --lock-wait, follows. A
     /// controller killed in the middle of a batch leaves its lease to expire, and `deploy rollback ID` puts every
     /// host back.

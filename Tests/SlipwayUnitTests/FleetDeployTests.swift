@@ -29,6 +29,9 @@ struct FleetDeployTests {
         var failsActivation = false
         /// The link goes down while it activates.
         var lostWhileActivating = false
+        /// v2 fails half its requests here; `reads` counts traffic reads (each read shows 100 more requests).
+        var flaky = false
+        let reads = Journal()
         var current: String? = "v1"
         var epoch: Int64 = 0
         var releases = ["v1", "v2"]
@@ -43,6 +46,11 @@ struct FleetDeployTests {
         func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult {
             journal.add("stage \(name)")
             return HostStageResult(version: version, digest: digest, staged: true)
+        }
+        func traffic(app: String, environment: String) async throws(SlipwayError) -> [String: RequestCounts] {
+            reads.add("read")
+            let n = reads.all.count
+            return ["v1": RequestCounts(requests: 100 * n, errors: n), "v2": RequestCounts(requests: 100 * n, errors: flaky ? 50 * n : n)]
         }
         func lease(app: String, _ r: HostLeaseRequest) async throws(SlipwayError) -> FleetLease {
             ledger.ledger.withLock { l in
@@ -174,12 +182,40 @@ struct FleetDeployTests {
         #expect(j.all.filter { $0.hasPrefix("activate") }.count == 3, "the refused rollback activated nothing")
     }
 
+    func canary(_ hosts: [FakeHost]) async -> FleetOutcome {
+        var settings = FleetSettings()
+        settings.strategy = .canary
+        settings.canaryAnalysis = .milliseconds(600)
+        var d = deploy(settings)
+        d.canaryInterval = .milliseconds(20)
+        return await d.run(hosts: hosts, config: "", artifact: [])
+    }
+
+    @Test func aFleetCanaryFailingHalfItsRequestsIsRevertedAndTheOthersAreNeverTouched() async {
+        let j = Journal()
+        var hosts = (1...4).map { FakeHost(name: "h\($0)", journal: j) }
+        hosts[0].flaky = true
+        let outcome = await canary(hosts)
+        #expect(outcome.state == .rolledBack && outcome.message.hasPrefix("canary failed: the canary hosts failed 50.0%"), "\(outcome.message)")
+        #expect(outcome.hosts.map(\.state) == [.reverted, .staged, .staged, .staged])
+        #expect(j.all.filter { $0.hasPrefix("activate") } == ["activate h1 epoch 1"] && j.all.contains("revert h1"))
+    }
+
+    @Test func aHealthyFleetCanaryIsPromotedToTheRest() async {
+        let j = Journal()
+        let outcome = await canary((1...4).map { FakeHost(name: "h\($0)", journal: j) })
+        #expect(outcome.state == .succeeded && outcome.hosts.allSatisfy { $0.state == .activated })
+        #expect(j.all.filter { $0.hasPrefix("activate") }.first == "activate h1 epoch 1")
+    }
+
     @Test func batchesFollowTheStrategy() {
         var s = FleetSettings()
         s.batch = 2
         #expect(FleetPlan.batches(hosts: 5, s) == [[0, 1], [2, 3], [4]])
         s.strategy = .allAtOnce
         #expect(FleetPlan.batches(hosts: 5, s) == [[0, 1, 2, 3, 4]])
+        s.strategy = .canary
+        #expect(FleetPlan.batches(hosts: 5, s) == [[0], [1, 2], [3, 4]], "the canary host alone, then batches")
         #expect(FleetPlan.batches(hosts: 0, s) == [])
     }
 

@@ -4,6 +4,8 @@ import Foundation
 public struct FleetSettings: Sendable, Equatable {
     public enum Strategy: String, Sendable, Equatable, CaseIterable {
         case allAtOnce = "all_at_once", rolling
+        /// `canary.hosts` first, judged on their routers' traffic against the other hosts', then the rest in batches.
+        case canary
     }
 
     /// What a failed host does to the deploy: `rollback` (no new batch; hosts already switched revert, so the
@@ -20,6 +22,9 @@ public struct FleetSettings: Sendable, Equatable {
     public var healthyDeadline: Duration = .seconds(120)
     /// How long the fleet lease lives without a renewal: a killed controller's lease frees itself after this.
     public var leaseTTL: Duration = .seconds(30)
+    /// `canary: { hosts, analysis }`: how many hosts go first, and how long their traffic is judged.
+    public var canaryHosts = 1
+    public var canaryAnalysis: Duration = .seconds(60)
 
     public init() {}
 }

@@ -85,6 +85,14 @@ actor HostApps {
         throw SlipwayError(.unavailable, "the daemon of \(app) did not answer within 30 s; see \(stateRoot(app))/logs/daemon.log")
     }
 
+    /// The app's router traffic per release of `environment` (empty when its daemon does not run).
+    func traffic(app: String, environment: String) async throws(SlipwayError) -> [String: RequestCounts] {
+        try Self.validApp(app)
+        let client = DaemonClient(socket: socket(app))
+        let query = environment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? environment
+        return (try? await client.get("/v1/traffic?env=\(query)", as: [String: RequestCounts].self)) ?? [:]
+    }
+
     func reap() { children.removeAll { ProcessInspector.reap($0) != nil } }
 
     func fence(app: String, environment: String, epoch: Int64) throws(SlipwayError) {

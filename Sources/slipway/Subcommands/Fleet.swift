@@ -70,6 +70,7 @@ enum FleetCommand {
                                  actor: who, deployment: id, holder: "\(who)@\(String(cString: hostname)) (pid \(getpid()), \(id))", log: say)
         deploy.lockWait = o.lockWait
         deploy.leaseTTL = env.fleet.leaseTTL
+        if let rule = env.analysis?.rules.first(where: { $0.metric == .errorRate }) { deploy.canaryThreshold = rule.threshold }
         deploy.excludeUnreachable = o.excludeUnreachable
         let outcome: FleetOutcome
         if o.rollback != nil {

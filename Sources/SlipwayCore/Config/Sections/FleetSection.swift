@@ -28,19 +28,34 @@ enum FleetSection {
     /// `fleet: { strategy: rolling | all_at_once, batch: N, on_failure: rollback | halt, healthy_deadline: 2m, lease_ttl: 30s }`.
     static func fleet(_ node: Node, reader: ConfigReader) -> FleetSettings {
         var fleet = FleetSettings()
-        guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline", "lease_ttl"]) else { return fleet }
+        guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline", "lease_ttl", "canary"]) else { return fleet }
         for e in entries {
             switch e.key {
             case "strategy":
                 guard let s = reader.string(e.value, "fleet.strategy") else { continue }
                 if let known = FleetSettings.Strategy(rawValue: s) { fleet.strategy = known }
-                else { reader.problem(e.value, "fleet.strategy", "expected one of: rolling, all_at_once; got '\(s)'") }
+                else { reader.problem(e.value, "fleet.strategy", "expected one of: rolling, all_at_once, canary; got '\(s)'") }
             case "batch":
                 fleet.batch = reader.int(e.value, "fleet.batch", min: 1) ?? fleet.batch
             case "on_failure":
                 guard let s = reader.string(e.value, "fleet.on_failure") else { continue }
                 if let known = FleetSettings.OnFailure(rawValue: s) { fleet.onFailure = known }
                 else { reader.problem(e.value, "fleet.on_failure", "expected one of: rollback, halt; got '\(s)'") }
+            case "canary":
+                guard let c = reader.mapping(e.value, "fleet.canary", allowed: ["hosts", "promote", "analysis"]) else { continue }
+                for entry in c {
+                    switch entry.key {
+                    case "hosts": fleet.canaryHosts = reader.int(entry.value, "fleet.canary.hosts", min: 1) ?? fleet.canaryHosts
+                    case "analysis": fleet.canaryAnalysis = reader.duration(entry.value, "fleet.canary.analysis") ?? fleet.canaryAnalysis
+                    default:
+                        let promote = reader.string(entry.value, "fleet.canary.promote")
+                        if promote == "manual" {
+                            reader.problem(entry.value, "fleet.canary.promote", "manual promotion of a fleet canary is not in this version; use auto (the default)")
+                        } else if let promote, promote != "auto" {
+                            reader.problem(entry.value, "fleet.canary.promote", "expected auto, got '\(promote)'")
+                        }
+                    }
+                }
             case "lease_ttl":
                 guard let d = reader.duration(e.value, "fleet.lease_ttl") else { continue }
                 if d < .seconds(3) { reader.problem(e.value, "fleet.lease_ttl", "expected at least 3s (it is renewed every third of it), got \(DurationParsing.format(d))") }
