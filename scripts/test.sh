@@ -68,9 +68,9 @@ else
   # (two runs of the test bundle, each one test after another), not all at once, which on a 2-core machine
   # starves them and deadlines fail. Mostly they wait (health gates, watch windows, alert durations), so two
   # side by side take about half as long. The first shard holds every test that uses the shared databases
-  # (PostgreSQL's and MariaDB's slipway_test) and Chromium, and two more to even them out (AccessoryTests, FleetTests:
+  # (PostgreSQL's and MariaDB's slipway_test) and Chromium, and one more to even them out (FleetTests:
   # about a minute); the second everything else, new suites included.
-  first='SlipwayTests\.(BuiltInAlertTests|DeployDataTests|BackupTests|EncryptionTests|MetricsTests|CanaryTests|WatchTests|LeaseTests|DashboardBrowserTests|AlertIntegrationTests|NotificationTests|AccessoryTests|FleetTests)/'
+  first='SlipwayTests\.(BuiltInAlertTests|DeployDataTests|BackupTests|EncryptionTests|MetricsTests|CanaryTests|WatchTests|LeaseTests|DashboardBrowserTests|AlertIntegrationTests|NotificationTests|FleetTests)/'
   first_log=$(mktemp); second_log=$(mktemp)
   run_tests --no-parallel --filter "$first" >"$first_log" 2>&1 &
   first_pid=$!

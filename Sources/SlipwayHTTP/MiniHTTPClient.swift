@@ -97,20 +97,28 @@ public struct MiniHTTPClient: Sendable {
                         headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Duration = .seconds(30)) async throws -> Response {
         let nanos = max(Int64(1_000_000), timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        do { channel = try await Self.pipeChannel(group: group, input: input, output: output, describedAs: description) } catch {
+            close(input)
+            close(output)
+            throw error
+        }
+        return try await exchange(channel, description: description, hostHeader: "localhost", method: method, path: path, headers: headers,
+                                  body: body, timeout: timeout, nanos: nanos)
+    }
+
+    /// An HTTP/1.1 client channel over `input` (read) and `output` (written), which it takes ownership of.
+    static func pipeChannel(group: any EventLoopGroup, input: CInt, output: CInt, describedAs description: String) async throws
+        -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
         do {
-            channel = try await NIOPipeBootstrap(group: group).takingOwnershipOfDescriptors(input: input, output: output) { channel in
+            return try await NIOPipeBootstrap(group: group).takingOwnershipOfDescriptors(input: input, output: output) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
             }
         } catch {
-            close(input)
-            close(output)
-            throw Failure(description: "cannot talk to \(description): \(Self.describe(error))")
+            throw Failure(description: "cannot talk to \(description): \(describe(error))")
         }
-        return try await exchange(channel, description: description, hostHeader: "localhost", method: method, path: path, headers: headers,
-                                  body: body, timeout: timeout, nanos: nanos)
     }
 
     private func exchange(_ channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, description endpoint: String, hostHeader: String,

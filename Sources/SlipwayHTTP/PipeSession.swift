@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -26,15 +29,10 @@ public final class PipeSession: Sendable {
     public init(input: CInt, output: CInt, describedAs description: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws {
         self.description = description
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-        do {
-            channel = try await NIOPipeBootstrap(group: group).takingOwnershipOfDescriptors(input: input, output: output) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
-                }
-            }
-        } catch {
-            throw MiniHTTPClient.Failure(description: "cannot talk to \(description): \(MiniHTTPClient.describe(error))")
+        do { channel = try await MiniHTTPClient.pipeChannel(group: group, input: input, output: output, describedAs: description) } catch {
+            _ = Glibc.close(input)
+            _ = Glibc.close(output)
+            throw error
         }
         let (stream, jobs) = AsyncStream<Job>.makeStream()
         self.jobs = jobs

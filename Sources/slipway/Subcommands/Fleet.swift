@@ -92,11 +92,7 @@ enum FleetCommand {
             say("fleet deployment \(id): \(version) (\(release.digest.prefix(19))…) to \(env.name) on \(chosen.count) host(s), \(env.fleet.strategy.rawValue)")
             outcome = await deploy.run(hosts: chosen, leaseHost: all[0], config: yaml, artifact: artifact)
         }
-        if o.json { Output.json(outcome) } else {
-            Output.table(["HOST", "STATE", "SERVING", "MESSAGE"], outcome.hosts.map { [$0.host, $0.state.rawValue, $0.current ?? "-", $0.message] })
-            print("\(outcome.state.rawValue): \(outcome.message)")
-        }
-        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+        try report(outcome, json: o.json)
     }
 
     /// `slipway rollback [VERSION]` on a fleet environment: VERSION (default: the release every host served before its
@@ -134,6 +130,11 @@ enum FleetCommand {
         deploy.leaseTTL = env.fleet.leaseTTL
         say("fleet rollback \(id): \(env.name) to \(target!) on \(all.count) host(s)")
         let outcome = await deploy.run(hosts: all, config: "", artifact: [])
+        try report(outcome, json: json)
+    }
+
+    /// The outcome as a table per host and a last line (or JSON), and its exit code.
+    static func report(_ outcome: FleetOutcome, json: Bool) throws {
         if json { Output.json(outcome) } else {
             Output.table(["HOST", "STATE", "SERVING", "MESSAGE"], outcome.hosts.map { [$0.host, $0.state.rawValue, $0.current ?? "-", $0.message] })
             print("\(outcome.state.rawValue): \(outcome.message)")
