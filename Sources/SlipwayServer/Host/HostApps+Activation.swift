@@ -35,6 +35,9 @@ extension HostApps {
             return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "deployment \(r.deployment) never ran here")
         }
         let client = try await daemon(app)
+        // The host may be rolling back on its own already (its post-deploy watch saw what the fleet canary saw): let
+        // that finish, then see what serves.
+        try await Self.waitUnlocked(client, environment: r.environment, within: deadline)
         let now = try await Self.current(client, environment: r.environment)?.currentRelease
         if replaced.isEmpty {
             // Nothing served before: stop the environment, so the fleet serves nothing new anywhere.
@@ -53,6 +56,16 @@ extension HostApps {
         return try await run(client, request, previous: replaced, deadline: deadline)
     }
 
+    /// Waits (at most `within`) until no operation holds the environment's lock on the app's daemon.
+    static func waitUnlocked(_ client: DaemonClient, environment: String, within: Duration) async throws(SlipwayError) {
+        let end = ContinuousClock.now + within
+        while ContinuousClock.now < end {
+            let locks: [LockInfo] = try await client.get("/v1/locks")
+            if !locks.contains(where: { $0.environment == environment }) { return }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Starts the deployment on the app's daemon and waits for its end (at most `deadline`).
     func run(_ client: DaemonClient, _ request: DeployRequest, previous: String?, deadline: Duration) async throws(SlipwayError) -> HostActivation {
         let started: DeploymentInfo = try await client.post("/v1/deployments", request)
@@ -65,6 +78,14 @@ extension HostApps {
             }
             try? await Task.sleep(for: .milliseconds(100))
             info = try await client.get("/v1/deployments/\(started.id)?after=\(Int64.max)", as: DeploymentProgress.self).deployment
+        }
+        // Its last steps (the watch's start, its audit entry) run after its state reads terminal, still holding the
+        // environment's lock: wait for the lock too, so a revert asked right after is not refused as locked.
+        let lockDeadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < lockDeadline {
+            let locks: [LockInfo] = try await client.get("/v1/locks")
+            if !locks.contains(where: { $0.environment == info.environment && $0.deploymentId == info.id }) { break }
+            try? await Task.sleep(for: .milliseconds(50))
         }
         let current = try await Self.current(client, environment: request.environment ?? "")?.currentRelease
         return HostActivation(succeeded: info.state == .succeeded, current: current, previous: previous, hostDeployment: info.id,
