@@ -143,7 +143,23 @@ public struct FleetDeploy: Sendable {
         let batches = FleetPlan.batches(hosts: targets.count, settings).map { $0.map { targets[$0] } }
         let judging = settings.strategy == .canary && batches.count > 1
         let before = judging ? await traffic(hosts, targets) : [:]
+        let started = ContinuousClock.now
         for (n, batch) in batches.enumerated() {
+            if let limit = settings.progressDeadline, ContinuousClock.now - started >= limit, n > 0 {
+                let late = "progress_deadline \(DurationParsing.format(limit)) passed before batch \(n + 1)"
+                guard settings.onFailure == .rollback else {
+                    outcome.state = .partial
+                    outcome.message = late + "; halted with the fleet partial (on_failure: halt): deploy rollback \(deployment), or deploy resume \(deployment)"
+                    log(outcome.message)
+                    return
+                }
+                log(late + "; reverting \(switched.count) host(s)")
+                await revert(hosts, switched, epoch: outcome.epoch, &outcome)
+                outcome.state = outcome.hosts.contains { $0.state == .revertFailed } ? .partial : .rolledBack
+                outcome.message = late + "; " + (outcome.state == .rolledBack ? "every switched host reverted" : "a revert failed: the fleet is partial")
+                log(outcome.message)
+                return
+            }
             if lease.lost {
                 outcome.state = .partial
                 outcome.message = "the lease was lost (another controller may be acting); stopped before batch \(n + 1)"

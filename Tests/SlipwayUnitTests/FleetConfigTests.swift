@@ -13,12 +13,13 @@ struct FleetConfigTests {
               staging: {}
               production:
                 hosts: [web1, "deploy@10.0.0.3"]
-                fleet: { strategy: all_at_once, on_failure: halt, healthy_deadline: 2m }
+                fleet: { strategy: all_at_once, on_failure: halt, healthy_deadline: 2m, progress_deadline: 10m }
             """
         let cfg = try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop")
         let prod = try #require(cfg.environments["production"])
         #expect(prod.hosts == ["web1", "deploy@10.0.0.3"])
         #expect(prod.fleet.strategy == .allAtOnce && prod.fleet.onFailure == .halt && prod.fleet.healthyDeadline == .seconds(120) && prod.fleet.batch == 1)
+        #expect(prod.fleet.progressDeadline == .seconds(600) && cfg.environments["staging"]?.fleet.progressDeadline == nil)
         #expect(cfg.environments["staging"]?.hosts == [], "an environment without hosts is this host's")
         #expect(cfg.ssh.slipway == "/usr/local/bin/slipway" && cfg.ssh.maxParallel == 5 && cfg.ssh.config == nil)
     }

@@ -116,6 +116,18 @@ struct FleetDeployTests {
         #expect(outcome.message.contains("unknown: h3"))
     }
 
+    @Test func aPassedProgressDeadlineStartsNoNewBatchAndRevertsTheSwitchedHosts() async {
+        let j = Journal()
+        // The first batch always starts; it alone takes longer than the deadline, so the second never does.
+        let hosts = (1...3).map { FakeHost(name: "h\($0)", journal: j, activation: .milliseconds(300)) }
+        var settings = FleetSettings()
+        settings.progressDeadline = .milliseconds(200)
+        let outcome = await deploy(settings).run(hosts: hosts, config: "", artifact: [])
+        #expect(outcome.state == .rolledBack && outcome.message.hasPrefix("progress_deadline 200ms passed before batch 2"), "\(outcome.message)")
+        #expect(outcome.hosts.map(\.state) == [.reverted, .staged, .staged])
+        #expect(j.all.filter { $0.hasPrefix("activate") } == ["activate h1 epoch 1"])
+    }
+
     @Test func haltLeavesTheFleetPartialWithoutReverting() async {
         let j = Journal()
         var hosts = (1...3).map { FakeHost(name: "h\($0)", journal: j) }

@@ -20,6 +20,9 @@ public struct FleetSettings: Sendable, Equatable {
     public var onFailure = OnFailure.rollback
     /// How long one host's activation may take (its own health gate included) before it counts as failed.
     public var healthyDeadline: Duration = .seconds(120)
+    /// How long the whole deploy may take (nil: no limit): once it has passed, no new batch starts and the deploy
+    /// ends as a failed host would end it (`on_failure`).
+    public var progressDeadline: Duration?
     /// How long the fleet lease lives without a renewal: a killed controller's lease frees itself after this.
     public var leaseTTL: Duration = .seconds(30)
     /// `canary: { hosts, analysis }`: how many hosts go first, and how long their traffic is judged.

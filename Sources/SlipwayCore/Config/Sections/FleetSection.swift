@@ -28,7 +28,7 @@ enum FleetSection {
     /// `fleet: { strategy: rolling | all_at_once, batch: N, on_failure: rollback | halt, healthy_deadline: 2m, lease_ttl: 30s }`.
     static func fleet(_ node: Node, reader: ConfigReader) -> FleetSettings {
         var fleet = FleetSettings()
-        guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline", "lease_ttl", "canary"]) else { return fleet }
+        guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline", "progress_deadline", "lease_ttl", "canary"]) else { return fleet }
         for e in entries {
             switch e.key {
             case "strategy":
@@ -56,6 +56,8 @@ enum FleetSection {
                         }
                     }
                 }
+            case "progress_deadline":
+                fleet.progressDeadline = reader.duration(e.value, "fleet.progress_deadline") ?? fleet.progressDeadline
             case "lease_ttl":
                 guard let d = reader.duration(e.value, "fleet.lease_ttl") else { continue }
                 if d < .seconds(3) { reader.problem(e.value, "fleet.lease_ttl", "expected at least 3s (it is renewed every third of it), got \(DurationParsing.format(d))") }
