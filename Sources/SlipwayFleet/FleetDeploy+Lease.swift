@@ -4,7 +4,7 @@ import Synchronization
 
 /// The environment's fleet lease, kept on its first host: taken before anything is staged (waiting up to
 /// `lockWait` for another controller's), renewed every third of its TTL while the deploy runs, given back at the
-/// end. A controller that dies leaves it to expire after `leaseTTL`.
+/// end. A controller that dies leaves it to expire after `fleet.lease_ttl`.
 extension FleetDeploy {
     /// The lease (its epoch becomes the deploy's, when higher), or nil with the outcome refused or failed.
     func acquire(_ host: any FleetHost, _ outcome: inout FleetOutcome) async -> FleetLease? {
@@ -39,13 +39,13 @@ extension FleetDeploy {
         }
     }
 
-    var ttlSeconds: Int { max(1, Int(leaseTTL.components.seconds)) }
+    var ttlSeconds: Int { max(1, Int(settings.leaseTTL.components.seconds)) }
 
     /// Renews the lease every third of its TTL until cancelled; `lost` once a renewal is refused.
     func renewing(_ lease: FleetLease, on host: any FleetHost) -> LeaseKeeper {
         let keeper = LeaseKeeper()
         let request = HostLeaseRequest(environment: environment, holder: holder, ttlSeconds: ttlSeconds, release: false)
-        let period = leaseTTL / 3, app = app, log = log
+        let period = settings.leaseTTL / 3, app = app, log = log
         keeper.task = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: period)
@@ -64,7 +64,7 @@ extension FleetDeploy {
         do throws(SlipwayError) {
             _ = try await host.lease(app: app, HostLeaseRequest(environment: environment, holder: holder, ttlSeconds: ttlSeconds, release: true))
         } catch {
-            log("cannot give the lease back on \(host.name) (\(error.message)); it expires within \(DurationParsing.format(leaseTTL))")
+            log("cannot give the lease back on \(host.name) (\(error.message)); it expires within \(DurationParsing.format(settings.leaseTTL))")
         }
     }
 }

@@ -28,20 +28,16 @@ extension FleetDeploy {
 
     /// Reverts `deployment` on every host (under the lease): each puts back what it replaced there.
     public func rollback(hosts: [any FleetHost], leaseHost: (any FleetHost)? = nil) async -> FleetOutcome {
-        var outcome = FleetOutcome(deployment: deployment, environment: environment, version: version, state: .failed, phase: .preflight, epoch: 0,
-                                   hosts: hosts.map { FleetOutcome.Host(host: $0.name, state: .untouched, current: nil, message: "") })
-        let extra = leaseHost.flatMap { l in hosts.contains { $0.name == l.name } ? nil : l }
-        if let targets = await preflight(hosts, leaseHost: extra, &outcome), let _ = await acquire(extra ?? leaseHost ?? hosts[0], &outcome) {
-            outcome.phase = .revert
-            log("reverting \(deployment) on \(targets.count) host(s)")
-            await revert(hosts, targets, epoch: outcome.epoch, &outcome)
-            let failed = outcome.hosts.filter { $0.state == .revertFailed }.map(\.host)
-            outcome.state = failed.isEmpty ? .rolledBack : .partial
-            outcome.message = failed.isEmpty ? "\(deployment) reverted on \(targets.count) host(s)" : "the revert failed on \(failed.joined(separator: ", "))"
-            log(outcome.message)
-            await release(on: extra ?? leaseHost ?? hosts[0])
-        }
-        await Self.disconnect(hosts + (extra.map { [$0] } ?? []))
-        return outcome
+        await perform(.revertAll, hosts: hosts, leaseHost: leaseHost)
+    }
+
+    func revertAll(_ hosts: [any FleetHost], _ targets: [Int], _ outcome: inout FleetOutcome) async {
+        outcome.phase = .revert
+        log("reverting \(deployment) on \(targets.count) host(s)")
+        await revert(hosts, targets, epoch: outcome.epoch, &outcome)
+        let failed = outcome.hosts.filter { $0.state == .revertFailed }.map(\.host)
+        outcome.state = failed.isEmpty ? .rolledBack : .partial
+        outcome.message = failed.isEmpty ? "\(deployment) reverted on \(targets.count) host(s)" : "the revert failed on \(failed.joined(separator: ", "))"
+        log(outcome.message)
     }
 }

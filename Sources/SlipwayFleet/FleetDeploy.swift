@@ -20,8 +20,6 @@ public struct FleetDeploy: Sendable {
     public var holder: String
     /// How long to wait for another controller's lease (zero: refuse at once, exit 3).
     public var lockWait: Duration = .zero
-    /// The lease lives this long without a renewal (a killed controller's lease frees itself).
-    public var leaseTTL: Duration = .seconds(30)
     /// Deploy to the hosts that answer and record the others as skipped (drift), instead of changing nothing.
     public var excludeUnreachable = false
     /// `slipway rollback` on a fleet: the release is on every host already (checked in preflight), nothing is staged,
@@ -47,25 +45,36 @@ public struct FleetDeploy: Sendable {
         self.log = log
     }
 
+    /// What runs under the lease: a deploy (stage, then activate) or `deploy rollback ID` (a revert everywhere).
+    enum Work {
+        case deploy(config: String, artifact: [UInt8])
+        case revertAll
+    }
+
     /// `leaseHost`: the environment's first host (nil: `hosts[0]`), which keeps the lease even when this deploy
     /// targets other hosts. Every connection is closed before it returns.
     public func run(hosts: [any FleetHost], leaseHost: (any FleetHost)? = nil, config yaml: String, artifact: [UInt8]) async -> FleetOutcome {
-        var outcome = FleetOutcome(deployment: deployment, environment: environment, version: version, state: .failed, phase: .preflight, epoch: 0,
-                                   hosts: hosts.map { FleetOutcome.Host(host: $0.name, state: .untouched, current: nil, message: "") })
-        let extra = leaseHost.flatMap { l in hosts.contains { $0.name == l.name } ? nil : l }
-        await deploy(hosts, leaseHost: extra ?? leaseHost ?? hosts[0], connectLeaseHost: extra != nil, yaml: yaml, artifact: artifact, &outcome)
-        await Self.disconnect(hosts + (extra.map { [$0] } ?? []))
-        return outcome
+        await perform(.deploy(config: yaml, artifact: artifact), hosts: hosts, leaseHost: leaseHost)
     }
 
-    func deploy(_ hosts: [any FleetHost], leaseHost: any FleetHost, connectLeaseHost: Bool, yaml: String, artifact: [UInt8], _ outcome: inout FleetOutcome) async {
-        guard let targets = await preflight(hosts, leaseHost: connectLeaseHost ? leaseHost : nil, &outcome) else { return }
-        guard let lease = await acquire(leaseHost, &outcome) else { return }
-        let heartbeat = renewing(lease, on: leaseHost)
-        defer { heartbeat.cancel() }
-        await stageAndActivate(hosts, targets, yaml: yaml, artifact: artifact, lease: heartbeat, &outcome)
-        heartbeat.cancel()
-        await release(on: leaseHost)
+    /// Preflight, then `work` under the lease (renewed while it runs, given back after), then every connection closed.
+    func perform(_ work: Work, hosts: [any FleetHost], leaseHost: (any FleetHost)?) async -> FleetOutcome {
+        var outcome = FleetOutcome(deployment: deployment, environment: environment, version: version, state: .failed, phase: .preflight, epoch: 0,
+                                   hosts: hosts.map { FleetOutcome.Host(host: $0.name, state: .untouched, current: nil, message: "") })
+        // A lease host outside the targets is connected on its own.
+        let extra = leaseHost.flatMap { l in hosts.contains { $0.name == l.name } ? nil : l }
+        let keeper = extra ?? leaseHost ?? hosts[0]
+        if let targets = await preflight(hosts, leaseHost: extra, &outcome), let lease = await acquire(keeper, &outcome) {
+            let heartbeat = renewing(lease, on: keeper)
+            switch work {
+            case .deploy(let yaml, let artifact): await stageAndActivate(hosts, targets, yaml: yaml, artifact: artifact, lease: heartbeat, &outcome)
+            case .revertAll: await revertAll(hosts, targets, &outcome)
+            }
+            heartbeat.cancel()
+            await release(on: keeper)
+        }
+        await Self.disconnect(hosts + (extra.map { [$0] } ?? []))
+        return outcome
     }
 
     /// Connects to every host and reads its status; nil when the deploy must stop (nothing changed). The indices
@@ -146,18 +155,7 @@ public struct FleetDeploy: Sendable {
         let started = ContinuousClock.now
         for (n, batch) in batches.enumerated() {
             if let limit = settings.progressDeadline, ContinuousClock.now - started >= limit, n > 0 {
-                let late = "progress_deadline \(DurationParsing.format(limit)) passed before batch \(n + 1)"
-                guard settings.onFailure == .rollback else {
-                    outcome.state = .partial
-                    outcome.message = late + "; halted with the fleet partial (on_failure: halt): deploy rollback \(deployment), or deploy resume \(deployment)"
-                    log(outcome.message)
-                    return
-                }
-                log(late + "; reverting \(switched.count) host(s)")
-                await revert(hosts, switched, epoch: outcome.epoch, &outcome)
-                outcome.state = outcome.hosts.contains { $0.state == .revertFailed } ? .partial : .rolledBack
-                outcome.message = late + "; " + (outcome.state == .rolledBack ? "every switched host reverted" : "a revert failed: the fleet is partial")
-                log(outcome.message)
+                await stop("progress_deadline \(DurationParsing.format(limit)) passed before batch \(n + 1)", hosts, switched: switched, &outcome)
                 return
             }
             if lease.lost {
@@ -193,20 +191,7 @@ public struct FleetDeploy: Sendable {
             }
             if failed {
                 let bad = batch.filter { [.failed, .unknown].contains(outcome.hosts[$0].state) }.map { hosts[$0].name }.joined(separator: ", ")
-                guard settings.onFailure == .rollback else {
-                    outcome.state = .partial
-                    outcome.message = "\(bad) failed; halted with the fleet partial (on_failure: halt): deploy rollback \(deployment), or deploy resume \(deployment)"
-                    log(outcome.message)
-                    return
-                }
-                // The unknown ones are not asked (they did not answer); `fleet status` shows them once they do.
-                let reachable = switched.filter { outcome.hosts[$0].state != .unknown }
-                log("\(bad) failed; reverting \(reachable.count) host(s)")
-                await revert(hosts, reachable, epoch: outcome.epoch, &outcome)
-                outcome.state = outcome.hosts.contains { $0.state == .revertFailed } ? .partial : .rolledBack
-                let unknown = outcome.hosts.filter { $0.state == .unknown }.map(\.host)
-                outcome.message = "\(bad) failed; " + (outcome.state == .rolledBack ? "every switched host that answers reverted" : "a revert failed: the fleet is partial")
-                    + (unknown.isEmpty ? "" : "; unknown: \(unknown.joined(separator: ", ")) (slipway fleet status once it answers; deploy again to converge)")
+                await stop("\(bad) failed", hosts, switched: switched, &outcome)
                 return
             }
             if judging, n == 0 {
@@ -219,11 +204,8 @@ public struct FleetDeploy: Sendable {
                 }
                 log("canary: judging \(batch.map { hosts[$0].name }.joined(separator: ", ")) for \(DurationParsing.format(settings.canaryAnalysis)) against the other hosts' traffic")
                 if let why = await judgeCanary(hosts, canary: batch, others: others, releases: releases, base: before) {
-                    log(why + "; reverting the canary host(s)")
-                    await revert(hosts, switched, epoch: outcome.epoch, &outcome)
-                    outcome.state = outcome.hosts.contains { $0.state == .revertFailed } ? .partial : .rolledBack
-                    outcome.message = "canary failed: " + why
-                    log(outcome.message)
+                    // The canary hosts go back whatever on_failure says: judging them was the point.
+                    await stop("canary failed: " + why, hosts, switched: switched, halting: false, &outcome)
                     return
                 }
                 log("canary passed; promoting to the other \(others.count) host(s)")
@@ -232,6 +214,26 @@ public struct FleetDeploy: Sendable {
         outcome.state = .succeeded
         let skipped = outcome.hosts.filter { $0.state == .skipped }.map(\.host)
         outcome.message = "\(version) serves on \(targets.count) host(s)" + (skipped.isEmpty ? "" : "; skipped (drift): \(skipped.joined(separator: ", "))")
+        log(outcome.message)
+    }
+
+    /// Ends the deploy after `why` (a failed host, a passed deadline, a failed canary): halted with the fleet partial
+    /// (`on_failure: halt`, when `halting`), or every host in `switched` that still answers reverted. The unknown ones
+    /// are not asked (they did not answer); `fleet status` shows them once they do.
+    func stop(_ why: String, _ hosts: [any FleetHost], switched: [Int], halting: Bool = true, _ outcome: inout FleetOutcome) async {
+        guard !halting || settings.onFailure == .rollback else {
+            outcome.state = .partial
+            outcome.message = why + "; halted with the fleet partial (on_failure: halt): deploy rollback \(deployment), or deploy resume \(deployment)"
+            log(outcome.message)
+            return
+        }
+        let reachable = switched.filter { outcome.hosts[$0].state != .unknown }
+        log(why + "; reverting \(reachable.count) host(s)")
+        await revert(hosts, reachable, epoch: outcome.epoch, &outcome)
+        outcome.state = outcome.hosts.contains { $0.state == .revertFailed } ? .partial : .rolledBack
+        let unknown = outcome.hosts.filter { $0.state == .unknown }.map(\.host)
+        outcome.message = why + "; " + (outcome.state == .rolledBack ? "every switched host that answers reverted" : "a revert failed: the fleet is partial")
+            + (unknown.isEmpty ? "" : "; unknown: \(unknown.joined(separator: ", ")) (slipway fleet status once it answers; deploy again to converge)")
         log(outcome.message)
     }
 

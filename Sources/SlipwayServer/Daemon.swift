@@ -82,19 +82,18 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// Refuses to start beside a live daemon on the same root; removes a stale socket file.
-    func claimSocket() async throws(SlipwayError) {
-        let socket = config.socketPath
+    /// Refuses to start beside a live daemon on the same root (`socket` answers); removes a stale socket file.
+    static func claimSocket(_ socket: String, root: String) async throws(SlipwayError) {
         guard FileManager.default.fileExists(atPath: socket) else { return }
         if let r = try? await MiniHTTPClient().request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)), r.status == 200 {
-            throw .usage("another slipway daemon is already running for \(config.root) (socket \(socket))")
+            throw .usage("another slipway daemon is already running for \(root) (socket \(socket))")
         }
         try? FileManager.default.removeItem(atPath: socket)
     }
 
     /// Reconciles state (re-adopts instances, ends interrupted deployments), then runs until shut down.
     public func run() async throws {
-        try await claimSocket()
+        try await Self.claimSocket(config.socketPath, root: config.root)
         try await engine.reconcile()
         logger.info("slipway daemon ready", metadata: ["daemon.socket": "\(config.socketPath)", "daemon.root": "\(config.root)"])
         try await group.run()

@@ -27,11 +27,16 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "PEM file of the certificate authority that signed the daemon's certificate, for an https --server (default: $SLIPWAY_CA; else the system's)")
     var ca: String?
 
+    /// `--server`, else `$SLIPWAY_SERVER` (nil: the admin socket of the config's root).
+    var serverAddress: String? {
+        (server ?? ProcessInfo.processInfo.environment["SLIPWAY_SERVER"]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// The daemon this command talks to: `--server` (no config file needed: a CI job need not have the
     /// daemon's), else the admin socket of the config's root.
     func client() throws(SlipwayError) -> DaemonClient {
         let token = token ?? ProcessInfo.processInfo.environment["SLIPWAY_TOKEN"]
-        if let server = server ?? ProcessInfo.processInfo.environment["SLIPWAY_SERVER"], !server.isEmpty {
+        if let server = serverAddress {
             let ca = ca ?? ProcessInfo.processInfo.environment["SLIPWAY_CA"].flatMap { $0.isEmpty ? nil : $0 }
             return try DaemonClient(server: server, token: token, caFile: ca)
         }

@@ -72,11 +72,10 @@ public struct HostLedger: Codable, Sendable, Equatable {
         }
     }
 
+    /// Written whole to a temporary file and renamed into place (`.atomic`).
     public func write(_ path: String) throws(SlipwayError) {
-        let tmp = path + ".tmp"
         do {
-            try SlipwayJSON.encoder(pretty: true).encode(self).write(to: URL(fileURLWithPath: tmp), options: .atomic)
-            _ = rename(tmp, path)
+            try SlipwayJSON.encoder(pretty: true).encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw SlipwayError(.internal, "cannot write \(path)", cause: error)
         }

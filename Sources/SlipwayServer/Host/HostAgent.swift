@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SlipwayCore
-import SlipwayHTTP
 import UnixSignals
 
 /// `slipway server --host-only [--root DIR]`: a fleet host's daemon. It needs no `slipway.yml`: controllers stage each
@@ -83,12 +82,7 @@ public final class HostAgent: Sendable {
     }
 
     public func run() async throws {
-        if FileManager.default.fileExists(atPath: socket) {
-            if let r = try? await MiniHTTPClient().request("GET", .unix(path: socket), path: "/v1/health", timeout: .seconds(2)), r.status == 200 {
-                throw SlipwayError.usage("another slipway daemon is already running on \(socket)")
-            }
-            try? FileManager.default.removeItem(atPath: socket)
-        }
+        try await Daemon.claimSocket(socket, root: (socket as NSString).deletingLastPathComponent)
         logger.info("slipway host daemon ready", metadata: ["daemon.socket": "\(socket)"])
         try await group.run()
     }

@@ -56,13 +56,14 @@ extension HostApps {
         return try await run(client, request, previous: replaced, deadline: deadline)
     }
 
-    /// Waits (at most `within`) until no operation holds the environment's lock on the app's daemon.
-    static func waitUnlocked(_ client: DaemonClient, environment: String, within: Duration) async throws(SlipwayError) {
+    /// Waits (at most `within`) until the environment's lock on the app's daemon is free, or, with `deployment`, no
+    /// longer held by that deployment.
+    static func waitUnlocked(_ client: DaemonClient, environment: String, by deployment: Int64? = nil, within: Duration) async throws(SlipwayError) {
         let end = ContinuousClock.now + within
         while ContinuousClock.now < end {
             let locks: [LockInfo] = try await client.get("/v1/locks")
-            if !locks.contains(where: { $0.environment == environment }) { return }
-            try? await Task.sleep(for: .milliseconds(100))
+            if !locks.contains(where: { $0.environment == environment && (deployment == nil || $0.deploymentId == deployment) }) { return }
+            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 
@@ -81,12 +82,7 @@ extension HostApps {
         }
         // Its last steps (the watch's start, its audit entry) run after its state reads terminal, still holding the
         // environment's lock: wait for the lock too, so a revert asked right after is not refused as locked.
-        let lockDeadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < lockDeadline {
-            let locks: [LockInfo] = try await client.get("/v1/locks")
-            if !locks.contains(where: { $0.environment == info.environment && $0.deploymentId == info.id }) { break }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        try await Self.waitUnlocked(client, environment: info.environment, by: info.id, within: .seconds(30))
         let current = try await Self.current(client, environment: request.environment ?? "")?.currentRelease
         return HostActivation(succeeded: info.state == .succeeded, current: current, previous: previous, hostDeployment: info.id,
                               message: info.state == .succeeded ? "\(info.version) serves" : (info.message ?? info.state.rawValue))
@@ -110,8 +106,6 @@ extension HostApps {
                                  epoch: ledger.epoch(app: app, environment: e.name), releases: releases))
             }
         }
-        var name = [CChar](repeating: 0, count: 256)
-        gethostname(&name, 255)
-        return HostStatus(hostname: String(cString: name), environments: out)
+        return HostStatus(hostname: ProcessInfo.processInfo.hostName, environments: out)
     }
 }

@@ -46,9 +46,7 @@ actor HostApps {
         guard cfg.app == app else { throw .usage("the staged config is for app '\(cfg.app)', not '\(app)'") }
         do {
             try FileManager.default.createDirectory(atPath: stateRoot(app), withIntermediateDirectories: true)
-            let tmp = configPath(app) + ".tmp"
-            try Data(yaml.utf8).write(to: URL(fileURLWithPath: tmp))
-            _ = rename(tmp, configPath(app))
+            try Data(yaml.utf8).write(to: URL(fileURLWithPath: configPath(app)), options: .atomic)
         } catch {
             throw SlipwayError(.internal, "cannot write \(configPath(app))", cause: error)
         }

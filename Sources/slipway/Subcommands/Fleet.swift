@@ -9,11 +9,26 @@ import SlipwayRuntime
 enum FleetCommand {
     /// The environment `--env` names (default: the only one, or production), when it lists `hosts`.
     static func environment(_ global: GlobalOptions, _ env: String?) -> (SlipwayConfig, EnvironmentConfig)? {
-        guard global.server == nil, (ProcessInfo.processInfo.environment["SLIPWAY_SERVER"] ?? "").isEmpty, let cfg = try? global.load() else { return nil }
-        let name = env ?? (cfg.environmentNames.count == 1 ? cfg.environmentNames[0] : "production")
-        guard let e = cfg.environments[name], !e.hosts.isEmpty else { return nil }
+        guard global.serverAddress == nil, let cfg = try? global.load(), let e = try? cfg.environment(env), !e.hosts.isEmpty else { return nil }
         return (cfg, e)
     }
+
+    /// A new fleet deployment's id: `fd-<seconds>-<random>`.
+    static func newDeploymentId() -> String {
+        "fd-" + String(Int(Date().timeIntervalSince1970)) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    }
+
+    /// The fleet deploy `id` of `version` to `env` by this operator on this machine, progress on stderr.
+    static func fleetDeploy(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, version: String, id: String, lockWait: Duration) -> FleetDeploy {
+        let who = DaemonClient.actor.isEmpty ? NSUserName() : DaemonClient.actor
+        var deploy = FleetDeploy(app: cfg.app, environment: env.name, version: version, digest: "", settings: env.fleet, maxParallel: cfg.ssh.maxParallel,
+                                 actor: who, deployment: id, holder: "\(who)@\(ProcessInfo.processInfo.hostName) (pid \(getpid()), \(id))", log: say)
+        deploy.lockWait = lockWait
+        if let rule = env.analysis?.rules.first(where: { $0.metric == .errorRate }) { deploy.canaryThreshold = rule.threshold }
+        return deploy
+    }
+
+    static let say: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
     static func hosts(_ cfg: SlipwayConfig, _ env: EnvironmentConfig) -> [any FleetHost] {
         try? FileManager.default.createDirectory(atPath: cfg.logsDirectory, withIntermediateDirectories: true)
@@ -48,7 +63,7 @@ enum FleetCommand {
             targets = env.hosts.filter { o.only.contains($0) }
         }
         let recordDir = cfg.root + "/fleet"
-        var version = o.version, id = "fd-" + String(Int(Date().timeIntervalSince1970)) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        var version = o.version, id = newDeploymentId()
         if let given = o.resume ?? o.rollback {
             guard given.hasPrefix("fd-"), !given.contains("/") else { throw SlipwayError.usage("expected a fleet deployment id like fd-1796611499-168z9z6, got '\(given)'") }
             id = given
@@ -62,15 +77,7 @@ enum FleetCommand {
         }
         let all = hosts(cfg, env)
         let chosen = all.filter { targets.contains($0.name) }
-        let who = DaemonClient.actor.isEmpty ? NSUserName() : DaemonClient.actor
-        var hostname = [CChar](repeating: 0, count: 256)
-        gethostname(&hostname, 255)
-        let say: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        var deploy = FleetDeploy(app: cfg.app, environment: env.name, version: version, digest: "", settings: env.fleet, maxParallel: cfg.ssh.maxParallel,
-                                 actor: who, deployment: id, holder: "\(who)@\(String(cString: hostname)) (pid \(getpid()), \(id))", log: say)
-        deploy.lockWait = o.lockWait
-        deploy.leaseTTL = env.fleet.leaseTTL
-        if let rule = env.analysis?.rules.first(where: { $0.metric == .errorRate }) { deploy.canaryThreshold = rule.threshold }
+        var deploy = fleetDeploy(cfg, env, version: version, id: id, lockWait: o.lockWait)
         deploy.excludeUnreachable = o.excludeUnreachable
         let outcome: FleetOutcome
         if o.rollback != nil {
@@ -120,14 +127,9 @@ enum FleetCommand {
             }
             target = only
         }
-        let who = DaemonClient.actor.isEmpty ? NSUserName() : DaemonClient.actor
-        let id = "fd-" + String(Int(Date().timeIntervalSince1970)) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        let say: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        var deploy = FleetDeploy(app: cfg.app, environment: env.name, version: target!, digest: "", settings: env.fleet, maxParallel: cfg.ssh.maxParallel,
-                                 actor: who, deployment: id, log: say)
+        let id = newDeploymentId()
+        var deploy = fleetDeploy(cfg, env, version: target!, id: id, lockWait: lockWait)
         deploy.rollbackTo = true
-        deploy.lockWait = lockWait
-        deploy.leaseTTL = env.fleet.leaseTTL
         say("fleet rollback \(id): \(env.name) to \(target!) on \(all.count) host(s)")
         let outcome = await deploy.run(hosts: all, config: "", artifact: [])
         try report(outcome, json: json)
@@ -200,10 +202,8 @@ struct Fleet: AsyncParsableCommand {
 
         func run() async throws {
             let cfg = try global.load()
-            let name = envOption.env ?? (cfg.environmentNames.count == 1 ? cfg.environmentNames[0] : "production")
-            guard let env = cfg.environments[name], !env.hosts.isEmpty else {
-                throw SlipwayError.usage("--env \(name): not an environment with hosts: in \(cfg.file)")
-            }
+            let env = try cfg.environment(envOption.env), name = env.name
+            guard !env.hosts.isEmpty else { throw SlipwayError.usage("--env \(name): not an environment with hosts: in \(cfg.file)") }
             let hosts = FleetCommand.hosts(cfg, env)
             var rows: [Row] = []
             for host in hosts {
