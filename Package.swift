@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -149,7 +150,14 @@ let package = Package(
         ),
         .target(
             name: "SlipwayFleet",
-            dependencies: ["SlipwayCore", "SlipwayHTTP", "SlipwayRuntime"],
+            dependencies: [
+                "SlipwayCore", "SlipwayHTTP", "SlipwayRuntime",
+                // The shared state of several operators' fleet deploys (`state.postgres`).
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

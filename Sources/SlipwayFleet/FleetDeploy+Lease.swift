@@ -6,6 +6,48 @@ import Synchronization
 /// `lockWait` for another controller's), renewed every third of its TTL while the deploy runs, given back at the
 /// end. A controller that dies leaves it to expire after `fleet.lease_ttl`.
 extension FleetDeploy {
+    /// The environment's lock, as a keeper that says when it was lost: the shared state's advisory lock when there is
+    /// one (lost with its connection), else the lease on `host` (renewed while the deploy runs). Nil with the outcome
+    /// refused or failed.
+    func claim(_ host: any FleetHost, _ outcome: inout FleetOutcome) async -> LeaseKeeper? {
+        guard let shared else {
+            guard let lease = await acquire(host, &outcome) else { return nil }
+            return renewing(lease, on: host)
+        }
+        outcome.phase = .lease
+        let claim: SharedState.Claim
+        do {
+            claim = try await shared.lock(environment: environment, holder: holder, wait: lockWait, floor: outcome.epoch) { [log, environment] holder in
+                log("waiting for \(holder)'s lock on \(environment)")
+            }
+        } catch {
+            outcome.message = "cannot take the lock on \(environment): \(error.message); nothing changed"
+            log(outcome.message)
+            return nil
+        }
+        switch claim {
+        case .granted(let epoch):
+            outcome.epoch = epoch
+            let keeper = LeaseKeeper()
+            shared.onClose { [log] in
+                keeper.lose()
+                log("the connection to the shared state ended: the lock went with it")
+            }
+            return keeper
+        case .refused(let holder, let since):
+            outcome.state = .refused
+            outcome.message = "\(environment) is being deployed by \(holder)" + (since.map { " (since \($0.formatted(Date.ISO8601FormatStyle())))" } ?? "")
+                + "; nothing changed" + (lockWait == .zero ? " (--lock-wait DURATION waits for it)" : "")
+            log(outcome.message)
+            return nil
+        }
+    }
+
+    /// Gives the lock back.
+    func unclaim(_ host: any FleetHost) async {
+        if let shared { await shared.unlock(environment: environment) } else { await release(on: host) }
+    }
+
     /// The lease (its epoch becomes the deploy's, when higher), or nil with the outcome refused or failed.
     func acquire(_ host: any FleetHost, _ outcome: inout FleetOutcome) async -> FleetLease? {
         outcome.phase = .lease

@@ -1,8 +1,8 @@
 import Foundation
 import SlipwayCore
 
-/// One deploy across a fleet: every host checked (preflight), the environment's lease taken on its first host
-/// (its epoch fences every later call), then every host staged (config snapshot and the release, checked against
+/// One deploy across a fleet: every host checked (preflight), the environment's lock taken (in the shared state, or
+/// as a lease on its first host; its epoch fences every later call), then every host staged (config snapshot and the release, checked against
 /// its digest there) before any is activated, then batches activated through each host's own health gate. A
 /// failed host (an unreachable one too) stops the deploy: no new batch starts, and with `on_failure: rollback`
 /// every host this deploy switched is reverted, so the fleet ends uniform.
@@ -29,6 +29,9 @@ public struct FleetDeploy: Sendable {
     /// its traffic is read.
     public var canaryThreshold: Rule.Threshold = .baselinePlus(0.02)
     public var canaryInterval: Duration = .seconds(1)
+    /// `state.postgres`: the lock is a session advisory lock there and the epoch comes from there (nil: the lease on
+    /// the first host).
+    public var shared: SharedState?
     public var log: @Sendable (String) -> Void
 
     public init(app: String, environment: String, version: String, digest: String, settings: FleetSettings, maxParallel: Int, actor: String,
@@ -64,14 +67,13 @@ public struct FleetDeploy: Sendable {
         // A lease host outside the targets is connected on its own.
         let extra = leaseHost.flatMap { l in hosts.contains { $0.name == l.name } ? nil : l }
         let keeper = extra ?? leaseHost ?? hosts[0]
-        if let targets = await preflight(hosts, leaseHost: extra, &outcome), let lease = await acquire(keeper, &outcome) {
-            let heartbeat = renewing(lease, on: keeper)
+        if let targets = await preflight(hosts, leaseHost: extra, &outcome), let heartbeat = await claim(keeper, &outcome) {
             switch work {
             case .deploy(let yaml, let artifact): await stageAndActivate(hosts, targets, yaml: yaml, artifact: artifact, lease: heartbeat, &outcome)
             case .revertAll: await revertAll(hosts, targets, &outcome)
             }
             heartbeat.cancel()
-            await release(on: keeper)
+            await unclaim(keeper)
         }
         await Self.disconnect(hosts + (extra.map { [$0] } ?? []))
         return outcome
@@ -160,7 +162,7 @@ public struct FleetDeploy: Sendable {
             }
             if lease.lost {
                 outcome.state = .partial
-                outcome.message = "the lease was lost (another controller may be acting); stopped before batch \(n + 1)"
+                outcome.message = "the lock was lost (another controller may be acting); stopped before batch \(n + 1)"
                 log(outcome.message)
                 return
             }

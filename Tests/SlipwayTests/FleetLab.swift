@@ -56,7 +56,8 @@ final class FleetLab: Sendable {
 
     /// Writes the app (a small Python server answering "hello from demo-app VERSION"; its health check fails on a
     /// host whose shared directory holds `refuse-VERSION`) and its `slipway.yml`.
-    func writeApp(port: Int, fleet: String = "{ strategy: rolling, batch: 1, healthy_deadline: 30s }") throws {
+    /// `top`: more top-level config (like `state:`).
+    func writeApp(port: Int, fleet: String = "{ strategy: rolling, batch: 1, healthy_deadline: 30s }", top: String = "") throws {
         try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
         try """
             import os, http.server, time
@@ -86,6 +87,7 @@ final class FleetLab: Sendable {
               config: \(dir)/ssh_config
               slipway: \(TestBinaries.slipway)
               keepalive: 1s
+            \(top)
             environments:
               production:
                 hosts: [\(hosts.map(\.name).joined(separator: ", "))]
@@ -97,16 +99,18 @@ final class FleetLab: Sendable {
     }
 
     /// `slipway …` in the app's directory: its exit status and everything it printed.
-    func cli(_ args: [String]) async throws -> (status: Int32, text: String) {
+    func cli(_ args: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, text: String) {
         let out = dir + "/cli-\(UUID().uuidString.prefix(6)).out"
-        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway] + args, directory: app, environment: ProcessInfo.processInfo.environment, logFile: out)
+        let environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway] + args, directory: app, environment: environment, logFile: out)
         return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
     }
 
     /// Starts `slipway …` in the app's directory without waiting: its pid and its output file.
-    func start(_ args: [String]) throws -> (pid: Int32, log: String) {
+    func start(_ args: [String], environment extra: [String: String] = [:]) throws -> (pid: Int32, log: String) {
         let out = dir + "/cli-\(UUID().uuidString.prefix(6)).out"
-        let child = try ProcessSpawner.spawn(argv: [TestBinaries.slipway] + args, directory: app, environment: ProcessInfo.processInfo.environment, logFile: out)
+        let environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        let child = try ProcessSpawner.spawn(argv: [TestBinaries.slipway] + args, directory: app, environment: environment, logFile: out)
         return (child.pid, out)
     }
 

@@ -4,7 +4,7 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories", "processes", "runtime", "hosts", "fleet", "ssh"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories", "processes", "runtime", "hosts", "fleet", "ssh", "state"]
     static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale", "accessories", "processes", "runtime", "hosts", "fleet"]
 
     /// - Parameter root: the state directory, instead of the file's `root` (a fleet host keeps each app's state under its own root).
@@ -154,6 +154,7 @@ public enum ConfigLoader {
             logRetention = reader.duration(e.value, "logs.retention") ?? logRetention
         }
         let ssh = value("ssh").map { FleetSection.ssh($0, directory: directory, reader: reader) } ?? SSHSettings()
+        let shared = value("state").map { FleetSection.state($0, reader: reader) } ?? SharedStateSettings()
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         var config = SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
                                    keepReleases: keepReleases, environmentNames: names, environments: environments)
@@ -164,6 +165,7 @@ public enum ConfigLoader {
         config.logRetention = logRetention
         config.rootOverride = override
         config.ssh = ssh
+        config.state = shared
         return config
     }
 

@@ -45,6 +45,8 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var rootOverride: String?
     /// `ssh:`: how the CLI reaches fleet hosts.
     public var ssh = SSHSettings()
+    /// `state:`: shared state for fleets (PostgreSQL), when several operators deploy them.
+    public var state = SharedStateSettings()
 
     public init(
         file: String, directory: String, app: String, root: String, release: ReleaseSettings,

@@ -15,6 +15,7 @@ extension EventPayload {
         case .canary(let p): "canary.\(p.change.rawValue)"
         case .alert(let p): "alert.\(p.change.rawValue)"
         case .incident(let p): "incident.\(p.change.rawValue)"
+        case .fleet(let p): "fleet.\(p.change.rawValue)"
         }
     }
 
@@ -31,6 +32,7 @@ extension EventPayload {
         case .canary(let p): try p.encode(to: encoder)
         case .alert(let p): try p.encode(to: encoder)
         case .incident(let p): try p.encode(to: encoder)
+        case .fleet(let p): try p.encode(to: encoder)
         }
     }
 
@@ -60,6 +62,7 @@ extension EventPayload {
         case "canary": return .canary(try changing(Canary.self))
         case "alert": return .alert(try changing(Alert.self))
         case "incident": return .incident(try changing(Incident.self))
+        case "fleet": return .fleet(try changing(Fleet.self))
         default: throw unknown()
         }
     }
@@ -78,6 +81,7 @@ extension EventPayload {
         case .canary(let p): "\(p.release) step \(p.step) at \(p.weight)%: \(p.detail)"
         case .alert(let p): "\(p.severity.rawValue) \(p.name) \(p.change.rawValue): \(p.summary)"
         case .incident(let p): "incident \(p.incidentId) \(p.change.rawValue) (\(p.severity.rawValue), \(p.status.rawValue)): \(p.detail)"
+        case .fleet(let p): "\(p.deployment) \(p.version)" + (p.state.map { " \($0)" } ?? "") + ": \(p.detail)"
         }
     }
 }

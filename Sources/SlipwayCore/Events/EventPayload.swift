@@ -14,6 +14,7 @@ public enum EventPayload: Sendable, Equatable {
     case canary(Canary)
     case alert(Alert)
     case incident(Incident)
+    case fleet(Fleet)
 
     /// A payload family whose change (`created`, `crashed`, …) is named in the event's type, not its payload.
     protocol Changing: Decodable {
@@ -197,5 +198,26 @@ public enum EventPayload: Sendable, Equatable {
             self.analysis = analysis
         }
         enum CodingKeys: String, CodingKey { case release, stable, step, weight, detail, analysis }
+    }
+
+    /// A fleet deploy's progress, kept in the shared state (`state.postgres`): `fleet.started`, `fleet.progress` (a
+    /// line of its log, as the operator saw it), `fleet.finished` (with the outcome's state).
+    public struct Fleet: Codable, Sendable, Equatable, Changing {
+        public enum Change: String, Codable, Sendable { case started, progress, finished }
+        public var change: Change = .progress
+        /// The fleet deployment's id (`fd-…`).
+        public var deployment: String
+        public var version: String
+        /// `fleet.finished`: succeeded, failed, rolled_back, partial or refused.
+        public var state: String?
+        public var detail: String
+        public init(change: Change, deployment: String, version: String, state: String? = nil, detail: String) {
+            self.change = change
+            self.deployment = deployment
+            self.version = version
+            self.state = state
+            self.detail = detail
+        }
+        enum CodingKeys: String, CodingKey { case deployment, version, state, detail }
     }
 }

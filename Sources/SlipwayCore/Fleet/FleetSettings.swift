@@ -45,3 +45,14 @@ public struct SSHSettings: Sendable, Equatable {
 
     public init() {}
 }
+
+/// `state: { postgres: { url_secret: NAME } }`: where several operators' fleet deploys share their state (deployments,
+/// per-host results, the event log, the audit chain, the lock and the epoch). The URL itself is a secret: the config
+/// names the environment variable that holds it, never the value.
+public struct SharedStateSettings: Sendable, Equatable {
+    /// The environment variable holding a `postgres://USER:PASSWORD@HOST:PORT/DATABASE` URL; nil: no shared state
+    /// (a fleet then keeps its lease on its first host and its records on this machine).
+    public var postgresURLSecret: String?
+
+    public init(postgresURLSecret: String? = nil) { self.postgresURLSecret = postgresURLSecret }
+}

@@ -10,6 +10,9 @@ extension HostApps {
         try Self.validApp(app)
         try fence(app: app, environment: r.environment, epoch: r.epoch)
         let client = try await daemon(app)
+        // An earlier controller's activation may still run here (a killed controller's, whose lock in the shared state
+        // went with it at once): let it end, then see what serves.
+        try await Self.waitUnlocked(client, environment: r.environment, within: deadline)
         let before = try await Self.current(client, environment: r.environment)
         // Re-read after the await: another request may have recorded this deployment meanwhile (the first answer stays).
         var next = ledger

@@ -28,11 +28,16 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let client = try global.client()
-            var q = ["limit=\(limit)"]
-            if let e = envOption.env { q.append("env=\(e)") }
-            if let since, let t = Self.time(since) { q.append("since=\(t.formatted(Date.ISO8601FormatStyle()))") }
-            let entries: [AuditEntry] = try await client.get("/v1/audit?" + q.joined(separator: "&"))
+            let entries: [AuditEntry]
+            if let shared = try await FleetCommand.audit(global, envOption.env, since: since.flatMap { Self.time($0) }, limit: limit) {
+                entries = shared
+            } else {
+                let client = try global.client()
+                var q = ["limit=\(limit)"]
+                if let e = envOption.env { q.append("env=\(e)") }
+                if let since, let t = Self.time(since) { q.append("since=\(t.formatted(Date.ISO8601FormatStyle()))") }
+                entries = try await client.get("/v1/audit?" + q.joined(separator: "&"))
+            }
             if json { Output.json(entries); return }
             Output.table(["ID", "TIME", "ACTOR", "ROLE", "FROM", "ACTION", "TARGET", "OUTCOME", "CHANGE", "DETAIL"], entries.map { e in
                 let change = e.before == nil && e.after == nil ? "-" : "\(e.before ?? "-") → \(e.after ?? "-")"
@@ -45,11 +50,14 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recompute the audit log's hash chain; exit 1 naming the first entry that does not match.")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var envOption: EnvOption
         @Flag(help: "Print JSON") var json = false
 
         func run() async throws {
-            let client = try global.client()
-            let v: AuditVerification = try await client.get("/v1/audit/verify")
+            let v: AuditVerification
+            if let shared = try await FleetCommand.verifyAudit(global, envOption.env) { v = shared } else {
+                v = try await global.client().get("/v1/audit/verify")
+            }
             if json { Output.json(v) } else if v.ok { print("audit log intact: \(v.entries) entries, each hash chained to the one before") }
             if let bad = v.firstBad {
                 throw SlipwayError(.failed, "audit entry \(bad) does not match its hash or the entry before it: the log was changed at or before entry \(bad)")

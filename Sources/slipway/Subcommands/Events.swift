@@ -39,6 +39,8 @@ struct Events: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let json = self.json
+        if try await FleetCommand.events(global, env, start: try Self.start(since), follow: follow, limit: limit, emit: { Self.emit($0, json: json) }) { return }
         let client = try global.client()
         var query: [String] = env.map { ["env=\($0)"] } ?? []
         switch try Self.start(since) {
@@ -78,7 +80,9 @@ struct Events: AsyncParsableCommand {
         }
     }
 
-    func emit(_ e: Event) {
+    func emit(_ e: Event) { Self.emit(e, json: json) }
+
+    static func emit(_ e: Event, json: Bool) {
         let line: String
         if json {
             line = Output.line(e)

@@ -62,44 +62,42 @@ enum FleetCommand {
             guard unknown.isEmpty else { throw SlipwayError.usage("--hosts: \(unknown.joined(separator: ", ")) not in environments.\(env.name).hosts (\(env.hosts.joined(separator: ", ")))") }
             targets = env.hosts.filter { o.only.contains($0) }
         }
-        let recordDir = cfg.root + "/fleet"
-        var version = o.version, id = newDeploymentId()
-        if let given = o.resume ?? o.rollback {
-            guard given.hasPrefix("fd-"), !given.contains("/") else { throw SlipwayError.usage("expected a fleet deployment id like fd-1796611499-168z9z6, got '\(given)'") }
-            id = given
-            if o.resume != nil {
-                guard let data = FileManager.default.contents(atPath: "\(recordDir)/\(id).json"), let r = try? JSONDecoder().decode(Record.self, from: data) else {
-                    throw SlipwayError.notFound("no record of \(id) on this machine (\(recordDir)); deploy its version again, or roll it back with deploy rollback \(id)")
+        try await withShared(cfg) { shared in
+            let recordDir = cfg.root + "/fleet"
+            var version = o.version, id = newDeploymentId()
+            if let given = o.resume ?? o.rollback {
+                guard given.hasPrefix("fd-"), !given.contains("/") else { throw SlipwayError.usage("expected a fleet deployment id like fd-1796611499-168z9z6, got '\(given)'") }
+                id = given
+                if o.resume != nil {
+                    let r = try await startedRecord(id, shared: shared, directory: recordDir)
+                    version = r.version
+                    if o.only.isEmpty { targets = r.hosts.filter { env.hosts.contains($0) } }
                 }
-                version = r.version
-                if o.only.isEmpty { targets = r.hosts.filter { env.hosts.contains($0) } }
             }
-        }
-        let all = hosts(cfg, env)
-        let chosen = all.filter { targets.contains($0.name) }
-        var deploy = fleetDeploy(cfg, env, version: version, id: id, lockWait: o.lockWait)
-        deploy.excludeUnreachable = o.excludeUnreachable
-        let outcome: FleetOutcome
-        if o.rollback != nil {
-            say("fleet rollback of \(id) in \(env.name) on \(chosen.count) host(s)")
-            outcome = await deploy.rollback(hosts: chosen, leaseHost: all[0])
-        } else {
-            let release = try await localRelease(cfg, version: version)
-            let artifact = try await archive(cfg, release)
-            let yaml: String
-            do { yaml = try String(contentsOfFile: cfg.file, encoding: .utf8) } catch { throw SlipwayError(.usage, "cannot read \(cfg.file)", cause: error) }
-            deploy.digest = release.digest
-            do {
-                try FileManager.default.createDirectory(atPath: recordDir, withIntermediateDirectories: true)
-                try JSONEncoder().encode(Record(deployment: id, environment: env.name, version: version, hosts: targets))
-                    .write(to: URL(fileURLWithPath: "\(recordDir)/\(id).json"), options: .atomic)
-            } catch {
-                throw SlipwayError(.internal, "cannot record fleet deployment \(id) in \(recordDir) (deploy resume needs it); nothing changed", cause: error)
+            let all = hosts(cfg, env)
+            let chosen = all.filter { targets.contains($0.name) }
+            // Without shared state the lease lives on the environment's first host, whatever this deploy targets.
+            let leaseHost = shared == nil ? all[0] : nil
+            var deploy = fleetDeploy(cfg, env, version: version, id: id, lockWait: o.lockWait)
+            deploy.excludeUnreachable = o.excludeUnreachable
+            let kind: FleetDeploymentRecord.Kind = o.rollback != nil ? .revert : o.resume != nil ? .resume : .deploy
+            let record = FleetDeploymentRecord(id: id, environment: env.name, version: version, kind: kind, actor: deploy.actor, holder: deploy.holder, hosts: targets)
+            let outcome: FleetOutcome
+            if o.rollback != nil {
+                say("fleet rollback of \(id) in \(env.name) on \(chosen.count) host(s)")
+                outcome = try await journaled(shared, record, deploy) { await $0.rollback(hosts: chosen, leaseHost: leaseHost) }
+            } else {
+                let release = try await localRelease(cfg, version: version)
+                let artifact = try await archive(cfg, release)
+                let yaml: String
+                do { yaml = try String(contentsOfFile: cfg.file, encoding: .utf8) } catch { throw SlipwayError(.usage, "cannot read \(cfg.file)", cause: error) }
+                deploy.digest = release.digest
+                if shared == nil { try saveRecord(Record(deployment: id, environment: env.name, version: version, hosts: targets), directory: recordDir) }
+                say("fleet deployment \(id): \(version) (\(release.digest.prefix(19))…) to \(env.name) on \(chosen.count) host(s), \(env.fleet.strategy.rawValue)")
+                outcome = try await journaled(shared, record, deploy) { await $0.run(hosts: chosen, leaseHost: leaseHost, config: yaml, artifact: artifact) }
             }
-            say("fleet deployment \(id): \(version) (\(release.digest.prefix(19))…) to \(env.name) on \(chosen.count) host(s), \(env.fleet.strategy.rawValue)")
-            outcome = await deploy.run(hosts: chosen, leaseHost: all[0], config: yaml, artifact: artifact)
+            try report(outcome, json: o.json)
         }
-        try report(outcome, json: o.json)
     }
 
     /// `slipway rollback [VERSION]` on a fleet environment: VERSION (default: the release every host served before its
@@ -130,9 +128,12 @@ enum FleetCommand {
         let id = newDeploymentId()
         var deploy = fleetDeploy(cfg, env, version: target!, id: id, lockWait: lockWait)
         deploy.rollbackTo = true
-        say("fleet rollback \(id): \(env.name) to \(target!) on \(all.count) host(s)")
-        let outcome = await deploy.run(hosts: all, config: "", artifact: [])
-        try report(outcome, json: json)
+        try await withShared(cfg) { shared in
+            say("fleet rollback \(id): \(env.name) to \(target!) on \(all.count) host(s)")
+            let record = FleetDeploymentRecord(id: id, environment: env.name, version: target!, kind: .rollback, actor: deploy.actor, holder: deploy.holder, hosts: env.hosts)
+            let outcome = try await journaled(shared, record, deploy) { await $0.run(hosts: all, config: "", artifact: []) }
+            try report(outcome, json: json)
+        }
     }
 
     /// The outcome as a table per host and a last line (or JSON), and its exit code.

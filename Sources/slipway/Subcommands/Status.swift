@@ -65,6 +65,7 @@ struct History: AsyncParsableCommand {
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
+        if try await FleetCommand.history(global, envOption.env, limit: limit, json: json) { return }
         let client = try global.client()
         var path = "/v1/deployments?limit=\(limit)"
         if let env = envOption.env { path += "&env=\(env)" }

@@ -95,4 +95,23 @@ enum FleetSection {
         }
         return ssh
     }
+
+    /// `state: { postgres: { url_secret: SLIPWAY_STATE_URL } }`.
+    static func state(_ node: Node, reader: ConfigReader) -> SharedStateSettings {
+        var state = SharedStateSettings()
+        guard let entries = reader.mapping(node, "state", allowed: ["postgres"]), let pg = entries.first,
+              let inner = reader.mapping(pg.value, "state.postgres", allowed: ["url_secret"]) else { return state }
+        guard let secret = inner.first else {
+            reader.problem(pg.value, "state.postgres.url_secret", "expected the name of the environment variable holding the PostgreSQL URL, like SLIPWAY_STATE_URL")
+            return state
+        }
+        guard let name = reader.string(secret.value, "state.postgres.url_secret") else { return state }
+        if name.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) == nil {
+            reader.problem(secret.value, "state.postgres.url_secret",
+                           "expected the name of an environment variable (like SLIPWAY_STATE_URL), not the URL itself: a URL with its password does not belong in the config")
+        } else {
+            state.postgresURLSecret = name
+        }
+        return state
+    }
 }

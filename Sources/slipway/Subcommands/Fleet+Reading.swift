@@ -1,0 +1,69 @@
+import Foundation
+import SlipwayCore
+import SlipwayFleet
+
+/// `history`, `events` and `audit` on a fleet environment read the shared state (`state.postgres`): what every
+/// operator's deploys recorded there.
+extension FleetCommand {
+    /// The environment (`--env`, else the default one) when it is a fleet's and the config has shared state.
+    static func sharedEnvironment(_ global: GlobalOptions, _ env: String?) -> (SlipwayConfig, EnvironmentConfig)? {
+        guard let (cfg, e) = environment(global, env), cfg.state.postgresURLSecret != nil else { return nil }
+        return (cfg, e)
+    }
+
+    /// `slipway history` on a fleet environment.
+    static func history(_ global: GlobalOptions, _ env: String?, limit: Int, json: Bool) async throws -> Bool {
+        guard let (cfg, e) = environment(global, env) else { return false }
+        guard cfg.state.postgresURLSecret != nil else {
+            throw SlipwayError.usage("environment \(e.name) is a fleet: its history is kept in the shared state (state: { postgres: { url_secret: NAME } } in \(cfg.file)); without it, slipway fleet status shows what each host serves")
+        }
+        let list = try await withShared(cfg) { try await $0!.deployments(environment: e.name, limit: limit) }
+        if json { Output.json(list); return true }
+        Output.table(["ID", "ENV", "KIND", "VERSION", "STATE", "EPOCH", "HOSTS", "ACTOR", "STARTED", "FINISHED", "MESSAGE"], list.map { d in
+            [d.id, d.environment, d.kind.rawValue, d.version, d.state, String(d.epoch), d.hosts.joined(separator: ","), d.actor,
+             Output.time(d.startedAt), Output.time(d.finishedAt), Output.firstLine(d.message) ?? "-"]
+        })
+        return true
+    }
+
+    /// `slipway events` on a fleet environment: the shared event log (`--follow` is woken by NOTIFY).
+    static func events(_ global: GlobalOptions, _ env: String?, start: Events.Start, follow: Bool, limit: Int, emit: @escaping @Sendable (Event) -> Void) async throws -> Bool {
+        guard let (cfg, e) = sharedEnvironment(global, env) else { return false }
+        try await withShared(cfg) { shared in
+            let shared = shared!
+            /// Every event after `cursor` through `sink`; the id to follow from.
+            func drain(after cursor: Int64, _ sink: (Event) -> Void) async throws -> Int64 {
+                var cursor = cursor
+                while true {
+                    let page = try await shared.events(environment: e.name, after: cursor, limit: 1000)
+                    page.events.forEach(sink)
+                    cursor = page.next
+                    if page.events.count < 1000 { return cursor }
+                }
+            }
+            let after: Int64
+            switch start {
+            case .tail:
+                let page = try await shared.events(environment: e.name, after: nil, limit: limit)
+                page.events.forEach(emit)
+                after = page.next
+            case .after(let id): after = try await drain(after: id, emit)
+            case .time(let date): after = try await drain(after: 0) { if $0.time >= date { emit($0) } }
+            }
+            if follow { try await shared.follow(environment: e.name, after: after, emit) }
+        }
+        return true
+    }
+
+    /// `slipway audit` on a fleet environment: the shared chain's entries for it.
+    static func audit(_ global: GlobalOptions, _ env: String?, since: Date?, limit: Int) async throws -> [AuditEntry]? {
+        guard let (cfg, e) = sharedEnvironment(global, env) else { return nil }
+        return try await withShared(cfg) { try await $0!.auditEntries(environment: e.name, since: since, limit: limit) }
+    }
+
+    /// `slipway audit verify` with a fleet environment and shared state: the shared chain walked.
+    static func verifyAudit(_ global: GlobalOptions, _ env: String?) async throws -> AuditVerification? {
+        guard let (cfg, _) = sharedEnvironment(global, env) else { return nil }
+        return try await withShared(cfg) { try await $0!.verifyAudit() }
+    }
+}
