@@ -32,7 +32,10 @@ if ! command -v moto_server >/dev/null 2>&1; then
   hash -r
 fi
 
-swift build --build-tests
+# Line tables only (no variable info): backtraces keep their files and lines, and the build is about 40 s shorter
+# on 2 cores (382 s against 421 s from a clean clone, measured 2026-12-07). Tests are discovered with the index store,
+# so that stays on.
+swift build --build-tests -Xswiftc -gline-tables-only
 # The test bundle, run directly (as `swift test --skip-build` would, without its hold on .build): several
 # runs side by side below.
 tests="$(swift build --show-bin-path)/slipwayPackageTests.xctest"

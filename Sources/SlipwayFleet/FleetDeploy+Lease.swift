@@ -30,8 +30,7 @@ extension FleetDeploy {
             outcome.epoch = epoch
             let keeper = LeaseKeeper()
             shared.onClose { [log] in
-                keeper.lose()
-                log("the connection to the shared state ended: the lock went with it")
+                if keeper.lose() { log("the connection to the shared state ended: the lock went with it") }
             }
             return keeper
         case .refused(let holder, let since):
@@ -113,12 +112,25 @@ extension FleetDeploy {
 
 /// The renewal task of a held lease and whether it was lost.
 final class LeaseKeeper: Sendable {
-    let state = Mutex<(task: Task<Void, Never>?, lost: Bool)>((nil, false))
+    let state = Mutex<(task: Task<Void, Never>?, lost: Bool, done: Bool)>((nil, false, false))
     var task: Task<Void, Never>? {
         get { state.withLock { $0.task } }
         set { state.withLock { $0.task = newValue } }
     }
     var lost: Bool { state.withLock { $0.lost } }
-    func lose() { state.withLock { $0.lost = true } }
-    func cancel() { state.withLock { $0.task?.cancel() } }
+    /// Marks the lock lost; false when the work under it had already ended (nothing to say then).
+    @discardableResult
+    func lose() -> Bool {
+        state.withLock { s in
+            s.lost = true
+            return !s.done
+        }
+    }
+    /// The work under the lock has ended: the renewal stops.
+    func cancel() {
+        state.withLock { s in
+            s.done = true
+            s.task?.cancel()
+        }
+    }
 }

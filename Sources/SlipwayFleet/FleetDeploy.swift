@@ -155,7 +155,12 @@ public struct FleetDeploy: Sendable {
         let judging = settings.strategy == .canary && batches.count > 1
         let before = judging ? await traffic(hosts, targets) : [:]
         let started = ContinuousClock.now
+        var tolerated: [Int] = []
         for (n, batch) in batches.enumerated() {
+            if n > 0, settings.pause > .zero {
+                log("pause: \(DurationParsing.format(settings.pause)) before batch \(n + 1)")
+                try? await Task.sleep(for: settings.pause)
+            }
             if let limit = settings.progressDeadline, ContinuousClock.now - started >= limit, n > 0 {
                 await stop("progress_deadline \(DurationParsing.format(limit)) passed before batch \(n + 1)", hosts, switched: switched, &outcome)
                 return
@@ -173,28 +178,34 @@ public struct FleetDeploy: Sendable {
                 do throws(SlipwayError) { return .success(try await hosts[i].activate(app: app, request, deadline: settings.healthyDeadline)) }
                 catch { return .failure(error) }
             }
-            var failed = false
+            var failed: [Int] = []
             for (i, r) in zip(batch, results) {
                 switched.append(i)
                 switch r {
                 case .success(let a):
-                    failed = failed || !a.succeeded
+                    if !a.succeeded { failed.append(i) }
                     outcome.hosts[i].state = a.succeeded ? .activated : .failed
                     outcome.hosts[i].current = a.current
                     outcome.hosts[i].message = a.message
                 case .failure(let e):
                     // Lost in the middle (a link down, a host gone): what it serves is not known until it answers again.
-                    failed = true
+                    failed.append(i)
                     outcome.hosts[i].state = e.code == .unavailable ? .unknown : .failed
                     outcome.hosts[i].current = nil
                     outcome.hosts[i].message = e.message
                 }
                 log("  \(hosts[i].name): \(outcome.hosts[i].state.rawValue): \(outcome.hosts[i].message)")
             }
-            if failed {
-                let bad = batch.filter { [.failed, .unknown].contains(outcome.hosts[$0].state) }.map { hosts[$0].name }.joined(separator: ", ")
+            // A judged canary batch tolerates no failure; another batch up to `max_failed` (those hosts keep what they served).
+            let allowed = judging && n == 0 ? 0 : settings.maxFailed.tolerated(of: batch.count)
+            let bad = failed.map { hosts[$0].name }.joined(separator: ", ")
+            if failed.count > allowed {
                 await stop("\(bad) failed", hosts, switched: switched, &outcome)
                 return
+            }
+            if !failed.isEmpty {
+                tolerated += failed
+                log("  \(bad) failed, within max_failed \(settings.maxFailed) of batch \(n + 1); going on")
             }
             if judging, n == 0 {
                 let others = batches.dropFirst().flatMap { $0 }
@@ -213,9 +224,16 @@ public struct FleetDeploy: Sendable {
                 log("canary passed; promoting to the other \(others.count) host(s)")
             }
         }
-        outcome.state = .succeeded
         let skipped = outcome.hosts.filter { $0.state == .skipped }.map(\.host)
-        outcome.message = "\(version) serves on \(targets.count) host(s)" + (skipped.isEmpty ? "" : "; skipped (drift): \(skipped.joined(separator: ", "))")
+        let drift = skipped.isEmpty ? "" : "; skipped (drift): \(skipped.joined(separator: ", "))"
+        if tolerated.isEmpty {
+            outcome.state = .succeeded
+            outcome.message = "\(version) serves on \(targets.count) host(s)" + drift
+        } else {
+            outcome.state = .partial
+            outcome.message = "\(version) serves on \(targets.count - tolerated.count) of \(targets.count) host(s); failed within max_failed: "
+                + tolerated.map { hosts[$0].name }.joined(separator: ", ") + " (deploy resume \(deployment) tries them again)" + drift
+        }
         log(outcome.message)
     }
 

@@ -2,11 +2,13 @@ import SlipwayCore
 
 /// Pure decisions of a fleet deploy: the batches hosts are activated in, and the next epoch.
 public enum FleetPlan {
-    /// Host indices in activation order: one batch of all (`all_at_once`), or `batch` at a time (`rolling`).
-    /// `canary`: the first `canary.hosts` alone, then the rest `batch` at a time.
+    /// Host indices in activation order: one batch of all (`all_at_once`), or `batch` at a time (`rolling`; a share is
+    /// of the hosts deployed to), never more than `max_unavailable` at once. `canary`: the first `canary.hosts` alone,
+    /// then the rest `batch` at a time.
     public static func batches(hosts: Int, _ settings: FleetSettings) -> [[Int]] {
         guard hosts > 0 else { return [] }
-        let size = settings.strategy == .allAtOnce ? hosts : max(1, settings.batch)
+        var size = settings.strategy == .allAtOnce ? hosts : settings.batch.of(hosts)
+        if let cap = settings.maxUnavailable { size = min(size, cap.of(hosts)) }
         guard settings.strategy == .canary else { return stride(from: 0, to: hosts, by: size).map { Array($0..<min($0 + size, hosts)) } }
         let first = min(max(1, settings.canaryHosts), hosts)
         return [Array(0..<first)] + stride(from: first, to: hosts, by: size).map { Array($0..<min($0 + size, hosts)) }

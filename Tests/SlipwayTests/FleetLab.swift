@@ -137,6 +137,26 @@ final class FleetLab: Sendable {
         try "".write(toFile: shared + "/" + file, atomically: true, encoding: .utf8)
     }
 
+    /// Has host `index`'s sshd run `command` for every new session instead of the one asked for (`ForceCommand`; the
+    /// asked one is in `SSH_ORIGINAL_COMMAND`). Before the first connection: a session keeps its sshd's config.
+    func forceCommand(_ command: String, onHost index: Int) async throws {
+        let h = "\(dir)/h\(index + 1)"
+        let config = try String(contentsOfFile: h + "/sshd_config", encoding: .utf8)
+        try (config + "\nForceCommand \(command)\n").write(toFile: h + "/sshd_config", atomically: true, encoding: .utf8)
+        // A new sshd with the new config (a SIGHUP'd one could still answer a connection under the old one).
+        let pid = pid_t(try String(contentsOfFile: h + "/sshd.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+        kill(pid, SIGTERM)
+        _ = try await poll(within: .seconds(20)) { kill(pid, 0) != 0 ? true : nil }
+        let namespace = try String(contentsOfFile: dir + "/hosts", encoding: .utf8).split(separator: "\n")[index].split(separator: " ")[2]
+        let started = try await ProcessSpawner.run(argv: ["ip", "netns", "exec", String(namespace), "/usr/sbin/sshd", "-f", h + "/sshd_config", "-E", h + "/sshd.log"],
+                                                   directory: dir, environment: ProcessInfo.processInfo.environment, logFile: dir + "/lab.log")
+        guard started == 0 else { throw SlipwayError.failed("sshd did not start again on \(hosts[index].name): see \(h)/sshd.log") }
+        _ = try await poll(within: .seconds(20), every: .milliseconds(100)) { () async throws -> Bool? in
+            try await ProcessSpawner.run(argv: ["ssh", "-F", dir + "/ssh_config", "-o", "BatchMode=yes", hosts[index].name, "true"], directory: dir,
+                                         environment: ProcessInfo.processInfo.environment, logFile: dir + "/lab.log") == 0 ? true : nil
+        }
+    }
+
     /// Takes host `index`'s link down or up (its end of the bridge): its ssh connection stalls, its services keep running.
     func link(_ index: Int, up: Bool) async throws {
         let tag = try String(contentsOfFile: dir + "/tag", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

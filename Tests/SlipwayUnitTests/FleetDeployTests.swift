@@ -106,6 +106,49 @@ struct FleetDeployTests {
         #expect(outcome.hosts.prefix(3).allSatisfy { $0.current == "v1" }, "the fleet ends uniform on the old release")
     }
 
+    /// `max_failed: 1` with batches of two: h2 fails (its own health gate kept v1), the deploy goes on to h3 and h4, nothing
+    /// is reverted, and it ends partial (exit 1) naming h2. A second failure in one batch stops it as before.
+    @Test func failuresWithinMaxFailedLetTheDeployGoOnAndItEndsPartial() async {
+        var s = FleetSettings()
+        s.batch = .count(2)
+        s.maxFailed = .count(1)
+        let j = Journal()
+        var hosts = (1...4).map { FakeHost(name: "h\($0)", journal: j) }
+        hosts[1].failsActivation = true
+        let outcome = await deploy(s).run(hosts: hosts, config: "", artifact: [])
+        #expect(outcome.state == .partial && outcome.exitCode == 1, "\(outcome.message)")
+        #expect(outcome.hosts.map(\.state) == [.activated, .failed, .activated, .activated])
+        #expect(outcome.hosts.map(\.current) == ["v2", "v1", "v2", "v2"])
+        #expect(!j.all.contains { $0.hasPrefix("revert") }, "nothing is reverted: \(j.all)")
+        #expect(outcome.message == "v2 serves on 3 of 4 host(s); failed within max_failed: h2 (deploy resume fd-1 tries them again)")
+
+        hosts[3].failsActivation = true
+        hosts[2].failsActivation = true
+        let worse = await deploy(s).run(hosts: hosts, config: "", artifact: [])
+        #expect(worse.state == .rolledBack && worse.hosts.map(\.state) == [.reverted, .reverted, .reverted, .reverted], "\(worse.message)")
+    }
+
+    /// A share of the hosts, capped by `max_unavailable`, and a pause between batches.
+    @Test func batchSharesMaxUnavailableAndPause() async {
+        var s = FleetSettings()
+        s.batch = .percent(50)
+        #expect(FleetPlan.batches(hosts: 5, s) == [[0, 1, 2], [3, 4]], "50% of 5 rounds up")
+        s.maxUnavailable = .count(2)
+        #expect(FleetPlan.batches(hosts: 5, s) == [[0, 1], [2, 3], [4]])
+        s.maxUnavailable = .percent(20)
+        #expect(FleetPlan.batches(hosts: 5, s) == [[0], [1], [2], [3], [4]])
+        #expect(HostCount.percent(10).tolerated(of: 5) == 0 && HostCount.percent(50).tolerated(of: 5) == 2)
+
+        s = FleetSettings()
+        s.pause = .milliseconds(20)
+        let lines = Journal()
+        var d = deploy(s)
+        d.log = { lines.add($0) }
+        let outcome = await d.run(hosts: (1...3).map { FakeHost(name: "h\($0)", journal: Journal()) }, config: "", artifact: [])
+        #expect(outcome.state == .succeeded)
+        #expect(lines.all.filter { $0.hasPrefix("pause") } == ["pause: 20ms before batch 2", "pause: 20ms before batch 3"], "\(lines.all)")
+    }
+
     @Test func aHostLostWhileActivatingIsUnknownAndTheOthersRevert() async {
         let j = Journal()
         var hosts = (1...4).map { FakeHost(name: "h\($0)", journal: j) }
@@ -222,7 +265,7 @@ struct FleetDeployTests {
 
     @Test func batchesFollowTheStrategy() {
         var s = FleetSettings()
-        s.batch = 2
+        s.batch = .count(2)
         #expect(FleetPlan.batches(hosts: 5, s) == [[0, 1], [2, 3], [4]])
         s.strategy = .allAtOnce
         #expect(FleetPlan.batches(hosts: 5, s) == [[0, 1, 2, 3, 4]])

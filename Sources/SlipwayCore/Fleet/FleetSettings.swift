@@ -15,8 +15,15 @@ public struct FleetSettings: Sendable, Equatable {
     }
 
     public var strategy = Strategy.rolling
-    /// Hosts activated at once in a rolling deploy.
-    public var batch = 1
+    /// Hosts activated at once in a rolling deploy (a number, or a share of the hosts deployed to).
+    public var batch = HostCount.count(1)
+    /// At most this many hosts activating at once, whatever `batch` says (nil: `batch` decides).
+    public var maxUnavailable: HostCount?
+    /// Failed hosts a batch may have while the deploy goes on (a number, or a share of the batch): they keep what they
+    /// served (their own health gate refused the release), the others go on, and the deploy ends `partial`.
+    public var maxFailed = HostCount.count(0)
+    /// How long to wait after a batch before the next one starts.
+    public var pause: Duration = .zero
     public var onFailure = OnFailure.rollback
     /// How long one host's activation may take (its own health gate included) before it counts as failed.
     public var healthyDeadline: Duration = .seconds(120)
@@ -55,4 +62,33 @@ public struct SharedStateSettings: Sendable, Equatable {
     public var postgresURLSecret: String?
 
     public init(postgresURLSecret: String? = nil) { self.postgresURLSecret = postgresURLSecret }
+}
+
+/// A number of hosts (`3`) or a share of them (`"25%"`).
+public enum HostCount: Sendable, Equatable, CustomStringConvertible {
+    case count(Int)
+    case percent(Int)
+
+    /// How many of `total`: a share rounded up (so 25% of 2 hosts is 1), never below `atLeast`.
+    public func of(_ total: Int, atLeast: Int = 1) -> Int {
+        switch self {
+        case .count(let n): max(atLeast, n)
+        case .percent(let p): max(atLeast, (total * p + 99) / 100)
+        }
+    }
+
+    /// A share rounded down (so a 10% tolerance of 5 hosts is none), never below zero.
+    public func tolerated(of total: Int) -> Int {
+        switch self {
+        case .count(let n): max(0, n)
+        case .percent(let p): max(0, total * p / 100)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .count(let n): String(n)
+        case .percent(let p): "\(p)%"
+        }
+    }
 }

@@ -25,10 +25,12 @@ enum FleetSection {
         return out
     }
 
-    /// `fleet: { strategy: rolling | all_at_once, batch: N, on_failure: rollback | halt, healthy_deadline: 2m, lease_ttl: 30s }`.
+    /// `fleet: { strategy: rolling | all_at_once | canary, batch: N | P%, max_unavailable: N | P%, max_failed: N | P%, pause: 30s,
+    /// on_failure: rollback | halt, healthy_deadline: 2m, progress_deadline: 10m, lease_ttl: 30s, canary: {…} }`.
     static func fleet(_ node: Node, reader: ConfigReader) -> FleetSettings {
         var fleet = FleetSettings()
-        guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline", "progress_deadline", "lease_ttl", "canary"]) else { return fleet }
+        guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline", "progress_deadline", "lease_ttl", "canary",
+                                                                     "max_failed", "max_unavailable", "pause"]) else { return fleet }
         for e in entries {
             switch e.key {
             case "strategy":
@@ -36,7 +38,13 @@ enum FleetSection {
                 if let known = FleetSettings.Strategy(rawValue: s) { fleet.strategy = known }
                 else { reader.problem(e.value, "fleet.strategy", "expected one of: rolling, all_at_once, canary; got '\(s)'") }
             case "batch":
-                fleet.batch = reader.int(e.value, "fleet.batch", min: 1) ?? fleet.batch
+                fleet.batch = hostCount(e.value, "fleet.batch", min: 1, reader: reader) ?? fleet.batch
+            case "max_unavailable":
+                fleet.maxUnavailable = hostCount(e.value, "fleet.max_unavailable", min: 1, reader: reader) ?? fleet.maxUnavailable
+            case "max_failed":
+                fleet.maxFailed = hostCount(e.value, "fleet.max_failed", min: 0, reader: reader) ?? fleet.maxFailed
+            case "pause":
+                fleet.pause = reader.duration(e.value, "fleet.pause", allowZero: true) ?? fleet.pause
             case "on_failure":
                 guard let s = reader.string(e.value, "fleet.on_failure") else { continue }
                 if let known = FleetSettings.OnFailure(rawValue: s) { fleet.onFailure = known }
@@ -67,6 +75,22 @@ enum FleetSection {
             }
         }
         return fleet
+    }
+
+    /// A number of hosts (`2`) or a share of them (`"25%"`, 1 to 100).
+    static func hostCount(_ node: Node, _ path: String, min: Int, reader: ConfigReader) -> HostCount? {
+        if case .scalar(let s) = node, s.string.hasSuffix("%") {
+            guard let p = Int(s.string.dropLast()), (1...100).contains(p) else {
+                reader.problem(node, path, "expected a share from 1% to 100%, got '\(s.string)'")
+                return nil
+            }
+            return .percent(p)
+        }
+        guard case .scalar = node, let n = node.int, n >= min else {
+            reader.problem(node, path, "expected a number of hosts ≥ \(min) or a share like 25%, got \(reader.describe(node))")
+            return nil
+        }
+        return .count(n)
     }
 
     /// `ssh: { config: FILE, slipway: PATH, max_parallel: N, keepalive: 5s }`.
