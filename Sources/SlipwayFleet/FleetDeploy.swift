@@ -179,11 +179,14 @@ public struct FleetDeploy: Sendable {
                 catch { return .failure(error) }
             }
             var failed: [Int] = []
+            var unchanged = 0
             for (i, r) in zip(batch, results) {
                 switched.append(i)
                 switch r {
                 case .success(let a):
                     if !a.succeeded { failed.append(i) }
+                    // It served the release already (no deployment ran there): a resumed deploy's canary, judged before.
+                    if a.succeeded, a.hostDeployment == nil { unchanged += 1 }
                     outcome.hosts[i].state = a.succeeded ? .activated : .failed
                     outcome.hosts[i].current = a.current
                     outcome.hosts[i].message = a.message
@@ -207,7 +210,9 @@ public struct FleetDeploy: Sendable {
                 tolerated += failed
                 log("  \(bad) failed, within max_failed \(settings.maxFailed) of batch \(n + 1); going on")
             }
-            if judging, n == 0 {
+            if judging, n == 0, unchanged == batch.count {
+                log("canary: \(batch.map { hosts[$0].name }.joined(separator: ", ")) served \(version) already (judged when it switched); promoting")
+            } else if judging, n == 0 {
                 let others = batches.dropFirst().flatMap { $0 }
                 // What each other host serves: its traffic on that release is the baseline.
                 let releases = Dictionary(uniqueKeysWithValues: others.compactMap { i in outcome.hosts[i].current.map { (i, $0) } })
@@ -219,6 +224,13 @@ public struct FleetDeploy: Sendable {
                 if let why = await judgeCanary(hosts, canary: batch, others: others, releases: releases, base: before) {
                     // The canary hosts go back whatever on_failure says: judging them was the point.
                     await stop("canary failed: " + why, hosts, switched: switched, halting: false, &outcome)
+                    return
+                }
+                if settings.canaryPromote == .manual {
+                    outcome.state = .awaitingPromotion
+                    outcome.message = "canary passed on \(batch.map { hosts[$0].name }.joined(separator: ", ")); the other \(others.count) host(s) wait: "
+                        + "promote with slipway deploy resume \(deployment), or undo with slipway deploy rollback \(deployment)"
+                    log(outcome.message)
                     return
                 }
                 log("canary passed; promoting to the other \(others.count) host(s)")

@@ -2,7 +2,12 @@ import SlipwayCore
 
 /// What a fleet deploy or rollback did, per host (`slipway deploy --json` on a fleet environment).
 public struct FleetOutcome: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable { case succeeded, failed, rolledBack = "rolled_back", partial, refused }
+    public enum State: String, Codable, Sendable {
+        case succeeded, failed, rolledBack = "rolled_back", partial, refused
+        /// A fleet canary passed with `promote: manual`: the canary hosts serve the release, the others wait for
+        /// `deploy resume ID` (or `deploy rollback ID`).
+        case awaitingPromotion = "awaiting_promotion"
+    }
     public enum Phase: String, Codable, Sendable { case preflight, lease, stage, activate, revert }
     public struct Host: Codable, Sendable, Equatable {
         public enum State: String, Codable, Sendable {
@@ -26,10 +31,11 @@ public struct FleetOutcome: Codable, Sendable, Equatable {
     public var hosts: [Host]
     public var message = ""
 
-    /// 0 succeeded (a deploy) or rolled back (`deploy rollback ID`), 3 refused (the lease is someone else's), else 1.
+    /// 0 succeeded (a deploy), a canary awaiting promotion, or rolled back (`deploy rollback ID`), 3 refused (the lock is
+    /// someone else's), else 1.
     public var exitCode: Int32 {
         switch state {
-        case .succeeded: 0
+        case .succeeded, .awaitingPromotion: 0
         case .rolledBack where phase == .revert: 0
         case .refused: 3
         default: 1

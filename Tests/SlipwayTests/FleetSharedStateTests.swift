@@ -40,8 +40,12 @@ struct FleetSharedStateTests {
             // reads as interrupted, and B finishes it by id from the shared record.
             kill(pid, SIGKILL)
             _ = await ProcessSpawner.wait(pid)
-            let interrupted = try await lab.cli(["history", "--json"], environment: env)
-            #expect(interrupted.text.contains("\"state\" : \"interrupted\""), "\(interrupted.text)")
+            // (PostgreSQL notices the killed controller's connection is gone a moment after the kill.)
+            let interrupted = try await poll(within: .seconds(10)) { () async throws -> String? in
+                let h = try await lab.cli(["history", "--json"], environment: env)
+                return h.text.contains("\"state\" : \"interrupted\"") ? h.text : nil
+            }
+            #expect(interrupted.contains(id))
             let resumed = try await lab.cli(["deploy", "resume", id, "--lock-wait", "10s"], environment: env)
             #expect(resumed.status == 0 && resumed.text.contains("v2 serves on 2 host(s)"), "\(resumed.text)")
 
@@ -66,7 +70,10 @@ struct FleetSharedStateTests {
             ], "\(audit.text)")
             let verify = try await lab.cli(["audit", "verify"], environment: env)
             #expect(verify.status == 0 && verify.text.contains("audit log intact: 7 entries"), "\(verify.text)")
-            for text in [first.text, other.text, resumed.text, history.text, events.text, audit.text, verify.text] {
+            // DORA over the shared records: the two deploys that succeeded (the refused one never started).
+            let report = try await lab.cli(["report", "--json"], environment: env)
+            #expect(report.status == 0 && report.text.contains("2 successful deploy(s)"), "\(report.text)")
+            for text in [first.text, other.text, resumed.text, history.text, events.text, audit.text, verify.text, report.text] {
                 #expect(!text.contains(password), "the shared state's password never shows")
             }
         }

@@ -86,8 +86,12 @@ struct SharedStateTests {
         #expect(done.state == "succeeded" && done.epoch == 3 && done.results.map(\.current) == ["v1", "v1"] && done.finishedAt != nil)
         try await a.begin(FleetDeploymentRecord(id: "fd-2-b", environment: "production", version: "v2", kind: .deploy, actor: "alice", holder: "alice@x", hosts: ["h1"]))
         await a.close()
-        let list = try await reader.deployments(environment: "production", limit: 10)
-        #expect(list.map(\.id) == ["fd-2-b", "fd-1-a"] && list.first?.state == "interrupted", "\(list.map(\.state))")
+        // The server notices the closed connection a moment later.
+        let list = try await poll(within: .seconds(10)) { () async throws -> [FleetDeploymentRecord]? in
+            let l = try await reader.deployments(environment: "production", limit: 10)
+            return l.first?.state == "interrupted" ? l : nil
+        }
+        #expect(list.map(\.id) == ["fd-2-b", "fd-1-a"] && list.map(\.number) == [2, 1], "\(list.map(\.state))")
         #expect(try await reader.deployments(environment: "staging", limit: 10).isEmpty)
 
         // Events: a follower sees what another controller appends as it commits.

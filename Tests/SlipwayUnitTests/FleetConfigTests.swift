@@ -16,7 +16,7 @@ struct FleetConfigTests {
                 fleet: { strategy: all_at_once, on_failure: halt, healthy_deadline: 2m, progress_deadline: 10m }
               eu:
                 hosts: [c1, c2, c3, c4]
-                fleet: { batch: 25%, max_unavailable: 2, max_failed: 10%, pause: 30s }
+                fleet: { batch: 25%, max_unavailable: 2, max_failed: 10%, pause: 30s, strategy: canary, canary: { promote: manual } }
             """
         let cfg = try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop")
         let prod = try #require(cfg.environments["production"])
@@ -26,7 +26,7 @@ struct FleetConfigTests {
         #expect(cfg.environments["staging"]?.hosts == [], "an environment without hosts is this host's")
         #expect(cfg.ssh.slipway == "/usr/local/bin/slipway" && cfg.ssh.maxParallel == 5 && cfg.ssh.config == nil)
         let c = try #require(cfg.environments["eu"]?.fleet)
-        #expect(c.batch == .percent(25) && c.maxUnavailable == .count(2) && c.maxFailed == .percent(10) && c.pause == .seconds(30))
+        #expect(c.batch == .percent(25) && c.maxUnavailable == .count(2) && c.maxFailed == .percent(10) && c.pause == .seconds(30) && c.canaryPromote == .manual)
         #expect(prod.fleet.maxFailed == .count(0) && prod.fleet.maxUnavailable == nil && prod.fleet.pause == .zero)
     }
 

@@ -33,6 +33,8 @@ struct FleetDeployTests {
         var flaky = false
         let reads = Journal()
         var current: String? = "v1"
+        /// An activation finds the release serving already (no deployment runs).
+        var servesAlready = false
         var epoch: Int64 = 0
         var releases = ["v1", "v2"]
 
@@ -67,6 +69,7 @@ struct FleetDeployTests {
             if activation > .zero { try? await Task.sleep(for: activation) }
             if lostWhileActivating { throw SlipwayError(.unavailable, "\(name): connection closed") }
             if failsActivation { return HostActivation(succeeded: false, current: "v1", previous: "v1", hostDeployment: 1, message: "not ready") }
+            if servesAlready { return HostActivation(succeeded: true, current: r.version, previous: "v1", hostDeployment: nil, message: "\(r.version) serves already") }
             return HostActivation(succeeded: true, current: r.version, previous: "v1", hostDeployment: 1, message: "\(r.version) serves")
         }
         func revert(app: String, _ r: HostRevertRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {
@@ -237,9 +240,10 @@ struct FleetDeployTests {
         #expect(j.all.filter { $0.hasPrefix("activate") }.count == 3, "the refused rollback activated nothing")
     }
 
-    func canary(_ hosts: [FakeHost]) async -> FleetOutcome {
+    func canary(_ hosts: [FakeHost], promote: FleetSettings.Promote = .auto) async -> FleetOutcome {
         var settings = FleetSettings()
         settings.strategy = .canary
+        settings.canaryPromote = promote
         settings.canaryAnalysis = .milliseconds(600)
         var d = deploy(settings)
         d.canaryInterval = .milliseconds(20)
@@ -261,6 +265,25 @@ struct FleetDeployTests {
         let outcome = await canary((1...4).map { FakeHost(name: "h\($0)", journal: j) })
         #expect(outcome.state == .succeeded && outcome.hosts.allSatisfy { $0.state == .activated })
         #expect(j.all.filter { $0.hasPrefix("activate") }.first == "activate h1 epoch 1")
+    }
+
+    /// `promote: manual`: a passed canary stops the deploy (`awaiting_promotion`, exit 0) with only the canary hosts
+    /// switched; `deploy resume ID` then finds them serving the release already, judges nothing again and promotes the rest.
+    @Test func aManuallyPromotedFleetCanaryWaitsAndAResumePromotesItWithoutJudgingAgain() async {
+        let j = Journal()
+        let hosts = (1...4).map { FakeHost(name: "h\($0)", journal: j) }
+        let outcome = await canary(hosts, promote: .manual)
+        #expect(outcome.state == .awaitingPromotion && outcome.exitCode == 0, "\(outcome.message)")
+        #expect(outcome.message == "canary passed on h1; the other 3 host(s) wait: promote with slipway deploy resume fd-1, or undo with slipway deploy rollback fd-1")
+        #expect(j.all.filter { $0.hasPrefix("activate") } == ["activate h1 epoch 1"] && outcome.hosts.map(\.state) == [.activated, .staged, .staged, .staged])
+        #expect(hosts[0].reads.all.count > 1, "the canary was judged")
+
+        var resumed = (1...4).map { FakeHost(name: "h\($0)", journal: j) }
+        resumed[0].current = "v2"
+        resumed[0].servesAlready = true
+        let promoted = await canary(resumed, promote: .manual)
+        #expect(promoted.state == .succeeded && promoted.hosts.allSatisfy { $0.current == "v2" }, "\(promoted.message)")
+        #expect(resumed[0].reads.all.count <= 1, "not judged again: \(resumed[0].reads.all.count) reads")
     }
 
     @Test func batchesFollowTheStrategy() {

@@ -32,9 +32,14 @@ public struct FleetSettings: Sendable, Equatable {
     public var progressDeadline: Duration?
     /// How long the fleet lease lives without a renewal: a killed controller's lease frees itself after this.
     public var leaseTTL: Duration = .seconds(30)
-    /// `canary: { hosts, analysis }`: how many hosts go first, and how long their traffic is judged.
+    /// `canary: { hosts, analysis, promote }`: how many hosts go first, how long their traffic is judged, and whether a
+    /// pass promotes the rest at once (`auto`) or the deploy stops there, `awaiting_promotion`, until `deploy resume ID`
+    /// promotes it (`manual`; `deploy rollback ID` undoes it).
     public var canaryHosts = 1
     public var canaryAnalysis: Duration = .seconds(60)
+    public var canaryPromote = Promote.auto
+
+    public enum Promote: String, Sendable, Equatable { case auto, manual }
 
     public init() {}
 }

@@ -52,7 +52,7 @@ extension SharedState {
     static let columns = """
         id, environment, version, kind, actor, holder, hosts,
         CASE WHEN state = 'running' AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = d.backend_pid) THEN 'interrupted' ELSE state END,
-        phase, epoch, message, started_ms, finished_ms, outcome
+        phase, epoch, message, started_ms, finished_ms, outcome, number
         """
 
     func records(_ what: String, _ query: PostgresQuery) async throws(SlipwayError) -> [FleetDeploymentRecord] {
@@ -67,6 +67,7 @@ extension SharedState {
                 let (started, finished, outcome) = (try c[11].decode(Int64.self), try c[12].decode(Int64?.self), try c[13].decode(String?.self))
                 var r = FleetDeploymentRecord(id: id, environment: env, version: version, kind: .init(rawValue: kind) ?? .deploy, actor: actor, holder: holder,
                                               hosts: (try? JSONDecoder().decode([String].self, from: Data(hosts.utf8))) ?? [], startedAt: Self.date(started))
+                r.number = try c[14].decode(Int64.self)
                 r.state = state
                 r.phase = phase
                 r.epoch = epoch

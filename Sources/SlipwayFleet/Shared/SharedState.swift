@@ -69,6 +69,8 @@ public actor SharedState {
           state text NOT NULL, phase text NOT NULL DEFAULT '', epoch bigint NOT NULL DEFAULT 0, message text NOT NULL DEFAULT '',
           started_ms bigint NOT NULL, finished_ms bigint, outcome text)
         """,
+        // Numbers for people and for DORA's lists of deployments (`number`), in the order deployments were recorded.
+        "ALTER TABLE slipway_fleet_deployments ADD COLUMN IF NOT EXISTS number bigserial",
         "CREATE INDEX IF NOT EXISTS slipway_fleet_deployments_env ON slipway_fleet_deployments (app, environment, started_ms)",
         """
         CREATE TABLE IF NOT EXISTS slipway_fleet_hosts (

@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayCore
 import SlipwayFleet
+import SlipwayRuntime
 
 /// `history`, `events` and `audit` on a fleet environment read the shared state (`state.postgres`): what every
 /// operator's deploys recorded there.
@@ -65,5 +66,16 @@ extension FleetCommand {
     static func verifyAudit(_ global: GlobalOptions, _ env: String?) async throws -> AuditVerification? {
         guard let (cfg, _) = sharedEnvironment(global, env) else { return nil }
         return try await withShared(cfg) { try await $0!.verifyAudit() }
+    }
+
+    /// `slipway report` on a fleet environment with shared state: DORA over its fleet deployments (lead time from the
+    /// commit times of the releases in this controller's release store; fleets have no incidents of their own).
+    static func report(_ global: GlobalOptions, _ env: String?, period: Duration, now: Date = Date()) async throws -> DORAReport? {
+        guard let (cfg, e) = sharedEnvironment(global, env) else { return nil }
+        let records = try await withShared(cfg) { try await $0!.deployments(environment: e.name, limit: 100_000) }
+        var commits: [String: Date] = [:]
+        for r in ReleaseStore(directory: cfg.releasesDirectory).list() { commits[r.version] = r.gitCommitTime }
+        return DORAReport.compute(environment: e.name, deployments: FleetDeploymentRecord.doraDeployments(records), incidents: [], commitTimes: commits,
+                                  from: now.addingTimeInterval(-period.seconds), to: now)
     }
 }

@@ -16,9 +16,14 @@ struct Report: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var q = ["since=\(since)"]
-        if let e = envOption.env { q.append("env=\(e)") }
-        let r: DORAReport = try await global.client().get("/v1/report?" + q.joined(separator: "&"))
+        let r: DORAReport
+        if let fleet = try await FleetCommand.report(global, envOption.env, period: DurationParsing.parse(since) ?? .seconds(90 * 86_400)) {
+            r = fleet
+        } else {
+            var q = ["since=\(since)"]
+            if let e = envOption.env { q.append("env=\(e)") }
+            r = try await global.client().get("/v1/report?" + q.joined(separator: "&"))
+        }
         if json { Output.json(r); return }
         print("DORA for \(r.environment), \(Output.time(r.from)) to \(Output.time(r.to))")
         func duration(_ v: Double?) -> String { v.map { Output.age(Int($0.rounded())) } ?? "-" }

@@ -56,12 +56,9 @@ enum FleetSection {
                     case "hosts": fleet.canaryHosts = reader.int(entry.value, "fleet.canary.hosts", min: 1) ?? fleet.canaryHosts
                     case "analysis": fleet.canaryAnalysis = reader.duration(entry.value, "fleet.canary.analysis") ?? fleet.canaryAnalysis
                     default:
-                        let promote = reader.string(entry.value, "fleet.canary.promote")
-                        if promote == "manual" {
-                            reader.problem(entry.value, "fleet.canary.promote", "manual promotion of a fleet canary is not in this version; use auto (the default)")
-                        } else if let promote, promote != "auto" {
-                            reader.problem(entry.value, "fleet.canary.promote", "expected auto, got '\(promote)'")
-                        }
+                        guard let promote = reader.string(entry.value, "fleet.canary.promote") else { continue }
+                        if let known = FleetSettings.Promote(rawValue: promote) { fleet.canaryPromote = known }
+                        else { reader.problem(entry.value, "fleet.canary.promote", "expected auto or manual, got '\(promote)'") }
                     }
                 }
             case "progress_deadline":
