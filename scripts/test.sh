@@ -67,25 +67,35 @@ else
   [ "$unit_status" -eq 0 ] || { echo "unit tests failed" >&2; exit "$unit_status"; }
   echo "unit tests and the services' start took $((SECONDS - started)) s"
   daemon_started=$SECONDS
-  # The rest run a real daemon, its router process and app instances with health deadlines: two at a time
-  # (two runs of the test bundle, each one test after another), not all at once, which on a 2-core machine
-  # starves them and deadlines fail. Mostly they wait (health gates, watch windows, alert durations), so two
-  # side by side take about half as long. The first shard holds every test that uses the shared databases
-  # (PostgreSQL's and MariaDB's slipway_test) and Chromium, and one more to even them out (FleetTests:
-  # about a minute); the second everything else, new suites included.
-  first='SlipwayTests\.(BuiltInAlertTests|DeployDataTests|BackupTests|EncryptionTests|MetricsTests|CanaryTests|WatchTests|LeaseTests|DashboardBrowserTests|AlertIntegrationTests|NotificationTests|FleetTests)/'
-  first_log=$(mktemp); second_log=$(mktemp)
-  run_tests --no-parallel --filter "$first" >"$first_log" 2>&1 &
-  first_pid=$!
-  run_tests --no-parallel --skip SlipwayUnitTests --skip "$first" >"$second_log" 2>&1 &
-  second_pid=$!
-  first_status=0; second_status=0
-  wait "$first_pid" || first_status=$?
-  wait "$second_pid" || second_status=$?
-  echo "== daemon tests, first shard"; cat "$first_log"
-  echo "== daemon tests, second shard"; cat "$second_log"
-  rm -f "$first_log" "$second_log"
-  [ "$first_status" -eq 0 ] && [ "$second_status" -eq 0 ] || { echo "daemon tests failed" >&2; exit 1; }
+  # The rest run a real daemon, its router process and app instances with health deadlines, in three shards side by
+  # side (three runs of the test bundle, each one test after another), not all at once, which on a 2-core machine
+  # starves them and deadlines fail. Mostly they wait (health gates, watch windows, alert durations, ssh round trips),
+  # so shards side by side take about a third as long. The first shard holds every test that uses the shared
+  # databases (PostgreSQL's and MariaDB's slipway_test) and Chromium, and two more to even the shards out; the third
+  # the fleet suites (network-namespace hosts: mostly ssh and health-gate waits, about 85 s); the second everything
+  # else, new suites included.
+  first='SlipwayTests\.(BuiltInAlertTests|DeployDataTests|BackupTests|EncryptionTests|MetricsTests|CanaryTests|WatchTests|LeaseTests|DashboardBrowserTests|AlertIntegrationTests|NotificationTests|ImageReleaseTests|AccessoryTests)/'
+  third='SlipwayTests\.(FleetTests|FleetSharedStateTests|FleetArtifactTests)/'
+  logs=(); pids=()
+  for shard in first second third; do
+    log=$(mktemp); logs+=("$log")
+    case $shard in
+      first) run_tests --no-parallel --filter "$first" >"$log" 2>&1 & ;;
+      second) run_tests --no-parallel --skip SlipwayUnitTests --skip "$first" --skip "$third" >"$log" 2>&1 & ;;
+      third) run_tests --no-parallel --filter "$third" >"$log" 2>&1 & ;;
+    esac
+    pids+=($!)
+  done
+  failed=0
+  for i in 0 1 2; do
+    status=0
+    wait "${pids[$i]}" || status=$?
+    [ "$status" -eq 0 ] || failed=1
+  done
+  for i in 0 1 2; do
+    echo "== daemon tests, shard $((i + 1))"; cat "${logs[$i]}"; rm -f "${logs[$i]}"
+  done
+  [ "$failed" -eq 0 ] || { echo "daemon tests failed" >&2; exit 1; }
   echo "daemon tests took $((SECONDS - daemon_started)) s"
 fi
 echo "tests took $((SECONDS - started)) s (services' start included)"
