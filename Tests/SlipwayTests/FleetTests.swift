@@ -119,6 +119,9 @@ struct FleetTests {
             #expect(back.status == 0, "\(back.text)")
             let status = try await lab.cli(["fleet", "status", "--json"])
             #expect(status.text.contains("\"drift\" : false") && status.text.contains("\"current\" : \"v3\""), "\(status.text)")
+            // Without shared state a fleet has no shared history to read.
+            let history = try await lab.cli(["history"])
+            #expect(history.status == 2 && history.text.contains("kept in the shared state"), "\(history.text)")
         }
     }
 
