@@ -17,15 +17,15 @@ public protocol FleetHost: Sendable {
     func disconnect() async
 }
 
-/// A host's daemon over `SSHHost`: the host API, JSON in and out, errors as the host's `SlipwayError`.
+/// A host's daemon over ssh or HTTPS (`HostTransport`): the host API, JSON in and out, errors as the host's `SlipwayError`.
 public struct HostClient: FleetHost {
-    public let ssh: SSHHost
-    public var name: String { ssh.destination }
+    public let transport: any HostTransport
+    public var name: String { transport.destination }
 
-    public init(_ ssh: SSHHost) { self.ssh = ssh }
+    public init(_ transport: any HostTransport) { self.transport = transport }
 
-    public func connect() async throws(SlipwayError) { try await ssh.connect() }
-    public func disconnect() async { await ssh.disconnect() }
+    public func connect() async throws(SlipwayError) { try await transport.connect() }
+    public func disconnect() async { await transport.disconnect() }
 
     public func status() async throws(SlipwayError) -> HostStatus {
         try decode(try await call("GET", "/v1/host/status", body: nil, timeout: .seconds(30)))
@@ -61,7 +61,7 @@ public struct HostClient: FleetHost {
     func json(_ value: some Encodable) throws(SlipwayError) -> [UInt8] { Array(try SlipwayJSON.encode(value, what: "the request")) }
 
     func call(_ method: String, _ path: String, body: [UInt8]?, contentType: String = "application/json", timeout: Duration) async throws(SlipwayError) -> [UInt8] {
-        let r = try await ssh.request(method, path, body: body, contentType: contentType, timeout: timeout)
+        let r = try await transport.request(method, path, body: body, contentType: contentType, timeout: timeout)
         guard (200..<300).contains(r.status) else {
             if let e = try? SlipwayJSON.decoder().decode(ErrorBody.self, from: Data(r.body)) {
                 var error = e.error

@@ -46,11 +46,23 @@ public struct SSHHost: Sendable {
         return env.filter { ["PATH", "HOME", "USER", "LOGNAME", "SSH_AUTH_SOCK", "LANG"].contains($0.key) }
     }
 
-    /// Opens the host's one connection (authenticates, then backgrounds); unreachable hosts fail here.
+    /// Opens the host's one connection (authenticates, then backgrounds); unreachable hosts fail here. ssh retries a
+    /// refused or timed-out TCP connection itself (`ConnectionAttempts=3`); a name that could not be resolved for now
+    /// (the resolver's temporary failure) is tried again here, after 1 s and 2 s.
     public func connect() async throws(SlipwayError) {
-        let status = try await ProcessSpawner.run(argv: arguments(["-o", "ControlMaster=yes", "-o", "ControlPersist=60", "-N", "-f", destination]),
+        var status: Int32 = 0
+        for attempt in 0..<3 {
+            if attempt > 0 { try? await Task.sleep(for: .seconds(attempt)) }
+            status = try await ProcessSpawner.run(argv: arguments(["-o", "ControlMaster=yes", "-o", "ControlPersist=60", "-N", "-f", destination]),
                                                   directory: "/", environment: Self.environment, logFile: logFile)
+            guard status == 255, Self.isTemporaryResolutionFailure(lastMessage()) else { break }
+        }
         guard status == 0 else { throw SlipwayError(.unavailable, "cannot reach \(destination) over ssh (exit \(status)): \(lastMessage())") }
+    }
+
+    /// ssh's message for a name the resolver could not look up for now (EAI_AGAIN), as against one that does not exist.
+    static func isTemporaryResolutionFailure(_ message: String) -> Bool {
+        message.contains("Could not resolve hostname") && message.contains("Temporary failure in name resolution")
     }
 
     /// Closes the kept session, then the connection (`ssh -O exit`).

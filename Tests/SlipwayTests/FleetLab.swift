@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayCore
+import SlipwayHTTP
 import SlipwayRuntime
 
 /// Fleet hosts on this machine for the fleet tests (`scripts/fleet-lab.sh`): network namespaces on a bridge,
@@ -57,7 +58,8 @@ final class FleetLab: Sendable {
     /// Writes the app (a small Python server answering "hello from demo-app VERSION"; its health check fails on a
     /// host whose shared directory holds `refuse-VERSION`) and its `slipway.yml`.
     /// `top`: more top-level config (like `state:`).
-    func writeApp(port: Int, fleet: String = "{ strategy: rolling, batch: 1, healthy_deadline: 30s }", top: String = "") throws {
+    /// `hostList`: the `hosts:` entries (default: every host by its ssh name).
+    func writeApp(port: Int, fleet: String = "{ strategy: rolling, batch: 1, healthy_deadline: 30s }", top: String = "", hostList: [String]? = nil) throws {
         try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
         try """
             import os, http.server, time
@@ -90,7 +92,7 @@ final class FleetLab: Sendable {
             \(top)
             environments:
               production:
-                hosts: [\(hosts.map(\.name).joined(separator: ", "))]
+                hosts: [\((hostList ?? hosts.map(\.name)).map { "\"\($0)\"" }.joined(separator: ", "))]
                 fleet: \(fleet)
                 process: { command: "python3 app.py", instances: 1, stop_timeout: 2s }
                 health: { path: /health, interval: 100ms, deadline: 5s, healthy_threshold: 2 }
@@ -154,6 +156,21 @@ final class FleetLab: Sendable {
         _ = try await poll(within: .seconds(20), every: .milliseconds(100)) { () async throws -> Bool? in
             try await ProcessSpawner.run(argv: ["ssh", "-F", dir + "/ssh_config", "-o", "BatchMode=yes", hosts[index].name, "true"], directory: dir,
                                          environment: ProcessInfo.processInfo.environment, logFile: dir + "/lab.log") == 0 ? true : nil
+        }
+    }
+
+    /// Starts host `index`'s host daemon again with `arguments` added (its apps' daemons keep running).
+    func restartAgent(_ index: Int, _ arguments: [String]) async throws {
+        let h = "\(dir)/h\(index + 1)"
+        let pid = pid_t(try String(contentsOfFile: h + "/agent.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+        kill(pid, SIGTERM)
+        _ = try await poll(within: .seconds(20)) { kill(pid, 0) != 0 ? true : nil }
+        let namespace = try String(contentsOfFile: dir + "/hosts", encoding: .utf8).split(separator: "\n")[index].split(separator: " ")[2]
+        let child = try ProcessSpawner.spawn(argv: ["setsid", "ip", "netns", "exec", String(namespace), TestBinaries.slipway, "server", "--host-only", "--root", h + "/root"] + arguments,
+                                             directory: h, environment: ProcessInfo.processInfo.environment, logFile: h + "/agent.log")
+        try String(child.pid).write(toFile: h + "/agent.pid", atomically: true, encoding: .utf8)
+        _ = try await poll(within: .seconds(20)) { () async -> Bool? in
+            (try? await MiniHTTPClient().request("GET", .unix(path: h + "/root/slipway.sock"), path: "/v1/health", timeout: .seconds(2)))?.status == 200 ? true : nil
         }
     }
 

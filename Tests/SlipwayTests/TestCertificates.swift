@@ -10,7 +10,8 @@ struct TestCertificates {
     let keyFile: String
 
     /// `hosts`: the server certificate's DNS names (the first is its common name); 127.0.0.1 is always in it.
-    init(in directory: String, name: String = "test", hosts: [String] = ["localhost"]) throws {
+    /// `ips`: more IPv4 addresses the server certificate is for.
+    init(in directory: String, name: String = "test", hosts: [String] = ["localhost"], ips: [[UInt8]] = []) throws {
         let now = Date()
         let caKey = P256.Signing.PrivateKey()
         let caName = try DistinguishedName { CommonName("Slipway \(name) CA") }
@@ -31,7 +32,7 @@ struct TestCertificates {
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
-                SubjectAlternativeNames(hosts.map { .dnsName($0) } + [.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
+                SubjectAlternativeNames(hosts.map { .dnsName($0) } + ([[127, 0, 0, 1]] + ips).map { .ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) })
                 try ExtendedKeyUsage([.serverAuth])
             },
             issuerPrivateKey: .init(caKey))

@@ -4,7 +4,7 @@ import Yams
 /// Reads and validates `slipway.yml`. Unknown keys are errors; every problem names file, line, column and key.
 public enum ConfigLoader {
     static let topLevelKeys = ["app", "root", "release", "server", "process", "health", "router", "strategy",
-                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories", "processes", "runtime", "hosts", "fleet", "ssh", "state"]
+                               "keep_releases", "keep_warm", "environments", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "webhooks", "alerts", "notify", "autoscale", "logs", "accessories", "processes", "runtime", "hosts", "fleet", "ssh", "state", "https_hosts"]
     static let environmentKeys = ["process", "health", "router", "strategy", "keep_warm", "backup", "migrate", "analysis", "hooks", "rolling", "watch", "canary", "windows", "freezes", "rollback_in_freeze", "promote_from", "soak", "approvals", "branches", "order", "autoscale", "accessories", "processes", "runtime", "hosts", "fleet"]
 
     /// - Parameter root: the state directory, instead of the file's `root` (a fleet host keeps each app's state under its own root).
@@ -155,6 +155,11 @@ public enum ConfigLoader {
         }
         let ssh = value("ssh").map { FleetSection.ssh($0, directory: directory, reader: reader) } ?? SSHSettings()
         let shared = value("state").map { FleetSection.state($0, reader: reader) } ?? SharedStateSettings()
+        let httpsHosts = value("https_hosts").map { FleetSection.httpsHosts($0, directory: directory, reader: reader) } ?? HTTPSHostSettings()
+        if httpsHosts.tokenSecret == nil, let env = names.compactMap({ environments[$0] }).first(where: { $0.hosts.contains { $0.hasPrefix("https://") } }) {
+            reader.problem(value("environments") ?? rootNode, "environments.\(env.name).hosts",
+                           "a host listed as https://… is reached with a token: add https_hosts: { token_secret: NAME } (the environment variable holding it)")
+        }
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         var config = SlipwayConfig(file: file, directory: directory, app: app, root: root, release: release,
                                    keepReleases: keepReleases, environmentNames: names, environments: environments)
@@ -166,6 +171,7 @@ public enum ConfigLoader {
         config.rootOverride = override
         config.ssh = ssh
         config.state = shared
+        config.httpsHosts = httpsHosts
         return config
     }
 

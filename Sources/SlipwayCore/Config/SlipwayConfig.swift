@@ -47,6 +47,8 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var ssh = SSHSettings()
     /// `state:`: shared state for fleets (PostgreSQL), when several operators deploy them.
     public var state = SharedStateSettings()
+    /// `https_hosts:`: the token and CA for hosts listed as `https://HOST:PORT`.
+    public var httpsHosts = HTTPSHostSettings()
 
     public init(
         file: String, directory: String, app: String, root: String, release: ReleaseSettings,

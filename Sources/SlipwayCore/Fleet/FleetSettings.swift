@@ -97,3 +97,15 @@ public enum HostCount: Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// `https_hosts: { token_secret: NAME, ca: FILE }`: how the CLI reaches hosts listed as `https://HOST:PORT` (the host
+/// daemon's HTTPS listener, no ssh): the environment variable holding their token, and the CA their certificates are
+/// checked against (default: the system's roots).
+public struct HTTPSHostSettings: Sendable, Equatable {
+    public var tokenSecret: String?
+    public var ca: String?
+    public init(tokenSecret: String? = nil, ca: String? = nil) {
+        self.tokenSecret = tokenSecret
+        self.ca = ca
+    }
+}

@@ -17,7 +17,8 @@ public final class HostAgent: Sendable {
 
     public static let defaultRoot = "/var/lib/slipway"
 
-    public init(root: String, executable: String, logger: Logger, handleSignals: Bool = true) throws(SlipwayError) {
+    /// `tls`: also serve the host API over HTTPS, to controllers presenting its token.
+    public init(root: String, executable: String, logger: Logger, tls: HostTLS? = nil, handleSignals: Bool = true) throws(SlipwayError) {
         do { try FileManager.default.createDirectory(atPath: root + "/apps", withIntermediateDirectories: true) } catch {
             throw SlipwayError(.usage, "cannot create the host root \(root)", cause: error)
         }
@@ -28,13 +29,19 @@ public final class HostAgent: Sendable {
         self.socket = socket
         let app = Application(router: Self.router(apps), configuration: .init(address: .unixDomainSocket(path: socket), serverName: "slipway-host"),
                               onServerRunning: { _ in chmod(socket, 0o600) }, logger: logger)
-        group = ServiceGroup(configuration: .init(services: [.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup)],
-                                                  gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup)]
+        if let tls {
+            let https = Application(router: Self.router(apps, tls: tls), server: try Daemon.httpsServer(tls.files),
+                                    configuration: .init(address: .hostname(tls.address.host, port: tls.address.port), serverName: "slipway-host"), logger: logger)
+            services.append(.init(service: https, successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
     }
 
-    static func router(_ apps: HostApps) -> Router<BasicRequestContext> {
+    static func router(_ apps: HostApps, tls: HostTLS? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
+        if let tls { router.add(middleware: HostTokenMiddleware(tls: tls)) }
         let v1 = router.group("v1")
         v1.get("health") { _, _ in APIResponse.json(["status": "ok", "pid": "\(getpid())", "role": "host"]) }
         let host = v1.group("host")

@@ -30,9 +30,17 @@ enum FleetCommand {
 
     static let say: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
-    static func hosts(_ cfg: SlipwayConfig, _ env: EnvironmentConfig) -> [any FleetHost] {
+    /// Each host's client: over ssh, or for `https://HOST:PORT` over HTTPS with the token `https_hosts.token_secret` names.
+    static func hosts(_ cfg: SlipwayConfig, _ env: EnvironmentConfig) throws -> [any FleetHost] {
         try? FileManager.default.createDirectory(atPath: cfg.logsDirectory, withIntermediateDirectories: true)
-        return env.hosts.map { HostClient(SSHHost(destination: $0, settings: cfg.ssh, scratch: cfg.logsDirectory)) }
+        return try env.hosts.map { destination throws -> any FleetHost in
+            guard destination.hasPrefix("https://") else { return HostClient(SSHHost(destination: destination, settings: cfg.ssh, scratch: cfg.logsDirectory)) }
+            let name = cfg.httpsHosts.tokenSecret ?? "https_hosts.token_secret"
+            guard let token = ProcessInfo.processInfo.environment[name], !token.isEmpty else {
+                throw SlipwayError.usage("https_hosts.token_secret: the environment variable \(name) is not set; export it with the hosts' token (their --token-file)")
+            }
+            return HostClient(try HTTPSHost(destination: destination, token: token, caFile: cfg.httpsHosts.ca))
+        }
     }
 
     /// What `slipway deploy` was told for a fleet environment.
@@ -74,7 +82,7 @@ enum FleetCommand {
                     if o.only.isEmpty { targets = r.hosts.filter { env.hosts.contains($0) } }
                 }
             }
-            let all = hosts(cfg, env)
+            let all = try hosts(cfg, env)
             let chosen = all.filter { targets.contains($0.name) }
             // Without shared state the lease lives on the environment's first host, whatever this deploy targets.
             let leaseHost = shared == nil ? all[0] : nil
@@ -103,7 +111,7 @@ enum FleetCommand {
     /// `slipway rollback [VERSION]` on a fleet environment: VERSION (default: the release every host served before its
     /// current one) must be on every host; then each switches back through its own health gate, batch by batch.
     static func rollback(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, version: String?, lockWait: Duration, json: Bool) async throws {
-        let all = hosts(cfg, env)
+        let all = try hosts(cfg, env)
         var target = version
         if target == nil {
             var previous: [String: String?] = [:]
@@ -205,7 +213,7 @@ struct Fleet: AsyncParsableCommand {
             let cfg = try global.load()
             let env = try cfg.environment(envOption.env), name = env.name
             guard !env.hosts.isEmpty else { throw SlipwayError.usage("--env \(name): not an environment with hosts: in \(cfg.file)") }
-            let hosts = FleetCommand.hosts(cfg, env)
+            let hosts = try FleetCommand.hosts(cfg, env)
             var rows: [Row] = []
             for host in hosts {
                 do {

@@ -13,17 +13,31 @@ struct Server: AsyncParsableCommand {
     @Option(help: "HOST:PORT where the router serves Prometheus /metrics (applies when the router starts or restarts)") var routerMetrics: String?
     @Flag(help: "Run as a fleet host: no slipway.yml; controllers stage apps under --root and activate them over ssh") var hostOnly = false
     @Option(help: "The state directory, instead of the config's root (with --host-only: default $SLIPWAY_ROOT, else /var/lib/slipway)") var root: String?
+    @Option(help: "With --host-only: also serve the host API over HTTPS on HOST:PORT (for controllers listing https://HOST:PORT)") var listenTls: String?
+    @Option(help: "With --listen-tls: the certificate chain (PEM)") var cert: String?
+    @Option(help: "With --listen-tls: its private key (PEM)") var key: String?
+    @Option(help: "With --listen-tls: a file holding the token controllers present (Authorization: Bearer)") var tokenFile: String?
 
     func validate() throws {
         if let routerMetrics, ListenAddress(parsing: routerMetrics) == nil { throw ValidationError("--router-metrics: expected HOST:PORT, got '\(routerMetrics)'") }
         if let root, !root.hasPrefix("/") { throw ValidationError("--root: expected an absolute path, got '\(root)'") }
+        if let listenTls {
+            guard hostOnly else { throw ValidationError("--listen-tls goes with --host-only (a daemon with a slipway.yml has server.tls)") }
+            guard ListenAddress(parsing: listenTls) != nil else { throw ValidationError("--listen-tls: expected HOST:PORT, got '\(listenTls)'") }
+            guard cert != nil, key != nil, tokenFile != nil else { throw ValidationError("--listen-tls needs --cert, --key and --token-file") }
+        } else if cert != nil || key != nil || tokenFile != nil {
+            throw ValidationError("--cert, --key and --token-file go with --listen-tls")
+        }
     }
 
     func run() async throws {
         var logger = Logger(label: "slipway")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         if hostOnly {
-            let agent = try HostAgent(root: HostRoot.resolve(root), executable: SelfExecutable.path, logger: logger)
+            let tls = try listenTls.map { address throws(SlipwayError) in
+                try HostTLS(address: ListenAddress(parsing: address)!, files: TLSFiles(cert: cert!, key: key!), tokenFile: tokenFile!)
+            }
+            let agent = try HostAgent(root: HostRoot.resolve(root), executable: SelfExecutable.path, logger: logger, tls: tls)
             try await agent.run()
             return
         }

@@ -12,7 +12,13 @@ enum FleetSection {
             guard let host = item.string else { continue }
             let node = item
             if host.hasPrefix("https://") || host.hasPrefix("http://") {
-                reader.problem(node, "hosts[\(i)]", "a host reached over the daemon's TLS API is not in this version; give an ssh destination ([user@]host), got '\(host)'")
+                if host.hasPrefix("http://") || !validHTTPSHost(host) {
+                    reader.problem(node, "hosts[\(i)]", "expected https://HOST or https://HOST:PORT (the host daemon's --listen-tls), got '\(host)'")
+                } else if !seen.insert(host).inserted {
+                    reader.problem(node, "hosts[\(i)]", "'\(host)' is listed twice")
+                } else {
+                    out.append(host)
+                }
             } else if host.isEmpty || host.hasPrefix("-") || host.contains(where: { $0.isWhitespace || $0 == "/" }) {
                 reader.problem(node, "hosts[\(i)]", "expected an ssh destination like web1 or deploy@10.0.0.3, got '\(host)'")
             } else if !seen.insert(host).inserted {
@@ -115,6 +121,31 @@ enum FleetSection {
             }
         }
         return ssh
+    }
+
+    /// `https://HOST[:PORT]` and nothing more.
+    static func validHTTPSHost(_ text: String) -> Bool {
+        guard let c = URLComponents(string: text), c.scheme == "https", let host = c.host, !host.isEmpty else { return false }
+        return (c.path.isEmpty || c.path == "/") && c.query == nil && c.user == nil && c.port.map { (1...65535).contains($0) } ?? true
+    }
+
+    /// `https_hosts: { token_secret: SLIPWAY_HOST_TOKEN, ca: ca.pem }`.
+    static func httpsHosts(_ node: Node, directory: String, reader: ConfigReader) -> HTTPSHostSettings {
+        var settings = HTTPSHostSettings()
+        guard let entries = reader.mapping(node, "https_hosts", allowed: ["token_secret", "ca"]) else { return settings }
+        for e in entries {
+            guard let value = reader.string(e.value, "https_hosts.\(e.key)") else { continue }
+            if e.key == "ca" {
+                let path = value.hasPrefix("/") ? value : directory + "/" + value
+                if FileManager.default.isReadableFile(atPath: path) { settings.ca = path }
+                else { reader.problem(e.value, "https_hosts.ca", "cannot read \(path); expected the PEM certificate of the CA that signed the hosts' certificates") }
+            } else if value.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) == nil {
+                reader.problem(e.value, "https_hosts.token_secret", "expected the name of an environment variable (like SLIPWAY_HOST_TOKEN), not the token itself")
+            } else {
+                settings.tokenSecret = value
+            }
+        }
+        return settings
     }
 
     /// `state: { postgres: { url_secret: SLIPWAY_STATE_URL } }`.
