@@ -36,6 +36,8 @@ struct FleetHTTPSHostTests {
             try "v2".write(toFile: lab.app + "/VERSION", atomically: true, encoding: .utf8)
             let wrong = try await lab.cli(["deploy", "v2", "--json"], environment: ["SLIPWAY_HOST_TOKEN": "not-the-token-at-all"])
             #expect(wrong.status == 1 && wrong.text.contains("\"phase\" : \"preflight\"") && wrong.text.contains("needs its token"), "\(wrong.text)")
+            let raw = try await MiniHTTPClient(tls: MiniHTTPClient.tlsContext(caFile: certs.caFile)).request("GET", .tcp(host: address, port: 7443), path: "/v1/host/status")
+            #expect(raw.status == 403, "a request without the token is refused before it reaches the API: \(raw.status)")
             let r = try await MiniHTTPClient().request("GET", .tcp(host: lab.hosts[0].address, port: 18_080), path: "/")
             #expect(r.bodyText.contains("demo-app v1"), "h1 untouched: \(r.bodyText)")
             for text in [missing.text, first.text, status.text, wrong.text] { #expect(!text.contains(token), "the token never shows") }

@@ -38,7 +38,7 @@ struct HostTokenMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard tls.admits(request.headers[.authorization]) else {
-            throw SlipwayError(.policy, "this host's API needs its token: Authorization: Bearer TOKEN (https_hosts.token_secret on the controller)")
+            throw Forbidden(message: "this host's API needs its token: Authorization: Bearer TOKEN (https_hosts.token_secret on the controller)")
         }
         return try await next(request, context)
     }
