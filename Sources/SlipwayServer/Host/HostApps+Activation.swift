@@ -38,26 +38,38 @@ extension HostApps {
             return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "deployment \(r.deployment) never ran here")
         }
         let client = try await daemon(app)
-        // The host may be rolling back on its own already (its post-deploy watch saw what the fleet canary saw): let
-        // that finish, then see what serves.
-        try await Self.waitUnlocked(client, environment: r.environment, within: deadline)
-        let now = try await Self.current(client, environment: r.environment)?.currentRelease
-        if replaced.isEmpty {
-            // Nothing served before: stop the environment, so the fleet serves nothing new anywhere.
-            guard now != nil else { return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "nothing serves") }
+        let end = ContinuousClock.now + deadline
+        var attempts = 0
+        while true {
+            // The host may be rolling back on its own (its post-deploy watch saw what the fleet canary saw), and may
+            // start to between this look and the request below: let it finish, then see what serves.
+            try await Self.waitUnlocked(client, environment: r.environment, within: end - ContinuousClock.now)
+            let now = try await Self.current(client, environment: r.environment)?.currentRelease
+            if replaced.isEmpty {
+                // Nothing served before: stop the environment, so the fleet serves nothing new anywhere.
+                guard now != nil else { return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "nothing serves") }
+                try fence(app: app, environment: r.environment, epoch: r.epoch)
+                let _: [String: String] = try await client.post("/v1/down", DownRequest(environment: r.environment, all: false, actor: r.actor))
+                return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "stopped (nothing served before)")
+            }
+            if now == replaced {
+                return HostActivation(succeeded: true, current: now, previous: replaced, hostDeployment: nil, message: "\(replaced) serves already")
+            }
             try fence(app: app, environment: r.environment, epoch: r.epoch)
-            let _: [String: String] = try await client.post("/v1/down", DownRequest(environment: r.environment, all: false, actor: r.actor))
-            return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "stopped (nothing served before)")
+            var request = DeployRequest(version: replaced, environment: r.environment, strategy: nil, kind: .rollback, actor: r.actor)
+            request.reason = "fleet deployment \(r.deployment) reverted"
+            request.force = true
+            do {
+                return try await run(client, request, previous: replaced, deadline: end - ContinuousClock.now)
+            } catch where error.code == .policy {
+                // Refused: most likely another operation took the lock in between (the watch's own rollback). Look again
+                // once it lets go; a refusal that stays (a freeze) ends it after a few looks.
+                attempts += 1
+                guard attempts < 4, ContinuousClock.now < end else { throw error }
+            }
         }
-        if now == replaced {
-            return HostActivation(succeeded: true, current: now, previous: replaced, hostDeployment: nil, message: "\(replaced) serves already")
-        }
-        try fence(app: app, environment: r.environment, epoch: r.epoch)
-        var request = DeployRequest(version: replaced, environment: r.environment, strategy: nil, kind: .rollback, actor: r.actor)
-        request.reason = "fleet deployment \(r.deployment) reverted"
-        request.force = true
-        return try await run(client, request, previous: replaced, deadline: deadline)
     }
+
 
     /// Waits (at most `within`) until the environment's lock on the app's daemon is free, or, with `deployment`, no
     /// longer held by that deployment.
