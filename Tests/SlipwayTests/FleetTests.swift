@@ -92,14 +92,18 @@ struct FleetTests {
             #expect([first.status, second.status].sorted() == [0, 3], "exactly one wins:\n\(first.text)\n---\n\(second.text)")
             #expect((first.status == 3 ? first : second).text.contains("is being deployed by"))
 
-            // --lock-wait: the second one goes as soon as the first gives the lease back.
+            // --lock-wait: the second one goes as soon as the first gives the lease back (started once the first holds it).
             try "v3".write(toFile: lab.app + "/VERSION", atomically: true, encoding: .utf8)
-            async let c = lab.cli(["deploy", "v3"])
-            try await Task.sleep(for: .milliseconds(300))
-            async let d = lab.cli(["deploy", "v3", "--lock-wait", "60s"])
-            let (held, waited) = try await (c, d)
-            #expect(held.status == 0 && waited.status == 0, "\(held.text)\n---\n\(waited.text)")
-            #expect(waited.text.contains("waiting for") || held.text.contains("waiting for"))
+            try lab.slow("v3", onHost: 1)  // The first holds the lease for seconds after it has staged.
+            let (heldPid, heldLog) = try lab.start(["deploy", "v3"])
+            _ = try await poll(within: .seconds(60)) { () -> Bool? in
+                ((try? String(contentsOfFile: heldLog, encoding: .utf8)) ?? "").contains("staged v3") ? true : nil
+            }
+            let waited = try await lab.cli(["deploy", "v3", "--lock-wait", "60s"])
+            let heldStatus = await ProcessSpawner.wait(heldPid)
+            let heldText = (try? String(contentsOfFile: heldLog, encoding: .utf8)) ?? ""
+            #expect(heldStatus == 0 && waited.status == 0, "\(heldText)\n---\n\(waited.text)")
+            #expect(waited.text.contains("waiting for"), "\(waited.text)")
 
             // The controller killed while h2 activates (h1 already switched): the lease frees itself, and a rollback
             // by the deployment's id puts h1 back.
