@@ -9,9 +9,9 @@ public enum FleetPlan {
         guard hosts > 0 else { return [] }
         var size = settings.strategy == .allAtOnce ? hosts : settings.batch.of(hosts)
         if let cap = settings.maxUnavailable { size = min(size, cap.of(hosts)) }
-        guard settings.strategy == .canary else { return stride(from: 0, to: hosts, by: size).map { Array($0..<min($0 + size, hosts)) } }
-        let first = min(max(1, settings.canaryHosts), hosts)
-        return [Array(0..<first)] + stride(from: first, to: hosts, by: size).map { Array($0..<min($0 + size, hosts)) }
+        // A canary's hosts go alone first.
+        let first = settings.strategy == .canary ? min(max(1, settings.canaryHosts), hosts) : 0
+        return (first > 0 ? [Array(0..<first)] : []) + stride(from: first, to: hosts, by: size).map { Array($0..<min($0 + size, hosts)) }
     }
 
     /// The epoch a controller acts with: above every epoch any host has seen for the app's environment.

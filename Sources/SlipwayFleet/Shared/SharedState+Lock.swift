@@ -25,7 +25,7 @@ extension SharedState {
             let current = try await currentHolder(of: environment)
             guard wait > .zero else { return .refused(holder: current.holder, since: current.since) }
             waiting(current.holder)
-            let ms = max(1, Int(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000))
+            let ms = max(1, wait.milliseconds)
             do {
                 try await connection.exec(PostgresQuery(unsafeSQL: "SET lock_timeout = \(ms)"), logger: logger)
                 try await connection.exec("SELECT pg_advisory_lock(hashtextextended(\(key), 0))", logger: logger)
@@ -67,8 +67,4 @@ extension SharedState {
     }
 
     func lockKey(_ environment: String) -> String { "slipway:\(app)/\(environment)" }
-
-    func failed(_ what: String, _ error: any Error) -> SlipwayError {
-        SlipwayError(.unavailable, "cannot \(what) in the shared state at \(url.display): \(Self.describe(error))")
-    }
 }

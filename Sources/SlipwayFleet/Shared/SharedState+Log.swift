@@ -11,7 +11,7 @@ extension SharedState {
     /// Appends `event` (its id is the table's) and wakes followers when it commits.
     @discardableResult
     public func append(_ event: Event) async throws(SlipwayError) -> Int64 {
-        let body = String(decoding: (try? SlipwayJSON.encoder().encode(event)) ?? Data(), as: UTF8.self)
+        let body = String(decoding: try SlipwayJSON.encode(event, what: "the \(event.type) event"), as: UTF8.self)
         let app = self.app, at = Self.nowMs(event.time), type = event.type
         return try await transaction("append a \(type) event") { c, logger in
             let rows = try await c.query("""
@@ -52,24 +52,26 @@ extension SharedState {
         return EventPage(events: events, next: next)
     }
 
+    /// Calls `sink` for every event after `after`, page by page; the id to ask after next.
+    public func drain(environment: String?, after: Int64, _ sink: (Event) -> Void) async throws(SlipwayError) -> Int64 {
+        var cursor = after
+        while true {
+            let page = try await events(environment: environment, after: cursor, limit: 1000)
+            page.events.forEach(sink)
+            cursor = page.next
+            if page.events.count < 1000 { return cursor }
+        }
+    }
+
     /// Calls `emit` for every event after `after`, then for each new one as it commits, until the task is cancelled
     /// or the connection ends.
     public func follow(environment: String?, after: Int64, _ emit: @Sendable (Event) -> Void) async throws(SlipwayError) {
         var last = after
         do {
             try await connection.listen(on: Self.channel) { notifications in
-                // What came before LISTEN took effect, then one read per wake-up.
-                while true {
-                    let page = try await self.events(environment: environment, after: last, limit: 1000)
-                    page.events.forEach(emit)
-                    last = page.next
-                    if page.events.count < 1000 { break }
-                }
-                for try await _ in notifications {
-                    let page = try await self.events(environment: environment, after: last, limit: 1000)
-                    page.events.forEach(emit)
-                    last = page.next
-                }
+                // What came before LISTEN took effect, then everything new at each wake-up.
+                last = try await self.drain(environment: environment, after: last, emit)
+                for try await _ in notifications { last = try await self.drain(environment: environment, after: last, emit) }
             }
         } catch let e as SlipwayError { throw e } catch { throw failed("follow events", error) }
     }

@@ -7,7 +7,7 @@ extension SharedState {
     /// Records `record` as running under this controller's connection (before any host is asked). An id seen before
     /// (`deploy resume ID`, `deploy rollback ID`) is updated: its kind, holder and state are this run's.
     public func begin(_ record: FleetDeploymentRecord) async throws(SlipwayError) {
-        let hosts = String(decoding: (try? JSONEncoder().encode(record.hosts)) ?? Data("[]".utf8), as: UTF8.self)
+        let hosts = String(decoding: try SlipwayJSON.encode(record.hosts, what: "the hosts of \(record.id)"), as: UTF8.self)
         let app = self.app, started = Self.nowMs(record.startedAt)
         try await exec("record fleet deployment \(record.id)", """
             INSERT INTO slipway_fleet_deployments (id, app, environment, version, kind, actor, holder, backend_pid, hosts, state, started_ms)
@@ -20,7 +20,7 @@ extension SharedState {
 
     /// The outcome, and each host's result, in one transaction.
     public func finish(_ outcome: FleetOutcome) async throws(SlipwayError) {
-        let json = String(decoding: (try? JSONEncoder().encode(outcome)) ?? Data(), as: UTF8.self), now = Self.nowMs()
+        let json = String(decoding: try SlipwayJSON.encode(outcome, what: "the outcome of \(outcome.deployment)"), as: UTF8.self), now = Self.nowMs()
         try await transaction("record the outcome of \(outcome.deployment)") { c, logger in
             try await c.exec("""
                 UPDATE slipway_fleet_deployments SET state = \(outcome.state.rawValue), phase = \(outcome.phase.rawValue), epoch = \(outcome.epoch),

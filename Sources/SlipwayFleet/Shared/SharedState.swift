@@ -12,7 +12,8 @@ public actor SharedState {
     public nonisolated let app: String
     public nonisolated let url: PostgresURL
     let connection: PostgresConnection
-    let logger = Logger(label: "slipway.shared-state")
+    static let logger = Logger(label: "slipway.shared-state")
+    var logger: Logger { Self.logger }
 
     init(app: String, url: PostgresURL, connection: PostgresConnection) {
         self.app = app
@@ -37,7 +38,7 @@ public actor SharedState {
         config.options.connectTimeout = .seconds(10)
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(configuration: config, id: 1, logger: Logger(label: "slipway.shared-state"))
+            connection = try await PostgresConnection.connect(configuration: config, id: 1, logger: SharedState.logger)
         } catch {
             throw SlipwayError(.unavailable, "cannot reach the shared state at \(url.display): \(Self.describe(error)); check state.postgres.url_secret's URL and that PostgreSQL is up")
         }
@@ -105,23 +106,22 @@ public actor SharedState {
     func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection, Logger) async throws -> sending T) async throws(SlipwayError) -> T {
         do {
             return try await connection.withTransaction(logger: logger) { c in try await body(c, logger) }
-        } catch {
-            throw SlipwayError(.unavailable, "cannot \(what) in the shared state at \(url.display): \(Self.describe(error))")
-        }
+        } catch { throw failed(what, error) }
     }
 
     /// One statement; a failure is a SlipwayError saying what was being done.
     func run(_ what: String, _ query: PostgresQuery) async throws(SlipwayError) -> PostgresRowSequence {
-        do { return try await connection.query(query, logger: logger) } catch {
-            throw SlipwayError(.unavailable, "cannot \(what) in the shared state at \(url.display): \(Self.describe(error))")
-        }
+        do { return try await connection.query(query, logger: logger) } catch { throw failed(what, error) }
     }
 
     /// One statement whose rows (if any) are not wanted, run to its end: its error, a lock wait included, surfaces here.
     func exec(_ what: String, _ query: PostgresQuery) async throws(SlipwayError) {
-        do { try await connection.exec(query, logger: logger) } catch {
-            throw SlipwayError(.unavailable, "cannot \(what) in the shared state at \(url.display): \(Self.describe(error))")
-        }
+        do { try await connection.exec(query, logger: logger) } catch { throw failed(what, error) }
+    }
+
+    /// What was being done, and PostgreSQL's own reason.
+    func failed(_ what: String, _ error: any Error) -> SlipwayError {
+        SlipwayError(.unavailable, "cannot \(what) in the shared state at \(url.display): \(Self.describe(error))")
     }
 
     /// PostgreSQL's own message, without the query (its binds may hold anything) or the URL.

@@ -35,24 +35,14 @@ extension FleetCommand {
         guard let (cfg, e) = try sharedEnvironment(global, env) else { return false }
         try await withShared(cfg) { shared in
             let shared = shared!
-            /// Every event after `cursor` through `sink`; the id to follow from.
-            func drain(after cursor: Int64, _ sink: (Event) -> Void) async throws -> Int64 {
-                var cursor = cursor
-                while true {
-                    let page = try await shared.events(environment: e.name, after: cursor, limit: 1000)
-                    page.events.forEach(sink)
-                    cursor = page.next
-                    if page.events.count < 1000 { return cursor }
-                }
-            }
             let after: Int64
             switch start {
             case .tail:
                 let page = try await shared.events(environment: e.name, after: nil, limit: limit)
                 page.events.forEach(emit)
                 after = page.next
-            case .after(let id): after = try await drain(after: id, emit)
-            case .time(let date): after = try await drain(after: 0) { if $0.time >= date { emit($0) } }
+            case .after(let id): after = try await shared.drain(environment: e.name, after: id, emit)
+            case .time(let date): after = try await shared.drain(environment: e.name, after: 0) { if $0.time >= date { emit($0) } }
             }
             if follow { try await shared.follow(environment: e.name, after: after, emit) }
         }

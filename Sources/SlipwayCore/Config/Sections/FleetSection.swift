@@ -136,10 +136,10 @@ enum FleetSection {
         for e in entries {
             guard let value = reader.string(e.value, "https_hosts.\(e.key)") else { continue }
             if e.key == "ca" {
-                let path = value.hasPrefix("/") ? value : directory + "/" + value
+                let path = ConfigReader.absolute(value, root: directory)
                 if FileManager.default.isReadableFile(atPath: path) { settings.ca = path }
                 else { reader.problem(e.value, "https_hosts.ca", "cannot read \(path); expected the PEM certificate of the CA that signed the hosts' certificates") }
-            } else if value.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) == nil {
+            } else if !ConfigReader.isSecretName(value) {
                 reader.problem(e.value, "https_hosts.token_secret", "expected the name of an environment variable (like SLIPWAY_HOST_TOKEN), not the token itself")
             } else {
                 settings.tokenSecret = value
@@ -158,7 +158,7 @@ enum FleetSection {
             return state
         }
         guard let name = reader.string(secret.value, "state.postgres.url_secret") else { return state }
-        if name.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) == nil {
+        if !ConfigReader.isSecretName(name) {
             reader.problem(secret.value, "state.postgres.url_secret",
                            "expected the name of an environment variable (like SLIPWAY_STATE_URL), not the URL itself: a URL with its password does not belong in the config")
         } else {
