@@ -151,7 +151,7 @@ let package = Package(
         .target(
             name: "SlipwayFleet",
             dependencies: [
-                "SlipwayCore", "SlipwayHTTP", "SlipwayRuntime",
+                "SlipwayCore", "SlipwayHTTP", "SlipwayRuntime", "SlipwayACME",
                 // The shared state of several operators' fleet deploys (`state.postgres`).
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -177,7 +177,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayServer", "SlipwayClient", "SlipwayRouter", "SlipwayFleet", "DemoApp",
+                "SlipwayServer", "SlipwayClient", "SlipwayRouter", "SlipwayFleet", "SlipwayACME", "DemoApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

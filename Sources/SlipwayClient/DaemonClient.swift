@@ -51,6 +51,11 @@ public struct DaemonClient: Sendable {
         return try decode(try await call("POST", path, body: Array(data), timeout: timeout))
     }
 
+    public func put<T: Decodable>(_ path: String, _ body: some Encodable, as type: T.Type = T.self) async throws(SlipwayError) -> T {
+        let data = try SlipwayJSON.encode(body, what: "the request")
+        return try decode(try await call("PUT", path, body: Array(data)))
+    }
+
     public func text(_ path: String) async throws(SlipwayError) -> String {
         try await call("GET", path, body: nil).bodyText
     }

@@ -148,6 +148,20 @@ public struct RouterController: Sendable {
         }
     }
 
+    /// Puts up or takes down a fleet controller's ACME challenge answer on the router.
+    public func challenge(_ answer: ChallengeAnswer) async throws(SlipwayError) {
+        guard edgeApp == nil else { throw .usage("a fleet's certificates are served by the app's own router; router.edge does not take them yet") }
+        let body = try SlipwayJSON.encode(answer, with: JSONEncoder(), what: "the challenge answer")
+        let r = try await call("POST", "/v1/acme/challenges", body: Array(body))
+        guard r.status == 200 else { throw .failed("the router refused the challenge answer: \(Self.errorMessage(r.bodyText))") }
+    }
+
+    /// Has the router load its certificate files again (one just written serves from the next handshake).
+    public func reloadCertificates() async throws(SlipwayError) {
+        let r = try await call("POST", scoped("certificates/reload"))
+        guard r.status == 200 else { throw .failed("the router did not reload its certificates: \(Self.errorMessage(r.bodyText))") }
+    }
+
     public func addresses() async throws(SlipwayError) -> [String: String] {
         let r = try await call("GET", scoped("addresses"))
         return (try? JSONDecoder().decode([String: String].self, from: Data(r.body))) ?? [:]

@@ -18,7 +18,7 @@ public protocol FleetHost: Sendable {
 }
 
 /// A host's daemon over ssh or HTTPS (`HostTransport`): the host API, JSON in and out, errors as the host's `SlipwayError`.
-public struct HostClient: FleetHost {
+public struct HostClient: FleetHost, CertificateHost {
     public let transport: any HostTransport
     public var name: String { transport.destination }
 
@@ -51,6 +51,14 @@ public struct HostClient: FleetHost {
     public func activate(app: String, _ request: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {
         try decode(try await call("POST", "/v1/host/apps/\(app)/activate?deadline=\(deadline.components.seconds)", body: try json(request),
                                   timeout: deadline + .seconds(30)))
+    }
+
+    public func challenge(app: String, _ answer: ChallengeAnswer) async throws(SlipwayError) {
+        let _: [String: String] = try decode(try await call("POST", "/v1/host/apps/\(app)/acme/challenges", body: try json(answer), timeout: .seconds(60)))
+    }
+
+    public func installCertificate(app: String, environment: String, _ install: CertificateInstall) async throws(SlipwayError) {
+        let _: [String: String] = try decode(try await call("PUT", "/v1/host/apps/\(app)/certificates/\(environment)", body: try json(install), timeout: .seconds(60)))
     }
 
     public func revert(app: String, _ request: HostRevertRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {

@@ -158,6 +158,16 @@ public enum RouterApplication {
         router.get("/metrics") { _, _ in await metricsResponse(proxy) }
         router.get("/v1/held") { _, _ -> Response in jsonResponse(proxy.held()) }
         router.get("/v1/certificates") { _, _ -> Response in jsonResponse(ACMEManager.annotate(await proxy.certificates(), table: await proxy.table)) }
+        router.post("/v1/acme/challenges") { request, context -> Response in
+            let answer = try await request.decode(as: ChallengeAnswer.self, context: context)
+            guard let published = ChallengeBoard.published(answer) else { throw HTTPError(.badRequest, message: "an incomplete \(answer.kind.rawValue) answer") }
+            if answer.withdraw { await proxy.challenges.withdraw(published) } else { await proxy.challenges.publish(published) }
+            return jsonResponse(["status": "ok"])
+        }
+        router.post("/v1/certificates/reload") { _, _ -> Response in
+            await proxy.reloadCertificates()
+            return jsonResponse(["status": "ok"])
+        }
         router.get("/v1/addresses") { _, _ -> Response in
             let bound = await proxy.boundAddresses().mapValues(\.description)
             return jsonResponse(bound)

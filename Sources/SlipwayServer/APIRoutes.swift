@@ -91,6 +91,15 @@ public enum APIRoutes {
         }
         v1.get("locks") { _, _ in APIResponse.json(try engine.reports.locks()) }
         v1.get("certificates") { _, _ in APIResponse.json(try await engine.routing.certificates()) }
+        v1.post("acme/challenges") { request, _ in
+            try await engine.routing.challenge(try await APIResponse.decode(ChallengeAnswer.self, from: request))
+            return APIResponse.json(["status": "ok"])
+        }
+        v1.put("certificates/:env") { request, context in
+            let body = try await APIResponse.decode(CertificateInstall.self, from: request)
+            try await engine.routing.installCertificate(environment: try context.parameters.require("env"), body)
+            return APIResponse.json(["status": "ok"])
+        }
         v1.post("locks/release") { request, context in
             let body = try await context.attributed(APIResponse.decode(EnvironmentRequest.self, from: request))
             let released = try await engine.releaseLock(environment: body.environment, actor: body.by)

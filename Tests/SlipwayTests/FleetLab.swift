@@ -59,7 +59,9 @@ final class FleetLab: Sendable {
     /// host whose shared directory holds `refuse-VERSION`) and its `slipway.yml`.
     /// `top`: more top-level config (like `state:`).
     /// `hostList`: the `hosts:` entries (default: every host by its ssh name).
-    func writeApp(port: Int, fleet: String = "{ strategy: rolling, batch: 1, healthy_deadline: 30s }", top: String = "", hostList: [String]? = nil) throws {
+    /// `router`: the environment's router settings (default: plain HTTP on `port`).
+    func writeApp(port: Int, fleet: String = "{ strategy: rolling, batch: 1, healthy_deadline: 30s }", top: String = "", hostList: [String]? = nil,
+                  router: String? = nil) throws {
         try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
         try """
             import os, http.server, time
@@ -96,7 +98,7 @@ final class FleetLab: Sendable {
                 fleet: \(fleet)
                 process: { command: "python3 app.py", instances: 1, stop_timeout: 2s }
                 health: { path: /health, interval: 100ms, deadline: 5s, healthy_threshold: 2 }
-                router: { listen: "0.0.0.0:\(port)", drain_timeout: 2s }
+                router: \(router ?? "{ listen: \"0.0.0.0:\(port)\", drain_timeout: 2s }")
             """.write(toFile: app + "/slipway.yml", atomically: true, encoding: .utf8)
     }
 

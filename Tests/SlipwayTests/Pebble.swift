@@ -21,7 +21,8 @@ struct Pebble {
     let pids: [Int32]
 
     /// `validity`: seconds each issued certificate is valid (short ones to watch a renewal).
-    static func start(httpPort: Int, tlsPort: Int, validity: Int? = nil, in dir: String) async throws -> Pebble {
+    /// `address`: what every name resolves to (where the CA connects to validate; a fleet host's, say).
+    static func start(httpPort: Int, tlsPort: Int, validity: Int? = nil, address: String = "127.0.0.1", in dir: String) async throws -> Pebble {
         let api = try TestCertificates(in: dir, name: "pebble-api", hosts: ["localhost"])
         let port = try PortAllocator.freePort(), management = try PortAllocator.freePort(), dns = try PortAllocator.freePort()
         var config = """
@@ -36,7 +37,7 @@ struct Pebble {
         // No random waits before validating, and no nonces refused at random (the client's retry is unit-tested).
         env["PEBBLE_VA_NOSLEEP"] = "1"
         env["PEBBLE_WFE_NONCEREJECT"] = "0"
-        let dnsServer = try ProcessSpawner.spawn(argv: [challtestsrv, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dns01", "127.0.0.1:\(dns)",
+        let dnsServer = try ProcessSpawner.spawn(argv: [challtestsrv, "-defaultIPv4", address, "-defaultIPv6", "", "-dns01", "127.0.0.1:\(dns)",
                                                         "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:\(try PortAllocator.freePort())"],
                                                  directory: dir, environment: env, logFile: dir + "/challtestsrv.log")
         let ca = try ProcessSpawner.spawn(argv: [binary, "-config", dir + "/pebble.json", "-dnsserver", "127.0.0.1:\(dns)"],

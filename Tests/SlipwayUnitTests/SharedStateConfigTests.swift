@@ -23,6 +23,26 @@ struct SharedStateConfigTests {
         #expect(try PostgresURL.parse("postgresql://ops@localhost/fleet", name: "X").tls == .prefer)
     }
 
+    /// With shared state a fleet environment's ACME certificate is the controller's to obtain (the hosts' routers leave
+    /// it alone); without shared state, or on a single host, each router obtains its own as before.
+    @Test func aFleetsACMECertificateIsTheControllersOnlyWithSharedState() throws {
+        func acme(state: Bool, hosts: Bool) throws -> ACMEOptions? {
+            let yaml = """
+                app: shop
+                process: { command: ./shop }
+                \(state ? "state: { postgres: { url_secret: SLIPWAY_STATE_URL } }" : "")
+                environments:
+                  production:
+                    \(hosts ? "hosts: [web1, web2]" : "")
+                    router: { listen: "0.0.0.0:80", listen_tls: "0.0.0.0:443", hosts: [shop.example.com], tls: acme }
+                """
+            return try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop").environments["production"]?.router.tls?.acme
+        }
+        #expect(try acme(state: true, hosts: true)?.fleet == true)
+        #expect(try acme(state: false, hosts: true)?.fleet == nil)
+        #expect(try acme(state: true, hosts: false)?.fleet == nil)
+    }
+
     @Test func aURLInTheConfigOrAMissingVariableIsRefusedWithoutShowingThePassword() {
         let yaml = """
             app: shop

@@ -155,6 +155,10 @@ public enum ConfigLoader {
         }
         let ssh = value("ssh").map { FleetSection.ssh($0, directory: directory, reader: reader) } ?? SSHSettings()
         let shared = value("state").map { FleetSection.state($0, reader: reader) } ?? SharedStateSettings()
+        // With shared state a fleet's certificate is obtained once by its controller, not by every host's router.
+        if shared.postgresURLSecret != nil {
+            for (name, env) in environments where !env.hosts.isEmpty && env.router.tls?.acme != nil { environments[name]?.router.tls?.acme?.fleet = true }
+        }
         let httpsHosts = value("https_hosts").map { FleetSection.httpsHosts($0, directory: directory, reader: reader) } ?? HTTPSHostSettings()
         if httpsHosts.tokenSecret == nil, let env = names.compactMap({ environments[$0] }).first(where: { $0.hosts.contains { $0.hasPrefix("https://") } }) {
             reader.problem(value("environments") ?? rootNode, "environments.\(env.name).hosts",

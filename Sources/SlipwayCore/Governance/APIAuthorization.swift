@@ -14,6 +14,8 @@ public enum APIAuthorization {
         ("POST", "/v1/releases", .deployer), ("POST", "/v1/deployments", .deployer), ("GET", "/v1/deployments", .viewer),
         ("GET", "/v1/deployments/*", .viewer), ("GET", "/v1/deployments/*/log", .viewer), ("POST", "/v1/scale", .deployer),
         ("POST", "/v1/maintenance", .deployer), ("POST", "/v1/router/restart", .admin), ("GET", "/v1/locks", .viewer), ("GET", "/v1/certificates", .viewer),
+        // A fleet's controller, through the host agent: its challenge answers and the certificate it obtained.
+        ("POST", "/v1/acme/challenges", .admin), ("PUT", "/v1/certificates/*", .admin),
         ("POST", "/v1/locks/release", .admin), ("POST", "/v1/down", .admin), ("GET", "/v1/audit", .viewer),
         ("GET", "/v1/audit/verify", .viewer), ("GET", "/v1/gates", .viewer), ("POST", "/v1/canary", .deployer),
         ("GET", "/v1/canary", .viewer), ("POST", "/v1/backups", .deployer), ("GET", "/v1/backups", .viewer),

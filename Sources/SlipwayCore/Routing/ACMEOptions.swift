@@ -16,6 +16,10 @@ public struct ACMEOptions: Codable, Sendable, Equatable, Hashable {
     public var storage: String
     /// `on_demand:`: certificates for names outside `router.hosts`, obtained at their first handshake when this asks.
     public var onDemand: OnDemand?
+    /// A fleet environment with shared state: its controller obtains the certificate once (answering the challenge on
+    /// every host) and installs it on each host; the hosts' routers serve it and never ask the CA themselves.
+    /// (Optional in the JSON: route tables a router kept from before it existed still decode.)
+    public var fleet: Bool?
 
     /// On-demand TLS: at a handshake for a name the route takes but no certificate covers, the router asks
     /// `ask` (`GET ask?domain=NAME`; 200 approves) and only then the CA, within `maxPerHour` new names an hour.
@@ -60,7 +64,7 @@ public struct ACMEOptions: Codable, Sendable, Equatable, Hashable {
     public var stateFile: String { "\(storage)/state.json" }
 
     enum CodingKeys: String, CodingKey {
-        case directory, email, challenge, storage
+        case directory, email, challenge, storage, fleet
         case onDemand = "on_demand"
         case caFile = "ca_file"
     }

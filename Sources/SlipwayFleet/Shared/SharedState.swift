@@ -87,6 +87,13 @@ public actor SharedState {
         CREATE TABLE IF NOT EXISTS slipway_events (
           id bigserial PRIMARY KEY, at_ms bigint NOT NULL, app text NOT NULL, environment text, type text NOT NULL, payload text NOT NULL)
         """,
+        // A fleet environment's certificate, obtained once for all its hosts, with its renewal record; ACME accounts per CA.
+        """
+        CREATE TABLE IF NOT EXISTS slipway_fleet_certificates (
+          app text NOT NULL, environment text NOT NULL, chain_pem text NOT NULL DEFAULT '', key_pem text NOT NULL DEFAULT '',
+          record text NOT NULL, updated_ms bigint NOT NULL, PRIMARY KEY (app, environment))
+        """,
+        "CREATE TABLE IF NOT EXISTS slipway_acme_accounts (directory text PRIMARY KEY, key_pem text NOT NULL, created_ms bigint NOT NULL)",
         """
         CREATE TABLE IF NOT EXISTS slipway_audit (
           id bigserial PRIMARY KEY, at_ms bigint NOT NULL, app text NOT NULL, environment text, actor text NOT NULL, action text NOT NULL,

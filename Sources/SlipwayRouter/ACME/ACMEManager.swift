@@ -48,7 +48,8 @@ actor ACMEManager {
     /// wildcards or takes every host, on demand), and its certificates on demand.
     static func wanted(_ table: RouteTable) -> [Wanted] {
         table.listeners.compactMap { l in
-            guard let tls = l.tls, let acme = tls.acme else { return nil }
+            // A fleet's controller obtains the certificate once for all its hosts and installs it here.
+            guard let tls = l.tls, let acme = tls.acme, acme.fleet != true else { return nil }
             let names = (l.route?.hosts ?? []).filter { !$0.hasPrefix("*.") }
             guard !names.isEmpty || acme.onDemand != nil else { return nil }
             return Wanted(environment: l.name, names: names, options: acme, certFile: tls.certFile, keyFile: tls.keyFile)

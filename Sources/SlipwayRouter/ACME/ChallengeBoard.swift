@@ -1,5 +1,6 @@
 import NIOSSL
 import SlipwayACME
+import SlipwayCore
 import Synchronization
 
 /// The ACME challenges being validated right now, answered by the router itself: HTTP-01 tokens on any plain
@@ -44,6 +45,20 @@ final class ChallengeBoard: ChallengeResponder, Sendable {
             if tokens.withLock({ $0.removeValue(forKey: token) }) != nil { pendingHTTP.subtract(1, ordering: .releasing) }
         case .tlsALPN01(let name, _, _):
             _ = alpn.withLock { $0.removeValue(forKey: name.lowercased()) }
+        }
+    }
+}
+
+extension ChallengeBoard {
+    /// A fleet controller's answer as the board keeps it; nil when a part its kind needs is missing.
+    static func published(_ a: ChallengeAnswer) -> PublishedChallenge? {
+        switch a.kind {
+        case .http01:
+            guard let token = a.token, let keyAuthorization = a.keyAuthorization else { return nil }
+            return .http01(token: token, keyAuthorization: keyAuthorization)
+        case .tlsALPN01:
+            guard let name = a.name, let cert = a.certificatePEM, let key = a.keyPEM else { return nil }
+            return .tlsALPN01(name: name, certificatePEM: cert, keyPEM: key)
         }
     }
 }

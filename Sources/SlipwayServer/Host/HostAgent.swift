@@ -80,6 +80,17 @@ public final class HostAgent: Sendable {
             let body = try await APIResponse.decode(HostRevertRequest.self, from: request)
             return APIResponse.json(try await apps.revert(app: try context.parameters.require("app"), body, deadline: Self.deadline(request)))
         }
+        // A fleet's certificate (router.acme with shared state): the controller's challenge answers, and what the CA issued.
+        host.post("apps/:app/acme/challenges") { request, context in
+            let body = try await APIResponse.decode(ChallengeAnswer.self, from: request)
+            try await apps.challenge(app: try context.parameters.require("app"), body)
+            return APIResponse.json(["status": "ok"])
+        }
+        host.put("apps/:app/certificates/:env") { request, context in
+            let body = try await APIResponse.decode(CertificateInstall.self, from: request)
+            try await apps.installCertificate(app: try context.parameters.require("app"), environment: try context.parameters.require("env"), body)
+            return APIResponse.json(["status": "ok"])
+        }
         return router
     }
 

@@ -8,11 +8,21 @@ struct Certs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Certificates served over HTTPS: environment, hosts, source (files or ACME), issuer, not-after, last renewal, next attempt, and errors.")
     @OptionGroup var global: GlobalOptions
+    @Option(help: "A fleet environment (hosts: with state.postgres): its certificate as the shared state keeps it")
+    var env: String?
+    @Flag(help: "A fleet environment's certificate: obtain it now if due, and install it on every host (run it daily from a timer)")
+    var renew = false
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
+        if try await FleetCommand.certificates(global, env, renew: renew, json: json) { return }
+        if renew { throw SlipwayError.usage("--renew is for a fleet environment (hosts: with state.postgres); a daemon renews its own certificates") }
         let client = try global.client()
         let list: [CertificateInfo] = try await client.get("/v1/certificates")
+        Self.show(list, json: json)
+    }
+
+    static func show(_ list: [CertificateInfo], json: Bool) {
         if json { Output.json(list); return }
         if list.isEmpty {
             print("no environment serves HTTPS (router.listen_tls with router.tls)")

@@ -103,6 +103,10 @@ enum FleetCommand {
                 if shared == nil { try saveRecord(Record(deployment: id, environment: env.name, version: version, hosts: targets), directory: recordDir) }
                 say("fleet deployment \(id): \(version) (\(release.digest.prefix(19))…) to \(env.name) on \(chosen.count) host(s), \(env.fleet.strategy.rawValue)")
                 outcome = try await journaled(shared, record, deploy) { await $0.run(hosts: chosen, leaseHost: leaseHost, config: yaml, artifact: artifact) }
+                // The hosts' routers run now: a certificate the fleet obtains (router.tls: acme) can be proven by any of them.
+                if let shared, outcome.state != .refused, outcome.phase == .activate || outcome.phase == .revert {
+                    try await ensureCertificate(cfg, env, shared: shared)
+                }
             }
             try report(outcome, json: o.json)
         }

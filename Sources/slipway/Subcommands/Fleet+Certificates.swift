@@ -1,0 +1,70 @@
+import Foundation
+import SlipwayACME
+import SlipwayCore
+import SlipwayFleet
+
+/// A fleet environment's certificate (`router.tls: acme` with `state.postgres`): the controller obtains it once, with
+/// every host answering the CA's challenge, keeps it in the shared state and installs it on every host.
+extension FleetCommand {
+    /// The certificate the fleet's controller obtains for `env` (nil: its hosts' routers do not take one from it).
+    static func certificates(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, shared: SharedState) throws -> FleetCertificates? {
+        guard let acme = env.router.tls?.acme, acme.fleet == true else { return nil }
+        let names = (env.router.route?.hosts ?? []).filter { !$0.hasPrefix("*.") }
+        guard !names.isEmpty else { return nil }
+        let hosts = try hosts(cfg, env).compactMap { $0 as? any CertificateHost }
+        return FleetCertificates(app: cfg.app, environment: env.name, names: names, options: acme, shared: shared, hosts: hosts, log: say)
+    }
+
+    /// Obtains the certificate when due and installs it on every host, saying what happened. A CA's refusal or a host
+    /// that could not take it is said, not thrown: what served before keeps serving.
+    @discardableResult
+    static func ensureCertificate(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, shared: SharedState) async throws -> FleetCertificates.Outcome? {
+        guard let certificates = try certificates(cfg, env, shared: shared) else { return nil }
+        let hosts = try Self.hosts(cfg, env)
+        await withTaskGroup(of: Void.self) { group in
+            for host in hosts { group.addTask { try? await host.connect() } }
+        }
+        let outcome: FleetCertificates.Outcome
+        do { outcome = try await certificates.ensure() } catch {
+            for host in hosts { await host.disconnect() }
+            throw error
+        }
+        for host in hosts { await host.disconnect() }
+        let names = outcome.names.joined(separator: ", ")
+        if !outcome.installed.isEmpty {
+            say("certificate for \(names)\(outcome.issued ? " issued" : "")"
+                + (outcome.notAfter.map { ", valid until \(Output.time($0))" } ?? "") + ": installed on \(outcome.installed.joined(separator: ", "))")
+        }
+        for (host, why) in outcome.failed.sorted(by: { $0.key < $1.key }) { say("certificate for \(names): not installed on \(host): \(why)") }
+        return outcome
+    }
+
+    /// `slipway certs [--env E] [--renew]` on a fleet environment: its certificate from the shared state (false: not a fleet's).
+    static func certificates(_ global: GlobalOptions, _ env: String?, renew: Bool, json: Bool) async throws -> Bool {
+        guard let (cfg, e) = try sharedEnvironment(global, env) else { return false }
+        try await withShared(cfg) { shared in
+            let shared = shared!
+            if renew {
+                guard try certificates(cfg, e, shared: shared) != nil else {
+                    throw SlipwayError.usage("environment \(e.name) has no certificate the fleet obtains: set router.tls: acme with router.hosts")
+                }
+                try await ensureCertificate(cfg, e, shared: shared)
+            }
+            var list: [CertificateInfo] = []
+            if let acme = e.router.tls?.acme, acme.fleet == true, let tls = e.router.tls {
+                let kept = try await shared.certificate(environment: e.name) ?? SharedCertificate(environment: e.name)
+                let facts = CertificateFacts(pem: kept.chainPEM)
+                let names = (e.router.route?.hosts ?? []).filter { !$0.hasPrefix("*.") }
+                var info = CertificateInfo(environment: e.name, address: "\(tls.listen.host):\(tls.listen.port)", hosts: e.router.route?.hosts ?? [],
+                                           certFile: "shared state", subject: facts?.subject, issuer: facts?.issuer, names: facts?.names ?? [],
+                                           notBefore: facts?.notBefore, notAfter: facts?.notAfter)
+                info.acme = ACMERenewal(directory: acme.directory, placeholder: facts == nil, lastRenewal: kept.record.lastRenewal,
+                                        nextAttempt: RenewalSchedule.next(kept.record, wanted: names, now: Date()), failures: kept.record.failures,
+                                        lastError: kept.record.lastError)
+                list.append(info)
+            }
+            Certs.show(list, json: json)
+        }
+        return true
+    }
+}
