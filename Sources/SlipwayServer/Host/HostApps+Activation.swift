@@ -11,23 +11,21 @@ extension HostApps {
         try fence(app: app, environment: r.environment, epoch: r.epoch)
         let client = try await daemon(app)
         // An earlier controller's activation may still run here (a killed controller's, whose lock in the shared state
-        // went with it at once): let it end, then see what serves.
-        try await Self.waitUnlocked(client, environment: r.environment, within: deadline)
-        let before = try await Self.current(client, environment: r.environment)
-        // Re-read after the await: another request may have recorded this deployment meanwhile (the first answer stays).
-        var next = ledger
-        next.remember(app: app, environment: r.environment, deployment: r.deployment, previous: before?.currentRelease)
-        try save(next)
-        let previous = ledger.replaced(app: app, environment: r.environment, deployment: r.deployment).flatMap { $0.isEmpty ? nil : $0 }
-        if before?.currentRelease == r.version {
-            return HostActivation(succeeded: true, current: r.version, previous: previous, hostDeployment: nil, message: "\(r.version) serves already")
+        // went with it at once), or the host's own watch may be rolling back: `settle` lets it end, then sees what serves.
+        return try await settle(client, app: app, environment: r.environment, epoch: r.epoch, deadline: deadline) { now throws(SlipwayError) in
+            // The first answer stays: another request may have recorded this deployment meanwhile, or an earlier look.
+            var next = ledger
+            next.remember(app: app, environment: r.environment, deployment: r.deployment, previous: now)
+            try save(next)
+            let previous = ledger.replaced(app: app, environment: r.environment, deployment: r.deployment).flatMap { $0.isEmpty ? nil : $0 }
+            if now == r.version {
+                return .done(HostActivation(succeeded: true, current: r.version, previous: previous, hostDeployment: nil, message: "\(r.version) serves already"))
+            }
+            var request = DeployRequest(version: r.version, environment: r.environment, strategy: nil, kind: r.kind ?? .deploy, actor: r.actor)
+            request.reason = "fleet deployment \(r.deployment)"
+            request.force = true
+            return .deploy(request, previous: previous)
         }
-        // Another controller may have taken over while this one waited on the app's daemon: check the epoch again.
-        try fence(app: app, environment: r.environment, epoch: r.epoch)
-        var request = DeployRequest(version: r.version, environment: r.environment, strategy: nil, kind: r.kind ?? .deploy, actor: r.actor)
-        request.reason = "fleet deployment \(r.deployment)"
-        request.force = true
-        return try await run(client, request, previous: previous, deadline: deadline)
     }
 
     /// Puts back what `deployment` replaced here: nothing to do when it never ran here or never switched.
@@ -38,38 +36,59 @@ extension HostApps {
             return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "deployment \(r.deployment) never ran here")
         }
         let client = try await daemon(app)
-        let end = ContinuousClock.now + deadline
-        var attempts = 0
-        while true {
-            // The host may be rolling back on its own (its post-deploy watch saw what the fleet canary saw), and may
-            // start to between this look and the request below: let it finish, then see what serves.
-            try await Self.waitUnlocked(client, environment: r.environment, within: end - ContinuousClock.now)
-            let now = try await Self.current(client, environment: r.environment)?.currentRelease
+        return try await settle(client, app: app, environment: r.environment, epoch: r.epoch, deadline: deadline) { now throws(SlipwayError) in
             if replaced.isEmpty {
                 // Nothing served before: stop the environment, so the fleet serves nothing new anywhere.
-                guard now != nil else { return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "nothing serves") }
-                try fence(app: app, environment: r.environment, epoch: r.epoch)
-                let _: [String: String] = try await client.post("/v1/down", DownRequest(environment: r.environment, all: false, actor: r.actor))
-                return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "stopped (nothing served before)")
+                return now == nil ? .done(HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "nothing serves"))
+                    : .down(DownRequest(environment: r.environment, all: false, actor: r.actor))
             }
             if now == replaced {
-                return HostActivation(succeeded: true, current: now, previous: replaced, hostDeployment: nil, message: "\(replaced) serves already")
+                return .done(HostActivation(succeeded: true, current: now, previous: replaced, hostDeployment: nil, message: "\(replaced) serves already"))
             }
-            try fence(app: app, environment: r.environment, epoch: r.epoch)
             var request = DeployRequest(version: replaced, environment: r.environment, strategy: nil, kind: .rollback, actor: r.actor)
             request.reason = "fleet deployment \(r.deployment) reverted"
             request.force = true
-            do {
-                return try await run(client, request, previous: replaced, deadline: end - ContinuousClock.now)
-            } catch where error.code == .policy {
-                // Refused: most likely another operation took the lock in between (the watch's own rollback). Look again
-                // once it lets go; a refusal that stays (a freeze) ends it after a few looks.
-                attempts += 1
-                guard attempts < 4, ContinuousClock.now < end else { throw error }
-            }
+            return .deploy(request, previous: replaced)
         }
     }
 
+    /// What `settle` does once the environment is free and it has seen what serves.
+    enum Step {
+        case done(HostActivation)
+        case deploy(DeployRequest, previous: String?)
+        case down(DownRequest)
+    }
+
+    /// Waits until no operation holds the environment's lock, looks at what serves, and does what `decide` says (the
+    /// epoch checked again first: another controller may have taken over meanwhile). A deployment refused by policy
+    /// (most likely another operation took the lock between the look and the request, like the host's own watch
+    /// rolling back) is looked at again once the lock is free; a refusal that stays (a freeze) ends it after a few looks.
+    func settle(_ client: DaemonClient, app: String, environment: String, epoch: Int64, deadline: Duration,
+                decide: (String?) throws(SlipwayError) -> Step) async throws(SlipwayError) -> HostActivation {
+        let end = ContinuousClock.now + deadline
+        var attempts = 0
+        while true {
+            try await Self.waitUnlocked(client, environment: environment, within: end - ContinuousClock.now)
+            let now = try await Self.current(client, environment: environment)?.currentRelease
+            // Re-read after the awaits: the ledger and the epoch may have changed meanwhile.
+            let step = try decide(now)
+            if case .done(let answer) = step { return answer }
+            try fence(app: app, environment: environment, epoch: epoch)
+            switch step {
+            case .done(let answer): return answer
+            case .down(let request):
+                let _: [String: String] = try await client.post("/v1/down", request)
+                return HostActivation(succeeded: true, current: nil, previous: nil, hostDeployment: nil, message: "stopped (nothing served before)")
+            case .deploy(let request, let previous):
+                do {
+                    return try await run(client, request, previous: previous, deadline: end - ContinuousClock.now)
+                } catch where error.code == .policy {
+                    attempts += 1
+                    guard attempts < 4, ContinuousClock.now < end else { throw error }
+                }
+            }
+        }
+    }
 
     /// Waits (at most `within`) until the environment's lock on the app's daemon is free, or, with `deployment`, no
     /// longer held by that deployment.
