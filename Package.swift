@@ -128,7 +128,7 @@ let package = Package(
         .target(
             name: "SlipwayDashboard",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayEngine",
+                "SlipwayCore", "SlipwayStore", "SlipwayEngine", "SlipwayFleet",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -137,7 +137,7 @@ let package = Package(
         .target(
             name: "SlipwayServer",
             dependencies: [
-                "SlipwayEngine", "SlipwayDashboard",
+                "SlipwayEngine", "SlipwayDashboard", "SlipwayFleet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -39,11 +39,14 @@ extension Dashboard {
                         .init(name: "p95", points: p.map { ($0.time, $0.p95Ms) }, style: "s-p95"),
                         .init(name: "p99", points: p.map { ($0.time, $0.p99Ms) }, style: "s-p99")]).render(now: now)]
         }
-        if await engine.config.environments[name]?.router.tls != nil, let certs = try? await engine.routing.certificates() {
-            let rows = certs.filter { $0.environment == name }.map { Self.certificateRow($0, now: now) }
+        let config = await engine.config.environments[name]
+        if config?.router.tls != nil, let certs = try? await engine.routing.certificates() {
+            var rows = certs.filter { $0.environment == name }.map { Self.certificateRow($0, now: now) }
+            if let config, let kept = await fleetCertificate(config) { rows.append(Self.certificateRow(kept, now: now)) }
             e["certificates"] = rows
             if !rows.isEmpty { e["hasCertificates"] = true }
         }
+        if let config, let fleet = await fleetSection(config) { e["fleet"] = fleet }
         if let accessories = s.accessories, !accessories.isEmpty {
             e["hasAccessories"] = true
             e["accessories"] = accessories.map { a -> [String: Any] in

@@ -10,8 +10,13 @@ extension Dashboard {
         var commits: [String: String] = [:]
         for r in engine.releaseBuilds.list() { if let c = r.gitCommit { commits[r.version] = c } }
         let now = Date()
+        var fleetLines: [String: String] = [:]
+        for s in statuses {
+            if let env = await engine.config.environments[s.name], let line = await fleetLine(env) { fleetLines[s.name] = line }
+        }
         let envs: [[String: Any]] = statuses.map { s in
             var e = environmentSummary(s)
+            if let line = fleetLines[s.name] { e["fleet"] = line }
             let live = traffic.points[s.name]?[s.currentRelease ?? ""] ?? []
             e["rps"] = SVGChart(title: "\(s.name) requests/s", unit: "/s", series: [.init(name: "rps", points: live.map { ($0.time, $0.rps) }, style: "s-rps")]).render(now: now)
             e["errors"] = SVGChart(title: "\(s.name) error rate", unit: "%", series: [.init(name: "errors", points: live.map { ($0.time, $0.errorRate) }, style: "s-err")]).render(now: now)

@@ -2,6 +2,7 @@ import Foundation
 import Mustache
 import SlipwayCore
 import SlipwayEngine
+import SlipwayFleet
 
 /// The web dashboard: pages rendered on the server from the engine's records with Mustache templates compiled
 /// into the binary. Every button posts to a route that checks the same roles as the API and calls the same
@@ -22,8 +23,12 @@ public struct Dashboard: Sendable {
     /// How long a session lasts.
     public static let sessionLength: TimeInterval = 12 * 3600
 
-    public init(engine: Engine, root: String) throws {
+    /// The fleet environments' shared state (nil: none, or no `state.postgres` this process can reach).
+    public let fleet: FleetBoard?
+
+    public init(engine: Engine, root: String, fleet: FleetBoard? = nil) throws {
         self.engine = engine
+        self.fleet = fleet
         self.signer = try SessionSigner.loadOrCreate(root: root)
     }
 

@@ -30,6 +30,7 @@ enum DashboardTemplates {
         {{#maintenance}} <span class="badge warn">maintenance</span>{{/maintenance}}{{#canary}} <span class="badge info">canary {{canary}}</span>{{/canary}}</h2>
         <p>Live: <strong class="release">{{live}}</strong>{{#commit}} <code>{{commit}}</code>{{/commit}}{{#previous}} · previous {{previous}}{{/previous}}</p>
         {{#lock}}<p>Lock held by {{lock}}</p>{{/lock}}
+        {{#fleet}}<p class="fleet">Fleet: {{fleet}}</p>{{/fleet}}
         {{#deploying}}<p class="badge info">Deploying: {{deploying}}</p>{{/deploying}}
         <div class="charts"><figure>{{{rps}}}<figcaption>requests/s</figcaption></figure><figure>{{{errors}}}<figcaption>error rate</figcaption></figure>
         <figure>{{{p95}}}<figcaption>p95 latency</figcaption></figure></div>
@@ -96,6 +97,19 @@ enum DashboardTemplates {
         {{/hasProcessTypes}}{{#processTypes}}<tr><td>{{type}}</td><td>{{release}}</td><td>{{slot}}</td><td{{#bad}} class="bad"{{/bad}}>{{state}}</td>
         <td>{{pid}}</td><td>{{restarts}}</td><td>{{{started}}}</td></tr>{{/processTypes}}
         {{#hasProcessTypes}}</tbody></table></section>{{/hasProcessTypes}}
+        {{#fleet}}<section id="fleet" aria-labelledby="fleet-h"><h2 id="fleet-h">Fleet: {{hosts}} ({{strategy}}, shared state)</h2>
+        {{#error}}<p class="bad">{{error}}</p>{{/error}}
+        {{#latest}}<table id="fleet-hosts"><caption>Hosts after {{latest}}</caption><thead><tr><th scope="col">host</th><th scope="col">state</th>
+        <th scope="col">serving</th><th scope="col">message</th></tr></thead><tbody>{{/latest}}{{#results}}<tr><td>{{host}}</td><td{{#bad}} class="bad"{{/bad}}>{{state}}</td>
+        <td>{{current}}</td><td>{{message}}</td></tr>{{/results}}{{#latest}}</tbody></table>{{/latest}}
+        <table id="fleet-deployments"><caption>Fleet deployments</caption><thead><tr><th scope="col">#</th><th scope="col">id</th><th scope="col">kind</th>
+        <th scope="col">version</th><th scope="col">state</th><th scope="col">by</th><th scope="col">started</th><th scope="col">took</th><th scope="col">message</th></tr></thead><tbody>
+        {{#deployments}}<tr><td>{{number}}</td><td>{{id}}</td><td>{{kind}}</td><td>{{version}}</td><td class="{{stateClass}}">{{state}}</td><td>{{actor}}</td>
+        <td>{{{started}}}</td><td>{{took}}</td><td>{{message}}</td></tr>{{/deployments}}{{^deployments}}<tr><td colspan="9">No fleet deployment yet.</td></tr>{{/deployments}}
+        </tbody></table>
+        <table id="fleet-events"><caption>Fleet events, newest first</caption><thead><tr><th scope="col">time</th><th scope="col">type</th><th scope="col">detail</th></tr></thead><tbody>
+        {{#events}}<tr><td>{{{time}}}</td><td>{{type}}</td><td>{{detail}}</td></tr>{{/events}}</tbody></table>
+        </section>{{/fleet}}
         {{> instances}}
         <section aria-labelledby="history-h"><h2 id="history-h">Deployments</h2>
         <table><thead><tr><th scope="col">#</th><th scope="col">version</th><th scope="col">kind</th><th scope="col">state</th><th scope="col">by</th>

@@ -9,6 +9,7 @@ import ServiceLifecycle
 import SlipwayCore
 import SlipwayDashboard
 import SlipwayEngine
+import SlipwayFleet
 import SlipwayHTTP
 import UnixSignals
 
@@ -17,6 +18,7 @@ public final class Daemon: Sendable {
     public let engine: Engine
     public let config: SlipwayConfig
     let logger: Logger
+    let dashboard: Dashboard
     let group: ServiceGroup
 
     /// - Parameter runSchedules: fire `backup` schedules (tests that drive `Backups.runDueJobs` with their own clock turn it off).
@@ -27,8 +29,7 @@ public final class Daemon: Sendable {
         self.logger = logger
         engine = try Engine(config: config, routerExecutable: routerExecutable, routerArguments: routerArguments, logger: logger, cadence: cadence)
         let socket = config.socketPath
-        let dashboard: Dashboard
-        do { dashboard = try Dashboard(engine: engine, root: config.root) } catch {
+        do { dashboard = try Dashboard(engine: engine, root: config.root, fleet: FleetBoard(config: config)) } catch {
             throw SlipwayError(.internal, "cannot prepare the dashboard (its session key under \(config.root))", cause: error)
         }
         let app = Application(
@@ -96,7 +97,11 @@ public final class Daemon: Sendable {
         try await Self.claimSocket(config.socketPath, root: config.root)
         try await engine.reconcile()
         logger.info("slipway daemon ready", metadata: ["daemon.socket": "\(config.socketPath)", "daemon.root": "\(config.root)"])
-        try await group.run()
+        do { try await group.run() } catch {
+            await dashboard.fleet?.close()
+            throw error
+        }
+        await dashboard.fleet?.close()
     }
 
     public func shutdown() async { await group.triggerGracefulShutdown() }

@@ -1,5 +1,4 @@
 import Foundation
-import SlipwayACME
 import SlipwayCore
 import SlipwayFleet
 
@@ -51,17 +50,9 @@ extension FleetCommand {
                 try await ensureCertificate(cfg, e, shared: shared)
             }
             var list: [CertificateInfo] = []
-            if let acme = e.router.tls?.acme, acme.fleet == true, let tls = e.router.tls {
+            if e.router.tls?.acme?.fleet == true {
                 let kept = try await shared.certificate(environment: e.name) ?? SharedCertificate(environment: e.name)
-                let facts = CertificateFacts(pem: kept.chainPEM)
-                let names = (e.router.route?.hosts ?? []).filter { !$0.hasPrefix("*.") }
-                var info = CertificateInfo(environment: e.name, address: "\(tls.listen.host):\(tls.listen.port)", hosts: e.router.route?.hosts ?? [],
-                                           certFile: "shared state", subject: facts?.subject, issuer: facts?.issuer, names: facts?.names ?? [],
-                                           notBefore: facts?.notBefore, notAfter: facts?.notAfter)
-                info.acme = ACMERenewal(directory: acme.directory, placeholder: facts == nil, lastRenewal: kept.record.lastRenewal,
-                                        nextAttempt: RenewalSchedule.next(kept.record, wanted: names, now: Date()), failures: kept.record.failures,
-                                        lastError: kept.record.lastError)
-                list.append(info)
+                if let info = kept.info(e, now: Date()) { list.append(info) }
             }
             Certs.show(list, json: json)
         }
