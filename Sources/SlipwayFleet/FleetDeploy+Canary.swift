@@ -1,57 +1,65 @@
 import Foundation
 import SlipwayCore
 
-/// `fleet.strategy: canary`: the first `canary.hosts` switch alone, then their routers' traffic on the new release is
-/// judged against the other hosts' traffic on theirs for `canary.analysis`, by the sequential error-rate test a
-/// canary's `error_rate` rule uses (`ErrorRateTest`, the environment's rule or `baseline + 2%`). A failure reverts the
+/// `fleet.strategy: canary`: the first `canary.hosts` switch alone, then what their routers and instances do on the new
+/// release is judged against the other hosts on theirs for `canary.analysis`, by the same `CanaryJudge` a single host's
+/// canary uses: the environment's `analysis` rules (default `error_rate > baseline + 2%`: error rate by the sequential
+/// test, latency, rps, memory, CPU, restarts and health on the router's windows) and its fast signals (a canary process
+/// that exits or restarts, fails readiness, refuses connections or answers a burst of errors). A failure reverts the
 /// canary hosts and leaves the others untouched; a pass promotes the rest, batch by batch.
 extension FleetDeploy {
-    /// Each host's counts now (hosts that do not answer count nothing).
-    func traffic(_ hosts: [any FleetHost], _ indices: [Int]) async -> [Int: [String: RequestCounts]] {
-        let read = await concurrently(indices, limit: maxParallel) { [app, environment] i async -> [String: RequestCounts] in
-            (try? await hosts[i].traffic(app: app, environment: environment)) ?? [:]
+    /// The analysis a fleet canary judges by when the environment has none.
+    public static let defaultCanaryAnalysis: AnalysisSettings = {
+        // The rule's text is fixed and valid: parsing it cannot fail.
+        let rule = (try? RuleParser.parse("error_rate > baseline + 2%")).map { [$0] } ?? []
+        return AnalysisSettings(minRequests: 40, rules: rule)
+    }()
+
+    /// Each host's samples now (hosts that do not answer report nothing).
+    func samples(_ hosts: [any FleetHost], _ indices: [Int]) async -> [Int: [String: ReleaseSample]] {
+        let read = await concurrently(indices, limit: maxParallel) { [app, environment] i async -> [String: ReleaseSample] in
+            (try? await hosts[i].samples(app: app, environment: environment)) ?? [:]
         }
         return Dictionary(uniqueKeysWithValues: zip(indices, read))
     }
 
     /// Judges the canary hosts until `canaryAnalysis` has passed; nil when they pass, else why they failed.
-    /// `releases`: what each other host serves (its baseline's release); `base`: everyone's counts before the switch.
-    func judgeCanary(_ hosts: [any FleetHost], canary: [Int], others: [Int], releases: [Int: String], base: [Int: [String: RequestCounts]]) async -> String? {
-        var test = ErrorRateTest(threshold: canaryThreshold)
+    /// `releases`: what each other host serves (its baseline's release); `base`: everyone's samples before the switch.
+    func judgeCanary(_ hosts: [any FleetHost], canary: [Int], others: [Int], releases: [Int: String], base: [Int: [String: ReleaseSample]]) async -> String? {
+        // One step as long as the analysis: only a failure ends it early.
+        var judge = CanaryJudge(settings: CanarySettings(steps: [CanaryStep(weight: 100)], maxStepDuration: settings.canaryAnalysis * 100), analysis: analysis)
+        let started = Date()
         let end = ContinuousClock.now + settings.canaryAnalysis
-        func since(_ now: RequestCounts?, _ then: RequestCounts?) -> RequestCounts {
-            let n = now ?? RequestCounts(), b = then ?? RequestCounts()
-            guard n.requests >= b.requests, n.errors >= b.errors else { return n }  // a router restarted: count from zero
-            return RequestCounts(requests: n.requests - b.requests, errors: n.errors - b.errors)
-        }
         while ContinuousClock.now < end {
             try? await Task.sleep(for: canaryInterval)
-            let now = await traffic(hosts, canary + others)
-            var c = RequestCounts(), b = RequestCounts()
-            for i in canary {
-                let d = since(now[i]?[version], base[i]?[version])
-                c.requests += d.requests
-                c.errors += d.errors
-            }
-            for i in others {
-                guard let release = releases[i] else { continue }
-                let d = since(now[i]?[release], base[i]?[release])
-                b.requests += d.requests
-                b.errors += d.errors
-            }
-            if test.observe(canary: c, baseline: b) == .fail {
-                func pct(_ r: RequestCounts) -> String { r.rate.map { String(format: "%.1f%%", $0 * 100) } ?? "no requests" }
-                return "the canary hosts failed \(pct(c)) of \(c.requests) requests, the others \(pct(b)) of \(b.requests) (error_rate > \(canaryRule))"
-            }
+            let now = await samples(hosts, canary + others)
+            let o = Self.observation(now: now, base: base, canary: canary.map { ($0, version) }, others: others.compactMap { i in releases[i].map { (i, $0) } })
+            if case .fail(let why) = judge.observe(o, step: 0, stepStartedAt: started, at: Date()).0 { return why }
         }
         return nil
     }
 
-    var canaryRule: String {
-        switch canaryThreshold {
-        case .absolute(let v): String(format: "%g%%", v * 100)
-        case .baselinePlus(let q): String(format: "baseline + %g%%", q * 100)
-        case .baselineTimes(let k): String(format: "%g * baseline", k)
+    /// The canary hosts' samples of `version` against the other hosts' of what each serves, as one observation: counters
+    /// since `base` (a router that restarted counts from zero), windows merged (`MetricSample.merged`), instances added up.
+    static func observation(now: [Int: [String: ReleaseSample]], base: [Int: [String: ReleaseSample]], canary: [(Int, String)], others: [(Int, String)]) -> CanaryObservation {
+        func since(_ i: Int, _ release: String) -> RequestCounts {
+            let n = now[i]?[release]?.counts ?? RequestCounts(), b = base[i]?[release]?.counts ?? RequestCounts()
+            guard n.requests >= b.requests, n.errors >= b.errors else { return n }
+            return RequestCounts(requests: n.requests - b.requests, errors: n.errors - b.errors)
         }
+        func total(_ side: [(Int, String)]) -> RequestCounts {
+            side.reduce(RequestCounts()) { sum, h in let d = since(h.0, h.1); return RequestCounts(requests: sum.requests + d.requests, errors: sum.errors + d.errors) }
+        }
+        let canarySamples = canary.compactMap { now[$0.0]?[$0.1] }
+        let windows = ReleaseSample.windowSeconds.map { w in
+            CanaryWindow(name: w.name, canary: MetricSample.merged(canary.compactMap { now[$0.0]?[$0.1]?.sample(w.name, seconds: w.seconds) }, worst: true),
+                         stable: MetricSample.merged(others.compactMap { now[$0.0]?[$0.1]?.sample(w.name, seconds: w.seconds) }, worst: false))
+        }
+        // A canary host that reports nothing counts as one instance gone.
+        let missing = canary.count - canarySamples.count
+        return CanaryObservation(canary: total(canary), stable: total(others), windows: windows,
+                                 instances: canarySamples.reduce(0) { $0 + $1.instances } + missing, alive: canarySamples.reduce(0) { $0 + $1.alive },
+                                 ready: canarySamples.reduce(0) { $0 + $1.ready }, restarts: canarySamples.reduce(0) { $0 + $1.restarts },
+                                 upstreamErrors: canarySamples.reduce(0) { $0 + $1.upstreamErrors })
     }
 }

@@ -25,9 +25,9 @@ public struct FleetDeploy: Sendable {
     /// `slipway rollback` on a fleet: the release is on every host already (checked in preflight), nothing is staged,
     /// and each host records a rollback.
     public var rollbackTo = false
-    /// A fleet canary's error-rate threshold (the environment's `error_rate` rule, else `baseline + 2%`) and how often
-    /// its traffic is read.
-    public var canaryThreshold: Rule.Threshold = .baselinePlus(0.02)
+    /// What a fleet canary is judged by (the environment's `analysis`, else `error_rate > baseline + 2%`) and how often
+    /// the hosts are read.
+    public var analysis = FleetDeploy.defaultCanaryAnalysis
     public var canaryInterval: Duration = .seconds(1)
     /// `state.postgres`: the lock is a session advisory lock there and the epoch comes from there (nil: the lease on
     /// the first host).
@@ -153,7 +153,7 @@ public struct FleetDeploy: Sendable {
         var switched: [Int] = []
         let batches = FleetPlan.batches(hosts: targets.count, settings).map { $0.map { targets[$0] } }
         let judging = settings.strategy == .canary && batches.count > 1
-        let before = judging ? await traffic(hosts, targets) : [:]
+        let before = judging ? await samples(hosts, targets) : [:]
         let started = ContinuousClock.now
         var tolerated: [Int] = []
         for (n, batch) in batches.enumerated() {

@@ -14,7 +14,16 @@ public protocol FleetHost: Sendable {
     /// Router traffic per release of `environment` on this host (requests and 5xx since its router started).
     func traffic(app: String, environment: String) async throws(SlipwayError) -> [String: RequestCounts]
     func revert(app: String, _ request: HostRevertRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation
+    /// Per release of `environment` on this host: router counters and windows, instances and their resources.
+    func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample]
     func disconnect() async
+}
+
+extension FleetHost {
+    /// From the counters alone (a host that reports nothing more).
+    public func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample] {
+        try await traffic(app: app, environment: environment).mapValues { ReleaseSample(counts: $0) }
+    }
 }
 
 /// A host's daemon over ssh or HTTPS (`HostTransport`): the host API, JSON in and out, errors as the host's `SlipwayError`.
@@ -42,6 +51,10 @@ public struct HostClient: FleetHost, CertificateHost {
 
     public func traffic(app: String, environment: String) async throws(SlipwayError) -> [String: RequestCounts] {
         try decode(try await call("GET", "/v1/host/apps/\(app)/traffic?env=\(environment)", body: nil, timeout: .seconds(30)))
+    }
+
+    public func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample] {
+        try decode(try await call("GET", "/v1/host/apps/\(app)/samples?env=\(environment)", body: nil, timeout: .seconds(30)))
     }
 
     public func lease(app: String, _ request: HostLeaseRequest) async throws(SlipwayError) -> FleetLease {

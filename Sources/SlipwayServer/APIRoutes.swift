@@ -29,6 +29,10 @@ public enum APIRoutes {
             guard let env = request.uri.queryParameters.get("env") else { throw SlipwayError.usage("expected ?env=ENVIRONMENT") }
             return APIResponse.json(await engine.reports.traffic(environment: String(env)))
         }
+        v1.get("traffic/releases") { request, _ in
+            guard let env = request.uri.queryParameters.get("env") else { throw SlipwayError.usage("expected ?env=ENVIRONMENT") }
+            return APIResponse.json(await engine.reports.releaseSamples(environment: String(env)))
+        }
         v1.post("releases") { request, context in
             let body = try await context.attributed(APIResponse.decode(ReleaseCreateRequest.self, from: request))
             return APIResponse.json(try await engine.releaseBuilds.create(body), status: .created)

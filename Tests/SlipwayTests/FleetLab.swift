@@ -70,11 +70,13 @@ final class FleetLab: Sendable {
             bad = os.path.exists(os.path.join(shared, "refuse-" + v))
             if os.path.exists(os.path.join(shared, "slow-" + v)): time.sleep(4)
             flaky = os.path.exists(os.path.join(shared, "flaky-" + v))
+            lag = os.path.exists(os.path.join(shared, "lag-" + v))
             served = [0]
             class H(http.server.BaseHTTPRequestHandler):
                 protocol_version = "HTTP/1.1"
                 def do_GET(self):
                     code = 500 if bad and self.path.startswith("/health") else 200
+                    if lag and not self.path.startswith("/health"): time.sleep(0.3)
                     if flaky and not self.path.startswith("/health"):
                         served[0] += 1
                         code = 500 if served[0] % 2 else 200
@@ -134,6 +136,8 @@ final class FleetLab: Sendable {
 
     /// Makes `version` start 4 s late on host `index` (0-based).
     func slow(_ version: String, onHost index: Int) throws { try mark("slow-" + version, onHost: index) }
+    /// `version` answers every request 300 ms late on host `index`.
+    func lagging(_ version: String, onHost index: Int) throws { try mark("lag-" + version, onHost: index) }
 
     func mark(_ file: String, onHost index: Int) throws {
         let shared = "\(dir)/h\(index + 1)/root/apps/shop/state/shared/production"

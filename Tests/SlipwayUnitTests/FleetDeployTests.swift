@@ -31,6 +31,8 @@ struct FleetDeployTests {
         var lostWhileActivating = false
         /// v2 fails half its requests here; `reads` counts traffic reads (each read shows 100 more requests).
         var flaky = false
+        /// v2's p99 latency here, in its router's windows (nil: the host reports counters only).
+        var v2P99Ms: Double?
         let reads = Journal()
         var current: String? = "v1"
         /// An activation finds the release serving already (no deployment runs).
@@ -53,6 +55,15 @@ struct FleetDeployTests {
             reads.add("read")
             let n = reads.all.count
             return ["v1": RequestCounts(requests: 100 * n, errors: n), "v2": RequestCounts(requests: 100 * n, errors: flaky ? 50 * n : n)]
+        }
+        func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample] {
+            let counts = try await traffic(app: app, environment: environment)
+            guard let slow = v2P99Ms else { return counts.mapValues { ReleaseSample(counts: $0) } }
+            func window(_ p99: Double) -> [String: WindowStats] {
+                Dictionary(uniqueKeysWithValues: ReleaseSample.windowSeconds.map { ($0.name, WindowStats(requests: 500, responses2xx: 500, p50Ms: p99 / 2, p90Ms: p99, p99Ms: p99)) })
+            }
+            return counts.mapValues { ReleaseSample(counts: $0) }.merging(["v1": ReleaseSample(counts: counts["v1"] ?? RequestCounts(), windows: window(20)),
+                                                                          "v2": ReleaseSample(counts: counts["v2"] ?? RequestCounts(), windows: window(slow))]) { $1 }
         }
         func lease(app: String, _ r: HostLeaseRequest) async throws(SlipwayError) -> FleetLease {
             ledger.ledger.withLock { l in
@@ -240,13 +251,14 @@ struct FleetDeployTests {
         #expect(j.all.filter { $0.hasPrefix("activate") }.count == 3, "the refused rollback activated nothing")
     }
 
-    func canary(_ hosts: [FakeHost], promote: FleetSettings.Promote = .auto) async -> FleetOutcome {
+    func canary(_ hosts: [FakeHost], promote: FleetSettings.Promote = .auto, rules: [String]? = nil) async -> FleetOutcome {
         var settings = FleetSettings()
         settings.strategy = .canary
         settings.canaryPromote = promote
         settings.canaryAnalysis = .milliseconds(600)
         var d = deploy(settings)
         d.canaryInterval = .milliseconds(20)
+        if let rules { d.analysis = AnalysisSettings(minRequests: 40, rules: rules.compactMap { try? RuleParser.parse($0) }) }
         return await d.run(hosts: hosts, config: "", artifact: [])
     }
 
@@ -255,9 +267,43 @@ struct FleetDeployTests {
         var hosts = (1...4).map { FakeHost(name: "h\($0)", journal: j) }
         hosts[0].flaky = true
         let outcome = await canary(hosts)
-        #expect(outcome.state == .rolledBack && outcome.message.hasPrefix("canary failed: the canary hosts failed 50.0%"), "\(outcome.message)")
+        #expect(outcome.state == .rolledBack && outcome.message.hasPrefix("canary failed: error_rate > baseline + 2%: canary 50.0% (50/100) vs baseline 1.0% (3/300)"), "\(outcome.message)")
         #expect(outcome.hosts.map(\.state) == [.reverted, .staged, .staged, .staged])
         #expect(j.all.filter { $0.hasPrefix("activate") } == ["activate h1 epoch 1"] && j.all.contains("revert h1"))
+    }
+
+    /// The same rules as a single host's canary: a latency rule judges the canary hosts' router windows against the others'.
+    @Test func aFleetCanarySlowerThanTheOthersFailsALatencyRuleAndAFastOnePasses() async {
+        let j = Journal()
+        var hosts = (1...4).map { FakeHost(name: "h\($0)", journal: j) }
+        for i in hosts.indices { hosts[i].v2P99Ms = 25 }
+        hosts[0].v2P99Ms = 900
+        let slow = await canary(hosts, rules: ["p99_latency > 2 * baseline"])
+        #expect(slow.state == .rolledBack && slow.message.hasPrefix("canary failed: p99_latency > 2 * baseline: 900 ms against 40 ms"), "\(slow.message)")
+        #expect(slow.hosts.map(\.state) == [.reverted, .staged, .staged, .staged])
+        hosts[0].v2P99Ms = 30
+        let fast = await canary(hosts, rules: ["p99_latency > 2 * baseline"])
+        #expect(fast.state == .succeeded, "\(fast.message)")
+    }
+
+    /// Several hosts' windows as one side: counters add up; the canary's latency is its worst host's, the baseline's the
+    /// requests-weighted mean; a canary host that reports nothing is an instance gone.
+    @Test func hostsSamplesMergeIntoOneObservation() {
+        func sample(_ requests: Int, _ errors: Int, p99: Double, window: Int) -> ReleaseSample {
+            ReleaseSample(counts: RequestCounts(requests: requests, errors: errors),
+                          windows: ["10s": WindowStats(requests: window, responses2xx: window, p99Ms: p99)])
+        }
+        let now: [Int: [String: ReleaseSample]] = [0: ["v2": sample(150, 9, p99: 300, window: 100)], 1: ["v2": sample(80, 0, p99: 100, window: 50)],
+                                                   2: ["v1": sample(1_000, 10, p99: 10, window: 300)], 3: ["v0": sample(500, 5, p99: 40, window: 100)]]
+        let base: [Int: [String: ReleaseSample]] = [2: ["v1": sample(400, 4, p99: 0, window: 0)], 3: ["v0": sample(600, 0, p99: 0, window: 0)]]
+        let o = FleetDeploy.observation(now: now, base: base, canary: [(0, "v2"), (1, "v2")], others: [(2, "v1"), (3, "v0")])
+        #expect(o.canary == RequestCounts(requests: 230, errors: 9))
+        #expect(o.stable == RequestCounts(requests: 1_100, errors: 11), "a router restarted on h4 (fewer requests than before): counted from zero")
+        let w = o.windows[0]
+        #expect(w.name == "10s" && w.canary.requests == 150 && w.canary.latency[99] == 0.3, "\(w.canary)")
+        #expect(w.stable.requests == 400 && abs((w.stable.latency[99] ?? 0) - 0.0175) < 1e-9, "\(w.stable)")
+        let lost = FleetDeploy.observation(now: [:], base: [:], canary: [(0, "v2")], others: [])
+        #expect(lost.instances == 1 && lost.alive == 0)
     }
 
     @Test func aHealthyFleetCanaryIsPromotedToTheRest() async {

@@ -10,7 +10,7 @@ public enum APIAuthorization {
     }
 
     static let rules: [(String, String, Role)] = [
-        ("GET", "/v1/health", .viewer), ("GET", "/v1/status", .viewer), ("GET", "/v1/releases", .viewer), ("GET", "/v1/traffic", .viewer),
+        ("GET", "/v1/health", .viewer), ("GET", "/v1/status", .viewer), ("GET", "/v1/releases", .viewer), ("GET", "/v1/traffic", .viewer), ("GET", "/v1/traffic/releases", .viewer),
         ("POST", "/v1/releases", .deployer), ("POST", "/v1/deployments", .deployer), ("GET", "/v1/deployments", .viewer),
         ("GET", "/v1/deployments/*", .viewer), ("GET", "/v1/deployments/*/log", .viewer), ("POST", "/v1/scale", .deployer),
         ("POST", "/v1/maintenance", .deployer), ("POST", "/v1/router/restart", .admin), ("GET", "/v1/locks", .viewer), ("GET", "/v1/certificates", .viewer),

@@ -68,6 +68,10 @@ public final class HostAgent: Sendable {
             guard let env = request.uri.queryParameters.get("env") else { throw SlipwayError.usage("expected ?env=ENVIRONMENT") }
             return APIResponse.json(try await apps.traffic(app: try context.parameters.require("app"), environment: String(env)))
         }
+        host.get("apps/:app/samples") { request, context in
+            guard let env = request.uri.queryParameters.get("env") else { throw SlipwayError.usage("expected ?env=ENVIRONMENT") }
+            return APIResponse.json(try await apps.samples(app: try context.parameters.require("app"), environment: String(env)))
+        }
         host.post("apps/:app/lease") { request, context in
             let body = try await APIResponse.decode(HostLeaseRequest.self, from: request)
             return APIResponse.json(try await apps.lease(app: try context.parameters.require("app"), body))

@@ -91,6 +91,14 @@ actor HostApps {
         return (try? await client.get("/v1/traffic?env=\(query)", as: [String: RequestCounts].self)) ?? [:]
     }
 
+    /// Per release of `environment`, what a fleet canary judges here (empty when the app's daemon does not run).
+    func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample] {
+        try Self.validApp(app)
+        let client = DaemonClient(socket: socket(app))
+        let query = environment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? environment
+        return (try? await client.get("/v1/traffic/releases?env=\(query)", as: [String: ReleaseSample].self)) ?? [:]
+    }
+
     func reap() { children.removeAll { ProcessInspector.reap($0) != nil } }
 
     func fence(app: String, environment: String, epoch: Int64) throws(SlipwayError) {

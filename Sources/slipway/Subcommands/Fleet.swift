@@ -24,7 +24,8 @@ enum FleetCommand {
         var deploy = FleetDeploy(app: cfg.app, environment: env.name, version: version, digest: "", settings: env.fleet, maxParallel: cfg.ssh.maxParallel,
                                  actor: who, deployment: id, holder: "\(who)@\(ProcessInfo.processInfo.hostName) (pid \(getpid()), \(id))", log: say)
         deploy.lockWait = lockWait
-        if let rule = env.analysis?.rules.first(where: { $0.metric == .errorRate }) { deploy.canaryThreshold = rule.threshold }
+        if let analysis = env.analysis, !analysis.rules.isEmpty { deploy.analysis = analysis }
+        deploy.canaryInterval = max(.milliseconds(250), env.analysis?.interval ?? .seconds(1))
         return deploy
     }
 

@@ -22,7 +22,7 @@ struct CanaryObserver: FeatureObject {
         let limit = env.process.memoryLimit
         let canaryRestarts = instances.reduce(0) { $0 + $1.restarts }, stableRestarts = stables.reduce(0) { $0 + $1.restarts }
         var windows: [CanaryWindow] = []
-        for (name, seconds) in Self.windowSeconds {
+        for (name, seconds) in ReleaseSample.windowSeconds {
             let cw = cp?.windows[name].map { MetricSample($0, seconds: seconds) } ?? MetricSample(rps: 0)
             let sw = sp?.windows[name].map { MetricSample($0, seconds: seconds) } ?? MetricSample(rps: 0)
             windows.append(CanaryWindow(name: name, canary: cw.with(canaryUse, restarts: canaryRestarts, memoryLimit: limit),
@@ -44,17 +44,5 @@ struct CanaryObserver: FeatureObject {
     static func since(_ base: RequestCounts, _ now: RequestCounts) -> RequestCounts {
         guard now.requests >= base.requests, now.errors >= base.errors else { return now }
         return RequestCounts(requests: now.requests - base.requests, errors: now.errors - base.errors)
-    }
-
-    /// The router's windows and their lengths.
-    static let windowSeconds: [(name: String, seconds: Double)] = [("10s", 10), ("1m", 60), ("5m", 300)]
-}
-
-extension MetricSample {
-    /// A router window as analysis sees it; `seconds` is the window's length (for `rps`).
-    init(_ w: WindowStats, seconds: Double) {
-        var latency: [Double: Double] = [50: w.p50Ms / 1000, 90: w.p90Ms / 1000, 99: w.p99Ms / 1000]
-        if w.p95Ms > 0 || w.requests == 0 { latency[95] = w.p95Ms / 1000 }
-        self.init(requests: w.requests, errors: w.responses5xx + w.failed, latency: latency, rps: Double(w.requests) / seconds)
     }
 }
