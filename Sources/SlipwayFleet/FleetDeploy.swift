@@ -28,6 +28,9 @@ public struct FleetDeploy: Sendable {
     /// What a fleet canary is judged by (the environment's `analysis`, else `error_rate > baseline + 2%`) and how often
     /// the hosts are read.
     public var analysis = FleetDeploy.defaultCanaryAnalysis
+    /// `fleet.data: once`: the first host of the first batch runs the data steps (backup, migrations), alone, before any
+    /// other host switches; every other activation skips them.
+    public var dataOnce = false
     public var canaryInterval: Duration = .seconds(1)
     /// `state.postgres`: the lock is a session advisory lock there and the epoch comes from there (nil: the lease on
     /// the first host).
@@ -172,15 +175,10 @@ public struct FleetDeploy: Sendable {
                 return
             }
             log("batch \(n + 1): activating \(batch.map { hosts[$0].name }.joined(separator: ", "))")
-            let request = HostActivateRequest(environment: environment, version: version, deployment: deployment, epoch: outcome.epoch, actor: actor,
-                                              kind: rollbackTo ? .rollback : nil)
-            let results = await concurrently(batch, limit: maxParallel) { [app, settings] i async -> Result<HostActivation, SlipwayError> in
-                do throws(SlipwayError) { return .success(try await hosts[i].activate(app: app, request, deadline: settings.healthyDeadline)) }
-                catch { return .failure(error) }
-            }
+            let (activated, results) = await activate(batch, first: n == 0, hosts: hosts, epoch: outcome.epoch)
             var failed: [Int] = []
             var unchanged = 0
-            for (i, r) in zip(batch, results) {
+            for (i, r) in zip(activated, results) {
                 switched.append(i)
                 switch r {
                 case .success(let a):

@@ -98,6 +98,27 @@ struct FleetTests {
         }
     }
 
+    /// One database the hosts share: the migration runs once per deploy, on the first host, before the others switch
+    /// (`fleet.data: once`, the default without a backup source on the hosts); `each_host` runs it on every host.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: FleetLab.canRun, Comment(rawValue: FleetLab.skipNote)))
+    func theMigrationRunsOncePerFleetDeploy() async throws {
+        try await FleetLab.with(2) { lab in
+            let ran = lab.dir + "/migrations.log"
+            // One append of one line per run (hosts that run it at once cannot interleave it).
+            let migrate = "migrate: { up: \"sh -c 'echo $(cat VERSION) >> \(ran)'\" }"
+            try lab.writeApp(port: 18_080, fleet: "{ strategy: all_at_once, healthy_deadline: 30s }", top: migrate)
+            let first = try await lab.deploy("v1")
+            #expect(first.status == 0 && first.text.contains("h1: the data steps (backup, migrations) run here, once"), "\(first.text)")
+            #expect(try String(contentsOfFile: ran, encoding: .utf8) == "v1\n", "once, not once per host")
+            #expect(try await lab.deploy("v2").status == 0)
+            #expect(try String(contentsOfFile: ran, encoding: .utf8) == "v1\nv2\n")
+            try lab.writeApp(port: 18_080, fleet: "{ strategy: all_at_once, healthy_deadline: 30s, data: each_host }", top: migrate)
+            #expect(try await lab.deploy("v3").status == 0)
+            let all = try String(contentsOfFile: ran, encoding: .utf8)
+            #expect(all == "v1\nv2\nv3\nv3\n", "each host runs its own: \(all)")
+        }
+    }
+
     /// Two operators at once: exactly one deploys, the other is refused (exit 3) or, with --lock-wait, follows. A
     /// controller killed in the middle of a batch leaves its lease to expire, and `deploy rollback ID` puts every
     /// host back.

@@ -76,7 +76,7 @@ struct FleetDeployTests {
             }
         }
         func activate(app: String, _ r: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation {
-            journal.add("activate \(name) epoch \(r.epoch)")
+            journal.add("activate \(name) epoch \(r.epoch)" + (r.skipData == true ? " (no data steps)" : ""))
             if activation > .zero { try? await Task.sleep(for: activation) }
             if lostWhileActivating { throw SlipwayError(.unavailable, "\(name): connection closed") }
             if failsActivation { return HostActivation(succeeded: false, current: "v1", previous: "v1", hostDeployment: 1, message: "not ready") }
@@ -270,6 +270,41 @@ struct FleetDeployTests {
         #expect(outcome.state == .rolledBack && outcome.message.hasPrefix("canary failed: error_rate > baseline + 2%: canary 50.0% (50/100) vs baseline 1.0% (3/300)"), "\(outcome.message)")
         #expect(outcome.hosts.map(\.state) == [.reverted, .staged, .staged, .staged])
         #expect(j.all.filter { $0.hasPrefix("activate") } == ["activate h1 epoch 1"] && j.all.contains("revert h1"))
+    }
+
+    /// `fleet.data: once`: the first host of the first batch runs the data steps alone before any other host switches;
+    /// every other activation skips them; when the data host fails, no other host is asked.
+    @Test func theDataStepsRunOnceOnTheFirstHostBeforeTheOthersSwitch() async {
+        var settings = FleetSettings()
+        settings.strategy = .allAtOnce
+        let j = Journal()
+        var d = deploy(settings)
+        d.dataOnce = true
+        let outcome = await d.run(hosts: (1...3).map { FakeHost(name: "h\($0)", journal: j) }, config: "", artifact: [])
+        let activations = j.all.filter { $0.hasPrefix("activate") }
+        #expect(outcome.state == .succeeded && activations.first == "activate h1 epoch 1", "\(j.all)")
+        #expect(activations.dropFirst().sorted() == ["activate h2 epoch 1 (no data steps)", "activate h3 epoch 1 (no data steps)"], "\(j.all)")
+
+        let k = Journal()
+        var hosts = (1...3).map { FakeHost(name: "h\($0)", journal: k) }
+        hosts[0].failsActivation = true
+        let failed = await d.run(hosts: hosts, config: "", artifact: [])
+        #expect(failed.state == .rolledBack && k.all.filter { $0.hasPrefix("activate") } == ["activate h1 epoch 1"], "\(k.all)")
+        #expect(failed.hosts.map(\.state) == [.reverted, .staged, .staged], "\(failed.hosts)")
+
+        d.dataOnce = false
+        let l = Journal()
+        _ = await d.run(hosts: (1...3).map { FakeHost(name: "h\($0)", journal: l) }, config: "", artifact: [])
+        #expect(!l.all.contains { $0.contains("no data steps") }, "each_host: every host runs its own")
+    }
+
+    @Test func theDataSettingFollowsTheBackupSourcesUnlessSet() throws {
+        var s = FleetSettings()
+        let sqlite = BackupSettings(sources: [BackupSourceConfig(name: "db", kind: .sqlite(path: "/srv/db.sqlite"))], stores: [])
+        let postgres = BackupSettings(sources: [BackupSourceConfig(name: "db", kind: .postgres(urlSecret: "DATABASE_URL"))], stores: [])
+        #expect(s.dataSteps(backup: nil) == .once && s.dataSteps(backup: postgres) == .once && s.dataSteps(backup: sqlite) == .eachHost)
+        s.data = .once
+        #expect(s.dataSteps(backup: sqlite) == .once)
     }
 
     /// The same rules as a single host's canary: a latency rule judges the canary hosts' router windows against the others'.

@@ -43,6 +43,8 @@ public struct DeployBody: Codable, Sendable {
     public var force: Bool?
     /// Pass the environment's windows and freezes (an admin, with a `reason`; audited).
     public var overrideWindow: Bool?
+    /// A fleet host's activation whose data steps (the backup before it, the migrations) ran once on the fleet's data host.
+    public var skipData: Bool?
     public init(version: String?, environment: String?, strategy: DeployStrategy?, kind: DeploymentKind,
                 withData: Bool? = nil, backupId: String? = nil) {
         self.version = version
@@ -55,6 +57,7 @@ public struct DeployBody: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case version, environment, strategy, kind, reason, force, overrideWindow = "override_window", withData = "with_data", backupId = "backup_id"
+        case skipData = "skip_data"
     }
 }
 

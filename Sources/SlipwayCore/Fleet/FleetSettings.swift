@@ -41,6 +41,20 @@ public struct FleetSettings: Sendable, Equatable {
 
     public enum Promote: String, Sendable, Equatable { case auto, manual }
 
+    /// `data`: where a deploy's data steps (`backup.before_deploy`, `migrate.up`; `backup.before_rollback`) run: `once`,
+    /// on the first host of the first batch before any other host switches (one database the hosts share), or on
+    /// `each_host` (a database on each host, like SQLite). nil: `each_host` when a backup source is a file on the host
+    /// (sqlite, directory), else `once`.
+    public var data: DataSteps?
+    public enum DataSteps: String, Sendable, Equatable { case once, eachHost = "each_host" }
+
+    /// `data`, or what the environment's backup sources suggest.
+    public func dataSteps(backup: BackupSettings?) -> DataSteps {
+        if let data { return data }
+        let local = backup?.sources.contains { if case .sqlite = $0.kind { true } else if case .directory = $0.kind { true } else { false } } ?? false
+        return local ? .eachHost : .once
+    }
+
     public init() {}
 }
 

@@ -35,7 +35,10 @@ public struct HostActivateRequest: Codable, Sendable, Equatable {
     public var actor: String
     /// `rollback` for `slipway rollback` on a fleet (the host's history says so); nil: a deploy.
     public var kind: DeploymentKind?
-    public init(environment: String, version: String, deployment: String, epoch: Int64, actor: String, kind: DeploymentKind? = nil) {
+    /// True: the fleet ran the data steps once, on another host (`fleet.data: once`): no backup or migration here.
+    public var skipData: Bool?
+    public init(environment: String, version: String, deployment: String, epoch: Int64, actor: String, kind: DeploymentKind? = nil, skipData: Bool? = nil) {
+        self.skipData = skipData
         self.environment = environment
         self.version = version
         self.deployment = deployment

@@ -13,6 +13,8 @@ struct DeploymentJob: Sendable {
     var data: BackupInfo?
     /// A deployment continued after a daemon restart (a canary): its data steps already ran.
     var resume = false
+    /// A fleet host's activation: the fleet ran the data steps once, on its data host.
+    var skipData = false
     /// A rollback by the post-deploy watch: the deployment it reverses, whose migration it undoes once the
     /// previous release serves again (`migrate.on_failure`).
     var undoing: Int64?

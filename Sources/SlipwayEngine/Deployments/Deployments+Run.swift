@@ -79,7 +79,9 @@ extension Deployments {
         }
         try store.audit(request.by, action: request.kind.rawValue, target: "\(env.name)/\(version)", outcome: "started", detail: "deployment \(d.id)",
                     before: record.currentRelease ?? "-", after: version)
-        guard queue.submit(DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: dataBackup, undoing: undoing)) else {
+        var job = DeploymentJob(deployment: d, config: cfg, env: env, lease: lease, data: dataBackup, undoing: undoing)
+        job.skipData = request.skipData == true
+        guard queue.submit(job) else {
             lease.release()
             logger.write("end deployment \(d.id)", to: store) { () throws(SlipwayError) in
                 try store.transition(d.id, to: .failed, actor: holder, detail: "the daemon is stopping; nothing changed", reason: .interrupted)
@@ -103,6 +105,11 @@ extension Deployments {
         do {
             var proceed: Bool
             if job.resume {
+                proceed = true
+            } else if job.skipData {
+                if job.env.migrate != nil || job.env.backup?.beforeDeploy == true || job.env.backup?.beforeRollback == true {
+                    note(d, "no backup or migration here: the fleet runs them once, on its first host (fleet.data: once)", log: log)
+                }
                 proceed = true
             } else if let data = job.data {
                 safety = try await dataSteps.restoreForRollback(&d, job, backup: data, log: log, on: self)

@@ -24,6 +24,7 @@ extension HostApps {
             var request = DeployRequest(version: r.version, environment: r.environment, strategy: nil, kind: r.kind ?? .deploy, actor: r.actor)
             request.reason = "fleet deployment \(r.deployment)"
             request.force = true
+            request.skipData = r.skipData
             return .deploy(request, previous: previous)
         }
     }

@@ -26,6 +26,9 @@ enum FleetCommand {
         deploy.lockWait = lockWait
         if let analysis = env.analysis, !analysis.rules.isEmpty { deploy.analysis = analysis }
         deploy.canaryInterval = max(.milliseconds(250), env.analysis?.interval ?? .seconds(1))
+        // Only when there are data steps: otherwise the first host need not go alone.
+        let dataSteps = env.migrate != nil || env.backup?.beforeDeploy == true || env.backup?.beforeRollback == true
+        deploy.dataOnce = dataSteps && env.fleet.dataSteps(backup: env.backup) == .once
         return deploy
     }
 

@@ -36,7 +36,7 @@ enum FleetSection {
     static func fleet(_ node: Node, reader: ConfigReader) -> FleetSettings {
         var fleet = FleetSettings()
         guard let entries = reader.mapping(node, "fleet", allowed: ["strategy", "batch", "on_failure", "healthy_deadline", "progress_deadline", "lease_ttl", "canary",
-                                                                     "max_failed", "max_unavailable", "pause"]) else { return fleet }
+                                                                     "max_failed", "max_unavailable", "pause", "data"]) else { return fleet }
         for e in entries {
             switch e.key {
             case "strategy":
@@ -67,6 +67,10 @@ enum FleetSection {
                         else { reader.problem(entry.value, "fleet.canary.promote", "expected auto or manual, got '\(promote)'") }
                     }
                 }
+            case "data":
+                guard let s = reader.string(e.value, "fleet.data") else { continue }
+                if let known = FleetSettings.DataSteps(rawValue: s) { fleet.data = known }
+                else { reader.problem(e.value, "fleet.data", "expected once (one database the hosts share) or each_host (a database on each host); got '\(s)'") }
             case "progress_deadline":
                 fleet.progressDeadline = reader.duration(e.value, "fleet.progress_deadline") ?? fleet.progressDeadline
             case "lease_ttl":
