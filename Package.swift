@@ -177,7 +177,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayServer", "SlipwayClient", "SlipwayRouter", "SlipwayFleet", "SlipwayACME", "DemoApp",
+                "SlipwayServer", "SlipwayEngine", "SlipwayClient", "SlipwayRouter", "SlipwayFleet", "SlipwayACME", "DemoApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

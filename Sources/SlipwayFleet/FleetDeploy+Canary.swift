@@ -4,7 +4,8 @@ import SlipwayCore
 /// `fleet.strategy: canary`: the first `canary.hosts` switch alone, then what their routers and instances do on the new
 /// release is judged against the other hosts on theirs for `canary.analysis`, by the same `CanaryJudge` a single host's
 /// canary uses: the environment's `analysis` rules (default `error_rate > baseline + 2%`: error rate by the sequential
-/// test, latency, rps, memory, CPU, restarts and health on the router's windows) and its fast signals (a canary process
+/// test, latency, rps, memory, CPU, restarts and health on the router's windows; `providers`, read by the controller)
+/// and its fast signals (a canary process
 /// that exits or restarts, fails readiness, refuses connections or answers a burst of errors). A failure reverts the
 /// canary hosts and leaves the others untouched; a pass promotes the rest, batch by batch.
 extension FleetDeploy {
@@ -33,7 +34,8 @@ extension FleetDeploy {
         while ContinuousClock.now < end {
             try? await Task.sleep(for: canaryInterval)
             let now = await samples(hosts, canary + others)
-            let o = Self.observation(now: now, base: base, canary: canary.map { ($0, version) }, others: others.compactMap { i in releases[i].map { (i, $0) } })
+            var o = Self.observation(now: now, base: base, canary: canary.map { ($0, version) }, others: others.compactMap { i in releases[i].map { (i, $0) } })
+            o.providers = await readProviders?() ?? []
             if case .fail(let why) = judge.observe(o, step: 0, stepStartedAt: started, at: Date()).0 { return why }
         }
         return nil

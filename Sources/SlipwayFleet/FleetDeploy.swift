@@ -32,6 +32,8 @@ public struct FleetDeploy: Sendable {
     /// other host switches; every other activation skips them.
     public var dataOnce = false
     public var canaryInterval: Duration = .seconds(1)
+    /// `analysis.providers` read once per interval (Prometheus queries, web checks), judged beside the hosts' figures.
+    public var readProviders: (@Sendable () async -> [ProviderReading])?
     /// `state.postgres`: the lock is a session advisory lock there and the epoch comes from there (nil: the lease on
     /// the first host).
     public var shared: SharedState?

@@ -251,7 +251,8 @@ struct FleetDeployTests {
         #expect(j.all.filter { $0.hasPrefix("activate") }.count == 3, "the refused rollback activated nothing")
     }
 
-    func canary(_ hosts: [FakeHost], promote: FleetSettings.Promote = .auto, rules: [String]? = nil) async -> FleetOutcome {
+    func canary(_ hosts: [FakeHost], promote: FleetSettings.Promote = .auto, rules: [String]? = nil,
+                providers: (settings: [ProviderSettings], read: @Sendable () async -> [ProviderReading])? = nil) async -> FleetOutcome {
         var settings = FleetSettings()
         settings.strategy = .canary
         settings.canaryPromote = promote
@@ -259,6 +260,10 @@ struct FleetDeployTests {
         var d = deploy(settings)
         d.canaryInterval = .milliseconds(20)
         if let rules { d.analysis = AnalysisSettings(minRequests: 40, rules: rules.compactMap { try? RuleParser.parse($0) }) }
+        if let providers {
+            d.analysis.providers = providers.settings
+            d.readProviders = providers.read
+        }
         return await d.run(hosts: hosts, config: "", artifact: [])
     }
 
@@ -319,6 +324,18 @@ struct FleetDeployTests {
         hosts[0].v2P99Ms = 30
         let fast = await canary(hosts, rules: ["p99_latency > 2 * baseline"])
         #expect(fast.state == .succeeded, "\(fast.message)")
+    }
+
+    /// `analysis.providers` judge a fleet canary too: a Prometheus query whose number makes `fail_if` true fails it.
+    @Test func aFleetCanaryFailsOnAProviderAsASingleHostsDoes() async throws {
+        let j = Journal()
+        let query = ProviderSettings(source: .prometheus(url: try #require(HTTPURL("http://127.0.0.1:9090")), query: "sum(rate(checkout_failures_total[1m]))"),
+                                     failIf: try RuleParser.parse("value > 5"))
+        let failing = await canary((1...3).map { FakeHost(name: "h\($0)", journal: j) },
+                                   providers: ([query], { [ProviderReading(name: query.name, value: 12)] }))
+        #expect(failing.state == .rolledBack && failing.message.hasPrefix("canary failed: prometheus sum(rate(checkout_failures_total[1m]))"), "\(failing.message)")
+        let fine = await canary((1...3).map { FakeHost(name: "h\($0)", journal: j) }, providers: ([query], { [ProviderReading(name: query.name, value: 1)] }))
+        #expect(fine.state == .succeeded, "\(fine.message)")
     }
 
     /// Several hosts' windows as one side: counters add up; the canary's latency is its worst host's, the baseline's the

@@ -39,6 +39,21 @@ struct SharedStateConfigTests {
             return try ConfigLoader.parse(yaml: yaml, file: "/srv/shop/slipway.yml", directory: "/srv/shop").environments["production"]?.router.tls?.acme
         }
         #expect(try acme(state: true, hosts: true)?.fleet == true)
+        // A private CA's file is the controller's to read: a host parsing the snapshot without it is not refused.
+        let missingCA = """
+            app: shop
+            process: { command: ./shop }
+            state: { postgres: { url_secret: SLIPWAY_STATE_URL } }
+            environments:
+              production:
+                hosts: [web1]
+                router: { listen: "0.0.0.0:80", listen_tls: "0.0.0.0:443", hosts: [shop.example.com], tls: acme, acme: { ca: private-ca.pem } }
+            """
+        #expect(try ConfigLoader.parse(yaml: missingCA, file: "/srv/shop/slipway.yml", directory: "/srv/shop").environments["production"]?.router.tls?.acme?.caFile
+                == "/srv/shop/private-ca.pem")
+        #expect(throws: ConfigError.self, "a single host still needs it") {
+            try ConfigLoader.parse(yaml: missingCA.replacingOccurrences(of: "    hosts: [web1]\n", with: ""), file: "/srv/shop/slipway.yml", directory: "/srv/shop")
+        }
         #expect(try acme(state: false, hosts: true)?.fleet == nil)
         #expect(try acme(state: true, hosts: false)?.fleet == nil)
     }

@@ -39,6 +39,7 @@ public enum ConfigLoader {
         }
         guard let top = reader.mapping(rootNode, "", allowed: topLevelKeys) else { throw ConfigError(problems: reader.problems) }
         func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
+        reader.sharedState = value("state") != nil
 
         var app = ""
         if let node = value("app"), let s = reader.string(node, "app") {
@@ -232,7 +233,9 @@ public enum ConfigLoader {
             process = ProcessSection.process(value("process"), in: node, runtime: runtime, reader: reader)
         }
         let health = value("health").map { ProcessSection.health($0, reader: reader) } ?? HealthSettings()
+        reader.fleetEnvironment = value("hosts") != nil
         let router = RouterSection.router(value("router"), directory: directory, root: root, environment: name, reader: reader)
+        reader.fleetEnvironment = false
         var strategy = DeployStrategy.blueGreen
         if let snode = value("strategy"), let s = reader.string(snode, "strategy") {
             if let st = DeployStrategy(rawValue: s) { strategy = st }

@@ -4,6 +4,11 @@ import Yams
 final class ConfigReader {
     let file: String
     private(set) var problems: [ConfigProblem] = []
+    /// The file declares shared state (`state:`): a fleet environment's ACME certificate is its controller's, so a private
+    /// CA's file (`router.acme.ca`) is read by the controller only, not where the config snapshot is parsed on a host.
+    var sharedState = false
+    /// Set while an environment with `hosts` is read.
+    var fleetEnvironment = false
 
     init(file: String) { self.file = file }
 

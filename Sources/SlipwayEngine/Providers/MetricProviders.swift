@@ -8,7 +8,7 @@ import Synchronization
 /// analysis, the post-deploy watch and the alerts (`prometheus:` rules). Stateless.
 public enum MetricProviders {
     /// The environment's providers this interval (none without `analysis.providers`), each within min(interval, 2 s).
-    static func readProviders(of env: EnvironmentConfig) async -> [ProviderReading] {
+    public static func readProviders(of env: EnvironmentConfig) async -> [ProviderReading] {
         guard let analysis = env.analysis, !analysis.providers.isEmpty else { return [] }
         return await readProviders(analysis.providers, timeout: min(analysis.interval, .seconds(2)))
     }

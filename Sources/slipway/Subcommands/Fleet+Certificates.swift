@@ -14,11 +14,22 @@ extension FleetCommand {
         return FleetCertificates(app: cfg.app, environment: env.name, names: names, options: acme, shared: shared, hosts: hosts, log: say)
     }
 
+    /// The controller asks the CA for a fleet's certificate: a private CA's file must be readable here (a host parsing the
+    /// config snapshot does not read it). A usage error naming the key, before anything changes.
+    static func checkCertificateFiles(_ cfg: SlipwayConfig, _ env: EnvironmentConfig) throws {
+        guard let acme = env.router.tls?.acme, acme.fleet == true, let ca = acme.caFile else { return }
+        let text = FileManager.default.contents(atPath: ca).map { String(decoding: $0.prefix(1 << 20), as: UTF8.self) }
+        guard text?.contains("-----BEGIN CERTIFICATE-----") == true else {
+            throw SlipwayError.usage("\(cfg.file): environments.\(env.name).router.acme.ca: cannot read \(ca) on this machine; expected the PEM of the CA's API certificate")
+        }
+    }
+
     /// Obtains the certificate when due and installs it on every host, saying what happened. A CA's refusal or a host
     /// that could not take it is said, not thrown: what served before keeps serving.
     @discardableResult
     static func ensureCertificate(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, shared: SharedState) async throws -> FleetCertificates.Outcome? {
         guard let certificates = try certificates(cfg, env, shared: shared) else { return nil }
+        try checkCertificateFiles(cfg, env)
         let hosts = try Self.hosts(cfg, env)
         await withTaskGroup(of: Void.self) { group in
             for host in hosts { group.addTask { try? await host.connect() } }

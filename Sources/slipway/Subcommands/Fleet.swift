@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SlipwayClient
 import SlipwayCore
+import SlipwayEngine
 import SlipwayFleet
 import SlipwayRuntime
 
@@ -24,7 +25,8 @@ enum FleetCommand {
         var deploy = FleetDeploy(app: cfg.app, environment: env.name, version: version, digest: "", settings: env.fleet, maxParallel: cfg.ssh.maxParallel,
                                  actor: who, deployment: id, holder: "\(who)@\(ProcessInfo.processInfo.hostName) (pid \(getpid()), \(id))", log: say)
         deploy.lockWait = lockWait
-        if let analysis = env.analysis, !analysis.rules.isEmpty { deploy.analysis = analysis }
+        if let analysis = env.analysis, !analysis.rules.isEmpty || !analysis.providers.isEmpty { deploy.analysis = analysis }
+        if env.analysis?.providers.isEmpty == false { deploy.readProviders = { await MetricProviders.readProviders(of: env) } }
         deploy.canaryInterval = max(.milliseconds(250), env.analysis?.interval ?? .seconds(1))
         // Only when there are data steps: otherwise the first host need not go alone.
         let dataSteps = env.migrate != nil || env.backup?.beforeDeploy == true || env.backup?.beforeRollback == true
@@ -74,6 +76,7 @@ enum FleetCommand {
             guard unknown.isEmpty else { throw SlipwayError.usage("--hosts: \(unknown.joined(separator: ", ")) not in environments.\(env.name).hosts (\(env.hosts.joined(separator: ", ")))") }
             targets = env.hosts.filter { o.only.contains($0) }
         }
+        try checkCertificateFiles(cfg, env)
         try await withShared(cfg) { shared in
             let recordDir = cfg.root + "/fleet"
             var version = o.version, id = newDeploymentId()

@@ -162,6 +162,8 @@ enum RouterSection {
                     let absolute = s.hasPrefix("/") ? s : directory + "/" + s
                     let text = FileManager.default.contents(atPath: absolute).map { String(decoding: $0.prefix(1 << 20), as: UTF8.self) }
                     if let text, text.contains("-----BEGIN CERTIFICATE-----") { options.caFile = absolute }
+                    // A fleet's controller reads it (and says so before a deploy); a host parsing the snapshot need not have it.
+                    else if text == nil, reader.sharedState, reader.fleetEnvironment { options.caFile = absolute }
                     else if text == nil { reader.problem(e.value, path, "cannot read \(absolute); expected the PEM of the CA's API certificate") }
                     else { reader.problem(e.value, path, "\(absolute) holds no PEM certificate (-----BEGIN CERTIFICATE-----)") }
                 }
