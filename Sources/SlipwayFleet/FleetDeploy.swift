@@ -34,6 +34,9 @@ public struct FleetDeploy: Sendable {
     public var canaryInterval: Duration = .seconds(1)
     /// `analysis.providers` read once per interval (Prometheus queries, web checks), judged beside the hosts' figures.
     public var readProviders: (@Sendable () async -> [ProviderReading])?
+    /// Runs after a deploy's activations (under the lock, on the hosts' connections, before they close): a fleet's
+    /// certificate is installed there without a second ssh connection per host.
+    public var afterActivation: (@Sendable ([any FleetHost], FleetOutcome) async -> Void)?
     /// `state.postgres`: the lock is a session advisory lock there and the epoch comes from there (nil: the lease on
     /// the first host).
     public var shared: SharedState?
@@ -74,7 +77,9 @@ public struct FleetDeploy: Sendable {
         let keeper = extra ?? leaseHost ?? hosts[0]
         if let targets = await preflight(hosts, leaseHost: extra, &outcome), let heartbeat = await claim(keeper, &outcome) {
             switch work {
-            case .deploy(let yaml, let artifact): await stageAndActivate(hosts, targets, yaml: yaml, artifact: artifact, lease: heartbeat, &outcome)
+            case .deploy(let yaml, let artifact):
+                await stageAndActivate(hosts, targets, yaml: yaml, artifact: artifact, lease: heartbeat, &outcome)
+                if let afterActivation, outcome.phase == .activate || outcome.phase == .revert { await afterActivation(hosts, outcome) }
             case .revertAll: await revertAll(hosts, targets, &outcome)
             }
             heartbeat.cancel()

@@ -42,10 +42,16 @@ struct FleetCertificatesTests {
                     #expect(mode == 0o600, "h\(i + 1): \(String(mode ?? 0, radix: 8))")
                 }
 
-                // The next deploy finds it kept and not due: installed again, not ordered again.
+                // The next deploy finds it kept and not due: installed again, not ordered again, on the deploy's own ssh
+                // connection (one per host).
+                func accepted(_ i: Int) -> Int {
+                    ((try? String(contentsOfFile: "\(lab.dir)/h\(i + 1)/sshd.log", encoding: .utf8)) ?? "").components(separatedBy: "Accepted publickey").count - 1
+                }
+                let before = lab.hosts.indices.map(accepted)
                 try "v2".write(toFile: lab.app + "/VERSION", atomically: true, encoding: .utf8)
                 let second = try await lab.cli(["deploy", "v2"], environment: env)
                 #expect(second.status == 0 && !second.text.contains("issued") && second.text.contains("installed on h1, h2"), "\(second.text)")
+                #expect(lab.hosts.indices.map { accepted($0) - before[$0] } == [1, 1], "one ssh connection per host, the certificate's install included")
                 #expect(pebble.log().components(separatedBy: "Issued certificate serial").count - 1 == 1, "one order for the fleet: \(pebble.log().suffix(2000))")
 
                 let listed = try await lab.cli(["certs", "--env", "production", "--json"], environment: env)

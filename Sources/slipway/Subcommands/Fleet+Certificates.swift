@@ -6,11 +6,12 @@ import SlipwayFleet
 /// every host answering the CA's challenge, keeps it in the shared state and installs it on every host.
 extension FleetCommand {
     /// The certificate the fleet's controller obtains for `env` (nil: its hosts' routers do not take one from it).
-    static func certificates(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, shared: SharedState) throws -> FleetCertificates? {
+    /// `connected`: hosts a deploy has open (nil: this makes its own).
+    static func certificates(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, shared: SharedState, connected: [any FleetHost]? = nil) throws -> FleetCertificates? {
         guard let acme = env.router.tls?.acme, acme.fleet == true else { return nil }
         let names = (env.router.route?.hosts ?? []).filter { !$0.hasPrefix("*.") }
         guard !names.isEmpty else { return nil }
-        let hosts = try hosts(cfg, env).compactMap { $0 as? any CertificateHost }
+        let hosts = try (connected ?? hosts(cfg, env)).compactMap { $0 as? any CertificateHost }
         return FleetCertificates(app: cfg.app, environment: env.name, names: names, options: acme, shared: shared, hosts: hosts, log: say)
     }
 
@@ -26,11 +27,13 @@ extension FleetCommand {
 
     /// Obtains the certificate when due and installs it on every host, saying what happened. A CA's refusal or a host
     /// that could not take it is said, not thrown: what served before keeps serving.
+    /// `connected`: the hosts of a deploy, still connected (nil: every host of the environment, connected here and closed after).
     @discardableResult
-    static func ensureCertificate(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, shared: SharedState) async throws -> FleetCertificates.Outcome? {
-        guard let certificates = try certificates(cfg, env, shared: shared) else { return nil }
+    static func ensureCertificate(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, shared: SharedState,
+                                  connected: [any FleetHost]? = nil) async throws -> FleetCertificates.Outcome? {
+        guard let certificates = try certificates(cfg, env, shared: shared, connected: connected) else { return nil }
         try checkCertificateFiles(cfg, env)
-        let hosts = try Self.hosts(cfg, env)
+        let hosts = connected == nil ? try Self.hosts(cfg, env) : []
         await withTaskGroup(of: Void.self) { group in
             for host in hosts { group.addTask { try? await host.connect() } }
         }

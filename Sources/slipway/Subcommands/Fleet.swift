@@ -109,9 +109,16 @@ enum FleetCommand {
                 deploy.digest = release.digest
                 if shared == nil { try saveRecord(Record(deployment: id, environment: env.name, version: version, hosts: targets), directory: recordDir) }
                 say("fleet deployment \(id): \(version) (\(release.digest.prefix(19))…) to \(env.name) on \(chosen.count) host(s), \(env.fleet.strategy.rawValue)")
+                // Once the hosts' routers run, a certificate the fleet obtains (router.tls: acme) can be proven by any of them:
+                // on the deploy's own connections when it goes to every host, else on connections of its own after.
+                let everyHost = chosen.count == all.count
+                if let shared, everyHost, try certificates(cfg, env, shared: shared) != nil {
+                    deploy.afterActivation = { hosts, _ in
+                        do { try await ensureCertificate(cfg, env, shared: shared, connected: hosts) } catch { say("warning: the fleet's certificate: \(error)") }
+                    }
+                }
                 outcome = try await journaled(shared, record, deploy) { await $0.run(hosts: chosen, leaseHost: leaseHost, config: yaml, artifact: artifact) }
-                // The hosts' routers run now: a certificate the fleet obtains (router.tls: acme) can be proven by any of them.
-                if let shared, outcome.state != .refused, outcome.phase == .activate || outcome.phase == .revert {
+                if let shared, !everyHost, outcome.state != .refused, outcome.phase == .activate || outcome.phase == .revert {
                     try await ensureCertificate(cfg, env, shared: shared)
                 }
             }
