@@ -37,6 +37,17 @@ public struct FleetDeploy: Sendable {
     /// Runs after a deploy's activations (under the lock, on the hosts' connections, before they close): a fleet's
     /// certificate is installed there without a second ssh connection per host.
     public var afterActivation: (@Sendable ([any FleetHost], FleetOutcome) async -> Void)?
+    /// `rollback --with-data` (with `rollbackTo`): the backup the operator confirmed on the data host (`fleet.data: once`;
+    /// nil with `each_host`, where each host restores its own).
+    public var dataRollback: DataRollback?
+    public struct DataRollback: Sendable, Equatable {
+        public var backupId: String?
+        public var eachHost: Bool
+        public init(backupId: String?, eachHost: Bool) {
+            self.backupId = backupId
+            self.eachHost = eachHost
+        }
+    }
     /// `state.postgres`: the lock is a session advisory lock there and the epoch comes from there (nil: the lease on
     /// the first host).
     public var shared: SharedState?
@@ -75,7 +86,9 @@ public struct FleetDeploy: Sendable {
         // A lease host outside the targets is connected on its own.
         let extra = leaseHost.flatMap { l in hosts.contains { $0.name == l.name } ? nil : l }
         let keeper = extra ?? leaseHost ?? hosts[0]
-        if let targets = await preflight(hosts, leaseHost: extra, &outcome), let heartbeat = await claim(keeper, &outcome) {
+        var seen: [Int: HostStatus] = [:]
+        if let targets = await preflight(hosts, leaseHost: extra, &outcome, seen: &seen), let heartbeat = await claim(keeper, &outcome) {
+            await liftStrandedHolds(hosts, seen)
             switch work {
             case .deploy(let yaml, let artifact):
                 await stageAndActivate(hosts, targets, yaml: yaml, artifact: artifact, lease: heartbeat, &outcome)
@@ -91,7 +104,7 @@ public struct FleetDeploy: Sendable {
 
     /// Connects to every host and reads its status; nil when the deploy must stop (nothing changed). The indices
     /// of the hosts to deploy to (every one, or, with `excludeUnreachable`, the ones that answered).
-    func preflight(_ hosts: [any FleetHost], leaseHost: (any FleetHost)?, _ outcome: inout FleetOutcome) async -> [Int]? {
+    func preflight(_ hosts: [any FleetHost], leaseHost: (any FleetHost)?, _ outcome: inout FleetOutcome, seen: inout [Int: HostStatus]) async -> [Int]? {
         let checked = await concurrently(hosts, limit: maxParallel) { host async -> Result<HostStatus, SlipwayError> in
             do throws(SlipwayError) {
                 try await host.connect()
@@ -104,6 +117,7 @@ public struct FleetDeploy: Sendable {
             switch r {
             case .success(let s):
                 statuses.append(s)
+                seen[i] = s
                 targets.append(i)
                 outcome.hosts[i].current = s.environments.first { $0.app == app && $0.name == environment }?.current
             case .failure(let e):
@@ -158,6 +172,10 @@ public struct FleetDeploy: Sendable {
             return
         }
         log("staged \(version) on \(targets.count) host(s); epoch \(outcome.epoch)")
+        if let data = dataRollback, rollbackTo {
+            await rollbackWithData(hosts, targets, data, &outcome)
+            return
+        }
 
         outcome.phase = .activate
         var switched: [Int] = []

@@ -16,10 +16,14 @@ public protocol FleetHost: Sendable {
     func revert(app: String, _ request: HostRevertRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation
     /// Per release of `environment` on this host: router counters and windows, instances and their resources.
     func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample]
+    func maintenance(app: String, _ request: MaintenanceRequest) async throws(SlipwayError)
     func disconnect() async
 }
 
 extension FleetHost {
+    /// Maintenance on an environment here (a fleet's data rollback holds the other hosts' requests while one restores).
+    public func maintenance(app: String, _ request: MaintenanceRequest) async throws(SlipwayError) {}
+
     /// From the counters alone (a host that reports nothing more).
     public func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample] {
         try await traffic(app: app, environment: environment).mapValues { ReleaseSample(counts: $0) }
@@ -55,6 +59,15 @@ public struct HostClient: FleetHost, CertificateHost {
 
     public func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample] {
         try decode(try await call("GET", "/v1/host/apps/\(app)/samples?env=\(environment)", body: nil, timeout: .seconds(30)))
+    }
+
+    public func maintenance(app: String, _ request: MaintenanceRequest) async throws(SlipwayError) {
+        let _: [String: String] = try decode(try await call("POST", "/v1/host/apps/\(app)/maintenance", body: try json(request), timeout: .seconds(60)))
+    }
+
+    /// What `rollback --with-data` to `version` would restore on this host.
+    public func rollbackPlan(app: String, environment: String, version: String?) async throws(SlipwayError) -> DataRollbackPlan {
+        try decode(try await call("GET", "/v1/host/apps/\(app)/rollback-plan?env=\(environment)" + (version.map { "&version=\($0)" } ?? ""), body: nil, timeout: .seconds(60)))
     }
 
     public func lease(app: String, _ request: HostLeaseRequest) async throws(SlipwayError) -> FleetLease {

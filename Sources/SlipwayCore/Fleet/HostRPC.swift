@@ -37,6 +37,10 @@ public struct HostActivateRequest: Codable, Sendable, Equatable {
     public var kind: DeploymentKind?
     /// True: the fleet ran the data steps once, on another host (`fleet.data: once`): no backup or migration here.
     public var skipData: Bool?
+    /// A rollback that also restores the backup taken before the deploy it undoes (`rollback --with-data`), and the
+    /// backup the operator confirmed (refused if another one would be used).
+    public var withData: Bool?
+    public var backupId: String?
     public init(environment: String, version: String, deployment: String, epoch: Int64, actor: String, kind: DeploymentKind? = nil, skipData: Bool? = nil) {
         self.skipData = skipData
         self.environment = environment
@@ -107,6 +111,9 @@ public struct HostStatus: Codable, Sendable, Equatable {
         public var healthy: Bool
         public var epoch: Int64
         public var releases: [String]
+        /// Paused by a fleet's data rollback (`FleetDeploy.holdMarker`): that rollback's id, so a later fleet operation can
+        /// lift a hold its controller did not live to lift.
+        public var fleetHold: String?
         public init(app: String, name: String, current: String?, previous: String? = nil, healthy: Bool, epoch: Int64, releases: [String]) {
             self.app = app
             self.name = name
@@ -122,5 +129,17 @@ public struct HostStatus: Codable, Sendable, Equatable {
     public init(hostname: String, environments: [Environment]) {
         self.hostname = hostname
         self.environments = environments
+    }
+}
+
+extension HostStatus {
+    /// The words a fleet's data rollback pauses the other hosts with, before its id.
+    public static let fleetHoldPrefix = "Held by fleet rollback "
+
+    /// The fleet rollback id in a paused environment's page (nil: paused by someone else).
+    public static func fleetHold(in html: String) -> String? {
+        guard let r = html.range(of: fleetHoldPrefix) else { return nil }
+        let id = html[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+        return id.hasPrefix("fd-") ? String(id) : nil
     }
 }

@@ -72,6 +72,16 @@ public final class HostAgent: Sendable {
             guard let env = request.uri.queryParameters.get("env") else { throw SlipwayError.usage("expected ?env=ENVIRONMENT") }
             return APIResponse.json(try await apps.samples(app: try context.parameters.require("app"), environment: String(env)))
         }
+        host.get("apps/:app/rollback-plan") { request, context in
+            guard let env = request.uri.queryParameters.get("env") else { throw SlipwayError.usage("expected ?env=ENVIRONMENT") }
+            return APIResponse.json(try await apps.rollbackPlan(app: try context.parameters.require("app"), environment: String(env),
+                                                                version: request.uri.queryParameters.get("version").map { String($0) }))
+        }
+        host.post("apps/:app/maintenance") { request, context in
+            let body = try await APIResponse.decode(MaintenanceRequest.self, from: request)
+            try await apps.maintenance(app: try context.parameters.require("app"), body)
+            return APIResponse.json(["status": "ok"])
+        }
         host.post("apps/:app/lease") { request, context in
             let body = try await APIResponse.decode(HostLeaseRequest.self, from: request)
             return APIResponse.json(try await apps.lease(app: try context.parameters.require("app"), body))

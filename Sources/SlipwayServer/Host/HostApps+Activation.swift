@@ -25,6 +25,8 @@ extension HostApps {
             request.reason = "fleet deployment \(r.deployment)"
             request.force = true
             request.skipData = r.skipData
+            request.withData = r.withData
+            request.backupId = r.backupId
             return .deploy(request, previous: previous)
         }
     }
@@ -137,8 +139,10 @@ extension HostApps {
             }
             for e in all {
                 let healthy = e.currentRelease.map { current in e.instances.contains { $0.release == current && $0.ready } } ?? false
-                out.append(.init(app: app, name: e.name, current: e.currentRelease, previous: e.previousRelease, healthy: healthy,
-                                 epoch: ledger.epoch(app: app, environment: e.name), releases: releases))
+                var env = HostStatus.Environment(app: app, name: e.name, current: e.currentRelease, previous: e.previousRelease, healthy: healthy,
+                                                 epoch: ledger.epoch(app: app, environment: e.name), releases: releases)
+                if let m = e.maintenance, m.mode == .paused { env.fleetHold = HostStatus.fleetHold(in: m.html) }
+                out.append(env)
             }
         }
         return HostStatus(hostname: ProcessInfo.processInfo.hostName, environments: out)

@@ -91,6 +91,20 @@ actor HostApps {
         return (try? await client.get("/v1/traffic?env=\(query)", as: [String: RequestCounts].self)) ?? [:]
     }
 
+    /// What `rollback --with-data` to `version` would restore here (the app daemon's plan).
+    func rollbackPlan(app: String, environment: String, version: String?) async throws(SlipwayError) -> DataRollbackPlan {
+        try Self.validApp(app)
+        var q = ["env=\(environment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? environment)"]
+        if let version { q.append("version=\(version.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? version)") }
+        return try await daemon(app).get("/v1/rollback/plan?" + q.joined(separator: "&"))
+    }
+
+    /// Maintenance on the app's environment (a fleet's data rollback holds the other hosts' requests while one restores).
+    func maintenance(app: String, _ request: MaintenanceRequest) async throws(SlipwayError) {
+        try Self.validApp(app)
+        let _: HostIgnored = try await daemon(app).post("/v1/maintenance", request)
+    }
+
     /// Per release of `environment`, what a fleet canary judges here (empty when the app's daemon does not run).
     func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample] {
         try Self.validApp(app)
@@ -131,4 +145,9 @@ actor HostApps {
         let all: [EnvironmentStatus] = try await client.get("/v1/status?env=\(environment)")
         return all.first { $0.name == environment }
     }
+}
+
+/// An answer whose content does not matter (only that it came back 2xx).
+struct HostIgnored: Decodable {
+    init(from decoder: any Decoder) throws {}
 }

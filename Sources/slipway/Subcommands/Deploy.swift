@@ -68,12 +68,11 @@ struct Rollback: AsyncParsableCommand {
 
     func run() async throws {
         if let (cfg, env) = FleetCommand.environment(global, envOption.env) {
-            guard !withData else { throw ValidationError("--with-data is not in this version for an environment with hosts:") }
             let wait = try lockWait.map { text throws -> Duration in
                 guard let d = DurationParsing.parse(text) else { throw ValidationError("--lock-wait: expected a duration like 30s or 5m, got '\(text)'") }
                 return d
             } ?? .zero
-            try await FleetCommand.rollback(cfg, env, version: version, lockWait: wait, json: json)
+            try await FleetCommand.rollback(cfg, env, version: version, lockWait: wait, json: json, withData: withData, yes: yes)
             return
         }
         if lockWait != nil { throw ValidationError("--lock-wait is for an environment with hosts:") }

@@ -128,7 +128,8 @@ enum FleetCommand {
 
     /// `slipway rollback [VERSION]` on a fleet environment: VERSION (default: the release every host served before its
     /// current one) must be on every host; then each switches back through its own health gate, batch by batch.
-    static func rollback(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, version: String?, lockWait: Duration, json: Bool) async throws {
+    static func rollback(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, version: String?, lockWait: Duration, json: Bool,
+                         withData: Bool = false, yes: Bool = false) async throws {
         let all = try hosts(cfg, env)
         var target = version
         if target == nil {
@@ -154,6 +155,7 @@ enum FleetCommand {
         let id = newDeploymentId()
         var deploy = fleetDeploy(cfg, env, version: target!, id: id, lockWait: lockWait)
         deploy.rollbackTo = true
+        if withData { deploy.dataRollback = try await confirmDataRollback(cfg, env, all, version: target!, json: json, yes: yes) }
         try await withShared(cfg) { shared in
             say("fleet rollback \(id): \(env.name) to \(target!) on \(all.count) host(s)")
             let record = FleetDeploymentRecord(id: id, environment: env.name, version: target!, kind: .rollback, actor: deploy.actor, holder: deploy.holder, hosts: env.hosts)
