@@ -45,9 +45,7 @@ extension FleetDeploy {
     /// since `base` (a router that restarted counts from zero), windows merged (`MetricSample.merged`), instances added up.
     static func observation(now: [Int: [String: ReleaseSample]], base: [Int: [String: ReleaseSample]], canary: [(Int, String)], others: [(Int, String)]) -> CanaryObservation {
         func since(_ i: Int, _ release: String) -> RequestCounts {
-            let n = now[i]?[release]?.counts ?? RequestCounts(), b = base[i]?[release]?.counts ?? RequestCounts()
-            guard n.requests >= b.requests, n.errors >= b.errors else { return n }
-            return RequestCounts(requests: n.requests - b.requests, errors: n.errors - b.errors)
+            (now[i]?[release]?.counts ?? RequestCounts()).since(base[i]?[release]?.counts ?? RequestCounts())
         }
         func total(_ side: [(Int, String)]) -> RequestCounts {
             side.reduce(RequestCounts()) { sum, h in let d = since(h.0, h.1); return RequestCounts(requests: sum.requests + d.requests, errors: sum.errors + d.errors) }

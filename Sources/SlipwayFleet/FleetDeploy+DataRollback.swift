@@ -17,26 +17,7 @@ extension FleetDeploy {
             return r
         }
         func activate(_ indices: [Int], _ r: HostActivateRequest, _ outcome: inout FleetOutcome) async -> [Int] {
-            let results = await concurrently(indices, limit: maxParallel) { [app, settings] i async -> Result<HostActivation, SlipwayError> in
-                do throws(SlipwayError) { return .success(try await hosts[i].activate(app: app, r, deadline: settings.healthyDeadline)) }
-                catch { return .failure(error) }
-            }
-            var failed: [Int] = []
-            for (i, result) in zip(indices, results) {
-                switch result {
-                case .success(let a):
-                    outcome.hosts[i].state = a.succeeded ? .activated : .failed
-                    outcome.hosts[i].current = a.current
-                    outcome.hosts[i].message = a.message
-                    if !a.succeeded { failed.append(i) }
-                case .failure(let e):
-                    outcome.hosts[i].state = e.code == .unavailable ? .unknown : .failed
-                    outcome.hosts[i].message = e.message
-                    failed.append(i)
-                }
-                log("  \(hosts[i].name): \(outcome.hosts[i].state.rawValue): \(outcome.hosts[i].message)")
-            }
-            return failed
+            record(indices, await activations(indices, r, hosts: hosts), hosts: hosts, &outcome).failed
         }
         if data.eachHost {
             log("rollback with data: every host restores its own backup and switches back to \(version)")

@@ -201,27 +201,8 @@ public struct FleetDeploy: Sendable {
             }
             log("batch \(n + 1): activating \(batch.map { hosts[$0].name }.joined(separator: ", "))")
             let (activated, results) = await activate(batch, first: n == 0, hosts: hosts, epoch: outcome.epoch)
-            var failed: [Int] = []
-            var unchanged = 0
-            for (i, r) in zip(activated, results) {
-                switched.append(i)
-                switch r {
-                case .success(let a):
-                    if !a.succeeded { failed.append(i) }
-                    // It served the release already (no deployment ran there): a resumed deploy's canary, judged before.
-                    if a.succeeded, a.hostDeployment == nil { unchanged += 1 }
-                    outcome.hosts[i].state = a.succeeded ? .activated : .failed
-                    outcome.hosts[i].current = a.current
-                    outcome.hosts[i].message = a.message
-                case .failure(let e):
-                    // Lost in the middle (a link down, a host gone): what it serves is not known until it answers again.
-                    failed.append(i)
-                    outcome.hosts[i].state = e.code == .unavailable ? .unknown : .failed
-                    outcome.hosts[i].current = nil
-                    outcome.hosts[i].message = e.message
-                }
-                log("  \(hosts[i].name): \(outcome.hosts[i].state.rawValue): \(outcome.hosts[i].message)")
-            }
+            switched += activated
+            let (failed, unchanged) = record(activated, results, hosts: hosts, &outcome)
             // A judged canary batch tolerates no failure; another batch up to `max_failed` (those hosts keep what they served).
             let allowed = judging && n == 0 ? 0 : settings.maxFailed.tolerated(of: batch.count)
             let bad = failed.map { hosts[$0].name }.joined(separator: ", ")

@@ -9,6 +9,12 @@ public struct RequestCounts: Sendable, Equatable, Codable {
         self.errors = errors
     }
     public var rate: Double? { requests > 0 ? Double(errors) / Double(requests) : nil }
+
+    /// A router's counts since `base`; a router that restarted (counters lower than the base) counts from zero.
+    public func since(_ base: RequestCounts) -> RequestCounts {
+        guard requests >= base.requests, errors >= base.errors else { return self }
+        return RequestCounts(requests: requests - base.requests, errors: errors - base.errors)
+    }
 }
 
 /// The sequential test behind `error_rate > baseline + m` (or `> k * baseline`): Wald's SPRT of the

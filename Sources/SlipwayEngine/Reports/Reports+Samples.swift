@@ -12,15 +12,22 @@ extension Reports {
         let all = (try? store.instances(environment: environment)) ?? []
         var out: [String: ReleaseSample] = [:]
         for release in Set(pools.keys).union(all.map(\.release)) {
-            let p = pools[release]
             let instances = all.filter { $0.release == release && $0.state != .standby && $0.state != .stopping }
-            let alive = instances.filter { ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime)) }
-            let use = await supervisor.resources(instances)
-            out[release] = ReleaseSample(counts: RequestCounts(requests: p?.requests ?? 0, errors: p?.responses5xx ?? 0), upstreamErrors: p?.upstreamErrors ?? 0,
-                                         windows: p?.windows ?? [:], instances: instances.count, alive: alive.count, ready: alive.filter(\.ready).count,
-                                         restarts: instances.reduce(0) { $0 + $1.restarts }, healthFailures: use.healthFailures, memoryBytes: use.memoryBytes,
-                                         memoryLimit: env.process.memoryLimit.map(Double.init), cpu: use.cpu)
+            out[release] = await releaseSample(pools[release], instances: instances, memoryLimit: env.process.memoryLimit)
         }
         return out
+    }
+}
+
+extension FeatureObject {
+    /// One release as a canary's analysis reads it: its router pool's counters and windows, and `instances` (alive, ready,
+    /// restarted; their memory and CPU). The same for a single host's canary (`CanaryObserver`) and a fleet's hosts.
+    func releaseSample(_ pool: PoolStatsSnapshot?, instances: [InstanceRecord], memoryLimit: Int64?) async -> ReleaseSample {
+        let alive = instances.filter { ProcessInspector.isAlive(pid: $0.pid, startTime: UInt64($0.procStartTime)) }
+        let use = await supervisor.resources(instances)
+        return ReleaseSample(counts: CanaryObserver.counts(pool), upstreamErrors: pool?.upstreamErrors ?? 0, windows: pool?.windows ?? [:],
+                             instances: instances.count, alive: alive.count, ready: alive.filter(\.ready).count,
+                             restarts: instances.reduce(0) { $0 + $1.restarts }, healthFailures: use.healthFailures, memoryBytes: use.memoryBytes,
+                             memoryLimit: memoryLimit.map(Double.init), cpu: use.cpu)
     }
 }

@@ -6,6 +6,6 @@ extension Reports {
     /// the router started (a fleet canary compares its hosts' counts with the others').
     public func traffic(environment: String) async -> [String: RequestCounts] {
         guard let pools = (try? await router.stats())?[environment] else { return [:] }
-        return pools.mapValues { RequestCounts(requests: $0.requests, errors: $0.responses5xx) }
+        return pools.mapValues { CanaryObserver.counts($0) }
     }
 }

@@ -85,18 +85,24 @@ actor HostApps {
 
     /// The app's router traffic per release of `environment` (empty when its daemon does not run).
     func traffic(app: String, environment: String) async throws(SlipwayError) -> [String: RequestCounts] {
+        try await running(app, "/v1/traffic?env=\(Self.query(environment))")
+    }
+
+    /// Per release of `environment`, what a fleet canary judges here (empty when the app's daemon does not run).
+    func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample] {
+        try await running(app, "/v1/traffic/releases?env=\(Self.query(environment))")
+    }
+
+    /// A read from the app's daemon when it runs (it is not started for it); empty when it does not answer.
+    private func running<T: Decodable>(_ app: String, _ path: String) async throws(SlipwayError) -> [String: T] {
         try Self.validApp(app)
-        let client = DaemonClient(socket: socket(app))
-        let query = environment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? environment
-        return (try? await client.get("/v1/traffic?env=\(query)", as: [String: RequestCounts].self)) ?? [:]
+        return (try? await DaemonClient(socket: socket(app)).get(path, as: [String: T].self)) ?? [:]
     }
 
     /// What `rollback --with-data` to `version` would restore here (the app daemon's plan).
     func rollbackPlan(app: String, environment: String, version: String?) async throws(SlipwayError) -> DataRollbackPlan {
         try Self.validApp(app)
-        var q = ["env=\(environment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? environment)"]
-        if let version { q.append("version=\(version.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? version)") }
-        return try await daemon(app).get("/v1/rollback/plan?" + q.joined(separator: "&"))
+        return try await daemon(app).get("/v1/rollback/plan?env=\(Self.query(environment))" + (version.map { "&version=\(Self.query($0))" } ?? ""))
     }
 
     /// Maintenance on the app's environment (a fleet's data rollback holds the other hosts' requests while one restores).
@@ -105,13 +111,8 @@ actor HostApps {
         let _: HostIgnored = try await daemon(app).post("/v1/maintenance", request)
     }
 
-    /// Per release of `environment`, what a fleet canary judges here (empty when the app's daemon does not run).
-    func samples(app: String, environment: String) async throws(SlipwayError) -> [String: ReleaseSample] {
-        try Self.validApp(app)
-        let client = DaemonClient(socket: socket(app))
-        let query = environment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? environment
-        return (try? await client.get("/v1/traffic/releases?env=\(query)", as: [String: ReleaseSample].self)) ?? [:]
-    }
+    /// A query parameter's value, percent-encoded.
+    static func query(_ value: String) -> String { value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value }
 
     func reap() { children.removeAll { ProcessInspector.reap($0) != nil } }
 

@@ -8,11 +8,16 @@ extension FleetCommand {
     /// The certificate the fleet's controller obtains for `env` (nil: its hosts' routers do not take one from it).
     /// `connected`: hosts a deploy has open (nil: this makes its own).
     static func certificates(_ cfg: SlipwayConfig, _ env: EnvironmentConfig, shared: SharedState, connected: [any FleetHost]? = nil) throws -> FleetCertificates? {
-        guard let acme = env.router.tls?.acme, acme.fleet == true else { return nil }
-        let names = (env.router.route?.hosts ?? []).filter { !$0.hasPrefix("*.") }
-        guard !names.isEmpty else { return nil }
+        guard let acme = env.router.tls?.acme, let names = fleetCertificateNames(env) else { return nil }
         let hosts = try (connected ?? hosts(cfg, env)).compactMap { $0 as? any CertificateHost }
         return FleetCertificates(app: cfg.app, environment: env.name, names: names, options: acme, shared: shared, hosts: hosts, log: say)
+    }
+
+    /// The names of the certificate the fleet's controller obtains for `env` (nil: its hosts' routers take none from it).
+    static func fleetCertificateNames(_ env: EnvironmentConfig) -> [String]? {
+        guard env.router.tls?.acme?.fleet == true else { return nil }
+        let names = (env.router.route?.hosts ?? []).filter { !$0.hasPrefix("*.") }
+        return names.isEmpty ? nil : names
     }
 
     /// The controller asks the CA for a fleet's certificate: a private CA's file must be readable here (a host parsing the

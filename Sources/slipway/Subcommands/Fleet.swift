@@ -112,7 +112,7 @@ enum FleetCommand {
                 // Once the hosts' routers run, a certificate the fleet obtains (router.tls: acme) can be proven by any of them:
                 // on the deploy's own connections when it goes to every host, else on connections of its own after.
                 let everyHost = chosen.count == all.count
-                if let shared, everyHost, try certificates(cfg, env, shared: shared) != nil {
+                if let shared, everyHost, fleetCertificateNames(env) != nil {
                     deploy.afterActivation = { hosts, _ in
                         do { try await ensureCertificate(cfg, env, shared: shared, connected: hosts) } catch { say("warning: the fleet's certificate: \(error)") }
                     }
