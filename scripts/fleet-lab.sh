@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Hosts for the fleet tests and bench/fleet.sh, on this machine: network namespaces on a bridge, each with its
-# own sshd (root login by key) and its own `slipway server --host-only`. Needs root, iproute2 and openssh-server.
+# own sshd (root login by key), its own `slipway server --host-only` and its own container storage (h*/storage.conf). Needs root, iproute2 and openssh-server.
 #   scripts/fleet-lab.sh up N DIR SLIPWAY_BIN [SSHD_EXTRA]   hosts h1..hN; writes DIR/ssh_config and DIR/hosts
 #   scripts/fleet-lab.sh down DIR                            stops everything it started and removes the namespaces
 # Addresses are 10.213.T.11.. on bridge slwbrT (T from DIR), only this lab's own namespaces.
@@ -44,7 +44,10 @@ SetEnv SLIPWAY_ROOT=$h/root
 $extra
 CFG
     ip netns exec "$ns" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log"
-    setsid ip netns exec "$ns" "$bin" server --host-only --root "$h/root" > "$h/agent.log" 2>&1 < /dev/null &
+    # Each host's container runtime keeps its images apart (an image release reaches it over ssh, as on a real host).
+    printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/containers/storage"\nrunroot = "%s/containers/run"\n' "$h" "$h" > "$h/storage.conf"
+    # nsenter, not `ip netns exec`: the daemon keeps this machine's /sys (its cgroups, which containers need); only the network is the host's.
+    setsid nsenter --net="/run/netns/$ns" env CONTAINERS_STORAGE_CONF="$h/storage.conf" "$bin" server --host-only --root "$h/root" > "$h/agent.log" 2>&1 < /dev/null &
     echo $! > "$h/agent.pid"
     printf 'Host h%s\n  HostName %s\n  User root\n  IdentityFile %s/id_ed25519\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n' \
       "$i" "$addr" "$dir" >> "$dir/ssh_config"
@@ -65,6 +68,8 @@ elif [ "$cmd" = down ]; then
     ip netns del "$ns" 2>/dev/null || true
   done < "$dir/hosts"
   ip link del "slwbr$t" 2>/dev/null || true
+  # What killed containers left mounted (their /dev/shm) under the lab's directory.
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -f "$dir/tag"
 else
   echo "usage: $0 up N DIR SLIPWAY_BIN [SSHD_EXTRA] | down DIR" >&2; exit 2

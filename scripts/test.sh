@@ -75,7 +75,7 @@ else
   # the fleet suites (network-namespace hosts: mostly ssh and health-gate waits, about 90 s here) and two more; the
   # second everything else, new suites included. Measured 2026-12-07 before the last two moved: 192 s, 186 s, 107 s.
   first='SlipwayTests\.(BuiltInAlertTests|DeployDataTests|BackupTests|EncryptionTests|MetricsTests|CanaryTests|LeaseTests|DashboardBrowserTests|AlertIntegrationTests|NotificationTests|ImageReleaseTests|AccessoryTests)/'
-  third='SlipwayTests\.(FleetTests|FleetSharedStateTests|FleetArtifactTests|FleetHTTPSHostTests|ProcessTypesTests|WatchTests)/'
+  third='SlipwayTests\.(FleetTests|FleetImageTests|FleetSharedStateTests|FleetArtifactTests|FleetHTTPSHostTests|ProcessTypesTests|WatchTests)/'
   logs=(); pids=()
   for shard in first second third; do
     log=$(mktemp); logs+=("$log")

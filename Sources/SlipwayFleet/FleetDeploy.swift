@@ -2,8 +2,8 @@ import Foundation
 import SlipwayCore
 
 /// One deploy across a fleet: every host checked (preflight), the environment's lock taken (in the shared state, or
-/// as a lease on its first host; its epoch fences every later call), then every host staged (config snapshot and the release, checked against
-/// its digest there) before any is activated, then batches activated through each host's own health gate. A
+/// as a lease on its first host; its epoch fences every later call), then every host staged (config snapshot, an image
+/// release's image, and the release, each checked against its digest there) before any is activated, then batches activated through each host's own health gate. A
 /// failed host (an unreachable one too) stops the deploy: no new batch starts, and with `on_failure: rollback`
 /// every host this deploy switched is reverted, so the fleet ends uniform.
 public struct FleetDeploy: Sendable {
@@ -51,6 +51,9 @@ public struct FleetDeploy: Sendable {
     /// `state.postgres`: the lock is a session advisory lock there and the epoch comes from there (nil: the lease on
     /// the first host).
     public var shared: SharedState?
+    /// An image release's image (`runtime: podman | docker`): saved once here, loaded on every host whose runtime lacks
+    /// it and checked there against its id before the release is staged.
+    public var image: FleetImage?
     public var log: @Sendable (String) -> Void
 
     public init(app: String, environment: String, version: String, digest: String, settings: FleetSettings, maxParallel: Int, actor: String,
@@ -155,10 +158,11 @@ public struct FleetDeploy: Sendable {
     func stageAndActivate(_ hosts: [any FleetHost], _ targets: [Int], yaml: String, artifact: [UInt8], lease: LeaseKeeper, _ outcome: inout FleetOutcome) async {
         // Stage everywhere before activating anywhere.
         outcome.phase = .stage
-        let staged = await concurrently(targets, limit: maxParallel) { [app, version, digest, rollbackTo] i async -> SlipwayError? in
+        let staged = await concurrently(targets, limit: maxParallel) { [app, version, digest, rollbackTo, image] i async -> SlipwayError? in
             guard !rollbackTo else { return nil }
             do throws(SlipwayError) {
                 try await hosts[i].stageConfig(app: app, yaml: yaml)
+                if let image { try await hosts[i].stageImage(app: app, image) }
                 _ = try await hosts[i].stage(app: app, version: version, digest: digest, artifact: artifact)
                 return nil
             } catch { return error }

@@ -9,6 +9,8 @@ public protocol FleetHost: Sendable {
     func status() async throws(SlipwayError) -> HostStatus
     func stageConfig(app: String, yaml: String) async throws(SlipwayError)
     func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult
+    /// Puts an image release's image in the host's runtime (sent only when it lacks it; checked there against its id).
+    func stageImage(app: String, _ image: FleetImage) async throws(SlipwayError)
     func activate(app: String, _ request: HostActivateRequest, deadline: Duration) async throws(SlipwayError) -> HostActivation
     func lease(app: String, _ request: HostLeaseRequest) async throws(SlipwayError) -> FleetLease
     /// Router traffic per release of `environment` on this host (requests and 5xx since its router started).
@@ -21,6 +23,10 @@ public protocol FleetHost: Sendable {
 }
 
 extension FleetHost {
+    public func stageImage(app: String, _ image: FleetImage) async throws(SlipwayError) {
+        throw .failed("\(name) cannot take image releases")
+    }
+
     /// Maintenance on an environment here (a fleet's data rollback holds the other hosts' requests while one restores).
     public func maintenance(app: String, _ request: MaintenanceRequest) async throws(SlipwayError) {}
 
@@ -51,6 +57,14 @@ public struct HostClient: FleetHost, CertificateHost {
     public func stage(app: String, version: String, digest: String, artifact: [UInt8]) async throws(SlipwayError) -> HostStageResult {
         try decode(try await call("POST", "/v1/host/apps/\(app)/releases/\(version)?digest=\(digest)", body: artifact, contentType: "application/gzip",
                                   timeout: .seconds(3600)))
+    }
+
+    public func stageImage(app: String, _ image: FleetImage) async throws(SlipwayError) {
+        let path = "/v1/host/apps/\(app)/images?" + image.query
+        let state: HostImageState = try decode(try await call("GET", path, body: nil, timeout: .seconds(60)))
+        guard !state.present else { return }
+        guard let archive = FileManager.default.contents(atPath: image.archive) else { throw SlipwayError(.internal, "cannot read the saved image \(image.archive)") }
+        let _: HostImageState = try decode(try await call("POST", path, body: Array(archive), contentType: "application/gzip", timeout: .seconds(3600)))
     }
 
     public func traffic(app: String, environment: String) async throws(SlipwayError) -> [String: RequestCounts] {

@@ -172,8 +172,9 @@ final class FleetLab: Sendable {
         kill(pid, SIGTERM)
         _ = try await poll(within: .seconds(20)) { kill(pid, 0) != 0 ? true : nil }
         let namespace = try String(contentsOfFile: dir + "/hosts", encoding: .utf8).split(separator: "\n")[index].split(separator: " ")[2]
-        let child = try ProcessSpawner.spawn(argv: ["setsid", "ip", "netns", "exec", String(namespace), TestBinaries.slipway, "server", "--host-only", "--root", h + "/root"] + arguments,
-                                             directory: h, environment: ProcessInfo.processInfo.environment, logFile: h + "/agent.log")
+        let child = try ProcessSpawner.spawn(argv: ["setsid", "nsenter", "--net=/run/netns/\(namespace)", TestBinaries.slipway, "server", "--host-only", "--root", h + "/root"] + arguments,
+                                             directory: h, environment: ProcessInfo.processInfo.environment.merging(["CONTAINERS_STORAGE_CONF": h + "/storage.conf"]) { $1 },
+                                             logFile: h + "/agent.log")
         try String(child.pid).write(toFile: h + "/agent.pid", atomically: true, encoding: .utf8)
         _ = try await poll(within: .seconds(20)) { () async -> Bool? in
             (try? await MiniHTTPClient().request("GET", .unix(path: h + "/root/slipway.sock"), path: "/v1/health", timeout: .seconds(2)))?.status == 200 ? true : nil

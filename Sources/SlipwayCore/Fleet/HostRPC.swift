@@ -24,6 +24,18 @@ public struct HostStageResult: Codable, Sendable, Equatable {
     }
 }
 
+/// An image release's image on a host: `GET /v1/host/apps/APP/images?id=ID&runtime=R` (does its runtime hold it?) and
+/// `POST /v1/host/apps/APP/images?id=ID&reference=REF&runtime=R` with a gzipped `save` archive of it in the body (loaded,
+/// then checked: the id it loaded as must be `id`). A controller sends the image only to the hosts that lack it.
+public struct HostImageState: Codable, Sendable, Equatable {
+    public var id: String
+    public var present: Bool
+    public init(id: String, present: Bool) {
+        self.id = id
+        self.present = present
+    }
+}
+
 /// `POST /v1/host/apps/APP/activate`: switch `environment` to `version` through the host's own health-gated
 /// deploy; returns once it ended. `deployment`: the fleet deployment's id (a revert finds what it replaced);
 /// `epoch`: the controller's fencing token (a host refuses one lower than it has seen).

@@ -4,7 +4,8 @@ import SlipwayRuntime
 
 /// Runs image releases' instances, process types, one-off tasks and image accessories as containers
 /// (`runtime: podman | docker`): the supervised process is the runtime's `run` in the foreground (its output is
-/// the log, its pid and start time identify it across daemon restarts, as a process's do). A container is named
+/// the log, its pid and start time identify it across daemon restarts, as a process's do; the runtime's own
+/// configuration variables, like `CONTAINERS_STORAGE_CONF`, are passed on to it). A container is named
 /// `slipway-<app>-<name…>` and labelled with the app, environment and `labels`, on the host network (it listens
 /// on PORT as a process would, so the health gate and the router need nothing new), with `shared/<env>/` mounted
 /// at the same path, `memory_limit` as `--memory`, and an init as PID 1 that passes signals on. Variables are
@@ -41,7 +42,7 @@ struct ContainerRunner: Sendable {
             }
         }
         let argv = runArguments(image, runtime: runtime, name: name, labels: labels, command: command, inside: inside, memoryLimit: memoryLimit, stopSignal: stopSignal)
-        return try ProcessSpawner.spawn(argv: argv, directory: directory, environment: Supervisor.daemonVariables().merging(inside) { $1 }, logFile: logFile)
+        return try ProcessSpawner.spawn(argv: argv, directory: directory, environment: ImageRuntime.variables().merging(inside) { $1 }, logFile: logFile)
     }
 
     /// What a container gets of `vars`: everything but the daemon's own passed-on variables (PATH, HOME, …: the
@@ -57,8 +58,8 @@ struct ContainerRunner: Sendable {
         let container = ReleaseImage.containerName([app] + name)
         let seconds = String(max(1, Int(timeout.components.seconds)))
         let log = "\(logsDirectory)/containers.log"
-        _ = try? await ProcessSpawner.run(argv: [binary, "stop", "--time", seconds, container], directory: "/", environment: Supervisor.daemonVariables(), logFile: log)
-        _ = try? await ProcessSpawner.run(argv: [binary, "rm", "--force", container], directory: "/", environment: Supervisor.daemonVariables(), logFile: log)
+        _ = try? await ProcessSpawner.run(argv: [binary, "stop", "--time", seconds, container], directory: "/", environment: ImageRuntime.variables(), logFile: log)
+        _ = try? await ProcessSpawner.run(argv: [binary, "rm", "--force", container], directory: "/", environment: ImageRuntime.variables(), logFile: log)
     }
 
     /// The host pid of the running container named for `name` (`inspect`), nil when it does not run.
@@ -66,7 +67,7 @@ struct ContainerRunner: Sendable {
         guard let binary = runtime.binary else { return nil }
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         guard (try? await ProcessSpawner.run(argv: [binary, "inspect", "--format", "{{.State.Pid}}", ReleaseImage.containerName([app] + name)], directory: "/",
-                                             environment: Supervisor.daemonVariables(), logFile: scratch)) == 0,
+                                             environment: ImageRuntime.variables(), logFile: scratch)) == 0,
               let pid = Int32(((try? String(contentsOfFile: scratch, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return nil }
         return pid
     }

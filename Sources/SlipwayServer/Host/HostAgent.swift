@@ -58,11 +58,18 @@ public final class HostAgent: Sendable {
             }
             let archive = NSTemporaryDirectory() + "slipway-stage-\(UUID().uuidString).tar.gz"
             defer { try? FileManager.default.removeItem(atPath: archive) }
-            let buffer = try await request.body.collect(upTo: 4 << 30)
-            do { try Data(buffer.readableBytesView).write(to: URL(fileURLWithPath: archive)) } catch {
-                throw SlipwayError(.internal, "cannot keep the uploaded artifact", cause: error)
-            }
+            try await Self.keep(request.body, at: archive, what: "the uploaded artifact")
             return APIResponse.json(try await apps.stage(app: app, version: version, digest: digest, archive: archive))
+        }
+        host.get("apps/:app/images") { request, context in
+            APIResponse.json(try await apps.image(app: try context.parameters.require("app"), try Self.image(request)))
+        }
+        host.post("apps/:app/images") { request, context in
+            let image = try Self.image(request)
+            let archive = NSTemporaryDirectory() + "slipway-image-\(UUID().uuidString).tar.gz"
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            try await Self.keep(request.body, at: archive, what: "the uploaded image")
+            return APIResponse.json(try await apps.loadImage(app: try context.parameters.require("app"), image, archive: archive))
         }
         host.get("apps/:app/traffic") { request, context in
             guard let env = request.uri.queryParameters.get("env") else { throw SlipwayError.usage("expected ?env=ENVIRONMENT") }
@@ -106,6 +113,27 @@ public final class HostAgent: Sendable {
             return APIResponse.json(["status": "ok"])
         }
         return router
+    }
+
+    /// `?id=sha256:…&reference=REF&runtime=podman|docker`: the image an image release pins.
+    static func image(_ request: Request) throws(SlipwayError) -> ReleaseImage {
+        let q = request.uri.queryParameters
+        guard let id = q.get("id"), id.hasPrefix("sha256:"), let runtime = q.get("runtime").flatMap({ ContainerRuntime(rawValue: String($0)) }), runtime != .process else {
+            throw .usage("expected ?id=sha256:…&runtime=podman|docker (an image release's image)")
+        }
+        return ReleaseImage(reference: q.get("reference").map { String($0) } ?? String(id), id: String(id), runtime: runtime)
+    }
+
+    /// Writes an upload to `path` as it arrives (an artifact or an image is never held in memory whole).
+    static func keep(_ body: RequestBody, at path: String, what: String) async throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let file = FileHandle(forWritingAtPath: path) else { throw SlipwayError(.internal, "cannot keep \(what) at \(path)") }
+        defer { try? file.close() }
+        do {
+            for try await buffer in body { try file.write(contentsOf: buffer.readableBytesView) }
+        } catch let error as SlipwayError { throw error } catch {
+            throw SlipwayError(.internal, "cannot keep \(what)", cause: error)
+        }
     }
 
     /// `?deadline=SECONDS` (default 120): how long an activation may take here.

@@ -13,6 +13,8 @@ struct Deploy: AsyncParsableCommand {
     @Option(help: "A fleet environment: wait this long for another controller's lease (e.g. 5m; default: refuse at once, exit 3)") var lockWait: String?
     @Option(help: "A fleet environment: deploy to these of its hosts only (comma-separated)") var hosts: String?
     @Flag(help: "A fleet environment: deploy to the hosts that answer and record the others as drift") var excludeUnreachable = false
+    @Option(help: "A fleet environment with runtime: podman | docker: make the release from this image (pinned to its id here, sent to the hosts that lack it)") var image: String?
+    @Option(help: "A fleet environment with runtime: podman | docker: make the release from this docker save / podman save archive") var imageArchive: String?
     @Flag(help: "Deploy a release the post-deploy watch or canary analysis rolled back all the same") var force = false
     @Flag(help: "After the switch, stay until the post-deploy watch ends, printing its figures; exit 1 if it rolls back") var watch = false
     @Flag(help: "Deploy outside the environment's windows or inside a freeze (needs --reason; audited)") var overrideWindow = false
@@ -22,6 +24,9 @@ struct Deploy: AsyncParsableCommand {
     func run() async throws {
         if let (cfg, env) = FleetCommand.environment(global, envOption.env) {
             var o = FleetCommand.Options(version: version, json: json, excludeUnreachable: excludeUnreachable)
+            if image != nil && imageArchive != nil { throw ValidationError("give one of --image or --image-archive") }
+            o.image = image
+            o.imageArchive = imageArchive.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
             if let lockWait {
                 guard let d = DurationParsing.parse(lockWait) else { throw ValidationError("--lock-wait: expected a duration like 30s or 5m, got '\(lockWait)'") }
                 o.lockWait = d
@@ -38,6 +43,10 @@ struct Deploy: AsyncParsableCommand {
         }
         if fleetDeployment != nil || lockWait != nil || hosts != nil || excludeUnreachable {
             throw ValidationError("resume/rollback IDs, --lock-wait, --hosts and --exclude-unreachable are for an environment with hosts:")
+        }
+        if image != nil || imageArchive != nil {
+            if global.serverAddress == nil { _ = try global.load() }  // a config that does not load says why first
+            throw ValidationError("--image and --image-archive are for an environment with hosts:; on one host make the release first: slipway release create \(version) --image REF")
         }
         let client = try global.client()
         var request = DeployRequest(version: version, environment: envOption.env, strategy: strategy, kind: .deploy, actor: DaemonClient.actor)

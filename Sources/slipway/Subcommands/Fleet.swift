@@ -56,6 +56,9 @@ enum FleetCommand {
         var lockWait: Duration = .zero
         var only: [String] = []
         var excludeUnreachable = false
+        /// `--image REF` / `--image-archive FILE`: the release is made from this image (runtime: podman | docker).
+        var image: String?
+        var imageArchive: String?
         /// `resume ID` / `rollback ID`.
         var resume: String?
         var rollback: String?
@@ -102,7 +105,9 @@ enum FleetCommand {
                 say("fleet rollback of \(id) in \(env.name) on \(chosen.count) host(s)")
                 outcome = try await journaled(shared, record, deploy) { await $0.rollback(hosts: chosen, leaseHost: leaseHost) }
             } else {
-                let release = try await localRelease(cfg, version: version)
+                let (release, image) = try await Self.release(cfg, env, version: version, image: o.image, imageArchive: o.imageArchive)
+                defer { if let image { try? FileManager.default.removeItem(atPath: image.archive) } }
+                deploy.image = image
                 let artifact = try await archive(cfg, release)
                 let yaml: String
                 do { yaml = try String(contentsOfFile: cfg.file, encoding: .utf8) } catch { throw SlipwayError(.usage, "cannot read \(cfg.file)", cause: error) }
