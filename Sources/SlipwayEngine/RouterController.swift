@@ -148,12 +148,22 @@ public struct RouterController: Sendable {
         }
     }
 
-    /// Puts up or takes down a fleet controller's ACME challenge answer on the router.
+    /// Puts up or takes down a fleet controller's ACME challenge answer on the router (on the shared edge: for the
+    /// hosts this app routes there only).
     public func challenge(_ answer: ChallengeAnswer) async throws(SlipwayError) {
-        guard edgeApp == nil else { throw .usage("a fleet's certificates are served by the app's own router; router.edge does not take them yet") }
         let body = try SlipwayJSON.encode(answer, with: JSONEncoder(), what: "the challenge answer")
-        let r = try await call("POST", "/v1/acme/challenges", body: Array(body))
+        let r = try await call("POST", scoped("acme/challenges"), body: Array(body))
+        if r.status == 403 { throw SlipwayError(.policy, Self.errorMessage(r.bodyText)) }
         guard r.status == 200 else { throw .failed("the router refused the challenge answer: \(Self.errorMessage(r.bodyText))") }
+    }
+
+    /// A fleet's certificate for `environment` handed to the shared edge, which keeps it in its own state (the app's
+    /// user cannot write there) and serves it from the next handshake.
+    public func installOnEdge(environment: String, _ install: CertificateInstall) async throws(SlipwayError) {
+        let body = try SlipwayJSON.encode(install, with: JSONEncoder(), what: "the certificate")
+        let r = try await call("PUT", scoped("certificates/\(environment)"), body: Array(body))
+        if r.status == 403 { throw SlipwayError(.policy, Self.errorMessage(r.bodyText)) }
+        guard r.status == 200 else { throw .failed("the edge refused the certificate: \(Self.errorMessage(r.bodyText))") }
     }
 
     /// Has the router load its certificate files again (one just written serves from the next handshake).

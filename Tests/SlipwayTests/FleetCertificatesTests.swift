@@ -69,4 +69,46 @@ struct FleetCertificatesTests {
             await pebble.stop()
         }
     }
+
+    /// The same with each host's apps behind that host's shared edge (`router.edge`): the app's daemon hands the
+    /// challenge answers and the certificate to its edge, which answers only for the hosts the app routes there and
+    /// keeps the certificate in its own state.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: canRun, Comment(rawValue: skipNote)))
+    func aFleetBehindEachHostsEdgeGetsItsCertificateThere() async throws {
+        let (_, url) = try await SharedStateTests.freshDatabaseURL()
+        let env = ["SLIPWAY_STATE_URL": url]
+        try await FleetLab.with(2) { lab in
+            let (plain, secure) = (18_081, 18_444)
+            for (i, _) in lab.hosts.enumerated() { try await lab.startEdge(i) }
+            let pebble = try await Pebble.start(httpPort: plain, tlsPort: secure, address: lab.hosts[1].address, in: lab.dir)
+            do {
+                // Relative to the app's directory on a host (<root>/apps/shop): each namespace host's own edge.
+                try lab.writeApp(port: plain, top: "state: { postgres: { url_secret: SLIPWAY_STATE_URL } }", router: """
+                    { edge: ../../edge.sock, listen: "0.0.0.0:\(plain)", listen_tls: "0.0.0.0:\(secure)", hosts: [shop.test], tls: acme, redirect_https: false,
+                      acme: { directory: "\(pebble.directory)", ca: \(pebble.apiCA), email: ops@shop.test }, drain_timeout: 2s }
+                    """)
+                try "v1".write(toFile: lab.app + "/VERSION", atomically: true, encoding: .utf8)
+                let first = try await lab.cli(["deploy", "v1"], environment: env)
+                #expect(first.status == 0 && first.text.contains("certificate for shop.test issued") && first.text.contains("installed on h1, h2"), "\(first.text)")
+                let root = try await pebble.rootFile()
+                for (i, host) in lab.hosts.enumerated() {
+                    let got = try RouterTests.curl(["-sS", "-i", "--max-time", "10", "--cacert", root, "--resolve", "shop.test:\(secure):\(host.address)",
+                                                    "https://shop.test:\(secure)/"])
+                    #expect(got.hasPrefix("HTTP/1.1 200") && got.contains("hello from demo-app v1"), "\(host.name): \(got)")
+                    // The edge keeps it (owner-only) and ordered nothing itself; the app's own state holds no certificate.
+                    let kept = "\(lab.dir)/h\(i + 1)/edge/acme/shop"
+                    let mode = try FileManager.default.attributesOfItem(atPath: kept + "/certs/production.key")[.posixPermissions] as? Int
+                    #expect(mode == 0o600 && !FileManager.default.fileExists(atPath: kept + "/state.json"), "h\(i + 1): \(String(mode ?? 0, radix: 8))")
+                    #expect(!FileManager.default.fileExists(atPath: "\(lab.dir)/h\(i + 1)/root/apps/shop/state/acme/certs/production.key"))
+                }
+                #expect(pebble.log().components(separatedBy: "Issued certificate serial").count - 1 == 1, "one order for the fleet")
+                #expect(!first.text.contains("PRIVATE KEY"))
+            } catch {
+                print("pebble.log:\n\(pebble.log().suffix(4000))")
+                await pebble.stop()
+                throw error
+            }
+            await pebble.stop()
+        }
+    }
 }

@@ -165,6 +165,17 @@ final class FleetLab: Sendable {
         }
     }
 
+    /// Starts a shared edge (`slipway edge`) in host `index`'s network: control socket `<root>/edge.sock`, state `h<i>/edge`.
+    func startEdge(_ index: Int) async throws {
+        let h = "\(dir)/h\(index + 1)"
+        let namespace = try String(contentsOfFile: dir + "/hosts", encoding: .utf8).split(separator: "\n")[index].split(separator: " ")[2]
+        _ = try ProcessSpawner.spawn(argv: ["setsid", "nsenter", "--net=/run/netns/\(namespace)", TestBinaries.slipway, "edge", "--socket", h + "/root/edge.sock",
+                                            "--state", h + "/edge"], directory: h, environment: ProcessInfo.processInfo.environment, logFile: h + "/edge.log")
+        _ = try await poll(within: .seconds(20)) { () async -> Bool? in
+            (try? await MiniHTTPClient().request("GET", .unix(path: h + "/root/edge.sock"), path: "/v1/health", timeout: .seconds(2)))?.status == 200 ? true : nil
+        }
+    }
+
     /// Starts host `index`'s host daemon again with `arguments` added (its apps' daemons keep running).
     func restartAgent(_ index: Int, _ arguments: [String]) async throws {
         let h = "\(dir)/h\(index + 1)"

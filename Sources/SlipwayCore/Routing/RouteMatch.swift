@@ -43,6 +43,15 @@ public struct RouteMatch: Codable, Sendable, Equatable, Hashable {
         return end == u.endIndex ? host : String(decoding: slice, as: UTF8.self)
     }
 
+    /// Whether `name` (a host, or a certificate's DNS name, which may itself be `*.domain`) is one of `hosts`: the
+    /// same name, or one label under a wildcard. A route without hosts covers no name in particular.
+    public func covers(_ name: String) -> Bool {
+        let n = Self.normalized(name)
+        if hosts.contains(n) { return true }
+        guard !n.hasPrefix("*."), let dot = n.firstIndex(of: ".") else { return false }
+        return hosts.contains("*" + n[dot...])
+    }
+
     /// Why `pattern` is not a host a route can claim (nil: it is). A wildcard is `*.` followed by at
     /// least two labels, and only in the leftmost label.
     public static func problem(host pattern: String) -> String? {

@@ -4,7 +4,8 @@ import SlipwayCore
 
 /// A fleet host's side of certificates obtained by the fleet's controller (`router.acme` with shared state): the
 /// controller's challenge answers go up on this host's router while the CA validates, and the certificate it got
-/// is written into the environment's ACME files (key, then chain; 0600) and loaded by the router.
+/// is written into the environment's ACME files (key, then chain; 0600) and loaded by the router; with `router.edge`
+/// both go to the shared edge, which keeps the certificate under its own state.
 extension Routing {
     public nonisolated func challenge(_ answer: ChallengeAnswer) async throws(SlipwayError) {
         try await router.challenge(answer)
@@ -21,6 +22,7 @@ extension Routing {
         guard Set(env.router.route?.hosts.filter { !$0.hasPrefix("*.") } ?? []).isSubset(of: Set(facts.names)) else {
             throw .usage("the certificate for \(name) covers \(facts.names.joined(separator: ", ")), not every name in router.hosts")
         }
+        if router.edgeApp != nil { return try await router.installOnEdge(environment: name, install) }
         do { try ACMEFiles.writePair(certificatePEM: install.chainPEM, keyPEM: install.keyPEM, certFile: tls.certFile, keyFile: tls.keyFile) } catch {
             throw SlipwayError(.internal, "cannot write the certificate for \(name) to \(tls.certFile)", cause: error)
         }

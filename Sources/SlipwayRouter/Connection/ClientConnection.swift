@@ -117,7 +117,7 @@ final class ClientConnection: ChannelInboundHandler {
         challengeAnswer = nil
         if state.challenges.pendingHTTP.load(ordering: .relaxed) > 0 {
             let t = target()
-            if t.hasPrefix(RouterTLS.acmeChallengePrefix) { challengeAnswer = state.challenges.http01(token: t.dropFirst(RouterTLS.acmeChallengePrefix.count)) }
+            if t.hasPrefix(RouterTLS.acmeChallengePrefix) { challengeAnswer = state.challenges.http01(token: t.dropFirst(RouterTLS.acmeChallengePrefix.count), host: host()) }
         }
         guard let routes = currentRoutes() else {
             listener = nil

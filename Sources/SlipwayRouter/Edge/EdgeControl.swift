@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SlipwayACME
 import SlipwayCore
 #if canImport(Glibc)
 import Glibc
@@ -87,7 +88,52 @@ enum EdgeControl {
                 return mine
             })
         }
+        // A fleet's certificate (its controller orders it): the app's challenge answers, scoped to the hosts it routes,
+        // and the certificate, into its own listener's files.
+        router.post("/v1/apps/{app}/acme/challenges") { request, context -> Response in
+            let app = try context.parameters.require("app")
+            let answer = try await request.decode(as: ChallengeAnswer.self, context: context)
+            guard let published = ChallengeBoard.published(answer) else { throw HTTPError(.badRequest, message: "an incomplete \(answer.kind.rawValue) answer") }
+            try await Self.refusing {
+                let scope = try await registry.claims(app: app, uid: await context.peerUID())
+                if case .tlsALPN01(let name, _, _) = published, !scope.covers(name) {
+                    throw SlipwayError(.policy, "app '\(app)' does not route \(name) on this edge")
+                }
+                if answer.withdraw { proxy.challenges.withdraw(published, scope: scope) } else { proxy.challenges.publish(published, scope: scope) }
+            }
+            return RouterApplication.jsonResponse(["status": "ok"])
+        }
+        router.put("/v1/apps/{app}/certificates/{env}") { request, context -> Response in
+            let app = try context.parameters.require("app"), env = try context.parameters.require("env")
+            let install = try await request.decode(as: CertificateInstall.self, context: context)
+            guard let facts = CertificateFacts(pem: install.chainPEM), !facts.isPlaceholder else { throw HTTPError(.badRequest, message: "the certificate does not parse as a PEM chain") }
+            try await Self.refusing {
+                let files = try await registry.fleetCertificateFiles(app: app, environment: env, uid: await context.peerUID(), names: facts.names)
+                do { try ACMEFiles.writePair(certificatePEM: install.chainPEM, keyPEM: install.keyPEM, certFile: files.cert, keyFile: files.key) } catch {
+                    throw SlipwayError(.internal, "the edge cannot write \(files.cert)", cause: error)
+                }
+            }
+            await proxy.reloadCertificates()
+            return RouterApplication.jsonResponse(["status": "ok"])
+        }
+        router.post("/v1/apps/{app}/certificates/reload") { _, _ -> Response in
+            await proxy.reloadCertificates()
+            return RouterApplication.jsonResponse(["status": "ok"])
+        }
         router.get("/metrics") { _, _ in await RouterApplication.metricsResponse(proxy) }
         return router
+    }
+
+    /// Runs `body`, its refusals as HTTP errors: 403 for policy (another app's host or user), 404, 400 for usage, else 500.
+    static func refusing(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch let error as SlipwayError {
+            let status: HTTPResponse.Status = switch error.code {
+            case .policy: .forbidden
+            case .notFound: .notFound
+            case .usage: .badRequest
+            default: .internalServerError
+            }
+            throw HTTPError(status, message: error.message)
+        }
     }
 }
