@@ -25,6 +25,8 @@ public actor Engine {
     public nonisolated let notifications: Notifications
     /// Backups: taken, listed, verified, restored, pruned, rescanned.
     public nonisolated let backups: Backups
+    /// `backup.continuous`: the SQLite sources archived as the app writes (run by the daemon's `ContinuousService`).
+    public nonisolated let continuous: ContinuousArchiving
     /// A deployment's data steps (backups before it, migrations, `rollback --with-data`), a dry run of a migration.
     public nonisolated let dataSteps: DeploymentData
     /// The event log's and the log files' retention (the `retention` periodic job).
@@ -83,6 +85,7 @@ public actor Engine {
         self.reports = Reports(context: context, signals: signals, accessories: accessories, processTypes: processTypes)
         self.notifications = Notifications(context: context)
         self.backups = Backups(context: context, accessories: accessories, processTypes: processTypes)
+        self.continuous = ContinuousArchiving(backups: backups)
         self.releaseBuilds = Releases(context: context)
         self.maintenanceModes = Maintenance(context: context, routing: routing)
         self.housekeeping = Housekeeping(context: context)

@@ -42,6 +42,7 @@ public final class Daemon: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = engine.periodicJobs.map { .init(service: PeriodicService(job: $0, logger: logger)) }
         services.append(.init(service: NotificationService(engine: engine)))
         if runSchedules { services.append(.init(service: ScheduleService(engine: engine))) }
+        services.append(.init(service: ContinuousService(engine: engine)))
         services.append(.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup))
         if let listen = config.server.listen {
             // The same API over TCP: there is no peer to ask the kernel about, so every request needs a token.
@@ -136,6 +137,22 @@ struct NotificationService: Service {
                 try await Task.sleep(for: engine.context.cadence.notifications)
             }
         }
+    }
+}
+
+/// Runs the continuous archivers the config asks for (`backup.continuous`), looking again every 5 s; at shutdown
+/// each ships what it read before the daemon exits.
+struct ContinuousService: Service {
+    let engine: Engine
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await engine.continuous.reconcile()
+                try? await Task.sleep(for: .seconds(5))
+            }
+        }
+        await engine.continuous.stopAll()
     }
 }
 

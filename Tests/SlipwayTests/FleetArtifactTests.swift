@@ -12,10 +12,8 @@ struct FleetArtifactTests {
     /// The filter sshd runs instead of the controller's command (`ForceCommand`): it runs that command with the
     /// session's input passed through, except that the body of an upload of release v2 comes out of it with app.py
     /// changed and the gzipped tar rebuilt around it (so only the digest can tell).
-    static let filter = #"""
-        import gzip, io, os, re, shlex, subprocess, sys, tarfile
-        child = subprocess.Popen(shlex.split(os.environ.get("SSH_ORIGINAL_COMMAND", "true")), stdin=subprocess.PIPE)
-        src = sys.stdin.buffer
+    static let filter = FleetLab.requestFilter(matching: #"POST /v1/host/apps/[^/]+/releases/v2[?]"#, body: "corrupt(body)", prelude: """
+        import gzip, io, tarfile
         def corrupt(body):
             tin = tarfile.open(fileobj=io.BytesIO(gzip.decompress(body)))
             out = io.BytesIO()
@@ -23,30 +21,12 @@ struct FleetArtifactTests {
             for m in tin.getmembers():
                 data = tin.extractfile(m).read() if m.isfile() else None
                 if data is not None and m.name.endswith("app.py"):
-                    data += b"\n# changed on the way\n"
+                    data += b"\\n# changed on the way\\n"
                     m.size = len(data)
                 tout.addfile(m, io.BytesIO(data) if data is not None else None)
             tout.close()
             return gzip.compress(out.getvalue())
-        while True:
-            head = b""
-            while not head.endswith(b"\r\n\r\n"):
-                line = src.readline()
-                if not line:
-                    break
-                head += line
-            if not head.endswith(b"\r\n\r\n"):
-                break
-            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-            body = src.read(int(length.group(1))) if length else b""
-            if re.match(rb"POST /v1/host/apps/[^/]+/releases/v2[?]", head):
-                body = corrupt(body)
-                head = re.sub(rb"(?im)^content-length:\s*\d+", b"content-length: " + str(len(body)).encode(), head)
-            child.stdin.write(head + body)
-            child.stdin.flush()
-        child.stdin.close()
-        sys.exit(child.wait())
-        """#
+        """)
 
     @Test(.timeLimit(.minutes(3)), .enabled(if: FleetLab.canRun, Comment(rawValue: FleetLab.skipNote)))
     func anArtifactChangedOnTheWayToOneHostActivatesNothingAndLeavesNothingBehind() async throws {

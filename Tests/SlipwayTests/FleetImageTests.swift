@@ -14,29 +14,7 @@ struct FleetImageTests {
 
     /// sshd's filter on h2: a session's input passed through, except that an upload of a `…:v2` image is replaced by
     /// the archive at `SUBSTITUTE` (another image), as a mixed-up or tampered artifact would arrive.
-    static let filter = #"""
-        import os, re, shlex, subprocess, sys
-        child = subprocess.Popen(shlex.split(os.environ.get("SSH_ORIGINAL_COMMAND", "true")), stdin=subprocess.PIPE)
-        src = sys.stdin.buffer
-        while True:
-            head = b""
-            while not head.endswith(b"\r\n\r\n"):
-                line = src.readline()
-                if not line:
-                    break
-                head += line
-            if not head.endswith(b"\r\n\r\n"):
-                break
-            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-            body = src.read(int(length.group(1))) if length else b""
-            if re.match(rb"POST /v1/host/apps/[^/]+/images[?][^ ]*%3Av2", head):
-                body = open("SUBSTITUTE", "rb").read()
-                head = re.sub(rb"(?im)^content-length:\s*\d+", b"content-length: " + str(len(body)).encode(), head)
-            child.stdin.write(head + body)
-            child.stdin.flush()
-        child.stdin.close()
-        sys.exit(child.wait())
-        """#
+    static let filter = FleetLab.requestFilter(matching: #"POST /v1/host/apps/[^/]+/images[?][^ ]*%3Av2"#, body: #"open("SUBSTITUTE", "rb").read()"#)
 
     @Test(.timeLimit(.minutes(4)), .enabled(if: canRun, Comment(rawValue: FleetLab.skipNote + "; " + ImageReleaseTests.skipNote)))
     func anImageReleaseGoesToEachHostThatLacksItIsCheckedThereAndRunsAsContainers() async throws {

@@ -145,6 +145,36 @@ final class FleetLab: Sendable {
         try "".write(toFile: shared + "/" + file, atomically: true, encoding: .utf8)
     }
 
+    /// A filter for sshd's `ForceCommand` (Python): it runs the command the session asked for (`SSH_ORIGINAL_COMMAND`)
+    /// with the session's HTTP requests passed through, except that a request whose head matches `pattern` (a bytes
+    /// regex) gets the body `transform` (an expression of `body`) makes of it. `prelude`: imports and functions it uses.
+    static func requestFilter(matching pattern: String, body transform: String, prelude: String = "") -> String {
+        """
+        import os, re, shlex, subprocess, sys
+        \(prelude)
+        child = subprocess.Popen(shlex.split(os.environ.get("SSH_ORIGINAL_COMMAND", "true")), stdin=subprocess.PIPE)
+        src = sys.stdin.buffer
+        while True:
+            head = b""
+            while not head.endswith(b"\\r\\n\\r\\n"):
+                line = src.readline()
+                if not line:
+                    break
+                head += line
+            if not head.endswith(b"\\r\\n\\r\\n"):
+                break
+            length = re.search(rb"(?im)^content-length:\\s*(\\d+)", head)
+            body = src.read(int(length.group(1))) if length else b""
+            if re.match(rb"\(pattern)", head):
+                body = \(transform)
+                head = re.sub(rb"(?im)^content-length:\\s*\\d+", b"content-length: " + str(len(body)).encode(), head)
+            child.stdin.write(head + body)
+            child.stdin.flush()
+        child.stdin.close()
+        sys.exit(child.wait())
+        """
+    }
+
     /// Has host `index`'s sshd run `command` for every new session instead of the one asked for (`ForceCommand`; the
     /// asked one is in `SSH_ORIGINAL_COMMAND`). Before the first connection: a session keeps its sshd's config.
     func forceCommand(_ command: String, onHost index: Int) async throws {

@@ -175,14 +175,31 @@ extension Attributed where Body == BackupVerifyBody {
 }
 
 public struct BackupRestoreBody: Sendable, Codable {
+    /// The backup (empty with `point`).
     public var id: String
     public var source: String?
     /// A path or database URL; nil restores in place.
     public var to: String?
-    public init(id: String, source: String?, to: String?) {
+    /// From the continuous archive instead of a backup: `latest`, or a time (ISO 8601, `2026-12-06T10:15:02Z`).
+    public var point: String?
+    /// The environment of a `point` restore (default: the only one, or production).
+    public var environment: String?
+
+    public init(id: String, source: String?, to: String?, point: String? = nil, environment: String? = nil) {
         self.id = id
         self.source = source
         self.to = to
+        self.point = point
+        self.environment = environment
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+        source = try c.decodeIfPresent(String.self, forKey: .source)
+        to = try c.decodeIfPresent(String.self, forKey: .to)
+        point = try c.decodeIfPresent(String.self, forKey: .point)
+        environment = try c.decodeIfPresent(String.self, forKey: .environment)
     }
 }
 

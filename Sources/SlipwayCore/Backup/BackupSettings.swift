@@ -19,6 +19,8 @@ public struct BackupSettings: Sendable, Equatable {
     public var drillSchedule: CronSchedule?
     public var rtoTarget: Duration?
     public var rpoTarget: Duration?
+    /// `backup.continuous` (nil: off, unless a source turns it on for itself).
+    public var continuous: ContinuousSettings?
 
     public init(
         sources: [BackupSourceConfig], stores: [BackupStoreConfig], beforeDeploy: Bool = false, schedule: CronSchedule? = nil,
@@ -79,10 +81,13 @@ public struct BackupSourceConfig: Sendable, Equatable {
 
     public var name: String
     public var kind: Kind
+    /// `continuous: true | false` on the source (nil: as `backup.continuous` says).
+    public var continuous: Bool?
 
-    public init(name: String, kind: Kind) {
+    public init(name: String, kind: Kind, continuous: Bool? = nil) {
         self.name = name
         self.kind = kind
+        self.continuous = continuous
     }
 }
 

@@ -108,6 +108,7 @@ public struct Backups: Sendable, FeatureObject {
 
     public func restore(_ request: BackupRestoreRequest) async throws(SlipwayError) -> RestoreReport {
         _ = try await context.reloadConfig()
+        if request.point != nil { return try await restorePoint(request) }
         let (info, env) = try record(request.id)
         let service = try self.service(for: env)
         var target = RestoreTarget.inPlace

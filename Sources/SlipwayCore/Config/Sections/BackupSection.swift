@@ -4,7 +4,7 @@ import Yams
 /// `backup:` (sources, stores, schedules, retention, verify, drills) and `migrate:`.
 enum BackupSection {
     static let backupKeys = ["sources", "stores", "before_deploy", "before_rollback", "schedule", "timezone", "retention",
-                             "encryption_key_secret", "verify", "drill", "rto_target", "rpo_target"]
+                             "encryption_key_secret", "verify", "drill", "rto_target", "rpo_target", "continuous"]
 
     /// Parses `backup:`; relative paths are relative to `root`.
     static func backup(_ node: Node, root: String, environment: String, reader: ConfigReader) -> BackupSettings? {
@@ -36,6 +36,7 @@ enum BackupSection {
                 guard let v = reader.mapping(e.value, path, allowed: ["schedule"]) else { continue }
                 drillScheduleNode = v.first?.value
             case "rto_target": settings.rtoTarget = reader.duration(e.value, path)
+            case "continuous": settings.continuous = continuous(e.value, reader: reader)
             default: settings.rpoTarget = reader.duration(e.value, path)
             }
         }
@@ -59,8 +60,9 @@ enum BackupSection {
         var out: [BackupSourceConfig] = []
         for (i, item) in seq.enumerated() {
             let path = "backup.sources[\(i)]"
-            guard let entries = reader.mapping(item, path, allowed: ["name", "sqlite", "postgres", "mysql", "directory"]) else { continue }
+            guard let entries = reader.mapping(item, path, allowed: ["name", "sqlite", "postgres", "mysql", "directory", "continuous"]) else { continue }
             var name: String?
+            var continuous: Bool?
             var kinds: [BackupSourceConfig.Kind] = []
             for e in entries {
                 let p = "\(path).\(e.key)"
@@ -69,6 +71,8 @@ enum BackupSection {
                     if let s = reader.string(e.value, p) {
                         if ReleaseVersion.isSimpleName(s) { name = s } else { reader.problem(e.value, p, "expected a name of a-z, 0-9 and '-', got '\(s)'") }
                     }
+                case "continuous":
+                    continuous = reader.bool(e.value, p)
                 case "sqlite", "directory":
                     if let s = reader.string(e.value, p) {
                         let abs = ConfigReader.absolute(s, root: root, environment: environment)
@@ -86,12 +90,15 @@ enum BackupSection {
                 }
             }
             if name == nil, entries.first(where: { $0.key == "name" }) == nil { reader.problem(item, "\(path).name", "missing required key") }
-            if entries.filter({ $0.key != "name" }).count != 1 {
+            if continuous == true, let kind = kinds.first, kind.name != "sqlite" {
+                reader.problem(item, "\(path).continuous", "continuous archiving is for sqlite sources in this version (PostgreSQL's comes with pg_receivewal later)")
+            }
+            if entries.filter({ $0.key != "name" && $0.key != "continuous" }).count != 1 {
                 reader.problem(item, path, "expected exactly one of sqlite, postgres, mysql or directory")
             }
             if let name, kinds.count == 1 {
                 if out.contains(where: { $0.name == name }) { reader.problem(item, "\(path).name", "duplicate source name '\(name)'") }
-                out.append(BackupSourceConfig(name: name, kind: kinds[0]))
+                out.append(BackupSourceConfig(name: name, kind: kinds[0], continuous: continuous))
             }
         }
         return out
@@ -142,6 +149,23 @@ enum BackupSection {
         guard reader.problems.count == before, let access, let secret else { return nil }
         return S3StoreConfig(bucket: bucket, endpoint: endpoint, region: region, prefix: prefix,
                              accessKeySecret: access, secretKeySecret: secret, pathStyle: pathStyle)
+    }
+
+    /// `continuous: true | false | { max_lag: 1s, snapshot_every: 24h }`.
+    static func continuous(_ node: Node, reader: ConfigReader) -> ContinuousSettings? {
+        if case .scalar = node { return reader.bool(node, "backup.continuous") == true ? ContinuousSettings() : nil }
+        guard let entries = reader.mapping(node, "backup.continuous", allowed: ["max_lag", "snapshot_every"]) else { return nil }
+        var c = ContinuousSettings()
+        for e in entries {
+            let path = "backup.continuous.\(e.key)"
+            guard let d = reader.duration(e.value, path) else { continue }
+            if e.key == "max_lag" {
+                if d < .milliseconds(100) || d > .seconds(3600) { reader.problem(e.value, path, "expected a duration from 100ms to 1h") } else { c.maxLag = d }
+            } else {
+                if d < .seconds(60) { reader.problem(e.value, path, "expected a duration of at least 1m") } else { c.snapshotEvery = d }
+            }
+        }
+        return c
     }
 
     static func retention(_ node: Node, reader: ConfigReader) -> RetentionPolicy? {

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Where a source's continuous archive stands (`GET /v1/backups/continuous`, `slipway backup continuous`).
+public struct ContinuousStatus: Codable, Sendable, Equatable {
+    public var environment: String
+    public var source: String
+    /// The generation being written (its snapshot's time and a random part).
+    public var generation: String?
+    /// When the newest shipped transaction was seen committed.
+    public var lastShipped: Date?
+    /// Segments shipped since the daemon started.
+    public var segments: Int
+    /// Why it is not archiving right now (nil: it is).
+    public var error: String?
+
+    public init(environment: String, source: String, generation: String? = nil, lastShipped: Date? = nil, segments: Int = 0, error: String? = nil) {
+        self.environment = environment
+        self.source = source
+        self.generation = generation
+        self.lastShipped = lastShipped
+        self.segments = segments
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case environment, source, generation, segments, error
+        case lastShipped = "last_shipped"
+    }
+}
