@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 @testable import SlipwayBackup
 import SlipwayCore
+import Logging
+import Synchronization
 import Testing
 
 /// The continuous archive's parts without a daemon: SQLite's log read as committed transactions (stopping at a torn
@@ -163,5 +165,55 @@ import Testing
         let cutoff = ContinuousArchiver.started("20261205T000000Z")!
         #expect(ContinuousArchiver.expired(keys, before: cutoff) == ["20261201T000000Z-a"])
         #expect(ContinuousArchiver.expired(keys, before: ContinuousArchiver.started("20261201T000000Z")!).isEmpty)
+    }
+}
+
+@Suite struct ContinuousResumeTests {
+    final class Clock: Sendable {
+        let value = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        var now: Date { value.withLock { $0 } }
+        func advance(_ s: Double) { value.withLock { $0 = $0.addingTimeInterval(s) } }
+    }
+
+    /// A daemon that died after putting a segment and before recording it: the next one removes that copy and ships
+    /// the same transactions again under the same number, so a restore finds every number once.
+    @Test func aSegmentShippedButNotRecordedIsShippedAgainUnderItsNumber() async throws {
+        let db = try ContinuousArchiveUnitTests.database(rows: 3)
+        defer { try? FileManager.default.removeItem(atPath: db.dir) }
+        let store = LocalBackupStore(base: db.dir + "/store")
+        let clock = Clock()
+        func archiver() -> ContinuousArchiver {
+            ContinuousArchiver(place: .init(app: "a", environment: "e", source: "s", path: db.path), settings: .init(), stores: [store], key: nil,
+                               stateFile: db.dir + "/state.json", scratch: db.dir + "/scratch", logger: Logger(label: "test"), now: { clock.now })
+        }
+        func insert(_ n: Int) throws { for _ in 0..<n { try db.queue.inDatabase { try $0.execute(sql: "INSERT INTO t (v) VALUES ('more')") } } }
+        let a = archiver()
+        try await a.step()
+        clock.advance(1)
+        try await a.step()
+        try insert(2)
+        try await a.step()
+        clock.advance(1)
+        try await a.step()
+        let generation = try #require(await a.state?.generation)
+        let prefix = "continuous/a/e/s/\(generation)/"
+        #expect(try await store.objects(under: prefix).filter { $0.hasSuffix(".seg") }.count == 2)
+        // Killed after putting segment 2, before recording it.
+        try insert(1)
+        try await a.step()
+        let orphan = prefix + "0000000002-1800000001500-1800000001500.seg"
+        try "half".write(toFile: db.dir + "/orphan", atomically: true, encoding: .utf8)
+        try await store.putObject(orphan, file: db.dir + "/orphan")
+        await a.detach()
+
+        let b = archiver()
+        try await b.step()
+        #expect(try await !store.objects(under: prefix).contains(orphan), "the unrecorded copy is gone")
+        clock.advance(1)
+        try await b.step()
+        let segments = try await store.objects(under: prefix).filter { $0.hasSuffix(".seg") }
+        #expect(segments.map { String($0.dropFirst(prefix.count).prefix(10)) } == ["0000000000", "0000000001", "0000000002"], "\(segments)")
+        let restored = try await PointRestore.build(prefix: "continuous/a/e/s/", time: nil, stores: [store], key: nil, scratch: db.dir + "/scratch", output: db.dir + "/out.db")
+        #expect(try ContinuousArchiveUnitTests.count(db.dir + "/out.db") == 6, "\(restored)")
     }
 }

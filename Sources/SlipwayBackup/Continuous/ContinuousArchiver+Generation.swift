@@ -33,6 +33,7 @@ extension ContinuousArchiver {
         let head = WALFile.header(Self.bytes(place.path + "-wal", from: 0, count: WALFile.headerSize))
         if let s = state, let kept = s.header, let head, head.sameLog(kept), let p = s.position, Checksum.size(place.path + "-wal") >= Int64(p.offset) {
             status.generation = s.generation
+            await dropOrphans(s)
             logger.info("continuous archiving resumed", metadata: ["source": "\(place.source)", "generation": "\(s.generation)", "segment": "\(s.index)"])
             return
         }
@@ -41,6 +42,18 @@ extension ContinuousArchiver {
             logger.warning("continuous archiving cannot resume where it stopped (\(why)); a new generation", metadata: ["source": "\(place.source)", "generation": "\(s.generation)"])
         }
         try await newGeneration()
+    }
+
+    /// Segments numbered from `state.index` on were put in a store by a daemon that died before it recorded them:
+    /// they are read again from the recorded position and shipped under the same numbers, so the old copies go.
+    func dropOrphans(_ s: State) async {
+        let base = "\(place.prefix)\(s.generation)/"
+        for store in stores {
+            for key in (try? await store.objects(under: base)) ?? [] {
+                guard let n = Int(key.dropFirst(base.count).prefix { $0 != "-" }), n >= s.index, key.contains(".seg") else { continue }
+                try? await store.deleteObject(key)
+            }
+        }
     }
 
     func detach() {

@@ -145,7 +145,7 @@ public actor ContinuousArchiver {
 
     /// Ships what was read as the generation's next segment to every store, then records where it stopped.
     func flush() async throws(SlipwayError) {
-        guard var s = state, !buffer.isEmpty, let pageSize = s.header?.pageSize else { return }
+        guard let s = state, !buffer.isEmpty, let pageSize = s.header?.pageSize else { return }
         let segment = ContinuousSegment(pageSize: pageSize, entries: buffer)
         let name = String(format: "%010d-%013.0f-%013.0f.seg", s.index, (segment.first?.timeIntervalSince1970 ?? 0) * 1000,
                           (segment.last?.timeIntervalSince1970 ?? 0) * 1000)
@@ -153,8 +153,10 @@ public actor ContinuousArchiver {
         defer { try? FileManager.default.removeItem(atPath: file) }
         do { try Data(segment.encoded()).write(to: URL(fileURLWithPath: file)) } catch { throw SlipwayError(.failed, "cannot write \(file)", cause: error) }
         try await put(file, key: "\(place.prefix)\(s.generation)/\(name)")
-        s.index += 1
-        state = s
+        // Only this archiver's run loop changes `state`; looked at again after the await all the same.
+        guard var shipped = state, shipped.generation == s.generation else { return }
+        shipped.index = s.index + 1
+        state = shipped
         try save()
         status.lastShipped = segment.last
         status.segments += 1
