@@ -8,6 +8,8 @@ extension DeployFollower {
     static func watch(client: DaemonClient, deployment d: DeploymentInfo, json: Bool) async throws {
         var lastLine = ""
         var lastPrint = ContinuousClock.now - .seconds(60)
+        /// When the CLI first saw the watch decide to roll back (it waits up to 30 s for the rollback to appear).
+        var decided: ContinuousClock.Instant?
         while true {
             let list: [EnvironmentStatus] = try await client.get("/v1/status?env=\(d.environment)")
             guard let s = list.first else { return }
@@ -21,13 +23,21 @@ extension DeployFollower {
                 try await Task.sleep(for: .seconds(1))
                 continue
             }
-            if s.currentRelease == d.version {
+            // The watch ends before its rollback starts (the reason is noted on the deployment first): wait for it.
+            let history: [DeploymentInfo] = try await client.get("/v1/deployments?env=\(d.environment)&limit=10")
+            let rollback = history.first { $0.id > d.id && $0.kind == .rollback }
+            let noted: DeploymentProgress = try await client.get("/v1/deployments/\(d.id)?after=0")
+            let rollingBack = noted.events.contains { $0.detail.hasPrefix("the watch rolls back to") }
+            if rollback.map({ !$0.state.isTerminal }) ?? (rollingBack && ContinuousClock.now < (decided ?? .now) + .seconds(30)) {
+                if decided == nil { decided = .now }
+                try await Task.sleep(for: .milliseconds(250))
+                continue
+            }
+            if s.currentRelease == d.version, rollback == nil, !rollingBack {
                 say("✓ the watch is over: \(d.version) stays on \(d.environment)", json: json)
                 return
             }
             // Rolled back (by the watch, or by someone): say by whom and why.
-            let history: [DeploymentInfo] = try await client.get("/v1/deployments?env=\(d.environment)&limit=10")
-            let rollback = history.first { $0.id > d.id && $0.kind == .rollback }
             let why = rollback.map { "rolled back to \($0.version) by \($0.actor)" } ?? "\(s.currentRelease ?? "nothing") serves \(d.environment) now"
             var reason = ""
             if let rollback {

@@ -93,12 +93,14 @@ actor Watches: FeatureObject {
         }
     }
 
+    /// Ends the watch, the reason noted on the watched deployment first: whoever sees the watch gone (`deploy --watch`)
+    /// can read there whether a rollback is coming before it exists.
     private func endWatch(_ name: String, _ w: WatchInfo, why: String) {
+        if let d = try? store.deployment(w.deploymentId) { note(d, why, log: DeployLog(path: d.logFile)) }
         let ended = logger.write("end the watch", to: store) { () throws(SlipwayError) in try store.environments.endWatch(deployment: w.deploymentId, environment: name) }
         if ended == false { return }  // it had ended or another replaced it
         judges[name] = nil
         lastLook[name] = nil
-        if let d = try? store.deployment(w.deploymentId) { note(d, why, log: DeployLog(path: d.logFile)) }
     }
 
     private func note(_ d: DeploymentInfo, _ detail: String, log: DeployLog) {
