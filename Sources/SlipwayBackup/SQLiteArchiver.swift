@@ -94,20 +94,24 @@ enum SQLiteArchiver {
             }
             try? await blocking { () throws(SlipwayError) in flusher.stop() }
             try await verified.wait()
-            try await blocking { () throws(SlipwayError) in
-                guard WriteBehind.sync(temp) else {
-                    throw SlipwayError(.failed, "cannot write the restored database to disk", cause: String(cString: strerror(errno)))
-                }
-                for suffix in ["-wal", "-shm", "-journal"] { try? fm.removeItem(atPath: target + suffix) }
-                guard rename(temp, target) == 0 else {
-                    throw SlipwayError(.failed, "cannot move the restored database into \(target)", cause: String(cString: strerror(errno)))
-                }
-                _ = WriteBehind.sync(dir)
-            }
+            try await blocking { () throws(SlipwayError) in try swapIn(temp, over: target) }
         } catch {
             try? fm.removeItem(atPath: temp)
             throw error
         }
+    }
+
+    /// Puts `temp` (a complete database file beside `target`) in place: on disk first, the old database's WAL,
+    /// shared-memory and journal files removed (they must never meet the new file), renamed over, the directory synced.
+    static func swapIn(_ temp: String, over target: String) throws(SlipwayError) {
+        guard WriteBehind.sync(temp) else {
+            throw SlipwayError(.failed, "cannot write the restored database to disk", cause: String(cString: strerror(errno)))
+        }
+        for suffix in ["-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: target + suffix) }
+        guard rename(temp, target) == 0 else {
+            throw SlipwayError(.failed, "cannot move the restored database into \(target)", cause: String(cString: strerror(errno)))
+        }
+        _ = WriteBehind.sync((target as NSString).deletingLastPathComponent)
     }
 
     static func copyInto(_ plain: String, target: String) throws(SlipwayError) {

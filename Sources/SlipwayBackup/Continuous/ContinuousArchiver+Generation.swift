@@ -32,8 +32,7 @@ extension ContinuousArchiver {
         try ensurePinned()
         let head = WALFile.header(Self.bytes(place.path + "-wal", from: 0, count: WALFile.headerSize))
         if let s = state, let kept = s.header, let head, head.sameLog(kept), let p = s.position, Checksum.size(place.path + "-wal") >= Int64(p.offset) {
-            status.generation = s.generation
-            await dropOrphans(s)
+            try await dropOrphans(s)
             logger.info("continuous archiving resumed", metadata: ["source": "\(place.source)", "generation": "\(s.generation)", "segment": "\(s.index)"])
             return
         }
@@ -46,12 +45,13 @@ extension ContinuousArchiver {
 
     /// Segments numbered from `state.index` on were put in a store by a daemon that died before it recorded them:
     /// they are read again from the recorded position and shipped under the same numbers, so the old copies go.
-    func dropOrphans(_ s: State) async {
+    /// One left behind would make a restore find the number twice, so failing here fails the attach (tried again).
+    func dropOrphans(_ s: State) async throws(SlipwayError) {
         let base = "\(place.prefix)\(s.generation)/"
         for store in stores {
-            for key in (try? await store.objects(under: base)) ?? [] {
+            for key in try await store.objects(under: base) {
                 guard let n = Int(key.dropFirst(base.count).prefix { $0 != "-" }), n >= s.index, key.contains(".seg") else { continue }
-                try? await store.deleteObject(key)
+                try await store.deleteObject(key)
             }
         }
     }
@@ -94,7 +94,7 @@ extension ContinuousArchiver {
         let id = Self.generationID(started)
         let file = "\(scratch)/\(place.environment)-\(place.source)-snapshot-\(id).sqlite"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try DirectoryArchiver.makeDirectory(scratch)
         do {
             let copy = try DatabaseQueue(path: file)
             try reader?.inDatabase { source in try copy.writeWithoutTransaction { try source.backup(to: $0) } }

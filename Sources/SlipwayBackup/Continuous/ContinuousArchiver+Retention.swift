@@ -9,13 +9,18 @@ extension ContinuousArchiver {
     func pruneGenerations() async {
         let cutoff = now().addingTimeInterval(-2 * settings.snapshotEvery.seconds)
         for store in stores {
-            guard let keys = try? await store.objects(under: place.prefix) else { continue }
-            let doomed = Self.expired(keys.map { String($0.dropFirst(place.prefix.count)) }, before: cutoff)
-            for key in keys where doomed.contains(String(key.dropFirst(place.prefix.count).prefix { $0 != "/" })) {
-                try? await store.deleteObject(key)
-            }
-            if !doomed.isEmpty {
-                logger.info("continuous archive: older generations removed", metadata: ["source": "\(place.source)", "store": "\(store.label)", "generations": "\(doomed.count)"])
+            do throws(SlipwayError) {
+                let keys = try await store.objects(under: place.prefix)
+                let doomed = Self.expired(keys.map { String($0.dropFirst(place.prefix.count)) }, before: cutoff)
+                for key in keys where doomed.contains(String(key.dropFirst(place.prefix.count).prefix { $0 != "/" })) {
+                    try await store.deleteObject(key)
+                }
+                if !doomed.isEmpty {
+                    logger.info("continuous archive: older generations removed", metadata: ["source": "\(place.source)", "store": "\(store.label)", "generations": "\(doomed.count)"])
+                }
+            } catch {
+                // Kept for the next new generation to remove; the archive itself is whole.
+                logger.warning("continuous archive: older generations not removed", metadata: ["source": "\(place.source)", "store": "\(store.label)", "error": "\(error.message)"])
             }
         }
     }

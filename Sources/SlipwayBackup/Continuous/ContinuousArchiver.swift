@@ -56,7 +56,14 @@ public actor ContinuousArchiver {
     var bufferedSince: Date?
     /// Set by a checkpoint of the archiver's own that read the whole log: the next log continues the generation.
     var restartExpected = false
-    public internal(set) var status: ContinuousStatus
+    /// When the newest shipped transaction was seen committed, segments shipped since this start, why it is not archiving.
+    var lastShipped: Date?
+    var segments = 0
+    var problem: String?
+    public var status: ContinuousStatus {
+        ContinuousStatus(environment: place.environment, source: place.source, generation: state?.generation, lastShipped: lastShipped,
+                         segments: segments, error: problem)
+    }
 
     public init(place: Place, settings: ContinuousSettings, stores: [any ArchiveObjects], key: BackupKey?, stateFile: String, scratch: String,
                 logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
@@ -68,7 +75,6 @@ public actor ContinuousArchiver {
         self.scratch = scratch
         self.logger = logger
         self.now = now
-        status = ContinuousStatus(environment: place.environment, source: place.source)
         if let data = FileManager.default.contents(atPath: stateFile) { state = try? JSONDecoder().decode(State.self, from: data) }
     }
 
@@ -83,13 +89,15 @@ public actor ContinuousArchiver {
     public func run() async {
         while !Task.isCancelled {
             do { try await step() } catch {
-                status.error = error.message
+                problem = error.message
                 logger.warning("continuous archiving", metadata: ["source": "\(place.source)", "error": "\(error.message)"])
                 detach()
             }
             try? await Task.sleep(for: pollInterval)
         }
-        _ = try? await flush()
+        do { try await flush() } catch {
+            logger.warning("continuous archiving: what was read last is not shipped; the next start reads it again", metadata: ["source": "\(place.source)", "error": "\(error.message)"])
+        }
         detach()
     }
 
@@ -97,7 +105,7 @@ public actor ContinuousArchiver {
     func step() async throws(SlipwayError) {
         guard FileManager.default.fileExists(atPath: place.path) else {
             detach()
-            status.error = "the database \(place.path) does not exist (yet)"
+            problem = "the database \(place.path) does not exist (yet)"
             return
         }
         if reader == nil { try await attach() }
@@ -108,7 +116,7 @@ public actor ContinuousArchiver {
         }
         // A generation older than `snapshot_every` gives way to a new one (a fresh snapshot) after a checkpoint.
         if buffer.isEmpty, let s = state, now().timeIntervalSince(s.startedAt) >= settings.snapshotEvery.seconds { try await newGeneration() }
-        status.error = nil
+        problem = nil
     }
 
     /// Reads the committed transactions appended since the last read (a new log when ours started over as expected).
@@ -158,8 +166,8 @@ public actor ContinuousArchiver {
         shipped.index = s.index + 1
         state = shipped
         try save()
-        status.lastShipped = segment.last
-        status.segments += 1
+        lastShipped = segment.last
+        segments += 1
         buffer = []
         bufferedSince = nil
     }
@@ -181,7 +189,6 @@ public actor ContinuousArchiver {
         do { try PrivateFile.write(try JSONEncoder().encode(state), to: stateFile) } catch let error as SlipwayError { throw error } catch {
             throw SlipwayError(.internal, "cannot write \(stateFile)", cause: error)
         }
-        status.generation = state.generation
     }
 
     /// `count` bytes of `path` from `offset` (to the end when nil); empty when there is nothing there.

@@ -30,7 +30,7 @@ public enum PointRestore {
 
     static func build(prefix: String, keys: [String], time: Date?, store: any ArchiveObjects, key: BackupKey?, scratch: String,
                       output: String) async throws(SlipwayError) -> Result {
-        try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try DirectoryArchiver.makeDirectory(scratch)
         let temp = "\(scratch)/point-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: temp) }
         var generations: [ContinuousGeneration] = []
@@ -76,7 +76,6 @@ public enum PointRestore {
                 applied += 1
             }
         }
-        try? file.synchronize()
         try check(output)
         return Result(generation: generation.id, point: point, transactions: applied, store: store.label)
     }
@@ -117,8 +116,8 @@ extension BackupService {
 }
 
 extension SourceArchiver {
-    /// A plain database file put at `target`: renamed over it when no process has it open (its `-wal`, `-shm` and
-    /// `-journal` removed first, so they never meet the new file), else copied into it through SQLite's backup API
+    /// A plain database file put at `target`: copied beside it and swapped in (`SQLiteArchiver.swapIn`) when no process
+    /// has it open, else copied into it through SQLite's backup API
     /// in one transaction (the app's connections stay valid and see the old database or this one).
     public static func placeSQLite(_ plain: String, at target: String) async throws(SlipwayError) {
         let open = ProcessInspector.openers(of: target)
@@ -128,18 +127,14 @@ extension SourceArchiver {
         let dir = (target as NSString).deletingLastPathComponent
         try DirectoryArchiver.makeDirectory(dir)
         let temp = "\(dir)/.\((target as NSString).lastPathComponent).point-\(UUID().uuidString.prefix(8))"
-        do {
-            try FileManager.default.copyItem(atPath: plain, toPath: temp)
-        } catch { throw SlipwayError(.failed, "cannot write \(temp)", cause: error) }
-        guard WriteBehind.sync(temp) else {
+        do throws(SlipwayError) {
+            try await blocking { () throws(SlipwayError) in
+                do { try FileManager.default.copyItem(atPath: plain, toPath: temp) } catch { throw SlipwayError(.failed, "cannot write \(temp)", cause: error) }
+                try SQLiteArchiver.swapIn(temp, over: target)
+            }
+        } catch {
             try? FileManager.default.removeItem(atPath: temp)
-            throw SlipwayError(.failed, "cannot write the restored database to disk", cause: String(cString: strerror(errno)))
+            throw error
         }
-        for suffix in ["-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: target + suffix) }
-        guard rename(temp, target) == 0 else {
-            try? FileManager.default.removeItem(atPath: temp)
-            throw SlipwayError(.failed, "cannot move the restored database into \(target)", cause: String(cString: strerror(errno)))
-        }
-        _ = WriteBehind.sync(dir)
     }
 }
