@@ -23,24 +23,9 @@ extension Backups {
         }
         if request.to != nil, sources.count > 1 { throw .usage("--to takes one source: add --source") }
         let service = try self.service(for: env)
-        let began = ContinuousClock.now
         let label = time.map { "point " + ISO8601DateFormatter().string(from: $0) } ?? "latest"
-        do {
-            let done: [String]
-            if request.to == nil {
-                try context.admit(PolicyRequest(operation: .restore, environment: env.name, actor: request.by))
-                done = try await context.withLease(env.name, holder: "restore of \(label) by \(request.actor)", actor: request.by) { () async throws(SlipwayError) -> [String] in
-                    try await place(sources, service: service, time: time, to: nil)
-                }
-            } else {
-                done = try await place(sources, service: service, time: time, to: request.to)
-            }
-            let ms = Int((ContinuousClock.now - began).seconds * 1000)
-            try store.audit(request.by, action: "backup.restore", target: label, outcome: "ok", detail: done.joined(separator: ", ") + " → " + (request.to ?? "in place"))
-            return RestoreReport(id: label, sources: done, target: request.to ?? "in place", durationMs: ms)
-        } catch {
-            try store.audit(request.by, action: "backup.restore", target: label, outcome: "failed", detail: error.message)
-            throw error
+        return try await audited(request, label: label, environment: env.name, target: request.to ?? "in place") { () async throws(SlipwayError) -> [String] in
+            try await place(sources, service: service, time: time, to: request.to)
         }
     }
 

@@ -113,32 +113,38 @@ public struct Backups: Sendable, FeatureObject {
         let service = try self.service(for: env)
         var target = RestoreTarget.inPlace
         if let to = request.to { target = to.contains("://") ? .url(to) : .path(to.hasPrefix("/") ? to : config.root + "/" + to) }
-        // An in-place restore changes what the running release reads: no deploy may run meanwhile.
-        let began = ContinuousClock.now
-        do {
-            let sources: [String]
-            if target == .inPlace {
-                // An in-place restore changes what the running release reads: it passes the policy and holds the lease.
-                try context.admit(PolicyRequest(operation: .restore, environment: env.name, actor: request.by))
-                sources = try await context.withLease(env.name, holder: "restore of \(info.id) by \(request.actor)", actor: request.by) {
-                    () async throws(SlipwayError) -> [String] in
-                    try await restoreInPlace(env, info, only: request.source, with: service)
-                }
-            } else {
-                sources = try await service.restore(info.manifest, locations: info.locations, only: request.source, to: target)
-            }
-            let ms = Int((ContinuousClock.now - began).seconds * 1000)
-            let where_ = request.to.map { $0.contains("://") ? (try? DatabaseURL(parsing: $0, secret: "--to").redacted) ?? "a database" : $0 } ?? "in place"
-            try store.audit(request.by, action: "backup.restore", target: info.id, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → \(where_)")
-            return RestoreReport(id: info.id, sources: sources, target: where_, durationMs: ms)
-        } catch {
-            try store.audit(request.by, action: "backup.restore", target: info.id, outcome: "failed", detail: error.message)
-            throw error
+        let where_ = request.to.map { $0.contains("://") ? (try? DatabaseURL(parsing: $0, secret: "--to").redacted) ?? "a database" : $0 } ?? "in place"
+        return try await audited(request, label: info.id, environment: env.name, target: where_) { () async throws(SlipwayError) -> [String] in
+            if target == .inPlace { return try await restoreInPlace(env, info, only: request.source, with: service) }
+            return try await service.restore(info.manifest, locations: info.locations, only: request.source, to: target)
         }
     }
 }
 
 extension Backups {
+    /// Runs a restore of `label` (a backup's id, or a point of the continuous archive) into `target` ("in place", or where):
+    /// in place it passes the policy and holds the environment's lease (it changes what the running release reads);
+    /// the outcome is audited either way, and timed.
+    func audited(_ request: BackupRestoreRequest, label: String, environment: String, target: String,
+                 _ body: () async throws(SlipwayError) -> [String]) async throws(SlipwayError) -> RestoreReport {
+        let began = ContinuousClock.now
+        do {
+            let sources: [String]
+            if request.to == nil {
+                try context.admit(PolicyRequest(operation: .restore, environment: environment, actor: request.by))
+                sources = try await context.withLease(environment, holder: "restore of \(label) by \(request.actor)", actor: request.by, body)
+            } else {
+                sources = try await body()
+            }
+            let ms = Int((ContinuousClock.now - began).seconds * 1000)
+            try store.audit(request.by, action: "backup.restore", target: label, outcome: "ok", detail: "\(sources.joined(separator: ", ")) → \(target)")
+            return RestoreReport(id: label, sources: sources, target: target, durationMs: ms)
+        } catch {
+            try store.audit(request.by, action: "backup.restore", target: label, outcome: "failed", detail: error.message)
+            throw error
+        }
+    }
+
     /// Restores `backup` over the environment's live data. Files replaced under an accessory (its data lives in
     /// shared/<env>/) are replaced with the environment's accessories held down, started again after; the unrouted
     /// process types are held down through any in-place restore (ProcessTypes+Hold).
