@@ -23,8 +23,12 @@ extension HostApps {
         let log = stateRoot(app) + "/logs/images.log"
         let tar = archive + ".tar"
         defer { try? FileManager.default.removeItem(atPath: tar) }
-        let status = try await ProcessSpawner.run(argv: ["gzip", "--decompress", "--stdout", archive], directory: "/", environment: ImageRuntime.variables(), logFile: tar)
-        guard status == 0 else { throw .failed("the image archive for \(image.reference) is not a gzip stream (gzip exited \(status)); nothing was activated") }
+        // The unpacked archive on gzip's stdout alone (its complaints go to the log, never into the archive).
+        do {
+            try await ProcessPipeline([.init(["gzip", "--decompress", "--stdout"], environment: ImageRuntime.variables())], input: archive, output: tar, logFile: log).run()
+        } catch {
+            throw SlipwayError(.failed, "the image archive for \(image.reference) does not unpack as gzip; nothing was activated", cause: error)
+        }
         try await ImageRuntime(image.runtime, log: log).load(tar, expecting: image)
         logger.info("loaded an image", metadata: ["app": "\(app)", "image": "\(image.reference)", "id": "\(image.id)"])
         return HostImageState(id: image.id, present: true)
