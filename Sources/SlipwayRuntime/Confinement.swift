@@ -103,3 +103,18 @@ public struct Confinement: Sendable, Equatable {
         return SlipwayError(.failed, "slipway launch: cannot run \(program): \(String(cString: strerror(errno)))")
     }
 }
+
+extension Confinement {
+    /// Runs as the first of `names` this host has (its own group only, no new privileges, umask 077); nil when none.
+    public static func user(_ names: [String]) -> Confinement? {
+        guard let account = names.lazy.compactMap({ n in Account.user(n).flatMap { $0.name == nil ? nil : $0 } }).first else { return nil }
+        var c = Confinement()
+        c.uid = account.uid
+        c.gid = account.gid
+        c.userName = account.name
+        c.home = account.home
+        c.groups = [account.gid]
+        c.umask = 0o077
+        return c
+    }
+}

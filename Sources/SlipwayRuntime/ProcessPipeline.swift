@@ -31,6 +31,8 @@ public struct ProcessPipeline: Sendable {
     public var output: String?
     /// Where every stage's stderr goes.
     public var logFile: String
+    /// When the task running it is cancelled, every stage gets SIGTERM (long runs a shutdown should not wait for).
+    public var stopsOnCancel = false
 
     public init(_ stages: [Stage], input: String? = nil, output: String? = nil, logFile: String) {
         self.stages = stages
@@ -89,8 +91,14 @@ public struct ProcessPipeline: Sendable {
         if readEnd >= 0 { close(readEnd) }
         if outFd != log { close(outFd) }
         // A stage that failed to start leaves the others reading a closed pipe: they end; reap them all.
-        var statuses: [Int32] = []
-        for pid in pids { statuses.append(await ProcessSpawner.wait(pid)) }
+        let started = pids, stops = stopsOnCancel
+        let statuses = await withTaskCancellationHandler { () async -> [Int32] in
+            var out: [Int32] = []
+            for pid in started { out.append(await ProcessSpawner.wait(pid)) }
+            return out
+        } onCancel: {
+            if stops { for pid in started { kill(pid, SIGTERM) } }
+        }
         if let startError { throw startError }
         for (i, status) in statuses.enumerated() where status != 0 {
             // A writer killed by SIGPIPE only means a later stage stopped reading: report that stage instead.

@@ -129,14 +129,14 @@ import Testing
             """, file: "/srv/shop/slipway.yml", directory: "/srv/shop")
     }
 
-    @Test func continuousIsForSQLiteSourcesWithTheLagItMayHave() throws {
+    @Test func continuousIsForSQLiteAndPostgresSourcesWithTheLagItMayHave() throws {
         let on = try Self.parse("""
               sources: [{ name: db, sqlite: shared/app.db }, { name: pg, postgres: { url_secret: DB_URL } }, { name: files, directory: shared/up }]
               stores: [{ local: /var/backups }]
               continuous: { max_lag: 2s, snapshot_every: 6h }
             """)
         let backup = try #require(on.environments[on.environmentNames[0]]?.backup)
-        #expect(backup.continuousSources.map(\.name) == ["db"], "PostgreSQL and directories are not archived continuously")
+        #expect(backup.continuousSources.map(\.name) == ["db", "pg"], "directories are not archived continuously")
         #expect(backup.continuousSettings == ContinuousSettings(maxLag: .seconds(2), snapshotEvery: .seconds(6 * 3600)))
         let one = try Self.parse("""
               sources: [{ name: db, sqlite: shared/app.db, continuous: true }, { name: other, sqlite: shared/b.db }]
@@ -145,14 +145,14 @@ import Testing
         #expect(one.environments[one.environmentNames[0]]?.backup?.continuousSources.map(\.name) == ["db"])
         do {
             _ = try Self.parse("""
-                  sources: [{ name: pg, postgres: { url_secret: DB_URL }, continuous: true }]
+                  sources: [{ name: my, mysql: { url_secret: DB_URL }, continuous: true }]
                   stores: [{ local: /var/backups }]
                   continuous: { max_lag: 10ms }
                 """)
             Issue.record("accepted")
         } catch {
             let text = "\(error)"
-            #expect(text.contains("backup.sources[0].continuous") && text.contains("sqlite sources"), "\(text)")
+            #expect(text.contains("backup.sources[0].continuous") && text.contains("sqlite and postgres sources"), "\(text)")
             #expect(text.contains("backup.continuous.max_lag") && text.contains("100ms"), "\(text)")
         }
     }

@@ -202,3 +202,12 @@ public actor ContinuousArchiver {
         } catch { return [] }
     }
 }
+
+/// A source's continuous archiver as the daemon runs it: SQLite's (`ContinuousArchiver`) or PostgreSQL's (`WALArchiver`).
+public protocol ContinuousSourceArchiver: Actor {
+    /// Archives until cancelled; what was read is shipped before it returns.
+    func run() async
+    var status: ContinuousStatus { get }
+}
+
+extension ContinuousArchiver: ContinuousSourceArchiver {}

@@ -184,13 +184,21 @@ public struct BackupRestoreBody: Sendable, Codable {
     public var point: String?
     /// The environment of a `point` restore (default: the only one, or production).
     public var environment: String?
+    /// From the continuous archive, to just before deployment N began migrating (`--before-deployment N`).
+    public var beforeDeployment: Int64?
 
-    public init(id: String, source: String?, to: String?, point: String? = nil, environment: String? = nil) {
+    public init(id: String, source: String?, to: String?, point: String? = nil, environment: String? = nil, beforeDeployment: Int64? = nil) {
         self.id = id
         self.source = source
         self.to = to
         self.point = point
         self.environment = environment
+        self.beforeDeployment = beforeDeployment
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, source, to, point, environment
+        case beforeDeployment = "before_deployment"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -200,6 +208,7 @@ public struct BackupRestoreBody: Sendable, Codable {
         to = try c.decodeIfPresent(String.self, forKey: .to)
         point = try c.decodeIfPresent(String.self, forKey: .point)
         environment = try c.decodeIfPresent(String.self, forKey: .environment)
+        beforeDeployment = try c.decodeIfPresent(Int64.self, forKey: .beforeDeployment)
     }
 }
 

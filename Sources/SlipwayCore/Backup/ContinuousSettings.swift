@@ -1,7 +1,8 @@
 import Foundation
 
-/// `backup.continuous`: SQLite sources archived as the app writes (their WAL's committed frames shipped to the stores
-/// within `max_lag`, on top of a snapshot taken when a generation starts), so a restore can go to any second.
+/// `backup.continuous`: SQLite and PostgreSQL sources archived as the app writes (SQLite's committed WAL frames, the
+/// server's WAL through a replication slot, shipped to the stores within `max_lag`, on top of a snapshot or base
+/// backup taken every `snapshot_every`), so a restore can go to any second.
 public struct ContinuousSettings: Sendable, Equatable {
     /// How long a committed transaction may wait before it is in the stores (the archive's RPO).
     public var maxLag: Duration
@@ -15,12 +16,14 @@ public struct ContinuousSettings: Sendable, Equatable {
 }
 
 extension BackupSettings {
-    /// The sources archived continuously: SQLite sources, when `backup.continuous` is on (or the source says
-    /// `continuous: true`) and the source does not say `continuous: false`.
+    /// The sources archived continuously: SQLite and PostgreSQL sources, when `backup.continuous` is on (or the
+    /// source says `continuous: true`) and the source does not say `continuous: false`.
     public var continuousSources: [BackupSourceConfig] {
         sources.filter { s in
-            guard case .sqlite = s.kind else { return false }
-            return s.continuous ?? (continuous != nil)
+            switch s.kind {
+            case .sqlite, .postgres: s.continuous ?? (continuous != nil)
+            case .mysql, .directory: false
+            }
         }
     }
 

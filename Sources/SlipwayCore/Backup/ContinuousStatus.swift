@@ -12,18 +12,23 @@ public struct ContinuousStatus: Codable, Sendable, Equatable {
     public var segments: Int
     /// Why it is not archiving right now (nil: it is).
     public var error: String?
+    /// PostgreSQL: the WAL the server keeps for this source's replication slot (bytes), as last looked at.
+    public var retainedBytes: Int64?
 
-    public init(environment: String, source: String, generation: String? = nil, lastShipped: Date? = nil, segments: Int = 0, error: String? = nil) {
+    public init(environment: String, source: String, generation: String? = nil, lastShipped: Date? = nil, segments: Int = 0, error: String? = nil,
+                retainedBytes: Int64? = nil) {
         self.environment = environment
         self.source = source
         self.generation = generation
         self.lastShipped = lastShipped
         self.segments = segments
         self.error = error
+        self.retainedBytes = retainedBytes
     }
 
     enum CodingKeys: String, CodingKey {
         case environment, source, generation, segments, error
         case lastShipped = "last_shipped"
+        case retainedBytes = "retained_bytes"
     }
 }

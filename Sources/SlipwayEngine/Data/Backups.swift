@@ -108,13 +108,12 @@ public struct Backups: Sendable, FeatureObject {
 
     public func restore(_ request: BackupRestoreRequest) async throws(SlipwayError) -> RestoreReport {
         _ = try await context.reloadConfig()
-        if request.point != nil { return try await restorePoint(request) }
+        if request.point != nil || request.beforeDeployment != nil { return try await restorePoint(request) }
         let (info, env) = try record(request.id)
         let service = try self.service(for: env)
         var target = RestoreTarget.inPlace
         if let to = request.to { target = to.contains("://") ? .url(to) : .path(to.hasPrefix("/") ? to : config.root + "/" + to) }
-        let where_ = request.to.map { $0.contains("://") ? (try? DatabaseURL(parsing: $0, secret: "--to").redacted) ?? "a database" : $0 } ?? "in place"
-        return try await audited(request, label: info.id, environment: env.name, target: where_) { () async throws(SlipwayError) -> [String] in
+        return try await audited(request, label: info.id, environment: env.name, target: Self.shown(request.to)) { () async throws(SlipwayError) -> [String] in
             if target == .inPlace { return try await restoreInPlace(env, info, only: request.source, with: service) }
             return try await service.restore(info.manifest, locations: info.locations, only: request.source, to: target)
         }
@@ -122,6 +121,11 @@ public struct Backups: Sendable, FeatureObject {
 }
 
 extension Backups {
+    /// Where a restore writes, for output and the audit: a database URL without its password.
+    static func shown(_ to: String?) -> String {
+        to.map { $0.contains("://") ? (try? DatabaseURL(parsing: $0, secret: "--to").redacted) ?? "a database" : $0 } ?? "in place"
+    }
+
     /// Runs a restore of `label` (a backup's id, or a point of the continuous archive) into `target` ("in place", or where):
     /// in place it passes the policy and holds the environment's lease (it changes what the running release reads);
     /// the outcome is audited either way, and timed.

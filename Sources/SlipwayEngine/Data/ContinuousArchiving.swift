@@ -3,13 +3,14 @@ import Logging
 import SlipwayBackup
 import SlipwayCore
 
-/// The daemon's continuous archivers (`backup.continuous`): one per SQLite source of each environment that turns it
-/// on, started and stopped as the config says (`reconcile`, every few seconds), each keeping its position in
-/// `<root>/continuous/<env>-<source>.json`.
+/// The daemon's continuous archivers (`backup.continuous`): one per SQLite or PostgreSQL source of each environment
+/// that turns it on, started and stopped as the config says (`reconcile`, every few seconds). SQLite's keep their
+/// position in `<root>/continuous/<env>-<source>.json`; PostgreSQL's spool the received WAL in
+/// `<root>/continuous/<env>-<source>.wal/` (the server's replication slot remembers the rest).
 public actor ContinuousArchiving {
     let backups: Backups
     struct Running {
-        var archiver: ContinuousArchiver
+        var archiver: any ContinuousSourceArchiver
         var task: Task<Void, Never>
         /// What it was started with: a change (path, stores, max_lag) restarts it.
         var signature: String
@@ -32,11 +33,18 @@ public actor ContinuousArchiving {
             running[key] = nil
         }
         for (key, (env, source, settings)) in wanted.sorted(by: { $0.key < $1.key }) where running[key] == nil {
-            guard case .sqlite(let path) = source.kind else { continue }
             do {
                 let service = try backups.service(for: env)
-                let archiver = service.continuousArchiver(source: source.name, path: path, stateFile: "\(cfg.root)/continuous/\(env.name)-\(source.name).json",
+                let archiver: any ContinuousSourceArchiver
+                switch source.kind {
+                case .sqlite(let path):
+                    archiver = service.continuousArchiver(source: source.name, path: path, stateFile: "\(cfg.root)/continuous/\(env.name)-\(source.name).json",
                                                           logger: backups.logger)
+                case .postgres(let secret):
+                    archiver = try service.walArchiver(source: source.name, urlSecret: secret, spool: "\(cfg.root)/continuous/\(env.name)-\(source.name).wal",
+                                                       logger: backups.logger)
+                case .mysql, .directory: continue
+                }
                 running[key] = Running(archiver: archiver, task: Task { await archiver.run() }, signature: Self.signature(source, settings))
             } catch {
                 backups.logger.error("continuous archiving cannot start", metadata: ["environment": "\(env.name)", "source": "\(source.name)", "error": "\(error.message)"])

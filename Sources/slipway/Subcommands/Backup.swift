@@ -89,32 +89,35 @@ struct BackupVerify: AsyncParsableCommand {
 struct BackupRestore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
-        abstract: "Restore a backup, or the continuous archive's --latest or --to-time point, in place (asks first; --yes for scripts) or elsewhere with --to PATH|URL.")
+        abstract: "Restore a backup, or the continuous archive's --latest, --to-time or --before-deployment point, in place (asks first; --yes for scripts) or elsewhere with --to PATH|URL.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Backup id (or --latest / --to-time)") var id: String?
-    @Option(help: "With --latest or --to-time: the environment") var env: String?
+    @Argument(help: "Backup id (or --latest / --to-time / --before-deployment)") var id: String?
+    @Option(help: "With --latest, --to-time or --before-deployment: the environment") var env: String?
     @Flag(help: "From the continuous archive (backup.continuous): everything archived") var latest = false
     @Option(help: "From the continuous archive: the data as it was at this time (e.g. 2026-12-06T10:15:02Z)") var toTime: String?
+    @Option(help: "From the continuous archive: the data as it was just before deployment N began migrating (or began)") var beforeDeployment: Int64?
     @Option(help: "Only this source") var source: String?
     @Option(help: "Restore to this path (sqlite, directory) or database URL (postgres, mysql) instead of in place") var to: String?
     @Flag(help: "Do not ask for confirmation") var yes = false
     @Flag(help: "Print JSON") var json = false
 
     func validate() throws {
-        guard [id != nil, latest, toTime != nil].filter({ $0 }).count == 1 else { throw ValidationError("give a backup id, --latest or --to-time TIME") }
-        if env != nil, id != nil { throw ValidationError("--env is for --latest and --to-time (a backup id names its environment)") }
+        guard [id != nil, latest, toTime != nil, beforeDeployment != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give one of a backup id, --latest, --to-time TIME or --before-deployment N")
+        }
+        if env != nil, id != nil { throw ValidationError("--env is for --latest, --to-time and --before-deployment (a backup id names its environment)") }
     }
 
     func run() async throws {
         let client = try global.client()
-        let what = id ?? (latest ? "the latest archived point" : "the archived point \(toTime ?? "")")
+        let what = id ?? (latest ? "the latest archived point" : beforeDeployment.map { "the archived point just before deployment \($0)" } ?? "the archived point \(toTime ?? "")")
         if to == nil, !yes {
             guard isatty(0) != 0 else { throw SlipwayError.usage("an in-place restore overwrites live data; pass --yes to confirm (or --to PATH|URL)") }
             print("Restore \(what)\(source.map { " (source \($0))" } ?? "") over the live data? Writes since then are lost. [y/N] ", terminator: "")
             guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw SlipwayError.policy("not confirmed; nothing changed") }
         }
         let point = latest ? "latest" : toTime
-        let body = BackupRestoreBody(id: id ?? "", source: source, to: to, point: point, environment: env)
+        let body = BackupRestoreBody(id: id ?? "", source: source, to: to, point: point, environment: env, beforeDeployment: beforeDeployment)
         let report: RestoreReport = try await client.post("/v1/backups/restore", BackupRestoreRequest(body, actor: DaemonClient.actor))
         if json { Output.json(report); return }
         print("restored \(report.sources.joined(separator: ", ")) from \(report.id) → \(report.target) in \(report.durationMs) ms")

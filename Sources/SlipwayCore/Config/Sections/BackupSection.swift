@@ -90,8 +90,8 @@ enum BackupSection {
                 }
             }
             if name == nil, entries.first(where: { $0.key == "name" }) == nil { reader.problem(item, "\(path).name", "missing required key") }
-            if continuous == true, let kind = kinds.first, kind.name != "sqlite" {
-                reader.problem(item, "\(path).continuous", "continuous archiving is for sqlite sources in this version (PostgreSQL's comes with pg_receivewal later)")
+            if continuous == true, let kind = kinds.first, kind.name != "sqlite", kind.name != "postgres" {
+                reader.problem(item, "\(path).continuous", "continuous archiving is for sqlite and postgres sources (\(kind.name) has none yet)")
             }
             if entries.filter({ $0.key != "name" && $0.key != "continuous" }).count != 1 {
                 reader.problem(item, path, "expected exactly one of sqlite, postgres, mysql or directory")

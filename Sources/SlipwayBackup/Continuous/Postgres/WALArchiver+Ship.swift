@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import SlipwayCore
+import SlipwayRuntime
+
+/// The receiver (`pg_receivewal`, supervised) and the shipping of what it wrote.
+extension WALArchiver {
+    /// Starts the receiver when it is not running (at most every 2 s); one a dead daemon left is stopped first, since
+    /// a slot streams to one receiver at a time.
+    func superviseReceiver() async throws(SlipwayError) {
+        if let r = receiver {
+            guard let status = ProcessInspector.reap(r.pid) else { return }
+            receiver = nil
+            try? FileManager.default.removeItem(atPath: pidFile)
+            problem = "pg_receivewal exited with status \(status): " + ProcessPipeline.tail(logFile, lines: 3)
+            logger.warning("pg_receivewal exited; restarting it", metadata: ["source": "\(place.source)", "status": "\(status)"])
+        }
+        guard now() >= nextStart else { return }
+        nextStart = now().addingTimeInterval(2)
+        await stopLeftover()
+        let receivewal = try Tools.require(["pg_receivewal"], package: "postgresql-client")
+        try DirectoryArchiver.makeDirectory(spool)
+        try DirectoryArchiver.makeDirectory(scratch)
+        // --no-loop: the archiver restarts it (and says why); --synchronous: flushed as received, so the slot advances.
+        let child = try ProcessSpawner.spawn(argv: [receivewal, "--directory=\(spool)", "--slot=\(slot)", "--no-loop", "--synchronous",
+                                                    "--status-interval=1", "--dbname=\(url.redacted)"],
+                                             directory: "/", environment: url.postgresEnvironment(), logFile: logFile)
+        receiver = child
+        try? PrivateFile.write(Data("\(child.pid) \(child.startTime)".utf8), to: pidFile)
+    }
+
+    /// A receiver that a daemon killed before it could stop it still streams from the slot: stopped.
+    func stopLeftover() async {
+        guard let text = FileManager.default.contents(atPath: pidFile).flatMap({ String(data: $0, encoding: .utf8) }) else { return }
+        let parts = text.split(separator: " ").compactMap { Int64($0) }
+        try? FileManager.default.removeItem(atPath: pidFile)
+        guard parts.count == 2, let stat = ProcessInspector.stat(Int32(parts[0])), stat.startTime == UInt64(parts[1]), !stat.isGone else { return }
+        _ = await ProcessGroup.stop(Int32(parts[0]), startTime: UInt64(parts[1]), timeout: .seconds(5))
+    }
+
+    func stopReceiver() async {
+        guard let r = receiver else { return }
+        _ = await ProcessGroup.stop(r.pid, startTime: r.startTime, timeout: .seconds(10))
+        _ = await ProcessSpawner.wait(r.pid, timeout: .seconds(1))
+        receiver = nil
+        try? FileManager.default.removeItem(atPath: pidFile)
+    }
+
+    /// Ships every finished segment in the spool (then removes it), and the segment being written when it changed
+    /// and half `max_lag` passed since it was last shipped (`final`: whenever it changed).
+    func ship(final: Bool) async throws(SlipwayError) {
+        guard let system else { return }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).sorted()
+        let wal = "\(place.prefix)\(system)/wal/"
+        for name in names where Self.isSegment(name) {
+            let path = spool + "/" + name
+            let stamp = Self.modified(path) ?? now()
+            _ = try await stores.putCompressed(path, as: wal + "\(name).\(Int64(stamp.timeIntervalSince1970 * 1000))", codec: codec, key: key,
+                                               scratch: scratch, log: logFile)
+            if let p = shippedPartial, p.name == name + ".partial" {
+                for store in stores { try? await store.deleteObject(p.key) }
+                shippedPartial = nil
+            }
+            do { try FileManager.default.removeItem(atPath: path) } catch { throw SlipwayError(.failed, "cannot remove \(path) after shipping it", cause: error) }
+            // With a later segment being written, this one's time says nothing of what the archive lacks.
+            if !names.contains(where: { $0.hasSuffix(".partial") }) { lastShipped = max(lastShipped ?? stamp, stamp) }
+            segments += 1
+        }
+        guard let partial = names.last(where: { $0.hasSuffix(".partial") && Self.isSegment(String($0.dropLast(8))) }) else { return }
+        let path = spool + "/" + partial
+        guard let stamp = Self.modified(path), stamp != shippedPartial?.stamp || partial != shippedPartial?.name else { return }
+        guard final || now().timeIntervalSince(lastPartialShip) >= settings.maxLag.seconds / 2 else { return }
+        // A copy first: the receiver keeps writing the file while it is compressed.
+        let copy = "\(scratch)/\(place.environment)-\(place.source)-\(partial)"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        do {
+            try? FileManager.default.removeItem(atPath: copy)
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+        } catch { throw SlipwayError(.failed, "cannot copy \(path)", cause: error) }
+        let objectKey = try await stores.putCompressed(copy, as: wal + partial, codec: codec, key: key, scratch: scratch, log: logFile)
+        shippedPartial = (partial, stamp, objectKey)
+        lastPartialShip = now()
+        lastShipped = max(lastShipped ?? stamp, stamp)
+        segments += 1
+    }
+
+    /// A WAL segment's file name: 24 hex digits.
+    static func isSegment(_ name: String) -> Bool { name.count == 24 && name.allSatisfy(\.isHexDigit) }
+
+    static func modified(_ path: String) -> Date? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import SlipwayBackup
+import SlipwayClient
+import SlipwayCore
+import SlipwayRuntime
+import Testing
+
+/// Continuous archiving of PostgreSQL (`backup.continuous` on a postgres source, real PostgreSQL 15): the daemon streams
+/// the server's WAL through a replication slot and takes a base backup. Rows inserted, the time noted, a table dropped:
+/// `--to-time` before the drop brings the table back with every row; a deploy whose migration drops a column:
+/// `--before-deployment N` brings the column back with its data; rows written while the daemon is down reach the
+/// archive through the slot once it is back (`--latest`, into another database, has them: no WAL gap).
+@Suite(.serialized)
+struct ContinuousPostgresTests {
+    @Test(.enabled(if: TestServices.hasPostgres, Comment(rawValue: TestServices.skipNote)), .timeLimit(.minutes(4)))
+    func aPostgresDatabaseComesBackToATimeToBeforeADeployAndThroughADaemonRestart() async throws {
+        let server = try #require(TestServices.postgres, "SLIPWAY_TEST_PG_URL is not set")
+        let name = "pitr_\(UUID().uuidString.prefix(6).lowercased())", copy = name + "_copy"
+        let serverURL = try DatabaseURL(parsing: server, secret: "t")
+        let url = serverURL.with(database: name).fullURL, copyURL = serverURL.with(database: copy).fullURL
+        _ = try await BackupFixture.psql(server, "CREATE DATABASE \(name)")
+        _ = try await BackupFixture.psql(server, "CREATE DATABASE \(copy)")
+        let s = try Sandbox(extra: """
+            backup:
+              sources: [{ name: main, postgres: { url_secret: DB_URL } }]
+              stores: [{ local: archive }]
+              continuous: { max_lag: 1s }
+            migrate:
+              up: "/bin/sh migrate.sh"
+            """)
+        let env = try #require(s.config.environmentNames.first)
+        let slot = "slipway_demo_\(env)_main"
+        defer {
+            Task.detached {
+                _ = try? await BackupFixture.psql(server, "SELECT pg_drop_replication_slot('\(slot)') FROM pg_replication_slots WHERE slot_name = '\(slot)'")
+                _ = try? await BackupFixture.psql(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+                _ = try? await BackupFixture.psql(server, "DROP DATABASE IF EXISTS \(copy) WITH (FORCE)")
+            }
+        }
+        try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
+        try "DB_URL=\(url)\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
+        func psql(_ url: String, _ q: String) async throws -> String {
+            try await BackupFixture.psql(url, q).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func sql(_ q: String) async throws -> String { try await psql(url, q) }
+        _ = try await sql("""
+            CREATE TABLE orders (id serial PRIMARY KEY, note text NOT NULL);
+            INSERT INTO orders (note) SELECT 'order ' || g FROM generate_series(1, 200) g;
+            CREATE TABLE events (id serial PRIMARY KEY, what text);
+            INSERT INTO events (what) SELECT 'event ' || g FROM generate_series(1, 50) g;
+            """)
+        let archive = s.config.root + "/archive/continuous/demo/\(env)/main"
+        func objects(_ suffix: String) -> [String] {
+            ((FileManager.default.enumerator(atPath: archive)?.allObjects as? [String]) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
+        }
+        func status() async throws -> ContinuousStatus? {
+            let list: [ContinuousStatus] = try await s.client.get("/v1/backups/continuous")
+            return list.first { $0.source == "main" }
+        }
+        /// The segment being written finished (pg_switch_wal) and waited for in the archive: everything before is there.
+        func archived() async throws {
+            let segment = try await psql(server, "SELECT pg_walfile_name(pg_current_wal_lsn())")
+            _ = try await psql(server, "SELECT pg_switch_wal()")
+            _ = try await poll(within: .seconds(20)) { objects(".zst").contains { $0.contains("/wal/\(segment).") && !$0.contains("partial") } ? true : nil }
+        }
+        func restore(_ args: [String]) async throws -> String {
+            let r = try await s.cli(["backup", "restore"] + args + ["--yes"])
+            #expect(r.status == 0, "\(r.text)")
+            return r.text
+        }
+
+        var daemon = try await s.spawnDaemon()
+        do {
+            _ = try await poll(within: .seconds(60)) { objects(ContinuousBase.file).count == 1 ? true : nil }
+            // T between the last insert and the drop, each side by a margin.
+            _ = try await sql("INSERT INTO orders (note) SELECT 'late ' || g FROM generate_series(1, 20) g")
+            try await Task.sleep(for: .milliseconds(300))
+            let t = Date()
+            try await Task.sleep(for: .milliseconds(300))
+            _ = try await sql("DROP TABLE events; INSERT INTO orders (note) VALUES ('after the drop')")
+            try await archived()
+            let st = try #require(try await status())
+            #expect(st.generation?.isEmpty == false && st.lastShipped != nil && st.error == nil && st.retainedBytes != nil, "\(st)")
+
+            let text = try await restore(["--to-time", ISO8601DateFormatter.withFraction.string(from: t)])
+            #expect(text.contains("main: its last transaction committed at"), "\(text)")
+            #expect(try await sql("SELECT count(*), count(DISTINCT what) FROM events") == "50|50", "the dropped table is back with every row")
+            #expect(try await sql("SELECT count(*) FROM orders") == "220", "orders as at T: the row inserted with the drop is not there")
+
+            // A deploy whose migration drops a column; --before-deployment brings it back with its data.
+            let pgEnv = try DatabaseURL(parsing: url, secret: "t")
+            _ = try await s.release("v1", files: ["migrate.sh": "PGPASSWORD='\(pgEnv.password ?? "")' psql -X -q -v ON_ERROR_STOP=1 --dbname='\(pgEnv.redacted)' -c 'ALTER TABLE orders DROP COLUMN note'\n"])
+            let d = try await s.outcome(try await s.deploy("v1"))
+            #expect(d.state == .succeeded, "\(d.message ?? "")")
+            #expect(try await sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'") == "0")
+            try await archived()
+            let back = try await restore(["--before-deployment", String(d.id)])
+            #expect(back.contains("before deployment \(d.id)"), "\(back)")
+            #expect(try await sql("SELECT count(note), min(note) FROM orders") == "220|late 1", "the column is back with its data")
+
+            // Written while the daemon is down (a finished segment and more): the slot kept the WAL for it.
+            try await s.stopDaemon(daemon)
+            _ = try await sql("INSERT INTO orders (note) SELECT 'while down ' || g FROM generate_series(1, 30) g")
+            _ = try await BackupFixture.psql(server, "SELECT pg_switch_wal()")
+            _ = try await sql("INSERT INTO orders (note) VALUES ('last')")
+            #expect(try await psql(server, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '\(slot)'") == "1")
+            daemon = try await s.spawnDaemon()
+            try await archived()
+            let latest = try await restore(["--latest", "--to", copyURL])
+            #expect(latest.contains("→ \(serverURL.with(database: copy).redacted)"), "\(latest)")
+            #expect(!latest.contains(serverURL.password ?? "\u{0}"), "the password of --to is not echoed")
+            #expect(try await psql(copyURL, "SELECT count(*) FROM orders WHERE note LIKE 'while down%' OR note = 'last'") == "31")
+            let log = (try? String(contentsOfFile: s.dir + "/daemon.log", encoding: .utf8)) ?? ""
+            #expect(!log.contains(pgEnv.password ?? "\u{0}"), "the password never reaches the daemon's log")
+        } catch {
+            kill(daemon.pid, SIGKILL)
+            await s.tearDown()
+            s.removeFiles()
+            throw error
+        }
+        try await s.stopDaemon(daemon)
+        await s.tearDown()
+        s.removeFiles()
+    }
+}
+
+extension ISO8601DateFormatter {
+    static var withFraction: ISO8601DateFormatter {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }
+}
