@@ -85,7 +85,7 @@ public actor Engine {
         self.reports = Reports(context: context, signals: signals, accessories: accessories, processTypes: processTypes)
         self.notifications = Notifications(context: context)
         self.backups = Backups(context: context, accessories: accessories, processTypes: processTypes)
-        self.continuous = ContinuousArchiving(backups: backups)
+        self.continuous = ContinuousArchiving(backups: backups, board: signals.continuousBoard)
         self.releaseBuilds = Releases(context: context)
         self.maintenanceModes = Maintenance(context: context, routing: routing)
         self.housekeeping = Housekeeping(context: context)

@@ -25,6 +25,7 @@ struct ContinuousPostgresTests {
               sources: [{ name: main, postgres: { url_secret: DB_URL } }]
               stores: [{ local: archive }]
               continuous: { max_lag: 1s }
+              before_deploy: true
             migrate:
               up: "/bin/sh migrate.sh"
             """)
@@ -80,7 +81,7 @@ struct ContinuousPostgresTests {
             _ = try await sql("DROP TABLE events; INSERT INTO orders (note) VALUES ('after the drop')")
             try await archived()
             let st = try #require(try await status())
-            #expect(st.generation?.isEmpty == false && st.lastShipped != nil && st.error == nil && st.retainedBytes != nil, "\(st)")
+            #expect(st.generation?.isEmpty == false && st.lastShipped != nil && st.error == nil && st.retainedBytes != nil && st.lagSeconds != nil, "\(st)")
 
             let text = try await restore(["--to-time", ISO8601DateFormatter.withFraction.string(from: t)])
             #expect(text.contains("main: its last transaction committed at"), "\(text)")
@@ -89,11 +90,17 @@ struct ContinuousPostgresTests {
 
             // A deploy whose migration drops a column; --before-deployment brings it back with its data.
             let pgEnv = try DatabaseURL(parsing: url, secret: "t")
+            _ = try await s.release("v0", files: ["migrate.sh": ":\n"])
+            #expect(try await s.outcome(try await s.deploy("v0")).state == .succeeded)
             _ = try await s.release("v1", files: ["migrate.sh": "PGPASSWORD='\(pgEnv.password ?? "")' psql -X -q -v ON_ERROR_STOP=1 --dbname='\(pgEnv.redacted)' -c 'ALTER TABLE orders DROP COLUMN note'\n"])
             let d = try await s.outcome(try await s.deploy("v1"))
             #expect(d.state == .succeeded, "\(d.message ?? "")")
             #expect(try await sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'") == "0")
             try await archived()
+            // rollback --with-data offers the point just before the deploy it undoes.
+            let plan: DataRollbackPlan = try await s.client.get("/v1/rollback/plan?env=\(env)")
+            #expect(plan.version == "v0" && plan.pointBefore?.deploymentId == d.id, "\(plan)")
+            #expect(plan.pointBefore?.command == "slipway backup restore --before-deployment \(d.id) --env \(env)")
             let back = try await restore(["--before-deployment", String(d.id)])
             #expect(back.contains("before deployment \(d.id)"), "\(back)")
             #expect(try await sql("SELECT count(note), min(note) FROM orders") == "220|late 1", "the column is back with its data")

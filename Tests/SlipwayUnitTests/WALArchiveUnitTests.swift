@@ -1,5 +1,6 @@
 import Foundation
 @testable import SlipwayBackup
+@testable import SlipwayEngine
 import SlipwayCore
 import Testing
 
@@ -63,5 +64,21 @@ import Testing
         #expect(WALArchiver.slotName(app: "shop", environment: "production", source: "main-db") == "slipway_shop_production_main_db")
         #expect(WALArchiver.slotName(app: String(repeating: "a", count: 80), environment: "p", source: "s").count == 63)
         #expect(WALArchiver.bytes("16MB") == 16 << 20 && WALArchiver.bytes("1GB") == 1 << 30)
+    }
+}
+
+/// `continuous-archive-lagging`: fires when a source waited (or failed) past `max_lag` × 10, naming it and why.
+@Suite struct ContinuousLagAlertTests {
+    @Test func theAlertFiresPastTenTimesMaxLagNamingTheSourceAndItsError() {
+        func status(_ source: String, lag: Double, error: String? = nil) -> ContinuousStatus {
+            ContinuousStatus(environment: "production", source: source, error: error, lagSeconds: lag)
+        }
+        let calm = ContinuousBoard.judge([status("main", lag: 9.9), status("files", lag: 0)], maxLag: .seconds(1))
+        #expect(calm.0 == false && calm.1.contains("within 10.0 s"))
+        let late = ContinuousBoard.judge([status("main", lag: 42, error: "pg_receivewal exited with status 1"), status("db", lag: 0.2)], maxLag: .seconds(1))
+        #expect(late.0 == true && late.2 == "42.0 s")
+        #expect(late.1.contains("main is 42.0 s behind: pg_receivewal exited with status 1") && !late.1.contains("db is"), "\(late.1)")
+        #expect(ContinuousBoard.judge([], maxLag: .seconds(1)).0 == false)
+        #expect(ContinuousBoard.judge([status("main", lag: 42)], maxLag: nil).0 == false, "no continuous archiving configured")
     }
 }

@@ -60,9 +60,12 @@ public actor ContinuousArchiver {
     var lastShipped: Date?
     var segments = 0
     var problem: String?
+    /// Since when archiving has been failing (nil: it is not).
+    var failingSince: Date?
     public var status: ContinuousStatus {
-        ContinuousStatus(environment: place.environment, source: place.source, generation: state?.generation, lastShipped: lastShipped,
-                         segments: segments, error: problem)
+        let waiting = [bufferedSince, failingSince].compactMap { $0 }.min()
+        return ContinuousStatus(environment: place.environment, source: place.source, generation: state?.generation, lastShipped: lastShipped,
+                                segments: segments, error: problem, lagSeconds: waiting.map { max(0, now().timeIntervalSince($0)) } ?? 0)
     }
 
     public init(place: Place, settings: ContinuousSettings, stores: [any ArchiveObjects], key: BackupKey?, stateFile: String, scratch: String,
@@ -88,8 +91,12 @@ public actor ContinuousArchiver {
     /// Archives until cancelled; what was read is shipped before it returns.
     public func run() async {
         while !Task.isCancelled {
-            do { try await step() } catch {
+            do {
+                try await step()
+                failingSince = nil
+            } catch {
                 problem = error.message
+                failingSince = failingSince ?? now()
                 logger.warning("continuous archiving", metadata: ["source": "\(place.source)", "error": "\(error.message)"])
                 detach()
             }

@@ -21,6 +21,7 @@ public struct AlertSettings: Sendable, Equatable {
         case certificateRenewalFailed = "certificate-renewal-failed"
         case accessoryCrashLoop = "accessory-crash-loop"
         case processCrashLoop = "process-crash-loop"
+        case continuousLagging = "continuous-archive-lagging"
     }
 
     public init(name: String, rule: Rule, pendingFor: Duration = .zero, keepFiringFor: Duration = .zero, severity: Severity,
@@ -51,6 +52,7 @@ public struct AlertSettings: Sendable, Equatable {
             AlertSettings(name: BuiltIn.certificateRenewalFailed.rawValue, rule: rule("value > 0"), severity: .p2, builtIn: .certificateRenewalFailed),
             AlertSettings(name: BuiltIn.accessoryCrashLoop.rawValue, rule: rule("value > 0"), severity: .p1, builtIn: .accessoryCrashLoop),
             AlertSettings(name: BuiltIn.processCrashLoop.rawValue, rule: rule("value > 0"), severity: .p1, builtIn: .processCrashLoop),
+            AlertSettings(name: BuiltIn.continuousLagging.rawValue, rule: rule("value > 0"), severity: .p2, builtIn: .continuousLagging),
         ]
     }()
 }

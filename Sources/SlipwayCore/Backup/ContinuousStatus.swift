@@ -14,9 +14,12 @@ public struct ContinuousStatus: Codable, Sendable, Equatable {
     public var error: String?
     /// PostgreSQL: the WAL the server keeps for this source's replication slot (bytes), as last looked at.
     public var retainedBytes: Int64?
+    /// How long the oldest change read but not yet in every store has waited, or how long archiving has been failing
+    /// (0: everything read is shipped). The built-in alert `continuous-archive-lagging` fires past `max_lag` × 10.
+    public var lagSeconds: Double?
 
     public init(environment: String, source: String, generation: String? = nil, lastShipped: Date? = nil, segments: Int = 0, error: String? = nil,
-                retainedBytes: Int64? = nil) {
+                retainedBytes: Int64? = nil, lagSeconds: Double? = nil) {
         self.environment = environment
         self.source = source
         self.generation = generation
@@ -24,11 +27,13 @@ public struct ContinuousStatus: Codable, Sendable, Equatable {
         self.segments = segments
         self.error = error
         self.retainedBytes = retainedBytes
+        self.lagSeconds = lagSeconds
     }
 
     enum CodingKeys: String, CodingKey {
         case environment, source, generation, segments, error
         case lastShipped = "last_shipped"
         case retainedBytes = "retained_bytes"
+        case lagSeconds = "lag_seconds"
     }
 }

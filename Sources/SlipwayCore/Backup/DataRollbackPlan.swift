@@ -15,6 +15,27 @@ public struct DataRollbackPlan: Sendable, Codable, Equatable {
     /// New requests are held (the router's pause) from the start of the restore until the switch; each
     /// waits at most this long, then gets the 503 page with Retry-After.
     public var holdLimitMs: Int64?
+    /// With continuous archiving: the point just before the deploy this rollback undoes (the moment its migration
+    /// began), which keeps the writes made between the backup and then.
+    public var pointBefore: PointOffer?
+
+    public struct PointOffer: Sendable, Codable, Equatable {
+        public var deploymentId: Int64
+        public var time: Date
+        /// The command that restores it (the rollback itself restores the backup).
+        public var command: String
+
+        public init(deploymentId: Int64, time: Date, command: String) {
+            self.deploymentId = deploymentId
+            self.time = time
+            self.command = command
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case time, command
+            case deploymentId = "deployment_id"
+        }
+    }
 
     public init(environment: String, version: String, currentRelease: String?, backup: BackupInfo, ageSeconds: Int, changes: [SourceChange],
                 holdLimitMs: Int64? = nil) {
@@ -29,7 +50,7 @@ public struct DataRollbackPlan: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case environment, version, currentRelease = "current_release", backup, ageSeconds = "age_seconds", changes
-        case holdLimitMs = "hold_limit_ms"
+        case holdLimitMs = "hold_limit_ms", pointBefore = "point_before"
     }
 }
 

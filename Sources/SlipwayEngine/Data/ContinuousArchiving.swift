@@ -9,6 +9,7 @@ import SlipwayCore
 /// `<root>/continuous/<env>-<source>.wal/` (the server's replication slot remembers the rest).
 public actor ContinuousArchiving {
     let backups: Backups
+    let board: ContinuousBoard
     struct Running {
         var archiver: any ContinuousSourceArchiver
         var task: Task<Void, Never>
@@ -17,7 +18,10 @@ public actor ContinuousArchiving {
     }
     var running: [String: Running] = [:]
 
-    init(backups: Backups) { self.backups = backups }
+    init(backups: Backups, board: ContinuousBoard) {
+        self.backups = backups
+        self.board = board
+    }
 
     /// Starts the archivers the config asks for and stops (awaited) the others.
     public func reconcile() async {
@@ -50,6 +54,7 @@ public actor ContinuousArchiving {
                 backups.logger.error("continuous archiving cannot start", metadata: ["environment": "\(env.name)", "source": "\(source.name)", "error": "\(error.message)"])
             }
         }
+        board.publish(await statuses())
     }
 
     /// Stops every archiver after it shipped what it read.

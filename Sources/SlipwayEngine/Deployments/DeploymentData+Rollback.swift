@@ -16,9 +16,15 @@ extension DeploymentData {
         let backup = try rollbackBackup(env, version: target)
         let service = try backups.service(for: env)
         let changes = await service.changes(since: backup.manifest)
-        return DataRollbackPlan(environment: env.name, version: target, currentRelease: record.currentRelease, backup: backup,
-                                ageSeconds: max(0, Int(Date().timeIntervalSince(backup.createdAt))), changes: changes,
-                                holdLimitMs: Maintenance.dataRollbackHoldMs)
+        var plan = DataRollbackPlan(environment: env.name, version: target, currentRelease: record.currentRelease, backup: backup,
+                                    ageSeconds: max(0, Int(Date().timeIntervalSince(backup.createdAt))), changes: changes,
+                                    holdLimitMs: Maintenance.dataRollbackHoldMs)
+        if let id = backup.deploymentId, env.backup?.continuousSources.isEmpty == false,
+           let point = try? backups.resolve(BackupRestoreRequest(BackupRestoreBody(id: "", source: nil, to: nil, beforeDeployment: id), actor: "plan"),
+                                            environment: env.name), let time = point.time {
+            plan.pointBefore = .init(deploymentId: id, time: time, command: "slipway backup restore --before-deployment \(id) --env \(env.name)")
+        }
+        return plan
     }
 
     /// The backup taken before the deploy that replaced `version`: the newest pre-deploy backup taken

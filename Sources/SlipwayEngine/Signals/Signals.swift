@@ -34,6 +34,9 @@ public actor Signals: FeatureObject {
         public var rss: Int64?
     }
 
+    /// The continuous archivers' statuses, published by `ContinuousArchiving` (the lag alert reads them).
+    public nonisolated let continuousBoard = ContinuousBoard()
+
     init(context: EngineContext) { self.context = context }
 
     /// A scale autoscaling asked for has ended (whatever its outcome): the next decision may start another.

@@ -118,6 +118,10 @@ struct Rollback: AsyncParsableCommand {
             lines.append("  new requests to \(plan.environment) are held from the start of the restore until the switch "
                          + "(each up to \(hold / 1000)s, then 503 with Retry-After); nothing reads or writes the data meanwhile")
         }
+        if let p = plan.pointBefore {
+            lines.append("  or, from the continuous archive, the data as it was just before deployment \(p.deploymentId) (\(Output.time(p.time))),")
+            lines.append("  keeping the writes between the backup and then: \(p.command) (then slipway rollback \(plan.version))")
+        }
         return lines.joined(separator: "\n")
     }
 }

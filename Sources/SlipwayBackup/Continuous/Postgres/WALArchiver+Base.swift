@@ -21,10 +21,11 @@ extension WALArchiver {
         do {
             let base = try await base()
             newestBase = base.finishedAt
+            baseProblem = nil
             logger.info("continuous archive: base backup taken", metadata: ["source": "\(place.source)", "base": "\(base.id)"])
             await prune()
         } catch {
-            problem = "base backup: " + error.message
+            baseProblem = "base backup: " + error.message
             logger.warning("continuous archive: base backup failed; tried again at the next look", metadata: ["source": "\(place.source)", "error": "\(error.message)"])
             // Not at once: the next try waits a tenth of snapshot_every, at least a minute.
             newestBase = now().addingTimeInterval(max(60, settings.snapshotEvery.seconds / 10) - settings.snapshotEvery.seconds)

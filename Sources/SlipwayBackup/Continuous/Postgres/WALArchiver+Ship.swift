@@ -13,6 +13,7 @@ extension WALArchiver {
             receiver = nil
             try? FileManager.default.removeItem(atPath: pidFile)
             problem = "pg_receivewal exited with status \(status): " + ProcessPipeline.tail(logFile, lines: 3)
+            failingSince = failingSince ?? now()
             logger.warning("pg_receivewal exited; restarting it", metadata: ["source": "\(place.source)", "status": "\(status)"])
         }
         guard now() >= nextStart else { return }
@@ -26,6 +27,7 @@ extension WALArchiver {
                                                     "--status-interval=1", "--dbname=\(url.redacted)"],
                                              directory: "/", environment: url.postgresEnvironment(), logFile: logFile)
         receiver = child
+        receiverSince = now()
         try? PrivateFile.write(Data("\(child.pid) \(child.startTime)".utf8), to: pidFile)
     }
 
@@ -68,7 +70,11 @@ extension WALArchiver {
         }
         guard let partial = names.last(where: { $0.hasSuffix(".partial") && Self.isSegment(String($0.dropLast(8))) }) else { return }
         let path = spool + "/" + partial
-        guard let stamp = Self.modified(path), stamp != shippedPartial?.stamp || partial != shippedPartial?.name else { return }
+        guard let stamp = Self.modified(path), stamp != shippedPartial?.stamp || partial != shippedPartial?.name else {
+            unshippedSince = nil
+            return
+        }
+        unshippedSince = unshippedSince ?? stamp
         guard final || now().timeIntervalSince(lastPartialShip) >= settings.maxLag.seconds / 2 else { return }
         // A copy first: the receiver keeps writing the file while it is compressed.
         let copy = "\(scratch)/\(place.environment)-\(place.source)-\(partial)"
@@ -80,6 +86,7 @@ extension WALArchiver {
         let objectKey = try await stores.putCompressed(copy, as: wal + partial, codec: codec, key: key, scratch: scratch, log: logFile)
         shippedPartial = (partial, stamp, objectKey)
         lastPartialShip = now()
+        unshippedSince = nil
         lastShipped = max(lastShipped ?? stamp, stamp)
         segments += 1
     }

@@ -29,6 +29,7 @@ public actor WALArchiver: ContinuousSourceArchiver {
     var serverVersion = 0
     var segmentBytes = 16 << 20
     var receiver: ProcessSpawner.Spawned?
+    var receiverSince: Date?
     var nextStart = Date.distantPast
     /// The partial segment last shipped: its name, modification time and object key.
     var shippedPartial: (name: String, stamp: Date, key: String)?
@@ -36,15 +37,22 @@ public actor WALArchiver: ContinuousSourceArchiver {
     var lastShipped: Date?
     var segments = 0
     var problem: String?
+    /// Why the last base backup failed (nil: it did not).
+    var baseProblem: String?
     var retained: Int64?
     var lastSlotCheck = Date.distantPast
     /// When the newest base finished (nil: not looked up yet; distantPast: there is none).
     var newestBase: Date?
     var baseTask: Task<Void, Never>?
 
+    /// Since when the newest WAL received has waited to be shipped, and since when archiving has been failing.
+    var unshippedSince: Date?
+    var failingSince: Date?
+
     public var status: ContinuousStatus {
-        ContinuousStatus(environment: place.environment, source: place.source, generation: system, lastShipped: lastShipped, segments: segments,
-                         error: problem, retainedBytes: retained)
+        let waiting = [unshippedSince, failingSince].compactMap { $0 }.min()
+        return ContinuousStatus(environment: place.environment, source: place.source, generation: system, lastShipped: lastShipped, segments: segments,
+                                error: problem ?? baseProblem, retainedBytes: retained, lagSeconds: waiting.map { max(0, now().timeIntervalSince($0)) } ?? 0)
     }
 
     public init(place: ContinuousArchiver.Place, url: DatabaseURL, settings: ContinuousSettings, stores: [any ArchiveObjects], key: BackupKey?,
@@ -77,9 +85,14 @@ public actor WALArchiver: ContinuousSourceArchiver {
         while !Task.isCancelled {
             do {
                 try await step()
-                if receiver != nil { problem = nil }
+                // Well again once the receiver has stayed up a while (one that dies at once is restarted every 2 s).
+                if receiver != nil, let since = receiverSince, now().timeIntervalSince(since) >= 5 {
+                    problem = nil
+                    failingSince = nil
+                }
             } catch {
                 problem = error.message
+                failingSince = failingSince ?? now()
                 logger.warning("continuous archiving", metadata: ["source": "\(place.source)", "error": "\(error.message)"])
             }
             try? await Task.sleep(for: pollInterval)
@@ -97,7 +110,8 @@ public actor WALArchiver: ContinuousSourceArchiver {
         if system == nil { try await identify() }
         try await superviseReceiver()
         try await ship(final: false)
-        if now().timeIntervalSince(lastSlotCheck) >= 10 {
+        // Every 10 s; until the receiver first connected the slot holds no position yet, so sooner.
+        if now().timeIntervalSince(lastSlotCheck) >= (retained == nil ? 1 : 10) {
             lastSlotCheck = now()
             retained = try? await retainedBytes()
         }

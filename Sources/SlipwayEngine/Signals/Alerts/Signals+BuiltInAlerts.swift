@@ -57,6 +57,9 @@ extension Signals {
             guard !looping.isEmpty else { return (false, env.processTypes.isEmpty ? "no process types" : "no process type is crash-looping", nil) }
             let which = looping.map { "\($0.name) exited \($0.crashes) times in a row (log: \($0.logFile))" }.joined(separator: "; ")
             return (true, "process crash loop: \(which); it is started again after a back-off of up to 30 s", "\(looping.map(\.crashes).max() ?? 0)")
+        case .continuousLagging:
+            return ContinuousBoard.judge(continuousBoard.statuses.filter { $0.environment == env.name },
+                                         maxLag: env.backup.flatMap { $0.continuousSources.isEmpty ? nil : $0.continuousSettings.maxLag })
         case .certificateRenewalFailed:
             guard let acme = env.router.tls?.acme else { return (false, "no ACME certificate", nil) }
             if let renewal = served?.acme {
