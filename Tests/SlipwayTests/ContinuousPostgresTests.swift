@@ -105,11 +105,25 @@ struct ContinuousPostgresTests {
             #expect(back.contains("before deployment \(d.id)"), "\(back)")
             #expect(try await sql("SELECT count(note), min(note) FROM orders") == "220|late 1", "the column is back with its data")
 
+            // A drill to the latest point: RTO per phase, RPO measured (the archive's lag), the release started on it.
+            let drill = try await s.cli(["drill", "--latest", "--json"])
+            #expect(drill.status == 0, "\(drill.text)")
+            let report = try SlipwayJSON.decoder().decode(DrillReport.self, from: Data(drill.text.utf8))
+            #expect(report.backupId == "continuous latest" && report.release == "v1", "\(report)")
+            #expect(["fetch", "recover", "copy", "app_start", "health"].allSatisfy { p in report.phases.contains { $0.name == p } }, "\(report.phases)")
+            #expect(report.rpoSeconds <= 10, "RPO is the archive's lag, not a schedule: \(report.rpoSeconds)")
+            #expect(report.checks.first?.rowCounts?["public.orders"] == 220, "\(report.checks)")
+            #expect(try await psql(server, "SELECT count(*) FROM pg_database WHERE datname LIKE 'slipway_drill_%'") == "0", "the scratch database is gone")
+
             // Written while the daemon is down (a finished segment and more): the slot kept the WAL for it.
             try await s.stopDaemon(daemon)
             _ = try await sql("INSERT INTO orders (note) SELECT 'while down ' || g FROM generate_series(1, 30) g")
             _ = try await BackupFixture.psql(server, "SELECT pg_switch_wal()")
             _ = try await sql("INSERT INTO orders (note) VALUES ('last')")
+            // Checkpoints let the server recycle every finished segment no one holds: the slot holds them.
+            _ = try await psql(server, "CHECKPOINT")
+            _ = try await psql(server, "SELECT pg_switch_wal()")
+            _ = try await psql(server, "CHECKPOINT")
             #expect(try await psql(server, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '\(slot)'") == "1")
             daemon = try await s.spawnDaemon()
             try await archived()

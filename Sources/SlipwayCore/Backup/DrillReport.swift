@@ -26,7 +26,8 @@ public struct DrillReport: Sendable, Codable, Equatable {
     public var phases: [Phase]
     /// Sum of the phases: how long a recovery from this backup takes.
     public var rtoMs: Int
-    /// Age of the backup when the drill started: the writes a recovery would lose.
+    /// Age of the backup when the drill started: the writes a recovery would lose. A drill of the continuous
+    /// archive (`backup_id` `continuous …`) measures it: how far the archive was behind the data when it began.
     public var rpoSeconds: Int
     public var rtoTargetMs: Int?
     public var rpoTargetSeconds: Int?
@@ -71,15 +72,18 @@ public struct DrillReport: Sendable, Codable, Equatable {
 
 public struct DrillBody: Sendable, Codable {
     public var environment: String?
-    public init(environment: String?) {
+    /// From the continuous archive instead of the newest backup: `latest`, or a time (ISO 8601).
+    public var point: String?
+    public init(environment: String?, point: String? = nil) {
         self.environment = environment
+        self.point = point
     }
 }
 
 public typealias DrillRequest = Attributed<DrillBody>
 
 extension Attributed where Body == DrillBody {
-    public init(environment: String?, actor: String) {
-        self.init(DrillBody(environment: environment), actor: actor)
+    public init(environment: String?, point: String? = nil, actor: String) {
+        self.init(DrillBody(environment: environment, point: point), actor: actor)
     }
 }

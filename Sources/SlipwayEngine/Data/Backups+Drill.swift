@@ -7,9 +7,10 @@ import SlipwayRuntime
 import SlipwayStore
 
 extension Backups {
-    /// `slipway drill`: restores the newest backup into scratch, starts the serving release on it (its
-    /// own port, SLIPWAY_SHARED and database secrets pointed at the scratch copies), health-checks it,
-    /// and reports the time of each recovery phase (RTO) and the backup's age (RPO) against the targets.
+    /// `slipway drill`: restores the newest backup (or, with `--latest`/`--to-time`, the continuous archive to a
+    /// point) into scratch, starts the serving release on it (its own port, SLIPWAY_SHARED and database secrets
+    /// pointed at the scratch copies), health-checks it, and reports the time of each recovery phase (RTO) and the
+    /// backup's age, or the archive's measured lag (RPO), against the targets.
     public func drill(_ request: DrillRequest) async throws(SlipwayError) -> DrillReport {
         let cfg = try await context.reloadConfig()
         let env = try cfg.environment(request.environment)
@@ -20,39 +21,80 @@ extension Backups {
 
     private func drill(_ request: DrillRequest, cfg: SlipwayConfig, env: EnvironmentConfig) async throws(SlipwayError) -> DrillReport {
         let service = try service(for: env)
+        let started = Date()
+        let log = service.logFile("drill", BackupManifest.newID(environment: env.name, at: started))
+        let serving = try store.environment(env.name).currentRelease
+        let shared = cfg.sharedDirectory(env.name)
+        if let point = request.point {
+            // The continuous archive to a point; its RPO is measured: how far the archive was behind when the drill began
+            // (a source not archiving now: as far behind as the point it restored to).
+            guard !service.settings.continuousSources.isEmpty else { throw .usage("\(env.name) has no continuous source to drill (backup.continuous)") }
+            let p = try resolve(BackupRestoreRequest(BackupRestoreBody(id: "", source: nil, to: nil, point: point, environment: env.name), actor: request.actor),
+                                environment: env.name)
+            let lags = service.settings.continuousSources.map { s in board.statuses.first { $0.environment == env.name && $0.source == s.name }?.lagSeconds }
+            let run = try await runDrill(env, release: serving ?? context.releases.list().last?.version, service: service, log: log) { () async throws(SlipwayError) in
+                try await service.drillPoint(time: p.time, sharedDirectory: shared, launcher: router.executable, log: log)
+            }
+            let reached = run.reached ?? started
+            let rpo = lags.contains(nil) ? started.timeIntervalSince(reached) : lags.compactMap { $0 }.max() ?? 0
+            return try finishDrill(request, env: env, service: service, label: "continuous " + p.label, createdAt: reached, rpo: Int(max(0, rpo).rounded(.up)),
+                                   started: started, log: log, run: run)
+        }
         guard let backup = try store.data.backups(environment: env.name).first else {
             throw .notFound("'\(env.name)' has no backup to drill; take one first: slipway backup create --env \(env.name)")
         }
-        let current = try store.environment(env.name).currentRelease
-        let release = current ?? backup.releaseVersion.flatMap { context.releases.info($0) == nil ? nil : $0 } ?? context.releases.list().last?.version
-        let started = Date()
-        let log = service.logFile("drill", BackupManifest.newID(environment: env.name, at: started))
+        let release = serving ?? backup.releaseVersion.flatMap { context.releases.info($0) == nil ? nil : $0 } ?? context.releases.list().last?.version
+        let run = try await runDrill(env, release: release, service: service, log: log) { () async throws(SlipwayError) in
+            (try await service.drillRestore(backup.manifest, locations: backup.locations, sharedDirectory: shared, log: log), nil)
+        }
+        return try finishDrill(request, env: env, service: service, label: backup.id, createdAt: backup.createdAt,
+                               rpo: max(0, Int(started.timeIntervalSince(backup.createdAt))), started: started, log: log, run: run)
+    }
+
+    /// What a drill's restore and app start gave.
+    struct DrillRun {
+        var release: String?
         var phases: [DrillReport.Phase] = []
         var checks: [RestoreCheck] = []
         var message: String?
+        /// A drill to a point: the oldest point a source reached.
+        var reached: Date?
+    }
+
+    /// Restores into scratch, starts `release` on it when the data passed its checks, cleans up.
+    func runDrill(_ env: EnvironmentConfig, release: String?, service: BackupService, log: String,
+                  restore: () async throws(SlipwayError) -> (DrillRestore, Date?)) async throws(SlipwayError) -> DrillRun {
+        var run = DrillRun(release: release)
         do throws(SlipwayError) {
-            let restored = try await service.drillRestore(backup.manifest, locations: backup.locations, sharedDirectory: cfg.sharedDirectory(env.name), log: log)
-            phases = restored.phases
-            checks = restored.checks
-            if !checks.allSatisfy(\.ok) {
-                message = "the restored data failed its integrity check; the app was not started"
+            let (restored, reached) = try await restore()
+            run.reached = reached
+            run.phases = restored.phases
+            run.checks = restored.checks
+            if !run.checks.allSatisfy(\.ok) {
+                run.message = "the restored data failed its integrity check; the app was not started"
             } else if let release {
                 let (appPhases, failure) = await drillStart(env, release: release, restored: restored, log: log)
-                phases += appPhases
-                message = failure
+                run.phases += appPhases
+                run.message = failure
             }
             await service.cleanUp(restored, log: log)
         } catch {
-            message = "the restore failed: \(error.message)" + (error.cause.map { " (\($0))" } ?? "")
+            run.message = "the restore failed: \(error.message)" + (error.cause.map { " (\($0))" } ?? "")
         }
-        let rpo = max(0, Int(started.timeIntervalSince(backup.createdAt)))
-        var report = DrillReport(environment: env.name, backupId: backup.id, backupCreatedAt: backup.createdAt, release: release, startedAt: started,
+        return run
+    }
+
+    /// Saves, records and audits a drill's report.
+    func finishDrill(_ request: DrillRequest, env: EnvironmentConfig, service: BackupService, label: String, createdAt: Date, rpo: Int, started: Date,
+                     log: String, run: DrillRun) throws(SlipwayError) -> DrillReport {
+        let (release, phases, checks, message) = (run.release, run.phases, run.checks, run.message)
+        var report = DrillReport(environment: env.name, backupId: label, backupCreatedAt: createdAt, release: release, startedAt: started,
                                  phases: phases, rpoSeconds: rpo, rtoTarget: service.settings.rtoTarget, rpoTarget: service.settings.rpoTarget,
                                  checks: checks, message: message, logFile: log)
         report.id = try store.data.saveDrill(report)
-        try store.record(Event(environment: env.name, payload: .drill(.init(backupId: backup.id, ok: report.ok, rtoMs: report.rtoMs, rpoSeconds: rpo,
+        try store.record(Event(environment: env.name, payload: .drill(.init(backupId: label, ok: report.ok, rtoMs: report.rtoMs, rpoSeconds: rpo,
                                                                         message: message))))
-        let summary = "RTO \(String(format: "%.1f", Double(report.rtoMs) / 1000))s, RPO \(rpo)s from \(backup.id)"
+        let summary = "RTO \(String(format: "%.1f", Double(report.rtoMs) / 1000))s, RPO \(rpo)s from \(label)"
             + (report.rtoMet == false ? "; RTO target missed" : "") + (report.rpoMet == false ? "; RPO target missed" : "")
         try store.audit(request.by, action: "drill", target: env.name, outcome: report.ok ? "ok" : "failed", detail: message.map { "\(summary): \($0)" } ?? summary)
         logger.info("drill finished", metadata: ["drill.env": "\(env.name)", "drill.ok": "\(report.ok)", "drill.rto_ms": "\(report.rtoMs)", "drill.rpo_s": "\(rpo)"])

@@ -13,6 +13,8 @@ public struct Backups: Sendable, FeatureObject {
     /// Held down while an in-place restore replaces the environment's files.
     let accessories: Accessories
     let processTypes: ProcessTypes
+    /// The continuous archivers' statuses (a drill to a point measures its RPO from their lag).
+    var board = ContinuousBoard()
 
     /// The backup service of an environment; a usage error when it has no `backup:` section.
     func service(for env: EnvironmentConfig) throws(SlipwayError) -> BackupService {

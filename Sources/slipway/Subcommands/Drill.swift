@@ -5,11 +5,18 @@ import SlipwayCore
 
 struct Drill: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Restore the newest backup into scratch, start the release on it, health-check it, and report RTO per phase and RPO (exit 1 if it fails or misses a target).")
+        abstract: "Restore the newest backup (or the continuous archive: --latest, --to-time) into scratch, start the release on it, health-check it, and report RTO per phase and RPO (exit 1 if it fails or misses a target).")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var envOption: EnvOption
     @Flag(help: "List past drills instead of running one") var history = false
+    @Flag(help: "Drill the continuous archive (backup.continuous) to everything archived; RPO is the archive's measured lag") var latest = false
+    @Option(help: "Drill the continuous archive to this time (e.g. 2026-12-06T10:15:02Z)") var toTime: String?
     @Flag(help: "Print JSON") var json = false
+
+    func validate() throws {
+        if latest, toTime != nil { throw ValidationError("give --latest or --to-time, not both") }
+        if history, latest || toTime != nil { throw ValidationError("--history lists past drills; --latest and --to-time run one") }
+    }
 
     func run() async throws {
         let client = try global.client()
@@ -22,7 +29,8 @@ struct Drill: AsyncParsableCommand {
             })
             return
         }
-        let report: DrillReport = try await client.post("/v1/drills", DrillRequest(environment: envOption.env, actor: DaemonClient.actor))
+        let report: DrillReport = try await client.post("/v1/drills", DrillRequest(environment: envOption.env, point: latest ? "latest" : toTime,
+                                                                                        actor: DaemonClient.actor))
         if json { Output.json(report) } else { print(Self.describe(report)) }
         if !report.ok { throw SlipwayError.failed("the drill of \(report.environment) failed" + (report.message.map { ": \($0)" } ?? "")) }
     }
@@ -30,7 +38,9 @@ struct Drill: AsyncParsableCommand {
     static func seconds(_ ms: Int) -> String { String(format: "%.2fs", Double(ms) / 1000) }
 
     static func describe(_ r: DrillReport) -> String {
-        var lines = ["drill of \(r.environment) from backup \(r.backupId) (taken \(Output.time(r.backupCreatedAt)))"
+        let from = r.backupId.hasPrefix("continuous ") ? "the \(r.backupId) (restored to \(Output.time(r.backupCreatedAt)))"
+            : "backup \(r.backupId) (taken \(Output.time(r.backupCreatedAt)))"
+        var lines = ["drill of \(r.environment) from \(from)"
                      + (r.release.map { ", release \($0)" } ?? ", no release to start")]
         for p in r.phases {
             lines.append("  " + p.name.padding(toLength: 11, withPad: " ", startingAt: 0) + seconds(p.ms).leftPad(8) + "  " + p.detail)
