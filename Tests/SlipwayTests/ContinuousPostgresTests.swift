@@ -31,12 +31,11 @@ struct ContinuousPostgresTests {
             """)
         let env = try #require(s.config.environmentNames.first)
         let slot = "slipway_demo_\(env)_main"
-        defer {
-            Task.detached {
-                _ = try? await BackupFixture.psql(server, "SELECT pg_drop_replication_slot('\(slot)') FROM pg_replication_slots WHERE slot_name = '\(slot)'")
-                _ = try? await BackupFixture.psql(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-                _ = try? await BackupFixture.psql(server, "DROP DATABASE IF EXISTS \(copy) WITH (FORCE)")
-            }
+        /// The slot (it would keep the server's WAL forever) and the databases go, after the daemon stopped.
+        func dropAll() async {
+            _ = try? await BackupFixture.psql(server, "SELECT pg_drop_replication_slot('\(slot)') FROM pg_replication_slots WHERE slot_name = '\(slot)'")
+            _ = try? await BackupFixture.psql(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            _ = try? await BackupFixture.psql(server, "DROP DATABASE IF EXISTS \(copy) WITH (FORCE)")
         }
         try FileManager.default.createDirectory(atPath: s.config.root, withIntermediateDirectories: true)
         try "DB_URL=\(url)\n".write(toFile: s.config.root + "/secrets.env", atomically: true, encoding: .utf8)
@@ -135,13 +134,18 @@ struct ContinuousPostgresTests {
             #expect(!log.contains(pgEnv.password ?? "\u{0}"), "the password never reaches the daemon's log")
         } catch {
             kill(daemon.pid, SIGKILL)
+            // Its receiver (a session of its own) would keep the slot busy.
+            let receiver = try? String(contentsOfFile: s.config.root + "/continuous/\(env)-main.wal.receiver", encoding: .utf8)
+            if let pid = receiver?.split(separator: " ").first.flatMap({ Int32($0) }) { kill(pid, SIGKILL) }
             await s.tearDown()
             s.removeFiles()
+            await dropAll()
             throw error
         }
         try await s.stopDaemon(daemon)
         await s.tearDown()
         s.removeFiles()
+        await dropAll()
     }
 }
 
