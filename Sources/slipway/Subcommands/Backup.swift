@@ -125,16 +125,16 @@ struct BackupRestore: AsyncParsableCommand {
 }
 
 struct BackupContinuous: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "continuous", abstract: "Each continuously archived source: its generation, the newest transaction shipped and how long ago.")
+    static let configuration = CommandConfiguration(commandName: "continuous", abstract: "Each continuously archived source: its generation (SQLite) or server (PostgreSQL), the newest change shipped, the lag, the WAL its slot keeps.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON") var json = false
 
     func run() async throws {
         let list: [ContinuousStatus] = try await global.client().get("/v1/backups/continuous")
         if json { Output.json(list); return }
-        Output.table(["ENV", "SOURCE", "GENERATION", "SHIPPED", "SINCE", "STATE"], list.map { c in
+        Output.table(["ENV", "SOURCE", "GENERATION", "SHIPPED", "LAG", "RETAINED", "STATE"], list.map { c in
             [c.environment, c.source, c.generation ?? "-", c.lastShipped.map(Output.time) ?? "-",
-             c.lastShipped.map { String(format: "%.1fs", Date().timeIntervalSince($0)) } ?? "-", c.error ?? "archiving"]
+             c.lagSeconds.map { String(format: "%.1fs", $0) } ?? "-", c.retainedBytes.map { ByteFormat.bytes($0) } ?? "-", c.error ?? "archiving"]
         })
     }
 }
