@@ -102,11 +102,7 @@ extension BackupService {
             try await DirectoryArchiver.unpack(file: plain, codec: .none, into: target, context: ctx)
             return .directory(target)
         case .postgres(let secret):
-            let server = try ctx.url(secret)
-            let scratch = server.with(database: "slipway_drill_" + UUID().uuidString.prefix(8).lowercased())
-            try await PostgresArchiver.psql(server.with(database: "postgres"), "CREATE DATABASE \(scratch.database)", context: ctx)
-            result.databases.append((source.kind, scratch))
-            result.environment[secret] = scratch.fullURL
+            let scratch = try await scratchPostgres(secret, into: &result, context: ctx)
             try await PostgresArchiver.restore(file: plain, codec: .none, to: scratch, context: ctx)
             return .postgres(scratch)
         case .mysql(let secret):
@@ -118,6 +114,17 @@ extension BackupService {
             try await MySQLArchiver.restore(file: plain, codec: .none, to: scratch, context: ctx)
             return .mysql(scratch)
         }
+    }
+
+    /// A new empty scratch database on the server of PostgreSQL secret `secret`, recorded in the drill (dropped by
+    /// `cleanUp`, the app's secret pointed at it).
+    func scratchPostgres(_ secret: String, into result: inout DrillRestore, context ctx: ArchiveContext) async throws(SlipwayError) -> DatabaseURL {
+        let server = try ctx.url(secret)
+        let scratch = server.with(database: "slipway_drill_" + UUID().uuidString.prefix(8).lowercased())
+        try await PostgresArchiver.psql(server.with(database: "postgres"), "CREATE DATABASE \(scratch.database)", context: ctx)
+        result.databases.append((.postgres(urlSecret: secret), scratch))
+        result.environment[secret] = scratch.fullURL
+        return scratch
     }
 
     /// The integrity check of a restored source: PRAGMA integrity_check and row counts, or file counts.

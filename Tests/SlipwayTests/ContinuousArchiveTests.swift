@@ -110,6 +110,20 @@ struct ContinuousArchiveTests {
             let then = try Self.rows(s.dir + "/at-t.db")
             print("continuous: \(files(".seg").count) segments, log sequence \(log.checkpointSequence), \(restored.count) of \(total.count) rows back, \(then.count) by T")
             #expect(then.count == byT.count && then.maxTs <= t.timeIntervalSince1970, "exactly the rows committed by T: \(then) against \(byT)")
+
+            // A drill of the archive: built in scratch and checked, timed; no release exists to start on it.
+            let drill = try await s.cli(["drill", "--latest", "--json"])
+            #expect(drill.status == 0, "\(drill.text)")
+            let report = try SlipwayJSON.decoder().decode(DrillReport.self, from: Data(drill.text.utf8))
+            #expect(report.backupId == "continuous latest" && report.phases.map(\.name) == ["recover"] && report.checks.map(\.ok) == [true], "\(report)")
+
+            // verify --continuous reads every segment; one gone from the store is named.
+            let verified = try await s.cli(["backup", "verify", "--continuous"])
+            #expect(verified.status == 0 && verified.text.contains("numbered without a gap, each checksum ok"), "\(verified.text)")
+            let segs = files(".seg")
+            try FileManager.default.removeItem(atPath: archive + "/" + segs[segs.count / 2])
+            let broken = try await s.cli(["backup", "verify", "--continuous"])
+            #expect(broken.status == 1 && broken.text.contains("BAD") && broken.text.contains("is missing"), "\(broken.text)")
         }
     }
 }

@@ -82,7 +82,7 @@ struct ContinuousPostgresTests {
             let st = try #require(try await status())
             #expect(st.generation?.isEmpty == false && st.lastShipped != nil && st.error == nil && st.retainedBytes != nil && st.lagSeconds != nil, "\(st)")
 
-            let text = try await restore(["--to-time", ISO8601DateFormatter.withFraction.string(from: t)])
+            let text = try await restore(["--to-time", ISO8601DateFormatter.withFractions.string(from: t)])
             #expect(text.contains("main: its last transaction committed at"), "\(text)")
             #expect(try await sql("SELECT count(*), count(DISTINCT what) FROM events") == "50|50", "the dropped table is back with every row")
             #expect(try await sql("SELECT count(*) FROM orders") == "220", "orders as at T: the row inserted with the drop is not there")
@@ -113,6 +113,9 @@ struct ContinuousPostgresTests {
             #expect(report.rpoSeconds <= 10, "RPO is the archive's lag, not a schedule: \(report.rpoSeconds)")
             #expect(report.checks.first?.rowCounts?["public.orders"] == 220, "\(report.checks)")
             #expect(try await psql(server, "SELECT count(*) FROM pg_database WHERE datname LIKE 'slipway_drill_%'") == "0", "the scratch database is gone")
+
+            let verified = try await s.cli(["backup", "verify", "--continuous"])
+            #expect(verified.status == 0 && verified.text.contains("present without a gap"), "\(verified.text)")
 
             // Written while the daemon is down (a finished segment and more): the slot kept the WAL for it.
             try await s.stopDaemon(daemon)
@@ -146,13 +149,5 @@ struct ContinuousPostgresTests {
         await s.tearDown()
         s.removeFiles()
         await dropAll()
-    }
-}
-
-extension ISO8601DateFormatter {
-    static var withFraction: ISO8601DateFormatter {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
     }
 }

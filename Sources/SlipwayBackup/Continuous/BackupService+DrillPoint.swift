@@ -26,11 +26,7 @@ extension BackupService {
                     points.append(r.point)
                     result.checks.append(RestoreCheck(source: source.name, ok: true, detail: "built to \(ISO8601DateFormatter().string(from: r.point)); SQLite's quick_check ok"))
                 case .postgres(let secret):
-                    let server = try ctx.url(secret)
-                    let scratch = server.with(database: "slipway_drill_" + UUID().uuidString.prefix(8).lowercased())
-                    try await PostgresArchiver.psql(server.with(database: "postgres"), "CREATE DATABASE \(scratch.database)", context: ctx)
-                    result.databases.append((source.kind, scratch))
-                    result.environment[secret] = scratch.fullURL
+                    let scratch = try await scratchPostgres(secret, into: &result, context: ctx)
                     let r = try await pointInTimePostgres(source: source.name, urlSecret: secret, time: time, inclusive: true, to: scratch.fullURL, launcher: launcher)
                     for (phase, s) in r.phases { ms[phase, default: 0] += s }
                     details["recover", default: []].append("\(source.name): base \(r.base), \(r.segments) WAL segment(s)")

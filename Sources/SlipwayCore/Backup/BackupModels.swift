@@ -158,19 +158,22 @@ public struct BackupVerifyBody: Sendable, Codable {
     /// One backup, or nil for all.
     public var id: String?
     public var restoreTest: Bool
-    public init(environment: String?, id: String?, restoreTest: Bool) {
+    /// The continuous archives (`backup.continuous`) instead of backups.
+    public var continuous: Bool?
+    public init(environment: String?, id: String?, restoreTest: Bool, continuous: Bool? = nil) {
         self.environment = environment
         self.id = id
         self.restoreTest = restoreTest
+        self.continuous = continuous
     }
-    enum CodingKeys: String, CodingKey { case environment, id, restoreTest = "restore_test" }
+    enum CodingKeys: String, CodingKey { case environment, id, restoreTest = "restore_test", continuous }
 }
 
 public typealias BackupVerifyRequest = Attributed<BackupVerifyBody>
 
 extension Attributed where Body == BackupVerifyBody {
-    public init(environment: String?, id: String?, restoreTest: Bool, actor: String) {
-        self.init(BackupVerifyBody(environment: environment, id: id, restoreTest: restoreTest), actor: actor)
+    public init(environment: String?, id: String?, restoreTest: Bool, continuous: Bool? = nil, actor: String) {
+        self.init(BackupVerifyBody(environment: environment, id: id, restoreTest: restoreTest, continuous: continuous), actor: actor)
     }
 }
 

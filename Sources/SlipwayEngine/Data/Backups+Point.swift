@@ -78,6 +78,24 @@ extension Backups {
         return done
     }
 
+    /// `backup verify --continuous`: every continuous source of `environment` (nil: of every environment) checked in every store.
+    func verifyContinuous(_ environment: String?, cfg: SlipwayConfig) async throws(SlipwayError) -> [VerifyReport] {
+        var names = cfg.environmentNames
+        if let environment { names = [try cfg.environment(environment).name] }
+        var reports: [VerifyReport] = []
+        for name in names {
+            guard let env = cfg.environments[name], let settings = env.backup, !settings.continuousSources.isEmpty else { continue }
+            let service = try self.service(for: env)
+            for source in settings.continuousSources {
+                var report = await service.verifyContinuous(source)
+                report.id = "\(name) " + report.id
+                reports.append(report)
+            }
+        }
+        guard !reports.isEmpty else { throw .usage("no environment\(environment.map { " named \($0)" } ?? "") has a continuous source (backup.continuous)") }
+        return reports
+    }
+
     /// `2026-12-06T10:15:02Z`, with fractional seconds or an offset too.
     static func parseTime(_ s: String) -> Date? {
         let f = ISO8601DateFormatter()

@@ -87,6 +87,7 @@ public struct Backups: Sendable, FeatureObject {
 
     public func verify(_ request: BackupVerifyRequest) async throws(SlipwayError) -> [VerifyReport] {
         let cfg = try await context.reloadConfig()
+        if request.continuous == true { return try await verifyContinuous(request.environment, cfg: cfg) }
         var targets: [BackupInfo]
         if let id = request.id { targets = [try record(id).0] } else {
             if let e = request.environment { _ = try cfg.environment(e) }

@@ -65,16 +65,22 @@ struct BackupVerify: AsyncParsableCommand {
     @Argument(help: "Backup id") var id: String?
     @Flag(help: "Verify every backup") var all = false
     @Flag(help: "Restore into scratch and check integrity and row counts") var restoreTest = false
+    @Flag(help: "Check the continuous archives (backup.continuous) instead: each generation's or base's chain, without a gap") var continuous = false
     @Flag(help: "Print JSON") var json = false
 
     func validate() throws {
-        if (id == nil) == !all { throw ValidationError("name a backup ID or pass --all") }
+        if continuous {
+            if id != nil || all || restoreTest { throw ValidationError("--continuous checks the archives; it takes no backup ID, --all or --restore-test") }
+            return
+        }
+        if (id == nil) == !all { throw ValidationError("name a backup ID or pass --all (or --continuous)") }
     }
 
     func run() async throws {
         let client = try global.client()
         let reports: [VerifyReport] = try await client.post("/v1/backups/verify",
-                                                            BackupVerifyRequest(environment: envOption.env, id: id, restoreTest: restoreTest, actor: DaemonClient.actor))
+                                                            BackupVerifyRequest(environment: envOption.env, id: id, restoreTest: restoreTest,
+                                                                                                continuous: continuous ? true : nil, actor: DaemonClient.actor))
         if json { Output.json(reports) } else {
             for r in reports {
                 print("\(r.id): \(r.ok ? "ok" : "FAILED")")

@@ -40,6 +40,8 @@ public struct ScratchCluster: Sendable {
                 throw SlipwayError(.failed, "cannot create \(d)", cause: String(cString: strerror(errno)))
             }
         }
+        // Whose it is: `sweep` leaves the clusters of a daemon that still runs (another restore, another app's).
+        try? PrivateFile.write(Data("\(getpid()) \(ProcessInspector.startTime(getpid()) ?? 0)".utf8), to: dir + "/owner")
         return ScratchCluster(directory: dir, socketDirectory: socket, confinement: confinement, launcher: confinement == nil ? nil : launcher)
     }
 
@@ -137,11 +139,14 @@ public struct ScratchCluster: Sendable {
     }
 
     /// Scratch clusters a dead daemon left under `parent` (and /var/tmp): their servers stopped, their files removed.
+    /// Those of a daemon still running are left alone.
     public static func sweep(parent: String) {
         for base in [parent, "/var/tmp"] {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("pg-") && name.count == 11 {
                 let dir = "\(base)/\(name)"
-                guard FileManager.default.fileExists(atPath: dir + "/slipway.conf") || FileManager.default.fileExists(atPath: dir + "/wal") else { continue }
+                guard FileManager.default.fileExists(atPath: dir + "/wal") else { continue }
+                let owner = (try? String(contentsOfFile: dir + "/owner", encoding: .utf8))?.split(separator: " ").compactMap { UInt64($0) } ?? []
+                if owner.count == 2, ProcessInspector.isAlive(pid: Int32(owner[0]), startTime: owner[1]) { continue }
                 if let text = try? String(contentsOfFile: dir + "/data/postmaster.pid", encoding: .utf8),
                    let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }), pid > 1,
                    let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8), cmd.contains(dir) {
