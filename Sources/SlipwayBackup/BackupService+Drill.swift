@@ -103,7 +103,8 @@ extension BackupService {
             return .directory(target)
         case .postgres(let secret):
             let scratch = try await scratchPostgres(secret, into: &result, context: ctx)
-            try await PostgresArchiver.restore(file: plain, codec: .none, to: scratch, context: ctx)
+            // A new database: restored with parallel jobs (a recovery would restore the same way).
+            try await PostgresArchiver.restoreJobs(plain, into: scratch, context: ctx)
             return .postgres(scratch)
         case .mysql(let secret):
             let server = try ctx.url(secret)

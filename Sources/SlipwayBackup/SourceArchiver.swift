@@ -58,7 +58,7 @@ public enum SourceArchiver {
     }
 
     /// Restores `entry` (its archive at `file`) to `target`, changing nothing before `verified` says
-    /// the archive matches its checksum (SQLite unpacks meanwhile; the others wait first).
+    /// the archive matches its checksum (SQLite unpacks meanwhile, PostgreSQL restores into a new database meanwhile; the others wait first).
     public static func restore(_ entry: BackupManifest.Entry, file: String, source: BackupSourceConfig, to target: RestoreTarget,
                                context: ArchiveContext, verified: PendingChecksum) async throws(SlipwayError) {
         let codec = Codec(rawValue: entry.compression) ?? .none
@@ -67,15 +67,21 @@ public enum SourceArchiver {
             try await SQLiteArchiver.restore(file: file, codec: codec, to: into, context: context, verified: verified)
             return
         }
+        if case .postgres(let secret) = source.kind {
+            // Into a new database swapped in by rename when the role may (checked meanwhile); else in place, one transaction.
+            let url = try urlTarget(target, source: try context.url(secret), secret: secret)
+            if let database = await PostgresArchiver.swappable(url, context: context) {
+                return try await PostgresArchiver.restoreBySwap(file: file, codec: codec, to: url, database: database, context: context, verified: verified)
+            }
+            try await verified.wait()
+            return try await PostgresArchiver.restore(file: file, codec: codec, to: url, context: context)
+        }
         try await verified.wait()
         switch source.kind {
-        case .sqlite:
+        case .sqlite, .postgres:
             break
         case .directory(let path):
             try await DirectoryArchiver.restore(file: file, codec: codec, to: try pathTarget(target, default: path, kind: "directory"), context: context)
-        case .postgres(let secret):
-            let url = try urlTarget(target, source: try context.url(secret), secret: secret)
-            try await PostgresArchiver.restore(file: file, codec: codec, to: url, context: context)
         case .mysql(let secret):
             let url = try urlTarget(target, source: try context.url(secret), secret: secret)
             try await MySQLArchiver.restore(file: file, codec: codec, to: url, context: context)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SlipwayBackup
 import SlipwayCore
+import SlipwayRuntime
 import Testing
 
 /// Backups of real SQLite files, directories, PostgreSQL 15 and MariaDB servers, into local directories
@@ -142,11 +143,25 @@ struct BackupTests {
         let bad = try await f.service.verify(m, locations: nil, restoreTest: false)
         #expect(!bad.ok && bad.files[0].detail.contains(m.entries[0].file))
 
-        // Restore a fresh backup in place after losing rows.
+        // Restore a fresh backup in place after losing rows: into a new database swapped in by rename (a superuser may),
+        // which keeps the database's own settings, ends the connections to the old one, and holds exactly the dump.
         let m2 = try await f.service.create(reason: "manual", release: nil).manifest
-        _ = try await BackupFixture.psql(url, "DELETE FROM \(table) WHERE id > 100")
+        _ = try await BackupFixture.psql(url, "DELETE FROM \(table) WHERE id > 100; CREATE TABLE \(table)_later (x int)")
+        _ = try await BackupFixture.psql(url, "ALTER DATABASE slipway_test SET work_mem = '7MB'")
+        let oid = try await BackupFixture.psql(url, "SELECT oid FROM pg_database WHERE datname = current_database()")
+        let held = try Coprocess(argv: ["psql", "-X", "-q", "--dbname=\(try DatabaseURL(parsing: url, secret: "t").redacted)"],
+                                 environment: try DatabaseURL(parsing: url, secret: "t").postgresEnvironment(), logFile: f.root + "/held.log")
+        try held.send("SELECT 1;\n")
         _ = try await f.service.restore(m2, locations: nil, only: nil, to: .inPlace)
+        try held.send("SELECT 1;\n\\q\n")
+        _ = await held.wait()
+        #expect(((try? String(contentsOfFile: f.root + "/held.log", encoding: .utf8)) ?? "").contains("terminating connection"), "the old database's sessions were ended")
         #expect(try await BackupFixture.psql(url, select) == before)
+        #expect(try await BackupFixture.psql(url, "SELECT oid FROM pg_database WHERE datname = current_database()") != oid, "swapped in by rename")
+        #expect(try await BackupFixture.psql(url, "SELECT to_regclass('\(table)_later') IS NULL") == "t\n", "exactly what the dump holds")
+        #expect(try await BackupFixture.psql(url, "SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND setrole = 0") == "work_mem=7MB\n")
+        #expect(try await BackupFixture.psql(url, "SELECT count(*) FROM pg_database WHERE datname LIKE 'slipway_test_slipway_%'") == "0\n", "no leftover database")
+        _ = try await BackupFixture.psql(url, "ALTER DATABASE slipway_test RESET work_mem")
 
         // A drill restores into a scratch database the app is pointed at through its secret, then drops it.
         let drill = try await f.service.drillRestore(m2, locations: nil, sharedDirectory: f.root + "/shared", log: f.root + "/drill.log")

@@ -82,3 +82,13 @@ import Testing
         #expect(ContinuousBoard.judge([status("main", lag: 42)], maxLag: nil).0 == false, "no continuous archiving configured")
     }
 }
+
+/// The swap restore carries a database's grants over: each `aclitem` as GRANT statements.
+@Suite struct SwapRestoreUnitTests {
+    @Test func aclItemsBecomeGrants() {
+        #expect(PostgresArchiver.grantStatements("=Tc/postgres", database: "shop_new") == ["GRANT TEMPORARY, CONNECT ON DATABASE \"shop_new\" TO PUBLIC"])
+        #expect(PostgresArchiver.grantStatements("app=CTc/postgres", database: "shop") == ["GRANT CREATE, TEMPORARY, CONNECT ON DATABASE \"shop\" TO \"app\""])
+        #expect(PostgresArchiver.grantStatements("\"odd name\"=c/postgres", database: "shop") == ["GRANT CONNECT ON DATABASE \"shop\" TO \"odd name\""])
+        #expect(PostgresArchiver.grantStatements("nonsense", database: "shop").isEmpty)
+    }
+}
