@@ -92,3 +92,17 @@ import Testing
         #expect(PostgresArchiver.grantStatements("nonsense", database: "shop").isEmpty)
     }
 }
+
+/// Of a partial segment only its written pages are shipped: found by binary search for the first page still zero.
+@Suite struct PartialSegmentUnitTests {
+    @Test func theWrittenPartEndsAtTheFirstZeroPage() throws {
+        let path = NSTemporaryDirectory() + "partial-\(UUID().uuidString.prefix(6))"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for pages in [0, 1, 37, 2047, 2048] {
+            var bytes = [UInt8](repeating: 0, count: 2048 * 8192)
+            for p in 0..<pages { bytes[p * 8192] = 0x10; bytes[p * 8192 + 1] = 0xD1 }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            #expect(WALArchiver.writtenLength(path) == pages * 8192, "\(pages) page(s) written")
+        }
+    }
+}

@@ -70,7 +70,12 @@ public enum PostgresPointRestore {
         try? FileManager.default.removeItem(atPath: temp)
         let wanted = try plan(keys: keys, prefix: "\(prefix)\(base.system)/wal/", base: base, time: time)
         for (segment, k) in wanted {
-            try await store.fetchPlain(k, to: "\(cluster.wal)/\(segment)", key: key, scratch: cluster.directory, log: log)
+            let path = "\(cluster.wal)/\(segment)"
+            try await store.fetchPlain(k, to: path, key: key, scratch: cluster.directory, log: log)
+            // A partial segment holds only its written part: zeros after it, to the size PostgreSQL expects.
+            if k.contains(".partial"), truncate(path, off_t(base.walSegmentBytes)) != 0 {
+                throw SlipwayError(.failed, "cannot extend \(path) to a segment's size", cause: String(cString: strerror(errno)))
+            }
         }
         try await cluster.chown()
         phases["fetch"] = (ContinuousClock.now - fetchStart).seconds

@@ -112,11 +112,12 @@ public struct ScratchCluster: Sendable {
         }
     }
 
-    /// `psql -c sql` on the scratch server's socket; its lines.
+    /// `psql -c sql` on the scratch server's socket; its lines (its errors go to `query.log`, so the server's log, quoted
+    /// when the recovery fails, stays the server's own).
     func query(_ sql: String, database: String, user: String) async throws(SlipwayError) -> [String] {
         let psql = try Tools.require(["psql"], package: "postgresql-client")
         let text = try await ProcessPipeline([.init([psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"] + connection(database: database, user: user) + ["-c", sql])],
-                                             logFile: log).capture()
+                                             logFile: directory + "/query.log").capture()
         return text.split(separator: "\n").map(String.init)
     }
 

@@ -22,8 +22,10 @@ extension WALArchiver {
         let receivewal = try Tools.require(["pg_receivewal"], package: "postgresql-client")
         try DirectoryArchiver.makeDirectory(spool)
         try DirectoryArchiver.makeDirectory(scratch)
-        // --no-loop: the archiver restarts it (and says why); --synchronous: flushed as received, so the slot advances.
-        let child = try ProcessSpawner.spawn(argv: [receivewal, "--directory=\(spool)", "--slot=\(slot)", "--no-loop", "--synchronous",
+        // --no-loop: the archiver restarts it (and says why). Not --synchronous: its fsync per message slowed the server's
+        // own commits; the slot advances as the receiver flushes (at the end of each segment), so what a crash of this
+        // host loses before then the server still keeps and streams again.
+        let child = try ProcessSpawner.spawn(argv: [receivewal, "--directory=\(spool)", "--slot=\(slot)", "--no-loop",
                                                     "--status-interval=1", "--dbname=\(url.redacted)"],
                                              directory: "/", environment: url.postgresEnvironment(), logFile: logFile)
         receiver = child
@@ -76,19 +78,39 @@ extension WALArchiver {
         }
         unshippedSince = unshippedSince ?? stamp
         guard final || now().timeIntervalSince(lastPartialShip) >= settings.maxLag.seconds / 2 else { return }
-        // A copy first: the receiver keeps writing the file while it is compressed.
-        let copy = "\(scratch)/\(place.environment)-\(place.source)-\(partial)"
-        defer { try? FileManager.default.removeItem(atPath: copy) }
-        do {
-            try? FileManager.default.removeItem(atPath: copy)
-            try FileManager.default.copyItem(atPath: path, toPath: copy)
-        } catch { throw SlipwayError(.failed, "cannot copy \(path)", cause: error) }
-        let objectKey = try await stores.putCompressed(copy, as: wal + partial, codec: codec, key: key, scratch: scratch, log: logFile)
+        // Only its written part (the receiver pads the file with zeros and only appends): read as it compresses.
+        let written = Self.writtenLength(path)
+        guard written > 0 else { return }
+        let part = "\(scratch)/\(place.environment)-\(place.source)-\(partial)\(codec.fileExtension)"
+        defer { try? FileManager.default.removeItem(atPath: part) }
+        try await ProcessPipeline([.init(["head", "-c", String(written)])] + (codec.compressStage.map { [$0] } ?? []), input: path, output: part,
+                                  logFile: logFile).run()
+        let objectKey = try await stores.putSealed(part, as: wal + partial + codec.fileExtension, key: key)
         shippedPartial = (partial, stamp, objectKey)
         lastPartialShip = now()
         unshippedSince = nil
         lastShipped = max(lastShipped ?? stamp, stamp)
         segments += 1
+    }
+
+    /// How much of a partial segment the receiver wrote: its WAL pages (8 KiB, each starting with a non-zero header)
+    /// up to the first page still zero, found by binary search.
+    static func writtenLength(_ path: String, page: Int = 8192) -> Int {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return 0 }
+        func used(_ i: Int) -> Bool {
+            var head = [UInt8](repeating: 0, count: 8)
+            return pread(fd, &head, 8, off_t(i * page)) == 8 && head.contains { $0 != 0 }
+        }
+        var lo = 0, hi = Int(st.st_size) / page
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if used(mid) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo * page
     }
 
     /// A WAL segment's file name: 24 hex digits.
