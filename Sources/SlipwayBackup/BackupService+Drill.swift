@@ -103,8 +103,8 @@ extension BackupService {
             return .directory(target)
         case .postgres(let secret):
             let scratch = try await scratchPostgres(secret, into: &result, context: ctx)
-            // A new database: restored with parallel jobs (a recovery would restore the same way).
-            try await PostgresArchiver.restoreJobs(plain, into: scratch, context: ctx)
+            // A new database: restored as a recovery would (parallel jobs for a dump of several tables).
+            try await PostgresArchiver.restoreJobs(plain, into: scratch, context: ctx, jobs: (entry.rowCounts?.count ?? 4) >= 4 ? nil : 1)
             return .postgres(scratch)
         case .mysql(let secret):
             let server = try ctx.url(secret)

@@ -2,9 +2,9 @@ import Foundation
 import SlipwayCore
 import SlipwayRuntime
 
-/// The faster restore of a PostgreSQL dump: into a new database on the same server with `pg_restore --jobs` (tables
-/// loaded and indexes built side by side, which one transaction forbids), while the archive's checksum is still being
-/// checked; then swapped in by rename: connections to the old database are refused and ended, and both renames commit
+/// The faster restore of a PostgreSQL dump: into a new database on the same server (no old rows to drop first; with
+/// `pg_restore --jobs` for a dump of several tables, loaded and indexed side by side, which one transaction forbids),
+/// while the archive's checksum is still being checked; then swapped in by rename: connections to the old database are refused and ended, and both renames commit
 /// in one transaction, so the app's next connection sees the old data or the new, never a mix. The old database is
 /// dropped after. Its owner, encoding, locale, settings and grants carry over. Used when the connecting role may do
 /// all of it (superuser, or the database's owner with CREATEDB); otherwise the restore runs in one transaction in place.
@@ -35,15 +35,16 @@ extension PostgresArchiver {
 
     /// Restores `file` (compressed with `codec`) into a new database and swaps it in for `url`'s once `verified` says
     /// the archive is whole. Nothing of the live database changes before the swap; a failure drops the new one.
-    static func restoreBySwap(file: String, codec: Codec, to url: DatabaseURL, database d: Database, context: ArchiveContext,
+    static func restoreBySwap(file: String, codec: Codec, tables: Int, to url: DatabaseURL, database d: Database, context: ArchiveContext,
                               verified: PendingChecksum) async throws(SlipwayError) {
         let id = String(UUID().uuidString.prefix(8)).lowercased()
         let fresh = url.with(database: String(url.database.prefix(40)) + "_slipway_new_" + id)
         let old = String(url.database.prefix(40)) + "_slipway_old_" + id
         let admin = url.with(database: "postgres")
-        // --jobs needs a file it can seek in: the dump decompressed beside the archive.
+        // --jobs needs a file it can seek in (the dump decompressed beside the archive), and pays only with several
+        // tables; a dump of a few streams straight from the archive.
         var plain = file
-        if let stage = codec.decompressStage {
+        if tables >= 4, let stage = codec.decompressStage {
             plain = "\(context.scratch)/\(SourceArchiver.scratchName("pg-plain"))"
             try await ProcessPipeline([stage], input: file, output: plain, logFile: context.logFile).run()
         }
@@ -51,7 +52,13 @@ extension PostgresArchiver {
         try await psql(admin, "CREATE DATABASE \(quoted(fresh.database)) OWNER \(quoted(d.owner)) ENCODING '\(d.encoding)' LC_COLLATE '\(d.collate)' LC_CTYPE '\(d.ctype)' TEMPLATE template0",
                        context: context)
         do throws(SlipwayError) {
-            do { try await restoreJobs(plain, into: fresh, context: context) } catch {
+            do {
+                if tables >= 4 || codec == .none {
+                    try await restoreJobs(plain, into: fresh, context: context, jobs: tables >= 4 ? nil : 1)
+                } else {
+                    try await restoreStream(file, codec: codec, into: fresh, context: context)
+                }
+            } catch {
                 throw SlipwayError(.failed, "pg_restore into a new database failed; \(url.database) is unchanged", cause: error.cause ?? error.message)
             }
             try await verified.wait()
@@ -74,11 +81,18 @@ extension PostgresArchiver {
 
     /// A plain custom-format dump restored into the empty database `url` with parallel jobs (tables loaded and indexes
     /// built side by side), not in one transaction: for a database nothing else uses yet.
-    static func restoreJobs(_ plain: String, into url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError) {
+    static func restoreJobs(_ plain: String, into url: DatabaseURL, context: ArchiveContext, jobs: Int? = nil) async throws(SlipwayError) {
         let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
-        let jobs = max(2, min(8, ProcessInfo.processInfo.activeProcessorCount))
-        try await ProcessPipeline([.init([pgRestore, "--no-owner", "--exit-on-error", "--jobs=\(jobs)", "--dbname=\(url.redacted)", plain],
+        let n = jobs ?? max(2, min(8, ProcessInfo.processInfo.activeProcessorCount))
+        try await ProcessPipeline([.init([pgRestore, "--no-owner", "--exit-on-error", "--jobs=\(n)", "--dbname=\(url.redacted)", plain],
                                          environment: url.postgresEnvironment())], logFile: context.logFile).run()
+    }
+
+    /// The dump streamed from the archive (decompressed on the way) into the empty database `url`.
+    static func restoreStream(_ file: String, codec: Codec, into url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError) {
+        let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
+        let restore = ProcessPipeline.Stage([pgRestore, "--no-owner", "--exit-on-error", "--dbname=\(url.redacted)"], environment: url.postgresEnvironment())
+        try await ProcessPipeline(codec.decompressStages + [restore], input: file, logFile: context.logFile).run()
     }
 
     /// Connections to `live` refused and ended, then both renames in one transaction; undone when it fails.
