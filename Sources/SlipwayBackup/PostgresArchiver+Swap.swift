@@ -49,6 +49,11 @@ extension PostgresArchiver {
             try await ProcessPipeline([stage], input: file, output: plain, logFile: context.logFile).run()
         }
         defer { if plain != file { try? FileManager.default.removeItem(atPath: plain) } }
+        // A new database a killed restore left behind (restores of one environment run one at a time, under its lease).
+        let stem = String(url.database.prefix(40)).replacingOccurrences(of: "'", with: "''").replacingOccurrences(of: "_", with: "\\_")
+        for leftover in (try? await psqlLines(admin, "SELECT datname FROM pg_database WHERE datname LIKE '\(stem)\\_slipway\\_new\\_%'", context: context)) ?? [] {
+            try? await psql(admin, "DROP DATABASE IF EXISTS \(quoted(leftover)) WITH (FORCE)", context: context)
+        }
         try await psql(admin, "CREATE DATABASE \(quoted(fresh.database)) OWNER \(quoted(d.owner)) ENCODING '\(d.encoding)' LC_COLLATE '\(d.collate)' LC_CTYPE '\(d.ctype)' TEMPLATE template0",
                        context: context)
         do throws(SlipwayError) {
@@ -101,7 +106,7 @@ extension PostgresArchiver {
         do {
             try await psql(admin, """
                 BEGIN;
-                SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(live)' AND pid <> pg_backend_pid();
+                SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(live.replacingOccurrences(of: "'", with: "''"))' AND pid <> pg_backend_pid();
                 ALTER DATABASE \(quoted(live)) RENAME TO \(quoted(old));
                 ALTER DATABASE \(quoted(fresh)) RENAME TO \(quoted(live));
                 COMMIT;

@@ -61,10 +61,10 @@ extension WALArchiver {
             let stamp = Self.modified(path) ?? now()
             _ = try await stores.putCompressed(path, as: wal + "\(name).\(Int64(stamp.timeIntervalSince1970 * 1000))", codec: codec, key: key,
                                                scratch: scratch, log: logFile)
-            if let p = shippedPartial, p.name == name + ".partial" {
-                for store in stores { try? await store.deleteObject(p.key) }
-                shippedPartial = nil
-            }
+            // Its copy as a partial segment is superseded (also one shipped before a restart, which this run never saw).
+            let partialKey = wal + name + ".partial" + codec.fileExtension + (key == nil ? "" : ".enc")
+            for store in stores { try? await store.deleteObject(partialKey) }
+            if shippedPartial?.name == name + ".partial" { shippedPartial = nil }
             do { try FileManager.default.removeItem(atPath: path) } catch { throw SlipwayError(.failed, "cannot remove \(path) after shipping it", cause: error) }
             // With a later segment being written, this one's time says nothing of what the archive lacks.
             if !names.contains(where: { $0.hasSuffix(".partial") }) { lastShipped = max(lastShipped ?? stamp, stamp) }
