@@ -6,7 +6,7 @@ import SlipwayRuntime
 /// `pg_restore --jobs` for a dump of several tables, loaded and indexed side by side, which one transaction forbids),
 /// while the archive's checksum is still being checked; then swapped in by rename: connections to the old database are refused and ended, and both renames commit
 /// in one transaction, so the app's next connection sees the old data or the new, never a mix. The old database is
-/// dropped after. Its owner, encoding, locale, settings and grants carry over. Used when the connecting role may do
+/// dropped after, in the background. Its owner, encoding, locale, settings and grants carry over. Used when the connecting role may do
 /// all of it (superuser, or the database's owner with CREATEDB); otherwise the restore runs in one transaction in place.
 extension PostgresArchiver {
     /// Whether the swap is possible for `url`'s database, and what the new one copies: nil when not.
@@ -49,9 +49,9 @@ extension PostgresArchiver {
             try await ProcessPipeline([stage], input: file, output: plain, logFile: context.logFile).run()
         }
         defer { if plain != file { try? FileManager.default.removeItem(atPath: plain) } }
-        // A new database a killed restore left behind (restores of one environment run one at a time, under its lease).
+        // A new or old database a killed restore left behind (restores of one environment run one at a time, under its lease).
         let stem = String(url.database.prefix(40)).replacingOccurrences(of: "'", with: "''").replacingOccurrences(of: "_", with: "\\_")
-        for leftover in (try? await psqlLines(admin, "SELECT datname FROM pg_database WHERE datname LIKE '\(stem)\\_slipway\\_new\\_%'", context: context)) ?? [] {
+        for leftover in (try? await psqlLines(admin, "SELECT datname FROM pg_database WHERE datname LIKE '\(stem)\\_slipway\\_new\\_%' OR datname LIKE '\(stem)\\_slipway\\_old\\_%'", context: context)) ?? [] {
             try? await psql(admin, "DROP DATABASE IF EXISTS \(quoted(leftover)) WITH (FORCE)", context: context)
         }
         try await psql(admin, "CREATE DATABASE \(quoted(fresh.database)) OWNER \(quoted(d.owner)) ENCODING '\(d.encoding)' LC_COLLATE '\(d.collate)' LC_CTYPE '\(d.ctype)' TEMPLATE template0",
@@ -78,10 +78,10 @@ extension PostgresArchiver {
             try? await psql(admin, "DROP DATABASE IF EXISTS \(quoted(fresh.database)) WITH (FORCE)", context: context)
             throw error
         }
-        do { try await psql(admin, "DROP DATABASE IF EXISTS \(quoted(old)) WITH (FORCE)", context: context) } catch {
-            // The new data serves; the old copy stays under its own name until someone drops it.
-            throw SlipwayError(.failed, "restored, but the previous database, now \(old), could not be dropped: drop it by hand", cause: error.message)
-        }
+        // The restored data serves from here. The old database goes in the background: DROP DATABASE forces a checkpoint,
+        // which would write out everything just restored before the restore could say it is done. One a daemon killed
+        // meanwhile is dropped by the next restore.
+        Task.detached { try? await psql(admin, "DROP DATABASE IF EXISTS \(quoted(old)) WITH (FORCE)", context: context) }
     }
 
     /// A plain custom-format dump restored into the empty database `url` with parallel jobs (tables loaded and indexes

@@ -14,9 +14,10 @@ import Testing
 struct ContinuousPostgresTests {
     @Test(.enabled(if: TestServices.hasPostgres, Comment(rawValue: TestServices.skipNote)), .timeLimit(.minutes(4)))
     func aPostgresDatabaseComesBackToATimeToBeforeADeployAndThroughADaemonRestart() async throws {
-        let server = try #require(TestServices.postgres, "SLIPWAY_TEST_PG_URL is not set")
+        // Server-wide statements through the postgres database: slipway_test is other tests' (and a restore may swap it).
+        let serverURL = try DatabaseURL(parsing: try #require(TestServices.postgres, "SLIPWAY_TEST_PG_URL is not set"), secret: "t")
+        let server = serverURL.with(database: "postgres").fullURL
         let name = "pitr_\(UUID().uuidString.prefix(6).lowercased())", copy = name + "_copy"
-        let serverURL = try DatabaseURL(parsing: server, secret: "t")
         let url = serverURL.with(database: name).fullURL, copyURL = serverURL.with(database: copy).fullURL
         _ = try await BackupFixture.psql(server, "CREATE DATABASE \(name)")
         _ = try await BackupFixture.psql(server, "CREATE DATABASE \(copy)")

@@ -20,7 +20,9 @@ struct SharedStateTests {
         let name = "slipway_shared_\(UUID().uuidString.prefix(8).lowercased())"
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let status = try await ProcessSpawner.run(argv: ["psql", "-X", "-q", base, "-c", "CREATE DATABASE \(name)"], directory: "/",
+        // Through the postgres database, not slipway_test (a backup test swaps databases of its own, but never this one).
+        let admin = base[..<base.lastIndex(of: "/")!] + "/postgres"
+        let status = try await ProcessSpawner.run(argv: ["psql", "-X", "-q", String(admin), "-c", "CREATE DATABASE \(name)"], directory: "/",
                                                   environment: ProcessInfo.processInfo.environment, logFile: log)
         #expect(status == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         var url = try PostgresURL.parse(base, name: "SLIPWAY_TEST_PG_URL")
