@@ -46,7 +46,8 @@ struct CanaryTests {
             let d = try await s.deploy("v2")
             let waiting = try await poll(within: .seconds(30)) { () async throws -> CanaryStatus? in
                 let c = try await Self.canary(s)
-                return c.canary?.step == 2 && c.canary?.last?.decision == .wait ? c : nil
+                // The manual step's `canary.held` event is recorded a moment after the status shows it waiting.
+                return c.canary?.step == 2 && c.canary?.last?.decision == .wait && c.decisions.last?.type == "canary.held" ? c : nil
             }
             #expect(waiting.canary?.weight == 50 && waiting.canary?.stable == "v1")
             // Sticky: a browser keeps the release it was given for as long as the canary runs.
