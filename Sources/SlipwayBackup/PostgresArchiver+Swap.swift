@@ -81,6 +81,7 @@ extension PostgresArchiver {
         // The restored data serves from here. The old database goes in the background: DROP DATABASE forces a checkpoint,
         // which would write out everything just restored before the restore could say it is done. One a daemon killed
         // meanwhile is dropped by the next restore.
+        // A failure is in the restore's log (psql's own words); the database is then the next restore's leftover.
         Task.detached { try? await psql(admin, "DROP DATABASE IF EXISTS \(quoted(old)) WITH (FORCE)", context: context) }
     }
 
@@ -112,7 +113,10 @@ extension PostgresArchiver {
                 COMMIT;
                 """, context: context)
         } catch {
-            try? await psql(admin, "ALTER DATABASE \(quoted(live)) WITH ALLOW_CONNECTIONS true", context: context)
+            do { try await psql(admin, "ALTER DATABASE \(quoted(live)) WITH ALLOW_CONNECTIONS true", context: context) } catch let reopen {
+                throw SlipwayError(.failed, "could not swap the restored database in, and \(live) still refuses connections: run ALTER DATABASE \(quoted(live)) WITH ALLOW_CONNECTIONS true",
+                                   cause: "\(error.cause ?? error.message); \(reopen.cause ?? reopen.message)")
+            }
             throw SlipwayError(.failed, "could not swap the restored database in; \(live) is unchanged", cause: error.cause ?? error.message)
         }
     }

@@ -72,14 +72,18 @@ enum PostgresArchiver {
 
     /// Restores into `url`'s database, replacing the objects the dump holds, in one transaction.
     static func restore(file: String, codec: Codec, to url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError) {
-        let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
-                let restore = ProcessPipeline.Stage([pgRestore, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-                                             "--dbname=\(url.redacted)"], environment: url.postgresEnvironment())
         do {
-            try await ProcessPipeline(codec.decompressStages + [restore], input: file, logFile: context.logFile).run()
+            try await ProcessPipeline(codec.decompressStages + [try replacing(url)], input: file, logFile: context.logFile).run()
         } catch {
             throw SlipwayError(.failed, "pg_restore into \(url.redacted) failed; the database is unchanged (one transaction)", cause: error.cause ?? error.message)
         }
+    }
+
+    /// `pg_restore` reading a dump on stdin and replacing the objects it holds in `url`'s database, in one transaction.
+    static func replacing(_ url: DatabaseURL) throws(SlipwayError) -> ProcessPipeline.Stage {
+        let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
+        return .init([pgRestore, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", "--dbname=\(url.redacted)"],
+                     environment: url.postgresEnvironment())
     }
 
     static func restoreTest(_ entry: BackupManifest.Entry, file: String, codec: Codec, server: DatabaseURL,

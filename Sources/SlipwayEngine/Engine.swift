@@ -84,9 +84,7 @@ public actor Engine {
         self.processTypes = processTypes
         self.reports = Reports(context: context, signals: signals, accessories: accessories, processTypes: processTypes)
         self.notifications = Notifications(context: context)
-        var backups = Backups(context: context, accessories: accessories, processTypes: processTypes)
-        backups.board = signals.continuousBoard
-        self.backups = backups
+        self.backups = Backups(context: context, accessories: accessories, processTypes: processTypes, board: signals.continuousBoard)
         self.continuous = ContinuousArchiving(backups: backups, board: signals.continuousBoard)
         self.releaseBuilds = Releases(context: context)
         self.maintenanceModes = Maintenance(context: context, routing: routing)

@@ -21,6 +21,14 @@ extension Array where Element == any ArchiveObjects {
         return try await putSealed(upload, as: objectKey, key: key)
     }
 
+    /// `value` as JSON at `name` in every store (a generation's or a base's description, written after what it describes).
+    func putDocument<T: Encodable>(_ value: T, as name: String, scratch: String) async throws(SlipwayError) {
+        let json = "\(scratch)/.doc-\(UUID().uuidString.prefix(8)).json"
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        do { try JSONEncoder().encode(value).write(to: URL(fileURLWithPath: json)) } catch { throw SlipwayError(.internal, "cannot write \(json)", cause: error) }
+        for store in self { try await store.putObject(name, file: json) }
+    }
+
     /// `file` (already compressed, or plain) sealed with `key` when set and put at `name` (+ `.enc`) in every store.
     func putSealed(_ file: String, as name: String, key: BackupKey?) async throws(SlipwayError) -> String {
         guard let key else {
@@ -36,6 +44,19 @@ extension Array where Element == any ArchiveObjects {
 }
 
 extension ArchiveObjects {
+    /// The JSON documents among `keys` whose name is `file` (`generation.json`, `base.json`), decoded; one that does not
+    /// decode is skipped (its generation or base is incomplete, and never restored from).
+    func documents<T: Decodable>(_ type: T.Type, named file: String, among keys: [String], scratch: String) async throws(SlipwayError) -> [T] {
+        let temp = "\(scratch)/.doc-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        var out: [T] = []
+        for k in keys where k.hasSuffix("/" + file) {
+            try await getObject(k, to: temp)
+            if let data = FileManager.default.contents(atPath: temp), let doc = try? JSONDecoder().decode(T.self, from: data) { out.append(doc) }
+        }
+        return out
+    }
+
     /// The object at `objectKey` as plain bytes in `file`: decrypted (`.enc`, with `key`), then decompressed (`.zst`, `.gz`).
     func fetchPlain(_ objectKey: String, to file: String, key: BackupKey?, scratch: String, log: String) async throws(SlipwayError) {
         let raw = "\(scratch)/.get-\(UUID().uuidString.prefix(8))"

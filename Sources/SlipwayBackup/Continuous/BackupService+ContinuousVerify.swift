@@ -49,7 +49,7 @@ extension BackupService {
             var problem: String?, first: Date?, last: Date?
             for (i, (n, k)) in segments.enumerated() {
                 guard n == i else { problem = "segment \(i) is missing (\(n) follows \(i - 1))"; break }
-                try await PointRestore.fetch(store, k, to: temp, key: k.hasSuffix(".enc") ? encryptionKey : nil, scratch: temp + ".enc")
+                _ = try await store.fetchOpened(k, to: temp, key: encryptionKey)
                 guard let data = FileManager.default.contents(atPath: temp), let segment = ContinuousSegment.decode([UInt8](data)) else {
                     problem = "segment \(n) is damaged (its checksum does not match)"
                     break

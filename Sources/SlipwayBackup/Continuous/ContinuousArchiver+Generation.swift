@@ -100,13 +100,10 @@ extension ContinuousArchiver {
             try reader?.inDatabase { source in try copy.writeWithoutTransaction { try source.backup(to: $0) } }
             try copy.close()
         } catch { throw SlipwayError(.failed, "cannot snapshot \(place.path)", cause: error) }
-        try await put(file, key: "\(place.prefix)\(id)/snapshot.sqlite")
+        _ = try await stores.putSealed(file, as: "\(place.prefix)\(id)/snapshot.sqlite", key: key)
         let head = WALFile.header(Self.bytes(place.path + "-wal", from: 0, count: WALFile.headerSize))
         let info = ContinuousGeneration(id: id, startedAt: started, source: place.source, encrypted: key != nil)
-        let json = file + ".json"
-        defer { try? FileManager.default.removeItem(atPath: json) }
-        do { try JSONEncoder().encode(info).write(to: URL(fileURLWithPath: json)) } catch { throw SlipwayError(.internal, "cannot write \(json)", cause: error) }
-        for store in stores { try await store.putObject("\(place.prefix)\(id)/\(ContinuousGeneration.file)", file: json) }
+        try await stores.putDocument(info, as: "\(place.prefix)\(id)/\(ContinuousGeneration.file)", scratch: scratch)
         state = State(generation: id, index: 0, startedAt: started, header: head, position: head.map(WALFile.Position.init(start:)))
         restartExpected = false
         buffer = []

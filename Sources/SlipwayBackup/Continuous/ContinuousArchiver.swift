@@ -63,9 +63,8 @@ public actor ContinuousArchiver {
     /// Since when archiving has been failing (nil: it is not).
     var failingSince: Date?
     public var status: ContinuousStatus {
-        let waiting = [bufferedSince, failingSince].compactMap { $0 }.min()
-        return ContinuousStatus(environment: place.environment, source: place.source, generation: state?.generation, lastShipped: lastShipped,
-                                segments: segments, error: problem, lagSeconds: waiting.map { max(0, now().timeIntervalSince($0)) } ?? 0)
+        ContinuousStatus(environment: place.environment, source: place.source, generation: state?.generation, lastShipped: lastShipped,
+                         segments: segments, error: problem, lagSeconds: ContinuousStatus.lag(since: [bufferedSince, failingSince], now: now()))
     }
 
     public init(place: Place, settings: ContinuousSettings, stores: [any ArchiveObjects], key: BackupKey?, stateFile: String, scratch: String,
@@ -85,9 +84,6 @@ public actor ContinuousArchiver {
     /// never has to (it could not start the log over while the archiver holds it anyway).
     static let checkpointPages = 500
 
-    /// How often the log is looked at: a tenth of `max_lag`, between 50 and 250 ms (a transaction's time is when it was seen).
-    public var pollInterval: Duration { min(.milliseconds(250), max(.milliseconds(50), settings.maxLag / 10)) }
-
     /// Archives until cancelled; what was read is shipped before it returns.
     public func run() async {
         while !Task.isCancelled {
@@ -100,7 +96,7 @@ public actor ContinuousArchiver {
                 logger.warning("continuous archiving", metadata: ["source": "\(place.source)", "error": "\(error.message)"])
                 detach()
             }
-            try? await Task.sleep(for: pollInterval)
+            try? await Task.sleep(for: settings.pollInterval)
         }
         do { try await flush() } catch {
             logger.warning("continuous archiving: what was read last is not shipped; the next start reads it again", metadata: ["source": "\(place.source)", "error": "\(error.message)"])
@@ -167,7 +163,7 @@ public actor ContinuousArchiver {
         let file = "\(scratch)/\(place.environment)-\(place.source)-\(name)"
         defer { try? FileManager.default.removeItem(atPath: file) }
         do { try Data(segment.encoded()).write(to: URL(fileURLWithPath: file)) } catch { throw SlipwayError(.failed, "cannot write \(file)", cause: error) }
-        try await put(file, key: "\(place.prefix)\(s.generation)/\(name)")
+        _ = try await stores.putSealed(file, as: "\(place.prefix)\(s.generation)/\(name)", key: key)
         // Only this archiver's run loop changes `state`; looked at again after the await all the same.
         guard var shipped = state, shipped.generation == s.generation else { return }
         shipped.index = s.index + 1
@@ -177,18 +173,6 @@ public actor ContinuousArchiver {
         segments += 1
         buffer = []
         bufferedSince = nil
-    }
-
-    /// `file` at `key` in every store (encrypted first when the backups are).
-    func put(_ file: String, key objectKey: String) async throws(SlipwayError) {
-        var upload = file, name = objectKey
-        if let key {
-            upload = file + ".enc"
-            name += ".enc"
-            _ = try BackupCipher.encrypt(file, to: upload, key: key)
-        }
-        defer { if upload != file { try? FileManager.default.removeItem(atPath: upload) } }
-        for store in stores { try await store.putObject(name, file: upload) }
     }
 
     func save() throws(SlipwayError) {

@@ -33,12 +33,8 @@ public enum PointRestore {
         try DirectoryArchiver.makeDirectory(scratch)
         let temp = "\(scratch)/point-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: temp) }
-        var generations: [ContinuousGeneration] = []
-        for k in keys where k.hasSuffix("/" + ContinuousGeneration.file) {
-            try await store.getObject(k, to: temp)
-            if let data = FileManager.default.contents(atPath: temp), let g = try? JSONDecoder().decode(ContinuousGeneration.self, from: data) { generations.append(g) }
-        }
-        generations.sort { $0.startedAt < $1.startedAt }
+        let generations = try await store.documents(ContinuousGeneration.self, named: ContinuousGeneration.file, among: keys, scratch: scratch)
+            .sorted { $0.startedAt < $1.startedAt }
         guard let generation = time.map({ t in generations.last { $0.startedAt <= t } }) ?? generations.last else {
             let first = generations.first.map { ISO8601DateFormatter().string(from: $0.startedAt) } ?? "none"
             throw .notFound("the continuous archive under \(prefix) in \(store.label) starts at \(first): nothing to restore to \(time.map { ISO8601DateFormatter().string(from: $0) } ?? "")")
@@ -46,7 +42,7 @@ public enum PointRestore {
         guard !generation.encrypted || key != nil else { throw .usage("the archive is encrypted: set backup.encryption_key_secret's secret to restore it") }
         let suffix = generation.encrypted ? ".enc" : ""
         let base = "\(prefix)\(generation.id)/"
-        try await fetch(store, base + "snapshot.sqlite" + suffix, to: output, key: generation.encrypted ? key : nil, scratch: temp)
+        _ = try await store.fetchOpened(base + "snapshot.sqlite" + suffix, to: output, key: key)
         // Segments: `NNNNNNNNNN-FIRSTMS-LASTMS.seg`, applied in order while they begin at or before the point.
         let segments = keys.filter { $0.hasPrefix(base) && $0.hasSuffix(".seg" + suffix) }.compactMap { k -> (Int, Double, String)? in
             let parts = (k.dropFirst(base.count)).split(separator: "-")
@@ -59,7 +55,7 @@ public enum PointRestore {
         for (i, (n, first, k)) in segments.enumerated() {
             if let time, first > time.timeIntervalSince1970 { break }
             guard n == i else { throw .failed("segment \(i) of generation \(generation.id) is missing from \(store.label): the archive is complete only to \(ISO8601DateFormatter().string(from: point))") }
-            try await fetch(store, k, to: temp, key: generation.encrypted ? key : nil, scratch: temp + ".enc")
+            _ = try await store.fetchOpened(k, to: temp, key: key)
             guard let data = FileManager.default.contents(atPath: temp), let segment = ContinuousSegment.decode([UInt8](data)) else {
                 throw .failed("segment \(k) in \(store.label) is damaged (its checksum does not match)")
             }
@@ -78,13 +74,6 @@ public enum PointRestore {
         }
         try check(output)
         return Result(generation: generation.id, point: point, transactions: applied, store: store.label)
-    }
-
-    static func fetch(_ store: any ArchiveObjects, _ k: String, to file: String, key: BackupKey?, scratch: String) async throws(SlipwayError) {
-        guard let key else { return try await store.getObject(k, to: file) }
-        try await store.getObject(k, to: scratch)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        try BackupCipher.decrypt(scratch, to: file, key: key)
     }
 
     /// `PRAGMA quick_check` on the built file.

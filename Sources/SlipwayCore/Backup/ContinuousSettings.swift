@@ -9,6 +9,10 @@ public struct ContinuousSettings: Sendable, Equatable {
     /// How often a new generation (a fresh snapshot) starts; restores replay at most this much WAL.
     public var snapshotEvery: Duration
 
+    /// How often an archiver looks at its source: a tenth of `max_lag`, between 50 and 250 ms (a transaction's time
+    /// is when it was seen).
+    public var pollInterval: Duration { min(.milliseconds(250), max(.milliseconds(50), maxLag / 10)) }
+
     public init(maxLag: Duration = .seconds(1), snapshotEvery: Duration = .seconds(86_400)) {
         self.maxLag = maxLag
         self.snapshotEvery = snapshotEvery

@@ -30,6 +30,11 @@ public struct ContinuousStatus: Codable, Sendable, Equatable {
         self.lagSeconds = lagSeconds
     }
 
+    /// `lag_seconds` of an archiver: since the earliest of `since` (what waits to be shipped, when failing began), 0 when none.
+    public static func lag(since: [Date?], now: Date) -> Double {
+        since.compactMap { $0 }.min().map { max(0, now.timeIntervalSince($0)) } ?? 0
+    }
+
     enum CodingKeys: String, CodingKey {
         case environment, source, generation, segments, error
         case lastShipped = "last_shipped"

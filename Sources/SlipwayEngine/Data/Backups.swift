@@ -14,7 +14,7 @@ public struct Backups: Sendable, FeatureObject {
     let accessories: Accessories
     let processTypes: ProcessTypes
     /// The continuous archivers' statuses (a drill to a point measures its RPO from their lag).
-    var board = ContinuousBoard()
+    let board: ContinuousBoard
 
     /// The backup service of an environment; a usage error when it has no `backup:` section.
     func service(for env: EnvironmentConfig) throws(SlipwayError) -> BackupService {

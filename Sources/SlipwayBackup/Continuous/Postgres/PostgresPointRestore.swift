@@ -53,13 +53,9 @@ public enum PostgresPointRestore {
                         cluster: inout ScratchCluster, user: String, log: String) async throws(SlipwayError) -> Result {
         var phases: [String: Double] = [:]
         let fetchStart = ContinuousClock.now
-        var bases: [ContinuousBase] = []
+        let bases = try await store.documents(ContinuousBase.self, named: ContinuousBase.file, among: keys, scratch: cluster.directory)
+            .sorted { $0.finishedAt < $1.finishedAt }
         let temp = cluster.directory + "/.object"
-        for k in keys where k.hasSuffix("/" + ContinuousBase.file) {
-            try await store.getObject(k, to: temp)
-            if let data = FileManager.default.contents(atPath: temp), let b = try? JSONDecoder().decode(ContinuousBase.self, from: data) { bases.append(b) }
-        }
-        bases.sort { $0.finishedAt < $1.finishedAt }
         let iso = ISO8601DateFormatter()
         guard let base = time.map({ t in bases.last { $0.finishedAt <= t } }) ?? bases.last else {
             throw .notFound("the continuous archive under \(prefix) in \(store.label) begins at \(bases.first.map { iso.string(from: $0.finishedAt) } ?? "none") (its first base backup): nothing to restore to \(time.map { iso.string(from: $0) } ?? "")")
@@ -160,11 +156,8 @@ public enum PostgresPointRestore {
     /// `database` of the scratch server into `target`, replacing the objects it holds, in one transaction.
     static func copy(_ cluster: ScratchCluster, database: String, user: String, into target: DatabaseURL, log: String) async throws(SlipwayError) {
         let pgDump = try Tools.require(["pg_dump"], package: "postgresql-client")
-        let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
         let dump = ProcessPipeline.Stage([pgDump, "--format=custom", "--compress=0"] + cluster.connection(database: database, user: user))
-        let restore = ProcessPipeline.Stage([pgRestore, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-                                             "--dbname=\(target.redacted)"], environment: target.postgresEnvironment())
-        do { try await ProcessPipeline([dump, restore], logFile: log).run() } catch {
+        do { try await ProcessPipeline([dump, try PostgresArchiver.replacing(target)], logFile: log).run() } catch {
             throw SlipwayError(.failed, "copying \(database) from the recovered server into \(target.redacted) failed; the database is unchanged (one transaction)",
                                cause: error.cause ?? error.message)
         }

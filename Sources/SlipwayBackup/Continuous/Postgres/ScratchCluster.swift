@@ -41,7 +41,10 @@ public struct ScratchCluster: Sendable {
             }
         }
         // Whose it is: `sweep` leaves the clusters of a daemon that still runs (another restore, another app's).
-        try? PrivateFile.write(Data("\(getpid()) \(ProcessInspector.startTime(getpid()) ?? 0)".utf8), to: dir + "/owner")
+        do { try PrivateFile.write(Data("\(getpid()) \(ProcessInspector.startTime(getpid()) ?? 0)".utf8), to: dir + "/owner") } catch {
+            try? FileManager.default.removeItem(atPath: dir)
+            throw SlipwayError(.failed, "cannot write \(dir)/owner", cause: error.message)
+        }
         return ScratchCluster(directory: dir, socketDirectory: socket, confinement: confinement, launcher: confinement == nil ? nil : launcher)
     }
 

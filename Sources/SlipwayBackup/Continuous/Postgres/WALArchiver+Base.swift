@@ -53,23 +53,15 @@ extension WALArchiver {
         let object = try await stores.putSealed(file, as: prefix + "base.tar" + codec.fileExtension, key: key)
         let base = ContinuousBase(id: id, startedAt: started, finishedAt: finished, system: system, walStart: walStart, serverVersion: serverVersion,
                                   walSegmentBytes: segmentBytes, object: object)
-        let json = "\(scratch)/\(place.environment)-\(place.source)-\(id).json"
-        defer { try? FileManager.default.removeItem(atPath: json) }
-        do { try JSONEncoder().encode(base).write(to: URL(fileURLWithPath: json)) } catch { throw SlipwayError(.failed, "cannot write \(json)", cause: error) }
-        for store in stores { try await store.putObject(prefix + ContinuousBase.file, file: json) }
+        try await stores.putDocument(base, as: prefix + ContinuousBase.file, scratch: scratch)
         return base
     }
 
     /// The complete bases of `system` in `store`, oldest first.
     static func bases(in store: any ArchiveObjects, prefix: String, system: String) async throws(SlipwayError) -> [ContinuousBase] {
-        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-base-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: temp) }
-        var out: [ContinuousBase] = []
-        for k in try await store.objects(under: "\(prefix)\(system)/base/") where k.hasSuffix("/" + ContinuousBase.file) {
-            try await store.getObject(k, to: temp)
-            if let data = FileManager.default.contents(atPath: temp), let b = try? JSONDecoder().decode(ContinuousBase.self, from: data) { out.append(b) }
-        }
-        return out.sorted { $0.finishedAt < $1.finishedAt }
+        let keys = try await store.objects(under: "\(prefix)\(system)/base/")
+        return try await store.documents(ContinuousBase.self, named: ContinuousBase.file, among: keys, scratch: FileManager.default.temporaryDirectory.path)
+            .sorted { $0.finishedAt < $1.finishedAt }
     }
 
     /// Keeps every base that finished within the last two `snapshot_every` and the newest before them, and the WAL from

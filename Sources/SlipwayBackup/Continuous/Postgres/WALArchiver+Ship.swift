@@ -30,7 +30,10 @@ extension WALArchiver {
                                              directory: "/", environment: url.postgresEnvironment(), logFile: logFile)
         receiver = child
         receiverSince = now()
-        try? PrivateFile.write(Data("\(child.pid) \(child.startTime)".utf8), to: pidFile)
+        do { try PrivateFile.write(Data("\(child.pid) \(child.startTime)".utf8), to: pidFile) } catch {
+            // It runs all the same; only a daemon killed before it stops it would not find it to stop.
+            logger.warning("pg_receivewal's pid file not written", metadata: ["source": "\(place.source)", "error": "\(error.message)"])
+        }
     }
 
     /// A receiver that a daemon killed before it could stop it still streams from the slot: stopped.
@@ -63,7 +66,12 @@ extension WALArchiver {
                                                scratch: scratch, log: logFile)
             // Its copy as a partial segment is superseded (also one shipped before a restart, which this run never saw).
             let partialKey = wal + name + ".partial" + codec.fileExtension + (key == nil ? "" : ".enc")
-            for store in stores { try? await store.deleteObject(partialKey) }
+            for store in stores {
+                // Left behind it is only clutter (a restore prefers the finished segment); retention removes it.
+                do { try await store.deleteObject(partialKey) } catch {
+                    logger.warning("continuous archive: a superseded partial segment not removed", metadata: ["key": "\(partialKey)", "store": "\(store.label)", "error": "\(error.message)"])
+                }
+            }
             if shippedPartial?.name == name + ".partial" { shippedPartial = nil }
             do { try FileManager.default.removeItem(atPath: path) } catch { throw SlipwayError(.failed, "cannot remove \(path) after shipping it", cause: error) }
             // With a later segment being written, this one's time says nothing of what the archive lacks.

@@ -50,9 +50,8 @@ public actor WALArchiver: ContinuousSourceArchiver {
     var failingSince: Date?
 
     public var status: ContinuousStatus {
-        let waiting = [unshippedSince, failingSince].compactMap { $0 }.min()
-        return ContinuousStatus(environment: place.environment, source: place.source, generation: system, lastShipped: lastShipped, segments: segments,
-                                error: problem ?? baseProblem, retainedBytes: retained, lagSeconds: waiting.map { max(0, now().timeIntervalSince($0)) } ?? 0)
+        ContinuousStatus(environment: place.environment, source: place.source, generation: system, lastShipped: lastShipped, segments: segments,
+                         error: problem ?? baseProblem, retainedBytes: retained, lagSeconds: ContinuousStatus.lag(since: [unshippedSince, failingSince], now: now()))
     }
 
     public init(place: ContinuousArchiver.Place, url: DatabaseURL, settings: ContinuousSettings, stores: [any ArchiveObjects], key: BackupKey?,
@@ -79,7 +78,6 @@ public actor WALArchiver: ContinuousSourceArchiver {
     }
 
     var pidFile: String { spool + ".receiver" }
-    public var pollInterval: Duration { min(.milliseconds(250), max(.milliseconds(50), settings.maxLag / 10)) }
 
     public func run() async {
         while !Task.isCancelled {
@@ -95,7 +93,7 @@ public actor WALArchiver: ContinuousSourceArchiver {
                 failingSince = failingSince ?? now()
                 logger.warning("continuous archiving", metadata: ["source": "\(place.source)", "error": "\(error.message)"])
             }
-            try? await Task.sleep(for: pollInterval)
+            try? await Task.sleep(for: settings.pollInterval)
         }
         baseTask?.cancel()
         await baseTask?.value
