@@ -41,8 +41,8 @@ seconds, rate = float(sys.argv[2]), float(sys.argv[3])
 start = time.perf_counter(); n, spent = 0, 0.0
 while time.perf_counter() - start < seconds:
     if rate > 0:
-        due = start + n / rate
-        if due > time.perf_counter(): time.sleep(due - time.perf_counter())
+        wait = start + n / rate - time.perf_counter()
+        if wait > 0: time.sleep(wait)
     t0 = time.perf_counter()
     c.execute("INSERT INTO t (at, pad) VALUES (?, ?)", (time.time(), "x" * 200)); n += 1
     spent += time.perf_counter() - t0

@@ -42,19 +42,23 @@ extension BackupService {
                 let codec = Codec(rawValue: entry.compression) ?? .none
                 var began = ContinuousClock.now
                 let check = try await withFile(manifest, entry, locations: locations, scratch: ctx.scratch) { (file: String, checksum: PendingChecksum) async throws(SlipwayError) -> RestoreCheck in
-                    try await checksum.wait()
-                    record("download", began, "\(entry.source): \(entry.size) bytes, sha256 ok")
+                    // As a recovery does: the archive streams into the restore while its checksum is checked beside it.
+                    record("download", began, "\(entry.source): \(entry.size) bytes")
                     began = ContinuousClock.now
                     var plain = file
-                    if let stage = codec.decompressStage {
+                    if Self.drillNeedsPlain(entry, source: source), let stage = codec.decompressStage {
                         plain = "\(ctx.scratch)/\(SourceArchiver.scratchName("drill-plain"))"
                         try await ProcessPipeline([stage], input: file, output: plain, logFile: ctx.logFile).run()
+                        record("decompress", began, "\(entry.source): \(codec.rawValue)")
+                    } else {
+                        record("decompress", began, "\(entry.source): \(codec == .none ? "none" : "streamed into the restore")")
                     }
                     defer { if plain != file { try? FileManager.default.removeItem(atPath: plain) } }
-                    record("decompress", began, "\(entry.source): \(codec.rawValue)")
                     began = ContinuousClock.now
-                    let restored = try await restoreForDrill(entry, plain: plain, file: file, source: source, into: &result, sharedDirectory: sharedDirectory, context: ctx)
-                    record("restore", began, "\(entry.source) → \(restored.label)")
+                    let restored = try await restoreForDrill(entry, file: plain, codec: plain == file ? codec : .none, source: source, into: &result,
+                                                             sharedDirectory: sharedDirectory, context: ctx)
+                    try await checksum.wait()
+                    record("restore", began, "\(entry.source) → \(restored.label), sha256 ok")
                     began = ContinuousClock.now
                     let check = try await checkForDrill(entry, restored, context: ctx)
                     record("integrity", began, "\(entry.source): \(check.detail)")
@@ -87,24 +91,39 @@ extension BackupService {
         }
     }
 
-    /// Restores one plain (decompressed) archive into the drill's scratch with the tools a restore uses.
-    func restoreForDrill(_ entry: BackupManifest.Entry, plain: String, file: String, source: BackupSourceConfig, into result: inout DrillRestore,
+    /// Whether a source's archive is decompressed to a file before its restore: only a PostgreSQL dump of several
+    /// tables (`pg_restore --jobs` seeks in it); every other restore reads the archive as it is decompressed.
+    static func drillNeedsPlain(_ entry: BackupManifest.Entry, source: BackupSourceConfig) -> Bool {
+        if case .postgres = source.kind { return (entry.rowCounts?.count ?? 4) >= 4 }
+        return false
+    }
+
+    /// Restores one archive (`codec`: how `file` is compressed) into the drill's scratch with the tools a restore uses.
+    func restoreForDrill(_ entry: BackupManifest.Entry, file: String, codec: Codec, source: BackupSourceConfig, into result: inout DrillRestore,
                          sharedDirectory: String, context ctx: ArchiveContext) async throws(SlipwayError) -> Restored {
         switch source.kind {
         case .sqlite(let path):
             let target = scratchPath(path, shared: sharedDirectory, drill: result)
-            // Nobody has the scratch file open: unpacked archives move into place, raw ones are copied.
-            try SQLiteArchiver.place(plain, at: target, move: plain != file)
+            if let stage = codec.decompressStage {
+                try DirectoryArchiver.makeDirectory((target as NSString).deletingLastPathComponent)
+                try await ProcessPipeline([stage], input: file, output: target, logFile: ctx.logFile).run()
+            } else {
+                try SQLiteArchiver.place(file, at: target, move: false)
+            }
             return .sqlite(target)
         case .directory(let path):
             let target = scratchPath(path, shared: sharedDirectory, drill: result)
             try DirectoryArchiver.makeDirectory(target)
-            try await DirectoryArchiver.unpack(file: plain, codec: .none, into: target, context: ctx)
+            try await DirectoryArchiver.unpack(file: file, codec: codec, into: target, context: ctx)
             return .directory(target)
         case .postgres(let secret):
             let scratch = try await scratchPostgres(secret, into: &result, context: ctx)
-            // A new database: restored as a recovery would (parallel jobs for a dump of several tables).
-            try await PostgresArchiver.restoreJobs(plain, into: scratch, context: ctx, jobs: (entry.rowCounts?.count ?? 4) >= 4 ? nil : 1)
+            // A new database: restored as a recovery would (parallel jobs for a dump of several tables, else streamed).
+            if codec == .none {
+                try await PostgresArchiver.restoreJobs(file, into: scratch, context: ctx, jobs: (entry.rowCounts?.count ?? 4) >= 4 ? nil : 1)
+            } else {
+                try await PostgresArchiver.restoreStream(file, codec: codec, into: scratch, context: ctx)
+            }
             return .postgres(scratch)
         case .mysql(let secret):
             let server = try ctx.url(secret)
@@ -112,7 +131,7 @@ extension BackupService {
             try await MySQLArchiver.execute(server, "CREATE DATABASE `\(scratch.database)`", context: ctx)
             result.databases.append((source.kind, scratch))
             result.environment[secret] = scratch.fullURL
-            try await MySQLArchiver.restore(file: plain, codec: .none, to: scratch, context: ctx)
+            try await MySQLArchiver.restore(file: file, codec: codec, to: scratch, context: ctx)
             return .mysql(scratch)
         }
     }

@@ -9,6 +9,7 @@ extension Dashboard {
         let names = await engine.config.environmentNames
         let now = Date()
         var envs: [[String: Any]] = []
+        let archives = await engine.continuous.statuses()
         for name in names {
             let list = try engine.backups.list(environment: name)
             let drills = try engine.backups.drills(environment: name)
@@ -30,6 +31,11 @@ extension Dashboard {
                 }
                 return row
             }
+            let continuous = archives.filter { $0.environment == name }
+            if !continuous.isEmpty {
+                e["hasContinuous"] = true
+                e["continuous"] = continuous.map { Self.archiveRow($0) }
+            }
             e["drills"] = drills.map { r -> [String: Any] in
                 let missed = [r.rtoMet == false ? "over RTO" : nil, r.rpoMet == false ? "over RPO" : nil].compactMap { $0 }
                 return ["when": Self.time(r.startedAt), "backup": r.backupId, "rto": Self.duration(Double(r.rtoMs) / 1000),
@@ -48,6 +54,14 @@ extension Dashboard {
             envs.append(e)
         }
         return page("backups", title: "Backups", ["environments": envs], viewer: viewer)
+    }
+
+    /// One continuous archive: where it is, how far behind, what its slot keeps, and why it is not archiving when it is not.
+    static func archiveRow(_ c: ContinuousStatus) -> [String: Any] {
+        ["source": c.source, "generation": c.generation ?? "—", "shipped": c.lastShipped.map { Self.time($0) } ?? "nothing yet",
+                "lag": c.lagSeconds.map { Self.duration($0) } ?? "—",
+                "retained": c.retainedBytes.map { ByteFormat.bytes($0) } ?? "—",
+                "state": c.error ?? "archiving", "stateClass": c.error == nil ? "ok" : "bad"]
     }
 
     /// A drill measure over time, with its target as a dashed line.

@@ -142,6 +142,10 @@ enum DashboardTemplates {
         <td class="retention {{retentionClass}}">{{retention}}</td></tr>{{/backups}}
         {{^backups}}<tr><td colspan="8">No backup yet.</td></tr>{{/backups}}</tbody></table>
         {{#older}}<p>{{older}}</p>{{/older}}
+        {{#hasContinuous}}<table><caption>Continuous archives</caption><thead><tr><th scope="col">source</th><th scope="col">generation or server</th>
+        <th scope="col">newest change shipped</th><th scope="col">lag</th><th scope="col">WAL kept</th><th scope="col">state</th></tr></thead><tbody>
+        {{#continuous}}<tr><td>{{source}}</td><td><code>{{generation}}</code></td><td>{{{shipped}}}</td><td>{{lag}}</td><td>{{retained}}</td>
+        <td class="{{stateClass}}">{{state}}</td></tr>{{/continuous}}</tbody></table>{{/hasContinuous}}
         {{#rtoChart}}<div class="charts"><figure>{{{rtoChart}}}<figcaption>drill RTO against its target (dashed)</figcaption></figure>
         <figure>{{{rpoChart}}}<figcaption>drill RPO against its target (dashed)</figcaption></figure></div>{{/rtoChart}}
         <table><caption>Drills</caption><thead><tr><th scope="col">when</th><th scope="col">backup</th><th scope="col">RTO</th><th scope="col">RTO target</th>

@@ -84,10 +84,12 @@ public actor Engine {
         self.processTypes = processTypes
         self.reports = Reports(context: context, signals: signals, accessories: accessories, processTypes: processTypes)
         self.notifications = Notifications(context: context)
-        self.backups = Backups(context: context, accessories: accessories, processTypes: processTypes, board: signals.continuousBoard)
+        let maintenanceModes = Maintenance(context: context, routing: routing)
+        self.maintenanceModes = maintenanceModes
+        self.backups = Backups(context: context, accessories: accessories, processTypes: processTypes, maintenance: maintenanceModes,
+                               board: signals.continuousBoard)
         self.continuous = ContinuousArchiving(backups: backups, board: signals.continuousBoard)
         self.releaseBuilds = Releases(context: context)
-        self.maintenanceModes = Maintenance(context: context, routing: routing)
         self.housekeeping = Housekeeping(context: context)
         self.capacity = Capacity(context: context, routing: routing, processTypes: processTypes)
         self.dataSteps = DeploymentData(context: context, backups: backups)
@@ -114,6 +116,7 @@ public actor Engine {
         let filled = try store.fillCommitTimes(reports.commitTimes())
         if filled > 0 { logger.info("recorded commit times of earlier deployments", metadata: ["deploy.count": "\(filled)"]) }
         try await deployments.recover()
+        await maintenanceModes.liftRestoreHolds(config.environmentNames)
     }
 
     /// Where this daemon finds each named secret (its root's files as they are now, and its own environment).

@@ -41,6 +41,9 @@ public struct ProcessPipeline: Sendable {
         self.logFile = logFile
     }
 
+    /// Linux's F_SETPIPE_SZ (not exported by Glibc's module).
+    static let setPipeSize: Int32 = 1031
+
     /// Runs every stage to completion. Throws naming the first stage that failed and the log's tail.
     public func run() async throws(SlipwayError) {
         let log = try ProcessSpawner.openLog(logFile)
@@ -73,6 +76,9 @@ public struct ProcessPipeline: Sendable {
                 }
                 _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
                 _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+                // A 1 MiB pipe instead of 64 KiB: a fast writer (zstd) and a reader taking small bites (pg_restore's
+                // stdio) wake each other a sixteenth as often. Best effort: the kernel's pipe-max-size may refuse it.
+                _ = fcntl(fds[1], Self.setPipeSize, Int32(1 << 20))
                 nextRead = fds[0]
                 writeEnd = fds[1]
             }

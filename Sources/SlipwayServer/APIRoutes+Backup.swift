@@ -25,6 +25,10 @@ extension APIRoutes {
             let body = try await context.attributed(APIResponse.decode(BackupRestoreRequest.self, from: request))
             return APIResponse.json(try await engine.backups.restore(body))
         }
+        v1.post("backups/restore/plan") { request, context in
+            let body = try await context.attributed(APIResponse.decode(BackupRestoreRequest.self, from: request))
+            return APIResponse.json(try await engine.backups.plan(body))
+        }
         v1.get("backups/continuous") { _, _ in APIResponse.json(await engine.continuous.statuses()) }
         v1.post("backups/prune") { request, context in
             let body = try await context.attributed(APIResponse.decode(BackupPruneRequest.self, from: request))

@@ -140,16 +140,18 @@ struct NotificationService: Service {
     }
 }
 
-/// Runs the continuous archivers the config asks for (`backup.continuous`), looking again every 5 s; at shutdown
-/// each ships what it read before the daemon exits.
+/// Runs the continuous archivers the config asks for (`backup.continuous`), looking again every 5 s, and publishes
+/// their statuses every second; at shutdown each ships what it read before the daemon exits.
 struct ContinuousService: Service {
     let engine: Engine
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            var tick = 0
             while !Task.isCancelled {
-                await engine.continuous.reconcile()
-                try? await Task.sleep(for: .seconds(5))
+                if tick % 5 == 0 { await engine.continuous.reconcile() } else { await engine.continuous.publish() }
+                tick += 1
+                try? await Task.sleep(for: .seconds(1))
             }
         }
         await engine.continuous.stopAll()

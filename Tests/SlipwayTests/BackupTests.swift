@@ -127,7 +127,13 @@ struct BackupTests {
             CREATE TABLE \(table) (id serial PRIMARY KEY, note text, payload bytea, amount numeric(10,2));
             INSERT INTO \(table) (note, payload, amount) SELECT 'order ' || g, decode(md5(g::text), 'hex'), g * 1.25 FROM generate_series(1, 2000) g;
             """)
-        let select = "SELECT id, note, encode(payload, 'hex'), amount FROM \(table) ORDER BY id"
+        // Values COPY must escape (a backslash, a newline, a tab, a lone \., NULL, non-ASCII) come back as they were.
+        _ = try await BackupFixture.psql(url, #"""
+            CREATE TABLE \#(table)_odd (id serial PRIMARY KEY, v text);
+            INSERT INTO \#(table)_odd (v) SELECT CASE g % 7 WHEN 0 THEN E'back\\slash' WHEN 1 THEN E'line\nbreak' WHEN 2 THEN E'tab\there'
+              WHEN 3 THEN '\.' WHEN 4 THEN NULL WHEN 5 THEN E'\\.\n\\.' ELSE 'ünïcødé ' || repeat('x', g % 90) END FROM generate_series(1, 6000) g;
+            """#)
+        let select = "SELECT id, note, encode(payload, 'hex'), amount FROM \(table) ORDER BY id; SELECT count(*), count(v), md5(string_agg(coalesce(v, '<null>'), '|' ORDER BY id)) FROM \(table)_odd"
         let before = try await BackupFixture.psql(url, select)
         let f = try BackupFixture(sources: [.init(name: "main", kind: .postgres(urlSecret: "DATABASE_URL"))], secrets: ["DATABASE_URL": url])
         defer { f.cleanUp() }

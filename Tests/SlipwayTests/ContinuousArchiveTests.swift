@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SlipwayBackup
 import SlipwayCore
+import SlipwayStore
 import SlipwayRuntime
 import Testing
 
@@ -104,6 +105,18 @@ struct ContinuousArchiveTests {
             let restored = try Self.rows(db)
             #expect(restored.count == restored.maxId, "every row up to the newest, none twice: \(restored)")
             #expect(restored.count <= total.count && total.count - restored.count <= 100, "at most max_lag (1 s, 100 rows) lost: \(restored.count) of \(total.count)")
+            // The plan came first; requests were held while the data went back, and let go when it was done.
+            #expect(latest.text.contains("Plan: restore") && latest.text.contains("lost: writes to db not archived yet"), "\(latest.text)")
+            let events = try await s.cli(["events", "--env", env, "--limit", "40"])
+            #expect(events.text.contains("requests held while latest is restored") && events.text.contains("the restore of latest ended"), "\(events.text)")
+            // A restore's hold a dead daemon left is lifted by the next start.
+            _ = try SlipwayStore(path: s.config.databasePath).environments.holdRequests(
+                MaintenanceMode(mode: .paused, html: "", retryAfterS: 30, holdLimitMs: 60_000, since: 0, actor: "slipway restore"), environment: env)
+            try await crash()
+            let status = try SlipwayJSON.decoder().decode([EnvironmentStatus].self, from: Data(try await s.cli(["status", "--json"]).text.utf8))
+            #expect(status.first { $0.name == env }?.maintenance == nil, "\(status)")
+            // status shows the source's archive (its position and lag).
+            #expect(status.first { $0.name == env }?.continuous?.map(\.source) == ["db"], "\(status)")
 
             let atT = try await s.cli(["backup", "restore", "--to-time", ISO8601DateFormatter.withFractions.string(from: t), "--to", s.dir + "/at-t.db"])
             #expect(atT.status == 0, "\(atT.text)")

@@ -114,6 +114,12 @@ struct ContinuousPostgresTests {
             let plan: DataRollbackPlan = try await s.client.get("/v1/rollback/plan?env=\(env)")
             #expect(plan.version == "v0" && plan.pointBefore?.deploymentId == d.id, "\(plan)")
             #expect(plan.pointBefore?.command == "slipway backup restore --before-deployment \(d.id) --env \(env)")
+            // --dry-run: the plan alone (the deploy's data changes are what is lost), nothing changed.
+            let dry = try await s.cli(["backup", "restore", "--before-deployment", String(d.id), "--env", env, "--dry-run", "--json"])
+            let restorePlan = try SlipwayJSON.decoder().decode(RestorePlan.self, from: Data(dry.text.utf8))
+            #expect(dry.status == 0 && restorePlan.deploymentsAfter.map(\.id) == [d.id] && restorePlan.sources.map(\.name) == ["main"], "\(dry.text)")
+            #expect(restorePlan.lost.contains { $0.contains("deployment \(d.id) (v1") }, "\(restorePlan.lost)")
+            #expect(try await sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'") == "0")
             let back = try await restore(["--before-deployment", String(d.id)])
             #expect(back.contains("before deployment \(d.id)"), "\(back)")
             #expect(try await sql("SELECT count(note), min(note) FROM orders") == "220|late 1", "the column is back with its data")

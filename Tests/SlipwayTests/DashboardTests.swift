@@ -373,7 +373,7 @@ struct DashboardBrowserTests {
     func theBackupsAlertsAndDORAPagesShowWhatTheEngineDecided() async throws {
         let api = try PortAllocator.freePort()
         let s = try Sandbox(extra: "server: { listen: \"127.0.0.1:\(api)\" }\n"
-                            + "alerts: [{ name: always-on, expr: \"rps >= 0\", severity: P1, runbook: \"https://wiki.example/always\" }]\n" + Sandbox.sqliteBackup("retention: { keep_last: 1 }\nrto_target: 10m\nrpo_target: 1s"))
+                            + "alerts: [{ name: always-on, expr: \"rps >= 0\", severity: P1, runbook: \"https://wiki.example/always\" }]\n" + Sandbox.sqliteBackup("retention: { keep_last: 1 }\nrto_target: 10m\nrpo_target: 1s\ncontinuous: { max_lag: 1s }"))
         try await s.withDaemon { _ in
             _ = try await s.seedDatabase("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
             _ = try await s.release("v1")
@@ -395,6 +395,9 @@ struct DashboardBrowserTests {
             for old in taken.prefix(2) {
                 #expect(cell(old.id)?.contains("next prune removes it: no rule keeps it (keep_last 1)") == true, "\(cell(old.id) ?? backups)")
             }
+            // The continuous archive of the source: where it is and how far behind (or why it is not archiving).
+            let archives = backups.components(separatedBy: "<caption>Continuous archives</caption>").dropFirst().first ?? ""
+            #expect(archives.contains("<tr><td>db</td>") && archives.contains("</tbody>"), "\(backups.prefix(3000))")
             let drillRow = backups.components(separatedBy: "<caption>Drills</caption>").last ?? ""
             #expect(drillRow.contains("<td>10 min</td>") && drillRow.contains("<td>1.0 s</td>")
                     && drillRow.contains(drill.rpoMet == false ? "over RPO" : "passed"), "targets and the result: \(drillRow.prefix(1500))")

@@ -138,6 +138,23 @@ import Testing
         let backup = try #require(on.environments[on.environmentNames[0]]?.backup)
         #expect(backup.continuousSources.map(\.name) == ["db", "pg"], "directories are not archived continuously")
         #expect(backup.continuousSettings == ContinuousSettings(maxLag: .seconds(2), snapshotEvery: .seconds(6 * 3600)))
+        #expect(backup.continuousSettings.window == .seconds(12 * 3600), "two snapshot_every by default")
+        let kept = try Self.parse("""
+              sources: [{ name: db, sqlite: shared/app.db }]
+              stores: [{ local: /var/backups }]
+              continuous: { snapshot_every: 1d, keep: 7d }
+            """)
+        #expect(kept.environments[kept.environmentNames[0]]?.backup?.continuousSettings.window == .seconds(7 * 86_400))
+        do {
+            _ = try Self.parse("""
+                  sources: [{ name: db, sqlite: shared/app.db }]
+                  stores: [{ local: /var/backups }]
+                  continuous: { snapshot_every: 1d, keep: 1h }
+                """)
+            Issue.record("a window shorter than a generation was accepted")
+        } catch {
+            #expect("\(error)".contains("backup.continuous.keep") && "\(error)".contains("at least snapshot_every"), "\(error)")
+        }
         let one = try Self.parse("""
               sources: [{ name: db, sqlite: shared/app.db, continuous: true }, { name: other, sqlite: shared/b.db }]
               stores: [{ local: /var/backups }]

@@ -2,12 +2,12 @@ import Foundation
 import Logging
 import SlipwayCore
 
-/// What a continuous archive keeps: every generation that began within the last two `snapshot_every`, and the newest
+/// What a continuous archive keeps: every generation that began within `keep` (two `snapshot_every` by default), and the newest
 /// one before them (it covers the start of that window); older generations are removed from every store after a new
 /// one is complete.
 extension ContinuousArchiver {
     func pruneGenerations() async {
-        let cutoff = now().addingTimeInterval(-2 * settings.snapshotEvery.seconds)
+        let cutoff = now().addingTimeInterval(-settings.window.seconds)
         for store in stores {
             do throws(SlipwayError) {
                 let keys = try await store.objects(under: place.prefix)

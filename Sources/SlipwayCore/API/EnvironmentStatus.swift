@@ -26,6 +26,8 @@ public struct EnvironmentStatus: Codable, Sendable {
     public var accessories: [AccessoryInfo]?
     /// The unrouted process types (`processes:` other than web; absent when there are none).
     public var processes: [ProcessTypeInfo]?
+    /// The continuous archives of its sources: the newest change shipped and the lag (absent when none is archived).
+    public var continuous: [ContinuousStatus]?
 
     public init(name: String, currentRelease: String?, previousRelease: String?, listen: String,
                 strategy: DeployStrategy, lock: LockInfo?, instances: [InstanceInfo], maintenance: MaintenanceMode? = nil,
@@ -44,7 +46,7 @@ public struct EnvironmentStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch, canary, accessories, processes
+        case name, listen, strategy, lock, instances, maintenance, secrets, shared, watch, canary, accessories, processes, continuous
         case currentRelease = "current_release", previousRelease = "previous_release", diskFree = "disk_free"
         case memoryLimit = "memory_limit", memoryLimitEnforcement = "memory_limit_enforcement"
     }
@@ -68,5 +70,6 @@ public struct EnvironmentStatus: Codable, Sendable {
         memoryLimitEnforcement = try c.decodeIfPresent(String.self, forKey: .memoryLimitEnforcement)
         accessories = try c.decodeIfPresent([AccessoryInfo].self, forKey: .accessories)
         processes = try c.decodeIfPresent([ProcessTypeInfo].self, forKey: .processes)
+        continuous = try c.decodeIfPresent([ContinuousStatus].self, forKey: .continuous)
     }
 }

@@ -8,6 +8,12 @@ public struct ContinuousSettings: Sendable, Equatable {
     public var maxLag: Duration
     /// How often a new generation (a fresh snapshot) starts; restores replay at most this much WAL.
     public var snapshotEvery: Duration
+    /// `keep`: how far back every second stays restorable (nil: two `snapshot_every`). The archive keeps every
+    /// snapshot or base begun within it, the newest one before it, and all the log from that one on.
+    public var keep: Duration?
+
+    /// The window every point of which stays restorable.
+    public var window: Duration { keep ?? snapshotEvery * 2 }
 
     /// How often an archiver looks at its source: a tenth of `max_lag`, between 50 and 250 ms (a transaction's time
     /// is when it was seen).

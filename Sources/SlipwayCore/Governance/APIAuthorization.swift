@@ -19,7 +19,7 @@ public enum APIAuthorization {
         ("POST", "/v1/locks/release", .admin), ("POST", "/v1/down", .admin), ("GET", "/v1/audit", .viewer),
         ("GET", "/v1/audit/verify", .viewer), ("GET", "/v1/gates", .viewer), ("POST", "/v1/canary", .deployer),
         ("GET", "/v1/canary", .viewer), ("POST", "/v1/backups", .deployer), ("GET", "/v1/backups", .viewer), ("GET", "/v1/backups/continuous", .viewer),
-        ("POST", "/v1/backups/rescan", .deployer), ("POST", "/v1/backups/verify", .deployer), ("POST", "/v1/backups/restore", .admin),
+        ("POST", "/v1/backups/rescan", .deployer), ("POST", "/v1/backups/verify", .deployer), ("POST", "/v1/backups/restore", .admin), ("POST", "/v1/backups/restore/plan", .deployer),
         ("POST", "/v1/backups/prune", .deployer), ("POST", "/v1/drills", .deployer), ("GET", "/v1/drills", .viewer),
         ("GET", "/v1/rollback/plan", .viewer), ("GET", "/v1/migrate/dry-run", .deployer), ("GET", "/v1/events", .viewer),
         ("POST", "/v1/tokens", .admin), ("GET", "/v1/tokens", .admin), ("POST", "/v1/tokens/revoke", .admin),

@@ -13,6 +13,8 @@ public struct Backups: Sendable, FeatureObject {
     /// Held down while an in-place restore replaces the environment's files.
     let accessories: Accessories
     let processTypes: ProcessTypes
+    /// Holds the environment's requests while an in-place restore puts data back.
+    let maintenance: Maintenance
     /// The continuous archivers' statuses (a drill to a point measures its RPO from their lag).
     let board: ContinuousBoard
 
@@ -130,8 +132,9 @@ extension Backups {
     }
 
     /// Runs a restore of `label` (a backup's id, or a point of the continuous archive) into `target` ("in place", or where):
-    /// in place it passes the policy and holds the environment's lease (it changes what the running release reads);
-    /// the outcome is audited either way, and timed.
+    /// in place it passes the policy, holds the environment's lease (it changes what the running release reads) and
+    /// holds its new requests meanwhile (maintenance `paused`, lifted when it ends, whatever the outcome); the outcome
+    /// is audited either way, and timed.
     func audited(_ request: BackupRestoreRequest, label: String, environment: String, target: String,
                  _ body: () async throws(SlipwayError) -> [String]) async throws(SlipwayError) -> RestoreReport {
         let began = ContinuousClock.now
@@ -139,7 +142,10 @@ extension Backups {
             let sources: [String]
             if request.to == nil {
                 try context.admit(PolicyRequest(operation: .restore, environment: environment, actor: request.by))
-                sources = try await context.withLease(environment, holder: "restore of \(label) by \(request.actor)", actor: request.by, body)
+                sources = try await context.withLease(environment, holder: "restore of \(label) by \(request.actor)", actor: request.by) {
+                    () async throws(SlipwayError) -> [String] in
+                    try await holdingRequests(environment, label: label, body)
+                }
             } else {
                 sources = try await body()
             }
@@ -150,6 +156,21 @@ extension Backups {
             try store.audit(request.by, action: "backup.restore", target: label, outcome: "failed", detail: error.message)
             throw error
         }
+    }
+
+    /// Runs `body` with `environment`'s new requests held (an operator's maintenance mode already on is left as it is).
+    /// A hold the router could not be given is logged and the restore goes on, as before holds existed.
+    func holdingRequests(_ environment: String, label: String, _ body: () async throws(SlipwayError) -> [String]) async throws(SlipwayError) -> [String] {
+        var held = false
+        do {
+            held = try await maintenance.hold(environment, holder: Maintenance.restoreHolder, detail: "requests held while \(label) is restored") == nil
+        } catch {
+            logger.warning("restoring without holding requests", metadata: ["environment": "\(environment)", "error": "\(error.message)"])
+        }
+        let result: Result<[String], SlipwayError>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        if held { await maintenance.release(environment, holder: Maintenance.restoreHolder, detail: "held requests released: the restore of \(label) ended") }
+        return try result.get()
     }
 
     /// Restores `backup` over the environment's live data. Files replaced under an accessory (its data lives in

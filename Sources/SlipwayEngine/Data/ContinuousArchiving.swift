@@ -54,8 +54,12 @@ public actor ContinuousArchiving {
                 backups.logger.error("continuous archiving cannot start", metadata: ["environment": "\(env.name)", "source": "\(source.name)", "error": "\(error.message)"])
             }
         }
-        board.publish(await statuses())
+        await publish()
     }
+
+    /// The archivers' statuses as they are now, for `status`, the dashboard and the lag alert (the daemon publishes them
+    /// every second).
+    public func publish() async { board.publish(await statuses()) }
 
     /// Stops every archiver after it shipped what it read.
     public func stopAll() async {

@@ -7,7 +7,7 @@ import SlipwayStore
 /// progress) and locks.
 extension Reports {
     /// Each environment (or the one named): releases, instances with their last CPU and memory, lock, maintenance,
-    /// secrets' sources, canary, watch, free disk.
+    /// secrets' sources, canary, watch, free disk, the continuous archives' position and lag.
     public func status(environment: String?) async throws(SlipwayError) -> [EnvironmentStatus] {
         var names = config.environmentNames
         if let environment { names = [try config.environment(environment).name] }
@@ -35,6 +35,8 @@ extension Reports {
             let accessories = try await self.accessories.listed(environment: name, config: config)
             if !accessories.isEmpty { status.accessories = accessories }
             if !env.processTypes.isEmpty { status.processes = try await processTypes.listed(env, serving: record.currentRelease) }
+            let archives = signals.continuousBoard.statuses.filter { $0.environment == name }
+            if !archives.isEmpty { status.continuous = archives }
             out.append(status)
         }
         return out

@@ -105,6 +105,7 @@ struct BackupRestore: AsyncParsableCommand {
     @Option(help: "Only this source") var source: String?
     @Option(help: "Restore to this path (sqlite, directory) or database URL (postgres, mysql) instead of in place") var to: String?
     @Flag(help: "Do not ask for confirmation") var yes = false
+    @Flag(help: "Print the plan (what is lost, what is kept) and change nothing") var dryRun = false
     @Flag(help: "Print JSON") var json = false
 
     func validate() throws {
@@ -116,14 +117,20 @@ struct BackupRestore: AsyncParsableCommand {
 
     func run() async throws {
         let client = try global.client()
-        let what = id ?? (latest ? "the latest archived point" : beforeDeployment.map { "the archived point just before deployment \($0)" } ?? "the archived point \(toTime ?? "")")
-        if to == nil, !yes {
-            guard isatty(0) != 0 else { throw SlipwayError.usage("an in-place restore overwrites live data; pass --yes to confirm (or --to PATH|URL)") }
-            print("Restore \(what)\(source.map { " (source \($0))" } ?? "") over the live data? Writes since then are lost. [y/N] ", terminator: "")
-            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw SlipwayError.policy("not confirmed; nothing changed") }
-        }
         let point = latest ? "latest" : toTime
         let body = BackupRestoreBody(id: id ?? "", source: source, to: to, point: point, environment: env, beforeDeployment: beforeDeployment)
+        // The plan first: what goes back, what is lost, what is kept.
+        let plan: RestorePlan = try await client.post("/v1/backups/restore/plan", BackupRestoreRequest(body, actor: DaemonClient.actor))
+        if dryRun {
+            if json { Output.json(plan) } else { plan.lines.forEach { print($0) } }
+            return
+        }
+        if !json { plan.lines.forEach { print($0) } }
+        if to == nil, !yes {
+            guard isatty(0) != 0 else { throw SlipwayError.usage("an in-place restore overwrites live data; pass --yes to confirm (or --to PATH|URL, or --dry-run)") }
+            print("Restore over the live data as planned? [y/N] ", terminator: "")
+            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw SlipwayError.policy("not confirmed; nothing changed") }
+        }
         let report: RestoreReport = try await client.post("/v1/backups/restore", BackupRestoreRequest(body, actor: DaemonClient.actor))
         if json { Output.json(report); return }
         print("restored \(report.sources.joined(separator: ", ")) from \(report.id) → \(report.target) in \(report.durationMs) ms")

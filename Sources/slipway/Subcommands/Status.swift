@@ -45,6 +45,10 @@ struct Status: AsyncParsableCommand {
                 print("  process type \(t.name): \(up.count)/\(t.wanted) running\(releases.isEmpty ? "" : " (\(releases))")\(t.singleton ? ", singleton" : "")"
                       + t.processes.filter { $0.state != .running }.map { ", \($0.release)-\($0.slot) \($0.state.rawValue)" }.joined())
             }
+            for c in s.continuous ?? [] {
+                let shipped = c.lastShipped.map { "newest change shipped \(Output.age(Int(Date().timeIntervalSince($0)))) ago" } ?? "nothing shipped yet"
+                print("  archive \(c.source): \(c.error.map { "NOT ARCHIVING: \($0)" } ?? shipped)" + (c.lagSeconds.map { String(format: ", %.1f s behind", $0) } ?? ""))
+            }
             if s.instances.isEmpty { print("  no instances"); continue }
             var rows: [[String]] = []
             for i in s.instances {

@@ -64,11 +64,11 @@ extension WALArchiver {
             .sorted { $0.finishedAt < $1.finishedAt }
     }
 
-    /// Keeps every base that finished within the last two `snapshot_every` and the newest before them, and the WAL from
+    /// Keeps every base that finished within `keep` (two `snapshot_every` by default) and the newest before them, and the WAL from
     /// the oldest kept base's start on; the rest goes from every store.
     func prune() async {
         guard let system else { return }
-        let cutoff = now().addingTimeInterval(-2 * settings.snapshotEvery.seconds)
+        let cutoff = now().addingTimeInterval(-settings.window.seconds)
         for store in stores {
             do throws(SlipwayError) {
                 let bases = try await Self.bases(in: store, prefix: place.prefix, system: system)

@@ -151,19 +151,25 @@ enum BackupSection {
                              accessKeySecret: access, secretKeySecret: secret, pathStyle: pathStyle)
     }
 
-    /// `continuous: true | false | { max_lag: 1s, snapshot_every: 24h }`.
+    /// `continuous: true | false | { max_lag: 1s, snapshot_every: 24h, keep: 7d }`.
     static func continuous(_ node: Node, reader: ConfigReader) -> ContinuousSettings? {
         if case .scalar = node { return reader.bool(node, "backup.continuous") == true ? ContinuousSettings() : nil }
-        guard let entries = reader.mapping(node, "backup.continuous", allowed: ["max_lag", "snapshot_every"]) else { return nil }
+        guard let entries = reader.mapping(node, "backup.continuous", allowed: ["max_lag", "snapshot_every", "keep"]) else { return nil }
         var c = ContinuousSettings()
         for e in entries {
             let path = "backup.continuous.\(e.key)"
             guard let d = reader.duration(e.value, path) else { continue }
-            if e.key == "max_lag" {
+            switch e.key {
+            case "max_lag":
                 if d < .milliseconds(100) || d > .seconds(3600) { reader.problem(e.value, path, "expected a duration from 100ms to 1h") } else { c.maxLag = d }
-            } else {
+            case "keep":
+                if d < .seconds(60) { reader.problem(e.value, path, "expected a duration of at least 1m") } else { c.keep = d }
+            default:
                 if d < .seconds(60) { reader.problem(e.value, path, "expected a duration of at least 1m") } else { c.snapshotEvery = d }
             }
+        }
+        if let keep = c.keep, keep < c.snapshotEvery, let node = entries.first(where: { $0.key == "keep" })?.value {
+            reader.problem(node, "backup.continuous.keep", "expected at least snapshot_every (\(c.snapshotEvery)): the archive keeps whole generations")
         }
         return c
     }
