@@ -37,10 +37,6 @@ extension PostgresArchiver {
     /// the archive is whole. Nothing of the live database changes before the swap; a failure drops the new one.
     static func restoreBySwap(file: String, codec: Codec, tables: Int, to url: DatabaseURL, database d: Database, context: ArchiveContext,
                               verified: PendingChecksum) async throws(SlipwayError) {
-        let id = String(UUID().uuidString.prefix(8)).lowercased()
-        let fresh = url.with(database: String(url.database.prefix(40)) + "_slipway_new_" + id)
-        let old = String(url.database.prefix(40)) + "_slipway_old_" + id
-        let admin = url.with(database: "postgres")
         // --jobs needs a file it can seek in (the dump decompressed beside the archive), and pays only with several
         // tables; a dump of a few streams straight from the archive.
         var plain = file
@@ -49,6 +45,30 @@ extension PostgresArchiver {
             try await ProcessPipeline([stage], input: file, output: plain, logFile: context.logFile).run()
         }
         defer { if plain != file { try? FileManager.default.removeItem(atPath: plain) } }
+        let source = plain
+        try await swapIn(url, database: d, context: context) { (fresh: DatabaseURL) async throws(SlipwayError) in
+            do throws(SlipwayError) {
+                if tables >= 4 || codec == .none {
+                    try await restoreJobs(source, into: fresh, context: context, jobs: tables >= 4 ? nil : 1)
+                } else {
+                    try await restoreStream(source, codec: codec, into: fresh, context: context)
+                }
+            } catch {
+                throw SlipwayError(.failed, "pg_restore into a new database failed; \(url.database) is unchanged", cause: error.cause ?? error.message)
+            }
+            try await verified.wait()
+        }
+    }
+
+    /// Creates a new database like `url`'s, has `load` fill it (its errors say what failed), then swaps it in for
+    /// `url`'s, its settings and grants carried over. Nothing of the live database changes before the swap; a failure
+    /// drops the new one. Used by a backup's restore and by a point restore's copy from the scratch server.
+    static func swapIn(_ url: DatabaseURL, database d: Database, context: ArchiveContext,
+                       load: (DatabaseURL) async throws(SlipwayError) -> Void) async throws(SlipwayError) {
+        let id = String(UUID().uuidString.prefix(8)).lowercased()
+        let fresh = url.with(database: String(url.database.prefix(40)) + "_slipway_new_" + id)
+        let old = String(url.database.prefix(40)) + "_slipway_old_" + id
+        let admin = url.with(database: "postgres")
         // A new or old database a killed restore left behind (restores of one environment run one at a time, under its lease).
         let stem = String(url.database.prefix(40)).replacingOccurrences(of: "'", with: "''").replacingOccurrences(of: "_", with: "\\_")
         for leftover in (try? await psqlLines(admin, "SELECT datname FROM pg_database WHERE datname LIKE '\(stem)\\_slipway\\_new\\_%' OR datname LIKE '\(stem)\\_slipway\\_old\\_%'", context: context)) ?? [] {
@@ -57,16 +77,7 @@ extension PostgresArchiver {
         try await psql(admin, "CREATE DATABASE \(quoted(fresh.database)) OWNER \(quoted(d.owner)) ENCODING '\(d.encoding)' LC_COLLATE '\(d.collate)' LC_CTYPE '\(d.ctype)' TEMPLATE template0",
                        context: context)
         do throws(SlipwayError) {
-            do {
-                if tables >= 4 || codec == .none {
-                    try await restoreJobs(plain, into: fresh, context: context, jobs: tables >= 4 ? nil : 1)
-                } else {
-                    try await restoreStream(file, codec: codec, into: fresh, context: context)
-                }
-            } catch {
-                throw SlipwayError(.failed, "pg_restore into a new database failed; \(url.database) is unchanged", cause: error.cause ?? error.message)
-            }
-            try await verified.wait()
+            try await load(fresh)
             var grants = d.settings.compactMap { setting -> String? in
                 guard let eq = setting.firstIndex(of: "=") else { return nil }
                 return "ALTER DATABASE \(quoted(fresh.database)) SET \(quoted(String(setting[..<eq]))) = '\(setting[setting.index(after: eq)...].replacingOccurrences(of: "'", with: "''"))'"

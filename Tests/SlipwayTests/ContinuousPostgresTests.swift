@@ -105,7 +105,7 @@ struct ContinuousPostgresTests {
             let pgEnv = try DatabaseURL(parsing: url, secret: "t")
             _ = try await s.release("v0", files: ["migrate.sh": ":\n"])
             #expect(try await s.outcome(try await s.deploy("v0")).state == .succeeded)
-            _ = try await s.release("v1", files: ["migrate.sh": "PGPASSWORD='\(pgEnv.password ?? "")' psql -X -q -v ON_ERROR_STOP=1 --dbname='\(pgEnv.redacted)' -c 'ALTER TABLE orders DROP COLUMN note'\n"])
+            _ = try await s.release("v1", files: ["migrate.sh": "PGPASSWORD='\(pgEnv.password ?? "")' psql -X -q -v ON_ERROR_STOP=1 --dbname='\(pgEnv.redacted)' -c 'ALTER TABLE orders DROP COLUMN note' -c 'CREATE TABLE made_by_v1 (x int)'\n"])
             let d = try await s.outcome(try await s.deploy("v1"))
             #expect(d.state == .succeeded, "\(d.message ?? "")")
             #expect(try await sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'") == "0")
@@ -123,6 +123,8 @@ struct ContinuousPostgresTests {
             let back = try await restore(["--before-deployment", String(d.id)])
             #expect(back.contains("before deployment \(d.id)"), "\(back)")
             #expect(try await sql("SELECT count(note), min(note) FROM orders") == "220|late 1", "the column is back with its data")
+            // Swapped in as it was at the point: the table the migration created is gone too.
+            #expect(try await sql("SELECT to_regclass('made_by_v1') IS NULL") == "t", "the database holds exactly what it held at the point")
 
             // A drill to the latest point: RTO per phase, RPO measured (the archive's lag), the release started on it.
             let drill = try await s.cli(["drill", "--latest", "--json"])

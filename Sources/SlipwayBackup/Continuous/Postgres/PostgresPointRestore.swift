@@ -153,10 +153,24 @@ public enum PostgresPointRestore {
         throw SlipwayError(.failed, "the scratch PostgreSQL server did not finish its recovery within an hour", cause: ProcessPipeline.tail(cluster.log))
     }
 
-    /// `database` of the scratch server into `target`, replacing the objects it holds, in one transaction.
+    /// `database` of the scratch server into `target`: into a new database swapped in by rename when the role may
+    /// (as a backup's restore: `PostgresArchiver.swapIn`; the database then holds exactly what it held at the point,
+    /// tables a later migration created gone too), else replacing the objects the dump holds, in one transaction.
     static func copy(_ cluster: ScratchCluster, database: String, user: String, into target: DatabaseURL, log: String) async throws(SlipwayError) {
         let pgDump = try Tools.require(["pg_dump"], package: "postgresql-client")
         let dump = ProcessPipeline.Stage([pgDump, "--format=custom", "--compress=0"] + cluster.connection(database: database, user: user))
+        let context = ArchiveContext(staging: cluster.directory, logFile: log, codec: .none, secrets: [:], scratch: cluster.directory)
+        if let d = await PostgresArchiver.swappable(target, context: context) {
+            let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
+            try await PostgresArchiver.swapIn(target, database: d, context: context) { (fresh: DatabaseURL) async throws(SlipwayError) in
+                let restore = ProcessPipeline.Stage([pgRestore, "--no-owner", "--exit-on-error", "--dbname=\(fresh.redacted)"], environment: fresh.postgresEnvironment())
+                do throws(SlipwayError) { try await ProcessPipeline([dump, restore], logFile: log).run() } catch {
+                    throw SlipwayError(.failed, "copying \(database) from the recovered server into a new database failed; \(target.redacted) is unchanged",
+                                       cause: error.cause ?? error.message)
+                }
+            }
+            return
+        }
         do { try await ProcessPipeline([dump, try PostgresArchiver.replacing(target)], logFile: log).run() } catch {
             throw SlipwayError(.failed, "copying \(database) from the recovered server into \(target.redacted) failed; the database is unchanged (one transaction)",
                                cause: error.cause ?? error.message)
