@@ -94,7 +94,7 @@ extension BackupService {
     /// Whether a source's archive is decompressed to a file before its restore: only a PostgreSQL dump of several
     /// tables (`pg_restore --jobs` seeks in it); every other restore reads the archive as it is decompressed.
     static func drillNeedsPlain(_ entry: BackupManifest.Entry, source: BackupSourceConfig) -> Bool {
-        if case .postgres = source.kind { return (entry.rowCounts?.count ?? 4) >= 4 }
+        if case .postgres = source.kind { return PostgresArchiver.withJobs(entry) }
         return false
     }
 
@@ -120,7 +120,7 @@ extension BackupService {
             let scratch = try await scratchPostgres(secret, into: &result, context: ctx)
             // A new database: restored as a recovery would (parallel jobs for a dump of several tables, else streamed).
             if codec == .none {
-                try await PostgresArchiver.restoreJobs(file, into: scratch, context: ctx, jobs: (entry.rowCounts?.count ?? 4) >= 4 ? nil : 1)
+                try await PostgresArchiver.restoreJobs(file, into: scratch, context: ctx, jobs: PostgresArchiver.withJobs(entry) ? nil : 1)
             } else {
                 try await PostgresArchiver.restoreStream(file, codec: codec, into: scratch, context: ctx)
             }

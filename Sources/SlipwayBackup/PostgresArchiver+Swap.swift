@@ -35,12 +35,12 @@ extension PostgresArchiver {
 
     /// Restores `file` (compressed with `codec`) into a new database and swaps it in for `url`'s once `verified` says
     /// the archive is whole. Nothing of the live database changes before the swap; a failure drops the new one.
-    static func restoreBySwap(file: String, codec: Codec, tables: Int, to url: DatabaseURL, database d: Database, context: ArchiveContext,
+    static func restoreBySwap(file: String, codec: Codec, jobs: Bool, to url: DatabaseURL, database d: Database, context: ArchiveContext,
                               verified: PendingChecksum) async throws(SlipwayError) {
-        // --jobs needs a file it can seek in (the dump decompressed beside the archive), and pays only with several
-        // tables; a dump of a few streams straight from the archive.
+        // --jobs needs a file it can seek in (the dump decompressed beside the archive); a dump of a few tables streams
+        // straight from the archive.
         var plain = file
-        if tables >= 4, let stage = codec.decompressStage {
+        if jobs, let stage = codec.decompressStage {
             plain = "\(context.scratch)/\(SourceArchiver.scratchName("pg-plain"))"
             try await ProcessPipeline([stage], input: file, output: plain, logFile: context.logFile).run()
         }
@@ -48,8 +48,8 @@ extension PostgresArchiver {
         let source = plain
         try await swapIn(url, database: d, context: context) { (fresh: DatabaseURL) async throws(SlipwayError) in
             do throws(SlipwayError) {
-                if tables >= 4 || codec == .none {
-                    try await restoreJobs(source, into: fresh, context: context, jobs: tables >= 4 ? nil : 1)
+                if jobs || codec == .none {
+                    try await restoreJobs(source, into: fresh, context: context, jobs: jobs ? nil : 1)
                 } else {
                     try await restoreStream(source, codec: codec, into: fresh, context: context)
                 }
@@ -95,6 +95,10 @@ extension PostgresArchiver {
         // A failure is in the restore's log (psql's own words); the database is then the next restore's leftover.
         Task.detached { try? await psql(admin, "DROP DATABASE IF EXISTS \(quoted(old)) WITH (FORCE)", context: context) }
     }
+
+    /// Whether a backup's dump is restored with `pg_restore --jobs`: it pays only with several tables (by the manifest's
+    /// row counts; unknown: yes).
+    static func withJobs(_ entry: BackupManifest.Entry) -> Bool { (entry.rowCounts?.count ?? 4) >= 4 }
 
     /// A plain custom-format dump restored into the empty database `url` with parallel jobs (tables loaded and indexes
     /// built side by side), not in one transaction: for a database nothing else uses yet.

@@ -71,7 +71,7 @@ public enum SourceArchiver {
             // Into a new database swapped in by rename when the role may (checked meanwhile); else in place, one transaction.
             let url = try urlTarget(target, source: try context.url(secret), secret: secret)
             if let database = await PostgresArchiver.swappable(url, context: context) {
-                return try await PostgresArchiver.restoreBySwap(file: file, codec: codec, tables: entry.rowCounts?.count ?? 4, to: url, database: database,
+                return try await PostgresArchiver.restoreBySwap(file: file, codec: codec, jobs: PostgresArchiver.withJobs(entry), to: url, database: database,
                                                                 context: context, verified: verified)
             }
             try await verified.wait()

@@ -8,14 +8,14 @@ extension RestorePlan {
                             others: [Source], maxLag: Duration?, now: Date) -> RestorePlan {
         let iso = ISO8601DateFormatter()
         let names = sources.map(\.name).joined(separator: ", ")
+        let later = target == "in place" && point != nil ? deployments.sorted { $0.id < $1.id } : []
         var lost: [String] = []
         var kept = ["releases, configuration and the running code", "backups and the continuous archive"]
         if target != "in place" {
-            lost = []
             kept.insert("the live data: the restore writes to \(target)", at: 0)
         } else if let point {
             lost.append("writes to \(names) after \(iso.string(from: point)) (\(age(now.timeIntervalSince(point))) of them, until now)")
-            for d in deployments.sorted(by: { $0.id < $1.id }) {
+            for d in later {
                 lost.append("the data changes of deployment \(d.id) (\(d.version), begun \(iso.string(from: d.startedAt))); its code keeps running")
             }
         } else {
@@ -25,17 +25,14 @@ extension RestorePlan {
         }
         if !others.isEmpty { kept.append("sources not restored: " + others.map { "\($0.name) (\($0.kind))" }.joined(separator: ", ")) }
         return RestorePlan(environment: environment, label: label, point: point, target: target, sources: sources,
-                           deploymentsAfter: target == "in place" && point != nil ? deployments.sorted { $0.id < $1.id } : [], lost: lost, kept: kept)
+                           deploymentsAfter: later, lost: lost, kept: kept)
     }
 
-    /// 3.2 s, 4m 10s, 2h 5m, 3d 4h.
+    /// 0.4 s, 12 s under a minute (a lag is often under one); above, as `DurationParsing.human`: 4m 10s, 2h 5m, 3d 4h.
     static func age(_ seconds: Double) -> String {
         let s = max(0, seconds)
         if s < 60 { return String(format: s < 10 ? "%.1f s" : "%.0f s", s) }
-        let n = Int(s)
-        if n < 3600 { return "\(n / 60)m \(n % 60)s" }
-        if n < 86_400 { return "\(n / 3600)h \(n % 3600 / 60)m" }
-        return "\(n / 86_400)d \(n % 86_400 / 3600)h"
+        return DurationParsing.human(.milliseconds(Int64(s * 1000)))
     }
 
     /// The plan as `slipway backup restore` prints it before it asks (or goes on, with --yes).

@@ -15,17 +15,13 @@ extension Backups {
         if request.point != nil || request.beforeDeployment != nil {
             env = try config.environment(request.environment)
             let p = try resolve(request, environment: env.name)
-            let settings = try self.settings(env)
-            let chosen = settings.continuousSources.filter { request.source == nil || $0.name == request.source }
-            guard !chosen.isEmpty else {
-                throw .usage("\(env.name) has no continuous source\(request.source.map { " named \($0)" } ?? "") (backup.continuous, sqlite and postgres sources)")
-            }
+            let chosen = try pointSources(request, env)
             let statuses = board.statuses.filter { $0.environment == env.name }
             sources = chosen.map { s in
                 let status = statuses.first { $0.source == s.name }
                 return .init(name: s.name, kind: s.kind.name, archivedUntil: status?.lastShipped, lagSeconds: status?.lagSeconds)
             }
-            (label, point, maxLag) = (p.label, p.time, settings.continuous?.maxLag)
+            (label, point, maxLag) = (p.label, p.time, env.backup?.continuous?.maxLag)
         } else {
             let (info, e) = try record(request.id)
             env = e
@@ -36,11 +32,12 @@ extension Backups {
         }
         let restored = Set(sources.map(\.name))
         let others = (env.backup?.sources ?? []).filter { !restored.contains($0.name) }.map { RestorePlan.Source(name: $0.name, kind: $0.kind.name, archivedUntil: nil, lagSeconds: nil) }
-        let after = point.map { p in
+        var after: [RestorePlan.Deployment] = []
+        if let point {
             // Every deployment still going at the point or begun after it (the one a --before-deployment names among them).
-            ((try? store.deployments(environment: env.name, limit: 500)) ?? []).filter { ($0.finishedAt ?? now) >= p }
+            after = try store.deployments(environment: env.name, limit: 500).filter { ($0.finishedAt ?? now) >= point }
                 .map { RestorePlan.Deployment(id: $0.id, version: $0.version, startedAt: $0.startedAt) }
-        } ?? []
+        }
         return RestorePlan.make(environment: env.name, label: label, point: point, target: Self.shown(request.to), sources: sources, deployments: after,
                                 others: others, maxLag: maxLag, now: now)
     }

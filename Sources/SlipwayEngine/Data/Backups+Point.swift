@@ -19,16 +19,21 @@ extension Backups {
     func restorePoint(_ request: BackupRestoreRequest) async throws(SlipwayError) -> RestoreReport {
         let env = try config.environment(request.environment)
         let point = try resolve(request, environment: env.name)
-        let settings = try self.settings(env)
-        let sources = settings.continuousSources.filter { request.source == nil || $0.name == request.source }
-        guard !sources.isEmpty else {
-            throw .usage("\(env.name) has no continuous source\(request.source.map { " named \($0)" } ?? "") (backup.continuous, sqlite and postgres sources)")
-        }
+        let sources = try pointSources(request, env)
         if request.to != nil, sources.count > 1 { throw .usage("--to takes one source: add --source") }
         let service = try self.service(for: env)
         return try await audited(request, label: point.label, environment: env.name, target: Self.shown(request.to)) { () async throws(SlipwayError) -> [String] in
             try await place(sources, service: service, point: point, to: request.to)
         }
+    }
+
+    /// The continuous sources a point restore of `env` takes: all, or `--source`'s; a usage error when there is none.
+    func pointSources(_ request: BackupRestoreRequest, _ env: EnvironmentConfig) throws(SlipwayError) -> [BackupSourceConfig] {
+        let sources = try settings(env).continuousSources.filter { request.source == nil || $0.name == request.source }
+        guard !sources.isEmpty else {
+            throw .usage("\(env.name) has no continuous source\(request.source.map { " named \($0)" } ?? "") (backup.continuous, sqlite and postgres sources)")
+        }
+        return sources
     }
 
     /// The point a request names: `--before-deployment N` is the moment deployment N began migrating (when it had

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SlipwayCore
 import SlipwayStore
 
@@ -36,7 +37,9 @@ extension Maintenance {
         if let existing = try store.environments.holdRequests(hold, environment: environment) { return existing }
         do { try await routing.push() } catch {
             // Not pushed: the router never held anything. Taken back so the record says what the router does.
-            _ = try? store.environments.releaseHold(environment: environment, holder: holder)
+            logger.write("take back \(holder)'s hold the router never got", to: store) { () throws(SlipwayError) in
+                _ = try store.environments.releaseHold(environment: environment, holder: holder)
+            }
             throw error
         }
         record(environment, hold, detail: detail)
@@ -57,7 +60,13 @@ extension Maintenance {
 
     /// On start: a restore's hold a dead daemon left (its restore ended with it) is lifted.
     func liftRestoreHolds(_ environments: [String]) async {
-        for name in environments where (try? store.environment(name).maintenance?.actor) == Self.restoreHolder {
+        for name in environments {
+            do {
+                guard try store.environment(name).maintenance?.actor == Self.restoreHolder else { continue }
+            } catch {
+                logger.error("cannot read whether a restore's hold on requests was left", metadata: ["environment": "\(name)", "error": "\(error)"])
+                continue
+            }
             await release(name, holder: Self.restoreHolder, detail: "held requests released: the restore that held them ended with its daemon")
         }
     }
