@@ -108,7 +108,7 @@ for ((round = 0; round < RUNS; round++)); do
 done
 "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench_scratch" >/dev/null
 pg_dump_size=$(stat -c %s "$WORK/dump.pgdump")
-sw_pg_size=$(find "$WORK/store" -name 'main.pgdump*' -printf '%s\n' | tail -1)
+sw_pg_size=$(find "$WORK/store" -name 'main.pgcopy*' -printf '%s\n' | tail -1)
 rm -f "$WORK/dump.pgdump"
 fi
 

@@ -118,8 +118,11 @@ extension BackupService {
             return .directory(target)
         case .postgres(let secret):
             let scratch = try await scratchPostgres(secret, into: &result, context: ctx)
-            // A new database: restored as a recovery would (parallel jobs for a dump of several tables, else streamed).
-            if codec == .none {
+            // A new database: restored as a recovery would (a `copy` archive streamed into psql; an older plain dump
+            // with parallel jobs for several tables, else streamed).
+            if entry.format == BackupManifest.Entry.postgresCopyFormat {
+                try await PostgresArchiver.restoreCopy(file: file, codec: codec, into: scratch, clean: false, context: ctx)
+            } else if codec == .none {
                 try await PostgresArchiver.restoreJobs(file, into: scratch, context: ctx, jobs: PostgresArchiver.withJobs(entry) ? nil : 1)
             } else {
                 try await PostgresArchiver.restoreStream(file, codec: codec, into: scratch, context: ctx)

@@ -35,10 +35,18 @@ extension PostgresArchiver {
 
     /// Restores `file` (compressed with `codec`) into a new database and swaps it in for `url`'s once `verified` says
     /// the archive is whole. Nothing of the live database changes before the swap; a failure drops the new one.
-    static func restoreBySwap(file: String, codec: Codec, jobs: Bool, to url: DatabaseURL, database d: Database, context: ArchiveContext,
-                              verified: PendingChecksum) async throws(SlipwayError) {
-        // --jobs needs a file it can seek in (the dump decompressed beside the archive); a dump of a few tables streams
-        // straight from the archive.
+    static func restoreBySwap(file: String, codec: Codec, format: String?, jobs: Bool, to url: DatabaseURL, database d: Database,
+                              context: ArchiveContext, verified: PendingChecksum) async throws(SlipwayError) {
+        if format == BackupManifest.Entry.postgresCopyFormat {
+            return try await swapIn(url, database: d, context: context) { (fresh: DatabaseURL) async throws(SlipwayError) in
+                do throws(SlipwayError) { try await restoreCopy(file: file, codec: codec, into: fresh, clean: false, context: context) } catch {
+                    throw SlipwayError(.failed, "the restore into a new database failed; \(url.database) is unchanged", cause: error.cause ?? error.message)
+                }
+                try await verified.wait()
+            }
+        }
+        // An older backup (a plain pg_dump): --jobs needs a file it can seek in (the dump decompressed beside the
+        // archive); a dump of a few tables streams straight from the archive.
         var plain = file
         if jobs, let stage = codec.decompressStage {
             plain = "\(context.scratch)/\(SourceArchiver.scratchName("pg-plain"))"
@@ -96,9 +104,11 @@ extension PostgresArchiver {
         Task.detached { try? await psql(admin, "DROP DATABASE IF EXISTS \(quoted(old)) WITH (FORCE)", context: context) }
     }
 
-    /// Whether a backup's dump is restored with `pg_restore --jobs`: it pays only with several tables (by the manifest's
-    /// row counts; unknown: yes).
-    static func withJobs(_ entry: BackupManifest.Entry) -> Bool { (entry.rowCounts?.count ?? 4) >= 4 }
+    /// Whether a backup's dump is restored with `pg_restore --jobs`: a plain pg_dump archive (older backups) of several
+    /// tables (by the manifest's row counts; unknown: yes). A `copy` archive streams into one psql session.
+    static func withJobs(_ entry: BackupManifest.Entry) -> Bool {
+        entry.format != BackupManifest.Entry.postgresCopyFormat && (entry.rowCounts?.count ?? 4) >= 4
+    }
 
     /// A plain custom-format dump restored into the empty database `url` with parallel jobs (tables loaded and indexes
     /// built side by side), not in one transaction: for a database nothing else uses yet.

@@ -2,8 +2,9 @@ import Foundation
 import SlipwayCore
 import SlipwayRuntime
 
-/// PostgreSQL: `pg_dump -Fc` (uncompressed inside, zstd outside: faster than pg_dump's own zlib) run
-/// in a snapshot exported by a `psql` session that counts rows in the very same snapshot.
+/// PostgreSQL: the tables' rows as binary COPY beside a `pg_dump -Fc` of the rest (format `copy`, see
+/// `PostgresCopyArchive`; zstd outside: faster than pg_dump's own zlib), all in a snapshot exported by a `psql` session
+/// that counts rows in the very same snapshot. Older backups (a plain `pg_dump -Fc`) restore as before.
 /// The password reaches pg_dump, pg_restore and psql through PGPASSWORD only.
 enum PostgresArchiver {
     /// One row per table: `schema.table|count`, counted with dynamic SQL in a single statement.
@@ -31,28 +32,33 @@ enum PostgresArchiver {
             _ = await session.wait()
             throw error
         }
-        let file = "\(context.staging)/\(name).pgdump\(context.codec.fileExtension)"
-        var stages = [ProcessPipeline.Stage([pgDump, "--format=custom", "--compress=0", "--snapshot=\(snapshot)", "--dbname=\(url.redacted)"],
-                                            environment: env)]
-        if let c = context.codec.compressStage { stages.append(c) }
-        // Count rows in the session while pg_dump runs: both read the same snapshot.
+        let file = "\(context.staging)/\(name).pgcopy\(context.codec.fileExtension)"
+        let tables: [PostgresCopyArchive.Table]
+        do { tables = try await copyTables(session, name: name, url: url, logFile: context.logFile) } catch {
+            session.kill()
+            _ = await session.wait()
+            throw error
+        }
+        // Count rows in the session while the archive is written: both read the same snapshot.
         async let counted: [String: Int64]? = counts(session)
         do {
-            try await ProcessPipeline(stages, output: file, logFile: context.logFile).run()
+            try await writeCopyArchive(file, tables: tables, snapshot: snapshot, url: url, context: context)
         } catch {
             session.kill()
             _ = await counted
             _ = await session.wait()
-            throw SlipwayError(.failed, "source \(name): pg_dump of \(url.redacted) failed", cause: error.cause ?? error.message)
+            throw SlipwayError(.failed, "source \(name): the backup of \(url.redacted) failed", cause: error.cause ?? error.message)
         }
         let rowCounts = await counted
         try? session.send("COMMIT;\n\\q\n")
         _ = await session.wait()
-        return BackupManifest.Entry(
+        var entry = BackupManifest.Entry(
             source: name, kind: "postgres", file: (file as NSString).lastPathComponent, size: Checksum.size(file),
             sha256: try await SourceArchiver.checksum(file, context), compression: context.codec.rawValue, encrypted: false,
             tool: await Tools.version(pgDump, log: context.logFile), startedAt: started, finishedAt: Date(),
             rowCounts: rowCounts, rowCountsExact: rowCounts != nil)
+        entry.format = BackupManifest.Entry.postgresCopyFormat
+        return entry
     }
 
     static func counts(_ session: Coprocess) async -> [String: Int64]? {
@@ -71,11 +77,17 @@ enum PostgresArchiver {
     }
 
     /// Restores into `url`'s database, replacing the objects the dump holds, in one transaction.
-    static func restore(file: String, codec: Codec, to url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError) {
+    /// `clean`: drop what the archive holds first (false for a new, empty database).
+    static func restore(file: String, codec: Codec, format: String?, to url: DatabaseURL, clean: Bool = true,
+                        context: ArchiveContext) async throws(SlipwayError) {
         do {
-            try await ProcessPipeline(codec.decompressStages + [try replacing(url)], input: file, logFile: context.logFile).run()
+            if format == BackupManifest.Entry.postgresCopyFormat {
+                try await restoreCopy(file: file, codec: codec, into: url, clean: clean, context: context)
+            } else {
+                try await ProcessPipeline(codec.decompressStages + [try replacing(url)], input: file, logFile: context.logFile).run()
+            }
         } catch {
-            throw SlipwayError(.failed, "pg_restore into \(url.redacted) failed; the database is unchanged (one transaction)", cause: error.cause ?? error.message)
+            throw SlipwayError(.failed, "the restore into \(url.redacted) failed; the database is unchanged (one transaction)", cause: error.cause ?? error.message)
         }
     }
 
@@ -92,11 +104,11 @@ enum PostgresArchiver {
         let admin = server.with(database: "postgres")
         try await psql(admin, "CREATE DATABASE \(scratch.database)", context: context)
         do {
-            try await restore(file: file, codec: codec, to: scratch, context: context)
+            try await restore(file: file, codec: codec, format: entry.format, to: scratch, clean: false, context: context)
             let counts = parseCounts(try await psqlLines(scratch, countQuery, context: context))
             try? await psql(admin, "DROP DATABASE IF EXISTS \(scratch.database)", context: context)
             let (ok, detail) = SourceArchiver.compare(entry.rowCounts, counts, exact: entry.rowCountsExact ?? false)
-            return RestoreCheck(source: entry.source, ok: ok, detail: "pg_restore into \(scratch.database) ok; " + detail, rowCounts: counts)
+            return RestoreCheck(source: entry.source, ok: ok, detail: "restored into \(scratch.database); " + detail, rowCounts: counts)
         } catch {
             try? await psql(admin, "DROP DATABASE IF EXISTS \(scratch.database)", context: context)
             return RestoreCheck(source: entry.source, ok: false, detail: error.message + (error.cause.map { ": \($0)" } ?? ""))

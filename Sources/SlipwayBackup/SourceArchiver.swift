@@ -71,11 +71,11 @@ public enum SourceArchiver {
             // Into a new database swapped in by rename when the role may (checked meanwhile); else in place, one transaction.
             let url = try urlTarget(target, source: try context.url(secret), secret: secret)
             if let database = await PostgresArchiver.swappable(url, context: context) {
-                return try await PostgresArchiver.restoreBySwap(file: file, codec: codec, jobs: PostgresArchiver.withJobs(entry), to: url, database: database,
-                                                                context: context, verified: verified)
+                return try await PostgresArchiver.restoreBySwap(file: file, codec: codec, format: entry.format, jobs: PostgresArchiver.withJobs(entry),
+                                                                to: url, database: database, context: context, verified: verified)
             }
             try await verified.wait()
-            return try await PostgresArchiver.restore(file: file, codec: codec, to: url, context: context)
+            return try await PostgresArchiver.restore(file: file, codec: codec, format: entry.format, to: url, context: context)
         }
         try await verified.wait()
         switch source.kind {

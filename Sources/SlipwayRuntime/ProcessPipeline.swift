@@ -42,7 +42,7 @@ public struct ProcessPipeline: Sendable {
     }
 
     /// Linux's F_SETPIPE_SZ (not exported by Glibc's module).
-    static let setPipeSize: Int32 = 1031
+    public static let setPipeSize: Int32 = 1031
 
     /// Runs every stage to completion. Throws naming the first stage that failed and the log's tail.
     public func run() async throws(SlipwayError) {

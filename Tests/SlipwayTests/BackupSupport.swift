@@ -41,6 +41,21 @@ struct BackupFixture {
         return "\(root)/store\(n)/\(m.app)/\(m.environment)/\(m.id)/\(entry.file)"
     }
 
+    /// The manifest at the head of a PostgreSQL `copy` archive (zstd, not encrypted): which tables went as binary COPY
+    /// ("" when the archive does not start like one).
+    func copyArchiveHead(_ m: BackupManifest, _ source: String) async throws -> String {
+        let plain = root + "/head-\(UUID().uuidString.prefix(6))"
+        defer { try? FileManager.default.removeItem(atPath: plain) }
+        try await ProcessPipeline([.init(["zstd", "-q", "-d", "-c"])], input: storedFile(m, source), output: plain, logFile: root + "/head.log").run()
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: plain))
+        defer { try? handle.close() }
+        // "SLIPWAY-PGCOPY\n", then the manifest's frame: kind, index (4 bytes), length (4 bytes, big-endian), JSON.
+        let bytes = [UInt8](try handle.read(upToCount: 1 << 16) ?? Data())
+        guard bytes.count > 24, bytes[..<15].elementsEqual("SLIPWAY-PGCOPY\n".utf8), bytes[15] == UInt8(ascii: "M") else { return "" }
+        let length = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        return String(decoding: bytes[24..<min(bytes.count, 24 + length)], as: UTF8.self)
+    }
+
     /// Flips one byte in the middle of `path`.
     static func corrupt(_ path: String) throws {
         let h = try FileHandle(forUpdating: URL(fileURLWithPath: path))

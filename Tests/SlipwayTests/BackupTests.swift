@@ -125,7 +125,7 @@ struct BackupTests {
         let table = "orders_\(UUID().uuidString.prefix(6).lowercased())"
         _ = try await BackupFixture.psql(url, """
             CREATE TABLE \(table) (id serial PRIMARY KEY, note text, payload bytea, amount numeric(10,2));
-            INSERT INTO \(table) (note, payload, amount) SELECT 'order ' || g, decode(md5(g::text), 'hex'), g * 1.25 FROM generate_series(1, 2000) g;
+            INSERT INTO \(table) (note, payload, amount) SELECT 'order ' || g, decode(md5(g::text), 'hex'), g * 1.25 FROM generate_series(1, 20000) g;
             """)
         // Values COPY must escape (a backslash, a newline, a tab, a lone \., NULL, non-ASCII) come back as they were.
         _ = try await BackupFixture.psql(url, #"""
@@ -133,14 +133,29 @@ struct BackupTests {
             INSERT INTO \#(table)_odd (v) SELECT CASE g % 7 WHEN 0 THEN E'back\\slash' WHEN 1 THEN E'line\nbreak' WHEN 2 THEN E'tab\there'
               WHEN 3 THEN '\.' WHEN 4 THEN NULL WHEN 5 THEN E'\\.\n\\.' ELSE 'ünïcødé ' || repeat('x', g % 90) END FROM generate_series(1, 6000) g;
             """#)
-        let select = "SELECT id, note, encode(payload, 'hex'), amount FROM \(table) ORDER BY id; SELECT count(*), count(v), md5(string_agg(coalesce(v, '<null>'), '|' ORDER BY id)) FROM \(table)_odd"
+        // A table of a type binary COPY cannot carry (aclitem) stays with pg_dump; a generated column is not copied but
+        // computed again; a sequence keeps its value.
+        _ = try await BackupFixture.psql(url, """
+            CREATE TABLE \(table)_acl (id int PRIMARY KEY, a aclitem, twice int GENERATED ALWAYS AS (id * 2) STORED);
+            INSERT INTO \(table)_acl (id, a) VALUES (1, 'postgres=r/postgres'), (2, '=c/postgres');
+            CREATE SEQUENCE \(table)_seq; SELECT setval('\(table)_seq', 4242);
+            """)
+        let select = "SELECT id, note, encode(payload, 'hex'), amount FROM \(table) ORDER BY id; SELECT count(*), count(v), md5(string_agg(coalesce(v, '<null>'), '|' ORDER BY id)) FROM \(table)_odd; "
+            + "SELECT id, a::text, twice FROM \(table)_acl ORDER BY id; SELECT last_value FROM \(table)_seq"
         let before = try await BackupFixture.psql(url, select)
         let f = try BackupFixture(sources: [.init(name: "main", kind: .postgres(urlSecret: "DATABASE_URL"))], secrets: ["DATABASE_URL": url])
         defer { f.cleanUp() }
         let m = try await f.service.create(reason: "manual", release: nil).manifest
-        #expect(m.entries[0].rowCounts?["public.\(table)"] == 2000)
+        #expect(m.entries[0].rowCounts?["public.\(table)"] == 20000)
         #expect(m.entries[0].rowCountsExact == true)
         #expect(m.entries[0].tool.contains("pg_dump"))
+        // The rows as binary COPY beside a pg_dump of the rest.
+        #expect(m.entries[0].format == "copy")
+        #expect(m.entries[0].file.hasPrefix("main.pgcopy"))
+        // The big table's rows as binary COPY; the small one, and the one of a type without binary I/O, with pg_dump.
+        let head = try await f.copyArchiveHead(m, "main")
+        #expect(head.contains("\"name\":\"\(table)\""))
+        #expect(!head.contains("\(table)_odd") && !head.contains("\(table)_acl"))
         // The password never reaches a log.
         let password = try #require(try DatabaseURL(parsing: url, secret: "t").password)
         let log = try String(contentsOfFile: f.service.logFile("backup", m.id), encoding: .utf8)
@@ -184,6 +199,74 @@ struct BackupTests {
         await f.service.cleanUp(drill, log: f.root + "/drill.log")
         #expect(await (try? BackupFixture.psql(scratch, "SELECT 1")) == nil, "the scratch database is dropped")
         _ = try? await BackupFixture.psql(server.with(database: "postgres").fullURL, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    /// A role that may not create databases restores in place, in one transaction: what the archive holds is dropped
+    /// with pg_restore's own statements (the foreign key of a table that sorts first before the table it references),
+    /// created again, the rows loaded as binary COPY, then indexes, constraints and the view; the database is the same one.
+    @Test(.enabled(if: TestServices.hasPostgres, Comment(rawValue: TestServices.skipNote)))
+    func postgresRestoreInPlaceInOneTransaction() async throws {
+        let server = try DatabaseURL(parsing: try #require(TestServices.postgres, "SLIPWAY_TEST_PG_URL is not set"), secret: "t")
+        let id = UUID().uuidString.prefix(6).lowercased()
+        let admin = server.with(database: "postgres").fullURL
+        _ = try await BackupFixture.psql(admin, "CREATE ROLE owner_\(id) LOGIN PASSWORD 'pw-\(id)' NOCREATEDB")
+        _ = try await BackupFixture.psql(admin, "CREATE DATABASE one_\(id) OWNER owner_\(id)")
+        var u = server.with(database: "one_\(id)")
+        u.user = "owner_\(id)"
+        u.password = "pw-\(id)"
+        let url = u.fullURL
+        _ = try await BackupFixture.psql(url, """
+            CREATE TABLE z_parent (id int PRIMARY KEY, name text NOT NULL);
+            CREATE TABLE a_child (id bigserial PRIMARY KEY, parent int NOT NULL REFERENCES z_parent, at timestamptz NOT NULL, tags text[]);
+            CREATE INDEX ON a_child (parent);
+            CREATE VIEW child_count AS SELECT parent, count(*) AS n FROM a_child GROUP BY parent;
+            INSERT INTO z_parent SELECT g, 'parent ' || g FROM generate_series(1, 50) g;
+            INSERT INTO a_child (parent, at, tags) SELECT g % 50 + 1, '2026-12-06 10:00:00+00'::timestamptz + g * interval '1 second', ARRAY['a', g::text]
+              FROM generate_series(1, 20000) g;
+            """)
+        let select = "SELECT count(*), md5(string_agg(id || ':' || parent || ':' || at || ':' || tags::text, ',' ORDER BY id)) FROM a_child; SELECT sum(n) FROM child_count; SELECT last_value FROM a_child_id_seq"
+        let before = try await BackupFixture.psql(url, select)
+        let oid = try await BackupFixture.psql(admin, "SELECT oid FROM pg_database WHERE datname = 'one_\(id)'")
+        let f = try BackupFixture(sources: [.init(name: "main", kind: .postgres(urlSecret: "DATABASE_URL"))], secrets: ["DATABASE_URL": url])
+        defer { f.cleanUp() }
+        let m = try await f.service.create(reason: "manual", release: nil).manifest
+        #expect(m.entries[0].format == "copy")
+        let head = try await f.copyArchiveHead(m, "main")
+        #expect(head.contains("\"name\":\"a_child\"") && !head.contains("z_parent"), "a_child as binary COPY, z_parent with pg_dump")
+        _ = try await BackupFixture.psql(url, "DELETE FROM a_child WHERE id > 10; INSERT INTO z_parent VALUES (99, 'later'); SELECT setval('a_child_id_seq', 1)")
+        _ = try await f.service.restore(m, locations: nil, only: nil, to: .inPlace)
+        #expect(try await BackupFixture.psql(url, select) == before)
+        #expect(try await BackupFixture.psql(url, "SELECT count(*) FROM z_parent") == "50\n")
+        #expect(try await BackupFixture.psql(url, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'a_child'::regclass") == "1\n")
+        #expect(try await BackupFixture.psql(admin, "SELECT oid FROM pg_database WHERE datname = 'one_\(id)'") == oid, "restored in place, not swapped")
+        _ = try? await BackupFixture.psql(admin, "DROP DATABASE IF EXISTS one_\(id) WITH (FORCE)")
+        _ = try? await BackupFixture.psql(admin, "DROP ROLE IF EXISTS owner_\(id)")
+    }
+
+    /// A backup an older Slipway took (a plain `pg_dump -Fc` archive, no `format` in its manifest) still restores.
+    @Test(.enabled(if: TestServices.hasPostgres, Comment(rawValue: TestServices.skipNote)))
+    func postgresOlderPlainDumpStillRestores() async throws {
+        let server = try DatabaseURL(parsing: try #require(TestServices.postgres, "SLIPWAY_TEST_PG_URL is not set"), secret: "t")
+        let name = "older_\(UUID().uuidString.prefix(6).lowercased())"
+        let admin = server.with(database: "postgres").fullURL
+        _ = try await BackupFixture.psql(admin, "CREATE DATABASE \(name)")
+        let u = server.with(database: name)
+        _ = try await BackupFixture.psql(u.fullURL, "CREATE TABLE items (id int PRIMARY KEY, v text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 500) g")
+        let select = "SELECT count(*), md5(string_agg(v, ',' ORDER BY id)) FROM items"
+        let before = try await BackupFixture.psql(u.fullURL, select)
+        let f = try BackupFixture(sources: [.init(name: "main", kind: .postgres(urlSecret: "DATABASE_URL"))], secrets: ["DATABASE_URL": u.fullURL])
+        defer { f.cleanUp() }
+        var m = try await f.service.create(reason: "manual", release: nil).manifest
+        let stored = f.storedFile(m, "main")
+        try await ProcessPipeline([.init(["pg_dump", "--format=custom", "--compress=0", "--dbname=\(u.redacted)"], environment: u.postgresEnvironment()),
+                                   .init(["zstd", "-q", "-3", "-c"])], output: stored, logFile: f.root + "/older.log").run()
+        m.entries[0].format = nil
+        m.entries[0].sha256 = String(try await BackupFixture.query(["sha256sum", stored], env: ProcessInfo.processInfo.environment).prefix(64))
+        m.entries[0].size = (try FileManager.default.attributesOfItem(atPath: stored)[.size] as? NSNumber)?.int64Value ?? 0
+        _ = try await BackupFixture.psql(u.fullURL, "DELETE FROM items WHERE id % 3 = 0")
+        _ = try await f.service.restore(m, locations: nil, only: nil, to: .inPlace)
+        #expect(try await BackupFixture.psql(u.fullURL, select) == before)
+        _ = try? await BackupFixture.psql(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
     @Test(.enabled(if: TestServices.hasMySQL, Comment(rawValue: TestServices.skipNote)))

@@ -37,6 +37,11 @@ public struct BackupManifest: Codable, Sendable, Equatable {
         public var rowCountsExact: Bool?
         /// Regular files archived (directories only).
         public var fileCount: Int?
+        /// How the archive is laid out when a kind has more than one way (PostgreSQL: `copy` for the tables' rows as
+        /// binary COPY beside a pg_dump of the rest; absent for a plain `pg_dump -Fc` archive of older backups).
+        public var format: String?
+
+        public static let postgresCopyFormat = "copy"
 
         public init(source: String, kind: String, file: String, size: Int64, sha256: String, compression: String, encrypted: Bool,
                     tool: String, startedAt: Date, finishedAt: Date, rowCounts: [String: Int64]? = nil, rowCountsExact: Bool? = nil,
@@ -60,7 +65,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case source, kind, file, size, sha256, compression, encrypted, tool
             case startedAt = "started_at", finishedAt = "finished_at", durationMs = "duration_ms"
-            case rowCounts = "row_counts", rowCountsExact = "row_counts_exact", fileCount = "file_count"
+            case rowCounts = "row_counts", rowCountsExact = "row_counts_exact", fileCount = "file_count", format
         }
     }
 
