@@ -3,6 +3,7 @@
 #   PostgreSQL: `slipway backup create` / `slipway backup restore --yes`  vs  `pg_dump -Fc` / `pg_restore`
 #   SQLite:     the same                                                 vs  `sqlite3 .backup` + `gzip` / `gunzip`
 #   drill:      `slipway drill`'s RTO (the newest PostgreSQL backup into a scratch database)  vs  `pg_restore` into one
+#   then what continuous archiving costs the app's writes (bench/continuous.sh, run at the end; BENCH_CONTINUOUS=0 skips it)
 # Slipway's times include its checksums, manifest and store copy. Targets: backups PostgreSQL ≤ 1.05×, SQLite ≤ 0.5×;
 # restores PostgreSQL ≤ 0.9×, SQLite ≤ 0.4×; the drill's RTO ≤ 1.0×.
 #
@@ -146,3 +147,5 @@ if want sqlite; then
   printf '%-34s %10s %10s\n' "  stored size" "$(mb "$sw_sq_size")" "$(mb "$sq_gz_size")"
   row "SQLite backup + restore" "$(total "${BEST[sw_sq_backup]}" "${BEST[sw_sq_restore]}")" "$(total "${BEST[sq_backup]}" "${BEST[sq_restore]}")"
 fi
+# The issue's last number: what continuous archiving costs an app's writes (its own script, its own server).
+if [ "${BENCH_CONTINUOUS:-1}" != 0 ]; then echo; bash bench/continuous.sh; fi

@@ -121,7 +121,7 @@ extension BackupService {
             // A new database: restored as a recovery would (a `copy` archive streamed into psql; an older plain dump
             // with parallel jobs for several tables, else streamed).
             if entry.format == BackupManifest.Entry.postgresCopyFormat {
-                try await PostgresArchiver.restoreCopy(file: file, codec: codec, into: scratch, clean: false, context: ctx)
+                try await PostgresArchiver.restoreCopy(file: file, codec: codec, into: scratch, newDatabase: true, context: ctx)
             } else if codec == .none {
                 try await PostgresArchiver.restoreJobs(file, into: scratch, context: ctx, jobs: PostgresArchiver.withJobs(entry) ? nil : 1)
             } else {

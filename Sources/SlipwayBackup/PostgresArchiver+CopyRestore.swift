@@ -6,10 +6,12 @@ import SlipwayCore
 import SlipwayRuntime
 
 /// Restoring a backup in format `copy`: one `psql` session, in one transaction, runs the schema from the archive's
-/// pg_dump part (with `clean`: the drops of `pg_restore --clean` first), loads each table's binary rows from a FIFO
-/// this process feeds as the archive streams in, then the rest (sequences, other rows, indexes, constraints, triggers).
+/// pg_dump part, loads each table's binary rows from a FIFO this process feeds as the archive streams in, then the rest
+/// (sequences, other rows, indexes, constraints, triggers); in place, the drops of `pg_restore --clean` come first.
+/// One transaction also into a new database: its indexes are built from rows the transaction wrote itself, so no page
+/// is dirtied again for hint bits (measured: `pg_restore --jobs` for the rest after the rows commit took 20–40% longer).
 extension PostgresArchiver {
-    static func restoreCopy(file: String, codec: Codec, into url: DatabaseURL, clean: Bool, context: ArchiveContext) async throws(SlipwayError) {
+    static func restoreCopy(file: String, codec: Codec, into url: DatabaseURL, newDatabase: Bool, context: ArchiveContext) async throws(SlipwayError) {
         let psql = try Tools.require(["psql"], package: "postgresql-client")
         let work = "\(context.scratch)/\(SourceArchiver.scratchName("pg-copy"))"
         guard !work.contains("'") else { throw .usage("the scratch directory \(context.scratch) holds a quote; psql cannot name files in it") }
@@ -22,7 +24,7 @@ extension PostgresArchiver {
             var parser = PostgresCopyArchive.Parser()
             let dump = "\(work)/schema.pgdump"
             let (first, manifest) = try await readSchema(source, parser: &parser, dump: dump)
-            let fifos = try await prepareScripts(manifest, dump: dump, work: work, clean: clean, context: context)
+            let fifos = try await prepareScripts(manifest, dump: dump, work: work, newDatabase: newDatabase, context: context)
             let log = try ProcessSpawner.openLog(context.logFile)
             defer { close(log) }
             let pid = try ProcessSpawner.spawn(argv: [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "--dbname=\(url.redacted)",
@@ -86,14 +88,14 @@ extension PostgresArchiver {
     }
 
     /// The scripts psql runs (`restore.sql` including the others) and one FIFO per table, in the manifest's order.
-    static func prepareScripts(_ manifest: PostgresCopyArchive.Manifest, dump: String, work: String, clean: Bool,
+    static func prepareScripts(_ manifest: PostgresCopyArchive.Manifest, dump: String, work: String, newDatabase: Bool,
                                context: ArchiveContext) async throws(SlipwayError) -> [String] {
         let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
         func script(_ name: String, _ flags: [String]) async throws(SlipwayError) {
             try await ProcessPipeline([.init([pgRestore, "--no-owner", "-f", "\(work)/\(name)"] + flags + [dump])], logFile: context.logFile).run()
         }
         var lines = ["\\set ON_ERROR_STOP on"]
-        if clean {
+        if !newDatabase {
             try await script("clean.sql", ["--clean", "--if-exists"])
             let text = (try? String(contentsOfFile: "\(work)/clean.sql", encoding: .utf8)) ?? ""
             do { try PostgresCopyArchive.dropScript(fromCleanScript: text).write(toFile: "\(work)/drop.sql", atomically: false, encoding: .utf8) } catch {

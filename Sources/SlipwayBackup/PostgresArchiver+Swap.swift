@@ -39,7 +39,7 @@ extension PostgresArchiver {
                               context: ArchiveContext, verified: PendingChecksum) async throws(SlipwayError) {
         if format == BackupManifest.Entry.postgresCopyFormat {
             return try await swapIn(url, database: d, context: context) { (fresh: DatabaseURL) async throws(SlipwayError) in
-                do throws(SlipwayError) { try await restoreCopy(file: file, codec: codec, into: fresh, clean: false, context: context) } catch {
+                do throws(SlipwayError) { try await restoreCopy(file: file, codec: codec, into: fresh, newDatabase: true, context: context) } catch {
                     throw SlipwayError(.failed, "the restore into a new database failed; \(url.database) is unchanged", cause: error.cause ?? error.message)
                 }
                 try await verified.wait()

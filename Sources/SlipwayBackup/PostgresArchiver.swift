@@ -77,12 +77,12 @@ enum PostgresArchiver {
     }
 
     /// Restores into `url`'s database, replacing the objects the dump holds, in one transaction.
-    /// `clean`: drop what the archive holds first (false for a new, empty database).
-    static func restore(file: String, codec: Codec, format: String?, to url: DatabaseURL, clean: Bool = true,
+    /// `newDatabase`: `url`'s database is new and empty (nothing to drop first).
+    static func restore(file: String, codec: Codec, format: String?, to url: DatabaseURL, newDatabase: Bool = false,
                         context: ArchiveContext) async throws(SlipwayError) {
         do {
             if format == BackupManifest.Entry.postgresCopyFormat {
-                try await restoreCopy(file: file, codec: codec, into: url, clean: clean, context: context)
+                try await restoreCopy(file: file, codec: codec, into: url, newDatabase: newDatabase, context: context)
             } else {
                 try await ProcessPipeline(codec.decompressStages + [try replacing(url)], input: file, logFile: context.logFile).run()
             }
@@ -104,7 +104,7 @@ enum PostgresArchiver {
         let admin = server.with(database: "postgres")
         try await psql(admin, "CREATE DATABASE \(scratch.database)", context: context)
         do {
-            try await restore(file: file, codec: codec, format: entry.format, to: scratch, clean: false, context: context)
+            try await restore(file: file, codec: codec, format: entry.format, to: scratch, newDatabase: true, context: context)
             let counts = parseCounts(try await psqlLines(scratch, countQuery, context: context))
             try? await psql(admin, "DROP DATABASE IF EXISTS \(scratch.database)", context: context)
             let (ok, detail) = SourceArchiver.compare(entry.rowCounts, counts, exact: entry.rowCountsExact ?? false)

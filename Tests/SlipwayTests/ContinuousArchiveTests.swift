@@ -67,7 +67,9 @@ struct ContinuousArchiveTests {
             ((FileManager.default.enumerator(atPath: archive)?.allObjects as? [String]) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
         }
         try await s.withCrashableDaemon { crash in
-            _ = try await poll(within: .seconds(20)) { files(".seg").count >= 2 ? true : nil }
+            // Segments and the snapshot are stored compressed (zstd).
+            _ = try await poll(within: .seconds(20)) { files(".seg.zst").count >= 2 ? true : nil }
+            #expect(files("snapshot.sqlite.zst").count == 1 && files(".seg").isEmpty)
             // A moment with no writes: T is in the middle of it.
             try "".write(toFile: pause, atomically: true, encoding: .utf8)
             try await Task.sleep(for: .milliseconds(400))
@@ -82,8 +84,8 @@ struct ContinuousArchiveTests {
             // it wrote meanwhile is still there): the archive goes on in the same generation, from where it stopped.
             try FileManager.default.removeItem(atPath: eager)
             try await crash()
-            let before = files(".seg").count
-            _ = try await poll(within: .seconds(20)) { files(".seg").count > before + 3 ? true : nil }
+            let before = files(".seg.zst").count
+            _ = try await poll(within: .seconds(20)) { files(".seg.zst").count > before + 3 ? true : nil }
             // The archiver checkpoints the log every 500 pages (about 5 s of these rows): wait for a few.
             try await Task.sleep(for: .seconds(8))
             #expect(files(ContinuousGeneration.file).count == 1, "one generation: \(files(ContinuousGeneration.file))")
@@ -121,7 +123,7 @@ struct ContinuousArchiveTests {
             let atT = try await s.cli(["backup", "restore", "--to-time", ISO8601DateFormatter.withFractions.string(from: t), "--to", s.dir + "/at-t.db"])
             #expect(atT.status == 0, "\(atT.text)")
             let then = try Self.rows(s.dir + "/at-t.db")
-            print("continuous: \(files(".seg").count) segments, log sequence \(log.checkpointSequence), \(restored.count) of \(total.count) rows back, \(then.count) by T")
+            print("continuous: \(files(".seg.zst").count) segments, log sequence \(log.checkpointSequence), \(restored.count) of \(total.count) rows back, \(then.count) by T")
             #expect(then.count == byT.count && then.maxTs <= t.timeIntervalSince1970, "exactly the rows committed by T: \(then) against \(byT)")
 
             // A drill of the archive: built in scratch and checked, timed; no release exists to start on it.
@@ -133,7 +135,7 @@ struct ContinuousArchiveTests {
             // verify --continuous reads every segment; one gone from the store is named.
             let verified = try await s.cli(["backup", "verify", "--continuous"])
             #expect(verified.status == 0 && verified.text.contains("numbered without a gap, each checksum ok"), "\(verified.text)")
-            let segs = files(".seg")
+            let segs = files(".seg.zst")
             try FileManager.default.removeItem(atPath: archive + "/" + segs[segs.count / 2])
             let broken = try await s.cli(["backup", "verify", "--continuous"])
             #expect(broken.status == 1 && broken.text.contains("BAD") && broken.text.contains("is missing"), "\(broken.text)")

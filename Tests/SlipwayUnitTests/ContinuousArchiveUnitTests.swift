@@ -214,7 +214,7 @@ import Testing
         try await a.step()
         let generation = try #require(await a.state?.generation)
         let prefix = "continuous/a/e/s/\(generation)/"
-        #expect(try await store.objects(under: prefix).filter { $0.hasSuffix(".seg") }.count == 2)
+        #expect(try await store.objects(under: prefix).filter { $0.hasSuffix(".seg" + Codec.preferred.fileExtension) }.count == 2)
         // Killed after putting segment 2, before recording it.
         try insert(1)
         try await a.step()
@@ -228,7 +228,7 @@ import Testing
         #expect(try await !store.objects(under: prefix).contains(orphan), "the unrecorded copy is gone")
         clock.advance(1)
         try await b.step()
-        let segments = try await store.objects(under: prefix).filter { $0.hasSuffix(".seg") }
+        let segments = try await store.objects(under: prefix).filter { $0.hasSuffix(".seg" + Codec.preferred.fileExtension) }
         #expect(segments.map { String($0.dropFirst(prefix.count).prefix(10)) } == ["0000000000", "0000000001", "0000000002"], "\(segments)")
         let restored = try await PointRestore.build(prefix: "continuous/a/e/s/", time: nil, stores: [store], key: nil, scratch: db.dir + "/scratch", output: db.dir + "/out.db")
         #expect(try ContinuousArchiveUnitTests.count(db.dir + "/out.db") == 6, "\(restored)")

@@ -49,7 +49,7 @@ extension BackupService {
             var problem: String?, first: Date?, last: Date?
             for (i, (n, k)) in segments.enumerated() {
                 guard n == i else { problem = "segment \(i) is missing (\(n) follows \(i - 1))"; break }
-                _ = try await store.fetchOpened(k, to: temp, key: encryptionKey)
+                try await store.fetchPlain(k, to: temp, key: encryptionKey, scratch: workDirectory + "/scratch", log: workDirectory + "/scratch/verify.log")
                 guard let data = FileManager.default.contents(atPath: temp), let segment = ContinuousSegment.decode([UInt8](data)) else {
                     problem = "segment \(n) is damaged (its checksum does not match)"
                     break

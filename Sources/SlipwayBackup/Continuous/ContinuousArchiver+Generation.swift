@@ -100,7 +100,7 @@ extension ContinuousArchiver {
             try reader?.inDatabase { source in try copy.writeWithoutTransaction { try source.backup(to: $0) } }
             try copy.close()
         } catch { throw SlipwayError(.failed, "cannot snapshot \(place.path)", cause: error) }
-        _ = try await stores.putSealed(file, as: "\(place.prefix)\(id)/snapshot.sqlite", key: key)
+        _ = try await stores.putCompressed(file, as: "\(place.prefix)\(id)/snapshot.sqlite", codec: codec, key: key, scratch: scratch, log: logFile)
         let head = WALFile.header(Self.bytes(place.path + "-wal", from: 0, count: WALFile.headerSize))
         let info = ContinuousGeneration(id: id, startedAt: started, source: place.source, encrypted: key != nil)
         try await stores.putDocument(info, as: "\(place.prefix)\(id)/\(ContinuousGeneration.file)", scratch: scratch)

@@ -43,6 +43,11 @@ public actor ContinuousArchiver {
     let stateFile: String
     let scratch: String
     let logger: Logger
+    /// Snapshots and segments are compressed with it (zstd when installed) before they are sealed; the object's key
+    /// names the codec (`.zst`), so archives written before, plain, read as they are.
+    let codec = Codec.preferred
+    /// Where the compressor's own errors go (in scratch, which exists whenever there is something to ship).
+    var logFile: String { "\(scratch)/\(place.environment)-\(place.source)-compress.log" }
     let now: @Sendable () -> Date
 
     /// The pinned reader (its open read transaction keeps the log from starting over) and the connection that
@@ -163,7 +168,7 @@ public actor ContinuousArchiver {
         let file = "\(scratch)/\(place.environment)-\(place.source)-\(name)"
         defer { try? FileManager.default.removeItem(atPath: file) }
         do { try Data(segment.encoded()).write(to: URL(fileURLWithPath: file)) } catch { throw SlipwayError(.failed, "cannot write \(file)", cause: error) }
-        _ = try await stores.putSealed(file, as: "\(place.prefix)\(s.generation)/\(name)", key: key)
+        _ = try await stores.putCompressed(file, as: "\(place.prefix)\(s.generation)/\(name)", codec: codec, key: key, scratch: scratch, log: logFile)
         // Only this archiver's run loop changes `state`; looked at again after the await all the same.
         guard var shipped = state, shipped.generation == s.generation else { return }
         shipped.index = s.index + 1

@@ -40,11 +40,15 @@ public enum PointRestore {
             throw .notFound("the continuous archive under \(prefix) in \(store.label) starts at \(first): nothing to restore to \(time.map { ISO8601DateFormatter().string(from: $0) } ?? "")")
         }
         guard !generation.encrypted || key != nil else { throw .usage("the archive is encrypted: set backup.encryption_key_secret's secret to restore it") }
-        let suffix = generation.encrypted ? ".enc" : ""
         let base = "\(prefix)\(generation.id)/"
-        _ = try await store.fetchOpened(base + "snapshot.sqlite" + suffix, to: output, key: key)
+        // The snapshot and segments as stored: compressed (`.zst`, `.gz`; plain in archives of older versions), then
+        // sealed (`.enc`); fetchPlain undoes both by the key's extensions.
+        guard let snapshot = keys.first(where: { $0.hasPrefix(base + "snapshot.sqlite") }) else {
+            throw .failed("the snapshot of generation \(generation.id) is missing from \(store.label)")
+        }
+        try await store.fetchPlain(snapshot, to: output, key: key, scratch: scratch, log: "\(scratch)/point.log")
         // Segments: `NNNNNNNNNN-FIRSTMS-LASTMS.seg`, applied in order while they begin at or before the point.
-        let segments = keys.filter { $0.hasPrefix(base) && $0.hasSuffix(".seg" + suffix) }.compactMap { k -> (Int, Double, String)? in
+        let segments = keys.filter { $0.hasPrefix(base) && $0.contains(".seg") }.compactMap { k -> (Int, Double, String)? in
             let parts = (k.dropFirst(base.count)).split(separator: "-")
             guard parts.count == 3, let n = Int(parts[0]), let first = Double(parts[1]) else { return nil }
             return (n, first / 1000, k)
@@ -55,7 +59,7 @@ public enum PointRestore {
         for (i, (n, first, k)) in segments.enumerated() {
             if let time, first > time.timeIntervalSince1970 { break }
             guard n == i else { throw .failed("segment \(i) of generation \(generation.id) is missing from \(store.label): the archive is complete only to \(ISO8601DateFormatter().string(from: point))") }
-            _ = try await store.fetchOpened(k, to: temp, key: key)
+            try await store.fetchPlain(k, to: temp, key: key, scratch: scratch, log: "\(scratch)/point.log")
             guard let data = FileManager.default.contents(atPath: temp), let segment = ContinuousSegment.decode([UInt8](data)) else {
                 throw .failed("segment \(k) in \(store.label) is damaged (its checksum does not match)")
             }
