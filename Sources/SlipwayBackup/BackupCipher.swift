@@ -143,14 +143,8 @@ final class ChunkFile {
 
     func write(_ bytes: some DataProtocol) throws(SlipwayError) {
         let data = Array(bytes)
-        var done = 0
-        while done < data.count {
-            let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, data.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SlipwayError(.failed, "cannot write \(path)", cause: String(cString: strerror(errno)))
-            }
-            done += n
+        do { try StreamEnd.write(fd, data, 0..<data.count) } catch {
+            throw SlipwayError(.failed, "cannot write \(path)", cause: error.cause ?? error.message)
         }
     }
 

@@ -20,17 +20,7 @@ struct StreamEnd: Sendable {
         guard let stage else { return StreamEnd(fd: input, pid: nil, display: file) }
         defer { close(input) }
         let (r, w) = try pipePair()
-        defer { close(w) }
-        do {
-            let log = try ProcessSpawner.openLog(logFile)
-            defer { close(log) }
-            let pid = try ProcessSpawner.spawn(argv: stage.argv, directory: stage.directory, environment: stage.environment,
-                                               stdin: input, stdout: w, stderr: log).pid
-            return StreamEnd(fd: r, pid: pid, display: stage.display)
-        } catch {
-            close(r)
-            throw error
-        }
+        return try start(stage, stdin: input, stdout: w, ours: r, theirs: w, logFile: logFile)
     }
 
     /// `file` (created 0600, truncated) for writing, through `stage` (a compressor) when given.
@@ -40,15 +30,21 @@ struct StreamEnd: Sendable {
         guard let stage else { return StreamEnd(fd: output, pid: nil, display: file) }
         defer { close(output) }
         let (r, w) = try pipePair()
-        defer { close(r) }
+        return try start(stage, stdin: r, stdout: output, ours: w, theirs: r, logFile: logFile)
+    }
+
+    /// Starts `stage` on the given descriptors; this process keeps `ours` (the pipe's other end) and closes `theirs`.
+    static func start(_ stage: ProcessPipeline.Stage, stdin: Int32, stdout: Int32, ours: Int32, theirs: Int32,
+                      logFile: String) throws(SlipwayError) -> StreamEnd {
+        defer { close(theirs) }
         do {
             let log = try ProcessSpawner.openLog(logFile)
             defer { close(log) }
             let pid = try ProcessSpawner.spawn(argv: stage.argv, directory: stage.directory, environment: stage.environment,
-                                               stdin: r, stdout: output, stderr: log).pid
-            return StreamEnd(fd: w, pid: pid, display: stage.display)
+                                               stdin: stdin, stdout: stdout, stderr: log).pid
+            return StreamEnd(fd: ours, pid: pid, display: stage.display)
         } catch {
-            close(w)
+            close(ours)
             throw error
         }
     }
