@@ -8,8 +8,8 @@ import SlipwayRuntime
 /// Restoring a backup in format `copy`: one `psql` session, in one transaction, runs the schema from the archive's
 /// pg_dump part, loads each table's binary rows from a FIFO this process feeds as the archive streams in, then the rest
 /// (sequences, other rows, indexes, constraints, triggers); in place, the drops of `pg_restore --clean` come first.
-/// One transaction also into a new database: its indexes are built from rows the transaction wrote itself, so no page
-/// is dirtied again for hint bits (measured: `pg_restore --jobs` for the rest after the rows commit took 20–40% longer).
+/// One transaction also into a new database: `pg_restore --jobs` for the rest after the rows commit measured 20–40%
+/// slower (most likely its index builds over committed rows set hint bits, writing every page again).
 extension PostgresArchiver {
     static func restoreCopy(file: String, codec: Codec, into url: DatabaseURL, newDatabase: Bool, context: ArchiveContext) async throws(SlipwayError) {
         let psql = try Tools.require(["psql"], package: "postgresql-client")
