@@ -36,7 +36,10 @@ extension PostgresArchiver {
                                          environment: env)], output: dump, logFile: context.logFile).run()
         let sink = try StreamEnd.writing(file, through: context.codec.compressStage, logFile: context.logFile)
         do throws(SlipwayError) {
-            let manifest = Array((try? JSONEncoder().encode(PostgresCopyArchive.Manifest(tables: tables))) ?? Data())
+            let manifest: [UInt8]
+            do { manifest = Array(try JSONEncoder().encode(PostgresCopyArchive.Manifest(tables: tables))) } catch {
+                throw SlipwayError(.internal, "cannot encode the archive's table list", cause: error)
+            }
             let head = PostgresCopyArchive.magic + PostgresCopyArchive.header(.manifest, length: manifest.count) + manifest
             try await blocking { () throws(SlipwayError) in try StreamEnd.write(sink.fd, head, 0..<head.count) }
             let dumpFd = open(dump, O_RDONLY | O_CLOEXEC)
@@ -75,15 +78,16 @@ extension PostgresArchiver {
             throw error
         }
         close(w)
-        let pumped: Result<Void, SlipwayError> = await { () async -> Result<Void, SlipwayError> in
-            do throws(SlipwayError) {
-                try await blocking { () throws(SlipwayError) in try frames(from: r, to: out, kind: .table, index: index) }
-                return .success(())
-            } catch { return .failure(error) }
-        }()
+        do throws(SlipwayError) {
+            try await blocking { () throws(SlipwayError) in try frames(from: r, to: out, kind: .table, index: index) }
+        } catch {
+            // Closing the read end ends a psql still writing (EPIPE); it is reaped before the error goes on.
+            close(r)
+            _ = await ProcessSpawner.wait(pid)
+            throw error
+        }
         close(r)
         let status = await ProcessSpawner.wait(pid)
-        try pumped.get()
         guard status == 0 else {
             throw SlipwayError(.failed, "copying the rows of \(table.schema).\(table.name) failed (psql exited with status \(status))",
                                cause: ProcessPipeline.tail(context.logFile))

@@ -97,9 +97,11 @@ extension PostgresArchiver {
         var lines = ["\\set ON_ERROR_STOP on"]
         if !newDatabase {
             try await script("clean.sql", ["--clean", "--if-exists"])
-            let text = (try? String(contentsOfFile: "\(work)/clean.sql", encoding: .utf8)) ?? ""
-            do { try PostgresCopyArchive.dropScript(fromCleanScript: text).write(toFile: "\(work)/drop.sql", atomically: false, encoding: .utf8) } catch {
-                throw SlipwayError(.failed, "cannot write \(work)/drop.sql", cause: error)
+            do {
+                let text = try String(contentsOfFile: "\(work)/clean.sql", encoding: .utf8)
+                try PostgresCopyArchive.dropScript(fromCleanScript: text).write(toFile: "\(work)/drop.sql", atomically: false, encoding: .utf8)
+            } catch {
+                throw SlipwayError(.failed, "cannot turn \(work)/clean.sql into the restore's drop script", cause: error)
             }
             lines.append("\\i '\(work)/drop.sql'")
         }
