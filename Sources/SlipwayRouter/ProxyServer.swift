@@ -165,12 +165,12 @@ public actor ProxyServer {
                     // A CA validating a TLS-ALPN-01 challenge: the handshake was the answer (RFC 8737 §3).
                     channel.close(promise: nil)
                 } else if case .negotiated("h2") = result {
-                    _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                        mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
+                    let clientIP = ClientConnection.ipBytes(channel)
+                    let idleMs = state.snapshot.addresses[address]?.first?.timeouts.idleMs ?? ListenerTable.Timeouts().idleMs
+                    try HTTP2ConnectionEntry.configure(channel, idleTimeout: .milliseconds(idleMs), pool: pools.pool(for: channel.eventLoop)) { stream in
                         stream.eventLoop.makeCompletedFuture {
-                            try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                            try stream.pipeline.syncOperations.addHandler(HTTP2Bridge())
-                            try stream.pipeline.syncOperations.addHandler(ClientConnection(address: address, state: state, pool: pools.pool(for: stream.eventLoop)))
+                            try stream.pipeline.syncOperations.addHandlers(
+                                HTTP2Bridge(), ClientConnection(address: address, state: state, pool: pools.pool(for: stream.eventLoop), streamOf: clientIP))
                         }
                     }
                 } else {

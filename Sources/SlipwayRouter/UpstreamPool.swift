@@ -21,6 +21,8 @@ final class UpstreamPool {
     private var recent: (backend: Backend, list: IdleList)?
     /// The client connections on this loop (for draining on a restart).
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
+    /// The HTTP/2 connections on this loop (their streams are in `clients`).
+    private var http2: [ObjectIdentifier: HTTP2ConnectionEntry] = [:]
     /// Channels written to during this turn of the loop, flushed together when it ends.
     private var toFlush: [ChannelHandlerContext] = []
     /// The batch being flushed (kept to reuse its storage).
@@ -55,8 +57,16 @@ final class UpstreamPool {
 
     func register(_ c: ClientConnection) { clients[ObjectIdentifier(c)] = c }
     func unregister(_ c: ClientConnection) { clients[ObjectIdentifier(c)] = nil }
-    func drainClients() { for c in clients.values { c.drain() } }
-    func closeClients() { for c in clients.values { c.context?.close(promise: nil) } }
+    func register(_ c: HTTP2ConnectionEntry) { http2[ObjectIdentifier(c)] = c }
+    func unregister(_ c: HTTP2ConnectionEntry) { http2[ObjectIdentifier(c)] = nil }
+    func drainClients() {
+        for c in clients.values { c.drain() }
+        for c in http2.values { c.quiesce() }
+    }
+    func closeClients() {
+        for c in clients.values { c.context?.close(promise: nil) }
+        for c in http2.values { c.close() }
+    }
 
     /// An idle connection to `backend`, if there is one that is still open.
     func takeIdle(_ backend: Backend) -> UpstreamConnection? {

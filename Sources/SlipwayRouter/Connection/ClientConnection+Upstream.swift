@@ -252,6 +252,15 @@ extension ClientConnection {
     func closeAfterWrites() {
         machine.close()
         let ctx = context!
+        if isStream {
+            // An HTTP/2 stream's frames reach its connection at the flush and leave it at the connection's own
+            // flush, later in this turn of the loop (`FlushCoalescer`); closing the stream before that would reset
+            // it and drop them. Closed after it, a stream whose request was read to its end is over already, and
+            // one whose client is still sending is reset.
+            ctx.flush()
+            ctx.eventLoop.assumeIsolated().execute { ctx.close(promise: nil) }
+            return
+        }
         let done = ctx.eventLoop.makePromise(of: Void.self)
         ctx.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: done)
         done.futureResult.assumeIsolated().whenComplete { _ in ctx.close(promise: nil) }

@@ -71,10 +71,17 @@ final class ClientConnection: ChannelInboundHandler {
     var responseDeadline: UInt64 = 0
     var responseTimer: Scheduled<Void>?
 
-    init(address: ListenAddress, state: RouteState, pool: UpstreamPool) {
+    /// The client's address as `X-Forwarded-For` gives it; an HTTP/2 stream's is its connection's, read once
+    /// for all its streams (nil: read from the channel when the handler is added).
+    let clientIP: [UInt8]?
+    /// An HTTP/2 stream: it carries one exchange and ends with it, so it keeps no idle timer.
+    var isStream: Bool { clientIP != nil }
+
+    init(address: ListenAddress, state: RouteState, pool: UpstreamPool, streamOf clientIP: [UInt8]? = nil) {
         self.address = address
         self.state = state
         self.pool = pool
+        self.clientIP = clientIP
         tried.reserveCapacity(4)
     }
 
@@ -83,9 +90,9 @@ final class ClientConnection: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         pool.register(self)
-        machine = ExchangeMachine(clientIP: Array((context.channel.remoteAddress?.ipAddress ?? "").utf8))
+        machine = ExchangeMachine(clientIP: clientIP ?? Self.ipBytes(context.channel))
         idleSince = NIODeadline.now().uptimeNanoseconds
-        scheduleIdleCheck(at: idleSince + idleLimitNs)
+        if !isStream { scheduleIdleCheck(at: idleSince + idleLimitNs) }
     }
 
     /// The request's listener from the current table (re-read by name only after a swap: a request held
@@ -215,9 +222,14 @@ final class ClientConnection: ChannelInboundHandler {
     /// busy gets `Connection: close` on its next response instead).
     static let drainIdleNs: UInt64 = 500_000_000
 
-    /// The router is handing over: look again soon rather than at the idle timeout.
+    static func ipBytes(_ channel: any Channel) -> [UInt8] {
+        Array((channel.remoteAddress?.ipAddress ?? "").utf8)
+    }
+
+    /// The router is handing over: look again soon rather than at the idle timeout (an HTTP/2 stream ends
+    /// with its exchange).
     func drain() {
-        guard phase != .closed else { return }
+        guard phase != .closed, !isStream else { return }
         idleTimer?.cancel()
         scheduleIdleCheck(at: NIODeadline.now().uptimeNanoseconds + Self.drainIdleNs / 5)
     }

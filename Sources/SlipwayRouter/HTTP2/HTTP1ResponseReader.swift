@@ -1,11 +1,17 @@
 import Foundation
 import NIOCore
-import NIOHTTP1
+import NIOHPACK
 
-/// Reads an HTTP/1.1 response from bytes as they come, into response parts: the head (1xx answers and
-/// hop-by-hop headers left out), the body without its framing (`Content-Length`, chunked, or up to the
-/// close), and the end. A value; no I/O.
+/// Reads an HTTP/1.1 response from bytes as they come, into response parts: the head as an HTTP/2 header
+/// block (`:status` first, names in lowercase, 1xx answers and hop-by-hop headers left out), the body
+/// without its framing (`Content-Length`, chunked, or up to the close), and the end. A value; no I/O.
 struct HTTP1ResponseReader {
+    enum Part {
+        case head(HPACKHeaders)
+        case body(ByteBuffer)
+        case end
+    }
+
     enum Body: Equatable {
         case head
         case length(Int)
@@ -23,9 +29,9 @@ struct HTTP1ResponseReader {
     private var buffered = ByteBuffer()
 
     /// The parts `bytes` complete.
-    mutating func read(_ bytes: inout ByteBuffer) -> [HTTPServerResponsePart] {
+    mutating func read(_ bytes: inout ByteBuffer) -> [Part] {
         buffered.writeBuffer(&bytes)
-        var parts: [HTTPServerResponsePart] = []
+        var parts: [Part] = []
         loop: while true {
             switch state {
             case .done:
@@ -36,20 +42,20 @@ struct HTTP1ResponseReader {
                 guard let head else { continue }  // an interim answer
                 parts.append(.head(head))
                 state = mode
-                if mode == .done { parts.append(.end(nil)) }
+                if mode == .done { parts.append(.end) }
             case .length(let left):
                 guard buffered.readableBytes > 0 else { break loop }
                 let n = min(left, buffered.readableBytes)
-                parts.append(.body(.byteBuffer(buffered.readSlice(length: n)!)))
+                parts.append(.body(buffered.readSlice(length: n)!))
                 if n == left {
                     state = .done
-                    parts.append(.end(nil))
+                    parts.append(.end)
                 } else {
                     state = .length(left - n)
                 }
             case .untilClose:
                 guard buffered.readableBytes > 0 else { break loop }
-                parts.append(.body(.byteBuffer(buffered.readSlice(length: buffered.readableBytes)!)))
+                parts.append(.body(buffered.readSlice(length: buffered.readableBytes)!))
             case .chunkSize:
                 guard let line = readLine() else { break loop }
                 let size = Int(line.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
@@ -57,7 +63,7 @@ struct HTTP1ResponseReader {
             case .chunkData(let remaining):
                 guard buffered.readableBytes > 0 else { break loop }
                 let n = min(remaining, buffered.readableBytes)
-                parts.append(.body(.byteBuffer(buffered.readSlice(length: n)!)))
+                parts.append(.body(buffered.readSlice(length: n)!))
                 state = n == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - n)
             case .chunkDataEnd:
                 guard readLine() != nil else { break loop }
@@ -66,7 +72,7 @@ struct HTTP1ResponseReader {
                 guard let line = readLine() else { break loop }
                 if line.isEmpty {
                     state = .done
-                    parts.append(.end(nil))
+                    parts.append(.end)
                 }
             }
         }
@@ -75,10 +81,10 @@ struct HTTP1ResponseReader {
     }
 
     /// The connection closed: the end of a body that runs up to the close (nil when none is open).
-    mutating func closed() -> HTTPServerResponsePart? {
+    mutating func closed() -> Part? {
         guard state == .untilClose else { return nil }
         state = .done
-        return .end(nil)
+        return .end
     }
 
     /// The offset of `pattern` (CR LF, or CR LF CR LF) in the readable bytes; nil when not there yet.
@@ -123,13 +129,14 @@ struct HTTP1ResponseReader {
 
     /// A complete head: nil while incomplete; `(nil, .head)` for an interim (1xx) answer, consumed. Scanned as
     /// bytes: only the headers passed on become strings.
-    private mutating func readHead() -> (HTTPResponseHead?, Body)? {
+    private mutating func readHead() -> (HPACKHeaders?, Body)? {
         guard let end = buffered.withUnsafeReadableBytes({ Self.find($0, crlfs: 2) }) else { return nil }
         let isHEAD = self.isHEAD
-        let parsed = buffered.withUnsafeReadableBytes { all -> (code: Int, headers: HTTPHeaders, length: Int?, chunked: Bool) in
+        let parsed = buffered.withUnsafeReadableBytes { all -> (code: Int, headers: HPACKHeaders, length: Int?, chunked: Bool) in
             let bytes = UnsafeRawBufferPointer(rebasing: all[0..<end + 2])
             var code = 502
-            var headers = HTTPHeaders()
+            var headers = HPACKHeaders()
+            headers.reserveCapacity(8)
             var length: Int?
             var chunked = false
             var lineStart = 0
@@ -150,6 +157,7 @@ struct HTTP1ResponseReader {
                         let d = line[(space + 1)...(space + 3)]
                         if d.allSatisfy({ $0 >= 48 && $0 <= 57 }) { code = d.reduce(0) { $0 * 10 + Int($1 - 48) } }
                     }
+                    headers.add(name: ":status", value: Self.statusText(code))
                     continue
                 }
                 guard let colon = line.firstIndex(of: 58) else { continue }
@@ -166,18 +174,39 @@ struct HTTP1ResponseReader {
                     continue
                 }
                 if Self.hopByHop(name) { continue }
-                headers.add(name: String(decoding: UnsafeRawBufferPointer(rebasing: name), as: UTF8.self),
-                            value: String(decoding: UnsafeRawBufferPointer(rebasing: value), as: UTF8.self))
+                headers.add(name: Self.lowercased(name), value: String(decoding: UnsafeRawBufferPointer(rebasing: value), as: UTF8.self))
             }
             return (code, headers, length, chunked)
         }
         buffered.moveReaderIndex(forwardBy: end + 4)
         if parsed.code >= 100 && parsed.code < 200 { return (nil, .head) }
-        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: parsed.code), headers: parsed.headers)
+        let head = parsed.headers
         if isHEAD || parsed.code == 204 || parsed.code == 304 { return (head, .done) }
         if parsed.chunked { return (head, .chunkSize) }
         if let length = parsed.length { return (head, length == 0 ? .done : .length(length)) }
         return (head, .untilClose)
+    }
+
+    /// A header name as HTTP/2 carries it: ASCII letters in lowercase (RFC 9113 §8.2.1).
+    static func lowercased(_ name: UnsafeRawBufferPointer.SubSequence) -> String {
+        if !name.contains(where: { $0 >= 65 && $0 <= 90 }) { return String(decoding: UnsafeRawBufferPointer(rebasing: name), as: UTF8.self) }
+        return String(unsafeUninitializedCapacity: name.count) { out in
+            for (i, b) in name.enumerated() { out[i] = b >= 65 && b <= 90 ? b + 32 : b }
+            return name.count
+        }
+    }
+
+    /// `:status`'s value; the usual codes without formatting a number.
+    static func statusText(_ code: Int) -> String {
+        switch code {
+        case 200: "200"
+        case 204: "204"
+        case 301: "301"
+        case 302: "302"
+        case 304: "304"
+        case 404: "404"
+        default: String(code)
+        }
     }
 
     /// Connection-specific headers HTTP/2 does not carry (RFC 9113 §8.2.2), by their bytes.
