@@ -32,7 +32,7 @@ struct FleetCertificatesTests {
                 for host in lab.hosts {
                     let got = try RouterTests.curl(["-sS", "-i", "--max-time", "10", "--cacert", root, "--resolve", "shop.test:\(secure):\(host.address)",
                                                     "https://shop.test:\(secure)/"])
-                    #expect(got.hasPrefix("HTTP/1.1 200") && got.contains("hello from demo-app v1"), "\(host.name): \(got)")
+                    #expect(got.hasPrefix("HTTP/2 200") && got.contains("hello from demo-app v1"), "HTTP/2 by default, \(host.name): \(got)")
                 }
                 // The hosts asked no CA: no renewal state of their own; each keeps the fleet's key owner-only.
                 for i in lab.hosts.indices {
@@ -94,7 +94,7 @@ struct FleetCertificatesTests {
                 for (i, host) in lab.hosts.enumerated() {
                     let got = try RouterTests.curl(["-sS", "-i", "--max-time", "10", "--cacert", root, "--resolve", "shop.test:\(secure):\(host.address)",
                                                     "https://shop.test:\(secure)/"])
-                    #expect(got.hasPrefix("HTTP/1.1 200") && got.contains("hello from demo-app v1"), "\(host.name): \(got)")
+                    #expect(got.hasPrefix("HTTP/2 200") && got.contains("hello from demo-app v1"), "HTTP/2 by default, \(host.name): \(got)")
                     // The edge keeps it (owner-only) and ordered nothing itself; the app's own state holds no certificate.
                     let kept = "\(lab.dir)/h\(i + 1)/edge/acme/shop"
                     let mode = try FileManager.default.attributesOfItem(atPath: kept + "/certs/production.key")[.posixPermissions] as? Int

@@ -26,6 +26,9 @@ import Testing
                                  keyFile: Self.directory + "/tls/key.pem", redirect: true, hstsSeconds: 180 * 86_400, http2: true))
         let noRedirect = try Self.parse("{ listen_tls: 127.0.0.1:8443, tls: { cert: tls/cert.pem, key: tls/key.pem }, redirect_https: false }")
         #expect(noRedirect.environments["production"]?.router.tls?.redirect == false)
+        #expect(noRedirect.environments["production"]?.router.tls?.http2 == true, "HTTP/2 is offered unless turned off")
+        let h1 = try Self.parse("{ listen_tls: 127.0.0.1:8443, tls: { cert: tls/cert.pem, key: tls/key.pem }, http2: false }")
+        #expect(h1.environments["production"]?.router.tls?.http2 == false)
         #expect(try Self.parse("{ tls: off }").environments["production"]?.router.tls == nil)
     }
 

@@ -108,9 +108,10 @@ enum RouterSection {
             if let d = reader.duration(n, "router.hsts") { hsts = d.components.seconds }
             if tlsOff { reader.problem(n, "router.hsts", "HSTS is sent over HTTPS: it needs router.tls and router.listen_tls") }
         }
-        var http2 = false
+        // HTTP/2 is offered wherever HTTPS is (ALPN `h2`, then `http/1.1`); `http2: false` keeps an environment to HTTP/1.1.
+        var http2 = true
         if let n = entry("http2") {
-            http2 = reader.bool(n, "router.http2") ?? false
+            http2 = reader.bool(n, "router.http2") ?? true
             if tlsOff { reader.problem(n, "router.http2", "HTTP/2 is offered over HTTPS (ALPN): it needs router.tls and router.listen_tls") }
         }
         if let n = entry("tls"), !tlsOff, entry("listen_tls") == nil {
