@@ -24,18 +24,19 @@ extension PostgresArchiver {
         return tables
     }
 
-    static func writeCopyArchive(_ file: String, tables: [PostgresCopyArchive.Table], snapshot: String, url: DatabaseURL,
+    /// The archive written to `sink` (a file through its compressor, or a pipe to a restore reading it as it comes),
+    /// which is finished here, or aborted on a failure.
+    static func writeCopyArchive(to sink: StreamEnd, tables: [PostgresCopyArchive.Table], snapshot: String, url: DatabaseURL,
                                  context: ArchiveContext) async throws(SlipwayError) {
-        let pgDump = try Tools.require(["pg_dump"], package: "postgresql-client")
-        let psql = try Tools.require(["psql"], package: "postgresql-client")
         let env = url.postgresEnvironment()
         let dump = "\(context.scratch)/\(SourceArchiver.scratchName("pg-schema"))"
         defer { try? FileManager.default.removeItem(atPath: dump) }
         let excluded = tables.map { "--exclude-table-data=\($0.dumpPattern)" }
-        try await ProcessPipeline([.init([pgDump, "--format=custom", "--compress=0", "--snapshot=\(snapshot)"] + excluded + ["--dbname=\(url.redacted)"],
-                                         environment: env)], output: dump, logFile: context.logFile).run()
-        let sink = try StreamEnd.writing(file, through: context.codec.compressStage, logFile: context.logFile)
         do throws(SlipwayError) {
+            let pgDump = try Tools.require(["pg_dump"], package: "postgresql-client")
+            let psql = try Tools.require(["psql"], package: "postgresql-client")
+            try await ProcessPipeline([.init([pgDump, "--format=custom", "--compress=0", "--snapshot=\(snapshot)"] + excluded + ["--dbname=\(url.redacted)"],
+                                             environment: env)], output: dump, logFile: context.logFile).run()
             let manifest: [UInt8]
             do { manifest = Array(try JSONEncoder().encode(PostgresCopyArchive.Manifest(tables: tables))) } catch {
                 throw SlipwayError(.internal, "cannot encode the archive's table list", cause: error)

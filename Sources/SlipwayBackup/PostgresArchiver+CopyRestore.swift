@@ -12,12 +12,24 @@ import SlipwayRuntime
 /// slower (most likely its index builds over committed rows set hint bits, writing every page again).
 extension PostgresArchiver {
     static func restoreCopy(file: String, codec: Codec, into url: DatabaseURL, newDatabase: Bool, context: ArchiveContext) async throws(SlipwayError) {
-        let psql = try Tools.require(["psql"], package: "postgresql-client")
+        try await restoreCopy(from: try StreamEnd.reading(file, through: codec.decompressStage, logFile: context.logFile),
+                              into: url, newDatabase: newDatabase, context: context)
+    }
+
+    /// The archive read from `source` (a file through its decompressor, or a pipe a copy writes as it reads its
+    /// tables), which is finished here, or aborted on a failure.
+    static func restoreCopy(from source: StreamEnd, into url: DatabaseURL, newDatabase: Bool, context: ArchiveContext) async throws(SlipwayError) {
         let work = "\(context.scratch)/\(SourceArchiver.scratchName("pg-copy"))"
-        guard !work.contains("'") else { throw .usage("the scratch directory \(context.scratch) holds a quote; psql cannot name files in it") }
-        try DirectoryArchiver.makeDirectory(work)
+        let psql: String
+        do throws(SlipwayError) {
+            psql = try Tools.require(["psql"], package: "postgresql-client")
+            guard !work.contains("'") else { throw .usage("the scratch directory \(context.scratch) holds a quote; psql cannot name files in it") }
+            try DirectoryArchiver.makeDirectory(work)
+        } catch {
+            await source.abort()
+            throw error
+        }
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let source = try StreamEnd.reading(file, through: codec.decompressStage, logFile: context.logFile)
         var psqlPid: Int32?
         do throws(SlipwayError) {
             // The manifest and the pg_dump part come first; the first table frame (or the end) is where loading starts.

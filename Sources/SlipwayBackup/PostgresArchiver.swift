@@ -14,35 +14,14 @@ enum PostgresArchiver {
 
     static func backup(name: String, url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError) -> BackupManifest.Entry {
         let pgDump = try Tools.require(["pg_dump"], package: "postgresql-client")
-        let psql = try Tools.require(["psql"], package: "postgresql-client")
-        let env = url.postgresEnvironment()
         let started = Date()
-        let session = try Coprocess(argv: [psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--dbname=\(url.redacted)"],
-                                    environment: env, logFile: context.logFile)
-        let snapshot: String
-        do throws(SlipwayError) {
-            try session.send("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT pg_export_snapshot();\nSELECT 'slipway-end';\n")
-            guard let lines = await session.readUntil("slipway-end"), let id = lines.last(where: { !$0.isEmpty }) else {
-                _ = await session.wait()
-                throw SlipwayError(.failed, "source \(name): cannot open a snapshot on \(url.redacted)", cause: ProcessPipeline.tail(context.logFile))
-            }
-            snapshot = id
-        } catch {
-            session.kill()
-            _ = await session.wait()
-            throw error
-        }
+        let (session, snapshot, tables) = try await openCopySnapshot(name: name, url: url, context: context)
         let file = "\(context.staging)/\(name).pgcopy\(context.codec.fileExtension)"
-        let tables: [PostgresCopyArchive.Table]
-        do { tables = try await copyTables(session, name: name, url: url, logFile: context.logFile) } catch {
-            session.kill()
-            _ = await session.wait()
-            throw error
-        }
         // Count rows in the session while the archive is written: both read the same snapshot.
         async let counted: [String: Int64]? = counts(session)
         do {
-            try await writeCopyArchive(file, tables: tables, snapshot: snapshot, url: url, context: context)
+            let sink = try StreamEnd.writing(file, through: context.codec.compressStage, logFile: context.logFile)
+            try await writeCopyArchive(to: sink, tables: tables, snapshot: snapshot, url: url, context: context)
         } catch {
             session.kill()
             _ = await counted
@@ -50,8 +29,7 @@ enum PostgresArchiver {
             throw SlipwayError(.failed, "source \(name): the backup of \(url.redacted) failed", cause: error.cause ?? error.message)
         }
         let rowCounts = await counted
-        try? session.send("COMMIT;\n\\q\n")
-        _ = await session.wait()
+        await closeSnapshot(session)
         var entry = BackupManifest.Entry(
             source: name, kind: "postgres", file: (file as NSString).lastPathComponent, size: Checksum.size(file),
             sha256: try await SourceArchiver.checksum(file, context), compression: context.codec.rawValue, encrypted: false,
@@ -59,6 +37,33 @@ enum PostgresArchiver {
             rowCounts: rowCounts, rowCountsExact: rowCounts != nil)
         entry.format = BackupManifest.Entry.postgresCopyFormat
         return entry
+    }
+
+    /// A `psql` session on `url` holding a read-only snapshot (exported: the copy's other sessions import it), and the
+    /// tables whose rows go as binary COPY, locked in it.
+    static func openCopySnapshot(name: String, url: DatabaseURL, context: ArchiveContext) async throws(SlipwayError)
+        -> (session: Coprocess, snapshot: String, tables: [PostgresCopyArchive.Table]) {
+        let psql = try Tools.require(["psql"], package: "postgresql-client")
+        let session = try Coprocess(argv: [psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--dbname=\(url.redacted)"],
+                                    environment: url.postgresEnvironment(), logFile: context.logFile)
+        do throws(SlipwayError) {
+            try session.send("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT pg_export_snapshot();\nSELECT 'slipway-end';\n")
+            guard let lines = await session.readUntil("slipway-end"), let snapshot = lines.last(where: { !$0.isEmpty }) else {
+                throw SlipwayError(.failed, "source \(name): cannot open a snapshot on \(url.redacted)", cause: ProcessPipeline.tail(context.logFile))
+            }
+            let tables = try await copyTables(session, name: name, url: url, logFile: context.logFile)
+            return (session, snapshot, tables)
+        } catch {
+            session.kill()
+            _ = await session.wait()
+            throw error
+        }
+    }
+
+    /// Ends the snapshot's transaction and the session.
+    static func closeSnapshot(_ session: Coprocess) async {
+        try? session.send("COMMIT;\n\\q\n")
+        _ = await session.wait()
     }
 
     static func counts(_ session: Coprocess) async -> [String: Int64]? {

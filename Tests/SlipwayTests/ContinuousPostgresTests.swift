@@ -49,7 +49,11 @@ struct ContinuousPostgresTests {
             INSERT INTO orders (note) SELECT 'order ' || g FROM generate_series(1, 200) g;
             CREATE TABLE events (id serial PRIMARY KEY, what text);
             INSERT INTO events (what) SELECT 'event ' || g FROM generate_series(1, 50) g;
+            CREATE TABLE big (id int PRIMARY KEY, payload bytea, at timestamptz);
+            INSERT INTO big SELECT g, decode(repeat(md5(g::text), 8), 'hex'), '2026-01-01'::timestamptz + g * interval '1 second' FROM generate_series(1, 8000) g;
             """)
+        // Over a MiB: its rows reach the target as binary COPY (the other tables go with the schema).
+        let bigRows = "8000|1024000|\(try await sql("SELECT md5(string_agg(payload::text || at::text, ',' ORDER BY id)) FROM big"))"
         let archive = s.config.root + "/archive/continuous/demo/\(env)/main"
         func objects(_ suffix: String) -> [String] {
             ((FileManager.default.enumerator(atPath: archive)?.allObjects as? [String]) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
@@ -100,6 +104,8 @@ struct ContinuousPostgresTests {
             #expect(text.contains("main: its last transaction committed at"), "\(text)")
             #expect(try await sql("SELECT count(*), count(DISTINCT what) FROM events") == "50|50", "the dropped table is back with every row")
             #expect(try await sql("SELECT count(*) FROM orders") == "220", "orders as at T: the row inserted with the drop is not there")
+            #expect(try await sql("SELECT count(*), sum(length(payload)), md5(string_agg(payload::text || at::text, ',' ORDER BY id)) FROM big") == bigRows,
+                    "the large table's rows, byte for byte")
 
             // A deploy whose migration drops a column; --before-deployment brings it back with its data.
             let pgEnv = try DatabaseURL(parsing: url, secret: "t")

@@ -5,8 +5,8 @@ import SlipwayRuntime
 /// A PostgreSQL database as it was at a point, from a continuous archive: the newest base that finished before the
 /// point is unpacked into a scratch cluster, the WAL from its start is fetched (finished segments up to the first
 /// one finished after the point, else the one being written too), the scratch server replays it to the point and is
-/// promoted; then the app's database is copied from there into the target (`pg_dump | pg_restore --clean
-/// --single-transaction`: all or nothing, as a backup's restore), and the scratch cluster goes.
+/// promoted; then the app's database is copied from there into the target (a backup's `copy` archive streamed into a
+/// backup's restore: all or nothing, in one transaction), and the scratch cluster goes.
 public enum PostgresPointRestore {
     public struct Result: Sendable, Equatable {
         public var base: String
@@ -155,25 +155,52 @@ public enum PostgresPointRestore {
 
     /// `database` of the scratch server into `target`: into a new database swapped in by rename when the role may
     /// (as a backup's restore: `PostgresArchiver.swapIn`; the database then holds exactly what it held at the point,
-    /// tables a later migration created gone too), else replacing the objects the dump holds, in one transaction.
+    /// tables a later migration created gone too), else replacing the objects it holds, in one transaction. The copy
+    /// is a backup's `copy` archive streamed through a pipe into a backup's restore as it is written (`stream`): the
+    /// rows of large tables go as binary COPY, with no text for the target server to parse.
     static func copy(_ cluster: ScratchCluster, database: String, user: String, into target: DatabaseURL, log: String) async throws(SlipwayError) {
-        let pgDump = try Tools.require(["pg_dump"], package: "postgresql-client")
-        let dump = ProcessPipeline.Stage([pgDump, "--format=custom", "--compress=0"] + cluster.connection(database: database, user: user))
+        let source = try cluster.url(database: database, user: user)
         let context = ArchiveContext(staging: cluster.directory, logFile: log, codec: .none, secrets: [:], scratch: cluster.directory)
         if let d = await PostgresArchiver.swappable(target, context: context) {
-            let pgRestore = try Tools.require(["pg_restore"], package: "postgresql-client")
             try await PostgresArchiver.swapIn(target, database: d, context: context) { (fresh: DatabaseURL) async throws(SlipwayError) in
-                let restore = ProcessPipeline.Stage([pgRestore, "--no-owner", "--exit-on-error", "--dbname=\(fresh.redacted)"], environment: fresh.postgresEnvironment())
-                do throws(SlipwayError) { try await ProcessPipeline([dump, restore], logFile: log).run() } catch {
+                do throws(SlipwayError) { try await stream(database, from: source, into: fresh, newDatabase: true, context: context) } catch {
                     throw SlipwayError(.failed, "copying \(database) from the recovered server into a new database failed; \(target.redacted) is unchanged",
                                        cause: error.cause ?? error.message)
                 }
             }
             return
         }
-        do { try await ProcessPipeline([dump, try PostgresArchiver.replacing(target)], logFile: log).run() } catch {
+        do throws(SlipwayError) { try await stream(database, from: source, into: target, newDatabase: false, context: context) } catch {
             throw SlipwayError(.failed, "copying \(database) from the recovered server into \(target.redacted) failed; the database is unchanged (one transaction)",
                                cause: error.cause ?? error.message)
         }
+    }
+
+    /// `source`'s database written as a `copy` archive into a pipe while the restore into `target` reads it. Either
+    /// side failing ends the other (the writer then meets a closed pipe, the reader an archive that ends early); the
+    /// writer's error is the one told, as the reader's follows from it.
+    static func stream(_ name: String, from source: DatabaseURL, into target: DatabaseURL, newDatabase: Bool,
+                       context: ArchiveContext) async throws(SlipwayError) {
+        let (session, snapshot, tables) = try await PostgresArchiver.openCopySnapshot(name: name, url: source, context: context)
+        let (r, w): (Int32, Int32)
+        do { (r, w) = try StreamEnd.pipePair() } catch {
+            session.kill()
+            _ = await session.wait()
+            throw error
+        }
+        let sink = StreamEnd(fd: w, pid: nil, display: "the copy of \(name)"), reader = StreamEnd(fd: r, pid: nil, display: "the copy of \(name)")
+        async let written: SlipwayError? = {
+            do throws(SlipwayError) {
+                try await PostgresArchiver.writeCopyArchive(to: sink, tables: tables, snapshot: snapshot, url: source, context: context)
+                return nil
+            } catch { return error }
+        }()
+        var failure: SlipwayError?
+        do throws(SlipwayError) { try await PostgresArchiver.restoreCopy(from: reader, into: target, newDatabase: newDatabase, context: context) } catch {
+            failure = error
+        }
+        let writeFailure = await written
+        await PostgresArchiver.closeSnapshot(session)
+        if let error = writeFailure ?? failure { throw error }
     }
 }

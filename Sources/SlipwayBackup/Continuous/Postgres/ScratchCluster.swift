@@ -129,6 +129,17 @@ public struct ScratchCluster: Sendable {
         ["-h", socketDirectory, "-p", "5432", "-U", user, "-d", database]
     }
 
+    /// The scratch server's database as a URL (its socket's directory in `host=`).
+    func url(database: String, user: String) throws(SlipwayError) -> DatabaseURL {
+        var c = URLComponents()
+        c.scheme = "postgresql"
+        c.user = user
+        c.host = ""
+        c.path = "/" + database
+        c.queryItems = [URLQueryItem(name: "host", value: socketDirectory), URLQueryItem(name: "port", value: "5432")]
+        return try DatabaseURL(parsing: c.string ?? "", secret: "the recovered server's database")
+    }
+
     /// Stops the server (fast shutdown, then killed) and removes every file of it.
     func destroy() async {
         if let p = postmaster {
