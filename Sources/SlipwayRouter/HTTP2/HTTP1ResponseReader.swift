@@ -10,6 +10,8 @@ struct HTTP1ResponseReader {
         case head(HPACKHeaders)
         case body(ByteBuffer)
         case end
+
+        var isEnd: Bool { if case .end = self { true } else { false } }
     }
 
     enum Body: Equatable {
@@ -113,7 +115,7 @@ struct HTTP1ResponseReader {
             var i = bytes.startIndex
             for w in want {
                 let b = bytes[i]
-                if (b >= 65 && b <= 90 ? b + 32 : b) != w { return false }
+                if HTTPScan.lower(b) != w { return false }
                 i += 1
             }
             return true
@@ -189,9 +191,9 @@ struct HTTP1ResponseReader {
 
     /// A header name as HTTP/2 carries it: ASCII letters in lowercase (RFC 9113 §8.2.1).
     static func lowercased(_ name: UnsafeRawBufferPointer.SubSequence) -> String {
-        if !name.contains(where: { $0 >= 65 && $0 <= 90 }) { return String(decoding: UnsafeRawBufferPointer(rebasing: name), as: UTF8.self) }
+        if !name.contains(where: { HTTPScan.lower($0) != $0 }) { return String(decoding: UnsafeRawBufferPointer(rebasing: name), as: UTF8.self) }
         return String(unsafeUninitializedCapacity: name.count) { out in
-            for (i, b) in name.enumerated() { out[i] = b >= 65 && b <= 90 ? b + 32 : b }
+            for (i, b) in name.enumerated() { out[i] = HTTPScan.lower(b) }
             return name.count
         }
     }

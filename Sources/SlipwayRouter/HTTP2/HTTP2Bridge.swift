@@ -104,7 +104,7 @@ final class HTTP2Bridge: ChannelDuplexHandler {
         // body's last bytes): one frame fewer per response.
         var i = 0
         while i < parts.count {
-            let ends = i + 1 < parts.count && { if case .end = parts[i + 1] { true } else { false } }()
+            let ends = i + 1 < parts.count && parts[i + 1].isEnd
             switch parts[i] {
             case .head(let headers):
                 context.write(wrapOutboundOut(.headers(.init(headers: headers, endStream: ends))), promise: nil)

@@ -17,14 +17,10 @@ final class HTTP2ConnectionEntry: ChannelInboundHandler {
         pool.register(self)
     }
 
+    /// Also when the connection closes: its pipeline lets go of every handler then.
     func handlerRemoved(context: ChannelHandlerContext) {
         pool.unregister(self)
         self.context = nil
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        pool.unregister(self)
-        context.fireChannelInactive()
     }
 
     /// `GOAWAY` now: no new streams, the open ones run to their end.
