@@ -90,10 +90,12 @@ extension PostgresArchiver {
                 case .manifest: manifestBytes += bytes[piece.range]
                 case .dump: try await blocking { () throws(SlipwayError) in try StreamEnd.write(out, bytes, piece.range) }
                 case .table, .end:
-                    guard let manifest = try? JSONDecoder().decode(PostgresCopyArchive.Manifest.self, from: Data(manifestBytes)) else {
-                        throw SlipwayError(.failed, "the PostgreSQL archive's manifest is missing or unreadable: it is damaged")
+                    do {
+                        let manifest = try JSONDecoder().decode(PostgresCopyArchive.Manifest.self, from: Data(manifestBytes))
+                        return ((bytes, Array(pieces[n...])), manifest)
+                    } catch {
+                        throw SlipwayError(.failed, "the PostgreSQL archive's manifest is missing or unreadable: it is damaged", cause: error)
                     }
-                    return ((bytes, Array(pieces[n...])), manifest)
                 }
             }
         }

@@ -60,9 +60,10 @@ enum PostgresArchiver {
         }
     }
 
-    /// Ends the snapshot's transaction and the session.
+    /// Ends the snapshot's transaction (read only: nothing to keep) and the session; a session that cannot be told
+    /// (its psql gone or stuck) is stopped rather than waited for.
     static func closeSnapshot(_ session: Coprocess) async {
-        try? session.send("COMMIT;\n\\q\n")
+        do { try session.send("COMMIT;\n\\q\n") } catch { session.kill() }
         _ = await session.wait()
     }
 
