@@ -11,13 +11,13 @@
 # Usage (as root, like the test suite):  bench/fleet.sh
 #   BENCH_ROUNDS=3     fleet deploys timed per size (the median is reported)
 #   BENCH_SIZES="4 16" the fleet sizes measured (the slow-host case always uses 4)
-#   BENCH_BINARY=PATH  measure this slipway binary instead of a release build
+#   BENCH_BINARY=PATH  measure this slipway binary instead of scripts/build-release.sh's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${BENCH_ROUNDS:-3}
 . bench/lib.sh
 need_packages openssh-server iproute2 python3
-if [ -n "${BENCH_BINARY:-}" ]; then SLIPWAY=$BENCH_BINARY; else build_release slipway; fi
+ship_binary   # the binary users install: a host starts it for every ssh session and every instance (its launcher)
 WORK=$(mktemp -d /tmp/slipway-bench-fleet.XXXXXX)
 cleanup() { bash scripts/fleet-lab.sh down "$WORK/lab" >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT

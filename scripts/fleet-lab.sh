@@ -53,7 +53,10 @@ CFG
     # Each host's container runtime keeps its images apart (an image release reaches it over ssh, as on a real host).
     printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/containers/storage"\nrunroot = "%s/containers/run"\n' "$h" "$h" > "$h/storage.conf"
     # nsenter, not `ip netns exec`: the daemon keeps this machine's /sys (its cgroups, which containers need); only the network is the host's.
-    setsid nsenter --net="/run/netns/$ns" env CONTAINERS_STORAGE_CONF="$h/storage.conf" "$bin" server --host-only --root "$h/root" > "$h/agent.log" 2>&1 < /dev/null &
+    # Its PATH is a systemd unit's: this machine's puts pyenv's shims first, and every `python3` an app ran went through
+    # a bash script and `pyenv exec` (twice the CPU of the interpreter's own start), which a server's does not.
+    setsid nsenter --net="/run/netns/$ns" env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CONTAINERS_STORAGE_CONF="$h/storage.conf" \
+      "$bin" server --host-only --root "$h/root" > "$h/agent.log" 2>&1 < /dev/null &
     echo $! > "$h/agent.pid"
     printf 'Host h%s\n  HostName %s\n  User root\n  IdentityFile %s/id_ed25519\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n' \
       "$i" "$addr" "$dir" >> "$dir/ssh_config"

@@ -12,6 +12,12 @@ public final class SlipwayStore: Sendable {
     /// four times a second and they change only on a deploy, a crash or a readiness flip. Only the daemon opens
     /// the database, and every instance write goes through `save` and `deleteInstance`, which move the generation.
     let instanceCache = Mutex<(generation: UInt64, cachedAt: UInt64, rows: [InstanceRecord])>((1, 0, []))
+    /// Every write moves this after its transaction ended (committed or not): a value read while it stayed the same is
+    /// still what the database holds.
+    let writes = Atomic<UInt64>(0)
+    /// Environment rows as last read, each with the `writes` it was read at: the periodic jobs read them several times
+    /// a second (decoding their JSON columns each time), and they change only when something is written.
+    let environmentCache = Mutex<[String: (writes: UInt64, record: EnvironmentRecord)]>([:])
     /// Audit entries, events and other records that could not be written (`slipway_store_write_failures_total`).
     private let writeFailureCount = Atomic<Int>(0)
     public var writeFailures: Int { writeFailureCount.load(ordering: .relaxed) }
@@ -55,6 +61,7 @@ public final class SlipwayStore: Sendable {
     }
 
     func write<T>(_ body: (Database) throws -> T) throws(SlipwayError) -> T {
+        defer { writes.add(1, ordering: .releasing) }
         do { return try db.write(body) } catch let e as SlipwayError { throw e } catch {
             throw SlipwayError(.internal, "state database write failed", cause: error)
         }
@@ -151,7 +158,12 @@ public final class SlipwayStore: Sendable {
     // MARK: Environments
 
     public func environment(_ name: String) throws(SlipwayError) -> EnvironmentRecord {
-        try read { db in try EnvironmentRecord.fetchOne(db, key: name) } ?? EnvironmentRecord(name: name)
+        let seen = writes.load(ordering: .acquiring)
+        if let cached = environmentCache.withLock({ $0[name] }), cached.writes == seen { return cached.record }
+        let record = try read { db in try EnvironmentRecord.fetchOne(db, key: name) } ?? EnvironmentRecord(name: name)
+        // Kept only if nothing was written meanwhile (the read may have seen the state before or after that write).
+        if writes.load(ordering: .acquiring) == seen { environmentCache.withLock { $0[name] = (seen, record) } }
+        return record
     }
 
     public func save(_ env: EnvironmentRecord) throws(SlipwayError) {

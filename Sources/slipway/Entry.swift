@@ -8,7 +8,7 @@ import SlipwayCore
 enum Entry {
     static func main() async {
         do {
-            var command = try Slipway.parseAsRoot()
+            var command = try parse(Array(CommandLine.arguments.dropFirst()))
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {
@@ -28,6 +28,16 @@ enum Entry {
             }
             Slipway.exit(withError: error)
         }
+    }
+
+    /// The command `arguments` name. The two that programs start many times — the daemon's launcher (`launch`, once
+    /// for every instance it starts) and `server dial-stdio` (once for every fleet session over ssh) — are parsed on
+    /// their own: building the whole command tree first is about a third of this binary's start-up CPU. Anything
+    /// they do not accept as it is (`--help`, a mistake) goes through the whole tree, so help and errors read as always.
+    static func parse(_ arguments: [String]) throws -> any ParsableCommand {
+        if arguments.first == "launch", let launch = try? LaunchCommand.parse(Array(arguments.dropFirst())) { return launch }
+        if arguments.starts(with: ["server", "dial-stdio"]), let dial = try? DialStdioCommand.parse(Array(arguments.dropFirst(2))) { return dial }
+        return try Slipway.parseAsRoot(arguments)
     }
 }
 

@@ -34,6 +34,32 @@ struct StoreTests {
         #expect(try store.activeDeployments().isEmpty)
     }
 
+    /// The periodic jobs read an environment's row several times a second and the store keeps it between writes: every
+    /// way of writing it (a record saved, a change in a transaction, plain SQL) shows in the next read, and a write that
+    /// failed leaves the row as it was.
+    @Test func environmentReadsSeeEveryWrite() throws {
+        let store = try SlipwayStore.inMemory()
+        #expect(try store.environment("production").currentRelease == nil)
+        var record = try store.environment("production")
+        record.currentRelease = "v1"
+        try store.save(record)
+        #expect(try store.environment("production").currentRelease == "v1")
+        #expect(try store.environment("production").currentRelease == "v1")  // again: from what was kept
+        try store.environments.updateEnvironment("production") { $0.currentRelease = "v2" }
+        #expect(try store.environment("production").currentRelease == "v2")
+        try store.write { db in try db.execute(sql: "UPDATE environments SET current_release = 'v3' WHERE name = 'production'") }
+        #expect(try store.environment("production").currentRelease == "v3")
+        struct Refused: Error {}
+        #expect(throws: SlipwayError.self) {
+            try store.write { db in
+                try db.execute(sql: "UPDATE environments SET current_release = 'v4' WHERE name = 'production'")
+                throw Refused()
+            }
+        }
+        #expect(try store.environment("production").currentRelease == "v3")
+        #expect(try store.environment("staging").currentRelease == nil)
+    }
+
     @Test func secondDeploymentIsRefusedByPolicyNamingTheHolder() throws {
         let store = try SlipwayStore.inMemory()
         let first = try begin(store, deployment(), holder: "deploy of v2 by ann")
