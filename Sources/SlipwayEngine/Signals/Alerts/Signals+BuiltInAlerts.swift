@@ -6,8 +6,7 @@ import SlipwayACME
 extension Signals {
     /// The built-in alerts, from the environment's records: the last backup attempt, the last verification,
     /// the last drill, and automatic rollbacks in the last ten minutes; the certificate alerts from `served`,
-    /// the router's report of the environment's certificate (nil: the router did not answer, and the
-    /// certificate file and ACME state under this root are read instead).
+    /// the router's report of the environment's certificate (`judgeCertificate`).
     func judgeBuiltIn(_ builtIn: AlertSettings.BuiltIn, env: EnvironmentConfig, served: CertificateInfo? = nil, now: Date) -> (Bool?, String, String?) {
         switch builtIn {
         case .backupFailed:
@@ -36,15 +35,8 @@ extension Signals {
             return (true, "\(bad) went bad and \(by) automatically: \(Strategies.firstLine(r.rollback.message ?? ""))", nil)
         case .crashLoop:
             return (nil, "judged as a rule", nil)
-        case .certificateExpiring:
-            guard let tls = env.router.tls else { return (false, "no HTTPS", nil) }
-            if let served { return Self.judgeExpiry(served, hosts: env.router.route?.hosts ?? [], now: now) }
-            guard let facts = CertificateFacts(file: tls.certFile) else { return (false, "\(tls.certFile) cannot be read now", nil) }
-            // The placeholder an ACME address serves before its first certificate: certificate-renewal-failed speaks for it.
-            if facts.isPlaceholder { return (false, "no certificate issued yet (ACME pending)", nil) }
-            let notAfter = facts.notAfter
-            let judged = CertificateExpiry.judge(hosts: env.router.route?.hosts ?? [], file: tls.certFile, notAfter: notAfter, now: now)
-            return (judged.firing, judged.summary, nil)
+        case .certificateExpiring, .certificateRenewalFailed:
+            return Self.judgeCertificate(builtIn, env: env, served: served, now: now)
         case .accessoryCrashLoop:
             let rows = ((try? store.accessories.all()) ?? []).filter { $0.environment == env.name }
             let looping = rows.filter { r in r.wanted && r.crashes >= 3 && env.accessories.contains { $0.name == r.name } }
@@ -60,18 +52,39 @@ extension Signals {
         case .continuousLagging:
             return ContinuousBoard.judge(continuousBoard.statuses.filter { $0.environment == env.name },
                                          maxLag: env.backup.flatMap { $0.continuousSources.isEmpty ? nil : $0.continuousSettings.maxLag })
-        case .certificateRenewalFailed:
-            guard let acme = env.router.tls?.acme else { return (false, "no ACME certificate", nil) }
-            if let renewal = served?.acme {
-                let judged = RenewalSchedule.judgeFailure(CertificateRecord(renewal, notAfter: renewal.placeholder ? nil : served?.notAfter),
-                                                          hosts: env.router.route?.hosts ?? [], now: now)
-                return (judged.firing, judged.summary, nil)
-            }
-            let record = ACMEState.load(acme.stateFile).state.certificates[env.name] ?? CertificateRecord()
-            let judged = RenewalSchedule.judgeFailure(record, hosts: env.router.route?.hosts ?? [], now: now)
-            return (judged.firing, judged.summary, nil)
         }
     }
+
+    /// `certificate-expiring` and `certificate-renewal-failed`: from what the router (or the shared edge) reports it
+    /// serves for `env` (`served`). When it reports nothing, the files are read instead: a certificate file of the
+    /// app's own, or a per-root router's ACME certificate and state under this root. A shared edge keeps its ACME
+    /// certificates and state under its own state directory (most likely not this daemon's user's to read), so then
+    /// the alert cannot tell (nil) and stays as it was.
+    nonisolated static func judgeCertificate(_ builtIn: AlertSettings.BuiltIn, env: EnvironmentConfig, served: CertificateInfo?,
+                                             now: Date) -> (Bool?, String, String?) {
+        let hosts = env.router.route?.hosts ?? []
+        guard let tls = env.router.tls else { return (false, "no HTTPS", nil) }
+        if builtIn == .certificateRenewalFailed {
+            guard let acme = tls.acme else { return (false, "no ACME certificate", nil) }
+            if let renewal = served?.acme {
+                let judged = RenewalSchedule.judgeFailure(CertificateRecord(renewal, notAfter: renewal.placeholder ? nil : served?.notAfter), hosts: hosts, now: now)
+                return (judged.firing, judged.summary, nil)
+            }
+            if let edge = env.router.edge { return (nil, Self.notReported(edge), nil) }
+            let record = ACMEState.load(acme.stateFile).state.certificates[env.name] ?? CertificateRecord()
+            let judged = RenewalSchedule.judgeFailure(record, hosts: hosts, now: now)
+            return (judged.firing, judged.summary, nil)
+        }
+        if let served { return judgeExpiry(served, hosts: hosts, now: now) }
+        if let edge = env.router.edge, tls.acme != nil { return (nil, Self.notReported(edge), nil) }
+        guard let facts = CertificateFacts(file: tls.certFile) else { return (false, "\(tls.certFile) cannot be read now", nil) }
+        // The placeholder an ACME address serves before its first certificate: certificate-renewal-failed speaks for it.
+        if facts.isPlaceholder { return (false, "no certificate issued yet (ACME pending)", nil) }
+        let judged = CertificateExpiry.judge(hosts: hosts, file: tls.certFile, notAfter: facts.notAfter, now: now)
+        return (judged.firing, judged.summary, nil)
+    }
+
+    nonisolated static func notReported(_ edge: String) -> String { "not judged: the edge at \(edge) did not report this environment's certificate" }
 
     /// `certificate-expiring` from the router's report of what it serves.
     nonisolated static func judgeExpiry(_ served: CertificateInfo, hosts: [String], now: Date) -> (Bool?, String, String?) {
