@@ -1,18 +1,11 @@
 import Foundation
-import SlipwayRuntime
 import Testing
 
 /// The two commands other programs start many times are parsed without the rest of the command tree (`Entry.parse`):
 /// `slipway launch` (the daemon's launcher, for every instance) and `slipway server dial-stdio` (every fleet session
 /// over ssh). They must work as before, and their help and mistakes must read as every other command's.
 @Suite struct EntryTests {
-    static func run(_ args: [String]) async throws -> (status: Int32, text: String) {
-        let dir = FileManager.default.temporaryDirectory.path
-        let out = dir + "/slipway-entry-\(UUID().uuidString.prefix(8)).out"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway] + args, directory: dir, environment: ProcessInfo.processInfo.environment, logFile: out)
-        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
-    }
+    static func run(_ args: [String]) async throws -> (status: Int32, text: String) { try await TestBinaries.cli(args) }
 
     @Test(.timeLimit(.minutes(1)))
     func theLauncherAndDialStdioWorkAndExplainThemselvesAsBefore() async throws {

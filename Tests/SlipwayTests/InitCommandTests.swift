@@ -1,16 +1,10 @@
 import Foundation
-import SlipwayRuntime
 import Testing
 
 /// `slipway init` in a Go project's directory: a slipway.yml that `slipway check` accepts; run again, it refuses
 /// to replace it (exit 2) unless told to.
 @Suite struct InitCommandTests {
-    static func run(_ args: [String], in dir: String) async throws -> (status: Int32, text: String) {
-        let out = dir + "/.out-\(UUID().uuidString.prefix(6))"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let status = try await ProcessSpawner.run(argv: [TestBinaries.slipway] + args, directory: dir, environment: ProcessInfo.processInfo.environment, logFile: out)
-        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
-    }
+    static func run(_ args: [String], in dir: String) async throws -> (status: Int32, text: String) { try await TestBinaries.cli(args, in: dir) }
 
     @Test(.timeLimit(.minutes(1)))
     func initWritesAConfigCheckAcceptsAndNeverReplacesOneUnasked() async throws {

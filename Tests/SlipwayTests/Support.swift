@@ -19,6 +19,14 @@ enum TestBinaries {
     }
     static var slipway: String { directory + "/slipway" }
     static var demoApp: String { directory + "/demo-app" }
+
+    /// `slipway ARGS` run in `dir` without a daemon: its exit status and what it printed (stdout and stderr).
+    static func cli(_ args: [String], in dir: String = FileManager.default.temporaryDirectory.path) async throws -> (status: Int32, text: String) {
+        let out = dir + "/.out-\(UUID().uuidString.prefix(6))"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let status = try await ProcessSpawner.run(argv: [slipway] + args, directory: dir, environment: ProcessInfo.processInfo.environment, logFile: out)
+        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+    }
 }
 
 /// A temp directory with a slipway.yml for demo-app, releases to deploy, and a client.
