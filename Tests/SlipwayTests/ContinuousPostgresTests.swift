@@ -161,6 +161,11 @@ struct ContinuousPostgresTests {
             #expect(latest.contains("→ \(serverURL.with(database: copy).redacted)"), "\(latest)")
             #expect(!latest.contains(serverURL.password ?? "\u{0}"), "the password of --to is not echoed")
             #expect(try await psql(copyURL, "SELECT count(*) FROM orders WHERE note LIKE 'while down%' OR note = 'last'") == "31")
+            // A point after everything archived: all of it comes back, and the restore says the archive ends before the point.
+            _ = try await psql(copyURL, "DELETE FROM orders")
+            let beyond = try await restore(["--to-time", ISO8601DateFormatter.withFractions.string(from: Date().addingTimeInterval(3600)), "--to", copyURL])
+            #expect(beyond.contains("the archive ends before the point: everything archived was restored"), "\(beyond)")
+            #expect(try await psql(copyURL, "SELECT count(*) FROM orders WHERE note LIKE 'while down%' OR note = 'last'") == "31")
             let log = (try? String(contentsOfFile: s.dir + "/daemon.log", encoding: .utf8)) ?? ""
             #expect(!log.contains(pgEnv.password ?? "\u{0}"), "the password never reaches the daemon's log")
         } catch {
