@@ -162,7 +162,13 @@ public final class SlipwayStore: Sendable {
         if let cached = environmentCache.withLock({ $0[name] }), cached.writes == seen { return cached.record }
         let record = try read { db in try EnvironmentRecord.fetchOne(db, key: name) } ?? EnvironmentRecord(name: name)
         // Kept only if nothing was written meanwhile (the read may have seen the state before or after that write).
-        if writes.load(ordering: .acquiring) == seen { environmentCache.withLock { $0[name] = (seen, record) } }
+        // Names come from requests too (`?env=`): a few hundred at most are kept.
+        if writes.load(ordering: .acquiring) == seen {
+            environmentCache.withLock { kept in
+                if kept.count >= 256, kept[name] == nil { kept.removeAll(keepingCapacity: true) }
+                kept[name] = (seen, record)
+            }
+        }
         return record
     }
 

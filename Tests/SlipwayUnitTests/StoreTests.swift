@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 @testable import SlipwayCore
 @testable import SlipwayStore
@@ -58,6 +59,10 @@ struct StoreTests {
         }
         #expect(try store.environment("production").currentRelease == "v3")
         #expect(try store.environment("staging").currentRelease == nil)
+        // Names come from requests too: reading many does not keep them all.
+        for i in 0..<300 { _ = try store.environment("asked-\(i)") }
+        #expect(store.environmentCache.withLock { $0.count } <= 256)
+        #expect(try store.environment("production").currentRelease == "v3")
     }
 
     @Test func secondDeploymentIsRefusedByPolicyNamingTheHolder() throws {
