@@ -27,6 +27,7 @@ struct ContinuousArchiveTests {
             if want != every:
                 c.execute("PRAGMA wal_autocheckpoint=%d" % want)
                 every = want
+                with open(eager + ".now", "w") as f: f.write(str(want))  # what the test waits for
             if os.path.exists(pause):
                 time.sleep(0.005)
                 continue
@@ -83,6 +84,12 @@ struct ContinuousArchiveTests {
             // The daemon killed and started again under the writing app (which no longer checkpoints itself, so the log
             // it wrote meanwhile is still there): the archive goes on in the same generation, from where it stopped.
             try FileManager.default.removeItem(atPath: eager)
+            // Only once the app stopped checkpointing, and wrote after its last checkpoint: the log starts over at the
+            // first write after a checkpoint that took all of it, once the daemon (killed) no longer holds it, and that
+            // rightly begins a new generation.
+            _ = try await poll(within: .seconds(10)) { (try? String(contentsOfFile: eager + ".now", encoding: .utf8)) == "100000" ? true : nil }
+            let settled = try Self.rows(db).count
+            _ = try await poll(within: .seconds(10)) { (try? Self.rows(db))?.count ?? 0 > settled + 2 ? true : nil }
             try await crash()
             let before = files(".seg.zst").count
             _ = try await poll(within: .seconds(20)) { files(".seg.zst").count > before + 3 ? true : nil }
