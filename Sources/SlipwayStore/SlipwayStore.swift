@@ -8,13 +8,12 @@ public final class SlipwayStore: Sendable {
     let db: any DatabaseWriter
     /// In-process subscribers of the event log.
     public let bus = EventBus()
-    /// The instance rows as last read, with the write generation they belong to: the supervision loop reads them
-    /// four times a second and they change only on a deploy, a crash or a readiness flip. Only the daemon opens
-    /// the database, and every instance write goes through `save` and `deleteInstance`, which move the generation.
-    let instanceCache = Mutex<(generation: UInt64, cachedAt: UInt64, rows: [InstanceRecord])>((1, 0, []))
     /// Every write moves this after its transaction ended (committed or not): a value read while it stayed the same is
-    /// still what the database holds.
+    /// still what the database holds. Only the daemon opens the database.
     let writes = Atomic<UInt64>(0)
+    /// The instance rows as last read, with the `writes` they were read at: the supervision loop reads them four times
+    /// a second and they change only on a deploy, a crash or a readiness flip.
+    let instanceCache = Mutex<(writes: UInt64, rows: [InstanceRecord])?>(nil)
     /// Environment rows as last read, each with the `writes` it was read at: the periodic jobs read them several times
     /// a second (decoding their JSON columns each time), and they change only when something is written.
     let environmentCache = Mutex<[String: (writes: UInt64, record: EnvironmentRecord)]>([:])
@@ -179,14 +178,14 @@ public final class SlipwayStore: Sendable {
     // MARK: Instances
 
     public func instances(environment: String? = nil) throws(SlipwayError) -> [InstanceRecord] {
-        let (generation, cached) = instanceCache.withLock { c in (c.generation, c.cachedAt == c.generation ? c.rows : nil) }
+        let seen = writes.load(ordering: .acquiring)
         let all: [InstanceRecord]
-        if let cached {
-            all = cached
+        if let kept = instanceCache.withLock({ $0 }), kept.writes == seen {
+            all = kept.rows
         } else {
             all = try read { db in try InstanceRecord.order(InstanceRecord.Columns.environment, InstanceRecord.Columns.release, InstanceRecord.Columns.slot).fetchAll(db) }
-            // Kept only if no write committed meanwhile (a writer moves the generation after its commit).
-            instanceCache.withLock { c in if c.generation == generation { c = (generation, generation, all) } }
+            // Kept only if nothing was written meanwhile (as an environment's row).
+            if writes.load(ordering: .acquiring) == seen { instanceCache.withLock { $0 = (seen, all) } }
         }
         guard let environment else { return all }
         return all.filter { $0.environment == environment }
@@ -194,8 +193,7 @@ public final class SlipwayStore: Sendable {
 
     @discardableResult
     public func save(_ instance: InstanceRecord) throws(SlipwayError) -> InstanceRecord {
-        defer { instancesChanged() }
-        return try write { db in
+        try write { db in
             var i = instance
             try i.save(db)
             return i
@@ -203,9 +201,6 @@ public final class SlipwayStore: Sendable {
     }
 
     public func deleteInstance(_ id: Int64) throws(SlipwayError) {
-        defer { instancesChanged() }
         _ = try write { db in try InstanceRecord.deleteOne(db, key: id) }
     }
-
-    func instancesChanged() { instanceCache.withLock { $0.generation &+= 1 } }
 }
