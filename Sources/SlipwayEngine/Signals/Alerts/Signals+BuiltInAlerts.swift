@@ -6,7 +6,7 @@ import SlipwayACME
 extension Signals {
     /// The built-in alerts, from the environment's records: the last backup attempt, the last verification,
     /// the last drill, and automatic rollbacks in the last ten minutes; the certificate alerts from `served`,
-    /// the router's report of the environment's certificate (`judgeCertificate`).
+    /// the router's report of the environment's certificate (`judgeExpiring`, `judgeRenewalFailed`).
     func judgeBuiltIn(_ builtIn: AlertSettings.BuiltIn, env: EnvironmentConfig, served: CertificateInfo? = nil, now: Date) -> (Bool?, String, String?) {
         switch builtIn {
         case .backupFailed:
@@ -35,8 +35,10 @@ extension Signals {
             return (true, "\(bad) went bad and \(by) automatically: \(Strategies.firstLine(r.rollback.message ?? ""))", nil)
         case .crashLoop:
             return (nil, "judged as a rule", nil)
-        case .certificateExpiring, .certificateRenewalFailed:
-            return Self.judgeCertificate(builtIn, env: env, served: served, now: now)
+        case .certificateExpiring:
+            return Self.judgeExpiring(env: env, served: served, now: now)
+        case .certificateRenewalFailed:
+            return Self.judgeRenewalFailed(env: env, served: served, now: now)
         case .accessoryCrashLoop:
             let rows = ((try? store.accessories.all()) ?? []).filter { $0.environment == env.name }
             let looping = rows.filter { r in r.wanted && r.crashes >= 3 && env.accessories.contains { $0.name == r.name } }
@@ -55,32 +57,37 @@ extension Signals {
         }
     }
 
-    /// `certificate-expiring` and `certificate-renewal-failed`: from what the router (or the shared edge) reports it
-    /// serves for `env` (`served`). When it reports nothing, the files are read instead: a certificate file of the
-    /// app's own, or a per-root router's ACME certificate and state under this root. A shared edge keeps its ACME
-    /// certificates and state under its own state directory (most likely not this daemon's user's to read), so then
-    /// the alert cannot tell (nil) and stays as it was.
-    nonisolated static func judgeCertificate(_ builtIn: AlertSettings.BuiltIn, env: EnvironmentConfig, served: CertificateInfo?,
-                                             now: Date) -> (Bool?, String, String?) {
+    // The certificate alerts judge what the router (or the shared edge) reports it serves for `env` (`served`). When
+    // it reports nothing, the files are read instead: a certificate file of the app's own, or a per-root router's ACME
+    // certificate and state under this root. A shared edge keeps its ACME certificates and state under its own state
+    // directory (most likely not this daemon's user's to read), so then the alert cannot tell (nil) and stays as it was.
+
+    /// `certificate-expiring`.
+    nonisolated static func judgeExpiring(env: EnvironmentConfig, served: CertificateInfo?, now: Date) -> (Bool?, String, String?) {
         let hosts = env.router.route?.hosts ?? []
         guard let tls = env.router.tls else { return (false, "no HTTPS", nil) }
-        if builtIn == .certificateRenewalFailed {
-            guard let acme = tls.acme else { return (false, "no ACME certificate", nil) }
-            if let renewal = served?.acme {
-                let judged = RenewalSchedule.judgeFailure(CertificateRecord(renewal, notAfter: renewal.placeholder ? nil : served?.notAfter), hosts: hosts, now: now)
-                return (judged.firing, judged.summary, nil)
-            }
-            if let edge = env.router.edge { return (nil, Self.notReported(edge), nil) }
-            let record = ACMEState.load(acme.stateFile).state.certificates[env.name] ?? CertificateRecord()
-            let judged = RenewalSchedule.judgeFailure(record, hosts: hosts, now: now)
-            return (judged.firing, judged.summary, nil)
-        }
         if let served { return judgeExpiry(served, hosts: hosts, now: now) }
-        if let edge = env.router.edge, tls.acme != nil { return (nil, Self.notReported(edge), nil) }
+        if let edge = env.router.edge, tls.acme != nil { return (nil, notReported(edge), nil) }
         guard let facts = CertificateFacts(file: tls.certFile) else { return (false, "\(tls.certFile) cannot be read now", nil) }
         // The placeholder an ACME address serves before its first certificate: certificate-renewal-failed speaks for it.
         if facts.isPlaceholder { return (false, "no certificate issued yet (ACME pending)", nil) }
         let judged = CertificateExpiry.judge(hosts: hosts, file: tls.certFile, notAfter: facts.notAfter, now: now)
+        return (judged.firing, judged.summary, nil)
+    }
+
+    /// `certificate-renewal-failed`.
+    nonisolated static func judgeRenewalFailed(env: EnvironmentConfig, served: CertificateInfo?, now: Date) -> (Bool?, String, String?) {
+        let hosts = env.router.route?.hosts ?? []
+        guard let acme = env.router.tls?.acme else { return (false, "no ACME certificate", nil) }
+        let record: CertificateRecord
+        if let renewal = served?.acme {
+            record = CertificateRecord(renewal, notAfter: renewal.placeholder ? nil : served?.notAfter)
+        } else if let edge = env.router.edge {
+            return (nil, notReported(edge), nil)
+        } else {
+            record = ACMEState.load(acme.stateFile).state.certificates[env.name] ?? CertificateRecord()
+        }
+        let judged = RenewalSchedule.judgeFailure(record, hosts: hosts, now: now)
         return (judged.firing, judged.summary, nil)
     }
 
